@@ -1,0 +1,2 @@
+/* ctd_main.c */
+int main(void){return 0;}

@@ -1,0 +1,1 @@
+/* auth.h: (in progress) */

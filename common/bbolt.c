@@ -1,0 +1,1 @@
+/* bbolt.c: (in progress) */

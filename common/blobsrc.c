@@ -1,0 +1,1 @@
+/* blobsrc.c: (in progress) */

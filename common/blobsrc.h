@@ -1,0 +1,1 @@
+/* blobsrc.h: (in progress) */

@@ -1,0 +1,1 @@
+/* challenge.c: (in progress) */

@@ -1,0 +1,63 @@
+/* creds.h: where credentials for a registry come from, in this order:
+ *  1. explicit username/password (or identity token) from the front end;
+ *  2. env IDPBUILDER_REGISTRY_USERNAME / _PASSWORD / _TOKEN (token together
+ *     with username/password is an error);
+ *  3. DOCKER_AUTH_CONFIG (JSON {"auths":{...}});
+ *  4. docker config.json ($DOCKER_CONFIG/config.json, else
+ *     ~/.docker/config.json): credHelpers[host], then credsStore (both via
+ *     `docker-credential-<name> get`), then auths (auth / identitytoken /
+ *     registrytoken; keys may be URLs, matched by host[:port]);
+ *  5. anonymous.
+ * Secrets are never put into error messages. */
+#ifndef IDP_CREDS_H
+#define IDP_CREDS_H
+
+#include "error.h"
+
+enum idp_creds_source {
+	IDP_CREDS_NONE = 0,      /* anonymous */
+	IDP_CREDS_EXPLICIT,
+	IDP_CREDS_ENV,
+	IDP_CREDS_DOCKER_AUTH_CONFIG,
+	IDP_CREDS_HELPER,
+	IDP_CREDS_CONFIG_FILE
+};
+
+struct idp_creds {
+	enum idp_creds_source source;
+	char *username;        /* Basic / token-endpoint user, may be NULL */
+	char *password;        /* may be NULL */
+	char *identity_token;  /* refresh token for the POST flow (docker
+	                        * "identitytoken", helper Username "<token>"), may be NULL */
+	char *registry_token;  /* a bearer token to send as is ("registrytoken",
+	                        * IDPBUILDER_REGISTRY_TOKEN), may be NULL */
+	char *origin;          /* human description, e.g. "credential helper
+	                        * docker-credential-pass", "/root/.docker/config.json" */
+};
+
+struct idp_creds_opts {
+	const char *username;     /* explicit; NULL when not given */
+	const char *password;     /* explicit (from -p or --password-stdin) */
+	const char *token;        /* explicit --token */
+	const char *docker_config_dir;  /* overrides $DOCKER_CONFIG (plugin --config); NULL = env/default */
+	int ignore_env;           /* tests: skip the IDPBUILDER_* variables */
+};
+
+/* Resolve credentials for registry host "host[:port]". Anonymous is not an
+ * error (source NONE). Errors: IDP_EAUTH for conflicting sources (token +
+ * username/password, username without password), a helper that fails
+ * (other than "credentials not found"), IDP_EGENERAL for unreadable or
+ * malformed config JSON (message names the file, never its secrets).
+ * Caller owns *out (idp_creds_release). */
+int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
+		      struct idp_creds *out, struct idp_error *err);
+void idp_creds_release(struct idp_creds *c);
+
+/* Run `docker-credential-<helper> get` for server (searched on PATH), with
+ * server written to stdin (no newline), bounded output, parse
+ * {"ServerURL","Username","Secret"}; Username "<token>" -> identity_token.
+ * Returns 1 found, 0 not found, -1 error. */
+int idp_creds_from_helper(const char *helper, const char *server,
+			  struct idp_creds *out, struct idp_error *err);
+
+#endif

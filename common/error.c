@@ -1,0 +1,81 @@
+/* error.c: setting, prefixing and naming engine errors. */
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+#include "error.h"
+
+void idp_error_clear(struct idp_error *e)
+{
+	if (!e)
+		return;
+	e->cls = IDP_OK;
+	e->retryable = 0;
+	e->retry_after_ms = -1;
+	e->http_status = 0;
+	e->msg[0] = '\0';
+}
+
+int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, va_list ap)
+{
+	if (!e)
+		return -1;
+	e->cls = cls;
+	e->retryable = 0;
+	e->retry_after_ms = -1;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return -1;
+}
+
+int idp_error_set(struct idp_error *e, enum idp_errclass cls, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	idp_error_setv(e, cls, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int idp_error_prefix(struct idp_error *e, const char *fmt, ...)
+{
+	char head[IDP_ERRMSG_MAX], old[IDP_ERRMSG_MAX];
+	size_t hl, ol;
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	hl = strlen(head);
+	if (hl > IDP_ERRMSG_MAX - 3)
+		hl = IDP_ERRMSG_MAX - 3;
+	ol = strlen(old);
+	if (ol > IDP_ERRMSG_MAX - 3 - hl)
+		ol = IDP_ERRMSG_MAX - 3 - hl;
+	memcpy(e->msg, head, hl);
+	memcpy(e->msg + hl, ": ", 2);
+	memcpy(e->msg + hl + 2, old, ol);
+	e->msg[hl + 2 + ol] = '\0';
+	return -1;
+}
+
+const char *idp_errclass_str(enum idp_errclass cls)
+{
+	switch (cls) {
+	case IDP_OK: return "ok";
+	case IDP_EGENERAL: return "error";
+	case IDP_EAUTH: return "authentication";
+	case IDP_ENETWORK: return "network";
+	case IDP_ENOTFOUND: return "not found";
+	case IDP_EREJECTED: return "registry rejected";
+	case IDP_ETIMEOUT: return "timeout";
+	case IDP_ECANCELED: return "interrupted";
+	}
+	return "unknown";
+}
+
+int idp_errclass_exit_code(enum idp_errclass cls)
+{
+	return (int)cls;
+}

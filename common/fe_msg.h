@@ -1,0 +1,1 @@
+/* fe_msg.h: (in progress) */

@@ -1,0 +1,1 @@
+/* fe_opts.c: (in progress) */

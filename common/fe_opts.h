@@ -1,0 +1,1 @@
+/* fe_opts.h: (in progress) */

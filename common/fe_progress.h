@@ -1,0 +1,1 @@
+/* fe_progress.h: (in progress) */

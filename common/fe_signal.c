@@ -1,0 +1,1 @@
+/* fe_signal.c: (in progress) */

@@ -1,0 +1,1 @@
+/* fe_signal.h: (in progress) */

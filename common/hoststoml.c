@@ -1,0 +1,1 @@
+/* hoststoml.c: (in progress) */

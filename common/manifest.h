@@ -1,0 +1,1 @@
+/* manifest.h: (in progress) */

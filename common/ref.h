@@ -1,0 +1,60 @@
+/* ref.h: docker/OCI image references: parsing, normalisation, and the
+ * idpbuilder defaults (a bare `myapp:dev` goes to
+ * gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev). */
+#ifndef IDP_REF_H
+#define IDP_REF_H
+
+#include "error.h"
+
+#define IDP_DEFAULT_REGISTRY "gitea.cnoe.localtest.me:8443"
+#define IDP_DEFAULT_OWNER "giteaadmin"
+
+struct idp_ref {
+	char *domain;   /* "host[:port]", lowercase host; never NULL after parse */
+	char *path;     /* "owner/name[/more]" (repository), never NULL */
+	char *tag;      /* NULL when absent (see idp_ref_parse's default) */
+	char *digest;   /* "sha256:..." or NULL */
+};
+
+/* Where a reference without a registry host goes. NULL members mean the
+ * idpbuilder defaults above; owner "" means "do not add an owner". */
+struct idp_ref_defaults {
+	const char *registry;   /* host[:port]; an "https://"/"http://" prefix and trailing "/" are accepted and dropped */
+	const char *owner;
+};
+
+/* Parse `s` (e.g. "myapp:dev", "localhost:5000/a/b@sha256:...",
+ * "gitea.cnoe.localtest.me:8443/giteaadmin/x").
+ * Rules (docker's reference grammar):
+ *  - the first path component is a registry host when it contains '.' or
+ *    ':' or is "localhost" (case-insensitive host; stored lowercase); then the
+ *    reference is used as is (no owner added);
+ *  - otherwise the reference goes to defaults->registry, and when the path
+ *    has a single component the owner is prefixed ("myapp" ->
+ *    "giteaadmin/myapp"; with owner "" nothing is added);
+ *  - path components: [a-z0-9]+([._]|__|[-]+)[a-z0-9]+)* ; uppercase is an
+ *    error that says to use lowercase; total name length <= 255;
+ *  - tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127};
+ *  - digest: "sha256:" + 64 lowercase hex;
+ *  - a reference with neither tag nor digest gets tag "latest".
+ * Errors are IDP_EGENERAL with a precise message naming the offending part.
+ * Returns 0 or -1. On success the caller owns *out (idp_ref_release). */
+int idp_ref_parse(const char *s, const struct idp_ref_defaults *defaults,
+		  struct idp_ref *out, struct idp_error *err);
+
+/* Registry host from a user-given registry value ("https://h:p/", "h:p"):
+ * returns a newly allocated "host[:port]" (lowercased host) or NULL with err. */
+char *idp_registry_host_normalize(const char *registry, struct idp_error *err);
+
+void idp_ref_release(struct idp_ref *r);
+
+/* "domain/path:tag" (or "@digest" when no tag), newly allocated. */
+char *idp_ref_string(const struct idp_ref *r);
+/* "domain/path" */
+char *idp_ref_repository(const struct idp_ref *r);
+
+/* 1 when the host part of "host[:port]" is loopback: localhost, 127.0.0.0/8,
+ * ::1 / [::1]. */
+int idp_host_is_loopback(const char *hostport);
+
+#endif

@@ -1,0 +1,1 @@
+/* regerr.c: (in progress) */

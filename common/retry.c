@@ -1,0 +1,1 @@
+/* retry.c: (in progress) */

@@ -1,0 +1,1 @@
+/* src_containerd.c: (in progress) */

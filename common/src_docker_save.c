@@ -1,0 +1,1 @@
+/* src_docker_save.c: (in progress) */

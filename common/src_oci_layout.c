@@ -1,0 +1,1 @@
+/* src_oci_layout.c: (in progress) */

@@ -1,0 +1,1 @@
+/* tlsconf.c: (in progress) */

@@ -1,0 +1,1 @@
+/* upload.c: (in progress) */

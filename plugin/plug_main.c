@@ -1,0 +1,2 @@
+/* plug_main.c */
+int main(void){return 0;}

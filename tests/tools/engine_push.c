@@ -1,0 +1,2 @@
+/* engine_push.c */
+int main(void){return 0;}

@@ -1,0 +1,1 @@
+/* test_bbolt.c: (in progress) */

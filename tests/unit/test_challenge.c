@@ -1,0 +1,1 @@
+/* test_challenge.c: (in progress) */

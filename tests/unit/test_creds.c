@@ -1,0 +1,1 @@
+/* test_creds.c: (in progress) */

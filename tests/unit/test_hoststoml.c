@@ -1,0 +1,1 @@
+/* test_hoststoml.c: (in progress) */

@@ -1,0 +1,1 @@
+/* test_manifest.c: (in progress) */

@@ -1,0 +1,1 @@
+/* test_ref.c: (in progress) */

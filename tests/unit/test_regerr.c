@@ -1,0 +1,1 @@
+/* test_regerr.c: (in progress) */

@@ -1,0 +1,1 @@
+/* test_retry.c: (in progress) */

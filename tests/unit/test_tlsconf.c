@@ -1,0 +1,1 @@
+/* test_tlsconf.c: (in progress) */

@@ -1,0 +1,1 @@
+/* test_token.c: (in progress) */
