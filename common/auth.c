@@ -1,1 +1,384 @@
-/* auth.c: (in progress) */
+/* auth.c: Basic and Bearer-token authentication against a registry, driven
+ * by its WWW-Authenticate challenges; one shared, locked token cache. */
+#include "config.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <gnutls/gnutls.h>
+#include "auth.h"
+#include "challenge.h"
+#include "ref.h"
+#include "regerr.h"
+#include "token.h"
+
+#define AUTH_MAX_TOKENS 8
+#define AUTH_MAX_SCOPES 8
+
+enum auth_scheme { SCHEME_UNKNOWN, SCHEME_BASIC, SCHEME_BEARER };
+
+struct cached_token {
+	char *scopes;
+	struct idp_token tok;
+};
+
+struct idp_auth {
+	pthread_mutex_t mu;
+	struct idp_creds creds;
+	int plain_remote;
+	int allow_insecure;
+	enum auth_scheme scheme;
+	char *realm;
+	char *service;
+	int raw_token;             /* registry_token refused by the endpoint: send as is */
+	int ntokens;
+	struct cached_token tokens[AUTH_MAX_TOKENS];
+};
+
+struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote, int allow_insecure_auth)
+{
+	struct idp_auth *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	pthread_mutex_init(&a->mu, NULL);
+	a->creds = *creds;
+	memset(creds, 0, sizeof(*creds));
+	a->plain_remote = plain_http_remote;
+	a->allow_insecure = allow_insecure_auth;
+	return a;
+}
+
+static void drop_token(struct idp_auth *a, int i)
+{
+	free(a->tokens[i].scopes);
+	idp_token_release(&a->tokens[i].tok);
+	a->tokens[i] = a->tokens[--a->ntokens];
+}
+
+void idp_auth_free(struct idp_auth *a)
+{
+	if (!a)
+		return;
+	while (a->ntokens)
+		drop_token(a, 0);
+	idp_creds_release(&a->creds);
+	free(a->realm);
+	free(a->service);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+const char *idp_auth_origin(const struct idp_auth *a)
+{
+	if (a->creds.source == IDP_CREDS_NONE)
+		return "no credentials";
+	return a->creds.origin ? a->creds.origin : "given credentials";
+}
+
+static int has_password(const struct idp_auth *a)
+{
+	return a->creds.username && a->creds.password;
+}
+
+static char *basic_value(const char *user, const char *pass)
+{
+	gnutls_datum_t in, out = { NULL, 0 };
+	size_t n = strlen(user) + strlen(pass) + 2;
+	char *plain = malloc(n), *v = NULL;
+
+	if (!plain)
+		return NULL;
+	snprintf(plain, n, "%s:%s", user, pass);
+	in.data = (unsigned char *)plain;
+	in.size = (unsigned)strlen(plain);
+	if (gnutls_base64_encode2(&in, &out) == 0) {
+		size_t vn = out.size + 7;
+		if ((v = malloc(vn)))
+			snprintf(v, vn, "Basic %.*s", (int)out.size, (char *)out.data);
+		gnutls_free(out.data);
+	}
+	explicit_bzero(plain, n);
+	free(plain);
+	return v;
+}
+
+static char *bearer_value(const char *tok)
+{
+	size_t n = strlen(tok) + 8;
+	char *v = malloc(n);
+	if (v)
+		snprintf(v, n, "Bearer %s", tok);
+	return v;
+}
+
+static int insecure_refused(const struct idp_auth *a, const char *url, struct idp_error *err)
+{
+	return idp_error_set(err, IDP_EAUTH,
+			     "refusing to send credentials over plain HTTP to %s; use HTTPS, or allow it "
+			     "explicitly (--allow-insecure-auth)", url);
+}
+
+static struct cached_token *find_token(struct idp_auth *a, const char *scopes)
+{
+	int i;
+	time_t now = time(NULL);
+
+	for (i = 0; i < a->ntokens; i++) {
+		if (strcmp(a->tokens[i].scopes, scopes) != 0)
+			continue;
+		if (idp_token_expired(&a->tokens[i].tok, now)) {
+			drop_token(a, i);
+			return NULL;
+		}
+		return &a->tokens[i];
+	}
+	return NULL;
+}
+
+static int split_scopes(char *copy, const char **out)
+{
+	int n = 0;
+	char *save = NULL, *t;
+	for (t = strtok_r(copy, " ", &save); t && n < AUTH_MAX_SCOPES; t = strtok_r(NULL, " ", &save))
+		out[n++] = t;
+	return n;
+}
+
+/* One exchange with the token endpoint: GET (Basic user:secret when
+ * given) or POST form. Returns 0 with resp filled, -1 on transport error. */
+static int token_exchange(struct idp_auth *a, struct idp_http *h, const char *method,
+			  const char *user, const char *secret, const char *scopes,
+			  struct idp_http_resp *resp, struct idp_error *err)
+{
+	struct idp_buf url, form;
+	const char *list[AUTH_MAX_SCOPES];
+	char *copy = strdup(scopes), *basic = NULL;
+	struct idp_http_req req = { 0 };
+	const char *ctype[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	int n, rc = -1;
+
+	idp_buf_init(&url, 16384);
+	idp_buf_init(&form, 16384);
+	if (!copy)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	n = split_scopes(copy, list);
+	req.method = method;
+	if (strcmp(method, "POST") == 0) {
+		if (idp_token_build_post_form(&form, secret, a->service, list, n) < 0)
+			goto out;
+		req.url = a->realm;
+		req.body = form.buf;
+		req.body_len = form.len;
+		req.has_body = 1;
+		req.headers = ctype;
+	} else {
+		if (idp_token_build_get_url(&url, a->realm, a->service, list, n, user) < 0)
+			goto out;
+		req.url = url.buf;
+		if (user && secret && !(basic = basic_value(user, secret)))
+			goto out;
+		req.authorization = basic;
+	}
+	rc = idp_http_do(h, &req, resp, err);
+	if (rc < 0)
+		idp_error_prefix(err, "fetching a token from %s", a->realm);
+out:
+	if (rc < 0 && !err->msg[0])
+		idp_error_set(err, IDP_EGENERAL, "cannot build the token request");
+	if (basic) {
+		explicit_bzero(basic, strlen(basic));
+		free(basic);
+	}
+	free(copy);
+	idp_buf_release(&url);
+	idp_buf_release(&form);
+	return rc;
+}
+
+static int store_token(struct idp_auth *a, const char *scopes, const struct idp_http_resp *resp,
+		       struct idp_error *err)
+{
+	struct cached_token *c;
+
+	if (a->ntokens == AUTH_MAX_TOKENS)
+		drop_token(a, 0);
+	c = &a->tokens[a->ntokens];
+	memset(c, 0, sizeof(*c));
+	if (idp_token_parse(resp->body.buf, resp->body.len, time(NULL), &c->tok, err) < 0)
+		return idp_error_prefix(err, "token from %s", a->realm);
+	if (!(c->scopes = strdup(scopes))) {
+		idp_token_release(&c->tok);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	a->ntokens++;
+	return 0;
+}
+
+static int token_refused(struct idp_auth *a, const struct idp_http_resp *resp, struct idp_error *err)
+{
+	if (resp->status == 401 || resp->status == 403)
+		return idp_error_set(err, IDP_EAUTH,
+				     "the token service %s refused the credentials (%s%s%s): check the username and "
+				     "password", a->realm, idp_auth_origin(a),
+				     a->creds.username ? ", user " : "", a->creds.username ? a->creds.username : "");
+	idp_regerr_from_response(err, "fetching a token", resp->status, resp->body.buf, resp->body.len);
+	return -1;
+}
+
+/* Fetch a token for `scopes` into the cache, choosing the flow from the
+ * credentials we have. Locked by the caller. */
+static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scopes, struct idp_error *err)
+{
+	struct idp_http_resp resp;
+	const struct idp_creds *c = &a->creds;
+	const char *user = c->username, *secret = c->password;
+	int rc;
+
+	if ((c->password || c->identity_token || c->registry_token) && a->plain_remote &&
+	    strncmp(a->realm, "http://", 7) == 0 && !a->allow_insecure)
+		return insecure_refused(a, a->realm, err);
+	idp_http_resp_init(&resp);
+	if (c->identity_token) {
+		rc = token_exchange(a, h, "POST", NULL, c->identity_token, scopes, &resp, err);
+		if (rc < 0 || (resp.status != 404 && resp.status != 405))
+			goto done;
+		/* Gitea answers the POST flow with 404 on purpose: fall back to GET. */
+		secret = c->identity_token;
+		if (!user)
+			user = "<token>";
+	} else if (c->registry_token) {
+		user = user ? user : "idppush";
+		secret = c->registry_token;
+	}
+	rc = token_exchange(a, h, "GET", user, secret, scopes, &resp, err);
+	if (rc == 0 && resp.status == 401 && c->registry_token && !c->username) {
+		a->raw_token = 1;   /* not a password the endpoint knows: a bearer token itself */
+		goto out;
+	}
+done:
+	if (rc == 0)
+		rc = resp.status == 200 ? store_token(a, scopes, &resp, err) : token_refused(a, &resp, err);
+out:
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
+		    char **out, struct idp_error *err)
+{
+	struct cached_token *t;
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&a->mu);
+	if (a->scheme == SCHEME_BASIC && has_password(a)) {
+		if (!(*out = basic_value(a->creds.username, a->creds.password)))
+			rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
+	} else if (a->scheme == SCHEME_BEARER && a->raw_token) {
+		*out = bearer_value(a->creds.registry_token);
+	} else if (a->scheme == SCHEME_BEARER) {
+		t = find_token(a, scopes);
+		if (!t && fetch_token(a, h, scopes, err) < 0)
+			rc = -1;
+		else if (a->raw_token)
+			*out = bearer_value(a->creds.registry_token);
+		else if ((t = find_token(a, scopes)))
+			*out = bearer_value(t->tok.token);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+static int no_credentials(struct idp_auth *a, const char *registry, struct idp_error *err)
+{
+	return idp_error_set(err, IDP_EAUTH,
+			     "%s requires authentication and no credentials were found: pass -u USER "
+			     "--password-stdin, set IDPBUILDER_REGISTRY_USERNAME/IDPBUILDER_REGISTRY_PASSWORD, "
+			     "or run 'docker login %s'", registry, registry);
+}
+
+static int learn_bearer(struct idp_auth *a, const struct idp_challenge *c, const char *registry,
+			struct idp_error *err)
+{
+	const char *realm = idp_challenge_param(c, "realm");
+	const char *service = idp_challenge_param(c, "service");
+
+	if (!realm || !*realm)
+		return idp_error_set(err, IDP_EAUTH, "%s sent a Bearer challenge without a realm", registry);
+	if (!a->realm || strcmp(a->realm, realm) != 0) {
+		free(a->realm);
+		a->realm = strdup(realm);
+	}
+	free(a->service);
+	a->service = service ? strdup(service) : NULL;
+	a->scheme = SCHEME_BEARER;
+	return a->realm ? 0 : idp_error_set(err, IDP_EGENERAL, "out of memory");
+}
+
+static void forget_sent_token(struct idp_auth *a, const char *scopes, const char *sent)
+{
+	int i;
+	for (i = 0; i < a->ntokens; i++)
+		if (strcmp(a->tokens[i].scopes, scopes) == 0 &&
+		    strcmp(sent + 7, a->tokens[i].tok.token) == 0) {
+			drop_token(a, i);
+			return;
+		}
+}
+
+static int on_bearer(struct idp_auth *a, const struct idp_challenge *c, struct idp_http *h,
+		     const char *scopes, const char *sent, const char *registry, struct idp_error *err)
+{
+	if (learn_bearer(a, c, registry, err) < 0)
+		return -1;
+	if (sent && strncmp(sent, "Bearer ", 7) == 0) {
+		if (a->raw_token)
+			return idp_error_set(err, IDP_EAUTH, "%s refused the registry token (%s)",
+					     registry, idp_auth_origin(a));
+		forget_sent_token(a, scopes, sent);
+	}
+	if (find_token(a, scopes))
+		return 0;   /* another connection refreshed it meanwhile */
+	return fetch_token(a, h, scopes, err);
+}
+
+static int on_basic(struct idp_auth *a, const char *sent, const char *registry, struct idp_error *err)
+{
+	if (!has_password(a))
+		return no_credentials(a, registry, err);
+	if (sent && strncmp(sent, "Basic ", 6) == 0)
+		return idp_error_set(err, IDP_EAUTH,
+				     "%s refused the credentials for user %s (%s): check the username and password",
+				     registry, a->creds.username, idp_auth_origin(a));
+	if (a->plain_remote && !a->allow_insecure)
+		return insecure_refused(a, registry, err);
+	a->scheme = SCHEME_BASIC;
+	return 0;
+}
+
+int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp_http_resp *resp,
+			const char *scopes, const char *sent, const char *registry, struct idp_error *err)
+{
+	struct idp_challenges ch;
+	const struct idp_challenge *c;
+	int i, rc = -1;
+
+	memset(&ch, 0, sizeof(ch));
+	for (i = 0; i < resp->nchallenges; i++)
+		if (idp_challenges_parse(resp->www_authenticate[i], &ch, err) < 0)
+			goto out;
+	pthread_mutex_lock(&a->mu);
+	if ((c = idp_challenges_find(&ch, "bearer")))
+		rc = on_bearer(a, c, h, scopes, sent, registry, err);
+	else if (idp_challenges_find(&ch, "basic"))
+		rc = on_basic(a, sent, registry, err);
+	else
+		rc = idp_error_set(err, IDP_EAUTH, "%s answered 401 without a usable WWW-Authenticate challenge",
+				   registry);
+	pthread_mutex_unlock(&a->mu);
+out:
+	idp_challenges_release(&ch);
+	return rc;
+}

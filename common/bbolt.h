@@ -34,14 +34,16 @@ int idp_bolt_bucket(struct idp_bolt *db, const struct idp_bolt_bucket *parent,
 int idp_bolt_bucket_path(struct idp_bolt *db, const char *const *names, int n,
 			 struct idp_bolt_bucket *out, struct idp_error *err);
 
-/* Get a plain value. On 1 (found), *val/*vlen point into reader-owned
- * memory valid until the next call on db. 0 absent (or it is a bucket), -1 error. */
+/* Get a plain value. On 1 (found), *val and *vlen point into reader-owned
+ * memory valid until the next call on db (this reader keeps them valid
+ * until idp_bolt_close). 0 absent (or it is a bucket), -1 error. */
 int idp_bolt_get(struct idp_bolt *db, const struct idp_bolt_bucket *b, const char *key, size_t klen,
 		 const unsigned char **val, size_t *vlen, struct idp_error *err);
 
 /* Iterate all keys of a bucket in order. cb gets key, value (NULL for a
  * sub-bucket) and is_bucket; returning non-zero stops (that value is
- * returned). Bounded depth and page count: cycles are errors. */
+ * returned). Bounded depth and page count: cycles are errors. cb may call
+ * other functions on db (e.g. open the sub-bucket and iterate it). */
 typedef int (*idp_bolt_each_fn)(void *ctx, const unsigned char *key, size_t klen,
 				const unsigned char *val, size_t vlen, int is_bucket);
 int idp_bolt_each(struct idp_bolt *db, const struct idp_bolt_bucket *b,

@@ -1,1 +1,115 @@
-/* blobsrc.c: (in progress) */
+/* blobsrc.c: the two stock blob readers: a file and a memory block. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "blobsrc.h"
+
+struct file_reader {
+	int fd;
+	int64_t off;
+	char *path;
+};
+
+static ssize_t file_read(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct file_reader *f = ctx;
+	ssize_t r;
+
+	do
+		r = pread(f->fd, buf, n, f->off);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return idp_error_set(err, IDP_EGENERAL, "reading '%s': %s", f->path, strerror(errno));
+	f->off += r;
+	return r;
+}
+
+static int file_seek(void *ctx, int64_t off, struct idp_error *err)
+{
+	struct file_reader *f = ctx;
+	(void)err;
+	f->off = off;
+	return 0;
+}
+
+static void file_close(void *ctx)
+{
+	struct file_reader *f = ctx;
+	close(f->fd);
+	free(f->path);
+	free(f);
+}
+
+static const struct idp_blob_reader_ops file_ops = { file_read, file_seek, file_close };
+
+int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err)
+{
+	struct file_reader *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->path = strdup(path))) {
+		free(f);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		int e = errno;
+		free(f->path);
+		free(f);
+		return idp_error_set(err, e == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+				     "cannot open '%s': %s", path, strerror(e));
+	}
+	out->ops = &file_ops;
+	out->ctx = f;
+	return 0;
+}
+
+struct mem_reader {
+	const unsigned char *data;
+	size_t len, off;
+};
+
+static ssize_t mem_read(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct mem_reader *m = ctx;
+	(void)err;
+	if (n > m->len - m->off)
+		n = m->len - m->off;
+	memcpy(buf, m->data + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
+static int mem_seek(void *ctx, int64_t off, struct idp_error *err)
+{
+	struct mem_reader *m = ctx;
+	if (off < 0 || (uint64_t)off > m->len)
+		return idp_error_set(err, IDP_EGENERAL, "seek past the end of a memory blob");
+	m->off = (size_t)off;
+	return 0;
+}
+
+static const struct idp_blob_reader_ops mem_ops = { mem_read, mem_seek, free };
+
+int idp_blob_reader_mem(const void *data, size_t len, struct idp_blob_reader *out, struct idp_error *err)
+{
+	struct mem_reader *m = calloc(1, sizeof(*m));
+	if (!m)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	m->data = data;
+	m->len = len;
+	out->ops = &mem_ops;
+	out->ctx = m;
+	return 0;
+}
+
+void idp_blob_reader_close(struct idp_blob_reader *r)
+{
+	if (r && r->ops) {
+		r->ops->close(r->ctx);
+		r->ops = NULL;
+		r->ctx = NULL;
+	}
+}

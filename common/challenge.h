@@ -17,6 +17,7 @@ struct idp_challenge {
 	char *scheme;   /* lowercased: "basic", "bearer", ... */
 	int nparams;
 	struct idp_challenge_param params[IDP_CHALLENGE_MAX_PARAMS];
+	char *token68;  /* the token68 form ("Basic abc=="), else NULL */
 };
 
 #define IDP_CHALLENGES_MAX 8

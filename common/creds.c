@@ -1,1 +1,687 @@
-/* creds.c: (in progress) */
+/* creds.c: resolving registry credentials the way docker users already
+ * configured them (explicit, IDPBUILDER_REGISTRY_* env, DOCKER_AUTH_CONFIG,
+ * config.json with credential helpers). Secrets never reach an error
+ * message, and buffers that held them are wiped before they are freed. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <json-c/json.h>
+#include "buf.h"
+#include "creds.h"
+
+#define HELPER_PREFIX "docker-credential-"
+#define HELPER_NAME_MAX 64
+#define HELPER_ERR_CAP 4096
+#define HELPER_LINE_MAX 200
+#define JSON_DEPTH 32
+#define DOCKER_HUB_SERVER "https://index.docker.io/v1/"
+
+/* ---- small helpers ---- */
+
+static void wipe_free(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void wipe_buf(struct idp_buf *b)
+{
+	if (b->alloc)
+		explicit_bzero(b->buf, b->alloc);
+	idp_buf_release(b);
+}
+
+static int set_str(char **dst, const char *s, struct idp_error *err)
+{
+	if (!s)
+		return 0;
+	*dst = strdup(s);
+	if (!*dst)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
+}
+
+static int set_origin(struct idp_creds *c, const char *what, const char *name,
+		      struct idp_error *err)
+{
+	struct idp_buf b = IDP_BUF_INIT;
+
+	if (idp_buf_addf(&b, "%s%s", what, name) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	c->origin = idp_buf_detach(&b, NULL);
+	return 1;
+}
+
+static int nonempty(const char *s)
+{
+	return s && *s;
+}
+
+/* Docker Hub's credentials live under its legacy v1 URL. */
+static const char *server_key(const char *hostport)
+{
+	if (!strcasecmp(hostport, "docker.io") ||
+	    !strcasecmp(hostport, "index.docker.io") ||
+	    !strcasecmp(hostport, "registry-1.docker.io"))
+		return DOCKER_HUB_SERVER;
+	return hostport;
+}
+
+/* Does a config key ("host:port", "https://host:port/v1/") name hostport? */
+static int key_matches(const char *key, const char *hostport)
+{
+	const char *h = strstr(key, "://");
+	size_t n;
+
+	h = h ? h + 3 : key;
+	n = strcspn(h, "/");
+	return n == strlen(hostport) && !strncasecmp(h, hostport, n);
+}
+
+/* Parse a whole JSON text; NULL when malformed or trailing garbage. */
+static struct json_object *parse_json(const char *s, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+	struct json_object *o;
+	size_t off;
+
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	off = json_tokener_get_parse_end(tok);
+	if (o && json_tokener_get_error(tok) == json_tokener_success) {
+		while (off < len && strchr(" \t\r\n", s[off]))
+			off++;
+		if (off != len) {
+			json_object_put(o);
+			o = NULL;
+		}
+	} else if (o) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+static const char *obj_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *obj_obj(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+/* ---- explicit and environment ---- */
+
+/* Validate one user/password/token triple and fill out; 0 when all empty. */
+static int from_triple(const char *user, const char *pass, const char *token,
+		       enum idp_creds_source src, const char *what,
+		       struct idp_creds *out, struct idp_error *err)
+{
+	if (!nonempty(user) && !nonempty(pass) && !nonempty(token))
+		return 0;
+	if (nonempty(token) && (nonempty(user) || nonempty(pass)))
+		return idp_error_set(err, IDP_EAUTH,
+			"%s: a token cannot be combined with a username or password", what);
+	if (nonempty(user) && !nonempty(pass))
+		return idp_error_set(err, IDP_EAUTH,
+			"%s: username given without a password", what);
+	if (nonempty(pass) && !nonempty(user))
+		return idp_error_set(err, IDP_EAUTH,
+			"%s: password given without a username", what);
+	out->source = src;
+	if (set_str(&out->origin, what, err) < 0 ||
+	    (nonempty(token) && set_str(&out->registry_token, token, err) < 0) ||
+	    (nonempty(user) && set_str(&out->username, user, err) < 0) ||
+	    (nonempty(pass) && set_str(&out->password, pass, err) < 0))
+		return -1;
+	return 1;
+}
+
+static int from_env(struct idp_creds *out, struct idp_error *err)
+{
+	return from_triple(getenv("IDPBUILDER_REGISTRY_USERNAME"),
+			   getenv("IDPBUILDER_REGISTRY_PASSWORD"),
+			   getenv("IDPBUILDER_REGISTRY_TOKEN"), IDP_CREDS_ENV,
+			   "IDPBUILDER_REGISTRY_* variables", out, err);
+}
+
+/* ---- auths entries ---- */
+
+/* Decode base64 "user:pass" into out->username/password. */
+static int decode_auth(const char *b64, struct idp_creds *out)
+{
+	gnutls_datum_t in = { (unsigned char *)b64, (unsigned)strlen(b64) };
+	gnutls_datum_t dec = { NULL, 0 };
+	char *colon;
+	int rc = -1;
+
+	if (gnutls_base64_decode2(&in, &dec) < 0)
+		return -1;
+	colon = memchr(dec.data, ':', dec.size);
+	if (colon && colon != (char *)dec.data && !memchr(dec.data, '\0', dec.size)) {
+		out->username = strndup((char *)dec.data, (size_t)(colon - (char *)dec.data));
+		out->password = strndup(colon + 1, dec.size - (size_t)(colon + 1 - (char *)dec.data));
+		rc = out->username && out->password ? 0 : -1;
+	}
+	explicit_bzero(dec.data, dec.size);
+	gnutls_free(dec.data);
+	return rc;
+}
+
+/* Fill out from one auths entry; 1 found, 0 empty entry, -1 error. */
+static int from_auth_entry(struct json_object *e, const char *key,
+			   const char *where, struct idp_creds *out,
+			   struct idp_error *err)
+{
+	const char *auth = obj_str(e, "auth");
+	const char *idt = obj_str(e, "identitytoken");
+	const char *rt = obj_str(e, "registrytoken");
+
+	if (nonempty(auth) && decode_auth(auth, out) < 0)
+		return idp_error_set(err, IDP_EGENERAL,
+			"%s: auths entry \"%s\": \"auth\" is not base64 of user:password",
+			where, key);
+	if (!nonempty(auth) && nonempty(obj_str(e, "username")) &&
+	    nonempty(obj_str(e, "password")) &&
+	    (set_str(&out->username, obj_str(e, "username"), err) < 0 ||
+	     set_str(&out->password, obj_str(e, "password"), err) < 0))
+		return -1;
+	if ((nonempty(idt) && set_str(&out->identity_token, idt, err) < 0) ||
+	    (nonempty(rt) && set_str(&out->registry_token, rt, err) < 0))
+		return -1;
+	if (!out->password && !out->identity_token && !out->registry_token)
+		return 0;
+	return 1;
+}
+
+/* Find hostport in an "auths" object: exact key first, then URL keys. */
+static struct json_object *find_auth(struct json_object *auths,
+				     const char *hostport, const char **key)
+{
+	const char *server = server_key(hostport);
+	struct json_object *v;
+
+	if (json_object_object_get_ex(auths, server, &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		*key = server;
+		return v;
+	}
+	json_object_object_foreach(auths, k, val) {
+		if (json_object_is_type(val, json_type_object) &&
+		    (key_matches(k, hostport) || key_matches(k, server))) {
+			*key = k;
+			return val;
+		}
+	}
+	return NULL;
+}
+
+static int from_auths(struct json_object *root, const char *hostport,
+		      enum idp_creds_source src, const char *where,
+		      struct idp_creds *out, struct idp_error *err)
+{
+	struct json_object *auths = obj_obj(root, "auths");
+	struct json_object *e;
+	const char *key = NULL;
+	int r;
+
+	if (!auths || !(e = find_auth(auths, hostport, &key)))
+		return 0;
+	r = from_auth_entry(e, key, where, out, err);
+	if (r <= 0) {
+		idp_creds_release(out);
+		return r;
+	}
+	out->source = src;
+	return set_str(&out->origin, where, err) < 0 ? -1 : 1;
+}
+
+static int from_auth_config_env(const char *hostport, struct idp_creds *out,
+				 struct idp_error *err)
+{
+	const char *s = getenv("DOCKER_AUTH_CONFIG");
+	struct json_object *root;
+	int r;
+
+	if (!nonempty(s))
+		return 0;
+	root = strlen(s) <= IDP_CAP_CONFIG ? parse_json(s, strlen(s)) : NULL;
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return idp_error_set(err, IDP_EGENERAL,
+			"DOCKER_AUTH_CONFIG: not a JSON object");
+	}
+	r = from_auths(root, hostport, IDP_CREDS_DOCKER_AUTH_CONFIG,
+		       "DOCKER_AUTH_CONFIG", out, err);
+	json_object_put(root);
+	return r;
+}
+
+/* ---- credential helpers ---- */
+
+static int helper_name_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > HELPER_NAME_MAX)
+		return 0;
+	return strspn(h, "abcdefghijklmnopqrstuvwxyz"
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+struct helper_run {
+	pid_t pid;
+	int in;              /* socket to the child's stdin (no SIGPIPE) */
+	int out, errfd;      /* pipes from its stdout / stderr */
+	struct idp_buf obuf; /* stdout, bounded, wiped */
+	struct idp_buf ebuf; /* stderr, bounded */
+	int overflow;
+	int status;
+};
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void close_pair(int p[2])
+{
+	close_fd(&p[0]);
+	close_fd(&p[1]);
+}
+
+/* The helper starts with no blocked signals and default INT/TERM/PIPE
+ * handling, whatever the caller's signal thread did to its own mask. */
+static int helper_attr(posix_spawnattr_t *at)
+{
+	sigset_t none, dfl;
+	int e = posix_spawnattr_init(at);
+
+	if (e)
+		return e;
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGPIPE);
+	if ((e = posix_spawnattr_setsigmask(at, &none)) != 0 ||
+	    (e = posix_spawnattr_setsigdefault(at, &dfl)) != 0 ||
+	    (e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK |
+					   POSIX_SPAWN_SETSIGDEF)) != 0)
+		posix_spawnattr_destroy(at);
+	return e;
+}
+
+static int helper_exec(struct helper_run *r, const char *prog,
+		       posix_spawn_file_actions_t *fa)
+{
+	char *argv[3] = { (char *)prog, (char *)"get", NULL };
+	posix_spawnattr_t at;
+	int e = helper_attr(&at);
+
+	if (e)
+		return e;
+	e = posix_spawnp(&r->pid, prog, fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	return e;
+}
+
+/* Start `prog get` with three fresh descriptors; returns 0 or an errno. */
+static int helper_spawn(struct helper_run *r, const char *prog)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	int e;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+		e = errno;
+		goto done;
+	}
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+		goto done;
+	if (!(e = posix_spawn_file_actions_adddup2(&fa, in[1], 0)) &&
+	    !(e = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) &&
+	    !(e = posix_spawn_file_actions_adddup2(&fa, er[1], 2)))
+		e = helper_exec(r, prog, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e == 0) {
+		r->in = in[0], r->out = out[0], r->errfd = er[0];
+		in[0] = out[0] = er[0] = -1;
+	}
+done:
+	close_pair(in);
+	close_pair(out);
+	close_pair(er);
+	return e;
+}
+
+static void helper_send(struct helper_run *r, const char *server)
+{
+	size_t n = strlen(server), off = 0;
+	ssize_t w;
+
+	while (off < n) {
+		w = send(r->in, server + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;     /* the helper closed stdin: its exit says why */
+		off += (size_t)w;
+	}
+	close_fd(&r->in);
+}
+
+/* Read one chunk from fd into b; on EOF or error close fd. */
+static void helper_read(int *fd, struct idp_buf *b, int *overflow)
+{
+	char tmp[4096];
+	ssize_t n = read(*fd, tmp, sizeof(tmp));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close_fd(fd);
+		return;
+	}
+	if (idp_buf_add(b, tmp, (size_t)n) < 0 && overflow)
+		*overflow = 1;
+}
+
+/* Drain stdout and stderr until both close, then reap the child. */
+static void helper_collect(struct helper_run *r)
+{
+	struct pollfd p[2];
+
+	while (r->out >= 0 || r->errfd >= 0) {
+		p[0].fd = r->out, p[0].events = POLLIN, p[0].revents = 0;
+		p[1].fd = r->errfd, p[1].events = POLLIN, p[1].revents = 0;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents)
+			helper_read(&r->out, &r->obuf, &r->overflow);
+		if (p[1].revents)
+			helper_read(&r->errfd, &r->ebuf, NULL);
+		if (r->overflow && r->pid > 0)
+			kill(r->pid, SIGKILL);
+	}
+	close_fd(&r->out);
+	close_fd(&r->errfd);
+	while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* First line of s, printable characters only, bounded. */
+static void first_line(const char *s, char *dst, size_t cap)
+{
+	size_t i = 0;
+
+	while (*s == '\n' || *s == '\r' || *s == ' ')
+		s++;
+	for (; *s && *s != '\n' && *s != '\r' && i + 1 < cap; s++)
+		dst[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	dst[i] = '\0';
+}
+
+static int helper_failed(struct helper_run *r, const char *prog,
+			 struct idp_error *err)
+{
+	char line[HELPER_LINE_MAX];
+
+	if (WIFSIGNALED(r->status))
+		return idp_error_set(err, IDP_EAUTH,
+			"credential helper %s: killed by signal %d",
+			prog, WTERMSIG(r->status));
+	if (WEXITSTATUS(r->status) == 127 && !r->ebuf.len && !r->obuf.len)
+		return idp_error_set(err, IDP_EAUTH,
+			"credential helper %s: cannot run it (not found on PATH?)", prog);
+	first_line(r->ebuf.len ? r->ebuf.buf : r->obuf.buf, line, sizeof(line));
+	return idp_error_set(err, IDP_EAUTH,
+		"credential helper %s: exited with status %d%s%s", prog,
+		WEXITSTATUS(r->status), *line ? ": " : "", line);
+}
+
+/* Interpret the helper's JSON answer; 1 found, 0 not found, -1 error. */
+static int helper_parse(const struct idp_buf *b, const char *prog,
+			struct idp_creds *out, struct idp_error *err)
+{
+	struct json_object *o = parse_json(b->buf, b->len);
+	const char *user, *secret;
+	int r = 1;
+
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return idp_error_set(err, IDP_EAUTH,
+			"credential helper %s: output is not the expected JSON object", prog);
+	}
+	user = obj_str(o, "Username");
+	secret = obj_str(o, "Secret");
+	if (!nonempty(secret))
+		r = 0;
+	else if (user && !strcmp(user, "<token>"))
+		r = set_str(&out->identity_token, secret, err) < 0 ? -1 : 1;
+	else if (set_str(&out->password, secret, err) < 0 ||
+		 (nonempty(user) && set_str(&out->username, user, err) < 0))
+		r = -1;
+	json_object_put(o);
+	return r;
+}
+
+static int helper_result(struct helper_run *r, const char *prog,
+			 struct idp_creds *out, struct idp_error *err)
+{
+	int found;
+
+	if (r->overflow)
+		return idp_error_set(err, IDP_EAUTH,
+			"credential helper %s: output larger than %u bytes",
+			prog, IDP_CAP_JSON_SMALL);
+	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
+		if (WIFEXITED(r->status) &&
+		    (strstr(r->obuf.buf, "credentials not found") ||
+		     strstr(r->ebuf.buf, "credentials not found")))
+			return 0;
+		return helper_failed(r, prog, err);
+	}
+	found = helper_parse(&r->obuf, prog, out, err);
+	if (found <= 0)
+		return found;
+	out->source = IDP_CREDS_HELPER;
+	return set_origin(out, "credential helper ", prog, err);
+	return 1;
+}
+
+int idp_creds_from_helper(const char *helper, const char *server,
+			  struct idp_creds *out, struct idp_error *err)
+{
+	struct helper_run r = { -1, -1, -1, -1, IDP_BUF_INIT, IDP_BUF_INIT, 0, 0 };
+	char prog[sizeof(HELPER_PREFIX) + HELPER_NAME_MAX];
+	int e, found;
+
+	memset(out, 0, sizeof(*out));
+	if (!server || !*server)
+		return idp_error_set(err, IDP_EAUTH, "credential helper: no server given");
+	if (!helper || !helper_name_ok(helper))
+		return idp_error_set(err, IDP_EAUTH,
+			"invalid credential helper name \"%.64s\"", helper ? helper : "");
+	snprintf(prog, sizeof(prog), HELPER_PREFIX "%s", helper);
+	idp_buf_init(&r.obuf, IDP_CAP_JSON_SMALL);
+	idp_buf_init(&r.ebuf, HELPER_ERR_CAP);
+	if ((e = helper_spawn(&r, prog)) != 0)
+		return idp_error_set(err, IDP_EAUTH, "credential helper %s: %s%s",
+			prog, strerror(e), e == ENOENT ? " (not found on PATH)" : "");
+	helper_send(&r, server);
+	helper_collect(&r);
+	found = helper_result(&r, prog, out, err);
+	if (found <= 0)
+		idp_creds_release(out);
+	wipe_buf(&r.obuf);
+	wipe_buf(&r.ebuf);
+	return found;
+}
+
+/* ---- config.json ---- */
+
+static char *config_path(const struct idp_creds_opts *opts)
+{
+	const char *dir = opts ? opts->docker_config_dir : NULL;
+	const char *home = getenv("HOME");
+	struct idp_buf b = IDP_BUF_INIT;
+
+	if (!nonempty(dir))
+		dir = getenv("DOCKER_CONFIG");
+	if (nonempty(dir))
+		idp_buf_addf(&b, "%s/config.json", dir);
+	else if (nonempty(home))
+		idp_buf_addf(&b, "%s/.docker/config.json", home);
+	else
+		return NULL;
+	return b.len ? idp_buf_detach(&b, NULL) : NULL;
+}
+
+/* Read and parse path; *root NULL when the file does not exist. */
+static int load_config(const char *path, struct json_object **root,
+		       struct idp_error *err)
+{
+	struct idp_buf b;
+	int e;
+
+	*root = NULL;
+	idp_buf_init(&b, IDP_CAP_CONFIG);
+	if (idp_buf_read_file(&b, path) < 0) {
+		e = errno;
+		wipe_buf(&b);
+		if (e == ENOENT || e == ENOTDIR)
+			return 0;
+		return idp_error_set(err, IDP_EGENERAL, "cannot read %s: %s", path,
+			e == EFBIG ? "file too large" : strerror(e));
+	}
+	*root = parse_json(b.buf, b.len);
+	wipe_buf(&b);
+	if (!*root || !json_object_is_type(*root, json_type_object)) {
+		json_object_put(*root);
+		*root = NULL;
+		return idp_error_set(err, IDP_EGENERAL,
+			"%s: malformed JSON (expected an object)", path);
+	}
+	return 0;
+}
+
+/* credHelpers[host], then credsStore: 1 found, 0 not found, -1 error. */
+static int from_config_helpers(struct json_object *root, const char *hostport,
+			       struct idp_creds *out, struct idp_error *err)
+{
+	const char *server = server_key(hostport);
+	const char *helper = obj_str(obj_obj(root, "credHelpers"), hostport);
+	int r;
+
+	if (!helper && server != hostport)
+		helper = obj_str(obj_obj(root, "credHelpers"), server);
+	if (nonempty(helper)) {
+		r = idp_creds_from_helper(helper, server, out, err);
+		if (r != 0)
+			return r;
+	}
+	helper = obj_str(root, "credsStore");
+	if (!nonempty(helper))
+		return 0;
+	return idp_creds_from_helper(helper, server, out, err);
+}
+
+static int from_config_file(const struct idp_creds_opts *opts,
+			    const char *hostport, struct idp_creds *out,
+			    struct idp_error *err)
+{
+	char *path = config_path(opts);
+	struct json_object *root = NULL;
+	int r = 0;
+
+	if (!path)
+		return 0;
+	if (load_config(path, &root, err) < 0)
+		r = -1;
+	else if (root) {
+		r = from_config_helpers(root, hostport, out, err);
+		if (r == 0)
+			r = from_auths(root, hostport, IDP_CREDS_CONFIG_FILE,
+				       path, out, err);
+	}
+	json_object_put(root);
+	free(path);
+	return r;
+}
+
+/* ---- public ---- */
+
+int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
+		      struct idp_creds *out, struct idp_error *err)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!hostport || !*hostport)
+		return idp_error_set(err, IDP_EGENERAL, "no registry host given");
+	r = opts ? from_triple(opts->username, opts->password, opts->token,
+			       IDP_CREDS_EXPLICIT, "command line", out, err) : 0;
+	if (r == 0 && !(opts && opts->ignore_env))
+		r = from_env(out, err);
+	if (r == 0)
+		r = from_auth_config_env(hostport, out, err);
+	if (r == 0)
+		r = from_config_file(opts, hostport, out, err);
+	if (r < 0) {
+		idp_creds_release(out);
+		return -1;
+	}
+	if (r == 0) {
+		out->source = IDP_CREDS_NONE;
+		if (set_str(&out->origin, "anonymous", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void idp_creds_release(struct idp_creds *c)
+{
+	if (!c)
+		return;
+	wipe_free(c->username);
+	wipe_free(c->password);
+	wipe_free(c->identity_token);
+	wipe_free(c->registry_token);
+	free(c->origin);
+	memset(c, 0, sizeof(*c));
+}

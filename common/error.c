@@ -12,6 +12,7 @@ void idp_error_clear(struct idp_error *e)
 	e->retryable = 0;
 	e->retry_after_ms = -1;
 	e->http_status = 0;
+	e->tls_failure = 0;
 	e->msg[0] = '\0';
 }
 
@@ -22,6 +23,8 @@ int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, 
 	e->cls = cls;
 	e->retryable = 0;
 	e->retry_after_ms = -1;
+	e->http_status = 0;
+	e->tls_failure = 0;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	return -1;
 }

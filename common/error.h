@@ -26,10 +26,11 @@ struct idp_error {
 	int retryable;          /* transient: the retry policy may try again */
 	long retry_after_ms;    /* from Retry-After, -1 when not given */
 	int http_status;        /* last HTTP status involved, 0 if none */
+	int tls_failure;        /* the TLS handshake failed (not a plain HTTP error) */
 	char msg[IDP_ERRMSG_MAX];
 };
 
-#define IDP_ERROR_INIT { IDP_OK, 0, -1, 0, "" }
+#define IDP_ERROR_INIT { IDP_OK, 0, -1, 0, 0, "" }
 
 void idp_error_clear(struct idp_error *e);
 

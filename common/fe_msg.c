@@ -1,1 +1,67 @@
-/* fe_msg.c: (in progress) */
+/* fe_msg.c: warnings, errors and debug lines for the front ends, all on
+ * stderr, prefixed with the front end's constant fe_progname. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include "fe_msg.h"
+
+static void vreport(const char *level, const char *fmt, va_list ap)
+{
+	/* One fprintf per part, but stderr is unbuffered: build the line first
+	 * so concurrent writers (progress) never interleave inside it. */
+	char line[2048];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n < 0)
+		line[0] = '\0';
+	if (level)
+		fprintf(stderr, "%s: %s: %s\n", fe_progname, level, line);
+	else
+		fprintf(stderr, "%s: %s\n", fe_progname, line);
+}
+
+void fe_warnf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("warning", fmt, ap);
+	va_end(ap);
+}
+
+int fe_errorf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("error", fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void fe_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("error", fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void fe_infof(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(NULL, fmt, ap);
+	va_end(ap);
+}
+
+void fe_debug_sink(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: debug: %s\n", fe_progname, line);
+}
+
+void fe_warn_sink(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fe_warnf("%s", msg);
+}

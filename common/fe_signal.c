@@ -1,1 +1,40 @@
-/* fe_signal.c: (in progress) */
+/* fe_signal.c: SIGINT/SIGTERM set the cancel flag that main owns.
+ * The one unavoidable static: a signal handler receives no context, so the
+ * address of main's flag is kept in `cancel_flag` (written once, before the
+ * handlers are installed; read only by the handler). */
+#include "config.h"
+#include <string.h>
+#include <unistd.h>
+#include "fe_signal.h"
+
+static volatile sig_atomic_t *cancel_flag;
+
+static void on_cancel_signal(int sig)
+{
+	(void)sig;
+	if (*cancel_flag)
+		_exit(130);   /* second signal: the user really means it */
+	*cancel_flag = 1;
+}
+
+int fe_signal_install(volatile sig_atomic_t *flag)
+{
+	struct sigaction sa;
+
+	cancel_flag = flag;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cancel_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a blocking read returns EINTR and sees the flag */
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -1;
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+void fe_signal_restore(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+}

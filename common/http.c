@@ -1,1 +1,464 @@
-/* http.c: (in progress) */
+/* http.c: request/response over a reused libcurl easy handle, with
+ * timeouts, cancellation, bounded bodies and redacted debug output. */
+#include "config.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <curl/curl.h>
+#include "http.h"
+
+struct idp_http {
+	CURL *curl;
+	const struct idp_http_cfg *cfg;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Per-request state handed to the curl callbacks. */
+struct xfer {
+	struct idp_http *h;
+	const struct idp_http_req *req;
+	struct idp_http_resp *resp;
+	struct idp_error pull_err;
+	int pull_failed;
+	int body_overflow;
+	int canceled;
+	int deadline_hit;
+	size_t mem_off;
+};
+
+int64_t idp_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int idp_http_global_init(struct idp_error *err)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return idp_error_set(err, IDP_EGENERAL, "cannot initialise libcurl");
+	return 0;
+}
+
+void idp_http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+struct idp_http *idp_http_new(const struct idp_http_cfg *cfg)
+{
+	struct idp_http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h);
+		return NULL;
+	}
+	h->cfg = cfg;
+	return h;
+}
+
+void idp_http_free(struct idp_http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+void idp_http_resp_init(struct idp_http_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	idp_buf_init(&r->body, IDP_CAP_JSON_SMALL);
+	r->content_length = -1;
+}
+
+/* Forget the headers (not the body) of an earlier response: a status line
+ * starts a new response (100 Continue, a redirect). */
+static void resp_free_headers(struct idp_http_resp *r)
+{
+	int i;
+	free(r->location);
+	free(r->docker_content_digest);
+	free(r->range);
+	free(r->retry_after);
+	free(r->chunk_min_length);
+	free(r->content_type);
+	for (i = 0; i < r->nchallenges; i++)
+		free(r->www_authenticate[i]);
+	r->location = r->docker_content_digest = r->range = NULL;
+	r->retry_after = r->chunk_min_length = r->content_type = NULL;
+	r->nchallenges = 0;
+	r->content_length = -1;
+}
+
+void idp_http_resp_release(struct idp_http_resp *r)
+{
+	resp_free_headers(r);
+	idp_buf_release(&r->body);
+	r->status = 0;
+}
+
+static char *trim_dup(const char *v, size_t n)
+{
+	char *s;
+	while (n && isspace((unsigned char)*v)) {
+		v++;
+		n--;
+	}
+	while (n && isspace((unsigned char)v[n - 1]))
+		n--;
+	s = malloc(n + 1);
+	if (s) {
+		memcpy(s, v, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static void set_header(char **slot, const char *v, size_t n)
+{
+	free(*slot);
+	*slot = trim_dup(v, n);
+}
+
+static void take_header(struct idp_http_resp *r, const char *line, size_t n)
+{
+	const char *colon = memchr(line, ':', n);
+	size_t klen, vlen;
+	const char *v;
+
+	if (!colon)
+		return;
+	klen = (size_t)(colon - line);
+	v = colon + 1;
+	vlen = n - klen - 1;
+#define IS(name) (klen == sizeof(name) - 1 && strncasecmp(line, name, klen) == 0)
+	if (IS("Location"))
+		set_header(&r->location, v, vlen);
+	else if (IS("Docker-Content-Digest"))
+		set_header(&r->docker_content_digest, v, vlen);
+	else if (IS("Range"))
+		set_header(&r->range, v, vlen);
+	else if (IS("Retry-After"))
+		set_header(&r->retry_after, v, vlen);
+	else if (IS("OCI-Chunk-Min-Length"))
+		set_header(&r->chunk_min_length, v, vlen);
+	else if (IS("Content-Type"))
+		set_header(&r->content_type, v, vlen);
+	else if (IS("Content-Length")) {
+		char *s = trim_dup(v, vlen);
+		r->content_length = s ? strtoll(s, NULL, 10) : -1;
+		free(s);
+	} else if (IS("WWW-Authenticate") && r->nchallenges < IDP_HTTP_MAX_CHALLENGE_HEADERS) {
+		r->www_authenticate[r->nchallenges] = trim_dup(v, vlen);
+		if (r->www_authenticate[r->nchallenges])
+			r->nchallenges++;
+	}
+#undef IS
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct xfer *x = ud;
+	size_t n = size * nmemb;
+
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		resp_free_headers(x->resp);
+	else
+		take_header(x->resp, data, n);
+	return n;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct xfer *x = ud;
+	size_t n = size * nmemb;
+
+	/* Over the cap: keep what fits (enough for a message) and drop the rest. */
+	if (!x->body_overflow && idp_buf_add(&x->resp->body, data, n) < 0)
+		x->body_overflow = 1;
+	return n;
+}
+
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
+{
+	struct xfer *x = ud;
+	const struct idp_http_req *q = x->req;
+	size_t want = size * nmemb;
+	ssize_t r;
+
+	if (q->pull) {
+		r = q->pull(q->pull_ctx, buf, want, &x->pull_err);
+		if (r < 0) {
+			x->pull_failed = 1;
+			return CURL_READFUNC_ABORT;
+		}
+		return (size_t)r;
+	}
+	if (want > q->body_len - x->mem_off)
+		want = q->body_len - x->mem_off;
+	memcpy(buf, (const char *)q->body + x->mem_off, want);
+	x->mem_off += want;
+	return want;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = ud;
+	const struct idp_http_cfg *cfg = x->h->cfg;
+	(void)dltotal; (void)dlnow; (void)ultotal;
+
+	if (x->req->cleanup)
+		return 0;
+
+	if ((cfg->cancel && *cfg->cancel) || (cfg->abort && *cfg->abort)) {
+		x->canceled = 1;
+		return 1;
+	}
+	if (cfg->deadline_ms && idp_now_ms() > cfg->deadline_ms) {
+		x->deadline_hit = 1;
+		return 1;
+	}
+	if (x->req->on_progress)
+		x->req->on_progress(x->req->progress_ctx, (int64_t)ulnow);
+	return 0;
+}
+
+/* Debug output with credentials removed: every Authorization header line. */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
+{
+	struct xfer *x = ud;
+	const struct idp_http_cfg *cfg = x->h->cfg;
+	char line[512];
+	size_t i = 0, start;
+	(void)c;
+
+	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
+		return 0;
+	while (i < size) {
+		size_t len;
+		start = i;
+		while (i < size && data[i] != '\n')
+			i++;
+		len = i - start;
+		i++;
+		if (len && data[start + len - 1] == '\r')
+			len--;
+		if (!len)
+			continue;
+		if (len >= 14 && strncasecmp(data + start, "authorization:", 14) == 0)
+			snprintf(line, sizeof(line), "%s Authorization: <redacted>",
+				 type == CURLINFO_HEADER_OUT ? ">" : "<");
+		else
+			snprintf(line, sizeof(line), "%s %.*s",
+				 type == CURLINFO_HEADER_OUT ? ">" : type == CURLINFO_HEADER_IN ? "<" : "*",
+				 (int)(len > 480 ? 480 : len), data + start);
+		cfg->debug(cfg->debug_ctx, line);
+	}
+	return 0;
+}
+
+static struct curl_slist *build_headers(const struct idp_http_req *q, struct idp_error *err)
+{
+	struct curl_slist *l = NULL, *t;
+	char auth[8192];
+	const char *const *hp;
+
+	/* No "Expect: 100-continue" round trip; registries answer at once. */
+	if (!(t = curl_slist_append(l, "Expect:")))
+		goto oom;
+	l = t;
+	for (hp = q->headers; hp && *hp; hp++) {
+		if (!(t = curl_slist_append(l, *hp)))
+			goto oom;
+		l = t;
+	}
+	if (q->authorization) {
+		if ((size_t)snprintf(auth, sizeof(auth), "Authorization: %s", q->authorization) >= sizeof(auth)) {
+			curl_slist_free_all(l);
+			idp_error_set(err, IDP_EAUTH, "authorization token too long");
+			return NULL;
+		}
+		t = curl_slist_append(l, auth);
+		explicit_bzero(auth, sizeof(auth));
+		if (!t)
+			goto oom;
+		l = t;
+	}
+	return l;
+oom:
+	curl_slist_free_all(l);
+	idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return NULL;
+}
+
+static void set_tls(CURL *c, const struct idp_http_cfg *cfg)
+{
+	const struct idp_tls *tls = cfg->tls;
+
+	if (cfg->ca_bundle)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->ca_bundle);
+	if (!tls)
+		return;
+	if (tls->skip_verify) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (tls->client_cert) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, tls->client_cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, tls->client_key);
+	}
+}
+
+static void set_method(CURL *c, const struct idp_http_req *q)
+{
+	if (strcmp(q->method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (q->has_body || q->body_len || q->pull) {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	} else if (strcmp(q->method, "GET") != 0) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+	}
+}
+
+static void setup(struct idp_http *h, struct xfer *x, struct curl_slist *hdrs)
+{
+	CURL *c = h->curl;
+	const struct idp_http_cfg *cfg = h->cfg;
+	const struct idp_http_req *q = x->req;
+	long ct = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 30000;
+	long stall = cfg->stall_timeout_ms ? cfg->stall_timeout_ms : 60000;
+
+	curl_easy_reset(c);
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_URL, q->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "idppush/" IDP_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ct);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (stall + 999) / 1000);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	if (cfg->debug) {
+		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+		curl_easy_setopt(c, CURLOPT_DEBUGDATA, x);
+	}
+	if (q->cleanup)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	set_tls(c, cfg);
+	set_method(c, q);
+}
+
+static int tls_failure(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_USE_SSL_FAILED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct idp_error *err)
+{
+	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+	const char *method = x->req->method, *url = x->req->url;
+
+	if (x->pull_failed) {
+		*err = x->pull_err;
+		return -1;
+	}
+	if (x->canceled)
+		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	if (x->deadline_hit)
+		return idp_error_set(err, IDP_ETIMEOUT, "%s %s: the overall time limit ran out", method, url);
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		idp_error_set(err, IDP_ETIMEOUT, "%s %s: timed out: %s", method, url, detail);
+		err->retryable = 1;
+		return -1;
+	}
+	if (tls_failure(rc)) {
+		idp_error_set(err, IDP_ENETWORK,
+			      "%s %s: TLS failure: %s (if the registry uses a private CA, pass --ca-cert FILE "
+			      "or put it in /etc/docker/certs.d/<host:port>/ca.crt; --insecure skips verification)",
+			      method, url, detail);
+		err->tls_failure = 1;
+		return -1;
+	}
+	idp_error_set(err, IDP_ENETWORK, "%s %s: %s", method, url, detail);
+	err->retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&
+			 rc != CURLE_OUT_OF_MEMORY;
+	return -1;
+}
+
+int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
+		struct idp_http_resp *resp, struct idp_error *err)
+{
+	struct xfer x;
+	struct curl_slist *hdrs;
+	CURLcode rc;
+
+	memset(&x, 0, sizeof(x));
+	x.h = h;
+	x.req = req;
+	x.resp = resp;
+	idp_error_clear(&x.pull_err);
+	idp_http_resp_release(resp);
+	resp->body.cap = req->max_response ? req->max_response : IDP_CAP_JSON_SMALL;
+	if (!(hdrs = build_headers(req, err)))
+		return -1;
+	setup(h, &x, hdrs);
+	rc = curl_easy_perform(h->curl);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	if (rc != CURLE_OK)
+		return map_failure(h, &x, rc, err);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	return 0;
+}
+
+char *idp_http_resolve(const char *base, const char *location)
+{
+	CURLU *u = curl_url();
+	char *out = NULL, *res = NULL;
+
+	if (!u)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) {
+		res = strdup(out);
+		curl_free(out);
+	}
+	curl_url_cleanup(u);
+	return res;
+}

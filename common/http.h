@@ -1,1 +1,88 @@
-/* http.h: (in progress) */
+/* http.h: one HTTP connection handle over libcurl. A handle is used by one
+ * thread at a time and reused for every request, so keep-alive connections
+ * and TLS sessions carry over. It knows nothing of registries: it sends a
+ * request, captures status, the headers the registry protocol needs and a
+ * bounded body, and maps transport failures onto idp_error classes. */
+#ifndef IDP_HTTP_H
+#define IDP_HTTP_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "buf.h"
+#include "blobsrc.h"
+#include "error.h"
+#include "tlsconf.h"
+
+#define IDP_HTTP_MAX_CHALLENGE_HEADERS 4
+
+/* Shared, read-only configuration for every handle of a session. */
+struct idp_http_cfg {
+	const struct idp_tls *tls;
+	const char *ca_bundle;          /* combined PEM bundle, NULL = system default */
+	long connect_timeout_ms;        /* 0 = 30 s */
+	long stall_timeout_ms;          /* no progress for this long aborts; 0 = 60 s */
+	int64_t deadline_ms;            /* absolute, idp_now_ms() clock; 0 = none */
+	volatile sig_atomic_t *cancel;  /* non-zero cancels transfers at once */
+	volatile sig_atomic_t *abort;   /* the engine stopping after another failure */
+	void (*debug)(void *ctx, const char *line);  /* NULL = no debug; Authorization is redacted */
+	void *debug_ctx;
+};
+
+struct idp_http_req {
+	const char *method;             /* GET HEAD POST PUT PATCH DELETE */
+	const char *url;
+	const char *const *headers;     /* "Name: value", NULL-terminated, may be NULL */
+	const char *authorization;      /* "Basic ..."/"Bearer ..." value, or NULL */
+	/* body: either memory ... */
+	const void *body;
+	size_t body_len;
+	/* ... or exactly body_len bytes pulled from a reader through `pull`,
+	 * which the caller supplies (it hashes and buffers as it needs). */
+	ssize_t (*pull)(void *ctx, void *buf, size_t n, struct idp_error *err);
+	void *pull_ctx;
+	int has_body;                   /* send Content-Length even when 0 */
+	int cleanup;                    /* ignore cancel/abort/deadline; 5 s limit */
+	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */
+	void (*on_progress)(void *ctx, int64_t sent);  /* body bytes sent so far */
+	void *progress_ctx;
+};
+
+struct idp_http_resp {
+	long status;
+	struct idp_buf body;
+	char *location;
+	char *docker_content_digest;
+	char *range;
+	char *retry_after;
+	char *chunk_min_length;         /* OCI-Chunk-Min-Length */
+	char *content_type;
+	int64_t content_length;         /* -1 when absent */
+	int nchallenges;
+	char *www_authenticate[IDP_HTTP_MAX_CHALLENGE_HEADERS];
+};
+
+struct idp_http;
+
+struct idp_http *idp_http_new(const struct idp_http_cfg *cfg);
+void idp_http_free(struct idp_http *h);
+
+void idp_http_resp_init(struct idp_http_resp *r);
+void idp_http_resp_release(struct idp_http_resp *r);
+
+/* Send the request. Returns 0 when an HTTP response arrived (any status),
+ * -1 on transport failure with err classed (network/timeout/cancel/TLS,
+ * retryable set for transient ones) and naming `what` is up to the caller. */
+int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
+		struct idp_http_resp *resp, struct idp_error *err);
+
+/* Resolve a (possibly relative) Location against the request URL. */
+char *idp_http_resolve(const char *base, const char *location);
+
+/* Milliseconds on a monotonic clock. */
+int64_t idp_now_ms(void);
+
+/* Process-wide libcurl/GnuTLS setup; call once from main before threads. */
+int idp_http_global_init(struct idp_error *err);
+void idp_http_global_cleanup(void);
+
+#endif

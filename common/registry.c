@@ -1,1 +1,296 @@
-/* registry.c: (in progress) */
+/* registry.c: a push session against one registry repository: TLS and
+ * credential resolution, scheme choice and ping, the authenticated and
+ * retried request loop, and the small blob/manifest operations.
+ * Chunked blob uploads are in upload.c. */
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "auth.h"
+#include "regerr.h"
+#include "registry.h"
+
+#include "session_private.h"
+
+const struct idp_ref *idp_session_ref(const struct idp_session *s) { return &s->ref; }
+const char *idp_session_base_url(const struct idp_session *s) { return s->base_url; }
+const char *idp_session_scopes(const struct idp_session *s) { return s->scopes; }
+size_t idp_session_chunk_size(const struct idp_session *s) { return s->chunk; }
+const struct idp_retry_policy *idp_session_retry(const struct idp_session *s) { return &s->opts.retry; }
+
+struct idp_http *idp_session_conn(struct idp_session *s)
+{
+	struct idp_http *h = NULL;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->nconns < SESSION_MAX_CONNS && (h = idp_http_new(&s->hcfg)))
+		s->conns[s->nconns++] = h;
+	pthread_mutex_unlock(&s->mu);
+	return h;
+}
+
+void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag)
+{
+	s->hcfg.abort = flag;
+}
+
+int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
+{
+	int64_t until = idp_now_ms() + ms;
+	struct timespec ts;
+
+	while (idp_now_ms() < until) {
+		if ((s->opts.cancel && *s->opts.cancel) || (s->hcfg.abort && *s->hcfg.abort))
+			return idp_error_set(err, IDP_ECANCELED, "interrupted");
+		if (s->hcfg.deadline_ms && idp_now_ms() > s->hcfg.deadline_ms)
+			return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out while waiting to retry");
+		ts.tv_sec = 0;
+		ts.tv_nsec = 50 * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static double jitter(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_nsec % 1000000) / 1e6;
+}
+
+/* Wait before attempt `attempt` + 1, telling the user why. */
+static int backoff(struct idp_session *s, int attempt, const struct idp_error *why, struct idp_error *err)
+{
+	long ms = idp_retry_delay_ms(&s->opts.retry, attempt, jitter(), why->retry_after_ms);
+	char msg[IDP_ERRMSG_MAX + 64];
+
+	if (s->opts.warn) {
+		snprintf(msg, sizeof(msg), "%s; retrying in %.1f s (attempt %d of %d)", why->msg,
+			 (double)ms / 1000.0, attempt + 1, s->opts.retry.attempts);
+		s->opts.warn(s->opts.warn_ctx, msg);
+	}
+	return idp_session_sleep(s, ms, err);
+}
+
+int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
+			const struct idp_http_resp *resp, struct idp_error *err)
+{
+	char what[512];
+
+	snprintf(what, sizeof(what), "%s %s", req->method, req->url);
+	idp_regerr_from_response(err, what, resp->status, resp->body.buf, resp->body.len);
+	err->http_status = (int)resp->status;
+	if (resp->retry_after)
+		err->retry_after_ms = idp_retry_after_parse(resp->retry_after, time(NULL));
+	if (resp->status == 401 && s->auth)
+		idp_error_prefix(err, "authentication failed (%s)", idp_auth_origin(s->auth));
+	return -1;
+}
+
+int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
+		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err)
+{
+	char *authz = NULL;
+	int attempt = 1, reauthed = 0, rc;
+	struct idp_error why;
+
+	for (;;) {
+		free(authz);
+		authz = NULL;
+		if (idp_auth_header(s->auth, h, scopes, &authz, err) < 0)
+			return -1;
+		req->authorization = authz;
+		rc = idp_http_do(h, req, resp, err);
+		req->authorization = NULL;
+		if (rc == 0 && resp->status == 401 && !reauthed) {
+			reauthed = 1;
+			rc = idp_auth_challenged(s->auth, h, resp, scopes, authz, s->registry, err);
+			if (rc < 0)
+				break;
+			if (req->pull) {  /* body consumed: the caller resends */
+				idp_error_set(err, IDP_EAUTH, "re-authenticated");
+				err->retryable = 1;
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (rc == 0 && !(retry && idp_retry_status_retryable(resp->status)))
+			break;
+		if (rc == 0)
+			idp_session_status_error(s, req, resp, &why);
+		else
+			why = *err;
+		if (!retry || !why.retryable || attempt >= s->opts.retry.attempts) {
+			*err = why;
+			rc = -1;
+			break;
+		}
+		if ((rc = backoff(s, attempt, &why, err)) < 0)
+			break;
+		attempt++;
+	}
+	free(authz);
+	return rc;
+}
+
+static char *url_for(struct idp_session *s, const char *kind, const char *ref)
+{
+	size_t n = strlen(s->base_url) + strlen(s->ref.path) + strlen(kind) + strlen(ref) + 16;
+	char *u = malloc(n);
+	if (u)
+		snprintf(u, n, "%s/v2/%s/%s/%s", s->base_url, s->ref.path, kind, ref);
+	return u;
+}
+
+int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
+		    int64_t *size, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	char *url = url_for(s, "blobs", digest);
+	int rc;
+
+	if (!url)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_http_resp_init(&resp);
+	req.method = "HEAD";
+	req.url = url;
+	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
+	if (rc == 0) {
+		if (resp.status == 200) {
+			rc = 1;
+			if (size)
+				*size = resp.content_length;
+		} else if (resp.status != 404) {
+			rc = idp_session_status_error(s, &req, &resp, err);
+		}
+	}
+	idp_http_resp_release(&resp);
+	free(url);
+	return rc;
+}
+
+/* DELETE an upload session; failures are ignored (it expires anyway). */
+void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	struct idp_error ignored = IDP_ERROR_INIT;
+
+	idp_http_resp_init(&resp);
+	req.method = "DELETE";
+	req.url = location;
+	req.cleanup = 1;   /* runs even while cancelling, briefly */
+	idp_reg_request(s, h, &req, &resp, s->scopes, 0, &ignored);
+	idp_http_resp_release(&resp);
+}
+
+int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
+		   const char *from, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	struct idp_buf url, scopes;
+	char *loc;
+	int rc = -1;
+
+	idp_buf_init(&url, 8192);
+	idp_buf_init(&scopes, 4096);
+	idp_http_resp_init(&resp);
+	if (idp_buf_addf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", s->base_url, s->ref.path,
+			 digest, from) < 0 ||
+	    idp_buf_addf(&scopes, "%s repository:%s:pull", s->scopes, from) < 0) {
+		idp_error_set(err, IDP_EGENERAL, "mount source name too long");
+		goto out;
+	}
+	req.method = "POST";
+	req.url = url.buf;
+	req.has_body = 1;
+	if (idp_reg_request(s, h, &req, &resp, scopes.buf, 1, err) < 0)
+		goto out;
+	rc = resp.status == 201;
+	if (resp.status == 202 && resp.location && (loc = idp_http_resolve(url.buf, resp.location))) {
+		idp_upload_cancel(s, h, loc);
+		free(loc);
+	} else if (resp.status != 201 && resp.status != 202) {
+		rc = 0;   /* a refused mount is not fatal: upload instead */
+	}
+out:
+	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
+	idp_buf_release(&scopes);
+	return rc;
+}
+
+static int check_manifest_digest(const struct idp_http_resp *resp, const char *ours, const char *where,
+				 struct idp_error *err)
+{
+	if (resp->docker_content_digest && *resp->docker_content_digest &&
+	    strcmp(resp->docker_content_digest, ours) != 0)
+		return idp_error_set(err, IDP_EREJECTED,
+				     "%s: the registry stored digest %s but the manifest sent has digest %s",
+				     where, resp->docker_content_digest, ours);
+	return 0;
+}
+
+int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,
+		     const char *media_type, const void *data, size_t len,
+		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	char ctype[256];
+	const char *hdrs[] = { ctype, NULL };
+	char *url = url_for(s, "manifests", reference);
+	int rc;
+
+	if (!url)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_sha256_digest(data, len, digest_out);
+	snprintf(ctype, sizeof(ctype), "Content-Type: %s", media_type);
+	idp_http_resp_init(&resp);
+	req.method = "PUT";
+	req.url = url;
+	req.headers = hdrs;
+	req.body = data;
+	req.body_len = len;
+	req.has_body = 1;
+	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
+	if (rc == 0 && resp.status != 201 && resp.status != 200)
+		rc = idp_session_status_error(s, &req, &resp, err);
+	if (rc == 0)
+		rc = check_manifest_digest(&resp, digest_out, url, err);
+	idp_http_resp_release(&resp);
+	free(url);
+	return rc;
+}
+
+int idp_manifest_exists(struct idp_session *s, struct idp_http *h, const char *digest,
+			const char *media_type, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	char accept[256];
+	const char *hdrs[] = { accept, NULL };
+	char *url = url_for(s, "manifests", digest);
+	int rc;
+
+	if (!url)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
+	idp_http_resp_init(&resp);
+	req.method = "HEAD";
+	req.url = url;
+	req.headers = hdrs;
+	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
+	if (rc == 0)
+		rc = resp.status == 200 ? 1 : resp.status == 404 ? 0 : idp_session_status_error(s, &req, &resp, err);
+	idp_http_resp_release(&resp);
+	free(url);
+	return rc;
+}

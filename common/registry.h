@@ -1,1 +1,106 @@
-/* registry.h: (in progress) */
+/* registry.h: the registry client: a session bound to one destination
+ * repository, and the distribution-spec operations a push needs. It knows
+ * nothing about image sources: blobs come in through idp_blob_reader. */
+#ifndef IDP_REGISTRY_H
+#define IDP_REGISTRY_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "blobsrc.h"
+#include "creds.h"
+#include "digest.h"
+#include "error.h"
+#include "http.h"
+#include "ref.h"
+#include "retry.h"
+#include "tlsconf.h"
+
+#define IDP_CHUNK_DEFAULT (64u << 20)   /* well under idpbuilder's 1 GiB proxy limit */
+#define IDP_CHUNK_MIN (64u << 10)
+
+struct idp_session_opts {
+	struct idp_tls_opts tls;
+	struct idp_creds_opts creds;
+	int allow_insecure_auth;       /* Basic over plain HTTP to a remote host */
+	struct idp_retry_policy retry;
+	long connect_timeout_ms;
+	long stall_timeout_ms;
+	long timeout_ms;               /* overall deadline from session open; 0 none */
+	size_t chunk_size;             /* 0 = IDP_CHUNK_DEFAULT */
+	volatile sig_atomic_t *cancel;
+	void (*debug)(void *ctx, const char *line);
+	void *debug_ctx;
+	void (*warn)(void *ctx, const char *msg);   /* warnings (insecure mode...) */
+	void *warn_ctx;
+};
+
+struct idp_session;
+
+/* Resolve credentials and TLS for dest's registry, pick the scheme (plain
+ * HTTP only when asked for, or for a loopback registry that does not speak
+ * TLS), ping /v2/ and learn how it authenticates. */
+int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *dest,
+		     struct idp_session **out, struct idp_error *err);
+void idp_session_close(struct idp_session *s);
+
+const struct idp_ref *idp_session_ref(const struct idp_session *s);
+/* "https://host:port" */
+const char *idp_session_base_url(const struct idp_session *s);
+
+/* A connection for one thread (curl easy handle). */
+struct idp_http *idp_session_conn(struct idp_session *s);
+
+/* 1 exists (size in *size if non-NULL), 0 absent, -1 error. */
+int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
+		    int64_t *size, struct idp_error *err);
+
+/* Try a cross-repo mount from `from` (a repository on the same registry).
+ * 1 mounted, 0 not mounted (any upload session it opened is cancelled),
+ * -1 error. */
+int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
+		   const char *from, struct idp_error *err);
+
+/* Progress of one upload: bytes the registry has acknowledged + in flight. */
+typedef void (*idp_upload_progress_fn)(void *ctx, int64_t done, int64_t total);
+
+struct idp_upload_result {
+	char digest[IDP_DIGEST_MAX];
+	int64_t size;
+	int resumed;                   /* times a broken transfer was resumed */
+};
+
+/* Upload a blob through POST + PATCH chunks (Content-Range, bounded size,
+ * following every Location) + PUT ?digest=. `digest` may be NULL when not
+ * known yet: the bytes are hashed as they are sent. When known, the data is
+ * verified before the final PUT and a mismatch aborts (the blob is never
+ * committed). size: expected size or -1. Broken connections are resumed
+ * from the registry's reported offset; on failure the upload session is
+ * DELETEd. */
+int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_reader *r,
+		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
+		    struct idp_upload_result *res, struct idp_error *err);
+
+/* PUT a manifest or index under `reference` (tag or digest) with Content-Type
+ * media_type, and check the registry's Docker-Content-Digest against our own
+ * sha256 of the bytes. The digest is written to digest_out. */
+int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,
+		     const char *media_type, const void *data, size_t len,
+		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err);
+
+/* 1 when the manifest (by digest) exists, 0 not, -1 error. */
+int idp_manifest_exists(struct idp_session *s, struct idp_http *h, const char *digest,
+			const char *media_type, struct idp_error *err);
+
+/* Internal to registry.c/upload.c: one request with auth (one re-auth on
+ * 401) and retries for transient failures when `retry` is set. */
+int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
+		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err);
+const char *idp_session_scopes(const struct idp_session *s);
+size_t idp_session_chunk_size(const struct idp_session *s);
+const struct idp_retry_policy *idp_session_retry(const struct idp_session *s);
+/* While flag is set (non-NULL and non-zero), transfers stop at once. */
+void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag);
+/* Sleep ms, returning early with IDP_ECANCELED when cancelled. */
+int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);
+
+#endif

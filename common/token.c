@@ -1,1 +1,325 @@
-/* token.c: (in progress) */
+/* token.c: the pure parts of the registry token protocol: parsing a token
+ * endpoint's JSON answer (json-c), deciding when a token is stale, and
+ * building the GET query / POST form with libcurl's percent-encoding. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include "token.h"
+
+#define TOKEN_DEFAULT_EXPIRES 60
+#define TOKEN_MAX_EXPIRES (366L * 24 * 3600)  /* clamp absurd lifetimes */
+#define TOKEN_PARAM_MAX 16384                 /* longest value we encode */
+
+/* Parse a bounded JSON text (need not be NUL-terminated). */
+static struct json_object *json_parse_bounded(const char *body, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+
+	if (!body || len == 0 || len > IDP_CAP_JSON_SMALL)
+		return NULL;
+	tok = json_tokener_new();
+	if (!tok)
+		return NULL;
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	json_tokener_free(tok);
+	return obj;
+}
+
+/* Non-empty string member, or NULL. */
+static const char *json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	return s && *s ? s : NULL;
+}
+
+/* A token goes into an HTTP header: printable ASCII, no spaces. */
+static int token_chars_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static long parse_expires(struct json_object *o)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, "expires_in", &v))
+		return TOKEN_DEFAULT_EXPIRES;
+	if (json_object_is_type(v, json_type_int))
+		n = json_object_get_int64(v);
+	else if (json_object_is_type(v, json_type_double))
+		n = (int64_t)json_object_get_double(v);
+	else
+		return TOKEN_DEFAULT_EXPIRES;
+	if (n < 1)
+		return TOKEN_DEFAULT_EXPIRES;
+	return n > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (long)n;
+}
+
+/* Read exactly n digits at *p into *v. */
+static int digits(const char **p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+/* Expect character c (or, when alt != 0, alt) at *p. */
+static int expect(const char **p, char c, char alt)
+{
+	if (**p != c && (!alt || **p != alt))
+		return -1;
+	(*p)++;
+	return 0;
+}
+
+/* "Z", "+hh:mm" or "-hh:mm" -> seconds east of UTC. */
+static int parse_zone(const char *p, long *off)
+{
+	int sign, h, m;
+
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		*off = 0;
+		return 0;
+	}
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (digits(&p, 2, &h) || expect(&p, ':', 0) || digits(&p, 2, &m) || *p)
+		return -1;
+	if (h > 23 || m > 59)
+		return -1;
+	*off = sign * (h * 3600L + m * 60L);
+	return 0;
+}
+
+/* RFC 3339 "2024-01-02T03:04:05[.123456789](Z|+hh:mm)" -> time_t. */
+static int parse_rfc3339(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *p = s;
+	long off;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (digits(&p, 4, &tm.tm_year) || expect(&p, '-', 0) || digits(&p, 2, &tm.tm_mon) ||
+	    expect(&p, '-', 0) || digits(&p, 2, &tm.tm_mday) || expect(&p, 'T', 't') ||
+	    digits(&p, 2, &tm.tm_hour) || expect(&p, ':', 0) || digits(&p, 2, &tm.tm_min) ||
+	    expect(&p, ':', 0) || digits(&p, 2, &tm.tm_sec))
+		return -1;
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -1;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;     /* sub-second precision is irrelevant here */
+	}
+	if (parse_zone(p, &off) < 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*out = t - off;
+	return 0;
+}
+
+static int token_fill(struct json_object *o, time_t now, struct idp_token *out,
+		      struct idp_error *err)
+{
+	const char *tok = json_str(o, "token"), *rt = json_str(o, "refresh_token");
+	const char *iss = json_str(o, "issued_at");
+
+	if (!tok)
+		tok = json_str(o, "access_token");
+	if (!tok)
+		return idp_error_set(err, IDP_EAUTH,
+				     "token response has no \"token\" or \"access_token\"");
+	if (!token_chars_ok(tok) || (rt && !token_chars_ok(rt)))
+		return idp_error_set(err, IDP_EAUTH, "token response holds an invalid token");
+	out->token = strdup(tok);
+	if (rt)
+		out->refresh_token = strdup(rt);
+	if (!out->token || (rt && !out->refresh_token))
+		return idp_error_set(err, IDP_EAUTH, "reading token response: out of memory");
+	out->expires_in = parse_expires(o);
+	if (!iss || parse_rfc3339(iss, &out->issued_at) < 0)
+		out->issued_at = now;
+	return 0;
+}
+
+int idp_token_parse(const char *body, size_t len, time_t now,
+		    struct idp_token *out, struct idp_error *err)
+{
+	struct json_object *o;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (len > IDP_CAP_JSON_SMALL)
+		return idp_error_set(err, IDP_EAUTH, "token response too large (%zu bytes)", len);
+	o = json_parse_bounded(body, len);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return idp_error_set(err, IDP_EAUTH, "token response is not a JSON object");
+	}
+	r = token_fill(o, now, out, err);
+	json_object_put(o);
+	if (r < 0)
+		idp_token_release(out);
+	return r;
+}
+
+void idp_token_release(struct idp_token *t)
+{
+	if (!t)
+		return;
+	free(t->token);
+	free(t->refresh_token);
+	memset(t, 0, sizeof(*t));
+}
+
+int idp_token_expired(const struct idp_token *t, time_t now)
+{
+	long life, margin;
+
+	if (!t || !t->token)
+		return 1;
+	life = t->expires_in >= 1 ? t->expires_in : TOKEN_DEFAULT_EXPIRES;
+	margin = life / 10 < 5 ? 5 : life / 10;
+	return now >= t->issued_at + (time_t)(life - margin);
+}
+
+/* Append "<sep>name=<percent-encoded value>" and switch sep to "&". */
+static int add_param(struct idp_buf *b, const char **sep, const char *name, const char *value)
+{
+	size_t n = strlen(value);
+	char *enc;
+	int r;
+
+	if (n > TOKEN_PARAM_MAX)
+		return -1;
+	enc = curl_easy_escape(NULL, value, (int)n);
+	if (!enc)
+		return -1;
+	r = idp_buf_addf(b, "%s%s=%s", *sep, name, enc);
+	curl_free(enc);
+	*sep = "&";
+	return r;
+}
+
+/* Separator before the first query parameter of the URL in b. */
+static const char *query_sep(const struct idp_buf *b)
+{
+	if (!strchr(b->buf, '?'))
+		return "?";
+	if (b->len && (b->buf[b->len - 1] == '?' || b->buf[b->len - 1] == '&'))
+		return "";
+	return "&";
+}
+
+/* Undo a failed build: b gets its old contents back. */
+static int restore(struct idp_buf *b, size_t len0)
+{
+	if (b->alloc) {
+		b->len = len0;
+		b->buf[len0] = '\0';
+	}
+	return -1;
+}
+
+static int add_scopes(struct idp_buf *b, const char **sep, const char *const *scopes, int n)
+{
+	int i;
+
+	for (i = 0; scopes && i < n; i++)
+		if (scopes[i] && *scopes[i] && add_param(b, sep, "scope", scopes[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* url may be empty (realm is then written first) or already hold the realm. */
+int idp_token_build_get_url(struct idp_buf *url, const char *realm, const char *service,
+			    const char *const *scopes, int nscopes, const char *account)
+{
+	size_t len0 = url->len;
+	const char *sep;
+
+	if (url->len == 0 && (!realm || !*realm || idp_buf_adds(url, realm) < 0))
+		return restore(url, len0);
+	sep = query_sep(url);
+	if (service && *service && add_param(url, &sep, "service", service) < 0)
+		return restore(url, len0);
+	if (add_scopes(url, &sep, scopes, nscopes) < 0)
+		return restore(url, len0);
+	if (account && *account && add_param(url, &sep, "account", account) < 0)
+		return restore(url, len0);
+	return 0;
+}
+
+/* OAuth2 (RFC 6749 3.3): several scopes go space-separated in one field. */
+static int join_scopes(struct idp_buf *out, const char *const *scopes, int n)
+{
+	int i;
+
+	for (i = 0; scopes && i < n; i++) {
+		if (!scopes[i] || !*scopes[i])
+			continue;
+		if ((out->len && idp_buf_adds(out, " ") < 0) || idp_buf_adds(out, scopes[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int idp_token_build_post_form(struct idp_buf *form, const char *refresh_token,
+			      const char *service, const char *const *scopes, int nscopes)
+{
+	struct idp_buf scope;
+	size_t len0 = form->len;
+	const char *sep = len0 ? "&" : "";
+	int r = -1;
+
+	idp_buf_init(&scope, TOKEN_PARAM_MAX);
+	if (!refresh_token || !*refresh_token || join_scopes(&scope, scopes, nscopes) < 0)
+		goto done;
+	if (add_param(form, &sep, "grant_type", "refresh_token") < 0 ||
+	    add_param(form, &sep, "refresh_token", refresh_token) < 0 ||
+	    (service && *service && add_param(form, &sep, "service", service) < 0) ||
+	    (scope.len && add_param(form, &sep, "scope", scope.buf) < 0) ||
+	    add_param(form, &sep, "client_id", "idppush") < 0)
+		goto done;
+	r = 0;
+done:
+	idp_buf_release(&scope);
+	return r < 0 ? restore(form, len0) : 0;
+}
+
+int idp_token_scope(struct idp_buf *out, const char *repository, int push)
+{
+	size_t len0 = out->len;
+
+	if (!repository || !*repository || strchr(repository, ':') ||
+	    idp_buf_addf(out, "repository:%s:%s", repository, push ? "pull,push" : "pull") < 0)
+		return restore(out, len0);
+	return 0;
+}

@@ -1,1 +1,353 @@
-/* upload.c: (in progress) */
+/* upload.c: chunked blob upload (POST, PATCH with Content-Range, PUT
+ * ?digest=), hashing on the fly, verifying a known digest before the blob
+ * is committed, and resuming a broken transfer from the offset the registry
+ * reports. Readers that can seek are streamed straight from the source;
+ * others are read into a chunk buffer so the chunk can be sent again. */
+#include "config.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "regerr.h"
+#include "session_private.h"
+
+struct upload {
+	struct idp_session *s;
+	struct idp_http *h;
+	struct idp_blob_reader *r;
+	const char *want_digest;     /* NULL when unknown */
+	int64_t size;                /* expected, -1 unknown */
+	idp_upload_progress_fn progress;
+	void *pctx;
+	char *location;              /* current upload URL */
+	struct idp_sha256 *hash;
+	int64_t hashed;              /* bytes [0, hashed) are in the hash */
+	int64_t acked;               /* bytes the registry has */
+	int64_t rpos;                /* next reader position (streaming mode) */
+	int buffered;                /* chunk buffer mode */
+	unsigned char *buf;          /* buffered mode: current chunk */
+	int64_t buf_start;           /* offset of buf[0] */
+	size_t buf_len;
+	size_t send_off;             /* bytes of this request already pulled */
+	size_t chunk;
+	int eof;
+	int resumed;
+	struct idp_error pull_err;
+};
+
+static int set_location(struct upload *u, const char *base, const char *loc, struct idp_error *err)
+{
+	char *abs;
+	if (!loc || !*loc)
+		return idp_error_set(err, IDP_EREJECTED, "the registry sent no Location for the upload");
+	if (!(abs = idp_http_resolve(base, loc)))
+		return idp_error_set(err, IDP_EREJECTED, "the registry sent a bad upload Location '%.200s'", loc);
+	free(u->location);
+	u->location = abs;
+	return 0;
+}
+
+static void hash_span(struct upload *u, int64_t pos, const unsigned char *p, size_t n)
+{
+	int64_t end = pos + (int64_t)n;
+	if (end <= u->hashed || pos > u->hashed)
+		return;
+	idp_sha256_update(u->hash, p + (u->hashed - pos), (size_t)(end - u->hashed));
+	u->hashed = end;
+}
+
+/* Streaming mode: pull straight from the (seekable) reader. */
+static ssize_t pull_stream(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct upload *u = ctx;
+	ssize_t r;
+	(void)err;
+
+	if (n > u->buf_len - u->send_off)
+		n = u->buf_len - u->send_off;
+	if (!n)
+		return 0;
+	r = u->r->ops->read(u->r->ctx, buf, n, &u->pull_err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return idp_error_set(&u->pull_err, IDP_EGENERAL, "blob ended early at byte %" PRId64, u->rpos);
+	hash_span(u, u->rpos, buf, (size_t)r);
+	u->rpos += r;
+	u->send_off += (size_t)r;
+	return r;
+}
+
+/* Buffered mode: resend from the chunk buffer. */
+static ssize_t pull_buffer(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct upload *u = ctx;
+	(void)err;
+	if (n > u->buf_len - u->send_off)
+		n = u->buf_len - u->send_off;
+	memcpy(buf, u->buf + u->send_off, n);
+	u->send_off += n;
+	return (ssize_t)n;
+}
+
+static void on_progress(void *ctx, int64_t sent)
+{
+	struct upload *u = ctx;
+	if (u->progress)
+		u->progress(u->pctx, u->acked + sent, u->size);
+}
+
+/* Buffered mode: read the next chunk from the reader (hashing it). */
+static int fill_buffer(struct upload *u, struct idp_error *err)
+{
+	ssize_t r;
+
+	u->buf_start = u->acked;
+	u->buf_len = 0;
+	while (u->buf_len < u->chunk && !u->eof) {
+		r = u->r->ops->read(u->r->ctx, u->buf + u->buf_len, u->chunk - u->buf_len, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			u->eof = 1;
+		hash_span(u, u->buf_start + (int64_t)u->buf_len, u->buf + u->buf_len, (size_t)r);
+		u->buf_len += (size_t)r;
+	}
+	return 0;
+}
+
+static int start_upload(struct upload *u, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	char url[2048];
+	int64_t min;
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/v2/%s/blobs/uploads/", u->s->base_url, u->s->ref.path);
+	idp_http_resp_init(&resp);
+	req.method = "POST";
+	req.url = url;
+	req.has_body = 1;
+	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
+	if (rc == 0 && resp.status != 202)
+		rc = idp_session_status_error(u->s, &req, &resp, err);
+	if (rc == 0)
+		rc = set_location(u, url, resp.location, err);
+	if (rc == 0 && resp.chunk_min_length) {
+		min = strtoll(resp.chunk_min_length, NULL, 10);
+		if (min > (int64_t)u->chunk && min <= (int64_t)1 << 30)
+			u->chunk = (size_t)min;
+	}
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+/* Parse "0-<end>" (or "bytes=0-<end>"): the registry holds end+1 bytes. */
+static int64_t range_next(const char *range)
+{
+	const char *dash;
+	if (!range || !(dash = strchr(range, '-')))
+		return -1;
+	return strtoll(dash + 1, NULL, 10) + 1;
+}
+
+/* After a failure: ask where the upload stands and continue from there. */
+static int resync(struct upload *u, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	int64_t have;
+	int rc;
+
+	idp_http_resp_init(&resp);
+	req.method = "GET";
+	req.url = u->location;
+	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
+	if (rc == 0 && resp.status != 204 && resp.status != 200)
+		rc = idp_session_status_error(u->s, &req, &resp, err);
+	if (rc == 0 && resp.location)
+		rc = set_location(u, u->location, resp.location, err);
+	have = rc == 0 ? (resp.range ? range_next(resp.range) : 0) : -1;
+	idp_http_resp_release(&resp);
+	if (rc < 0)
+		return idp_error_prefix(err, "cannot resume the upload");
+	if (have < 0 || have > u->hashed || (u->buffered && have < u->buf_start))
+		return idp_error_set(err, IDP_EREJECTED,
+				     "cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+	u->acked = have;
+	u->resumed++;
+	if (!u->buffered && u->r->ops->seek(u->r->ctx, have, err) < 0)
+		return -1;
+	u->rpos = have;
+	return 0;
+}
+
+static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	char range[96];
+	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
+	size_t len = (size_t)(chunk_end - u->acked);
+	int64_t next;
+	int rc;
+
+	snprintf(range, sizeof(range), "Content-Range: %" PRId64 "-%" PRId64, u->acked,
+		 u->acked + (int64_t)len - 1);
+	if (u->buffered) {
+		u->send_off = (size_t)(u->acked - u->buf_start);
+	} else {
+		u->send_off = 0;
+		u->buf_len = len;   /* streaming: bytes to pull for this request */
+	}
+	idp_http_resp_init(&resp);
+	req.method = "PATCH";
+	req.url = u->location;
+	req.headers = hdrs;
+	req.body_len = len;
+	req.has_body = 1;
+	req.pull = u->buffered ? pull_buffer : pull_stream;
+	req.pull_ctx = u;
+	req.on_progress = on_progress;
+	req.progress_ctx = u;
+	idp_error_clear(&u->pull_err);
+	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 0, err);
+	if (rc < 0 && u->pull_err.cls != IDP_OK)
+		*err = u->pull_err;   /* the source failed: not retryable */
+	if (rc == 0 && resp.status != 202 && resp.status != 204)
+		rc = idp_session_status_error(u->s, &req, &resp, err);
+	if (rc == 0)
+		rc = set_location(u, u->location, resp.location, err);
+	next = rc == 0 ? range_next(resp.range) : -1;
+	if (rc == 0)
+		u->acked = next > 0 && next <= chunk_end ? next : u->acked + (int64_t)len;
+	idp_http_resp_release(&resp);
+	/* The registry kept less than we sent: carry on from what it has. */
+	if (rc == 0 && !u->buffered && u->rpos != u->acked) {
+		rc = u->r->ops->seek(u->r->ctx, u->acked, err);
+		u->rpos = u->acked;
+	}
+	return rc;
+}
+
+/* Send what remains of the current chunk, resuming on transient failures. */
+static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
+{
+	int attempt = 1;
+	struct idp_error why;
+
+	while (u->acked < chunk_end) {
+		if (send_chunk_once(u, chunk_end, err) == 0)
+			continue;
+		if (!err->retryable || attempt >= u->s->opts.retry.attempts)
+			return -1;
+		why = *err;
+		if (idp_session_sleep(u->s, idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
+							       why.retry_after_ms), err) < 0)
+			return -1;
+		attempt++;
+		if (u->s->opts.warn) {
+			char msg[IDP_ERRMSG_MAX + 64];
+			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)", why.msg,
+				 attempt, u->s->opts.retry.attempts);
+			u->s->opts.warn(u->s->opts.warn_ctx, msg);
+		}
+		if (resync(u, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int send_all(struct upload *u, struct idp_error *err)
+{
+	int64_t end;
+
+	for (;;) {
+		if (u->buffered) {
+			if (fill_buffer(u, err) < 0)
+				return -1;
+			end = u->buf_start + (int64_t)u->buf_len;
+		} else {
+			end = u->acked + (int64_t)u->chunk;
+			if (end > u->size)
+				end = u->size;
+		}
+		if (end <= u->acked)
+			return 0;
+		if (send_chunk(u, end, err) < 0)
+			return -1;
+		if (u->buffered && u->eof)
+			return 0;
+	}
+}
+
+static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	struct idp_buf url;
+	int rc;
+
+	idp_sha256_final(u->hash, res->digest);
+	res->size = u->acked;
+	if (u->size >= 0 && u->acked != u->size)
+		return idp_error_set(err, IDP_EGENERAL, "blob %s: expected %" PRId64 " bytes, read %" PRId64,
+				     u->want_digest ? u->want_digest : res->digest, u->size, u->acked);
+	if (u->want_digest && strcmp(u->want_digest, res->digest) != 0)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "blob %s is corrupt: its content has digest %s; nothing was committed",
+				     u->want_digest, res->digest);
+	idp_buf_init(&url, 16384);
+	if (idp_buf_addf(&url, "%s%cdigest=%s", u->location, strchr(u->location, '?') ? '&' : '?',
+			 res->digest) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "upload URL too long");
+	idp_http_resp_init(&resp);
+	req.method = "PUT";
+	req.url = url.buf;
+	req.has_body = 1;
+	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
+	if (rc == 0 && resp.status != 201 && resp.status != 204)
+		rc = idp_session_status_error(u->s, &req, &resp, err);
+	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
+	return rc;
+}
+
+int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_reader *r,
+		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
+		    struct idp_upload_result *res, struct idp_error *err)
+{
+	struct upload u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	memset(res, 0, sizeof(*res));
+	u.s = s;
+	u.h = h;
+	u.r = r;
+	u.want_digest = digest;
+	u.size = size;
+	u.progress = progress;
+	u.pctx = pctx;
+	u.chunk = s->chunk;
+	u.buffered = !r->ops->seek || size < 0;
+	if (!(u.hash = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	rc = start_upload(&u, err);
+	if (rc == 0 && u.buffered && !(u.buf = malloc(u.chunk)))
+		rc = idp_error_set(err, IDP_EGENERAL, "out of memory for a %zu-byte chunk", u.chunk);
+	if (rc == 0)
+		rc = send_all(&u, err);
+	if (rc == 0)
+		rc = finish(&u, res, err);
+	if (rc < 0 && u.location)
+		idp_upload_cancel(s, h, u.location);
+	res->resumed = u.resumed;
+	if (rc == 0 && progress)
+		progress(pctx, u.acked, u.acked);
+	free(u.buf);
+	free(u.location);
+	idp_sha256_free(u.hash);
+	return rc;
+}

@@ -1,2 +1,97 @@
-#!/bin/sh
-exit 77
+#!/bin/bash
+# tests/integration/t_registry_errors.sh: the engine's failure modes and
+# exit codes, plus recovery from a connection cut in the middle of an upload.
+#   wrong password            -> exit 2, nothing tagged, password not printed
+#   unknown CA (CA2 / none)   -> exit 3, message names --ca-cert / --insecure
+#   --insecure                -> succeeds against the same server
+#   registry down             -> exit 3, quickly (--retries 2 --retry-initial-ms 50)
+#   invalid target reference  -> exit 1
+#   missing layout dir        -> exit 4 ("image not found")
+#   upload resume (faultproxy.py in front of a plain registry; the cut hits
+#   the first PATCH whose body is longer than the cut point):
+#     a) first PATCH cut after 1000 body bytes: distribution keeps the
+#        session at its previous offset (GET <location> -> 204 Range), the
+#        push must resume and succeed;
+#     b) first PATCH cut after 200000 body bytes: distribution has flushed
+#        part of it, so the session is dead (GET -> 404 BLOB_UPLOAD_INVALID,
+#        "upload resumed at wrong offest"): the engine must start a new
+#        upload and succeed.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/registry.sh"
+. "$TEST_LIB/image.sh"
+. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/proxy.sh"
+need docker-registry skopeo curl openssl htpasswd
+need_engine
+
+L="$TEST_TMP/layout"
+DIG=$(make_oci_layout "$L" --docker 0 2000000)
+FAST=(--retries 2 --retry-initial-ms 50)
+
+# --- authentication and TLS ---------------------------------------------------------
+start_registry tls-htpasswd
+
+T="$REG_HOST/giteaadmin/app:wrongpw"
+assert_exit 2 run_engine "${FAST[@]}" --ca-cert "$REG_CA" -u "$REG_USER" -p "not-$REG_PASS" "$L" "$T"
+[ -n "$LAST_ERR" ] || fail "no error message for a wrong password"
+assert_eq "" "$LAST_OUT" "stdout of a failed push"
+assert_not_contains "$LAST_ERR" "not-$REG_PASS" "error message leaks the password"
+assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+
+T="$REG_HOST/giteaadmin/app:ca2"
+assert_exit 3 run_engine "${FAST[@]}" --ca-cert "$CA2_CERT" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+assert_contains "$LAST_ERR" "--ca-cert" "unknown-CA error suggests --ca-cert"
+assert_contains "$LAST_ERR" "--insecure" "unknown-CA error mentions --insecure"
+assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+
+T="$REG_HOST/giteaadmin/app:noca"
+assert_exit 3 run_engine "${FAST[@]}" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+assert_contains "$LAST_ERR" "--ca-cert" "untrusted-server error suggests --ca-cert"
+assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+
+T="$REG_HOST/giteaadmin/app:insecure"
+assert_push_ok "$T" "$DIG" --insecure -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+
+# --- registry down ------------------------------------------------------------------
+DOWN=127.0.0.1:$(free_port)
+start=$SECONDS
+assert_exit 3 run_engine --plain-http "${FAST[@]}" "$L" "$DOWN/giteaadmin/app:v1"
+[ -n "$LAST_ERR" ] || fail "no error message for an unreachable registry"
+[ $((SECONDS - start)) -le 30 ] || fail "giving up on a dead registry took $((SECONDS - start)) s with --retries 2"
+
+# --- bad input ----------------------------------------------------------------------
+assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/GiteaAdmin/App:v1"
+[ -n "$LAST_ERR" ] || fail "no error message for an invalid reference (uppercase)"
+assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/giteaadmin/app:bad tag"
+assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/giteaadmin/app:"
+assert_exit 4 run_engine --plain-http "${FAST[@]}" "$TEST_TMP/no-such-layout" "127.0.0.1:1/giteaadmin/app:v1"
+[ -n "$LAST_ERR" ] || fail "no error message for a missing layout"
+
+# --- upload resume after a cut connection ------------------------------------------------
+start_registry plain
+PLAIN=$REG_HOST
+
+resume_case() { # NAME CUT_AFTER
+	local name=$1 cut=$2
+	start_fault_proxy "$PLAIN" --match '^PATCH ' --cut-after "$cut"
+	local t="$FAULT_HOST/giteaadmin/$name:v1"
+	assert_push_ok "$t" "$DIG" --plain-http --jobs 1 --chunk-size 1048576 "${FAST[@]}" "$L" "$t"
+	assert_file_contains "$FAULT_LOG" "CUT PATCH /v2/giteaadmin/$name/blobs/uploads/.* after $cut body bytes" \
+		"faultproxy cut the first PATCH"
+	verify_pushed "$PLAIN/giteaadmin/$name:v1" "$L" --tls-verify=false
+}
+
+# a) session survives: the engine should ask the registry where it stands
+resume_case resume-a 1000
+reg_log_requests GET '/v2/giteaadmin/resume-a/blobs/uploads/[^" ]+' | grep -q '" 204 ' ||
+	fail "engine did not query the upload status (GET <location> -> 204) after the cut"
+
+# b) session dead: the engine must start over with a new upload
+resume_case resume-b 200000
+# 3 blobs (config, empty layer, 2 MB layer) need 3 upload sessions; the restart makes a 4th
+posts=$(reg_log_requests POST /v2/giteaadmin/resume-b/blobs/uploads/ | wc -l)
+[ "$posts" -ge 4 ] || fail "engine did not restart the broken upload ($posts upload POSTs for 3 blobs)"
+
+log "PASS"

@@ -1,2 +1,59 @@
-#!/bin/sh
-exit 77
+#!/bin/bash
+# tests/integration/t_registry_plain.sh: the engine (tests/tools/engine-push)
+# against a plain-HTTP docker-registry: push a 3-layer image (one empty
+# layer), verify with skopeo, push again (nothing re-uploaded), push an
+# OCI-media-type image, and push the same image to a second repository with
+# --mount-from (blobs must arrive by cross-repo mount, not by upload).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/registry.sh"
+. "$TEST_LIB/image.sh"
+. "$TEST_LIB/verify.sh"
+need docker-registry skopeo curl
+need_engine
+
+start_registry plain
+L="$TEST_TMP/layout"
+DIG=$(make_oci_layout "$L" --docker 0 1048576 3000000)
+NBLOBS=4 # config + 3 layers
+
+# 1. first push
+T="$REG_HOST/giteaadmin/app:v1"
+assert_push_ok "$T" "$DIG" --plain-http "$L" "$T"
+verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+assert_eq "$DIG" "$(reg_tag_digest giteaadmin/app v1)" "tag v1 in registry storage"
+uploads1=$(reg_log_requests POST /v2/giteaadmin/app/blobs/uploads/ | wc -l)
+[ "$uploads1" -ge 1 ] || fail "no blob upload was started by the first push"
+
+# 2. second push of the same image: must succeed, all blobs already exist
+T2="$REG_HOST/giteaadmin/app:v2"
+assert_push_ok "$T2" "$DIG" --plain-http "$L" "$T2"
+uploads2=$(reg_log_requests POST /v2/giteaadmin/app/blobs/uploads/ | wc -l)
+assert_eq "$uploads1" "$uploads2" "blob upload sessions after re-pushing existing blobs"
+[ -n "$(reg_log_requests HEAD /v2/giteaadmin/app/blobs/sha256:)" ] || fail "engine did not check blob existence (HEAD)"
+verify_pushed "$T2" "$L" "${SKOPEO_FLAGS[@]}"
+# and the very same tag again
+assert_push_ok "$T" "$DIG" --plain-http "$L" "$T"
+verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+
+# 3. OCI media types
+LO="$TEST_TMP/layout-oci"
+DIGO=$(make_oci_layout "$LO" --oci 0 500000)
+TO="$REG_HOST/giteaadmin/app-oci:v1"
+assert_push_ok "$TO" "$DIGO" --plain-http "$LO" "$TO"
+verify_pushed "$TO" "$LO" "${SKOPEO_FLAGS[@]}"
+
+# 4. cross-repo mount into another repository of the same registry
+TM="$REG_HOST/giteaadmin/other:v1"
+assert_push_ok "$TM" "$DIG" --plain-http --mount-from giteaadmin/app "$L" "$TM"
+verify_pushed "$TM" "$L" "${SKOPEO_FLAGS[@]}"
+# shellcheck disable=SC2013 # digests contain no spaces
+for d in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$L" "$DIG")" | cut -d'"' -f4); do
+	reg_blob_linked giteaadmin/other "$d" || fail "blob $d not linked into giteaadmin/other"
+done
+mounted=$(reg_log_requests POST '/v2/giteaadmin/other/blobs/uploads/\?[^" ]*mount=' | grep -c '" 201 ' || true)
+assert_eq "$NBLOBS" "$mounted" "blobs mounted (201) into giteaadmin/other from giteaadmin/app"
+[ -z "$(reg_log_requests PATCH /v2/giteaadmin/other/)" ] || fail "blob data was PATCHed to giteaadmin/other despite --mount-from"
+[ -z "$(reg_log_requests PUT /v2/giteaadmin/other/blobs/)" ] || fail "blob data was PUT to giteaadmin/other despite --mount-from"
+
+log "PASS"

@@ -1,2 +1,81 @@
-#!/bin/sh
-exit 77
+#!/bin/bash
+# tests/integration/t_registry_proxy.sh: the engine through nginx with
+# client_max_body_size 4m in front of an HTTPS docker-registry (like
+# idpbuilder's ingress-nginx proxy-body-size), image with a 12 MB layer.
+#   --chunk-size 3145728 and --chunk-size 1048576: must succeed, every
+#     request body through nginx < 4 MiB, no 413; verified with skopeo.
+#   default chunk size: either succeeds (verified) or fails cleanly with
+#     exit 5 and a message naming the 413 / chunk size; nothing tagged then.
+#   skopeo (one PATCH per layer) gets 413: shows the limit is real.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/registry.sh"
+. "$TEST_LIB/image.sh"
+. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/proxy.sh"
+need docker-registry skopeo curl openssl nginx
+need_engine
+
+start_registry tls
+start_body_limit_proxy "$REG_HOST" 4m https
+L="$TEST_TMP/layout"
+DIG=$(make_oci_layout "$L" --docker 12000000 1000)
+LIMIT=$((4 * 1024 * 1024))
+
+# request_length (nginx: request line + headers + body) of every request to REPO
+max_request_len() {
+	awk -v r="/v2/$1/" 'index($2, r) == 1 && $4 > m { m = $4 } END { print m + 0 }' "$PROXY_ACCESS_LOG"
+}
+no_413() {
+	if awk -v r="/v2/$1/" 'index($2, r) == 1 && $3 == 413' "$PROXY_ACCESS_LOG" | grep -q .; then
+		fail "nginx answered 413 for $1"
+	fi
+}
+
+# 1. 3 MiB chunks
+T="$PROXY_HOST/giteaadmin/app3m:v1"
+assert_push_ok "$T" "$DIG" --ca-cert "$REG_CA" --chunk-size 3145728 "$L" "$T"
+verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+no_413 giteaadmin/app3m
+m=$(max_request_len giteaadmin/app3m)
+[ "$m" -lt "$LIMIT" ] || fail "a request of $m bytes went through the proxy (limit $LIMIT)"
+n=$(awk '$1 == "PATCH" && index($2, "/v2/giteaadmin/app3m/") == 1' "$PROXY_ACCESS_LOG" | wc -l)
+[ "$n" -ge 3 ] || fail "12 MB layer in 3 MiB chunks took only $n PATCH requests"
+
+# 2. 1 MiB chunks
+T="$PROXY_HOST/giteaadmin/app1m:v1"
+assert_push_ok "$T" "$DIG" --ca-cert "$REG_CA" --chunk-size 1048576 "$L" "$T"
+verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+no_413 giteaadmin/app1m
+n=$(awk '$1 == "PATCH" && index($2, "/v2/giteaadmin/app1m/") == 1' "$PROXY_ACCESS_LOG" | wc -l)
+[ "$n" -ge 11 ] || fail "12 MB layer in 1 MiB chunks took only $n PATCH requests"
+# the registry stores exactly the layout's bytes
+verify_pushed "$REG_HOST/giteaadmin/app1m:v1" "$L" "${SKOPEO_FLAGS[@]}"
+
+# 3. default chunk size: success, or a clean registry-rejected error
+T="$PROXY_HOST/giteaadmin/appdef:v1"
+rc=0
+run_engine --ca-cert "$REG_CA" "$L" "$T" >"$TEST_TMP/def.out" 2>"$TEST_TMP/def.err" || rc=$?
+if [ "$rc" = 0 ]; then
+	assert_eq "$T@$DIG" "$(cat "$TEST_TMP/def.out")" "engine-push stdout (default chunk size)"
+	verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+	log "default chunk size fits through the 4m proxy"
+else
+	assert_eq 5 "$rc" "exit code when the proxy rejects the default chunk size"
+	err=$(cat "$TEST_TMP/def.err")
+	case "$err" in
+	*413* | *chunk-size* | *"too large"*) ;;
+	*) fail "default-chunk failure does not explain the 413 / --chunk-size: $err" ;;
+	esac
+	assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+	log "default chunk size rejected by the 4m proxy (exit 5): $err"
+fi
+
+# 4. skopeo sends each layer as one PATCH: 413
+if skopeo_push "$L" "$PROXY_HOST/giteaadmin/skopeo:v1" "${SKOPEO_FLAGS[@]}" 2>"$TEST_TMP/skopeo.err"; then
+	fail "skopeo pushed a 12 MB layer in one request through a 4m limit: proxy limit not effective"
+fi
+awk '$3 == 413 && index($2, "/v2/giteaadmin/skopeo/") == 1' "$PROXY_ACCESS_LOG" | grep -q . ||
+	fail "nginx did not log a 413 for skopeo's single-PATCH upload"
+
+log "PASS"

@@ -1,1 +1,312 @@
-/* test_ref.c: (in progress) */
+/* test_ref.c: reference parsing, idpbuilder defaults, registry value
+ * normalisation and loopback detection. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include "unit.h"
+#include "ref.h"
+
+#define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define DIGEST "sha256:" D64
+
+/* Parse s; on success compare each member (NULL = expect NULL). */
+static void expect_ref(const char *s, const struct idp_ref_defaults *d, const char *domain,
+		       const char *path, const char *tag, const char *digest)
+{
+	struct idp_ref r;
+	struct idp_error e = IDP_ERROR_INIT;
+	int rc = idp_ref_parse(s, d, &r, &e);
+
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(r.domain, domain);
+	CU_ASSERT_STRING_EQUAL(r.path, path);
+	if (tag) {
+		CU_ASSERT_STRING_EQUAL(r.tag, tag);
+	} else {
+		CU_ASSERT_PTR_NULL(r.tag);
+	}
+	if (digest) {
+		CU_ASSERT_STRING_EQUAL(r.digest, digest);
+	} else {
+		CU_ASSERT_PTR_NULL(r.digest);
+	}
+	idp_ref_release(&r);
+}
+
+/* Parse must fail with IDP_EGENERAL and a message containing `needle`. */
+static void expect_fail(const char *s, const char *needle)
+{
+	struct idp_ref r;
+	struct idp_error e = IDP_ERROR_INIT;
+
+	CU_ASSERT_EQUAL(idp_ref_parse(s, NULL, &r, &e), -1);
+	CU_ASSERT_EQUAL(e.cls, IDP_EGENERAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, needle));
+	CU_ASSERT_PTR_NULL(r.domain);
+	CU_ASSERT_PTR_NULL(r.path);
+	CU_ASSERT_PTR_NULL(r.tag);
+	CU_ASSERT_PTR_NULL(r.digest);
+}
+
+static void test_bare_name(void)
+{
+	expect_ref("myapp", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "latest", NULL);
+	expect_ref("myapp:dev", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "dev", NULL);
+	expect_ref("my-app_1.x", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/my-app_1.x", "latest", NULL);
+	expect_ref("a__b--c", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/a__b--c", "latest", NULL);
+}
+
+static void test_owner_name(void)
+{
+	expect_ref("someone/myapp:v1", NULL, IDP_DEFAULT_REGISTRY, "someone/myapp", "v1", NULL);
+	expect_ref("org/team/app", NULL, IDP_DEFAULT_REGISTRY, "org/team/app", "latest", NULL);
+}
+
+static void test_with_host(void)
+{
+	expect_ref("gitea.cnoe.localtest.me:8443/giteaadmin/x", NULL,
+		   "gitea.cnoe.localtest.me:8443", "giteaadmin/x", "latest", NULL);
+	expect_ref("localhost:5000/a/b:t", NULL, "localhost:5000", "a/b", "t", NULL);
+	expect_ref("localhost/x", NULL, "localhost", "x", "latest", NULL);
+	expect_ref("LocalHost/x", NULL, "localhost", "x", "latest", NULL);
+	expect_ref("Registry.Example.COM:443/x", NULL, "registry.example.com:443", "x", "latest", NULL);
+	expect_ref("example.com/x", NULL, "example.com", "x", "latest", NULL);
+	expect_ref("host:5000/x", NULL, "host:5000", "x", "latest", NULL);
+	expect_ref("127.0.0.1:5000/x:1", NULL, "127.0.0.1:5000", "x", "1", NULL);
+	/* no '.', ':' or localhost: an owner, not a host */
+	expect_ref("myhost/x", NULL, IDP_DEFAULT_REGISTRY, "myhost/x", "latest", NULL);
+}
+
+static void test_ipv6(void)
+{
+	expect_ref("[::1]:5000/x", NULL, "[::1]:5000", "x", "latest", NULL);
+	expect_ref("[::1]/x:v2", NULL, "[::1]", "x", "v2", NULL);
+	expect_ref("[FE80::1]:5000/a/b", NULL, "[fe80::1]:5000", "a/b", "latest", NULL);
+	expect_fail("[::1:5000/x", "invalid registry host");
+	expect_fail("[zz::1]:5000/x", "invalid registry host");
+	expect_fail("[]:5000/x", "invalid registry host");
+}
+
+static void test_digests(void)
+{
+	expect_ref("myapp@" DIGEST, NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", NULL, DIGEST);
+	expect_ref("myapp:dev@" DIGEST, NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "dev", DIGEST);
+	expect_ref("localhost:5000/a/b@" DIGEST, NULL, "localhost:5000", "a/b", NULL, DIGEST);
+	expect_fail("myapp@sha256:abc", "invalid digest");
+	expect_fail("myapp@sha512:" D64 D64, "invalid digest");
+	expect_fail("myapp@sha256:" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		    "invalid digest");
+	expect_fail("myapp@", "invalid digest");
+	expect_fail("myapp@" DIGEST "@" DIGEST, "invalid digest");
+}
+
+static void test_uppercase(void)
+{
+	expect_fail("MyApp", "must be lowercase");
+	expect_fail("MyApp:dev", "\"MyApp\"");
+	expect_fail("localhost:5000/Owner/x", "must be lowercase");
+	expect_fail("giteaAdmin/x", "giteaAdmin");
+}
+
+static void test_tags(void)
+{
+	char tag[200], ref[260];
+
+	expect_ref("x:A-b_c.1", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/x", "A-b_c.1", NULL);
+	expect_ref("x:_t", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/x", "_t", NULL);
+	expect_fail("x:", "invalid tag");
+	expect_fail("x:-t", "invalid tag");
+	expect_fail("x:.t", "invalid tag");
+	expect_fail("x:a/b", "invalid");
+	expect_fail("x:a+b", "invalid tag");
+	expect_fail("x:a:b", "\"x:a\"");
+	memset(tag, 'a', 128);
+	tag[128] = '\0';
+	snprintf(ref, sizeof(ref), "x:%s", tag);
+	expect_ref(ref, NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/x", tag, NULL);
+	tag[128] = 'a';
+	tag[129] = '\0';
+	snprintf(ref, sizeof(ref), "x:%s", tag);
+	expect_fail(ref, "invalid tag");
+}
+
+static void test_components(void)
+{
+	expect_fail("", "empty");
+	expect_fail("a//b", "empty path component");
+	expect_fail("/a", "empty path component");
+	expect_fail("a/", "empty path component");
+	expect_fail("localhost:5000/", "missing repository name");
+	expect_fail(":tag", "missing repository name");
+	expect_fail("a..b", "invalid repository name component");
+	expect_fail("a___b", "invalid repository name component");
+	expect_fail("-a", "invalid repository name component");
+	expect_fail("a-", "invalid repository name component");
+	expect_fail("a b", "invalid repository name component");
+	expect_fail("a.-b", "invalid repository name component");
+	expect_fail("bad_host:x/y", "invalid registry host");
+	expect_fail("host:99999/y", "invalid registry host");
+	expect_fail("host:/y", "invalid registry host");
+}
+
+static void test_long_names(void)
+{
+	char name[400], path[420];
+	size_t room = 255 - strlen(IDP_DEFAULT_REGISTRY "/giteaadmin/");
+	struct idp_ref r;
+	struct idp_error e = IDP_ERROR_INIT;
+
+	memset(name, 'a', room);
+	name[room] = '\0';
+	snprintf(path, sizeof(path), "giteaadmin/%s", name);
+	expect_ref(name, NULL, IDP_DEFAULT_REGISTRY, path, "latest", NULL);
+	name[room] = 'a';
+	name[room + 1] = '\0';
+	expect_fail(name, "longer than 255");
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	expect_fail(name, "longer than 255");
+	/* input itself unreasonably long */
+	{
+		char *big = malloc(5000);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+		memset(big, 'a', 4999);
+		big[4999] = '\0';
+		CU_ASSERT_EQUAL(idp_ref_parse(big, NULL, &r, &e), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "longer than"));
+		free(big);
+	}
+}
+
+static void test_defaults(void)
+{
+	struct idp_ref_defaults d = { "https://Reg.Example:5000/", NULL };
+	struct idp_ref_defaults none = { "localhost:5000", "" };
+	struct idp_ref_defaults mixed = { NULL, "giteaAdmin" };
+	struct idp_ref_defaults badreg = { "https://h/path", NULL };
+	struct idp_ref_defaults badown = { NULL, "bad owner" };
+	struct idp_ref r;
+	struct idp_error e = IDP_ERROR_INIT;
+
+	expect_ref("app", &d, "reg.example:5000", "giteaadmin/app", "latest", NULL);
+	expect_ref("app", &none, "localhost:5000", "app", "latest", NULL);
+	expect_ref("o/app", &none, "localhost:5000", "o/app", "latest", NULL);
+	expect_ref("app", &mixed, IDP_DEFAULT_REGISTRY, "giteaadmin/app", "latest", NULL);
+	/* a host in the reference wins over the defaults */
+	expect_ref("localhost/app", &d, "localhost", "app", "latest", NULL);
+	CU_ASSERT_EQUAL(idp_ref_parse("app", &badreg, &r, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "host[:port]"));
+	CU_ASSERT_EQUAL(idp_ref_parse("app", &badown, &r, &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "owner"));
+	CU_ASSERT_PTR_NULL(r.domain);
+}
+
+static void expect_host(const char *in, const char *want)
+{
+	struct idp_error e = IDP_ERROR_INIT;
+	char *h = idp_registry_host_normalize(in, &e);
+
+	if (want) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+		CU_ASSERT_STRING_EQUAL(h, want);
+	} else {
+		CU_ASSERT_PTR_NULL(h);
+		CU_ASSERT_EQUAL(e.cls, IDP_EGENERAL);
+		CU_ASSERT_NOT_EQUAL(e.msg[0], '\0');
+	}
+	free(h);
+}
+
+static void test_registry_normalize(void)
+{
+	expect_host("https://h:8443/", "h:8443");
+	expect_host("HTTPS://Gitea.CNOE.localtest.me:8443", "gitea.cnoe.localtest.me:8443");
+	expect_host("http://localhost:5000//", "localhost:5000");
+	expect_host("gitea.cnoe.localtest.me:8443", "gitea.cnoe.localtest.me:8443");
+	expect_host("[::1]:5000", "[::1]:5000");
+	expect_host("https://[::1]/", "[::1]");
+	expect_host("h", "h");
+	expect_host("", NULL);
+	expect_host(NULL, NULL);
+	expect_host("https://", NULL);
+	expect_host("https://h:8443/gitea", NULL);
+	expect_host("ftp://h", NULL);
+	expect_host("h:0", NULL);
+	expect_host("h:65536", NULL);
+	expect_host("h:abc", NULL);
+	expect_host("user@h", NULL);
+	expect_host("h h", NULL);
+	expect_host("-h.example", NULL);
+	expect_host("h..example", NULL);
+}
+
+static void test_strings(void)
+{
+	struct idp_ref r;
+	struct idp_error e = IDP_ERROR_INIT;
+	char *s;
+
+	CU_ASSERT_EQUAL_FATAL(idp_ref_parse("myapp:dev", NULL, &r, &e), 0);
+	s = idp_ref_string(&r);
+	CU_ASSERT_STRING_EQUAL(s, "gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev");
+	free(s);
+	s = idp_ref_repository(&r);
+	CU_ASSERT_STRING_EQUAL(s, "gitea.cnoe.localtest.me:8443/giteaadmin/myapp");
+	free(s);
+	idp_ref_release(&r);
+	idp_ref_release(&r);   /* twice is harmless */
+
+	CU_ASSERT_EQUAL_FATAL(idp_ref_parse("localhost:5000/a@" DIGEST, NULL, &r, &e), 0);
+	s = idp_ref_string(&r);
+	CU_ASSERT_STRING_EQUAL(s, "localhost:5000/a@" DIGEST);
+	free(s);
+	idp_ref_release(&r);
+
+	CU_ASSERT_EQUAL_FATAL(idp_ref_parse("localhost:5000/a:t@" DIGEST, NULL, &r, &e), 0);
+	s = idp_ref_string(&r);
+	CU_ASSERT_STRING_EQUAL(s, "localhost:5000/a:t@" DIGEST);
+	free(s);
+	idp_ref_release(&r);
+	idp_ref_release(NULL);
+}
+
+static void test_loopback(void)
+{
+	CU_ASSERT_TRUE(idp_host_is_loopback("localhost"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("LOCALHOST:5000"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("127.0.0.1"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("127.0.0.1:5000"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("127.255.1.2:80"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("::1"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("[::1]"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("[::1]:5000"));
+	CU_ASSERT_TRUE(idp_host_is_loopback("[::ffff:127.0.0.1]:5000"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("128.0.0.1"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("10.0.0.1:5000"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("gitea.cnoe.localtest.me:8443"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("localhost.example.com"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("[::2]:5000"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("[::1"));
+	CU_ASSERT_FALSE(idp_host_is_loopback("127.0.0.1.example"));
+	CU_ASSERT_FALSE(idp_host_is_loopback(""));
+	CU_ASSERT_FALSE(idp_host_is_loopback(NULL));
+}
+
+static const struct unit_test tests[] = {
+	{ "bare_name", test_bare_name },
+	{ "owner_name", test_owner_name },
+	{ "with_host", test_with_host },
+	{ "ipv6", test_ipv6 },
+	{ "digests", test_digests },
+	{ "uppercase", test_uppercase },
+	{ "tags", test_tags },
+	{ "components", test_components },
+	{ "long_names", test_long_names },
+	{ "defaults", test_defaults },
+	{ "registry_normalize", test_registry_normalize },
+	{ "strings", test_strings },
+	{ "loopback", test_loopback },
+	{ NULL, NULL }
+};
+
+IDP_SUITE(ref) { unit_add_suite("ref", tests); }

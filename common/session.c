@@ -1,0 +1,231 @@
+/* session.c: opening and closing a push session: TLS settings and the CA
+ * bundle, credentials, the scheme (HTTPS, or plain HTTP when asked for or
+ * when a loopback registry does not speak TLS), and the first /v2/ ping
+ * that learns how the registry authenticates and checks the credentials. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <curl/curl.h>
+#include "auth.h"
+#include "buf.h"
+#include "registry.h"
+
+#include "session_private.h"
+
+static int copy_ref(const struct idp_ref *in, struct idp_ref *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->domain = strdup(in->domain);
+	out->path = strdup(in->path);
+	out->tag = in->tag ? strdup(in->tag) : NULL;
+	out->digest = in->digest ? strdup(in->digest) : NULL;
+	return out->domain && out->path && (!in->tag || out->tag) && (!in->digest || out->digest) ? 0 : -1;
+}
+
+static const char *system_ca_bundle(void)
+{
+	static const char *const candidates[] = {
+		"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+		"/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem", NULL
+	};
+	int i;
+	for (i = 0; candidates[i]; i++)
+		if (access(candidates[i], R_OK) == 0)
+			return candidates[i];
+	return NULL;
+}
+
+static int append_file(int fd, const char *path, int required, struct idp_error *err)
+{
+	struct idp_buf b;
+	int rc = 0;
+
+	idp_buf_init(&b, IDP_CAP_CONFIG);
+	if (idp_buf_read_file(&b, path) < 0) {
+		if (required)
+			rc = idp_error_set(err, IDP_EGENERAL, "cannot read CA file '%s': %s", path, strerror(errno));
+	} else if (write(fd, b.buf, b.len) != (ssize_t)b.len || write(fd, "\n", 1) != 1) {
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot write the CA bundle: %s", strerror(errno));
+	}
+	idp_buf_release(&b);
+	return rc;
+}
+
+/* libcurl (GnuTLS) takes one CA file: join the system store and the extra
+ * CAs into a private temp file, removed when the session closes. */
+static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
+{
+	const char *tmp = getenv("TMPDIR"), *sys = system_ca_bundle();
+	char path[4096];
+	int fd, i, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/idppush-ca-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if ((fd = mkstemp(path)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot create a CA bundle in %s: %s",
+				     tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if (sys)
+		rc = append_file(fd, sys, 0, err);
+	for (i = 0; rc == 0 && i < s->tls.ncas; i++)
+		rc = append_file(fd, s->tls.ca_files[i], 1, err);
+	close(fd);
+	if (rc < 0 || !(s->ca_bundle = strdup(path))) {
+		unlink(path);
+		return rc < 0 ? rc : idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	return 0;
+}
+
+static int set_base_url(struct idp_session *s, int plain)
+{
+	size_t n = strlen(s->ref.domain) + 16;
+	free(s->base_url);
+	if (!(s->base_url = malloc(n)))
+		return -1;
+	snprintf(s->base_url, n, "%s://%s", plain ? "http" : "https", s->ref.domain);
+	return 0;
+}
+
+static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	char url[1024];
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/v2/", s->base_url);
+	idp_http_resp_init(&resp);
+	req.method = "GET";
+	req.url = url;
+	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
+	if (rc == 0 && resp.status != 200)
+		rc = idp_session_status_error(s, &req, &resp, err);
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+/* HTTPS first; a loopback registry that fails the TLS handshake is tried
+ * over plain HTTP, as docker does for its implicit insecure registries. */
+static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
+{
+	struct idp_http *h = idp_session_conn(s);
+	int loopback = idp_host_is_loopback(s->ref.domain);
+
+	if (!h)
+		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
+	if (set_base_url(s, s->tls.plain_http) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (ping(s, h, err) == 0)
+		return 0;
+	if (s->tls.plain_http || !loopback || !err->tls_failure)
+		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	if (set_base_url(s, 1) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	s->tls.plain_http = 1;
+	if (ping(s, h, err) < 0)
+		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	return 0;
+}
+
+static void session_defaults(struct idp_session *s)
+{
+	struct idp_retry_policy def = IDP_RETRY_DEFAULT;
+
+	if (s->opts.retry.attempts < 1)
+		s->opts.retry = def;
+	s->chunk = s->opts.chunk_size ? s->opts.chunk_size : IDP_CHUNK_DEFAULT;
+	if (s->chunk < IDP_CHUNK_MIN)
+		s->chunk = IDP_CHUNK_MIN;
+	s->hcfg.tls = &s->tls;
+	s->hcfg.connect_timeout_ms = s->opts.connect_timeout_ms;
+	s->hcfg.stall_timeout_ms = s->opts.stall_timeout_ms;
+	s->hcfg.deadline_ms = s->opts.timeout_ms > 0 ? idp_now_ms() + s->opts.timeout_ms : 0;
+	s->hcfg.cancel = s->opts.cancel;
+	s->hcfg.debug = s->opts.debug;
+	s->hcfg.debug_ctx = s->opts.debug_ctx;
+}
+
+static int setup_tls(struct idp_session *s, struct idp_error *err)
+{
+	char msg[512];
+
+	if (idp_tls_resolve(&s->opts.tls, s->ref.domain, &s->tls, err) < 0)
+		return -1;
+	if (s->tls.skip_verify && !s->tls.plain_http && s->opts.warn) {
+		snprintf(msg, sizeof(msg), "TLS certificate verification is disabled for %s (%s)",
+			 s->registry, s->tls.origin ? s->tls.origin : "--insecure");
+		s->opts.warn(s->opts.warn_ctx, msg);
+	}
+	if (s->tls.ncas > 0 && make_ca_bundle(s, err) < 0)
+		return -1;
+	s->hcfg.ca_bundle = s->ca_bundle;
+	return 0;
+}
+
+static int setup_auth(struct idp_session *s, struct idp_error *err)
+{
+	struct idp_creds creds;
+	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain);
+
+	memset(&creds, 0, sizeof(creds));
+	if (idp_creds_resolve(&s->opts.creds, s->ref.domain, &creds, err) < 0)
+		return -1;
+	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
+		idp_creds_release(&creds);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	return 0;
+}
+
+int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *dest,
+		     struct idp_session **out, struct idp_error *err)
+{
+	struct idp_session *s = calloc(1, sizeof(*s));
+	size_t n;
+
+	*out = NULL;
+	if (!s)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	pthread_mutex_init(&s->mu, NULL);
+	s->opts = *opts;
+	session_defaults(s);
+	n = strlen(dest->path) + 32;
+	if (copy_ref(dest, &s->ref) < 0 || !(s->registry = strdup(dest->domain)) ||
+	    !(s->scopes = malloc(n))) {
+		idp_session_close(s);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	snprintf(s->scopes, n, "repository:%s:pull,push", dest->path);
+	if (setup_tls(s, err) < 0 || setup_auth(s, err) < 0 || choose_scheme_and_ping(s, err) < 0) {
+		idp_session_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void idp_session_close(struct idp_session *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nconns; i++)
+		idp_http_free(s->conns[i]);
+	idp_auth_free(s->auth);
+	if (s->ca_bundle) {
+		unlink(s->ca_bundle);
+		free(s->ca_bundle);
+	}
+	idp_tls_release(&s->tls);
+	idp_ref_release(&s->ref);
+	free(s->base_url);
+	free(s->registry);
+	free(s->scopes);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""tests/lib/faultproxy.py: a fault-injecting TCP proxy for plain-HTTP tests.
+
+Listens on 127.0.0.1 and forwards every connection to --upstream HOST:PORT.
+It follows the HTTP/1.1 request framing on each client connection
+(Content-Length bodies; chunked bodies are passed through raw) and, for the
+FIRST request whose request line matches --match (a Python regex, e.g.
+'^PATCH ') and whose body is longer than --cut-after, forwards the head plus exactly --cut-after bytes of its body and
+then aborts both the client and the upstream connection (RST to the client).
+That happens once (or --times N; --skip N lets the first N matching requests
+through first); everything else is forwarded untouched.
+
+Host header is passed through unchanged, so the registry's absolute Location
+URLs point at the proxy.
+
+  --port 0 --port-file F : the chosen port is written to F once listening.
+  --log F                : one line per event (conn, request, CUT, ...).
+"""
+
+import argparse
+import re
+import socket
+import sys
+import threading
+import time
+
+LOCK = threading.Lock()
+
+
+class Cfg:
+    pass
+
+
+def log(msg):
+    line = "%.3f %s" % (time.time(), msg)
+    with LOCK:
+        if Cfg.logf:
+            Cfg.logf.write(line + "\n")
+            Cfg.logf.flush()
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+def claim_cut(reqline):
+    with LOCK:
+        if Cfg.remaining > 0 and Cfg.match.search(reqline):
+            if Cfg.skip > 0:
+                Cfg.skip -= 1
+                return False
+            Cfg.remaining -= 1
+            return True
+    return False
+
+
+def pump(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def abort(sock):
+    try:
+        import struct
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+class Conn:
+    def __init__(self, client, cid):
+        self.c = client
+        self.cid = cid
+        self.buf = b""
+        self.u = socket.create_connection(Cfg.upstream)
+
+    def read_more(self):
+        data = self.c.recv(65536)
+        if not data:
+            raise EOFError
+        self.buf += data
+
+    def run(self):
+        t = threading.Thread(target=pump, args=(self.u, self.c), daemon=True)
+        t.start()
+        try:
+            self.requests()
+        except EOFError:
+            try:
+                self.u.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        except OSError as e:
+            log("conn %d: %s" % (self.cid, e))
+        t.join(timeout=600)
+        for s in (self.c, self.u):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def requests(self):
+        while True:
+            while b"\r\n\r\n" not in self.buf:
+                self.read_more()
+            head, _, rest = self.buf.partition(b"\r\n\r\n")
+            self.buf = rest
+            lines = head.decode("latin-1").split("\r\n")
+            reqline = lines[0]
+            hdrs = {}
+            for ln in lines[1:]:
+                k, _, v = ln.partition(":")
+                hdrs[k.strip().lower()] = v.strip()
+            clen = int(hdrs.get("content-length", "0") or 0)
+            chunked = "chunked" in hdrs.get("transfer-encoding", "").lower()
+            # only a body longer than the cut point can be cut in the middle
+            cut = (chunked or clen > Cfg.cut_after) and claim_cut(reqline)
+            log("conn %d: %s (content-length %s%s)%s" % (
+                self.cid, reqline, clen, ", chunked" if chunked else "", " -> will CUT" if cut else ""))
+            self.u.sendall(head + b"\r\n\r\n")
+            if cut:
+                sent = 0
+                while sent < Cfg.cut_after:
+                    if not self.buf:
+                        self.read_more()
+                    take = self.buf[:Cfg.cut_after - sent]
+                    self.buf = self.buf[len(take):]
+                    self.u.sendall(take)
+                    sent += len(take)
+                log("conn %d: CUT %s after %d body bytes" % (self.cid, reqline, sent))
+                time.sleep(0.05)  # let the upstream read what was sent
+                abort(self.c)
+                abort(self.u)
+                raise EOFError
+            if chunked:
+                log("conn %d: chunked body, raw passthrough from here" % self.cid)
+                if self.buf:
+                    self.u.sendall(self.buf)
+                    self.buf = b""
+                pump(self.c, self.u)
+                raise EOFError
+            left = clen
+            while left > 0:
+                if not self.buf:
+                    self.read_more()
+                take = self.buf[:left]
+                self.buf = self.buf[len(take):]
+                self.u.sendall(take)
+                left -= len(take)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--upstream", required=True, help="HOST:PORT")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--match", default="^PATCH ")
+    ap.add_argument("--cut-after", type=int, default=65536, help="body bytes to pass before cutting")
+    ap.add_argument("--times", type=int, default=1)
+    ap.add_argument("--skip", type=int, default=0, help="let the first N matching requests through")
+    ap.add_argument("--log")
+    a = ap.parse_args()
+    host, _, port = a.upstream.rpartition(":")
+    Cfg.upstream = (host, int(port))
+    Cfg.match = re.compile(a.match)
+    Cfg.cut_after = a.cut_after
+    Cfg.remaining = a.times
+    Cfg.skip = a.skip
+    Cfg.logf = open(a.log, "a") if a.log else None
+
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", a.port))
+    ls.listen(64)
+    p = ls.getsockname()[1]
+    if a.port_file:
+        with open(a.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % p)
+        import os
+        os.rename(a.port_file + ".tmp", a.port_file)
+    log("listening on 127.0.0.1:%d -> %s, cut %r after %d body bytes x%d (skip %d)" % (
+        p, a.upstream, a.match, a.cut_after, a.times, a.skip))
+    cid = 0
+    while True:
+        c, _ = ls.accept()
+        cid += 1
+        try:
+            conn = Conn(c, cid)
+        except OSError as e:
+            log("conn %d: upstream connect failed: %s" % (cid, e))
+            abort(c)
+            continue
+        threading.Thread(target=conn.run, daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
