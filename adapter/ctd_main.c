@@ -1,2 +1,156 @@
-/* ctd_main.c */
-int main(void){return 0;}
+/* ctd_main.c: idppush-containerd, push an image straight from a containerd
+ * content store (or an OCI layout directory) to an OCI registry:
+ *   idppush-containerd [OPTIONS] IMAGE [TARGET]
+ *   idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET]
+ * No daemon is contacted: the store's files are read (read-only, no lock).
+ * TARGET defaults to IMAGE's name and tag under the idpbuilder registry and
+ * owner. Exit codes are the engine's error classes (error.h). */
+#include "config.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fe_msg.h"
+#include "fe_opts.h"
+#include "fe_signal.h"
+#include "http.h"
+#include "push.h"
+#include "ref.h"
+#include "source.h"
+
+const char fe_progname[] = "idppush-containerd";
+
+static const struct fe_option opts[] = {
+	FE_OPTS_ENGINE,
+	FE_OPTS_CONTAINERD,
+	FE_OPT_END
+};
+
+static const struct fe_cmd cmd = {
+	"idppush-containerd", "[OPTIONS] IMAGE [TARGET]\n       idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET]",
+	"Push an image from containerd's content store (or an OCI layout) to an OCI registry", opts, 0, 2
+};
+
+/* What to read and where to push it, from the parsed command line. */
+struct job_spec {
+	const char *spec;          /* containerd image, or DIR[:REF] */
+	const char *target;        /* NULL = derived */
+	char derived[512];         /* name used to derive the destination */
+};
+
+/* "DIR[:REF]" -> "<basename of DIR>:<REF or latest>" for the default target. */
+static void layout_name(const char *spec, char *out, size_t n)
+{
+	const char *colon = strrchr(spec, ':'), *end, *base;
+
+	if (colon && strchr(colon, '/'))
+		colon = NULL;
+	end = colon ? colon : spec + strlen(spec);
+	while (end > spec && end[-1] == '/')
+		end--;
+	for (base = end; base > spec && base[-1] != '/'; base--)
+		;
+	snprintf(out, n, "%.*s:%s", (int)(end - base), base, colon && colon[1] ? colon + 1 : "latest");
+}
+
+static int check_args(const struct fe_config *cfg, struct job_spec *js)
+{
+	int i;
+	char os[32], arch[32], var[32];
+	struct idp_error err = IDP_ERROR_INIT;
+
+	if (cfg->oci_layout) {
+		if (cfg->nargs > 1)
+			return fe_usage_error(&cmd, "--oci-layout takes at most one argument (TARGET)");
+		js->spec = cfg->oci_layout;
+		js->target = cfg->nargs ? cfg->args[0] : NULL;
+		layout_name(js->spec, js->derived, sizeof(js->derived));
+	} else {
+		if (cfg->nargs < 1)
+			return fe_usage_error(&cmd, "IMAGE is required (or --oci-layout DIR)");
+		js->spec = cfg->args[0];
+		js->target = cfg->nargs > 1 ? cfg->args[1] : NULL;
+		snprintf(js->derived, sizeof(js->derived), "%s", js->spec);
+		if (!js->target && idp_digest_valid(js->spec))
+			return fe_usage_error(&cmd, "IMAGE '%s' is a digest: give TARGET", js->spec);
+	}
+	for (i = 0; i < cfg->nplatforms; i++)
+		if (idp_platform_parse(cfg->platforms[i], os, arch, var, &err) < 0)
+			return fe_usage_error(&cmd, "%s", err.msg);
+	if (cfg->all_platforms && cfg->nplatforms)
+		return fe_usage_error(&cmd, "--all-platforms and --platform exclude each other");
+	return 0;
+}
+
+static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest, struct idp_source_opts *so)
+{
+	const char *env_ns = getenv("CONTAINERD_NAMESPACE");
+	int i;
+
+	memset(so, 0, sizeof(*so));
+	so->root = cfg->root;
+	so->ns = cfg->ns ? cfg->ns : env_ns && *env_ns ? env_ns : NULL;
+	so->nplatforms = cfg->nplatforms;
+	for (i = 0; i < cfg->nplatforms && i < IDP_MAX_PLATFORMS; i++)
+		so->platforms[i] = cfg->platforms[i];
+	so->all_platforms = cfg->all_platforms;
+	so->allow_partial = cfg->partial_index;
+	so->dest_host = dest->domain;
+}
+
+/* Resolve the image, then push it through the shared flow. */
+static int run(const struct fe_config *cfg, const struct job_spec *js, volatile sig_atomic_t *cancel)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_source src = { cfg->oci_layout ? &idp_source_oci_layout : &idp_source_containerd, NULL };
+	struct idp_source_opts so;
+	struct idp_image img;
+	struct idp_ref dest;
+	struct fe_push_job job;
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	memset(&dest, 0, sizeof(dest));
+	if (fe_dest_ref(cfg, js->derived, js->target, &dest, &err) < 0)
+		return fe_report_error(&err);
+	source_opts(cfg, &dest, &so);
+	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
+		rc = fe_report_error(&err);
+	} else {
+		memset(&job, 0, sizeof(job));
+		job.cfg = cfg;
+		job.dest = &dest;
+		job.src = &src;
+		job.img = &img;
+		job.cancel = cancel;
+		rc = fe_push(&job);
+	}
+	if (src.priv)
+		src.ops->close(&src);
+	idp_image_release(&img);
+	idp_ref_release(&dest);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	volatile sig_atomic_t canceled = 0;
+	struct fe_config cfg;
+	struct job_spec js;
+	struct idp_error err = IDP_ERROR_INIT;
+	int rc = fe_parse(&cmd, argc - 1, argv + 1, &cfg);
+
+	memset(&js, 0, sizeof(js));
+	if (rc != FE_PARSE_OK)
+		rc = fe_parse_exit(&cmd, rc);
+	else if (check_args(&cfg, &js) != 0)
+		rc = 1;
+	else if (fe_signal_install(&canceled) < 0 || idp_http_global_init(&err) < 0)
+		rc = fe_report_error(&err);
+	else {
+		rc = run(&cfg, &js, &canceled);
+		idp_http_global_cleanup();
+	}
+	fe_config_release(&cfg);
+	return rc;
+}

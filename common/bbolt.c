@@ -181,7 +181,8 @@ static int choose_meta(struct idp_bolt *db, struct idp_error *err)
 		best = &m1;
 	if (!best)
 		return idp_error_set(err, IDP_EGENERAL,
-				     "%s: no valid meta page (not a bbolt file, or corrupt)", db->name);
+				     "%s: no valid meta page in %llu bytes (not a bbolt file, or corrupt)",
+				     db->name, (unsigned long long)db->size);
 	db->psize = best->psize;
 	db->root = best->root;
 	db->pgid = best->pgid;

@@ -1,1 +1,440 @@
-/* fe_opts.c: (in progress) */
+/* fe_opts.c: the table-driven option parser shared by the front ends, its
+ * environment fallbacks, the generated --help, and the config -> engine
+ * options mapping. The push flow itself (fe_push) is in fe_push.c. */
+#include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "buf.h"
+#include "fe_msg.h"
+#include "fe_opts.h"
+#include "retry.h"
+
+const char *const fe_compression_names[] = { "gzip", "zstd", NULL };
+const char *const fe_format_names[] = { "docker", "oci", NULL };
+const char *const fe_progress_names[] = { "auto", "tty", "plain", "json", NULL };
+
+#define UNSET (-1)
+#define DEFAULT_JOBS 4
+#define DEFAULT_RETRIES 4
+#define DEFAULT_TIMEOUT_MS (5L * 60 * 1000)
+#define PASSWORD_MAX 4096
+
+void fe_config_init(struct fe_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->jobs = UNSET;
+	cfg->retries = UNSET;
+	cfg->timeout_ms = UNSET;
+	cfg->compression = FE_COMP_GZIP;
+	cfg->format = IDP_FMT_DOCKER;
+	cfg->progress = FE_PROGRESS_AUTO;
+}
+
+void fe_config_release(struct fe_config *cfg)
+{
+	if (cfg->password_buf) {
+		memset(cfg->password_buf, 0, strlen(cfg->password_buf));
+		free(cfg->password_buf);
+	}
+	cfg->password_buf = NULL;
+	cfg->password = NULL;
+}
+
+static void print_usage_line(const struct fe_cmd *cmd, FILE *out)
+{
+	fprintf(out, "Usage:  %s %s\n", cmd->name, cmd->usage);
+}
+
+int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
+{
+	char reason[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	fe_errorf("%s", reason);
+	print_usage_line(cmd, stderr);
+	fprintf(stderr, "Run '%s --help' for more information\n", cmd->name);
+	return 1;
+}
+
+/* "  -u, --username NAME" padded to a column, then the help text. */
+static void help_row(const struct fe_option *o, FILE *out)
+{
+	char left[64];
+
+	if (o->short_name)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->long_name,
+			 o->argname ? " " : "", o->argname ? o->argname : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", o->long_name,
+			 o->argname ? " " : "", o->argname ? o->argname : "");
+	if (strlen(left) > 30)
+		fprintf(out, "  %s\n  %-30s  %s\n", left, "", o->help);
+	else
+		fprintf(out, "  %-30s  %s\n", left, o->help);
+}
+
+void fe_help(const struct fe_cmd *cmd, FILE *out)
+{
+	const struct fe_option *o;
+
+	fprintf(out, "\n");
+	print_usage_line(cmd, out);
+	fprintf(out, "\n%s\n\nOptions:\n", cmd->summary);
+	for (o = cmd->opts; o->long_name; o++)
+		help_row(o, out);
+}
+
+int fe_parse_exit(const struct fe_cmd *cmd, int rc)
+{
+	switch (rc) {
+	case FE_PARSE_HELP:
+		fe_help(cmd, stdout);
+		return 0;
+	case FE_PARSE_VERSION:
+		printf("%s version %s\n", cmd->name, IDP_VERSION);
+		return 0;
+	case FE_PARSE_USAGE:
+		return 1;
+	}
+	return 0;
+}
+
+static const struct fe_option *find_long(const struct fe_option *opts, const char *name, size_t len)
+{
+	for (; opts->long_name; opts++)
+		if (strlen(opts->long_name) == len && strncmp(opts->long_name, name, len) == 0)
+			return opts;
+	return NULL;
+}
+
+static const struct fe_option *find_short(const struct fe_option *opts, char c)
+{
+	for (; opts->long_name; opts++)
+		if (opts->short_name && opts->short_name == c)
+			return opts;
+	return NULL;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int choice_index(const char *const *choices, const char *s)
+{
+	int i;
+	for (i = 0; choices[i]; i++)
+		if (strcmp(choices[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Store one value into its target. Returns 0 or a usage error (1). */
+static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char *val, struct fe_config *cfg)
+{
+	char *base = (char *)cfg + o->target;
+	int i;
+	long ms;
+
+	switch (o->type) {
+	case FE_ARG_NONE:
+		*(int *)base = 1;
+		return 0;
+	case FE_ARG_STRING:
+		*(const char **)base = val;
+		return 0;
+	case FE_ARG_INT:
+		if (parse_int(val, o->lo, o->hi, (int *)base) < 0)
+			return fe_usage_error(cmd, "invalid value '%s' for --%s: expected a number from %d to %d",
+					      val, o->long_name, o->lo, o->hi);
+		return 0;
+	case FE_ARG_DURATION:
+		if ((ms = idp_duration_parse_ms(val)) < 0)
+			return fe_usage_error(cmd, "invalid duration '%s' for --%s: expected e.g. 90s, 5m, 1h30m",
+					      val, o->long_name);
+		*(long *)base = ms;
+		return 0;
+	case FE_ARG_CHOICE:
+		if ((i = choice_index(o->choices, val)) < 0)
+			return fe_usage_error(cmd, "invalid value '%s' for --%s: expected %s", val, o->long_name,
+					      o->argname);
+		*(int *)base = i;
+		return 0;
+	case FE_ARG_LIST:
+		if (cfg->nplatforms >= IDP_MAX_PLATFORMS)
+			return fe_usage_error(cmd, "too many --%s values (at most %d)", o->long_name,
+					      IDP_MAX_PLATFORMS);
+		cfg->platforms[cfg->nplatforms++] = val;
+		return 0;
+	}
+	return 0;
+}
+
+/* "--name[=value]"; *i advances past a separate value. */
+static int parse_long(const struct fe_cmd *cmd, int argc, char **argv, int *i, struct fe_config *cfg)
+{
+	const char *name = argv[*i] + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct fe_option *o = find_long(cmd->opts, name, len);
+
+	if (!o)
+		return fe_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
+	if (o->type == FE_ARG_NONE) {
+		if (eq)
+			return fe_usage_error(cmd, "option '--%s' takes no value", o->long_name);
+		return apply(cmd, o, NULL, cfg);
+	}
+	if (eq)
+		return apply(cmd, o, eq + 1, cfg);
+	if (*i + 1 >= argc)
+		return fe_usage_error(cmd, "option '--%s' needs a value (%s)", o->long_name, o->argname);
+	return apply(cmd, o, argv[++*i], cfg);
+}
+
+/* "-qv", "-uNAME", "-u NAME". */
+static int parse_short(const struct fe_cmd *cmd, int argc, char **argv, int *i, struct fe_config *cfg)
+{
+	const char *p;
+	const struct fe_option *o;
+	int rc;
+
+	for (p = argv[*i] + 1; *p; p++) {
+		if (!(o = find_short(cmd->opts, *p)))
+			return fe_usage_error(cmd, "unknown option '-%c'", *p);
+		if (o->type == FE_ARG_NONE) {
+			if ((rc = apply(cmd, o, NULL, cfg)) != 0)
+				return rc;
+			continue;
+		}
+		if (p[1])
+			return apply(cmd, o, p + 1, cfg);
+		if (*i + 1 >= argc)
+			return fe_usage_error(cmd, "option '-%c' needs a value (%s)", *p, o->argname);
+		return apply(cmd, o, argv[++*i], cfg);
+	}
+	return 0;
+}
+
+static int add_arg(const struct fe_cmd *cmd, const char *a, struct fe_config *cfg)
+{
+	if (cfg->nargs >= cmd->max_args || cfg->nargs >= FE_MAX_ARGS)
+		return fe_usage_error(cmd, "too many arguments: unexpected '%s'", a);
+	cfg->args[cfg->nargs++] = a;
+	return 0;
+}
+
+static int parse_argv(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg)
+{
+	int i, rc = 0, dashdash = 0;
+
+	for (i = 0; i < argc && rc == 0; i++) {
+		const char *a = argv[i];
+		if (dashdash || a[0] != '-' || a[1] == '\0')
+			rc = add_arg(cmd, a, cfg);
+		else if (strcmp(a, "--") == 0)
+			dashdash = 1;
+		else if (a[1] == '-')
+			rc = parse_long(cmd, argc, argv, &i, cfg);
+		else
+			rc = parse_short(cmd, argc, argv, &i, cfg);
+	}
+	return rc;
+}
+
+/* "1", "true", "yes", "on" -> 1; "0", "false", "no", "off", "" -> 0; else -1. */
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on", NULL };
+	static const char *const no[] = { "0", "false", "no", "off", "", NULL };
+	int i;
+
+	for (i = 0; yes[i]; i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+	for (i = 0; no[i]; i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	return -1;
+}
+
+static int apply_env(const struct fe_cmd *cmd, struct fe_config *cfg)
+{
+	const char *v;
+	int b;
+
+	if (!cfg->registry && (v = getenv("IDPBUILDER_REGISTRY_URL")) && *v)
+		cfg->registry = v;
+	if ((v = getenv("IDPBUILDER_REGISTRY_INSECURE")) && !cfg->insecure) {
+		if ((b = parse_bool(v)) < 0)
+			return fe_usage_error(cmd, "invalid IDPBUILDER_REGISTRY_INSECURE '%s': expected true or false", v);
+		cfg->insecure = b;
+	}
+	if (cfg->timeout_ms == UNSET && (v = getenv("IDPBUILDER_PUSH_TIMEOUT")) && *v &&
+	    (cfg->timeout_ms = idp_duration_parse_ms(v)) < 0)
+		return fe_usage_error(cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m", v);
+	if (cfg->retries == UNSET && (v = getenv("IDPBUILDER_PUSH_RETRY_ATTEMPTS")) && *v) {
+		if (parse_int(v, 1, 101, &b) < 0)
+			return fe_usage_error(cmd, "invalid IDPBUILDER_PUSH_RETRY_ATTEMPTS '%s': expected 1 to 101", v);
+		cfg->retries = b - 1;
+	}
+	return 0;
+}
+
+static int read_password_stdin(const struct fe_cmd *cmd, struct fe_config *cfg)
+{
+	struct idp_buf b;
+	char chunk[256];
+	ssize_t n;
+
+	idp_buf_init(&b, PASSWORD_MAX);
+	while ((n = read(0, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || idp_buf_add(&b, chunk, (size_t)n) < 0) {
+			idp_buf_release(&b);
+			return fe_usage_error(cmd, "cannot read the password from stdin%s",
+					      n < 0 ? "" : ": longer than 4096 bytes");
+		}
+	}
+	while (b.len && (b.buf[b.len - 1] == '\n' || b.buf[b.len - 1] == '\r'))
+		b.buf[--b.len] = '\0';
+	if (!b.len) {
+		idp_buf_release(&b);
+		return fe_usage_error(cmd, "--password-stdin: stdin gave an empty password");
+	}
+	cfg->password_buf = idp_buf_detach(&b, NULL);
+	cfg->password = cfg->password_buf;
+	return 0;
+}
+
+static int check_values(const struct fe_cmd *cmd, struct fe_config *cfg)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	char os[32], arch[32], variant[32];
+	int i;
+
+	if (cfg->nargs < cmd->min_args)
+		return fe_usage_error(cmd, "%s", cfg->nargs ? "not enough arguments" : "no image given");
+	if (cfg->password_stdin && cfg->password)
+		return fe_usage_error(cmd, "--password and --password-stdin are mutually exclusive");
+	if (cfg->compression == FE_COMP_GZIP && cfg->compression_level > 9)
+		return fe_usage_error(cmd, "invalid --compression-level %d for gzip: expected 1 to 9",
+				      cfg->compression_level);
+#ifndef HAVE_ZSTD
+	if (cfg->compression == FE_COMP_ZSTD)
+		return fe_usage_error(cmd, "--compression zstd: this build has no zstd support");
+#endif
+	for (i = 0; i < cfg->nplatforms; i++)
+		if (idp_platform_parse(cfg->platforms[i], os, arch, variant, &err) < 0)
+			return fe_usage_error(cmd, "%s", err.msg);
+	if (cfg->registry && !cfg->registry[0])
+		return fe_usage_error(cmd, "--registry: empty value");
+	return 0;
+}
+
+static void apply_defaults(struct fe_config *cfg)
+{
+	if (cfg->jobs == UNSET)
+		cfg->jobs = DEFAULT_JOBS;
+	if (cfg->retries == UNSET)
+		cfg->retries = DEFAULT_RETRIES;
+	if (cfg->timeout_ms == UNSET)
+		cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
+}
+
+int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg)
+{
+	fe_config_init(cfg);
+	if (parse_argv(cmd, argc, argv, cfg) != 0)
+		return FE_PARSE_USAGE;
+	if (cfg->help)
+		return FE_PARSE_HELP;
+	if (cfg->version)
+		return FE_PARSE_VERSION;
+	if (apply_env(cmd, cfg) != 0 || check_values(cmd, cfg) != 0)
+		return FE_PARSE_USAGE;
+	apply_defaults(cfg);
+	if (cfg->password) {
+		cfg->password_on_cmdline = 1;
+		fe_warnf("--password is visible to other users of this machine; use --password-stdin");
+	}
+	if (cfg->password_stdin && read_password_stdin(cmd, cfg) != 0)
+		return FE_PARSE_USAGE;
+	return FE_PARSE_OK;
+}
+
+void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
+		     struct idp_session_opts *so)
+{
+	const struct idp_retry_policy def = IDP_RETRY_DEFAULT;
+
+	memset(so, 0, sizeof(*so));
+	so->tls.ca_file = cfg->ca_cert;
+	so->tls.insecure = cfg->insecure;
+	so->tls.plain_http = cfg->plain_http;
+	so->tls.hosts_dir = cfg->hosts_dir;
+	so->creds.username = cfg->username;
+	so->creds.password = cfg->password;
+	so->retry = def;
+	so->retry.attempts = cfg->retries + 1;
+	so->timeout_ms = cfg->timeout_ms;
+	so->cancel = cancel;
+	so->warn = fe_warn_sink;
+	if (cfg->verbose)
+		so->debug = fe_debug_sink;
+}
+
+void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)
+{
+	d->registry = cfg->registry;
+	d->owner = cfg->owner;
+}
+
+/* "docker.io/library/myapp:dev" -> "myapp:dev"; "myapp@sha256:.." -> "myapp". */
+static char *local_name_tail(const char *image)
+{
+	const char *slash = strrchr(image, '/'), *tail = slash ? slash + 1 : image;
+	const char *at = strchr(tail, '@');
+	size_t n = at ? (size_t)(at - tail) : strlen(tail);
+	char *s = malloc(n + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, tail, n);
+	s[n] = '\0';
+	return s;
+}
+
+int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
+		struct idp_ref *out, struct idp_error *err)
+{
+	struct idp_ref_defaults d;
+	char *name;
+	int rc;
+
+	fe_ref_defaults(cfg, &d);
+	if (target)
+		return idp_ref_parse(target, &d, out, err);
+	if (!(name = local_name_tail(image)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	rc = idp_ref_parse(name, &d, out, err);
+	if (rc < 0)
+		idp_error_prefix(err, "cannot derive the destination from '%s' (give TARGET)", image);
+	free(name);
+	return rc;
+}

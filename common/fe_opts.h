@@ -35,6 +35,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "manifest.h"
 #include "push.h"
 #include "ref.h"
 #include "registry.h"
@@ -185,6 +186,8 @@ struct fe_push_job {
 	/* blob display ids to announce as "Preparing" before the push (may be NULL) */
 	const char *const *preparing;
 	int npreparing;
+	/* bytes the source read (for the verbose summary), or NULL */
+	const int64_t *bytes_read;
 };
 
 /* Open the session, push, print the result and write --digest-file:

@@ -3,6 +3,7 @@
  * read bounded (IDP_CAP_MANIFEST) and checked against their digest before
  * they are trusted; JSON is handled with json-c only. */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -414,7 +415,7 @@ static int pick_many(const struct walk *w, const char *digest, const struct doc 
 	if (missing.len && (!partial || complete == 0)) {
 		idp_error_set(w->err, IDP_ENOTFOUND, "index %s: not every platform asked for is complete locally: %s%s",
 			      digest, missing.buf,
-			      complete && !partial ? " (--allow-partial pushes a reduced index of the complete ones)" : "");
+			      complete && !partial ? " (--partial-index pushes a reduced index of the complete ones)" : "");
 		goto out;
 	}
 	rc = add_index(w, digest, d, c, n, img);

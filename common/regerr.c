@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <json-c/json.h>
+#include "jsonutil.h"
 #include "buf.h"
 #include "regerr.h"
 
@@ -53,21 +53,6 @@ static void msg_add_clean(struct msg *m, const char *s, size_t n, size_t max)
 	m->s[m->n] = '\0';
 	if (n > max)
 		msg_addf(m, "...");
-}
-
-static struct json_object *json_parse_bounded(const char *body, size_t len)
-{
-	struct json_tokener *tok;
-	struct json_object *obj;
-
-	if (!body || len == 0 || len > IDP_CAP_JSON_SMALL)
-		return NULL;
-	tok = json_tokener_new();
-	if (!tok)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	json_tokener_free(tok);
-	return obj;
 }
 
 /* The "errors" array of a parsed body, or NULL. */
@@ -198,7 +183,7 @@ static enum idp_errclass classify(long status, struct json_object *errs,
 int idp_regerr_from_response(struct idp_error *err, const char *what, long status,
 			     const char *body, size_t len)
 {
-	struct json_object *o = body ? json_parse_bounded(body, len) : NULL;
+	struct json_object *o = body ? idp_json_parse(body, len, IDP_CAP_JSON_SMALL) : NULL;
 	struct json_object *errs = errors_array(o);
 	struct msg m = { "", 0 };
 	enum idp_errclass cls;
@@ -224,7 +209,7 @@ int idp_regerr_from_response(struct idp_error *err, const char *what, long statu
 
 int idp_regerr_first_code(const char *body, size_t len, char *out, size_t n)
 {
-	struct json_object *o = json_parse_bounded(body, len);
+	struct json_object *o = idp_json_parse(body, len, IDP_CAP_JSON_SMALL);
 	struct json_object *errs = errors_array(o);
 	size_t i, count = errs ? json_object_array_length(errs) : 0;
 	int r = -1;

@@ -114,6 +114,7 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(s);
 	int loopback = idp_host_is_loopback(s->ref.domain);
+	struct idp_error tls_err;
 
 	if (!h)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
@@ -123,11 +124,14 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		return 0;
 	if (s->tls.plain_http || !loopback || !err->tls_failure)
 		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	tls_err = *err;
 	if (set_base_url(s, 1) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	s->tls.plain_http = 1;
-	if (ping(s, h, err) < 0)
+	if (ping(s, h, err) < 0) {
+		*err = tls_err;   /* it does speak TLS: the TLS failure is the story */
 		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	}
 	return 0;
 }
 

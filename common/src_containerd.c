@@ -1,1 +1,521 @@
-/* src_containerd.c: (in progress) */
+/* src_containerd.c: image source reading a containerd root directly:
+ * metadata from io.containerd.metadata.v1.bolt/meta.db (read-only bbolt
+ * reader, no flock, never written), blobs from
+ * io.containerd.content.v1.content/blobs/sha256/<hex>. No daemon is
+ * contacted, so this works whether containerd runs or not. A blob counts
+ * as present only when the namespace references it in meta.db AND its file
+ * exists. Blobs are pushed exactly as stored; distribution-source labels
+ * give cross-repository mount candidates on the destination registry. */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "bbolt.h"
+#include "buf.h"
+#include "imgwalk.h"
+#include "source.h"
+
+#define CTD_DEFAULT_ROOT "/var/lib/containerd"
+#define CTD_META "io.containerd.metadata.v1.bolt/meta.db"
+#define CTD_BLOBS "io.containerd.content.v1.content/blobs/sha256"
+#define CTD_SRC_LABEL "containerd.io/distribution.source."
+#define CTD_NAME_MAX 1024
+#define CTD_ATTEMPTS 3
+#define CTD_NEAR 3
+
+struct ctd {
+	char *root;
+	char *ns;
+	struct idp_bolt *db;               /* open only while resolving */
+	struct idp_bolt_bucket content;    /* v1/<ns>/content/blob */
+	int has_content;
+};
+
+/* The resolved image target. */
+struct ctd_target {
+	char digest[IDP_DIGEST_MAX];
+	char media_type[256];
+	int64_t size;
+	char name[CTD_NAME_MAX];
+};
+
+static int blob_file(const struct ctd *c, const char *digest, char *out, size_t n)
+{
+	if (!idp_digest_valid(digest))
+		return -1;
+	return (size_t)snprintf(out, n, "%s/%s/%s", c->root, CTD_BLOBS, idp_digest_hex(digest)) < n ? 0 : -1;
+}
+
+/* ---- where containerd stores live ---- */
+
+/* Append the well-known roots that exist (other than `root`) to b. */
+static void known_roots(const char *root, struct idp_buf *b)
+{
+	const char *home = getenv("HOME"), *xdg = getenv("XDG_DATA_HOME");
+	char rootless[4096];
+	const char *paths[4], *names[4] = { "containerd", "rootless nerdctl", "k3s", "Docker's containerd" };
+	struct stat st;
+	int i;
+
+	if (xdg && *xdg)
+		snprintf(rootless, sizeof(rootless), "%s/containerd", xdg);
+	else
+		snprintf(rootless, sizeof(rootless), "%s/.local/share/containerd", home ? home : "");
+	paths[0] = CTD_DEFAULT_ROOT;
+	paths[1] = rootless;
+	paths[2] = "/var/lib/rancher/k3s/agent/containerd";
+	paths[3] = "/var/lib/docker/containerd/daemon";
+	for (i = 0; i < 4; i++) {
+		if (strcmp(paths[i], root) == 0 || (stat(paths[i], &st) < 0 && errno != EACCES))
+			continue;
+		idp_buf_addf(b, "%s--root %s (%s)", b->len ? ", " : "", paths[i], names[i]);
+	}
+}
+
+static int root_error(const char *root, const char *path, int errnum, struct idp_error *err)
+{
+	struct idp_buf b;
+	int rc;
+
+	idp_buf_init(&b, 8192);
+	known_roots(root, &b);
+	if (errnum == EACCES || errnum == EPERM)
+		rc = idp_error_set(err, IDP_EGENERAL,
+				   "permission denied reading '%s': containerd's root is readable by root only "
+				   "(run with sudo, or point --root at a store you own)%s%s",
+				   path, b.len ? "; stores found: " : "", b.buf);
+	else
+		rc = idp_error_set(err, errnum == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+				   "no containerd store at '%s' (%s)%s%s", root, strerror(errnum),
+				   b.len ? "; stores found: " : "; none of the well-known roots exists", b.buf);
+	idp_buf_release(&b);
+	return rc;
+}
+
+/* Check the root and open meta.db. */
+static int open_meta(struct ctd *c, struct idp_error *err)
+{
+	char path[4096];
+	struct stat st;
+
+	if (stat(c->root, &st) < 0)
+		return root_error(c->root, c->root, errno, err);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->root, CTD_META) >= sizeof(path))
+		return idp_error_set(err, IDP_EGENERAL, "containerd root path too long");
+	if (access(path, R_OK) < 0)
+		return root_error(c->root, path, errno, err);
+	return idp_bolt_open(path, &c->db, err);
+}
+
+/* ---- namespace and image lookup ---- */
+
+struct names_ctx {
+	struct idp_buf *out;
+	const char *want;
+	char best[CTD_NEAR][CTD_NAME_MAX];
+	size_t score[CTD_NEAR];
+	int n;
+};
+
+/* Edit distance, bounded to CTD_NAME_MAX-long strings. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, row[CTD_NAME_MAX + 1];
+
+	if (la > CTD_NAME_MAX || lb > CTD_NAME_MAX)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < row[j] ? (prev < row[j - 1] ? prev : row[j - 1])
+									: (row[j] < row[j - 1] ? row[j] : row[j - 1]));
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/* Keep the CTD_NEAR names closest to want (a substring counts as close). */
+static void near_add(struct names_ctx *n, const char *name)
+{
+	size_t s = strstr(name, n->want) ? 0 : edit_distance(name, n->want);
+	int i, at = n->n < CTD_NEAR ? n->n : CTD_NEAR - 1;
+
+	if (n->n == CTD_NEAR && s >= n->score[at])
+		return;
+	for (i = at; i > 0 && n->score[i - 1] > s; i--) {
+		n->score[i] = n->score[i - 1];
+		memcpy(n->best[i], n->best[i - 1], CTD_NAME_MAX);
+	}
+	n->score[i] = s;
+	snprintf(n->best[i], CTD_NAME_MAX, "%s", name);
+	if (n->n < CTD_NEAR)
+		n->n++;
+}
+
+static int names_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
+		    int is_bucket)
+{
+	struct names_ctx *n = ctx;
+	char name[CTD_NAME_MAX];
+
+	(void)v;
+	(void)vl;
+	if (!is_bucket || kl >= sizeof(name) || memchr(k, '\0', kl))
+		return 0;
+	memcpy(name, k, kl);
+	name[kl] = '\0';
+	if (n->out)
+		idp_buf_addf(n->out, "%s%s", n->out->len ? ", " : "", name);
+	if (n->want)
+		near_add(n, name);
+	return 0;
+}
+
+static int ns_missing(struct ctd *c, struct idp_error *err)
+{
+	const char *v1[1] = { "v1" };
+	struct idp_bolt_bucket b;
+	struct idp_buf list;
+	struct names_ctx n = { &list, NULL, { "" }, { 0 }, 0 };
+	int rc;
+
+	idp_buf_init(&list, 8192);
+	if (idp_bolt_bucket_path(c->db, v1, 1, &b, err) == 1)
+		idp_bolt_each(c->db, &b, names_cb, &n, err);
+	rc = idp_error_set(err, IDP_ENOTFOUND, "namespace '%s' does not exist in '%s' (namespaces: %s)", c->ns, c->root,
+			   list.len ? list.buf : "none");
+	idp_buf_release(&list);
+	return rc;
+}
+
+static int image_missing(struct ctd *c, const struct idp_bolt_bucket *images, const char *spec,
+			 struct idp_error *err)
+{
+	struct names_ctx n = { NULL, spec, { "" }, { 0 }, 0 };
+	struct idp_buf b;
+	int i, rc;
+
+	if (images && idp_bolt_each(c->db, images, names_cb, &n, err) < 0)
+		return -1;
+	idp_buf_init(&b, 8192);
+	for (i = 0; i < n.n; i++)
+		idp_buf_addf(&b, "%s%s", i ? ", " : "", n.best[i]);
+	rc = idp_error_set(err, IDP_ENOTFOUND, "no image '%s' in namespace '%s' of '%s'%s%s", spec, c->ns, c->root,
+			   n.n ? "; closest: " : " (it holds no images)", b.buf);
+	idp_buf_release(&b);
+	return rc;
+}
+
+/* Names to try for what the user typed: as is, then as docker would
+ * normalise it (docker.io/library/x:latest). */
+static int name_candidates(const char *spec, char out[4][CTD_NAME_MAX])
+{
+	const char *slash = strchr(spec, '/'), *last = strrchr(spec, '/');
+	int domain = slash && (memchr(spec, '.', (size_t)(slash - spec)) || memchr(spec, ':', (size_t)(slash - spec)) ||
+			       strncmp(spec, "localhost/", 10) == 0);
+	int tagged = strchr(last ? last : spec, ':') || strchr(spec, '@');
+	const char *pre = domain ? "" : slash ? "docker.io/" : "docker.io/library/";
+	int n = 0;
+
+	snprintf(out[n++], CTD_NAME_MAX, "%s", spec);
+	if (!tagged)
+		snprintf(out[n++], CTD_NAME_MAX, "%s:latest", spec);
+	if (*pre) {
+		snprintf(out[n++], CTD_NAME_MAX, "%s%s", pre, spec);
+		if (!tagged)
+			snprintf(out[n++], CTD_NAME_MAX, "%s%s:latest", pre, spec);
+	}
+	return n;
+}
+
+static int get_str(struct ctd *c, const struct idp_bolt_bucket *b, const char *key, char *dst, size_t n,
+		   struct idp_error *err)
+{
+	const unsigned char *v;
+	size_t vl;
+	int r = idp_bolt_get(c->db, b, key, strlen(key), &v, &vl, err);
+
+	if (r <= 0)
+		return r < 0 ? -1 : idp_error_set(err, IDP_EGENERAL, "image target has no %s", key);
+	if (vl >= n || memchr(v, '\0', vl))
+		return idp_error_set(err, IDP_EGENERAL, "image target %s is malformed", key);
+	memcpy(dst, v, vl);
+	dst[vl] = '\0';
+	return 0;
+}
+
+/* Read <image>/target into t. */
+static int read_target(struct ctd *c, const struct idp_bolt_bucket *img, struct ctd_target *t,
+		       struct idp_error *err)
+{
+	struct idp_bolt_bucket tb;
+	const unsigned char *v;
+	size_t vl;
+	int r = idp_bolt_bucket(c->db, img, "target", 6, &tb, err);
+
+	if (r <= 0)
+		return r < 0 ? -1 : idp_error_set(err, IDP_EGENERAL, "image '%s' has no target in meta.db", t->name);
+	if (get_str(c, &tb, "digest", t->digest, sizeof(t->digest), err) < 0 ||
+	    get_str(c, &tb, "mediatype", t->media_type, sizeof(t->media_type), err) < 0)
+		return idp_error_prefix(err, "image '%s'", t->name);
+	if (!idp_digest_valid(t->digest))
+		return idp_error_set(err, IDP_EGENERAL, "image '%s': unsupported target digest '%.80s'", t->name,
+				     t->digest);
+	t->size = -1;
+	if ((r = idp_bolt_get(c->db, &tb, "size", 4, &v, &vl, err)) < 0)
+		return -1;
+	if (r == 1 && idp_bolt_varint(v, vl, &t->size) == 0)
+		return idp_error_set(err, IDP_EGENERAL, "image '%s': bad size in meta.db", t->name);
+	return 0;
+}
+
+struct by_digest {
+	struct ctd *c;
+	struct idp_bolt_bucket images;
+	const char *digest;
+	struct ctd_target *t;
+	struct idp_error *err;
+};
+
+/* Iteration callback: stop (1) at the first image whose target is digest. */
+static int digest_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
+		     int is_bucket)
+{
+	struct by_digest *d = ctx;
+	struct idp_bolt_bucket img;
+
+	(void)v;
+	(void)vl;
+	if (!is_bucket || kl >= CTD_NAME_MAX || memchr(k, '\0', kl))
+		return 0;
+	memcpy(d->t->name, k, kl);
+	d->t->name[kl] = '\0';
+	if (idp_bolt_bucket(d->c->db, &d->images, d->t->name, kl, &img, d->err) != 1 ||
+	    read_target(d->c, &img, d->t, d->err) < 0)
+		return -1;
+	return strcmp(d->t->digest, d->digest) == 0 ? 1 : 0;
+}
+
+/* "sha256:..." names an image target, or any manifest in the namespace. */
+static int find_by_digest(struct ctd *c, const struct idp_bolt_bucket *images, const char *spec,
+			  struct ctd_target *t, struct idp_error *err)
+{
+	struct by_digest d = { c, *images, spec, t, err };
+	struct idp_bolt_bucket b;
+	int r = images->root || images->inline_page ? idp_bolt_each(c->db, images, digest_cb, &d, err) : 0;
+
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		return 0;
+	if (c->has_content && idp_bolt_bucket(c->db, &c->content, spec, strlen(spec), &b, err) == 1) {
+		snprintf(t->digest, sizeof(t->digest), "%s", spec);
+		t->media_type[0] = '\0';
+		t->size = -1;
+		snprintf(t->name, sizeof(t->name), "%s", spec);
+		return 0;
+	}
+	return idp_error_set(err, IDP_ENOTFOUND, "no image or manifest %s in namespace '%s' of '%s'", spec, c->ns,
+			     c->root);
+}
+
+static int find_image(struct ctd *c, const char *spec, struct ctd_target *t, struct idp_error *err)
+{
+	const char *ipath[3] = { "v1", c->ns, "images" }, *cpath[4] = { "v1", c->ns, "content", "blob" };
+	struct idp_bolt_bucket images = { 0, NULL, 0 }, img;
+	char cand[4][CTD_NAME_MAX];
+	int i, n, r;
+
+	if ((r = idp_bolt_bucket_path(c->db, ipath, 2, &img, err)) <= 0)
+		return r < 0 ? -1 : ns_missing(c, err);
+	if ((r = idp_bolt_bucket_path(c->db, ipath, 3, &images, err)) < 0 ||
+	    (c->has_content = idp_bolt_bucket_path(c->db, cpath, 4, &c->content, err)) < 0)
+		return -1;
+	if (idp_digest_valid(spec))
+		return find_by_digest(c, &images, spec, t, err);
+	if (r == 0)
+		return image_missing(c, NULL, spec, err);
+	n = name_candidates(spec, cand);
+	for (i = 0; i < n; i++) {
+		if ((r = idp_bolt_bucket(c->db, &images, cand[i], strlen(cand[i]), &img, err)) < 0)
+			return -1;
+		if (r == 1) {
+			snprintf(t->name, sizeof(t->name), "%s", cand[i]);
+			return read_target(c, &img, t, err);
+		}
+	}
+	return image_missing(c, &images, spec, err);
+}
+
+/* ---- blobs ---- */
+
+/* The namespace references digest (v1/<ns>/content/blob/<digest>). */
+static int ns_has_blob(struct ctd *c, const char *digest, struct idp_bolt_bucket *out, struct idp_error *err)
+{
+	if (!c->has_content)
+		return 0;
+	return idp_bolt_bucket(c->db, &c->content, digest, strlen(digest), out, err);
+}
+
+static int ctd_has(void *ctx, const char *digest, struct idp_error *err)
+{
+	struct ctd *c = ctx;
+	struct idp_bolt_bucket b;
+	char path[4096];
+	struct stat st;
+	int r = ns_has_blob(c, digest, &b, err);
+
+	if (r <= 0)
+		return r;
+	if (blob_file(c, digest, path, sizeof(path)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s", path, strerror(errno));
+	return S_ISREG(st.st_mode);
+}
+
+static int ctd_read(void *ctx, const char *digest, struct idp_buf *out, struct idp_error *err)
+{
+	struct ctd *c = ctx;
+	char path[4096];
+	int r = ctd_has(c, digest, err);
+
+	if (r <= 0)
+		return r < 0 ? -1 : idp_error_set(err, IDP_ENOTFOUND, "blob %s is not in namespace '%s'", digest, c->ns);
+	if (blob_file(c, digest, path, sizeof(path)) < 0 || idp_buf_read_file(out, path) < 0)
+		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read '%s': %s", path,
+				     errno == EFBIG ? "larger than a manifest may be" : strerror(errno));
+	return 0;
+}
+
+/* From the blob's distribution-source label for dest_host, the first
+ * repository as a mount candidate. */
+static int mount_candidate(struct ctd *c, struct idp_image_blob *ib, const char *host, struct idp_error *err)
+{
+	struct idp_bolt_bucket b, labels;
+	const unsigned char *v;
+	char key[512];
+	size_t vl, n;
+	int r;
+
+	if (ns_has_blob(c, ib->digest, &b, err) != 1 || idp_bolt_bucket(c->db, &b, "labels", 6, &labels, err) != 1)
+		return 0;
+	snprintf(key, sizeof(key), "%s%s", CTD_SRC_LABEL, host);
+	if ((r = idp_bolt_get(c->db, &labels, key, strlen(key), &v, &vl, err)) <= 0)
+		return r;
+	for (n = 0; n < vl && v[n] != ',' && v[n] != '\0'; n++)
+		;
+	if (n == 0 || n > 255)
+		return 0;
+	free(ib->mount_from);
+	if (!(ib->mount_from = strndup((const char *)v, n)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
+}
+
+static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp_image *img, struct idp_error *err)
+{
+	int i;
+	if (!o || !o->dest_host)
+		return 0;
+	for (i = 0; i < img->nblobs; i++)
+		if (mount_candidate(c, &img->blobs[i], o->dest_host, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* One attempt: open meta.db, find the image, walk it. */
+static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts *o, struct idp_image *img,
+		   struct idp_error *err)
+{
+	struct idp_blobstore bs = { ctd_read, ctd_has, c };
+	struct ctd_target t;
+	struct idp_walk_top top;
+	char what[CTD_NAME_MAX + 32];
+	int rc;
+
+	if (open_meta(c, err) < 0)
+		return -1;
+	rc = find_image(c, spec, &t, err);
+	if (rc == 0) {
+		snprintf(what, sizeof(what), "image '%s'", t.name);
+		top.digest = t.digest;
+		top.media_type = t.media_type[0] ? t.media_type : NULL;
+		top.size = t.size;
+		top.what = what;
+		rc = idp_imgwalk(&bs, &top, o, img, err);
+	}
+	if (rc == 0)
+		rc = set_mounts(c, o, img, err);
+	if (rc < 0)
+		idp_image_release(img);
+	idp_bolt_close(c->db);
+	c->db = NULL;
+	c->has_content = 0;
+	return rc;
+}
+
+static int ctd_open(struct idp_source *src, const char *spec, const struct idp_source_opts *o,
+		    struct idp_image *img, struct idp_error *err)
+{
+	struct ctd *c = calloc(1, sizeof(*c));
+	int attempt, rc = -1;
+
+	if (!c)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	src->priv = c;
+	c->root = strdup(o && o->root ? o->root : CTD_DEFAULT_ROOT);
+	c->ns = strdup(o && o->ns ? o->ns : "default");
+	if (!c->root || !c->ns)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	/* meta.db may change under us (containerd commits while we read):
+	 * a reader error is retried on a fresh open; missing things are not. */
+	for (attempt = 0; attempt < CTD_ATTEMPTS; attempt++) {
+		rc = resolve(c, spec, o, img, err);
+		if (rc == 0 || !err || err->cls != IDP_EGENERAL || !c->root)
+			break;
+		if (attempt + 1 < CTD_ATTEMPTS && access(c->root, R_OK) == 0)
+			usleep(50000);
+		else
+			break;
+	}
+	return rc;
+}
+
+static int ctd_open_blob(struct idp_source *src, const struct idp_image_blob *b, struct idp_blob_reader *out,
+			 struct idp_error *err)
+{
+	const struct ctd *c = src->priv;
+	char path[4096];
+
+	if (blob_file(c, b->digest, path, sizeof(path)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "bad digest %s", b->digest);
+	return idp_blob_reader_file(path, out, err);
+}
+
+static void ctd_close(struct idp_source *src)
+{
+	struct ctd *c = src->priv;
+	if (c) {
+		idp_bolt_close(c->db);
+		free(c->root);
+		free(c->ns);
+		free(c);
+	}
+	src->priv = NULL;
+}
+
+const struct idp_source_ops idp_source_containerd = {
+	.name = "containerd",
+	.open = ctd_open,
+	.open_blob = ctd_open_blob,
+	.close = ctd_close,
+};

@@ -5,28 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include <json-c/json.h>
+#include "jsonutil.h"
 #include "token.h"
 
 #define TOKEN_DEFAULT_EXPIRES 60
 #define TOKEN_MAX_EXPIRES (366L * 24 * 3600)  /* clamp absurd lifetimes */
 #define TOKEN_PARAM_MAX 16384                 /* longest value we encode */
-
-/* Parse a bounded JSON text (need not be NUL-terminated). */
-static struct json_object *json_parse_bounded(const char *body, size_t len)
-{
-	struct json_tokener *tok;
-	struct json_object *obj;
-
-	if (!body || len == 0 || len > IDP_CAP_JSON_SMALL)
-		return NULL;
-	tok = json_tokener_new();
-	if (!tok)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	json_tokener_free(tok);
-	return obj;
-}
 
 /* Non-empty string member, or NULL. */
 static const char *json_str(struct json_object *o, const char *key)
@@ -178,7 +162,7 @@ int idp_token_parse(const char *body, size_t len, time_t now,
 	memset(out, 0, sizeof(*out));
 	if (len > IDP_CAP_JSON_SMALL)
 		return idp_error_set(err, IDP_EAUTH, "token response too large (%zu bytes)", len);
-	o = json_parse_bounded(body, len);
+	o = idp_json_parse(body, len, IDP_CAP_JSON_SMALL);
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return idp_error_set(err, IDP_EAUTH, "token response is not a JSON object");

@@ -169,6 +169,10 @@ static int resync(struct upload *u, struct idp_error *err)
 	if (rc == 0 && resp.location)
 		rc = set_location(u, u->location, resp.location, err);
 	have = rc == 0 ? (resp.range ? range_next(resp.range) : 0) : -1;
+	/* distribution says "0-0" for an empty upload as well as for one byte:
+	 * take it as empty; resending byte 0 is harmless, skipping it is not. */
+	if (have == 1)
+		have = 0;
 	idp_http_resp_release(&resp);
 	if (rc < 0)
 		return idp_error_prefix(err, "cannot resume the upload");
@@ -181,6 +185,31 @@ static int resync(struct upload *u, struct idp_error *err)
 		return -1;
 	u->rpos = have;
 	return 0;
+}
+
+/* The registry lost the session (distribution drops it when a PATCH was
+ * cut after part of its body was written): start a new upload from byte 0
+ * when the bytes can be read again. Hashing is unaffected: bytes below the
+ * high-water mark are not hashed twice. */
+static int restart(struct upload *u, struct idp_error *err)
+{
+	struct idp_error why = *err;
+
+	if (u->buffered ? u->buf_start != 0 : !u->r->ops->seek)
+		return -1;
+	if (!u->buffered && u->r->ops->seek(u->r->ctx, 0, err) < 0)
+		return -1;
+	if (u->location)
+		idp_upload_cancel(u->s, u->h, u->location);
+	u->acked = 0;
+	u->rpos = 0;
+	u->resumed++;
+	if (u->s->opts.warn) {
+		char msg[IDP_ERRMSG_MAX + 64];
+		snprintf(msg, sizeof(msg), "%s; starting the upload again", why.msg);
+		u->s->opts.warn(u->s->opts.warn_ctx, msg);
+	}
+	return start_upload(u, err);
 }
 
 static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
@@ -253,7 +282,7 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 				 attempt, u->s->opts.retry.attempts);
 			u->s->opts.warn(u->s->opts.warn_ctx, msg);
 		}
-		if (resync(u, err) < 0)
+		if (resync(u, err) < 0 && restart(u, err) < 0)
 			return -1;
 	}
 	return 0;

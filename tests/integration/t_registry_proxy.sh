@@ -71,8 +71,11 @@ else
 	log "default chunk size rejected by the 4m proxy (exit 5): $err"
 fi
 
-# 4. skopeo sends each layer as one PATCH: 413
-if skopeo_push "$L" "$PROXY_HOST/giteaadmin/skopeo:v1" "${SKOPEO_FLAGS[@]}" 2>"$TEST_TMP/skopeo.err"; then
+# 4. skopeo sends each layer as one PATCH: 413. A fresh image, so that no
+# blob can be found already pushed (skopeo would mount it instead).
+L2="$TEST_TMP/layout-skopeo"
+make_oci_layout "$L2" --docker 6000000 >/dev/null
+if skopeo_push "$L2" "$PROXY_HOST/giteaadmin/skopeo:v1" "${SKOPEO_FLAGS[@]}" 2>"$TEST_TMP/skopeo.err"; then
 	fail "skopeo pushed a 12 MB layer in one request through a 4m limit: proxy limit not effective"
 fi
 awk '$3 == 413 && index($2, "/v2/giteaadmin/skopeo/") == 1' "$PROXY_ACCESS_LOG" | grep -q . ||

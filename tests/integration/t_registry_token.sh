@@ -48,14 +48,18 @@ fi
 # --- 2. token expires in the middle of a push ----------------------------------
 start_registry token --first-tokens 1 --first-lifetime -57
 LX="$TEST_TMP/layout-expiry"
-DIGX=$(make_oci_layout "$LX" --docker 2000000 2000000 2000000)
+DIGX=$(make_oci_layout "$LX" --docker 4000000 4000000 4000000)
 TX="$REG_HOST/giteaadmin/expiry:v1"
 "$ENGINE_PUSH" --ca-cert "$REG_CA" -u "$REG_USER" -p "$REG_PASS" --jobs 1 --chunk-size 65536 \
 	"$LX" "$TX" >"$TEST_TMP/expiry.out" 2>"$TEST_TMP/expiry.err" &
 EPID=$!
 track_pid "$EPID"
 first_push_token() { grep '"status":200' "$TOKEN_LOG" | grep '"push"' | head -n1 | grep -q .; }
-wait_until 60 first_push_token || fail "engine never obtained a push token (see $TOKEN_LOG)"
+# running and not a zombie (kill -0 succeeds on a zombie)
+engine_running() { [ -r "/proc/$EPID/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$EPID/stat"; }
+token_or_exit() { first_push_token || ! engine_running; }
+WAIT_INTERVAL=0.02 wait_until 60 token_or_exit || fail "engine never obtained a push token (see $TOKEN_LOG)"
+first_push_token || fail "engine exited before obtaining a push token: $(cat "$TEST_TMP/expiry.err")"
 if ! kill -STOP "$EPID" 2>/dev/null; then
 	fail "engine finished before it could be paused: the expiry scenario was not exercised"
 fi
@@ -63,7 +67,8 @@ until_=$(grep '"status":200' "$TOKEN_LOG" | grep '"push"' | head -n1 | grep -o '
 log "engine paused until the first token is past its usable_until ($until_)"
 wait_until 15 clock_past "$until_" || fail "clock did not pass $until_"
 kill -CONT "$EPID"
-wait_until "${ENGINE_TIMEOUT:-180}" eval '! kill -0 '"$EPID" || fail "engine did not finish after the token expired"
+engine_done() { ! engine_running; }
+wait_until "${ENGINE_TIMEOUT:-180}" engine_done || fail "engine did not finish after the token expired"
 rc=0
 wait "$EPID" || rc=$?
 LAST_OUT=$(cat "$TEST_TMP/expiry.out")

@@ -158,14 +158,15 @@ print(s.getsockname()[1])
 s.close()'
 }
 
-# wait_until SECS CMD...: poll CMD every 0.1 s until it succeeds; 1 on timeout.
+# wait_until SECS CMD...: poll CMD every ${WAIT_INTERVAL:-0.1} s until it
+# succeeds; 1 on timeout.
 wait_until() {
 	local secs=$1
 	shift
 	local deadline=$((SECONDS + secs))
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
+		sleep "${WAIT_INTERVAL:-0.1}"
 	done
 }
 

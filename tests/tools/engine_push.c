@@ -131,7 +131,7 @@ static int run(const char *layout, const char *target, struct idp_session_opts *
 		goto out;
 	if (idp_push_image(s, po, &src, &img, ref.tag, digest, NULL, NULL, err) < 0)
 		goto out;
-	name = idp_ref_repository(&ref);
+	name = idp_ref_string(&ref);
 	printf("%s@%s\n", name, digest);
 	rc = 0;
 out:

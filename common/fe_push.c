@@ -1,0 +1,91 @@
+/* fe_push.c: the push flow both front ends share: session, push (random
+ * access or streaming), result line, --digest-file, error -> exit code. */
+#include "config.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fe_msg.h"
+#include "fe_opts.h"
+#include "fe_progress.h"
+
+int fe_report_error(const struct idp_error *err)
+{
+	fe_errorf("%s", err->msg[0] ? err->msg : idp_errclass_str(err->cls));
+	return idp_errclass_exit_code(err->cls == IDP_OK ? IDP_EGENERAL : err->cls);
+}
+
+static int write_digest_file(const char *path, const char *digest, struct idp_error *err)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path, strerror(errno));
+	fprintf(f, "%s\n", digest);
+	if (fclose(f) != 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int run_push(const struct fe_push_job *job, struct idp_session *s, const struct idp_push_opts *po,
+		    char digest[IDP_DIGEST_MAX], size_t *size, struct idp_push_stats *st, struct idp_error *err)
+{
+	if (job->src)
+		return idp_push_image(s, po, job->src, job->img, job->dest->tag, digest, size, st, err);
+	return job->stream(job->stream_ctx, s, po, digest, size, st, err);
+}
+
+static int push_with(const struct fe_push_job *job, struct fe_progress *p, const char *repo,
+		     struct idp_error *err)
+{
+	const struct fe_config *cfg = job->cfg;
+	struct idp_session_opts so;
+	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, p };
+	struct idp_push_stats st;
+	struct idp_session *s = NULL;
+	char digest[IDP_DIGEST_MAX] = "";
+	size_t size = 0;
+	int i, rc;
+
+	memset(&st, 0, sizeof(st));
+	fe_session_opts(cfg, job->cancel, &so);
+	fe_progress_start(p, repo);
+	for (i = 0; i < job->npreparing; i++)
+		fe_progress_preparing(p, job->preparing[i]);
+	if (idp_session_open(&so, job->dest, &s, err) < 0)
+		return -1;
+	rc = run_push(job, s, &po, digest, &size, &st, err);
+	idp_session_close(s);
+	if (rc < 0)
+		return -1;
+	fe_progress_finish(p, job->dest->tag, digest, size);
+	fe_progress_summary(p, &st, job->bytes_read ? *job->bytes_read : -1);
+	if (job->img && job->img->notice && !cfg->quiet)
+		fe_infof("%s", job->img->notice);
+	if (cfg->digest_file && write_digest_file(cfg->digest_file, digest, err) < 0)
+		return -1;
+	printf("%s@%s\n", repo, digest);
+	fflush(stdout);
+	return 0;
+}
+
+int fe_push(const struct fe_push_job *job)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct fe_progress *p;
+	char *repo = idp_ref_repository(job->dest);
+	int rc = 0;
+
+	p = fe_progress_new(job->cfg->progress, job->cfg->quiet, job->cfg->verbose, stderr);
+	if (!p || !repo) {
+		idp_error_set(&err, IDP_EGENERAL, "out of memory");
+		rc = fe_report_error(&err);
+	} else if (push_with(job, p, repo, &err) < 0) {
+		if (job->cancel && *job->cancel && err.cls != IDP_ECANCELED)
+			idp_error_set(&err, IDP_ECANCELED, "interrupted: nothing was tagged");
+		rc = fe_report_error(&err);
+	}
+	fe_progress_free(p);
+	free(repo);
+	return rc;
+}

@@ -1,0 +1,258 @@
+/* test_fe_opts.c: the front ends' option table: parsing forms, environment
+ * fallbacks, bad values, generated help, config -> engine options, and a
+ * docs/opts/<long>.md for every row. Defines the unit binary's fe_progname. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "unit.h"
+#include "fe_opts.h"
+
+const char fe_progname[] = "unit";
+
+static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_CONTAINERD, FE_OPT_END };
+static const struct fe_cmd cmd = { "idppush-test", "[OPTIONS] IMAGE [TARGET]", "test command", all_opts, 1, 2 };
+
+static void clear_env(void)
+{
+	unsetenv("IDPBUILDER_REGISTRY_URL");
+	unsetenv("IDPBUILDER_REGISTRY_INSECURE");
+	unsetenv("IDPBUILDER_PUSH_TIMEOUT");
+	unsetenv("IDPBUILDER_PUSH_RETRY_ATTEMPTS");
+}
+
+/* Parse a NULL-terminated list; stderr noise from usage errors is expected. */
+static int parse(struct fe_config *cfg, const char *const *args)
+{
+	char *argv[32];
+	int n = 0;
+
+	while (args[n] && n < 31) {
+		argv[n] = (char *)args[n];
+		n++;
+	}
+	argv[n] = NULL;
+	return fe_parse(&cmd, n, argv, cfg);
+}
+
+static void test_forms(void)
+{
+	static const char *const a[] = { "--registry=localhost:5000", "--owner", "me", "-qv", "-ubob",
+					 "--jobs", "8", "img:1", "--platform", "linux/arm64", "--platform=linux/amd64",
+					 "--", "-target", NULL };
+	struct fe_config c;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, a), FE_PARSE_OK);
+	CU_ASSERT_STRING_EQUAL(c.registry, "localhost:5000");
+	CU_ASSERT_STRING_EQUAL(c.owner, "me");
+	CU_ASSERT_STRING_EQUAL(c.username, "bob");
+	CU_ASSERT(c.quiet && c.verbose);
+	CU_ASSERT_EQUAL(c.jobs, 8);
+	CU_ASSERT_EQUAL(c.nplatforms, 2);
+	CU_ASSERT_STRING_EQUAL(c.platforms[1], "linux/amd64");
+	CU_ASSERT_EQUAL(c.nargs, 2);
+	CU_ASSERT_STRING_EQUAL(c.args[0], "img:1");
+	CU_ASSERT_STRING_EQUAL(c.args[1], "-target");
+	CU_ASSERT_EQUAL(c.timeout_ms, 5L * 60 * 1000);
+	CU_ASSERT_EQUAL(c.retries, 4);
+	fe_config_release(&c);
+}
+
+static void test_choices(void)
+{
+	static const char *const a[] = { "--format", "oci", "--progress=json", "--compression", "gzip",
+					 "--compression-level", "9", "--timeout", "90s", "-n", "k8s.io", "x", NULL };
+	struct fe_config c;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, a), FE_PARSE_OK);
+	CU_ASSERT_EQUAL(c.format, IDP_FMT_OCI);
+	CU_ASSERT_EQUAL(c.progress, FE_PROGRESS_JSON);
+	CU_ASSERT_EQUAL(c.compression_level, 9);
+	CU_ASSERT_EQUAL(c.timeout_ms, 90000);
+	CU_ASSERT_STRING_EQUAL(c.ns, "k8s.io");
+	fe_config_release(&c);
+}
+
+static void test_env(void)
+{
+	static const char *const a[] = { "img", NULL };
+	static const char *const b[] = { "--registry", "flag:1", "--timeout", "1m", "--retries", "2", "img", NULL };
+	struct fe_config c;
+
+	clear_env();
+	setenv("IDPBUILDER_REGISTRY_URL", "https://env.example:8443/", 1);
+	setenv("IDPBUILDER_REGISTRY_INSECURE", "true", 1);
+	setenv("IDPBUILDER_PUSH_TIMEOUT", "30s", 1);
+	setenv("IDPBUILDER_PUSH_RETRY_ATTEMPTS", "10", 1);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, a), FE_PARSE_OK);
+	CU_ASSERT_STRING_EQUAL(c.registry, "https://env.example:8443/");
+	CU_ASSERT_EQUAL(c.insecure, 1);
+	CU_ASSERT_EQUAL(c.timeout_ms, 30000);
+	CU_ASSERT_EQUAL(c.retries, 9);
+	fe_config_release(&c);
+	/* flags win over the environment */
+	CU_ASSERT_EQUAL_FATAL(parse(&c, b), FE_PARSE_OK);
+	CU_ASSERT_STRING_EQUAL(c.registry, "flag:1");
+	CU_ASSERT_EQUAL(c.timeout_ms, 60000);
+	CU_ASSERT_EQUAL(c.retries, 2);
+	fe_config_release(&c);
+	setenv("IDPBUILDER_PUSH_TIMEOUT", "soon", 1);
+	CU_ASSERT_EQUAL(parse(&c, a), FE_PARSE_USAGE);
+	fe_config_release(&c);
+	clear_env();
+	setenv("IDPBUILDER_REGISTRY_INSECURE", "maybe", 1);
+	CU_ASSERT_EQUAL(parse(&c, a), FE_PARSE_USAGE);
+	fe_config_release(&c);
+	clear_env();
+}
+
+static void expect_usage(const char *const *a)
+{
+	struct fe_config c;
+	CU_ASSERT_EQUAL(parse(&c, a), FE_PARSE_USAGE);
+	fe_config_release(&c);
+}
+
+static void test_bad_values(void)
+{
+	static const char *const none[] = { NULL };
+	static const char *const many[] = { "a", "b", "c", NULL };
+	static const char *const jobs[] = { "--jobs", "0", "a", NULL };
+	static const char *const jobs2[] = { "--jobs", "4x", "a", NULL };
+	static const char *const tmo[] = { "--timeout", "forever", "a", NULL };
+	static const char *const comp[] = { "--compression", "xz", "a", NULL };
+	static const char *const level[] = { "--compression-level", "12", "a", NULL };
+	static const char *const unk[] = { "--bogus", "a", NULL };
+	static const char *const unk2[] = { "-Z", "a", NULL };
+	static const char *const noval[] = { "a", "--registry", NULL };
+	static const char *const flagval[] = { "--insecure=yes", "a", NULL };
+	static const char *const plat[] = { "--platform", "linux", "a", NULL };
+	static const char *const pw[] = { "-p", "x", "--password-stdin", "a", NULL };
+
+	clear_env();
+	expect_usage(none);
+	expect_usage(many);
+	expect_usage(jobs);
+	expect_usage(jobs2);
+	expect_usage(tmo);
+	expect_usage(comp);
+	expect_usage(level);
+	expect_usage(unk);
+	expect_usage(unk2);
+	expect_usage(noval);
+	expect_usage(flagval);
+	expect_usage(plat);
+	expect_usage(pw);
+}
+
+static void test_help_version(void)
+{
+	static const char *const h[] = { "img", "-h", NULL };
+	static const char *const v[] = { "--version", NULL };
+	struct fe_config c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	const struct fe_option *o;
+
+	CU_ASSERT_EQUAL(parse(&c, h), FE_PARSE_HELP);
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL(parse(&c, v), FE_PARSE_VERSION);
+	fe_config_release(&c);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fe_help(&cmd, f);
+	fclose(f);
+	for (o = all_opts; o->long_name; o++) {
+		char want[64];
+		snprintf(want, sizeof(want), "--%s", o->long_name);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, o->help));
+	}
+	free(text);
+}
+
+static void test_session_opts(void)
+{
+	static const char *const a[] = { "--ca-cert", "ca.pem", "--plain-http", "-u", "u", "--retries", "0",
+					 "--hosts-dir", "/h", "img", NULL };
+	volatile sig_atomic_t flag = 0;
+	struct idp_session_opts so;
+	struct fe_config c;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, a), FE_PARSE_OK);
+	fe_session_opts(&c, &flag, &so);
+	CU_ASSERT_STRING_EQUAL(so.tls.ca_file, "ca.pem");
+	CU_ASSERT_EQUAL(so.tls.plain_http, 1);
+	CU_ASSERT_STRING_EQUAL(so.tls.hosts_dir, "/h");
+	CU_ASSERT_STRING_EQUAL(so.creds.username, "u");
+	CU_ASSERT_EQUAL(so.retry.attempts, 1);
+	CU_ASSERT_EQUAL(so.timeout_ms, 5L * 60 * 1000);
+	CU_ASSERT(so.cancel == &flag);
+	CU_ASSERT_PTR_NULL(so.debug);
+	fe_config_release(&c);
+}
+
+/* Every row has docs/opts/<long>.md whose front matter names it. */
+static void test_docs_exist(void)
+{
+	const char *top = getenv("top_srcdir");
+	const struct fe_option *o;
+	char path[4096], line[256], want[128];
+	FILE *f;
+	int found;
+
+	for (o = all_opts; o->long_name; o++) {
+		snprintf(path, sizeof(path), "%s/docs/opts/%s.md", top ? top : ".", o->long_name);
+		f = fopen(path, "r");
+		if (!f) {
+			fprintf(stderr, "missing %s\n", path);
+			CU_FAIL("an option has no docs/opts file");
+			continue;
+		}
+		snprintf(want, sizeof(want), "Long: %s\n", o->long_name);
+		found = 0;
+		while (fgets(line, sizeof(line), f))
+			found |= strcmp(line, want) == 0;
+		fclose(f);
+		CU_ASSERT(found);
+	}
+}
+
+static void test_dest_ref(void)
+{
+	static const char *const a[] = { "--registry", "localhost:5000", "x", NULL };
+	struct fe_config c;
+	struct idp_ref r;
+	struct idp_error err = IDP_ERROR_INIT;
+	char *s;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, a), FE_PARSE_OK);
+	CU_ASSERT_EQUAL_FATAL(fe_dest_ref(&c, "docker.io/library/myapp:dev", NULL, &r, &err), 0);
+	s = idp_ref_string(&r);
+	CU_ASSERT_STRING_EQUAL(s, "localhost:5000/giteaadmin/myapp:dev");
+	free(s);
+	idp_ref_release(&r);
+	fe_config_release(&c);
+}
+
+IDP_SUITE(fe_opts)
+{
+	static const struct unit_test tests[] = {
+		{ "long, short, bundled and positional forms", test_forms },
+		{ "choices and durations", test_choices },
+		{ "environment fallbacks", test_env },
+		{ "bad values are usage errors", test_bad_values },
+		{ "help is generated from the table", test_help_version },
+		{ "config to session options", test_session_opts },
+		{ "every option has docs/opts/<long>.md", test_docs_exist },
+		{ "destination from the image name", test_dest_ref },
+		{ NULL, NULL }
+	};
+	unit_add_suite("fe_opts", tests);
+}
