@@ -6,6 +6,7 @@
 #   DOCKER_CONFIG/config.json (auths.<host>.auth, base64 user:pass);
 #   --docker-config DIR; --docker-certs-dir DIR (DIR/<host:port>/ca.crt);
 #   --hosts-dir DIR (containerd DIR/<host:port>/hosts.toml naming the CA).
+# --debug: the HTTP trace never shows the password or the Basic header.
 # Negative: no credentials -> exit 2 and nothing tagged.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -70,6 +71,14 @@ EOF
 T="$REG_HOST/giteaadmin/app6:v1"
 assert_push_ok "$T" "$DIG" --hosts-dir "$HD" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
 verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+
+# 8. debug output shows the HTTP exchange but never a secret
+T="$REG_HOST/giteaadmin/app8:v1"
+assert_push_ok "$T" "$DIG" --debug --ca-cert "$REG_CA" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+assert_contains "$LAST_ERR" "Authorization: <redacted>" "debug output marks the redacted header"
+assert_not_contains "$LAST_ERR" "$REG_PASS" "debug output leaks the password"
+assert_not_contains "$LAST_ERR" "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" \
+	"debug output leaks the Basic credentials"
 
 # 7. no credentials at all -> authentication error, nothing tagged
 T="$REG_HOST/giteaadmin/app7:v1"

@@ -140,6 +140,11 @@ class Conn:
                     self.buf = self.buf[len(take):]
                     self.u.sendall(take)
                     sent += len(take)
+                if Cfg.stall:
+                    # hold the connection open, forwarding nothing more
+                    log("conn %d: STALL %s after %d body bytes" % (self.cid, reqline, sent))
+                    while True:  # read nothing: the client's sends block
+                        time.sleep(3600)
                 log("conn %d: CUT %s after %d body bytes" % (self.cid, reqline, sent))
                 time.sleep(0.05)  # let the upstream read what was sent
                 abort(self.c)
@@ -171,6 +176,8 @@ def main():
     ap.add_argument("--cut-after", type=int, default=65536, help="body bytes to pass before cutting")
     ap.add_argument("--times", type=int, default=1)
     ap.add_argument("--skip", type=int, default=0, help="let the first N matching requests through")
+    ap.add_argument("--stall", action="store_true",
+                    help="instead of cutting, hold the connection open and forward nothing more")
     ap.add_argument("--log")
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")
@@ -179,6 +186,7 @@ def main():
     Cfg.cut_after = a.cut_after
     Cfg.remaining = a.times
     Cfg.skip = a.skip
+    Cfg.stall = a.stall
     Cfg.logf = open(a.log, "a") if a.log else None
 
     ls = socket.socket()
