@@ -228,13 +228,33 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return 0;
 }
 
-/* Debug output with credentials removed: every Authorization header line. */
+/* Offset of "authorization" (any case) in a debug line, or -1. curl also
+ * echoes headers in its own text lines (HTTP/2's "h2h3 [authorization:
+ * ...]"), so every line is searched, not only header lines. */
+static int find_authorization(const char *p, size_t len)
+{
+	static const char word[] = "authorization";
+	size_t i, n = sizeof(word) - 1;
+
+	for (i = 0; i + n <= len && i < 480; i++)
+		if (strncasecmp(p + i, word, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *mark(curl_infotype type)
+{
+	return type == CURLINFO_HEADER_OUT ? ">" : type == CURLINFO_HEADER_IN ? "<" : "*";
+}
+
+/* Debug output with credentials removed: everything after "authorization". */
 static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
 {
 	struct xfer *x = ud;
 	const struct idp_http_cfg *cfg = x->h->cfg;
 	char line[512];
 	size_t i = 0, start;
+	int cut;
 	(void)c;
 
 	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN && type != CURLINFO_HEADER_OUT)
@@ -250,13 +270,10 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
 			len--;
 		if (!len)
 			continue;
-		if (len >= 14 && strncasecmp(data + start, "authorization:", 14) == 0)
-			snprintf(line, sizeof(line), "%s Authorization: <redacted>",
-				 type == CURLINFO_HEADER_OUT ? ">" : "<");
+		if ((cut = find_authorization(data + start, len)) >= 0)
+			snprintf(line, sizeof(line), "%s %.*sAuthorization: <redacted>", mark(type), cut, data + start);
 		else
-			snprintf(line, sizeof(line), "%s %.*s",
-				 type == CURLINFO_HEADER_OUT ? ">" : type == CURLINFO_HEADER_IN ? "<" : "*",
-				 (int)(len > 480 ? 480 : len), data + start);
+			snprintf(line, sizeof(line), "%s %.*s", mark(type), (int)(len > 480 ? 480 : len), data + start);
 		cfg->debug(cfg->debug_ctx, line);
 	}
 	return 0;
