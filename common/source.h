@@ -6,6 +6,7 @@
 #ifndef IDP_SOURCE_H
 #define IDP_SOURCE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include "blobsrc.h"
 #include "digest.h"
@@ -85,5 +86,83 @@ extern const struct idp_source_ops idp_source_containerd;
 int idp_platform_parse(const char *s, char os[32], char arch[32], char variant[32], struct idp_error *err);
 /* The host platform as "os/arch[/variant]". */
 const char *idp_platform_host(void);
+
+
+/* ---- streaming sources: a `docker save` tar read once, front to back ----
+ * (src_docker_save.c). Unlike the random-access sources above, the blobs of
+ * a docker-save stream come in tar order (blobs first, manifest.json last),
+ * can be read only once, and raw layers are compressed while they stream,
+ * so their digests are known only after they were read. The caller (the
+ * plugin) drives it:
+ *
+ *   idp_save_open(fd, &opts, &st, err);            fd: the `docker save` pipe
+ *   while ((rc = idp_save_next(st, &blob, &reader, err)) == 1) {
+ *           ... HEAD blob.digest when known (skip: idp_save_blob_done(st, NULL, -1))
+ *           ... else idp_blob_upload(s, h, &reader, blob.digest, blob.size, ...)
+ *           idp_save_blob_done(st, res.digest, res.size, err);
+ *           idp_blob_reader_close(&reader);
+ *   }
+ *   idp_save_finish(st, &img, err);    img.blobs[0] = config, then layers
+ *   idp_save_config_reader(st, &reader, err)  -> push the config byte for byte
+ *   idp_push_manifests(s, po, &img, tag, ...)
+ *   idp_save_close(st);
+ *
+ * Shapes understood (see shared notes docker-save.md): legacy
+ * (<v1id>/layer.tar, symlinked duplicates, skopeo's <diffid>.tar), OCI
+ * inside (blobs/sha256/, unreferenced v1 JSON blobs ignored), and the
+ * containerd store (gzip/zstd layers pushed as they are, by their digest).
+ * Checks: the stream must end cleanly (a truncated tar, a damaged header or
+ * a non-zero tail after the end-of-archive marker fail), every layer in
+ * manifest.json must have been seen, each raw layer's sha256 must equal the
+ * config's rootfs.diff_ids entry and the diffIDs `docker image inspect`
+ * reported, the config's digest must be the image ID when that ID is a
+ * config digest. Memory is bounded: one compression buffer, JSON files kept
+ * up to IDP_SAVE_JSON_CAP in total; layer bytes are never stored. */
+
+#define IDP_SAVE_JSON_CAP (64u << 20)
+#define IDP_SAVE_MAX_LAYERS 1024
+
+struct idp_save_opts {
+	int format;                 /* enum idp_manifest_format (manifest.h) */
+	int zstd;                   /* compress raw layers with zstd (needs HAVE_ZSTD) */
+	int level;                  /* compression level, 0 = default */
+	const char *image_id;       /* `docker image inspect` Id, may be NULL */
+	int ndiffids;               /* inspect's RootFS.Layers, in order */
+	const char *const *diffids;
+	volatile sig_atomic_t *cancel;
+	int64_t *bytes_read;        /* counts tar bytes read, may be NULL */
+	void (*debug)(void *ctx, const char *line);
+	void *debug_ctx;
+};
+
+struct idp_save_blob {
+	const char *display_id;     /* 12+ hex for progress: diffID, or v1 id (legacy), or digest */
+	const char *digest;         /* known digest (already compressed layers), NULL = compute */
+	int64_t size;               /* known size, -1 = unknown (raw layers) */
+	int64_t raw_size;           /* bytes in the tar entry */
+	int compressed;             /* 1: pushed as stored; 0: compressed on the fly */
+	const int64_t *consumed;    /* live count of entry bytes read so far (progress) */
+};
+
+struct idp_save_stream;
+
+int idp_save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream **out,
+		  struct idp_error *err);
+/* 1: the next layer in stream order, with a reader for the bytes to upload
+ * (valid until the next call; close it after use); 0: end of the stream
+ * (manifest read); -1: error (IDP_EGENERAL for a broken stream,
+ * IDP_ECANCELED when cancelled). */
+int idp_save_next(struct idp_save_stream *st, struct idp_save_blob *b, struct idp_blob_reader *r,
+		  struct idp_error *err);
+/* The current layer went up as digest/size (NULL/-1: it already existed,
+ * its known digest is kept). For raw layers the diffID computed while
+ * reading is checked here. */
+int idp_save_blob_done(struct idp_save_stream *st, const char *digest, int64_t size, struct idp_error *err);
+/* After idp_save_next returned 0: check everything and describe the image
+ * (blobs[0] the config, then the layers in order; one manifest). */
+int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct idp_error *err);
+/* A reader over the config bytes (valid while st is open). */
+int idp_save_config_reader(struct idp_save_stream *st, struct idp_blob_reader *r, struct idp_error *err);
+void idp_save_close(struct idp_save_stream *st);
 
 #endif

@@ -69,7 +69,7 @@ static void known_roots(const char *root, struct idp_buf *b)
 	paths[2] = "/var/lib/rancher/k3s/agent/containerd";
 	paths[3] = "/var/lib/docker/containerd/daemon";
 	for (i = 0; i < 4; i++) {
-		if (strcmp(paths[i], root) == 0 || (stat(paths[i], &st) < 0 && errno != EACCES))
+		if (strcmp(paths[i], root) == 0 || stat(paths[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		idp_buf_addf(b, "%s--root %s (%s)", b->len ? ", " : "", paths[i], names[i]);
 	}

@@ -1,1 +1,815 @@
-/* src_docker_save.c: (in progress) */
+/* src_docker_save.c: the streaming source: a `docker save` tar read once
+ * through libarchive (archive_read_open on the pipe), raw layers compressed
+ * as they stream (zlib gzip, or zstd), already-compressed layers passed
+ * through, JSON files kept (bounded) for the manifest at the end. See the
+ * streaming section of source.h for the protocol and the checks. */
+#include "config.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-c/json.h>
+#include <zlib.h>
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
+#include "buf.h"
+#include "manifest.h"
+#include "source.h"
+
+#define IN_BLOCK (64u << 10)
+#define PEEK_MAX 512
+#define MAX_LINK_HOPS 8
+
+enum kind { K_RAW, K_GZIP, K_ZSTD };
+
+struct entry {                 /* a layer (or a link to one) met in the stream */
+	char *path;
+	char *link;                /* symlink/hardlink target path, or NULL */
+	enum kind kind;
+	int done;
+	char display[72];
+	char diffid[IDP_DIGEST_MAX];   /* raw layers: computed */
+	char digest[IDP_DIGEST_MAX];   /* what went up (or is known) */
+	int64_t size;
+};
+
+struct jfile {                 /* a JSON file kept for the end */
+	char *path;
+	char digest[IDP_DIGEST_MAX];
+	struct idp_buf data;
+};
+
+struct cur {                   /* the layer being read */
+	struct entry *e;
+	unsigned char peek[PEEK_MAX];
+	size_t peek_len, peek_off;
+	unsigned char in[IN_BLOCK];
+	size_t in_len, in_off;
+	int in_eof, out_done, compress;
+	int64_t consumed;
+	struct idp_sha256 *raw;    /* diffID */
+	z_stream z;
+	int z_init;
+#ifdef HAVE_ZSTD
+	ZSTD_CCtx *zc;
+#endif
+};
+
+struct idp_save_stream {
+	struct idp_save_opts o;
+	int fd;
+	struct archive *a;
+	unsigned char rbuf[IN_BLOCK];
+	size_t rlen;               /* bytes in rbuf from the last read */
+	int64_t fed;               /* bytes handed to libarchive */
+	int nentries;
+	struct entry *entries;
+	int njson;
+	struct jfile *json;
+	size_t json_total;
+	struct cur cur;
+	int active;                /* cur holds a layer */
+	int ended;
+	struct jfile *config;
+};
+
+/* ---- input: the pipe, counted, cancellable ---- */
+
+static ssize_t feed(struct archive *a, void *ctx, const void **buf)
+{
+	struct idp_save_stream *st = ctx;
+	ssize_t n;
+
+	if (st->o.cancel && *st->o.cancel) {
+		archive_set_error(a, ECANCELED, "interrupted");
+		return -1;
+	}
+	do
+		n = read(st->fd, st->rbuf, sizeof(st->rbuf));
+	while (n < 0 && errno == EINTR && !(st->o.cancel && *st->o.cancel));
+	if (n < 0) {
+		archive_set_error(a, errno, "reading the docker save stream: %s", strerror(errno));
+		return -1;
+	}
+	st->rlen = (size_t)n;
+	st->fed += n;
+	if (st->o.bytes_read)
+		*st->o.bytes_read += n;
+	*buf = st->rbuf;
+	return n;
+}
+
+static int stream_error(struct idp_save_stream *st, const char *what, struct idp_error *err)
+{
+	if (st->o.cancel && *st->o.cancel)
+		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	return idp_error_set(err, IDP_EGENERAL, "broken docker save stream (%s): %s", what,
+			     archive_error_string(st->a) ? archive_error_string(st->a) : "unknown error");
+}
+
+int idp_save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream **out, struct idp_error *err)
+{
+	struct idp_save_stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	st->o = *o;
+	st->fd = fd;
+	if (!(st->a = archive_read_new())) {
+		free(st);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	archive_read_support_format_tar(st->a);
+	if (archive_read_open(st->a, st, NULL, feed, NULL) != ARCHIVE_OK) {
+		stream_error(st, "opening", err);
+		idp_save_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+/* ---- the current layer's reader ---- */
+
+static void cur_release(struct cur *c)
+{
+	idp_sha256_free(c->raw);
+	if (c->z_init)
+		deflateEnd(&c->z);
+#ifdef HAVE_ZSTD
+	ZSTD_freeCCtx(c->zc);
+#endif
+	memset(c, 0, sizeof(*c));
+}
+
+/* Next input bytes of the entry into c->in. 0 ok (possibly at EOF), -1 err. */
+static int fill_in(struct idp_save_stream *st, struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	la_ssize_t n;
+
+	c->in_off = 0;
+	if (c->peek_off < c->peek_len) {
+		c->in_len = c->peek_len - c->peek_off;
+		memcpy(c->in, c->peek + c->peek_off, c->in_len);
+		c->peek_off = c->peek_len;
+	} else {
+		n = archive_read_data(st->a, c->in, sizeof(c->in));
+		if (n < 0)
+			return stream_error(st, "layer data", err);
+		c->in_len = (size_t)n;
+		c->in_eof = n == 0;
+	}
+	if (c->raw)
+		idp_sha256_update(c->raw, c->in, c->in_len);
+	c->consumed += (int64_t)c->in_len;
+	return 0;
+}
+
+static ssize_t deflate_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
+{
+	int rc;
+
+	c->z.next_in = c->in + c->in_off;
+	c->z.avail_in = (uInt)(c->in_len - c->in_off);
+	c->z.next_out = buf;
+	c->z.avail_out = (uInt)n;
+	rc = deflate(&c->z, c->in_eof ? Z_FINISH : Z_NO_FLUSH);
+	if (rc == Z_STREAM_ERROR)
+		return idp_error_set(err, IDP_EGENERAL, "gzip compression failed");
+	c->in_off = c->in_len - c->z.avail_in;
+	c->out_done = rc == Z_STREAM_END;
+	return (ssize_t)(n - c->z.avail_out);
+}
+
+#ifdef HAVE_ZSTD
+static ssize_t zstd_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
+{
+	ZSTD_inBuffer in = { c->in + c->in_off, c->in_len - c->in_off, 0 };
+	ZSTD_outBuffer out = { buf, n, 0 };
+	size_t left = ZSTD_compressStream2(c->zc, &out, &in, c->in_eof ? ZSTD_e_end : ZSTD_e_continue);
+
+	if (ZSTD_isError(left))
+		return idp_error_set(err, IDP_EGENERAL, "zstd compression failed: %s", ZSTD_getErrorName(left));
+	c->in_off += in.pos;
+	c->out_done = c->in_eof && left == 0;
+	return (ssize_t)out.pos;
+}
+#endif
+
+static ssize_t compress_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
+{
+#ifdef HAVE_ZSTD
+	if (c->zc)
+		return zstd_out(c, buf, n, err);
+#endif
+	return deflate_out(c, buf, n, err);
+}
+
+static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct idp_save_stream *st = ctx;
+	struct cur *c = &st->cur;
+	ssize_t got = 0;
+
+	if (st->o.cancel && *st->o.cancel)
+		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	while (got == 0 && !c->out_done) {
+		if (c->in_off == c->in_len && !c->in_eof && fill_in(st, err) < 0)
+			return -1;
+		if (!c->compress) {
+			got = (ssize_t)(c->in_len - c->in_off < n ? c->in_len - c->in_off : n);
+			memcpy(buf, c->in + c->in_off, (size_t)got);
+			c->in_off += (size_t)got;
+			c->out_done = c->in_eof;
+		} else if ((got = compress_out(c, buf, n, err)) < 0) {
+			return -1;
+		}
+	}
+	return got;
+}
+
+static void layer_close(void *ctx)
+{
+	(void)ctx;   /* the state belongs to the stream */
+}
+
+static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
+
+static int start_compressor(struct idp_save_stream *st, struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	int level = st->o.level ? st->o.level : Z_DEFAULT_COMPRESSION;
+
+	c->compress = 1;
+	if (!(c->raw = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+#ifdef HAVE_ZSTD
+	if (st->o.zstd) {
+		if (!(c->zc = ZSTD_createCCtx()))
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+		if (st->o.level)
+			ZSTD_CCtx_setParameter(c->zc, ZSTD_c_compressionLevel, st->o.level);
+		return 0;
+	}
+#endif
+	if (deflateInit2(&c->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return idp_error_set(err, IDP_EGENERAL, "cannot start gzip compression");
+	c->z_init = 1;
+	return 0;
+}
+
+/* ---- entries and JSON files ---- */
+
+static struct entry *add_entry(struct idp_save_stream *st, const char *path, const char *link,
+			       struct idp_error *err)
+{
+	struct entry *e;
+
+	if (st->nentries >= IDP_SAVE_MAX_LAYERS * 2) {
+		idp_error_set(err, IDP_EGENERAL, "docker save stream has too many layers");
+		return NULL;
+	}
+	if (!(e = realloc(st->entries, sizeof(*e) * (size_t)(st->nentries + 1)))) {
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		return NULL;
+	}
+	st->entries = e;
+	e = &st->entries[st->nentries];
+	memset(e, 0, sizeof(*e));
+	e->size = -1;
+	e->path = strdup(path);
+	e->link = link ? strdup(link) : NULL;
+	if (!e->path || (link && !e->link)) {
+		free(e->path);
+		free(e->link);
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		return NULL;
+	}
+	st->nentries++;
+	return e;
+}
+
+static struct entry *find_entry(struct idp_save_stream *st, const char *path)
+{
+	int i;
+	for (i = 0; i < st->nentries; i++)
+		if (strcmp(st->entries[i].path, path) == 0)
+			return &st->entries[i];
+	return NULL;
+}
+
+static struct jfile *find_json(struct idp_save_stream *st, const char *path)
+{
+	int i;
+	for (i = 0; i < st->njson; i++)
+		if (strcmp(st->json[i].path, path) == 0)
+			return &st->json[i];
+	return NULL;
+}
+
+static struct jfile *find_json_digest(struct idp_save_stream *st, const char *digest)
+{
+	int i;
+	for (i = 0; i < st->njson; i++)
+		if (strcmp(st->json[i].digest, digest) == 0)
+			return &st->json[i];
+	return NULL;
+}
+
+/* Keep a JSON file whose first `peek` bytes were already read. */
+static int keep_json(struct idp_save_stream *st, const char *path, const unsigned char *peek, size_t plen,
+		     int64_t size, struct idp_error *err)
+{
+	struct jfile *j;
+	char chunk[8192];
+	la_ssize_t n;
+
+	if (size < 0 || (uint64_t)size > IDP_SAVE_JSON_CAP - st->json_total)
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: JSON file '%s' is too large", path);
+	if (!(j = realloc(st->json, sizeof(*j) * (size_t)(st->njson + 1))))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	st->json = j;
+	j = &st->json[st->njson];
+	idp_buf_init(&j->data, (size_t)size + 1);
+	if (!(j->path = strdup(path)) || idp_buf_add(&j->data, peek, plen) < 0) {
+		free(j->path);
+		idp_buf_release(&j->data);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	st->njson++;
+	while ((n = archive_read_data(st->a, chunk, sizeof(chunk))) > 0)
+		if (idp_buf_add(&j->data, chunk, (size_t)n) < 0)
+			return idp_error_set(err, IDP_EGENERAL, "docker save stream: '%s' longer than its header says", path);
+	if (n < 0)
+		return stream_error(st, path, err);
+	st->json_total += j->data.len;
+	idp_sha256_digest(j->data.buf, j->data.len, j->digest);
+	return 0;
+}
+
+static int is_hex64(const char *s, size_t n)
+{
+	size_t i;
+	if (n != 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int listed_diffid(const struct idp_save_opts *o, const char *hex)
+{
+	int i;
+	for (i = 0; i < o->ndiffids; i++)
+		if (strncmp(o->diffids[i], "sha256:", 7) == 0 && strcmp(o->diffids[i] + 7, hex) == 0)
+			return 1;
+	return 0;
+}
+
+enum role { R_SKIP, R_JSON, R_LAYER, R_MAYBE };
+
+/* What a path can be, from its name alone; *id gets the display id. */
+static enum role classify_path(const struct idp_save_opts *o, const char *p, char id[72])
+{
+	const char *slash = strchr(p, '/');
+	size_t n = strlen(p);
+
+	if (strncmp(p, "blobs/sha256/", 13) == 0 && is_hex64(p + 13, n - 13)) {
+		snprintf(id, 72, "%s", p + 13);
+		return listed_diffid(o, p + 13) ? R_LAYER : R_MAYBE;
+	}
+	if (!slash && n > 5 && strcmp(p + n - 5, ".json") == 0)
+		return strcmp(p, "repositories") == 0 ? R_SKIP : R_JSON;
+	if (!slash && n == 68 && strcmp(p + 64, ".tar") == 0 && is_hex64(p, 64)) {
+		snprintf(id, 72, "%.64s", p);
+		return R_LAYER;
+	}
+	if (slash && strcmp(slash, "/layer.tar") == 0 && !strchr(slash + 1, '/')) {
+		snprintf(id, 72, "%.*s", (int)(slash - p), p);
+		return R_LAYER;
+	}
+	return R_SKIP;
+}
+
+static enum kind sniff(const unsigned char *b, size_t n)
+{
+	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		return K_GZIP;
+	if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
+		return K_ZSTD;
+	return K_RAW;
+}
+
+static int looks_json(const unsigned char *b, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'); i++)
+		;
+	return i < n && (b[i] == '{' || b[i] == '[');
+}
+
+static int read_peek(struct idp_save_stream *st, unsigned char *buf, size_t *len, struct idp_error *err)
+{
+	la_ssize_t n;
+
+	*len = 0;
+	while (*len < PEEK_MAX) {
+		n = archive_read_data(st->a, buf + *len, PEEK_MAX - *len);
+		if (n < 0)
+			return stream_error(st, "reading an entry", err);
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
+/* Set up st->cur for the layer entry e, whose first bytes are in peek. */
+static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_save_blob *b,
+		       struct idp_blob_reader *r, struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+
+	e->kind = sniff(c->peek, c->peek_len);
+	c->e = e;
+	st->active = 1;
+	if (e->kind == K_RAW && start_compressor(st, err) < 0)
+		return -1;
+	if (e->kind != K_RAW && strncmp(e->path, "blobs/sha256/", 13) == 0)
+		snprintf(e->digest, sizeof(e->digest), "sha256:%s", e->path + 13);
+	memset(b, 0, sizeof(*b));
+	b->display_id = e->display;
+	b->digest = e->digest[0] ? e->digest : NULL;
+	b->size = e->digest[0] ? e->size : -1;
+	b->raw_size = e->size;
+	b->compressed = e->kind != K_RAW;
+	b->consumed = &c->consumed;
+	r->ops = &layer_ops;
+	r->ctx = st;
+	return 1;
+}
+
+/* One regular entry: 1 it is a layer to push (b/r set), 0 handled, -1 error. */
+static int take_entry(struct idp_save_stream *st, struct archive_entry *ae, struct idp_save_blob *b,
+		      struct idp_blob_reader *r, struct idp_error *err)
+{
+	const char *path = archive_entry_pathname(ae);
+	char id[72] = "";
+	enum role role = classify_path(&st->o, path, id);
+	struct cur *c = &st->cur;
+	struct entry *e;
+
+	if (role == R_SKIP)
+		return 0;
+	cur_release(c);
+	if (read_peek(st, c->peek, &c->peek_len, err) < 0)
+		return -1;
+	if (role == R_JSON || (role == R_MAYBE && looks_json(c->peek, c->peek_len)))
+		return keep_json(st, path, c->peek, c->peek_len, archive_entry_size(ae), err);
+	if (role == R_MAYBE && sniff(c->peek, c->peek_len) == K_RAW && st->o.ndiffids > 0) {
+		if (st->o.debug)
+			st->o.debug(st->o.debug_ctx, "docker save: ignoring unlisted blob");
+		return 0;
+	}
+	if (!(e = add_entry(st, path, NULL, err)))
+		return -1;
+	snprintf(e->display, sizeof(e->display), "%s", id);
+	e->size = archive_entry_size(ae);
+	return start_layer(st, e, b, r, err);
+}
+
+/* After the end-of-archive marker only zero bytes may follow. */
+static int check_tail(struct idp_save_stream *st, struct idp_error *err)
+{
+	int64_t used = archive_filter_bytes(st->a, 0), left = st->fed - used;
+	size_t i;
+	ssize_t n;
+
+	if (left > 0 && (size_t)left <= st->rlen)
+		for (i = st->rlen - (size_t)left; i < st->rlen; i++)
+			if (st->rbuf[i])
+				goto garbage;
+	while ((n = read(st->fd, st->rbuf, sizeof(st->rbuf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return idp_error_set(err, IDP_EGENERAL, "reading the docker save stream: %s", strerror(errno));
+		for (i = 0; i < (size_t)n; i++)
+			if (st->rbuf[i])
+				goto garbage;
+	}
+	return 0;
+garbage:
+	return idp_error_set(err, IDP_EGENERAL,
+			     "docker save stream has data after the end of the archive (an error from the daemon?)");
+}
+
+int idp_save_next(struct idp_save_stream *st, struct idp_save_blob *b, struct idp_blob_reader *r,
+		  struct idp_error *err)
+{
+	struct archive_entry *ae;
+	const char *link;
+	int rc;
+
+	if (st->active)
+		return idp_error_set(err, IDP_EGENERAL, "internal: idp_save_next before idp_save_blob_done");
+	while (!st->ended) {
+		rc = archive_read_next_header(st->a, &ae);
+		if (rc == ARCHIVE_EOF) {
+			st->ended = 1;
+			return check_tail(st, err) < 0 ? -1 : 0;
+		}
+		if (rc != ARCHIVE_OK)
+			return stream_error(st, "tar header", err);
+		link = archive_entry_symlink(ae);
+		if (!link)
+			link = archive_entry_hardlink(ae);
+		if (link)
+			rc = add_entry(st, archive_entry_pathname(ae), link, err) ? 0 : -1;
+		else if (archive_entry_filetype(ae) == AE_IFREG)
+			rc = take_entry(st, ae, b, r, err);
+		else
+			rc = 0;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int idp_save_blob_done(struct idp_save_stream *st, const char *digest, int64_t size, struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	struct entry *e = c->e;
+
+	if (!st->active)
+		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
+	st->active = 0;
+	if (e->kind == K_RAW) {
+		if (!c->out_done)
+			return idp_error_set(err, IDP_EGENERAL, "internal: layer '%s' was not read to its end", e->path);
+		idp_sha256_final(c->raw, e->diffid);
+		if (st->o.ndiffids > 0 && !listed_diffid(&st->o, idp_digest_hex(e->diffid)))
+			return idp_error_set(err, IDP_EGENERAL,
+					     "layer '%s' in the docker save stream has diffID %s, which the image does not list",
+					     e->path, e->diffid);
+	}
+	if (digest) {
+		snprintf(e->digest, sizeof(e->digest), "%s", digest);
+		e->size = size;
+	}
+	e->done = 1;
+	cur_release(c);
+	return 0;
+}
+
+/* ---- the end: manifest.json -> image ---- */
+
+/* "a/b/../c/layer.tar" style resolution of a link target, relative to the
+ * link's directory, into out. */
+static void resolve_link(const char *from, const char *target, char *out, size_t len)
+{
+	char tmp[1024], *parts[64], *p, *save = NULL;
+	int n = 0, i;
+	const char *slash = strrchr(from, '/');
+
+	if (target[0] == '/')
+		snprintf(tmp, sizeof(tmp), "%s", target + 1);
+	else
+		snprintf(tmp, sizeof(tmp), "%.*s%s%s", slash ? (int)(slash - from) : 0, from, slash ? "/" : "", target);
+	for (p = strtok_r(tmp, "/", &save); p && n < 64; p = strtok_r(NULL, "/", &save)) {
+		if (strcmp(p, "..") == 0)
+			n = n > 0 ? n - 1 : 0;
+		else if (strcmp(p, ".") != 0)
+			parts[n++] = p;
+	}
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "/" : "", parts[i]);
+}
+
+/* A pushed layer entry for path (following links), or NULL. */
+static struct entry *layer_at(struct idp_save_stream *st, const char *path)
+{
+	char cur[1024], next[1024];
+	struct entry *e;
+	int hops;
+
+	snprintf(cur, sizeof(cur), "%s", path);
+	for (hops = 0; hops < MAX_LINK_HOPS; hops++) {
+		if (!(e = find_entry(st, cur)))
+			return NULL;
+		if (!e->link)
+			return e->done ? e : NULL;
+		resolve_link(cur, e->link, next, sizeof(next));
+		if (!find_entry(st, next)) /* hardlinks name the target from the root */
+			snprintf(next, sizeof(next), "%s", e->link);
+		snprintf(cur, sizeof(cur), "%s", next);
+	}
+	return NULL;
+}
+
+static json_object *parse_json(const struct jfile *j, const char *what, struct idp_error *err)
+{
+	json_object *o = json_tokener_parse(j->data.buf);
+
+	if (!o)
+		idp_error_set(err, IDP_EGENERAL, "docker save stream: %s '%s' is not valid JSON", what, j->path);
+	return o;
+}
+
+/* The manifest.json entry for our image. */
+static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr, struct idp_error *err)
+{
+	size_t i, n;
+	json_object *m, *c;
+	struct jfile *cfg;
+
+	if (!json_object_is_type(arr, json_type_array) || !(n = json_object_array_length(arr))) {
+		idp_error_set(err, IDP_EGENERAL, "docker save stream: manifest.json lists no image");
+		return NULL;
+	}
+	for (i = 0; i < n && st->o.image_id; i++) {
+		m = json_object_array_get_idx(arr, i);
+		if (json_object_object_get_ex(m, "Config", &c) && (cfg = find_json(st, json_object_get_string(c))) &&
+		    strcmp(cfg->digest, st->o.image_id) == 0)
+			return m;
+	}
+	return json_object_array_get_idx(arr, 0);
+}
+
+struct layer_list {
+	int n;
+	struct entry *e[IDP_SAVE_MAX_LAYERS];
+	const char *diffid[IDP_SAVE_MAX_LAYERS];
+};
+
+static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_object *conf, struct layer_list *ll,
+			struct idp_error *err)
+{
+	json_object *rootfs, *ids;
+	int i, n;
+
+	if (st->o.image_id && strcmp(cfg->digest, st->o.image_id) != 0 && !find_json_digest(st, st->o.image_id))
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: config %s is not image %s",
+				     cfg->digest, st->o.image_id);
+	if (!json_object_object_get_ex(conf, "rootfs", &rootfs) ||
+	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) || !json_object_is_type(ids, json_type_array))
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: the image config has no rootfs.diff_ids");
+	n = (int)json_object_array_length(ids);
+	if (n != ll->n)
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: %d layers in manifest.json, %d diffIDs in the config",
+				     ll->n, n);
+	if (st->o.ndiffids > 0 && st->o.ndiffids != n)
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: %d layers, docker image inspect said %d",
+				     n, st->o.ndiffids);
+	for (i = 0; i < n; i++) {
+		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
+		ll->diffid[i] = d;
+		if (st->o.ndiffids > 0 && strcmp(d ? d : "", st->o.diffids[i]) != 0)
+			return idp_error_set(err, IDP_EGENERAL, "docker save stream: layer %d has diffID %s, docker image inspect said %s",
+					     i + 1, d ? d : "?", st->o.diffids[i]);
+		if (ll->e[i]->kind == K_RAW && strcmp(ll->e[i]->diffid, d ? d : "") != 0)
+			return idp_error_set(err, IDP_EGENERAL, "layer %d ('%s') has diffID %s but the config says %s",
+					     i + 1, ll->e[i]->path, ll->e[i]->diffid, d ? d : "?");
+	}
+	return 0;
+}
+
+static int collect_layers(struct idp_save_stream *st, json_object *m, struct layer_list *ll, struct idp_error *err)
+{
+	json_object *layers;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(m, "Layers", &layers) || !json_object_is_type(layers, json_type_array))
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: manifest.json has no Layers");
+	n = json_object_array_length(layers);
+	if (n > IDP_SAVE_MAX_LAYERS)
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: too many layers (%zu)", n);
+	for (i = 0; i < n; i++) {
+		const char *p = json_object_get_string(json_object_array_get_idx(layers, i));
+		if (!p || !(ll->e[i] = layer_at(st, p)))
+			return idp_error_set(err, IDP_EGENERAL, "docker save stream: layer '%s' is missing from the stream",
+					     p ? p : "?");
+	}
+	ll->n = (int)n;
+	return 0;
+}
+
+static char *config_platform(json_object *conf)
+{
+	json_object *os, *arch, *var;
+	char buf[100];
+
+	if (!json_object_object_get_ex(conf, "os", &os) || !json_object_object_get_ex(conf, "architecture", &arch))
+		return NULL;
+	if (json_object_object_get_ex(conf, "variant", &var) && json_object_get_string_len(var))
+		snprintf(buf, sizeof(buf), "%s/%s/%s", json_object_get_string(os), json_object_get_string(arch),
+			 json_object_get_string(var));
+	else
+		snprintf(buf, sizeof(buf), "%s/%s", json_object_get_string(os), json_object_get_string(arch));
+	return strdup(buf);
+}
+
+static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_object *conf, const struct layer_list *ll,
+		       struct idp_image *img, struct idp_error *err)
+{
+	enum idp_manifest_format fmt = st->o.format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
+	struct idp_descriptor cd, ld[IDP_SAVE_MAX_LAYERS];
+	struct idp_buf out = IDP_BUF_INIT;
+	char digest[IDP_DIGEST_MAX], *plat;
+	int i, rc;
+
+	for (i = 0; i < ll->n; i++)
+		if (ll->e[i]->kind == K_ZSTD || (ll->e[i]->kind == K_RAW && st->o.zstd))
+			fmt = IDP_FMT_OCI;   /* zstd layers exist only in OCI manifests */
+	cd.media_type = idp_media_type(fmt, IDP_MT_CONFIG);
+	cd.digest = cfg->digest;
+	cd.size = (int64_t)cfg->data.len;
+	cd.platform = NULL;
+	if (!idp_image_add_blob(img, cfg->digest, cd.size, cd.media_type, err))
+		return -1;
+	for (i = 0; i < ll->n; i++) {
+		int z = ll->e[i]->kind == K_ZSTD || (ll->e[i]->kind == K_RAW && st->o.zstd);
+		ld[i].media_type = idp_media_type(fmt, z ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP);
+		ld[i].digest = ll->e[i]->digest;
+		ld[i].size = ll->e[i]->size;
+		ld[i].platform = NULL;
+		if (!idp_image_add_blob(img, ld[i].digest, ld[i].size, ld[i].media_type, err))
+			return -1;
+	}
+	idp_buf_init(&out, IDP_CAP_MANIFEST);
+	if (idp_manifest_build(fmt, &cd, ld, ll->n, &out, err) < 0) {
+		idp_buf_release(&out);
+		return -1;
+	}
+	idp_sha256_digest(out.buf, out.len, digest);
+	plat = config_platform(conf);
+	rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST), out.buf, out.len, plat, err);
+	free(plat);
+	idp_buf_release(&out);
+	return rc;
+}
+
+int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct idp_error *err)
+{
+	struct jfile *mj = find_json(st, "manifest.json");
+	json_object *arr = NULL, *m, *c, *conf = NULL;
+	struct layer_list *ll = NULL;
+	int rc = -1;
+
+	if (!st->ended || !mj)
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream ended without manifest.json (truncated?)");
+	if (!(arr = parse_json(mj, "manifest", err)) || !(m = pick_manifest(st, arr, err)))
+		goto out;
+	if (!json_object_object_get_ex(m, "Config", &c) || !(st->config = find_json(st, json_object_get_string(c)))) {
+		idp_error_set(err, IDP_EGENERAL, "docker save stream: the image config is missing");
+		goto out;
+	}
+	if (!(conf = parse_json(st->config, "config", err)))
+		goto out;
+	if (!(ll = calloc(1, sizeof(*ll)))) {
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		goto out;
+	}
+	if (collect_layers(st, m, ll, err) == 0 && check_config(st, st->config, conf, ll, err) == 0)
+		rc = build_image(st, st->config, conf, ll, img, err);
+out:
+	free(ll);
+	json_object_put(conf);
+	json_object_put(arr);
+	return rc;
+}
+
+int idp_save_config_reader(struct idp_save_stream *st, struct idp_blob_reader *r, struct idp_error *err)
+{
+	if (!st->config)
+		return idp_error_set(err, IDP_EGENERAL, "internal: no config before idp_save_finish");
+	return idp_blob_reader_mem(st->config->data.buf, st->config->data.len, r, err);
+}
+
+void idp_save_close(struct idp_save_stream *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	cur_release(&st->cur);
+	if (st->a)
+		archive_read_free(st->a);
+	for (i = 0; i < st->nentries; i++) {
+		free(st->entries[i].path);
+		free(st->entries[i].link);
+	}
+	for (i = 0; i < st->njson; i++) {
+		free(st->json[i].path);
+		idp_buf_release(&st->json[i].data);
+	}
+	free(st->entries);
+	free(st->json);
+	free(st);
+}

@@ -4,7 +4,10 @@
 # 64 KiB of body, so the engine is provably mid-upload. Then:
 #   SIGINT  -> exit 130 within a few seconds, the upload session is DELETEd
 #              (registry log), nothing is tagged;
-#   --timeout 3s -> exit 6, the session is DELETEd, nothing is tagged.
+#   --timeout 3s -> exit 6, the session is DELETEd, nothing is tagged;
+#   --stall-timeout 2s -> the stalled PATCH is given up, resumed, push succeeds.
+# And retries: a 503 with Retry-After is retried (twice, honouring the
+# delay) and the push succeeds; a 400 is not retried (exit 5).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/registry.sh"
@@ -46,5 +49,25 @@ assert_exit 6 run_engine --plain-http --jobs 1 --timeout 3s "$L" "$T"
 assert_contains "$LAST_ERR" "time limit" "message after the deadline"
 wait_until 10 test "$(deletes deadline)" -ge 1 || fail "the upload session was not DELETEd after the deadline"
 assert_not_tagged "$REG_HOST/giteaadmin/deadline:v1" "${SKOPEO_FLAGS[@]}"
+
+# 3. a stalled transfer times out (--stall-timeout), is resumed and succeeds
+start_fault_proxy "$REG_HOST" --stall --cut-after 65536
+T="$FAULT_HOST/giteaadmin/stall:v1"
+DIG=$(layout_manifest_digest "$L")
+assert_push_ok "$T" "$DIG" --plain-http --jobs 1 --stall-timeout 2s --retry-initial-ms 100 "$L" "$T"
+assert_contains "$LAST_ERR" "resuming the upload" "the stalled upload was resumed"
+verify_pushed "$REG_HOST/giteaadmin/stall:v1" "$L" "${SKOPEO_FLAGS[@]}"
+
+# 4. 503 with Retry-After on the manifest PUT is retried; a 400 is not
+start_fault_proxy "$REG_HOST" --respond 503 --retry-after 1 --times 2 --match '^PUT /v2/[^ ]*/manifests/'
+T="$FAULT_HOST/giteaadmin/retry:v1"
+assert_push_ok "$T" "$DIG" --plain-http --retry-initial-ms 50 "$L" "$T"
+assert_eq 2 "$(grep -c ANSWERED "$FAULT_LOG")" "injected 503 answers"
+assert_contains "$LAST_ERR" "retrying in 1.0 s" "Retry-After honoured"
+start_fault_proxy "$REG_HOST" --respond 400 --times 5 --match '^PUT /v2/[^ ]*/manifests/'
+T="$FAULT_HOST/giteaadmin/noretry:v1"
+assert_exit 5 run_engine --plain-http --retry-initial-ms 50 "$L" "$T"
+assert_eq 1 "$(grep -c ANSWERED "$FAULT_LOG")" "a 400 must not be retried"
+assert_not_tagged "$REG_HOST/giteaadmin/noretry:v1" "${SKOPEO_FLAGS[@]}"
 
 log "PASS"

@@ -112,6 +112,21 @@ class Conn:
             except OSError:
                 pass
 
+    def answer(self, reqline, clen):
+        """Answer the request ourselves with Cfg.respond (e.g. 503), body read and dropped."""
+        left = clen
+        while left > 0:
+            if not self.buf:
+                self.read_more()
+            take = self.buf[:left]
+            self.buf = self.buf[len(take):]
+            left -= len(take)
+        body = b'{"errors":[{"code":"UNAVAILABLE","message":"injected by faultproxy"}]}'
+        extra = "Retry-After: %d\r\n" % Cfg.retry_after if Cfg.retry_after >= 0 else ""
+        self.c.sendall(("HTTP/1.1 %d Injected\r\nContent-Type: application/json\r\n%s"
+                        "Content-Length: %d\r\n\r\n" % (Cfg.respond, extra, len(body))).encode() + body)
+        log("conn %d: ANSWERED %s with %d" % (self.cid, reqline, Cfg.respond))
+
     def requests(self):
         while True:
             while b"\r\n\r\n" not in self.buf:
@@ -127,6 +142,9 @@ class Conn:
             clen = int(hdrs.get("content-length", "0") or 0)
             chunked = "chunked" in hdrs.get("transfer-encoding", "").lower()
             # only a body longer than the cut point can be cut in the middle
+            if Cfg.respond and claim_cut(reqline):
+                self.answer(reqline, clen)
+                continue
             cut = (chunked or clen > Cfg.cut_after) and claim_cut(reqline)
             log("conn %d: %s (content-length %s%s)%s" % (
                 self.cid, reqline, clen, ", chunked" if chunked else "", " -> will CUT" if cut else ""))
@@ -178,6 +196,9 @@ def main():
     ap.add_argument("--skip", type=int, default=0, help="let the first N matching requests through")
     ap.add_argument("--stall", action="store_true",
                     help="instead of cutting, hold the connection open and forward nothing more")
+    ap.add_argument("--respond", type=int, default=0,
+                    help="answer matching requests with this HTTP status instead of forwarding")
+    ap.add_argument("--retry-after", type=int, default=-1, help="Retry-After seconds with --respond")
     ap.add_argument("--log")
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")
@@ -187,6 +208,8 @@ def main():
     Cfg.remaining = a.times
     Cfg.skip = a.skip
     Cfg.stall = a.stall
+    Cfg.respond = a.respond
+    Cfg.retry_after = a.retry_after
     Cfg.logf = open(a.log, "a") if a.log else None
 
     ls = socket.socket()

@@ -16,7 +16,7 @@
 #include "source.h"
 
 enum { O_PLAIN = 256, O_INSECURE, O_CA, O_CHUNK, O_JOBS, O_RETRIES, O_RETRY_MS, O_TIMEOUT, O_HOSTS,
-       O_CERTS, O_DCONFIG, O_MOUNT, O_DEBUG, O_NO_SYS };
+       O_CERTS, O_DCONFIG, O_MOUNT, O_DEBUG, O_STALL };
 
 static const struct option longopts[] = {
 	{ "plain-http", no_argument, NULL, O_PLAIN },
@@ -34,6 +34,7 @@ static const struct option longopts[] = {
 	{ "docker-config", required_argument, NULL, O_DCONFIG },
 	{ "mount-from", required_argument, NULL, O_MOUNT },
 	{ "debug", no_argument, NULL, O_DEBUG },
+	{ "stall-timeout", required_argument, NULL, O_STALL },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -94,6 +95,11 @@ static int parse_args(int argc, char **argv, struct idp_session_opts *so, struct
 			if ((v = idp_duration_parse_ms(optarg)) < 0)
 				return usage("bad --timeout");
 			so->timeout_ms = v;
+			break;
+		case O_STALL:
+			if ((v = idp_duration_parse_ms(optarg)) < 0)
+				return usage("bad --stall-timeout");
+			so->stall_timeout_ms = v;
 			break;
 		case O_HOSTS: so->tls.hosts_dir = optarg; break;
 		case O_CERTS: so->tls.docker_certs_dir = optarg; break;
