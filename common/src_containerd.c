@@ -432,9 +432,10 @@ static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp
 	return 0;
 }
 
-/* One attempt: open meta.db, find the image, walk it. */
+/* One attempt: open meta.db, find the image, walk it. *retry is set when
+ * the failure came after meta.db opened and may be a concurrent commit. */
 static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts *o, struct idp_image *img,
-		   struct idp_error *err)
+		   int *retry, struct idp_error *err)
 {
 	struct idp_blobstore bs = { ctd_read, ctd_has, c };
 	struct ctd_target t;
@@ -442,6 +443,7 @@ static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts
 	char what[CTD_NAME_MAX + 32];
 	int rc;
 
+	*retry = 0;
 	if (open_meta(c, err) < 0)
 		return -1;
 	rc = find_image(c, spec, &t, err);
@@ -455,8 +457,10 @@ static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts
 	}
 	if (rc == 0)
 		rc = set_mounts(c, o, img, err);
-	if (rc < 0)
+	if (rc < 0) {
 		idp_image_release(img);
+		*retry = err && err->cls == IDP_EGENERAL;
+	}
 	idp_bolt_close(c->db);
 	c->db = NULL;
 	c->has_content = 0;
@@ -467,7 +471,7 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 		    struct idp_image *img, struct idp_error *err)
 {
 	struct ctd *c = calloc(1, sizeof(*c));
-	int attempt, rc = -1;
+	int attempt, retry, rc = -1;
 
 	if (!c)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -479,13 +483,10 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 	/* meta.db may change under us (containerd commits while we read):
 	 * a reader error is retried on a fresh open; missing things are not. */
 	for (attempt = 0; attempt < CTD_ATTEMPTS; attempt++) {
-		rc = resolve(c, spec, o, img, err);
-		if (rc == 0 || !err || err->cls != IDP_EGENERAL || !c->root)
+		rc = resolve(c, spec, o, img, &retry, err);
+		if (rc == 0 || !retry || attempt + 1 == CTD_ATTEMPTS)
 			break;
-		if (attempt + 1 < CTD_ATTEMPTS && access(c->root, R_OK) == 0)
-			usleep(50000);
-		else
-			break;
+		usleep(50000);
 	}
 	return rc;
 }
