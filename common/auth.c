@@ -13,6 +13,7 @@
 #include "ref.h"
 #include "regerr.h"
 #include "token.h"
+#include "banned.h"
 
 #define AUTH_MAX_TOKENS 8
 #define AUTH_MAX_SCOPES 8

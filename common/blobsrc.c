@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "blobsrc.h"
+#include "banned.h"
 
 struct file_reader {
 	int fd;

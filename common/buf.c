@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "buf.h"
+#include "banned.h"
 
 char idp_buf_empty[1];
 

@@ -5,6 +5,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 #include "digest.h"
+#include "banned.h"
 
 struct idp_sha256 {
 	gnutls_hash_hd_t hd;

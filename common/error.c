@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "error.h"
+#include "banned.h"
 
 void idp_error_clear(struct idp_error *e)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "http.h"
+#include "banned.h"
 
 struct idp_http {
 	CURL *curl;

@@ -1,6 +1,7 @@
 /* jsonutil.c: bounded json-c parsing and typed member access. */
 #include "config.h"
 #include "jsonutil.h"
+#include "banned.h"
 
 struct json_object *idp_json_parse(const char *text, size_t len, size_t cap)
 {

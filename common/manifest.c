@@ -5,6 +5,7 @@
 #include "digest.h"
 #include "manifest.h"
 #include "source.h"
+#include "banned.h"
 
 const char *idp_media_type(enum idp_manifest_format fmt, enum idp_media_kind kind)
 {

@@ -2,9 +2,11 @@
  * connection, taking blobs from a shared queue; then the manifests. */
 #include "config.h"
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "push.h"
+#include "banned.h"
 
 #define PUSH_MAX_JOBS 16
 
@@ -218,7 +220,7 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o, con
 			return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s", m->digest, got);
 		idp_push_emit(o, &ev);
 	}
-	strcpy(digest_out, img->manifests[img->nmanifests - 1].digest);
+	snprintf(digest_out, IDP_DIGEST_MAX, "%s", img->manifests[img->nmanifests - 1].digest);
 	if (size_out)
 		*size_out = img->manifests[img->nmanifests - 1].len;
 	return 0;

@@ -15,6 +15,7 @@
 #include "registry.h"
 
 #include "session_private.h"
+#include "banned.h"
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s) { return &s->ref; }
 const char *idp_session_base_url(const struct idp_session *s) { return s->base_url; }

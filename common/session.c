@@ -16,6 +16,7 @@
 #include "registry.h"
 
 #include "session_private.h"
+#include "banned.h"
 
 static int copy_ref(const struct idp_ref *in, struct idp_ref *out)
 {

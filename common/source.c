@@ -1,8 +1,10 @@
 /* source.c: the image model shared by every source, and platform strings. */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "source.h"
+#include "banned.h"
 
 void idp_image_release(struct idp_image *img)
 {
@@ -44,7 +46,7 @@ struct idp_image_blob *idp_image_add_blob(struct idp_image *img, const char *dig
 	img->blobs = b;
 	b = &img->blobs[img->nblobs];
 	memset(b, 0, sizeof(*b));
-	strcpy(b->digest, digest);
+	snprintf(b->digest, sizeof(b->digest), "%s", digest);
 	b->size = size;
 	if (media_type && !(b->media_type = strdup(media_type))) {
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -69,7 +71,7 @@ int idp_image_add_manifest(struct idp_image *img, const char *digest, const char
 	img->manifests = m;
 	m = &img->manifests[img->nmanifests];
 	memset(m, 0, sizeof(*m));
-	strcpy(m->digest, digest);
+	snprintf(m->digest, sizeof(m->digest), "%s", digest);
 	m->media_type = strdup(media_type);
 	m->data = malloc(len ? len : 1);
 	m->platform = platform ? strdup(platform) : NULL;
@@ -88,16 +90,16 @@ int idp_image_add_manifest(struct idp_image *img, const char *digest, const char
 static void normalize_arch(char arch[32], char variant[32])
 {
 	if (strcmp(arch, "x86_64") == 0 || strcmp(arch, "x86-64") == 0)
-		strcpy(arch, "amd64");
+		snprintf(arch, 32, "amd64");
 	else if (strcmp(arch, "aarch64") == 0) {
-		strcpy(arch, "arm64");
+		snprintf(arch, 32, "arm64");
 		if (strcmp(variant, "v8") == 0)
 			variant[0] = '\0';
 	} else if (strcmp(arch, "armhf") == 0) {
-		strcpy(arch, "arm");
-		strcpy(variant, "v7");
+		snprintf(arch, 32, "arm");
+		snprintf(variant, 32, "v7");
 	} else if (strcmp(arch, "i386") == 0 || strcmp(arch, "i686") == 0)
-		strcpy(arch, "386");
+		snprintf(arch, 32, "386");
 }
 
 static int copy_part(char dst[32], const char *src, size_t n)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "regerr.h"
 #include "session_private.h"
+#include "banned.h"
 
 struct upload {
 	struct idp_session *s;
