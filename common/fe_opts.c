@@ -390,6 +390,7 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 	so->tls.hosts_dir = cfg->hosts_dir;
 	so->creds.username = cfg->username;
 	so->creds.password = cfg->password;
+	so->creds.docker_config_dir = cfg->docker_config;
 	so->retry = def;
 	so->retry.attempts = cfg->retries + 1;
 	so->timeout_ms = cfg->timeout_ms;

@@ -107,6 +107,8 @@ struct fe_config {
 	const char *hosts_dir;       /* containerd certs.d (also used for TLS) */
 	const char *oci_layout;      /* read an OCI layout directory instead */
 	int partial_index;
+	/* set by the front end, not by an option row */
+	const char *docker_config;   /* docker's --config dir (credentials), NULL = env/default */
 	/* positional arguments, in order */
 	int nargs;
 	const char *args[FE_MAX_ARGS];

@@ -120,6 +120,12 @@ struct names_ctx {
 	int n;
 };
 
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
 /* Edit distance, bounded to CTD_NAME_MAX-long strings. */
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -134,8 +140,7 @@ static size_t edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			cur = row[j];
-			row[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < row[j] ? (prev < row[j - 1] ? prev : row[j - 1])
-									: (row[j] < row[j - 1] ? row[j] : row[j - 1]));
+			row[j] = a[i - 1] == b[j - 1] ? prev : 1 + min3(prev, row[j], row[j - 1]);
 			prev = cur;
 		}
 	}
@@ -298,9 +303,10 @@ static int digest_cb(void *ctx, const unsigned char *k, size_t kl, const unsigne
 		return 0;
 	memcpy(d->t->name, k, kl);
 	d->t->name[kl] = '\0';
-	if (idp_bolt_bucket(d->c->db, &d->images, d->t->name, kl, &img, d->err) != 1 ||
-	    read_target(d->c, &img, d->t, d->err) < 0)
+	if (idp_bolt_bucket(d->c->db, &d->images, d->t->name, kl, &img, d->err) != 1)
 		return -1;
+	if (read_target(d->c, &img, d->t, d->err) < 0)
+		return 0;   /* a malformed image does not hide the others */
 	return strcmp(d->t->digest, d->digest) == 0 ? 1 : 0;
 }
 

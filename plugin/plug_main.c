@@ -1,2 +1,208 @@
-/* plug_main.c */
-int main(void){return 0;}
+/* plug_main.c: docker-idppush, the docker CLI plugin (`docker idppush`):
+ * finds its arguments behind docker's global flags, answers the plugin
+ * protocol (docker-cli-plugin-metadata, help, __complete), then asks
+ * docker about the image and runs the shared push flow (fe_push) with the
+ * streaming docker-save push (plug_push.c). Also works run directly. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "fe_msg.h"
+#include "fe_opts.h"
+#include "fe_signal.h"
+#include "http.h"
+#include "plug.h"
+
+const char fe_progname[] = "docker-idppush";
+
+#define PLUGIN_NAME "idppush"
+
+static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPT_END };
+
+static const struct fe_cmd plug_cmd_docker = {
+	"docker " PLUGIN_NAME, "[OPTIONS] IMAGE [TARGET]",
+	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n"
+	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE.",
+	plug_options, 1, 2
+};
+static const struct fe_cmd plug_cmd_direct = {
+	"docker-idppush", "[OPTIONS] IMAGE [TARGET]",
+	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n"
+	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE.",
+	plug_options, 1, 2
+};
+
+/* docker's global flags: name, short letter, takes a value. */
+struct global_flag {
+	const char *name;
+	char short_name;
+	int has_value;
+};
+
+static const struct global_flag global_flags[] = {
+	{ "config", 0, 1 }, { "context", 'c', 1 }, { "debug", 'D', 0 }, { "host", 'H', 1 },
+	{ "log-level", 'l', 1 }, { "tls", 0, 0 }, { "tlsverify", 0, 0 }, { "tlscacert", 0, 1 },
+	{ "tlscert", 0, 1 }, { "tlskey", 0, 1 }, { NULL, 0, 0 }
+};
+
+/* The global flag `a` is, or NULL; *inline_value set for --x=v / -xV. */
+static const struct global_flag *match_global(const char *a, const char **inline_value)
+{
+	const struct global_flag *g;
+	size_t n;
+
+	*inline_value = NULL;
+	for (g = global_flags; g->name; g++) {
+		n = strlen(g->name);
+		if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, g->name, n) == 0 && (a[2 + n] == '\0' || a[2 + n] == '=')) {
+			if (a[2 + n] == '=')
+				*inline_value = a + 3 + n;
+			return g;
+		}
+		if (g->short_name && a[0] == '-' && a[1] == g->short_name) {
+			if (a[2])
+				*inline_value = a[2] == '=' ? a + 3 : a + 2;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+/* Skip docker's global flags up to the plugin name; keep them for running
+ * docker, note --config. Returns the index of the first plugin argument. */
+static int split_argv(int argc, char **argv, struct plug_docker *d, const char **config_dir)
+{
+	const struct global_flag *g;
+	const char *v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], PLUGIN_NAME) == 0)
+			return i + 1;
+		if (!(g = match_global(argv[i], &v)))
+			return 1;   /* run directly: everything is ours */
+		if (d->nglobals < PLUG_MAX_GLOBALS - 1)
+			d->globals[d->nglobals++] = argv[i];
+		if (g->has_value && !v && i + 1 < argc) {
+			v = argv[++i];
+			d->globals[d->nglobals++] = v;
+		}
+		if (strcmp(g->name, "config") == 0)
+			*config_dir = v;
+	}
+	return argc;
+}
+
+static int cmd_metadata(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "SchemaVersion", json_object_new_string("0.1.0"));
+	json_object_object_add(o, "Vendor", json_object_new_string("idppush project"));
+	json_object_object_add(o, "Version", json_object_new_string(IDP_VERSION));
+	json_object_object_add(o, "ShortDescription",
+			       json_object_new_string("Push local images to idpbuilder's Gitea registry"));
+	json_object_object_add(o, "URL", json_object_new_string("https://github.com/cnoe-io/idpbuilder"));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	json_object_put(o);
+	return 0;
+}
+
+/* Image IDs have no name to derive a destination from. */
+static int is_image_id(const char *s)
+{
+	size_t n;
+	if (strncmp(s, "sha256:", 7) == 0)
+		return 1;
+	n = strspn(s, "0123456789abcdef");
+	return n >= 12 && n == strlen(s) && n <= 64;
+}
+
+static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, const struct plug_docker *d,
+		     volatile sig_atomic_t *canceled)
+{
+	const char *image = cfg->args[0], *target = cfg->nargs > 1 ? cfg->args[1] : NULL;
+	struct idp_error err = IDP_ERROR_INIT;
+	struct plug_image info;
+	struct plug_push pp;
+	struct fe_push_job job;
+	struct idp_ref dest;
+	int rc;
+
+	if (image[0] == '-')
+		return fe_usage_error(cmd, "invalid image '%s'", image);
+	if (!target && is_image_id(image))
+		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
+	if (fe_dest_ref(cfg, image, target, &dest, &err) < 0)
+		return fe_usage_error(cmd, "%s", err.msg);
+	if (plug_docker_inspect(d, image, &info, &err) < 0) {
+		idp_ref_release(&dest);
+		return fe_report_error(&err);
+	}
+	memset(&pp, 0, sizeof(pp));
+	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0 };
+	memset(&job, 0, sizeof(job));
+	job.cfg = cfg;
+	job.dest = &dest;
+	job.stream = plug_push_stream;
+	job.stream_ctx = &pp;
+	job.cancel = canceled;
+	job.bytes_read = &pp.bytes_read;
+	if (idp_http_global_init(&err) < 0)
+		rc = fe_report_error(&err);
+	else
+		rc = fe_push(&job);
+	idp_http_global_cleanup();
+	plug_image_release(&info);
+	idp_ref_release(&dest);
+	return rc;
+}
+
+static int run(const struct fe_cmd *cmd, int argc, char **argv, const struct plug_docker *d,
+	       const char *config_dir)
+{
+	volatile sig_atomic_t canceled = 0;
+	struct fe_config cfg;
+	int rc = fe_parse(cmd, argc, argv, &cfg);
+
+	if (rc != FE_PARSE_OK) {
+		rc = fe_parse_exit(cmd, rc);
+		fe_config_release(&cfg);
+		return rc;
+	}
+	cfg.docker_config = config_dir;
+	fe_signal_install(&canceled);
+	if (plug_socket_watch(getenv("DOCKER_CLI_PLUGIN_SOCKET"), &canceled) < 0 && cfg.verbose)
+		fe_warnf("cannot watch DOCKER_CLI_PLUGIN_SOCKET: cancelling through the docker CLI will not work");
+	rc = push_main(cmd, &cfg, d, &canceled);
+	fe_config_release(&cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct plug_docker d;
+	const char *config_dir = NULL, *cli = getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
+	const struct fe_cmd *cmd = cli ? &plug_cmd_docker : &plug_cmd_direct;
+	int first;
+
+	if (argc > 1 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0)
+		return cmd_metadata();
+	memset(&d, 0, sizeof(d));
+	d.cli = cli && *cli ? cli : "docker";
+	first = split_argv(argc, argv, &d, &config_dir);
+	if (first < argc && strcmp(argv[first], "__complete") == 0) {
+		printf(":4\n");   /* cobra: ShellCompDirectiveNoFileComp */
+		return 0;
+	}
+	if (first < argc && strcmp(argv[first], "help") == 0) {
+		fe_help(cmd, stdout);
+		return 0;
+	}
+	if (first == 1 && argc > 2 && strcmp(argv[1], "help") == 0 && strcmp(argv[2], PLUGIN_NAME) == 0) {
+		fe_help(cmd, stdout);
+		return 0;
+	}
+	return run(cmd, argc - first, argv + first, &d, config_dir);
+}

@@ -13,6 +13,10 @@
 #                              an index of the host manifest (from HOSTDIR)
 #                              and one for OTHERPLAT (from OTHERDIR); prints
 #                              the index digest
+#   make_attest_layout DIR HOSTDIR ATTDIR
+#                              the same shape, with ATTDIR's manifest as a
+#                              buildx-style attestation (unknown/unknown,
+#                              vnd.docker.reference.type) of the host one
 #   run_ctd ARGS...            the adapter, bounded by a timeout
 # Skips (77) when containerd/ctr are missing or we are not root, unless CI=true.
 # shellcheck shell=bash
@@ -85,13 +89,32 @@ _plat_entry() { # DIR PLATFORM  -> an index entry for DIR's manifest
 		"$d" "$s" "$arch" "$os"
 }
 
+_att_entry() { # ATTDIR HOSTDIR -> an attestation entry for ATTDIR's manifest
+	local e
+	e=$(_plat_entry "$1" unknown/unknown)
+	printf '%s,"annotations":{"vnd.docker.reference.type":"attestation-manifest","vnd.docker.reference.digest":"%s"}}' \
+		"${e%\}}" "$(layout_manifest_digest "$2")"
+}
+
 make_multi_layout() {
-	local dir=$1 hostdir=$2 otherdir=$3 other=$4 hostplat
-	hostplat="linux/$(_host_goarch)"
+	local dir=$1 hostdir=$2 otherdir=$3 other=$4
 	mkdir -p "$dir/blobs/sha256"
 	cp "$hostdir"/blobs/sha256/* "$otherdir"/blobs/sha256/* "$dir/blobs/sha256/"
+	_write_index "$dir" "$(_plat_entry "$hostdir" "linux/$(_host_goarch)")" "$(_plat_entry "$otherdir" "$other")"
+}
+
+make_attest_layout() {
+	local dir=$1 hostdir=$2 attdir=$3
+	mkdir -p "$dir/blobs/sha256"
+	cp "$hostdir"/blobs/sha256/* "$attdir"/blobs/sha256/* "$dir/blobs/sha256/"
+	_write_index "$dir" "$(_plat_entry "$hostdir" "linux/$(_host_goarch)")" "$(_att_entry "$attdir" "$hostdir")"
+}
+
+# _write_index DIR ENTRY1 ENTRY2: the index blob + index.json naming it "v1".
+_write_index() {
+	local dir=$1
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
-		"$(_plat_entry "$hostdir" "$hostplat")" "$(_plat_entry "$otherdir" "$other")" >"$dir/idx.json"
+		"$2" "$3" >"$dir/idx.json"
 	local d s
 	d=sha256:$(sha256_file "$dir/idx.json")
 	s=$(stat -c %s "$dir/idx.json")

@@ -8,6 +8,7 @@
 #     gives the host manifest; --all-platforms fails naming the missing
 #     platform; --all-platforms --partial-index pushes a reduced index whose
 #     digest is printed;
+#   - an index with an attestation manifest (skipped: a reduced index);
 #   - an image in a second namespace (-n);
 #   - a distribution-source label turning an upload into a cross-repo mount;
 #   - an OCI layout directory (--oci-layout DIR:REF).
@@ -35,6 +36,12 @@ OTH_DIG=$(make_oci_layout "$OTHL" --oci 250000)
 IDX_DIG=$(make_multi_layout "$MULTI" "$HOSTL" "$OTHL" "$OTHER")
 ctd_import default example.test/idp/multi "$MULTI" --platform "linux/$(_host_goarch)"
 assert_eq "$IDX_DIG" "$(ctd_image_digest default example.test/idp/multi:v1)" "ctr lists the index"
+
+# an index with a buildx-style attestation, imported whole
+ATTL="$TEST_TMP/att" ATTI="$TEST_TMP/attidx"
+make_oci_layout "$ATTL" --oci 1000 >/dev/null
+ATT_IDX=$(make_attest_layout "$ATTI" "$HOSTL" "$ATTL")
+ctd_import default example.test/idp/attested "$ATTI" --all-platforms
 
 # second namespace
 NS2L="$TEST_TMP/ns2"
@@ -78,6 +85,18 @@ assert_contains "$(cat "$TEST_TMP/red.json")" "$HOST_DIG"
 assert_not_contains "$(cat "$TEST_TMP/red.json")" "$OTH_DIG"
 skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/test/multi@$HOST_DIG" >/dev/null ||
 	fail "the host manifest must be in the repository"
+
+# attestations are skipped by default, which changes the index
+T="$REG_HOST/test/attested:v1"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --all-platforms example.test/idp/attested:v1 "$T"
+RED=${LAST_OUT##*@}
+[ "$RED" != "$ATT_IDX" ] || fail "the attestation must have been dropped"
+assert_contains "$LAST_ERR" "reduced index $RED"
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$T" >"$TEST_TMP/att.json" || fail "inspect attested"
+assert_not_contains "$(cat "$TEST_TMP/att.json")" "attestation-manifest"
+assert_contains "$(cat "$TEST_TMP/att.json")" "$HOST_DIG"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q example.test/idp/attested:v1 "$REG_HOST/test/attested:host"
+assert_eq "$REG_HOST/test/attested@$HOST_DIG" "$LAST_OUT" "default push of an attested index"
 
 # second namespace; and not visible from the default one
 T="$REG_HOST/test/tool:v2"

@@ -1,9 +1,11 @@
 /* test_imgwalk.c: imgwalk over in-memory blob stores: manifests, platform
- * selection in indexes, missing blobs, reduced indexes, attestations. */
+ * selection in indexes, missing blobs, reduced indexes, attestations; and
+ * the OCI layout source built on it (suite oci_layout, temp directories). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 #include "unit.h"
 #include "digest.h"
@@ -237,11 +239,13 @@ static void test_index_one_platform(void)
 /* Parse an index's bytes and count its entries. */
 static int index_entries(const struct idp_image_manifest *m)
 {
-	json_object *j = json_tokener_parse((const char *)m->data), *a;
+	json_tokener *tok = json_tokener_new();
+	json_object *j = json_tokener_parse_ex(tok, (const char *)m->data, (int)m->len), *a;
 	int n = -1;
 	if (j && json_object_object_get_ex(j, "manifests", &a))
 		n = (int)json_object_array_length(a);
 	json_object_put(j);
+	json_tokener_free(tok);
 	return n;
 }
 
@@ -349,3 +353,116 @@ static const struct unit_test tests[] = {
 };
 
 IDP_SUITE(imgwalk) { unit_add_suite("imgwalk", tests); }
+
+/* ---- the OCI layout source over imgwalk ---- */
+
+/* Write every blob of m into DIR/blobs/sha256 and index.json naming
+ * `a` as "one" and `b` as "two". */
+static char *make_layout(const struct memstore *m, const char *a, const char *b)
+{
+	char *dir = unit_tmpdir(), path[4200], idx[2048];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/blobs", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/blobs/sha256", dir);
+	mkdir(path, 0700);
+	for (i = 0; i < m->n; i++) {
+		if (!m->digest[i][0])
+			continue;
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, idp_digest_hex(m->digest[i]));
+		unit_write_file(path, m->data[i]);
+	}
+	snprintf(idx, sizeof(idx),
+		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		 "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":\"one\"}},"
+		 "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+		 "\"annotations\":{\"org.opencontainers.image.ref.name\":\"two\"}}]}",
+		 a, blob_len(m, a), b, blob_len(m, b));
+	snprintf(path, sizeof(path), "%s/index.json", dir);
+	unit_write_file(path, idx);
+	return dir;
+}
+
+static void remove_layout(char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	free(dir);
+}
+
+static int layout_open(const char *spec, const struct idp_source_opts *o, struct idp_image *img,
+		       struct idp_error *err)
+{
+	struct idp_source src = { &idp_source_oci_layout, NULL };
+	int rc;
+
+	memset(img, 0, sizeof(*img));
+	idp_error_clear(err);
+	rc = src.ops->open(&src, spec, o, img, err);
+	if (src.priv)
+		src.ops->close(&src);
+	return rc;
+}
+
+static void test_layout_refs(void)
+{
+	struct fixture f;
+	struct idp_image img;
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_source_opts o = { 0 };
+	char spec[4200], *dir;
+
+	make_index(&f);
+	dir = make_layout(&f.m, f.man[1], f.index);
+	snprintf(spec, sizeof(spec), "%s:one", dir);
+	CU_ASSERT_EQUAL_FATAL(layout_open(spec, NULL, &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(top_digest(&img), f.man[1]);
+	idp_image_release(&img);
+	snprintf(spec, sizeof(spec), "%s:two", dir);
+	CU_ASSERT_EQUAL_FATAL(layout_open(spec, NULL, &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(top_digest(&img), f.man[0]);     /* host platform */
+	idp_image_release(&img);
+	o.all_platforms = 1;
+	o.keep_attestations = 1;
+	CU_ASSERT_EQUAL_FATAL(layout_open(spec, &o, &img, &err), 0);
+	CU_ASSERT_STRING_EQUAL(top_digest(&img), f.index);
+	idp_image_release(&img);
+	CU_ASSERT_EQUAL(layout_open(dir, NULL, &img, &err), -1);
+	CU_ASSERT_EQUAL(err.cls, IDP_EGENERAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "DIR:REF"));
+	snprintf(spec, sizeof(spec), "%s:three", dir);
+	CU_ASSERT_EQUAL(layout_open(spec, NULL, &img, &err), -1);
+	CU_ASSERT_EQUAL(err.cls, IDP_ENOTFOUND);
+	remove_layout(dir);
+	ms_free(&f.m);
+}
+
+static void test_layout_missing(void)
+{
+	struct fixture f;
+	struct idp_image img;
+	struct idp_error err = IDP_ERROR_INIT;
+	char spec[4200], *dir;
+
+	CU_ASSERT_EQUAL(layout_open("/nonexistent/idp-layout", NULL, &img, &err), -1);
+	CU_ASSERT_EQUAL(err.cls, IDP_ENOTFOUND);
+	make_index(&f);
+	ms_drop(&f.m, f.layer1[1]);
+	dir = make_layout(&f.m, f.man[1], f.index);
+	snprintf(spec, sizeof(spec), "%s:one", dir);
+	CU_ASSERT_EQUAL(layout_open(spec, NULL, &img, &err), -1);
+	CU_ASSERT_EQUAL(err.cls, IDP_ENOTFOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, f.layer1[1]));
+	remove_layout(dir);
+	ms_free(&f.m);
+}
+
+static const struct unit_test layout_tests[] = {
+	{ "refs", test_layout_refs },
+	{ "missing", test_layout_missing },
+	{ NULL, NULL }
+};
+
+IDP_SUITE(oci_layout) { unit_add_suite("oci_layout", layout_tests); }

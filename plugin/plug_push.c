@@ -1,0 +1,153 @@
+/* plug_push.c: the streaming push: `docker save` piped into the engine's
+ * streaming source (src_docker_save.c); each layer is uploaded as the
+ * stream reaches it (compressed on the fly, or as stored), then the config
+ * byte for byte, then the manifest under the tag. Nothing is tagged unless
+ * the whole stream was read and checked. */
+#include "config.h"
+#include <string.h>
+#include "fe_opts.h"
+#include "plug.h"
+
+struct layer_progress {
+	const struct idp_push_opts *po;
+	const struct idp_save_blob *b;
+};
+
+static void emit(const struct idp_push_opts *po, enum idp_event_kind k, const struct idp_save_blob *b,
+		 const char *digest, int64_t done, int64_t total)
+{
+	struct idp_event ev = { k, b->display_id, digest, done, total, NULL };
+	idp_push_emit(po, &ev);
+}
+
+/* Progress in entry bytes read (the compressed size is not known yet). */
+static void on_progress(void *ctx, int64_t done, int64_t total)
+{
+	struct layer_progress *lp = ctx;
+	(void)done;
+	(void)total;
+	emit(lp->po, IDP_EV_PUSHING, lp->b, lp->b->digest, *lp->b->consumed, lp->b->raw_size);
+}
+
+static int push_layer(struct idp_session *s, struct idp_http *h, const struct idp_push_opts *po,
+		      struct idp_save_stream *st, struct idp_save_blob *b, struct idp_blob_reader *r,
+		      struct idp_push_stats *stats, struct idp_error *err)
+{
+	struct layer_progress lp = { po, b };
+	struct idp_upload_result res;
+	int rc = 0;
+
+	if (b->digest && (rc = idp_blob_exists(s, h, b->digest, NULL, err)) < 0)
+		return idp_error_prefix(err, "checking layer %s", b->display_id);
+	if (rc == 1) {
+		stats->bytes_skipped += b->size > 0 ? b->size : 0;
+		stats->blobs_existed++;
+		emit(po, IDP_EV_EXISTS, b, b->digest, b->size, b->size);
+		return idp_save_blob_done(st, NULL, -1, err);
+	}
+	emit(po, IDP_EV_PUSHING, b, b->digest, 0, b->raw_size);
+	if (idp_blob_upload(s, h, r, b->digest, b->size, on_progress, &lp, &res, err) < 0)
+		return idp_error_prefix(err, "pushing layer %s", b->display_id);
+	stats->bytes_uploaded += res.size;
+	stats->blobs_pushed++;
+	if (idp_save_blob_done(st, res.digest, res.size, err) < 0)
+		return -1;
+	emit(po, IDP_EV_PUSHED, b, res.digest, res.size, res.size);
+	return 0;
+}
+
+static int push_config(struct idp_session *s, struct idp_http *h, struct idp_save_stream *st,
+		       const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
+{
+	const struct idp_image_blob *c = &img->blobs[0];
+	struct idp_blob_reader r;
+	struct idp_upload_result res;
+	int rc = idp_blob_exists(s, h, c->digest, NULL, err);
+
+	if (rc != 0)
+		return rc < 0 ? idp_error_prefix(err, "checking the image config") : 0;
+	if (idp_save_config_reader(st, &r, err) < 0)
+		return -1;
+	rc = idp_blob_upload(s, h, &r, c->digest, c->size, NULL, NULL, &res, err);
+	idp_blob_reader_close(&r);
+	if (rc < 0)
+		return idp_error_prefix(err, "pushing the image config");
+	stats->bytes_uploaded += res.size;
+	stats->blobs_pushed++;
+	return 0;
+}
+
+static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->format = pp->cfg->format;
+	so->zstd = pp->cfg->compression == FE_COMP_ZSTD;
+	so->level = pp->cfg->compression_level;
+	so->image_id = pp->info->id;
+	so->ndiffids = pp->info->ndiffids;
+	so->diffids = (const char *const *)pp->info->diffids;
+	so->cancel = pp->cancel;
+	so->bytes_read = &pp->bytes_read;
+}
+
+static int stream_all(struct idp_session *s, struct idp_http *h, const struct idp_push_opts *po,
+		      struct idp_save_stream *st, struct idp_image *img, struct idp_push_stats *stats,
+		      struct idp_error *err)
+{
+	struct idp_save_blob b;
+	struct idp_blob_reader r;
+	int rc;
+
+	while ((rc = idp_save_next(st, &b, &r, err)) == 1) {
+		rc = push_layer(s, h, po, st, &b, &r, stats, err);
+		idp_blob_reader_close(&r);
+		if (rc < 0)
+			return -1;
+	}
+	if (rc < 0 || idp_save_finish(st, img, err) < 0)
+		return -1;
+	return push_config(s, h, st, img, stats, err);
+}
+
+/* Reap docker save. Its own failure explains a broken stream best; a
+ * network or registry error of ours stays. On cancel it is killed. */
+static int finish_save(const struct plug_push *pp, struct plug_save *sv, int rc, struct idp_error *err)
+{
+	struct idp_error derr = IDP_ERROR_INIT;
+	int canceled = pp->cancel && *pp->cancel;
+
+	if (plug_docker_save_end(sv, canceled, &derr) == 0)
+		return rc;
+	if (rc == 0 || err->cls == IDP_EGENERAL)
+		*err = derr;
+	return -1;
+}
+
+int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
+		     char digest_out[IDP_DIGEST_MAX], size_t *size_out, struct idp_push_stats *stats,
+		     struct idp_error *err)
+{
+	struct plug_push *pp = ctx;
+	struct idp_http *h = idp_session_conn(s);
+	struct idp_save_stream *st = NULL;
+	struct idp_save_opts so;
+	struct idp_image img;
+	struct plug_save sv;
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	if (!h)
+		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
+	if (plug_docker_save_start(pp->docker, pp->image, &sv, err) < 0)
+		return -1;
+	save_opts(pp, &so);
+	rc = idp_save_open(sv.fd, &so, &st, err);
+	if (rc == 0)
+		rc = stream_all(s, h, po, st, &img, stats, err);
+	rc = finish_save(pp, &sv, rc, err);
+	if (rc == 0)
+		rc = idp_push_manifests(s, po, &img, idp_session_ref(s)->tag, digest_out, size_out, err);
+	idp_save_close(st);
+	idp_image_release(&img);
+	return rc;
+}
