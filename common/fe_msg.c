@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "fe_msg.h"
+#include "banned.h"
 
 static void vreport(const char *level, const char *fmt, va_list ap)
 {

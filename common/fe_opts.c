@@ -12,6 +12,7 @@
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "retry.h"
+#include "banned.h"
 
 const char *const fe_compression_names[] = { "gzip", "zstd", NULL };
 const char *const fe_format_names[] = { "docker", "oci", NULL };

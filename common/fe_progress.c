@@ -8,6 +8,7 @@
 #include "fe_msg.h"
 #include "fe_progress.h"
 #include "http.h"
+#include "banned.h"
 
 #define ID_LEN 12
 #define STATUS_MAX 128

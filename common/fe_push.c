@@ -8,6 +8,7 @@
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "fe_progress.h"
+#include "banned.h"
 
 int fe_report_error(const struct idp_error *err)
 {

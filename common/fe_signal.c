@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fe_signal.h"
+#include "banned.h"
 
 static volatile sig_atomic_t *cancel_flag;
 

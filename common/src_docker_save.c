@@ -5,6 +5,7 @@
  * streaming section of source.h for the protocol and the checks. */
 #include "config.h"
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "buf.h"
 #include "manifest.h"
 #include "source.h"
+#include "banned.h"
 
 #define IN_BLOCK (64u << 10)
 #define PEEK_MAX 512
@@ -30,6 +32,7 @@ struct entry {                 /* a layer (or a link to one) met in the stream *
 	char *link;                /* symlink/hardlink target path, or NULL */
 	enum kind kind;
 	int done;
+	int unlisted;              /* a raw blob docker image inspect does not list: not pushed */
 	char display[72];
 	char diffid[IDP_DIGEST_MAX];   /* raw layers: computed */
 	char digest[IDP_DIGEST_MAX];   /* what went up (or is known) */
@@ -78,12 +81,30 @@ struct idp_save_stream {
 
 /* ---- input: the pipe, counted, cancellable ---- */
 
+/* Wait for input in short slices, so a cancel set by another thread (the
+ * docker CLI socket watcher) is seen even while docker save is silent.
+ * -1 when cancelled. */
+static int wait_readable(struct idp_save_stream *st)
+{
+	struct pollfd p = { st->fd, POLLIN, 0 };
+
+	int n;
+
+	for (;;) {
+		if (st->o.cancel && *st->o.cancel)
+			return -1;
+		n = poll(&p, 1, 200);
+		if (n > 0 || (n < 0 && errno != EINTR))   /* ready, hung up, or an error read() will report */
+			return 0;
+	}
+}
+
 static ssize_t feed(struct archive *a, void *ctx, const void **buf)
 {
 	struct idp_save_stream *st = ctx;
 	ssize_t n;
 
-	if (st->o.cancel && *st->o.cancel) {
+	if (wait_readable(st) < 0) {
 		archive_set_error(a, ECANCELED, "interrupted");
 		return -1;
 	}
@@ -472,8 +493,10 @@ static int take_entry(struct idp_save_stream *st, struct archive_entry *ae, stru
 	if (role == R_JSON || (role == R_MAYBE && looks_json(c->peek, c->peek_len)))
 		return keep_json(st, path, c->peek, c->peek_len, archive_entry_size(ae), err);
 	if (role == R_MAYBE && sniff(c->peek, c->peek_len) == K_RAW && st->o.ndiffids > 0) {
-		if (st->o.debug)
-			st->o.debug(st->o.debug_ctx, "docker save: ignoring unlisted blob");
+		/* not a layer of the image; remembered in case manifest.json names it */
+		if (!(e = add_entry(st, path, NULL, err)))
+			return -1;
+		e->unlisted = 1;
 		return 0;
 	}
 	if (!(e = add_entry(st, path, NULL, err)))
@@ -692,6 +715,11 @@ static int collect_layers(struct idp_save_stream *st, json_object *m, struct lay
 		return idp_error_set(err, IDP_EGENERAL, "docker save stream: too many layers (%zu)", n);
 	for (i = 0; i < n; i++) {
 		const char *p = json_object_get_string(json_object_array_get_idx(layers, i));
+		struct entry *u = p ? find_entry(st, p) : NULL;
+		if (u && u->unlisted)
+			return idp_error_set(err, IDP_EGENERAL,
+					     "docker save stream: layer %zu ('%s') is not a layer docker image inspect listed "
+					     "(diffID mismatch: did the image change while saving?)", i + 1, p);
 		if (!p || !(ll->e[i] = layer_at(st, p)))
 			return idp_error_set(err, IDP_EGENERAL, "docker save stream: layer '%s' is missing from the stream",
 					     p ? p : "?");

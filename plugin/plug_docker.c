@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include "buf.h"
 #include "plug.h"
+#include "banned.h"
 
 extern char **environ;
 

@@ -13,6 +13,7 @@
 #include "fe_signal.h"
 #include "http.h"
 #include "plug.h"
+#include "banned.h"
 
 const char fe_progname[] = "docker-idppush";
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "fe_opts.h"
 #include "plug.h"
+#include "banned.h"
 
 struct layer_progress {
 	const struct idp_push_opts *po;

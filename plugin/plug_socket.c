@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "plug.h"
+#include "banned.h"
 
 struct watch {
 	int fd;

@@ -7,6 +7,7 @@ fake `docker`:
   save_fixture.py oci-inside  LAYOUT NAME:TAG OUT.tar OUT.inspect.json
   save_fixture.py containerd  LAYOUT NAME:TAG OUT.tar OUT.inspect.json
   save_fixture.py inspect     LAYOUT OUT.inspect.json [ID]   (legacy: Id = config digest)
+  save_fixture.py dup-layer   LAYOUT    (in place: the first layer repeated at the top)
 
 oci-inside: blobs/sha256/<diffid> raw layer tars, the config, an OCI
 manifest, unreferenced v1 JSON blobs, index.json, manifest.json (Layers =
@@ -106,7 +107,32 @@ def containerd(layout, name, out, insp):
     inspect(insp, sha(index), cfg)
 
 
+def put(layout, data):
+    d = sha(data)
+    with open(os.path.join(layout, "blobs", "sha256", d[7:]), "wb") as f:
+        f.write(data)
+    return d
+
+
+def dup_layer(layout):
+    man, cfg, _ = load(layout)
+    c = json.loads(cfg)
+    c["rootfs"]["diff_ids"].append(c["rootfs"]["diff_ids"][0])
+    c.setdefault("history", [])
+    cfg = json.dumps(c, separators=(",", ":")).encode()
+    man["layers"].append(man["layers"][0])
+    man["config"]["digest"] = put(layout, cfg)
+    man["config"]["size"] = len(cfg)
+    m = json.dumps(man, separators=(",", ":")).encode()
+    idx = json.load(open(os.path.join(layout, "index.json")))
+    idx["manifests"][0]["digest"] = put(layout, m)
+    idx["manifests"][0]["size"] = len(m)
+    json.dump(idx, open(os.path.join(layout, "index.json"), "w"), separators=(",", ":"))
+
+
 def main(a):
+    if a[0] == "dup-layer":
+        return dup_layer(a[1])
     if a[0] == "oci-inside":
         oci_inside(*a[1:5])
     elif a[0] == "containerd":

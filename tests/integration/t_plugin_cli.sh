@@ -1,0 +1,59 @@
+#!/bin/bash
+# tests/integration/t_plugin_cli.sh: the real docker CLIs (/usr/local/bin/docker
+# and Debian's /usr/bin/docker, whichever exist) discover docker-idppush in a
+# temp DOCKER_CONFIG/cli-plugins and run it: `docker --help` lists it,
+# `docker idppush --help` and `docker help idppush` show its help, global
+# flags before the plugin name are skipped (and -H reaches the docker it
+# runs), exit codes pass through docker. No daemon needed.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$top_srcdir/tests/tools/plugin_lib.sh"
+[ -x "$PLUGIN" ] || fail "docker-idppush not built: $PLUGIN"
+
+CLIS=()
+for c in /usr/local/bin/docker /usr/bin/docker; do
+	[ -x "$c" ] && CLIS+=("$c")
+done
+if [ "${#CLIS[@]}" = 0 ]; then
+	[ "${CI:-}" = true ] && fail "no docker CLI installed"
+	skip "no docker CLI installed"
+fi
+
+DC="$TEST_TMP/dockercfg"
+plugin_install "$DC"
+export DOCKER_CONFIG="$DC"
+unset DOCKER_HOST DOCKER_CONTEXT || true
+
+# the metadata itself: instant, valid JSON, SchemaVersion 0.1.0
+assert_exit 0 timeout 5 "$PLUGIN" docker-cli-plugin-metadata
+printf '%s' "$LAST_OUT" | "$PYTHON" -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["SchemaVersion"] == "0.1.0" and m["Vendor"] and m["Version"] and m["ShortDescription"] and m["URL"], m
+' || fail "metadata is not what the CLI expects: $LAST_OUT"
+
+NOSOCK="unix://$TEST_TMP/no-daemon.sock"
+for cli in "${CLIS[@]}"; do
+	log "docker CLI $cli ($("$cli" --version))"
+	assert_exit 0 "$cli" --help
+	echo "$LAST_OUT" | grep -Eq '^ +idppush\*? +Push local images' || fail "$cli --help does not list idppush: $LAST_OUT"
+	assert_exit 0 "$cli" idppush --help
+	assert_contains "$LAST_OUT" "Usage:  docker idppush [OPTIONS] IMAGE [TARGET]"
+	assert_contains "$LAST_OUT" "--password-stdin"
+	assert_exit 0 "$cli" help idppush
+	assert_contains "$LAST_OUT" "docker idppush [OPTIONS] IMAGE [TARGET]"
+	assert_exit 0 "$cli" --context default -D -l error idppush --version
+	assert_contains "$LAST_OUT" "docker idppush version"
+	assert_exit 0 "$cli" --config "$DC" --log-level=warn idppush -h
+	# usage errors: exit 1 through docker, before any daemon access
+	assert_exit 1 "$cli" idppush
+	assert_contains "$LAST_ERR" "no image given"
+	assert_exit 1 "$cli" -H "$NOSOCK" idppush --jobs 0 img:1
+	assert_contains "$LAST_ERR" "invalid value '0' for --jobs"
+	# -H given before the plugin name reaches the docker it runs
+	assert_exit 1 "$cli" -H "$NOSOCK" idppush --registry 127.0.0.1:1 img:1
+	assert_contains "$LAST_ERR" "no-daemon.sock"
+	assert_exit 1 "$cli" --host="$NOSOCK" --tls=false idppush img:1
+	assert_contains "$LAST_ERR" "no-daemon.sock"
+done
+log "plugin protocol checks passed with ${#CLIS[@]} docker CLI(s)"

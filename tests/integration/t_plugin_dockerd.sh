@@ -1,0 +1,126 @@
+#!/bin/bash
+# tests/integration/t_plugin_dockerd.sh: `docker idppush` end to end with a
+# real private dockerd (Debian docker.io 20.10, legacy docker save format) on
+# its own socket, data root and containerd. Generated images are loaded with
+# `docker load` (skopeo docker-archive): several layers with a 0-byte one,
+# a duplicated layer, 31 layers. Each is pushed through the real docker CLI
+# (Debian's, and /usr/local/bin/docker when present) to a plain HTTP registry
+# and to a TLS + htpasswd registry, and verified with skopeo (manifest
+# digest, config bytes = image ID, every diffID). Errors through docker:
+# image not found (4), registry down (3), bad credentials (2).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/registry.sh"
+. "$TEST_LIB/image.sh"
+. "$TEST_LIB/verify.sh"
+. "$top_srcdir/tests/tools/plugin_lib.sh"
+need dockerd containerd ctr skopeo docker-registry curl openssl htpasswd python3
+need_plugin
+[ -x /usr/bin/docker ] || need docker.io-client-at-/usr/bin/docker
+if [ "$(id -u)" != 0 ]; then
+	[ "${CI:-}" = true ] && fail "dockerd needs root"
+	skip "dockerd needs root"
+fi
+
+# ---- private containerd + dockerd ----
+D="$TEST_TMP/dockerd"
+S="$TEST_TMP/s"      # sockets: keep their paths short
+mkdir -p "$D/ctd" "$D/root" "$S"
+# dockerd mounts its data root: stop it gracefully and unmount what is
+# left before the harness's cleanup removes TEST_TMP.
+DPID=
+_dockerd_cleanup() {
+	local rc=$? m
+	set +e
+	if [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null; then
+		for _ in $(seq 1 150); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+	fi
+	for m in $(awk -v d="$TEST_TMP/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+	(exit "$rc")
+	_cleanup
+}
+trap _dockerd_cleanup EXIT
+cat >"$D/ctd/config.toml" <<CFG
+version = 2
+root = "$D/ctd/root"
+state = "$S/cstate"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$S/c.sock"
+[ttrpc]
+  address = "$S/t.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$D/ctd/opt"
+CFG
+bg_start containerd containerd --config "$D/ctd/config.toml"
+wait_until 30 ctr --address "$S/c.sock" version || { cat "$TEST_TMP/containerd.log" >&2; fail "containerd did not start"; }
+printf '{"deprecated-key-path":"%s/key.json"}\n' "$D" >"$D/daemon.json"
+bg_start dockerd dockerd --data-root "$D/root" --exec-root "$S/x" --pidfile "$D/pid" -H "unix://$S/d.sock" \
+	--containerd "$S/c.sock" --config-file "$D/daemon.json" --iptables=false --ip6tables=false --bridge=none
+DPID=$BG_PID
+DH="unix://$S/d.sock"
+wait_until 60 /usr/bin/docker -H "$DH" version || { tail -20 "$TEST_TMP/dockerd.log" >&2; fail "dockerd did not start"; }
+
+DC="$TEST_TMP/dockercfg"
+plugin_install "$DC"
+export DOCKER_CONFIG="$DC"
+unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
+dk() { timeout -k 5 180 /usr/bin/docker -H "$DH" "$@"; }
+
+# ---- images ----
+load_layout() { # LAYOUT NAME:TAG
+	skopeo_run copy --quiet "oci:$1" "docker-archive:$TEST_TMP/load.tar:$2" || fail "skopeo docker-archive $2"
+	dk load -i "$TEST_TMP/load.tar" >/dev/null || fail "docker load $2"
+	rm -f "$TEST_TMP/load.tar"
+}
+L1="$TEST_TMP/l1"
+make_oci_layout "$L1" --oci 0 900000 2000 300000 >/dev/null
+load_layout "$L1" multi:v1
+L2="$TEST_TMP/l2"
+make_oci_layout "$L2" --oci 4000 200000 >/dev/null
+"$PYTHON" "$SAVE_FIXTURE" dup-layer "$L2"
+load_layout "$L2" dup:v1
+L3="$TEST_TMP/l3"
+make_oci_layout "$L3" --oci $(for i in $(seq 1 31); do echo $((i * 1000)); done) >/dev/null
+load_layout "$L3" many:v1
+# docker's image ID is the config digest of the loaded image
+cfg1=$(_layout_config "$L1")
+assert_eq "sha256:$(sha256_file "$cfg1")" "$(dk image inspect -f '{{.Id}}' multi:v1)" "image ID of multi:v1"
+
+# ---- plain HTTP registry ----
+start_registry plain
+CLIS=(/usr/bin/docker)
+[ -x /usr/local/bin/docker ] && CLIS+=(/usr/local/bin/docker)
+declare -A LAYOUT=([multi]=$L1 [dup]=$L2 [many]=$L3)
+n=0
+for cli in "${CLIS[@]}"; do
+	n=$((n + 1))
+	for img in multi dup many; do
+		lay=${LAYOUT[$img]}
+		T="$REG_HOST/giteaadmin/$img:cli$n"
+		assert_exit 0 timeout -k 5 300 "$cli" -H "$DH" idppush --registry "$REG_HOST" --plain-http -q "$img:v1" "$T"
+		verify_image "$T" "${LAST_OUT#*@}" "$lay" "${SKOPEO_FLAGS[@]}"
+	done
+done
+# default destination: REGISTRY/OWNER/NAME:TAG; docker-push-like progress
+assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" --progress plain multi:v1
+assert_contains "$LAST_ERR" "The push refers to repository [$REG_HOST/giteaadmin/multi]"
+assert_contains "$LAST_ERR" "v1: digest: sha256:"
+case "$LAST_OUT" in "$REG_HOST/giteaadmin/multi@sha256:"*) ;; *) fail "stdout: $LAST_OUT" ;; esac
+
+# errors through docker
+assert_exit 4 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" nosuch:image
+assert_contains "$LAST_ERR" "not found locally"
+assert_exit 3 /usr/bin/docker -H "$DH" idppush --registry "127.0.0.1:$(free_port)" --plain-http --retries 0 multi:v1
+
+# ---- TLS + htpasswd ----
+start_registry tls-htpasswd
+T="$REG_HOST/giteaadmin/multi:tls"
+printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q multi:v1 "$T" <"$TEST_TMP/pw"
+verify_image "$T" "${LAST_OUT#*@}" "$L1" "${SKOPEO_FLAGS[@]}"
+assert_exit 2 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" -p wrong multi:v1 "$REG_HOST/giteaadmin/multi:bad"
+assert_not_tagged "$REG_HOST/giteaadmin/multi:bad" "${SKOPEO_FLAGS[@]}"
+log "dockerd end-to-end checks passed"

@@ -1,0 +1,117 @@
+#!/bin/bash
+# tests/integration/t_plugin_fake.sh: docker-idppush against a real
+# docker-registry, with a fake `docker` (tests/tools/fake_docker.sh) serving
+# `image inspect` and `save` from fixtures built here in each stream shape of
+# docker-save.md: OCI-inside (Docker 25+), containerd store (gzip layers as
+# stored, an index missing a platform) and skopeo's legacy docker-archive.
+# Every push verified with skopeo (manifest digest, config bytes, diffIDs).
+# Output: -q, --digest-file, --progress json. Global docker flags reach docker.
+# Failures, nothing tagged: truncated stream, garbage after the archive,
+# diffID mismatch, missing layer (1); image not found (4); registry down (3);
+# bad credentials (2); usage errors (1) before docker runs.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/registry.sh"
+. "$TEST_LIB/image.sh"
+. "$TEST_LIB/verify.sh"
+. "$top_srcdir/tests/tools/plugin_lib.sh"
+need docker-registry skopeo curl python3 openssl htpasswd
+need_plugin
+fake_docker_setup
+
+L="$TEST_TMP/layout"
+make_oci_layout "$L" --oci 0 700000 1500000 300 >/dev/null
+fixture oci-inside "$L" app:oci
+fixture containerd "$L" app:ctd
+fixture legacy "$L" app:legacy
+
+start_registry plain
+P=(--registry "$REG_HOST" --plain-http)
+
+# 1. the three shapes, quiet: stdout is exactly REPO@DIGEST
+for t in oci ctd legacy; do
+	assert_exit 0 run_plugin "${P[@]}" -q --digest-file "$TEST_TMP/d.$t" "app:$t"
+	case "$LAST_OUT" in "$REG_HOST/giteaadmin/app@sha256:"*) ;; *) fail "-q stdout: $LAST_OUT" ;; esac
+	[ -z "$LAST_ERR" ] || fail "-q printed on stderr: $LAST_ERR"
+	dig=${LAST_OUT#*@}
+	assert_eq "$dig" "$(cat "$TEST_TMP/d.$t")" "--digest-file content"
+	verify_image "$REG_HOST/giteaadmin/app:$t" "$dig" "$L" "${SKOPEO_FLAGS[@]}"
+	eval "DIG_$t=\$dig"
+done
+# containerd-store layers go up as stored: the layout's own gzip blobs
+for d in $(grep -o '"layers":.*' "$(layout_blob "$L" "$(layout_manifest_digest "$L")")" | grep -o 'sha256:[0-9a-f]\{64\}'); do
+	reg_blob_linked giteaadmin/app "$d" || fail "containerd-store layer $d was not pushed as stored"
+done
+# legacy and OCI-inside carry the same raw layers: same gzip output, same manifest
+assert_eq "$DIG_oci" "$DIG_legacy" "OCI-inside and legacy pushes of one image"
+
+# 2. docker-push-like plain progress, JSON progress, OCI format
+assert_exit 0 run_plugin "${P[@]}" --progress plain app:oci "$REG_HOST/giteaadmin/app:plain"
+assert_contains "$LAST_ERR" "The push refers to repository [$REG_HOST/giteaadmin/app]"
+assert_contains "$LAST_ERR" "plain: digest: sha256:"
+assert_not_contains "$LAST_ERR" $'\033' "escape codes in plain progress"
+assert_exit 0 run_plugin "${P[@]}" --progress json --format oci app:oci "$REG_HOST/giteaadmin/app:json"
+printf '%s\n' "$LAST_ERR" | "$PYTHON" -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]' ||
+	fail "--progress json printed something that is not JSON lines"
+assert_contains "$LAST_ERR" '"aux":{"Tag":"json"'
+verify_image "$REG_HOST/giteaadmin/app:json" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:json" | grep -q 'application/vnd.oci.image.manifest.v1+json' ||
+	fail "--format oci did not push an OCI manifest"
+
+# 3. global docker flags come before the plugin name and reach docker
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 0 run_plugin --context ctx1 -H unix:///x.sock --tlsverify idppush "${P[@]}" -q app:oci "$REG_HOST/giteaadmin/app:g"
+grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify image inspect app:oci" "$FAKE_DOCKER_DIR/calls" ||
+	fail "global flags not passed to docker: $(cat "$FAKE_DOCKER_DIR/calls")"
+grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify save app:oci" "$FAKE_DOCKER_DIR/calls" ||
+	fail "global flags not passed to docker save"
+
+# 4. broken streams: exit 1, nothing tagged
+k="$FAKE_DOCKER_DIR/app_oci"
+cp "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_trunc.inspect.json"
+head -c $(($(stat -c %s "$k.tar") / 2)) "$k.tar" >"$FAKE_DOCKER_DIR/bad_trunc.tar"
+cp "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_tail.inspect.json"
+{ cat "$k.tar"; printf '{"errorDetail":{"message":"write /dev/stdout: broken"},"error":"boom"}\n'; } >"$FAKE_DOCKER_DIR/bad_tail.tar"
+"$PYTHON" - "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_diff.inspect.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d[0]["RootFS"]["Layers"][1] = "sha256:" + "ab" * 32
+json.dump(d, open(sys.argv[2], "w"))
+PY
+cp "$k.tar" "$FAKE_DOCKER_DIR/bad_diff.tar"
+cp "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_missing.inspect.json"
+"$PYTHON" - "$k.tar" "$FAKE_DOCKER_DIR/bad_missing.tar" <<'PY'
+import json, sys, tarfile
+src = tarfile.open(sys.argv[1]); man = json.loads(src.extractfile("manifest.json").read())
+drop = man[0]["Layers"][2]
+with tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT) as out:
+    for m in src.getmembers():
+        if m.name != drop:
+            out.addfile(m, src.extractfile(m))
+PY
+for b in trunc tail diff missing; do
+	assert_exit 1 run_plugin "${P[@]}" "bad:$b"
+	log "bad:$b -> $LAST_ERR"
+	assert_contains "$LAST_ERR" "docker-idppush: error:"
+	assert_not_tagged "$REG_HOST/giteaadmin/bad:$b" "${SKOPEO_FLAGS[@]}"
+done
+
+# 5. error classes
+assert_exit 4 run_plugin "${P[@]}" nosuch:img
+assert_contains "$LAST_ERR" "image 'nosuch:img' not found"
+DOWN=127.0.0.1:$(free_port)
+assert_exit 3 run_plugin --registry "$DOWN" --plain-http --retries 0 app:oci
+assert_exit 1 run_plugin "${P[@]}" --jobs 99 app:oci
+assert_exit 1 run_plugin "${P[@]}"
+assert_exit 1 run_plugin "${P[@]}" a b c
+assert_exit 1 run_plugin "${P[@]}" UPPER:case
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 1 run_plugin "${P[@]}" --timeout soon app:oci
+[ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran despite a usage error"
+
+start_registry tls-htpasswd
+assert_exit 2 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" -p wrong-password app:oci
+assert_not_tagged "$REG_HOST/giteaadmin/app:oci" "${SKOPEO_FLAGS[@]}"
+printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
+assert_exit 0 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q app:ctd <"$TEST_TMP/pw"
+verify_image "$REG_HOST/giteaadmin/app:ctd" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+log "all plugin checks against the fake docker passed"
