@@ -95,7 +95,9 @@ static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest,
 		so->platforms[i] = cfg->platforms[i];
 	so->all_platforms = cfg->all_platforms;
 	so->allow_partial = cfg->partial_index;
+	so->keep_attestations = cfg->keep_attestations;
 	so->dest_host = dest->domain;
+	so->dest_repo = dest->path;
 }
 
 /* Resolve the image, then push it through the shared flow. */

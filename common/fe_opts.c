@@ -145,6 +145,33 @@ static int choice_index(const char *const *choices, const char *s)
 	return -1;
 }
 
+/* "65536", "512k", "8m", "1g" (binary units, any case) -> bytes; -1 when
+ * invalid or over 1 GiB (no request should be larger: idpbuilder's proxy
+ * limit). */
+static long parse_size(const char *s)
+{
+	static const char units[] = "kmg";
+	const char *u;
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		if (end[1] || !(u = strchr(units, end[0] | 0x20)))
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (v > ((1ULL << 30) >> shift))
+		return -1;
+	return (long)(v << shift);
+}
+
 /* Store one value into its target. Returns 0 or a usage error (1). */
 static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char *val, struct fe_config *cfg)
 {
@@ -175,6 +202,12 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 			return fe_usage_error(cmd, "invalid value '%s' for --%s: expected %s", val, o->long_name,
 					      o->argname);
 		*(int *)base = i;
+		return 0;
+	case FE_ARG_SIZE:
+		if ((ms = parse_size(val)) < 0)
+			return fe_usage_error(cmd, "invalid size '%s' for --%s: expected bytes or e.g. 512k, 8m, 1g",
+					      val, o->long_name);
+		*(long *)base = ms;
 		return 0;
 	case FE_ARG_LIST:
 		if (cfg->nplatforms >= IDP_MAX_PLATFORMS)
@@ -395,6 +428,8 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 	so->retry = def;
 	so->retry.attempts = cfg->retries + 1;
 	so->timeout_ms = cfg->timeout_ms;
+	so->chunk_size = (size_t)cfg->chunk_size;
+	so->allow_insecure_auth = cfg->allow_insecure_auth;
 	so->cancel = cancel;
 	so->warn = fe_warn_sink;
 	if (cfg->verbose)

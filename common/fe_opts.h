@@ -47,7 +47,8 @@ enum fe_argtype {
 	FE_ARG_INT,       /* int target, range [lo, hi] */
 	FE_ARG_DURATION,  /* long target in ms ("30s", "5m", "1500ms", "300") */
 	FE_ARG_CHOICE,    /* int target = index into choices[] */
-	FE_ARG_LIST       /* repeatable string: the platforms list */
+	FE_ARG_LIST,      /* repeatable string: the platforms list */
+	FE_ARG_SIZE       /* long target in bytes ("65536", "512k", "64m", "1g") */
 };
 
 /* Where a value goes: a member of struct fe_config. */
@@ -89,6 +90,8 @@ struct fe_config {
 	int jobs;                    /* blobs in flight, default 4 */
 	int retries;                 /* retries after the first try (attempts = retries + 1) */
 	long timeout_ms;             /* overall deadline, default 5m; 0 = none */
+	long chunk_size;             /* upload chunk in bytes, 0 = the engine's default */
+	int allow_insecure_auth;     /* credentials over plain HTTP to a remote host */
 	int compression;             /* enum fe_compression */
 	int compression_level;       /* 0 = the library default */
 	int format;                  /* enum idp_manifest_format */
@@ -107,6 +110,7 @@ struct fe_config {
 	const char *hosts_dir;       /* containerd certs.d (also used for TLS) */
 	const char *oci_layout;      /* read an OCI layout directory instead */
 	int partial_index;
+	int keep_attestations;
 	/* set by the front end, not by an option row */
 	const char *docker_config;   /* docker's --config dir (credentials), NULL = env/default */
 	/* positional arguments, in order */
@@ -194,7 +198,8 @@ struct fe_push_job {
 
 /* Open the session, push, print the result and write --digest-file:
  *  - progress (per --progress/-q) on stderr;
- *  - stdout gets one line "REPOSITORY@sha256:<hex>" (also with -q, where
+ *  - stdout gets one line "TARGET@sha256:<hex>", TARGET being the full
+ *    destination reference host/path:tag (also with -q, where
  *    it is the ONLY output);
  *  - on failure one line "<prog>: error: <message>" on stderr.
  * Returns the exit code (idp_errclass_exit_code; 130 when cancelled).
@@ -226,15 +231,13 @@ int fe_report_error(const struct idp_error *err);
 	  "retries of a failed request (env IDPBUILDER_PUSH_RETRY_ATTEMPTS; default 4)", NULL, 0, 100 }, \
 	{ 0, "timeout", FE_ARG_DURATION, FE_TARGET(timeout_ms), "DURATION", \
 	  "give up after this long, e.g. 90s, 5m, 0 = never (env IDPBUILDER_PUSH_TIMEOUT; default 5m)", NULL, 0, 0 }, \
-	{ 0, "compression", FE_ARG_CHOICE, FE_TARGET(compression), "gzip|zstd", \
-	  "compression of uncompressed layers (default gzip)", fe_compression_names, 0, 0 }, \
-	{ 0, "compression-level", FE_ARG_INT, FE_TARGET(compression_level), "N", \
-	  "compression level (gzip 1-9, zstd 1-19)", NULL, 1, 19 }, \
-	{ 0, "format", FE_ARG_CHOICE, FE_TARGET(format), "docker|oci", \
-	  "manifest and media types to push (default docker)", fe_format_names, 0, 0 }, \
+	{ 0, "chunk-size", FE_ARG_SIZE, FE_TARGET(chunk_size), "SIZE", \
+	  "largest upload request body, e.g. 8m (default 64m; keep it under proxy limits)", NULL, 0, 0 }, \
+	{ 0, "allow-insecure-auth", FE_ARG_NONE, FE_TARGET(allow_insecure_auth), NULL, \
+	  "send credentials over plain HTTP to a non-loopback registry", NULL, 0, 0 }, \
 	{ 0, "platform", FE_ARG_LIST, FE_TARGET(platforms), "OS/ARCH[/VARIANT]", \
 	  "platform to push (repeatable; default the host's)", NULL, 0, 0 }, \
-	{ 'q', "quiet", FE_ARG_NONE, FE_TARGET(quiet), NULL, "print only REPOSITORY@DIGEST on stdout", NULL, 0, 0 }, \
+	{ 'q', "quiet", FE_ARG_NONE, FE_TARGET(quiet), NULL, "print only TARGET@DIGEST on stdout", NULL, 0, 0 }, \
 	{ 0, "progress", FE_ARG_CHOICE, FE_TARGET(progress), "auto|tty|plain|json", \
 	  "progress output on stderr (default auto)", fe_progress_names, 0, 0 }, \
 	{ 0, "digest-file", FE_ARG_STRING, FE_TARGET(digest_file), "FILE", \
@@ -242,6 +245,15 @@ int fe_report_error(const struct idp_error *err);
 	{ 'v', "verbose", FE_ARG_NONE, FE_TARGET(verbose), NULL, "debug output and a summary line", NULL, 0, 0 }, \
 	{ 0, "version", FE_ARG_NONE, FE_TARGET(version), NULL, "print the version and exit", NULL, 0, 0 }, \
 	{ 'h', "help", FE_ARG_NONE, FE_TARGET(help), NULL, "print this help and exit", NULL, 0, 0 }
+
+/* Rows for front ends that build layers and manifests (the plugin). */
+#define FE_OPTS_BUILD \
+	{ 0, "compression", FE_ARG_CHOICE, FE_TARGET(compression), "gzip|zstd", \
+	  "compression of uncompressed layers (default gzip)", fe_compression_names, 0, 0 }, \
+	{ 0, "compression-level", FE_ARG_INT, FE_TARGET(compression_level), "N", \
+	  "compression level (gzip 1-9, zstd 1-19)", NULL, 1, 19 }, \
+	{ 0, "format", FE_ARG_CHOICE, FE_TARGET(format), "docker|oci", \
+	  "manifest and media types to push (default docker)", fe_format_names, 0, 0 }
 
 /* Rows only the containerd adapter has. */
 #define FE_OPTS_CONTAINERD \
@@ -252,6 +264,8 @@ int fe_report_error(const struct idp_error *err);
 	  "containerd hosts directory (default /etc/containerd/certs.d)", NULL, 0, 0 }, \
 	{ 0, "oci-layout", FE_ARG_STRING, FE_TARGET(oci_layout), "DIR", "read the image from an OCI layout directory", NULL, 0, 0 }, \
 	{ 0, "partial-index", FE_ARG_NONE, FE_TARGET(partial_index), NULL, \
-	  "push a reduced index when platforms are missing locally", NULL, 0, 0 }
+	  "push a reduced index when platforms are missing locally", NULL, 0, 0 }, \
+	{ 0, "keep-attestations", FE_ARG_NONE, FE_TARGET(keep_attestations), NULL, \
+	  "also push attestation manifests of an index (skipped by default)", NULL, 0, 0 }
 
 #endif

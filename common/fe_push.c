@@ -37,7 +37,7 @@ static int run_push(const struct fe_push_job *job, struct idp_session *s, const 
 }
 
 static int push_with(const struct fe_push_job *job, struct fe_progress *p, const char *repo,
-		     struct idp_error *err)
+		     const char *target, struct idp_error *err)
 {
 	const struct fe_config *cfg = job->cfg;
 	struct idp_session_opts so;
@@ -65,7 +65,7 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 		fe_infof("%s", job->img->notice);
 	if (cfg->digest_file && write_digest_file(cfg->digest_file, digest, err) < 0)
 		return -1;
-	printf("%s@%s\n", repo, digest);
+	printf("%s@%s\n", target, digest);
 	fflush(stdout);
 	return 0;
 }
@@ -75,18 +75,20 @@ int fe_push(const struct fe_push_job *job)
 	struct idp_error err = IDP_ERROR_INIT;
 	struct fe_progress *p;
 	char *repo = idp_ref_repository(job->dest);
+	char *target = idp_ref_string(job->dest);
 	int rc = 0;
 
 	p = fe_progress_new(job->cfg->progress, job->cfg->quiet, job->cfg->verbose, stderr);
-	if (!p || !repo) {
+	if (!p || !repo || !target) {
 		idp_error_set(&err, IDP_EGENERAL, "out of memory");
 		rc = fe_report_error(&err);
-	} else if (push_with(job, p, repo, &err) < 0) {
+	} else if (push_with(job, p, repo, target, &err) < 0) {
 		if (job->cancel && *job->cancel && err.cls != IDP_ECANCELED)
 			idp_error_set(&err, IDP_ECANCELED, "interrupted: nothing was tagged");
 		rc = fe_report_error(&err);
 	}
 	fe_progress_free(p);
 	free(repo);
+	free(target);
 	return rc;
 }

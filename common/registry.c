@@ -96,7 +96,7 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err)
 {
 	char *authz = NULL;
-	int attempt = 1, reauthed = 0, rc;
+	int attempt = 1, challenged = 0, refused = 0, rc;
 	struct idp_error why;
 
 	for (;;) {
@@ -107,8 +107,9 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 		req->authorization = authz;
 		rc = idp_http_do(h, req, resp, err);
 		req->authorization = NULL;
-		if (rc == 0 && resp->status == 401 && !reauthed) {
-			reauthed = 1;
+		/* One challenge to an anonymous request (learn the scheme), and
+		 * one refusal of what we sent (an expired token): then give up. */
+		if (rc == 0 && resp->status == 401 && !(authz ? refused++ : challenged++)) {
 			rc = idp_auth_challenged(s->auth, h, resp, scopes, authz, s->registry, err);
 			if (rc < 0)
 				break;

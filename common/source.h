@@ -57,6 +57,7 @@ struct idp_source_opts {
 	int allow_partial;         /* push a reduced index of the platforms present */
 	int keep_attestations;
 	const char *dest_host;     /* destination registry, for mount candidates */
+	const char *dest_repo;     /* destination repository path (the best mount source shares most of it) */
 };
 
 struct idp_source;

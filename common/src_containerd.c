@@ -402,27 +402,55 @@ static int ctd_read(void *ctx, const char *digest, struct idp_buf *out, struct i
 	return 0;
 }
 
-/* From the blob's distribution-source label for dest_host, the first
- * repository as a mount candidate. */
-static int mount_candidate(struct ctd *c, struct idp_image_blob *ib, const char *host, struct idp_error *err)
+/* Length of the shared leading path components of two repositories. */
+static size_t shared_prefix(const char *a, size_t alen, const char *b)
+{
+	size_t i, last = 0;
+
+	for (i = 0; i < alen && b[i] && a[i] == b[i]; i++)
+		if (a[i] == '/')
+			last = i + 1;
+	if (i == alen && (b[i] == '/' || b[i] == '\0'))
+		last = i;
+	return last;
+}
+
+/* Pick, from the blob's distribution-source label for the destination
+ * host ("repo1,repo2,..."), the repository sharing the longest path prefix
+ * with the destination repository, never the destination itself (as ctr
+ * does). */
+static int mount_candidate(struct ctd *c, struct idp_image_blob *ib, const struct idp_source_opts *o,
+			   struct idp_error *err)
 {
 	struct idp_bolt_bucket b, labels;
 	const unsigned char *v;
+	const char *best = NULL, *repo, *dest = o->dest_repo ? o->dest_repo : "";
 	char key[512];
-	size_t vl, n;
+	size_t vl, n, off, best_len = 0, best_score = 0, score;
 	int r;
 
 	if (ns_has_blob(c, ib->digest, &b, err) != 1 || idp_bolt_bucket(c->db, &b, "labels", 6, &labels, err) != 1)
 		return 0;
-	snprintf(key, sizeof(key), "%s%s", CTD_SRC_LABEL, host);
+	snprintf(key, sizeof(key), "%s%s", CTD_SRC_LABEL, o->dest_host);
 	if ((r = idp_bolt_get(c->db, &labels, key, strlen(key), &v, &vl, err)) <= 0)
 		return r;
-	for (n = 0; n < vl && v[n] != ',' && v[n] != '\0'; n++)
-		;
-	if (n == 0 || n > 255)
+	for (off = 0; off < vl; off += n + 1) {
+		repo = (const char *)v + off;
+		for (n = 0; off + n < vl && v[off + n] != ',' && v[off + n] != '\0'; n++)
+			;
+		if (n == 0 || n > 255 || (strlen(dest) == n && strncmp(repo, dest, n) == 0))
+			continue;
+		score = shared_prefix(repo, n, dest);
+		if (!best || score > best_score) {
+			best = repo;
+			best_len = n;
+			best_score = score;
+		}
+	}
+	if (!best)
 		return 0;
 	free(ib->mount_from);
-	if (!(ib->mount_from = strndup((const char *)v, n)))
+	if (!(ib->mount_from = strndup(best, best_len)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	return 0;
 }
@@ -433,7 +461,7 @@ static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp
 	if (!o || !o->dest_host)
 		return 0;
 	for (i = 0; i < img->nblobs; i++)
-		if (mount_candidate(c, &img->blobs[i], o->dest_host, err) < 0)
+		if (mount_candidate(c, &img->blobs[i], o, err) < 0)
 			return -1;
 	return 0;
 }

@@ -19,7 +19,7 @@ const char fe_progname[] = "docker-idppush";
 
 #define PLUGIN_NAME "idppush"
 
-static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPT_END };
+static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPT_END };
 
 static const struct fe_cmd plug_cmd_docker = {
 	"docker " PLUGIN_NAME, "[OPTIONS] IMAGE [TARGET]",

@@ -53,14 +53,14 @@ start_registry plain
 ctd_running || fail "containerd died"
 T="$REG_HOST/test/app:v1"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --progress plain example.test/idp/app:latest "$T"
-assert_eq "$REG_HOST/test/app@$APP_DIG" "$LAST_OUT" "pushed digest == local digest"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed digest == local digest"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 ctd_running || fail "containerd must keep running during the push"
 
 # multi: default = host platform's manifest
 T="$REG_HOST/test/multi:host"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q example.test/idp/multi:v1 "$T"
-assert_eq "$REG_HOST/test/multi@$HOST_DIG" "$LAST_OUT" "default push picks the host manifest"
+assert_eq "$T@$HOST_DIG" "$LAST_OUT" "default push picks the host manifest"
 verify_pushed "$T" "$HOSTL" "${SKOPEO_FLAGS[@]}"
 
 # --all-platforms: the other platform is not local
@@ -96,12 +96,12 @@ skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$T" >"$TEST_TMP/att.json
 assert_not_contains "$(cat "$TEST_TMP/att.json")" "attestation-manifest"
 assert_contains "$(cat "$TEST_TMP/att.json")" "$HOST_DIG"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q example.test/idp/attested:v1 "$REG_HOST/test/attested:host"
-assert_eq "$REG_HOST/test/attested@$HOST_DIG" "$LAST_OUT" "default push of an attested index"
+assert_eq "$REG_HOST/test/attested:host@$HOST_DIG" "$LAST_OUT" "default push of an attested index"
 
 # second namespace; and not visible from the default one
 T="$REG_HOST/test/tool:v2"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -n team2 example.test/team/tool:latest "$T"
-assert_eq "$REG_HOST/test/tool@$NS2_DIG" "$LAST_OUT"
+assert_eq "$T@$NS2_DIG" "$LAST_OUT"
 verify_pushed "$T" "$NS2L" "${SKOPEO_FLAGS[@]}"
 assert_exit 0 env CONTAINERD_NAMESPACE=team2 "$CTD_ADAPTER" --root "$CTD_ROOT" --plain-http -q \
 	example.test/team/tool:latest "$REG_HOST/test/tool:env"
@@ -110,7 +110,7 @@ assert_exit 4 run_ctd --root "$CTD_ROOT" --plain-http example.test/team/tool:lat
 # by digest
 T="$REG_HOST/test/bydigest:v1"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q "$APP_DIG" "$T"
-assert_eq "$REG_HOST/test/bydigest@$APP_DIG" "$LAST_OUT"
+assert_eq "$T@$APP_DIG" "$LAST_OUT"
 
 # distribution-source label -> cross-repo mount instead of upload
 L1=$(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$APP" "$APP_DIG")" | sed -n 2p | cut -d'"' -f4)
@@ -125,10 +125,10 @@ verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 # OCI layout directory, no containerd involved
 T="$REG_HOST/test/layout:v1"
 assert_exit 0 run_ctd --plain-http -q --oci-layout "$NS2L:latest" "$T"
-assert_eq "$REG_HOST/test/layout@$NS2_DIG" "$LAST_OUT"
+assert_eq "$T@$NS2_DIG" "$LAST_OUT"
 verify_pushed "$T" "$NS2L" "${SKOPEO_FLAGS[@]}"
 assert_exit 0 run_ctd --plain-http -q --oci-layout "$MULTI" "$REG_HOST/test/layoutmulti:v1"
-assert_eq "$REG_HOST/test/layoutmulti@$HOST_DIG" "$LAST_OUT" "OCI layout index -> host manifest"
+assert_eq "$REG_HOST/test/layoutmulti:v1@$HOST_DIG" "$LAST_OUT" "OCI layout index -> host manifest"
 assert_exit 4 run_ctd --plain-http --oci-layout "$TEST_TMP/nonexistent" "$REG_HOST/test/x:v1"
 
 # ---- TLS + htpasswd registry ----
@@ -137,12 +137,12 @@ T="$REG_HOST/giteaadmin/app:v1"
 printf '%s' "$REG_PASS" >"$TEST_TMP/pw"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin \
 	--progress plain example.test/idp/app:latest "$T" <"$TEST_TMP/pw"
-assert_eq "$REG_HOST/giteaadmin/app@$APP_DIG" "$LAST_OUT"
+assert_eq "$T@$APP_DIG" "$LAST_OUT"
 assert_not_contains "$LAST_OUT$LAST_ERR" "$REG_PASS" "output leaks the password"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 # default TARGET: IMAGE's last path component + tag under --registry/owner
 assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
 	--registry "$REG_HOST" example.test/idp/app:latest <"$TEST_TMP/pw"
-assert_eq "$REG_HOST/giteaadmin/app@$APP_DIG" "$LAST_OUT" "default target"
+assert_eq "$REG_HOST/giteaadmin/app:latest@$APP_DIG" "$LAST_OUT" "default target"
 ctd_running || fail "containerd died"
 log "PASS"

@@ -108,7 +108,7 @@ done
 assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" --progress plain multi:v1
 assert_contains "$LAST_ERR" "The push refers to repository [$REG_HOST/giteaadmin/multi]"
 assert_contains "$LAST_ERR" "v1: digest: sha256:"
-case "$LAST_OUT" in "$REG_HOST/giteaadmin/multi@sha256:"*) ;; *) fail "stdout: $LAST_OUT" ;; esac
+case "$LAST_OUT" in "$REG_HOST/giteaadmin/multi:"*"@sha256:"*) ;; *) fail "stdout: $LAST_OUT" ;; esac
 
 # errors through docker
 assert_exit 4 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" nosuch:image

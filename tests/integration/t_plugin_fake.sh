@@ -31,7 +31,7 @@ P=(--registry "$REG_HOST" --plain-http)
 # 1. the three shapes, quiet: stdout is exactly REPO@DIGEST
 for t in oci ctd legacy; do
 	assert_exit 0 run_plugin "${P[@]}" -q --digest-file "$TEST_TMP/d.$t" "app:$t"
-	case "$LAST_OUT" in "$REG_HOST/giteaadmin/app@sha256:"*) ;; *) fail "-q stdout: $LAST_OUT" ;; esac
+	case "$LAST_OUT" in "$REG_HOST/giteaadmin/app:"*"@sha256:"*) ;; *) fail "-q stdout: $LAST_OUT" ;; esac
 	[ -z "$LAST_ERR" ] || fail "-q printed on stderr: $LAST_ERR"
 	dig=${LAST_OUT#*@}
 	assert_eq "$dig" "$(cat "$TEST_TMP/d.$t")" "--digest-file content"

@@ -11,7 +11,7 @@
 
 const char fe_progname[] = "unit";
 
-static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_CONTAINERD, FE_OPT_END };
+static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPTS_CONTAINERD, FE_OPT_END };
 static const struct fe_cmd cmd = { "idppush-test", "[OPTIONS] IMAGE [TARGET]", "test command", all_opts, 1, 2 };
 
 static void clear_env(void)
