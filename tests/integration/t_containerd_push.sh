@@ -11,14 +11,16 @@
 #   - an index with an attestation manifest (skipped: a reduced index);
 #   - an image in a second namespace (-n);
 #   - a distribution-source label turning an upload into a cross-repo mount;
-#   - an OCI layout directory (--oci-layout DIR:REF).
+#   - an OCI layout directory (--oci-layout DIR:REF);
+#   - the same image to a token-auth registry and through a proxy limiting
+#     request bodies to 1m (--chunk-size 512k; the default chunk gets 413).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/registry.sh"
 . "$TEST_LIB/image.sh"
 . "$TEST_LIB/verify.sh"
 . "$top_srcdir/tests/integration/t_containerd_env.sh"
-need docker-registry skopeo curl openssl htpasswd
+need docker-registry skopeo curl openssl htpasswd nginx
 need_ctd
 
 ctd_start
@@ -144,5 +146,27 @@ verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
 	--registry "$REG_HOST" example.test/idp/app:latest <"$TEST_TMP/pw"
 assert_eq "$REG_HOST/giteaadmin/app:latest@$APP_DIG" "$LAST_OUT" "default target"
+ctd_running || fail "containerd died"
+
+# ---- TLS + token auth (the Gitea-like token server) ----
+start_registry token
+T="$REG_HOST/giteaadmin/app:tok"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
+	example.test/idp/app:latest "$T" <<<"$REG_PASS"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed digest == local digest (token auth)"
+verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
+grep -q 'repository:giteaadmin/app:pull,push' "$TOKEN_LOG" || fail "no push scope requested from the token server"
+
+# ---- behind a proxy that rejects request bodies over 1m (1.2 MB layer) ----
+. "$TEST_LIB/proxy.sh"
+start_registry tls
+start_body_limit_proxy "$REG_HOST" 1m https
+T="$PROXY_HOST/giteaadmin/app:proxy"
+assert_exit 5 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -q example.test/idp/app:latest "$T"
+assert_contains "$LAST_ERR" "413" "the default chunk is refused by the proxy"
+assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" --chunk-size 512k -q example.test/idp/app:latest "$T"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed through the proxy in chunks"
+verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 ctd_running || fail "containerd died"
 log "PASS"
