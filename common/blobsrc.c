@@ -2,10 +2,12 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "blobsrc.h"
+#include "digest.h"
 #include "banned.h"
 
 struct file_reader {
@@ -65,6 +67,23 @@ int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct i
 	out->ops = &file_ops;
 	out->ctx = f;
 	return 0;
+}
+
+int idp_cas_path(const char *dir, const char *digest, char *out, size_t n)
+{
+	if (!idp_digest_valid(digest))
+		return -1;
+	return (size_t)snprintf(out, n, "%s/%s", dir, idp_digest_hex(digest)) < n ? 0 : -1;
+}
+
+int idp_blob_reader_cas(const char *dir, const char *digest, struct idp_blob_reader *out,
+			struct idp_error *err)
+{
+	char path[4096];
+
+	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s' or path too long", digest);
+	return idp_blob_reader_file(path, out, err);
 }
 
 struct mem_reader {

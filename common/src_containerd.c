@@ -29,6 +29,7 @@
 struct ctd {
 	char *root;
 	char *ns;
+	char blobs[4096];                  /* <root>/CTD_BLOBS */
 	struct idp_bolt *db;               /* open only while resolving */
 	struct idp_bolt_bucket content;    /* v1/<ns>/content/blob */
 	int has_content;
@@ -44,9 +45,7 @@ struct ctd_target {
 
 static int blob_file(const struct ctd *c, const char *digest, char *out, size_t n)
 {
-	if (!idp_digest_valid(digest))
-		return -1;
-	return (size_t)snprintf(out, n, "%s/%s/%s", c->root, CTD_BLOBS, idp_digest_hex(digest)) < n ? 0 : -1;
+	return idp_cas_path(c->blobs, digest, out, n);
 }
 
 /* ---- where containerd stores live ---- */
@@ -514,6 +513,7 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 	c->ns = strdup(o && o->ns ? o->ns : "default");
 	if (!c->root || !c->ns)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	snprintf(c->blobs, sizeof(c->blobs), "%s/%s", c->root, CTD_BLOBS);
 	/* meta.db may change under us (containerd commits while we read):
 	 * a reader error is retried on a fresh open; missing things are not. */
 	for (attempt = 0; attempt < CTD_ATTEMPTS; attempt++) {
@@ -529,11 +529,7 @@ static int ctd_open_blob(struct idp_source *src, const struct idp_image_blob *b,
 			 struct idp_error *err)
 {
 	const struct ctd *c = src->priv;
-	char path[4096];
-
-	if (blob_file(c, b->digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad digest %s", b->digest);
-	return idp_blob_reader_file(path, out, err);
+	return idp_blob_reader_cas(c->blobs, b->digest, out, err);
 }
 
 static void ctd_close(struct idp_source *src)

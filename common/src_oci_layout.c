@@ -17,13 +17,12 @@
 
 struct oci_layout {
 	char *dir;
+	char blobs[4096];   /* dir/blobs/sha256 */
 };
 
 static int blob_path(const struct oci_layout *l, const char *digest, char *out, size_t n)
 {
-	if (!idp_digest_valid(digest))
-		return -1;
-	return (size_t)snprintf(out, n, "%s/blobs/sha256/%s", l->dir, idp_digest_hex(digest)) < n ? 0 : -1;
+	return idp_cas_path(l->blobs, digest, out, n);
 }
 
 static int read_json_file(const char *path, size_t cap, struct idp_buf *b, json_object **out, struct idp_error *err)
@@ -157,6 +156,7 @@ static int layout_open(struct idp_source *src, const char *spec, const struct id
 	src->priv = l;
 	bs.ctx = l;
 	ref = split_ref(l->dir);
+	snprintf(l->blobs, sizeof(l->blobs), "%s/blobs/sha256", l->dir);
 	idp_buf_init(&ib, IDP_CAP_MANIFEST);
 	snprintf(path, sizeof(path), "%s/index.json", l->dir);
 	if (check_dir(l->dir, err) < 0 || read_json_file(path, IDP_CAP_MANIFEST, &ib, &index, err) < 0 ||
@@ -182,11 +182,7 @@ static int layout_open_blob(struct idp_source *src, const struct idp_image_blob 
 			    struct idp_blob_reader *out, struct idp_error *err)
 {
 	const struct oci_layout *l = src->priv;
-	char path[4096];
-
-	if (blob_path(l, b->digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad digest %s", b->digest);
-	return idp_blob_reader_file(path, out, err);
+	return idp_blob_reader_cas(l->blobs, b->digest, out, err);
 }
 
 static void layout_close(struct idp_source *src)
