@@ -84,7 +84,7 @@ static void short_id(const char *id, char out[ID_LEN + 1])
 
 static void emit_json(struct fe_progress *p, json_object *o)
 {
-	fprintf(p->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fprintf(p->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(p->out);
 	json_object_put(o);
 }
@@ -272,8 +272,10 @@ void fe_progress_summary(struct fe_progress *p, const struct idp_push_stats *st,
 
 	if (!p->verbose)
 		return;
+	if (bytes_read < 0)   /* random-access sources read exactly what they upload */
+		bytes_read = st->bytes_uploaded;
 	fe_infof("read %s, uploaded %s (%d blobs), skipped %s (%d existed, %d mounted) in %.1fs, %s/s",
-		 bytes_read >= 0 ? fe_human_size(bytes_read, r, sizeof(r)) : "-",
+		 fe_human_size(bytes_read, r, sizeof(r)),
 		 fe_human_size(st->bytes_uploaded, u, sizeof(u)), st->blobs_pushed,
 		 fe_human_size(st->bytes_skipped, s, sizeof(s)), st->blobs_existed, st->blobs_mounted, secs,
 		 fe_human_size(secs > 0 ? (int64_t)((double)moved / secs) : moved, t, sizeof(t)));

@@ -2,7 +2,8 @@
  * through libarchive (archive_read_open on the pipe), raw layers compressed
  * as they stream (zlib gzip, or zstd), already-compressed layers passed
  * through, JSON files kept (bounded) for the manifest at the end. See the
- * streaming section of source.h for the protocol and the checks. */
+ * streaming section of source.h for the protocol and the checks, and
+ * src_docker_save.h for skipping layers known to be in the registry. */
 #include "config.h"
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include "buf.h"
 #include "manifest.h"
 #include "source.h"
+#include "src_docker_save.h"
 #include "banned.h"
 
 #define IN_BLOCK (64u << 10)
@@ -52,6 +54,7 @@ struct cur {                   /* the layer being read */
 	unsigned char in[IN_BLOCK];
 	size_t in_len, in_off;
 	int in_eof, out_done, compress;
+	int comp_started;          /* the compressor starts on the first read */
 	int64_t consumed;
 	struct idp_sha256 *raw;    /* diffID */
 	z_stream z;
@@ -77,6 +80,7 @@ struct idp_save_stream {
 	int active;                /* cur holds a layer */
 	int ended;
 	struct jfile *config;
+	int last;                  /* index of the entry finished last, -1 none */
 };
 
 /* ---- input: the pipe, counted, cancellable ---- */
@@ -139,6 +143,7 @@ int idp_save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream 
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	st->o = *o;
 	st->fd = fd;
+	st->last = -1;
 	if (!(st->a = archive_read_new())) {
 		free(st);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -230,6 +235,8 @@ static ssize_t compress_out(struct cur *c, void *buf, size_t n, struct idp_error
 	return deflate_out(c, buf, n, err);
 }
 
+static int start_compressor(struct idp_save_stream *st, struct idp_error *err);
+
 static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct idp_save_stream *st = ctx;
@@ -238,6 +245,8 @@ static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 
 	if (st->o.cancel && *st->o.cancel)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	if (c->compress && !c->comp_started && start_compressor(st, err) < 0)
+		return -1;
 	while (got == 0 && !c->out_done) {
 		if (c->in_off == c->in_len && !c->in_eof && fill_in(st, err) < 0)
 			return -1;
@@ -260,14 +269,21 @@ static void layer_close(void *ctx)
 
 static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
 
+/* A raw layer: hash it from the first byte; compress only once read. */
+static int start_raw(struct cur *c, struct idp_error *err)
+{
+	c->compress = 1;
+	if (!(c->raw = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
+}
+
 static int start_compressor(struct idp_save_stream *st, struct idp_error *err)
 {
 	struct cur *c = &st->cur;
 	int level = st->o.level ? st->o.level : Z_DEFAULT_COMPRESSION;
 
-	c->compress = 1;
-	if (!(c->raw = idp_sha256_new()))
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	c->comp_started = 1;
 #ifdef HAVE_ZSTD
 	if (st->o.zstd) {
 		if (!(c->zc = ZSTD_createCCtx()))
@@ -459,7 +475,7 @@ static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_s
 	e->kind = sniff(c->peek, c->peek_len);
 	c->e = e;
 	st->active = 1;
-	if (e->kind == K_RAW && start_compressor(st, err) < 0)
+	if (e->kind == K_RAW && start_raw(c, err) < 0)
 		return -1;
 	if (e->kind != K_RAW && strncmp(e->path, "blobs/sha256/", 13) == 0)
 		snprintf(e->digest, sizeof(e->digest), "sha256:%s", e->path + 13);
@@ -586,8 +602,44 @@ int idp_save_blob_done(struct idp_save_stream *st, const char *digest, int64_t s
 		e->size = size;
 	}
 	e->done = 1;
+	st->last = (int)(e - st->entries);
 	cur_release(c);
 	return 0;
+}
+
+int idp_save_blob_skip(struct idp_save_stream *st, const char *diffid, const char *digest, int64_t size,
+		       struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	struct entry *e = c->e;
+
+	if (!st->active || !digest)
+		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
+	if (e->kind == K_RAW) {
+		if (c->comp_started || c->consumed > 0)
+			return idp_error_set(err, IDP_EGENERAL, "internal: layer '%s' was partly read", e->path);
+		while (!c->in_eof) {
+			if (st->o.cancel && *st->o.cancel)
+				return idp_error_set(err, IDP_ECANCELED, "interrupted");
+			if (fill_in(st, err) < 0)
+				return -1;
+		}
+		c->out_done = 1;
+	}
+	if (idp_save_blob_done(st, digest, size, err) < 0)
+		return -1;
+	if (e->kind == K_RAW && diffid && strcmp(e->diffid, diffid) != 0)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "layer '%s' has diffID %s, not %s as expected (a stale push cache?); "
+				     "it was not pushed", e->path, e->diffid, diffid);
+	return 0;
+}
+
+const char *idp_save_last_diffid(const struct idp_save_stream *st)
+{
+	if (st->last < 0 || st->last >= st->nentries)
+		return "";
+	return st->entries[st->last].diffid;
 }
 
 /* ---- the end: manifest.json -> image ---- */
