@@ -146,6 +146,16 @@ verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
 	--registry "$REG_HOST" example.test/idp/app:latest <"$TEST_TMP/pw"
 assert_eq "$REG_HOST/giteaadmin/app:latest@$APP_DIG" "$LAST_OUT" "default target"
+# the CA from a containerd hosts directory (as nerdctl/k3s users configure
+# it: <dir>/<host:port>/hosts.toml), the password from the environment
+HD="$TEST_TMP/certs.d"
+mkdir -p "$HD/$REG_HOST"
+printf 'server = "https://%s"\n\n[host."https://%s"]\n  capabilities = ["pull", "resolve", "push"]\n  ca = "%s"\n' \
+	"$REG_HOST" "$REG_HOST" "$REG_CA" >"$HD/$REG_HOST/hosts.toml"
+T="$REG_HOST/giteaadmin/app:hosts"
+assert_exit 0 env IDPBUILDER_REGISTRY_USERNAME="$REG_USER" IDPBUILDER_REGISTRY_PASSWORD="$REG_PASS" \
+	"$CTD_ADAPTER" --root "$CTD_ROOT" --hosts-dir "$HD" -q example.test/idp/app:latest "$T"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed with the CA from hosts.toml"
 ctd_running || fail "containerd died"
 
 # ---- TLS + token auth (the Gitea-like token server) ----
