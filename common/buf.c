@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "banned.h"
 
+/* What every empty buffer points at (git's strbuf_slopbuf): read only in
+ * practice, so it is no shared mutable state. */
 char idp_buf_empty[1];
 
 void idp_buf_init(struct idp_buf *b, size_t cap)
@@ -30,7 +32,8 @@ void idp_buf_release(struct idp_buf *b)
 void idp_buf_reset(struct idp_buf *b)
 {
 	b->len = 0;
-	b->buf[0] = '\0';
+	if (b->alloc)   /* the shared empty buffer is never written */
+		b->buf[0] = '\0';
 }
 
 char *idp_buf_detach(struct idp_buf *b, size_t *len)
