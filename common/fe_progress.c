@@ -18,7 +18,7 @@ enum render { R_QUIET, R_TTY, R_PLAIN, R_JSON };
 
 struct pline {
 	char id[ID_LEN + 8];
-	char state[24];          /* last state word, to print plain lines once */
+	char state[STATUS_MAX];  /* last state, to print plain lines once */
 	int64_t json_last;       /* bytes at the last JSON progress line */
 };
 
@@ -214,12 +214,9 @@ void fe_progress_preparing(struct fe_progress *p, const char *id)
 
 static void on_mounted(struct fe_progress *p, const struct idp_event *ev)
 {
-	char state[24 + 256];
+	char state[STATUS_MAX];
 
-	/* the state word must fit pline.state; the source goes in the text */
 	snprintf(state, sizeof(state), "Mounted from %s", ev->text ? ev->text : "?");
-	if (strlen(state) >= sizeof(((struct pline *)0)->state))
-		state[sizeof(((struct pline *)0)->state) - 1] = '\0';
 	render(p, ev->id, ev->digest, state, -1, -1);
 }
 

@@ -2,6 +2,9 @@
  *   plug_main.c   argv (docker global flags, metadata, help), the flow
  *   plug_docker.c running the docker CLI: image inspect, docker save
  *   plug_push.c   the streaming push: docker save -> libarchive -> registry
+ *   plug_reuse.c  what the push cache says is in the registry already:
+ *                 HEADs/mounts before docker save, the manifest without it
+ *   plug_cache.c  the push cache file (plug_cache.h)
  *   plug_socket.c DOCKER_CLI_PLUGIN_SOCKET watcher (EOF = cancel) */
 #ifndef IDP_PLUG_H
 #define IDP_PLUG_H
@@ -11,6 +14,7 @@
 #include <sys/types.h>
 #include "error.h"
 #include "fe_opts.h"
+#include "plug_cache.h"
 
 #define PLUG_MAX_GLOBALS 32
 
@@ -57,6 +61,52 @@ struct plug_push {
 	volatile sig_atomic_t *cancel;
 	int64_t bytes_read;
 };
+
+/* What is known to be in the destination repository before docker save. */
+enum plug_have { PLUG_HAVE_NO, PLUG_HAVE_EXISTS, PLUG_HAVE_MOUNTED };
+
+struct plug_blob_state {
+	int have;                  /* enum plug_have */
+	char digest[IDP_DIGEST_MAX];
+	int64_t size;
+	int zstd;                  /* a zstd layer (OCI media type) */
+};
+
+struct plug_reuse {
+	const struct plug_push *pp;
+	const char *registry;      /* destination host[:port] */
+	const char *repository;    /* destination repository path */
+	char *cache_path;          /* NULL: no cache */
+	struct plug_cache cache;   /* as loaded */
+	struct plug_cache news;    /* learnt by this push, committed after success */
+	struct plug_blob_state *layers;    /* one per inspect diffID */
+	struct plug_blob_state config;
+	char want[32];             /* the producer (plug_cache.h) this image's blobs come from */
+	int saved_stored;          /* docker save gave already-compressed layers */
+};
+
+/* Load the cache for the session's destination. -1 only out of memory. */
+int plug_reuse_init(struct plug_reuse *ru, const struct plug_push *pp, const struct idp_session *s,
+		    struct idp_error *err);
+void plug_reuse_release(struct plug_reuse *ru);
+/* HEAD (or mount) what the cache knows, emitting "Layer already exists" /
+ * "Mounted from". 1 when every layer and the config are present, 0 not,
+ * -1 error. */
+int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, struct idp_http *h,
+		     const struct idp_push_opts *po, struct idp_push_stats *stats, struct idp_error *err);
+/* The image (config + layers + manifest) from the states, no docker save. */
+int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
+/* The state of a layer with this diffID, or NULL. */
+struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char *diffid);
+/* The diffID (inspect's string) a save-stream blob is, when known, or NULL:
+ * its display id when it is a diffID, the cache's v1 id map (legacy
+ * shape), or a stored layer's digest known from the cache. */
+const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id, const char *digest);
+/* Remember a legacy v1 directory id's diffID (after the layer was read). */
+void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
+/* After a successful push (saved: docker save ran): record the top
+ * manifest's blobs and write the cache (a failure is a warning). */
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved);
 
 int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
 		     char digest_out[IDP_DIGEST_MAX], size_t *size_out, struct idp_push_stats *stats,

@@ -2,11 +2,14 @@
  * streaming source (src_docker_save.c); each layer is uploaded as the
  * stream reaches it (compressed on the fly, or as stored), then the config
  * byte for byte, then the manifest under the tag. Nothing is tagged unless
- * the whole stream was read and checked. */
+ * the whole stream was read and checked. The push cache (plug_reuse.c)
+ * comes first: layers known to be there are read through, not compressed,
+ * and when everything is there docker save does not run at all. */
 #include "config.h"
 #include <string.h>
 #include "fe_opts.h"
 #include "plug.h"
+#include "src_docker_save.h"
 #include "banned.h"
 
 struct layer_progress {
@@ -14,6 +17,8 @@ struct layer_progress {
 	const struct idp_save_blob *b;
 };
 
+/* b->display_id is what progress shows: the diffID when known (see
+ * show_id), else the stream's own id (a legacy v1 directory name). */
 static void emit(const struct idp_push_opts *po, enum idp_event_kind k, const struct idp_save_blob *b,
 		 const char *digest, int64_t done, int64_t total)
 {
@@ -91,16 +96,39 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 	so->bytes_read = &pp->bytes_read;
 }
 
+/* One layer of the stream: skipped when the cache check found it in the
+ * registry (its line was shown then), else pushed. */
+static int one_layer(struct idp_session *s, struct idp_http *h, const struct idp_push_opts *po,
+		     struct idp_save_stream *st, struct idp_save_blob *b, struct idp_blob_reader *r,
+		     struct plug_reuse *ru, struct idp_push_stats *stats, struct idp_error *err)
+{
+	const char *diffid = plug_reuse_diffid(ru, b->display_id, b->digest);
+	const char *v1id = b->display_id;
+	struct plug_blob_state *known = diffid ? plug_reuse_layer(ru, diffid) : NULL;
+	int rc;
+
+	if (diffid)
+		b->display_id = diffid;
+	if (b->compressed)
+		ru->saved_stored = 1;
+	if (known && known->have != PLUG_HAVE_NO)
+		return idp_save_blob_skip(st, b->compressed ? NULL : diffid, known->digest, known->size, err);
+	rc = push_layer(s, h, po, st, b, r, stats, err);
+	if (rc == 0 && !b->compressed && v1id)
+		plug_reuse_note_v1(ru, v1id, idp_save_last_diffid(st));
+	return rc;
+}
+
 static int stream_all(struct idp_session *s, struct idp_http *h, const struct idp_push_opts *po,
-		      struct idp_save_stream *st, struct idp_image *img, struct idp_push_stats *stats,
-		      struct idp_error *err)
+		      struct idp_save_stream *st, struct plug_reuse *ru, struct idp_image *img,
+		      struct idp_push_stats *stats, struct idp_error *err)
 {
 	struct idp_save_blob b;
 	struct idp_blob_reader r;
 	int rc;
 
 	while ((rc = idp_save_next(st, &b, &r, err)) == 1) {
-		rc = push_layer(s, h, po, st, &b, &r, stats, err);
+		rc = one_layer(s, h, po, st, &b, &r, ru, stats, err);
 		idp_blob_reader_close(&r);
 		if (rc < 0)
 			return -1;
@@ -124,31 +152,54 @@ static int finish_save(const struct plug_push *pp, struct plug_save *sv, int rc,
 	return -1;
 }
 
+/* docker save streamed into the registry: img describes what went up. */
+static int push_saved(struct plug_push *pp, struct idp_session *s, struct idp_http *h,
+		      const struct idp_push_opts *po, struct plug_reuse *ru, struct idp_image *img,
+		      struct idp_push_stats *stats, struct idp_error *err)
+{
+	struct idp_save_stream *st = NULL;
+	struct idp_save_opts so;
+	struct plug_save sv;
+	int rc;
+
+	if (plug_docker_save_start(pp->docker, pp->image, &sv, err) < 0)
+		return -1;
+	save_opts(pp, &so);
+	rc = idp_save_open(sv.fd, &so, &st, err);
+	if (rc == 0)
+		rc = stream_all(s, h, po, st, ru, img, stats, err);
+	rc = finish_save(pp, &sv, rc, err);
+	idp_save_close(st);
+	return rc;
+}
+
 int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
 		     char digest_out[IDP_DIGEST_MAX], size_t *size_out, struct idp_push_stats *stats,
 		     struct idp_error *err)
 {
 	struct plug_push *pp = ctx;
 	struct idp_http *h = idp_session_conn(s);
-	struct idp_save_stream *st = NULL;
-	struct idp_save_opts so;
+	struct plug_reuse ru;
 	struct idp_image img;
-	struct plug_save sv;
-	int rc;
+	int rc, saved = 0;
 
 	memset(&img, 0, sizeof(img));
 	if (!h)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
-	if (plug_docker_save_start(pp->docker, pp->image, &sv, err) < 0)
+	if (plug_reuse_init(&ru, pp, s, err) < 0)
 		return -1;
-	save_opts(pp, &so);
-	rc = idp_save_open(sv.fd, &so, &st, err);
-	if (rc == 0)
-		rc = stream_all(s, h, po, st, &img, stats, err);
-	rc = finish_save(pp, &sv, rc, err);
+	rc = plug_reuse_check(&ru, s, h, po, stats, err);
+	if (rc == 1) {
+		rc = plug_reuse_image(&ru, &img, err);
+	} else if (rc == 0) {
+		saved = 1;
+		rc = push_saved(pp, s, h, po, &ru, &img, stats, err);
+	}
 	if (rc == 0)
 		rc = idp_push_manifests(s, po, &img, idp_session_ref(s)->tag, digest_out, size_out, err);
-	idp_save_close(st);
+	if (rc == 0)
+		plug_reuse_commit(&ru, &img, saved);
+	plug_reuse_release(&ru);
 	idp_image_release(&img);
 	return rc;
 }

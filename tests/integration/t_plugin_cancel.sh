@@ -13,6 +13,7 @@
 need docker-registry skopeo curl python3
 need_plugin
 fake_docker_setup
+export XDG_CACHE_HOME="$TEST_TMP/cache"
 
 L="$TEST_TMP/layout"
 make_oci_layout "$L" --oci 4000000 >/dev/null

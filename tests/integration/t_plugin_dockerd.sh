@@ -16,6 +16,7 @@
 . "$top_srcdir/tests/tools/plugin_lib.sh"
 need dockerd containerd ctr skopeo docker-registry curl openssl htpasswd python3
 need_plugin
+export XDG_CACHE_HOME="$TEST_TMP/cache"
 [ -x /usr/bin/docker ] || need docker.io-client-at-/usr/bin/docker
 if [ "$(id -u)" != 0 ]; then
 	[ "${CI:-}" = true ] && fail "dockerd needs root"
@@ -109,6 +110,12 @@ assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG
 assert_contains "$LAST_ERR" "The push refers to repository [$REG_HOST/giteaadmin/multi]"
 assert_contains "$LAST_ERR" "v1: digest: sha256:"
 case "$LAST_OUT" in "$REG_HOST/giteaadmin/multi:"*"@sha256:"*) ;; *) fail "stdout: $LAST_OUT" ;; esac
+# the push cache: a re-push goes by it (same digest, nothing pushed)
+DM=${LAST_OUT#*@}
+assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" --plain-http --progress plain multi:v1 "$REG_HOST/giteaadmin/multi:again"
+assert_eq "$REG_HOST/giteaadmin/multi:again@$DM" "$LAST_OUT" "cached re-push"
+assert_contains "$LAST_ERR" "Layer already exists"
+assert_not_contains "$LAST_ERR" "Pushed" "a cached re-push pushed something"
 
 # errors through docker
 assert_exit 4 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" nosuch:image
@@ -119,8 +126,12 @@ assert_exit 3 /usr/bin/docker -H "$DH" idppush --registry "127.0.0.1:$(free_port
 start_registry tls-htpasswd
 T="$REG_HOST/giteaadmin/multi:tls"
 printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
-assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q multi:v1 "$T" <"$TEST_TMP/pw"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin --progress plain multi:v1 "$T" <"$TEST_TMP/pw"
 verify_image "$T" "${LAST_OUT#*@}" "$L1" "${SKOPEO_FLAGS[@]}"
+# legacy save: progress names layers by diffID (the cache's v1 id map), not v1 id
+for d in $(dk image inspect -f '{{range .RootFS.Layers}}{{.}} {{end}}' multi:v1); do
+	assert_contains "$LAST_ERR" "${d:7:12}: Pushed" "progress line of layer $d"
+done
 assert_exit 2 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" -p wrong multi:v1 "$REG_HOST/giteaadmin/multi:bad"
 assert_not_tagged "$REG_HOST/giteaadmin/multi:bad" "${SKOPEO_FLAGS[@]}"
 log "dockerd end-to-end checks passed"

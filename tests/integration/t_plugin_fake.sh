@@ -18,6 +18,9 @@
 need docker-registry skopeo curl python3 openssl htpasswd
 need_plugin
 fake_docker_setup
+# the push cache (t_plugin_cache.sh tests it): a fresh one wherever a
+# section needs `docker save` to run
+export XDG_CACHE_HOME="$TEST_TMP/cache0"
 
 L="$TEST_TMP/layout"
 make_oci_layout "$L" --oci 0 700000 1500000 300 >/dev/null
@@ -59,6 +62,7 @@ skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app
 	fail "--format oci did not push an OCI manifest"
 
 # 3. global docker flags come before the plugin name and reach docker
+export XDG_CACHE_HOME="$TEST_TMP/cache3"
 : >"$FAKE_DOCKER_DIR/calls"
 assert_exit 0 run_plugin --context ctx1 -H unix:///x.sock --tlsverify idppush "${P[@]}" -q app:oci "$REG_HOST/giteaadmin/app:g"
 grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify image inspect app:oci" "$FAKE_DOCKER_DIR/calls" ||
@@ -67,6 +71,7 @@ grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify save app:oci" "$FAKE_DO
 	fail "global flags not passed to docker save"
 
 # 4. broken streams: exit 1, nothing tagged
+export XDG_CACHE_HOME="$TEST_TMP/cache4"
 k="$FAKE_DOCKER_DIR/app_oci"
 cp "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_trunc.inspect.json"
 head -c $(($(stat -c %s "$k.tar") / 2)) "$k.tar" >"$FAKE_DOCKER_DIR/bad_trunc.tar"

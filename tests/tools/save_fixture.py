@@ -8,6 +8,12 @@ fake `docker`:
   save_fixture.py containerd  LAYOUT NAME:TAG OUT.tar OUT.inspect.json
   save_fixture.py inspect     LAYOUT OUT.inspect.json [ID]   (legacy: Id = config digest)
   save_fixture.py dup-layer   LAYOUT    (in place: the first layer repeated at the top)
+  save_fixture.py new-top     LAYOUT SIZE   (in place: a new random top layer of SIZE bytes)
+  save_fixture.py legacy-v1   LAYOUT NAME:TAG OUT.tar OUT.inspect.json
+
+legacy-v1: the graph-driver legacy shape as dockerd writes it:
+<v1id>/{VERSION,json,layer.tar} (v1 ids derived from the chain, like
+docker's), <config hex>.json, manifest.json, repositories.
 
 oci-inside: blobs/sha256/<diffid> raw layer tars, the config, an OCI
 manifest, unreferenced v1 JSON blobs, index.json, manifest.json (Layers =
@@ -130,9 +136,59 @@ def dup_layer(layout):
     json.dump(idx, open(os.path.join(layout, "index.json"), "w"), separators=(",", ":"))
 
 
+def new_top(layout, size):
+    man, cfg, _ = load(layout)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        ti = tarfile.TarInfo("top.bin")
+        data = os.urandom(int(size))
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    raw = buf.getvalue()
+    gz = gzip.compress(raw, mtime=0)
+    c = json.loads(cfg)
+    c["rootfs"]["diff_ids"][-1] = sha(raw)
+    cfg = json.dumps(c, separators=(",", ":")).encode()
+    man["layers"][-1] = {"mediaType": man["layers"][-1]["mediaType"], "size": len(gz), "digest": put(layout, gz)}
+    man["config"]["digest"] = put(layout, cfg)
+    man["config"]["size"] = len(cfg)
+    m = json.dumps(man, separators=(",", ":")).encode()
+    idx = json.load(open(os.path.join(layout, "index.json")))
+    idx["manifests"][0]["digest"] = put(layout, m)
+    idx["manifests"][0]["size"] = len(m)
+    json.dump(idx, open(os.path.join(layout, "index.json"), "w"), separators=(",", ":"))
+
+
+def legacy_v1(layout, name, out, insp):
+    _, cfg, layers = load(layout)
+    files, paths, parent = {}, [], ""
+    cdig = sha(cfg)
+    for i, l in enumerate(layers):
+        raw = gzip.decompress(l)
+        top = i == len(layers) - 1
+        v1 = hashlib.sha256((parent + sha(raw) + (cdig if top else "")).encode()).hexdigest()
+        j = {"id": v1, "created": "1970-01-01T00:00:00Z"}
+        if parent:
+            j["parent"] = parent
+        files[v1 + "/VERSION"] = b"1.0"
+        files[v1 + "/json"] = json.dumps(j).encode()
+        files[v1 + "/layer.tar"] = raw
+        paths.append(v1 + "/layer.tar")
+        parent = v1
+    files[cdig[7:] + ".json"] = cfg
+    files["manifest.json"] = json.dumps([{"Config": cdig[7:] + ".json", "RepoTags": [name], "Layers": paths}]).encode()
+    files["repositories"] = json.dumps({name.split(":")[0]: {name.split(":")[-1]: parent}}).encode()
+    write_tar(out, files)
+    inspect(insp, cdig, cfg)
+
+
 def main(a):
     if a[0] == "dup-layer":
         return dup_layer(a[1])
+    if a[0] == "new-top":
+        return new_top(a[1], a[2])
+    if a[0] == "legacy-v1":
+        return legacy_v1(*a[1:5])
     if a[0] == "oci-inside":
         oci_inside(*a[1:5])
     elif a[0] == "containerd":

@@ -1,0 +1,414 @@
+/* plug_cache.c: the push cache (plug_cache.h): a small JSON file under the
+ * XDG cache directory, read tolerantly (bounded, entries validated one by
+ * one), written by merge + temp file + rename. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "buf.h"
+#include "digest.h"
+#include "fe_msg.h"
+#include "plug_cache.h"
+#include "banned.h"
+
+#define CACHE_NAME "idppush/push-cache.json"
+
+char *plug_cache_path(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char buf[4096];
+
+	if (x && x[0] == '/')
+		snprintf(buf, sizeof(buf), "%s/%s", x, CACHE_NAME);
+	else if (home && home[0] == '/')
+		snprintf(buf, sizeof(buf), "%s/.cache/%s", home, CACHE_NAME);
+	else
+		return NULL;
+	return strdup(buf);
+}
+
+static void blob_free(struct plug_cache_blob *b)
+{
+	free(b->registry);
+	free(b->repository);
+	free(b->diffid);
+	free(b->digest);
+	free(b->media_type);
+	free(b->producer);
+	memset(b, 0, sizeof(*b));
+}
+
+void plug_cache_release(struct plug_cache *c)
+{
+	int i;
+
+	for (i = 0; i < c->nblobs; i++)
+		blob_free(&c->blobs[i]);
+	for (i = 0; i < c->nv1; i++) {
+		free(c->v1[i].v1id);
+		free(c->v1[i].diffid);
+	}
+	free(c->blobs);
+	free(c->v1);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- lookups and updates ---- */
+
+static int same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const char *registry,
+					      const char *repository, const char *diffid, const char *producer,
+					      int flags)
+{
+	int i;
+
+	for (i = c->nblobs - 1; i >= 0; i--) {
+		const struct plug_cache_blob *b = &c->blobs[i];
+		int mine = same(b->repository, repository);
+		if (!same(b->registry, registry) || !same(b->diffid, diffid))
+			continue;
+		if (((flags & PLUG_CACHE_SAME_REPO) && !mine) || ((flags & PLUG_CACHE_OTHER_REPO) && mine))
+			continue;
+		if (producer && !same(b->producer, producer))
+			continue;
+		return b;
+	}
+	return NULL;
+}
+
+const char *plug_cache_v1_diffid(const struct plug_cache *c, const char *v1id)
+{
+	int i;
+
+	for (i = c->nv1 - 1; i >= 0; i--)
+		if (same(c->v1[i].v1id, v1id))
+			return c->v1[i].diffid;
+	return NULL;
+}
+
+static void drop_blob(struct plug_cache *c, int i)
+{
+	blob_free(&c->blobs[i]);
+	memmove(&c->blobs[i], &c->blobs[i + 1], sizeof(*c->blobs) * (size_t)(c->nblobs - i - 1));
+	c->nblobs--;
+}
+
+static void drop_v1(struct plug_cache *c, int i)
+{
+	free(c->v1[i].v1id);
+	free(c->v1[i].diffid);
+	memmove(&c->v1[i], &c->v1[i + 1], sizeof(*c->v1) * (size_t)(c->nv1 - i - 1));
+	c->nv1--;
+}
+
+int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct idp_error *err)
+{
+	struct plug_cache_blob *nb, n = { 0 };
+	int i;
+
+	for (i = c->nblobs - 1; i >= 0; i--)
+		if (same(c->blobs[i].registry, b->registry) && same(c->blobs[i].repository, b->repository) &&
+		    same(c->blobs[i].diffid, b->diffid) && same(c->blobs[i].producer, b->producer))
+			drop_blob(c, i);
+	while (c->nblobs >= PLUG_CACHE_MAX)
+		drop_blob(c, 0);
+	n.registry = strdup(b->registry);
+	n.repository = strdup(b->repository);
+	n.diffid = strdup(b->diffid);
+	n.digest = strdup(b->digest);
+	n.media_type = strdup(b->media_type);
+	n.producer = strdup(b->producer);
+	n.size = b->size;
+	nb = realloc(c->blobs, sizeof(*nb) * (size_t)(c->nblobs + 1));
+	if (!nb || !n.registry || !n.repository || !n.diffid || !n.digest || !n.media_type || !n.producer) {
+		blob_free(&n);
+		if (nb)
+			c->blobs = nb;
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	c->blobs = nb;
+	c->blobs[c->nblobs++] = n;
+	return 0;
+}
+
+int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid, struct idp_error *err)
+{
+	struct plug_cache_v1 *nv, n;
+	int i;
+
+	for (i = c->nv1 - 1; i >= 0; i--)
+		if (same(c->v1[i].v1id, v1id))
+			drop_v1(c, i);
+	while (c->nv1 >= PLUG_CACHE_MAX)
+		drop_v1(c, 0);
+	n.v1id = strdup(v1id);
+	n.diffid = strdup(diffid);
+	nv = realloc(c->v1, sizeof(*nv) * (size_t)(c->nv1 + 1));
+	if (!nv || !n.v1id || !n.diffid) {
+		free(n.v1id);
+		free(n.diffid);
+		if (nv)
+			c->v1 = nv;
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	c->v1 = nv;
+	c->v1[c->nv1++] = n;
+	return 0;
+}
+
+/* ---- reading ---- */
+
+static const char *str_of(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int is_hex64(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* One "blobs" element; 1 taken, 0 invalid (skipped), -1 out of memory. */
+static int take_blob(struct plug_cache *c, json_object *o)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct plug_cache_blob b;
+	json_object *sz;
+
+	b.registry = (char *)str_of(o, "registry");
+	b.repository = (char *)str_of(o, "repository");
+	b.diffid = (char *)str_of(o, "diffid");
+	b.digest = (char *)str_of(o, "digest");
+	b.media_type = (char *)str_of(o, "mediaType");
+	b.producer = (char *)str_of(o, "producer");
+	if (!b.registry || !b.repository || !b.media_type || !b.producer || !b.diffid || !idp_digest_valid(b.diffid) ||
+	    !b.digest || !idp_digest_valid(b.digest) || !json_object_object_get_ex(o, "size", &sz) ||
+	    !json_object_is_type(sz, json_type_int) || (b.size = json_object_get_int64(sz)) < 0)
+		return 0;
+	return plug_cache_add(c, &b, &err) < 0 ? -1 : 1;
+}
+
+static int take_v1(struct plug_cache *c, json_object *o)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	const char *v1id = str_of(o, "v1id"), *diffid = str_of(o, "diffid");
+
+	if (!is_hex64(v1id) || !diffid || !idp_digest_valid(diffid))
+		return 0;
+	return plug_cache_add_v1(c, v1id, diffid, &err) < 0 ? -1 : 1;
+}
+
+/* Every valid element of root[key]; the number of invalid ones. */
+static int take_all(struct plug_cache *c, json_object *root, const char *key,
+		    int (*take)(struct plug_cache *, json_object *))
+{
+	json_object *arr;
+	size_t i, n;
+	int bad = 0, rc;
+
+	if (!json_object_object_get_ex(root, key, &arr))
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return 1;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		rc = json_object_is_type(o, json_type_object) ? take(c, o) : 0;
+		if (rc < 0)
+			break;
+		bad += rc == 0;
+	}
+	return bad;
+}
+
+/* The file's bytes (NUL-terminated) into b. 0 ok, 1 absent, -1 with a
+ * reason in why. */
+static int read_file(const char *path, struct idp_buf *b, char *why, size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char chunk[8192];
+	struct stat sb;
+	ssize_t n;
+
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return errno == ENOENT ? 1 : -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)PLUG_CACHE_FILE_CAP) {
+		close(fd);
+		snprintf(why, whylen, "not a regular file of at most %u bytes", PLUG_CACHE_FILE_CAP);
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (idp_buf_add(b, chunk, (size_t)n) < 0)
+			break;
+	close(fd);
+	if (n != 0) {
+		snprintf(why, whylen, "cannot read it");
+		return -1;
+	}
+	return 0;
+}
+
+static void load(struct plug_cache *c, const char *path, int quiet)
+{
+	struct idp_buf b;
+	json_object *root = NULL, *ver;
+	char why[160] = "";
+	int rc, bad = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!path)
+		return;
+	idp_buf_init(&b, PLUG_CACHE_FILE_CAP + 1);
+	rc = read_file(path, &b, why, sizeof(why));
+	if (rc == 0 && b.len > 0) {
+		root = json_tokener_parse(b.buf);
+		if (!root || !json_object_is_type(root, json_type_object) ||
+		    !json_object_object_get_ex(root, "version", &ver) || json_object_get_int(ver) != 1) {
+			snprintf(why, sizeof(why), "not a version 1 push cache");
+			rc = -1;
+		}
+	}
+	if (rc == 0 && root) {
+		bad = take_all(c, root, "blobs", take_blob);
+		bad += take_all(c, root, "v1ids", take_v1);
+	}
+	if (rc < 0 && !quiet)
+		fe_warnf("ignoring the push cache '%s': %s", path, why);
+	else if (bad && !quiet)
+		fe_warnf("push cache '%s': ignoring %d damaged entries", path, bad);
+	json_object_put(root);
+	idp_buf_release(&b);
+}
+
+void plug_cache_load(struct plug_cache *c, const char *path)
+{
+	load(c, path, 0);
+}
+
+/* ---- writing ---- */
+
+static json_object *to_json(const struct plug_cache *c)
+{
+	json_object *root = json_object_new_object(), *blobs = json_object_new_array(), *v1 = json_object_new_array();
+	int i;
+
+	for (i = 0; i < c->nblobs; i++) {
+		const struct plug_cache_blob *b = &c->blobs[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "registry", json_object_new_string(b->registry));
+		json_object_object_add(o, "repository", json_object_new_string(b->repository));
+		json_object_object_add(o, "diffid", json_object_new_string(b->diffid));
+		json_object_object_add(o, "digest", json_object_new_string(b->digest));
+		json_object_object_add(o, "size", json_object_new_int64(b->size));
+		json_object_object_add(o, "mediaType", json_object_new_string(b->media_type));
+		json_object_object_add(o, "producer", json_object_new_string(b->producer));
+		json_object_array_add(blobs, o);
+	}
+	for (i = 0; i < c->nv1; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "v1id", json_object_new_string(c->v1[i].v1id));
+		json_object_object_add(o, "diffid", json_object_new_string(c->v1[i].diffid));
+		json_object_array_add(v1, o);
+	}
+	json_object_object_add(root, "version", json_object_new_int(1));
+	json_object_object_add(root, "blobs", blobs);
+	json_object_object_add(root, "v1ids", v1);
+	return root;
+}
+
+/* mkdir -p the directory part of path; directories we create are 0700. */
+static int make_dirs(const char *path, struct idp_error *err)
+{
+	char dir[4096], *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!(p = strrchr(dir, '/')) || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir, strerror(errno));
+	return 0;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write c to path through a temp file in the same directory + rename. */
+static int replace_file(const char *path, const struct plug_cache *c, struct idp_error *err)
+{
+	json_object *root = to_json(c);
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+	char tmp[4200];
+	int fd, rc = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ? -1 : 0;
+	if (close(fd) < 0 || rc < 0 || rename(tmp, path) < 0) {
+		rc = -1;
+		idp_error_set(err, IDP_EGENERAL, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
+int plug_cache_commit(const char *path, const struct plug_cache *news, struct idp_error *err)
+{
+	struct plug_cache now;
+	int i, rc = 0;
+
+	if (make_dirs(path, err) < 0)
+		return -1;
+	load(&now, path, 1);
+	for (i = 0; i < news->nblobs && rc == 0; i++)
+		rc = plug_cache_add(&now, &news->blobs[i], err);
+	for (i = 0; i < news->nv1 && rc == 0; i++)
+		rc = plug_cache_add_v1(&now, news->v1[i].v1id, news->v1[i].diffid, err);
+	if (rc == 0)
+		rc = replace_file(path, &now, err);
+	plug_cache_release(&now);
+	return rc;
+}

@@ -1,0 +1,78 @@
+/* plug_cache.h: the push cache of docker-idppush ("remember what was
+ * pushed", like dockerd's v2metadata-by-diffid): which compressed blob a
+ * layer (by diffID) became in which repository of which registry, so a
+ * re-push HEADs or mounts it instead of compressing it again, and skips
+ * `docker save` when everything is there. See docs/cache.md.
+ *
+ * File: $XDG_CACHE_HOME/idppush/push-cache.json (else ~/.cache/idppush/),
+ * directory 0700, file 0600, JSON (json-c):
+ *   {"version":1,
+ *    "blobs":[{"registry":"host:port","repository":"owner/name",
+ *              "diffid":"sha256:..","digest":"sha256:..","size":N,
+ *              "mediaType":"..","producer":".."}, ...],   oldest first
+ *    "v1ids":[{"v1id":"<64 hex>","diffid":"sha256:.."}, ...]}
+ * The image config is a "blobs" entry keyed by the image ID (its "diffid").
+ * "producer" says where the compressed form came from: "gzip/LEVEL" or
+ * "zstd/LEVEL" (compressed by us, LEVEL 0 = default) or "stored" (the
+ * daemon's own compressed layer): a push reuses only blobs of the producer
+ * a fresh push of the same image would use, so its manifest is the same.
+ * Reads are tolerant: a missing file is empty, a damaged one is ignored
+ * with a warning, bad entries are dropped. Writes merge into what is on
+ * disk now, keep the newest PLUG_CACHE_MAX entries, and replace the file
+ * atomically (temp file + rename), so concurrent runs never see a torn
+ * file (the last writer's merge wins). */
+#ifndef IDP_PLUG_CACHE_H
+#define IDP_PLUG_CACHE_H
+
+#include <stdint.h>
+#include "error.h"
+
+#define PLUG_CACHE_MAX 4096
+#define PLUG_CACHE_FILE_CAP (8u << 20)
+
+struct plug_cache_blob {
+	char *registry, *repository, *diffid, *digest, *media_type, *producer;
+	int64_t size;
+};
+
+struct plug_cache_v1 {
+	char *v1id, *diffid;
+};
+
+struct plug_cache {
+	int nblobs;
+	struct plug_cache_blob *blobs;
+	int nv1;
+	struct plug_cache_v1 *v1;
+};
+
+/* The cache file's path (newly allocated), or NULL when there is no
+ * XDG_CACHE_HOME nor HOME. */
+char *plug_cache_path(void);
+
+/* Load path into c (initialised here). Never fails: problems are
+ * warnings (fe_warnf) and leave c partly or wholly empty. */
+void plug_cache_load(struct plug_cache *c, const char *path);
+void plug_cache_release(struct plug_cache *c);
+
+/* Match flags for plug_cache_find. */
+#define PLUG_CACHE_SAME_REPO 1     /* only entries of `repository` */
+#define PLUG_CACHE_OTHER_REPO 2    /* only entries of other repositories */
+
+/* The newest entry for diffid on registry, matching flags (0: any
+ * repository) and producer (NULL: any). NULL when none. */
+const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const char *registry,
+					      const char *repository, const char *diffid, const char *producer,
+					      int flags);
+/* The diffID a docker-save v1 directory id was seen with, or NULL. */
+const char *plug_cache_v1_diffid(const struct plug_cache *c, const char *v1id);
+
+/* Add (or refresh, moving it to the newest place) an entry. */
+int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct idp_error *err);
+int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid, struct idp_error *err);
+
+/* Merge `news` into the file at path as it is now and write it back
+ * (mkdir 0700, temp file 0600, rename). -1 with err on failure. */
+int plug_cache_commit(const char *path, const struct plug_cache *news, struct idp_error *err);
+
+#endif
