@@ -9,6 +9,7 @@
 # Target (issue 4): faster than ctr, within 10% of the curl PUT.
 # Needs root, containerd, ctr, docker-registry, curl. Knobs:
 #   BENCH_LAYERS (default 4), BENCH_LAYER_MB (default 64), BENCH_JOBS (default 4),
+#   BENCH_RUNS (default 3; medians are reported),
 #   top_builddir (where idppush-containerd is built; default .).
 # Usage: sudo top_builddir=/path/to/build bench/bench_containerd.sh
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -39,37 +40,62 @@ DIG=$(make_oci_layout "$L" --oci "${sizes[@]}")
 ctd_import default example.test/bench/img "$L"
 BYTES=$(du -cb "$L"/blobs/sha256/* | tail -n1 | cut -f1)
 
-# 1. ctr images push
-start_registry plain
-t0=$(now_ms)
-"${CTR[@]}" images push --plain-http "$REG_HOST/bench/ctr:v1" "$IMG" >"$TEST_TMP/ctr-push.log" 2>&1 ||
-	{ tail "$TEST_TMP/ctr-push.log" >&2; fail "ctr images push failed"; }
-T_CTR=$(($(now_ms) - t0))
+# One timed run of each peer, each against a fresh registry; the time (ms)
+# goes into LAST_T (no subshell: the registries stay tracked for cleanup).
+time_ctr() {
+	start_registry plain
+	local t0
+	t0=$(now_ms)
+	"${CTR[@]}" images push --plain-http "$REG_HOST/bench/ctr:v1" "$IMG" >"$TEST_TMP/ctr-push.log" 2>&1 ||
+		{ tail "$TEST_TMP/ctr-push.log" >&2; fail "ctr images push failed"; }
+	LAST_T=$(($(now_ms) - t0))
+}
 
-# 2. idppush-containerd
-start_registry plain
-t0=$(now_ms)
-run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" -q "$IMG" "$REG_HOST/bench/idp:v1" >"$TEST_TMP/idp.out" ||
-	fail "idppush-containerd failed"
-T_IDP=$(($(now_ms) - t0))
-assert_eq "$REG_HOST/bench/idp@$DIG" "$(cat "$TEST_TMP/idp.out")" "pushed digest"
+time_idp() {
+	start_registry plain
+	local t0
+	t0=$(now_ms)
+	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" -q "$IMG" "$REG_HOST/bench/idp:v1" >"$TEST_TMP/idp.out" ||
+		fail "idppush-containerd failed"
+	LAST_T=$(($(now_ms) - t0))
+	assert_eq "$REG_HOST/bench/idp:v1@$DIG" "$(cat "$TEST_TMP/idp.out")" "pushed digest"
+}
 
-# 3. one raw curl PUT of the same bytes
-start_registry plain
+# one raw curl PUT of all the bytes (monolithic upload)
+time_curl() {
+	start_registry plain
+	local t0 loc sep code dig
+	dig=sha256:$(sha256_file "$TEST_TMP/all.bin")
+	t0=$(now_ms)
+	loc=$(curl -sS -X POST -D - -o /dev/null "$REG_URL/v2/bench/curl/blobs/uploads/" | tr -d '\r' |
+		awk 'tolower($1) == "location:" { print $2 }')
+	case "$loc" in http*) ;; *) loc="$REG_URL$loc" ;; esac
+	case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+		-T "$TEST_TMP/all.bin" "$loc${sep}digest=$dig")
+	LAST_T=$(($(now_ms) - t0))
+	[ "$code" = 201 ] || fail "curl PUT answered $code"
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 cat "$L"/blobs/sha256/* >"$TEST_TMP/all.bin"
-CDIG=sha256:$(sha256_file "$TEST_TMP/all.bin")
-t0=$(now_ms)
-LOC=$(curl -sS -X POST -D - -o /dev/null "$REG_URL/v2/bench/curl/blobs/uploads/" | tr -d '\r' |
-	awk 'tolower($1) == "location:" { print $2 }')
-case "$LOC" in http*) ;; *) LOC="$REG_URL$LOC" ;; esac
-case "$LOC" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
-code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
-	-T "$TEST_TMP/all.bin" "$LOC${SEP}digest=$CDIG")
-T_CURL=$(($(now_ms) - t0))
-[ "$code" = 201 ] || fail "curl PUT answered $code"
+RUNS=${BENCH_RUNS:-3}
+C=() I=() U=()
+# alternate the order between runs so that neither peer always goes first
+for r in $(seq 1 "$RUNS"); do
+	if [ $((r % 2)) = 1 ]; then order="ctr idp curl"; else order="curl idp ctr"; fi
+	for peer in $order; do
+		"time_$peer"
+		case $peer in ctr) C+=("$LAST_T") ;; idp) I+=("$LAST_T") ;; curl) U+=("$LAST_T") ;; esac
+	done
+	log "run $r: ctr ${C[-1]} ms, idppush ${I[-1]} ms, curl ${U[-1]} ms"
+done
+T_CTR=$(median "${C[@]}") T_IDP=$(median "${I[@]}") T_CURL=$(median "${U[@]}")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-printf '\nimage: %d layers x %d MB, %d bytes in blobs, --jobs %d\n' "$LAYERS" "$MB" "$BYTES" "$JOBS"
+printf '\nimage: %d layers x %d MB, %d bytes in blobs, --jobs %d, median of %d runs\n' \
+	"$LAYERS" "$MB" "$BYTES" "$JOBS" "$RUNS"
 printf '  ctr images push        %7d ms\n' "$T_CTR"
 printf '  idppush-containerd     %7d ms\n' "$T_IDP"
 printf '  curl PUT (same bytes)  %7d ms\n' "$T_CURL"

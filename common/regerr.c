@@ -176,7 +176,7 @@ static enum idp_errclass classify(long status, struct json_object *errs,
 			"segment must be an existing user or organization (e.g. giteaadmin/<image>)";
 	else if (status == 413)
 		*hint = "request body too large for a proxy in front of the registry "
-			"(idpbuilder's ingress allows 1024m): push large layers in chunks";
+			"(idpbuilder's ingress allows 1024m): use a smaller --chunk-size, e.g. --chunk-size 8m";
 	return IDP_EREJECTED;
 }
 

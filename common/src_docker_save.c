@@ -835,6 +835,98 @@ static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_objec
 	return rc;
 }
 
+/* ---- containerd store: index.json naming an image index ---- */
+
+static int is_index_type(json_object *desc)
+{
+	json_object *mt;
+	const char *s;
+
+	if (!json_object_object_get_ex(desc, "mediaType", &mt) || !(s = json_object_get_string(mt)))
+		return 0;
+	return strcmp(s, "application/vnd.oci.image.index.v1+json") == 0 ||
+	       strcmp(s, "application/vnd.docker.distribution.manifest.list.v2+json") == 0;
+}
+
+/* A platform image of an index (not an attestation manifest). */
+static int is_platform_image(json_object *desc)
+{
+	json_object *ann, *t, *plat, *os;
+
+	if (json_object_object_get_ex(desc, "annotations", &ann) &&
+	    json_object_object_get_ex(ann, "vnd.docker.reference.type", &t))
+		return 0;
+	if (!json_object_object_get_ex(desc, "platform", &plat) || !json_object_object_get_ex(plat, "os", &os))
+		return 0;
+	return strcmp(json_object_get_string(os), "unknown") != 0;
+}
+
+/* The image index index.json names (kept as a JSON blob), or NULL. */
+static json_object *top_index(struct idp_save_stream *st, const char **digest)
+{
+	struct jfile *ij = find_json(st, "index.json"), *blob;
+	json_object *root = ij ? json_tokener_parse(ij->data.buf) : NULL, *ms, *d, *dg, *idx = NULL;
+	size_t i, n;
+
+	if (root && json_object_object_get_ex(root, "manifests", &ms) && json_object_is_type(ms, json_type_array)) {
+		n = json_object_array_length(ms);
+		for (i = 0; i < n && !idx; i++) {
+			d = json_object_array_get_idx(ms, i);
+			if (is_index_type(d) && json_object_object_get_ex(d, "digest", &dg) &&
+			    (blob = find_json_digest(st, json_object_get_string(dg)))) {
+				*digest = blob->digest;
+				idx = json_tokener_parse(blob->data.buf);
+			}
+		}
+	}
+	json_object_put(root);
+	return idx;
+}
+
+/* Platforms the index lists (n) and how many of them are in the stream. */
+static void count_platforms(struct idp_save_stream *st, json_object *idx, int *n, int *present)
+{
+	json_object *ms, *d, *dg;
+	size_t i, len;
+
+	*n = *present = 0;
+	if (!json_object_object_get_ex(idx, "manifests", &ms) || !json_object_is_type(ms, json_type_array))
+		return;
+	len = json_object_array_length(ms);
+	for (i = 0; i < len; i++) {
+		d = json_object_array_get_idx(ms, i);
+		if (!is_platform_image(d))
+			continue;
+		(*n)++;
+		if (json_object_object_get_ex(d, "digest", &dg) && find_json_digest(st, json_object_get_string(dg)))
+			(*present)++;
+	}
+}
+
+/* img->notice when the image is an index of several platforms: only the
+ * one in manifest.json is pushed. */
+static void index_notice(struct idp_save_stream *st, const char *platform, struct idp_image *img)
+{
+	const char *digest = NULL;
+	json_object *idx = top_index(st, &digest);
+	int n, present, rc;
+
+	if (!idx)
+		return;
+	count_platforms(st, idx, &n, &present);
+	json_object_put(idx);
+	if (n < 2 || img->notice)
+		return;
+	if (present <= 1)
+		rc = asprintf(&img->notice, "image index %s lists %d platforms; pushing %s only "
+			      "(the others are not in docker's store)", digest, n, platform ? platform : "one");
+	else
+		rc = asprintf(&img->notice, "image index %s lists %d platforms; pushing %s only "
+			      "(one platform per push: choose it with --platform)", digest, n, platform ? platform : "one");
+	if (rc < 0)
+		img->notice = NULL;
+}
+
 int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct idp_error *err)
 {
 	struct jfile *mj = find_json(st, "manifest.json");
@@ -858,6 +950,11 @@ int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct id
 	}
 	if (collect_layers(st, m, ll, err) == 0 && check_config(st, st->config, conf, ll, err) == 0)
 		rc = build_image(st, st->config, conf, ll, img, err);
+	if (rc == 0) {
+		char *plat = config_platform(conf);
+		index_notice(st, plat, img);
+		free(plat);
+	}
 out:
 	free(ll);
 	json_object_put(conf);

@@ -1,6 +1,7 @@
 /* plug.h: the pieces of docker-idppush (the docker CLI plugin):
  *   plug_main.c   argv (docker global flags, metadata, help), the flow
- *   plug_docker.c running the docker CLI: image inspect, docker save
+ *   plug_docker.c running the docker CLI: image inspect, docker save, version
+ *   plug_platform.c --platform: what the daemon's API allows (docker version)
  *   plug_push.c   the streaming push: docker save -> libarchive -> registry
  *   plug_reuse.c  what the push cache says is in the registry already:
  *                 HEADs/mounts before docker save, the manifest without it
@@ -36,9 +37,13 @@ struct plug_image {
 
 void plug_image_release(struct plug_image *img);
 
-/* docker image inspect IMAGE. Not found: IDP_ENOTFOUND. */
-int plug_docker_inspect(const struct plug_docker *d, const char *image, struct plug_image *out,
-			struct idp_error *err);
+/* docker image inspect [--platform P] IMAGE. Not found: IDP_ENOTFOUND. */
+int plug_docker_inspect(const struct plug_docker *d, const char *image, const char *platform,
+			struct plug_image *out, struct idp_error *err);
+
+/* The docker API version the CLI and the daemon both speak (`docker
+ * version`), as MAJOR * 1000 + MINOR (1.48 -> 1048). */
+int plug_docker_api(const struct plug_docker *d, int *api, struct idp_error *err);
 
 /* A running `docker save IMAGE`: stdout on fd, stderr kept in a temp file. */
 struct plug_save {
@@ -47,8 +52,9 @@ struct plug_save {
 	int errfd;
 };
 
-int plug_docker_save_start(const struct plug_docker *d, const char *image, struct plug_save *sv,
-			   struct idp_error *err);
+/* docker save [--platform P] IMAGE */
+int plug_docker_save_start(const struct plug_docker *d, const char *image, const char *platform,
+			   struct plug_save *sv, struct idp_error *err);
 /* Kill (when kill_it) and reap; -1 with docker's message when it failed. */
 int plug_docker_save_end(struct plug_save *sv, int kill_it, struct idp_error *err);
 
@@ -60,7 +66,20 @@ struct plug_push {
 	const struct plug_image *info;
 	volatile sig_atomic_t *cancel;
 	int64_t bytes_read;
+	const char *platform;      /* passed to docker save --platform, or NULL */
+	char *notice;              /* owned: what the stream said the user should know, or NULL */
 };
+
+#define PLUG_PLATFORM_MAX 100
+
+/* docker image inspect for the push, honouring --platform (`requested`,
+ * NULL: none). Daemon API >= 1.48: *save_platform gets the normalised
+ * platform for docker save; the inspect is per platform from API 1.49,
+ * else its diffIDs are dropped (the config's rootfs.diff_ids still
+ * check the stream) unless it is already that platform. Older API:
+ * the image must be that platform (save_platform ""), else IDP_EGENERAL. */
+int plug_platform_inspect(const struct plug_docker *d, const char *image, const char *requested,
+			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX], struct idp_error *err);
 
 /* What is known to be in the destination repository before docker save. */
 enum plug_have { PLUG_HAVE_NO, PLUG_HAVE_EXISTS, PLUG_HAVE_MOUNTED };

@@ -172,10 +172,12 @@ out:
 	return rc;
 }
 
-int plug_docker_inspect(const struct plug_docker *d, const char *image, struct plug_image *out,
-			struct idp_error *err)
+int plug_docker_inspect(const struct plug_docker *d, const char *image, const char *platform,
+			struct plug_image *out, struct idp_error *err)
 {
-	const char *tail[] = { "image", "inspect", image, NULL };
+	const char *plain[] = { "image", "inspect", image, NULL };
+	const char *with_platform[] = { "image", "inspect", "--platform", platform, image, NULL };
+	const char *const *tail = platform ? with_platform : plain;
 	struct idp_buf o, e;
 	int st, rc = -1;
 
@@ -193,10 +195,54 @@ int plug_docker_inspect(const struct plug_docker *d, const char *image, struct p
 	return rc;
 }
 
-int plug_docker_save_start(const struct plug_docker *d, const char *image, struct plug_save *sv,
-			   struct idp_error *err)
+/* "1.48" -> 1048; -1 when it is not MAJOR.MINOR. */
+static int parse_api(const char *s)
 {
-	const char *tail[] = { "save", image, NULL };
+	char *end;
+	long maj = strtol(s, &end, 10), min;
+
+	if (end == s || *end != '.' || maj < 0 || maj > 99)
+		return -1;
+	s = end + 1;
+	min = strtol(s, &end, 10);
+	if (end == s || min < 0 || min > 999)
+		return -1;
+	return (int)(maj * 1000 + min);
+}
+
+int plug_docker_api(const struct plug_docker *d, int *api, struct idp_error *err)
+{
+	const char *tail[] = { "version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}", NULL };
+	char server[32] = "", client[32] = "";
+	struct idp_buf o, e;
+	int st, sv = -1, cv = -1;
+
+	idp_buf_init(&o, STDERR_CAP);
+	idp_buf_init(&e, STDERR_CAP);
+	st = run_capture(d, tail, &o, &e, err);
+	if (st == 0 && sscanf(o.buf, "%31s %31s", server, client) == 2) {
+		sv = parse_api(server);
+		cv = parse_api(client);
+	}
+	if (st > 0)
+		idp_error_set(err, IDP_EGENERAL, "--platform: cannot get the docker daemon's API version: %s",
+			      first_line(&e));
+	else if (st == 0 && (sv < 0 || cv < 0))
+		idp_error_set(err, IDP_EGENERAL, "--platform: cannot understand 'docker version' output '%.40s'", o.buf);
+	idp_buf_release(&o);
+	idp_buf_release(&e);
+	if (sv < 0 || cv < 0)
+		return -1;
+	*api = sv < cv ? sv : cv;   /* what the CLI and the daemon both speak */
+	return 0;
+}
+
+int plug_docker_save_start(const struct plug_docker *d, const char *image, const char *platform,
+			   struct plug_save *sv, struct idp_error *err)
+{
+	const char *plain[] = { "save", image, NULL };
+	const char *with_platform[] = { "save", "--platform", platform, image, NULL };
+	const char *const *tail = platform ? with_platform : plain;
 	char *argv[MAX_ARGV];
 	posix_spawn_file_actions_t fa;
 	FILE *tmp = tmpfile();

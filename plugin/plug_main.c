@@ -125,6 +125,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, cons
 {
 	const char *image = cfg->args[0], *target = cfg->nargs > 1 ? cfg->args[1] : NULL;
 	struct idp_error err = IDP_ERROR_INIT;
+	char platform[PLUG_PLATFORM_MAX];
 	struct plug_image info;
 	struct plug_push pp;
 	struct fe_push_job job;
@@ -135,14 +136,16 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, cons
 		return fe_usage_error(cmd, "invalid image '%s'", image);
 	if (!target && is_image_id(image))
 		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
+	if (cfg->nplatforms > 1)
+		return fe_usage_error(cmd, "--platform given %d times: docker idppush pushes one platform", cfg->nplatforms);
 	if (fe_dest_ref(cfg, image, target, &dest, &err) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
-	if (plug_docker_inspect(d, image, &info, &err) < 0) {
+	if (plug_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info, platform, &err) < 0) {
 		idp_ref_release(&dest);
 		return fe_report_error(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
-	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0 };
+	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0, platform[0] ? platform : NULL, NULL };
 	memset(&job, 0, sizeof(job));
 	job.cfg = cfg;
 	job.dest = &dest;
@@ -154,6 +157,9 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, cons
 		rc = fe_report_error(&err);
 	else
 		rc = fe_push(&job);
+	if (pp.notice && !cfg->quiet)
+		fe_infof("%s", pp.notice);
+	free(pp.notice);
 	idp_http_global_cleanup();
 	plug_image_release(&info);
 	idp_ref_release(&dest);

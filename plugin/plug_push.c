@@ -89,7 +89,8 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 	so->format = pp->cfg->format;
 	so->zstd = pp->cfg->compression == FE_COMP_ZSTD;
 	so->level = pp->cfg->compression_level;
-	so->image_id = pp->info->id;
+	/* with --platform the image ID may name an index the export leaves out */
+	so->image_id = pp->platform ? NULL : pp->info->id;
 	so->ndiffids = pp->info->ndiffids;
 	so->diffids = (const char *const *)pp->info->diffids;
 	so->cancel = pp->cancel;
@@ -162,7 +163,7 @@ static int push_saved(struct plug_push *pp, struct idp_session *s, struct idp_ht
 	struct plug_save sv;
 	int rc;
 
-	if (plug_docker_save_start(pp->docker, pp->image, &sv, err) < 0)
+	if (plug_docker_save_start(pp->docker, pp->image, pp->platform, &sv, err) < 0)
 		return -1;
 	save_opts(pp, &so);
 	rc = idp_save_open(sv.fd, &so, &st, err);
@@ -199,6 +200,10 @@ int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opt
 		rc = idp_push_manifests(s, po, &img, idp_session_ref(s)->tag, digest_out, size_out, err);
 	if (rc == 0)
 		plug_reuse_commit(&ru, &img, saved);
+	if (img.notice && !pp->notice) {   /* the front end prints it after the push */
+		pp->notice = img.notice;
+		img.notice = NULL;
+	}
 	plug_reuse_release(&ru);
 	idp_image_release(&img);
 	return rc;

@@ -165,7 +165,8 @@ int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, struct idp_ht
 			return -1;
 		all &= rc;
 	}
-	if (!all)
+	/* with --platform the image ID may name an index: no config by it */
+	if (!all || ru->pp->platform)
 		return 0;
 	if (check_config(ru, s, h, err) < 0)
 		return idp_error_prefix(err, "checking the image config");
@@ -294,7 +295,7 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 	    (int)json_object_array_length(layers) == info->ndiffids) {
 		for (i = 0; i < info->ndiffids; i++)
 			add_desc(ru, info->diffids[i], producer, json_object_array_get_idx(layers, i));
-		if (idp_digest_valid(info->id) && json_object_object_get_ex(root, "config", &cfg))
+		if (idp_digest_valid(info->id) && !ru->pp->platform && json_object_object_get_ex(root, "config", &cfg))
 			add_desc(ru, info->id, producer, cfg);
 	}
 	json_object_put(root);

@@ -6,15 +6,21 @@
 # a duplicated layer, 31 layers. Each is pushed through the real docker CLI
 # (Debian's, and /usr/local/bin/docker when present) to a plain HTTP registry
 # and to a TLS + htpasswd registry, and verified with skopeo (manifest
-# digest, config bytes = image ID, every diffID). Errors through docker:
-# image not found (4), registry down (3), bad credentials (2).
+# digest, config bytes = image ID, every diffID), then to a token-auth
+# registry (scope repository:<name>:pull,push in the token server's log) and
+# through nginx limiting bodies to 1 MiB (--chunk-size 512k pushes; the
+# default chunk size gets 413: exit 5, nothing tagged). --platform with this
+# daemon's old API: the image's own platform pushes, another exits 1.
+# Errors through docker: image not found (4), registry down (3), bad
+# credentials (2).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/registry.sh"
 . "$TEST_LIB/image.sh"
 . "$TEST_LIB/verify.sh"
+. "$TEST_LIB/proxy.sh"
 . "$top_srcdir/tests/tools/plugin_lib.sh"
-need dockerd containerd ctr skopeo docker-registry curl openssl htpasswd python3
+need dockerd containerd ctr skopeo docker-registry curl openssl htpasswd python3 nginx
 need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"
 [ -x /usr/bin/docker ] || need docker.io-client-at-/usr/bin/docker
@@ -134,4 +140,57 @@ for d in $(dk image inspect -f '{{range .RootFS.Layers}}{{.}} {{end}}' multi:v1)
 done
 assert_exit 2 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" -p wrong multi:v1 "$REG_HOST/giteaadmin/multi:bad"
 assert_not_tagged "$REG_HOST/giteaadmin/multi:bad" "${SKOPEO_FLAGS[@]}"
+
+# ---- --platform with a daemon older than API 1.48 ----
+ARCH=$(dk image inspect -f '{{.Architecture}}' multi:v1)
+T="$REG_HOST/giteaadmin/multi:plat"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
+	--platform "linux/$ARCH" multi:v1 "$T" <"$TEST_TMP/pw"
+verify_image "$T" "${LAST_OUT#*@}" "$L1" "${SKOPEO_FLAGS[@]}"
+assert_exit 1 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin \
+	--platform linux/s390x multi:v1 "$REG_HOST/giteaadmin/multi:s390x" <"$TEST_TMP/pw"
+assert_contains "$LAST_ERR" "--platform linux/s390x: image 'multi:v1' is linux/$ARCH and docker API"
+assert_not_tagged "$REG_HOST/giteaadmin/multi:s390x" "${SKOPEO_FLAGS[@]}"
+
+# ---- token auth (a Gitea-like token server) ----
+export XDG_CACHE_HOME="$TEST_TMP/cache-token"
+start_registry token
+T="$REG_HOST/giteaadmin/multi:token"
+printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q multi:v1 "$T" <"$TEST_TMP/pw"
+DT=${LAST_OUT#*@}
+assert_file_contains "$TOKEN_LOG" \
+	'"basic":true,"user":"giteaadmin","scopes":\[[^]]*"repository:giteaadmin/multi:pull,push"' \
+	"token request with Basic and scope repository:giteaadmin/multi:pull,push"
+verify_image "$T" "$DT" "$L1" "${SKOPEO_FLAGS[@]}"
+
+# ---- nginx with a 1 MiB body limit in front of a TLS registry ----
+# (like idpbuilder's ingress proxy-body-size): a 3 MB random layer, whose
+# gzip is as big, fits only in chunks
+export XDG_CACHE_HOME="$TEST_TMP/cache-proxy"
+L4="$TEST_TMP/l4"
+make_oci_layout "$L4" --oci 3000000 5000 >/dev/null
+load_layout "$L4" big:v1
+big=$(grep -o '"size":[0-9]*' "$(layout_blob "$L4" "$(layout_manifest_digest "$L4")")" | cut -d: -f2 | sort -n | tail -1)
+[ "$big" -gt 1048576 ] || fail "the biggest compressed layer of big:v1 is only $big bytes"
+start_registry tls
+start_body_limit_proxy "$REG_HOST" 1m https
+# the default chunk size: rejected (413), exit 5, nothing tagged
+T="$PROXY_HOST/giteaadmin/bigdef:v1"
+assert_exit 5 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" big:v1 "$T"
+assert_contains "$LAST_ERR" "413"
+log "default chunk size through the 1m proxy: ${LAST_ERR##*$'\n'}"
+assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+# --chunk-size 512k: every request under the limit, no 413
+T="$PROXY_HOST/giteaadmin/big:v1"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" --chunk-size 512k -q big:v1 "$T"
+verify_image "$T" "${LAST_OUT#*@}" "$L4" "${SKOPEO_FLAGS[@]}"
+verify_image "$REG_HOST/giteaadmin/big:v1" "${LAST_OUT#*@}" "$L4" "${SKOPEO_FLAGS[@]}"
+if awk '$3 == 413 && index($2, "/v2/giteaadmin/big/") == 1' "$PROXY_ACCESS_LOG" | grep -q .; then
+	fail "nginx answered 413 to a --chunk-size 512k push"
+fi
+m=$(awk 'index($2, "/v2/giteaadmin/big/") == 1 && $4 > m { m = $4 } END { print m + 0 }' "$PROXY_ACCESS_LOG")
+[ "$m" -lt 1048576 ] || fail "a request of $m bytes went through the 1m proxy"
+n=$(awk '$1 == "PATCH" && index($2, "/v2/giteaadmin/big/") == 1' "$PROXY_ACCESS_LOG" | wc -l)
+[ "$n" -ge 6 ] || fail "a 3 MB layer in 512k chunks took only $n PATCH requests"
 log "dockerd end-to-end checks passed"

@@ -6,6 +6,8 @@
 # stored, an index missing a platform) and skopeo's legacy docker-archive.
 # Every push verified with skopeo (manifest digest, config bytes, diffIDs).
 # Output: -q, --digest-file, --progress json. Global docker flags reach docker.
+# The containerd-store index notice. --platform against old (< 1.48), 1.48
+# and 1.49 daemon APIs (fake `docker version`).
 # Failures, nothing tagged: truncated stream, garbage after the archive,
 # diffID mismatch, missing layer (1); image not found (4); registry down (3);
 # bad credentials (2); usage errors (1) before docker runs.
@@ -100,7 +102,78 @@ for b in trunc tail diff missing; do
 	assert_not_tagged "$REG_HOST/giteaadmin/bad:$b" "${SKOPEO_FLAGS[@]}"
 done
 
-# 5. error classes
+# 5. containerd store: the index lists linux/ARCH, linux/s390x and an
+# attestation; only linux/ARCH is in the stream: it is pushed, and said so
+# (not with -q: section 1)
+export XDG_CACHE_HOME="$TEST_TMP/cache5"
+jq_inspect() { "$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0][sys.argv[2]])' "$FAKE_DOCKER_DIR/$1.inspect.json" "$2"; }
+ARCH=$(jq_inspect app_ctd Architecture)
+IDX=$(jq_inspect app_ctd Id)
+assert_exit 0 run_plugin "${P[@]}" --progress plain app:ctd "$REG_HOST/giteaadmin/app:note"
+assert_contains "$LAST_ERR" "docker-idppush: image index $IDX lists 2 platforms; pushing linux/$ARCH only (the others are not in docker's store)"
+verify_image "$REG_HOST/giteaadmin/app:note" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+# one platform only: no notice
+assert_exit 0 run_plugin "${P[@]}" --progress plain app:oci "$REG_HOST/giteaadmin/app:nonote"
+assert_not_contains "$LAST_ERR" "platforms; pushing" "a notice for a single-platform image"
+
+# 6. --platform: the daemon's API decides (docker version, through the same
+# CLI and global flags); save --platform from API 1.48, inspect --platform
+# from 1.49; older: only the image's own platform, else exit 1 before save.
+export XDG_CACHE_HOME="$TEST_TMP/cache6"
+calls() { cat "$FAKE_DOCKER_DIR/calls"; }
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 1 run_plugin "${P[@]}" --platform linux app:oci
+assert_contains "$LAST_ERR" "invalid platform 'linux'"
+assert_exit 1 run_plugin "${P[@]}" --platform "linux/$ARCH" --platform linux/s390x app:oci
+assert_contains "$LAST_ERR" "--platform given 2 times"
+[ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran despite a bad --platform: $(calls)"
+export FAKE_DOCKER_API=1.41 FAKE_DOCKER_CLIENT_API=1.52
+# old API, the image's own platform: a normal push
+assert_exit 0 run_plugin -H unix:///p.sock idppush "${P[@]}" -q --platform "linux/$ARCH" app:oci "$REG_HOST/giteaadmin/plat:old"
+verify_image "$REG_HOST/giteaadmin/plat:old" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+assert_eq "$DIG_oci" "${LAST_OUT#*@}" "old-API --platform push of the image's own platform"
+assert_contains "$(calls)" "-H unix:///p.sock version --format {{.Server.APIVersion}} {{.Client.APIVersion}}"
+assert_contains "$(calls)" "-H unix:///p.sock save app:oci"
+# old API, another platform: exit 1, one line, docker save not run
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 1 run_plugin "${P[@]}" --platform linux/s390x app:oci "$REG_HOST/giteaadmin/plat:other"
+assert_eq "docker-idppush: error: --platform linux/s390x: image 'app:oci' is linux/$ARCH and docker API 1.41 cannot save another platform (needs 1.48, docker 28 or newer)" \
+	"$LAST_ERR" "old-API --platform message"
+assert_not_contains "$(calls)" "save" "docker save ran for an impossible --platform"
+assert_not_tagged "$REG_HOST/giteaadmin/plat:other" "${SKOPEO_FLAGS[@]}"
+# a new daemon behind an old CLI: the CLI's API counts
+export FAKE_DOCKER_API=1.52 FAKE_DOCKER_CLIENT_API=1.43
+assert_exit 1 run_plugin "${P[@]}" --platform linux/s390x app:oci
+assert_contains "$LAST_ERR" "docker API 1.43 cannot save another platform"
+# API 1.48: docker save --platform; inspect has no --platform yet
+export FAKE_DOCKER_API=1.48 FAKE_DOCKER_CLIENT_API=1.48
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 0 run_plugin "${P[@]}" -q --platform "linux/$ARCH" app:oci "$REG_HOST/giteaadmin/plat:v148"
+verify_image "$REG_HOST/giteaadmin/plat:v148" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+assert_contains "$(calls)" "save --platform linux/$ARCH app:oci"
+assert_contains "$(calls)" "image inspect app:oci"
+# ... another platform: inspect's diffIDs (of linux/ARCH) are not used, the
+# config's rootfs.diff_ids check the stream (the fake serves one image)
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 0 run_plugin "${P[@]}" -q --platform linux/s390x app:oci "$REG_HOST/giteaadmin/plat:v148s"
+assert_contains "$(calls)" "save --platform linux/s390x app:oci"
+# API 1.49: inspect --platform too (containerd store: Id is the index)
+export FAKE_DOCKER_API=1.49 FAKE_DOCKER_CLIENT_API=1.51
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 0 run_plugin "${P[@]}" --progress plain --platform "linux/$ARCH" app:ctd "$REG_HOST/giteaadmin/plat:v149"
+verify_image "$REG_HOST/giteaadmin/plat:v149" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+assert_contains "$(calls)" "image inspect --platform linux/$ARCH app:ctd"
+assert_contains "$(calls)" "save --platform linux/$ARCH app:ctd"
+assert_contains "$LAST_ERR" "lists 2 platforms; pushing linux/$ARCH only"
+# the daemon cannot say its version: exit 1, no save
+export FAKE_DOCKER_API=garbage
+: >"$FAKE_DOCKER_DIR/calls"
+assert_exit 1 run_plugin "${P[@]}" --platform "linux/$ARCH" app:oci
+assert_contains "$LAST_ERR" "cannot understand 'docker version' output"
+assert_not_contains "$(calls)" "save" "docker save ran without an API version"
+unset FAKE_DOCKER_API FAKE_DOCKER_CLIENT_API
+
+# 7. error classes
 assert_exit 4 run_plugin "${P[@]}" nosuch:img
 assert_contains "$LAST_ERR" "image 'nosuch:img' not found"
 DOWN=127.0.0.1:$(free_port)

@@ -19,8 +19,9 @@ oci-inside: blobs/sha256/<diffid> raw layer tars, the config, an OCI
 manifest, unreferenced v1 JSON blobs, index.json, manifest.json (Layers =
 blobs/sha256/<diffid>, LayerSources), oci-layout, repositories.
 containerd: layers as stored (gzip), the manifest, an index listing a second
-platform whose blobs are missing, index.json, manifest.json; inspect Id =
-the index digest. Tar members in lexical order, as the daemon writes them.
+platform (linux/s390x) and an attestation manifest whose blobs are both
+missing (Docker 29 exports only what its store holds), index.json,
+manifest.json; inspect Id = the index digest. Tar members in lexical order, as the daemon writes them.
 """
 import gzip, hashlib, io, json, os, sys, tarfile
 
@@ -102,7 +103,10 @@ def containerd(layout, name, out, insp):
         {"mediaType": man["mediaType"], "digest": sha(m), "size": len(m),
          "platform": {"os": "linux", "architecture": c["architecture"]}},
         {"mediaType": man["mediaType"], "digest": sha(b"missing platform"), "size": 500,
-         "platform": {"os": "linux", "architecture": "s390x"}}]}).encode()
+         "platform": {"os": "linux", "architecture": "s390x"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(b"missing attestation"), "size": 300,
+         "platform": {"os": "unknown", "architecture": "unknown"},
+         "annotations": {"vnd.docker.reference.digest": sha(m), "vnd.docker.reference.type": "attestation-manifest"}}]}).encode()
     files["blobs/sha256/" + sha(index)[7:]] = index
     files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
         "digest": sha(index), "size": len(index), "annotations": {"io.containerd.image.name": name}}]}).encode()

@@ -104,7 +104,7 @@ static void test_too_large(void)
 	CU_ASSERT_FALSE(e.retryable);
 	CU_ASSERT_TRUE(has(&e, "\"413 Request Entity Too Large\" (html page)"));
 	CU_ASSERT_TRUE(has(&e, "proxy"));
-	CU_ASSERT_TRUE(has(&e, "chunks"));
+	CU_ASSERT_TRUE(has(&e, "--chunk-size"));
 	CU_ASSERT_FALSE(has(&e, "<"));
 }
 

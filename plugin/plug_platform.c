@@ -1,0 +1,98 @@
+/* plug_platform.c: --platform for docker-idppush. `docker save --platform`
+ * needs API 1.48 and `docker image inspect --platform` API 1.49 (both the
+ * daemon's and the CLI's: plug_docker_api takes the lower). With an older
+ * API the only platform docker can save is the image's own, so a request
+ * for it pushes normally and any other fails before docker save runs. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "plug.h"
+#include "source.h"
+#include "banned.h"
+
+#define API_SAVE_PLATFORM 1048      /* docker save --platform */
+#define API_INSPECT_PLATFORM 1049   /* docker image inspect --platform */
+
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+
+/* Normalised "os/arch[/variant]" of s into p and out. */
+static int normalise(const char *s, struct platform *p, char out[PLUG_PLATFORM_MAX], struct idp_error *err)
+{
+	if (idp_platform_parse(s, p->os, p->arch, p->variant, err) < 0)
+		return -1;
+	snprintf(out, PLUG_PLATFORM_MAX, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
+	return 0;
+}
+
+/* Is the image (inspect's "os/arch[/variant]") the wanted platform? A
+ * request without a variant matches any variant of its arch. */
+static int same_platform(const struct platform *want, const char *have)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct platform h;
+
+	if (!have || idp_platform_parse(have, h.os, h.arch, h.variant, &err) < 0)
+		return 0;
+	return strcmp(want->os, h.os) == 0 && strcmp(want->arch, h.arch) == 0 &&
+	       (!want->variant[0] || strcmp(want->variant, h.variant) == 0);
+}
+
+/* inspect described another platform: its diffIDs do not apply */
+static int forget_layers(struct plug_image *info, const char *want, struct idp_error *err)
+{
+	int i;
+
+	for (i = 0; i < info->ndiffids; i++)
+		free(info->diffids[i]);
+	info->ndiffids = 0;
+	free(info->platform);
+	if (!(info->platform = strdup(want)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
+}
+
+static void old_api(const char *image, const char *want, int api, const struct plug_image *info,
+		    struct idp_error *err)
+{
+	idp_error_set(err, IDP_EGENERAL,
+			     "--platform %s: image '%s' is %s and docker API %d.%d cannot save another platform "
+			     "(needs 1.48, docker 28 or newer)",
+			     want, image, info->platform ? info->platform : "of an unknown platform", api / 1000, api % 1000);
+}
+
+int plug_platform_inspect(const struct plug_docker *d, const char *image, const char *requested,
+			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX], struct idp_error *err)
+{
+	char want[PLUG_PLATFORM_MAX];
+	struct platform w;
+	int api;
+
+	save_platform[0] = '\0';
+	if (!requested)
+		return plug_docker_inspect(d, image, NULL, info, err);
+	if (normalise(requested, &w, want, err) < 0 || plug_docker_api(d, &api, err) < 0)
+		return -1;
+	if (api >= API_INSPECT_PLATFORM) {
+		snprintf(save_platform, PLUG_PLATFORM_MAX, "%s", want);
+		return plug_docker_inspect(d, image, want, info, err);
+	}
+	if (plug_docker_inspect(d, image, NULL, info, err) < 0)
+		return -1;
+	if (same_platform(&w, info->platform)) {
+		if (api >= API_SAVE_PLATFORM)
+			snprintf(save_platform, PLUG_PLATFORM_MAX, "%s", want);
+		return 0;
+	}
+	if (api >= API_SAVE_PLATFORM) {
+		snprintf(save_platform, PLUG_PLATFORM_MAX, "%s", want);
+		if (forget_layers(info, want, err) == 0)
+			return 0;
+	} else {
+		old_api(image, want, api, info, err);
+	}
+	plug_image_release(info);
+	return -1;
+}
