@@ -9,9 +9,7 @@
 #   (exit 4, the well-known roots), a bad --platform (exit 1).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/integration/t_containerd_env.sh"
 need docker-registry skopeo curl setpriv
 need_ctd

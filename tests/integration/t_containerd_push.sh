@@ -16,9 +16,7 @@
 #     request bodies to 1m (--chunk-size 512k; the default chunk gets 413).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/integration/t_containerd_env.sh"
 need docker-registry skopeo curl openssl htpasswd nginx
 need_ctd
@@ -168,7 +166,6 @@ verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 grep -q 'repository:giteaadmin/app:pull,push' "$TOKEN_LOG" || fail "no push scope requested from the token server"
 
 # ---- behind a proxy that rejects request bodies over 1m (1.2 MB layer) ----
-. "$TEST_LIB/proxy.sh"
 start_registry tls
 start_body_limit_proxy "$REG_HOST" 1m https
 T="$PROXY_HOST/giteaadmin/app:proxy"

@@ -6,9 +6,7 @@
 # a few seconds, the open upload session DELETEd, nothing tagged.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/tools/plugin_lib.sh"
 need docker-registry skopeo curl python3
 need_plugin

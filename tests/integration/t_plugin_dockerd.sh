@@ -15,10 +15,7 @@
 # credentials (2).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
-. "$TEST_LIB/proxy.sh"
+. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/tools/plugin_lib.sh"
 need dockerd containerd ctr skopeo docker-registry curl openssl htpasswd python3 nginx
 need_plugin

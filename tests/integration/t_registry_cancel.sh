@@ -10,10 +10,7 @@
 # delay) and the push succeeds; a 400 is not retried (exit 5).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
-. "$TEST_LIB/proxy.sh"
+. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl
 need_engine
 

@@ -18,10 +18,7 @@
 #        upload and succeed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
-. "$TEST_LIB/proxy.sh"
+. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl htpasswd
 need_engine
 

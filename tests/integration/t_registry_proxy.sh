@@ -9,10 +9,7 @@
 #   skopeo (one PATCH per layer) gets 413: shows the limit is real.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
-. "$TEST_LIB/proxy.sh"
+. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl nginx
 need_engine
 

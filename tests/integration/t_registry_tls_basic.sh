@@ -10,9 +10,7 @@
 # Negative: no credentials -> exit 2 and nothing tagged.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl htpasswd
 need_engine
 

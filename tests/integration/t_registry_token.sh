@@ -17,9 +17,7 @@
 #      like from Gitea, fall back to GET with Basic, and push.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl
 need_python_module cryptography
 need_engine

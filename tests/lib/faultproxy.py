@@ -112,15 +112,19 @@ class Conn:
             except OSError:
                 pass
 
-    def answer(self, reqline, clen):
-        """Answer the request ourselves with Cfg.respond (e.g. 503), body read and dropped."""
-        left = clen
-        while left > 0:
+    def body(self, n, sink):
+        """Pass the next n body bytes of the client's request to sink."""
+        while n > 0:
             if not self.buf:
                 self.read_more()
-            take = self.buf[:left]
+            take = self.buf[:n]
             self.buf = self.buf[len(take):]
-            left -= len(take)
+            sink(take)
+            n -= len(take)
+
+    def answer(self, reqline, clen):
+        """Answer the request ourselves with Cfg.respond (e.g. 503), body read and dropped."""
+        self.body(clen, lambda data: None)
         body = b'{"errors":[{"code":"UNAVAILABLE","message":"injected by faultproxy"}]}'
         extra = "Retry-After: %d\r\n" % Cfg.retry_after if Cfg.retry_after >= 0 else ""
         self.c.sendall(("HTTP/1.1 %d Injected\r\nContent-Type: application/json\r\n%s"
@@ -150,14 +154,8 @@ class Conn:
                 self.cid, reqline, clen, ", chunked" if chunked else "", " -> will CUT" if cut else ""))
             self.u.sendall(head + b"\r\n\r\n")
             if cut:
-                sent = 0
-                while sent < Cfg.cut_after:
-                    if not self.buf:
-                        self.read_more()
-                    take = self.buf[:Cfg.cut_after - sent]
-                    self.buf = self.buf[len(take):]
-                    self.u.sendall(take)
-                    sent += len(take)
+                self.body(Cfg.cut_after, self.u.sendall)
+                sent = Cfg.cut_after
                 if Cfg.stall:
                     # hold the connection open, forwarding nothing more
                     log("conn %d: STALL %s after %d body bytes" % (self.cid, reqline, sent))
@@ -175,14 +173,7 @@ class Conn:
                     self.buf = b""
                 pump(self.c, self.u)
                 raise EOFError
-            left = clen
-            while left > 0:
-                if not self.buf:
-                    self.read_more()
-                take = self.buf[:left]
-                self.buf = self.buf[len(take):]
-                self.u.sendall(take)
-                left -= len(take)
+            self.body(clen, self.u.sendall)
 
 
 def main():
