@@ -551,55 +551,45 @@ static void test_overflow_past_eof(void)
 	free(img);
 }
 
-static void test_cycle(void)
+/* Walking the whole tree from the root must fail with msg in the error. */
+static void expect_each_fails(const unsigned char *img, size_t len, const char *msg)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_bolt_bucket root;
 	struct collect col = { "", 0, 0 };
+	struct idp_bolt *db = open_ok(img, len);
+
+	if (!db)
+		return;
+	idp_bolt_root(db, &root);
+	CU_ASSERT_EQUAL(idp_bolt_each(db, &root, collect_cb, &col, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, msg));
+	idp_bolt_close(db);
+}
+
+static void test_cycle(void)
+{
 	size_t len;
 	unsigned char *img = build_db(PS, &len);
-	struct idp_bolt *db;
 
 	put64(PG(img, 4) + 16 + 16 + 8, 4);      /* "m" -> the branch itself */
 	expect_get_fails(img, len, "m", "page 4: tree too deep");
-	db = open_ok(img, len);
-	if (db) {
-		idp_bolt_root(db, &root);
-		CU_ASSERT_EQUAL(idp_bolt_each(db, &root, collect_cb, &col, &err), -1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "page 4:"));
-		idp_bolt_close(db);
-	}
+	expect_each_fails(img, len, "page 4:");
 	put64(PG(img, 4) + 16 + 8, 4);           /* both children: itself */
-	db = open_ok(img, len);
-	if (db) {
-		idp_bolt_root(db, &root);
-		CU_ASSERT_EQUAL(idp_bolt_each(db, &root, collect_cb, &col, &err), -1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "(a cycle?)"));
-		idp_bolt_close(db);
-	}
+	expect_each_fails(img, len, "(a cycle?)");
 	free(img);
 }
 
 static void test_overlapping_pages(void)
 {
-	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_bolt_bucket root;
-	struct collect col = { "", 0, 0 };
 	size_t len;
 	unsigned char *img = build_db(PS, &len);
-	struct idp_bolt *db;
 
 	put32(PG(img, 3) + 12, 7);               /* old leaf claims pages 3..10 */
 	put32(PG(img, 5) + 12, 5);               /* leaf "a" claims 5..10 */
 	put64(PG(img, 4) + 16 + 8, 3);
 	put64(PG(img, 4) + 16 + 16 + 8, 5);
-	db = open_ok(img, len);
-	if (db) {
-		idp_bolt_root(db, &root);
-		CU_ASSERT_EQUAL(idp_bolt_each(db, &root, collect_cb, &col, &err), -1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "page 5: pages overlap"));
-		idp_bolt_close(db);
-	}
+	expect_each_fails(img, len, "page 5: pages overlap");
 	free(img);
 }
 
