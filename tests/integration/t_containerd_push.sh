@@ -12,7 +12,8 @@
 #   - an image in a second namespace (-n);
 #   - a distribution-source label turning an upload into a cross-repo mount;
 #   - an OCI layout directory (--oci-layout DIR:REF);
-#   - the same image to a token-auth registry and through a proxy limiting
+#   - the same image (and its OCI layout) to a TLS+htpasswd registry, a
+#     token-auth registry, and through a proxy limiting
 #     request bodies to 1m (--chunk-size 512k; the default chunk gets 413).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -144,6 +145,10 @@ verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
 	--registry "$REG_HOST" example.test/idp/app:latest <"$TEST_TMP/pw"
 assert_eq "$REG_HOST/giteaadmin/app:latest@$APP_DIG" "$LAST_OUT" "default target"
+T="$REG_HOST/giteaadmin/layout:basic"
+assert_exit 0 run_ctd --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q --oci-layout "$APP" "$T" <"$TEST_TMP/pw"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "OCI layout pushed with Basic auth over TLS"
+verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 # the CA from a containerd hosts directory (as nerdctl/k3s users configure
 # it: <dir>/<host:port>/hosts.toml), the password from the environment
 HD="$TEST_TMP/certs.d"
@@ -164,6 +169,10 @@ assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --pa
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed digest == local digest (token auth)"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 grep -q 'repository:giteaadmin/app:pull,push' "$TOKEN_LOG" || fail "no push scope requested from the token server"
+T="$REG_HOST/giteaadmin/layout:tok"
+assert_exit 0 run_ctd --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q --oci-layout "$APP" "$T" <<<"$REG_PASS"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "OCI layout pushed with token auth"
+verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 
 # ---- behind a proxy that rejects request bodies over 1m (1.2 MB layer) ----
 start_registry tls
@@ -174,6 +183,10 @@ assert_contains "$LAST_ERR" "413" "the default chunk is refused by the proxy"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" --chunk-size 512k -q example.test/idp/app:latest "$T"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed through the proxy in chunks"
+verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
+T="$PROXY_HOST/giteaadmin/layout:proxy"
+assert_exit 0 run_ctd --ca-cert "$REG_CA" --chunk-size 512k -q --oci-layout "$APP" "$T"
+assert_eq "$T@$APP_DIG" "$LAST_OUT" "OCI layout pushed through the proxy in chunks"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 ctd_running || fail "containerd died"
 log "PASS"
