@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <json-c/json.h>
+#include "jsonutil.h"
 #include "buf.h"
 #include "creds.h"
 
@@ -118,26 +119,6 @@ static struct json_object *parse_json(const char *s, size_t len)
 	return o;
 }
 
-static const char *obj_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static struct json_object *obj_obj(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
-}
-
 /* ---- explicit and environment ---- */
 
 /* Validate one user/password/token triple and fill out; 0 when all empty. */
@@ -201,18 +182,18 @@ static int from_auth_entry(struct json_object *e, const char *key,
 			   const char *where, struct idp_creds *out,
 			   struct idp_error *err)
 {
-	const char *auth = obj_str(e, "auth");
-	const char *idt = obj_str(e, "identitytoken");
-	const char *rt = obj_str(e, "registrytoken");
+	const char *auth = idp_json_str(e, "auth");
+	const char *idt = idp_json_str(e, "identitytoken");
+	const char *rt = idp_json_str(e, "registrytoken");
 
 	if (nonempty(auth) && decode_auth(auth, out) < 0)
 		return idp_error_set(err, IDP_EGENERAL,
 			"%s: auths entry \"%s\": \"auth\" is not base64 of user:password",
 			where, key);
-	if (!nonempty(auth) && nonempty(obj_str(e, "username")) &&
-	    nonempty(obj_str(e, "password")) &&
-	    (set_str(&out->username, obj_str(e, "username"), err) < 0 ||
-	     set_str(&out->password, obj_str(e, "password"), err) < 0))
+	if (!nonempty(auth) && nonempty(idp_json_str(e, "username")) &&
+	    nonempty(idp_json_str(e, "password")) &&
+	    (set_str(&out->username, idp_json_str(e, "username"), err) < 0 ||
+	     set_str(&out->password, idp_json_str(e, "password"), err) < 0))
 		return -1;
 	if ((nonempty(idt) && set_str(&out->identity_token, idt, err) < 0) ||
 	    (nonempty(rt) && set_str(&out->registry_token, rt, err) < 0))
@@ -248,7 +229,7 @@ static int from_auths(struct json_object *root, const char *hostport,
 		      enum idp_creds_source src, const char *where,
 		      struct idp_creds *out, struct idp_error *err)
 {
-	struct json_object *auths = obj_obj(root, "auths");
+	struct json_object *auths = idp_json_obj(root, "auths");
 	struct json_object *e;
 	const char *key = NULL;
 	int r;
@@ -487,8 +468,8 @@ static int helper_parse(const struct idp_buf *b, const char *prog,
 		return idp_error_set(err, IDP_EAUTH,
 			"credential helper %s: output is not the expected JSON object", prog);
 	}
-	user = obj_str(o, "Username");
-	secret = obj_str(o, "Secret");
+	user = idp_json_str(o, "Username");
+	secret = idp_json_str(o, "Secret");
 	if (!nonempty(secret))
 		r = 0;
 	else if (user && !strcmp(user, "<token>"))
@@ -605,17 +586,17 @@ static int from_config_helpers(struct json_object *root, const char *hostport,
 			       struct idp_creds *out, struct idp_error *err)
 {
 	const char *server = server_key(hostport);
-	const char *helper = obj_str(obj_obj(root, "credHelpers"), hostport);
+	const char *helper = idp_json_str(idp_json_obj(root, "credHelpers"), hostport);
 	int r;
 
 	if (!helper && server != hostport)
-		helper = obj_str(obj_obj(root, "credHelpers"), server);
+		helper = idp_json_str(idp_json_obj(root, "credHelpers"), server);
 	if (nonempty(helper)) {
 		r = idp_creds_from_helper(helper, server, out, err);
 		if (r != 0)
 			return r;
 	}
-	helper = obj_str(root, "credsStore");
+	helper = idp_json_str(root, "credsStore");
 	if (!nonempty(helper))
 		return 0;
 	return idp_creds_from_helper(helper, server, out, err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "jsonutil.h"
 #include "digest.h"
 #include "imgwalk.h"
 #include "manifest.h"
@@ -40,26 +41,6 @@ struct doc {
 static int walk_desc(const struct walk *w, const char *digest, const char *mt, int64_t size,
 		     const char *plat, int depth, struct idp_image *img);
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-	json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_int)
-		       ? json_object_get_int64(v) : -1;
-}
-
-static json_object *jarr(json_object *o, const char *key)
-{
-	json_object *v;
-	return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_array) ? v : NULL;
-}
-
 static void doc_release(struct doc *d)
 {
 	json_object_put(d->json);
@@ -71,10 +52,10 @@ static void doc_release(struct doc *d)
  * "mediaType", else guessed from its shape. */
 static const char *doc_media_type(const char *desc_mt, json_object *j)
 {
-	const char *mt = desc_mt ? desc_mt : jstr(j, "mediaType");
+	const char *mt = desc_mt ? desc_mt : idp_json_str(j, "mediaType");
 	if (mt)
 		return mt;
-	if (jarr(j, "manifests"))
+	if (idp_json_array(j, "manifests"))
 		return "application/vnd.oci.image.index.v1+json";
 	return "application/vnd.oci.image.manifest.v1+json";
 }
@@ -106,7 +87,7 @@ static int doc_load(const struct walk *w, const char *digest, const char *mt, in
 /* A config/layer descriptor: must be present; added to img. */
 static int add_blob_desc(const struct walk *w, json_object *desc, const char *what, struct idp_image *img)
 {
-	const char *dg = jstr(desc, "digest");
+	const char *dg = idp_json_str(desc, "digest");
 	int r;
 
 	if (!dg || !idp_digest_valid(dg))
@@ -115,13 +96,13 @@ static int add_blob_desc(const struct walk *w, json_object *desc, const char *wh
 		return -1;
 	if (r == 0)
 		return idp_error_set(w->err, IDP_ENOTFOUND, "%s %s is missing from the local store", what, dg);
-	return idp_image_add_blob(img, dg, jint(desc, "size"), jstr(desc, "mediaType"), w->err) ? 0 : -1;
+	return idp_image_add_blob(img, dg, idp_json_int(desc, "size", -1), idp_json_str(desc, "mediaType"), w->err) ? 0 : -1;
 }
 
 static int walk_image_manifest(const struct walk *w, const char *digest, const struct doc *d,
 			       const char *plat, struct idp_image *img)
 {
-	json_object *cfg, *layers = jarr(d->json, "layers");
+	json_object *cfg, *layers = idp_json_array(d->json, "layers");
 	char what[64];
 	size_t i, n;
 
@@ -151,9 +132,9 @@ static void child_platform(json_object *desc, char out[PLAT_LEN])
 	out[0] = '\0';
 	if (!json_object_object_get_ex(desc, "platform", &p))
 		return;
-	os = jstr(p, "os");
-	arch = jstr(p, "architecture");
-	var = jstr(p, "variant");
+	os = idp_json_str(p, "os");
+	arch = idp_json_str(p, "architecture");
+	var = idp_json_str(p, "variant");
 	if (!os || !arch)
 		return;
 	snprintf(s, sizeof(s), "%s/%s%s%s", os, arch, var ? "/" : "", var ? var : "");
@@ -167,14 +148,14 @@ static void child_platform(json_object *desc, char out[PLAT_LEN])
 static int is_attestation(json_object *desc)
 {
 	json_object *ann;
-	return json_object_object_get_ex(desc, "annotations", &ann) && jstr(ann, ATTEST_KEY);
+	return json_object_object_get_ex(desc, "annotations", &ann) && idp_json_str(ann, ATTEST_KEY);
 }
 
 /* Parse an index's "manifests" into a child array (caller frees). */
 static int load_children(const struct walk *w, const char *digest, json_object *idx, struct child **out,
 			 size_t *n)
 {
-	json_object *arr = jarr(idx, "manifests");
+	json_object *arr = idp_json_array(idx, "manifests");
 	struct child *c;
 	size_t i;
 
@@ -186,9 +167,9 @@ static int load_children(const struct walk *w, const char *digest, json_object *
 	for (i = 0; i < *n; i++) {
 		json_object *d = json_object_array_get_idx(arr, i);
 		c[i].idx = i;
-		c[i].digest = jstr(d, "digest");
-		c[i].mt = jstr(d, "mediaType");
-		c[i].size = jint(d, "size");
+		c[i].digest = idp_json_str(d, "digest");
+		c[i].mt = idp_json_str(d, "mediaType");
+		c[i].size = idp_json_int(d, "size", -1);
 		c[i].attest = is_attestation(d);
 		child_platform(d, c[i].plat);
 		if (!c[i].digest || !idp_digest_valid(c[i].digest)) {
@@ -348,7 +329,7 @@ static int walk_selected(const struct walk *w, struct child *c, size_t n, int de
 static int build_reduced(const struct walk *w, const struct doc *d, const struct child *c, size_t n,
 			 struct idp_buf *out)
 {
-	json_object *root = json_tokener_parse(d->bytes.buf), *orig = jarr(root, "manifests"), *arr;
+	json_object *root = json_tokener_parse(d->bytes.buf), *orig = idp_json_array(root, "manifests"), *arr;
 	const char *s;
 	size_t i;
 	int rc = -1;

@@ -18,10 +18,6 @@
 #include "banned.h"
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s) { return &s->ref; }
-const char *idp_session_base_url(const struct idp_session *s) { return s->base_url; }
-const char *idp_session_scopes(const struct idp_session *s) { return s->scopes; }
-size_t idp_session_chunk_size(const struct idp_session *s) { return s->chunk; }
-const struct idp_retry_policy *idp_session_retry(const struct idp_session *s) { return &s->opts.retry; }
 
 struct idp_http *idp_session_conn(struct idp_session *s)
 {
@@ -267,31 +263,6 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 		rc = idp_session_status_error(s, &req, &resp, err);
 	if (rc == 0)
 		rc = check_manifest_digest(&resp, digest_out, url, err);
-	idp_http_resp_release(&resp);
-	free(url);
-	return rc;
-}
-
-int idp_manifest_exists(struct idp_session *s, struct idp_http *h, const char *digest,
-			const char *media_type, struct idp_error *err)
-{
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
-	char accept[256];
-	const char *hdrs[] = { accept, NULL };
-	char *url = url_for(s, "manifests", digest);
-	int rc;
-
-	if (!url)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
-	idp_http_resp_init(&resp);
-	req.method = "HEAD";
-	req.url = url;
-	req.headers = hdrs;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
-	if (rc == 0)
-		rc = resp.status == 200 ? 1 : resp.status == 404 ? 0 : idp_session_status_error(s, &req, &resp, err);
 	idp_http_resp_release(&resp);
 	free(url);
 	return rc;

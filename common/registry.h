@@ -44,8 +44,6 @@ int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *
 void idp_session_close(struct idp_session *s);
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s);
-/* "https://host:port" */
-const char *idp_session_base_url(const struct idp_session *s);
 
 /* A connection for one thread (curl easy handle). */
 struct idp_http *idp_session_conn(struct idp_session *s);
@@ -87,20 +85,7 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 		     const char *media_type, const void *data, size_t len,
 		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err);
 
-/* 1 when the manifest (by digest) exists, 0 not, -1 error. */
-int idp_manifest_exists(struct idp_session *s, struct idp_http *h, const char *digest,
-			const char *media_type, struct idp_error *err);
-
-/* Internal to registry.c/upload.c: one request with auth (one re-auth on
- * 401) and retries for transient failures when `retry` is set. */
-int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
-		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err);
-const char *idp_session_scopes(const struct idp_session *s);
-size_t idp_session_chunk_size(const struct idp_session *s);
-const struct idp_retry_policy *idp_session_retry(const struct idp_session *s);
 /* While flag is set (non-NULL and non-zero), transfers stop at once. */
 void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag);
-/* Sleep ms, returning early with IDP_ECANCELED when cancelled. */
-int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);
 
 #endif

@@ -26,6 +26,16 @@ struct idp_session {
 	struct idp_http *conns[SESSION_MAX_CONNS];
 };
 
+/* One request with auth (a challenge to an anonymous request, and one
+ * refusal of a sent token, are answered by re-authenticating) and retries
+ * for transient failures when `retry` is set. 0 when a response arrived
+ * (any status: the caller checks it), -1 with err. */
+int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
+		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err);
+
+/* Sleep ms, returning early with IDP_ECANCELED when cancelled (or aborted). */
+int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);
+
 /* Fill err from a non-success response (class from status and body). */
 int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
 			     const struct idp_http_resp *resp, struct idp_error *err);

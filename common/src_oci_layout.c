@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
+#include "jsonutil.h"
 #include "buf.h"
 #include "imgwalk.h"
 #include "source.h"
@@ -40,25 +41,12 @@ static int read_json_file(const char *path, size_t cap, struct idp_buf *b, json_
 	return 0;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-	json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : -1;
-}
-
 static const char *ref_name(json_object *desc)
 {
 	json_object *ann;
 	if (!json_object_object_get_ex(desc, "annotations", &ann))
 		return NULL;
-	return jstr(ann, "org.opencontainers.image.ref.name");
+	return idp_json_str(ann, "org.opencontainers.image.ref.name");
 }
 
 /* Pick the descriptor in index.json named by ref (or the only one). */
@@ -162,9 +150,9 @@ static int layout_open(struct idp_source *src, const char *spec, const struct id
 	if (check_dir(l->dir, err) < 0 || read_json_file(path, IDP_CAP_MANIFEST, &ib, &index, err) < 0 ||
 	    !(desc = pick_descriptor(index, ref, l->dir, err)))
 		goto out;
-	top.digest = jstr(desc, "digest");
-	top.media_type = jstr(desc, "mediaType");
-	top.size = jint(desc, "size");
+	top.digest = idp_json_str(desc, "digest");
+	top.media_type = idp_json_str(desc, "mediaType");
+	top.size = idp_json_int(desc, "size", -1);
 	snprintf(what, sizeof(what), "OCI layout '%s%s%s'", l->dir, ref ? ":" : "", ref ? ref : "");
 	top.what = what;
 	if (!top.digest || !idp_digest_valid(top.digest)) {

@@ -15,12 +15,7 @@
 /* Non-empty string member, or NULL. */
 static const char *json_str(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
+	const char *s = idp_json_str(o, key);
 	return s && *s ? s : NULL;
 }
 

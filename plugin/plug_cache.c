@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "jsonutil.h"
 #include "buf.h"
 #include "digest.h"
 #include "fe_msg.h"
@@ -167,15 +168,6 @@ int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid
 
 /* ---- reading ---- */
 
-static const char *str_of(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int is_hex64(const char *s)
 {
 	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
@@ -188,12 +180,12 @@ static int take_blob(struct plug_cache *c, json_object *o)
 	struct plug_cache_blob b;
 	json_object *sz;
 
-	b.registry = (char *)str_of(o, "registry");
-	b.repository = (char *)str_of(o, "repository");
-	b.diffid = (char *)str_of(o, "diffid");
-	b.digest = (char *)str_of(o, "digest");
-	b.media_type = (char *)str_of(o, "mediaType");
-	b.producer = (char *)str_of(o, "producer");
+	b.registry = (char *)idp_json_str(o, "registry");
+	b.repository = (char *)idp_json_str(o, "repository");
+	b.diffid = (char *)idp_json_str(o, "diffid");
+	b.digest = (char *)idp_json_str(o, "digest");
+	b.media_type = (char *)idp_json_str(o, "mediaType");
+	b.producer = (char *)idp_json_str(o, "producer");
 	if (!b.registry || !b.repository || !b.media_type || !b.producer || !b.diffid || !idp_digest_valid(b.diffid) ||
 	    !b.digest || !idp_digest_valid(b.digest) || !json_object_object_get_ex(o, "size", &sz) ||
 	    !json_object_is_type(sz, json_type_int) || (b.size = json_object_get_int64(sz)) < 0)
@@ -204,7 +196,7 @@ static int take_blob(struct plug_cache *c, json_object *o)
 static int take_v1(struct plug_cache *c, json_object *o)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	const char *v1id = str_of(o, "v1id"), *diffid = str_of(o, "diffid");
+	const char *v1id = idp_json_str(o, "v1id"), *diffid = idp_json_str(o, "diffid");
 
 	if (!is_hex64(v1id) || !diffid || !idp_digest_valid(diffid))
 		return 0;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "jsonutil.h"
 #include "buf.h"
 #include "plug.h"
 #include "banned.h"
@@ -118,10 +119,8 @@ static const char *first_line(struct idp_buf *b)
 
 static char *str_member(json_object *o, const char *k)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return strdup(json_object_get_string(v));
+	const char *v = idp_json_str(o, k);
+	return v ? strdup(v) : NULL;
 }
 
 static char *platform_of(json_object *img)
