@@ -17,6 +17,7 @@
 . "$top_srcdir/tests/tools/plugin_lib.sh"
 need docker-registry skopeo curl python3 openssl htpasswd
 need_plugin
+need zstd
 fake_docker_setup
 # the push cache (t_plugin_cache.sh tests it): a fresh one wherever a
 # section needs `docker save` to run
@@ -60,6 +61,15 @@ assert_contains "$LAST_ERR" '"aux":{"Tag":"json"'
 verify_image "$REG_HOST/giteaadmin/app:json" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:json" | grep -q 'application/vnd.oci.image.manifest.v1+json' ||
 	fail "--format oci did not push an OCI manifest"
+
+# zstd: layers compressed with zstd, OCI media types (docker has no zstd type)
+export XDG_CACHE_HOME="$TEST_TMP/cache-zstd"
+assert_exit 0 run_plugin "${P[@]}" -q --compression zstd --compression-level 3 app:oci "$REG_HOST/giteaadmin/app:zstd"
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:zstd" >"$TEST_TMP/zstd.json" ||
+	fail "inspect the zstd push"
+assert_contains "$(cat "$TEST_TMP/zstd.json")" "application/vnd.oci.image.layer.v1.tar+zstd" "zstd layer media type"
+assert_not_contains "$(cat "$TEST_TMP/zstd.json")" "tar+gzip" "no gzip layer left in a zstd push"
+verify_image "$REG_HOST/giteaadmin/app:zstd" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 
 # 3. global docker flags come before the plugin name and reach docker
 export XDG_CACHE_HOME="$TEST_TMP/cache3"

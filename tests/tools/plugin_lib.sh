@@ -59,6 +59,15 @@ _layout_config() {
 	layout_blob "$1" "$(grep -o '"config":{[^}]*}' "$m" | grep -o 'sha256:[0-9a-f]\{64\}')"
 }
 
+# _decompress FILE: a layer's tar bytes, whether it is zstd, gzip or plain.
+_decompress() {
+	if [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 28b52ffd ]; then
+		zstd -dcq "$1"
+	else
+		zcat -f "$1"
+	fi
+}
+
 verify_image() {
 	local ref=$1 digest=$2 layout=$3
 	shift 3
@@ -74,7 +83,7 @@ verify_image() {
 	cmp -s "$cfg" "$out/dir/$d" || fail "config of $ref is not the image's config byte for byte"
 	for d in $(grep -o '"layers":.*' "$out/dir/manifest.json" | grep -o 'sha256:[0-9a-f]\{64\}'); do
 		i=$((i + 1))
-		got="sha256:$(zcat -f "$out/dir/${d#sha256:}" | sha256sum | cut -d' ' -f1)"
+		got="sha256:$(_decompress "$out/dir/${d#sha256:}" | sha256sum | cut -d' ' -f1)"
 		want=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"][int(sys.argv[2])])' "$cfg" $((i - 1)))
 		assert_eq "$want" "$got" "diffID of layer $i of $ref"
 	done
