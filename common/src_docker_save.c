@@ -13,11 +13,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <json-c/json.h>
-#include <zlib.h>
-#ifdef HAVE_ZSTD
-#include <zstd.h>
-#endif
 #include "buf.h"
+#include "compress.h"
 #include "manifest.h"
 #include "source.h"
 #include "src_docker_save.h"
@@ -57,11 +54,7 @@ struct cur {                   /* the layer being read */
 	int comp_started;          /* the compressor starts on the first read */
 	int64_t consumed;
 	struct idp_sha256 *raw;    /* diffID */
-	z_stream z;
-	int z_init;
-#ifdef HAVE_ZSTD
-	ZSTD_CCtx *zc;
-#endif
+	struct idp_compressor *comp;
 };
 
 struct idp_save_stream {
@@ -163,11 +156,7 @@ int idp_save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream 
 static void cur_release(struct cur *c)
 {
 	idp_sha256_free(c->raw);
-	if (c->z_init)
-		deflateEnd(&c->z);
-#ifdef HAVE_ZSTD
-	ZSTD_freeCCtx(c->zc);
-#endif
+	idp_compressor_free(c->comp);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -195,44 +184,9 @@ static int fill_in(struct idp_save_stream *st, struct idp_error *err)
 	return 0;
 }
 
-static ssize_t deflate_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
-{
-	int rc;
-
-	c->z.next_in = c->in + c->in_off;
-	c->z.avail_in = (uInt)(c->in_len - c->in_off);
-	c->z.next_out = buf;
-	c->z.avail_out = (uInt)n;
-	rc = deflate(&c->z, c->in_eof ? Z_FINISH : Z_NO_FLUSH);
-	if (rc == Z_STREAM_ERROR)
-		return idp_error_set(err, IDP_EGENERAL, "gzip compression failed");
-	c->in_off = c->in_len - c->z.avail_in;
-	c->out_done = rc == Z_STREAM_END;
-	return (ssize_t)(n - c->z.avail_out);
-}
-
-#ifdef HAVE_ZSTD
-static ssize_t zstd_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
-{
-	ZSTD_inBuffer in = { c->in + c->in_off, c->in_len - c->in_off, 0 };
-	ZSTD_outBuffer out = { buf, n, 0 };
-	size_t left = ZSTD_compressStream2(c->zc, &out, &in, c->in_eof ? ZSTD_e_end : ZSTD_e_continue);
-
-	if (ZSTD_isError(left))
-		return idp_error_set(err, IDP_EGENERAL, "zstd compression failed: %s", ZSTD_getErrorName(left));
-	c->in_off += in.pos;
-	c->out_done = c->in_eof && left == 0;
-	return (ssize_t)out.pos;
-}
-#endif
-
 static ssize_t compress_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
 {
-#ifdef HAVE_ZSTD
-	if (c->zc)
-		return zstd_out(c, buf, n, err);
-#endif
-	return deflate_out(c, buf, n, err);
+	return idp_compressor_run(c->comp, c->in, c->in_len, &c->in_off, c->in_eof, buf, n, &c->out_done, err);
 }
 
 static int start_compressor(struct idp_save_stream *st, struct idp_error *err);
@@ -281,22 +235,9 @@ static int start_raw(struct cur *c, struct idp_error *err)
 static int start_compressor(struct idp_save_stream *st, struct idp_error *err)
 {
 	struct cur *c = &st->cur;
-	int level = st->o.level ? st->o.level : Z_DEFAULT_COMPRESSION;
 
 	c->comp_started = 1;
-#ifdef HAVE_ZSTD
-	if (st->o.zstd) {
-		if (!(c->zc = ZSTD_createCCtx()))
-			return idp_error_set(err, IDP_EGENERAL, "out of memory");
-		if (st->o.level)
-			ZSTD_CCtx_setParameter(c->zc, ZSTD_c_compressionLevel, st->o.level);
-		return 0;
-	}
-#endif
-	if (deflateInit2(&c->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return idp_error_set(err, IDP_EGENERAL, "cannot start gzip compression");
-	c->z_init = 1;
-	return 0;
+	return idp_compressor_new(st->o.zstd ? IDP_COMPRESS_ZSTD : IDP_COMPRESS_GZIP, st->o.level, &c->comp, err);
 }
 
 /* ---- entries and JSON files ---- */
