@@ -194,6 +194,9 @@ struct fe_push_job {
 	int npreparing;
 	/* bytes the source read (for the verbose summary), or NULL */
 	const int64_t *bytes_read;
+	/* streaming: where the stream leaves a notice for the user, or NULL
+	 * (random-access sources use img->notice) */
+	char *const *stream_notice;
 };
 
 /* Open the session, push, print the result and write --digest-file:
@@ -201,6 +204,8 @@ struct fe_push_job {
  *  - stdout gets one line "TARGET@sha256:<hex>", TARGET being the full
  *    destination reference host/path:tag (also with -q, where
  *    it is the ONLY output);
+ *  - after a push, the source's notice (reduced index, platforms left out)
+ *    on stderr unless -q;
  *  - on failure one line "<prog>: error: <message>" on stderr.
  * Returns the exit code (idp_errclass_exit_code; 130 when cancelled).
  * Call idp_http_global_init() before. */

@@ -36,6 +36,13 @@ static int run_push(const struct fe_push_job *job, struct idp_session *s, const 
 	return job->stream(job->stream_ctx, s, po, digest, size, st, err);
 }
 
+static const char *job_notice(const struct fe_push_job *job)
+{
+	if (job->img && job->img->notice)
+		return job->img->notice;
+	return job->stream_notice ? *job->stream_notice : NULL;
+}
+
 static int push_with(const struct fe_push_job *job, struct fe_progress *p, const char *repo,
 		     const char *target, struct idp_error *err)
 {
@@ -46,6 +53,7 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	struct idp_session *s = NULL;
 	char digest[IDP_DIGEST_MAX] = "";
 	size_t size = 0;
+	const char *notice;
 	int i, rc;
 
 	memset(&st, 0, sizeof(st));
@@ -61,8 +69,8 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 		return -1;
 	fe_progress_finish(p, job->dest->tag, digest, size);
 	fe_progress_summary(p, &st, job->bytes_read ? *job->bytes_read : -1);
-	if (job->img && job->img->notice && !cfg->quiet)
-		fe_infof("%s", job->img->notice);
+	if ((notice = job_notice(job)) && !cfg->quiet)
+		fe_infof("%s", notice);
 	if (cfg->digest_file && write_digest_file(cfg->digest_file, digest, err) < 0)
 		return -1;
 	printf("%s@%s\n", target, digest);

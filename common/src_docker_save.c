@@ -280,20 +280,12 @@ static struct entry *find_entry(struct idp_save_stream *st, const char *path)
 	return NULL;
 }
 
-static struct jfile *find_json(struct idp_save_stream *st, const char *path)
+/* The kept JSON file with this path (or, by_digest, this digest). */
+static struct jfile *find_json(struct idp_save_stream *st, const char *key, int by_digest)
 {
 	int i;
 	for (i = 0; i < st->njson; i++)
-		if (strcmp(st->json[i].path, path) == 0)
-			return &st->json[i];
-	return NULL;
-}
-
-static struct jfile *find_json_digest(struct idp_save_stream *st, const char *digest)
-{
-	int i;
-	for (i = 0; i < st->njson; i++)
-		if (strcmp(st->json[i].digest, digest) == 0)
+		if (strcmp(by_digest ? st->json[i].digest : st->json[i].path, key) == 0)
 			return &st->json[i];
 	return NULL;
 }
@@ -651,7 +643,7 @@ static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr, 
 	}
 	for (i = 0; i < n && st->o.image_id; i++) {
 		m = json_object_array_get_idx(arr, i);
-		if (json_object_object_get_ex(m, "Config", &c) && (cfg = find_json(st, json_object_get_string(c))) &&
+		if (json_object_object_get_ex(m, "Config", &c) && (cfg = find_json(st, json_object_get_string(c), 0)) &&
 		    strcmp(cfg->digest, st->o.image_id) == 0)
 			return m;
 	}
@@ -670,7 +662,7 @@ static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_obje
 	json_object *rootfs, *ids;
 	int i, n;
 
-	if (st->o.image_id && strcmp(cfg->digest, st->o.image_id) != 0 && !find_json_digest(st, st->o.image_id))
+	if (st->o.image_id && strcmp(cfg->digest, st->o.image_id) != 0 && !find_json(st, st->o.image_id, 1))
 		return idp_error_set(err, IDP_EGENERAL, "docker save stream: config %s is not image %s",
 				     cfg->digest, st->o.image_id);
 	if (!json_object_object_get_ex(conf, "rootfs", &rootfs) ||
@@ -805,7 +797,7 @@ static int is_platform_image(json_object *desc)
 /* The image index index.json names (kept as a JSON blob), or NULL. */
 static json_object *top_index(struct idp_save_stream *st, const char **digest)
 {
-	struct jfile *ij = find_json(st, "index.json"), *blob;
+	struct jfile *ij = find_json(st, "index.json", 0), *blob;
 	json_object *root = ij ? json_tokener_parse(ij->data.buf) : NULL, *ms, *d, *dg, *idx = NULL;
 	size_t i, n;
 
@@ -814,7 +806,7 @@ static json_object *top_index(struct idp_save_stream *st, const char **digest)
 		for (i = 0; i < n && !idx; i++) {
 			d = json_object_array_get_idx(ms, i);
 			if (is_index_type(d) && json_object_object_get_ex(d, "digest", &dg) &&
-			    (blob = find_json_digest(st, json_object_get_string(dg)))) {
+			    (blob = find_json(st, json_object_get_string(dg), 1))) {
 				*digest = blob->digest;
 				idx = json_tokener_parse(blob->data.buf);
 			}
@@ -839,7 +831,7 @@ static void count_platforms(struct idp_save_stream *st, json_object *idx, int *n
 		if (!is_platform_image(d))
 			continue;
 		(*n)++;
-		if (json_object_object_get_ex(d, "digest", &dg) && find_json_digest(st, json_object_get_string(dg)))
+		if (json_object_object_get_ex(d, "digest", &dg) && find_json(st, json_object_get_string(dg), 1))
 			(*present)++;
 	}
 }
@@ -870,7 +862,7 @@ static void index_notice(struct idp_save_stream *st, const char *platform, struc
 
 int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct idp_error *err)
 {
-	struct jfile *mj = find_json(st, "manifest.json");
+	struct jfile *mj = find_json(st, "manifest.json", 0);
 	json_object *arr = NULL, *m, *c, *conf = NULL;
 	struct layer_list *ll = NULL;
 	int rc = -1;
@@ -879,7 +871,7 @@ int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct id
 		return idp_error_set(err, IDP_EGENERAL, "docker save stream ended without manifest.json (truncated?)");
 	if (!(arr = parse_json(mj, "manifest", err)) || !(m = pick_manifest(st, arr, err)))
 		goto out;
-	if (!json_object_object_get_ex(m, "Config", &c) || !(st->config = find_json(st, json_object_get_string(c)))) {
+	if (!json_object_object_get_ex(m, "Config", &c) || !(st->config = find_json(st, json_object_get_string(c), 0))) {
 		idp_error_set(err, IDP_EGENERAL, "docker save stream: the image config is missing");
 		goto out;
 	}

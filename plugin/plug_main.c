@@ -153,12 +153,11 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, cons
 	job.stream_ctx = &pp;
 	job.cancel = canceled;
 	job.bytes_read = &pp.bytes_read;
+	job.stream_notice = &pp.notice;
 	if (idp_http_global_init(&err) < 0)
 		rc = fe_report_error(&err);
 	else
 		rc = fe_push(&job);
-	if (pp.notice && !cfg->quiet)
-		fe_infof("%s", pp.notice);
 	free(pp.notice);
 	idp_http_global_cleanup();
 	plug_image_release(&info);

@@ -200,7 +200,7 @@ int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opt
 		rc = idp_push_manifests(s, po, &img, idp_session_ref(s)->tag, digest_out, size_out, err);
 	if (rc == 0)
 		plug_reuse_commit(&ru, &img, saved);
-	if (img.notice && !pp->notice) {   /* the front end prints it after the push */
+	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;
 	}

@@ -2,12 +2,7 @@
 # t_containerd_*.sh tests (after tests/lib/common.sh and image.sh). Starts
 # a private containerd (own root, state, sockets, opt dir under $TEST_TMP;
 # config per docs in shared notes) and imports generated OCI archives.
-#   ctd_start                  start containerd; sets CTD_ROOT, CTD_SOCK, CTR (array)
-#   ctd_import NS BASE DIR [CTR-IMPORT-ARGS...]
-#                              tar the OCI layout DIR and `ctr images import
-#                              --no-unpack --base-name BASE` it into NS
-#   ctd_image_digest NS NAME   the image's target digest as ctr lists it
-#   ctd_blob_file DIGEST       path of a blob in the content store
+#   (the containerd itself: tests/lib/containerd.sh, sourced here)
 #   make_multi_layout DIR HOSTDIR OTHERDIR OTHERPLAT
 #                              an OCI layout whose index.json names (ref "v1")
 #                              an index of the host manifest (from HOSTDIR)
@@ -18,66 +13,19 @@
 #                              buildx-style attestation (unknown/unknown,
 #                              vnd.docker.reference.type) of the host one
 #   run_ctd ARGS...            the adapter, bounded by a timeout
-# Skips (77) when containerd/ctr are missing or we are not root, unless CI=true.
+# need_ctd skips (77) when containerd/ctr are missing or we are not root,
+# and fails instead under CI=true.
 # shellcheck shell=bash
+. "$TEST_LIB/containerd.sh"
 
 CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
 
 need_ctd() {
-	need containerd ctr tar sha256sum
-	if [ "$(id -u)" != 0 ]; then
-		[ "${CI:-}" != true ] || fail "containerd needs root (CI=true)"
-		skip "containerd needs root"
-	fi
+	need_containerd
 	[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
 }
 
 run_ctd() { timeout -k 5 "${ENGINE_TIMEOUT:-180}" "$CTD_ADAPTER" "$@"; }
-
-_ctd_up() { "${CTR[@]}" version; }
-
-ctd_start() {
-	local d="$TEST_TMP/ctd"
-	mkdir -p "$d"
-	CTD_ROOT=$d/root
-	CTD_SOCK=$d/c.sock
-	cat >"$d/config.toml" <<-EOF
-		version = 2
-		root = "$CTD_ROOT"
-		state = "$d/state"
-		disabled_plugins = ["io.containerd.grpc.v1.cri"]
-		[grpc]
-		  address = "$CTD_SOCK"
-		[ttrpc]
-		  address = "$d/t.sock"
-		[plugins."io.containerd.internal.v1.opt"]
-		  path = "$d/opt"
-	EOF
-	bg_start ctd/containerd containerd --config "$d/config.toml"
-	CTD_PID=$BG_PID
-	CTR=(ctr --address "$CTD_SOCK")
-	wait_until 30 _ctd_up || fail "containerd did not come up"
-	export CTD_ROOT CTD_SOCK CTD_PID
-	log "containerd $CTD_PID, root $CTD_ROOT"
-}
-
-ctd_running() { kill -0 "$CTD_PID" 2>/dev/null; }
-
-ctd_import() {
-	local ns=$1 base=$2 dir=$3
-	shift 3
-	local tarf="$TEST_TMP/import.$RANDOM$RANDOM.tar"
-	tar -C "$dir" -cf "$tarf" oci-layout index.json blobs
-	"${CTR[@]}" -n "$ns" images import --no-unpack --base-name "$base" "$@" "$tarf" >/dev/null ||
-		fail "ctr images import $base into $ns failed"
-	rm -f "$tarf"
-}
-
-ctd_image_digest() {
-	"${CTR[@]}" -n "$1" images ls | awk -v n="$2" '$1 == n { print $3 }'
-}
-
-ctd_blob_file() { echo "$CTD_ROOT/io.containerd.content.v1.content/blobs/sha256/${1#sha256:}"; }
 
 _plat_entry() { # DIR PLATFORM  -> an index entry for DIR's manifest
 	local d s os arch

