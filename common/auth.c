@@ -38,7 +38,8 @@ struct idp_auth {
 	struct cached_token tokens[AUTH_MAX_TOKENS];
 };
 
-struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote, int allow_insecure_auth)
+struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote,
+			      int allow_insecure_auth)
 {
 	struct idp_auth *a = calloc(1, sizeof(*a));
 	if (!a)
@@ -116,9 +117,11 @@ static char *bearer_value(const char *tok)
 
 static int insecure_refused(const struct idp_auth *a, const char *url, struct idp_error *err)
 {
-	return idp_error_set(err, IDP_EAUTH,
-			     "refusing to send credentials over plain HTTP to %s; use HTTPS, or allow it "
-			     "explicitly (--allow-insecure-auth)", url);
+	return idp_error_set(
+		err, IDP_EAUTH,
+		"refusing to send credentials over plain HTTP to %s; use HTTPS, or allow it "
+		"explicitly (--allow-insecure-auth)",
+		url);
 }
 
 static struct cached_token *find_token(struct idp_auth *a, const char *scopes)
@@ -142,7 +145,8 @@ static int split_scopes(char *copy, const char **out)
 {
 	int n = 0;
 	char *save = NULL, *t;
-	for (t = strtok_r(copy, " ", &save); t && n < AUTH_MAX_SCOPES; t = strtok_r(NULL, " ", &save))
+	for (t = strtok_r(copy, " ", &save); t && n < AUTH_MAX_SCOPES;
+	     t = strtok_r(NULL, " ", &save))
 		out[n++] = t;
 	return n;
 }
@@ -217,20 +221,26 @@ static int store_token(struct idp_auth *a, const char *scopes, const struct idp_
 	return 0;
 }
 
-static int token_refused(struct idp_auth *a, const struct idp_http_resp *resp, struct idp_error *err)
+static int token_refused(struct idp_auth *a, const struct idp_http_resp *resp,
+			 struct idp_error *err)
 {
 	if (resp->status == 401 || resp->status == 403)
 		return idp_error_set(err, IDP_EAUTH,
-				     "the token service %s refused the credentials (%s%s%s): check the username and "
-				     "password", a->realm, idp_auth_origin(a),
-				     a->creds.username ? ", user " : "", a->creds.username ? a->creds.username : "");
-	idp_regerr_from_response(err, "fetching a token", resp->status, resp->body.buf, resp->body.len);
+				     "the token service %s refused the credentials (%s%s%s): check "
+				     "the username and "
+				     "password",
+				     a->realm, idp_auth_origin(a),
+				     a->creds.username ? ", user " : "",
+				     a->creds.username ? a->creds.username : "");
+	idp_regerr_from_response(err, "fetching a token", resp->status, resp->body.buf,
+				 resp->body.len);
 	return -1;
 }
 
 /* Fetch a token for `scopes` into the cache, choosing the flow from the
  * credentials we have. Locked by the caller. */
-static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scopes, struct idp_error *err)
+static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scopes,
+		       struct idp_error *err)
 {
 	struct idp_http_resp resp;
 	const struct idp_creds *c = &a->creds;
@@ -260,7 +270,8 @@ static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scope
 	}
 done:
 	if (rc == 0)
-		rc = resp.status == 200 ? store_token(a, scopes, &resp, err) : token_refused(a, &resp, err);
+		rc = resp.status == 200 ? store_token(a, scopes, &resp, err)
+					: token_refused(a, &resp, err);
 out:
 	idp_http_resp_release(&resp);
 	return rc;
@@ -294,10 +305,12 @@ int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
 
 static int no_credentials(struct idp_auth *a, const char *registry, struct idp_error *err)
 {
-	return idp_error_set(err, IDP_EAUTH,
-			     "%s requires authentication and no credentials were found: pass -u USER "
-			     "--password-stdin, set IDPBUILDER_REGISTRY_USERNAME/IDPBUILDER_REGISTRY_PASSWORD, "
-			     "or run 'docker login %s'", registry, registry);
+	return idp_error_set(
+		err, IDP_EAUTH,
+		"%s requires authentication and no credentials were found: pass -u USER "
+		"--password-stdin, set IDPBUILDER_REGISTRY_USERNAME/IDPBUILDER_REGISTRY_PASSWORD, "
+		"or run 'docker login %s'",
+		registry, registry);
 }
 
 static int learn_bearer(struct idp_auth *a, const struct idp_challenge *c, const char *registry,
@@ -307,7 +320,8 @@ static int learn_bearer(struct idp_auth *a, const struct idp_challenge *c, const
 	const char *service = idp_challenge_param(c, "service");
 
 	if (!realm || !*realm)
-		return idp_error_set(err, IDP_EAUTH, "%s sent a Bearer challenge without a realm", registry);
+		return idp_error_set(err, IDP_EAUTH, "%s sent a Bearer challenge without a realm",
+				     registry);
 	if (!a->realm || strcmp(a->realm, realm) != 0) {
 		free(a->realm);
 		a->realm = strdup(realm);
@@ -330,7 +344,8 @@ static void forget_sent_token(struct idp_auth *a, const char *scopes, const char
 }
 
 static int on_bearer(struct idp_auth *a, const struct idp_challenge *c, struct idp_http *h,
-		     const char *scopes, const char *sent, const char *registry, struct idp_error *err)
+		     const char *scopes, const char *sent, const char *registry,
+		     struct idp_error *err)
 {
 	if (learn_bearer(a, c, registry, err) < 0)
 		return -1;
@@ -345,13 +360,15 @@ static int on_bearer(struct idp_auth *a, const struct idp_challenge *c, struct i
 	return fetch_token(a, h, scopes, err);
 }
 
-static int on_basic(struct idp_auth *a, const char *sent, const char *registry, struct idp_error *err)
+static int on_basic(struct idp_auth *a, const char *sent, const char *registry,
+		    struct idp_error *err)
 {
 	if (!has_password(a))
 		return no_credentials(a, registry, err);
 	if (sent && strncmp(sent, "Basic ", 6) == 0)
 		return idp_error_set(err, IDP_EAUTH,
-				     "%s refused the credentials for user %s (%s): check the username and password",
+				     "%s refused the credentials for user %s (%s): check the "
+				     "username and password",
 				     registry, a->creds.username, idp_auth_origin(a));
 	if (a->plain_remote && !a->allow_insecure)
 		return insecure_refused(a, registry, err);
@@ -360,7 +377,8 @@ static int on_basic(struct idp_auth *a, const char *sent, const char *registry, 
 }
 
 int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp_http_resp *resp,
-			const char *scopes, const char *sent, const char *registry, struct idp_error *err)
+			const char *scopes, const char *sent, const char *registry,
+			struct idp_error *err)
 {
 	struct idp_challenges ch;
 	const struct idp_challenge *c;
@@ -376,7 +394,8 @@ int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp
 	else if (idp_challenges_find(&ch, "basic"))
 		rc = on_basic(a, sent, registry, err);
 	else
-		rc = idp_error_set(err, IDP_EAUTH, "%s answered 401 without a usable WWW-Authenticate challenge",
+		rc = idp_error_set(err, IDP_EAUTH,
+				   "%s answered 401 without a usable WWW-Authenticate challenge",
 				   registry);
 	pthread_mutex_unlock(&a->mu);
 out:

@@ -16,7 +16,8 @@ struct idp_auth;
 /* Takes ownership of *creds (it is zeroed). plain_http_remote: the registry
  * is reached over plain HTTP and is not loopback; Basic credentials are
  * then refused unless allow_insecure_auth. */
-struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote, int allow_insecure_auth);
+struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote,
+			      int allow_insecure_auth);
 void idp_auth_free(struct idp_auth *a);
 
 /* The Authorization value to send for a request needing `scopes` (a
@@ -30,7 +31,8 @@ int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
  * a new one. Returns 0 when the caller should retry once, -1 with
  * IDP_EAUTH when there is nothing more to try. */
 int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp_http_resp *resp,
-			const char *scopes, const char *sent, const char *registry, struct idp_error *err);
+			const char *scopes, const char *sent, const char *registry,
+			struct idp_error *err);
 
 /* Where the credentials came from (for messages), never the secret. */
 const char *idp_auth_origin(const struct idp_auth *a);

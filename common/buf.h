@@ -36,7 +36,8 @@ char *idp_buf_detach(struct idp_buf *b, size_t *len);
 int idp_buf_add(struct idp_buf *b, const void *data, size_t n);
 int idp_buf_adds(struct idp_buf *b, const char *s);
 int idp_buf_addf(struct idp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int idp_buf_addvf(struct idp_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int idp_buf_addvf(struct idp_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* Read a whole file into b (bounded by b's cap). Returns 0, or -1 with errno
  * set (EFBIG when over the cap). */

@@ -117,7 +117,8 @@ static int parse_quoted(struct cparser *ps, char **value)
 	}
 	if (*p != '"') {
 		idp_buf_release(&b);
-		return fail(ps, *p ? "invalid character in quoted string" : "unterminated quoted string");
+		return fail(ps, *p ? "invalid character in quoted string"
+				   : "unterminated quoted string");
 	}
 	ps->p = p + 1;
 	*value = idp_buf_detach(&b, NULL);
@@ -271,7 +272,8 @@ int idp_challenges_parse(const char *header, struct idp_challenges *out, struct 
 
 	if (strlen(ps.header) > HEADER_MAX)
 		return idp_error_set(err, IDP_EAUTH,
-				     "malformed WWW-Authenticate header: longer than %d bytes", HEADER_MAX);
+				     "malformed WWW-Authenticate header: longer than %d bytes",
+				     HEADER_MAX);
 	ps.p = ps.header;
 	skip_separators(&ps);
 	if (!*ps.p)

@@ -4,23 +4,18 @@
  * message, and buffers that held them are wiped before they are freed. */
 #include "config.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <json-c/json.h>
 #include "jsonutil.h"
 #include "buf.h"
 #include "creds.h"
+#include "run.h"
+#include "banned.h"
 
 #define HELPER_PREFIX "docker-credential-"
 #define HELPER_NAME_MAX 64
@@ -169,7 +164,8 @@ static int decode_auth(const char *b64, struct idp_creds *out)
 	colon = memchr(dec.data, ':', dec.size);
 	if (colon && colon != (char *)dec.data && !memchr(dec.data, '\0', dec.size)) {
 		out->username = strndup((char *)dec.data, (size_t)(colon - (char *)dec.data));
-		out->password = strndup(colon + 1, dec.size - (size_t)(colon + 1 - (char *)dec.data));
+		out->password =
+			strndup(colon + 1, dec.size - (size_t)(colon + 1 - (char *)dec.data));
 		rc = out->username && out->password ? 0 : -1;
 	}
 	explicit_bzero(dec.data, dec.size);
@@ -278,153 +274,6 @@ static int helper_name_ok(const char *h)
 		      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-struct helper_run {
-	pid_t pid;
-	int in;              /* socket to the child's stdin (no SIGPIPE) */
-	int out, errfd;      /* pipes from its stdout / stderr */
-	struct idp_buf obuf; /* stdout, bounded, wiped */
-	struct idp_buf ebuf; /* stderr, bounded */
-	int overflow;
-	int status;
-};
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void close_pair(int p[2])
-{
-	close_fd(&p[0]);
-	close_fd(&p[1]);
-}
-
-/* The helper starts with no blocked signals and default INT/TERM/PIPE
- * handling, whatever the caller's signal thread did to its own mask. */
-static int helper_attr(posix_spawnattr_t *at)
-{
-	sigset_t none, dfl;
-	int e = posix_spawnattr_init(at);
-
-	if (e)
-		return e;
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGINT);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGPIPE);
-	if ((e = posix_spawnattr_setsigmask(at, &none)) != 0 ||
-	    (e = posix_spawnattr_setsigdefault(at, &dfl)) != 0 ||
-	    (e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK |
-					   POSIX_SPAWN_SETSIGDEF)) != 0)
-		posix_spawnattr_destroy(at);
-	return e;
-}
-
-static int helper_exec(struct helper_run *r, const char *prog,
-		       posix_spawn_file_actions_t *fa)
-{
-	char *argv[3] = { (char *)prog, (char *)"get", NULL };
-	posix_spawnattr_t at;
-	int e = helper_attr(&at);
-
-	if (e)
-		return e;
-	e = posix_spawnp(&r->pid, prog, fa, &at, argv, environ);
-	posix_spawnattr_destroy(&at);
-	return e;
-}
-
-/* Start `prog get` with three fresh descriptors; returns 0 or an errno. */
-static int helper_spawn(struct helper_run *r, const char *prog)
-{
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	int e;
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0) {
-		e = errno;
-		goto done;
-	}
-	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
-		goto done;
-	if (!(e = posix_spawn_file_actions_adddup2(&fa, in[1], 0)) &&
-	    !(e = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) &&
-	    !(e = posix_spawn_file_actions_adddup2(&fa, er[1], 2)))
-		e = helper_exec(r, prog, &fa);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e == 0) {
-		r->in = in[0], r->out = out[0], r->errfd = er[0];
-		in[0] = out[0] = er[0] = -1;
-	}
-done:
-	close_pair(in);
-	close_pair(out);
-	close_pair(er);
-	return e;
-}
-
-static void helper_send(struct helper_run *r, const char *server)
-{
-	size_t n = strlen(server), off = 0;
-	ssize_t w;
-
-	while (off < n) {
-		w = send(r->in, server + off, n - off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;     /* the helper closed stdin: its exit says why */
-		off += (size_t)w;
-	}
-	close_fd(&r->in);
-}
-
-/* Read one chunk from fd into b; on EOF or error close fd. */
-static void helper_read(int *fd, struct idp_buf *b, int *overflow)
-{
-	char tmp[4096];
-	ssize_t n = read(*fd, tmp, sizeof(tmp));
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close_fd(fd);
-		return;
-	}
-	if (idp_buf_add(b, tmp, (size_t)n) < 0 && overflow)
-		*overflow = 1;
-}
-
-/* Drain stdout and stderr until both close, then reap the child. */
-static void helper_collect(struct helper_run *r)
-{
-	struct pollfd p[2];
-
-	while (r->out >= 0 || r->errfd >= 0) {
-		p[0].fd = r->out, p[0].events = POLLIN, p[0].revents = 0;
-		p[1].fd = r->errfd, p[1].events = POLLIN, p[1].revents = 0;
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (p[0].revents)
-			helper_read(&r->out, &r->obuf, &r->overflow);
-		if (p[1].revents)
-			helper_read(&r->errfd, &r->ebuf, NULL);
-		if (r->overflow && r->pid > 0)
-			kill(r->pid, SIGKILL);
-	}
-	close_fd(&r->out);
-	close_fd(&r->errfd);
-	while (waitpid(r->pid, &r->status, 0) < 0 && errno == EINTR)
-		;
-}
-
 /* First line of s, printable characters only, bounded. */
 static void first_line(const char *s, char *dst, size_t cap)
 {
@@ -437,22 +286,20 @@ static void first_line(const char *s, char *dst, size_t cap)
 	dst[i] = '\0';
 }
 
-static int helper_failed(struct helper_run *r, const char *prog,
-			 struct idp_error *err)
+static int helper_failed(const struct idp_run_result *r, const char *prog, struct idp_error *err)
 {
 	char line[HELPER_LINE_MAX];
 
-	if (WIFSIGNALED(r->status))
+	if (r->status > 128)
+		return idp_error_set(err, IDP_EAUTH, "credential helper %s: killed by signal %d",
+				     prog, r->status - 128);
+	if (r->status == 127 && !r->err.len && !r->out.len)
 		return idp_error_set(err, IDP_EAUTH,
-			"credential helper %s: killed by signal %d",
-			prog, WTERMSIG(r->status));
-	if (WEXITSTATUS(r->status) == 127 && !r->ebuf.len && !r->obuf.len)
-		return idp_error_set(err, IDP_EAUTH,
-			"credential helper %s: cannot run it (not found on PATH?)", prog);
-	first_line(r->ebuf.len ? r->ebuf.buf : r->obuf.buf, line, sizeof(line));
-	return idp_error_set(err, IDP_EAUTH,
-		"credential helper %s: exited with status %d%s%s", prog,
-		WEXITSTATUS(r->status), *line ? ": " : "", line);
+				     "credential helper %s: cannot run it (not found on PATH?)",
+				     prog);
+	first_line(r->err.len ? r->err.buf : r->out.buf, line, sizeof(line));
+	return idp_error_set(err, IDP_EAUTH, "credential helper %s: exited with status %d%s%s",
+			     prog, r->status, *line ? ": " : "", line);
 }
 
 /* Interpret the helper's JSON answer; 1 found, 0 not found, -1 error. */
@@ -481,36 +328,36 @@ static int helper_parse(const struct idp_buf *b, const char *prog,
 	return r;
 }
 
-static int helper_result(struct helper_run *r, const char *prog,
+static int helper_result(const struct idp_run_result *r, const char *prog,
 			 struct idp_creds *out, struct idp_error *err)
 {
 	int found;
 
-	if (r->overflow)
+	if (r->truncated)
 		return idp_error_set(err, IDP_EAUTH,
 			"credential helper %s: output larger than %u bytes",
 			prog, IDP_CAP_JSON_SMALL);
-	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
-		if (WIFEXITED(r->status) &&
-		    (strstr(r->obuf.buf, "credentials not found") ||
-		     strstr(r->ebuf.buf, "credentials not found")))
+	if (r->status != 0) {
+		if (r->status < 128 && (strstr(r->out.buf, "credentials not found") ||
+					strstr(r->err.buf, "credentials not found")))
 			return 0;
 		return helper_failed(r, prog, err);
 	}
-	found = helper_parse(&r->obuf, prog, out, err);
+	found = helper_parse(&r->out, prog, out, err);
 	if (found <= 0)
 		return found;
 	out->source = IDP_CREDS_HELPER;
-	return set_origin(out, "credential helper ", prog, err);
-	return 1;
+	return set_origin(out, "credential helper ", prog, err) < 0 ? -1 : 1;
 }
 
-int idp_creds_from_helper(const char *helper, const char *server,
+int idp_creds_from_helper(const char *helper, const char *server, const struct idp_creds_opts *opts,
 			  struct idp_creds *out, struct idp_error *err)
 {
-	struct helper_run r = { -1, -1, -1, -1, IDP_BUF_INIT, IDP_BUF_INIT, 0, 0 };
 	char prog[sizeof(HELPER_PREFIX) + HELPER_NAME_MAX];
-	int e, found;
+	const char *argv[] = { prog, "get", NULL };
+	struct idp_run_opts ro;
+	struct idp_run_result r;
+	int found;
 
 	memset(out, 0, sizeof(*out));
 	if (!server || !*server)
@@ -519,18 +366,25 @@ int idp_creds_from_helper(const char *helper, const char *server,
 		return idp_error_set(err, IDP_EAUTH,
 			"invalid credential helper name \"%.64s\"", helper ? helper : "");
 	snprintf(prog, sizeof(prog), HELPER_PREFIX "%s", helper);
-	idp_buf_init(&r.obuf, IDP_CAP_JSON_SMALL);
-	idp_buf_init(&r.ebuf, HELPER_ERR_CAP);
-	if ((e = helper_spawn(&r, prog)) != 0)
-		return idp_error_set(err, IDP_EAUTH, "credential helper %s: %s%s",
-			prog, strerror(e), e == ENOENT ? " (not found on PATH)" : "");
-	helper_send(&r, server);
-	helper_collect(&r);
+	memset(&ro, 0, sizeof(ro));
+	ro.argv = argv;
+	ro.input = server;
+	ro.input_len = strlen(server);
+	ro.out_cap = IDP_CAP_JSON_SMALL;
+	ro.err_cap = HELPER_ERR_CAP;
+	ro.deadline_ms = opts ? opts->deadline_ms : 0;
+	ro.cancel = opts ? opts->cancel : NULL;
+	ro.what = prog;
+	if (idp_run(&ro, &r, err) < 0) {
+		idp_run_result_release(&r);
+		if (err->cls == IDP_ENOTFOUND || err->cls == IDP_EGENERAL)
+			err->cls = IDP_EAUTH;
+		return idp_error_prefix(err, "credential helper");
+	}
 	found = helper_result(&r, prog, out, err);
 	if (found <= 0)
 		idp_creds_release(out);
-	wipe_buf(&r.obuf);
-	wipe_buf(&r.ebuf);
+	idp_run_result_release(&r);
 	return found;
 }
 
@@ -582,8 +436,8 @@ static int load_config(const char *path, struct json_object **root,
 }
 
 /* credHelpers[host], then credsStore: 1 found, 0 not found, -1 error. */
-static int from_config_helpers(struct json_object *root, const char *hostport,
-			       struct idp_creds *out, struct idp_error *err)
+static int from_config_helpers(const struct idp_creds_opts *opts, struct json_object *root,
+			       const char *hostport, struct idp_creds *out, struct idp_error *err)
 {
 	const char *server = server_key(hostport);
 	const char *helper = idp_json_str(idp_json_obj(root, "credHelpers"), hostport);
@@ -592,14 +446,14 @@ static int from_config_helpers(struct json_object *root, const char *hostport,
 	if (!helper && server != hostport)
 		helper = idp_json_str(idp_json_obj(root, "credHelpers"), server);
 	if (nonempty(helper)) {
-		r = idp_creds_from_helper(helper, server, out, err);
+		r = idp_creds_from_helper(helper, server, opts, out, err);
 		if (r != 0)
 			return r;
 	}
 	helper = idp_json_str(root, "credsStore");
 	if (!nonempty(helper))
 		return 0;
-	return idp_creds_from_helper(helper, server, out, err);
+	return idp_creds_from_helper(helper, server, opts, out, err);
 }
 
 static int from_config_file(const struct idp_creds_opts *opts,
@@ -615,7 +469,7 @@ static int from_config_file(const struct idp_creds_opts *opts,
 	if (load_config(path, &root, err) < 0)
 		r = -1;
 	else if (root) {
-		r = from_config_helpers(root, hostport, out, err);
+		r = from_config_helpers(opts, root, hostport, out, err);
 		if (r == 0)
 			r = from_auths(root, hostport, IDP_CREDS_CONFIG_FILE,
 				       path, out, err);

@@ -12,6 +12,8 @@
 #ifndef IDP_CREDS_H
 #define IDP_CREDS_H
 
+#include <signal.h>
+#include <stdint.h>
 #include "error.h"
 
 enum idp_creds_source {
@@ -39,8 +41,11 @@ struct idp_creds_opts {
 	const char *username;     /* explicit; NULL when not given */
 	const char *password;     /* explicit (from -p or --password-stdin) */
 	const char *token;        /* explicit --token */
-	const char *docker_config_dir;  /* overrides $DOCKER_CONFIG (plugin --config); NULL = env/default */
+	/* overrides $DOCKER_CONFIG (plugin --config); NULL = env/default */
+	const char *docker_config_dir;
 	int ignore_env;           /* tests: skip the IDPBUILDER_* variables */
+	int64_t deadline_ms;      /* credential helpers are stopped past it (idp_now_ms), 0 none */
+	volatile sig_atomic_t *cancel;  /* ... or when this is set */
 };
 
 /* Resolve credentials for registry host "host[:port]". Anonymous is not an
@@ -56,8 +61,9 @@ void idp_creds_release(struct idp_creds *c);
 /* Run `docker-credential-<helper> get` for server (searched on PATH), with
  * server written to stdin (no newline), bounded output, parse
  * {"ServerURL","Username","Secret"}; Username "<token>" -> identity_token.
+ * Bounded by opts' deadline and cancel flag (opts may be NULL).
  * Returns 1 found, 0 not found, -1 error. */
-int idp_creds_from_helper(const char *helper, const char *server,
+int idp_creds_from_helper(const char *helper, const char *server, const struct idp_creds_opts *opts,
 			  struct idp_creds *out, struct idp_error *err);
 
 #endif

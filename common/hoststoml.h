@@ -32,7 +32,8 @@ struct idp_hosts_entry {
 };
 
 struct idp_hosts_file {
-	struct idp_hosts_entry server;   /* top-level `server` + top-level keys; url NULL when absent */
+	/* top-level `server` + top-level keys; url NULL when absent */
+	struct idp_hosts_entry server;
 	int nhosts;
 	struct idp_hosts_entry hosts[IDP_HOSTS_MAX];
 };

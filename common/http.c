@@ -207,7 +207,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	return want;
 }
 
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
 {
 	struct xfer *x = ud;
 	const struct idp_http_cfg *cfg = x->h->cfg;
@@ -272,9 +273,11 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
 		if (!len)
 			continue;
 		if ((cut = find_authorization(data + start, len)) >= 0)
-			snprintf(line, sizeof(line), "%s %.*sAuthorization: <redacted>", mark(type), cut, data + start);
+			snprintf(line, sizeof(line), "%s %.*sAuthorization: <redacted>", mark(type),
+				 cut, data + start);
 		else
-			snprintf(line, sizeof(line), "%s %.*s", mark(type), (int)(len > 480 ? 480 : len), data + start);
+			snprintf(line, sizeof(line), "%s %.*s", mark(type),
+				 (int)(len > 480 ? 480 : len), data + start);
 		cfg->debug(cfg->debug_ctx, line);
 	}
 	return 0;
@@ -296,7 +299,8 @@ static struct curl_slist *build_headers(const struct idp_http_req *q, struct idp
 		l = t;
 	}
 	if (q->authorization) {
-		if ((size_t)snprintf(auth, sizeof(auth), "Authorization: %s", q->authorization) >= sizeof(auth)) {
+		if ((size_t)snprintf(auth, sizeof(auth), "Authorization: %s", q->authorization) >=
+		    sizeof(auth)) {
 			curl_slist_free_all(l);
 			idp_error_set(err, IDP_EAUTH, "authorization token too long");
 			return NULL;
@@ -418,7 +422,8 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 	if (x->canceled)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	if (x->deadline_hit)
-		return idp_error_set(err, IDP_ETIMEOUT, "%s %s: the overall time limit ran out", method, url);
+		return idp_error_set(err, IDP_ETIMEOUT, "%s %s: the overall time limit ran out",
+				     method, url);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		idp_error_set(err, IDP_ETIMEOUT, "%s %s: timed out: %s", method, url, detail);
 		err->retryable = 1;
@@ -426,8 +431,10 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 	}
 	if (tls_failure(rc)) {
 		idp_error_set(err, IDP_ENETWORK,
-			      "%s %s: TLS failure: %s (if the registry uses a private CA, pass --ca-cert FILE "
-			      "or put it in /etc/docker/certs.d/<host:port>/ca.crt; --insecure skips verification)",
+			      "%s %s: TLS failure: %s (if the registry uses a private CA, pass "
+			      "--ca-cert FILE "
+			      "or put it in /etc/docker/certs.d/<host:port>/ca.crt; --insecure "
+			      "skips verification)",
 			      method, url, detail);
 		err->tls_failure = 1;
 		return -1;

@@ -8,8 +8,8 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "buf.h"
-#include "blobsrc.h"
 #include "error.h"
 #include "tlsconf.h"
 
@@ -24,7 +24,7 @@ struct idp_http_cfg {
 	int64_t deadline_ms;            /* absolute, idp_now_ms() clock; 0 = none */
 	volatile sig_atomic_t *cancel;  /* non-zero cancels transfers at once */
 	volatile sig_atomic_t *abort;   /* the engine stopping after another failure */
-	void (*debug)(void *ctx, const char *line);  /* NULL = no debug; Authorization is redacted */
+	void (*debug)(void *ctx, const char *line); /* NULL = no debug; Authorization is redacted */
 	void *debug_ctx;
 };
 

@@ -13,7 +13,7 @@
 #include "error.h"
 #include "ref.h"
 #include "registry.h"
-#include "source.h"
+#include "sources/source.h"
 #include "push.h"
 #include "manifest.h"
 

@@ -26,8 +26,8 @@ static struct json_object *member(struct json_object *o, const char *key, json_t
 {
 	struct json_object *v;
 
-	if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t))
 		return NULL;
 	return v;
 }

@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 #include "digest.h"
 #include "manifest.h"
-#include "source.h"
+#include "platform.h"
 #include "banned.h"
 
 const char *idp_media_type(enum idp_manifest_format fmt, enum idp_media_kind kind)
@@ -78,8 +78,10 @@ static int check(const struct idp_descriptor *d, struct idp_error *err)
 
 static int serialise(json_object *root, struct idp_buf *out, struct idp_error *err)
 {
-	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	int rc = idp_buf_adds(out, s) < 0 ? idp_error_set(err, IDP_EGENERAL, "manifest too large") : 0;
+	const char *s = json_object_to_json_string_ext(
+		root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int rc = idp_buf_adds(out, s) < 0 ? idp_error_set(err, IDP_EGENERAL, "manifest too large")
+					  : 0;
 	json_object_put(root);
 	return rc;
 }
@@ -103,7 +105,8 @@ static json_object *top(enum idp_manifest_format fmt, enum idp_media_kind kind)
 {
 	json_object *root = json_object_new_object();
 	json_object_object_add(root, "schemaVersion", json_object_new_int(2));
-	json_object_object_add(root, "mediaType", json_object_new_string(idp_media_type(fmt, kind)));
+	json_object_object_add(root, "mediaType",
+			       json_object_new_string(idp_media_type(fmt, kind)));
 	return root;
 }
 

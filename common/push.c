@@ -1,34 +1,17 @@
-/* push.c: the push engine: a pool of worker threads, each with its own
- * connection, taking blobs from a shared queue; then the manifests. */
+/* push.c: the step every blob goes through (pusher_blob), the pool of
+ * worker threads that pushes a random-access image several blobs at a
+ * time (each worker with its own connection, taking blobs from a shared
+ * queue), the probe, and the manifests. Streams are in push_stream.c. */
 #include "config.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "push.h"
+#include "push_private.h"
 #include "banned.h"
 
 #define PUSH_MAX_JOBS 16
-
-struct pool {
-	struct idp_session *s;
-	const struct idp_push_opts *o;
-	struct idp_source *src;
-	const struct idp_image *img;
-	pthread_mutex_t mu;
-	pthread_mutex_t emit_mu;   /* events reach the front end one at a time */
-	volatile sig_atomic_t abort;
-	int next;
-	int failed;
-	struct idp_error first_err;
-	struct idp_push_stats stats;
-};
-
-struct blob_progress {
-	struct pool *p;
-	const struct idp_image_blob *b;
-	int64_t last;
-};
+#define PROGRESS_STEP (256 << 10)
 
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev)
 {
@@ -36,171 +19,323 @@ void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev)
 		o->on_event(o->event_ctx, ev);
 }
 
-static const char *blob_id(const struct idp_image_blob *b)
+void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_opts *o)
 {
-	return b->display_id ? b->display_id : b->digest;
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->o = o;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->emit_mu, NULL);
 }
 
-static void emit_blob(struct pool *p, enum idp_event_kind k, const struct idp_image_blob *b,
-		      int64_t done, int64_t total, const char *text)
+void pusher_destroy(struct pusher *p)
 {
-	struct idp_event ev = { k, blob_id(b), b->digest, done, total, text };
+	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->emit_mu);
+}
+
+void pusher_stats_add(struct idp_push_stats *to, const struct idp_push_stats *from)
+{
+	to->bytes_uploaded += from->bytes_uploaded;
+	to->bytes_skipped += from->bytes_skipped;
+	to->blobs_pushed += from->blobs_pushed;
+	to->blobs_existed += from->blobs_existed;
+	to->blobs_mounted += from->blobs_mounted;
+}
+
+void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
+		 int64_t done, int64_t total, const char *text)
+{
+	struct idp_event ev = { k, id, digest, done, total, text };
+
 	pthread_mutex_lock(&p->emit_mu);
 	idp_push_emit(p->o, &ev);
 	pthread_mutex_unlock(&p->emit_mu);
 }
 
-static void on_upload_progress(void *ctx, int64_t done, int64_t total)
+/* ---- one blob ---- */
+
+struct step_progress {
+	struct pusher *p;
+	const struct blob_step *b;
+	int64_t last;
+};
+
+static void step_emit(struct pusher *p, const struct blob_step *b, enum idp_event_kind k,
+		      const char *digest, int64_t done, int64_t total, const char *text)
 {
-	struct blob_progress *bp = ctx;
-	/* At most one event per 256 KiB, plus the last one. */
-	if (done != total && done - bp->last < (256 << 10))
-		return;
-	bp->last = done;
-	emit_blob(bp->p, IDP_EV_PUSHING, bp->b, done, total, NULL);
+	if (!b->quiet)
+		pusher_emit(p, k, b->id, digest, done, total, text);
 }
 
-static int upload_one(struct pool *p, struct idp_http *h, const struct idp_image_blob *b,
-		      struct idp_error *err)
+static void on_upload_progress(void *ctx, int64_t done, int64_t total)
 {
-	struct idp_blob_reader r;
+	struct step_progress *sp = ctx;
+	const struct blob_step *b = sp->b;
+
+	if (b->consumed) {   /* a stream: its own bytes read, the upload size is not known yet */
+		done = *b->consumed;
+		total = b->raw_total;
+	}
+	if (done != total && done - sp->last < PROGRESS_STEP)
+		return;
+	sp->last = done;
+	step_emit(sp->p, b, IDP_EV_PUSHING, b->digest, done, total, NULL);
+}
+
+static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome outcome,
+		  int64_t size)
+{
+	b->outcome = outcome;
+	b->pushed_size = size;
+	pthread_mutex_lock(&p->mu);
+	if (outcome == IDP_BLOB_PUSHED) {
+		p->stats.bytes_uploaded += size;
+		p->stats.blobs_pushed++;
+	} else {
+		p->stats.bytes_skipped += size > 0 ? size : 0;
+		if (outcome == IDP_BLOB_MOUNTED)
+			p->stats.blobs_mounted++;
+		else
+			p->stats.blobs_existed++;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
+{
+	struct step_progress sp = { p, b, 0 };
 	struct idp_upload_result res;
-	struct blob_progress bp = { p, b, 0 };
+	struct idp_blob_reader r = { NULL, NULL };
 	int rc;
 
-	if (p->src->ops->open_blob(p->src, b, &r, err) < 0)
+	if (b->open(b->open_ctx, &r, err) < 0)
 		return -1;
-	emit_blob(p, IDP_EV_PUSHING, b, 0, b->size, NULL);
-	rc = idp_blob_upload(p->s, h, &r, b->digest, b->size, on_upload_progress, &bp, &res, err);
-	idp_blob_reader_close(&r);
+	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);
+	rc = idp_blob_upload(p->s, h, &r, b->digest, b->size, on_upload_progress, &sp, &res, err);
+	if (!b->keep_reader)
+		idp_blob_reader_close(&r);
 	if (rc < 0)
-		return idp_error_prefix(err, "pushing blob %s", b->digest);
-	pthread_mutex_lock(&p->mu);
-	p->stats.bytes_uploaded += res.size;
-	p->stats.blobs_pushed++;
-	pthread_mutex_unlock(&p->mu);
-	emit_blob(p, IDP_EV_PUSHED, b, res.size, res.size, NULL);
+		return idp_error_prefix(err, "pushing blob %s", b->id);
+	snprintf(b->pushed, sizeof(b->pushed), "%s", res.digest);
+	count(p, b, IDP_BLOB_PUSHED, res.size);
+	step_emit(p, b, IDP_EV_PUSHED, res.digest, res.size, res.size, NULL);
 	return 0;
 }
 
-static void count_skipped(struct pool *p, const struct idp_image_blob *b, int mounted)
+int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
 {
-	pthread_mutex_lock(&p->mu);
-	p->stats.bytes_skipped += b->size > 0 ? b->size : 0;
-	if (mounted)
-		p->stats.blobs_mounted++;
-	else
-		p->stats.blobs_existed++;
-	pthread_mutex_unlock(&p->mu);
-}
+	int64_t size = b->size;
+	int rc = 0;
 
-static int push_one(struct pool *p, struct idp_http *h, const struct idp_image_blob *b, struct idp_error *err)
-{
-	int rc = idp_blob_exists(p->s, h, b->digest, NULL, err);
-
-	if (rc < 0)
-		return idp_error_prefix(err, "checking blob %s", b->digest);
-	if (rc == 1) {
-		count_skipped(p, b, 0);
-		emit_blob(p, IDP_EV_EXISTS, b, b->size, b->size, NULL);
-		return 0;
-	}
-	if (b->mount_from) {
-		rc = idp_blob_mount(p->s, h, b->digest, b->mount_from, err);
-		if (rc < 0)
-			return idp_error_prefix(err, "mounting blob %s from %s", b->digest, b->mount_from);
+	b->outcome = IDP_BLOB_PENDING;
+	if (b->digest && (rc = idp_blob_exists(p->s, h, b->digest, &size, err)) < 0)
+		return idp_error_prefix(err, "checking blob %s", b->id);
+	if (rc == 0 && b->digest && b->mount_from) {
+		if ((rc = idp_blob_mount(p->s, h, b->digest, b->mount_from, err)) < 0)
+			return idp_error_prefix(err, "mounting blob %s from %s", b->id,
+						b->mount_from);
 		if (rc == 1) {
-			count_skipped(p, b, 1);
-			emit_blob(p, IDP_EV_MOUNTED, b, b->size, b->size, b->mount_from);
+			snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
+			count(p, b, IDP_BLOB_MOUNTED, b->size);
+			step_emit(p, b, IDP_EV_MOUNTED, b->digest, b->size, b->size, b->mount_from);
 			return 0;
 		}
 	}
-	return upload_one(p, h, b, err);
+	if (rc == 1) {
+		if (b->size >= 0 || size < 0)
+			size = b->size;
+		snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
+		count(p, b, IDP_BLOB_EXISTED, size);
+		step_emit(p, b, IDP_EV_EXISTS, b->digest, size, size, NULL);
+		return 0;
+	}
+	return b->open ? upload(p, h, b, err) : 0;
 }
 
-static int take_next(struct pool *p)
+/* ---- random-access images: the pool ---- */
+
+struct pool {
+	struct pusher p;
+	struct idp_source *src;
+	const struct idp_image *img;
+	enum idp_blob_outcome *have;   /* probe: results; NULL: push */
+	int64_t *sizes;                /* probe: sizes learnt */
+	pthread_mutex_t mu;
+	volatile sig_atomic_t abort;
+	int next;
+	int failed;
+	struct idp_error first_err;
+};
+
+struct open_ctx {
+	struct pool *pool;
+	const struct idp_image_blob *b;
+};
+
+static int open_from_source(void *ctx, struct idp_blob_reader *r, struct idp_error *err)
+{
+	struct open_ctx *oc = ctx;
+	return oc->pool->src->ops->open_blob(oc->pool->src, oc->b, r, err);
+}
+
+static const char *blob_id(const struct idp_image_blob *b)
+{
+	return b->display_id ? b->display_id : b->digest;
+}
+
+static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error *err)
+{
+	const struct idp_image_blob *ib = &pl->img->blobs[i];
+	struct open_ctx oc = { pl, ib };
+	struct blob_step b;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	b.id = blob_id(ib);
+	b.digest = ib->digest;
+	b.size = ib->size;
+	b.mount_from = ib->mount_from;
+	b.quiet = ib->quiet;
+	if (!pl->have) {
+		b.open = open_from_source;
+		b.open_ctx = &oc;
+	}
+	rc = pusher_blob(&pl->p, h, &b, err);
+	if (rc == 0 && pl->have) {
+		pl->have[i] = b.outcome;
+		pl->sizes[i] = b.outcome != IDP_BLOB_PENDING ? b.pushed_size : ib->size;
+	}
+	return rc;
+}
+
+static int take_next(struct pool *pl)
 {
 	int i = -1;
-	pthread_mutex_lock(&p->mu);
-	if (!p->failed && p->next < p->img->nblobs)
-		i = p->next++;
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_lock(&pl->mu);
+	if (!pl->failed && pl->next < pl->img->nblobs)
+		i = pl->next++;
+	pthread_mutex_unlock(&pl->mu);
 	return i;
 }
 
-static void record_failure(struct pool *p, const struct idp_error *err)
+static void record_failure(struct pool *pl, const struct idp_error *err)
 {
-	pthread_mutex_lock(&p->mu);
-	if (!p->failed) {
-		p->failed = 1;
-		p->first_err = *err;
-		p->abort = 1;   /* stop the other transfers now */
+	pthread_mutex_lock(&pl->mu);
+	if (!pl->failed) {
+		pl->failed = 1;
+		pl->first_err = *err;
+		pl->abort = 1;   /* stop the other transfers now */
 	}
-	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_unlock(&pl->mu);
 }
 
 static void *worker(void *arg)
 {
-	struct pool *p = arg;
-	struct idp_http *h = idp_session_conn(p->s);
+	struct pool *pl = arg;
+	struct idp_http *h = idp_session_conn(pl->p.s);
 	struct idp_error err = IDP_ERROR_INIT;
 	int i;
 
 	if (!h) {
 		idp_error_set(&err, IDP_EGENERAL, "cannot create an HTTP handle");
-		record_failure(p, &err);
+		record_failure(pl, &err);
 		return NULL;
 	}
-	while ((i = take_next(p)) >= 0)
-		if (push_one(p, h, &p->img->blobs[i], &err) < 0)
-			record_failure(p, &err);
+	while ((i = take_next(pl)) >= 0)
+		if (pool_one(pl, h, i, &err) < 0)
+			record_failure(pl, &err);
 	return NULL;
 }
 
-int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
+static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, struct idp_error *err)
 {
-	struct pool p;
 	pthread_t th[PUSH_MAX_JOBS];
-	int jobs = o->jobs > 0 ? o->jobs : 4, started = 0, i;
+	int started = 0, i;
 
+	if (jobs <= 0)
+		jobs = 4;
 	if (jobs > PUSH_MAX_JOBS)
 		jobs = PUSH_MAX_JOBS;
-	if (jobs > img->nblobs)
-		jobs = img->nblobs > 0 ? img->nblobs : 1;
-	memset(&p, 0, sizeof(p));
-	p.s = s;
-	p.o = o;
-	p.src = src;
-	p.img = img;
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_mutex_init(&p.emit_mu, NULL);
-	idp_session_set_abort(s, &p.abort);
-	for (i = 0; i < img->nblobs; i++)
-		emit_blob(&p, IDP_EV_WAITING, &img->blobs[i], 0, img->blobs[i].size, NULL);
+	if (jobs > pl->img->nblobs)
+		jobs = pl->img->nblobs > 0 ? pl->img->nblobs : 1;
+	pthread_mutex_init(&pl->mu, NULL);
+	idp_session_set_abort(pl->p.s, &pl->abort);
 	for (i = 0; i < jobs; i++)
-		if (pthread_create(&th[started], NULL, worker, &p) == 0)
+		if (pthread_create(&th[started], NULL, worker, pl) == 0)
 			started++;
 	if (!started)
-		worker(&p);
+		worker(pl);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	idp_session_set_abort(s, NULL);
-	pthread_mutex_destroy(&p.mu);
-	pthread_mutex_destroy(&p.emit_mu);
+	idp_session_set_abort(pl->p.s, NULL);
+	pthread_mutex_destroy(&pl->mu);
 	if (stats)
-		*stats = p.stats;
-	if (p.failed) {
-		*err = p.first_err;
+		*stats = pl->p.stats;
+	pusher_destroy(&pl->p);
+	if (pl->failed) {
+		*err = pl->first_err;
 		return -1;
 	}
 	return 0;
 }
 
-int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o, const struct idp_image *img,
-		       const char *tag, char digest_out[IDP_DIGEST_MAX], size_t *size_out, struct idp_error *err)
+int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
+		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
+{
+	struct pool pl;
+	int i;
+
+	memset(&pl, 0, sizeof(pl));
+	pusher_init(&pl.p, s, o);
+	pl.src = src;
+	pl.img = img;
+	for (i = 0; i < img->nblobs; i++)
+		if (!img->blobs[i].quiet)
+			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[i]),
+				    img->blobs[i].digest, 0, img->blobs[i].size, NULL);
+	return run_pool(&pl, o->jobs, stats, err);
+}
+
+int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
+		   enum idp_blob_outcome *have, struct idp_push_stats *stats, struct idp_error *err)
+{
+	struct pool pl;
+	struct idp_push_stats st;
+	int i, n = 0;
+
+	memset(&pl, 0, sizeof(pl));
+	pusher_init(&pl.p, s, o);
+	pl.img = img;
+	pl.have = have;
+	if (!(pl.sizes = calloc(img->nblobs > 0 ? (size_t)img->nblobs : 1, sizeof(*pl.sizes)))) {
+		pusher_destroy(&pl.p);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	for (i = 0; i < img->nblobs; i++)
+		have[i] = IDP_BLOB_PENDING;
+	if (run_pool(&pl, o->jobs, &st, err) < 0) {
+		free(pl.sizes);
+		return -1;
+	}
+	for (i = 0; i < img->nblobs; i++) {
+		img->blobs[i].size = pl.sizes[i];
+		n += have[i] != IDP_BLOB_PENDING;
+	}
+	free(pl.sizes);
+	if (stats)
+		pusher_stats_add(stats, &st);
+	return n;
+}
+
+/* ---- manifests ---- */
+
+int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
+		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
+		       struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(s);
+	const struct idp_image_manifest *top;
 	char got[IDP_DIGEST_MAX];
 	int i;
 
@@ -210,27 +345,28 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o, con
 		return idp_error_set(err, IDP_EGENERAL, "the image has no manifest");
 	for (i = 0; i < img->nmanifests; i++) {
 		const struct idp_image_manifest *m = &img->manifests[i];
-		int top = i == img->nmanifests - 1;
-		const char *ref = top && tag ? tag : m->digest;
+		int is_top = i == img->nmanifests - 1;
+		const char *ref = is_top && tag ? tag : m->digest;
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, got, 0, (int64_t)m->len, ref };
 
 		if (idp_manifest_put(s, h, ref, m->media_type, m->data, m->len, got, err) < 0)
 			return idp_error_prefix(err, "putting manifest %s", ref);
 		if (strcmp(got, m->digest) != 0)
-			return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s", m->digest, got);
+			return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s",
+					     m->digest, got);
 		idp_push_emit(o, &ev);
 	}
-	snprintf(digest_out, IDP_DIGEST_MAX, "%s", img->manifests[img->nmanifests - 1].digest);
-	if (size_out)
-		*size_out = img->manifests[img->nmanifests - 1].len;
+	top = &img->manifests[img->nmanifests - 1];
+	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
+	res->size = top->len;
 	return 0;
 }
 
 int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, const char *tag, char digest_out[IDP_DIGEST_MAX],
-		   size_t *size_out, struct idp_push_stats *stats, struct idp_error *err)
+		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
+		   struct idp_error *err)
 {
-	if (idp_push_blobs(s, o, src, img, stats, err) < 0)
+	if (idp_push_blobs(s, o, src, img, &res->stats, err) < 0)
 		return -1;
-	return idp_push_manifests(s, o, img, tag, digest_out, size_out, err);
+	return idp_push_manifests(s, o, img, tag, res, err);
 }

@@ -1,14 +1,17 @@
-/* push.h: the push engine a front end drives: blobs several at a time
- * (HEAD to skip, mount when a source repository is known, upload
- * otherwise), then manifests children first and the top one under the tag.
- * It reports through an event callback and never prints. */
+/* push.h: the push engine a front end drives. It joins an image source
+ * (sources/source.h) to the registry client (registry.h): every blob goes
+ * through one step, "already there (HEAD) -> mount (when a source
+ * repository is known) -> upload -> count -> report", then the manifests
+ * are put children first and the top one under the tag. Random-access
+ * images push several blobs at once; streams push each blob as it
+ * arrives. It reports through an event callback and never prints. */
 #ifndef IDP_PUSH_H
 #define IDP_PUSH_H
 
 #include <signal.h>
 #include <stdint.h>
 #include "registry.h"
-#include "source.h"
+#include "sources/source.h"
 
 enum idp_event_kind {
 	IDP_EV_WAITING,        /* blob queued */
@@ -38,6 +41,7 @@ struct idp_push_opts {
 	void *event_ctx;
 };
 
+/* What happened to a blob. */
 enum idp_blob_outcome { IDP_BLOB_PENDING, IDP_BLOB_EXISTED, IDP_BLOB_MOUNTED, IDP_BLOB_PUSHED };
 
 struct idp_push_stats {
@@ -46,21 +50,73 @@ struct idp_push_stats {
 	int blobs_pushed, blobs_existed, blobs_mounted;
 };
 
+/* What a push leaves: the top manifest and the counts. */
+struct idp_push_result {
+	char digest[IDP_DIGEST_MAX];
+	size_t size;
+	struct idp_push_stats stats;
+};
+
 /* Push every blob of img, several at a time; blobs are opened through src.
  * The first failure stops the others and is returned; open upload
- * sessions are deleted. */
+ * sessions are deleted. Counts go into *stats. */
 int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err);
+		   const struct idp_image *img, struct idp_push_stats *stats,
+		   struct idp_error *err);
 
-/* Put img's manifests in order; the last under `tag` (NULL = by digest).
- * digest_out/size_out: the top manifest. */
-int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o, const struct idp_image *img,
-		       const char *tag, char digest_out[IDP_DIGEST_MAX], size_t *size_out, struct idp_error *err);
+/* Only look: each blob of img that is already in the repository, or can
+ * be mounted from its mount_from, gets IDP_BLOB_EXISTED / IDP_BLOB_MOUNTED
+ * in have[i] (else IDP_BLOB_PENDING), its event and its count; a blob of
+ * unknown size (-1) learns it from the registry. Nothing is uploaded.
+ * Returns how many are present, or -1. */
+int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
+		   enum idp_blob_outcome *have, struct idp_push_stats *stats,
+		   struct idp_error *err);
 
-/* Both, in order: what a front end calls. */
+/* Put img's manifests in order, the last one under `tag` (NULL = by
+ * digest); res gets the top manifest's digest and size. */
+int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
+		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
+		       struct idp_error *err);
+
+/* Blobs then manifests: what a front end calls for a random-access image. */
 int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, const char *tag, char digest_out[IDP_DIGEST_MAX],
-		   size_t *size_out, struct idp_push_stats *stats, struct idp_error *err);
+		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
+		   struct idp_error *err);
+
+/* ---- streams ---- */
+
+/* What a front end knows of a stream blob before it is read (its cache). */
+struct idp_stream_known {
+	const char *display_id;    /* show this instead of the stream's id, or NULL */
+	int present;               /* in the repository already as digest/size: not uploaded */
+	const char *digest;
+	int64_t size;
+	const char *expect;        /* its uncompressed digest must be this (or NULL) */
+};
+
+struct idp_stream_hooks {
+	/* Before each blob; k is zeroed. NULL: nothing is known. */
+	void (*known)(void *ctx, const struct idp_stream_blob *b, struct idp_stream_known *k);
+	/* After a blob was uploaded (b as the stream gave it), with the
+	 * uncompressed digest the stream computed ("" when stored) and the
+	 * pushed digest. */
+	void (*pushed)(void *ctx, const struct idp_stream_blob *b, const char *diffid,
+		       const char *digest);
+	/* After the whole stream was read and checked, before any manifest
+	 * is put: -1 (with err) stops the push, so nothing is tagged. */
+	int (*complete)(void *ctx, struct idp_error *err);
+	void *ctx;
+};
+
+/* Push a stream: each blob as it arrives (skipped when the hooks say it
+ * is present, else the same step as every blob), then what the finished
+ * image has that the stream did not hand over (its config), then the
+ * manifests. img gets the image (release it); nothing is tagged unless
+ * the whole stream was read and checked. hooks may be NULL. */
+int idp_push_stream(struct idp_session *s, const struct idp_push_opts *o, struct idp_stream *st,
+		    const struct idp_stream_hooks *hooks, const char *tag, struct idp_image *img,
+		    struct idp_push_result *res, struct idp_error *err);
 
 /* Emit an event through o (no locking: for single-threaded steps). */
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev);

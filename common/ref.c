@@ -104,12 +104,15 @@ static int path_check(const char *path, size_t n, const char *ref, struct idp_er
 					     "invalid reference \"%s\": empty path component", ref);
 		if (has_upper(path + start, end - start))
 			return idp_error_set(err, IDP_EGENERAL,
-					     "invalid reference \"%s\": repository name \"%.*s\" must be lowercase",
+					     "invalid reference \"%s\": repository name \"%.*s\" "
+					     "must be lowercase",
 					     ref, (int)(end - start), path + start);
 		if (!component_valid(path + start, end - start))
 			return idp_error_set(err, IDP_EGENERAL,
-					     "invalid reference \"%s\": invalid repository name component \"%.*s\" "
-					     "(use lowercase letters, digits and single '.', '_', '__' or '-' separators)",
+					     "invalid reference \"%s\": invalid repository name "
+					     "component \"%.*s\" "
+					     "(use lowercase letters, digits and single '.', '_', "
+					     "'__' or '-' separators)",
 					     ref, (int)(end - start), path + start);
 		start = end + 1;
 	}
@@ -281,7 +284,8 @@ static int split_tag_digest(char *name, const char *ref, struct idp_ref *out,
 		if (!idp_digest_valid(at + 1))
 			return idp_error_set(err, IDP_EGENERAL,
 					     "invalid reference \"%s\": invalid digest \"%s\" "
-					     "(expected sha256: and 64 lowercase hex digits)", ref, at + 1);
+					     "(expected sha256: and 64 lowercase hex digits)",
+					     ref, at + 1);
 		if (!(out->digest = strdup(at + 1)))
 			return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
@@ -290,10 +294,11 @@ static int split_tag_digest(char *name, const char *ref, struct idp_ref *out,
 	if (colon && (!slash || colon > slash)) {
 		*colon = '\0';
 		if (!tag_valid(colon + 1))
-			return idp_error_set(err, IDP_EGENERAL,
-					     "invalid reference \"%s\": invalid tag \"%s\" "
-					     "(use [A-Za-z0-9_][A-Za-z0-9._-], at most 128 characters)",
-					     ref, colon + 1);
+			return idp_error_set(
+				err, IDP_EGENERAL,
+				"invalid reference \"%s\": invalid tag \"%s\" "
+				"(use [A-Za-z0-9_][A-Za-z0-9._-], at most 128 characters)",
+				ref, colon + 1);
 		if (!(out->tag = strdup(colon + 1)))
 			return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
@@ -333,9 +338,10 @@ static int split_domain_path(const char *name, const char *ref,
 
 	if (slash && looks_like_host(name, (size_t)(slash - name))) {
 		if (!hostport_split(name, (size_t)(slash - name)))
-			return idp_error_set(err, IDP_EGENERAL,
-					     "invalid reference \"%s\": invalid registry host \"%.*s\"",
-					     ref, (int)(slash - name), name);
+			return idp_error_set(
+				err, IDP_EGENERAL,
+				"invalid reference \"%s\": invalid registry host \"%.*s\"", ref,
+				(int)(slash - name), name);
 		out->domain = hostport_dup_lower(name, (size_t)(slash - name));
 		out->path = strdup(slash + 1);
 		if (!out->domain || !out->path)

@@ -19,7 +19,8 @@ struct idp_ref {
 /* Where a reference without a registry host goes. NULL members mean the
  * idpbuilder defaults above; owner "" means "do not add an owner". */
 struct idp_ref_defaults {
-	const char *registry;   /* host[:port]; an "https://"/"http://" prefix and trailing "/" are accepted and dropped */
+	/* host[:port]; an "https://"/"http://" prefix and trailing "/" are accepted and dropped */
+	const char *registry;
 	const char *owner;
 };
 

@@ -100,7 +100,8 @@ static void add_errors(struct msg *m, struct json_object *errs)
 		if (!*text)
 			text = entry_str(e, "detail");
 		msg_addf(m, "%s", i ? "; " : ": ");
-		msg_add_clean(m, *code ? code : "UNKNOWN", strlen(*code ? code : "UNKNOWN"), CODE_MAX);
+		msg_add_clean(m, *code ? code : "UNKNOWN", strlen(*code ? code : "UNKNOWN"),
+			      CODE_MAX);
 		if (*text) {
 			msg_addf(m, ": ");
 			msg_add_clean(m, text, strlen(text), SUMMARY_MAX);
@@ -173,10 +174,12 @@ static enum idp_errclass classify(long status, struct json_object *errs,
 	}
 	if (status == 404 && (has_code(errs, "NAME_UNKNOWN") || has_code(errs, "NAME_INVALID")))
 		*hint = "the repository or its owner does not exist: on Gitea the first path "
-			"segment must be an existing user or organization (e.g. giteaadmin/<image>)";
+			"segment must be an existing user or organization (e.g. "
+			"giteaadmin/<image>)";
 	else if (status == 413)
 		*hint = "request body too large for a proxy in front of the registry "
-			"(idpbuilder's ingress allows 1024m): use a smaller --chunk-size, e.g. --chunk-size 8m";
+			"(idpbuilder's ingress allows 1024m): use a smaller --chunk-size, e.g. "
+			"--chunk-size 8m";
 	return IDP_EREJECTED;
 }
 

@@ -44,7 +44,9 @@ int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
 		if ((s->opts.cancel && *s->opts.cancel) || (s->hcfg.abort && *s->hcfg.abort))
 			return idp_error_set(err, IDP_ECANCELED, "interrupted");
 		if (s->hcfg.deadline_ms && idp_now_ms() > s->hcfg.deadline_ms)
-			return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out while waiting to retry");
+			return idp_error_set(
+				err, IDP_ETIMEOUT,
+				"the overall time limit ran out while waiting to retry");
 		ts.tv_sec = 0;
 		ts.tv_nsec = 50 * 1000000L;
 		nanosleep(&ts, NULL);
@@ -60,7 +62,8 @@ static double jitter(void)
 }
 
 /* Wait before attempt `attempt` + 1, telling the user why. */
-static int backoff(struct idp_session *s, int attempt, const struct idp_error *why, struct idp_error *err)
+static int backoff(struct idp_session *s, int attempt, const struct idp_error *why,
+		   struct idp_error *err)
 {
 	long ms = idp_retry_delay_ms(&s->opts.retry, attempt, jitter(), why->retry_after_ms);
 	char msg[IDP_ERRMSG_MAX + 64];
@@ -89,7 +92,8 @@ int idp_session_status_error(struct idp_session *s, const struct idp_http_req *r
 }
 
 int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
-		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err)
+		    struct idp_http_resp *resp, const char *scopes, int retry,
+		    struct idp_error *err)
 {
 	char *authz = NULL;
 	int attempt = 1, challenged = 0, refused = 0, rc;
@@ -212,7 +216,8 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 	if (idp_reg_request(s, h, &req, &resp, scopes.buf, 1, err) < 0)
 		goto out;
 	rc = resp.status == 201;
-	if (resp.status == 202 && resp.location && (loc = idp_http_resolve(url.buf, resp.location))) {
+	if (resp.status == 202 && resp.location &&
+	    (loc = idp_http_resolve(url.buf, resp.location))) {
 		idp_upload_cancel(s, h, loc);
 		free(loc);
 	} else if (resp.status != 201 && resp.status != 202) {
@@ -225,14 +230,15 @@ out:
 	return rc;
 }
 
-static int check_manifest_digest(const struct idp_http_resp *resp, const char *ours, const char *where,
-				 struct idp_error *err)
+static int check_manifest_digest(const struct idp_http_resp *resp, const char *ours,
+				 const char *where, struct idp_error *err)
 {
 	if (resp->docker_content_digest && *resp->docker_content_digest &&
 	    strcmp(resp->docker_content_digest, ours) != 0)
-		return idp_error_set(err, IDP_EREJECTED,
-				     "%s: the registry stored digest %s but the manifest sent has digest %s",
-				     where, resp->docker_content_digest, ours);
+		return idp_error_set(
+			err, IDP_EREJECTED,
+			"%s: the registry stored digest %s but the manifest sent has digest %s",
+			where, resp->docker_content_digest, ours);
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "blobsrc.h"
+#include "blobreader.h"
 #include "creds.h"
 #include "digest.h"
 #include "error.h"

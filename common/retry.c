@@ -10,7 +10,8 @@
 #define DURATION_MAX 64                      /* longest duration text */
 #define MS_SATURATED ((LONG_MAX / 1000) * 1000)
 
-long idp_retry_delay_ms(const struct idp_retry_policy *p, int attempt, double rnd, long retry_after_ms)
+long idp_retry_delay_ms(const struct idp_retry_policy *p, int attempt, double rnd,
+			long retry_after_ms)
 {
 	static const struct idp_retry_policy def = IDP_RETRY_DEFAULT;
 	double d, cap, factor;
@@ -185,7 +186,8 @@ static long long term_ms(const char **p, int bare)
 	const char *s = *p;
 
 	for (; is_digit((unsigned char)**p); (*p)++)
-		if (__builtin_mul_overflow(ip, 10, &ip) || __builtin_add_overflow(ip, **p - '0', &ip))
+		if (__builtin_mul_overflow(ip, 10, &ip) ||
+		    __builtin_add_overflow(ip, **p - '0', &ip))
 			return -1;
 	if (**p == '.')
 		for ((*p)++; is_digit((unsigned char)**p); (*p)++)
@@ -200,7 +202,8 @@ static long long term_ms(const char **p, int bare)
 		return -1;
 	if (unit == 0)
 		unit = 1000;     /* a lone number means seconds */
-	if (__builtin_mul_overflow(ip, unit, &r) || __builtin_add_overflow(r, frac * unit / den, &r))
+	if (__builtin_mul_overflow(ip, unit, &r) ||
+	    __builtin_add_overflow(r, frac * unit / den, &r))
 		return -1;
 	return r;
 }

@@ -18,7 +18,8 @@ struct idp_retry_policy {
  * failure). Full jitter within [d/2, d] where d = min(cap, initial*factor^(attempt-1)).
  * `rnd` is a uniform random number in [0,1). If retry_after_ms >= 0 the
  * result is max(that, computed) but never more than 5 minutes. */
-long idp_retry_delay_ms(const struct idp_retry_policy *p, int attempt, double rnd, long retry_after_ms);
+long idp_retry_delay_ms(const struct idp_retry_policy *p, int attempt, double rnd,
+			long retry_after_ms);
 
 /* 1 when an HTTP status is worth retrying: 408, 429, 5xx (not 501). */
 int idp_retry_status_retryable(long status);

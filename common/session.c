@@ -25,7 +25,9 @@ static int copy_ref(const struct idp_ref *in, struct idp_ref *out)
 	out->path = strdup(in->path);
 	out->tag = in->tag ? strdup(in->tag) : NULL;
 	out->digest = in->digest ? strdup(in->digest) : NULL;
-	return out->domain && out->path && (!in->tag || out->tag) && (!in->digest || out->digest) ? 0 : -1;
+	return out->domain && out->path && (!in->tag || out->tag) && (!in->digest || out->digest)
+		       ? 0
+		       : -1;
 }
 
 static const char *system_ca_bundle(void)
@@ -49,9 +51,11 @@ static int append_file(int fd, const char *path, int required, struct idp_error 
 	idp_buf_init(&b, IDP_CAP_CONFIG);
 	if (idp_buf_read_file(&b, path) < 0) {
 		if (required)
-			rc = idp_error_set(err, IDP_EGENERAL, "cannot read CA file '%s': %s", path, strerror(errno));
+			rc = idp_error_set(err, IDP_EGENERAL, "cannot read CA file '%s': %s", path,
+					   strerror(errno));
 	} else if (write(fd, b.buf, b.len) != (ssize_t)b.len || write(fd, "\n", 1) != 1) {
-		rc = idp_error_set(err, IDP_EGENERAL, "cannot write the CA bundle: %s", strerror(errno));
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot write the CA bundle: %s",
+				   strerror(errno));
 	}
 	idp_buf_release(&b);
 	return rc;
@@ -174,10 +178,13 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 static int setup_auth(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_creds creds;
+	struct idp_creds_opts co = s->opts.creds;
 	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain);
 
 	memset(&creds, 0, sizeof(creds));
-	if (idp_creds_resolve(&s->opts.creds, s->ref.domain, &creds, err) < 0)
+	co.deadline_ms = s->hcfg.deadline_ms;
+	co.cancel = s->opts.cancel;
+	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
 		idp_creds_release(&creds);

@@ -31,7 +31,8 @@ struct idp_session {
  * for transient failures when `retry` is set. 0 when a response arrived
  * (any status: the caller checks it), -1 with err. */
 int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
-		    struct idp_http_resp *resp, const char *scopes, int retry, struct idp_error *err);
+		    struct idp_http_resp *resp, const char *scopes, int retry,
+		    struct idp_error *err);
 
 /* Sleep ms, returning early with IDP_ECANCELED when cancelled (or aborted). */
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);

@@ -36,7 +36,7 @@ struct idp_tls {
 	char *ca_files[IDP_TLS_MAX_CAS];  /* extra CA PEM files (beside the system store) */
 	char *client_cert;          /* PEM, may be NULL */
 	char *client_key;
-	char *origin;               /* what configured it, for messages: "/etc/docker/certs.d/h:p" */
+	char *origin; /* what configured it, for messages: "/etc/docker/certs.d/h:p" */
 };
 
 /* Resolve for "host[:port]". Errors (IDP_EGENERAL): a client .cert without

@@ -40,9 +40,11 @@ static int set_location(struct upload *u, const char *base, const char *loc, str
 {
 	char *abs;
 	if (!loc || !*loc)
-		return idp_error_set(err, IDP_EREJECTED, "the registry sent no Location for the upload");
+		return idp_error_set(err, IDP_EREJECTED,
+				     "the registry sent no Location for the upload");
 	if (!(abs = idp_http_resolve(base, loc)))
-		return idp_error_set(err, IDP_EREJECTED, "the registry sent a bad upload Location '%.200s'", loc);
+		return idp_error_set(err, IDP_EREJECTED,
+				     "the registry sent a bad upload Location '%.200s'", loc);
 	free(u->location);
 	u->location = abs;
 	return 0;
@@ -72,7 +74,8 @@ static ssize_t pull_stream(void *ctx, void *buf, size_t n, struct idp_error *err
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return idp_error_set(&u->pull_err, IDP_EGENERAL, "blob ended early at byte %" PRId64, u->rpos);
+		return idp_error_set(&u->pull_err, IDP_EGENERAL,
+				     "blob ended early at byte %" PRId64, u->rpos);
 	hash_span(u, u->rpos, buf, (size_t)r);
 	u->rpos += r;
 	u->send_off += (size_t)r;
@@ -178,8 +181,9 @@ static int resync(struct upload *u, struct idp_error *err)
 	if (rc < 0)
 		return idp_error_prefix(err, "cannot resume the upload");
 	if (have < 0 || have > u->hashed || (u->buffered && have < u->buf_start))
-		return idp_error_set(err, IDP_EREJECTED,
-				     "cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+		return idp_error_set(
+			err, IDP_EREJECTED,
+			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
 	u->acked = have;
 	u->resumed++;
 	if (!u->buffered && u->r->ops->seek(u->r->ctx, have, err) < 0)
@@ -279,8 +283,8 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 		attempt++;
 		if (u->s->opts.warn) {
 			char msg[IDP_ERRMSG_MAX + 64];
-			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)", why.msg,
-				 attempt, u->s->opts.retry.attempts);
+			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)",
+				 why.msg, attempt, u->s->opts.retry.attempts);
 			u->s->opts.warn(u->s->opts.warn_ctx, msg);
 		}
 		if (resync(u, err) < 0 && restart(u, err) < 0)
@@ -322,12 +326,14 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 	idp_sha256_final(u->hash, res->digest);
 	res->size = u->acked;
 	if (u->size >= 0 && u->acked != u->size)
-		return idp_error_set(err, IDP_EGENERAL, "blob %s: expected %" PRId64 " bytes, read %" PRId64,
-				     u->want_digest ? u->want_digest : res->digest, u->size, u->acked);
+		return idp_error_set(
+			err, IDP_EGENERAL, "blob %s: expected %" PRId64 " bytes, read %" PRId64,
+			u->want_digest ? u->want_digest : res->digest, u->size, u->acked);
 	if (u->want_digest && strcmp(u->want_digest, res->digest) != 0)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "blob %s is corrupt: its content has digest %s; nothing was committed",
-				     u->want_digest, res->digest);
+		return idp_error_set(
+			err, IDP_EGENERAL,
+			"blob %s is corrupt: its content has digest %s; nothing was committed",
+			u->want_digest, res->digest);
 	idp_buf_init(&url, 16384);
 	if (idp_buf_addf(&url, "%s%cdigest=%s", u->location, strchr(u->location, '?') ? '&' : '?',
 			 res->digest) < 0)
@@ -366,7 +372,8 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
 	rc = start_upload(&u, err);
 	if (rc == 0 && u.buffered && !(u.buf = malloc(u.chunk)))
-		rc = idp_error_set(err, IDP_EGENERAL, "out of memory for a %zu-byte chunk", u.chunk);
+		rc = idp_error_set(err, IDP_EGENERAL, "out of memory for a %zu-byte chunk",
+				   u.chunk);
 	if (rc == 0)
 		rc = send_all(&u, err);
 	if (rc == 0)

@@ -2,9 +2,10 @@
  *   plug_main.c   argv (docker global flags, metadata, help), the flow
  *   plug_docker.c running the docker CLI: image inspect, docker save, version
  *   plug_platform.c --platform: what the daemon's API allows (docker version)
- *   plug_push.c   the streaming push: docker save -> libarchive -> registry
+ *   plug_push.c   the push: the cache first, else docker save into the
+ *                 engine's docker-save stream (idp_push_stream)
  *   plug_reuse.c  what the push cache says is in the registry already:
- *                 HEADs/mounts before docker save, the manifest without it
+ *                 probed before docker save, the manifest without it
  *   plug_cache.c  the push cache file (plug_cache.h)
  *   plug_socket.c DOCKER_CLI_PLUGIN_SOCKET watcher (EOF = cancel) */
 #ifndef IDP_PLUG_H
@@ -14,18 +15,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "error.h"
-#include "fe_opts.h"
+#include "run.h"
+#include "frontend/fe_opts.h"
 #include "plug_cache.h"
 
 #define PLUG_MAX_GLOBALS 32
 
 /* How to run docker: the CLI that started us (or `docker` on PATH) plus the
- * global flags that came before the plugin name. */
+ * global flags that came before the plugin name; every run is bounded by
+ * the push's deadline and cancel flag. */
 struct plug_docker {
 	const char *cli;
 	int nglobals;
 	const char *globals[PLUG_MAX_GLOBALS];
+	int64_t deadline_ms;            /* idp_now_ms() clock, 0 = none */
+	volatile sig_atomic_t *cancel;
 };
+
+#define PLUG_MAX_ARGV (PLUG_MAX_GLOBALS + 8)
 
 /* What `docker image inspect` said. */
 struct plug_image {
@@ -45,11 +52,12 @@ int plug_docker_inspect(const struct plug_docker *d, const char *image, const ch
  * version`), as MAJOR * 1000 + MINOR (1.48 -> 1048). */
 int plug_docker_api(const struct plug_docker *d, int *api, struct idp_error *err);
 
-/* A running `docker save IMAGE`: stdout on fd, stderr kept in a temp file. */
+/* A running `docker save IMAGE`: its stdout on fd. */
 struct plug_save {
-	pid_t pid;
 	int fd;
-	int errfd;
+	const char *argv[PLUG_MAX_ARGV];
+	struct idp_run_opts opts;
+	struct idp_child child;
 };
 
 /* docker save [--platform P] IMAGE */
@@ -79,7 +87,8 @@ struct plug_push {
  * check the stream) unless it is already that platform. Older API:
  * the image must be that platform (save_platform ""), else IDP_EGENERAL. */
 int plug_platform_inspect(const struct plug_docker *d, const char *image, const char *requested,
-			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX], struct idp_error *err);
+			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX],
+			  struct idp_error *err);
 
 /* What is known to be in the destination repository before docker save. */
 enum plug_have { PLUG_HAVE_NO, PLUG_HAVE_EXISTS, PLUG_HAVE_MOUNTED };
@@ -108,11 +117,11 @@ struct plug_reuse {
 int plug_reuse_init(struct plug_reuse *ru, const struct plug_push *pp, const struct idp_session *s,
 		    struct idp_error *err);
 void plug_reuse_release(struct plug_reuse *ru);
-/* HEAD (or mount) what the cache knows, emitting "Layer already exists" /
- * "Mounted from". 1 when every layer and the config are present, 0 not,
- * -1 error. */
-int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, struct idp_http *h,
-		     const struct idp_push_opts *po, struct idp_push_stats *stats, struct idp_error *err);
+/* Probe what the cache knows (the engine HEADs or mounts it, reporting
+ * "Layer already exists" / "Mounted from"). 1 when every layer and the
+ * config are present, 0 not, -1 error. */
+int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct idp_push_opts *po,
+		     struct idp_push_stats *stats, struct idp_error *err);
 /* The image (config + layers + manifest) from the states, no docker save. */
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
 /* The state of a layer with this diffID, or NULL. */
@@ -120,7 +129,8 @@ struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char
 /* The diffID (inspect's string) a save-stream blob is, when known, or NULL:
  * its display id when it is a diffID, the cache's v1 id map (legacy
  * shape), or a stored layer's digest known from the cache. */
-const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id, const char *digest);
+const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id,
+			      const char *digest);
 /* Remember a legacy v1 directory id's diffID (after the layer was read). */
 void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
 /* After a successful push (saved: docker save ran): record the top
@@ -128,8 +138,7 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved);
 
 int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
-		     char digest_out[IDP_DIGEST_MAX], size_t *size_out, struct idp_push_stats *stats,
-		     struct idp_error *err);
+		     struct idp_push_result *res, struct idp_error *err);
 
 /* Watch DOCKER_CLI_PLUGIN_SOCKET (when set) from a detached thread; EOF
  * sets *cancel. Returns 0 (also when unset), -1 when it cannot connect

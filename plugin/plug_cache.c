@@ -13,7 +13,7 @@
 #include "jsonutil.h"
 #include "buf.h"
 #include "digest.h"
-#include "fe_msg.h"
+#include "frontend/fe_msg.h"
 #include "plug_cache.h"
 #include "banned.h"
 
@@ -67,8 +67,8 @@ static int same(const char *a, const char *b)
 }
 
 const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const char *registry,
-					      const char *repository, const char *diffid, const char *producer,
-					      int flags)
+					      const char *repository, const char *diffid,
+					      const char *producer, int flags)
 {
 	int i;
 
@@ -77,7 +77,8 @@ const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const 
 		int mine = same(b->repository, repository);
 		if (!same(b->registry, registry) || !same(b->diffid, diffid))
 			continue;
-		if (((flags & PLUG_CACHE_SAME_REPO) && !mine) || ((flags & PLUG_CACHE_OTHER_REPO) && mine))
+		if (((flags & PLUG_CACHE_SAME_REPO) && !mine) ||
+		    ((flags & PLUG_CACHE_OTHER_REPO) && mine))
 			continue;
 		if (producer && !same(b->producer, producer))
 			continue;
@@ -117,7 +118,8 @@ int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct
 	int i;
 
 	for (i = c->nblobs - 1; i >= 0; i--)
-		if (same(c->blobs[i].registry, b->registry) && same(c->blobs[i].repository, b->repository) &&
+		if (same(c->blobs[i].registry, b->registry) &&
+		    same(c->blobs[i].repository, b->repository) &&
 		    same(c->blobs[i].diffid, b->diffid) && same(c->blobs[i].producer, b->producer))
 			drop_blob(c, i);
 	while (c->nblobs >= PLUG_CACHE_MAX)
@@ -130,7 +132,8 @@ int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct
 	n.producer = strdup(b->producer);
 	n.size = b->size;
 	nb = realloc(c->blobs, sizeof(*nb) * (size_t)(c->nblobs + 1));
-	if (!nb || !n.registry || !n.repository || !n.diffid || !n.digest || !n.media_type || !n.producer) {
+	if (!nb || !n.registry || !n.repository || !n.diffid || !n.digest || !n.media_type ||
+	    !n.producer) {
 		blob_free(&n);
 		if (nb)
 			c->blobs = nb;
@@ -141,7 +144,8 @@ int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct
 	return 0;
 }
 
-int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid, struct idp_error *err)
+int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid,
+		      struct idp_error *err)
 {
 	struct plug_cache_v1 *nv, n;
 	int i;
@@ -186,9 +190,10 @@ static int take_blob(struct plug_cache *c, json_object *o)
 	b.digest = (char *)idp_json_str(o, "digest");
 	b.media_type = (char *)idp_json_str(o, "mediaType");
 	b.producer = (char *)idp_json_str(o, "producer");
-	if (!b.registry || !b.repository || !b.media_type || !b.producer || !b.diffid || !idp_digest_valid(b.diffid) ||
-	    !b.digest || !idp_digest_valid(b.digest) || !json_object_object_get_ex(o, "size", &sz) ||
-	    !json_object_is_type(sz, json_type_int) || (b.size = json_object_get_int64(sz)) < 0)
+	if (!b.registry || !b.repository || !b.media_type || !b.producer || !b.diffid ||
+	    !idp_digest_valid(b.diffid) || !b.digest || !idp_digest_valid(b.digest) ||
+	    !json_object_object_get_ex(o, "size", &sz) || !json_object_is_type(sz, json_type_int) ||
+	    (b.size = json_object_get_int64(sz)) < 0)
 		return 0;
 	return plug_cache_add(c, &b, &err) < 0 ? -1 : 1;
 }
@@ -241,7 +246,8 @@ static int read_file(const char *path, struct idp_buf *b, char *why, size_t whyl
 	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)PLUG_CACHE_FILE_CAP) {
 		close(fd);
-		snprintf(why, whylen, "not a regular file of at most %u bytes", PLUG_CACHE_FILE_CAP);
+		snprintf(why, whylen, "not a regular file of at most %u bytes",
+			 PLUG_CACHE_FILE_CAP);
 		return -1;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
@@ -270,7 +276,8 @@ static void load(struct plug_cache *c, const char *path, int quiet)
 	if (rc == 0 && b.len > 0) {
 		root = json_tokener_parse(b.buf);
 		if (!root || !json_object_is_type(root, json_type_object) ||
-		    !json_object_object_get_ex(root, "version", &ver) || json_object_get_int(ver) != 1) {
+		    !json_object_object_get_ex(root, "version", &ver) ||
+		    json_object_get_int(ver) != 1) {
 			snprintf(why, sizeof(why), "not a version 1 push cache");
 			rc = -1;
 		}
@@ -296,7 +303,8 @@ void plug_cache_load(struct plug_cache *c, const char *path)
 
 static json_object *to_json(const struct plug_cache *c)
 {
-	json_object *root = json_object_new_object(), *blobs = json_object_new_array(), *v1 = json_object_new_array();
+	json_object *root = json_object_new_object(), *blobs = json_object_new_array(),
+		    *v1 = json_object_new_array();
 	int i;
 
 	for (i = 0; i < c->nblobs; i++) {
@@ -337,11 +345,13 @@ static int make_dirs(const char *path, struct idp_error *err)
 			continue;
 		*p = '\0';
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir, strerror(errno));
+			return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir,
+					     strerror(errno));
 		*p = '/';
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir, strerror(errno));
+		return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir,
+				     strerror(errno));
 	return 0;
 }
 
@@ -374,7 +384,10 @@ static int replace_file(const char *path, const struct plug_cache *c, struct idp
 		idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	rc = fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ? -1 : 0;
+	rc = fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 ||
+			     write_all(fd, "\n", 1) < 0
+		     ? -1
+		     : 0;
 	if (close(fd) < 0 || rc < 0 || rename(tmp, path) < 0) {
 		rc = -1;
 		idp_error_set(err, IDP_EGENERAL, "cannot write '%s': %s", path, strerror(errno));

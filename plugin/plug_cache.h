@@ -62,14 +62,15 @@ void plug_cache_release(struct plug_cache *c);
 /* The newest entry for diffid on registry, matching flags (0: any
  * repository) and producer (NULL: any). NULL when none. */
 const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const char *registry,
-					      const char *repository, const char *diffid, const char *producer,
-					      int flags);
+					      const char *repository, const char *diffid,
+					      const char *producer, int flags);
 /* The diffID a docker-save v1 directory id was seen with, or NULL. */
 const char *plug_cache_v1_diffid(const struct plug_cache *c, const char *v1id);
 
 /* Add (or refresh, moving it to the newest place) an entry. */
 int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct idp_error *err);
-int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid, struct idp_error *err);
+int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid,
+		      struct idp_error *err);
 
 /* Merge `news` into the file at path as it is now and write it back
  * (mkdir 0700, temp file 0600, rename). -1 with err on failure. */

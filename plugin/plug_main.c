@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "fe_msg.h"
-#include "fe_opts.h"
-#include "fe_signal.h"
+#include "frontend/fe_msg.h"
+#include "frontend/fe_opts.h"
+#include "frontend/fe_signal.h"
 #include "http.h"
 #include "plug.h"
 #include "banned.h"
@@ -56,7 +56,8 @@ static const struct global_flag *match_global(const char *a, const char **inline
 	*inline_value = NULL;
 	for (g = global_flags; g->name; g++) {
 		n = strlen(g->name);
-		if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, g->name, n) == 0 && (a[2 + n] == '\0' || a[2 + n] == '=')) {
+		if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, g->name, n) == 0 &&
+		    (a[2 + n] == '\0' || a[2 + n] == '=')) {
 			if (a[2 + n] == '=')
 				*inline_value = a + 3 + n;
 			return g;
@@ -102,9 +103,11 @@ static int cmd_metadata(void)
 	json_object_object_add(o, "SchemaVersion", json_object_new_string("0.1.0"));
 	json_object_object_add(o, "Vendor", json_object_new_string("idppush project"));
 	json_object_object_add(o, "Version", json_object_new_string(IDP_VERSION));
-	json_object_object_add(o, "ShortDescription",
-			       json_object_new_string("Push local images to idpbuilder's Gitea registry"));
-	json_object_object_add(o, "URL", json_object_new_string("https://github.com/cnoe-io/idpbuilder"));
+	json_object_object_add(
+		o, "ShortDescription",
+		json_object_new_string("Push local images to idpbuilder's Gitea registry"));
+	json_object_object_add(o, "URL",
+			       json_object_new_string("https://github.com/cnoe-io/idpbuilder"));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return 0;
@@ -120,8 +123,8 @@ static int is_image_id(const char *s)
 	return n >= 12 && n == strlen(s) && n <= 64;
 }
 
-static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, const struct plug_docker *d,
-		     volatile sig_atomic_t *canceled)
+static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
+		     const struct plug_docker *d, volatile sig_atomic_t *canceled)
 {
 	const char *image = cfg->args[0], *target = cfg->nargs > 1 ? cfg->args[1] : NULL;
 	struct idp_error err = IDP_ERROR_INIT;
@@ -137,15 +140,19 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, cons
 	if (!target && is_image_id(image))
 		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
 	if (cfg->nplatforms > 1)
-		return fe_usage_error(cmd, "--platform given %d times: docker idppush pushes one platform", cfg->nplatforms);
+		return fe_usage_error(
+			cmd, "--platform given %d times: docker idppush pushes one platform",
+			cfg->nplatforms);
 	if (fe_dest_ref(cfg, image, target, &dest, &err) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
-	if (plug_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info, platform, &err) < 0) {
+	if (plug_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
+				  platform, &err) < 0) {
 		idp_ref_release(&dest);
 		return fe_report_error(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
-	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0, platform[0] ? platform : NULL, NULL };
+	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0, platform[0] ? platform : NULL,
+				 NULL };
 	memset(&job, 0, sizeof(job));
 	job.cfg = cfg;
 	job.dest = &dest;
@@ -165,7 +172,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg, cons
 	return rc;
 }
 
-static int run(const struct fe_cmd *cmd, int argc, char **argv, const struct plug_docker *d,
+static int run(const struct fe_cmd *cmd, int argc, char **argv, struct plug_docker *d,
 	       const char *config_dir)
 {
 	volatile sig_atomic_t canceled = 0;
@@ -178,9 +185,12 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, const struct plu
 		return rc;
 	}
 	cfg.docker_config = config_dir;
+	d->deadline_ms = cfg.timeout_ms > 0 ? idp_now_ms() + cfg.timeout_ms : 0;
+	d->cancel = &canceled;
 	fe_signal_install(&canceled);
 	if (plug_socket_watch(getenv("DOCKER_CLI_PLUGIN_SOCKET"), &canceled) < 0 && cfg.verbose)
-		fe_warnf("cannot watch DOCKER_CLI_PLUGIN_SOCKET: cancelling through the docker CLI will not work");
+		fe_warnf("cannot watch DOCKER_CLI_PLUGIN_SOCKET: cancelling through the docker CLI "
+			 "will not work");
 	rc = push_main(cmd, &cfg, d, &canceled);
 	fe_config_release(&cfg);
 	return rc;
@@ -206,7 +216,8 @@ int main(int argc, char **argv)
 		fe_help(cmd, stdout);
 		return 0;
 	}
-	if (first == 1 && argc > 2 && strcmp(argv[1], "help") == 0 && strcmp(argv[2], PLUGIN_NAME) == 0) {
+	if (first == 1 && argc > 2 && strcmp(argv[1], "help") == 0 &&
+	    strcmp(argv[2], PLUGIN_NAME) == 0) {
 		fe_help(cmd, stdout);
 		return 0;
 	}

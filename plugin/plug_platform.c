@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plug.h"
-#include "source.h"
+#include "sources/source.h"
 #include "banned.h"
 
 #define API_SAVE_PLATFORM 1048      /* docker save --platform */
@@ -19,11 +19,13 @@ struct platform {
 };
 
 /* Normalised "os/arch[/variant]" of s into p and out. */
-static int normalise(const char *s, struct platform *p, char out[PLUG_PLATFORM_MAX], struct idp_error *err)
+static int normalise(const char *s, struct platform *p, char out[PLUG_PLATFORM_MAX],
+		     struct idp_error *err)
 {
 	if (idp_platform_parse(s, p->os, p->arch, p->variant, err) < 0)
 		return -1;
-	snprintf(out, PLUG_PLATFORM_MAX, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
+	snprintf(out, PLUG_PLATFORM_MAX, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "",
+		 p->variant);
 	return 0;
 }
 
@@ -57,14 +59,17 @@ static int forget_layers(struct plug_image *info, const char *want, struct idp_e
 static void old_api(const char *image, const char *want, int api, const struct plug_image *info,
 		    struct idp_error *err)
 {
-	idp_error_set(err, IDP_EGENERAL,
-			     "--platform %s: image '%s' is %s and docker API %d.%d cannot save another platform "
-			     "(needs 1.48, docker 28 or newer)",
-			     want, image, info->platform ? info->platform : "of an unknown platform", api / 1000, api % 1000);
+	idp_error_set(
+		err, IDP_EGENERAL,
+		"--platform %s: image '%s' is %s and docker API %d.%d cannot save another platform "
+		"(needs 1.48, docker 28 or newer)",
+		want, image, info->platform ? info->platform : "of an unknown platform", api / 1000,
+		api % 1000);
 }
 
 int plug_platform_inspect(const struct plug_docker *d, const char *image, const char *requested,
-			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX], struct idp_error *err)
+			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX],
+			  struct idp_error *err)
 {
 	char want[PLUG_PLATFORM_MAX];
 	struct platform w;

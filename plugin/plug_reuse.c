@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "fe_msg.h"
+#include "frontend/fe_msg.h"
 #include "manifest.h"
 #include "plug.h"
 #include "banned.h"
@@ -47,14 +47,16 @@ static void ours(const struct plug_reuse *ru, char out[32])
 {
 	const struct fe_config *cfg = ru->pp->cfg;
 
-	snprintf(out, 32, "%s/%d", cfg->compression == FE_COMP_ZSTD ? "zstd" : "gzip", cfg->compression_level);
+	snprintf(out, 32, "%s/%d", cfg->compression == FE_COMP_ZSTD ? "zstd" : "gzip",
+		 cfg->compression_level);
 }
 
 /* What a fresh push of this image would push: what it was pushed as last
  * time (the config's entry), else our compression. */
 static void pick_producer(struct plug_reuse *ru)
 {
-	const struct plug_cache_blob *c = plug_cache_find(&ru->cache, ru->registry, NULL, ru->pp->info->id, NULL, 0);
+	const struct plug_cache_blob *c =
+		plug_cache_find(&ru->cache, ru->registry, NULL, ru->pp->info->id, NULL, 0);
 
 	if (c)
 		snprintf(ru->want, sizeof(ru->want), "%s", c->producer);
@@ -62,7 +64,8 @@ static void pick_producer(struct plug_reuse *ru)
 		ours(ru, ru->want);
 }
 
-static void set_have(struct plug_blob_state *bs, int have, const char *digest, int64_t size, const char *mt)
+static void set_have(struct plug_blob_state *bs, int have, const char *digest, int64_t size,
+		     const char *mt)
 {
 	bs->have = have;
 	snprintf(bs->digest, sizeof(bs->digest), "%s", digest);
@@ -70,105 +73,131 @@ static void set_have(struct plug_blob_state *bs, int have, const char *digest, i
 	bs->zstd = mt && strstr(mt, "zstd") != NULL;
 }
 
-static void emit(const struct idp_push_opts *po, enum idp_event_kind k, const char *id,
-		 const struct plug_blob_state *bs, const char *text)
+/* What the cache says `key` (a diffID, or the image ID for the config)
+ * was pushed as: in this repository (HEAD it), or in another one of the
+ * same registry (mount it from there). Added to the probe image; NULL
+ * when the cache does not know it. */
+static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_image *probe,
+					    const char *key, struct idp_error *err)
 {
-	struct idp_event ev = { k, id, bs->digest, bs->size, bs->size, text };
-	idp_push_emit(po, &ev);
+	const struct plug_cache_blob *mine, *other, *c;
+	struct idp_image_blob *b;
+
+	mine = plug_cache_find(&ru->cache, ru->registry, ru->repository, key, ru->want,
+			       PLUG_CACHE_SAME_REPO);
+	other = plug_cache_find(&ru->cache, ru->registry, ru->repository, key, ru->want,
+				PLUG_CACHE_OTHER_REPO);
+	if (mine && other && strcmp(mine->digest, other->digest) != 0)
+		other = NULL;
+	if (!(c = mine ? mine : other))
+		return NULL;
+	if (!(b = idp_image_add_blob(probe, c->digest, c->size, c->media_type, err)))
+		return NULL;
+	if ((!b->display_id && !(b->display_id = strdup(key))) ||
+	    (other && !b->mount_from && !(b->mount_from = strdup(other->repository)))) {
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		return NULL;
+	}
+	return b;
 }
 
-/* Is the cached blob (for key) in the destination, or can it be mounted? */
-static int check_one(struct plug_reuse *ru, struct idp_session *s, struct idp_http *h, const char *key,
-		     const char *producer, struct plug_blob_state *bs, struct idp_error *err)
+/* The layers the cache knows, as an image to probe; probe_of[i] is layer
+ * i's blob in it, or -1. */
+static int probe_layers(struct plug_reuse *ru, struct idp_image *probe, int *probe_of,
+			struct idp_error *err)
 {
-	const struct plug_cache_blob *mine, *other;
-	int rc;
+	const struct plug_image *info = ru->pp->info;
+	struct idp_image_blob *b;
+	int i;
 
-	mine = plug_cache_find(&ru->cache, ru->registry, ru->repository, key, producer, PLUG_CACHE_SAME_REPO);
-	other = plug_cache_find(&ru->cache, ru->registry, ru->repository, key, producer, PLUG_CACHE_OTHER_REPO);
-	if (mine && (rc = idp_blob_exists(s, h, mine->digest, NULL, err)) != 0) {
-		if (rc == 1)
-			set_have(bs, PLUG_HAVE_EXISTS, mine->digest, mine->size, mine->media_type);
-		return rc;
+	for (i = 0; i < info->ndiffids; i++) {
+		idp_error_clear(err);
+		b = add_candidate(ru, probe, info->diffids[i], err);
+		if (!b && err->cls != IDP_OK)
+			return -1;
+		probe_of[i] = b ? (int)(b - probe->blobs) : -1;
 	}
-	if (!other)
-		return 0;
-	if (!mine || strcmp(mine->digest, other->digest) != 0) {
-		if ((rc = idp_blob_exists(s, h, other->digest, NULL, err)) == 1)
-			set_have(bs, PLUG_HAVE_EXISTS, other->digest, other->size, other->media_type);
-		if (rc != 0)
-			return rc;
-	}
-	rc = idp_blob_mount(s, h, other->digest, other->repository, err);
-	if (rc == 1)
-		set_have(bs, PLUG_HAVE_MOUNTED, other->digest, other->size, other->media_type);
-	return rc;
+	return 0;
 }
 
-static int check_config(struct plug_reuse *ru, struct idp_session *s, struct idp_http *h, struct idp_error *err)
+/* Layer states from the probe; 1 when every layer is there. */
+static int apply_probe(struct plug_reuse *ru, const struct idp_image *probe, const int *probe_of,
+		       const enum idp_blob_outcome *have)
+{
+	int i, all = ru->pp->info->ndiffids > 0;
+
+	for (i = 0; i < ru->pp->info->ndiffids; i++) {
+		const struct idp_image_blob *b =
+			probe_of[i] >= 0 ? &probe->blobs[probe_of[i]] : NULL;
+		if (b && have[probe_of[i]] != IDP_BLOB_PENDING)
+			set_have(&ru->layers[i],
+				 have[probe_of[i]] == IDP_BLOB_MOUNTED ? PLUG_HAVE_MOUNTED
+								       : PLUG_HAVE_EXISTS,
+				 b->digest, b->size, b->media_type);
+		else
+			all = 0;
+	}
+	return all;
+}
+
+/* The config: by what the cache knows, else by the image ID, which is the
+ * config digest in the graph-driver store. 1 present, 0 not, -1 error. */
+static int check_config(struct plug_reuse *ru, struct idp_session *s,
+			const struct idp_push_opts *po, struct idp_push_stats *stats,
+			struct idp_error *err)
 {
 	const char *id = ru->pp->info->id;
-	int64_t size = -1;
-	int rc = check_one(ru, s, h, id, ru->want, &ru->config, err);
+	struct idp_image probe;
+	struct idp_image_blob *b;
+	enum idp_blob_outcome have = IDP_BLOB_PENDING;
+	int rc = 0;
 
-	if (rc != 0 || !idp_digest_valid(id))
-		return rc;
-	/* graph-driver store: the image ID is the config digest */
-	if ((rc = idp_blob_exists(s, h, id, &size, err)) == 1 && size >= 0)
-		set_have(&ru->config, PLUG_HAVE_EXISTS, id, size, NULL);
-	return rc == 1 && size < 0 ? 0 : rc;
-}
-
-static void count(struct idp_push_stats *stats, const struct plug_blob_state *bs)
-{
-	stats->bytes_skipped += bs->size;
-	if (bs->have == PLUG_HAVE_MOUNTED)
-		stats->blobs_mounted++;
-	else
-		stats->blobs_existed++;
-}
-
-static int check_layer(struct plug_reuse *ru, struct idp_session *s, struct idp_http *h, int i,
-		       const struct idp_push_opts *po, struct idp_push_stats *stats, struct idp_error *err)
-{
-	const char *diffid = ru->pp->info->diffids[i];
-	struct plug_blob_state *bs = &ru->layers[i], *first = plug_reuse_layer(ru, diffid);
-	const struct plug_cache_blob *src;
-
-	if (first != bs) {   /* a duplicate layer: the first one decided */
-		*bs = *first;
-		return bs->have != PLUG_HAVE_NO;
+	memset(&probe, 0, sizeof(probe));
+	idp_error_clear(err);
+	if (!(b = add_candidate(ru, &probe, id, err)) && err->cls == IDP_OK && idp_digest_valid(id))
+		b = idp_image_add_blob(&probe, id, -1, NULL, err);
+	if (b) {
+		b->quiet = 1;
+		rc = idp_push_probe(s, po, &probe, &have, stats, err);
+	} else if (err->cls != IDP_OK) {
+		rc = -1;
 	}
-	if (check_one(ru, s, h, diffid, ru->want, bs, err) < 0)
-		return idp_error_prefix(err, "checking layer %.12s", idp_digest_hex(diffid));
-	if (bs->have == PLUG_HAVE_NO)
-		return 0;
-	count(stats, bs);
-	src = plug_cache_find(&ru->cache, ru->registry, ru->repository, diffid, ru->want, PLUG_CACHE_OTHER_REPO);
-	if (bs->have == PLUG_HAVE_MOUNTED)
-		emit(po, IDP_EV_MOUNTED, diffid, bs, src ? src->repository : "");
-	else
-		emit(po, IDP_EV_EXISTS, diffid, bs, NULL);
-	return 1;
+	if (rc > 0 && probe.blobs[0].size >= 0)
+		set_have(&ru->config,
+			 have == IDP_BLOB_MOUNTED ? PLUG_HAVE_MOUNTED : PLUG_HAVE_EXISTS,
+			 probe.blobs[0].digest, probe.blobs[0].size, NULL);
+	idp_image_release(&probe);
+	return rc < 0 ? -1 : ru->config.have != PLUG_HAVE_NO;
 }
 
-int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, struct idp_http *h,
-		     const struct idp_push_opts *po, struct idp_push_stats *stats, struct idp_error *err)
+int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct idp_push_opts *po,
+		     struct idp_push_stats *stats, struct idp_error *err)
 {
-	int i, n = ru->pp->info->ndiffids, all = n > 0, rc;
+	int n = ru->pp->info->ndiffids, all = 0, rc = 0;
+	int *probe_of = calloc(n > 0 ? (size_t)n : 1, sizeof(int));
+	enum idp_blob_outcome *have = NULL;
+	struct idp_image probe;
 
+	memset(&probe, 0, sizeof(probe));
 	pick_producer(ru);
-	if (!ru->cache.nblobs)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if ((rc = check_layer(ru, s, h, i, po, stats, err)) < 0)
-			return -1;
-		all &= rc;
+	if (!probe_of)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (ru->cache.nblobs && (rc = probe_layers(ru, &probe, probe_of, err)) == 0 &&
+	    probe.nblobs) {
+		if (!(have = calloc((size_t)probe.nblobs, sizeof(*have))))
+			rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
+		else if ((rc = idp_push_probe(s, po, &probe, have, stats, err)) >= 0)
+			all = apply_probe(ru, &probe, probe_of, have);
 	}
+	free(have);
+	free(probe_of);
+	idp_image_release(&probe);
+	if (rc < 0)
+		return -1;
 	/* with --platform the image ID may name an index: no config by it */
 	if (!all || ru->pp->platform)
 		return 0;
-	if (check_config(ru, s, h, err) < 0)
+	if (check_config(ru, s, po, stats, err) < 0)
 		return idp_error_prefix(err, "checking the image config");
 	return ru->config.have != PLUG_HAVE_NO;
 }
@@ -193,7 +222,8 @@ static const char *listed(const struct plug_reuse *ru, const char *diffid)
 	return NULL;
 }
 
-const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id, const char *digest)
+const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id,
+			      const char *digest)
 {
 	char d[IDP_DIGEST_MAX];
 	const char *r;
@@ -228,32 +258,38 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	const struct plug_image *info = ru->pp->info;
-	enum idp_manifest_format fmt = ru->pp->cfg->format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
-	struct idp_descriptor cd, *ld = calloc(info->ndiffids > 0 ? (size_t)info->ndiffids : 1, sizeof(*ld));
+	enum idp_manifest_format fmt =
+		ru->pp->cfg->format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
+	struct idp_descriptor cd,
+		*ld = calloc(info->ndiffids > 0 ? (size_t)info->ndiffids : 1, sizeof(*ld));
 	struct idp_buf out;
 	char digest[IDP_DIGEST_MAX];
 	int i, rc = -1;
 
 	if (!ld)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	/* as src_docker_save.c: zstd layers only in OCI manifests */
 	for (i = 0; i < info->ndiffids; i++)
 		if (ru->layers[i].zstd)
-			fmt = IDP_FMT_OCI;   /* as src_docker_save.c: zstd layers only in OCI manifests */
-	cd = (struct idp_descriptor){ idp_media_type(fmt, IDP_MT_CONFIG), ru->config.digest, ru->config.size, NULL };
+			fmt = IDP_FMT_OCI;
+	cd = (struct idp_descriptor){ idp_media_type(fmt, IDP_MT_CONFIG), ru->config.digest,
+				      ru->config.size, NULL };
 	if (!idp_image_add_blob(img, cd.digest, cd.size, cd.media_type, err))
 		goto out;
 	for (i = 0; i < info->ndiffids; i++) {
 		const struct plug_blob_state *bs = &ru->layers[i];
-		ld[i] = (struct idp_descriptor){ idp_media_type(fmt, bs->zstd ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP),
-						 bs->digest, bs->size, NULL };
+		enum idp_media_kind k = bs->zstd ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP;
+
+		ld[i] = (struct idp_descriptor){ idp_media_type(fmt, k), bs->digest, bs->size,
+						 NULL };
 		if (!idp_image_add_blob(img, ld[i].digest, ld[i].size, ld[i].media_type, err))
 			goto out;
 	}
 	idp_buf_init(&out, IDP_CAP_MANIFEST);
 	if (idp_manifest_build(fmt, &cd, ld, info->ndiffids, &out, err) == 0) {
 		idp_sha256_digest(out.buf, out.len, digest);
-		rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST), out.buf, out.len,
-					    info->platform, err);
+		rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST),
+					    out.buf, out.len, info->platform, err);
 	}
 	idp_buf_release(&out);
 out:
@@ -269,7 +305,8 @@ static int add_desc(struct plug_reuse *ru, const char *key, const char *producer
 	json_object *dg, *sz, *mt;
 	struct plug_cache_blob b;
 
-	if (!json_object_object_get_ex(d, "digest", &dg) || !json_object_object_get_ex(d, "size", &sz) ||
+	if (!json_object_object_get_ex(d, "digest", &dg) ||
+	    !json_object_object_get_ex(d, "size", &sz) ||
 	    !json_object_object_get_ex(d, "mediaType", &mt))
 		return -1;
 	b.registry = (char *)ru->registry;
@@ -287,15 +324,19 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 {
 	const struct plug_image *info = ru->pp->info;
 	json_tokener *tok = json_tokener_new();
-	json_object *root = tok ? json_tokener_parse_ex(tok, (const char *)m->data, (int)m->len) : NULL;
+	json_object *root =
+		tok ? json_tokener_parse_ex(tok, (const char *)m->data, (int)m->len) : NULL;
 	json_object *cfg, *layers;
 	int i;
 
-	if (root && json_object_object_get_ex(root, "layers", &layers) && json_object_is_type(layers, json_type_array) &&
+	if (root && json_object_object_get_ex(root, "layers", &layers) &&
+	    json_object_is_type(layers, json_type_array) &&
 	    (int)json_object_array_length(layers) == info->ndiffids) {
 		for (i = 0; i < info->ndiffids; i++)
-			add_desc(ru, info->diffids[i], producer, json_object_array_get_idx(layers, i));
-		if (idp_digest_valid(info->id) && !ru->pp->platform && json_object_object_get_ex(root, "config", &cfg))
+			add_desc(ru, info->diffids[i], producer,
+				 json_object_array_get_idx(layers, i));
+		if (idp_digest_valid(info->id) && !ru->pp->platform &&
+		    json_object_object_get_ex(root, "config", &cfg))
 			add_desc(ru, info->id, producer, cfg);
 	}
 	json_object_put(root);

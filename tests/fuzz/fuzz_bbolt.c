@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "bbolt.h"
+#include "sources/bbolt.h"
 
 #define MAX_NEST 12        /* bucket nesting we follow */
 #define BUDGET 20000       /* callbacks per input */
@@ -48,7 +48,8 @@ static void touch(const unsigned char *p, size_t n, unsigned *sink)
 static int walk_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
 		   int is_bucket);
 
-static void walk_value(struct walk *w, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl)
+static void walk_value(struct walk *w, const unsigned char *k, size_t kl, const unsigned char *v,
+		       size_t vl)
 {
 	const unsigned char *gv;
 	size_t gl;

@@ -10,7 +10,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/push_test.sh"
-. "$top_srcdir/tests/integration/t_containerd_env.sh"
+. "$top_srcdir/tests/lib/containerd_env.sh"
 need docker-registry skopeo curl setpriv
 need_ctd
 

@@ -16,7 +16,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/push_test.sh"
-. "$top_srcdir/tests/tools/plugin_lib.sh"
+. "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3
 need_plugin
 fake_docker_setup

@@ -7,7 +7,7 @@
 # runs), exit codes pass through docker. No daemon needed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$top_srcdir/tests/tools/plugin_lib.sh"
+. "$top_srcdir/tests/lib/plugin.sh"
 [ -x "$PLUGIN" ] || fail "docker-idppush not built: $PLUGIN"
 
 CLIS=()

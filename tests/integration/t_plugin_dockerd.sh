@@ -17,7 +17,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/push_test.sh"
 . "$TEST_LIB/containerd.sh"
-. "$top_srcdir/tests/tools/plugin_lib.sh"
+. "$top_srcdir/tests/lib/plugin.sh"
 need dockerd skopeo docker-registry curl openssl htpasswd python3 nginx
 need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bbolt.h"
+#include "sources/bbolt.h"
 
 #define NAME_MAX_LEN 4096
 
@@ -53,8 +53,10 @@ static int print_image(struct images_ctx *c, const char *name, const struct idp_
 	int r = idp_bolt_bucket(c->db, img, "target", 6, &t, c->err);
 
 	if (r <= 0)
-		return r < 0 ? -1 : idp_error_set(c->err, IDP_EGENERAL, "image %s: no target", name);
-	if (get_str(c->db, &t, "digest", dg, c->err) < 0 || get_str(c->db, &t, "mediatype", mt, c->err) < 0)
+		return r < 0 ? -1
+			     : idp_error_set(c->err, IDP_EGENERAL, "image %s: no target", name);
+	if (get_str(c->db, &t, "digest", dg, c->err) < 0 ||
+	    get_str(c->db, &t, "mediatype", mt, c->err) < 0)
 		return -1;
 	r = idp_bolt_get(c->db, &t, "size", 4, &v, &vl, c->err);
 	if (r < 0)

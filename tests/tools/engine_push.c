@@ -13,7 +13,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "retry.h"
-#include "source.h"
+#include "sources/source.h"
 
 enum { O_PLAIN = 256, O_INSECURE, O_CA, O_CHUNK, O_JOBS, O_RETRIES, O_RETRY_MS, O_TIMEOUT, O_HOSTS,
        O_CERTS, O_DCONFIG, O_MOUNT, O_DEBUG, O_STALL };
@@ -122,10 +122,12 @@ static int run(const char *layout, const char *target, struct idp_session_opts *
 	struct idp_image img;
 	struct idp_session *s = NULL;
 	struct idp_source_opts sopts;
-	char digest[IDP_DIGEST_MAX], *name = NULL;
+	struct idp_push_result res;
+	char *name = NULL;
 	int i, rc = -1;
 
 	memset(&img, 0, sizeof(img));
+	memset(&res, 0, sizeof(res));
 	memset(&sopts, 0, sizeof(sopts));
 	if (idp_ref_parse(target, NULL, &ref, err) < 0)
 		return -1;
@@ -135,10 +137,10 @@ static int run(const char *layout, const char *target, struct idp_session_opts *
 		img.blobs[i].mount_from = strdup(mount_from);
 	if (idp_session_open(so, &ref, &s, err) < 0)
 		goto out;
-	if (idp_push_image(s, po, &src, &img, ref.tag, digest, NULL, NULL, err) < 0)
+	if (idp_push_image(s, po, &src, &img, ref.tag, &res, err) < 0)
 		goto out;
 	name = idp_ref_string(&ref);
-	printf("%s@%s\n", name, digest);
+	printf("%s@%s\n", name, res.digest);
 	rc = 0;
 out:
 	free(name);

@@ -38,11 +38,13 @@ static void test_basic_answered(void)
 	challenge(&r, "Basic realm=\"registry\"");
 	CU_ASSERT_EQUAL(idp_auth_header(a, NULL, "repository:x:pull,push", &hdr, &e), 0);
 	CU_ASSERT_PTR_NULL(hdr);   /* nothing sent before the registry asks */
-	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "repository:x:pull,push", NULL, "h:1", &e), 0);
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "repository:x:pull,push", NULL, "h:1", &e),
+			0);
 	CU_ASSERT_EQUAL(idp_auth_header(a, NULL, "repository:x:pull,push", &hdr, &e), 0);
 	CU_ASSERT_STRING_EQUAL(hdr, "Basic YWxpY2U6czNjcmV0");
 	/* the same header refused again: wrong credentials, said without the secret */
-	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "repository:x:pull,push", hdr, "h:1", &e), -1);
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "repository:x:pull,push", hdr, "h:1", &e),
+			-1);
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "alice"));
 	CU_ASSERT_PTR_NULL(strstr(e.msg, "s3cret"));

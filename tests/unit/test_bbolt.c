@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "unit.h"
-#include "bbolt.h"
+#include "sources/bbolt.h"
 
 /* ---- a test-only builder ---- */
 
@@ -22,9 +22,21 @@ struct ent {
 	size_t vlen;
 };
 
-static void put16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
-static void put32(unsigned char *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void put64(unsigned char *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+static void put16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+static void put32(unsigned char *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
 
 static void put_hdr(unsigned char *pg, uint64_t id, uint16_t flags, uint16_t count, uint32_t ovf)
 {
@@ -63,7 +75,8 @@ static void put_meta(unsigned char *db, uint32_t ps, unsigned which, uint64_t ro
 }
 
 /* A leaf page image; returns the bytes used. */
-static size_t put_leaf(unsigned char *pg, uint64_t id, uint32_t ovf, const struct ent *e, unsigned n)
+static size_t put_leaf(unsigned char *pg, uint64_t id, uint32_t ovf, const struct ent *e,
+		       unsigned n)
 {
 	size_t data = 16 + 16 * (size_t)n, off, kl;
 	unsigned i;
@@ -83,8 +96,8 @@ static size_t put_leaf(unsigned char *pg, uint64_t id, uint32_t ovf, const struc
 	return data;
 }
 
-static void put_branch(unsigned char *pg, uint64_t id, const char *const *keys, const uint64_t *kids,
-		       unsigned n)
+static void put_branch(unsigned char *pg, uint64_t id, const char *const *keys,
+		       const uint64_t *kids, unsigned n)
 {
 	size_t data = 16 + 16 * (size_t)n, off, kl;
 	unsigned i;
@@ -115,7 +128,8 @@ static size_t bucket_val(unsigned char *v, uint64_t root, const struct ent *e, u
  * 9 leaf {default->10}; 10 leaf {images inline {n1}, version}. */
 static unsigned char *build_db(uint32_t ps, size_t *len)
 {
-	unsigned char *db = calloc(NPAGES, ps), vb[16], vc[128], vv[16], vd[16], vi[128], big[BIGLEN];
+	unsigned char *db = calloc(NPAGES, ps), vb[16], vc[128], vv[16], vd[16], vi[128],
+		      big[BIGLEN];
 	static const char *const bkeys[2] = { "a", "m" };
 	static const uint64_t bkids[2] = { 5, 6 };
 	const struct ent in_c[2] = { { 0, "x", "1", 1 }, { 0, "y", "22", 2 } };
@@ -170,8 +184,8 @@ struct collect {
 	int n, stop_at;
 };
 
-static int collect_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
-		      int is_bucket)
+static int collect_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v,
+		      size_t vl, int is_bucket)
 {
 	struct collect *c = ctx;
 	size_t len = strlen(c->keys);
@@ -390,12 +404,21 @@ static void test_varint(void)
 	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\xa4\x06", 2, &v) == 2 && v == 402);
 	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\x01", 1, &v) == 1 && v == -1);
 	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\x00", 1, &v) == 1 && v == 0);
-	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10, &v) == 10 &&
+	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+				  10, &v) == 10 &&
 		  v == INT64_MAX);
-	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10, &v) == 10 &&
+	CU_ASSERT(idp_bolt_varint((const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+				  10, &v) == 10 &&
 		  v == INT64_MIN);
-	CU_ASSERT_EQUAL(idp_bolt_varint((const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10, &v), 0);
-	CU_ASSERT_EQUAL(idp_bolt_varint((const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11, &v), 0);
+	CU_ASSERT_EQUAL(
+		idp_bolt_varint((const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02",
+				10, &v),
+		0);
+	CU_ASSERT_EQUAL(
+		idp_bolt_varint(
+			(const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11,
+			&v),
+		0);
 	CU_ASSERT_EQUAL(idp_bolt_varint((const unsigned char *)"\xa4", 1, &v), 0);
 	CU_ASSERT_EQUAL(idp_bolt_varint(NULL, 0, &v), 0);
 }
@@ -629,7 +652,8 @@ static void test_bad_buckets(void)
 	if (db) {
 		idp_bolt_root(db, &root);
 		CU_ASSERT_EQUAL(idp_bolt_bucket(db, &root, "c", 1, &b, &err), 1);
-		CU_ASSERT_EQUAL(idp_bolt_each(db, &b, collect_cb, &(struct collect){ "", 0, 0 }, &err), -1);
+		CU_ASSERT_EQUAL(
+			idp_bolt_each(db, &b, collect_cb, &(struct collect){ "", 0, 0 }, &err), -1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "element count does not fit"));
 		idp_bolt_close(db);
 	}

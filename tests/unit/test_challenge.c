@@ -55,7 +55,8 @@ static void test_several(void)
 	const struct idp_challenge *x;
 
 	memset(&c, 0, sizeof(c));
-	CU_ASSERT_EQUAL_FATAL(idp_challenges_parse("Basic realm=\"x\", Bearer realm=\"y\"", &c, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(idp_challenges_parse("Basic realm=\"x\", Bearer realm=\"y\"", &c, &e),
+			      0);
 	CU_ASSERT_EQUAL(c.n, 2);
 	x = idp_challenges_find(&c, "BASIC");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
@@ -117,7 +118,8 @@ static void test_token68(void)
 	struct idp_error e = IDP_ERROR_INIT;
 
 	memset(&c, 0, sizeof(c));
-	CU_ASSERT_EQUAL_FATAL(idp_challenges_parse("Basic dXNlcjpwYXNz==, Bearer realm=\"r\"", &c, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		idp_challenges_parse("Basic dXNlcjpwYXNz==, Bearer realm=\"r\"", &c, &e), 0);
 	CU_ASSERT_EQUAL_FATAL(c.n, 2);
 	CU_ASSERT_STRING_EQUAL(c.c[0].scheme, "basic");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c.c[0].token68);

@@ -41,7 +41,8 @@ static const char helper_script[] =
 	"server=$(cat \"$HELPER_LOG\")\n"
 	"case \"$server\" in\n"
 	"found.example|https://index.docker.io/v1/)\n"
-	"  printf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"pw-123\"}' \"$server\";;\n"
+	"  printf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"pw-123\"}' "
+	"\"$server\";;\n"
 	"token.example) printf '{\"Username\":\"<token>\",\"Secret\":\"idtok\"}\\n';;\n"
 	"missing.example) echo 'credentials not found in native keychain'; exit 1;;\n"
 	"garbage.example) echo 'pw-123 this is not json';;\n"
@@ -438,7 +439,8 @@ static void test_helper_found(void)
 
 	fx_init(&fx);
 	fx_helper(&fx);
-	CU_ASSERT_EQUAL_FATAL(idp_creds_from_helper("test", "found.example", &fx.c, &fx.err), 1);
+	CU_ASSERT_EQUAL_FATAL(idp_creds_from_helper("test", "found.example", NULL, &fx.c, &fx.err),
+			      1);
 	CU_ASSERT_EQUAL(fx.c.source, IDP_CREDS_HELPER);
 	CU_ASSERT_STRING_EQUAL(fx.c.username, "alice");
 	CU_ASSERT_STRING_EQUAL(fx.c.password, "pw-123");
@@ -451,7 +453,8 @@ static void test_helper_found(void)
 	free(log);
 	idp_creds_release(&fx.c);
 
-	CU_ASSERT_EQUAL_FATAL(idp_creds_from_helper("test", "token.example", &fx.c, &fx.err), 1);
+	CU_ASSERT_EQUAL_FATAL(idp_creds_from_helper("test", "token.example", NULL, &fx.c, &fx.err),
+			      1);
 	CU_ASSERT_STRING_EQUAL(fx.c.identity_token, "idtok");
 	CU_ASSERT_PTR_NULL(fx.c.username);
 	CU_ASSERT_PTR_NULL(fx.c.password);
@@ -464,10 +467,10 @@ static void test_helper_not_found(void)
 
 	fx_init(&fx);
 	fx_helper(&fx);
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "missing.example", &fx.c, &fx.err), 0);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "missing.example", NULL, &fx.c, &fx.err), 0);
 	CU_ASSERT_EQUAL(fx.c.source, IDP_CREDS_NONE);
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "unknown.example", &fx.c, &fx.err), 0);
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "empty.example", &fx.c, &fx.err), 0);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "unknown.example", NULL, &fx.c, &fx.err), 0);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "empty.example", NULL, &fx.c, &fx.err), 0);
 	CU_ASSERT_PTR_NULL(fx.c.password);
 	fx_done(&fx);
 }
@@ -478,35 +481,37 @@ static void test_helper_failures(void)
 
 	fx_init(&fx);
 	fx_helper(&fx);
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "garbage.example", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "garbage.example", NULL, &fx.c, &fx.err), -1);
 	CU_ASSERT_EQUAL(fx.err.cls, IDP_EAUTH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "docker-credential-test"));
 	CU_ASSERT_PTR_NULL(strstr(fx.err.msg, "pw-123"));
 
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "fail.example", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "fail.example", NULL, &fx.c, &fx.err), -1);
 	CU_ASSERT_EQUAL(fx.err.cls, IDP_EAUTH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "docker-credential-test"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "status 2"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "gpg: decryption failed"));
 	CU_ASSERT_PTR_NULL(strstr(fx.err.msg, "pw-123"));
 
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "stdoutfail.example", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "stdoutfail.example", NULL, &fx.c, &fx.err),
+			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "status 4: only on stdout"));
 
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "killed.example", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "killed.example", NULL, &fx.c, &fx.err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "signal 9"));
 
-	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "big.example", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("test", "big.example", NULL, &fx.c, &fx.err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "larger than"));
 
-	CU_ASSERT_EQUAL(idp_creds_from_helper("absent-xyz", "found.example", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("absent-xyz", "found.example", NULL, &fx.c, &fx.err),
+			-1);
 	CU_ASSERT_EQUAL(fx.err.cls, IDP_EAUTH);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "docker-credential-absent-xyz"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "PATH"));
 
-	CU_ASSERT_EQUAL(idp_creds_from_helper("../bin/sh", "x", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("../bin/sh", "x", NULL, &fx.c, &fx.err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(fx.err.msg, "invalid credential helper name"));
-	CU_ASSERT_EQUAL(idp_creds_from_helper("", "x", &fx.c, &fx.err), -1);
+	CU_ASSERT_EQUAL(idp_creds_from_helper("", "x", NULL, &fx.c, &fx.err), -1);
 	CU_ASSERT_EQUAL(fx.c.source, IDP_CREDS_NONE);
 	fx_done(&fx);
 }

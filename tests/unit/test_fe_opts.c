@@ -7,12 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 #include "unit.h"
-#include "fe_opts.h"
+#include "frontend/fe_opts.h"
 
 const char fe_progname[] = "unit";
 
-static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPTS_CONTAINERD, FE_OPT_END };
-static const struct fe_cmd cmd = { "idppush-test", "[OPTIONS] IMAGE [TARGET]", "test command", all_opts, 1, 2 };
+static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPTS_CONTAINERD,
+					     FE_OPT_END };
+static const struct fe_cmd cmd = {
+	"idppush-test", "[OPTIONS] IMAGE [TARGET]", "test command", all_opts, 1, 2
+};
 
 static void clear_env(void)
 {
@@ -38,9 +41,20 @@ static int parse(struct fe_config *cfg, const char *const *args)
 
 static void test_forms(void)
 {
-	static const char *const a[] = { "--registry=localhost:5000", "--owner", "me", "-qv", "-ubob",
-					 "--jobs", "8", "img:1", "--platform", "linux/arm64", "--platform=linux/amd64",
-					 "--", "-target", NULL };
+	static const char *const a[] = { "--registry=localhost:5000",
+					 "--owner",
+					 "me",
+					 "-qv",
+					 "-ubob",
+					 "--jobs",
+					 "8",
+					 "img:1",
+					 "--platform",
+					 "linux/arm64",
+					 "--platform=linux/amd64",
+					 "--",
+					 "-target",
+					 NULL };
 	struct fe_config c;
 
 	clear_env();
@@ -62,8 +76,19 @@ static void test_forms(void)
 
 static void test_choices(void)
 {
-	static const char *const a[] = { "--format", "oci", "--progress=json", "--compression", "gzip",
-					 "--compression-level", "9", "--timeout", "90s", "-n", "k8s.io", "x", NULL };
+	static const char *const a[] = { "--format",
+					 "oci",
+					 "--progress=json",
+					 "--compression",
+					 "gzip",
+					 "--compression-level",
+					 "9",
+					 "--timeout",
+					 "90s",
+					 "-n",
+					 "k8s.io",
+					 "x",
+					 NULL };
 	struct fe_config c;
 
 	clear_env();
@@ -79,7 +104,8 @@ static void test_choices(void)
 static void test_env(void)
 {
 	static const char *const a[] = { "img", NULL };
-	static const char *const b[] = { "--registry", "flag:1", "--timeout", "1m", "--retries", "2", "img", NULL };
+	static const char *const b[] = { "--registry", "flag:1", "--timeout", "1m",
+					 "--retries",  "2",      "img",       NULL };
 	struct fe_config c;
 
 	clear_env();
@@ -177,8 +203,9 @@ static void test_help_version(void)
 
 static void test_session_opts(void)
 {
-	static const char *const a[] = { "--ca-cert", "ca.pem", "--plain-http", "-u", "u", "--retries", "0",
-					 "--hosts-dir", "/h", "img", NULL };
+	static const char *const a[] = { "--ca-cert", "ca.pem", "--plain-http", "-u", "u",
+					 "--retries", "0",      "--hosts-dir",  "/h", "img",
+					 NULL };
 	volatile sig_atomic_t flag = 0;
 	struct idp_session_opts so;
 	struct fe_config c;

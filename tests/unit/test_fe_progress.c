@@ -7,7 +7,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "unit.h"
-#include "fe_progress.h"
+#include "frontend/fe_progress.h"
 
 #define D "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
 
@@ -48,8 +48,10 @@ static void test_plain(void)
 {
 	char *t = render_all(FE_PROGRESS_PLAIN, 0);
 
-	CU_ASSERT_PTR_NOT_NULL(strstr(t, "The push refers to repository [gitea.cnoe.localtest.me:8443/giteaadmin/myapp]\n"));
-	CU_ASSERT_EQUAL(count(t, "5f70bf18a086: Pushing\n"), 1);   /* once, not per progress event */
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		t,
+		"The push refers to repository [gitea.cnoe.localtest.me:8443/giteaadmin/myapp]\n"));
+	CU_ASSERT_EQUAL(count(t, "5f70bf18a086: Pushing\n"), 1); /* once, not per progress event */
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "5f70bf18a086: Pushed\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "dev: digest: " D " size: 1234\n"));
 	CU_ASSERT_PTR_NULL(strchr(t, '\033'));

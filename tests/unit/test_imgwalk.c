@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 #include "unit.h"
 #include "digest.h"
-#include "imgwalk.h"
+#include "sources/imgwalk.h"
 #include "manifest.h"
 
 #define MAXB 32
@@ -80,12 +80,16 @@ static const char *make_manifest(struct memstore *m, const char *tag, const char
 	d2 = ms_put(m, l2);
 	if (layer1)
 		*layer1 = d1;
-	snprintf(man, sizeof(man),
-		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
-		 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu},"
-		 "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu}]}",
-		 dc, strlen(cfg), d1, strlen(l1), d2, strlen(l2));
+	snprintf(
+		man, sizeof(man),
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":{\"mediaType\":\"application/"
+		"vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},"
+		"\"layers\":[{\"mediaType\":\"application/"
+		"vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu},"
+		"{\"mediaType\":\"application/"
+		"vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu}]}",
+		dc, strlen(cfg), d1, strlen(l1), d2, strlen(l2));
 	return ms_put(m, man);
 }
 
@@ -95,16 +99,19 @@ static size_t blob_len(const struct memstore *m, const char *digest)
 }
 
 /* An index entry for a manifest. */
-static void entry(char *out, size_t n, const struct memstore *m, const char *digest, const char *plat,
-		  int attest)
+static void entry(char *out, size_t n, const struct memstore *m, const char *digest,
+		  const char *plat, int attest)
 {
 	char os[32], arch[32], var[32];
 	sscanf(plat, "%31[^/]/%31[^/]/%31s", os, arch, var);
-	snprintf(out, n,
-		 "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
-		 "\"platform\":{\"os\":\"%s\",\"architecture\":\"%s\"}%s}",
-		 digest, blob_len(m, digest), os, arch,
-		 attest ? ",\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}" : "");
+	snprintf(
+		out, n,
+		"{\"mediaType\":\"application/"
+		"vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+		"\"platform\":{\"os\":\"%s\",\"architecture\":\"%s\"}%s}",
+		digest, blob_len(m, digest), os, arch,
+		attest ? ",\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}"
+		       : "");
 }
 
 /* Index of: host, linux/ppc64le, linux/s390x, attestation (for host). */
@@ -115,7 +122,8 @@ struct fixture {
 
 static void make_index(struct fixture *f)
 {
-	static const char *const plats[4] = { NULL, "linux/ppc64le", "linux/s390x", "unknown/unknown" };
+	static const char *const plats[4] = { NULL, "linux/ppc64le", "linux/s390x",
+					      "unknown/unknown" };
 	static const char *const tags[4] = { "host", "ppc", "s390", "att" };
 	char e[4][512], idx[4096];
 	int i;
@@ -123,7 +131,8 @@ static void make_index(struct fixture *f)
 	memset(f, 0, sizeof(*f));
 	for (i = 0; i < 4; i++) {
 		f->man[i] = make_manifest(&f->m, tags[i], &f->layer1[i]);
-		entry(e[i], sizeof(e[i]), &f->m, f->man[i], plats[i] ? plats[i] : idp_platform_host(), i == 3);
+		entry(e[i], sizeof(e[i]), &f->m, f->man[i],
+		      plats[i] ? plats[i] : idp_platform_host(), i == 3);
 	}
 	snprintf(idx, sizeof(idx),
 		 "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
@@ -131,8 +140,8 @@ static void make_index(struct fixture *f)
 	f->index = ms_put(&f->m, idx);
 }
 
-static int walk(struct memstore *m, const char *digest, const struct idp_source_opts *o, struct idp_image *img,
-		struct idp_error *err)
+static int walk(struct memstore *m, const char *digest, const struct idp_source_opts *o,
+		struct idp_image *img, struct idp_error *err)
 {
 	struct idp_blobstore bs = { ms_read, ms_has, m };
 	struct idp_walk_top top = { digest, NULL, -1, "image 't'" };
@@ -157,7 +166,8 @@ static void test_manifest(void)
 	CU_ASSERT_EQUAL(img.nblobs, 3);
 	CU_ASSERT_EQUAL(img.nmanifests, 1);
 	CU_ASSERT_STRING_EQUAL(top_digest(&img), d);
-	CU_ASSERT_STRING_EQUAL(img.manifests[0].media_type, "application/vnd.oci.image.manifest.v1+json");
+	CU_ASSERT_STRING_EQUAL(img.manifests[0].media_type,
+			       "application/vnd.oci.image.manifest.v1+json");
 	CU_ASSERT_PTR_NULL(img.notice);
 	idp_image_release(&img);
 	ms_free(&m);
@@ -370,13 +380,17 @@ static char *make_layout(const struct memstore *m, const char *a, const char *b)
 	for (i = 0; i < m->n; i++) {
 		if (!m->digest[i][0])
 			continue;
-		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, idp_digest_hex(m->digest[i]));
+		snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir,
+			 idp_digest_hex(m->digest[i]));
 		unit_write_file(path, m->data[i]);
 	}
 	snprintf(idx, sizeof(idx),
-		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-		 "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref.name\":\"one\"}},"
-		 "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
+		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/"
+		 "vnd.oci.image.manifest.v1+json\","
+		 "\"digest\":\"%s\",\"size\":%zu,\"annotations\":{\"org.opencontainers.image.ref."
+		 "name\":\"one\"}},"
+		 "{\"mediaType\":\"application/"
+		 "vnd.oci.image.index.v1+json\",\"digest\":\"%s\",\"size\":%zu,"
 		 "\"annotations\":{\"org.opencontainers.image.ref.name\":\"two\"}}]}",
 		 a, blob_len(m, a), b, blob_len(m, b));
 	snprintf(path, sizeof(path), "%s/index.json", dir);

@@ -12,15 +12,20 @@ static void test_docker_manifest(void)
 	struct idp_buf b;
 	struct idp_error e = IDP_ERROR_INIT;
 	struct idp_descriptor cfg = { idp_media_type(IDP_FMT_DOCKER, IDP_MT_CONFIG), D1, 10, NULL };
-	struct idp_descriptor layer = { idp_media_type(IDP_FMT_DOCKER, IDP_MT_LAYER_GZIP), D2, 20, NULL };
+	struct idp_descriptor layer = { idp_media_type(IDP_FMT_DOCKER, IDP_MT_LAYER_GZIP), D2, 20,
+					NULL };
 
 	idp_buf_init(&b, 0);
 	CU_ASSERT_EQUAL_FATAL(idp_manifest_build(IDP_FMT_DOCKER, &cfg, &layer, 1, &b, &e), 0);
-	CU_ASSERT_STRING_EQUAL(b.buf,
-		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
-		"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":10,"
+	CU_ASSERT_STRING_EQUAL(
+		b.buf,
+		"{\"schemaVersion\":2,\"mediaType\":\"application/"
+		"vnd.docker.distribution.manifest.v2+json\","
+		"\"config\":{\"mediaType\":\"application/"
+		"vnd.docker.container.image.v1+json\",\"size\":10,"
 		"\"digest\":\"" D1 "\"},\"layers\":[{\"mediaType\":"
-		"\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":20,\"digest\":\"" D2 "\"}]}");
+		"\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":20,\"digest\":\"" D2
+		"\"}]}");
 	idp_buf_release(&b);
 }
 
@@ -35,7 +40,9 @@ static void test_oci_index(void)
 
 	idp_buf_init(&b, 0);
 	CU_ASSERT_EQUAL_FATAL(idp_index_build(IDP_FMT_OCI, m, 2, &b, &e), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(b.buf, "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		b.buf,
+		"\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(b.buf, "application/vnd.oci.image.index.v1+json"));
 	idp_buf_release(&b);
 }
@@ -55,7 +62,8 @@ static void test_rejects_bad_descriptor(void)
 
 static void test_media_type_kinds(void)
 {
-	CU_ASSERT_TRUE(idp_media_type_is_index("application/vnd.docker.distribution.manifest.list.v2+json"));
+	CU_ASSERT_TRUE(idp_media_type_is_index(
+		"application/vnd.docker.distribution.manifest.list.v2+json"));
 	CU_ASSERT_FALSE(idp_media_type_is_index("application/vnd.oci.image.manifest.v1+json"));
 	CU_ASSERT_TRUE(idp_media_type_is_manifest("application/vnd.oci.image.manifest.v1+json"));
 }

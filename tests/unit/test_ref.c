@@ -52,7 +52,8 @@ static void test_bare_name(void)
 {
 	expect_ref("myapp", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "latest", NULL);
 	expect_ref("myapp:dev", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "dev", NULL);
-	expect_ref("my-app_1.x", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/my-app_1.x", "latest", NULL);
+	expect_ref("my-app_1.x", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/my-app_1.x", "latest",
+		   NULL);
 	expect_ref("a__b--c", NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/a__b--c", "latest", NULL);
 }
 
@@ -69,7 +70,8 @@ static void test_with_host(void)
 	expect_ref("localhost:5000/a/b:t", NULL, "localhost:5000", "a/b", "t", NULL);
 	expect_ref("localhost/x", NULL, "localhost", "x", "latest", NULL);
 	expect_ref("LocalHost/x", NULL, "localhost", "x", "latest", NULL);
-	expect_ref("Registry.Example.COM:443/x", NULL, "registry.example.com:443", "x", "latest", NULL);
+	expect_ref("Registry.Example.COM:443/x", NULL, "registry.example.com:443", "x", "latest",
+		   NULL);
 	expect_ref("example.com/x", NULL, "example.com", "x", "latest", NULL);
 	expect_ref("host:5000/x", NULL, "host:5000", "x", "latest", NULL);
 	expect_ref("127.0.0.1:5000/x:1", NULL, "127.0.0.1:5000", "x", "1", NULL);
@@ -90,11 +92,13 @@ static void test_ipv6(void)
 static void test_digests(void)
 {
 	expect_ref("myapp@" DIGEST, NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", NULL, DIGEST);
-	expect_ref("myapp:dev@" DIGEST, NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "dev", DIGEST);
+	expect_ref("myapp:dev@" DIGEST, NULL, IDP_DEFAULT_REGISTRY, "giteaadmin/myapp", "dev",
+		   DIGEST);
 	expect_ref("localhost:5000/a/b@" DIGEST, NULL, "localhost:5000", "a/b", NULL, DIGEST);
 	expect_fail("myapp@sha256:abc", "invalid digest");
 	expect_fail("myapp@sha512:" D64 D64, "invalid digest");
-	expect_fail("myapp@sha256:" "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+	expect_fail("myapp@sha256:"
+		    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
 		    "invalid digest");
 	expect_fail("myapp@", "invalid digest");
 	expect_fail("myapp@" DIGEST "@" DIGEST, "invalid digest");

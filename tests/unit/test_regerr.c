@@ -12,7 +12,8 @@
 static void run(struct idp_error *e, long status, const char *body)
 {
 	idp_error_clear(e);
-	CU_ASSERT_EQUAL(idp_regerr_from_response(e, WHAT, status, body, body ? strlen(body) : 0), -1);
+	CU_ASSERT_EQUAL(idp_regerr_from_response(e, WHAT, status, body, body ? strlen(body) : 0),
+			-1);
 	CU_ASSERT_EQUAL(e->http_status, status);
 	CU_ASSERT_EQUAL(strncmp(e->msg, WHAT ": HTTP ", strlen(WHAT ": HTTP ")), 0);
 }
@@ -26,8 +27,9 @@ static void test_unauthorized(void)
 {
 	struct idp_error e;
 
-	run(&e, 401, "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\","
-		     "\"detail\":[{\"Type\":\"repository\",\"Name\":\"x\",\"Action\":\"push\"}]}]}");
+	run(&e, 401,
+	    "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\","
+	    "\"detail\":[{\"Type\":\"repository\",\"Name\":\"x\",\"Action\":\"push\"}]}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
 	CU_ASSERT_FALSE(e.retryable);
 	CU_ASSERT_TRUE(has(&e, "HTTP 401: UNAUTHORIZED: authentication required"));
@@ -41,13 +43,17 @@ static void test_denied(void)
 {
 	struct idp_error e;
 
-	run(&e, 403, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is denied\"}]}");
+	run(&e, 403,
+	    "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"requested access to the resource is "
+	    "denied\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
 	CU_ASSERT_TRUE(has(&e, "DENIED: requested access"));
 	CU_ASSERT_TRUE(has(&e, "denied: the account is not allowed"));
 	run(&e, 403, "");
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
-	CU_ASSERT_STRING_EQUAL(e.msg, WHAT ": HTTP 403: denied: the account is not allowed to push to this repository");
+	CU_ASSERT_STRING_EQUAL(
+		e.msg,
+		WHAT ": HTTP 403: denied: the account is not allowed to push to this repository");
 	/* DENIED under another status is still a permission problem */
 	run(&e, 400, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
@@ -57,7 +63,9 @@ static void test_name_unknown(void)
 {
 	struct idp_error e;
 
-	run(&e, 404, "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"repository name not known to registry\"}]}");
+	run(&e, 404,
+	    "{\"errors\":[{\"code\":\"NAME_UNKNOWN\",\"message\":\"repository name not known to "
+	    "registry\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EREJECTED);
 	CU_ASSERT_FALSE(e.retryable);
 	CU_ASSERT_TRUE(has(&e, "NAME_UNKNOWN"));
@@ -65,7 +73,8 @@ static void test_name_unknown(void)
 	run(&e, 404, "{\"errors\":[{\"code\":\"NAME_INVALID\",\"message\":\"x\"}]}");
 	CU_ASSERT_TRUE(has(&e, "existing user or organization"));
 	/* other 404s get no owner hint */
-	run(&e, 404, "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\"}]}");
+	run(&e, 404,
+	    "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown to registry\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EREJECTED);
 	CU_ASSERT_FALSE(has(&e, "organization"));
 	run(&e, 404, "404 page not found\n");
@@ -86,7 +95,8 @@ static void test_retryable(void)
 	}
 	run(&e, 400, "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"slow down\"}]}");
 	CU_ASSERT_TRUE(e.retryable);
-	run(&e, 400, "{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"manifest invalid\"}]}");
+	run(&e, 400,
+	    "{\"errors\":[{\"code\":\"MANIFEST_INVALID\",\"message\":\"manifest invalid\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EREJECTED);
 	CU_ASSERT_FALSE(e.retryable);
 	run(&e, 416, NULL);
@@ -162,9 +172,10 @@ static void test_many_errors(void)
 {
 	struct idp_error e;
 
-	run(&e, 400, "{\"errors\":[{\"code\":\"A\",\"message\":\"1\"},{\"code\":\"B\",\"message\":\"2\"},"
-		     "{\"code\":\"C\",\"message\":\"3\"},{\"code\":\"D\",\"message\":\"4\"},"
-		     "{\"code\":\"E\",\"message\":\"5\"}]}");
+	run(&e, 400,
+	    "{\"errors\":[{\"code\":\"A\",\"message\":\"1\"},{\"code\":\"B\",\"message\":\"2\"},"
+	    "{\"code\":\"C\",\"message\":\"3\"},{\"code\":\"D\",\"message\":\"4\"},"
+	    "{\"code\":\"E\",\"message\":\"5\"}]}");
 	CU_ASSERT_TRUE(has(&e, "HTTP 400: A: 1; B: 2; C: 3 (and 2 more)"));
 	CU_ASSERT_FALSE(has(&e, "D: 4"));
 }
@@ -227,7 +238,9 @@ static void test_first_code(void)
 	char code[32];
 	char tiny[4];
 
-	CU_ASSERT_EQUAL(first_code("{\"errors\":[{\"code\":\"BLOB_UPLOAD_INVALID\"}]}", code, sizeof(code)), 0);
+	CU_ASSERT_EQUAL(
+		first_code("{\"errors\":[{\"code\":\"BLOB_UPLOAD_INVALID\"}]}", code, sizeof(code)),
+		0);
 	CU_ASSERT_STRING_EQUAL(code, "BLOB_UPLOAD_INVALID");
 	CU_ASSERT_EQUAL(first_code("{\"errors\":[{\"message\":\"m\"},{\"code\":\"NAME_UNKNOWN\"}]}",
 				   code, sizeof(code)), 0);

@@ -238,7 +238,8 @@ static void test_post_form(void)
 	idp_buf_release(&f);
 
 	CU_ASSERT_EQUAL(idp_token_build_post_form(&f, "rt", NULL, NULL, 0), 0);
-	CU_ASSERT_STRING_EQUAL(f.buf, "grant_type=refresh_token&refresh_token=rt&client_id=idppush");
+	CU_ASSERT_STRING_EQUAL(f.buf,
+			       "grant_type=refresh_token&refresh_token=rt&client_id=idppush");
 	idp_buf_release(&f);
 
 	CU_ASSERT_EQUAL(idp_token_build_post_form(&f, "", "s", NULL, 0), -1);

@@ -71,8 +71,9 @@ void idp_compressor_free(struct idp_compressor *c)
 	free(c);
 }
 
-static ssize_t run_gzip(struct idp_compressor *c, const unsigned char *in, size_t in_len, size_t *in_off,
-			int at_eof, void *out, size_t n, int *done, struct idp_error *err)
+static ssize_t run_gzip(struct idp_compressor *c, const unsigned char *in, size_t in_len,
+			size_t *in_off, int at_eof, void *out, size_t n, int *done,
+			struct idp_error *err)
 {
 	int rc;
 
@@ -89,15 +90,17 @@ static ssize_t run_gzip(struct idp_compressor *c, const unsigned char *in, size_
 }
 
 #ifdef HAVE_ZSTD
-static ssize_t run_zstd(struct idp_compressor *c, const unsigned char *in, size_t in_len, size_t *in_off,
-			int at_eof, void *out, size_t n, int *done, struct idp_error *err)
+static ssize_t run_zstd(struct idp_compressor *c, const unsigned char *in, size_t in_len,
+			size_t *in_off, int at_eof, void *out, size_t n, int *done,
+			struct idp_error *err)
 {
 	ZSTD_inBuffer ib = { in + *in_off, in_len - *in_off, 0 };
 	ZSTD_outBuffer ob = { out, n, 0 };
 	size_t left = ZSTD_compressStream2(c->zc, &ob, &ib, at_eof ? ZSTD_e_end : ZSTD_e_continue);
 
 	if (ZSTD_isError(left))
-		return idp_error_set(err, IDP_EGENERAL, "zstd compression failed: %s", ZSTD_getErrorName(left));
+		return idp_error_set(err, IDP_EGENERAL, "zstd compression failed: %s",
+				     ZSTD_getErrorName(left));
 	*in_off += ib.pos;
 	*done = at_eof && left == 0;
 	return (ssize_t)ob.pos;
@@ -105,7 +108,8 @@ static ssize_t run_zstd(struct idp_compressor *c, const unsigned char *in, size_
 #endif
 
 ssize_t idp_compressor_run(struct idp_compressor *c, const unsigned char *in, size_t in_len,
-			   size_t *in_off, int at_eof, void *out, size_t n, int *done, struct idp_error *err)
+			   size_t *in_off, int at_eof, void *out, size_t n, int *done,
+			   struct idp_error *err)
 {
 #ifdef HAVE_ZSTD
 	if (c->alg == IDP_COMPRESS_ZSTD)

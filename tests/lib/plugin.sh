@@ -1,4 +1,4 @@
-# tests/tools/plugin_lib.sh: helpers for the docker-idppush tests
+# tests/lib/plugin.sh: helpers for the docker-idppush tests
 # (tests/integration/t_plugin_*.sh), on top of tests/lib/*.sh.
 #   PLUGIN                      the built docker-idppush
 #   plugin_install DIR          DIR/cli-plugins/docker-idppush (a copy) for DOCKER_CONFIG=DIR

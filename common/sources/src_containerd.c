@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "bbolt.h"
 #include "buf.h"
+#include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"
 
@@ -55,14 +56,16 @@ static void known_roots(const char *root, struct idp_buf *b)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_DATA_HOME");
 	char rootless[4096];
-	const char *paths[4], *names[4] = { "containerd", "rootless nerdctl", "k3s", "Docker's containerd" };
+	const char *paths[4],
+		*names[4] = { "containerd", "rootless nerdctl", "k3s", "Docker's containerd" };
 	struct stat st;
 	int i;
 
 	if (xdg && *xdg)
 		snprintf(rootless, sizeof(rootless), "%s/containerd", xdg);
 	else
-		snprintf(rootless, sizeof(rootless), "%s/.local/share/containerd", home ? home : "");
+		snprintf(rootless, sizeof(rootless), "%s/.local/share/containerd",
+			 home ? home : "");
 	paths[0] = CTD_DEFAULT_ROOT;
 	paths[1] = rootless;
 	paths[2] = "/var/lib/rancher/k3s/agent/containerd";
@@ -83,13 +86,16 @@ static int root_error(const char *root, const char *path, int errnum, struct idp
 	known_roots(root, &b);
 	if (errnum == EACCES || errnum == EPERM)
 		rc = idp_error_set(err, IDP_EGENERAL,
-				   "permission denied reading '%s': containerd's root is readable by root only "
+				   "permission denied reading '%s': containerd's root is readable "
+				   "by root only "
 				   "(run with sudo, or point --root at a store you own)%s%s",
 				   path, b.len ? "; stores found: " : "", b.buf);
 	else
 		rc = idp_error_set(err, errnum == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
 				   "no containerd store at '%s' (%s)%s%s", root, strerror(errnum),
-				   b.len ? "; stores found: " : "; none of the well-known roots exists", b.buf);
+				   b.len ? "; stores found: "
+					 : "; none of the well-known roots exists",
+				   b.buf);
 	idp_buf_release(&b);
 	return rc;
 }
@@ -194,7 +200,8 @@ static int ns_missing(struct ctd *c, struct idp_error *err)
 	idp_buf_init(&list, 8192);
 	if (idp_bolt_bucket_path(c->db, v1, 1, &b, err) == 1)
 		idp_bolt_each(c->db, &b, names_cb, &n, err);
-	rc = idp_error_set(err, IDP_ENOTFOUND, "namespace '%s' does not exist in '%s' (namespaces: %s)", c->ns, c->root,
+	rc = idp_error_set(err, IDP_ENOTFOUND,
+			   "namespace '%s' does not exist in '%s' (namespaces: %s)", c->ns, c->root,
 			   list.len ? list.buf : "none");
 	idp_buf_release(&list);
 	return rc;
@@ -212,8 +219,8 @@ static int image_missing(struct ctd *c, const struct idp_bolt_bucket *images, co
 	idp_buf_init(&b, 8192);
 	for (i = 0; i < n.n; i++)
 		idp_buf_addf(&b, "%s%s", i ? ", " : "", n.best[i]);
-	rc = idp_error_set(err, IDP_ENOTFOUND, "no image '%s' in namespace '%s' of '%s'%s%s", spec, c->ns, c->root,
-			   n.n ? "; closest: " : " (it holds no images)", b.buf);
+	rc = idp_error_set(err, IDP_ENOTFOUND, "no image '%s' in namespace '%s' of '%s'%s%s", spec,
+			   c->ns, c->root, n.n ? "; closest: " : " (it holds no images)", b.buf);
 	idp_buf_release(&b);
 	return rc;
 }
@@ -223,7 +230,8 @@ static int image_missing(struct ctd *c, const struct idp_bolt_bucket *images, co
 static int name_candidates(const char *spec, char out[4][CTD_NAME_MAX])
 {
 	const char *slash = strchr(spec, '/'), *last = strrchr(spec, '/');
-	int domain = slash && (memchr(spec, '.', (size_t)(slash - spec)) || memchr(spec, ':', (size_t)(slash - spec)) ||
+	int domain = slash && (memchr(spec, '.', (size_t)(slash - spec)) ||
+			       memchr(spec, ':', (size_t)(slash - spec)) ||
 			       strncmp(spec, "localhost/", 10) == 0);
 	int tagged = strchr(last ? last : spec, ':') || strchr(spec, '@');
 	const char *pre = domain ? "" : slash ? "docker.io/" : "docker.io/library/";
@@ -240,8 +248,8 @@ static int name_candidates(const char *spec, char out[4][CTD_NAME_MAX])
 	return n;
 }
 
-static int get_str(struct ctd *c, const struct idp_bolt_bucket *b, const char *key, char *dst, size_t n,
-		   struct idp_error *err)
+static int get_str(struct ctd *c, const struct idp_bolt_bucket *b, const char *key, char *dst,
+		   size_t n, struct idp_error *err)
 {
 	const unsigned char *v;
 	size_t vl;
@@ -266,12 +274,15 @@ static int read_target(struct ctd *c, const struct idp_bolt_bucket *img, struct 
 	int r = idp_bolt_bucket(c->db, img, "target", 6, &tb, err);
 
 	if (r <= 0)
-		return r < 0 ? -1 : idp_error_set(err, IDP_EGENERAL, "image '%s' has no target in meta.db", t->name);
+		return r < 0 ? -1
+			     : idp_error_set(err, IDP_EGENERAL,
+					     "image '%s' has no target in meta.db", t->name);
 	if (get_str(c, &tb, "digest", t->digest, sizeof(t->digest), err) < 0 ||
 	    get_str(c, &tb, "mediatype", t->media_type, sizeof(t->media_type), err) < 0)
 		return idp_error_prefix(err, "image '%s'", t->name);
 	if (!idp_digest_valid(t->digest))
-		return idp_error_set(err, IDP_EGENERAL, "image '%s': unsupported target digest '%.80s'", t->name,
+		return idp_error_set(err, IDP_EGENERAL,
+				     "image '%s': unsupported target digest '%.80s'", t->name,
 				     t->digest);
 	t->size = -1;
 	if ((r = idp_bolt_get(c->db, &tb, "size", 4, &v, &vl, err)) < 0)
@@ -290,8 +301,8 @@ struct by_digest {
 };
 
 /* Iteration callback: stop (1) at the first image whose target is digest. */
-static int digest_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
-		     int is_bucket)
+static int digest_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v,
+		     size_t vl, int is_bucket)
 {
 	struct by_digest *d = ctx;
 	struct idp_bolt_bucket img;
@@ -315,26 +326,31 @@ static int find_by_digest(struct ctd *c, const struct idp_bolt_bucket *images, c
 {
 	struct by_digest d = { c, *images, spec, t, err };
 	struct idp_bolt_bucket b;
-	int r = images->root || images->inline_page ? idp_bolt_each(c->db, images, digest_cb, &d, err) : 0;
+	int r = images->root || images->inline_page
+			? idp_bolt_each(c->db, images, digest_cb, &d, err)
+			: 0;
 
 	if (r < 0)
 		return -1;
 	if (r == 1)
 		return 0;
-	if (c->has_content && idp_bolt_bucket(c->db, &c->content, spec, strlen(spec), &b, err) == 1) {
+	if (c->has_content &&
+	    idp_bolt_bucket(c->db, &c->content, spec, strlen(spec), &b, err) == 1) {
 		snprintf(t->digest, sizeof(t->digest), "%s", spec);
 		t->media_type[0] = '\0';
 		t->size = -1;
 		snprintf(t->name, sizeof(t->name), "%s", spec);
 		return 0;
 	}
-	return idp_error_set(err, IDP_ENOTFOUND, "no image or manifest %s in namespace '%s' of '%s'", spec, c->ns,
+	return idp_error_set(err, IDP_ENOTFOUND,
+			     "no image or manifest %s in namespace '%s' of '%s'", spec, c->ns,
 			     c->root);
 }
 
 static int find_image(struct ctd *c, const char *spec, struct ctd_target *t, struct idp_error *err)
 {
-	const char *ipath[3] = { "v1", c->ns, "images" }, *cpath[4] = { "v1", c->ns, "content", "blob" };
+	const char *ipath[3] = { "v1", c->ns, "images" },
+		   *cpath[4] = { "v1", c->ns, "content", "blob" };
 	struct idp_bolt_bucket images = { 0, NULL, 0 }, img;
 	char cand[4][CTD_NAME_MAX];
 	int i, n, r;
@@ -363,7 +379,8 @@ static int find_image(struct ctd *c, const char *spec, struct ctd_target *t, str
 /* ---- blobs ---- */
 
 /* The namespace references digest (v1/<ns>/content/blob/<digest>). */
-static int ns_has_blob(struct ctd *c, const char *digest, struct idp_bolt_bucket *out, struct idp_error *err)
+static int ns_has_blob(struct ctd *c, const char *digest, struct idp_bolt_bucket *out,
+		       struct idp_error *err)
 {
 	if (!c->has_content)
 		return 0;
@@ -383,7 +400,9 @@ static int ctd_has(void *ctx, const char *digest, struct idp_error *err)
 	if (blob_file(c, digest, path, sizeof(path)) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
 	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0 : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0
+				       : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s",
+						       path, strerror(errno));
 	return S_ISREG(st.st_mode);
 }
 
@@ -394,10 +413,13 @@ static int ctd_read(void *ctx, const char *digest, struct idp_buf *out, struct i
 	int r = ctd_has(c, digest, err);
 
 	if (r <= 0)
-		return r < 0 ? -1 : idp_error_set(err, IDP_ENOTFOUND, "blob %s is not in namespace '%s'", digest, c->ns);
+		return r < 0 ? -1
+			     : idp_error_set(err, IDP_ENOTFOUND, "blob %s is not in namespace '%s'",
+					     digest, c->ns);
 	if (blob_file(c, digest, path, sizeof(path)) < 0 || idp_buf_read_file(out, path) < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read '%s': %s", path,
-				     errno == EFBIG ? "larger than a manifest may be" : strerror(errno));
+		return idp_error_set(
+			err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read '%s': %s",
+			path, errno == EFBIG ? "larger than a manifest may be" : strerror(errno));
 	return 0;
 }
 
@@ -418,8 +440,8 @@ static size_t shared_prefix(const char *a, size_t alen, const char *b)
  * host ("repo1,repo2,..."), the repository sharing the longest path prefix
  * with the destination repository, never the destination itself (as ctr
  * does). */
-static int mount_candidate(struct ctd *c, struct idp_image_blob *ib, const struct idp_source_opts *o,
-			   struct idp_error *err)
+static int mount_candidate(struct ctd *c, struct idp_image_blob *ib,
+			   const struct idp_source_opts *o, struct idp_error *err)
 {
 	struct idp_bolt_bucket b, labels;
 	const unsigned char *v;
@@ -428,7 +450,8 @@ static int mount_candidate(struct ctd *c, struct idp_image_blob *ib, const struc
 	size_t vl, n, off, best_len = 0, best_score = 0, score;
 	int r;
 
-	if (ns_has_blob(c, ib->digest, &b, err) != 1 || idp_bolt_bucket(c->db, &b, "labels", 6, &labels, err) != 1)
+	if (ns_has_blob(c, ib->digest, &b, err) != 1 ||
+	    idp_bolt_bucket(c->db, &b, "labels", 6, &labels, err) != 1)
 		return 0;
 	snprintf(key, sizeof(key), "%s%s", CTD_SRC_LABEL, o->dest_host);
 	if ((r = idp_bolt_get(c->db, &labels, key, strlen(key), &v, &vl, err)) <= 0)
@@ -454,7 +477,8 @@ static int mount_candidate(struct ctd *c, struct idp_image_blob *ib, const struc
 	return 0;
 }
 
-static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp_image *img, struct idp_error *err)
+static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp_image *img,
+		      struct idp_error *err)
 {
 	int i;
 	if (!o || !o->dest_host)
@@ -467,8 +491,8 @@ static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp
 
 /* One attempt: open meta.db, find the image, walk it. *retry is set when
  * the failure came after meta.db opened and may be a concurrent commit. */
-static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts *o, struct idp_image *img,
-		   int *retry, struct idp_error *err)
+static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts *o,
+		   struct idp_image *img, int *retry, struct idp_error *err)
 {
 	struct idp_blobstore bs = { ctd_read, ctd_has, c };
 	struct ctd_target t;
@@ -525,8 +549,8 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 	return rc;
 }
 
-static int ctd_open_blob(struct idp_source *src, const struct idp_image_blob *b, struct idp_blob_reader *out,
-			 struct idp_error *err)
+static int ctd_open_blob(struct idp_source *src, const struct idp_image_blob *b,
+			 struct idp_blob_reader *out, struct idp_error *err)
 {
 	const struct ctd *c = src->priv;
 	return idp_blob_reader_cas(c->blobs, b->digest, out, err);

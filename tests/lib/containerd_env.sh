@@ -1,4 +1,4 @@
-# tests/integration/t_containerd_env.sh: not a test; sourced by the
+# tests/lib/containerd_env.sh: not a test; sourced by the
 # t_containerd_*.sh tests (after tests/lib/common.sh and image.sh). Starts
 # a private containerd (own root, state, sockets, opt dir under $TEST_TMP;
 # config per docs in shared notes) and imports generated OCI archives.

@@ -1,9 +1,8 @@
-/* src_docker_save.c: the streaming source: a `docker save` tar read once
- * through libarchive (archive_read_open on the pipe), raw layers compressed
- * as they stream (zlib gzip, or zstd), already-compressed layers passed
- * through, JSON files kept (bounded) for the manifest at the end. See the
- * streaming section of source.h for the protocol and the checks, and
- * src_docker_save.h for skipping layers known to be in the registry. */
+/* src_docker_save.c: the streaming source over a `docker save` tar read
+ * once through libarchive (archive_read_open on the pipe): raw layers
+ * compressed as they stream (compress.h), already-compressed layers passed
+ * through, JSON files kept (bounded) for the manifest at the end. The
+ * shapes and checks are described in src_docker_save.h. */
 #include "config.h"
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +15,7 @@
 #include "buf.h"
 #include "compress.h"
 #include "manifest.h"
+#include "blobsrc.h"
 #include "source.h"
 #include "src_docker_save.h"
 #include "banned.h"
@@ -91,7 +91,8 @@ static int wait_readable(struct idp_save_stream *st)
 		if (st->o.cancel && *st->o.cancel)
 			return -1;
 		n = poll(&p, 1, 200);
-		if (n > 0 || (n < 0 && errno != EINTR))   /* ready, hung up, or an error read() will report */
+		if (n > 0 ||
+		    (n < 0 && errno != EINTR)) /* ready, hung up, or an error read() will report */
 			return 0;
 	}
 }
@@ -125,10 +126,14 @@ static int stream_error(struct idp_save_stream *st, const char *what, struct idp
 	if (st->o.cancel && *st->o.cancel)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	return idp_error_set(err, IDP_EGENERAL, "broken docker save stream (%s): %s", what,
-			     archive_error_string(st->a) ? archive_error_string(st->a) : "unknown error");
+			     archive_error_string(st->a) ? archive_error_string(st->a)
+							 : "unknown error");
 }
 
-int idp_save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream **out, struct idp_error *err)
+static void save_close(void *ctx);
+
+static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream **out,
+		     struct idp_error *err)
 {
 	struct idp_save_stream *st = calloc(1, sizeof(*st));
 
@@ -144,7 +149,7 @@ int idp_save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream 
 	archive_read_support_format_tar(st->a);
 	if (archive_read_open(st->a, st, NULL, feed, NULL) != ARCHIVE_OK) {
 		stream_error(st, "opening", err);
-		idp_save_close(st);
+		save_close(st);
 		return -1;
 	}
 	*out = st;
@@ -186,7 +191,8 @@ static int fill_in(struct idp_save_stream *st, struct idp_error *err)
 
 static ssize_t compress_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
 {
-	return idp_compressor_run(c->comp, c->in, c->in_len, &c->in_off, c->in_eof, buf, n, &c->out_done, err);
+	return idp_compressor_run(c->comp, c->in, c->in_len, &c->in_off, c->in_eof, buf, n,
+				  &c->out_done, err);
 }
 
 static int start_compressor(struct idp_save_stream *st, struct idp_error *err);
@@ -237,7 +243,8 @@ static int start_compressor(struct idp_save_stream *st, struct idp_error *err)
 	struct cur *c = &st->cur;
 
 	c->comp_started = 1;
-	return idp_compressor_new(st->o.zstd ? IDP_COMPRESS_ZSTD : IDP_COMPRESS_GZIP, st->o.level, &c->comp, err);
+	return idp_compressor_new(st->o.zstd ? IDP_COMPRESS_ZSTD : IDP_COMPRESS_GZIP, st->o.level,
+				  &c->comp, err);
 }
 
 /* ---- entries and JSON files ---- */
@@ -291,15 +298,16 @@ static struct jfile *find_json(struct idp_save_stream *st, const char *key, int 
 }
 
 /* Keep a JSON file whose first `peek` bytes were already read. */
-static int keep_json(struct idp_save_stream *st, const char *path, const unsigned char *peek, size_t plen,
-		     int64_t size, struct idp_error *err)
+static int keep_json(struct idp_save_stream *st, const char *path, const unsigned char *peek,
+		     size_t plen, int64_t size, struct idp_error *err)
 {
 	struct jfile *j;
 	char chunk[8192];
 	la_ssize_t n;
 
 	if (size < 0 || (uint64_t)size > IDP_SAVE_JSON_CAP - st->json_total)
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: JSON file '%s' is too large", path);
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: JSON file '%s' is too large", path);
 	if (!(j = realloc(st->json, sizeof(*j) * (size_t)(st->njson + 1))))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	st->json = j;
@@ -313,7 +321,9 @@ static int keep_json(struct idp_save_stream *st, const char *path, const unsigne
 	st->njson++;
 	while ((n = archive_read_data(st->a, chunk, sizeof(chunk))) > 0)
 		if (idp_buf_add(&j->data, chunk, (size_t)n) < 0)
-			return idp_error_set(err, IDP_EGENERAL, "docker save stream: '%s' longer than its header says", path);
+			return idp_error_set(err, IDP_EGENERAL,
+					     "docker save stream: '%s' longer than its header says",
+					     path);
 	if (n < 0)
 		return stream_error(st, path, err);
 	st->json_total += j->data.len;
@@ -336,7 +346,8 @@ static int listed_diffid(const struct idp_save_opts *o, const char *hex)
 {
 	int i;
 	for (i = 0; i < o->ndiffids; i++)
-		if (strncmp(o->diffids[i], "sha256:", 7) == 0 && strcmp(o->diffids[i] + 7, hex) == 0)
+		if (strncmp(o->diffids[i], "sha256:", 7) == 0 &&
+		    strcmp(o->diffids[i] + 7, hex) == 0)
 			return 1;
 	return 0;
 }
@@ -383,7 +394,8 @@ static int looks_json(const unsigned char *b, size_t n)
 	return i < n && (b[i] == '{' || b[i] == '[');
 }
 
-static int read_peek(struct idp_save_stream *st, unsigned char *buf, size_t *len, struct idp_error *err)
+static int read_peek(struct idp_save_stream *st, unsigned char *buf, size_t *len,
+		     struct idp_error *err)
 {
 	la_ssize_t n;
 
@@ -400,7 +412,7 @@ static int read_peek(struct idp_save_stream *st, unsigned char *buf, size_t *len
 }
 
 /* Set up st->cur for the layer entry e, whose first bytes are in peek. */
-static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_save_blob *b,
+static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_stream_blob *b,
 		       struct idp_blob_reader *r, struct idp_error *err)
 {
 	struct cur *c = &st->cur;
@@ -425,8 +437,8 @@ static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_s
 }
 
 /* One regular entry: 1 it is a layer to push (b/r set), 0 handled, -1 error. */
-static int take_entry(struct idp_save_stream *st, struct archive_entry *ae, struct idp_save_blob *b,
-		      struct idp_blob_reader *r, struct idp_error *err)
+static int take_entry(struct idp_save_stream *st, struct archive_entry *ae,
+		      struct idp_stream_blob *b, struct idp_blob_reader *r, struct idp_error *err)
 {
 	const char *path = archive_entry_pathname(ae);
 	char id[72] = "";
@@ -470,7 +482,8 @@ static int check_tail(struct idp_save_stream *st, struct idp_error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return idp_error_set(err, IDP_EGENERAL, "reading the docker save stream: %s", strerror(errno));
+			return idp_error_set(err, IDP_EGENERAL,
+					     "reading the docker save stream: %s", strerror(errno));
 		for (i = 0; i < (size_t)n; i++)
 			if (st->rbuf[i])
 				goto garbage;
@@ -478,18 +491,21 @@ static int check_tail(struct idp_save_stream *st, struct idp_error *err)
 	return 0;
 garbage:
 	return idp_error_set(err, IDP_EGENERAL,
-			     "docker save stream has data after the end of the archive (an error from the daemon?)");
+			     "docker save stream has data after the end of the archive (an error "
+			     "from the daemon?)");
 }
 
-int idp_save_next(struct idp_save_stream *st, struct idp_save_blob *b, struct idp_blob_reader *r,
-		  struct idp_error *err)
+static int save_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reader *r,
+		     struct idp_error *err)
 {
+	struct idp_save_stream *st = ctx;
 	struct archive_entry *ae;
 	const char *link;
 	int rc;
 
 	if (st->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: idp_save_next before idp_save_blob_done");
+		return idp_error_set(err, IDP_EGENERAL,
+				     "internal: the next blob before the current one was done");
 	while (!st->ended) {
 		rc = archive_read_next_header(st->a, &ae);
 		if (rc == ARCHIVE_EOF) {
@@ -513,8 +529,9 @@ int idp_save_next(struct idp_save_stream *st, struct idp_save_blob *b, struct id
 	return 0;
 }
 
-int idp_save_blob_done(struct idp_save_stream *st, const char *digest, int64_t size, struct idp_error *err)
+static int save_done(void *ctx, const char *digest, int64_t size, struct idp_error *err)
 {
+	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
 	struct entry *e = c->e;
 
@@ -523,11 +540,14 @@ int idp_save_blob_done(struct idp_save_stream *st, const char *digest, int64_t s
 	st->active = 0;
 	if (e->kind == K_RAW) {
 		if (!c->out_done)
-			return idp_error_set(err, IDP_EGENERAL, "internal: layer '%s' was not read to its end", e->path);
+			return idp_error_set(err, IDP_EGENERAL,
+					     "internal: layer '%s' was not read to its end",
+					     e->path);
 		idp_sha256_final(c->raw, e->diffid);
 		if (st->o.ndiffids > 0 && !listed_diffid(&st->o, idp_digest_hex(e->diffid)))
 			return idp_error_set(err, IDP_EGENERAL,
-					     "layer '%s' in the docker save stream has diffID %s, which the image does not list",
+					     "layer '%s' in the docker save stream has diffID %s, "
+					     "which the image does not list",
 					     e->path, e->diffid);
 	}
 	if (digest) {
@@ -540,9 +560,10 @@ int idp_save_blob_done(struct idp_save_stream *st, const char *digest, int64_t s
 	return 0;
 }
 
-int idp_save_blob_skip(struct idp_save_stream *st, const char *diffid, const char *digest, int64_t size,
-		       struct idp_error *err)
+static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t size,
+		     struct idp_error *err)
 {
+	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
 	struct entry *e = c->e;
 
@@ -550,7 +571,8 @@ int idp_save_blob_skip(struct idp_save_stream *st, const char *diffid, const cha
 		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
 	if (e->kind == K_RAW) {
 		if (c->comp_started || c->consumed > 0)
-			return idp_error_set(err, IDP_EGENERAL, "internal: layer '%s' was partly read", e->path);
+			return idp_error_set(err, IDP_EGENERAL,
+					     "internal: layer '%s' was partly read", e->path);
 		while (!c->in_eof) {
 			if (st->o.cancel && *st->o.cancel)
 				return idp_error_set(err, IDP_ECANCELED, "interrupted");
@@ -559,17 +581,21 @@ int idp_save_blob_skip(struct idp_save_stream *st, const char *diffid, const cha
 		}
 		c->out_done = 1;
 	}
-	if (idp_save_blob_done(st, digest, size, err) < 0)
+	if (save_done(st, digest, size, err) < 0)
 		return -1;
 	if (e->kind == K_RAW && diffid && strcmp(e->diffid, diffid) != 0)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "layer '%s' has diffID %s, not %s as expected (a stale push cache?); "
-				     "it was not pushed", e->path, e->diffid, diffid);
+		return idp_error_set(
+			err, IDP_EGENERAL,
+			"layer '%s' has diffID %s, not %s as expected (a stale push cache?); "
+			"it was not pushed",
+			e->path, e->diffid, diffid);
 	return 0;
 }
 
-const char *idp_save_last_diffid(const struct idp_save_stream *st)
+static const char *save_last_diffid(void *ctx)
 {
+	const struct idp_save_stream *st = ctx;
+
 	if (st->last < 0 || st->last >= st->nentries)
 		return "";
 	return st->entries[st->last].diffid;
@@ -588,7 +614,8 @@ static void resolve_link(const char *from, const char *target, char *out, size_t
 	if (target[0] == '/')
 		snprintf(tmp, sizeof(tmp), "%s", target + 1);
 	else
-		snprintf(tmp, sizeof(tmp), "%.*s%s%s", slash ? (int)(slash - from) : 0, from, slash ? "/" : "", target);
+		snprintf(tmp, sizeof(tmp), "%.*s%s%s", slash ? (int)(slash - from) : 0, from,
+			 slash ? "/" : "", target);
 	for (p = strtok_r(tmp, "/", &save); p && n < 64; p = strtok_r(NULL, "/", &save)) {
 		if (strcmp(p, "..") == 0)
 			n = n > 0 ? n - 1 : 0;
@@ -626,24 +653,28 @@ static json_object *parse_json(const struct jfile *j, const char *what, struct i
 	json_object *o = json_tokener_parse(j->data.buf);
 
 	if (!o)
-		idp_error_set(err, IDP_EGENERAL, "docker save stream: %s '%s' is not valid JSON", what, j->path);
+		idp_error_set(err, IDP_EGENERAL, "docker save stream: %s '%s' is not valid JSON",
+			      what, j->path);
 	return o;
 }
 
 /* The manifest.json entry for our image. */
-static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr, struct idp_error *err)
+static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr,
+				  struct idp_error *err)
 {
 	size_t i, n;
 	json_object *m, *c;
 	struct jfile *cfg;
 
 	if (!json_object_is_type(arr, json_type_array) || !(n = json_object_array_length(arr))) {
-		idp_error_set(err, IDP_EGENERAL, "docker save stream: manifest.json lists no image");
+		idp_error_set(err, IDP_EGENERAL,
+			      "docker save stream: manifest.json lists no image");
 		return NULL;
 	}
 	for (i = 0; i < n && st->o.image_id; i++) {
 		m = json_object_array_get_idx(arr, i);
-		if (json_object_object_get_ex(m, "Config", &c) && (cfg = find_json(st, json_object_get_string(c), 0)) &&
+		if (json_object_object_get_ex(m, "Config", &c) &&
+		    (cfg = find_json(st, json_object_get_string(c), 0)) &&
 		    strcmp(cfg->digest, st->o.image_id) == 0)
 			return m;
 	}
@@ -656,58 +687,77 @@ struct layer_list {
 	const char *diffid[IDP_SAVE_MAX_LAYERS];
 };
 
-static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_object *conf, struct layer_list *ll,
-			struct idp_error *err)
+static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_object *conf,
+			struct layer_list *ll, struct idp_error *err)
 {
 	json_object *rootfs, *ids;
 	int i, n;
 
-	if (st->o.image_id && strcmp(cfg->digest, st->o.image_id) != 0 && !find_json(st, st->o.image_id, 1))
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: config %s is not image %s",
-				     cfg->digest, st->o.image_id);
+	if (st->o.image_id && strcmp(cfg->digest, st->o.image_id) != 0 &&
+	    !find_json(st, st->o.image_id, 1))
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: config %s is not image %s", cfg->digest,
+				     st->o.image_id);
 	if (!json_object_object_get_ex(conf, "rootfs", &rootfs) ||
-	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) || !json_object_is_type(ids, json_type_array))
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: the image config has no rootfs.diff_ids");
+	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) ||
+	    !json_object_is_type(ids, json_type_array))
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: the image config has no rootfs.diff_ids");
 	n = (int)json_object_array_length(ids);
 	if (n != ll->n)
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: %d layers in manifest.json, %d diffIDs in the config",
-				     ll->n, n);
+		return idp_error_set(
+			err, IDP_EGENERAL,
+			"docker save stream: %d layers in manifest.json, %d diffIDs in the config",
+			ll->n, n);
 	if (st->o.ndiffids > 0 && st->o.ndiffids != n)
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: %d layers, docker image inspect said %d",
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: %d layers, docker image inspect said %d",
 				     n, st->o.ndiffids);
 	for (i = 0; i < n; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
 		ll->diffid[i] = d;
 		if (st->o.ndiffids > 0 && strcmp(d ? d : "", st->o.diffids[i]) != 0)
-			return idp_error_set(err, IDP_EGENERAL, "docker save stream: layer %d has diffID %s, docker image inspect said %s",
+			return idp_error_set(err, IDP_EGENERAL,
+					     "docker save stream: layer %d has diffID %s, docker "
+					     "image inspect said %s",
 					     i + 1, d ? d : "?", st->o.diffids[i]);
 		if (ll->e[i]->kind == K_RAW && strcmp(ll->e[i]->diffid, d ? d : "") != 0)
-			return idp_error_set(err, IDP_EGENERAL, "layer %d ('%s') has diffID %s but the config says %s",
+			return idp_error_set(err, IDP_EGENERAL,
+					     "layer %d ('%s') has diffID %s but the config says %s",
 					     i + 1, ll->e[i]->path, ll->e[i]->diffid, d ? d : "?");
 	}
 	return 0;
 }
 
-static int collect_layers(struct idp_save_stream *st, json_object *m, struct layer_list *ll, struct idp_error *err)
+static int collect_layers(struct idp_save_stream *st, json_object *m, struct layer_list *ll,
+			  struct idp_error *err)
 {
 	json_object *layers;
 	size_t i, n;
 
-	if (!json_object_object_get_ex(m, "Layers", &layers) || !json_object_is_type(layers, json_type_array))
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: manifest.json has no Layers");
+	if (!json_object_object_get_ex(m, "Layers", &layers) ||
+	    !json_object_is_type(layers, json_type_array))
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: manifest.json has no Layers");
 	n = json_object_array_length(layers);
 	if (n > IDP_SAVE_MAX_LAYERS)
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: too many layers (%zu)", n);
+		return idp_error_set(err, IDP_EGENERAL, "docker save stream: too many layers (%zu)",
+				     n);
 	for (i = 0; i < n; i++) {
 		const char *p = json_object_get_string(json_object_array_get_idx(layers, i));
 		struct entry *u = p ? find_entry(st, p) : NULL;
 		if (u && u->unlisted)
-			return idp_error_set(err, IDP_EGENERAL,
-					     "docker save stream: layer %zu ('%s') is not a layer docker image inspect listed "
-					     "(diffID mismatch: did the image change while saving?)", i + 1, p);
+			return idp_error_set(
+				err, IDP_EGENERAL,
+				"docker save stream: layer %zu ('%s') is not a layer docker image "
+				"inspect listed "
+				"(diffID mismatch: did the image change while saving?)",
+				i + 1, p);
 		if (!p || !(ll->e[i] = layer_at(st, p)))
-			return idp_error_set(err, IDP_EGENERAL, "docker save stream: layer '%s' is missing from the stream",
-					     p ? p : "?");
+			return idp_error_set(
+				err, IDP_EGENERAL,
+				"docker save stream: layer '%s' is missing from the stream",
+				p ? p : "?");
 	}
 	ll->n = (int)n;
 	return 0;
@@ -718,18 +768,20 @@ static char *config_platform(json_object *conf)
 	json_object *os, *arch, *var;
 	char buf[100];
 
-	if (!json_object_object_get_ex(conf, "os", &os) || !json_object_object_get_ex(conf, "architecture", &arch))
+	if (!json_object_object_get_ex(conf, "os", &os) ||
+	    !json_object_object_get_ex(conf, "architecture", &arch))
 		return NULL;
 	if (json_object_object_get_ex(conf, "variant", &var) && json_object_get_string_len(var))
-		snprintf(buf, sizeof(buf), "%s/%s/%s", json_object_get_string(os), json_object_get_string(arch),
-			 json_object_get_string(var));
+		snprintf(buf, sizeof(buf), "%s/%s/%s", json_object_get_string(os),
+			 json_object_get_string(arch), json_object_get_string(var));
 	else
-		snprintf(buf, sizeof(buf), "%s/%s", json_object_get_string(os), json_object_get_string(arch));
+		snprintf(buf, sizeof(buf), "%s/%s", json_object_get_string(os),
+			 json_object_get_string(arch));
 	return strdup(buf);
 }
 
-static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_object *conf, const struct layer_list *ll,
-		       struct idp_image *img, struct idp_error *err)
+static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_object *conf,
+		       const struct layer_list *ll, struct idp_image *img, struct idp_error *err)
 {
 	enum idp_manifest_format fmt = st->o.format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
 	struct idp_descriptor cd, ld[IDP_SAVE_MAX_LAYERS];
@@ -762,7 +814,8 @@ static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_objec
 	}
 	idp_sha256_digest(out.buf, out.len, digest);
 	plat = config_platform(conf);
-	rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST), out.buf, out.len, plat, err);
+	rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST), out.buf,
+				    out.len, plat, err);
 	free(plat);
 	idp_buf_release(&out);
 	return rc;
@@ -789,7 +842,8 @@ static int is_platform_image(json_object *desc)
 	if (json_object_object_get_ex(desc, "annotations", &ann) &&
 	    json_object_object_get_ex(ann, "vnd.docker.reference.type", &t))
 		return 0;
-	if (!json_object_object_get_ex(desc, "platform", &plat) || !json_object_object_get_ex(plat, "os", &os))
+	if (!json_object_object_get_ex(desc, "platform", &plat) ||
+	    !json_object_object_get_ex(plat, "os", &os))
 		return 0;
 	return strcmp(json_object_get_string(os), "unknown") != 0;
 }
@@ -801,7 +855,8 @@ static json_object *top_index(struct idp_save_stream *st, const char **digest)
 	json_object *root = ij ? json_tokener_parse(ij->data.buf) : NULL, *ms, *d, *dg, *idx = NULL;
 	size_t i, n;
 
-	if (root && json_object_object_get_ex(root, "manifests", &ms) && json_object_is_type(ms, json_type_array)) {
+	if (root && json_object_object_get_ex(root, "manifests", &ms) &&
+	    json_object_is_type(ms, json_type_array)) {
 		n = json_object_array_length(ms);
 		for (i = 0; i < n && !idx; i++) {
 			d = json_object_array_get_idx(ms, i);
@@ -823,7 +878,8 @@ static void count_platforms(struct idp_save_stream *st, json_object *idx, int *n
 	size_t i, len;
 
 	*n = *present = 0;
-	if (!json_object_object_get_ex(idx, "manifests", &ms) || !json_object_is_type(ms, json_type_array))
+	if (!json_object_object_get_ex(idx, "manifests", &ms) ||
+	    !json_object_is_type(ms, json_type_array))
 		return;
 	len = json_object_array_length(ms);
 	for (i = 0; i < len; i++) {
@@ -831,7 +887,8 @@ static void count_platforms(struct idp_save_stream *st, json_object *idx, int *n
 		if (!is_platform_image(d))
 			continue;
 		(*n)++;
-		if (json_object_object_get_ex(d, "digest", &dg) && find_json(st, json_object_get_string(dg), 1))
+		if (json_object_object_get_ex(d, "digest", &dg) &&
+		    find_json(st, json_object_get_string(dg), 1))
 			(*present)++;
 	}
 }
@@ -851,27 +908,34 @@ static void index_notice(struct idp_save_stream *st, const char *platform, struc
 	if (n < 2 || img->notice)
 		return;
 	if (present <= 1)
-		rc = asprintf(&img->notice, "image index %s lists %d platforms; pushing %s only "
-			      "(the others are not in docker's store)", digest, n, platform ? platform : "one");
+		rc = asprintf(&img->notice,
+			      "image index %s lists %d platforms; pushing %s only "
+			      "(the others are not in docker's store)",
+			      digest, n, platform ? platform : "one");
 	else
-		rc = asprintf(&img->notice, "image index %s lists %d platforms; pushing %s only "
-			      "(one platform per push: choose it with --platform)", digest, n, platform ? platform : "one");
+		rc = asprintf(&img->notice,
+			      "image index %s lists %d platforms; pushing %s only "
+			      "(one platform per push: choose it with --platform)",
+			      digest, n, platform ? platform : "one");
 	if (rc < 0)
 		img->notice = NULL;
 }
 
-int idp_save_finish(struct idp_save_stream *st, struct idp_image *img, struct idp_error *err)
+static int save_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 {
+	struct idp_save_stream *st = ctx;
 	struct jfile *mj = find_json(st, "manifest.json", 0);
 	json_object *arr = NULL, *m, *c, *conf = NULL;
 	struct layer_list *ll = NULL;
 	int rc = -1;
 
 	if (!st->ended || !mj)
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream ended without manifest.json (truncated?)");
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream ended without manifest.json (truncated?)");
 	if (!(arr = parse_json(mj, "manifest", err)) || !(m = pick_manifest(st, arr, err)))
 		goto out;
-	if (!json_object_object_get_ex(m, "Config", &c) || !(st->config = find_json(st, json_object_get_string(c), 0))) {
+	if (!json_object_object_get_ex(m, "Config", &c) ||
+	    !(st->config = find_json(st, json_object_get_string(c), 0))) {
 		idp_error_set(err, IDP_EGENERAL, "docker save stream: the image config is missing");
 		goto out;
 	}
@@ -895,15 +959,20 @@ out:
 	return rc;
 }
 
-int idp_save_config_reader(struct idp_save_stream *st, struct idp_blob_reader *r, struct idp_error *err)
+static int save_open_blob(void *ctx, const struct idp_image_blob *b, struct idp_blob_reader *r,
+			  struct idp_error *err)
 {
-	if (!st->config)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no config before idp_save_finish");
+	struct idp_save_stream *st = ctx;
+
+	if (!st->config || strcmp(b->digest, st->config->digest) != 0)
+		return idp_error_set(err, IDP_EGENERAL, "internal: blob %s is not the image config",
+				     b->digest);
 	return idp_blob_reader_mem(st->config->data.buf, st->config->data.len, r, err);
 }
 
-void idp_save_close(struct idp_save_stream *st)
+static void save_close(void *ctx)
 {
+	struct idp_save_stream *st = ctx;
 	int i;
 
 	if (!st)
@@ -922,4 +991,27 @@ void idp_save_close(struct idp_save_stream *st)
 	free(st->entries);
 	free(st->json);
 	free(st);
+}
+
+static const struct idp_stream_ops docker_save_ops = {
+	.name = "docker-save",
+	.next = save_next,
+	.done = save_done,
+	.skip = save_skip,
+	.last_diffid = save_last_diffid,
+	.finish = save_finish,
+	.open_blob = save_open_blob,
+	.close = save_close,
+};
+
+int idp_stream_docker_save(int fd, const struct idp_save_opts *o, struct idp_stream *out,
+			   struct idp_error *err)
+{
+	struct idp_save_stream *st = NULL;
+
+	if (save_open(fd, o, &st, err) < 0)
+		return -1;
+	out->ops = &docker_save_ops;
+	out->priv = st;
+	return 0;
 }

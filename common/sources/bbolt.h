@@ -28,8 +28,8 @@ void idp_bolt_close(struct idp_bolt *db);
 void idp_bolt_root(struct idp_bolt *db, struct idp_bolt_bucket *out);
 
 /* Look up a nested bucket by name inside `parent`. 1 found, 0 absent, -1 error. */
-int idp_bolt_bucket(struct idp_bolt *db, const struct idp_bolt_bucket *parent,
-		    const char *name, size_t namelen, struct idp_bolt_bucket *out, struct idp_error *err);
+int idp_bolt_bucket(struct idp_bolt *db, const struct idp_bolt_bucket *parent, const char *name,
+		    size_t namelen, struct idp_bolt_bucket *out, struct idp_error *err);
 /* Follow a path of bucket names, e.g. {"v1","default","images"}. */
 int idp_bolt_bucket_path(struct idp_bolt *db, const char *const *names, int n,
 			 struct idp_bolt_bucket *out, struct idp_error *err);

@@ -44,7 +44,8 @@ void fe_progress_on_event(void *ctx, const struct idp_event *ev);
 void fe_progress_finish(struct fe_progress *p, const char *tag, const char *digest, size_t size);
 /* Verbose summary: bytes read from the source (-1 unknown), uploaded,
  * skipped, elapsed time and throughput. Printed only when verbose. */
-void fe_progress_summary(struct fe_progress *p, const struct idp_push_stats *st, int64_t bytes_read);
+void fe_progress_summary(struct fe_progress *p, const struct idp_push_stats *st,
+			 int64_t bytes_read);
 
 /* "12.3MB" (decimal units like docker), into buf. */
 const char *fe_human_size(int64_t n, char *buf, size_t len);

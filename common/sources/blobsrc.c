@@ -25,7 +25,8 @@ static ssize_t file_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 		r = pread(f->fd, buf, n, f->off);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return idp_error_set(err, IDP_EGENERAL, "reading '%s': %s", f->path, strerror(errno));
+		return idp_error_set(err, IDP_EGENERAL, "reading '%s': %s", f->path,
+				     strerror(errno));
 	f->off += r;
 	return r;
 }
@@ -82,7 +83,8 @@ int idp_blob_reader_cas(const char *dir, const char *digest, struct idp_blob_rea
 	char path[4096];
 
 	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s' or path too long", digest);
+		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s' or path too long",
+				     digest);
 	return idp_blob_reader_file(path, out, err);
 }
 
@@ -113,7 +115,8 @@ static int mem_seek(void *ctx, int64_t off, struct idp_error *err)
 
 static const struct idp_blob_reader_ops mem_ops = { mem_read, mem_seek, free };
 
-int idp_blob_reader_mem(const void *data, size_t len, struct idp_blob_reader *out, struct idp_error *err)
+int idp_blob_reader_mem(const void *data, size_t len, struct idp_blob_reader *out,
+			struct idp_error *err)
 {
 	struct mem_reader *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -123,13 +126,4 @@ int idp_blob_reader_mem(const void *data, size_t len, struct idp_blob_reader *ou
 	out->ops = &mem_ops;
 	out->ctx = m;
 	return 0;
-}
-
-void idp_blob_reader_close(struct idp_blob_reader *r)
-{
-	if (r && r->ops) {
-		r->ops->close(r->ctx);
-		r->ops = NULL;
-		r->ctx = NULL;
-	}
 }

@@ -61,7 +61,8 @@ static const char *doc_media_type(const char *desc_mt, json_object *j)
 }
 
 /* Read a manifest/index blob, check its digest and size, parse it. */
-static int doc_load(const struct walk *w, const char *digest, const char *mt, int64_t size, struct doc *d)
+static int doc_load(const struct walk *w, const char *digest, const char *mt, int64_t size,
+		    struct doc *d)
 {
 	char got[IDP_DIGEST_MAX];
 
@@ -73,19 +74,23 @@ static int doc_load(const struct walk *w, const char *digest, const char *mt, in
 		return -1;
 	idp_sha256_digest(d->bytes.buf, d->bytes.len, got);
 	if (strcmp(got, digest) != 0)
-		return idp_error_set(w->err, IDP_EGENERAL, "blob %s is corrupt: its bytes hash to %s", digest, got);
+		return idp_error_set(w->err, IDP_EGENERAL,
+				     "blob %s is corrupt: its bytes hash to %s", digest, got);
 	if (size >= 0 && (int64_t)d->bytes.len != size)
-		return idp_error_set(w->err, IDP_EGENERAL, "blob %s has %zu bytes, its descriptor says %lld",
-				     digest, d->bytes.len, (long long)size);
+		return idp_error_set(w->err, IDP_EGENERAL,
+				     "blob %s has %zu bytes, its descriptor says %lld", digest,
+				     d->bytes.len, (long long)size);
 	if (strlen(d->bytes.buf) != d->bytes.len || !(d->json = json_tokener_parse(d->bytes.buf)) ||
 	    !json_object_is_type(d->json, json_type_object))
-		return idp_error_set(w->err, IDP_EGENERAL, "manifest %s is not a JSON object", digest);
+		return idp_error_set(w->err, IDP_EGENERAL, "manifest %s is not a JSON object",
+				     digest);
 	d->mt = doc_media_type(mt, d->json);
 	return 0;
 }
 
 /* A config/layer descriptor: must be present; added to img. */
-static int add_blob_desc(const struct walk *w, json_object *desc, const char *what, struct idp_image *img)
+static int add_blob_desc(const struct walk *w, json_object *desc, const char *what,
+			 struct idp_image *img)
 {
 	const char *dg = idp_json_str(desc, "digest");
 	int r;
@@ -95,8 +100,12 @@ static int add_blob_desc(const struct walk *w, json_object *desc, const char *wh
 	if ((r = w->bs->has(w->bs->ctx, dg, w->err)) < 0)
 		return -1;
 	if (r == 0)
-		return idp_error_set(w->err, IDP_ENOTFOUND, "%s %s is missing from the local store", what, dg);
-	return idp_image_add_blob(img, dg, idp_json_int(desc, "size", -1), idp_json_str(desc, "mediaType"), w->err) ? 0 : -1;
+		return idp_error_set(w->err, IDP_ENOTFOUND, "%s %s is missing from the local store",
+				     what, dg);
+	return idp_image_add_blob(img, dg, idp_json_int(desc, "size", -1),
+				  idp_json_str(desc, "mediaType"), w->err)
+		       ? 0
+		       : -1;
 }
 
 static int walk_image_manifest(const struct walk *w, const char *digest, const struct doc *d,
@@ -107,7 +116,8 @@ static int walk_image_manifest(const struct walk *w, const char *digest, const s
 	size_t i, n;
 
 	if (!json_object_object_get_ex(d->json, "config", &cfg) || !layers)
-		return idp_error_set(w->err, IDP_EGENERAL, "manifest %s has no config or no layers", digest);
+		return idp_error_set(w->err, IDP_EGENERAL, "manifest %s has no config or no layers",
+				     digest);
 	if (add_blob_desc(w, cfg, "config", img) < 0)
 		goto fail;
 	n = json_object_array_length(layers);
@@ -118,8 +128,8 @@ static int walk_image_manifest(const struct walk *w, const char *digest, const s
 	}
 	return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, plat, w->err);
 fail:
-	return idp_error_prefix(w->err, "manifest %s%s%s%s", digest, plat ? " (" : "", plat ? plat : "",
-				plat ? ")" : "");
+	return idp_error_prefix(w->err, "manifest %s%s%s%s", digest, plat ? " (" : "",
+				plat ? plat : "", plat ? ")" : "");
 }
 
 /* "os/arch[/variant]" of an index entry, normalised; "" when absent. */
@@ -148,12 +158,13 @@ static void child_platform(json_object *desc, char out[PLAT_LEN])
 static int is_attestation(json_object *desc)
 {
 	json_object *ann;
-	return json_object_object_get_ex(desc, "annotations", &ann) && idp_json_str(ann, ATTEST_KEY);
+	return json_object_object_get_ex(desc, "annotations", &ann) &&
+	       idp_json_str(ann, ATTEST_KEY);
 }
 
 /* Parse an index's "manifests" into a child array (caller frees). */
-static int load_children(const struct walk *w, const char *digest, json_object *idx, struct child **out,
-			 size_t *n)
+static int load_children(const struct walk *w, const char *digest, json_object *idx,
+			 struct child **out, size_t *n)
 {
 	json_object *arr = idp_json_array(idx, "manifests");
 	struct child *c;
@@ -174,7 +185,8 @@ static int load_children(const struct walk *w, const char *digest, json_object *
 		child_platform(d, c[i].plat);
 		if (!c[i].digest || !idp_digest_valid(c[i].digest)) {
 			free(c);
-			return idp_error_set(w->err, IDP_EGENERAL, "index %s: entry %zu has no valid digest", digest,
+			return idp_error_set(w->err, IDP_EGENERAL,
+					     "index %s: entry %zu has no valid digest", digest,
 					     i + 1);
 		}
 	}
@@ -223,7 +235,8 @@ static void list_platforms(const struct child *c, size_t n, struct idp_buf *b)
 	size_t i;
 	for (i = 0; i < n; i++)
 		if (!c[i].attest)
-			idp_buf_addf(b, "%s%s", b->len ? ", " : "", c[i].plat[0] ? c[i].plat : "unknown");
+			idp_buf_addf(b, "%s%s", b->len ? ", " : "",
+				     c[i].plat[0] ? c[i].plat : "unknown");
 }
 
 /* One platform asked (or the host's): its manifest becomes the top. */
@@ -241,15 +254,19 @@ static int pick_one(const struct walk *w, const char *digest, struct child *c, s
 	if ((i = find_child(c, n, want)) < 0) {
 		idp_buf_init(&have, 4096);
 		list_platforms(c, n, &have);
-		rc = idp_error_set(w->err, IDP_ENOTFOUND, "index %s has no manifest for %s (it has: %s)%s", digest,
-				   want, have.buf, w->o && w->o->nplatforms ? "" : "; choose one with --platform");
+		rc = idp_error_set(w->err, IDP_ENOTFOUND,
+				   "index %s has no manifest for %s (it has: %s)%s", digest, want,
+				   have.buf,
+				   w->o && w->o->nplatforms ? "" : "; choose one with --platform");
 		idp_buf_release(&have);
 		return rc;
 	}
 	if (walk_desc(w, c[i].digest, c[i].mt, c[i].size, c[i].plat, depth + 1, img) < 0)
 		return idp_error_prefix(w->err, "platform %s of index %s", c[i].plat, digest);
 	if (depth == 0 && !img->notice && n > 1 &&
-	    asprintf(&img->notice, "pushing only the %s manifest %s of index %s (--all-platforms pushes every platform)",
+	    asprintf(&img->notice,
+		     "pushing only the %s manifest %s of index %s (--all-platforms pushes every "
+		     "platform)",
 		     c[i].plat, c[i].digest, digest) < 0)
 		img->notice = NULL;
 	return 0;
@@ -257,7 +274,8 @@ static int pick_one(const struct walk *w, const char *digest, struct child *c, s
 
 /* Mark the children to push: every one, or those asked for. Asked
  * platforms absent from the index are listed in `missing`. */
-static int select_children(const struct walk *w, struct child *c, size_t n, int all, struct idp_buf *missing)
+static int select_children(const struct walk *w, struct child *c, size_t n, int all,
+			   struct idp_buf *missing)
 {
 	char want[PLAT_LEN];
 	size_t i;
@@ -272,7 +290,8 @@ static int select_children(const struct walk *w, struct child *c, size_t n, int 
 		if (want_platform(w, w->o->platforms[k], want) < 0)
 			return -1;
 		if ((j = find_child(c, n, want)) < 0)
-			idp_buf_addf(missing, "%s%s (not in the index)", missing->len ? "; " : "", want);
+			idp_buf_addf(missing, "%s%s (not in the index)", missing->len ? "; " : "",
+				     want);
 		else
 			c[j].selected = 1;
 	}
@@ -292,15 +311,16 @@ static int merge_image(struct idp_image *dst, const struct idp_image *src, struc
 	}
 	for (i = 0; i < src->nmanifests; i++) {
 		const struct idp_image_manifest *m = &src->manifests[i];
-		if (idp_image_add_manifest(dst, m->digest, m->media_type, m->data, m->len, m->platform, err) < 0)
+		if (idp_image_add_manifest(dst, m->digest, m->media_type, m->data, m->len,
+					   m->platform, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /* Walk each selected child into img; incomplete ones go to `missing`. */
-static int walk_selected(const struct walk *w, struct child *c, size_t n, int depth, struct idp_image *img,
-			 struct idp_buf *missing)
+static int walk_selected(const struct walk *w, struct child *c, size_t n, int depth,
+			 struct idp_image *img, struct idp_buf *missing)
 {
 	struct idp_image tmp;
 	size_t i;
@@ -310,7 +330,8 @@ static int walk_selected(const struct walk *w, struct child *c, size_t n, int de
 		if (!c[i].selected)
 			continue;
 		memset(&tmp, 0, sizeof(tmp));
-		rc = walk_desc(w, c[i].digest, c[i].mt, c[i].size, c[i].plat[0] ? c[i].plat : NULL, depth + 1, &tmp);
+		rc = walk_desc(w, c[i].digest, c[i].mt, c[i].size, c[i].plat[0] ? c[i].plat : NULL,
+			       depth + 1, &tmp);
 		if (rc == 0)
 			rc = merge_image(img, &tmp, w->err);
 		idp_image_release(&tmp);
@@ -329,7 +350,8 @@ static int walk_selected(const struct walk *w, struct child *c, size_t n, int de
 static int build_reduced(const struct walk *w, const struct doc *d, const struct child *c, size_t n,
 			 struct idp_buf *out)
 {
-	json_object *root = json_tokener_parse(d->bytes.buf), *orig = idp_json_array(root, "manifests"), *arr;
+	json_object *root = json_tokener_parse(d->bytes.buf),
+		    *orig = idp_json_array(root, "manifests"), *arr;
 	const char *s;
 	size_t i;
 	int rc = -1;
@@ -340,9 +362,11 @@ static int build_reduced(const struct walk *w, const struct doc *d, const struct
 	}
 	for (i = 0; i < n; i++)
 		if (c[i].complete)
-			json_object_array_add(arr, json_object_get(json_object_array_get_idx(orig, i)));
+			json_object_array_add(arr,
+					      json_object_get(json_object_array_get_idx(orig, i)));
 	json_object_object_add(root, "manifests", arr);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	s = json_object_to_json_string_ext(root,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s && idp_buf_adds(out, s) == 0)
 		rc = 0;
 	else
@@ -352,8 +376,8 @@ static int build_reduced(const struct walk *w, const struct doc *d, const struct
 }
 
 /* Put the index itself (the stored one, or a reduced one) on top. */
-static int add_index(const struct walk *w, const char *digest, const struct doc *d, const struct child *c,
-		     size_t n, struct idp_image *img)
+static int add_index(const struct walk *w, const char *digest, const struct doc *d,
+		     const struct child *c, size_t n, struct idp_image *img)
 {
 	struct idp_buf red;
 	char nd[IDP_DIGEST_MAX];
@@ -363,7 +387,8 @@ static int add_index(const struct walk *w, const char *digest, const struct doc 
 	for (i = 0; i < n; i++)
 		kept += c[i].complete ? 1 : 0;
 	if (kept == n)
-		return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, NULL, w->err);
+		return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, NULL,
+					      w->err);
 	idp_buf_init(&red, IDP_CAP_MANIFEST);
 	rc = build_reduced(w, d, c, n, &red);
 	if (rc == 0) {
@@ -373,30 +398,36 @@ static int add_index(const struct walk *w, const char *digest, const struct doc 
 	idp_buf_release(&red);
 	free(img->notice);
 	img->notice = NULL;
-	if (rc == 0 && asprintf(&img->notice, "pushing a reduced index %s with %zu of the %zu manifests of %s",
-				nd, kept, n, digest) < 0)
+	if (rc == 0 &&
+	    asprintf(&img->notice, "pushing a reduced index %s with %zu of the %zu manifests of %s",
+		     nd, kept, n, digest) < 0)
 		img->notice = NULL;
 	return rc;
 }
 
 /* Several platforms (or all): each must be complete, or with
  * allow_partial the complete ones go into a reduced index. */
-static int pick_many(const struct walk *w, const char *digest, const struct doc *d, struct child *c, size_t n,
-		     int all, int depth, struct idp_image *img)
+static int pick_many(const struct walk *w, const char *digest, const struct doc *d, struct child *c,
+		     size_t n, int all, int depth, struct idp_image *img)
 {
 	struct idp_buf missing;
 	size_t i, complete = 0;
 	int rc = -1, partial = depth == 0 && w->o && w->o->allow_partial;
 
 	idp_buf_init(&missing, IDP_CAP_JSON_SMALL);
-	if (select_children(w, c, n, all, &missing) < 0 || walk_selected(w, c, n, depth, img, &missing) < 0)
+	if (select_children(w, c, n, all, &missing) < 0 ||
+	    walk_selected(w, c, n, depth, img, &missing) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		complete += c[i].complete ? 1 : 0;
 	if (missing.len && (!partial || complete == 0)) {
-		idp_error_set(w->err, IDP_ENOTFOUND, "index %s: not every platform asked for is complete locally: %s%s",
-			      digest, missing.buf,
-			      complete && !partial ? " (--partial-index pushes a reduced index of the complete ones)" : "");
+		idp_error_set(
+			w->err, IDP_ENOTFOUND,
+			"index %s: not every platform asked for is complete locally: %s%s", digest,
+			missing.buf,
+			complete && !partial
+				? " (--partial-index pushes a reduced index of the complete ones)"
+				: "");
 		goto out;
 	}
 	rc = add_index(w, digest, d, c, n, img);
@@ -413,7 +444,8 @@ static int walk_index(const struct walk *w, const char *digest, const struct doc
 	int rc, all = depth > 0 || (w->o && w->o->all_platforms);
 
 	if (depth >= WALK_MAX_DEPTH)
-		return idp_error_set(w->err, IDP_EGENERAL, "index %s: indexes nested too deep", digest);
+		return idp_error_set(w->err, IDP_EGENERAL, "index %s: indexes nested too deep",
+				     digest);
 	if (load_children(w, digest, d->json, &c, &n) < 0)
 		return -1;
 	if (!all && (!w->o || w->o->nplatforms <= 1))
@@ -432,8 +464,9 @@ static int walk_desc(const struct walk *w, const char *digest, const char *mt, i
 
 	if (doc_load(w, digest, mt, size, &d) < 0) {
 		if (w->err && w->err->cls == IDP_ENOTFOUND)
-			idp_error_set(w->err, IDP_ENOTFOUND, "manifest %s%s%s%s is missing from the local store",
-				      digest, plat ? " (" : "", plat ? plat : "", plat ? ")" : "");
+			idp_error_set(w->err, IDP_ENOTFOUND,
+				      "manifest %s%s%s%s is missing from the local store", digest,
+				      plat ? " (" : "", plat ? plat : "", plat ? ")" : "");
 		goto out;
 	}
 	if (idp_media_type_is_index(d.mt))
@@ -441,7 +474,8 @@ static int walk_desc(const struct walk *w, const char *digest, const char *mt, i
 	else if (idp_media_type_is_manifest(d.mt))
 		rc = walk_image_manifest(w, digest, &d, plat, img);
 	else
-		idp_error_set(w->err, IDP_EGENERAL, "%s has unsupported media type '%.100s'", digest, d.mt);
+		idp_error_set(w->err, IDP_EGENERAL, "%s has unsupported media type '%.100s'",
+			      digest, d.mt);
 out:
 	doc_release(&d);
 	return rc;

@@ -103,8 +103,10 @@ static int read_at(struct idp_bolt *db, uint64_t off, void *buf, size_t n, struc
 	ssize_t r;
 
 	if (off > db->size || n > db->size - off)
-		return idp_error_set(err, IDP_EGENERAL, "%s: read of %zu bytes at %llu is past the end (%llu bytes)",
-				     db->name, n, (unsigned long long)off, (unsigned long long)db->size);
+		return idp_error_set(err, IDP_EGENERAL,
+				     "%s: read of %zu bytes at %llu is past the end (%llu bytes)",
+				     db->name, n, (unsigned long long)off,
+				     (unsigned long long)db->size);
 	if (db->fd < 0) {
 		memcpy(d, db->mem + off, n);
 		return 0;
@@ -114,9 +116,11 @@ static int read_at(struct idp_bolt *db, uint64_t off, void *buf, size_t n, struc
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return idp_error_set(err, IDP_EGENERAL, "%s: read: %s", db->name, strerror(errno));
+			return idp_error_set(err, IDP_EGENERAL, "%s: read: %s", db->name,
+					     strerror(errno));
 		if (r == 0)
-			return idp_error_set(err, IDP_EGENERAL, "%s: file truncated while reading", db->name);
+			return idp_error_set(err, IDP_EGENERAL, "%s: file truncated while reading",
+					     db->name);
 		d += r;
 		off += (uint64_t)r;
 		n -= (size_t)r;
@@ -137,7 +141,8 @@ static int psize_ok(uint32_t ps)
 }
 
 /* Validate the meta page `id` at `off`; 1 valid (fills m), 0 not, -1 I/O error. */
-static int meta_at(struct idp_bolt *db, uint64_t off, uint64_t id, struct meta *m, struct idp_error *err)
+static int meta_at(struct idp_bolt *db, uint64_t off, uint64_t id, struct meta *m,
+		   struct idp_error *err)
 {
 	unsigned char b[PAGE_HDR + META_SIZE];
 	const unsigned char *mp = b + PAGE_HDR;
@@ -180,9 +185,10 @@ static int choose_meta(struct idp_bolt *db, struct idp_error *err)
 	if (v1 && (!best || (m1.txid > m0.txid && m1.psize == m0.psize)))
 		best = &m1;
 	if (!best)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "%s: no valid meta page in %llu bytes (not a bbolt file, or corrupt)",
-				     db->name, (unsigned long long)db->size);
+		return idp_error_set(
+			err, IDP_EGENERAL,
+			"%s: no valid meta page in %llu bytes (not a bbolt file, or corrupt)",
+			db->name, (unsigned long long)db->size);
 	db->psize = best->psize;
 	db->root = best->root;
 	db->pgid = best->pgid;
@@ -280,7 +286,8 @@ static int cache_put(struct idp_bolt *db, uint64_t id, unsigned char *data, size
 }
 
 /* Read, validate and cache page `id`. */
-static int page_fetch(struct idp_bolt *db, uint64_t id, struct cache_ent *out, struct idp_error *err)
+static int page_fetch(struct idp_bolt *db, uint64_t id, struct cache_ent *out,
+		      struct idp_error *err)
 {
 	unsigned char hdr[PAGE_HDR], *data;
 	size_t span = 0;
@@ -415,8 +422,8 @@ struct hit {
 };
 
 /* 1 found (h filled), 0 absent, -1 error. */
-static int bucket_find(struct idp_bolt *db, const struct idp_bolt_bucket *b, const unsigned char *key,
-		       size_t klen, struct hit *h, struct idp_error *err)
+static int bucket_find(struct idp_bolt *db, const struct idp_bolt_bucket *b,
+		       const unsigned char *key, size_t klen, struct hit *h, struct idp_error *err)
 {
 	struct page pg;
 	const unsigned char *e, *k;
@@ -532,8 +539,8 @@ void idp_bolt_root(struct idp_bolt *db, struct idp_bolt_bucket *out)
 	*out = (struct idp_bolt_bucket){ db->root, NULL, 0 };
 }
 
-int idp_bolt_bucket(struct idp_bolt *db, const struct idp_bolt_bucket *parent,
-		    const char *name, size_t namelen, struct idp_bolt_bucket *out, struct idp_error *err)
+int idp_bolt_bucket(struct idp_bolt *db, const struct idp_bolt_bucket *parent, const char *name,
+		    size_t namelen, struct idp_bolt_bucket *out, struct idp_error *err)
 {
 	struct hit h;
 	int r = bucket_find(db, parent, (const unsigned char *)name, namelen, &h, err);
@@ -620,8 +627,8 @@ static int walk_page(struct walk *w, const struct page *pg, int depth)
 		return corrupt(w->db, w->err, "tree too deep (a cycle?)", pg->id);
 	for (i = 0; i < pg->count; i++) {
 		if (++w->visits > w->db->max_visits)
-			return corrupt(w->db, w->err, "more pages visited than the file holds (a cycle?)",
-				       pg->id);
+			return corrupt(w->db, w->err,
+				       "more pages visited than the file holds (a cycle?)", pg->id);
 		if (page_load(w->db, le64(elem(pg, i) + 8), &child, w->err) < 0)
 			return -1;
 		r = walk_page(w, &child, depth + 1);

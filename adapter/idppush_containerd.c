@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fe_msg.h"
-#include "fe_opts.h"
-#include "fe_signal.h"
+#include "frontend/fe_msg.h"
+#include "frontend/fe_opts.h"
+#include "frontend/fe_signal.h"
 #include "http.h"
 #include "push.h"
 #include "ref.h"
-#include "source.h"
+#include "sources/source.h"
 
 const char fe_progname[] = "idppush-containerd";
 
@@ -27,9 +27,13 @@ static const struct fe_option opts[] = {
 };
 
 static const struct fe_cmd cmd = {
-	"idppush-containerd", "[OPTIONS] IMAGE [TARGET]\n       idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET]",
-	"Push an image from containerd's content store (or an OCI layout) to an OCI registry", opts, 0, 2
-};
+	"idppush-containerd",
+	"[OPTIONS] IMAGE [TARGET]\n       idppush-containerd [OPTIONS] --oci-layout DIR[:REF] "
+	"[TARGET]",
+	"Push an image from containerd's content store (or an OCI layout) to an OCI registry",
+	opts,
+	0,
+	2};
 
 /* What to read and where to push it, from the parsed command line. */
 struct job_spec {
@@ -50,7 +54,8 @@ static void layout_name(const char *spec, char *out, size_t n)
 		end--;
 	for (base = end; base > spec && base[-1] != '/'; base--)
 		;
-	snprintf(out, n, "%.*s:%s", (int)(end - base), base, colon && colon[1] ? colon + 1 : "latest");
+	snprintf(out, n, "%.*s:%s", (int)(end - base), base,
+		 colon && colon[1] ? colon + 1 : "latest");
 }
 
 static int check_args(const struct fe_config *cfg, struct job_spec *js)
@@ -61,7 +66,8 @@ static int check_args(const struct fe_config *cfg, struct job_spec *js)
 
 	if (cfg->oci_layout) {
 		if (cfg->nargs > 1)
-			return fe_usage_error(&cmd, "--oci-layout takes at most one argument (TARGET)");
+			return fe_usage_error(&cmd,
+					      "--oci-layout takes at most one argument (TARGET)");
 		js->spec = cfg->oci_layout;
 		js->target = cfg->nargs ? cfg->args[0] : NULL;
 		layout_name(js->spec, js->derived, sizeof(js->derived));
@@ -72,7 +78,8 @@ static int check_args(const struct fe_config *cfg, struct job_spec *js)
 		js->target = cfg->nargs > 1 ? cfg->args[1] : NULL;
 		snprintf(js->derived, sizeof(js->derived), "%s", js->spec);
 		if (!js->target && idp_digest_valid(js->spec))
-			return fe_usage_error(&cmd, "IMAGE '%s' is a digest: give TARGET", js->spec);
+			return fe_usage_error(&cmd, "IMAGE '%s' is a digest: give TARGET",
+					      js->spec);
 	}
 	for (i = 0; i < cfg->nplatforms; i++)
 		if (idp_platform_parse(cfg->platforms[i], os, arch, var, &err) < 0)
@@ -82,7 +89,8 @@ static int check_args(const struct fe_config *cfg, struct job_spec *js)
 	return 0;
 }
 
-static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest, struct idp_source_opts *so)
+static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest,
+			struct idp_source_opts *so)
 {
 	const char *env_ns = getenv("CONTAINERD_NAMESPACE");
 	int i;
@@ -101,10 +109,12 @@ static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest,
 }
 
 /* Resolve the image, then push it through the shared flow. */
-static int run(const struct fe_config *cfg, const struct job_spec *js, volatile sig_atomic_t *cancel)
+static int run(const struct fe_config *cfg, const struct job_spec *js,
+	       volatile sig_atomic_t *cancel)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_source src = { cfg->oci_layout ? &idp_source_oci_layout : &idp_source_containerd, NULL };
+	struct idp_source src = { cfg->oci_layout ? &idp_source_oci_layout : &idp_source_containerd,
+				  NULL };
 	struct idp_source_opts so;
 	struct idp_image img;
 	struct idp_ref dest;

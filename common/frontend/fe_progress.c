@@ -84,13 +84,15 @@ static void short_id(const char *id, char out[ID_LEN + 1])
 
 static void emit_json(struct fe_progress *p, json_object *o)
 {
-	fprintf(p->out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fprintf(p->out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(p->out);
 	json_object_put(o);
 }
 
-static void json_status(struct fe_progress *p, const char *status, const char *id, const char *digest,
-			int64_t cur, int64_t total)
+static void json_status(struct fe_progress *p, const char *status, const char *id,
+			const char *digest, int64_t cur, int64_t total)
 {
 	json_object *o = json_object_new_object(), *d;
 
@@ -194,7 +196,8 @@ static void render(struct fe_progress *p, const char *id, const char *digest, co
 		int64_t step = total > 0 ? total / 100 : (1 << 20);
 		if (changed || done == total || done - l->json_last >= step || done < 0) {
 			l->json_last = done;
-			json_status(p, state, sid, digest, strcmp(state, "Pushing") == 0 ? done : -1, total);
+			json_status(p, state, sid, digest,
+				    strcmp(state, "Pushing") == 0 ? done : -1, total);
 		}
 		return;
 	}
@@ -271,9 +274,11 @@ void fe_progress_summary(struct fe_progress *p, const struct idp_push_stats *st,
 		return;
 	if (bytes_read < 0)   /* random-access sources read exactly what they upload */
 		bytes_read = st->bytes_uploaded;
-	fe_infof("read %s, uploaded %s (%d blobs), skipped %s (%d existed, %d mounted) in %.1fs, %s/s",
+	fe_infof("read %s, uploaded %s (%d blobs), skipped %s (%d existed, %d mounted) in %.1fs, "
+		 "%s/s",
 		 fe_human_size(bytes_read, r, sizeof(r)),
 		 fe_human_size(st->bytes_uploaded, u, sizeof(u)), st->blobs_pushed,
-		 fe_human_size(st->bytes_skipped, s, sizeof(s)), st->blobs_existed, st->blobs_mounted, secs,
+		 fe_human_size(st->bytes_skipped, s, sizeof(s)), st->blobs_existed,
+		 st->blobs_mounted, secs,
 		 fe_human_size(secs > 0 ? (int64_t)((double)moved / secs) : moved, t, sizeof(t)));
 }

@@ -173,7 +173,8 @@ static long parse_size(const char *s)
 }
 
 /* Store one value into its target. Returns 0 or a usage error (1). */
-static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char *val, struct fe_config *cfg)
+static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char *val,
+		 struct fe_config *cfg)
 {
 	char *base = (char *)cfg + o->target;
 	int i;
@@ -188,31 +189,35 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 		return 0;
 	case FE_ARG_INT:
 		if (parse_int(val, o->lo, o->hi, (int *)base) < 0)
-			return fe_usage_error(cmd, "invalid value '%s' for --%s: expected a number from %d to %d",
-					      val, o->long_name, o->lo, o->hi);
+			return fe_usage_error(
+				cmd, "invalid value '%s' for --%s: expected a number from %d to %d",
+				val, o->long_name, o->lo, o->hi);
 		return 0;
 	case FE_ARG_DURATION:
 		if ((ms = idp_duration_parse_ms(val)) < 0)
-			return fe_usage_error(cmd, "invalid duration '%s' for --%s: expected e.g. 90s, 5m, 1h30m",
-					      val, o->long_name);
+			return fe_usage_error(
+				cmd, "invalid duration '%s' for --%s: expected e.g. 90s, 5m, 1h30m",
+				val, o->long_name);
 		*(long *)base = ms;
 		return 0;
 	case FE_ARG_CHOICE:
 		if ((i = choice_index(o->choices, val)) < 0)
-			return fe_usage_error(cmd, "invalid value '%s' for --%s: expected %s", val, o->long_name,
-					      o->argname);
+			return fe_usage_error(cmd, "invalid value '%s' for --%s: expected %s", val,
+					      o->long_name, o->argname);
 		*(int *)base = i;
 		return 0;
 	case FE_ARG_SIZE:
 		if ((ms = parse_size(val)) < 0)
-			return fe_usage_error(cmd, "invalid size '%s' for --%s: expected bytes or e.g. 512k, 8m, 1g",
-					      val, o->long_name);
+			return fe_usage_error(
+				cmd,
+				"invalid size '%s' for --%s: expected bytes or e.g. 512k, 8m, 1g",
+				val, o->long_name);
 		*(long *)base = ms;
 		return 0;
 	case FE_ARG_LIST:
 		if (cfg->nplatforms >= IDP_MAX_PLATFORMS)
-			return fe_usage_error(cmd, "too many --%s values (at most %d)", o->long_name,
-					      IDP_MAX_PLATFORMS);
+			return fe_usage_error(cmd, "too many --%s values (at most %d)",
+					      o->long_name, IDP_MAX_PLATFORMS);
 		cfg->platforms[cfg->nplatforms++] = val;
 		return 0;
 	}
@@ -220,7 +225,8 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 }
 
 /* "--name[=value]"; *i advances past a separate value. */
-static int parse_long(const struct fe_cmd *cmd, int argc, char **argv, int *i, struct fe_config *cfg)
+static int parse_long(const struct fe_cmd *cmd, int argc, char **argv, int *i,
+		      struct fe_config *cfg)
 {
 	const char *name = argv[*i] + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
@@ -236,12 +242,14 @@ static int parse_long(const struct fe_cmd *cmd, int argc, char **argv, int *i, s
 	if (eq)
 		return apply(cmd, o, eq + 1, cfg);
 	if (*i + 1 >= argc)
-		return fe_usage_error(cmd, "option '--%s' needs a value (%s)", o->long_name, o->argname);
+		return fe_usage_error(cmd, "option '--%s' needs a value (%s)", o->long_name,
+				      o->argname);
 	return apply(cmd, o, argv[++*i], cfg);
 }
 
 /* "-qv", "-uNAME", "-u NAME". */
-static int parse_short(const struct fe_cmd *cmd, int argc, char **argv, int *i, struct fe_config *cfg)
+static int parse_short(const struct fe_cmd *cmd, int argc, char **argv, int *i,
+		       struct fe_config *cfg)
 {
 	const char *p;
 	const struct fe_option *o;
@@ -258,7 +266,8 @@ static int parse_short(const struct fe_cmd *cmd, int argc, char **argv, int *i, 
 		if (p[1])
 			return apply(cmd, o, p + 1, cfg);
 		if (*i + 1 >= argc)
-			return fe_usage_error(cmd, "option '-%c' needs a value (%s)", *p, o->argname);
+			return fe_usage_error(cmd, "option '-%c' needs a value (%s)", *p,
+					      o->argname);
 		return apply(cmd, o, argv[++*i], cfg);
 	}
 	return 0;
@@ -315,15 +324,22 @@ static int apply_env(const struct fe_cmd *cmd, struct fe_config *cfg)
 		cfg->registry = v;
 	if ((v = getenv("IDPBUILDER_REGISTRY_INSECURE")) && !cfg->insecure) {
 		if ((b = parse_bool(v)) < 0)
-			return fe_usage_error(cmd, "invalid IDPBUILDER_REGISTRY_INSECURE '%s': expected true or false", v);
+			return fe_usage_error(
+				cmd,
+				"invalid IDPBUILDER_REGISTRY_INSECURE '%s': expected true or false",
+				v);
 		cfg->insecure = b;
 	}
 	if (cfg->timeout_ms == UNSET && (v = getenv("IDPBUILDER_PUSH_TIMEOUT")) && *v &&
 	    (cfg->timeout_ms = idp_duration_parse_ms(v)) < 0)
-		return fe_usage_error(cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m", v);
+		return fe_usage_error(
+			cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m", v);
 	if (cfg->retries == UNSET && (v = getenv("IDPBUILDER_PUSH_RETRY_ATTEMPTS")) && *v) {
 		if (parse_int(v, 1, 101, &b) < 0)
-			return fe_usage_error(cmd, "invalid IDPBUILDER_PUSH_RETRY_ATTEMPTS '%s': expected 1 to 101", v);
+			return fe_usage_error(
+				cmd,
+				"invalid IDPBUILDER_PUSH_RETRY_ATTEMPTS '%s': expected 1 to 101",
+				v);
 		cfg->retries = b - 1;
 	}
 	return 0;
@@ -363,11 +379,14 @@ static int check_values(const struct fe_cmd *cmd, struct fe_config *cfg)
 	int i;
 
 	if (cfg->nargs < cmd->min_args)
-		return fe_usage_error(cmd, "%s", cfg->nargs ? "not enough arguments" : "no image given");
+		return fe_usage_error(cmd, "%s",
+				      cfg->nargs ? "not enough arguments" : "no image given");
 	if (cfg->password_stdin && cfg->password)
-		return fe_usage_error(cmd, "--password and --password-stdin are mutually exclusive");
+		return fe_usage_error(cmd,
+				      "--password and --password-stdin are mutually exclusive");
 	if (cfg->compression == FE_COMP_GZIP && cfg->compression_level > 9)
-		return fe_usage_error(cmd, "invalid --compression-level %d for gzip: expected 1 to 9",
+		return fe_usage_error(cmd,
+				      "invalid --compression-level %d for gzip: expected 1 to 9",
 				      cfg->compression_level);
 #ifndef HAVE_ZSTD
 	if (cfg->compression == FE_COMP_ZSTD)
@@ -405,7 +424,8 @@ int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *
 	apply_defaults(cfg);
 	if (cfg->password) {
 		cfg->password_on_cmdline = 1;
-		fe_warnf("--password is visible to other users of this machine; use --password-stdin");
+		fe_warnf("--password is visible to other users of this machine; use "
+			 "--password-stdin");
 	}
 	if (cfg->password_stdin && read_password_stdin(cmd, cfg) != 0)
 		return FE_PARSE_USAGE;
@@ -471,7 +491,8 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	rc = idp_ref_parse(name, &d, out, err);
 	if (rc < 0)
-		idp_error_prefix(err, "cannot derive the destination from '%s' (give TARGET)", image);
+		idp_error_prefix(err, "cannot derive the destination from '%s' (give TARGET)",
+				 image);
 	free(name);
 	return rc;
 }

@@ -21,19 +21,22 @@ static int write_digest_file(const char *path, const char *digest, struct idp_er
 	FILE *f = fopen(path, "w");
 
 	if (!f)
-		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path, strerror(errno));
+		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
+				     strerror(errno));
 	fprintf(f, "%s\n", digest);
 	if (fclose(f) != 0)
-		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path, strerror(errno));
+		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
+				     strerror(errno));
 	return 0;
 }
 
-static int run_push(const struct fe_push_job *job, struct idp_session *s, const struct idp_push_opts *po,
-		    char digest[IDP_DIGEST_MAX], size_t *size, struct idp_push_stats *st, struct idp_error *err)
+static int run_push(const struct fe_push_job *job, struct idp_session *s,
+		    const struct idp_push_opts *po, struct idp_push_result *res,
+		    struct idp_error *err)
 {
 	if (job->src)
-		return idp_push_image(s, po, job->src, job->img, job->dest->tag, digest, size, st, err);
-	return job->stream(job->stream_ctx, s, po, digest, size, st, err);
+		return idp_push_image(s, po, job->src, job->img, job->dest->tag, res, err);
+	return job->stream(job->stream_ctx, s, po, res, err);
 }
 
 static const char *job_notice(const struct fe_push_job *job)
@@ -49,31 +52,29 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	const struct fe_config *cfg = job->cfg;
 	struct idp_session_opts so;
 	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, p };
-	struct idp_push_stats st;
+	struct idp_push_result res;
 	struct idp_session *s = NULL;
-	char digest[IDP_DIGEST_MAX] = "";
-	size_t size = 0;
 	const char *notice;
 	int i, rc;
 
-	memset(&st, 0, sizeof(st));
+	memset(&res, 0, sizeof(res));
 	fe_session_opts(cfg, job->cancel, &so);
 	fe_progress_start(p, repo);
 	for (i = 0; i < job->npreparing; i++)
 		fe_progress_preparing(p, job->preparing[i]);
 	if (idp_session_open(&so, job->dest, &s, err) < 0)
 		return -1;
-	rc = run_push(job, s, &po, digest, &size, &st, err);
+	rc = run_push(job, s, &po, &res, err);
 	idp_session_close(s);
 	if (rc < 0)
 		return -1;
-	fe_progress_finish(p, job->dest->tag, digest, size);
-	fe_progress_summary(p, &st, job->bytes_read ? *job->bytes_read : -1);
+	fe_progress_finish(p, job->dest->tag, res.digest, res.size);
+	fe_progress_summary(p, &res.stats, job->bytes_read ? *job->bytes_read : -1);
 	if ((notice = job_notice(job)) && !cfg->quiet)
 		fe_infof("%s", notice);
-	if (cfg->digest_file && write_digest_file(cfg->digest_file, digest, err) < 0)
+	if (cfg->digest_file && write_digest_file(cfg->digest_file, res.digest, err) < 0)
 		return -1;
-	printf("%s@%s\n", target, digest);
+	printf("%s@%s\n", target, res.digest);
 	fflush(stdout);
 	return 0;
 }

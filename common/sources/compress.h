@@ -23,6 +23,7 @@ void idp_compressor_free(struct idp_compressor *c);
  * *done once the compressed stream is complete. Returns the bytes written
  * (0 is possible while input is needed) or -1 with err. */
 ssize_t idp_compressor_run(struct idp_compressor *c, const unsigned char *in, size_t in_len,
-			   size_t *in_off, int at_eof, void *out, size_t n, int *done, struct idp_error *err);
+			   size_t *in_off, int at_eof, void *out, size_t n, int *done,
+			   struct idp_error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include "jsonutil.h"
 #include "buf.h"
+#include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"
 
@@ -26,12 +27,13 @@ static int blob_path(const struct oci_layout *l, const char *digest, char *out, 
 	return idp_cas_path(l->blobs, digest, out, n);
 }
 
-static int read_json_file(const char *path, size_t cap, struct idp_buf *b, json_object **out, struct idp_error *err)
+static int read_json_file(const char *path, size_t cap, struct idp_buf *b, json_object **out,
+			  struct idp_error *err)
 {
 	idp_buf_init(b, cap);
 	if (idp_buf_read_file(b, path) < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read '%s': %s",
-				     path, strerror(errno));
+		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+				     "cannot read '%s': %s", path, strerror(errno));
 	*out = json_tokener_parse(b->buf);
 	if (!*out || !json_object_is_type(*out, json_type_object)) {
 		json_object_put(*out);
@@ -50,12 +52,14 @@ static const char *ref_name(json_object *desc)
 }
 
 /* Pick the descriptor in index.json named by ref (or the only one). */
-static json_object *pick_descriptor(json_object *index, const char *ref, const char *dir, struct idp_error *err)
+static json_object *pick_descriptor(json_object *index, const char *ref, const char *dir,
+				    struct idp_error *err)
 {
 	json_object *mans, *d;
 	size_t i, n;
 
-	if (!json_object_object_get_ex(index, "manifests", &mans) || !json_object_is_type(mans, json_type_array) ||
+	if (!json_object_object_get_ex(index, "manifests", &mans) ||
+	    !json_object_is_type(mans, json_type_array) ||
 	    (n = json_object_array_length(mans)) == 0) {
 		idp_error_set(err, IDP_ENOTFOUND, "'%s/index.json' lists no image", dir);
 		return NULL;
@@ -63,7 +67,8 @@ static json_object *pick_descriptor(json_object *index, const char *ref, const c
 	if (!ref) {
 		if (n == 1)
 			return json_object_array_get_idx(mans, 0);
-		idp_error_set(err, IDP_EGENERAL, "'%s' holds %zu images: name one as DIR:REF (REF from %s)", dir, n,
+		idp_error_set(err, IDP_EGENERAL,
+			      "'%s' holds %zu images: name one as DIR:REF (REF from %s)", dir, n,
 			      "org.opencontainers.image.ref.name");
 		return NULL;
 	}
@@ -85,8 +90,10 @@ static int layout_read(void *ctx, const char *digest, struct idp_buf *out, struc
 	if (blob_path(ctx, digest, path, sizeof(path)) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
 	if (idp_buf_read_file(out, path) < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read blob '%s': %s",
-				     path, errno == EFBIG ? "larger than a manifest may be" : strerror(errno));
+		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+				     "cannot read blob '%s': %s", path,
+				     errno == EFBIG ? "larger than a manifest may be"
+						    : strerror(errno));
 	return 0;
 }
 
@@ -98,7 +105,9 @@ static int layout_has(void *ctx, const char *digest, struct idp_error *err)
 	if (blob_path(ctx, digest, path, sizeof(path)) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
 	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0 : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? 0
+				       : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s",
+						       path, strerror(errno));
 	return S_ISREG(st.st_mode) ? 1 : 0;
 }
 
@@ -118,10 +127,11 @@ static int check_dir(const char *dir, struct idp_error *err)
 	struct stat st;
 
 	if (stat(dir, &st) < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "no OCI layout at '%s': %s",
-				     dir, strerror(errno));
+		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+				     "no OCI layout at '%s': %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return idp_error_set(err, IDP_EGENERAL, "'%s' is not a directory (an OCI layout is one)", dir);
+		return idp_error_set(err, IDP_EGENERAL,
+				     "'%s' is not a directory (an OCI layout is one)", dir);
 	return 0;
 }
 
@@ -147,7 +157,8 @@ static int layout_open(struct idp_source *src, const char *spec, const struct id
 	snprintf(l->blobs, sizeof(l->blobs), "%s/blobs/sha256", l->dir);
 	idp_buf_init(&ib, IDP_CAP_MANIFEST);
 	snprintf(path, sizeof(path), "%s/index.json", l->dir);
-	if (check_dir(l->dir, err) < 0 || read_json_file(path, IDP_CAP_MANIFEST, &ib, &index, err) < 0 ||
+	if (check_dir(l->dir, err) < 0 ||
+	    read_json_file(path, IDP_CAP_MANIFEST, &ib, &index, err) < 0 ||
 	    !(desc = pick_descriptor(index, ref, l->dir, err)))
 		goto out;
 	top.digest = idp_json_str(desc, "digest");

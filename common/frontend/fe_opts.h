@@ -1,0 +1,459 @@
+/* fe_opts.h: command-line options for the front ends, table-driven (curl's
+ * aliases[] / git's parse-options): each front end has ONE const table of
+ * struct fe_option rows, built from the shared engine rows below plus its
+ * own rows, and everything else follows from it: parsing, --help text,
+ * the docs/opts/<long>.md check in tests/unit/test_fe_opts.c.
+ *
+ * A front end looks like this:
+ *
+ *   const char fe_progname[] = "idppush-containerd";     (see fe_msg.h)
+ *   static const struct fe_option opts[] = {
+ *           FE_OPTS_ENGINE,
+ *           FE_OPTS_CONTAINERD,
+ *           FE_OPT_END
+ *   };
+ *   static const struct fe_cmd cmd = {
+ *           "idppush-containerd", "[OPTIONS] IMAGE [TARGET]",
+ *           "Push an image from containerd to an OCI registry", opts, 1, 2 };
+ *
+ *   struct fe_config cfg;
+ *   int rc = fe_parse(&cmd, argc - 1, argv + 1, &cfg);   // argv AFTER the
+ *   if (rc != FE_PARSE_OK)                              // program name
+ *           return fe_parse_exit(&cmd, rc);   // --help/--version/usage
+ *   ... cfg.args[0] is IMAGE, cfg.args[1] TARGET or NULL ...
+ *   rc = fe_push(&job);                       // see struct fe_push_job
+ *   fe_config_release(&cfg);
+ *
+ * fe_parse() also applies the environment fallbacks (IDPBUILDER_REGISTRY_URL,
+ * IDPBUILDER_REGISTRY_INSECURE, IDPBUILDER_PUSH_TIMEOUT (default 5m),
+ * IDPBUILDER_PUSH_RETRY_ATTEMPTS), validates every value, checks the number
+ * of positional arguments and reads --password-stdin. It never touches
+ * the network. Credentials env vars are the engine's business (creds.c). */
+#ifndef IDP_FE_OPTS_H
+#define IDP_FE_OPTS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "manifest.h"
+#include "push.h"
+#include "ref.h"
+#include "registry.h"
+#include "sources/source.h"
+
+enum fe_argtype {
+	FE_ARG_NONE,      /* flag: int target set to 1 */
+	FE_ARG_STRING,    /* const char * target (points into argv) */
+	FE_ARG_INT,       /* int target, range [lo, hi] */
+	FE_ARG_DURATION,  /* long target in ms ("30s", "5m", "1500ms", "300") */
+	FE_ARG_CHOICE,    /* int target = index into choices[] */
+	FE_ARG_LIST,      /* repeatable string: the platforms list */
+	FE_ARG_SIZE       /* long target in bytes ("65536", "512k", "64m", "1g") */
+};
+
+/* Where a value goes: a member of struct fe_config. */
+#define FE_TARGET(member) offsetof(struct fe_config, member)
+
+struct fe_option {
+	char short_name;             /* 0 = none */
+	const char *long_name;       /* without "--"; also the docs/opts/<long>.md name */
+	enum fe_argtype type;
+	size_t target;               /* FE_TARGET(member) */
+	const char *argname;         /* "HOST[:PORT]" for --help; NULL for flags */
+	const char *help;            /* one line */
+	const char *const *choices;  /* FE_ARG_CHOICE: NULL-terminated */
+	int lo, hi;                  /* FE_ARG_INT range */
+};
+
+enum fe_compression { FE_COMP_GZIP, FE_COMP_ZSTD };
+enum fe_progress_mode { FE_PROGRESS_AUTO, FE_PROGRESS_TTY, FE_PROGRESS_PLAIN, FE_PROGRESS_JSON };
+
+extern const char *const fe_compression_names[];  /* "gzip", "zstd" */
+extern const char *const fe_format_names[];       /* "docker", "oci" (= enum idp_manifest_format) */
+extern const char *const fe_progress_names[];     /* "auto", "tty", "plain", "json" */
+
+#define FE_MAX_ARGS 4
+
+/* The parsed command line. Strings point into argv (or the environment)
+ * unless noted; fe_config_release() frees what is owned. Numeric members
+ * are final after fe_parse (defaults and env applied). */
+struct fe_config {
+	/* engine options (FE_OPTS_ENGINE) */
+	const char *registry;        /* host[:port] (scheme accepted); NULL = idpbuilder default */
+	const char *owner;           /* NULL = "giteaadmin"; "" = no owner segment */
+	const char *username;
+	const char *password;        /* from -p, or password_buf from --password-stdin */
+	int password_stdin;
+	int insecure;
+	int plain_http;
+	const char *ca_cert;
+	int jobs;                    /* blobs in flight, default 4 */
+	int retries;                 /* retries after the first try (attempts = retries + 1) */
+	long timeout_ms;             /* overall deadline, default 5m; 0 = none */
+	long chunk_size;             /* upload chunk in bytes, 0 = the engine's default */
+	int allow_insecure_auth;     /* credentials over plain HTTP to a remote host */
+	int compression;             /* enum fe_compression */
+	int compression_level;       /* 0 = the library default */
+	int format;                  /* enum idp_manifest_format */
+	int nplatforms;
+	const char *platforms[IDP_MAX_PLATFORMS];
+	int quiet;
+	int progress;                /* enum fe_progress_mode */
+	const char *digest_file;
+	int verbose;
+	int version;
+	int help;
+	/* containerd adapter (FE_OPTS_CONTAINERD) */
+	const char *root;            /* containerd root, NULL = /var/lib/containerd */
+	const char *ns;              /* namespace, NULL = "default" */
+	int all_platforms;
+	const char *hosts_dir;       /* containerd certs.d (also used for TLS) */
+	const char *oci_layout;      /* read an OCI layout directory instead */
+	int partial_index;
+	int keep_attestations;
+	/* set by the front end, not by an option row */
+	const char *docker_config;   /* docker's --config dir (credentials), NULL = env/default */
+	/* positional arguments, in order */
+	int nargs;
+	const char *args[FE_MAX_ARGS];
+	/* owned */
+	char *password_buf;          /* --password-stdin contents */
+	int password_on_cmdline;     /* -p was used (warned about) */
+};
+
+/* One front end: its name, usage line, one-line summary, table, and how
+ * many positional arguments it takes. */
+struct fe_cmd {
+	const char *name;            /* "docker idppush", "idppush-containerd" */
+	const char *usage;           /* "[OPTIONS] IMAGE [TARGET]" */
+	const char *summary;
+	const struct fe_option *opts;    /* ends with FE_OPT_END */
+	int min_args, max_args;
+};
+
+/* fe_parse() results (negative: stop and call fe_parse_exit()). */
+enum fe_parse_result {
+	FE_PARSE_OK = 0,
+	FE_PARSE_HELP = -1,          /* -h/--help given: print help, exit 0 */
+	FE_PARSE_VERSION = -2,       /* --version: print version, exit 0 */
+	FE_PARSE_USAGE = -3          /* the reason + usage were printed; exit 1 */
+};
+
+/* Parse args[0..argc) (the program name NOT included). Long options as
+ * "--name value" or "--name=value", short as "-u value", "-uvalue" or
+ * bundled flags "-qv"; "--" ends the options; positionals may come
+ * anywhere. On a usage error prints "<prog>: error: <reason>" and the
+ * usage line to stderr and returns FE_PARSE_USAGE. cfg is initialised by
+ * this call (release it whatever the result). */
+int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg);
+/* Print what fe_parse asked for (help on stdout, version) and return the
+ * exit code: 0 for HELP/VERSION, 1 for USAGE. */
+int fe_parse_exit(const struct fe_cmd *cmd, int rc);
+/* Write the generated --help text. */
+void fe_help(const struct fe_cmd *cmd, FILE *out);
+/* "<prog>: error: <reason>\nUsage: <name> <usage>\n..." and return 1. */
+int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void fe_config_init(struct fe_config *cfg);
+void fe_config_release(struct fe_config *cfg);
+
+/* The config as engine options. so->cancel is set to `cancel`; debug and
+ * warnings go to fe_msg's sinks (debug only with -v). Strings in *so point
+ * into cfg, which must outlive it. */
+void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
+		     struct idp_session_opts *so);
+/* Reference defaults (registry/owner) for idp_ref_parse. */
+void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d);
+/* The destination: TARGET when given, else IMAGE's name and tag moved to
+ * the registry + owner (a "docker.io/library/x" or "host/ns/x" source keeps
+ * only its last path component). Returns 0 or -1 with err. */
+int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
+		struct idp_ref *out, struct idp_error *err);
+
+/* ---- the shared push flow ---- */
+
+/* A streaming push (the plugin's docker save): pushes blobs and manifests
+ * over the open session, reporting through po, and fills res (the top
+ * manifest's digest and size, the counts). Returns 0 or -1 with err. */
+typedef int (*fe_stream_push_fn)(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
+				 struct idp_push_result *res, struct idp_error *err);
+
+struct fe_push_job {
+	const struct fe_config *cfg;
+	const struct idp_ref *dest;
+	/* either a random-access source and its resolved image ... */
+	struct idp_source *src;
+	const struct idp_image *img;
+	/* ... or a streaming push (used when src is NULL) */
+	fe_stream_push_fn stream;
+	void *stream_ctx;
+	volatile sig_atomic_t *cancel;
+	/* blob display ids to announce as "Preparing" before the push (may be NULL) */
+	const char *const *preparing;
+	int npreparing;
+	/* bytes the source read (for the verbose summary), or NULL */
+	const int64_t *bytes_read;
+	/* streaming: where the stream leaves a notice for the user, or NULL
+	 * (random-access sources use img->notice) */
+	char *const *stream_notice;
+};
+
+/* Open the session, push, print the result and write --digest-file:
+ *  - progress (per --progress/-q) on stderr;
+ *  - stdout gets one line "TARGET@sha256:<hex>", TARGET being the full
+ *    destination reference host/path:tag (also with -q, where
+ *    it is the ONLY output);
+ *  - after a push, the source's notice (reduced index, platforms left out)
+ *    on stderr unless -q;
+ *  - on failure one line "<prog>: error: <message>" on stderr.
+ * Returns the exit code (idp_errclass_exit_code; 130 when cancelled).
+ * Call idp_http_global_init() before. */
+int fe_push(const struct fe_push_job *job);
+
+/* Print an engine error as one line and return its exit code. */
+int fe_report_error(const struct idp_error *err);
+
+/* ---- the shared rows ---- */
+
+#define FE_OPT_END { 0, NULL, FE_ARG_NONE, 0, NULL, NULL, NULL, 0, 0 }
+
+#define FE_OPTS_ENGINE                                                                             \
+	{ 0,                                                                                       \
+	  "registry",                                                                              \
+	  FE_ARG_STRING,                                                                           \
+	  FE_TARGET(registry),                                                                     \
+	  "HOST[:PORT]",                                                                           \
+	  "registry for references without a host (env IDPBUILDER_REGISTRY_URL; "                  \
+	  "default " IDP_DEFAULT_REGISTRY ")",                                                     \
+	  NULL,                                                                                    \
+	  0,                                                                                       \
+	  0 },                                                                                     \
+		{ 0,                                                                               \
+		  "owner",                                                                         \
+		  FE_ARG_STRING,                                                                   \
+		  FE_TARGET(owner),                                                                \
+		  "NAME",                                                                          \
+		  "owner (Gitea user or org) added to one-component names "                        \
+		  "(default " IDP_DEFAULT_OWNER ")",                                               \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 'u',    "username",           FE_ARG_STRING, FE_TARGET(username),                \
+		  "NAME", "registry user name", NULL,          0,                                  \
+		  0 },                                                                             \
+		{ 'p',                                                                             \
+		  "password",                                                                      \
+		  FE_ARG_STRING,                                                                   \
+		  FE_TARGET(password),                                                             \
+		  "PASSWORD",                                                                      \
+		  "registry password (visible to other users: prefer --password-stdin)",           \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "password-stdin",                                                                \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(password_stdin),                                                       \
+		  NULL,                                                                            \
+		  "read the password from stdin",                                                  \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "insecure",                                                                      \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(insecure),                                                             \
+		  NULL,                                                                            \
+		  "do not verify the registry's TLS certificate (env "                             \
+		  "IDPBUILDER_REGISTRY_INSECURE)",                                                 \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "plain-http",                                                                    \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(plain_http),                                                           \
+		  NULL,                                                                            \
+		  "talk plain HTTP to the registry",                                               \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "ca-cert",                                                                       \
+		  FE_ARG_STRING,                                                                   \
+		  FE_TARGET(ca_cert),                                                              \
+		  "FILE",                                                                          \
+		  "trust this CA (PEM) for the registry",                                          \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,          "jobs",                                                              \
+		  FE_ARG_INT, FE_TARGET(jobs),                                                     \
+		  "N",        "blobs pushed at once (default 4)",                                  \
+		  NULL,       1,                                                                   \
+		  16 },                                                                            \
+		{ 0,                                                                               \
+		  "retries",                                                                       \
+		  FE_ARG_INT,                                                                      \
+		  FE_TARGET(retries),                                                              \
+		  "N",                                                                             \
+		  "retries of a failed request (env IDPBUILDER_PUSH_RETRY_ATTEMPTS; default 4)",   \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  100 },                                                                           \
+		{ 0,                                                                               \
+		  "timeout",                                                                       \
+		  FE_ARG_DURATION,                                                                 \
+		  FE_TARGET(timeout_ms),                                                           \
+		  "DURATION",                                                                      \
+		  "give up after this long, e.g. 90s, 5m, 0 = never (env "                         \
+		  "IDPBUILDER_PUSH_TIMEOUT; "                                                      \
+		  "default 5m)",                                                                   \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "chunk-size",                                                                    \
+		  FE_ARG_SIZE,                                                                     \
+		  FE_TARGET(chunk_size),                                                           \
+		  "SIZE",                                                                          \
+		  "largest upload request body, e.g. 8m (default 64m; keep it under proxy "        \
+		  "limits)",                                                                       \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "allow-insecure-auth",                                                           \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(allow_insecure_auth),                                                  \
+		  NULL,                                                                            \
+		  "send credentials over plain HTTP to a non-loopback registry",                   \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "platform",                                                                      \
+		  FE_ARG_LIST,                                                                     \
+		  FE_TARGET(platforms),                                                            \
+		  "OS/ARCH[/VARIANT]",                                                             \
+		  "platform to push (repeatable; default the host's)",                             \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 'q',                                                                             \
+		  "quiet",                                                                         \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(quiet),                                                                \
+		  NULL,                                                                            \
+		  "print only TARGET@DIGEST on stdout",                                            \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "progress",                                                                      \
+		  FE_ARG_CHOICE,                                                                   \
+		  FE_TARGET(progress),                                                             \
+		  "auto|tty|plain|json",                                                           \
+		  "progress output on stderr (default auto)",                                      \
+		  fe_progress_names,                                                               \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "digest-file",                                                                   \
+		  FE_ARG_STRING,                                                                   \
+		  FE_TARGET(digest_file),                                                          \
+		  "FILE",                                                                          \
+		  "write the pushed manifest digest to FILE",                                      \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 'v',                                                                             \
+		  "verbose",                                                                       \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(verbose),                                                              \
+		  NULL,                                                                            \
+		  "debug output and a summary line",                                               \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "version",                                                                       \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(version),                                                              \
+		  NULL,                                                                            \
+		  "print the version and exit",                                                    \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+	{                                                                                          \
+		'h', "help", FE_ARG_NONE, FE_TARGET(help), NULL, "print this help and exit", NULL, \
+			0, 0                                                                       \
+	}
+
+/* Rows for front ends that build layers and manifests (the plugin). */
+#define FE_OPTS_BUILD \
+	{ 0, "compression", FE_ARG_CHOICE, FE_TARGET(compression), "gzip|zstd", \
+	  "compression of uncompressed layers (default gzip)", fe_compression_names, 0, 0 }, \
+	{ 0, "compression-level", FE_ARG_INT, FE_TARGET(compression_level), "N", \
+	  "compression level (gzip 1-9, zstd 1-19)", NULL, 1, 19 }, \
+	{ 0, "format", FE_ARG_CHOICE, FE_TARGET(format), "docker|oci", \
+	  "manifest and media types to push (default docker)", fe_format_names, 0, 0 }
+
+/* Rows only the containerd adapter has. */
+#define FE_OPTS_CONTAINERD                                                                         \
+	{ 0,                                                                                       \
+	  "root",                                                                                  \
+	  FE_ARG_STRING,                                                                           \
+	  FE_TARGET(root),                                                                         \
+	  "DIR",                                                                                   \
+	  "containerd root (default /var/lib/containerd)",                                         \
+	  NULL,                                                                                    \
+	  0,                                                                                       \
+	  0 },                                                                                     \
+		{ 'n',           "namespace", FE_ARG_STRING,                                       \
+		  FE_TARGET(ns), "NAME",      "containerd namespace (default \"default\")",        \
+		  NULL,          0,           0 },                                                 \
+		{ 0,                                                                               \
+		  "all-platforms",                                                                 \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(all_platforms),                                                        \
+		  NULL,                                                                            \
+		  "push every platform of an index",                                               \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "hosts-dir",                                                                     \
+		  FE_ARG_STRING,                                                                   \
+		  FE_TARGET(hosts_dir),                                                            \
+		  "DIR",                                                                           \
+		  "containerd hosts directory (default /etc/containerd/certs.d)",                  \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "oci-layout",                                                                    \
+		  FE_ARG_STRING,                                                                   \
+		  FE_TARGET(oci_layout),                                                           \
+		  "DIR",                                                                           \
+		  "read the image from an OCI layout directory",                                   \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+		{ 0,                                                                               \
+		  "partial-index",                                                                 \
+		  FE_ARG_NONE,                                                                     \
+		  FE_TARGET(partial_index),                                                        \
+		  NULL,                                                                            \
+		  "push a reduced index when platforms are missing locally",                       \
+		  NULL,                                                                            \
+		  0,                                                                               \
+		  0 },                                                                             \
+	{                                                                                          \
+		0, "keep-attestations", FE_ARG_NONE, FE_TARGET(keep_attestations), NULL,           \
+			"also push attestation manifests of an index (skipped by default)", NULL,  \
+			0, 0                                                                       \
+	}
+
+#endif

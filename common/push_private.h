@@ -1,0 +1,45 @@
+/* push_private.h: what push.c (random-access images, manifests) and
+ * push_stream.c (streams) share: the pusher that counts and reports, and
+ * the one step every blob goes through. Nobody else includes it. */
+#ifndef IDP_PUSH_PRIVATE_H
+#define IDP_PUSH_PRIVATE_H
+
+#include <pthread.h>
+#include "push.h"
+
+struct pusher {
+	struct idp_session *s;
+	const struct idp_push_opts *o;
+	pthread_mutex_t mu;          /* stats */
+	pthread_mutex_t emit_mu;     /* events reach the front end one at a time */
+	struct idp_push_stats stats;
+};
+
+/* One blob through "exists -> mount -> upload -> count -> report". */
+struct blob_step {
+	const char *id;              /* what progress shows */
+	const char *digest;          /* NULL: unknown until uploaded (not HEADed) */
+	int64_t size;                /* -1: unknown */
+	const char *mount_from;      /* a repository on the same registry, or NULL */
+	/* A reader for the upload; NULL open: only look (probe). */
+	int (*open)(void *ctx, struct idp_blob_reader *r, struct idp_error *err);
+	void *open_ctx;
+	int keep_reader;             /* the reader belongs to the caller: do not close it */
+	int quiet;                   /* no events (a blob docker push does not show: the config) */
+	const int64_t *consumed;     /* progress in source bytes (streams), or NULL */
+	int64_t raw_total;
+	/* results */
+	enum idp_blob_outcome outcome;
+	char pushed[IDP_DIGEST_MAX]; /* digest uploaded or found */
+	int64_t pushed_size;
+};
+
+void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_opts *o);
+void pusher_destroy(struct pusher *p);
+void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
+		 int64_t done, int64_t total, const char *text);
+void pusher_stats_add(struct idp_push_stats *to, const struct idp_push_stats *from);
+/* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
+int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
+
+#endif

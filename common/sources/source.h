@@ -1,0 +1,144 @@
+/* source.h: the image-source interfaces and the image model they produce.
+ * An idp_image is what a push needs: the blobs and the manifests to put,
+ * children first. Two kinds of source, one implementation per file, each
+ * a const ops table like libarchive's format readers:
+ *  - random access (struct idp_source_ops): resolves the image up front
+ *    and opens any blob at any time (src_oci_layout.c, src_containerd.c);
+ *  - streaming (struct idp_stream_ops): hands blobs over once each, in
+ *    the order it reads them, and knows the image only at the end
+ *    (src_docker_save.c, declared in src_docker_save.h).
+ * The engine's push.h drives both. */
+#ifndef IDP_SOURCE_H
+#define IDP_SOURCE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "blobreader.h"
+#include "digest.h"
+#include "error.h"
+#include "platform.h"
+
+struct idp_image_blob {
+	char digest[IDP_DIGEST_MAX];
+	int64_t size;
+	char *media_type;
+	char *display_id;      /* what progress shows (12 hex of a diffID...); NULL = digest */
+	char *mount_from;      /* a repository on the destination registry holding it, or NULL */
+	int quiet;             /* no progress line for it (a config, as docker push shows none) */
+};
+
+struct idp_image_manifest {
+	char digest[IDP_DIGEST_MAX];
+	char *media_type;
+	unsigned char *data;
+	size_t len;
+	char *platform;        /* "linux/amd64" when known, for messages */
+};
+
+/* Everything to push. Manifests are in push order: children before the
+ * index; the LAST one is the top-level manifest put under the tag. */
+struct idp_image {
+	int nblobs;
+	struct idp_image_blob *blobs;
+	int nmanifests;
+	struct idp_image_manifest *manifests;
+	char *notice;          /* something the user should be told (reduced index...), or NULL */
+};
+
+void idp_image_release(struct idp_image *img);
+/* Append a blob unless the digest is already listed (returns it either way). */
+struct idp_image_blob *idp_image_add_blob(struct idp_image *img, const char *digest, int64_t size,
+					  const char *media_type, struct idp_error *err);
+/* Append a manifest (data copied) unless already listed. */
+int idp_image_add_manifest(struct idp_image *img, const char *digest, const char *media_type,
+			   const void *data, size_t len, const char *platform,
+			   struct idp_error *err);
+
+#define IDP_MAX_PLATFORMS 16
+
+struct idp_source_opts {
+	const char *root;          /* containerd root */
+	const char *ns;            /* containerd namespace */
+	int nplatforms;            /* 0 = the host's platform */
+	const char *platforms[IDP_MAX_PLATFORMS];   /* "os/arch[/variant]" */
+	int all_platforms;
+	int allow_partial;         /* push a reduced index of the platforms present */
+	int keep_attestations;
+	const char *dest_host;     /* destination registry, for mount candidates */
+	/* destination repository path (the best mount source shares most of it) */
+	const char *dest_repo;
+};
+
+struct idp_source;
+
+struct idp_source_ops {
+	const char *name;
+	/* Resolve `spec` into img. Missing image: IDP_ENOTFOUND. */
+	int (*open)(struct idp_source *src, const char *spec, const struct idp_source_opts *o,
+		    struct idp_image *img, struct idp_error *err);
+	/* A reader for one of img's blobs. Called from worker threads: must be
+	 * safe to call concurrently. */
+	int (*open_blob)(struct idp_source *src, const struct idp_image_blob *b,
+			 struct idp_blob_reader *out, struct idp_error *err);
+	void (*close)(struct idp_source *src);
+};
+
+struct idp_source {
+	const struct idp_source_ops *ops;
+	void *priv;
+};
+
+extern const struct idp_source_ops idp_source_oci_layout;
+extern const struct idp_source_ops idp_source_containerd;
+
+/* ---- streaming sources ----
+ * A stream is read once, front to back. Its blobs come before its
+ * manifest; a blob it compresses on the fly has a digest only once it was
+ * read to its end. The engine (idp_push_stream) drives it:
+ *
+ *   while ((rc = ops->next(st, &blob, &reader, err)) == 1)
+ *           upload from reader then ops->done(st, digest, size), or
+ *           ops->skip(st, ...) when the registry has it (not read)
+ *   ops->finish(st, &img, err)      every blob and the manifests
+ *   ops->open_blob(st, b, &r, err)  blobs of img that next never gave (a config)
+ */
+
+struct idp_stream_blob {
+	const char *display_id;  /* 12+ hex for progress (a diffID, an id of the stream's own) */
+	const char *digest;      /* known digest (stored blobs), NULL = computed while read */
+	int64_t size;            /* known size, -1 = unknown */
+	int64_t raw_size;        /* bytes the source reads for it */
+	int compressed;          /* 1: pushed as stored; 0: compressed on the fly */
+	const int64_t *consumed; /* live count of those bytes read so far (progress) */
+};
+
+struct idp_stream_ops {
+	const char *name;
+	/* 1: the next blob, with a reader for the bytes to upload (valid
+	 * until done/skip); 0: end of the stream; -1: error (IDP_EGENERAL
+	 * for a broken stream, IDP_ECANCELED when cancelled). */
+	int (*next)(void *st, struct idp_stream_blob *b, struct idp_blob_reader *r,
+		    struct idp_error *err);
+	/* The current blob went up as digest/size (read to its end). */
+	int (*done)(void *st, const char *digest, int64_t size, struct idp_error *err);
+	/* The current blob, unread, is in the registry as digest/size: read
+	 * it through without compressing; when `expect` is given, its
+	 * uncompressed digest must be that, else the push must fail. */
+	int (*skip)(void *st, const char *expect, const char *digest, int64_t size,
+		    struct idp_error *err);
+	/* The uncompressed digest computed for the blob finished last, or "". */
+	const char *(*last_diffid)(void *st);
+	/* After next returned 0: check everything and describe the image. */
+	int (*finish)(void *st, struct idp_image *img, struct idp_error *err);
+	/* A reader for a blob of the finished image that next never gave. */
+	int (*open_blob)(void *st, const struct idp_image_blob *b, struct idp_blob_reader *r,
+			 struct idp_error *err);
+	void (*close)(void *st);
+};
+
+struct idp_stream {
+	const struct idp_stream_ops *ops;
+	void *priv;
+};
+
+#endif

@@ -1,0 +1,50 @@
+/* src_docker_save.h: the streaming source over a `docker save` tar
+ * (src_docker_save.c), read once through libarchive from a pipe. It
+ * implements struct idp_stream_ops (source.h); the engine's
+ * idp_push_stream drives it.
+ *
+ * Shapes understood: legacy (<v1id>/layer.tar, duplicates as symlinks,
+ * skopeo's <diffid>.tar), an OCI layout inside (blobs/sha256/, the
+ * per-layer v1 JSON blobs that nothing references are ignored), and
+ * docker's containerd image store (gzip/zstd layers pushed as they are,
+ * by their digest). Raw layers are compressed while they stream; a
+ * skipped raw layer is read through (hashed for its diffID) but never
+ * compressed: the compressor starts on the first read of its reader.
+ *
+ * Checks: the stream must end cleanly (a truncated tar, a damaged header
+ * or a non-zero tail after the end-of-archive marker fail), every layer in
+ * manifest.json must have been seen, each raw layer's sha256 must equal
+ * the config's rootfs.diff_ids entry and the diffIDs `docker image
+ * inspect` reported, the config's digest must be the image ID when that
+ * ID is a config digest. Memory is bounded: one compression buffer, JSON
+ * files kept up to IDP_SAVE_JSON_CAP in total; layer bytes are never
+ * stored. The finished image has the config as blobs[0], then the layers
+ * in order, and one manifest. */
+#ifndef IDP_SRC_DOCKER_SAVE_H
+#define IDP_SRC_DOCKER_SAVE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "error.h"
+#include "source.h"
+
+#define IDP_SAVE_JSON_CAP (64u << 20)
+#define IDP_SAVE_MAX_LAYERS 1024
+
+struct idp_save_opts {
+	int format;           /* enum idp_manifest_format (manifest.h) */
+	int zstd;             /* compress raw layers with zstd (needs HAVE_ZSTD) */
+	int level;            /* compression level, 0 = default */
+	const char *image_id; /* `docker image inspect` Id, may be NULL */
+	int ndiffids;         /* inspect's RootFS.Layers, in order */
+	const char *const *diffids;
+	volatile sig_atomic_t *cancel;
+	int64_t *bytes_read; /* counts tar bytes read, may be NULL */
+};
+
+/* A stream over fd (the `docker save` pipe, not closed by the stream).
+ * Close it with out->ops->close(out->priv). */
+int idp_stream_docker_save(int fd, const struct idp_save_opts *o, struct idp_stream *out,
+			   struct idp_error *err);
+
+#endif
