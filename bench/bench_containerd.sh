@@ -17,9 +17,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-.}
 top_builddir=$(cd "$top_builddir" && pwd)
 . "$top_srcdir/tests/lib/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$top_srcdir/tests/integration/t_containerd_env.sh"
+. "$top_srcdir/tests/lib/containerd_env.sh"
 need docker-registry curl
 need_ctd
 

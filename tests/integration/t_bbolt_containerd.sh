@@ -4,9 +4,7 @@
 # into two namespaces; tests/tools/bbolt-dump must then report each image's
 # target (digest, media type, size) exactly as ctr does: once while
 # containerd runs (and holds its flock on meta.db) and once after it stopped.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/image.sh"
 . "$TEST_LIB/containerd.sh"
 need_containerd
 DUMP=$top_builddir/tests/tools/bbolt-dump

@@ -7,9 +7,7 @@
 #   digest check aborts: exit 1, blob never committed, nothing tagged), an
 #   unreadable root (run as nobody: a permission message), a missing root
 #   (exit 4, the well-known roots), a bad --platform (exit 1).
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/lib/containerd_env.sh"
 need docker-registry skopeo curl setpriv
 need_ctd

@@ -15,9 +15,7 @@
 #   - the same image (and its OCI layout) to a TLS+htpasswd registry, a
 #     token-auth registry, and through a proxy limiting
 #     request bodies to 1m (--chunk-size 512k; the default chunk gets 413).
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/lib/containerd_env.sh"
 need docker-registry skopeo curl openssl htpasswd nginx
 need_ctd

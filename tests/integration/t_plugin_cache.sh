@@ -13,9 +13,7 @@
 #  - a garbage, binary or half-valid cache file: a warning, never a crash,
 #    and the push works and rewrites it; two concurrent pushes leave a
 #    valid cache.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3
 need_plugin

@@ -4,9 +4,7 @@
 # way through a layer: SIGINT, and EOF on DOCKER_CLI_PLUGIN_SOCKET (the docker
 # CLI's cancel channel, an abstract unix socket). Each time: exit 130 within
 # a few seconds, the open upload session DELETEd, nothing tagged.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3
 need_plugin

@@ -5,7 +5,6 @@
 # `docker idppush --help` and `docker help idppush` show its help, global
 # flags before the plugin name are skipped (and -H reaches the docker it
 # runs), exit codes pass through docker. No daemon needed.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 [ -x "$PLUGIN" ] || fail "docker-idppush not built: $PLUGIN"

@@ -13,9 +13,7 @@
 # daemon's old API: the image's own platform pushes, another exits 1.
 # Errors through docker: image not found (4), registry down (3), bad
 # credentials (2).
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 . "$TEST_LIB/containerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need dockerd skopeo docker-registry curl openssl htpasswd python3 nginx

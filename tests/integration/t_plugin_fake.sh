@@ -11,9 +11,7 @@
 # Failures, nothing tagged: truncated stream, garbage after the archive,
 # diffID mismatch, missing layer (1); image not found (4); registry down (3);
 # bad credentials (2); usage errors (1) before docker runs.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3 openssl htpasswd
 need_plugin

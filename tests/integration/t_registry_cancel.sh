@@ -8,9 +8,7 @@
 #   --stall-timeout 2s -> the stalled PATCH is given up, resumed, push succeeds.
 # And retries: a 503 with Retry-After is retried (twice, honouring the
 # delay) and the push succeeds; a 400 is not retried (exit 5).
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl
 need_engine
 

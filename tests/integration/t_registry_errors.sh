@@ -16,9 +16,7 @@
 #        part of it, so the session is dead (GET -> 404 BLOB_UPLOAD_INVALID,
 #        "upload resumed at wrong offest"): the engine must start a new
 #        upload and succeed.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl htpasswd
 need_engine
 

@@ -4,9 +4,7 @@
 # layer), verify with skopeo, push again (nothing re-uploaded), push an
 # OCI-media-type image, and push the same image to a second repository with
 # --mount-from (blobs must arrive by cross-repo mount, not by upload).
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl
 need_engine
 

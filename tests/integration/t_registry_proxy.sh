@@ -7,9 +7,7 @@
 #   default chunk size: either succeeds (verified) or fails cleanly with
 #     exit 5 and a message naming the 413 / chunk size; nothing tagged then.
 #   skopeo (one PATCH per layer) gets 413: shows the limit is real.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl nginx
 need_engine
 

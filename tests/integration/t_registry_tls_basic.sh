@@ -8,9 +8,7 @@
 #   --hosts-dir DIR (containerd DIR/<host:port>/hosts.toml naming the CA).
 # --debug: the HTTP trace never shows the password or the Basic header.
 # Negative: no credentials -> exit 2 and nothing tagged.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl htpasswd
 need_engine
 

@@ -15,9 +15,7 @@
 #      with a Gitea access token, which also works as a Basic password).
 #      The engine must try POST /v2/token (grant_type=refresh_token), get 404
 #      like from Gitea, fall back to GET with Basic, and push.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
-. "$TEST_LIB/push_test.sh"
 need docker-registry skopeo curl openssl
 need_python_module cryptography
 need_engine

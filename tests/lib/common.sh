@@ -292,3 +292,10 @@ assert_push_ok() {
 
 # sha256_file FILE: print the hex sha256.
 sha256_file() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The rest of the harness (functions only): registries (registry.sh),
+# generated images (image.sh), skopeo checks (verify.sh), proxies (proxy.sh).
+. "$TEST_LIB/registry.sh"
+. "$TEST_LIB/image.sh"
+. "$TEST_LIB/verify.sh"
+. "$TEST_LIB/proxy.sh"

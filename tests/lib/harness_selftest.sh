@@ -5,12 +5,7 @@
 # verify it with verify_pushed; also checks the negative paths of the
 # verifier and of the token server (wrong password, POST 404, scopes, expiry).
 # If this fails, the t_registry_*.sh results say nothing about the engine.
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(cd "$(dirname "$0")" && pwd)/common.sh"
-. "$TEST_LIB/registry.sh"
-. "$TEST_LIB/image.sh"
-. "$TEST_LIB/verify.sh"
-. "$TEST_LIB/proxy.sh"
 need skopeo docker-registry curl openssl
 
 L="$TEST_TMP/layout"
