@@ -13,10 +13,8 @@
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 #include "frontend/fe_signal.h"
-#include "http.h"
-#include "push.h"
-#include "ref.h"
-#include "sources/source.h"
+#include "idp.h"
+#include "banned.h"
 
 const char fe_progname[] = "idppush-containerd";
 
@@ -27,13 +25,22 @@ static const struct fe_option opts[] = {
 };
 
 static const struct fe_cmd cmd = {
-	"idppush-containerd",
-	"[OPTIONS] IMAGE [TARGET]\n       idppush-containerd [OPTIONS] --oci-layout DIR[:REF] "
-	"[TARGET]",
-	"Push an image from containerd's content store (or an OCI layout) to an OCI registry",
-	opts,
-	0,
-	2};
+	.name = "idppush-containerd",
+	.usage = "[OPTIONS] IMAGE [TARGET]\n"
+		 "        idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET]",
+	.summary = "Push an image from containerd's content store (or an OCI layout) to an OCI\n"
+		   "registry, blobs as stored: the pushed digest is the local one.",
+	.opts = opts,
+	.min_args = 0,
+	.max_args = 2,
+	.examples = "  sudo idppush-containerd myapp:dev\n"
+		    "      nerdctl's image to gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev\n"
+		    "  sudo idppush-containerd --root /var/lib/rancher/k3s/agent/containerd \\\n"
+		    "      -n k8s.io docker.io/library/myapp:dev\n"
+		    "      from k3s's store\n"
+		    "  idppush-containerd --oci-layout ./out myapp:dev\n"
+		    "      an OCI layout directory (buildctl --output type=oci,tar=false)\n",
+};
 
 /* What to read and where to push it, from the parsed command line. */
 struct job_spec {

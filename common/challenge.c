@@ -9,6 +9,7 @@
 #include <strings.h>
 #include "buf.h"
 #include "challenge.h"
+#include "banned.h"
 
 #define HEADER_MAX 8192   /* longest header value we accept */
 #define QUOTE_MAX 100     /* how much of the header an error message shows */

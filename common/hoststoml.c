@@ -9,6 +9,7 @@
 #include <string.h>
 #include "buf.h"
 #include "hoststoml.h"
+#include "banned.h"
 
 #define TOML_ARRAY_MAX 64
 #define TOML_KEY_SHOW 64

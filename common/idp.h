@@ -1,20 +1,34 @@
-/* idp.h: the engine's API in one include, for front ends.
+/* idp.h: the engine's API in one include, for front ends and tools.
  *
- *   ref.h       parse the destination (idpbuilder defaults)
- *   registry.h  open a session: credentials, TLS, scheme, auth
- *   source.h    resolve a local image into blobs + manifests
- *   push.h      push it: blobs in parallel, manifests children first
- *   manifest.h  build manifests/indexes (streaming sources)
  *   error.h     one error type; its class is the exit code
+ *   buf.h, digest.h  bounded buffers, sha256 digests
+ *   file.h      bounded reads, atomic file replacement
+ *   ref.h       parse the destination (idpbuilder defaults)
+ *   http.h      process-wide setup (idp_http_global_init), the clock
+ *   registry.h  open a session: credentials, TLS, scheme, auth
+ *   sources/    resolve a local image (source.h: OCI layout, containerd
+ *               store) or stream one (src_docker_save.h)
+ *   push.h      push it: blobs, then manifests children first
+ *   manifest.h  build manifests and indexes
+ *   run.h       run a helper program, bounded
+ *   jsonutil.h  bounded JSON parsing with json-c
  */
 #ifndef IDP_H
 #define IDP_H
 
+#include "buf.h"
+#include "digest.h"
 #include "error.h"
+#include "file.h"
+#include "http.h"
+#include "jsonutil.h"
+#include "manifest.h"
+#include "platform.h"
+#include "push.h"
 #include "ref.h"
 #include "registry.h"
+#include "run.h"
 #include "sources/source.h"
-#include "push.h"
-#include "manifest.h"
+#include "sources/src_docker_save.h"
 
 #endif

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "ref.h"
+#include "banned.h"
 
 #define REF_INPUT_MAX 1024   /* longest reference string we look at */
 #define REF_NAME_MAX 255     /* docker's NameTotalLengthMax */

@@ -9,6 +9,7 @@
 #include "jsonutil.h"
 #include "buf.h"
 #include "regerr.h"
+#include "banned.h"
 
 #define SUMMARY_MAX 200   /* chars of a non-JSON body we show */
 #define CODE_MAX 64       /* chars of an error code we show */

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 #include "retry.h"
+#include "banned.h"
 
 #define RETRY_AFTER_MAX_MS (5L * 60 * 1000)   /* never wait longer than this */
 #define DURATION_MAX 64                      /* longest duration text */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "hoststoml.h"
 #include "tlsconf.h"
+#include "banned.h"
 
 #define DOCKER_CERTS_DIR "/etc/docker/certs.d"
 #define CONTAINERD_HOSTS_DIR "/etc/containerd/certs.d"

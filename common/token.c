@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include "jsonutil.h"
 #include "token.h"
+#include "banned.h"
 
 #define TOKEN_DEFAULT_EXPIRES 60
 #define TOKEN_MAX_EXPIRES (366L * 24 * 3600)  /* clamp absurd lifetimes */

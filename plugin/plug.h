@@ -14,8 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "error.h"
-#include "run.h"
+#include "idp.h"
 #include "frontend/fe_opts.h"
 #include "plug_cache.h"
 

@@ -3,18 +3,12 @@
  * one), written by merge + temp file + rename. */
 #include "config.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <json-c/json.h>
-#include "jsonutil.h"
-#include "buf.h"
-#include "digest.h"
 #include "frontend/fe_msg.h"
-#include "plug_cache.h"
+#include "plug.h"
 #include "banned.h"
 
 #define CACHE_NAME "idppush/push-cache.json"
@@ -231,36 +225,6 @@ static int take_all(struct plug_cache *c, json_object *root, const char *key,
 	return bad;
 }
 
-/* The file's bytes (NUL-terminated) into b. 0 ok, 1 absent, -1 with a
- * reason in why. */
-static int read_file(const char *path, struct idp_buf *b, char *why, size_t whylen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	char chunk[8192];
-	struct stat sb;
-	ssize_t n;
-
-	if (fd < 0) {
-		snprintf(why, whylen, "%s", strerror(errno));
-		return errno == ENOENT ? 1 : -1;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)PLUG_CACHE_FILE_CAP) {
-		close(fd);
-		snprintf(why, whylen, "not a regular file of at most %u bytes",
-			 PLUG_CACHE_FILE_CAP);
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (idp_buf_add(b, chunk, (size_t)n) < 0)
-			break;
-	close(fd);
-	if (n != 0) {
-		snprintf(why, whylen, "cannot read it");
-		return -1;
-	}
-	return 0;
-}
-
 static void load(struct plug_cache *c, const char *path, int quiet)
 {
 	struct idp_buf b;
@@ -271,8 +235,10 @@ static void load(struct plug_cache *c, const char *path, int quiet)
 	memset(c, 0, sizeof(*c));
 	if (!path)
 		return;
-	idp_buf_init(&b, PLUG_CACHE_FILE_CAP + 1);
-	rc = read_file(path, &b, why, sizeof(why));
+	idp_buf_init(&b, PLUG_CACHE_FILE_CAP);
+	if ((rc = idp_file_read(path, IDP_FILE_NOFOLLOW, &b)) < 0)
+		snprintf(why, sizeof(why), "%s", errno == EFBIG ? "larger than the cache may be" :
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 	if (rc == 0 && b.len > 0) {
 		root = json_tokener_parse(b.buf);
 		if (!root || !json_object_is_type(root, json_type_object) ||
@@ -331,71 +297,13 @@ static json_object *to_json(const struct plug_cache *c)
 	return root;
 }
 
-/* mkdir -p the directory part of path; directories we create are 0700. */
-static int make_dirs(const char *path, struct idp_error *err)
-{
-	char dir[4096], *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (!(p = strrchr(dir, '/')) || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir,
-					     strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", dir,
-				     strerror(errno));
-	return 0;
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write c to path through a temp file in the same directory + rename. */
 static int replace_file(const char *path, const struct plug_cache *c, struct idp_error *err)
 {
 	json_object *root = to_json(c);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-	char tmp[4200];
-	int fd, rc = -1;
+	int rc = idp_file_replace(path, text, strlen(text), 0600, err);
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		idp_error_set(err, IDP_EGENERAL, "cannot create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = fchmod(fd, 0600) < 0 || write_all(fd, text, strlen(text)) < 0 ||
-			     write_all(fd, "\n", 1) < 0
-		     ? -1
-		     : 0;
-	if (close(fd) < 0 || rc < 0 || rename(tmp, path) < 0) {
-		rc = -1;
-		idp_error_set(err, IDP_EGENERAL, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
 	json_object_put(root);
 	return rc;
 }
@@ -405,7 +313,7 @@ int plug_cache_commit(const char *path, const struct plug_cache *news, struct id
 	struct plug_cache now;
 	int i, rc = 0;
 
-	if (make_dirs(path, err) < 0)
+	if (idp_file_mkdirs(path, 0700, err) < 0)
 		return -1;
 	load(&now, path, 1);
 	for (i = 0; i < news->nblobs && rc == 0; i++)

@@ -7,10 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "jsonutil.h"
-#include "buf.h"
 #include "plug.h"
-#include "sources/src_docker_save.h"
 #include "banned.h"
 
 #define INSPECT_CAP (4u << 20)

@@ -11,7 +11,6 @@
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 #include "frontend/fe_signal.h"
-#include "http.h"
 #include "plug.h"
 #include "banned.h"
 
@@ -21,17 +20,34 @@ const char fe_progname[] = "docker-idppush";
 
 static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPT_END };
 
+#define PLUG_SUMMARY \
+	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n" \
+	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE."
+#define PLUG_EXAMPLES(cmd) \
+	"  " cmd " myapp:dev\n" \
+	"      push to gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev\n" \
+	"  " cmd " myapp:dev registry.example.com/team/myapp:1.2\n" \
+	"      push anywhere else\n" \
+	"  ref=$(" cmd " -q --digest-file out/digest myapp:dev)\n" \
+	"      in a script: stdout is TARGET@DIGEST only\n"
+
 static const struct fe_cmd plug_cmd_docker = {
-	"docker " PLUGIN_NAME, "[OPTIONS] IMAGE [TARGET]",
-	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n"
-	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE.",
-	plug_options, 1, 2
+	.name = "docker " PLUGIN_NAME,
+	.usage = "[OPTIONS] IMAGE [TARGET]",
+	.summary = PLUG_SUMMARY,
+	.opts = plug_options,
+	.min_args = 1,
+	.max_args = 2,
+	.examples = PLUG_EXAMPLES("docker idppush"),
 };
 static const struct fe_cmd plug_cmd_direct = {
-	"docker-idppush", "[OPTIONS] IMAGE [TARGET]",
-	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n"
-	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE.",
-	plug_options, 1, 2
+	.name = "docker-idppush",
+	.usage = "[OPTIONS] IMAGE [TARGET]",
+	.summary = PLUG_SUMMARY,
+	.opts = plug_options,
+	.min_args = 1,
+	.max_args = 2,
+	.examples = PLUG_EXAMPLES("docker-idppush"),
 };
 
 /* docker's global flags: name, short letter, takes a value. */

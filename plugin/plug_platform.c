@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plug.h"
-#include "sources/source.h"
 #include "banned.h"
 
 #define API_SAVE_PLATFORM 1048      /* docker save --platform */

@@ -8,7 +8,6 @@
 #include <string.h>
 #include "frontend/fe_opts.h"
 #include "plug.h"
-#include "sources/src_docker_save.h"
 #include "banned.h"
 
 struct saved_push {

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "frontend/fe_msg.h"
-#include "manifest.h"
 #include "plug.h"
 #include "banned.h"
 
@@ -258,90 +257,56 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	const struct plug_image *info = ru->pp->info;
-	enum idp_manifest_format fmt =
-		ru->pp->cfg->format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
-	struct idp_descriptor cd,
-		*ld = calloc(info->ndiffids > 0 ? (size_t)info->ndiffids : 1, sizeof(*ld));
-	struct idp_buf out;
-	char digest[IDP_DIGEST_MAX];
-	int i, rc = -1;
+	struct idp_layer *layers = calloc(info->ndiffids > 0 ? (size_t)info->ndiffids : 1,
+					  sizeof(*layers));
+	int i, rc;
 
-	if (!ld)
+	if (!layers)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	/* as src_docker_save.c: zstd layers only in OCI manifests */
-	for (i = 0; i < info->ndiffids; i++)
-		if (ru->layers[i].zstd)
-			fmt = IDP_FMT_OCI;
-	cd = (struct idp_descriptor){ idp_media_type(fmt, IDP_MT_CONFIG), ru->config.digest,
-				      ru->config.size, NULL };
-	if (!idp_image_add_blob(img, cd.digest, cd.size, cd.media_type, err))
-		goto out;
 	for (i = 0; i < info->ndiffids; i++) {
-		const struct plug_blob_state *bs = &ru->layers[i];
-		enum idp_media_kind k = bs->zstd ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP;
-
-		ld[i] = (struct idp_descriptor){ idp_media_type(fmt, k), bs->digest, bs->size,
-						 NULL };
-		if (!idp_image_add_blob(img, ld[i].digest, ld[i].size, ld[i].media_type, err))
-			goto out;
+		layers[i].digest = ru->layers[i].digest;
+		layers[i].size = ru->layers[i].size;
+		layers[i].zstd = ru->layers[i].zstd;
 	}
-	idp_buf_init(&out, IDP_CAP_MANIFEST);
-	if (idp_manifest_build(fmt, &cd, ld, info->ndiffids, &out, err) == 0) {
-		idp_sha256_digest(out.buf, out.len, digest);
-		rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST),
-					    out.buf, out.len, info->platform, err);
-	}
-	idp_buf_release(&out);
-out:
-	free(ld);
+	rc = idp_image_add_single(img, ru->pp->cfg->format, ru->config.digest, ru->config.size,
+				  layers, info->ndiffids, info->platform, err);
+	free(layers);
 	return rc;
 }
 
 /* ---- recording ---- */
 
-static int add_desc(struct plug_reuse *ru, const char *key, const char *producer, json_object *d)
+static void add_desc(struct plug_reuse *ru, const char *key, const char *producer, json_object *d)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	json_object *dg, *sz, *mt;
 	struct plug_cache_blob b;
 
-	if (!json_object_object_get_ex(d, "digest", &dg) ||
-	    !json_object_object_get_ex(d, "size", &sz) ||
-	    !json_object_object_get_ex(d, "mediaType", &mt))
-		return -1;
 	b.registry = (char *)ru->registry;
 	b.repository = (char *)ru->repository;
 	b.diffid = (char *)key;
-	b.digest = (char *)json_object_get_string(dg);
-	b.media_type = (char *)json_object_get_string(mt);
-	b.size = json_object_get_int64(sz);
+	b.digest = (char *)idp_json_str(d, "digest");
+	b.media_type = (char *)idp_json_str(d, "mediaType");
+	b.size = idp_json_int(d, "size", -1);
 	b.producer = (char *)producer;
-	return plug_cache_add(&ru->news, &b, &err);
+	if (b.digest && b.media_type && b.size >= 0)
+		plug_cache_add(&ru->news, &b, &err);
 }
 
 /* The top manifest's config and layers, paired with inspect's diffIDs. */
 static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, const char *producer)
 {
 	const struct plug_image *info = ru->pp->info;
-	json_tokener *tok = json_tokener_new();
-	json_object *root =
-		tok ? json_tokener_parse_ex(tok, (const char *)m->data, (int)m->len) : NULL;
-	json_object *cfg, *layers;
+	json_object *root = idp_json_parse((const char *)m->data, m->len, IDP_CAP_MANIFEST);
+	json_object *layers = idp_json_array(root, "layers"), *cfg = idp_json_obj(root, "config");
 	int i;
 
-	if (root && json_object_object_get_ex(root, "layers", &layers) &&
-	    json_object_is_type(layers, json_type_array) &&
-	    (int)json_object_array_length(layers) == info->ndiffids) {
+	if (layers && (int)json_object_array_length(layers) == info->ndiffids) {
 		for (i = 0; i < info->ndiffids; i++)
-			add_desc(ru, info->diffids[i], producer,
-				 json_object_array_get_idx(layers, i));
-		if (idp_digest_valid(info->id) && !ru->pp->platform &&
-		    json_object_object_get_ex(root, "config", &cfg))
+			add_desc(ru, info->diffids[i], producer, json_object_array_get_idx(layers, i));
+		if (cfg && idp_digest_valid(info->id) && !ru->pp->platform)
 			add_desc(ru, info->id, producer, cfg);
 	}
 	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
 }
 
 void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved)

@@ -38,15 +38,6 @@ int fe_errorf(const char *fmt, ...)
 	return -1;
 }
 
-void fe_die(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport("error", fmt, ap);
-	va_end(ap);
-	exit(code);
-}
-
 void fe_infof(const char *fmt, ...)
 {
 	va_list ap;

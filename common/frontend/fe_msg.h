@@ -9,7 +9,7 @@
  * exactly once; it is constant, so there is no mutable global here.
  *
  * Engine code never calls these (it returns struct idp_error); only front
- * ends print, and only fe_die() exits. */
+ * ends print, and they exit only by returning from main. */
 #ifndef IDP_FE_MSG_H
 #define IDP_FE_MSG_H
 
@@ -21,8 +21,6 @@ extern const char fe_progname[];
 void fe_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "<prog>: error: <msg>\n"; returns -1 so `return fe_errorf(...)` works. */
 int fe_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* fe_errorf() then exit(code). */
-void fe_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* "<prog>: <msg>\n" with no severity word (informational, verbose mode). */
 void fe_infof(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

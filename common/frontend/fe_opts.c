@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
+#include "frontend/fe_opts_doc.h"
 #include "retry.h"
 #include "banned.h"
 
@@ -64,32 +65,123 @@ int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
 	return 1;
 }
 
-/* "  -u, --username NAME" padded to a column, then the help text. */
+static const struct fe_opt_doc opt_docs[] = { FE_OPT_DOCS };
+
+/* The --help groups, in order. */
+static const char *const help_groups[] = {
+	"Destination", "Credentials", "TLS", "Image", "Transfer", "Output", "General", NULL
+};
+
+#define HELP_COLS 80
+#define HELP_LEFT 30
+
+const struct fe_opt_doc *fe_opt_doc(const char *long_name)
+{
+	const struct fe_opt_doc *d;
+
+	for (d = opt_docs; d->long_name; d++)
+		if (strcmp(d->long_name, long_name) == 0)
+			return d;
+	return NULL;
+}
+
+/* Write text from column `col` on, wrapped at HELP_COLS, continuation
+ * lines indented to `indent`. */
+static void wrap(FILE *out, const char *text, int col, int indent)
+{
+	const char *p = text, *sp;
+	int n;
+
+	while (*p) {
+		for (sp = p; *sp && *sp != ' '; sp++)
+			;
+		n = (int)(sp - p);
+		if (col > indent && col + 1 + n > HELP_COLS) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", n, p);
+		col += n;
+		p = *sp ? sp + 1 : sp;
+	}
+	fputc('\n', out);
+}
+
+/* The help line with its default and environment variable. */
+static void help_text(const struct fe_opt_doc *d, char *text, size_t n)
+{
+	if (!d)
+		snprintf(text, n, "(undocumented)");
+	else if (d->default_value && d->env)
+		snprintf(text, n, "%s (default %s, env %s)", d->help, d->default_value, d->env);
+	else if (d->default_value)
+		snprintf(text, n, "%s (default %s)", d->help, d->default_value);
+	else if (d->env)
+		snprintf(text, n, "%s (env %s)", d->help, d->env);
+	else
+		snprintf(text, n, "%s", d->help);
+}
+
+/* "  -u, --username NAME" padded to a column, then the text, wrapped. */
 static void help_row(const struct fe_option *o, FILE *out)
 {
-	char left[64];
+	char text[512];
+	int col;
 
 	if (o->short_name)
-		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->long_name,
-			 o->argname ? " " : "", o->argname ? o->argname : "");
+		col = fprintf(out, "  -%c, --%s", o->short_name, o->long_name);
 	else
-		snprintf(left, sizeof(left), "    --%s%s%s", o->long_name,
-			 o->argname ? " " : "", o->argname ? o->argname : "");
-	if (strlen(left) > 30)
-		fprintf(out, "  %s\n  %-30s  %s\n", left, "", o->help);
-	else
-		fprintf(out, "  %-30s  %s\n", left, o->help);
+		col = fprintf(out, "      --%s", o->long_name);
+	if (o->argname)
+		col += fprintf(out, " %s", o->argname);
+	if (col > HELP_LEFT) {
+		fprintf(out, "\n");
+		col = 0;
+	}
+	fprintf(out, "%*s", HELP_LEFT + 2 - col, "");
+	help_text(fe_opt_doc(o->long_name), text, sizeof(text));
+	wrap(out, text, HELP_LEFT + 2, HELP_LEFT + 2);
+}
+
+static const char *group_of(const struct fe_option *o)
+{
+	const struct fe_opt_doc *d = fe_opt_doc(o->long_name);
+	return d ? d->category : "General";
+}
+
+static void help_group(const struct fe_cmd *cmd, const char *group, FILE *out)
+{
+	const struct fe_option *o;
+	int shown = 0;
+
+	for (o = cmd->opts; o->long_name; o++) {
+		if (strcmp(group_of(o), group) != 0)
+			continue;
+		if (!shown++)
+			fprintf(out, "\n%s:\n", group);
+		help_row(o, out);
+	}
 }
 
 void fe_help(const struct fe_cmd *cmd, FILE *out)
 {
-	const struct fe_option *o;
+	int i;
 
 	fprintf(out, "\n");
 	print_usage_line(cmd, out);
-	fprintf(out, "\n%s\n\nOptions:\n", cmd->summary);
-	for (o = cmd->opts; o->long_name; o++)
-		help_row(o, out);
+	fprintf(out, "\n%s\n", cmd->summary);
+	for (i = 0; help_groups[i]; i++)
+		help_group(cmd, help_groups[i], out);
+	if (cmd->examples)
+		fprintf(out, "\nExamples:\n%s", cmd->examples);
+	fprintf(out,
+		"\nExit codes:\n"
+		"  0 pushed               1 usage error, bad input  2 authentication failed\n"
+		"  3 network or TLS       4 image not found         5 registry refused the push\n"
+		"  6 timeout              130 interrupted\n");
 }
 
 int fe_parse_exit(const struct fe_cmd *cmd, int rc)

@@ -1,8 +1,9 @@
 /* fe_opts.h: command-line options for the front ends, table-driven (curl's
  * aliases[] / git's parse-options): each front end has ONE const table of
  * struct fe_option rows, built from the shared engine rows below plus its
- * own rows, and everything else follows from it: parsing, --help text,
- * the docs/opts/<long>.md check in tests/unit/test_fe_opts.c.
+ * own rows, and parsing follows from it. What an option means (its help
+ * line, group, default, environment variable) is written once, in
+ * docs/opts/<long>.md; --help and the man pages are generated from there.
  *
  * A front end looks like this:
  *
@@ -60,10 +61,45 @@ struct fe_option {
 	enum fe_argtype type;
 	size_t target;               /* FE_TARGET(member) */
 	const char *argname;         /* "HOST[:PORT]" for --help; NULL for flags */
-	const char *help;            /* one line */
 	const char *const *choices;  /* FE_ARG_CHOICE: NULL-terminated */
 	int lo, hi;                  /* FE_ARG_INT range */
 };
+
+/* Rows by kind (git's parse-options OPT_* macros): short letter (0 for
+ * none), long name, the fe_config member, then what the kind needs. The
+ * help text, group, default and environment variable of each option are
+ * in docs/opts/<long>.md, the one source of option text (fe_opt_doc). */
+#define FE_OPT_FLAG(s, l, m) \
+	{ .short_name = (s), .long_name = (l), .type = FE_ARG_NONE, .target = FE_TARGET(m) }
+#define FE_OPT_STRING(s, l, m, arg) \
+	{ .short_name = (s), .long_name = (l), .type = FE_ARG_STRING, .target = FE_TARGET(m), \
+	  .argname = (arg) }
+#define FE_OPT_INT(l, m, arg, min, max) \
+	{ .long_name = (l), .type = FE_ARG_INT, .target = FE_TARGET(m), .argname = (arg), \
+	  .lo = (min), .hi = (max) }
+#define FE_OPT_DURATION(l, m, arg) \
+	{ .long_name = (l), .type = FE_ARG_DURATION, .target = FE_TARGET(m), .argname = (arg) }
+#define FE_OPT_SIZE(l, m, arg) \
+	{ .long_name = (l), .type = FE_ARG_SIZE, .target = FE_TARGET(m), .argname = (arg) }
+#define FE_OPT_CHOICE(l, m, arg, names) \
+	{ .long_name = (l), .type = FE_ARG_CHOICE, .target = FE_TARGET(m), .argname = (arg), \
+	  .choices = (names) }
+#define FE_OPT_LIST(l, m, arg) \
+	{ .long_name = (l), .type = FE_ARG_LIST, .target = FE_TARGET(m), .argname = (arg) }
+#define FE_OPT_END { .long_name = NULL }
+
+/* An option's text, generated from docs/opts/<long>.md. */
+struct fe_opt_doc {
+	const char *long_name, *short_name, *argname;
+	const char *help;            /* one line, no final period */
+	const char *category;        /* the --help group: "Destination", "TLS"... */
+	const char *default_value;   /* NULL: none worth saying */
+	const char *env;             /* environment variable, or NULL */
+};
+
+/* The docs of --long_name, or NULL (the unit tests check there is one
+ * for every row, and that short name and argument agree). */
+const struct fe_opt_doc *fe_opt_doc(const char *long_name);
 
 enum fe_compression { FE_COMP_GZIP, FE_COMP_ZSTD };
 enum fe_progress_mode { FE_PROGRESS_AUTO, FE_PROGRESS_TTY, FE_PROGRESS_PLAIN, FE_PROGRESS_JSON };
@@ -121,14 +157,15 @@ struct fe_config {
 	int password_on_cmdline;     /* -p was used (warned about) */
 };
 
-/* One front end: its name, usage line, one-line summary, table, and how
- * many positional arguments it takes. */
+/* One front end: its name, usage line, summary, table, how many
+ * positional arguments it takes, and the examples --help ends with. */
 struct fe_cmd {
 	const char *name;            /* "docker idppush", "idppush-containerd" */
 	const char *usage;           /* "[OPTIONS] IMAGE [TARGET]" */
 	const char *summary;
 	const struct fe_option *opts;    /* ends with FE_OPT_END */
 	int min_args, max_args;
+	const char *examples;        /* lines "  command   # what it does\n", or NULL */
 };
 
 /* fe_parse() results (negative: stop and call fe_parse_exit()). */
@@ -216,244 +253,42 @@ int fe_report_error(const struct idp_error *err);
 
 /* ---- the shared rows ---- */
 
-#define FE_OPT_END { 0, NULL, FE_ARG_NONE, 0, NULL, NULL, NULL, 0, 0 }
-
-#define FE_OPTS_ENGINE                                                                             \
-	{ 0,                                                                                       \
-	  "registry",                                                                              \
-	  FE_ARG_STRING,                                                                           \
-	  FE_TARGET(registry),                                                                     \
-	  "HOST[:PORT]",                                                                           \
-	  "registry for references without a host (env IDPBUILDER_REGISTRY_URL; "                  \
-	  "default " IDP_DEFAULT_REGISTRY ")",                                                     \
-	  NULL,                                                                                    \
-	  0,                                                                                       \
-	  0 },                                                                                     \
-		{ 0,                                                                               \
-		  "owner",                                                                         \
-		  FE_ARG_STRING,                                                                   \
-		  FE_TARGET(owner),                                                                \
-		  "NAME",                                                                          \
-		  "owner (Gitea user or org) added to one-component names "                        \
-		  "(default " IDP_DEFAULT_OWNER ")",                                               \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 'u',    "username",           FE_ARG_STRING, FE_TARGET(username),                \
-		  "NAME", "registry user name", NULL,          0,                                  \
-		  0 },                                                                             \
-		{ 'p',                                                                             \
-		  "password",                                                                      \
-		  FE_ARG_STRING,                                                                   \
-		  FE_TARGET(password),                                                             \
-		  "PASSWORD",                                                                      \
-		  "registry password (visible to other users: prefer --password-stdin)",           \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "password-stdin",                                                                \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(password_stdin),                                                       \
-		  NULL,                                                                            \
-		  "read the password from stdin",                                                  \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "insecure",                                                                      \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(insecure),                                                             \
-		  NULL,                                                                            \
-		  "do not verify the registry's TLS certificate (env "                             \
-		  "IDPBUILDER_REGISTRY_INSECURE)",                                                 \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "plain-http",                                                                    \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(plain_http),                                                           \
-		  NULL,                                                                            \
-		  "talk plain HTTP to the registry",                                               \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "ca-cert",                                                                       \
-		  FE_ARG_STRING,                                                                   \
-		  FE_TARGET(ca_cert),                                                              \
-		  "FILE",                                                                          \
-		  "trust this CA (PEM) for the registry",                                          \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,          "jobs",                                                              \
-		  FE_ARG_INT, FE_TARGET(jobs),                                                     \
-		  "N",        "blobs pushed at once (default 4)",                                  \
-		  NULL,       1,                                                                   \
-		  16 },                                                                            \
-		{ 0,                                                                               \
-		  "retries",                                                                       \
-		  FE_ARG_INT,                                                                      \
-		  FE_TARGET(retries),                                                              \
-		  "N",                                                                             \
-		  "retries of a failed request (env IDPBUILDER_PUSH_RETRY_ATTEMPTS; default 4)",   \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  100 },                                                                           \
-		{ 0,                                                                               \
-		  "timeout",                                                                       \
-		  FE_ARG_DURATION,                                                                 \
-		  FE_TARGET(timeout_ms),                                                           \
-		  "DURATION",                                                                      \
-		  "give up after this long, e.g. 90s, 5m, 0 = never (env "                         \
-		  "IDPBUILDER_PUSH_TIMEOUT; "                                                      \
-		  "default 5m)",                                                                   \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "chunk-size",                                                                    \
-		  FE_ARG_SIZE,                                                                     \
-		  FE_TARGET(chunk_size),                                                           \
-		  "SIZE",                                                                          \
-		  "largest upload request body, e.g. 8m (default 64m; keep it under proxy "        \
-		  "limits)",                                                                       \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "allow-insecure-auth",                                                           \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(allow_insecure_auth),                                                  \
-		  NULL,                                                                            \
-		  "send credentials over plain HTTP to a non-loopback registry",                   \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "platform",                                                                      \
-		  FE_ARG_LIST,                                                                     \
-		  FE_TARGET(platforms),                                                            \
-		  "OS/ARCH[/VARIANT]",                                                             \
-		  "platform to push (repeatable; default the host's)",                             \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 'q',                                                                             \
-		  "quiet",                                                                         \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(quiet),                                                                \
-		  NULL,                                                                            \
-		  "print only TARGET@DIGEST on stdout",                                            \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "progress",                                                                      \
-		  FE_ARG_CHOICE,                                                                   \
-		  FE_TARGET(progress),                                                             \
-		  "auto|tty|plain|json",                                                           \
-		  "progress output on stderr (default auto)",                                      \
-		  fe_progress_names,                                                               \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "digest-file",                                                                   \
-		  FE_ARG_STRING,                                                                   \
-		  FE_TARGET(digest_file),                                                          \
-		  "FILE",                                                                          \
-		  "write the pushed manifest digest to FILE",                                      \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 'v',                                                                             \
-		  "verbose",                                                                       \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(verbose),                                                              \
-		  NULL,                                                                            \
-		  "debug output and a summary line",                                               \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "version",                                                                       \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(version),                                                              \
-		  NULL,                                                                            \
-		  "print the version and exit",                                                    \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-	{                                                                                          \
-		'h', "help", FE_ARG_NONE, FE_TARGET(help), NULL, "print this help and exit", NULL, \
-			0, 0                                                                       \
-	}
+#define FE_OPTS_ENGINE \
+	FE_OPT_STRING(0, "registry", registry, "HOST[:PORT]"), \
+	FE_OPT_STRING(0, "owner", owner, "NAME"), \
+	FE_OPT_STRING('u', "username", username, "NAME"), \
+	FE_OPT_STRING('p', "password", password, "PASSWORD"), \
+	FE_OPT_FLAG(0, "password-stdin", password_stdin), \
+	FE_OPT_STRING(0, "ca-cert", ca_cert, "FILE"), \
+	FE_OPT_FLAG(0, "insecure", insecure), \
+	FE_OPT_FLAG(0, "plain-http", plain_http), \
+	FE_OPT_FLAG(0, "allow-insecure-auth", allow_insecure_auth), \
+	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]"), \
+	FE_OPT_INT("jobs", jobs, "N", 1, 16), \
+	FE_OPT_INT("retries", retries, "N", 0, 100), \
+	FE_OPT_DURATION("timeout", timeout_ms, "DURATION"), \
+	FE_OPT_SIZE("chunk-size", chunk_size, "SIZE"), \
+	FE_OPT_FLAG('q', "quiet", quiet), \
+	FE_OPT_CHOICE("progress", progress, "auto|tty|plain|json", fe_progress_names), \
+	FE_OPT_STRING(0, "digest-file", digest_file, "FILE"), \
+	FE_OPT_FLAG('v', "verbose", verbose), \
+	FE_OPT_FLAG(0, "version", version), \
+	FE_OPT_FLAG('h', "help", help)
 
 /* Rows for front ends that build layers and manifests (the plugin). */
 #define FE_OPTS_BUILD \
-	{ 0, "compression", FE_ARG_CHOICE, FE_TARGET(compression), "gzip|zstd", \
-	  "compression of uncompressed layers (default gzip)", fe_compression_names, 0, 0 }, \
-	{ 0, "compression-level", FE_ARG_INT, FE_TARGET(compression_level), "N", \
-	  "compression level (gzip 1-9, zstd 1-19)", NULL, 1, 19 }, \
-	{ 0, "format", FE_ARG_CHOICE, FE_TARGET(format), "docker|oci", \
-	  "manifest and media types to push (default docker)", fe_format_names, 0, 0 }
+	FE_OPT_CHOICE("compression", compression, "gzip|zstd", fe_compression_names), \
+	FE_OPT_INT("compression-level", compression_level, "N", 1, 19), \
+	FE_OPT_CHOICE("format", format, "docker|oci", fe_format_names)
 
 /* Rows only the containerd adapter has. */
-#define FE_OPTS_CONTAINERD                                                                         \
-	{ 0,                                                                                       \
-	  "root",                                                                                  \
-	  FE_ARG_STRING,                                                                           \
-	  FE_TARGET(root),                                                                         \
-	  "DIR",                                                                                   \
-	  "containerd root (default /var/lib/containerd)",                                         \
-	  NULL,                                                                                    \
-	  0,                                                                                       \
-	  0 },                                                                                     \
-		{ 'n',           "namespace", FE_ARG_STRING,                                       \
-		  FE_TARGET(ns), "NAME",      "containerd namespace (default \"default\")",        \
-		  NULL,          0,           0 },                                                 \
-		{ 0,                                                                               \
-		  "all-platforms",                                                                 \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(all_platforms),                                                        \
-		  NULL,                                                                            \
-		  "push every platform of an index",                                               \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "hosts-dir",                                                                     \
-		  FE_ARG_STRING,                                                                   \
-		  FE_TARGET(hosts_dir),                                                            \
-		  "DIR",                                                                           \
-		  "containerd hosts directory (default /etc/containerd/certs.d)",                  \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "oci-layout",                                                                    \
-		  FE_ARG_STRING,                                                                   \
-		  FE_TARGET(oci_layout),                                                           \
-		  "DIR",                                                                           \
-		  "read the image from an OCI layout directory",                                   \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-		{ 0,                                                                               \
-		  "partial-index",                                                                 \
-		  FE_ARG_NONE,                                                                     \
-		  FE_TARGET(partial_index),                                                        \
-		  NULL,                                                                            \
-		  "push a reduced index when platforms are missing locally",                       \
-		  NULL,                                                                            \
-		  0,                                                                               \
-		  0 },                                                                             \
-	{                                                                                          \
-		0, "keep-attestations", FE_ARG_NONE, FE_TARGET(keep_attestations), NULL,           \
-			"also push attestation manifests of an index (skipped by default)", NULL,  \
-			0, 0                                                                       \
-	}
+#define FE_OPTS_CONTAINERD \
+	FE_OPT_STRING(0, "root", root, "DIR"), \
+	FE_OPT_STRING('n', "namespace", ns, "NAME"), \
+	FE_OPT_FLAG(0, "all-platforms", all_platforms), \
+	FE_OPT_STRING(0, "hosts-dir", hosts_dir, "DIR"), \
+	FE_OPT_STRING(0, "oci-layout", oci_layout, "DIR"), \
+	FE_OPT_FLAG(0, "partial-index", partial_index), \
+	FE_OPT_FLAG(0, "keep-attestations", keep_attestations)
 
 #endif

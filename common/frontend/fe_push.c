@@ -2,9 +2,13 @@
  * access or streaming), result line, --digest-file, error -> exit code. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "file.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "fe_progress.h"
@@ -16,18 +20,34 @@ int fe_report_error(const struct idp_error *err)
 	return idp_errclass_exit_code(err->cls == IDP_OK ? IDP_EGENERAL : err->cls);
 }
 
+/* A stream the user points --digest-file at (/dev/stdout, a FIFO, a
+ * process substitution): written into, not replaced. */
+static int is_stream(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
+/* "sha256:...\n": a regular file (or a symlink to one) is replaced
+ * atomically, so a symlink planted at the path is never written through. */
 static int write_digest_file(const char *path, const char *digest, struct idp_error *err)
 {
-	FILE *f = fopen(path, "w");
+	char line[IDP_DIGEST_MAX + 2];
+	int fd, rc = 0;
 
-	if (!f)
-		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
-				     strerror(errno));
-	fprintf(f, "%s\n", digest);
-	if (fclose(f) != 0)
-		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
-				     strerror(errno));
-	return 0;
+	snprintf(line, sizeof(line), "%s\n", digest);
+	if (!is_stream(path)) {
+		if (idp_file_replace(path, line, strlen(line), 0644, err) < 0)
+			return idp_error_prefix(err, "--digest-file");
+		return 0;
+	}
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||
+	    write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
+				   strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 static int run_push(const struct fe_push_job *job, struct idp_session *s,

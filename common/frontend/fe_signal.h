@@ -14,7 +14,5 @@
 
 /* Install the handlers. Returns 0, -1 (errno) if sigaction failed. */
 int fe_signal_install(volatile sig_atomic_t *flag);
-/* Put the default dispositions back (before exec'ing a child, or in tests). */
-void fe_signal_restore(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "bbolt.h"
+#include "banned.h"
 
 #define BOLT_MAGIC 0xED0CDAEDu
 #define BOLT_VERSION 2u

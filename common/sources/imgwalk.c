@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "imgwalk.h"
 #include "manifest.h"
+#include "banned.h"
 
 #define WALK_MAX_DEPTH 4
 #define PLAT_LEN 100

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "buf.h"
+#include "manifest.h"
 #include "source.h"
 #include "banned.h"
 
@@ -86,4 +88,50 @@ int idp_image_add_manifest(struct idp_image *img, const char *digest, const char
 	m->len = len;
 	img->nmanifests++;
 	return 0;
+}
+
+static enum idp_manifest_format single_format(int format, const struct idp_layer *layers, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (layers[i].zstd)
+			return IDP_FMT_OCI;
+	return format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
+}
+
+int idp_image_add_single(struct idp_image *img, int format, const char *config_digest,
+			 int64_t config_size, const struct idp_layer *layers, int nlayers,
+			 const char *platform, struct idp_error *err)
+{
+	enum idp_manifest_format fmt = single_format(format, layers, nlayers);
+	struct idp_descriptor cd = { idp_media_type(fmt, IDP_MT_CONFIG), config_digest, config_size,
+				     NULL };
+	struct idp_descriptor *ld = calloc(nlayers > 0 ? (size_t)nlayers : 1, sizeof(*ld));
+	struct idp_buf out = IDP_BUF_INIT;
+	char digest[IDP_DIGEST_MAX];
+	int i, rc = -1;
+
+	if (!ld)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (!idp_image_add_blob(img, cd.digest, cd.size, cd.media_type, err))
+		goto out;
+	for (i = 0; i < nlayers; i++) {
+		enum idp_media_kind k = layers[i].zstd ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP;
+
+		ld[i] = (struct idp_descriptor){ idp_media_type(fmt, k), layers[i].digest,
+						 layers[i].size, NULL };
+		if (!idp_image_add_blob(img, ld[i].digest, ld[i].size, ld[i].media_type, err))
+			goto out;
+	}
+	idp_buf_init(&out, IDP_CAP_MANIFEST);
+	if (idp_manifest_build(fmt, &cd, ld, nlayers, &out, err) == 0) {
+		idp_sha256_digest(out.buf, out.len, digest);
+		rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST),
+					    out.buf, out.len, platform, err);
+	}
+	idp_buf_release(&out);
+out:
+	free(ld);
+	return rc;
 }

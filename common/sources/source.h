@@ -54,6 +54,21 @@ int idp_image_add_manifest(struct idp_image *img, const char *digest, const char
 			   const void *data, size_t len, const char *platform,
 			   struct idp_error *err);
 
+/* A layer of an image built here (streams, the plugin's push cache). */
+struct idp_layer {
+	const char *digest;
+	int64_t size;
+	int zstd;              /* zstd-compressed, else gzip */
+};
+
+/* Describe a one-platform image from its parts: the config as blobs[0],
+ * then the layers in order, and the manifest, in `format` (enum
+ * idp_manifest_format) except that zstd layers force OCI, which alone
+ * has a zstd media type. The same parts always give the same bytes. */
+int idp_image_add_single(struct idp_image *img, int format, const char *config_digest,
+			 int64_t config_size, const struct idp_layer *layers, int nlayers,
+			 const char *platform, struct idp_error *err);
+
 #define IDP_MAX_PLATFORMS 16
 
 struct idp_source_opts {

@@ -18,6 +18,7 @@
 #include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"
+#include "banned.h"
 
 #define CTD_DEFAULT_ROOT "/var/lib/containerd"
 #define CTD_META "io.containerd.metadata.v1.bolt/meta.db"

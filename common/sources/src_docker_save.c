@@ -783,41 +783,24 @@ static char *config_platform(json_object *conf)
 static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_object *conf,
 		       const struct layer_list *ll, struct idp_image *img, struct idp_error *err)
 {
-	enum idp_manifest_format fmt = st->o.format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
-	struct idp_descriptor cd, ld[IDP_SAVE_MAX_LAYERS];
-	struct idp_buf out = IDP_BUF_INIT;
-	char digest[IDP_DIGEST_MAX], *plat;
+	struct idp_layer *layers = calloc(ll->n > 0 ? (size_t)ll->n : 1, sizeof(*layers));
+	char *plat = config_platform(conf);
 	int i, rc;
 
-	for (i = 0; i < ll->n; i++)
-		if (ll->e[i]->kind == K_ZSTD || (ll->e[i]->kind == K_RAW && st->o.zstd))
-			fmt = IDP_FMT_OCI;   /* zstd layers exist only in OCI manifests */
-	cd.media_type = idp_media_type(fmt, IDP_MT_CONFIG);
-	cd.digest = cfg->digest;
-	cd.size = (int64_t)cfg->data.len;
-	cd.platform = NULL;
-	if (!idp_image_add_blob(img, cfg->digest, cd.size, cd.media_type, err))
-		return -1;
+	if (!layers) {
+		free(plat);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
 	for (i = 0; i < ll->n; i++) {
-		int z = ll->e[i]->kind == K_ZSTD || (ll->e[i]->kind == K_RAW && st->o.zstd);
-		ld[i].media_type = idp_media_type(fmt, z ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP);
-		ld[i].digest = ll->e[i]->digest;
-		ld[i].size = ll->e[i]->size;
-		ld[i].platform = NULL;
-		if (!idp_image_add_blob(img, ld[i].digest, ld[i].size, ld[i].media_type, err))
-			return -1;
+		layers[i].digest = ll->e[i]->digest;
+		layers[i].size = ll->e[i]->size;
+		layers[i].zstd =
+			ll->e[i]->kind == K_ZSTD || (ll->e[i]->kind == K_RAW && st->o.zstd);
 	}
-	idp_buf_init(&out, IDP_CAP_MANIFEST);
-	if (idp_manifest_build(fmt, &cd, ld, ll->n, &out, err) < 0) {
-		idp_buf_release(&out);
-		return -1;
-	}
-	idp_sha256_digest(out.buf, out.len, digest);
-	plat = config_platform(conf);
-	rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST), out.buf,
-				    out.len, plat, err);
+	rc = idp_image_add_single(img, st->o.format, cfg->digest, (int64_t)cfg->data.len, layers,
+				  ll->n, plat, err);
+	free(layers);
 	free(plat);
-	idp_buf_release(&out);
 	return rc;
 }
 

@@ -16,6 +16,7 @@
 #include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"
+#include "banned.h"
 
 struct oci_layout {
 	char *dir;

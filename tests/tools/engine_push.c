@@ -9,11 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "push.h"
-#include "ref.h"
-#include "registry.h"
-#include "retry.h"
-#include "sources/source.h"
+#include "idp.h"
 
 enum { O_PLAIN = 256, O_INSECURE, O_CA, O_CHUNK, O_JOBS, O_RETRIES, O_RETRY_MS, O_TIMEOUT, O_HOSTS,
        O_CERTS, O_DCONFIG, O_MOUNT, O_DEBUG, O_STALL };
