@@ -6,7 +6,7 @@
 #   3. one raw `curl` PUT of the same bytes (all blobs concatenated, one
 #      monolithic upload: the floor for "move N bytes over HTTP"),
 # and prints the wall times and the ratios (idppush/ctr, idppush/curl).
-# Target (issue 4): faster than ctr, within 10% of the curl PUT.
+# Target: faster than ctr, within 10% of the curl PUT.
 # Needs root, containerd, ctr, docker-registry, curl. Knobs:
 #   BENCH_LAYERS (default 4), BENCH_LAYER_MB (default 64), BENCH_JOBS (default 4),
 #   BENCH_RUNS (default 3; medians are reported),
@@ -44,7 +44,8 @@ time_ctr() {
 	start_registry plain
 	local t0
 	t0=$(now_ms)
-	"${CTR[@]}" images push --plain-http "$REG_HOST/bench/ctr:v1" "$IMG" >"$TEST_TMP/ctr-push.log" 2>&1 ||
+	"${CTR[@]}" images push --plain-http "$REG_HOST/bench/ctr:v1" "$IMG" \
+		>"$TEST_TMP/ctr-push.log" 2>&1 ||
 		{ tail "$TEST_TMP/ctr-push.log" >&2; fail "ctr images push failed"; }
 	LAST_T=$(($(now_ms) - t0))
 }
@@ -53,7 +54,8 @@ time_idp() {
 	start_registry plain
 	local t0
 	t0=$(now_ms)
-	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" -q "$IMG" "$REG_HOST/bench/idp:v1" >"$TEST_TMP/idp.out" ||
+	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" -q "$IMG" "$REG_HOST/bench/idp:v1" \
+		>"$TEST_TMP/idp.out" ||
 		fail "idppush-containerd failed"
 	LAST_T=$(($(now_ms) - t0))
 	assert_eq "$REG_HOST/bench/idp:v1@$DIG" "$(cat "$TEST_TMP/idp.out")" "pushed digest"
@@ -65,11 +67,13 @@ time_curl() {
 	local t0 loc sep code dig
 	dig=sha256:$(sha256_file "$TEST_TMP/all.bin")
 	t0=$(now_ms)
-	loc=$(curl -sS -X POST -D - -o /dev/null "$REG_URL/v2/bench/curl/blobs/uploads/" | tr -d '\r' |
+	loc=$(curl -sS -X POST -D - -o /dev/null "$REG_URL/v2/bench/curl/blobs/uploads/" |
+		tr -d '\r' |
 		awk 'tolower($1) == "location:" { print $2 }')
 	case "$loc" in http*) ;; *) loc="$REG_URL$loc" ;; esac
 	case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
-	code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/octet-stream' \
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT \
+		-H 'Content-Type: application/octet-stream' \
 		-T "$TEST_TMP/all.bin" "$loc${sep}digest=$dig")
 	LAST_T=$(($(now_ms) - t0))
 	[ "$code" = 201 ] || fail "curl PUT answered $code"
@@ -85,7 +89,11 @@ for r in $(seq 1 "$RUNS"); do
 	if [ $((r % 2)) = 1 ]; then order="ctr idp curl"; else order="curl idp ctr"; fi
 	for peer in $order; do
 		"time_$peer"
-		case $peer in ctr) C+=("$LAST_T") ;; idp) I+=("$LAST_T") ;; curl) U+=("$LAST_T") ;; esac
+		case $peer in
+		ctr) C+=("$LAST_T") ;;
+		idp) I+=("$LAST_T") ;;
+		curl) U+=("$LAST_T") ;;
+		esac
 	done
 	log "run $r: ctr ${C[-1]} ms, idppush ${I[-1]} ms, curl ${U[-1]} ms"
 done

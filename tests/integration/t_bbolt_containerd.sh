@@ -30,10 +30,13 @@ expect_from_ctr() {
 }
 { expect_from_ctr default; expect_from_ctr second; } | sort >"$TEST_TMP/expect"
 {
-	printf 'default\texample.test/idp/one:latest\t%s\t%s\t%s\n' "$MDIG" application/vnd.oci.image.manifest.v1+json "$MSZ"
-	printf 'second\texample.test/idp/two:latest\t%s\t%s\t%s\n' "$MDIG" application/vnd.oci.image.manifest.v1+json "$MSZ"
+	printf 'default\texample.test/idp/one:latest\t%s\t%s\t%s\n' \
+		"$MDIG" application/vnd.oci.image.manifest.v1+json "$MSZ"
+	printf 'second\texample.test/idp/two:latest\t%s\t%s\t%s\n' \
+		"$MDIG" application/vnd.oci.image.manifest.v1+json "$MSZ"
 } >"$TEST_TMP/mine"
-diff -u "$TEST_TMP/mine" "$TEST_TMP/expect" || fail "ctr does not list the imported images as expected"
+diff -u "$TEST_TMP/mine" "$TEST_TMP/expect" ||
+	fail "ctr does not list the imported images as expected"
 
 check_dump() { # LABEL
 	"$DUMP" "$DB" | sort >"$TEST_TMP/got" || fail "$1: bbolt-dump failed"

@@ -16,7 +16,8 @@ ctd_start
 start_registry plain
 R=(--root "$CTD_ROOT" --plain-http)
 layers_of() { # LAYOUT -> the layer digests of its manifest
-	grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$1" "$(layout_manifest_digest "$1")")" |
+	grep -o '"digest":"sha256:[0-9a-f]\{64\}"' \
+		"$(layout_blob "$1" "$(layout_manifest_digest "$1")")" |
 		tail -n +2 | cut -d'"' -f4
 }
 
@@ -54,7 +55,8 @@ assert_contains "$LAST_ERR" "$B1" "the message names the corrupt blob"
 assert_contains "$LAST_ERR" "corrupt"
 assert_not_tagged "$REG_HOST/t/bad:v1" "${SKOPEO_FLAGS[@]}"
 reg_blob_linked t/bad "$B1" && fail "the corrupt blob was committed"
-[ -z "$(reg_log_requests PUT "/v2/t/bad/blobs/uploads/.*digest=$B1")" ] || fail "a PUT committed $B1"
+[ -z "$(reg_log_requests PUT "/v2/t/bad/blobs/uploads/.*digest=$B1")" ] ||
+	fail "a PUT committed $B1"
 
 # truncated layer
 B2=$(layers_of "$BAD" | sed -n 1p)
@@ -70,16 +72,19 @@ reg_blob_linked t/bad2 "$B2" && fail "the truncated blob was committed"
 chmod 755 "$TEST_TMP" "$TEST_TMP/ctd" 2>/dev/null || true
 chmod 700 "$CTD_ROOT"
 assert_exit 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	timeout 60 "$CTD_ADAPTER" --root "$CTD_ROOT" --plain-http example.test/idp/webapp:latest "$REG_HOST/t/perm:v1"
+	timeout 60 "$CTD_ADAPTER" --root "$CTD_ROOT" --plain-http \
+		example.test/idp/webapp:latest "$REG_HOST/t/perm:v1"
 assert_contains "$LAST_ERR" "permission denied"
 
 # missing root
-assert_exit 4 run_ctd --root "$TEST_TMP/no-such-root" --plain-http example.test/idp/webapp:latest "$REG_HOST/t/x:v1"
+assert_exit 4 run_ctd --root "$TEST_TMP/no-such-root" --plain-http \
+	example.test/idp/webapp:latest "$REG_HOST/t/x:v1"
 assert_contains "$LAST_ERR" "no containerd store at '$TEST_TMP/no-such-root'"
 
 # bad platform strings
 assert_exit 1 run_ctd "${R[@]}" --platform linux example.test/idp/webapp:latest "$REG_HOST/t/x:v1"
 assert_contains "$LAST_ERR" "invalid platform 'linux'"
-assert_exit 1 run_ctd "${R[@]}" --platform 'linux/AMD64!' example.test/idp/webapp:latest "$REG_HOST/t/x:v1"
+assert_exit 1 run_ctd "${R[@]}" --platform 'linux/AMD64!' \
+	example.test/idp/webapp:latest "$REG_HOST/t/x:v1"
 ctd_running || fail "containerd died"
 log "PASS"

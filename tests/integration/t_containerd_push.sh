@@ -24,7 +24,8 @@ ctd_start
 APP="$TEST_TMP/app"
 APP_DIG=$(make_oci_layout "$APP" --oci 300000 1200000 0)
 ctd_import default example.test/idp/app "$APP"
-assert_eq "$APP_DIG" "$(ctd_image_digest default example.test/idp/app:latest)" "ctr lists the imported image"
+assert_eq "$APP_DIG" "$(ctd_image_digest default example.test/idp/app:latest)" \
+	"ctr lists the imported image"
 
 # multi-platform: host + linux/s390x (ppc64le on an s390x host), only the host's blobs imported
 OTHER=linux/s390x
@@ -51,7 +52,8 @@ ctd_import team2 example.test/team/tool "$NS2L"
 start_registry plain
 ctd_running || fail "containerd died"
 T="$REG_HOST/test/app:v1"
-assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --progress plain example.test/idp/app:latest "$T"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --progress plain \
+	example.test/idp/app:latest "$T"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed digest == local digest"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 ctd_running || fail "containerd must keep running during the push"
@@ -70,31 +72,38 @@ assert_contains "$LAST_ERR" "--partial-index" "suggests --partial-index"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
 
 # the missing platform asked alone
-assert_exit 4 run_ctd --root "$CTD_ROOT" --plain-http --platform "$OTHER" example.test/idp/multi:v1 "$T"
+assert_exit 4 run_ctd --root "$CTD_ROOT" --plain-http --platform "$OTHER" \
+	example.test/idp/multi:v1 "$T"
 assert_contains "$LAST_ERR" "missing from the local store"
 
 # --all-platforms --partial-index: a reduced index of the host platform
-assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --all-platforms --partial-index example.test/idp/multi:v1 "$T"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --all-platforms --partial-index \
+	example.test/idp/multi:v1 "$T"
 RED=${LAST_OUT##*@}
 assert_contains "$LAST_ERR" "reduced index $RED" "prints the reduced index digest"
 [ "$RED" != "$IDX_DIG" ] || fail "a reduced index must have a new digest"
-skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$T" >"$TEST_TMP/red.json" || fail "inspect reduced index"
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$T" >"$TEST_TMP/red.json" ||
+	fail "inspect reduced index"
 assert_eq "$RED" "sha256:$(sha256_file "$TEST_TMP/red.json")" "served reduced index digest"
 assert_contains "$(cat "$TEST_TMP/red.json")" "$HOST_DIG"
 assert_not_contains "$(cat "$TEST_TMP/red.json")" "$OTH_DIG"
-skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/test/multi@$HOST_DIG" >/dev/null ||
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" \
+	"docker://$REG_HOST/test/multi@$HOST_DIG" >/dev/null ||
 	fail "the host manifest must be in the repository"
 
 # attestations are skipped by default, which changes the index
 T="$REG_HOST/test/attested:v1"
-assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --all-platforms example.test/idp/attested:v1 "$T"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --all-platforms \
+	example.test/idp/attested:v1 "$T"
 RED=${LAST_OUT##*@}
 [ "$RED" != "$ATT_IDX" ] || fail "the attestation must have been dropped"
 assert_contains "$LAST_ERR" "reduced index $RED"
-skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$T" >"$TEST_TMP/att.json" || fail "inspect attested"
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$T" >"$TEST_TMP/att.json" ||
+	fail "inspect attested"
 assert_not_contains "$(cat "$TEST_TMP/att.json")" "attestation-manifest"
 assert_contains "$(cat "$TEST_TMP/att.json")" "$HOST_DIG"
-assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q example.test/idp/attested:v1 "$REG_HOST/test/attested:host"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q \
+	example.test/idp/attested:v1 "$REG_HOST/test/attested:host"
 assert_eq "$REG_HOST/test/attested:host@$HOST_DIG" "$LAST_OUT" "default push of an attested index"
 
 # second namespace; and not visible from the default one
@@ -112,12 +121,16 @@ assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q "$APP_DIG" "$T"
 assert_eq "$T@$APP_DIG" "$LAST_OUT"
 
 # distribution-source label -> cross-repo mount instead of upload
-L1=$(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$APP" "$APP_DIG")" | sed -n 2p | cut -d'"' -f4)
-"${CTR[@]}" -n default content label "$L1" "containerd.io/distribution.source.$REG_HOST=test/app" >/dev/null ||
+L1=$(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$APP" "$APP_DIG")" |
+	sed -n 2p | cut -d'"' -f4)
+"${CTR[@]}" -n default content label "$L1" \
+	"containerd.io/distribution.source.$REG_HOST=test/app" >/dev/null ||
 	fail "ctr content label"
 T="$REG_HOST/other/app:v1"
-assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --progress plain example.test/idp/app:latest "$T"
-[ -n "$(reg_log_requests POST "/v2/other/app/blobs/uploads/\\?mount=$L1")" ] || fail "no mount request for $L1"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http --progress plain \
+	example.test/idp/app:latest "$T"
+[ -n "$(reg_log_requests POST "/v2/other/app/blobs/uploads/\\?mount=$L1")" ] ||
+	fail "no mount request for $L1"
 assert_contains "$LAST_ERR" "Mounted from test/app" "progress shows the mount"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 
@@ -144,17 +157,22 @@ assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --pa
 	--registry "$REG_HOST" example.test/idp/app:latest <"$TEST_TMP/pw"
 assert_eq "$REG_HOST/giteaadmin/app:latest@$APP_DIG" "$LAST_OUT" "default target"
 T="$REG_HOST/giteaadmin/layout:basic"
-assert_exit 0 run_ctd --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q --oci-layout "$APP" "$T" <"$TEST_TMP/pw"
+assert_exit 0 run_ctd --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
+	--oci-layout "$APP" "$T" <"$TEST_TMP/pw"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "OCI layout pushed with Basic auth over TLS"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 # the CA from a containerd hosts directory (as nerdctl/k3s users configure
 # it: <dir>/<host:port>/hosts.toml), the password from the environment
 HD="$TEST_TMP/certs.d"
 mkdir -p "$HD/$REG_HOST"
-printf 'server = "https://%s"\n\n[host."https://%s"]\n  capabilities = ["pull", "resolve", "push"]\n  ca = "%s"\n' \
-	"$REG_HOST" "$REG_HOST" "$REG_CA" >"$HD/$REG_HOST/hosts.toml"
+{
+	printf 'server = "https://%s"\n\n' "$REG_HOST"
+	printf '[host."https://%s"]\n  capabilities = ["pull", "resolve", "push"]\n  ca = "%s"\n' \
+		"$REG_HOST" "$REG_CA"
+} >"$HD/$REG_HOST/hosts.toml"
 T="$REG_HOST/giteaadmin/app:hosts"
-assert_exit 0 env IDPBUILDER_REGISTRY_USERNAME="$REG_USER" IDPBUILDER_REGISTRY_PASSWORD="$REG_PASS" \
+assert_exit 0 env IDPBUILDER_REGISTRY_USERNAME="$REG_USER" \
+	IDPBUILDER_REGISTRY_PASSWORD="$REG_PASS" \
 	"$CTD_ADAPTER" --root "$CTD_ROOT" --hosts-dir "$HD" -q example.test/idp/app:latest "$T"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed with the CA from hosts.toml"
 ctd_running || fail "containerd died"
@@ -166,9 +184,11 @@ assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -u "$REG_USER" --pa
 	example.test/idp/app:latest "$T" <<<"$REG_PASS"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed digest == local digest (token auth)"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
-grep -q 'repository:giteaadmin/app:pull,push' "$TOKEN_LOG" || fail "no push scope requested from the token server"
+grep -q 'repository:giteaadmin/app:pull,push' "$TOKEN_LOG" ||
+	fail "no push scope requested from the token server"
 T="$REG_HOST/giteaadmin/layout:tok"
-assert_exit 0 run_ctd --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q --oci-layout "$APP" "$T" <<<"$REG_PASS"
+assert_exit 0 run_ctd --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
+	--oci-layout "$APP" "$T" <<<"$REG_PASS"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "OCI layout pushed with token auth"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 
@@ -179,7 +199,8 @@ T="$PROXY_HOST/giteaadmin/app:proxy"
 assert_exit 5 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" -q example.test/idp/app:latest "$T"
 assert_contains "$LAST_ERR" "413" "the default chunk is refused by the proxy"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
-assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" --chunk-size 512k -q example.test/idp/app:latest "$T"
+assert_exit 0 run_ctd --root "$CTD_ROOT" --ca-cert "$REG_CA" --chunk-size 512k -q \
+	example.test/idp/app:latest "$T"
 assert_eq "$T@$APP_DIG" "$LAST_OUT" "pushed through the proxy in chunks"
 verify_pushed "$T" "$APP" "${SKOPEO_FLAGS[@]}"
 T="$PROXY_HOST/giteaadmin/layout:proxy"

@@ -48,7 +48,8 @@ verify_image "$REG_HOST/giteaadmin/app:v1" "$D1" "$L" "${SKOPEO_FLAGS[@]}"
 [ -f "$CACHE" ] || fail "no cache file at $CACHE"
 assert_eq 600 "$(stat -c %a "$CACHE")" "cache file mode"
 assert_eq 700 "$(stat -c %a "$(dirname "$CACHE")")" "cache directory mode"
-"$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["blobs"]) == 5, d' "$CACHE" ||
+"$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["blobs"]) == 5, d' \
+	"$CACHE" ||
 	fail "cache does not hold 4 layers + the config: $(cat "$CACHE")"
 
 # 2. re-push: no docker save, same digest, nothing uploaded
@@ -84,7 +85,8 @@ verify_image "$REG_HOST/giteaadmin/leg:v1" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS
 grep -q '"v1ids":\[{' "$XDG_CACHE_HOME/idppush/push-cache.json" || fail "no v1 ids in the cache"
 before=$(uploads leg)
 assert_exit 0 run_plugin "${P[@]}" --progress plain leg:v2 "$REG_HOST/giteaadmin/leg:v2"
-assert_eq 2 "$(($(uploads leg) - before))" "legacy: uploads for a new top layer (the v1 ids were recognised)"
+assert_eq 2 "$(($(uploads leg) - before))" \
+	"legacy: uploads for a new top layer (the v1 ids were recognised)"
 verify_image "$REG_HOST/giteaadmin/leg:v2" "${LAST_OUT#*@}" "$L2" "${SKOPEO_FLAGS[@]}"
 export XDG_CACHE_HOME="$TEST_TMP/xdg-cache"
 
@@ -107,7 +109,10 @@ for kind in text binary empty halfvalid; do
 	text) printf 'garbage{{{ not json' >"$CACHE" ;;
 	binary) head -c 5000 /dev/urandom >"$CACHE" ;;
 	empty) : >"$CACHE" ;;
-	halfvalid) printf '{"version":1,"blobs":[{"registry":5},7,{"diffid":"sha256:zz"}],"v1ids":"x"}' >"$CACHE" ;;
+	halfvalid)
+		printf '%s' '{"version":1,"blobs":[{"registry":5},7,{"diffid":"sha256:zz"}],' \
+			'"v1ids":"x"}' >"$CACHE"
+		;;
 	esac
 	assert_exit 0 run_plugin "${P[@]}" app:v1 "$REG_HOST/giteaadmin/app:dmg-$kind"
 	assert_eq "$REG_HOST/giteaadmin/app:dmg-$kind@$D1" "$LAST_OUT" "push with a $kind cache"
@@ -115,7 +120,8 @@ for kind in text binary empty halfvalid; do
 	text | binary) assert_contains "$LAST_ERR" "warning: ignoring the push cache" ;;
 	halfvalid) assert_contains "$LAST_ERR" "damaged entries" ;;
 	esac
-	"$PYTHON" -c 'import json,sys; assert json.load(open(sys.argv[1]))["version"] == 1' "$CACHE" ||
+	"$PYTHON" -c 'import json,sys; assert json.load(open(sys.argv[1]))["version"] == 1' \
+		"$CACHE" ||
 		fail "cache not rewritten after a $kind file"
 	assert_eq 600 "$(stat -c %a "$CACHE")" "rewritten cache file mode"
 done
@@ -133,14 +139,18 @@ run_plugin "${P[@]}" -q app:v1 "$REG_HOST/giteaadmin/c2:v1" >"$TEST_TMP/c2.out" 
 p2=$!
 wait "$p1" || fail "concurrent push 1: $(cat "$TEST_TMP/c1.out")"
 wait "$p2" || fail "concurrent push 2: $(cat "$TEST_TMP/c2.out")"
-"$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$CACHE" || fail "cache damaged by concurrent pushes"
-[ -z "$(find "$(dirname "$CACHE")" -name 'push-cache.json.*')" ] || fail "temp files left in the cache directory"
+"$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$CACHE" ||
+	fail "cache damaged by concurrent pushes"
+[ -z "$(find "$(dirname "$CACHE")" -name 'push-cache.json.*')" ] ||
+	fail "temp files left in the cache directory"
 # 8. legacy progress by diffID: on a registry the cache knows nothing
 # about, every layer is pushed, shown by its diffID (the cached v1 id map)
 export XDG_CACHE_HOME="$TEST_TMP/xdg-legacy"
 start_registry plain
 assert_exit 0 run_plugin --registry "$REG_HOST" --plain-http --progress plain leg:v1
-for d in $("$PYTHON" -c 'import json,sys; print(" ".join(x[7:19] for x in json.load(open(sys.argv[1]))[0]["RootFS"]["Layers"]))' "$FAKE_DOCKER_DIR/leg_v1.inspect.json"); do
+for d in $("$PYTHON" -c 'import json,sys; print(" ".join(x[7:19] for x in
+		json.load(open(sys.argv[1]))[0]["RootFS"]["Layers"]))' \
+		"$FAKE_DOCKER_DIR/leg_v1.inspect.json"); do
 	assert_contains "$LAST_ERR" "$d: Pushed" "legacy progress by diffID"
 done
 verify_image "$REG_HOST/giteaadmin/leg:v1" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"

@@ -20,11 +20,13 @@ DELETES=0
 
 # started in the background; waits until the upload has begun
 start_push() { # TAG
-	"$PLUGIN" --registry "$REG_HOST" --plain-http --progress plain big:v1 "$REG_HOST/giteaadmin/big:$1" \
+	"$PLUGIN" --registry "$REG_HOST" --plain-http --progress plain big:v1 \
+		"$REG_HOST/giteaadmin/big:$1" \
 		>"$TEST_TMP/$1.out" 2>"$TEST_TMP/$1.err" &
 	PUSH_PID=$!
 	track_pid "$PUSH_PID"
-	wait_until 20 grep -q "Pushing" "$TEST_TMP/$1.err" || fail "the push did not start: $(cat "$TEST_TMP/$1.err")"
+	wait_until 20 grep -q "Pushing" "$TEST_TMP/$1.err" ||
+		fail "the push did not start: $(cat "$TEST_TMP/$1.err")"
 	sleep 0.5
 }
 
@@ -39,7 +41,11 @@ push_ended() {
 # wait for PUSH_PID to end within SECS; its exit code in PUSH_RC
 wait_push() { # SECS
 	local t0=$SECONDS
-	wait_until "$1" push_ended || { ps -o pid,stat,args -p "$PUSH_PID" >&2; cat /proc/"$PUSH_PID"/task/*/stack >&2; fail "the push did not stop within $1 s of the cancel"; }
+	wait_until "$1" push_ended || {
+		ps -o pid,stat,args -p "$PUSH_PID" >&2
+		cat /proc/"$PUSH_PID"/task/*/stack >&2
+		fail "the push did not stop within $1 s of the cancel"
+	}
 	set +e
 	wait "$PUSH_PID"
 	PUSH_RC=$?

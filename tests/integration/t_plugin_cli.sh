@@ -25,14 +25,16 @@ assert_exit 0 timeout 5 "$PLUGIN" docker-cli-plugin-metadata
 printf '%s' "$LAST_OUT" | "$PYTHON" -c '
 import json, sys
 m = json.load(sys.stdin)
-assert m["SchemaVersion"] == "0.1.0" and m["Vendor"] and m["Version"] and m["ShortDescription"] and m["URL"], m
+assert (m["SchemaVersion"] == "0.1.0" and m["Vendor"] and m["Version"]
+        and m["ShortDescription"] and m["URL"]), m
 ' || fail "metadata is not what the CLI expects: $LAST_OUT"
 
 NOSOCK="unix://$TEST_TMP/no-daemon.sock"
 for cli in "${CLIS[@]}"; do
 	log "docker CLI $cli ($("$cli" --version))"
 	assert_exit 0 "$cli" --help
-	echo "$LAST_OUT" | grep -Eq '^ +idppush\*? +Push local images' || fail "$cli --help does not list idppush: $LAST_OUT"
+	echo "$LAST_OUT" | grep -Eq '^ +idppush\*? +Push local images' ||
+		fail "$cli --help does not list idppush: $LAST_OUT"
 	assert_exit 0 "$cli" idppush --help
 	assert_contains "$LAST_OUT" "Usage:  docker idppush [OPTIONS] IMAGE [TARGET]"
 	assert_contains "$LAST_OUT" "--password-stdin"

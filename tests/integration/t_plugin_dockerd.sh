@@ -35,7 +35,8 @@ _dockerd_cleanup() {
 	if [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null; then
 		for _ in $(seq 1 150); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 	fi
-	for m in $(awk -v d="$TEST_TMP/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
+	for m in $(awk -v d="$TEST_TMP/" 'index($2, d) == 1 { print $2 }' /proc/mounts |
+		sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m"
 	done
 	(exit "$rc")
@@ -44,11 +45,16 @@ _dockerd_cleanup() {
 trap _dockerd_cleanup EXIT
 ctd_start
 printf '{"deprecated-key-path":"%s/key.json"}\n' "$D" >"$D/daemon.json"
-bg_start dockerd dockerd --data-root "$D/root" --exec-root "$S/x" --pidfile "$D/pid" -H "unix://$S/d.sock" \
-	--containerd "$CTD_SOCK" --config-file "$D/daemon.json" --iptables=false --ip6tables=false --bridge=none
+bg_start dockerd dockerd --data-root "$D/root" --exec-root "$S/x" --pidfile "$D/pid" \
+	-H "unix://$S/d.sock" \
+	--containerd "$CTD_SOCK" --config-file "$D/daemon.json" \
+	--iptables=false --ip6tables=false --bridge=none
 DPID=$BG_PID
 DH="unix://$S/d.sock"
-wait_until 60 /usr/bin/docker -H "$DH" version || { tail -20 "$TEST_TMP/dockerd.log" >&2; fail "dockerd did not start"; }
+wait_until 60 /usr/bin/docker -H "$DH" version || {
+	tail -20 "$TEST_TMP/dockerd.log" >&2
+	fail "dockerd did not start"
+}
 
 DC="$TEST_TMP/dockercfg"
 plugin_install "$DC"
@@ -58,7 +64,8 @@ dk() { timeout -k 5 180 /usr/bin/docker -H "$DH" "$@"; }
 
 # ---- images ----
 load_layout() { # LAYOUT NAME:TAG
-	skopeo_run copy --quiet "oci:$1" "docker-archive:$TEST_TMP/load.tar:$2" || fail "skopeo docker-archive $2"
+	skopeo_run copy --quiet "oci:$1" "docker-archive:$TEST_TMP/load.tar:$2" ||
+		fail "skopeo docker-archive $2"
 	dk load -i "$TEST_TMP/load.tar" >/dev/null || fail "docker load $2"
 	rm -f "$TEST_TMP/load.tar"
 }
@@ -74,7 +81,8 @@ make_oci_layout "$L3" --oci $(for i in $(seq 1 31); do echo $((i * 1000)); done)
 load_layout "$L3" many:v1
 # docker's image ID is the config digest of the loaded image
 cfg1=$(_layout_config "$L1")
-assert_eq "sha256:$(sha256_file "$cfg1")" "$(dk image inspect -f '{{.Id}}' multi:v1)" "image ID of multi:v1"
+assert_eq "sha256:$(sha256_file "$cfg1")" "$(dk image inspect -f '{{.Id}}' multi:v1)" \
+	"image ID of multi:v1"
 
 # ---- plain HTTP registry ----
 start_registry plain
@@ -87,18 +95,24 @@ for cli in "${CLIS[@]}"; do
 	for img in multi dup many; do
 		lay=${LAYOUT[$img]}
 		T="$REG_HOST/giteaadmin/$img:cli$n"
-		assert_exit 0 timeout -k 5 300 "$cli" -H "$DH" idppush --registry "$REG_HOST" --plain-http -q "$img:v1" "$T"
+		assert_exit 0 timeout -k 5 300 "$cli" -H "$DH" idppush --registry "$REG_HOST" \
+			--plain-http -q "$img:v1" "$T"
 		verify_image "$T" "${LAST_OUT#*@}" "$lay" "${SKOPEO_FLAGS[@]}"
 	done
 done
 # default destination: REGISTRY/OWNER/NAME:TAG; docker-push-like progress
-assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" --progress plain multi:v1
+assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" \
+	--progress plain multi:v1
 assert_contains "$LAST_ERR" "The push refers to repository [$REG_HOST/giteaadmin/multi]"
 assert_contains "$LAST_ERR" "v1: digest: sha256:"
-case "$LAST_OUT" in "$REG_HOST/giteaadmin/multi:"*"@sha256:"*) ;; *) fail "stdout: $LAST_OUT" ;; esac
+case "$LAST_OUT" in
+"$REG_HOST/giteaadmin/multi:"*"@sha256:"*) ;;
+*) fail "stdout: $LAST_OUT" ;;
+esac
 # the push cache: a re-push goes by it (same digest, nothing pushed)
 DM=${LAST_OUT#*@}
-assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" --plain-http --progress plain multi:v1 "$REG_HOST/giteaadmin/multi:again"
+assert_exit 0 timeout -k 5 300 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" \
+	--plain-http --progress plain multi:v1 "$REG_HOST/giteaadmin/multi:again"
 assert_eq "$REG_HOST/giteaadmin/multi:again@$DM" "$LAST_OUT" "cached re-push"
 assert_contains "$LAST_ERR" "Layer already exists"
 assert_not_contains "$LAST_ERR" "Pushed" "a cached re-push pushed something"
@@ -106,26 +120,29 @@ assert_not_contains "$LAST_ERR" "Pushed" "a cached re-push pushed something"
 # errors through docker
 assert_exit 4 /usr/bin/docker -H "$DH" idppush --registry "$REG_HOST" nosuch:image
 assert_contains "$LAST_ERR" "not found locally"
-assert_exit 3 /usr/bin/docker -H "$DH" idppush --registry "127.0.0.1:$(free_port)" --plain-http --retries 0 multi:v1
+assert_exit 3 /usr/bin/docker -H "$DH" idppush --registry "127.0.0.1:$(free_port)" \
+	--plain-http --retries 0 multi:v1
 
 # ---- TLS + htpasswd ----
 start_registry tls-htpasswd
 T="$REG_HOST/giteaadmin/multi:tls"
 printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
-assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin --progress plain multi:v1 "$T" <"$TEST_TMP/pw"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" \
+	--password-stdin --progress plain multi:v1 "$T" <"$TEST_TMP/pw"
 verify_image "$T" "${LAST_OUT#*@}" "$L1" "${SKOPEO_FLAGS[@]}"
 # legacy save: progress names layers by diffID (the cache's v1 id map), not v1 id
 for d in $(dk image inspect -f '{{range .RootFS.Layers}}{{.}} {{end}}' multi:v1); do
 	assert_contains "$LAST_ERR" "${d:7:12}: Pushed" "progress line of layer $d"
 done
-assert_exit 2 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" -p wrong multi:v1 "$REG_HOST/giteaadmin/multi:bad"
+assert_exit 2 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" -p wrong \
+	multi:v1 "$REG_HOST/giteaadmin/multi:bad"
 assert_not_tagged "$REG_HOST/giteaadmin/multi:bad" "${SKOPEO_FLAGS[@]}"
 
 # ---- --platform with a daemon older than API 1.48 ----
 ARCH=$(dk image inspect -f '{{.Architecture}}' multi:v1)
 T="$REG_HOST/giteaadmin/multi:plat"
-assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q \
-	--platform "linux/$ARCH" multi:v1 "$T" <"$TEST_TMP/pw"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" \
+	--password-stdin -q --platform "linux/$ARCH" multi:v1 "$T" <"$TEST_TMP/pw"
 verify_image "$T" "${LAST_OUT#*@}" "$L1" "${SKOPEO_FLAGS[@]}"
 assert_exit 1 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin \
 	--platform linux/s390x multi:v1 "$REG_HOST/giteaadmin/multi:s390x" <"$TEST_TMP/pw"
@@ -137,7 +154,8 @@ export XDG_CACHE_HOME="$TEST_TMP/cache-token"
 start_registry token
 T="$REG_HOST/giteaadmin/multi:token"
 printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
-assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q multi:v1 "$T" <"$TEST_TMP/pw"
+assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" -u "$REG_USER" \
+	--password-stdin -q multi:v1 "$T" <"$TEST_TMP/pw"
 DT=${LAST_OUT#*@}
 assert_file_contains "$TOKEN_LOG" \
 	'"basic":true,"user":"giteaadmin","scopes":\[[^]]*"repository:giteaadmin/multi:pull,push"' \
@@ -151,7 +169,8 @@ export XDG_CACHE_HOME="$TEST_TMP/cache-proxy"
 L4="$TEST_TMP/l4"
 make_oci_layout "$L4" --oci 3000000 5000 >/dev/null
 load_layout "$L4" big:v1
-big=$(grep -o '"size":[0-9]*' "$(layout_blob "$L4" "$(layout_manifest_digest "$L4")")" | cut -d: -f2 | sort -n | tail -1)
+big=$(grep -o '"size":[0-9]*' "$(layout_blob "$L4" "$(layout_manifest_digest "$L4")")" |
+	cut -d: -f2 | sort -n | tail -1)
 [ "$big" -gt 1048576 ] || fail "the biggest compressed layer of big:v1 is only $big bytes"
 start_registry tls
 start_body_limit_proxy "$REG_HOST" 1m https
@@ -169,7 +188,8 @@ verify_image "$REG_HOST/giteaadmin/big:v1" "${LAST_OUT#*@}" "$L4" "${SKOPEO_FLAG
 if awk '$3 == 413 && index($2, "/v2/giteaadmin/big/") == 1' "$PROXY_ACCESS_LOG" | grep -q .; then
 	fail "nginx answered 413 to a --chunk-size 512k push"
 fi
-m=$(awk 'index($2, "/v2/giteaadmin/big/") == 1 && $4 > m { m = $4 } END { print m + 0 }' "$PROXY_ACCESS_LOG")
+m=$(awk 'index($2, "/v2/giteaadmin/big/") == 1 && $4 > m { m = $4 } END { print m + 0 }' \
+	"$PROXY_ACCESS_LOG")
 [ "$m" -lt 1048576 ] || fail "a request of $m bytes went through the 1m proxy"
 n=$(awk '$1 == "PATCH" && index($2, "/v2/giteaadmin/big/") == 1' "$PROXY_ACCESS_LOG" | wc -l)
 [ "$n" -ge 6 ] || fail "a 3 MB layer in 512k chunks took only $n PATCH requests"

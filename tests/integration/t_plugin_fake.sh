@@ -1,9 +1,10 @@
 #!/bin/bash
 # tests/integration/t_plugin_fake.sh: docker-idppush against a real
 # docker-registry, with a fake `docker` (tests/tools/fake_docker.sh) serving
-# `image inspect` and `save` from fixtures built here in each stream shape of
-# docker-save.md: OCI-inside (Docker 25+), containerd store (gzip layers as
-# stored, an index missing a platform) and skopeo's legacy docker-archive.
+# `image inspect` and `save` from fixtures built here in each of the three
+# shapes of a docker save stream: OCI layout inside (Docker 25+), containerd
+# store (gzip layers as stored, an index missing a platform) and legacy
+# (skopeo's docker-archive).
 # Every push verified with skopeo (manifest digest, config bytes, diffIDs).
 # Output: -q, --digest-file, --progress json. Global docker flags reach docker.
 # The containerd-store index notice. --platform against old (< 1.48), 1.48
@@ -33,7 +34,10 @@ P=(--registry "$REG_HOST" --plain-http)
 # 1. the three shapes, quiet: stdout is exactly REPO@DIGEST
 for t in oci ctd legacy; do
 	assert_exit 0 run_plugin "${P[@]}" -q --digest-file "$TEST_TMP/d.$t" "app:$t"
-	case "$LAST_OUT" in "$REG_HOST/giteaadmin/app:"*"@sha256:"*) ;; *) fail "-q stdout: $LAST_OUT" ;; esac
+	case "$LAST_OUT" in
+	"$REG_HOST/giteaadmin/app:"*"@sha256:"*) ;;
+	*) fail "-q stdout: $LAST_OUT" ;;
+	esac
 	[ -z "$LAST_ERR" ] || fail "-q printed on stderr: $LAST_ERR"
 	dig=${LAST_OUT#*@}
 	assert_eq "$dig" "$(cat "$TEST_TMP/d.$t")" "--digest-file content"
@@ -41,8 +45,10 @@ for t in oci ctd legacy; do
 	eval "DIG_$t=\$dig"
 done
 # containerd-store layers go up as stored: the layout's own gzip blobs
-for d in $(grep -o '"layers":.*' "$(layout_blob "$L" "$(layout_manifest_digest "$L")")" | grep -o 'sha256:[0-9a-f]\{64\}'); do
-	reg_blob_linked giteaadmin/app "$d" || fail "containerd-store layer $d was not pushed as stored"
+for d in $(grep -o '"layers":.*' "$(layout_blob "$L" "$(layout_manifest_digest "$L")")" |
+	grep -o 'sha256:[0-9a-f]\{64\}'); do
+	reg_blob_linked giteaadmin/app "$d" ||
+		fail "containerd-store layer $d was not pushed as stored"
 done
 # legacy and OCI-inside carry the same raw layers: same gzip output, same manifest
 assert_eq "$DIG_oci" "$DIG_legacy" "OCI-inside and legacy pushes of one image"
@@ -52,28 +58,36 @@ assert_exit 0 run_plugin "${P[@]}" --progress plain app:oci "$REG_HOST/giteaadmi
 assert_contains "$LAST_ERR" "The push refers to repository [$REG_HOST/giteaadmin/app]"
 assert_contains "$LAST_ERR" "plain: digest: sha256:"
 assert_not_contains "$LAST_ERR" $'\033' "escape codes in plain progress"
-assert_exit 0 run_plugin "${P[@]}" --progress json --format oci app:oci "$REG_HOST/giteaadmin/app:json"
-printf '%s\n' "$LAST_ERR" | "$PYTHON" -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]' ||
+assert_exit 0 run_plugin "${P[@]}" --progress json --format oci app:oci \
+	"$REG_HOST/giteaadmin/app:json"
+printf '%s\n' "$LAST_ERR" |
+	"$PYTHON" -c 'import json,sys; [json.loads(l) for l in sys.stdin if l.strip()]' ||
 	fail "--progress json printed something that is not JSON lines"
 assert_contains "$LAST_ERR" '"aux":{"Tag":"json"'
 verify_image "$REG_HOST/giteaadmin/app:json" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
-skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:json" | grep -q 'application/vnd.oci.image.manifest.v1+json' ||
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:json" |
+	grep -q 'application/vnd.oci.image.manifest.v1+json' ||
 	fail "--format oci did not push an OCI manifest"
 
 # zstd: layers compressed with zstd, OCI media types (docker has no zstd type)
 export XDG_CACHE_HOME="$TEST_TMP/cache-zstd"
-assert_exit 0 run_plugin "${P[@]}" -q --compression zstd --compression-level 3 app:oci "$REG_HOST/giteaadmin/app:zstd"
-skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:zstd" >"$TEST_TMP/zstd.json" ||
+assert_exit 0 run_plugin "${P[@]}" -q --compression zstd --compression-level 3 app:oci \
+	"$REG_HOST/giteaadmin/app:zstd"
+skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" "docker://$REG_HOST/giteaadmin/app:zstd" \
+	>"$TEST_TMP/zstd.json" ||
 	fail "inspect the zstd push"
-assert_contains "$(cat "$TEST_TMP/zstd.json")" "application/vnd.oci.image.layer.v1.tar+zstd" "zstd layer media type"
+assert_contains "$(cat "$TEST_TMP/zstd.json")" "application/vnd.oci.image.layer.v1.tar+zstd" \
+	"zstd layer media type"
 assert_not_contains "$(cat "$TEST_TMP/zstd.json")" "tar+gzip" "no gzip layer left in a zstd push"
 verify_image "$REG_HOST/giteaadmin/app:zstd" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 
 # 3. global docker flags come before the plugin name and reach docker
 export XDG_CACHE_HOME="$TEST_TMP/cache3"
 : >"$FAKE_DOCKER_DIR/calls"
-assert_exit 0 run_plugin --context ctx1 -H unix:///x.sock --tlsverify idppush "${P[@]}" -q app:oci "$REG_HOST/giteaadmin/app:g"
-grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify image inspect app:oci" "$FAKE_DOCKER_DIR/calls" ||
+assert_exit 0 run_plugin --context ctx1 -H unix:///x.sock --tlsverify idppush "${P[@]}" -q \
+	app:oci "$REG_HOST/giteaadmin/app:g"
+grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify image inspect app:oci" \
+	"$FAKE_DOCKER_DIR/calls" ||
 	fail "global flags not passed to docker: $(cat "$FAKE_DOCKER_DIR/calls")"
 grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify save app:oci" "$FAKE_DOCKER_DIR/calls" ||
 	fail "global flags not passed to docker save"
@@ -84,7 +98,10 @@ k="$FAKE_DOCKER_DIR/app_oci"
 cp "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_trunc.inspect.json"
 head -c $(($(stat -c %s "$k.tar") / 2)) "$k.tar" >"$FAKE_DOCKER_DIR/bad_trunc.tar"
 cp "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_tail.inspect.json"
-{ cat "$k.tar"; printf '{"errorDetail":{"message":"write /dev/stdout: broken"},"error":"boom"}\n'; } >"$FAKE_DOCKER_DIR/bad_tail.tar"
+{
+	cat "$k.tar"
+	printf '{"errorDetail":{"message":"write /dev/stdout: broken"},"error":"boom"}\n'
+} >"$FAKE_DOCKER_DIR/bad_tail.tar"
 "$PYTHON" - "$k.inspect.json" "$FAKE_DOCKER_DIR/bad_diff.inspect.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); d[0]["RootFS"]["Layers"][1] = "sha256:" + "ab" * 32
@@ -112,11 +129,16 @@ done
 # attestation; only linux/ARCH is in the stream: it is pushed, and said so
 # (not with -q: section 1)
 export XDG_CACHE_HOME="$TEST_TMP/cache5"
-jq_inspect() { "$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0][sys.argv[2]])' "$FAKE_DOCKER_DIR/$1.inspect.json" "$2"; }
+jq_inspect() {
+	"$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0][sys.argv[2]])' \
+		"$FAKE_DOCKER_DIR/$1.inspect.json" "$2"
+}
 ARCH=$(jq_inspect app_ctd Architecture)
 IDX=$(jq_inspect app_ctd Id)
 assert_exit 0 run_plugin "${P[@]}" --progress plain app:ctd "$REG_HOST/giteaadmin/app:note"
-assert_contains "$LAST_ERR" "docker-idppush: image index $IDX lists 2 platforms; pushing linux/$ARCH only (the others are not in docker's store)"
+want="docker-idppush: image index $IDX lists 2 platforms; pushing linux/$ARCH only"
+want+=" (the others are not in docker's store)"
+assert_contains "$LAST_ERR" "$want"
 verify_image "$REG_HOST/giteaadmin/app:note" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 # one platform only: no notice
 assert_exit 0 run_plugin "${P[@]}" --progress plain app:oci "$REG_HOST/giteaadmin/app:nonote"
@@ -135,16 +157,20 @@ assert_contains "$LAST_ERR" "--platform given 2 times"
 [ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran despite a bad --platform: $(calls)"
 export FAKE_DOCKER_API=1.41 FAKE_DOCKER_CLIENT_API=1.52
 # old API, the image's own platform: a normal push
-assert_exit 0 run_plugin -H unix:///p.sock idppush "${P[@]}" -q --platform "linux/$ARCH" app:oci "$REG_HOST/giteaadmin/plat:old"
+assert_exit 0 run_plugin -H unix:///p.sock idppush "${P[@]}" -q --platform "linux/$ARCH" \
+	app:oci "$REG_HOST/giteaadmin/plat:old"
 verify_image "$REG_HOST/giteaadmin/plat:old" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 assert_eq "$DIG_oci" "${LAST_OUT#*@}" "old-API --platform push of the image's own platform"
-assert_contains "$(calls)" "-H unix:///p.sock version --format {{.Server.APIVersion}} {{.Client.APIVersion}}"
+assert_contains "$(calls)" \
+	"-H unix:///p.sock version --format {{.Server.APIVersion}} {{.Client.APIVersion}}"
 assert_contains "$(calls)" "-H unix:///p.sock save app:oci"
 # old API, another platform: exit 1, one line, docker save not run
 : >"$FAKE_DOCKER_DIR/calls"
-assert_exit 1 run_plugin "${P[@]}" --platform linux/s390x app:oci "$REG_HOST/giteaadmin/plat:other"
-assert_eq "docker-idppush: error: --platform linux/s390x: image 'app:oci' is linux/$ARCH and docker API 1.41 cannot save another platform (needs 1.48, docker 28 or newer)" \
-	"$LAST_ERR" "old-API --platform message"
+assert_exit 1 run_plugin "${P[@]}" --platform linux/s390x app:oci \
+	"$REG_HOST/giteaadmin/plat:other"
+want="docker-idppush: error: --platform linux/s390x: image 'app:oci' is linux/$ARCH"
+want+=" and docker API 1.41 cannot save another platform (needs 1.48, docker 28 or newer)"
+assert_eq "$want" "$LAST_ERR" "old-API --platform message"
 assert_not_contains "$(calls)" "save" "docker save ran for an impossible --platform"
 assert_not_tagged "$REG_HOST/giteaadmin/plat:other" "${SKOPEO_FLAGS[@]}"
 # a new daemon behind an old CLI: the CLI's API counts
@@ -154,19 +180,22 @@ assert_contains "$LAST_ERR" "docker API 1.43 cannot save another platform"
 # API 1.48: docker save --platform; inspect has no --platform yet
 export FAKE_DOCKER_API=1.48 FAKE_DOCKER_CLIENT_API=1.48
 : >"$FAKE_DOCKER_DIR/calls"
-assert_exit 0 run_plugin "${P[@]}" -q --platform "linux/$ARCH" app:oci "$REG_HOST/giteaadmin/plat:v148"
+assert_exit 0 run_plugin "${P[@]}" -q --platform "linux/$ARCH" app:oci \
+	"$REG_HOST/giteaadmin/plat:v148"
 verify_image "$REG_HOST/giteaadmin/plat:v148" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 assert_contains "$(calls)" "save --platform linux/$ARCH app:oci"
 assert_contains "$(calls)" "image inspect app:oci"
 # ... another platform: inspect's diffIDs (of linux/ARCH) are not used, the
 # config's rootfs.diff_ids check the stream (the fake serves one image)
 : >"$FAKE_DOCKER_DIR/calls"
-assert_exit 0 run_plugin "${P[@]}" -q --platform linux/s390x app:oci "$REG_HOST/giteaadmin/plat:v148s"
+assert_exit 0 run_plugin "${P[@]}" -q --platform linux/s390x app:oci \
+	"$REG_HOST/giteaadmin/plat:v148s"
 assert_contains "$(calls)" "save --platform linux/s390x app:oci"
 # API 1.49: inspect --platform too (containerd store: Id is the index)
 export FAKE_DOCKER_API=1.49 FAKE_DOCKER_CLIENT_API=1.51
 : >"$FAKE_DOCKER_DIR/calls"
-assert_exit 0 run_plugin "${P[@]}" --progress plain --platform "linux/$ARCH" app:ctd "$REG_HOST/giteaadmin/plat:v149"
+assert_exit 0 run_plugin "${P[@]}" --progress plain --platform "linux/$ARCH" app:ctd \
+	"$REG_HOST/giteaadmin/plat:v149"
 verify_image "$REG_HOST/giteaadmin/plat:v149" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 assert_contains "$(calls)" "image inspect --platform linux/$ARCH app:ctd"
 assert_contains "$(calls)" "save --platform linux/$ARCH app:ctd"
@@ -193,9 +222,11 @@ assert_exit 1 run_plugin "${P[@]}" --timeout soon app:oci
 [ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran despite a usage error"
 
 start_registry tls-htpasswd
-assert_exit 2 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" -p wrong-password app:oci
+assert_exit 2 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" \
+	-p wrong-password app:oci
 assert_not_tagged "$REG_HOST/giteaadmin/app:oci" "${SKOPEO_FLAGS[@]}"
 printf '%s\n' "$REG_PASS" >"$TEST_TMP/pw"
-assert_exit 0 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" --password-stdin -q app:ctd <"$TEST_TMP/pw"
+assert_exit 0 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" \
+	--password-stdin -q app:ctd <"$TEST_TMP/pw"
 verify_image "$REG_HOST/giteaadmin/app:ctd" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 log "all plugin checks against the fake docker passed"

@@ -33,7 +33,8 @@ rc=$?
 set -e
 assert_eq 130 "$rc" "exit code after SIGINT mid-upload"
 [ $((SECONDS - t0)) -le 5 ] || fail "the engine took $((SECONDS - t0)) s to stop after SIGINT"
-wait_until 10 test "$(deletes cancel)" -ge 1 || fail "the upload session was not DELETEd after SIGINT"
+wait_until 10 test "$(deletes cancel)" -ge 1 ||
+	fail "the upload session was not DELETEd after SIGINT"
 assert_contains "$(cat "$TEST_TMP/c.err")" "interrupted" "message after SIGINT"
 assert_not_tagged "$REG_HOST/giteaadmin/cancel:v1" "${SKOPEO_FLAGS[@]}"
 
@@ -42,7 +43,8 @@ start_fault_proxy "$REG_HOST" --stall --cut-after 65536
 T="$FAULT_HOST/giteaadmin/deadline:v1"
 assert_exit 6 run_engine --plain-http --jobs 1 --timeout 3s "$L" "$T"
 assert_contains "$LAST_ERR" "time limit" "message after the deadline"
-wait_until 10 test "$(deletes deadline)" -ge 1 || fail "the upload session was not DELETEd after the deadline"
+wait_until 10 test "$(deletes deadline)" -ge 1 ||
+	fail "the upload session was not DELETEd after the deadline"
 assert_not_tagged "$REG_HOST/giteaadmin/deadline:v1" "${SKOPEO_FLAGS[@]}"
 
 # 3. a stalled transfer times out (--stall-timeout), is resumed and succeeds
@@ -54,7 +56,8 @@ assert_contains "$LAST_ERR" "resuming the upload" "the stalled upload was resume
 verify_pushed "$REG_HOST/giteaadmin/stall:v1" "$L" "${SKOPEO_FLAGS[@]}"
 
 # 4. 503 with Retry-After on the manifest PUT is retried; a 400 is not
-start_fault_proxy "$REG_HOST" --respond 503 --retry-after 1 --times 2 --match '^PUT /v2/[^ ]*/manifests/'
+start_fault_proxy "$REG_HOST" --respond 503 --retry-after 1 --times 2 \
+	--match '^PUT /v2/[^ ]*/manifests/'
 T="$FAULT_HOST/giteaadmin/retry:v1"
 assert_push_ok "$T" "$DIG" --plain-http --retry-initial-ms 50 "$L" "$T"
 assert_eq 2 "$(grep -c ANSWERED "$FAULT_LOG")" "injected 503 answers"

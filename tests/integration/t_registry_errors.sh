@@ -28,7 +28,8 @@ FAST=(--retries 2 --retry-initial-ms 50)
 start_registry tls-htpasswd
 
 T="$REG_HOST/giteaadmin/app:wrongpw"
-assert_exit 2 run_engine "${FAST[@]}" --ca-cert "$REG_CA" -u "$REG_USER" -p "not-$REG_PASS" "$L" "$T"
+assert_exit 2 run_engine "${FAST[@]}" --ca-cert "$REG_CA" -u "$REG_USER" -p "not-$REG_PASS" \
+	"$L" "$T"
 [ -n "$LAST_ERR" ] || fail "no error message for a wrong password"
 assert_eq "" "$LAST_OUT" "stdout of a failed push"
 assert_not_contains "$LAST_ERR" "not-$REG_PASS" "error message leaks the password"
@@ -54,14 +55,16 @@ DOWN=127.0.0.1:$(free_port)
 start=$SECONDS
 assert_exit 3 run_engine --plain-http "${FAST[@]}" "$L" "$DOWN/giteaadmin/app:v1"
 [ -n "$LAST_ERR" ] || fail "no error message for an unreachable registry"
-[ $((SECONDS - start)) -le 30 ] || fail "giving up on a dead registry took $((SECONDS - start)) s with --retries 2"
+[ $((SECONDS - start)) -le 30 ] ||
+	fail "giving up on a dead registry took $((SECONDS - start)) s with --retries 2"
 
 # --- bad input ----------------------------------------------------------------------
 assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/GiteaAdmin/App:v1"
 [ -n "$LAST_ERR" ] || fail "no error message for an invalid reference (uppercase)"
 assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/giteaadmin/app:bad tag"
 assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/giteaadmin/app:"
-assert_exit 4 run_engine --plain-http "${FAST[@]}" "$TEST_TMP/no-such-layout" "127.0.0.1:1/giteaadmin/app:v1"
+assert_exit 4 run_engine --plain-http "${FAST[@]}" "$TEST_TMP/no-such-layout" \
+	"127.0.0.1:1/giteaadmin/app:v1"
 [ -n "$LAST_ERR" ] || fail "no error message for a missing layout"
 
 # --- upload resume after a cut connection ------------------------------------------------
@@ -73,7 +76,8 @@ resume_case() { # NAME CUT_AFTER
 	start_fault_proxy "$PLAIN" --match '^PATCH ' --cut-after "$cut"
 	local t="$FAULT_HOST/giteaadmin/$name:v1"
 	assert_push_ok "$t" "$DIG" --plain-http --jobs 1 --chunk-size 1048576 "${FAST[@]}" "$L" "$t"
-	assert_file_contains "$FAULT_LOG" "CUT PATCH /v2/giteaadmin/$name/blobs/uploads/.* after $cut body bytes" \
+	assert_file_contains "$FAULT_LOG" \
+		"CUT PATCH /v2/giteaadmin/$name/blobs/uploads/.* after $cut body bytes" \
 		"faultproxy cut the first PATCH"
 	verify_pushed "$PLAIN/giteaadmin/$name:v1" "$L" --tls-verify=false
 }
@@ -87,6 +91,7 @@ reg_log_requests GET '/v2/giteaadmin/resume-a/blobs/uploads/[^" ]+' | grep -q '"
 resume_case resume-b 200000
 # 3 blobs (config, empty layer, 2 MB layer) need 3 upload sessions; the restart makes a 4th
 posts=$(reg_log_requests POST /v2/giteaadmin/resume-b/blobs/uploads/ | wc -l)
-[ "$posts" -ge 4 ] || fail "engine did not restart the broken upload ($posts upload POSTs for 3 blobs)"
+[ "$posts" -ge 4 ] ||
+	fail "engine did not restart the broken upload ($posts upload POSTs for 3 blobs)"
 
 log "PASS"

@@ -26,7 +26,8 @@ T2="$REG_HOST/giteaadmin/app:v2"
 assert_push_ok "$T2" "$DIG" --plain-http "$L" "$T2"
 uploads2=$(reg_log_requests POST /v2/giteaadmin/app/blobs/uploads/ | wc -l)
 assert_eq "$uploads1" "$uploads2" "blob upload sessions after re-pushing existing blobs"
-[ -n "$(reg_log_requests HEAD /v2/giteaadmin/app/blobs/sha256:)" ] || fail "engine did not check blob existence (HEAD)"
+[ -n "$(reg_log_requests HEAD /v2/giteaadmin/app/blobs/sha256:)" ] ||
+	fail "engine did not check blob existence (HEAD)"
 verify_pushed "$T2" "$L" "${SKOPEO_FLAGS[@]}"
 # and the very same tag again
 assert_push_ok "$T" "$DIG" --plain-http "$L" "$T"
@@ -44,12 +45,16 @@ TM="$REG_HOST/giteaadmin/other:v1"
 assert_push_ok "$TM" "$DIG" --plain-http --mount-from giteaadmin/app "$L" "$TM"
 verify_pushed "$TM" "$L" "${SKOPEO_FLAGS[@]}"
 # shellcheck disable=SC2013 # digests contain no spaces
-for d in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$L" "$DIG")" | cut -d'"' -f4); do
+for d in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$L" "$DIG")" |
+	cut -d'"' -f4); do
 	reg_blob_linked giteaadmin/other "$d" || fail "blob $d not linked into giteaadmin/other"
 done
-mounted=$(reg_log_requests POST '/v2/giteaadmin/other/blobs/uploads/\?[^" ]*mount=' | grep -c '" 201 ' || true)
+mounted=$(reg_log_requests POST '/v2/giteaadmin/other/blobs/uploads/\?[^" ]*mount=' |
+	grep -c '" 201 ' || true)
 assert_eq "$NBLOBS" "$mounted" "blobs mounted (201) into giteaadmin/other from giteaadmin/app"
-[ -z "$(reg_log_requests PATCH /v2/giteaadmin/other/)" ] || fail "blob data was PATCHed to giteaadmin/other despite --mount-from"
-[ -z "$(reg_log_requests PUT /v2/giteaadmin/other/blobs/)" ] || fail "blob data was PUT to giteaadmin/other despite --mount-from"
+[ -z "$(reg_log_requests PATCH /v2/giteaadmin/other/)" ] ||
+	fail "blob data was PATCHed to giteaadmin/other despite --mount-from"
+[ -z "$(reg_log_requests PUT /v2/giteaadmin/other/blobs/)" ] ||
+	fail "blob data was PUT to giteaadmin/other despite --mount-from"
 
 log "PASS"

@@ -19,7 +19,8 @@ LIMIT=$((4 * 1024 * 1024))
 
 # request_length (nginx: request line + headers + body) of every request to REPO
 max_request_len() {
-	awk -v r="/v2/$1/" 'index($2, r) == 1 && $4 > m { m = $4 } END { print m + 0 }' "$PROXY_ACCESS_LOG"
+	awk -v r="/v2/$1/" 'index($2, r) == 1 && $4 > m { m = $4 } END { print m + 0 }' \
+		"$PROXY_ACCESS_LOG"
 }
 no_413() {
 	if awk -v r="/v2/$1/" 'index($2, r) == 1 && $3 == 413' "$PROXY_ACCESS_LOG" | grep -q .; then
@@ -70,8 +71,10 @@ fi
 # blob can be found already pushed (skopeo would mount it instead).
 L2="$TEST_TMP/layout-skopeo"
 make_oci_layout "$L2" --docker 6000000 >/dev/null
-if skopeo_push "$L2" "$PROXY_HOST/giteaadmin/skopeo:v1" "${SKOPEO_FLAGS[@]}" 2>"$TEST_TMP/skopeo.err"; then
-	fail "skopeo pushed a 12 MB layer in one request through a 4m limit: proxy limit not effective"
+if skopeo_push "$L2" "$PROXY_HOST/giteaadmin/skopeo:v1" "${SKOPEO_FLAGS[@]}" \
+	2>"$TEST_TMP/skopeo.err"; then
+	fail "skopeo pushed a 12 MB layer in one request through a 4m limit:" \
+		"proxy limit not effective"
 fi
 awk '$3 == 413 && index($2, "/v2/giteaadmin/skopeo/") == 1' "$PROXY_ACCESS_LOG" | grep -q . ||
 	fail "nginx did not log a 413 for skopeo's single-PATCH upload"

@@ -16,7 +16,9 @@ start_registry tls-htpasswd
 L="$TEST_TMP/layout"
 DIG=$(make_oci_layout "$L" --docker 0 700000 1500000)
 
-check_no_secret() { assert_not_contains "$LAST_OUT$LAST_ERR" "$REG_PASS" "engine output leaks the password"; }
+check_no_secret() {
+	assert_not_contains "$LAST_OUT$LAST_ERR" "$REG_PASS" "engine output leaks the password"
+}
 
 # 1. --ca-cert and -u/-p
 T="$REG_HOST/giteaadmin/app1:v1"
@@ -26,7 +28,8 @@ verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
 
 # 2. credentials from IDPBUILDER_REGISTRY_USERNAME/PASSWORD
 T="$REG_HOST/giteaadmin/app2:v1"
-assert_exit 0 run_engine_env IDPBUILDER_REGISTRY_USERNAME="$REG_USER" IDPBUILDER_REGISTRY_PASSWORD="$REG_PASS" -- \
+assert_exit 0 run_engine_env IDPBUILDER_REGISTRY_USERNAME="$REG_USER" \
+	IDPBUILDER_REGISTRY_PASSWORD="$REG_PASS" -- \
 	--ca-cert "$REG_CA" "$L" "$T"
 assert_eq "$T@$DIG" "$LAST_OUT" "engine-push stdout (env credentials)"
 check_no_secret
@@ -35,7 +38,8 @@ verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
 # 3. credentials from $DOCKER_CONFIG/config.json
 DC="$TEST_TMP/dockercfg"
 mkdir -p "$DC"
-printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG_HOST" "$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" >"$DC/config.json"
+printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$REG_HOST" \
+	"$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)" >"$DC/config.json"
 T="$REG_HOST/giteaadmin/app3:v1"
 assert_exit 0 run_engine_env DOCKER_CONFIG="$DC" -- --ca-cert "$REG_CA" "$L" "$T"
 assert_eq "$T@$DIG" "$LAST_OUT" "engine-push stdout (DOCKER_CONFIG credentials)"

@@ -22,7 +22,8 @@ need_engine
 
 # token_grants N: number of tokens the server issued with push access for app
 push_tokens() { # REPO
-	grep '"status":200' "$TOKEN_LOG" | grep -c "\"name\":\"$1\",\"actions\":\[[^]]*\"push\"" || true
+	grep '"status":200' "$TOKEN_LOG" |
+		grep -c "\"name\":\"$1\",\"actions\":\[[^]]*\"push\"" || true
 }
 
 # --- 1. basic token push ------------------------------------------------------
@@ -33,11 +34,13 @@ T="$REG_HOST/giteaadmin/app:v1"
 assert_push_ok "$T" "$DIG" --ca-cert "$REG_CA" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
 assert_not_contains "$LAST_OUT$LAST_ERR" "$REG_PASS" "engine output leaks the password"
 verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
-assert_file_contains "$TOKEN_LOG" \
-	'"method":"GET","path":"/v2/token","query":\{[^}]*"service":\["container_registry"\].*"basic":true,"user":"giteaadmin","scopes":\[[^]]*"repository:giteaadmin/app:pull,push"' \
+re='"method":"GET","path":"/v2/token","query":\{[^}]*"service":\["container_registry"\]'
+re+='.*"basic":true,"user":"giteaadmin","scopes":\[[^]]*"repository:giteaadmin/app:pull,push"'
+assert_file_contains "$TOKEN_LOG" "$re" \
 	"token GET with Basic and scope repository:giteaadmin/app:pull,push"
 [ "$(push_tokens giteaadmin/app)" -ge 1 ] || fail "no push token issued"
-if grep -q '"basic":false' "$TOKEN_LOG" && grep '"basic":false' "$TOKEN_LOG" | grep -q '"push"'; then
+if grep -q '"basic":false' "$TOKEN_LOG" &&
+	grep '"basic":false' "$TOKEN_LOG" | grep -q '"push"'; then
 	fail "a push-scope token was requested without credentials"
 fi
 
@@ -54,17 +57,21 @@ first_push_token() { grep '"status":200' "$TOKEN_LOG" | grep '"push"' | head -n1
 # running and not a zombie (kill -0 succeeds on a zombie)
 engine_running() { [ -r "/proc/$EPID/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$EPID/stat"; }
 token_or_exit() { first_push_token || ! engine_running; }
-WAIT_INTERVAL=0.02 wait_until 60 token_or_exit || fail "engine never obtained a push token (see $TOKEN_LOG)"
-first_push_token || fail "engine exited before obtaining a push token: $(cat "$TEST_TMP/expiry.err")"
+WAIT_INTERVAL=0.02 wait_until 60 token_or_exit ||
+	fail "engine never obtained a push token (see $TOKEN_LOG)"
+first_push_token ||
+	fail "engine exited before obtaining a push token: $(cat "$TEST_TMP/expiry.err")"
 if ! kill -STOP "$EPID" 2>/dev/null; then
 	fail "engine finished before it could be paused: the expiry scenario was not exercised"
 fi
-until_=$(grep '"status":200' "$TOKEN_LOG" | grep '"push"' | head -n1 | grep -o '"usable_until":[0-9]*' | cut -d: -f2)
+until_=$(grep '"status":200' "$TOKEN_LOG" | grep '"push"' | head -n1 |
+	grep -o '"usable_until":[0-9]*' | cut -d: -f2)
 log "engine paused until the first token is past its usable_until ($until_)"
 wait_until 15 clock_past "$until_" || fail "clock did not pass $until_"
 kill -CONT "$EPID"
 engine_done() { ! engine_running; }
-wait_until "${ENGINE_TIMEOUT:-180}" engine_done || fail "engine did not finish after the token expired"
+wait_until "${ENGINE_TIMEOUT:-180}" engine_done ||
+	fail "engine did not finish after the token expired"
 rc=0
 wait "$EPID" || rc=$?
 LAST_OUT=$(cat "$TEST_TMP/expiry.out")
@@ -76,7 +83,8 @@ fi
 assert_eq "$TX@$DIGX" "$LAST_OUT" "engine-push stdout after re-authentication"
 grep -q 'token not to be used after' "$REG_LOG" ||
 	fail "the registry never saw the expired token: scenario not exercised (push too fast?)"
-assert_eq 2 "$(push_tokens giteaadmin/expiry)" "push tokens issued (initial + exactly one re-authentication)"
+assert_eq 2 "$(push_tokens giteaadmin/expiry)" \
+	"push tokens issued (initial + exactly one re-authentication)"
 verify_pushed "$TX" "$LX" "${SKOPEO_FLAGS[@]}"
 
 # --- 3. identity token: POST -> 404 -> GET fallback -------------------------------
@@ -89,10 +97,12 @@ T="$REG_HOST/giteaadmin/idtok:v1"
 assert_exit 0 run_engine_env DOCKER_CONFIG="$DC" -- --ca-cert "$REG_CA" "$L" "$T"
 assert_eq "$T@$DIG" "$LAST_OUT" "engine-push stdout (identity token)"
 verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
-assert_file_contains "$TOKEN_LOG" '"method":"POST","path":"/v2/token".*"form_keys":\[[^]]*"refresh_token".*"status":404' \
+assert_file_contains "$TOKEN_LOG" \
+	'"method":"POST","path":"/v2/token".*"form_keys":\[[^]]*"refresh_token".*"status":404' \
 	"identity-token POST (grant_type=refresh_token) answered 404"
 post_line=$(grep -n '"method":"POST"' "$TOKEN_LOG" | head -n1 | cut -d: -f1)
-get_line=$(grep -n '"method":"GET".*"basic":true.*"status":200' "$TOKEN_LOG" | tail -n1 | cut -d: -f1)
+get_line=$(grep -n '"method":"GET".*"basic":true.*"status":200' "$TOKEN_LOG" |
+	tail -n1 | cut -d: -f1)
 if [ -z "$get_line" ] || [ "$get_line" -lt "$post_line" ]; then
 	fail "no successful Basic GET /v2/token after the POST 404 (fallback missing)"
 fi

@@ -25,7 +25,8 @@ make_certs() {
 		_make_ca "$d" ca "idppush test CA1" || fail "openssl: cannot make CA1"
 		_make_ca "$d" ca2 "idppush unrelated test CA2" || fail "openssl: cannot make CA2"
 		openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-			-keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" 2>/dev/null ||
+			-keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" \
+			2>/dev/null ||
 			fail "openssl: cannot make server key"
 		cat >"$d/server.ext" <<-'EOF'
 			basicConstraints=critical,CA:FALSE

@@ -46,7 +46,8 @@ export DOCKER_CONFIG="$HOME/.docker"
 mkdir -p "$DOCKER_CONFIG"
 unset XDG_CONFIG_HOME XDG_RUNTIME_DIR XDG_DATA_HOME REGISTRY_AUTH_FILE || true
 unset IDPBUILDER_REGISTRY_USERNAME IDPBUILDER_REGISTRY_PASSWORD IDPBUILDER_REGISTRY_TOKEN || true
-unset IDPBUILDER_REGISTRY_URL IDPBUILDER_REGISTRY_INSECURE IDPBUILDER_PUSH_TIMEOUT IDPBUILDER_PUSH_RETRY_ATTEMPTS || true
+unset IDPBUILDER_REGISTRY_URL IDPBUILDER_REGISTRY_INSECURE IDPBUILDER_PUSH_TIMEOUT \
+	IDPBUILDER_PUSH_RETRY_ATTEMPTS || true
 _TEST_PIDS=()
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
@@ -188,7 +189,10 @@ wait_for_port() {
 			log "process $pid exited before $host:$port opened"
 			return 1
 		fi
-		[ "$SECONDS" -lt "$deadline" ] || { log "timeout waiting for $host:$port"; return 1; }
+		[ "$SECONDS" -lt "$deadline" ] || {
+			log "timeout waiting for $host:$port"
+			return 1
+		}
 		sleep 0.05
 	done
 }
@@ -199,7 +203,8 @@ wait_for_http() {
 	shift 2
 	local deadline=$((SECONDS + secs)) code
 	while :; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" 2>/dev/null) || true
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url" \
+			2>/dev/null) || true
 		[ -n "$code" ] && [ "$code" != 000 ] && return 0
 		[ "$SECONDS" -lt "$deadline" ] || { log "timeout waiting for $url"; return 1; }
 		sleep 0.05
@@ -208,7 +213,8 @@ wait_for_http() {
 
 assert_eq() { # EXPECTED ACTUAL [MSG]
 	if [ "$1" != "$2" ]; then
-		printf 'assertion failed: %s\n  expected: %s\n  actual:   %s\n' "${3:-values differ}" "$1" "$2" >&2
+		printf 'assertion failed: %s\n  expected: %s\n  actual:   %s\n' \
+			"${3:-values differ}" "$1" "$2" >&2
 		fail "${3:-assert_eq}"
 	fi
 }
@@ -217,7 +223,8 @@ assert_contains() { # HAYSTACK NEEDLE [MSG]
 	case "$1" in
 	*"$2"*) ;;
 	*)
-		printf 'assertion failed: %s\n  expected to contain: %s\n  actual: %s\n' "${3:-missing text}" "$2" "$1" >&2
+		printf 'assertion failed: %s\n  expected to contain: %s\n  actual: %s\n' \
+			"${3:-missing text}" "$2" "$1" >&2
 		fail "${3:-assert_contains}"
 		;;
 	esac
@@ -226,7 +233,8 @@ assert_contains() { # HAYSTACK NEEDLE [MSG]
 assert_not_contains() { # HAYSTACK NEEDLE [MSG]
 	case "$1" in
 	*"$2"*)
-		printf 'assertion failed: %s\n  expected NOT to contain: %s\n  actual: %s\n' "${3:-unexpected text}" "$2" "$1" >&2
+		printf 'assertion failed: %s\n  expected NOT to contain: %s\n  actual: %s\n' \
+			"${3:-unexpected text}" "$2" "$1" >&2
 		fail "${3:-assert_not_contains}"
 		;;
 	esac
@@ -234,7 +242,8 @@ assert_not_contains() { # HAYSTACK NEEDLE [MSG]
 
 assert_file_contains() { # FILE EXTENDED-REGEX [MSG]
 	if ! grep -Eq -- "$2" "$1"; then
-		printf 'assertion failed: %s\n  no line of %s matches: %s\n' "${3:-missing line}" "$1" "$2" >&2
+		printf 'assertion failed: %s\n  no line of %s matches: %s\n' \
+			"${3:-missing line}" "$1" "$2" >&2
 		fail "${3:-assert_file_contains}"
 	fi
 }
@@ -254,7 +263,8 @@ assert_exit() {
 	LAST_OUT=$(cat "$TEST_TMP/last.out")
 	LAST_ERR=$(cat "$TEST_TMP/last.err")
 	if [ "$rc" != "$want" ]; then
-		printf 'assertion failed: exit code of: %s\n  expected: %s\n  actual:   %s\n' "$*" "$want" "$rc" >&2
+		printf 'assertion failed: exit code of: %s\n  expected: %s\n  actual:   %s\n' \
+			"$*" "$want" "$rc" >&2
 		printf '  stdout: %s\n  stderr: %s\n' "$LAST_OUT" "$LAST_ERR" >&2
 		[ "$rc" != 124 ] || printf '  (124: killed by the harness timeout)\n' >&2
 		fail "unexpected exit code $rc (wanted $want)"
@@ -287,7 +297,8 @@ assert_push_ok() {
 	local target=$1 digest=$2
 	shift 2
 	assert_exit 0 run_engine "$@"
-	assert_eq "$target@$digest" "$LAST_OUT" "engine-push stdout (canonical ref @ manifest digest)"
+	assert_eq "$target@$digest" "$LAST_OUT" \
+		"engine-push stdout (canonical ref @ manifest digest)"
 }
 
 # sha256_file FILE: print the hex sha256.

@@ -73,7 +73,8 @@ ctd_import() {
 	shift 3
 	local tarf="$TEST_TMP/import.$RANDOM$RANDOM.tar"
 	tar -C "$dir" -cf "$tarf" oci-layout index.json blobs
-	"${CTR[@]}" -n "$ns" images import --no-unpack --base-name "$base" "$@" "$tarf" >/dev/null ||
+	"${CTR[@]}" -n "$ns" images import --no-unpack --base-name "$base" "$@" "$tarf" \
+		>/dev/null ||
 		fail "ctr images import $base into $ns failed"
 	rm -f "$tarf"
 }

@@ -5,8 +5,9 @@ Listens on 127.0.0.1 and forwards every connection to --upstream HOST:PORT.
 It follows the HTTP/1.1 request framing on each client connection
 (Content-Length bodies; chunked bodies are passed through raw) and, for the
 FIRST request whose request line matches --match (a Python regex, e.g.
-'^PATCH ') and whose body is longer than --cut-after, forwards the head plus exactly --cut-after bytes of its body and
-then aborts both the client and the upstream connection (RST to the client).
+'^PATCH ') and whose body is longer than --cut-after, forwards the head plus
+exactly --cut-after bytes of its body and then aborts both the client and
+the upstream connection (RST to the client).
 That happens once (or --times N; --skip N lets the first N matching requests
 through first); everything else is forwarded untouched.
 
@@ -128,7 +129,8 @@ class Conn:
         body = b'{"errors":[{"code":"UNAVAILABLE","message":"injected by faultproxy"}]}'
         extra = "Retry-After: %d\r\n" % Cfg.retry_after if Cfg.retry_after >= 0 else ""
         self.c.sendall(("HTTP/1.1 %d Injected\r\nContent-Type: application/json\r\n%s"
-                        "Content-Length: %d\r\n\r\n" % (Cfg.respond, extra, len(body))).encode() + body)
+                        "Content-Length: %d\r\n\r\n"
+                        % (Cfg.respond, extra, len(body))).encode() + body)
         log("conn %d: ANSWERED %s with %d" % (self.cid, reqline, Cfg.respond))
 
     def requests(self):
@@ -151,7 +153,8 @@ class Conn:
                 continue
             cut = (chunked or clen > Cfg.cut_after) and claim_cut(reqline)
             log("conn %d: %s (content-length %s%s)%s" % (
-                self.cid, reqline, clen, ", chunked" if chunked else "", " -> will CUT" if cut else ""))
+                self.cid, reqline, clen, ", chunked" if chunked else "",
+                " -> will CUT" if cut else ""))
             self.u.sendall(head + b"\r\n\r\n")
             if cut:
                 self.body(Cfg.cut_after, self.u.sendall)
@@ -177,19 +180,22 @@ class Conn:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--upstream", required=True, help="HOST:PORT")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--match", default="^PATCH ")
-    ap.add_argument("--cut-after", type=int, default=65536, help="body bytes to pass before cutting")
+    ap.add_argument("--cut-after", type=int, default=65536,
+                    help="body bytes to pass before cutting")
     ap.add_argument("--times", type=int, default=1)
     ap.add_argument("--skip", type=int, default=0, help="let the first N matching requests through")
     ap.add_argument("--stall", action="store_true",
                     help="instead of cutting, hold the connection open and forward nothing more")
     ap.add_argument("--respond", type=int, default=0,
                     help="answer matching requests with this HTTP status instead of forwarding")
-    ap.add_argument("--retry-after", type=int, default=-1, help="Retry-After seconds with --respond")
+    ap.add_argument("--retry-after", type=int, default=-1,
+                    help="Retry-After seconds with --respond")
     ap.add_argument("--log")
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")

@@ -64,26 +64,37 @@ make_oci_layout() {
 		mkdir -p "$work/l$i"
 		if [ "$size" -gt 0 ]; then
 			head -c "$size" /dev/urandom >"$work/l$i/data-$i.bin"
-			tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work/l$i" -cf "$work/l$i.tar" "data-$i.bin"
+			tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work/l$i" \
+				-cf "$work/l$i.tar" "data-$i.bin"
 		else
 			tar -cf "$work/l$i.tar" -T /dev/null
 		fi
 		diff_ids="$diff_ids${diff_ids:+,}\"sha256:$(sha256_file "$work/l$i.tar")\""
 		gzip -1 -n -c "$work/l$i.tar" >"$work/l$i.tar.gz"
 		read -r dig sz < <(_add_blob "$dir" "$work/l$i.tar.gz")
-		layers="$layers${layers:+,}{\"mediaType\":\"$mt_layer\",\"size\":$sz,\"digest\":\"$dig\"}"
+		layers="$layers${layers:+,}{\"mediaType\":\"$mt_layer\","
+		layers+="\"size\":$sz,\"digest\":\"$dig\"}"
 	done
-	printf '{"architecture":"%s","os":"linux","config":{"Env":["PATH=/usr/bin:/bin"],"Labels":{"idptest.id":"%s"}},"rootfs":{"type":"layers","diff_ids":[%s]},"history":[]}' \
-		"$(_host_goarch)" "$RANDOM$RANDOM$RANDOM" "$diff_ids" >"$work/config.json"
+	local fmt
+	fmt='{"architecture":"%s","os":"linux",'
+	fmt+='"config":{"Env":["PATH=/usr/bin:/bin"],"Labels":{"idptest.id":"%s"}},'
+	fmt+='"rootfs":{"type":"layers","diff_ids":[%s]},"history":[]}'
+	# shellcheck disable=SC2059 # the formats are built here
+	printf "$fmt" "$(_host_goarch)" "$RANDOM$RANDOM$RANDOM" "$diff_ids" >"$work/config.json"
 	local cdig csz
 	read -r cdig csz < <(_add_blob "$dir" "$work/config.json")
-	printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","size":%s,"digest":"%s"},"layers":[%s]}' \
-		"$mt_manifest" "$mt_config" "$csz" "$cdig" "$layers" >"$work/manifest.json"
+	fmt='{"schemaVersion":2,"mediaType":"%s",'
+	fmt+='"config":{"mediaType":"%s","size":%s,"digest":"%s"},"layers":[%s]}'
+	# shellcheck disable=SC2059
+	printf "$fmt" "$mt_manifest" "$mt_config" "$csz" "$cdig" "$layers" >"$work/manifest.json"
 	local mdig msz
 	read -r mdig msz < <(_add_blob "$dir" "$work/manifest.json")
 	printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' \
-		"$mt_manifest" "$mdig" "$msz" >"$dir/index.json"
+	fmt='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",'
+	fmt+='"manifests":[{"mediaType":"%s","digest":"%s","size":%s,'
+	fmt+='"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}'
+	# shellcheck disable=SC2059
+	printf "$fmt" "$mt_manifest" "$mdig" "$msz" >"$dir/index.json"
 	rm -rf "$work"
 	echo "$mdig"
 }

@@ -73,18 +73,25 @@ verify_image() {
 	shift 3
 	local out="$TEST_TMP/vi.$RANDOM$RANDOM" cfg i=0 d want got
 	mkdir -p "$out"
-	skopeo_run inspect --raw "$@" "docker://$ref" >"$out/raw" 2>"$out/err" || { cat "$out/err" >&2; fail "skopeo inspect $ref"; }
-	assert_eq "$digest" "sha256:$(sha256_file "$out/raw")" "digest of the manifest served for $ref"
+	skopeo_run inspect --raw "$@" "docker://$ref" >"$out/raw" 2>"$out/err" || {
+		cat "$out/err" >&2
+		fail "skopeo inspect $ref"
+	}
+	assert_eq "$digest" "sha256:$(sha256_file "$out/raw")" \
+		"digest of the manifest served for $ref"
 	_skopeo_flags src "$@"
-	skopeo_run copy --quiet --preserve-digests "${_SF[@]}" "docker://$ref" "dir:$out/dir" 2>"$out/err" ||
+	skopeo_run copy --quiet --preserve-digests "${_SF[@]}" "docker://$ref" "dir:$out/dir" \
+		2>"$out/err" ||
 		{ cat "$out/err" >&2; fail "skopeo copy $ref"; }
 	cfg=$(_layout_config "$layout")
 	d=$(sha256_file "$cfg")
 	cmp -s "$cfg" "$out/dir/$d" || fail "config of $ref is not the image's config byte for byte"
-	for d in $(grep -o '"layers":.*' "$out/dir/manifest.json" | grep -o 'sha256:[0-9a-f]\{64\}'); do
+	for d in $(grep -o '"layers":.*' "$out/dir/manifest.json" |
+		grep -o 'sha256:[0-9a-f]\{64\}'); do
 		i=$((i + 1))
 		got="sha256:$(_decompress "$out/dir/${d#sha256:}" | sha256sum | cut -d' ' -f1)"
-		want=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"][int(sys.argv[2])])' "$cfg" $((i - 1)))
+		want=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))
+			["rootfs"]["diff_ids"][int(sys.argv[2])])' "$cfg" $((i - 1)))
 		assert_eq "$want" "$got" "diffID of layer $i of $ref"
 	done
 	[ "$i" -ge 1 ] || fail "verify_image: $ref has no layers"

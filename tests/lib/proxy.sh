@@ -26,7 +26,8 @@ start_body_limit_proxy() {
 		make_certs
 		listen_extra=" ssl"
 		ssl_lines="ssl_certificate $SERVER_CERT; ssl_certificate_key $SERVER_KEY;"
-		upstream_ssl="proxy_ssl_trusted_certificate $CA_CERT; proxy_ssl_verify on; proxy_ssl_name localhost; proxy_ssl_server_name on;"
+		upstream_ssl="proxy_ssl_trusted_certificate $CA_CERT; proxy_ssl_verify on;"
+		upstream_ssl+=" proxy_ssl_name localhost; proxy_ssl_server_name on;"
 	fi
 	local attempt port
 	for attempt in 1 2 3; do
@@ -44,7 +45,8 @@ start_body_limit_proxy() {
 			    fastcgi_temp_path $d/fastcgi;
 			    uwsgi_temp_path $d/uwsgi;
 			    scgi_temp_path $d/scgi;
-			    log_format reqs '\$request_method \$request_uri \$status \$request_length';
+			    log_format reqs '\$request_method \$request_uri'
+			                    ' \$status \$request_length';
 			    access_log $d/access.log reqs;
 			    server {
 			        listen 127.0.0.1:$port$listen_extra;
@@ -66,12 +68,15 @@ start_body_limit_proxy() {
 			    }
 			}
 		EOF
-		bg_start "nginx$_PROXY_COUNT/nginx" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;'
+		bg_start "nginx$_PROXY_COUNT/nginx" nginx -p "$d" -c "$d/nginx.conf" \
+			-e "$d/error.log" -g 'daemon off;'
 		PROXY_PID=$BG_PID
 		if wait_for_port 127.0.0.1 "$port" 15 "$PROXY_PID"; then
 			break
 		fi
-		if [ "$attempt" = 3 ] || ! grep -q 'Address already in use' "$d/error.log" "$d/nginx.log" 2>/dev/null; then
+		if [ "$attempt" = 3 ] ||
+			! grep -q 'Address already in use' "$d/error.log" "$d/nginx.log" \
+				2>/dev/null; then
 			cat "$d/nginx.log" "$d/error.log" >&2 2>/dev/null || true
 			fail "nginx did not start"
 		fi
@@ -81,7 +86,8 @@ start_body_limit_proxy() {
 	PROXY_URL=$scheme://$PROXY_HOST
 	PROXY_ACCESS_LOG=$d/access.log
 	if [ "$scheme" = https ]; then
-		wait_for_http "$PROXY_URL/v2/" 15 --cacert "$CA_CERT" || fail "nginx proxy not answering"
+		wait_for_http "$PROXY_URL/v2/" 15 --cacert "$CA_CERT" ||
+			fail "nginx proxy not answering"
 	else
 		wait_for_http "$PROXY_URL/v2/" 15 || fail "nginx proxy not answering"
 	fi
@@ -105,7 +111,8 @@ start_fault_proxy() {
 	FAULT_PID=$BG_PID
 	wait_until 15 test -s "$d/port" || fail "faultproxy did not start"
 	FAULT_HOST=127.0.0.1:$(cat "$d/port")
-	wait_for_port 127.0.0.1 "${FAULT_HOST#*:}" 10 "$FAULT_PID" || fail "faultproxy not listening"
+	wait_for_port 127.0.0.1 "${FAULT_HOST#*:}" 10 "$FAULT_PID" ||
+		fail "faultproxy not listening"
 	export FAULT_HOST FAULT_LOG FAULT_PID
 	log "faultproxy at $FAULT_HOST -> $upstream"
 }

@@ -89,7 +89,8 @@ start_registry() {
 		wait_until 20 test -s "$dir/token.port" ||
 			fail "token server did not start (see $dir/token-server.log)"
 		TOKEN_URL="https://127.0.0.1:$(cat "$dir/token.port")/v2/token"
-		wait_for_http "${TOKEN_URL%/v2/token}/healthz" 10 --cacert "$REG_CA" || fail "token server not answering"
+		wait_for_http "${TOKEN_URL%/v2/token}/healthz" 10 --cacert "$REG_CA" ||
+			fail "token server not answering"
 		auth_yaml="auth:
   token:
     realm: $TOKEN_URL
@@ -149,12 +150,14 @@ start_registry() {
 	REG_HOST=127.0.0.1:$port
 	REG_URL=$REG_SCHEME://$REG_HOST
 	if [ "$REG_SCHEME" = https ]; then
-		wait_for_http "$REG_URL/v2/" 20 --cacert "$REG_CA" || fail "registry not answering on $REG_URL"
+		wait_for_http "$REG_URL/v2/" 20 --cacert "$REG_CA" ||
+			fail "registry not answering on $REG_URL"
 	else
 		wait_for_http "$REG_URL/v2/" 20 || fail "registry not answering on $REG_URL"
 	fi
 	export REG_MODE REG_DIR REG_DATA REG_LOG REG_USER REG_PASS REG_CA REG_CERTDIR \
-		REG_SCHEME REG_PORT REG_HOST REG_URL REG_PID TOKEN_URL TOKEN_LOG TOKEN_PID TOKEN_SERVICE
+		REG_SCHEME REG_PORT REG_HOST REG_URL REG_PID \
+		TOKEN_URL TOKEN_LOG TOKEN_PID TOKEN_SERVICE
 	log "registry ($mode) at $REG_URL, data $REG_DATA${TOKEN_URL:+, token server $TOKEN_URL}"
 }
 

@@ -189,7 +189,8 @@ class Handler(BaseHTTPRequestHandler):
     def _unauth(self, rec):
         rec["status"] = 401
         self.state.log(rec)
-        self._send(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+        self._send(401,
+                   {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
                    {"WWW-Authenticate": 'Basic realm="idptest-token"'})
 
     def _issue(self, rec, user, service, scopes, authenticated, oauth):
@@ -257,7 +258,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--tls-cert", required=True, help="HTTPS server certificate (PEM)")
@@ -269,7 +271,8 @@ def main():
     ap.add_argument("--lifetime", type=int, default=3600)
     ap.add_argument("--first-tokens", type=int, default=0)
     ap.add_argument("--first-lifetime", type=int, default=-58)
-    ap.add_argument("--expires-in", action="store_true", help="add expires_in/issued_at to GET answers")
+    ap.add_argument("--expires-in", action="store_true",
+                    help="add expires_in/issued_at to GET answers")
     ap.add_argument("--no-anonymous", action="store_true")
     ap.add_argument("--accept-post", action="store_true")
     ap.add_argument("--log")
@@ -288,7 +291,8 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.rename(tmp, args.port_file)
-    print("token server listening on https://127.0.0.1:%d/v2/token" % port, file=sys.stderr, flush=True)
+    print("token server listening on https://127.0.0.1:%d/v2/token" % port,
+          file=sys.stderr, flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -30,7 +30,8 @@ _skopeo_prepare() {
 		# Creating the (empty) system cache dir is what skopeo itself would do;
 		# the private mount keeps the tests' cache entries out of it.
 		if mkdir -p /var/lib/containers/cache 2>/dev/null &&
-			unshare -m sh -c 'mount --bind "$1" /var/lib/containers/cache' sh "$s/cache" 2>/dev/null; then
+			unshare -m sh -c 'mount --bind "$1" /var/lib/containers/cache' \
+				sh "$s/cache" 2>/dev/null; then
 			_SKOPEO_MNT=1
 		fi
 	fi
@@ -40,11 +41,13 @@ _skopeo_prepare() {
 skopeo_run() {
 	_skopeo_prepare
 	local s="$TEST_TMP/skopeo"
-	local -a envv=(env HOME="$s/home" XDG_CONFIG_HOME="$s/xdg-config" XDG_DATA_HOME="$s/xdg-data"
+	local -a envv=(env HOME="$s/home" XDG_CONFIG_HOME="$s/xdg-config"
+		XDG_DATA_HOME="$s/xdg-data"
 		XDG_RUNTIME_DIR="$s/xdg-runtime" TMPDIR="$s/tmp" REGISTRY_AUTH_FILE="$s/auth.json"
 		CONTAINERS_REGISTRIES_CONF="$s/registries.conf" DOCKER_CONFIG="$s/home/.docker")
 	if [ -n "$_SKOPEO_MNT" ]; then
-		"${envv[@]}" unshare -m sh -c 'mount --bind "$1" /var/lib/containers/cache && shift && exec skopeo "$@"' \
+		"${envv[@]}" unshare -m sh -c \
+			'mount --bind "$1" /var/lib/containers/cache && shift && exec skopeo "$@"' \
 			sh "$s/cache" --policy "$s/policy.json" "$@"
 	else
 		"${envv[@]}" skopeo --policy "$s/policy.json" "$@"
@@ -83,21 +86,26 @@ verify_pushed() {
 		cat "$out/inspect.err" >&2
 		fail "verify_pushed: skopeo inspect docker://$ref failed"
 	fi
-	assert_eq "$want_digest" "sha256:$(sha256_file "$out/raw")" "sha256 of the manifest served for $ref"
-	cmp -s "$mfile" "$out/raw" || fail "verify_pushed: manifest bytes served for $ref differ from the layout's"
+	assert_eq "$want_digest" "sha256:$(sha256_file "$out/raw")" \
+		"sha256 of the manifest served for $ref"
+	cmp -s "$mfile" "$out/raw" ||
+		fail "verify_pushed: manifest bytes served for $ref differ from the layout's"
 	_skopeo_flags src "$@"
-	if ! skopeo_run copy --quiet --preserve-digests "${_SF[@]}" "docker://$ref" "dir:$out/dir" 2>"$out/copy.err"; then
+	if ! skopeo_run copy --quiet --preserve-digests "${_SF[@]}" "docker://$ref" "dir:$out/dir" \
+		2>"$out/copy.err"; then
 		cat "$out/copy.err" >&2
 		fail "verify_pushed: skopeo copy docker://$ref failed"
 	fi
-	cmp -s "$mfile" "$out/dir/manifest.json" || fail "verify_pushed: manifest fetched by copy differs"
+	cmp -s "$mfile" "$out/dir/manifest.json" ||
+		fail "verify_pushed: manifest fetched by copy differs"
 	# every descriptor of the manifest: file named by its hex digest in dir:
 	local d n=0 f
 	for d in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$mfile" | cut -d'"' -f4); do
 		f="$out/dir/${d#sha256:}"
 		[ -f "$f" ] || fail "verify_pushed: blob $d not fetched from $ref"
 		assert_eq "$d" "sha256:$(sha256_file "$f")" "sha256 of blob fetched from $ref"
-		cmp -s "$f" "$(layout_blob "$layout" "$d")" || fail "verify_pushed: blob $d differs from the layout's"
+		cmp -s "$f" "$(layout_blob "$layout" "$d")" ||
+			fail "verify_pushed: blob $d differs from the layout's"
 		n=$((n + 1))
 	done
 	[ "$n" -ge 2 ] || fail "verify_pushed: manifest names only $n blobs"
@@ -108,11 +116,13 @@ verify_pushed() {
 assert_not_tagged() {
 	local ref=$1
 	shift
-	if skopeo_run inspect --raw "$@" "docker://$ref" >"$TEST_TMP/nottagged.out" 2>"$TEST_TMP/nottagged.err"; then
+	if skopeo_run inspect --raw "$@" "docker://$ref" >"$TEST_TMP/nottagged.out" \
+		2>"$TEST_TMP/nottagged.err"; then
 		fail "assert_not_tagged: $ref resolves (it must not exist)"
 	fi
 	# it must fail because the manifest is unknown, not because of TLS/auth
-	if ! grep -Eqi 'manifest unknown|not found|MANIFEST_UNKNOWN|NAME_UNKNOWN|name unknown' "$TEST_TMP/nottagged.err"; then
+	if ! grep -Eqi 'manifest unknown|not found|MANIFEST_UNKNOWN|NAME_UNKNOWN|name unknown' \
+		"$TEST_TMP/nottagged.err"; then
 		cat "$TEST_TMP/nottagged.err" >&2
 		fail "assert_not_tagged: skopeo failed for an unexpected reason on $ref"
 	fi
@@ -127,7 +137,8 @@ layout_as_dir() { # LAYOUT OUT
 	printf 'Directory Transport Version: 1.1\n' >"$out/version"
 	d=$(layout_manifest_digest "$layout")
 	cp "$(layout_blob "$layout" "$d")" "$out/manifest.json"
-	for d in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$out/manifest.json" | cut -d'"' -f4); do
+	for d in $(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$out/manifest.json" |
+		cut -d'"' -f4); do
 		ln -f "$(layout_blob "$layout" "$d")" "$out/${d#sha256:}" 2>/dev/null ||
 			cp "$(layout_blob "$layout" "$d")" "$out/${d#sha256:}"
 	done

@@ -14,7 +14,8 @@ d=${FAKE_DOCKER_DIR:?}
 echo "$*" >>"$d/calls"
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--context | -c | -H | --host | --config | -l | --log-level | --tlscacert | --tlscert | --tlskey) shift 2 ;;
+	--context | -c | -H | --host | --config | -l | --log-level | \
+		--tlscacert | --tlscert | --tlskey) shift 2 ;;
 	-*) shift ;;
 	*) break ;;
 	esac
@@ -33,7 +34,8 @@ case "$cmd" in
 version)
 	[ "$1" = --format ] || { echo "fake docker: version needs --format" >&2; exit 2; }
 	s=${FAKE_DOCKER_API:-1.41} c=${FAKE_DOCKER_CLIENT_API:-1.52}
-	printf '%s\n' "$2" | sed -e "s/{{.Server.APIVersion}}/$s/g" -e "s/{{.Client.APIVersion}}/$c/g"
+	printf '%s\n' "$2" |
+		sed -e "s/{{.Server.APIVersion}}/$s/g" -e "s/{{.Client.APIVersion}}/$c/g"
 	;;
 inspect)
 	f="$d/$(key "$1").inspect.json"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """save_fixture.py: build `docker save` streams and `docker image inspect`
 answers from an OCI layout (tests/lib/image.sh make_oci_layout --oci), in
-the exact shapes of the shared notes docker-save.md, for the plugin tests'
-fake `docker`:
+the exact shapes a docker save stream takes (legacy, OCI layout inside,
+containerd store), for the plugin tests' fake `docker`:
 
   save_fixture.py oci-inside  LAYOUT NAME:TAG OUT.tar OUT.inspect.json
   save_fixture.py containerd  LAYOUT NAME:TAG OUT.tar OUT.inspect.json
@@ -21,7 +21,8 @@ blobs/sha256/<diffid>, LayerSources), oci-layout, repositories.
 containerd: layers as stored (gzip), the manifest, an index listing a second
 platform (linux/s390x) and an attestation manifest whose blobs are both
 missing (Docker 29 exports only what its store holds), index.json,
-manifest.json; inspect Id = the index digest. Tar members in lexical order, as the daemon writes them.
+manifest.json; inspect Id = the index digest. Tar members in lexical order,
+as the daemon writes them.
 """
 import gzip, hashlib, io, json, os, sys, tarfile
 
@@ -56,7 +57,8 @@ def write_tar(out, files):
 
 def inspect(out, ident, cfg):
     c = json.loads(cfg)
-    doc = [{"Id": ident, "RepoTags": [], "Os": c.get("os", "linux"), "Architecture": c["architecture"],
+    doc = [{"Id": ident, "RepoTags": [], "Os": c.get("os", "linux"),
+            "Architecture": c["architecture"],
             "RootFS": {"Type": "layers", "Layers": c["rootfs"]["diff_ids"]}}]
     json.dump(doc, open(out, "w"))
 
@@ -70,21 +72,26 @@ def oci_inside(layout, name, out, insp):
     descs = []
     for r in raws:
         files["blobs/sha256/" + sha(r)[7:]] = r
-        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha(r), "size": len(r)})
-        v1 = json.dumps({"id": hashlib.sha256(r + b"v1").hexdigest(), "created": "1970-01-01T00:00:00Z"}).encode()
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                      "digest": sha(r), "size": len(r)})
+        v1 = json.dumps({"id": hashlib.sha256(r + b"v1").hexdigest(),
+                         "created": "1970-01-01T00:00:00Z"}).encode()
         files["blobs/sha256/" + sha(v1)[7:]] = v1
     m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdig, "size": len(cfg)},
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                               "digest": cdig, "size": len(cfg)},
                     "layers": descs}).encode()
     files["blobs/sha256/" + sha(m)[7:]] = m
-    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "digest": sha(m), "size": len(m), "annotations": {"io.containerd.image.name": name,
-        "org.opencontainers.image.ref.name": name.split(":")[-1]}}]}).encode()
+    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": sha(m), "size": len(m), "annotations": {"io.containerd.image.name": name,
+         "org.opencontainers.image.ref.name": name.split(":")[-1]}}]}).encode()
     files["manifest.json"] = json.dumps([{"Config": "blobs/sha256/" + cdig[7:], "RepoTags": [name],
         "Layers": ["blobs/sha256/" + sha(r)[7:] for r in raws],
         "LayerSources": {sha(r): d for r, d in zip(raws, descs)}}]).encode()
     files["oci-layout"] = b'{"imageLayoutVersion": "1.0.0"}'
-    files["repositories"] = json.dumps({name.split(":")[0]: {name.split(":")[-1]: sha(raws[-1])[7:]}}).encode()
+    files["repositories"] = json.dumps(
+        {name.split(":")[0]: {name.split(":")[-1]: sha(raws[-1])[7:]}}).encode()
     write_tar(out, files)
     inspect(insp, cdig, cfg)
 
@@ -99,17 +106,22 @@ def containerd(layout, name, out, insp):
     m = json.dumps(man).encode()
     files["blobs/sha256/" + sha(m)[7:]] = m
     c = json.loads(cfg)
-    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+    index = json.dumps({"schemaVersion": 2,
+                        "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
         {"mediaType": man["mediaType"], "digest": sha(m), "size": len(m),
          "platform": {"os": "linux", "architecture": c["architecture"]}},
         {"mediaType": man["mediaType"], "digest": sha(b"missing platform"), "size": 500,
          "platform": {"os": "linux", "architecture": "s390x"}},
-        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(b"missing attestation"), "size": 300,
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": sha(b"missing attestation"), "size": 300,
          "platform": {"os": "unknown", "architecture": "unknown"},
-         "annotations": {"vnd.docker.reference.digest": sha(m), "vnd.docker.reference.type": "attestation-manifest"}}]}).encode()
+         "annotations": {"vnd.docker.reference.digest": sha(m),
+                         "vnd.docker.reference.type": "attestation-manifest"}}]}).encode()
     files["blobs/sha256/" + sha(index)[7:]] = index
-    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
-        "digest": sha(index), "size": len(index), "annotations": {"io.containerd.image.name": name}}]}).encode()
+    files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json",
+         "digest": sha(index), "size": len(index),
+         "annotations": {"io.containerd.image.name": name}}]}).encode()
     files["manifest.json"] = json.dumps([{"Config": "blobs/sha256/" + cdig[7:], "RepoTags": [name],
         "Layers": ["blobs/sha256/" + sha(l)[7:] for l in layers]}]).encode()
     files["oci-layout"] = b'{"imageLayoutVersion": "1.0.0"}'
@@ -160,7 +172,8 @@ def new_top(layout, size):
     c = json.loads(cfg)
     c["rootfs"]["diff_ids"][-1] = sha(raw)
     cfg = json.dumps(c, separators=(",", ":")).encode()
-    man["layers"][-1] = {"mediaType": man["layers"][-1]["mediaType"], "size": len(gz), "digest": put(layout, gz)}
+    man["layers"][-1] = {"mediaType": man["layers"][-1]["mediaType"], "size": len(gz),
+                         "digest": put(layout, gz)}
     store_image(layout, man, cfg)
 
 
@@ -181,7 +194,8 @@ def legacy_v1(layout, name, out, insp):
         paths.append(v1 + "/layer.tar")
         parent = v1
     files[cdig[7:] + ".json"] = cfg
-    files["manifest.json"] = json.dumps([{"Config": cdig[7:] + ".json", "RepoTags": [name], "Layers": paths}]).encode()
+    files["manifest.json"] = json.dumps([{"Config": cdig[7:] + ".json", "RepoTags": [name],
+                                          "Layers": paths}]).encode()
     files["repositories"] = json.dumps({name.split(":")[0]: {name.split(":")[-1]: parent}}).encode()
     write_tar(out, files)
     inspect(insp, cdig, cfg)
