@@ -94,8 +94,8 @@ int idp_file_replace(const char *path, const void *data, size_t len, mode_t mode
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp))
 		return idp_error_set(err, IDP_EGENERAL, "path too long: '%.100s...'", path);
 	if ((fd = mkstemp(tmp)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "cannot create a file next to '%s': %s", path,
-				     strerror(errno));
+		return idp_error_set(err, IDP_EGENERAL, "cannot create a file next to '%s': %s",
+				     path, strerror(errno));
 	bad = fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0;
 	if (close(fd) < 0 || bad || rename(tmp, path) < 0) {
 		int e = errno;

@@ -87,8 +87,19 @@ static const struct global_flag *match_global(const char *a, const char **inline
 	return NULL;
 }
 
+/* Keep a global flag for running docker; 0, or -1 when there are more
+ * than the plugin keeps. */
+static int keep_global(struct plug_docker *d, const char *arg)
+{
+	if (d->nglobals >= PLUG_MAX_GLOBALS)
+		return -1;
+	d->globals[d->nglobals++] = arg;
+	return 0;
+}
+
 /* Skip docker's global flags up to the plugin name; keep them for running
- * docker, note --config. Returns the index of the first plugin argument. */
+ * docker, note --config. Returns the index of the first plugin argument,
+ * or -1 when there are too many of them. */
 static int split_argv(int argc, char **argv, struct plug_docker *d, const char **config_dir)
 {
 	const struct global_flag *g;
@@ -99,13 +110,11 @@ static int split_argv(int argc, char **argv, struct plug_docker *d, const char *
 		if (strcmp(argv[i], PLUGIN_NAME) == 0)
 			return i + 1;
 		if (!(g = match_global(argv[i], &v)))
-			return 1;   /* run directly: everything is ours */
-		if (d->nglobals < PLUG_MAX_GLOBALS - 1)
-			d->globals[d->nglobals++] = argv[i];
-		if (g->has_value && !v && i + 1 < argc) {
-			v = argv[++i];
-			d->globals[d->nglobals++] = v;
-		}
+			return 1; /* run directly: everything is ours */
+		if (keep_global(d, argv[i]) < 0)
+			return -1;
+		if (g->has_value && !v && i + 1 < argc && keep_global(d, v = argv[++i]) < 0)
+			return -1;
 		if (strcmp(g->name, "config") == 0)
 			*config_dir = v;
 	}
@@ -223,7 +232,9 @@ int main(int argc, char **argv)
 		return cmd_metadata();
 	memset(&d, 0, sizeof(d));
 	d.cli = cli && *cli ? cli : "docker";
-	first = split_argv(argc, argv, &d, &config_dir);
+	if ((first = split_argv(argc, argv, &d, &config_dir)) < 0)
+		return fe_usage_error(cmd, "too many docker global flags before '%s' (at most %d)",
+				      PLUGIN_NAME, PLUG_MAX_GLOBALS);
 	if (first < argc && strcmp(argv[first], "__complete") == 0) {
 		printf(":4\n");   /* cobra: ShellCompDirectiveNoFileComp */
 		return 0;

@@ -302,7 +302,8 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 
 	if (layers && (int)json_object_array_length(layers) == info->ndiffids) {
 		for (i = 0; i < info->ndiffids; i++)
-			add_desc(ru, info->diffids[i], producer, json_object_array_get_idx(layers, i));
+			add_desc(ru, info->diffids[i], producer,
+				 json_object_array_get_idx(layers, i));
 		if (cfg && idp_digest_valid(info->id) && !ru->pp->platform)
 			add_desc(ru, info->id, producer, cfg);
 	}

@@ -55,3 +55,14 @@ for cli in "${CLIS[@]}"; do
 	assert_contains "$LAST_ERR" "no-daemon.sock"
 done
 log "plugin protocol checks passed with ${#CLIS[@]} docker CLI(s)"
+
+# More docker global flags before the plugin name than the plugin keeps
+# (docker passes them all through): a usage error, never a crash.
+many=()
+for i in $(seq 1 1000); do many+=(--context "c$i"); done
+assert_exit 1 "$PLUGIN" "${many[@]}" idppush img:1
+assert_contains "$LAST_ERR" "too many docker global flags"
+many=()
+for i in $(seq 1 20); do many+=(--context "c$i" -D); done
+assert_exit 1 "$PLUGIN" "${many[@]}" idppush img:1
+assert_contains "$LAST_ERR" "too many docker global flags"
