@@ -30,6 +30,8 @@ struct idp_auth {
 	struct idp_creds creds;
 	int plain_remote;
 	int allow_insecure;
+	int registry_https;        /* the registry is reached over HTTPS */
+	char *registry;            /* its base URL, for messages */
 	enum auth_scheme scheme;
 	char *realm;
 	char *service;
@@ -67,6 +69,7 @@ void idp_auth_free(struct idp_auth *a)
 		drop_token(a, 0);
 	idp_creds_release(&a->creds);
 	free(a->realm);
+	free(a->registry);
 	free(a->service);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
@@ -113,6 +116,32 @@ static char *bearer_value(const char *tok)
 	if (v)
 		snprintf(v, n, "Bearer %s", tok);
 	return v;
+}
+
+void idp_auth_set_registry(struct idp_auth *a, const char *base_url)
+{
+	pthread_mutex_lock(&a->mu);
+	free(a->registry);
+	a->registry = base_url ? strdup(base_url) : NULL;
+	a->registry_https = base_url && strncmp(base_url, "https:", 6) == 0;
+	pthread_mutex_unlock(&a->mu);
+}
+
+static int has_secret(const struct idp_auth *a)
+{
+	const struct idp_creds *c = &a->creds;
+	return c->password || c->identity_token || c->registry_token;
+}
+
+/* A realm that would get credentials in clear text: plain HTTP, and
+ * either not loopback or asked for by an HTTPS registry (a downgrade). */
+static int realm_insecure(const struct idp_auth *a)
+{
+	struct idp_origin o;
+
+	if (idp_http_origin(a->realm, &o) < 0 || strcmp(o.scheme, "http") != 0)
+		return 0;
+	return a->registry_https || !idp_host_is_loopback(o.host);
 }
 
 static int insecure_refused(const struct idp_auth *a, const char *url, struct idp_error *err)
@@ -247,8 +276,7 @@ static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scope
 	const char *user = c->username, *secret = c->password;
 	int rc;
 
-	if ((c->password || c->identity_token || c->registry_token) && a->plain_remote &&
-	    strncmp(a->realm, "http://", 7) == 0 && !a->allow_insecure)
+	if (has_secret(a) && realm_insecure(a) && !a->allow_insecure)
 		return insecure_refused(a, a->realm, err);
 	idp_http_resp_init(&resp);
 	if (c->identity_token) {
@@ -349,6 +377,9 @@ static int on_bearer(struct idp_auth *a, const struct idp_challenge *c, struct i
 {
 	if (learn_bearer(a, c, registry, err) < 0)
 		return -1;
+	/* a token made from credentials is one: not over plain HTTP either */
+	if (has_secret(a) && a->plain_remote && !a->allow_insecure)
+		return insecure_refused(a, registry, err);
 	if (sent && strncmp(sent, "Bearer ", 7) == 0) {
 		if (a->raw_token)
 			return idp_error_set(err, IDP_EAUTH, "%s refused the registry token (%s)",

@@ -20,6 +20,11 @@ struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote,
 			      int allow_insecure_auth);
 void idp_auth_free(struct idp_auth *a);
 
+/* The registry's base URL ("https://host:port"), once the scheme is
+ * chosen: credentials never go to a plain-HTTP token realm when the
+ * registry is HTTPS, nor to a remote one. */
+void idp_auth_set_registry(struct idp_auth *a, const char *base_url);
+
 /* The Authorization value to send for a request needing `scopes` (a
  * space-separated scope set, e.g. "repository:a/b:pull,push"), or NULL
  * (anonymous / not yet challenged). *out is allocated. */

@@ -17,8 +17,42 @@ void idp_error_clear(struct idp_error *e)
 	e->msg[0] = '\0';
 }
 
+size_t idp_text_escape(char *dst, size_t n, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)src;
+	size_t o = 0;
+	unsigned c;
+	int ctl;
+
+	if (!n)
+		return 0;
+	for (; *p && o + 1 < n; p++) {
+		c = *p;
+		ctl = c < 0x20 || c == 0x7f;
+		if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {   /* a C1 control in UTF-8 */
+			c = *++p;
+			ctl = 1;
+		}
+		if (!ctl) {
+			dst[o++] = (char)c;
+			continue;
+		}
+		if (o + 5 > n)
+			break;
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[c >> 4];
+		dst[o++] = hex[c & 15];
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, va_list ap)
 {
+	char raw[IDP_ERRMSG_MAX];
+
 	if (!e)
 		return -1;
 	e->cls = cls;
@@ -26,7 +60,8 @@ int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, 
 	e->retry_after_ms = -1;
 	e->http_status = 0;
 	e->tls_failure = 0;
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	idp_text_escape(e->msg, sizeof(e->msg), raw);
 	return -1;
 }
 
@@ -41,15 +76,16 @@ int idp_error_set(struct idp_error *e, enum idp_errclass cls, const char *fmt, .
 
 int idp_error_prefix(struct idp_error *e, const char *fmt, ...)
 {
-	char head[IDP_ERRMSG_MAX], old[IDP_ERRMSG_MAX];
+	char raw[IDP_ERRMSG_MAX], head[IDP_ERRMSG_MAX], old[IDP_ERRMSG_MAX];
 	size_t hl, ol;
 	va_list ap;
 
 	if (!e)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(head, sizeof(head), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	idp_text_escape(head, sizeof(head), raw);
 	memcpy(old, e->msg, sizeof(old));
 	hl = strlen(head);
 	if (hl > IDP_ERRMSG_MAX - 3)

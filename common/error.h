@@ -6,6 +6,7 @@
 #define IDP_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* Values are the documented exit codes. */
 enum idp_errclass {
@@ -45,6 +46,12 @@ int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, 
  * Keeps class and retry hints; returns -1. */
 int idp_error_prefix(struct idp_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Copy src into dst[0..n) with control characters (C0, DEL, and C1 in
+ * UTF-8) written as "\xNN", so text from outside (a registry's headers,
+ * a file name) cannot drive the terminal. Every error message goes
+ * through it. Returns the length written. */
+size_t idp_text_escape(char *dst, size_t n, const char *src);
 
 /* Short name of a class ("authentication", "network", ...). */
 const char *idp_errclass_str(enum idp_errclass cls);

@@ -283,6 +283,16 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
+/* Free a header list, wiping every value first (one holds the credentials). */
+static void free_headers(struct curl_slist *l)
+{
+	struct curl_slist *t;
+
+	for (t = l; t; t = t->next)
+		explicit_bzero(t->data, strlen(t->data));
+	curl_slist_free_all(l);
+}
+
 static struct curl_slist *build_headers(const struct idp_http_req *q, struct idp_error *err)
 {
 	struct curl_slist *l = NULL, *t;
@@ -301,7 +311,7 @@ static struct curl_slist *build_headers(const struct idp_http_req *q, struct idp
 	if (q->authorization) {
 		if ((size_t)snprintf(auth, sizeof(auth), "Authorization: %s", q->authorization) >=
 		    sizeof(auth)) {
-			curl_slist_free_all(l);
+			free_headers(l);
 			idp_error_set(err, IDP_EAUTH, "authorization token too long");
 			return NULL;
 		}
@@ -313,7 +323,7 @@ static struct curl_slist *build_headers(const struct idp_http_req *q, struct idp
 	}
 	return l;
 oom:
-	curl_slist_free_all(l);
+	free_headers(l);
 	idp_error_set(err, IDP_EGENERAL, "out of memory");
 	return NULL;
 }
@@ -464,7 +474,7 @@ int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 	setup(h, &x, hdrs);
 	rc = curl_easy_perform(h->curl);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
+	free_headers(hdrs);
 	if (rc != CURLE_OK)
 		return map_failure(h, &x, rc, err);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -486,4 +496,49 @@ char *idp_http_resolve(const char *base, const char *location)
 	}
 	curl_url_cleanup(u);
 	return res;
+}
+
+/* One part of u into out (lowercased); 0, or -1 when absent or too long. */
+static int url_part(CURLU *u, CURLUPart what, char *out, size_t n, unsigned flags)
+{
+	char *v = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (curl_url_get(u, what, &v, flags) == CURLUE_OK && strlen(v) < n) {
+		for (i = 0; v[i]; i++)
+			out[i] = (char)tolower((unsigned char)v[i]);
+		out[i] = '\0';
+		rc = 0;
+	}
+	curl_free(v);
+	return rc;
+}
+
+int idp_http_origin(const char *url, struct idp_origin *o)
+{
+	CURLU *u = curl_url();
+	char port[16];
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	if (!u)
+		return -1;
+	if (url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    url_part(u, CURLUPART_SCHEME, o->scheme, sizeof(o->scheme), 0) == 0 &&
+	    url_part(u, CURLUPART_HOST, o->host, sizeof(o->host), 0) == 0 &&
+	    url_part(u, CURLUPART_PORT, port, sizeof(port), CURLU_DEFAULT_PORT) == 0) {
+		o->port = strtol(port, NULL, 10);
+		rc = 0;
+	}
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int idp_http_same_origin(const char *a, const char *b)
+{
+	struct idp_origin x, y;
+
+	return idp_http_origin(a, &x) == 0 && idp_http_origin(b, &y) == 0 &&
+	       strcmp(x.scheme, y.scheme) == 0 && strcmp(x.host, y.host) == 0 && x.port == y.port;
 }

@@ -78,6 +78,18 @@ int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 /* Resolve a (possibly relative) Location against the request URL. */
 char *idp_http_resolve(const char *base, const char *location);
 
+/* Where a URL points: scheme and host lowercased, the port filled in. */
+struct idp_origin {
+	char scheme[8];
+	char host[256];
+	long port;
+};
+
+/* 0, or -1 when url is not an absolute URL. */
+int idp_http_origin(const char *url, struct idp_origin *o);
+/* Same scheme, host and port: where credentials may go. */
+int idp_http_same_origin(const char *a, const char *b);
+
 /* Milliseconds on a monotonic clock. */
 int64_t idp_now_ms(void);
 

@@ -96,20 +96,24 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 		    struct idp_error *err)
 {
 	char *authz = NULL;
+	/* credentials go to the registry's own scheme, host and port only */
+	int own = idp_http_same_origin(req->url, s->base_url);
 	int attempt = 1, challenged = 0, refused = 0, rc;
 	struct idp_error why;
 
 	for (;;) {
+		if (authz)
+			explicit_bzero(authz, strlen(authz));
 		free(authz);
 		authz = NULL;
-		if (idp_auth_header(s->auth, h, scopes, &authz, err) < 0)
+		if (own && idp_auth_header(s->auth, h, scopes, &authz, err) < 0)
 			return -1;
 		req->authorization = authz;
 		rc = idp_http_do(h, req, resp, err);
 		req->authorization = NULL;
 		/* One challenge to an anonymous request (learn the scheme), and
 		 * one refusal of what we sent (an expired token): then give up. */
-		if (rc == 0 && resp->status == 401 && !(authz ? refused++ : challenged++)) {
+		if (rc == 0 && resp->status == 401 && own && !(authz ? refused++ : challenged++)) {
 			rc = idp_auth_challenged(s->auth, h, resp, scopes, authz, s->registry, err);
 			if (rc < 0)
 				break;
@@ -136,6 +140,8 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 			break;
 		attempt++;
 	}
+	if (authz)
+		explicit_bzero(authz, strlen(authz));
 	free(authz);
 	return rc;
 }

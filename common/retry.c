@@ -225,7 +225,8 @@ long idp_duration_parse_ms(const char *s)
 	buf[n] = '\0';
 	for (p = buf; *p;) {
 		t = term_ms(&p, p == buf);
-		if (t < 0 || __builtin_add_overflow(total, t, &total) || total > LONG_MAX)
+		if (t < 0 || __builtin_add_overflow(total, t, &total) ||
+		    total > IDP_DURATION_MAX_MS)
 			return -1;
 	}
 	return (long)total;

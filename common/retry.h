@@ -28,8 +28,13 @@ int idp_retry_status_retryable(long status);
  * relative to `now`). Returns milliseconds >= 0, or -1 when unparsable. */
 long idp_retry_after_parse(const char *value, time_t now);
 
+/* The longest duration accepted (366 days): deadlines computed from it
+ * can never overflow. */
+#define IDP_DURATION_MAX_MS (366LL * 24 * 3600 * 1000)
+
 /* Parse a duration like "300", "300s", "5m", "1h30m", "1500ms" into ms;
- * -1 when invalid. (Used for --timeout and IDPBUILDER_PUSH_TIMEOUT.) */
+ * -1 when invalid or longer than IDP_DURATION_MAX_MS. (Used for --timeout
+ * and IDPBUILDER_PUSH_TIMEOUT.) */
 long idp_duration_parse_ms(const char *s);
 
 #endif

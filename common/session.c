@@ -92,6 +92,7 @@ static int set_base_url(struct idp_session *s, int plain)
 	if (!(s->base_url = malloc(n)))
 		return -1;
 	snprintf(s->base_url, n, "%s://%s", plain ? "http" : "https", s->ref.domain);
+	idp_auth_set_registry(s->auth, s->base_url);
 	return 0;
 }
 
@@ -136,6 +137,14 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 	if (ping(s, h, err) < 0) {
 		*err = tls_err;   /* it does speak TLS: the TLS failure is the story */
 		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	}
+	if (s->opts.warn) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "%s does not speak TLS: using plain HTTP, as docker does for "
+			 "loopback registries (--plain-http says so and skips the TLS try)",
+			 s->registry);
+		s->opts.warn(s->opts.warn_ctx, msg);
 	}
 	return 0;
 }

@@ -36,12 +36,16 @@ static long parse_expires(struct json_object *o)
 
 	if (!json_object_object_get_ex(o, "expires_in", &v))
 		return TOKEN_DEFAULT_EXPIRES;
-	if (json_object_is_type(v, json_type_int))
+	if (json_object_is_type(v, json_type_int)) {
 		n = json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_double))
-		n = (int64_t)json_object_get_double(v);
-	else
+	} else if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);   /* 1e30, NaN: no cast out of range */
+		if (!(d >= 1.0))
+			return TOKEN_DEFAULT_EXPIRES;
+		n = d >= (double)TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (int64_t)d;
+	} else {
 		return TOKEN_DEFAULT_EXPIRES;
+	}
 	if (n < 1)
 		return TOKEN_DEFAULT_EXPIRES;
 	return n > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (long)n;
@@ -174,6 +178,10 @@ void idp_token_release(struct idp_token *t)
 {
 	if (!t)
 		return;
+	if (t->token)
+		explicit_bzero(t->token, strlen(t->token));
+	if (t->refresh_token)
+		explicit_bzero(t->refresh_token, strlen(t->refresh_token));
 	free(t->token);
 	free(t->refresh_token);
 	memset(t, 0, sizeof(*t));

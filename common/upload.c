@@ -5,10 +5,12 @@
  * others are read into a chunk buffer so the chunk can be sent again. */
 #include "config.h"
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "regerr.h"
+#include "regheader.h"
 #include "session_private.h"
 #include "banned.h"
 
@@ -45,6 +47,14 @@ static int set_location(struct upload *u, const char *base, const char *loc, str
 	if (!(abs = idp_http_resolve(base, loc)))
 		return idp_error_set(err, IDP_EREJECTED,
 				     "the registry sent a bad upload Location '%.200s'", loc);
+	if (strncmp(u->s->base_url, "https:", 6) == 0 && strncmp(abs, "https:", 6) != 0) {
+		free(abs);
+		return idp_error_set(
+			err, IDP_EREJECTED,
+			"the registry sent an upload Location over plain HTTP ('%.120s'): "
+			"refusing to send the blob in clear text",
+			loc);
+	}
 	free(u->location);
 	u->location = abs;
 	return 0;
@@ -138,22 +148,11 @@ static int start_upload(struct upload *u, struct idp_error *err)
 		rc = idp_session_status_error(u->s, &req, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, url, resp.location, err);
-	if (rc == 0 && resp.chunk_min_length) {
-		min = strtoll(resp.chunk_min_length, NULL, 10);
-		if (min > (int64_t)u->chunk && min <= (int64_t)1 << 30)
-			u->chunk = (size_t)min;
-	}
+	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
+	if (min > (int64_t)u->chunk)
+		u->chunk = (size_t)min;
 	idp_http_resp_release(&resp);
 	return rc;
-}
-
-/* Parse "0-<end>" (or "bytes=0-<end>"): the registry holds end+1 bytes. */
-static int64_t range_next(const char *range)
-{
-	const char *dash;
-	if (!range || !(dash = strchr(range, '-')))
-		return -1;
-	return strtoll(dash + 1, NULL, 10) + 1;
 }
 
 /* After a failure: ask where the upload stands and continue from there. */
@@ -172,7 +171,7 @@ static int resync(struct upload *u, struct idp_error *err)
 		rc = idp_session_status_error(u->s, &req, &resp, err);
 	if (rc == 0 && resp.location)
 		rc = set_location(u, u->location, resp.location, err);
-	have = rc == 0 ? (resp.range ? range_next(resp.range) : 0) : -1;
+	have = rc == 0 ? (resp.range ? idp_range_held(resp.range) : 0) : -1;
 	/* distribution says "0-0" for an empty upload as well as for one byte:
 	 * take it as empty; resending byte 0 is harmless, skipping it is not. */
 	if (have == 1)
@@ -217,6 +216,47 @@ static int restart(struct upload *u, struct idp_error *err)
 	return start_upload(u, err);
 }
 
+/* A failed chunk that resuming may fix (resync through GET). */
+static int bad_ack(struct idp_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int bad_ack(struct idp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	idp_error_setv(err, IDP_EREJECTED, fmt, ap);
+	va_end(ap);
+	err->retryable = 1;
+	return -1;
+}
+
+/* What a PATCH's Range says the registry holds now. Only an offset that
+ * reached chunk_end completes the chunk: one past what was sent, going
+ * backwards, or short of it is a failed attempt (the caller resyncs), so
+ * a registry can neither point the chunk buffer outside itself nor keep
+ * the upload going for ever. */
+static int take_ack(struct upload *u, const char *range, int64_t chunk_end, struct idp_error *err)
+{
+	int64_t held = range ? idp_range_held(range) : chunk_end;
+
+	if (held < 0)
+		return bad_ack(err, "the registry answered a PATCH with a Range that is not 0-N "
+				    "('%.40s', after bytes up to %" PRId64 ")", range, chunk_end);
+	if (held > chunk_end)
+		return bad_ack(err, "the registry acknowledged more bytes than were sent "
+				    "(%" PRId64 " of %" PRId64 ")", held, chunk_end);
+	if (held < u->acked)
+		return bad_ack(err, "the registry's acknowledged offset went backwards "
+				    "(from %" PRId64 " to %" PRId64 ")", u->acked, held);
+	if (held < chunk_end) {
+		u->acked = held;
+		return bad_ack(err, "the registry kept fewer bytes than were sent "
+				    "(%" PRId64 " of %" PRId64 ")", held, chunk_end);
+	}
+	u->acked = held;
+	return 0;
+}
+
 static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
 	struct idp_http_req req = { 0 };
@@ -224,7 +264,6 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	char range[96];
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
 	size_t len = (size_t)(chunk_end - u->acked);
-	int64_t next;
 	int rc;
 
 	snprintf(range, sizeof(range), "Content-Range: %" PRId64 "-%" PRId64, u->acked,
@@ -253,15 +292,9 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 		rc = idp_session_status_error(u->s, &req, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
-	next = rc == 0 ? range_next(resp.range) : -1;
 	if (rc == 0)
-		u->acked = next > 0 && next <= chunk_end ? next : u->acked + (int64_t)len;
+		rc = take_ack(u, resp.range, chunk_end, err);
 	idp_http_resp_release(&resp);
-	/* The registry kept less than we sent: carry on from what it has. */
-	if (rc == 0 && !u->buffered && u->rpos != u->acked) {
-		rc = u->r->ops->seek(u->r->ctx, u->acked, err);
-		u->rpos = u->acked;
-	}
 	return rc;
 }
 

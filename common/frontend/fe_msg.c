@@ -1,8 +1,10 @@
 /* fe_msg.c: warnings, errors and debug lines for the front ends, all on
- * stderr, prefixed with the front end's constant fe_progname. */
+ * stderr, prefixed with the front end's constant fe_progname, with any
+ * control characters escaped. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include "error.h"
 #include "fe_msg.h"
 #include "banned.h"
 
@@ -10,11 +12,11 @@ static void vreport(const char *level, const char *fmt, va_list ap)
 {
 	/* One fprintf per part, but stderr is unbuffered: build the line first
 	 * so concurrent writers (progress) never interleave inside it. */
-	char line[2048];
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	char raw[2048], line[2048];
+	int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 
-	if (n < 0)
-		line[0] = '\0';
+	/* what reaches the terminal has no control characters (error.h) */
+	idp_text_escape(line, sizeof(line), n < 0 ? "" : raw);
 	if (level)
 		fprintf(stderr, "%s: %s: %s\n", fe_progname, level, line);
 	else

@@ -39,7 +39,7 @@ void fe_config_init(struct fe_config *cfg)
 void fe_config_release(struct fe_config *cfg)
 {
 	if (cfg->password_buf) {
-		memset(cfg->password_buf, 0, strlen(cfg->password_buf));
+		explicit_bzero(cfg->password_buf, strlen(cfg->password_buf));
 		free(cfg->password_buf);
 	}
 	cfg->password_buf = NULL;
@@ -287,9 +287,10 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 		return 0;
 	case FE_ARG_DURATION:
 		if ((ms = idp_duration_parse_ms(val)) < 0)
-			return fe_usage_error(
-				cmd, "invalid duration '%s' for --%s: expected e.g. 90s, 5m, 1h30m",
-				val, o->long_name);
+			return fe_usage_error(cmd,
+					      "invalid duration '%s' for --%s: expected e.g. 90s, "
+					      "5m, 1h30m (at most 366 days)",
+					      val, o->long_name);
 		*(long *)base = ms;
 		return 0;
 	case FE_ARG_CHOICE:

@@ -20,23 +20,42 @@ int fe_report_error(const struct idp_error *err)
 	return idp_errclass_exit_code(err->cls == IDP_OK ? IDP_EGENERAL : err->cls);
 }
 
-/* A stream the user points --digest-file at (/dev/stdout, a FIFO, a
- * process substitution): written into, not replaced. */
-static int is_stream(const char *path)
+/* Where --digest-file goes. A regular file (or none yet) is replaced
+ * atomically; a stream the user points at (/dev/stdout as a pipe or a
+ * terminal, a FIFO, a process substitution) is written into; a symlink to
+ * a regular file is refused, so a symlink planted at the path can never
+ * make us overwrite the file it points at. Checked before the push. */
+enum digest_target { DT_REPLACE, DT_STREAM };
+
+static int digest_target(const char *path, enum digest_target *t, struct idp_error *err)
 {
-	struct stat st;
-	return stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
+	struct stat l, st;
+
+	if (lstat(path, &l) < 0 || S_ISREG(l.st_mode)) {
+		*t = DT_REPLACE;
+		return 0;
+	}
+	if (stat(path, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		*t = DT_STREAM;
+		return 0;
+	}
+	return idp_error_set(err, IDP_EGENERAL,
+			     "--digest-file '%s' is %s: refusing to write through it (give a plain "
+			     "file path)",
+			     path, S_ISLNK(l.st_mode) ? "a symbolic link" : "not a file");
 }
 
-/* "sha256:...\n": a regular file (or a symlink to one) is replaced
- * atomically, so a symlink planted at the path is never written through. */
 static int write_digest_file(const char *path, const char *digest, struct idp_error *err)
 {
+	enum digest_target t;
 	char line[IDP_DIGEST_MAX + 2];
 	int fd, rc = 0;
 
 	snprintf(line, sizeof(line), "%s\n", digest);
-	if (!is_stream(path)) {
+	if (digest_target(path, &t, err) < 0)
+		return -1;
+	if (t == DT_REPLACE) {
 		if (idp_file_replace(path, line, strlen(line), 0644, err) < 0)
 			return idp_error_prefix(err, "--digest-file");
 		return 0;
@@ -74,10 +93,13 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, p };
 	struct idp_push_result res;
 	struct idp_session *s = NULL;
+	enum digest_target dt;
 	const char *notice;
 	int i, rc;
 
 	memset(&res, 0, sizeof(res));
+	if (cfg->digest_file && digest_target(cfg->digest_file, &dt, err) < 0)
+		return -1;
 	fe_session_opts(cfg, job->cancel, &so);
 	fe_progress_start(p, repo);
 	for (i = 0; i < job->npreparing; i++)

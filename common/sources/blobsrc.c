@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "blobsrc.h"
 #include "digest.h"
+#include "file.h"
 #include "banned.h"
 
 struct file_reader {
@@ -49,6 +51,25 @@ static void file_close(void *ctx)
 
 static const struct idp_blob_reader_ops file_ops = { file_read, file_seek, file_close };
 
+/* A regular file, not a directory, device or FIFO. */
+static int regular(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Why a blob file cannot be used, for messages. */
+static const char *why_not(int e)
+{
+	if (e == ELOOP)
+		return "a symbolic link (blobs must be regular files in the store)";
+	if (e == EINVAL)
+		return "not a regular file";
+	if (e == EFBIG)
+		return "larger than a manifest may be";
+	return strerror(e);
+}
+
 int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err)
 {
 	struct file_reader *f = calloc(1, sizeof(*f));
@@ -57,13 +78,15 @@ int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct i
 		free(f);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0) {
-		int e = errno;
+	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (f->fd < 0 || !regular(f->fd)) {
+		int e = f->fd < 0 ? errno : EINVAL;
+		if (f->fd >= 0)
+			close(f->fd);
 		free(f->path);
 		free(f);
 		return idp_error_set(err, e == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
-				     "cannot open '%s': %s", path, strerror(e));
+				     "cannot open blob '%s': %s", path, why_not(e));
 	}
 	out->ops = &file_ops;
 	out->ctx = f;
@@ -75,6 +98,33 @@ int idp_cas_path(const char *dir, const char *digest, char *out, size_t n)
 	if (!idp_digest_valid(digest))
 		return -1;
 	return (size_t)snprintf(out, n, "%s/%s", dir, idp_digest_hex(digest)) < n ? 0 : -1;
+}
+
+int idp_cas_has(const char *dir, const char *digest, struct idp_error *err)
+{
+	char path[4096];
+	struct stat st;
+
+	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s'", digest);
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0
+				       : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s",
+						       path, strerror(errno));
+	return S_ISREG(st.st_mode);
+}
+
+int idp_cas_read(const char *dir, const char *digest, struct idp_buf *out, struct idp_error *err)
+{
+	char path[4096];
+	int r;
+
+	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s'", digest);
+	if ((r = idp_file_read(path, IDP_FILE_NOFOLLOW, out)) == 0)
+		return 0;
+	return idp_error_set(err, r > 0 ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read blob '%s': %s",
+			     path, r > 0 ? "no such file" : why_not(errno));
 }
 
 int idp_blob_reader_cas(const char *dir, const char *digest, struct idp_blob_reader *out,

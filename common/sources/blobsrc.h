@@ -7,13 +7,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "blobreader.h"
+#include "buf.h"
 #include "error.h"
 
-/* A file (opened now, read with pread). Missing file -> IDP_ENOTFOUND. */
+/* A regular file (opened now, not through a symlink, read with pread).
+ * Missing file -> IDP_ENOTFOUND. */
 int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err);
 /* Path of a blob in a content-addressed directory: dir/<hex>. 0, or -1
  * for a bad digest or a path that does not fit in n. */
 int idp_cas_path(const char *dir, const char *digest, char *out, size_t n);
+/* Whether dir holds digest as a regular file: 1, 0 (absent, or not a
+ * regular file: a symlink is never followed out of the store), -1. */
+int idp_cas_has(const char *dir, const char *digest, struct idp_error *err);
+/* The whole blob into out (bounded by its cap; no symlinks followed). */
+int idp_cas_read(const char *dir, const char *digest, struct idp_buf *out, struct idp_error *err);
 /* A blob of a content-addressed directory (an OCI layout's blobs/sha256,
  * containerd's content store): dir/<hex of digest>. */
 int idp_blob_reader_cas(const char *dir, const char *digest, struct idp_blob_reader *out,

@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "imgwalk.h"
 #include "manifest.h"
+#include "regheader.h"
 #include "banned.h"
 
 #define WALK_MAX_DEPTH 4
@@ -89,22 +90,40 @@ static int doc_load(const struct walk *w, const char *digest, const char *mt, in
 	return 0;
 }
 
+/* A descriptor's size: -1 when absent, -2 when impossible (negative, or
+ * past anything believable: sums of sizes must never overflow). */
+static int64_t desc_size(json_object *desc)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(desc, "size", &v))
+		return -1;
+	if (!json_object_is_type(v, json_type_int))
+		return -2;
+	n = json_object_get_int64(v);
+	return n < 0 || n > IDP_SIZE_MAX_BELIEVED ? -2 : n;
+}
+
 /* A config/layer descriptor: must be present; added to img. */
 static int add_blob_desc(const struct walk *w, json_object *desc, const char *what,
 			 struct idp_image *img)
 {
 	const char *dg = idp_json_str(desc, "digest");
+	int64_t size = desc_size(desc);
 	int r;
 
 	if (!dg || !idp_digest_valid(dg))
 		return idp_error_set(w->err, IDP_EGENERAL, "%s has no valid sha256 digest", what);
+	if (size < -1)
+		return idp_error_set(w->err, IDP_EGENERAL, "%s %s has an impossible size", what,
+				     dg);
 	if ((r = w->bs->has(w->bs->ctx, dg, w->err)) < 0)
 		return -1;
 	if (r == 0)
 		return idp_error_set(w->err, IDP_ENOTFOUND, "%s %s is missing from the local store",
 				     what, dg);
-	return idp_image_add_blob(img, dg, idp_json_int(desc, "size", -1),
-				  idp_json_str(desc, "mediaType"), w->err)
+	return idp_image_add_blob(img, dg, size, idp_json_str(desc, "mediaType"), w->err)
 		       ? 0
 		       : -1;
 }
@@ -181,14 +200,14 @@ static int load_children(const struct walk *w, const char *digest, json_object *
 		c[i].idx = i;
 		c[i].digest = idp_json_str(d, "digest");
 		c[i].mt = idp_json_str(d, "mediaType");
-		c[i].size = idp_json_int(d, "size", -1);
+		c[i].size = desc_size(d);
 		c[i].attest = is_attestation(d);
 		child_platform(d, c[i].plat);
-		if (!c[i].digest || !idp_digest_valid(c[i].digest)) {
+		if (!c[i].digest || !idp_digest_valid(c[i].digest) || c[i].size < -1) {
 			free(c);
 			return idp_error_set(w->err, IDP_EGENERAL,
-					     "index %s: entry %zu has no valid digest", digest,
-					     i + 1);
+					     "index %s: entry %zu has no valid digest or size",
+					     digest, i + 1);
 		}
 	}
 	*out = c;

@@ -45,10 +45,6 @@ struct ctd_target {
 	char name[CTD_NAME_MAX];
 };
 
-static int blob_file(const struct ctd *c, const char *digest, char *out, size_t n)
-{
-	return idp_cas_path(c->blobs, digest, out, n);
-}
 
 /* ---- where containerd stores live ---- */
 
@@ -392,36 +388,21 @@ static int ctd_has(void *ctx, const char *digest, struct idp_error *err)
 {
 	struct ctd *c = ctx;
 	struct idp_bolt_bucket b;
-	char path[4096];
-	struct stat st;
 	int r = ns_has_blob(c, digest, &b, err);
 
-	if (r <= 0)
-		return r;
-	if (blob_file(c, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0
-				       : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s",
-						       path, strerror(errno));
-	return S_ISREG(st.st_mode);
+	return r <= 0 ? r : idp_cas_has(c->blobs, digest, err);
 }
 
 static int ctd_read(void *ctx, const char *digest, struct idp_buf *out, struct idp_error *err)
 {
 	struct ctd *c = ctx;
-	char path[4096];
 	int r = ctd_has(c, digest, err);
 
 	if (r <= 0)
 		return r < 0 ? -1
 			     : idp_error_set(err, IDP_ENOTFOUND, "blob %s is not in namespace '%s'",
 					     digest, c->ns);
-	if (blob_file(c, digest, path, sizeof(path)) < 0 || idp_buf_read_file(out, path) < 0)
-		return idp_error_set(
-			err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read '%s': %s",
-			path, errno == EFBIG ? "larger than a manifest may be" : strerror(errno));
-	return 0;
+	return idp_cas_read(c->blobs, digest, out, err);
 }
 
 /* Length of the shared leading path components of two repositories. */

@@ -23,11 +23,6 @@ struct oci_layout {
 	char blobs[4096];   /* dir/blobs/sha256 */
 };
 
-static int blob_path(const struct oci_layout *l, const char *digest, char *out, size_t n)
-{
-	return idp_cas_path(l->blobs, digest, out, n);
-}
-
 static int read_json_file(const char *path, size_t cap, struct idp_buf *b, json_object **out,
 			  struct idp_error *err)
 {
@@ -86,30 +81,14 @@ static json_object *pick_descriptor(json_object *index, const char *ref, const c
 /* Blob store callbacks for imgwalk. */
 static int layout_read(void *ctx, const char *digest, struct idp_buf *out, struct idp_error *err)
 {
-	char path[4096];
-
-	if (blob_path(ctx, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
-	if (idp_buf_read_file(out, path) < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
-				     "cannot read blob '%s': %s", path,
-				     errno == EFBIG ? "larger than a manifest may be"
-						    : strerror(errno));
-	return 0;
+	const struct oci_layout *l = ctx;
+	return idp_cas_read(l->blobs, digest, out, err);
 }
 
 static int layout_has(void *ctx, const char *digest, struct idp_error *err)
 {
-	char path[4096];
-	struct stat st;
-
-	if (blob_path(ctx, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad digest '%.80s'", digest);
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0
-				       : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s",
-						       path, strerror(errno));
-	return S_ISREG(st.st_mode) ? 1 : 0;
+	const struct oci_layout *l = ctx;
+	return idp_cas_has(l->blobs, digest, err);
 }
 
 /* Split "DIR[:REF]": a ':' after the last '/' starts REF. */

@@ -44,6 +44,20 @@ for t in oci ctd legacy; do
 	verify_image "$REG_HOST/giteaadmin/app:$t" "$dig" "$L" "${SKOPEO_FLAGS[@]}"
 	eval "DIG_$t=\$dig"
 done
+# --digest-file never writes through a symlink planted at its path (the
+# file it points at keeps its content), and says so before pushing
+echo precious >"$TEST_TMP/victim"
+ln -s "$TEST_TMP/victim" "$TEST_TMP/planted"
+assert_exit 1 run_plugin "${P[@]}" -q --digest-file "$TEST_TMP/planted" app:oci
+assert_contains "$LAST_ERR" "is a symbolic link"
+assert_eq precious "$(cat "$TEST_TMP/victim")" "file behind a planted --digest-file symlink"
+# an existing file is replaced (atomically), a stream is written into
+echo old >"$TEST_TMP/dfile"
+assert_exit 0 run_plugin "${P[@]}" -q --digest-file "$TEST_TMP/dfile" app:oci
+assert_eq "$DIG_oci" "$(cat "$TEST_TMP/dfile")" "--digest-file replaced"
+assert_exit 0 run_plugin "${P[@]}" -q --digest-file >(cat >"$TEST_TMP/viapipe") app:oci
+wait_until 10 test -s "$TEST_TMP/viapipe" || fail "nothing came through the --digest-file pipe"
+assert_eq "$DIG_oci" "$(cat "$TEST_TMP/viapipe")" "--digest-file through a pipe"
 # containerd-store layers go up as stored: the layout's own gzip blobs
 for d in $(grep -o '"layers":.*' "$(layout_blob "$L" "$(layout_manifest_digest "$L")")" |
 	grep -o 'sha256:[0-9a-f]\{64\}'); do

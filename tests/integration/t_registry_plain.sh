@@ -57,4 +57,10 @@ assert_eq "$NBLOBS" "$mounted" "blobs mounted (201) into giteaadmin/other from g
 [ -z "$(reg_log_requests PUT /v2/giteaadmin/other/blobs/)" ] ||
 	fail "blob data was PUT to giteaadmin/other despite --mount-from"
 
+# 5. without --plain-http: a loopback registry that does not speak TLS is
+# used over plain HTTP, as docker does, and the user is told once
+T5="$REG_HOST/giteaadmin/app:v5"
+assert_push_ok "$T5" "$DIG" "$L" "$T5"
+assert_eq 1 "$(grep -c 'does not speak TLS' <<<"$LAST_ERR")" "TLS fallback warnings"
+
 log "PASS"

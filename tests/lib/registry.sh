@@ -175,3 +175,46 @@ reg_blob_linked() {
 reg_tag_digest() {
 	cat "$REG_DATA/docker/registry/v2/repositories/$1/_manifests/tags/$2/current/link"
 }
+
+# start_hostile_registry ATTACK [--tls] [--user U:P]: tests/lib/hostile_registry.py,
+# a registry that misbehaves on purpose (ATTACK "" = it behaves). Exports
+# HOSTILE_HOST (127.0.0.1:PORT), HOSTILE_ELSEWHERE (the port it points
+# clients at), HOSTILE_LOG (JSON lines: server, method, path,
+# authorization scheme, status), HOSTILE_PID.
+_HOSTILE_COUNT=0
+start_hostile_registry() {
+	local attack=$1 extra=()
+	shift
+	_HOSTILE_COUNT=$((_HOSTILE_COUNT + 1))
+	local d="$TEST_TMP/hostile$_HOSTILE_COUNT"
+	mkdir -p "$d"
+	if [ "${1:-}" = --tls ]; then
+		make_certs
+		extra=(--tls --cert "$SERVER_CERT" --key "$SERVER_KEY")
+		shift
+	fi
+	HOSTILE_LOG=$d/requests.log
+	: >"$HOSTILE_LOG"
+	bg_start "hostile$_HOSTILE_COUNT/server" "$PYTHON" "$TEST_LIB/hostile_registry.py" \
+		--port 0 --port-file "$d/ports" --log "$HOSTILE_LOG" --attack "$attack" \
+		"${extra[@]}" "$@"
+	HOSTILE_PID=$BG_PID
+	wait_until 15 test -s "$d/ports" || fail "hostile registry did not start"
+	read -r port HOSTILE_ELSEWHERE <"$d/ports"
+	HOSTILE_HOST=127.0.0.1:$port
+	wait_for_port 127.0.0.1 "$port" 10 "$HOSTILE_PID" || fail "hostile registry not listening"
+	export HOSTILE_HOST HOSTILE_ELSEWHERE HOSTILE_LOG HOSTILE_PID
+	log "hostile registry ($attack) at $HOSTILE_HOST, elsewhere :$HOSTILE_ELSEWHERE"
+}
+
+# hostile_count FILTER: how many logged requests match the python expression
+# FILTER over r (a request's JSON object), e.g. 'r["method"] == "PATCH"'.
+hostile_count() {
+	"$PYTHON" -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    n += bool(eval(sys.argv[2]))
+print(n)' "$HOSTILE_LOG" "$1"
+}

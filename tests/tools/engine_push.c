@@ -12,7 +12,7 @@
 #include "idp.h"
 
 enum { O_PLAIN = 256, O_INSECURE, O_CA, O_CHUNK, O_JOBS, O_RETRIES, O_RETRY_MS, O_TIMEOUT, O_HOSTS,
-       O_CERTS, O_DCONFIG, O_MOUNT, O_DEBUG, O_STALL };
+       O_CERTS, O_DCONFIG, O_MOUNT, O_DEBUG, O_STALL, O_INSECURE_AUTH };
 
 static const struct option longopts[] = {
 	{ "plain-http", no_argument, NULL, O_PLAIN },
@@ -31,6 +31,7 @@ static const struct option longopts[] = {
 	{ "mount-from", required_argument, NULL, O_MOUNT },
 	{ "debug", no_argument, NULL, O_DEBUG },
 	{ "stall-timeout", required_argument, NULL, O_STALL },
+	{ "allow-insecure-auth", no_argument, NULL, O_INSECURE_AUTH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -98,6 +99,7 @@ static int parse_args(int argc, char **argv, struct idp_session_opts *so, struct
 			so->stall_timeout_ms = v;
 			break;
 		case O_HOSTS: so->tls.hosts_dir = optarg; break;
+		case O_INSECURE_AUTH: so->allow_insecure_auth = 1; break;
 		case O_CERTS: so->tls.docker_certs_dir = optarg; break;
 		case O_DCONFIG: so->creds.docker_config_dir = optarg; break;
 		case O_MOUNT: *mount_from = optarg; break;

@@ -108,7 +108,51 @@ static void test_unusable_challenges(void)
 	idp_auth_free(a);
 }
 
+/* A Bearer token made from credentials is a credential: refused over plain
+ * HTTP to a remote registry, like Basic. */
+static void test_bearer_plain_remote_refused(void)
+{
+	struct idp_auth *a = auth_with("alice", "s3cret", 1, 0);
+	struct idp_http_resp r;
+	struct idp_error e = IDP_ERROR_INIT;
+
+	challenge(&r, "Bearer realm=\"https://auth.example/token\",service=\"reg\"");
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "s", NULL, "reg.example", &e), -1);
+	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "plain HTTP"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "--allow-insecure-auth"));
+	idp_http_resp_release(&r);
+	idp_auth_free(a);
+}
+
+/* An HTTPS registry naming a plain-HTTP token realm (even on loopback),
+ * or any registry naming a remote plain-HTTP realm: the credentials are
+ * refused before anything is sent. */
+static void test_http_realm_refused(void)
+{
+	static const char *const realms[][2] = {
+		{ "https://reg.example", "Bearer realm=\"http://127.0.0.1:1/token\"" },
+		{ "http://127.0.0.1:5000", "Bearer realm=\"http://auth.example/token\"" },
+	};
+	struct idp_http_resp r;
+	struct idp_error e = IDP_ERROR_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(realms) / sizeof(realms[0]); i++) {
+		struct idp_auth *a = auth_with("alice", "s3cret", 0, 0);
+		idp_auth_set_registry(a, realms[i][0]);
+		challenge(&r, realms[i][1]);
+		CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "s", NULL, "reg", &e), -1);
+		CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
+		CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "plain HTTP"));
+		idp_http_resp_release(&r);
+		idp_auth_free(a);
+	}
+}
+
 static const struct unit_test tests[] = {
+	{ "bearer_plain_remote_refused", test_bearer_plain_remote_refused },
+	{ "http_realm_refused", test_http_realm_refused },
 	{ "basic_answered", test_basic_answered },
 	{ "no_credentials", test_no_credentials },
 	{ "plain_http_remote_refused", test_plain_http_remote_refused },

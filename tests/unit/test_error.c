@@ -31,7 +31,25 @@ static void test_set_prefix(void)
 	CU_ASSERT_EQUAL(idp_error_set(NULL, IDP_EGENERAL, "dropped"), -1);
 }
 
+/* Bytes from outside never drive the terminal: C0 controls, DEL and C1
+ * (as UTF-8) are escaped; other UTF-8 is kept. */
+static void test_escape(void)
+{
+	struct idp_error e = IDP_ERROR_INIT;
+	char out[64];
+
+	idp_text_escape(out, sizeof(out), "a\x1b[31mb\x07" "c\x7f\xc2\x9b" "d\xc3\xa9");
+	CU_ASSERT_STRING_EQUAL(out, "a\\x1b[31mb\\x07c\\x7f\\x9b" "d\xc3\xa9");
+	idp_text_escape(out, 8, "\x1b\x1b\x1b");
+	CU_ASSERT_STRING_EQUAL(out, "\\x1b");
+	idp_error_set(&e, IDP_EREJECTED, "digest %s", "sha256:\x1b]0;pwned\x07");
+	CU_ASSERT_STRING_EQUAL(e.msg, "digest sha256:\\x1b]0;pwned\\x07");
+	idp_error_prefix(&e, "tag %s", "v\n1");
+	CU_ASSERT_STRING_EQUAL(e.msg, "tag v\\x0a1: digest sha256:\\x1b]0;pwned\\x07");
+}
+
 static const struct unit_test tests[] = {
+	{ "escape", test_escape },
 	{ "exit_codes", test_exit_codes },
 	{ "set_prefix", test_set_prefix },
 	{ NULL, NULL }

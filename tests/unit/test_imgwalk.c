@@ -191,6 +191,36 @@ static void test_manifest_missing_layer(void)
 	ms_free(&m);
 }
 
+/* A descriptor size no blob can have (INT64_MAX, negative, not an
+ * integer): a corrupt image, refused before any arithmetic on it. */
+static void test_impossible_size(void)
+{
+	static const char *const sizes[] = { "9223372036854775807", "-7", "1.5", "\"12\"" };
+	struct memstore m = { 0 };
+	struct idp_image img;
+	struct idp_error err = IDP_ERROR_INIT;
+	const char *dc = ms_put(&m, "{\"architecture\":\"x\"}"), *dl = ms_put(&m, "layer"), *d;
+	char man[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(man, sizeof(man),
+			 "{\"schemaVersion\":2,\"mediaType\":\"application/"
+			 "vnd.oci.image.manifest.v1+json\","
+			 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+			 "\"digest\":\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":"
+			 "\"application/"
+			 "vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%s}]}",
+			 dc, strlen("{\"architecture\":\"x\"}"), dl, sizes[i]);
+		d = ms_put(&m, man);
+		CU_ASSERT_EQUAL(walk(&m, d, NULL, &img, &err), -1);
+		CU_ASSERT_EQUAL(err.cls, IDP_EGENERAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "impossible size"));
+		idp_image_release(&img);
+	}
+	ms_free(&m);
+}
+
 static void test_corrupt_manifest(void)
 {
 	struct memstore m = { 0 };
@@ -354,6 +384,7 @@ static const struct unit_test tests[] = {
 	{ "manifest", test_manifest },
 	{ "manifest_missing_layer", test_manifest_missing_layer },
 	{ "corrupt_manifest", test_corrupt_manifest },
+	{ "impossible_size", test_impossible_size },
 	{ "index_host_default", test_index_host_default },
 	{ "index_one_platform", test_index_one_platform },
 	{ "all_platforms", test_all_platforms },

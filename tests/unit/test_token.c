@@ -66,6 +66,9 @@ static void test_expires_in(void)
 		{ "{\"token\":\"x\",\"expires_in\":86400}", 86400 },
 		{ "{\"token\":\"x\",\"expires_in\":900.7}", 900 },
 		{ "{\"token\":\"x\",\"expires_in\":99999999999999}", 366L * 24 * 3600 },
+		{ "{\"token\":\"x\",\"expires_in\":1e30}", 366L * 24 * 3600 },
+		{ "{\"token\":\"x\",\"expires_in\":-1e30}", 60 },
+		{ "{\"token\":\"x\",\"expires_in\":0.5}", 60 },
 	};
 	struct idp_token t;
 	struct idp_error e = IDP_ERROR_INIT;

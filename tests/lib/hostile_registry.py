@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""tests/lib/hostile_registry.py: a small registry that misbehaves on purpose.
+
+Only for the security tests: a client must neither crash, nor leak a
+secret, nor loop, whatever a registry answers. Without --attack it is a
+working (in-memory, single-repository-agnostic) registry for pushes:
+GET /v2/, HEAD/GET blobs, POST uploads (mount answers 202), PATCH with
+Content-Range, GET upload status, PUT ?digest=, DELETE uploads, PUT/HEAD
+manifests. With --user U:P it wants Basic auth (401 + challenge first).
+
+Attacks (--attack NAME):
+  range-backwards   the 2nd PATCH of an upload is answered 202 "Range: 0-0"
+  range-huge        every PATCH is answered "Range: 0-9223372036854775807"
+  short-ack         every PATCH keeps only 1 byte more than the upload had
+  location-elsewhere  POST answers with a Location on the --elsewhere port
+                    (a listener that logs what reaches it, then 404s)
+  location-downgrade  (with --tls) POST answers with an http:// Location on
+                    the same host and port
+  realm-http        (with --tls) GET /v2/ answers 401 Bearer with a realm on
+                    the --elsewhere port over plain HTTP
+  evil-bytes        manifest PUT answers a Docker-Content-Digest and errors
+                    carrying terminal escape sequences and a 300-byte Location
+  bearer            wants Bearer tokens from a realm on --elsewhere (plain
+                    HTTP, answers {"token": ...} to anyone)
+
+Log (--log FILE): one JSON object per request: server ("registry" or
+"elsewhere"), method, path, authorization (the scheme only, e.g. "Basic",
+or null), status. Secrets are not logged; the elsewhere listener logs
+whether a credential reached it, which is what the tests assert on.
+
+Start-up: --port 0 / --elsewhere-port 0 pick free ports, written as
+"PORT ELSEWHERE_PORT" to --port-file once both listen.
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import ssl
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LOCK = threading.Lock()
+ESC = "\x1b[31mEVIL\x1b[0m\x07"
+
+
+class State:
+    blobs = {}
+    uploads = {}
+    manifests = {}
+    patches = {}
+    args = None
+    logf = None
+    elsewhere_port = 0
+
+
+def log(server, method, path, authz, status):
+    scheme = authz.split(" ", 1)[0] if authz else None
+    line = json.dumps({"server": server, "method": method, "path": path,
+                       "authorization": scheme, "status": status})
+    with LOCK:
+        State.logf.write(line + "\n")
+        State.logf.flush()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def reply(self, status, headers=None, body=b""):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+        log("registry", self.command, self.path, self.headers.get("Authorization"), status)
+
+    def scheme_host(self):
+        scheme = "https" if State.args.tls else "http"
+        return "%s://%s" % (scheme, self.headers.get("Host"))
+
+    def authorized(self):
+        a = State.args
+        got = self.headers.get("Authorization") or ""
+        if a.attack in ("bearer", "realm-http"):
+            return got.startswith("Bearer ")
+        if not a.user:
+            return True
+        want = "Basic " + base64.b64encode(a.user.encode()).decode()
+        return got == want
+
+    def challenge(self):
+        a = State.args
+        if a.attack in ("bearer", "realm-http"):
+            realm = "http://127.0.0.1:%d/token" % State.elsewhere_port
+            value = 'Bearer realm="%s",service="hostile"' % realm
+        else:
+            value = 'Basic realm="hostile"'
+        err = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "auth"}]}).encode()
+        self.reply(401, {"WWW-Authenticate": value, "Content-Type": "application/json"}, err)
+
+    def route(self):
+        if not self.authorized():
+            self.body()
+            return self.challenge()
+        u = urlsplit(self.path)
+        q = parse_qs(u.query)
+        p = u.path
+        if p == "/v2/":
+            return self.reply(200)
+        m = re.match(r"^/v2/(.+)/blobs/uploads/([^/]*)$", p)
+        if m:
+            return self.upload(m.group(1), m.group(2), q)
+        m = re.match(r"^/v2/(.+)/blobs/(sha256:[0-9a-f]{64})$", p)
+        if m:
+            self.body()
+            d = m.group(2)
+            if d in State.blobs:
+                return self.reply(200, {"Docker-Content-Digest": d}, State.blobs[d])
+            return self.reply(404)
+        m = re.match(r"^/v2/(.+)/manifests/([^/]+)$", p)
+        if m:
+            return self.manifest(m.group(1), m.group(2))
+        self.body()
+        return self.reply(404)
+
+    def location(self, name, uid):
+        a = State.args
+        if a.attack == "location-elsewhere":
+            return "http://127.0.0.1:%d/v2/%s/blobs/uploads/%s" % (State.elsewhere_port, name, uid)
+        if a.attack == "location-downgrade":
+            return "http://%s/v2/%s/blobs/uploads/%s" % (self.headers.get("Host"), name, uid)
+        if a.attack == "evil-bytes":
+            return "/v2/%s/blobs/uploads/%s?_state=%s" % (name, uid, "A" * 300)
+        return "/v2/%s/blobs/uploads/%s" % (name, uid)
+
+    def upload(self, name, uid, q):
+        data = self.body()
+        c = self.command
+        if c == "POST":
+            uid = uuid.uuid4().hex
+            State.uploads[uid] = bytearray()
+            State.patches[uid] = 0
+            return self.reply(202, {"Location": self.location(name, uid), "Range": "0-0"})
+        if uid not in State.uploads:
+            return self.reply(404, {"Content-Type": "application/json"},
+                              b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"x"}]}')
+        buf = State.uploads[uid]
+        if c == "PATCH":
+            return self.patch(name, uid, buf, data)
+        if c == "GET":
+            return self.reply(204, {"Location": self.location(name, uid), "Range": rng(len(buf))})
+        if c == "DELETE":
+            del State.uploads[uid]
+            return self.reply(204)
+        if c == "PUT":
+            buf.extend(data)
+            d = "sha256:" + hashlib.sha256(bytes(buf)).hexdigest()
+            if q.get("digest", [""])[0] != d:
+                return self.reply(400, {"Content-Type": "application/json"},
+                                  b'{"errors":[{"code":"DIGEST_INVALID","message":"x"}]}')
+            State.blobs[d] = bytes(buf)
+            del State.uploads[uid]
+            return self.reply(201, {"Docker-Content-Digest": d,
+                                    "Location": "/v2/%s/blobs/%s" % (name, d)})
+        return self.reply(405)
+
+    def patch(self, name, uid, buf, data):
+        a = State.args
+        State.patches[uid] += 1
+        cr = self.headers.get("Content-Range")
+        if cr:
+            start = int(cr.split("-")[0])
+            if start != len(buf):
+                return self.reply(416, {"Range": rng(len(buf)),
+                                        "Location": self.location(name, uid)})
+        if a.attack == "short-ack":
+            buf.extend(data[:1])
+        else:
+            buf.extend(data)
+        r = rng(len(buf))
+        if a.attack == "range-backwards" and State.patches[uid] == 2:
+            r = "0-0"
+        if a.attack == "range-huge":
+            r = "0-9223372036854775807"
+        return self.reply(202, {"Location": self.location(name, uid), "Range": r})
+
+    def manifest(self, name, ref):
+        data = self.body()
+        a = State.args
+        if self.command == "PUT":
+            d = "sha256:" + hashlib.sha256(data).hexdigest()
+            if a.attack == "evil-bytes":
+                return self.reply(201, {"Docker-Content-Digest": "sha256:" + ESC})
+            State.manifests[ref] = data
+            State.manifests[d] = data
+            return self.reply(201, {"Docker-Content-Digest": d})
+        if ref in State.manifests:
+            return self.reply(200, {}, State.manifests[ref])
+        return self.reply(404)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
+
+
+class Elsewhere(BaseHTTPRequestHandler):
+    """Where a hostile registry points clients: logs what arrives."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def route(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        authz = self.headers.get("Authorization")
+        if self.path.startswith("/token"):
+            body = b'{"token":"hostile-token","expires_in":300}'
+            status = 200
+        else:
+            body = b""
+            status = 404
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        log("elsewhere", self.command, self.path, authz, status)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
+
+
+def rng(n):
+    return "0-%d" % (n - 1 if n > 0 else 0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--attack", default="")
+    ap.add_argument("--user", default="")
+    ap.add_argument("--tls", action="store_true")
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    a = ap.parse_args()
+    State.args = a
+    State.logf = open(a.log, "a")
+    reg = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    if a.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        reg.socket = ctx.wrap_socket(reg.socket, server_side=True)
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    State.elsewhere_port = other.server_address[1]
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write("%d %d\n" % (reg.server_address[1], State.elsewhere_port))
+    os.rename(a.port_file + ".tmp", a.port_file)
+    try:
+        reg.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
