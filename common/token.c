@@ -194,7 +194,11 @@ int idp_token_expired(const struct idp_token *t, time_t now)
 	if (!t || !t->token)
 		return 1;
 	life = t->expires_in >= 1 ? t->expires_in : TOKEN_DEFAULT_EXPIRES;
+	/* renew a tenth early (at least 5 s), but a short-lived token must
+	 * still be usable: never more than half its life early */
 	margin = life / 10 < 5 ? 5 : life / 10;
+	if (margin > life / 2)
+		margin = life / 2;
 	return now >= t->issued_at + (time_t)(life - margin);
 }
 

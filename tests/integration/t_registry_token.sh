@@ -10,6 +10,7 @@
 #      the token the test SIGSTOPs it until the token is past usable_until,
 #      then SIGCONTs it: its next request gets 401 and it must fetch exactly
 #      one new token and finish.
+#   4. tokens that live 5 s (expires_in 5): the push succeeds, renewing them.
 #   3. identity-token flow: DOCKER_CONFIG/config.json holds, for the registry,
 #      "auth" = base64(user:password) AND "identitytoken" = the password (as
 #      with a Gitea access token, which also works as a Basic password).
@@ -107,5 +108,17 @@ if [ -z "$get_line" ] || [ "$get_line" -lt "$post_line" ]; then
 	fail "no successful Basic GET /v2/token after the POST 404 (fallback missing)"
 fi
 assert_not_contains "$LAST_OUT$LAST_ERR" "$REG_PASS" "engine output leaks the identity token"
+
+# --- 4. short-lived tokens (expires_in 5): renewed before they expire, and a
+# new token is used at once, not thrown away as already expired -----------------
+start_registry token --lifetime 5 --expires-in
+LS="$TEST_TMP/layout-short"
+DIGS=$(make_oci_layout "$LS" --docker 3000000 3000000 3000000)
+TS="$REG_HOST/giteaadmin/short:v1"
+assert_push_ok "$TS" "$DIGS" --ca-cert "$REG_CA" -u "$REG_USER" -p "$REG_PASS" --jobs 1 \
+	--chunk-size 262144 "$LS" "$TS"
+verify_pushed "$TS" "$LS" "${SKOPEO_FLAGS[@]}"
+n=$(push_tokens giteaadmin/short)
+[ "$n" -ge 1 ] && [ "$n" -le 40 ] || fail "short-lived tokens: $n push tokens for one push"
 
 log "PASS"

@@ -177,6 +177,12 @@ static void test_expired(void)
 	CU_ASSERT_TRUE(idp_token_expired(&t, NOW + 77760));
 	t.expires_in = 0;     /* treated as 60 */
 	CU_ASSERT_FALSE(idp_token_expired(&t, NOW + 10));
+	t.expires_in = 5;     /* short-lived: usable for its first half, not expired at once */
+	CU_ASSERT_FALSE(idp_token_expired(&t, NOW));
+	CU_ASSERT_FALSE(idp_token_expired(&t, NOW + 2));
+	CU_ASSERT_TRUE(idp_token_expired(&t, NOW + 3));
+	t.expires_in = 1;
+	CU_ASSERT_FALSE(idp_token_expired(&t, NOW));
 }
 
 static void test_get_url(void)
