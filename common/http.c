@@ -8,6 +8,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "http.h"
+#include "regheader.h"
 #include "banned.h"
 
 struct idp_http {
@@ -87,11 +88,12 @@ static void resp_free_headers(struct idp_http_resp *r)
 	free(r->range);
 	free(r->retry_after);
 	free(r->chunk_min_length);
+	free(r->chunk_max_length);
 	free(r->content_type);
 	for (i = 0; i < r->nchallenges; i++)
 		free(r->www_authenticate[i]);
 	r->location = r->docker_content_digest = r->range = NULL;
-	r->retry_after = r->chunk_min_length = r->content_type = NULL;
+	r->retry_after = r->chunk_min_length = r->chunk_max_length = r->content_type = NULL;
 	r->nchallenges = 0;
 	r->content_length = -1;
 }
@@ -148,11 +150,13 @@ static void take_header(struct idp_http_resp *r, const char *line, size_t n)
 		set_header(&r->retry_after, v, vlen);
 	else if (IS("OCI-Chunk-Min-Length"))
 		set_header(&r->chunk_min_length, v, vlen);
+	else if (IS("OCI-Chunk-Max-Length"))
+		set_header(&r->chunk_max_length, v, vlen);
 	else if (IS("Content-Type"))
 		set_header(&r->content_type, v, vlen);
 	else if (IS("Content-Length")) {
 		char *s = trim_dup(v, vlen);
-		r->content_length = s ? strtoll(s, NULL, 10) : -1;
+		r->content_length = idp_header_count(s, IDP_SIZE_MAX_BELIEVED);
 		free(s);
 	} else if (IS("WWW-Authenticate") && r->nchallenges < IDP_HTTP_MAX_CHALLENGE_HEADERS) {
 		r->www_authenticate[r->nchallenges] = trim_dup(v, vlen);

@@ -55,6 +55,7 @@ struct idp_http_resp {
 	char *range;
 	char *retry_after;
 	char *chunk_min_length;         /* OCI-Chunk-Min-Length */
+	char *chunk_max_length;         /* OCI-Chunk-Max-Length (a de facto extension) */
 	char *content_type;
 	int64_t content_length;         /* -1 when absent */
 	int nchallenges;

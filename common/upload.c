@@ -1,8 +1,11 @@
 /* upload.c: chunked blob upload (POST, PATCH with Content-Range, PUT
  * ?digest=), hashing on the fly, verifying a known digest before the blob
  * is committed, and resuming a broken transfer from the offset the registry
- * reports. Readers that can seek are streamed straight from the source;
- * others are read into a chunk buffer so the chunk can be sent again. */
+ * reports. Readers that can seek (and know their size) are sent straight
+ * from the source; others (streams) go through a spool file (spool.h), so
+ * any chunk can be sent again and a lost session restarted from byte 0.
+ * Chunks shrink when a proxy refuses their size (413) and never exceed the
+ * registry's OCI-Chunk-Max-Length. */
 #include "config.h"
 #include <inttypes.h>
 #include <stdarg.h>
@@ -11,8 +14,12 @@
 #include <string.h>
 #include "regerr.h"
 #include "regheader.h"
+#include "spool.h"
 #include "session_private.h"
 #include "banned.h"
+
+#define FILL_BLOCK (64u << 10)
+#define CHUNK_FLOOR ((size_t)256 << 10)   /* 413s halve the chunk down to this */
 
 struct upload {
 	struct idp_session *s;
@@ -26,14 +33,14 @@ struct upload {
 	struct idp_sha256 *hash;
 	int64_t hashed;              /* bytes [0, hashed) are in the hash */
 	int64_t acked;               /* bytes the registry has */
-	int64_t rpos;                /* next reader position (streaming mode) */
-	int buffered;                /* chunk buffer mode */
-	unsigned char *buf;          /* buffered mode: current chunk */
-	int64_t buf_start;           /* offset of buf[0] */
-	size_t buf_len;
-	size_t send_off;             /* bytes of this request already pulled */
+	int64_t rpos;                /* direct mode: next reader position */
+	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
+	unsigned char *fillbuf;      /* spool mode: reader -> spool */
+	int eof;                     /* spool mode: the reader has ended */
+	int64_t req_start;           /* the PATCH being sent: first byte, length, pulled */
+	size_t req_len;
+	size_t send_off;
 	size_t chunk;
-	int eof;
 	int resumed;
 	struct idp_error pull_err;
 };
@@ -69,15 +76,15 @@ static void hash_span(struct upload *u, int64_t pos, const unsigned char *p, siz
 	u->hashed = end;
 }
 
-/* Streaming mode: pull straight from the (seekable) reader. */
-static ssize_t pull_stream(void *ctx, void *buf, size_t n, struct idp_error *err)
+/* Direct mode: pull straight from the (seekable) reader. */
+static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct upload *u = ctx;
 	ssize_t r;
 	(void)err;
 
-	if (n > u->buf_len - u->send_off)
-		n = u->buf_len - u->send_off;
+	if (n > u->req_len - u->send_off)
+		n = u->req_len - u->send_off;
 	if (!n)
 		return 0;
 	r = u->r->ops->read(u->r->ctx, buf, n, &u->pull_err);
@@ -92,16 +99,21 @@ static ssize_t pull_stream(void *ctx, void *buf, size_t n, struct idp_error *err
 	return r;
 }
 
-/* Buffered mode: resend from the chunk buffer. */
-static ssize_t pull_buffer(void *ctx, void *buf, size_t n, struct idp_error *err)
+/* Spool mode: (re)send from the spool file. */
+static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct upload *u = ctx;
+	ssize_t r;
 	(void)err;
-	if (n > u->buf_len - u->send_off)
-		n = u->buf_len - u->send_off;
-	memcpy(buf, u->buf + u->send_off, n);
-	u->send_off += n;
-	return (ssize_t)n;
+
+	if (n > u->req_len - u->send_off)
+		n = u->req_len - u->send_off;
+	if (!n)
+		return 0;
+	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, &u->pull_err);
+	if (r > 0)
+		u->send_off += (size_t)r;
+	return r;
 }
 
 static void on_progress(void *ctx, int64_t sent)
@@ -111,23 +123,48 @@ static void on_progress(void *ctx, int64_t sent)
 		u->progress(u->pctx, u->acked + sent, u->size);
 }
 
-/* Buffered mode: read the next chunk from the reader (hashing it). */
-static int fill_buffer(struct upload *u, struct idp_error *err)
+/* Spool mode: read from the source (hashing) until the spool holds `end`
+ * bytes or the source has ended. */
+static int fill_spool(struct upload *u, int64_t end, struct idp_error *err)
 {
+	int64_t len;
 	ssize_t r;
 
-	u->buf_start = u->acked;
-	u->buf_len = 0;
-	while (u->buf_len < u->chunk && !u->eof) {
-		r = u->r->ops->read(u->r->ctx, u->buf + u->buf_len, u->chunk - u->buf_len, err);
+	while (!u->eof && (len = idp_spool_len(u->spool)) < end) {
+		r = u->r->ops->read(u->r->ctx, u->fillbuf,
+				    end - len < FILL_BLOCK ? (size_t)(end - len) : FILL_BLOCK, err);
 		if (r < 0)
 			return -1;
-		if (r == 0)
+		if (r == 0) {
 			u->eof = 1;
-		hash_span(u, u->buf_start + (int64_t)u->buf_len, u->buf + u->buf_len, (size_t)r);
-		u->buf_len += (size_t)r;
+			break;
+		}
+		hash_span(u, len, u->fillbuf, (size_t)r);
+		if (idp_spool_append(u->spool, u->fillbuf, (size_t)r, err) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+/* The largest request body now: ours, or less when a proxy or the
+ * registry said so for any upload of the session. */
+static size_t chunk_now(struct upload *u)
+{
+	size_t shared = __atomic_load_n(&u->s->chunk, __ATOMIC_RELAXED);
+	return shared < u->chunk ? shared : u->chunk;
+}
+
+/* Lower the session's chunk size (every upload of the session follows). */
+static void limit_chunk(struct upload *u, size_t max)
+{
+	size_t cur = __atomic_load_n(&u->s->chunk, __ATOMIC_RELAXED);
+
+	while (max < cur &&
+	       !__atomic_compare_exchange_n(&u->s->chunk, &cur, max, 0, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+	if (max < u->chunk)
+		u->chunk = max;
 }
 
 static int start_upload(struct upload *u, struct idp_error *err)
@@ -135,7 +172,7 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	struct idp_http_req req = { 0 };
 	struct idp_http_resp resp;
 	char url[2048];
-	int64_t min;
+	int64_t min, max;
 	int rc;
 
 	snprintf(url, sizeof(url), "%s/v2/%s/blobs/uploads/", u->s->base_url, u->s->ref.path);
@@ -149,8 +186,11 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	if (rc == 0)
 		rc = set_location(u, url, resp.location, err);
 	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
+	max = rc == 0 ? idp_header_count(resp.chunk_max_length, (int64_t)1 << 30) : -1;
 	if (min > (int64_t)u->chunk)
 		u->chunk = (size_t)min;
+	if (max > 0 && max < (int64_t)chunk_now(u))
+		limit_chunk(u, (size_t)max);
 	idp_http_resp_release(&resp);
 	return rc;
 }
@@ -179,13 +219,13 @@ static int resync(struct upload *u, struct idp_error *err)
 	idp_http_resp_release(&resp);
 	if (rc < 0)
 		return idp_error_prefix(err, "cannot resume the upload");
-	if (have < 0 || have > u->hashed || (u->buffered && have < u->buf_start))
+	if (have < 0 || have > u->hashed)
 		return idp_error_set(
 			err, IDP_EREJECTED,
 			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
 	u->acked = have;
 	u->resumed++;
-	if (!u->buffered && u->r->ops->seek(u->r->ctx, have, err) < 0)
+	if (!u->spool && u->r->ops->seek(u->r->ctx, have, err) < 0)
 		return -1;
 	u->rpos = have;
 	return 0;
@@ -193,15 +233,13 @@ static int resync(struct upload *u, struct idp_error *err)
 
 /* The registry lost the session (distribution drops it when a PATCH was
  * cut after part of its body was written): start a new upload from byte 0
- * when the bytes can be read again. Hashing is unaffected: bytes below the
- * high-water mark are not hashed twice. */
+ * (from the spool, or the reader seeks back). Hashing is unaffected:
+ * bytes below the high-water mark are not hashed twice. */
 static int restart(struct upload *u, struct idp_error *err)
 {
 	struct idp_error why = *err;
 
-	if (u->buffered ? u->buf_start != 0 : !u->r->ops->seek)
-		return -1;
-	if (!u->buffered && u->r->ops->seek(u->r->ctx, 0, err) < 0)
+	if (!u->spool && u->r->ops->seek(u->r->ctx, 0, err) < 0)
 		return -1;
 	if (u->location)
 		idp_upload_cancel(u->s, u->h, u->location);
@@ -266,21 +304,20 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	size_t len = (size_t)(chunk_end - u->acked);
 	int rc;
 
+	if (len > chunk_now(u))
+		len = chunk_now(u);
 	snprintf(range, sizeof(range), "Content-Range: %" PRId64 "-%" PRId64, u->acked,
 		 u->acked + (int64_t)len - 1);
-	if (u->buffered) {
-		u->send_off = (size_t)(u->acked - u->buf_start);
-	} else {
-		u->send_off = 0;
-		u->buf_len = len;   /* streaming: bytes to pull for this request */
-	}
+	u->req_start = u->acked;
+	u->req_len = len;
+	u->send_off = 0;
 	idp_http_resp_init(&resp);
 	req.method = "PATCH";
 	req.url = u->location;
 	req.headers = hdrs;
 	req.body_len = len;
 	req.has_body = 1;
-	req.pull = u->buffered ? pull_buffer : pull_stream;
+	req.pull = u->spool ? pull_spool : pull_direct;
 	req.pull_ctx = u;
 	req.on_progress = on_progress;
 	req.progress_ctx = u;
@@ -293,9 +330,31 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc == 0)
-		rc = take_ack(u, resp.range, chunk_end, err);
+		rc = take_ack(u, resp.range, u->req_start + (int64_t)len, err);
 	idp_http_resp_release(&resp);
 	return rc;
+}
+
+static void warn(struct upload *u, const char *msg)
+{
+	if (u->s->opts.warn)
+		u->s->opts.warn(u->s->opts.warn_ctx, msg);
+}
+
+/* A proxy (or the registry) refused the request's size (413): halve the
+ * chunk, down to CHUNK_FLOOR. 1 when it shrank, 0 when it cannot. */
+static int shrink_after_413(struct upload *u)
+{
+	size_t now = chunk_now(u), next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
+	char msg[256];
+
+	if (now <= CHUNK_FLOOR)
+		return 0;
+	limit_chunk(u, next);
+	snprintf(msg, sizeof(msg), "the registry (or a proxy in front of it) refused a %zu-byte "
+		 "request (HTTP 413): sending at most %zu bytes per request", now, next);
+	warn(u, msg);
+	return 1;
 }
 
 /* Send what remains of the current chunk, resuming on transient failures. */
@@ -303,22 +362,25 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 {
 	int attempt = 1;
 	struct idp_error why;
+	char msg[IDP_ERRMSG_MAX + 64];
 
 	while (u->acked < chunk_end) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
 			continue;
-		if (!err->retryable || attempt >= u->s->opts.retry.attempts)
+		if (err->http_status == 413 && shrink_after_413(u)) {
+			/* not an attempt: the same bytes go again, in smaller requests */
+		} else if (!err->retryable || attempt >= u->s->opts.retry.attempts) {
 			return -1;
-		why = *err;
-		if (idp_session_sleep(u->s, idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
-							       why.retry_after_ms), err) < 0)
-			return -1;
-		attempt++;
-		if (u->s->opts.warn) {
-			char msg[IDP_ERRMSG_MAX + 64];
-			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)",
-				 why.msg, attempt, u->s->opts.retry.attempts);
-			u->s->opts.warn(u->s->opts.warn_ctx, msg);
+		} else {
+			why = *err;
+			if (idp_session_sleep(u->s, idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
+								       why.retry_after_ms),
+					      err) < 0)
+				return -1;
+			attempt++;
+			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)", why.msg,
+				 attempt, u->s->opts.retry.attempts);
+			warn(u, msg);
 		}
 		if (resync(u, err) < 0 && restart(u, err) < 0)
 			return -1;
@@ -331,21 +393,19 @@ static int send_all(struct upload *u, struct idp_error *err)
 	int64_t end;
 
 	for (;;) {
-		if (u->buffered) {
-			if (fill_buffer(u, err) < 0)
+		end = u->acked + (int64_t)chunk_now(u);
+		if (u->spool) {
+			if (fill_spool(u, end, err) < 0)
 				return -1;
-			end = u->buf_start + (int64_t)u->buf_len;
-		} else {
-			end = u->acked + (int64_t)u->chunk;
-			if (end > u->size)
-				end = u->size;
+			if (end > idp_spool_len(u->spool))
+				end = idp_spool_len(u->spool);
+		} else if (end > u->size) {
+			end = u->size;
 		}
 		if (end <= u->acked)
 			return 0;
 		if (send_chunk(u, end, err) < 0)
 			return -1;
-		if (u->buffered && u->eof)
-			return 0;
 	}
 }
 
@@ -399,14 +459,15 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	u.size = size;
 	u.progress = progress;
 	u.pctx = pctx;
-	u.chunk = s->chunk;
-	u.buffered = !r->ops->seek || size < 0;
+	u.chunk = __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
-	rc = start_upload(&u, err);
-	if (rc == 0 && u.buffered && !(u.buf = malloc(u.chunk)))
-		rc = idp_error_set(err, IDP_EGENERAL, "out of memory for a %zu-byte chunk",
-				   u.chunk);
+	rc = 0;
+	if ((!r->ops->seek || size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0 &&
+	    !(u.fillbuf = malloc(FILL_BLOCK)))
+		rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (rc == 0)
+		rc = start_upload(&u, err);
 	if (rc == 0)
 		rc = send_all(&u, err);
 	if (rc == 0)
@@ -416,7 +477,8 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	res->resumed = u.resumed;
 	if (rc == 0 && progress)
 		progress(pctx, u.acked, u.acked);
-	free(u.buf);
+	idp_spool_free(u.spool);
+	free(u.fillbuf);
 	free(u.location);
 	idp_sha256_free(u.hash);
 	return rc;

@@ -14,26 +14,9 @@ DIG=$(make_oci_layout "$L" --docker 300000 200000)
 FAST=(--retries 2 --retry-initial-ms 10 --timeout 60s)
 
 # The same image with sizeless layer descriptors: the engine then uploads
-# from a chunk buffer (the mode of streams), not from the file.
+# it as a stream (through a spool file), not straight from the file.
 NS=$TEST_TMP/nosize
-cp -a "$L" "$NS"
-NSDIG=$("$PYTHON" - "$NS" <<'PY'
-import hashlib, json, os, sys
-d = sys.argv[1]
-idx = json.load(open(os.path.join(d, "index.json")))
-m = idx["manifests"][0]
-path = os.path.join(d, "blobs/sha256", m["digest"][7:])
-man = json.load(open(path))
-for l in man["layers"]:
-    del l["size"]
-data = json.dumps(man, separators=(",", ":")).encode()
-dg = hashlib.sha256(data).hexdigest()
-open(os.path.join(d, "blobs/sha256", dg), "wb").write(data)
-m["digest"], m["size"] = "sha256:" + dg, len(data)
-json.dump(idx, open(os.path.join(d, "index.json"), "w"))
-print("sha256:" + dg)
-PY
-)
+NSDIG=$(layout_without_sizes "$L" "$NS")
 
 # 0. Behaving, it is a registry a push works against.
 start_hostile_registry ""
@@ -101,9 +84,18 @@ if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TEST_TMP/last.err"; then
 		head -5)"
 fi
 assert_contains "$LAST_ERR" "\\x1b"
+# 8. A registry announcing OCI-Chunk-Max-Length: no request is ever larger,
+# so it never has to answer 413.
+start_hostile_registry "" --chunk-max 65536
+assert_push_ok "$HOSTILE_HOST/giteaadmin/app:v1" "$DIG" --plain-http "${FAST[@]}" "$L" \
+	"$HOSTILE_HOST/giteaadmin/app:v1"
+assert_eq 0 "$(hostile_count 'r["status"] == 413')" "413 answers despite OCI-Chunk-Max-Length"
+assert_eq 0 "$(hostile_count 'r["method"] == "PATCH" and r["length"] > 65536')" \
+	"PATCH bodies over OCI-Chunk-Max-Length"
+[ "$(hostile_count 'r["method"] == "PATCH"')" -ge 8 ] || fail "not sent in 64 KiB chunks"
 log "hostile registry cases passed"
 
-# 8. A blob of an OCI layout that is a symlink out of the layout (here to a
+# 9. A blob of an OCI layout that is a symlink out of the layout (here to a
 # file with exactly the blob's bytes) is not read: nothing is uploaded.
 SL=$TEST_TMP/symlinked
 cp -a "$L" "$SL"

@@ -106,6 +106,17 @@ grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify image inspect app:oci" 
 grep -q -- "--context ctx1 -H unix:///x.sock --tlsverify save app:oci" "$FAKE_DOCKER_DIR/calls" ||
 	fail "global flags not passed to docker save"
 
+# 3b. a connection cut in the middle of a LATER chunk of a layer that is
+# compressed while it streams: distribution drops the upload session, and
+# the layer, kept in a spool file, goes up again from byte 0
+export XDG_CACHE_HOME="$TEST_TMP/cache3b"
+start_fault_proxy "$REG_HOST" --match '^PATCH ' --skip 2 --cut-after 200000
+assert_exit 0 run_plugin --registry "$FAULT_HOST" --plain-http --chunk-size 512k --jobs 1 \
+	app:legacy "$FAULT_HOST/giteaadmin/app:cut"
+assert_file_contains "$FAULT_LOG" "CUT PATCH .* after 200000 body bytes" "faultproxy cut a PATCH"
+assert_contains "$LAST_ERR" "starting the upload again"
+verify_image "$REG_HOST/giteaadmin/app:cut" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+
 # 4. broken streams: exit 1, nothing tagged
 export XDG_CACHE_HOME="$TEST_TMP/cache4"
 k="$FAKE_DOCKER_DIR/app_oci"

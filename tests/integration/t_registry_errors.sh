@@ -94,4 +94,16 @@ posts=$(reg_log_requests POST /v2/giteaadmin/resume-b/blobs/uploads/ | wc -l)
 [ "$posts" -ge 4 ] ||
 	fail "engine did not restart the broken upload ($posts upload POSTs for 3 blobs)"
 
+# c) a stream (no size, no seek: the chunks come from a spool file) whose
+# SECOND chunk is cut after part of its body: the session is dead, the
+# blob restarts from byte 0 out of the spool, the push succeeds
+NS="$TEST_TMP/nosize"
+NSDIG=$(layout_without_sizes "$L" "$NS")
+start_fault_proxy "$PLAIN" --match '^PATCH ' --skip 1 --cut-after 200000
+t="$FAULT_HOST/giteaadmin/resume-c:v1"
+assert_push_ok "$t" "$NSDIG" --plain-http --jobs 1 --chunk-size 524288 "${FAST[@]}" "$NS" "$t"
+assert_file_contains "$FAULT_LOG" "CUT PATCH .* after 200000 body bytes" "faultproxy cut a PATCH"
+assert_contains "$LAST_ERR" "starting the upload again"
+verify_pushed "$PLAIN/giteaadmin/resume-c:v1" "$NS" --tls-verify=false
+
 log "PASS"

@@ -23,9 +23,12 @@ Attacks (--attack NAME):
   bearer            wants Bearer tokens from a realm on --elsewhere (plain
                     HTTP, answers {"token": ...} to anyone)
 
+--chunk-max N: the POST answer carries OCI-Chunk-Max-Length: N and a
+larger PATCH body gets 413 (as Cloudflare's registry does).
+
 Log (--log FILE): one JSON object per request: server ("registry" or
 "elsewhere"), method, path, authorization (the scheme only, e.g. "Basic",
-or null), status. Secrets are not logged; the elsewhere listener logs
+or null), status, length (the request body's Content-Length). Secrets are not logged; the elsewhere listener logs
 whether a credential reached it, which is what the tests assert on.
 
 Start-up: --port 0 / --elsewhere-port 0 pick free ports, written as
@@ -59,10 +62,10 @@ class State:
     elsewhere_port = 0
 
 
-def log(server, method, path, authz, status):
+def log(server, method, path, authz, status, length=0):
     scheme = authz.split(" ", 1)[0] if authz else None
     line = json.dumps({"server": server, "method": method, "path": path,
-                       "authorization": scheme, "status": status})
+                       "authorization": scheme, "status": status, "length": length})
     with LOCK:
         State.logf.write(line + "\n")
         State.logf.flush()
@@ -87,7 +90,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if body and self.command != "HEAD":
             self.wfile.write(body)
-        log("registry", self.command, self.path, self.headers.get("Authorization"), status)
+        log("registry", self.command, self.path, self.headers.get("Authorization"), status,
+            int(self.headers.get("Content-Length") or 0))
 
     def scheme_host(self):
         scheme = "https" if State.args.tls else "http"
@@ -155,7 +159,10 @@ class Handler(BaseHTTPRequestHandler):
             uid = uuid.uuid4().hex
             State.uploads[uid] = bytearray()
             State.patches[uid] = 0
-            return self.reply(202, {"Location": self.location(name, uid), "Range": "0-0"})
+            hdrs = {"Location": self.location(name, uid), "Range": "0-0"}
+            if State.args.chunk_max:
+                hdrs["OCI-Chunk-Max-Length"] = str(State.args.chunk_max)
+            return self.reply(202, hdrs)
         if uid not in State.uploads:
             return self.reply(404, {"Content-Type": "application/json"},
                               b'{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"x"}]}')
@@ -182,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
     def patch(self, name, uid, buf, data):
         a = State.args
         State.patches[uid] += 1
+        if a.chunk_max and len(data) > a.chunk_max:
+            return self.reply(413)
         cr = self.headers.get("Content-Range")
         if cr:
             start = int(cr.split("-")[0])
@@ -255,6 +264,8 @@ def main():
     ap.add_argument("--attack", default="")
     ap.add_argument("--user", default="")
     ap.add_argument("--tls", action="store_true")
+    ap.add_argument("--chunk-max", type=int, default=0,
+                    help="send OCI-Chunk-Max-Length and answer larger PATCHes with 413")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     a = ap.parse_args()

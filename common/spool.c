@@ -1,0 +1,100 @@
+/* spool.c: an append-only, re-readable temporary file (spool.h). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "spool.h"
+#include "banned.h"
+
+struct idp_spool {
+	int fd;
+	int64_t len;
+};
+
+/* A file nobody else can open: O_TMPFILE, else mkstemp + unlink. */
+static int temp_fd(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
+	if ((size_t)snprintf(path, sizeof(path), "%s/idppush-spool-XXXXXX", dir) >= sizeof(path))
+		return -1;
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+int idp_spool_new(struct idp_spool **out, struct idp_error *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *dir = tmp && *tmp ? tmp : "/tmp";
+	struct idp_spool *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if ((s->fd = temp_fd(dir)) < 0) {
+		int e = errno;
+		free(s);
+		return idp_error_set(err, IDP_EGENERAL, "cannot create a spool file in %s: %s", dir,
+				     strerror(e));
+	}
+	*out = s;
+	return 0;
+}
+
+void idp_spool_free(struct idp_spool *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	free(s);
+}
+
+int64_t idp_spool_len(const struct idp_spool *s)
+{
+	return s->len;
+}
+
+int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp_error *err)
+{
+	const char *p = data;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(s->fd, p, n, s->len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return idp_error_set(err, IDP_EGENERAL, "cannot write the spool file: %s",
+					     w < 0 ? strerror(errno) : "no space");
+		p += w;
+		n -= (size_t)w;
+		s->len += w;
+	}
+	return 0;
+}
+
+ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off, struct idp_error *err)
+{
+	ssize_t r;
+
+	if (off < 0 || off >= s->len)
+		return idp_error_set(err, IDP_EGENERAL, "internal: spool read at %lld of %lld",
+				     (long long)off, (long long)s->len);
+	if ((int64_t)n > s->len - off)
+		n = (size_t)(s->len - off);
+	do
+		r = pread(s->fd, buf, n, off);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot read the spool file: %s",
+				     r < 0 ? strerror(errno) : "short read");
+	return r;
+}

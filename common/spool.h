@@ -1,0 +1,23 @@
+/* spool.h: a blob's bytes kept in an unlinked temporary file while they
+ * are uploaded, for blobs whose source cannot be read twice (a stream):
+ * any chunk can be sent again, and a lost upload session restarted from
+ * byte 0, at the cost of disk rather than memory. $TMPDIR, else /tmp. */
+#ifndef IDP_SPOOL_H
+#define IDP_SPOOL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "error.h"
+
+struct idp_spool;
+
+int idp_spool_new(struct idp_spool **out, struct idp_error *err);
+void idp_spool_free(struct idp_spool *s);
+
+/* Bytes appended so far. */
+int64_t idp_spool_len(const struct idp_spool *s);
+int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp_error *err);
+/* Up to n bytes from offset off (below the length): > 0, or -1 with err. */
+ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off, struct idp_error *err);
+
+#endif
