@@ -14,6 +14,8 @@ void idp_error_clear(struct idp_error *e)
 	e->retry_after_ms = -1;
 	e->http_status = 0;
 	e->tls_failure = 0;
+	e->unresolved = 0;
+	e->refused = 0;
 	e->msg[0] = '\0';
 }
 
@@ -60,6 +62,8 @@ int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, 
 	e->retry_after_ms = -1;
 	e->http_status = 0;
 	e->tls_failure = 0;
+	e->unresolved = 0;
+	e->refused = 0;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	idp_text_escape(e->msg, sizeof(e->msg), raw);
 	return -1;
@@ -97,6 +101,17 @@ int idp_error_prefix(struct idp_error *e, const char *fmt, ...)
 	memcpy(e->msg + hl, ": ", 2);
 	memcpy(e->msg + hl + 2, old, ol);
 	e->msg[hl + 2 + ol] = '\0';
+	return -1;
+}
+
+int idp_error_suffix(struct idp_error *e, const char *text)
+{
+	size_t n;
+
+	if (!e)
+		return -1;
+	n = strlen(e->msg);
+	idp_text_escape(e->msg + n, sizeof(e->msg) - n, text);
 	return -1;
 }
 

@@ -28,10 +28,12 @@ struct idp_error {
 	long retry_after_ms;    /* from Retry-After, -1 when not given */
 	int http_status;        /* last HTTP status involved, 0 if none */
 	int tls_failure;        /* the TLS handshake failed (not a plain HTTP error) */
+	int unresolved;         /* the host name does not resolve */
+	int refused;            /* the connection was refused (nothing listening) */
 	char msg[IDP_ERRMSG_MAX];
 };
 
-#define IDP_ERROR_INIT { IDP_OK, 0, -1, 0, 0, "" }
+#define IDP_ERROR_INIT { IDP_OK, 0, -1, 0, 0, 0, 0, "" }
 
 void idp_error_clear(struct idp_error *e);
 
@@ -52,6 +54,9 @@ int idp_error_prefix(struct idp_error *e, const char *fmt, ...)
  * a file name) cannot drive the terminal. Every error message goes
  * through it. Returns the length written. */
 size_t idp_text_escape(char *dst, size_t n, const char *src);
+
+/* Append text to the message (what to do about it); returns -1. */
+int idp_error_suffix(struct idp_error *e, const char *text);
 
 /* Short name of a class ("authentication", "network", ...). */
 const char *idp_errclass_str(enum idp_errclass cls);

@@ -427,7 +427,7 @@ static int tls_failure(CURLcode rc)
 static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct idp_error *err)
 {
 	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
-	const char *method = x->req->method, *url = x->req->url;
+	char what[IDP_SHORT_URL_MAX + 16];
 
 	if (x->pull_failed) {
 		*err = x->pull_err;
@@ -435,28 +435,54 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 	}
 	if (x->canceled)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	idp_http_request_name(x->req->method, x->req->url, what, sizeof(what));
 	if (x->deadline_hit)
-		return idp_error_set(err, IDP_ETIMEOUT, "%s %s: the overall time limit ran out",
-				     method, url);
+		return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out (%s)", what);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		idp_error_set(err, IDP_ETIMEOUT, "%s %s: timed out: %s", method, url, detail);
+		idp_error_set(err, IDP_ETIMEOUT, "timed out: %s (%s)", detail, what);
 		err->retryable = 1;
 		return -1;
 	}
 	if (tls_failure(rc)) {
 		idp_error_set(err, IDP_ENETWORK,
-			      "%s %s: TLS failure: %s (if the registry uses a private CA, pass "
-			      "--ca-cert FILE "
-			      "or put it in /etc/docker/certs.d/<host:port>/ca.crt; --insecure "
-			      "skips verification)",
-			      method, url, detail);
+			      "TLS failure: %s (%s); if the registry uses a private CA, pass "
+			      "--ca-cert FILE or put it in /etc/docker/certs.d/<host:port>/ca.crt "
+			      "(--insecure skips verification)",
+			      detail, what);
 		err->tls_failure = 1;
 		return -1;
 	}
-	idp_error_set(err, IDP_ENETWORK, "%s %s: %s", method, url, detail);
+	idp_error_set(err, IDP_ENETWORK, "%s (%s)", detail, what);
+	/* a name that does not resolve will not resolve in a second either */
 	err->retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&
-			 rc != CURLE_OUT_OF_MEMORY;
+			 rc != CURLE_OUT_OF_MEMORY && rc != CURLE_COULDNT_RESOLVE_HOST;
+	err->unresolved = rc == CURLE_COULDNT_RESOLVE_HOST;
+	err->refused = rc == CURLE_COULDNT_CONNECT;
 	return -1;
+}
+
+void idp_http_request_name(const char *method, const char *url, char *out, size_t n)
+{
+	const char *q = strchr(url, '?'), *seg, *end;
+	size_t o = 0, len;
+
+	o += (size_t)snprintf(out, n, "%s ", method);
+	end = q ? q : url + strlen(url);
+	for (seg = url; seg < end && o + 1 < n;) {
+		const char *slash = memchr(seg, '/', (size_t)(end - seg));
+		len = (size_t)((slash ? slash : end) - seg);
+		/* a long opaque path segment (an upload UUID) keeps its start */
+		if (len > 16)
+			o += (size_t)snprintf(out + o, n - o, "%.12s...", seg);
+		else
+			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)len, seg);
+		if (!slash || o + 1 >= n)
+			break;
+		o += (size_t)snprintf(out + o, n - o, "/");
+		seg = slash + 1;
+	}
+	if (q && o + 1 < n)
+		snprintf(out + o, n - o, "?...");
 }
 
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,

@@ -76,6 +76,11 @@ void idp_http_resp_release(struct idp_http_resp *r);
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 		struct idp_http_resp *resp, struct idp_error *err);
 
+/* "PATCH http://h:5000/v2/x/blobs/uploads/57cab652e8b2...?..." for
+ * messages: the query dropped, long opaque path segments cut short. */
+#define IDP_SHORT_URL_MAX 240
+void idp_http_request_name(const char *method, const char *url, char *out, size_t n);
+
 /* Resolve a (possibly relative) Location against the request URL. */
 char *idp_http_resolve(const char *base, const char *location);
 

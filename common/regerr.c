@@ -194,7 +194,7 @@ int idp_regerr_from_response(struct idp_error *err, const char *what, long statu
 	const char *hint;
 	int retryable;
 
-	msg_addf(&m, "%s: HTTP %ld", what && *what ? what : "registry request", status);
+	msg_addf(&m, "HTTP %ld", status);
 	if (errs)
 		add_errors(&m, errs);
 	else if (body)
@@ -202,6 +202,8 @@ int idp_regerr_from_response(struct idp_error *err, const char *what, long statu
 	cls = classify(status, errs, &hint, &retryable);
 	if (hint)
 		msg_addf(&m, ": %s", hint);
+	if (what && *what)
+		msg_addf(&m, " (%s)", what);
 	json_object_put(o);
 	idp_error_set(err, cls, "%s", m.s);
 	if (err) {

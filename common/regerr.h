@@ -18,7 +18,7 @@
  *        408/429/5xx -> IDP_EREJECTED with retryable = 1,
  *        413 -> IDP_EREJECTED with a message about a proxy body limit,
  *        other 4xx -> IDP_EREJECTED.
- * The message names `what`, the status, and each error's code and message
+ * The message names the status, each error's code and message, then `what`
  * (first 3), never raw HTML: a non-JSON body is summarised by its first
  * line, cut to 200 chars, control characters replaced.
  * retry_after_ms is left for the caller. Always returns -1. */

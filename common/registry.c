@@ -79,9 +79,9 @@ static int backoff(struct idp_session *s, int attempt, const struct idp_error *w
 int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
 			const struct idp_http_resp *resp, struct idp_error *err)
 {
-	char what[512];
+	char what[IDP_SHORT_URL_MAX + 16];
 
-	snprintf(what, sizeof(what), "%s %s", req->method, req->url);
+	idp_http_request_name(req->method, req->url, what, sizeof(what));
 	idp_regerr_from_response(err, what, resp->status, resp->body.buf, resp->body.len);
 	err->http_status = (int)resp->status;
 	if (resp->retry_after)

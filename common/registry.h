@@ -32,6 +32,8 @@ struct idp_session_opts {
 	void *debug_ctx;
 	void (*warn)(void *ctx, const char *msg);   /* warnings (insecure mode...) */
 	void *warn_ctx;
+	/* idpbuilder's registry (--registry, as given), for hints; NULL: the default */
+	const char *idpbuilder_registry;
 };
 
 struct idp_session;

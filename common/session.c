@@ -114,38 +114,93 @@ static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err
 	return rc;
 }
 
-/* HTTPS first; a loopback registry that fails the TLS handshake is tried
- * over plain HTTP, as docker does for its implicit insecure registries. */
+#define QUICK_PING_MS 5000
+
+/* One ping, bounded to QUICK_PING_MS and no retries: for probing a
+ * loopback registry's scheme. A handshake that never completes is taken
+ * as "does not speak TLS". */
+static int quick_ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+{
+	struct idp_retry_policy retry = s->opts.retry;
+	long connect = s->hcfg.connect_timeout_ms, stall = s->hcfg.stall_timeout_ms;
+	int rc;
+
+	s->opts.retry.attempts = 1;
+	s->hcfg.connect_timeout_ms = s->hcfg.stall_timeout_ms = QUICK_PING_MS;
+	rc = ping(s, h, err);
+	s->opts.retry = retry;
+	s->hcfg.connect_timeout_ms = connect;
+	s->hcfg.stall_timeout_ms = stall;
+	if (rc < 0 && err->cls == IDP_ETIMEOUT && !(s->opts.cancel && *s->opts.cancel))
+		err->tls_failure = 1;
+	return rc;
+}
+
+/* The registry cannot be reached: say why, and what to do. */
+static int unreachable(struct idp_session *s, struct idp_error *err)
+{
+	const char *given = s->opts.idpbuilder_registry;
+	char *ib = idp_registry_host_normalize(given ? given : IDP_DEFAULT_REGISTRY, NULL);
+	int idpbuilder = ib && strcmp(s->registry, ib) == 0;
+
+	free(ib);
+	idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	if (idpbuilder && (err->unresolved || err->refused || err->cls == IDP_ETIMEOUT))
+		return idp_error_suffix(err, "; is the idpbuilder cluster running ('idpbuilder "
+				       "create')? For another registry pass --registry or TARGET");
+	if (err->unresolved)
+		return idp_error_suffix(err, "; check the registry's name");
+	if (err->refused)
+		return idp_error_suffix(err, "; nothing is listening there: is the registry running?");
+	return -1;
+}
+
+static void tell_plain_fallback(struct idp_session *s)
+{
+	char msg[512];
+
+	if (!s->opts.warn)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%s does not speak TLS: using plain HTTP, as docker does for loopback registries "
+		 "(--plain-http says so and skips the TLS try)", s->registry);
+	s->opts.warn(s->opts.warn_ctx, msg);
+}
+
+/* HTTPS first; a loopback registry that fails the TLS handshake (or never
+ * finishes it) is tried over plain HTTP, as docker does for its implicit
+ * insecure registries. */
 static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(s);
-	int loopback = idp_host_is_loopback(s->ref.domain);
+	int probe = idp_host_is_loopback(s->ref.domain) && !s->tls.plain_http;
 	struct idp_error tls_err;
 
 	if (!h)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
 	if (set_base_url(s, s->tls.plain_http) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	if (ping(s, h, err) == 0)
+	if ((probe ? quick_ping(s, h, err) : ping(s, h, err)) == 0)
 		return 0;
-	if (s->tls.plain_http || !loopback || !err->tls_failure)
-		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	if (probe && !err->tls_failure && err->refused && ping(s, h, err) == 0)
+		return 0;   /* not listening yet: the usual retries */
+	if (!probe || !err->tls_failure)
+		return unreachable(s, err);
 	tls_err = *err;
 	if (set_base_url(s, 1) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	s->tls.plain_http = 1;
-	if (ping(s, h, err) < 0) {
-		*err = tls_err;   /* it does speak TLS: the TLS failure is the story */
-		return idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	if (quick_ping(s, h, err) < 0) {
+		/* the TLS failure is the story, unless plain HTTP hung too: then
+		 * the registry cannot be reached at all (a network problem) */
+		if (err->cls != IDP_ETIMEOUT)
+			*err = tls_err;
+		else
+			err->cls = IDP_ENETWORK;
+		idp_error_prefix(err, "cannot reach registry %s", s->registry);
+		return idp_error_suffix(err, "; a plain-HTTP registry: pass --plain-http");
 	}
-	if (s->opts.warn) {
-		char msg[512];
-		snprintf(msg, sizeof(msg),
-			 "%s does not speak TLS: using plain HTTP, as docker does for "
-			 "loopback registries (--plain-http says so and skips the TLS try)",
-			 s->registry);
-		s->opts.warn(s->opts.warn_ctx, msg);
-	}
+	tell_plain_fallback(s);
 	return 0;
 }
 

@@ -545,6 +545,7 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 	so->allow_insecure_auth = cfg->allow_insecure_auth;
 	so->cancel = cancel;
 	so->warn = fe_warn_sink;
+	so->idpbuilder_registry = cfg->registry;
 	if (cfg->verbose)
 		so->debug = fe_debug_sink;
 }

@@ -84,6 +84,16 @@ if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$TEST_TMP/last.err"; then
 		head -5)"
 fi
 assert_contains "$LAST_ERR" "\\x1b"
+
+# 7b. A failing request with a 300-byte upload URL: the message says the
+# blob and the status first, and the URL shortened (no 300-byte query).
+start_hostile_registry patch-fails
+assert_exit 5 run_engine --plain-http --jobs 1 "${FAST[@]}" "$L" "$HOSTILE_HOST/giteaadmin/app:v1"
+case "$(tail -n 1 "$TEST_TMP/last.err")" in
+"engine-push: pushing blob sha256:"*": HTTP 500"*) ;;
+*) fail "the error does not start with the blob and the status: $(tail -n 1 "$TEST_TMP/last.err")" ;;
+esac
+assert_not_contains "$LAST_ERR" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "the upload URL's query"
 # 8. A registry announcing OCI-Chunk-Max-Length: no request is ever larger,
 # so it never has to answer 413.
 start_hostile_registry "" --chunk-max 65536

@@ -57,6 +57,33 @@ assert_exit 3 run_engine --plain-http "${FAST[@]}" "$L" "$DOWN/giteaadmin/app:v1
 [ -n "$LAST_ERR" ] || fail "no error message for an unreachable registry"
 [ $((SECONDS - start)) -le 30 ] ||
 	fail "giving up on a dead registry took $((SECONDS - start)) s with --retries 2"
+assert_contains "$LAST_ERR" "nothing is listening there"
+
+# --- a name that does not resolve: at once, no retries; for idpbuilder's
+# registry, the hint that the cluster may not be running. (In a network
+# namespace of its own, with no network at all, nothing resolves.)
+unshare -n true 2>/dev/null || skip "unshare -n is not allowed here"
+start=$SECONDS
+assert_exit 3 unshare -n timeout 60 "$ENGINE_PUSH" --retries 5 "$L" \
+	gitea.cnoe.localtest.me:8443/giteaadmin/app:v1
+[ $((SECONDS - start)) -le 5 ] || fail "an unresolvable name took $((SECONDS - start)) s"
+assert_contains "$LAST_ERR" "idpbuilder create"
+assert_not_contains "$LAST_ERR" "retrying" "retries for a name that does not resolve"
+
+# --- a loopback port that accepts connections but never answers, neither
+# TLS nor HTTP: the scheme probe gives up quickly, naming --plain-http
+bg_start blackhole "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+while True:
+    conns.append(s.accept()[0])' "$TEST_TMP/blackhole.port"
+wait_until 10 test -s "$TEST_TMP/blackhole.port" || fail "black hole listener did not start"
+start=$SECONDS
+assert_exit 3 run_engine --retries 5 "$L" "127.0.0.1:$(cat "$TEST_TMP/blackhole.port")/giteaadmin/app:v1"
+[ $((SECONDS - start)) -le 30 ] || fail "a silent loopback port took $((SECONDS - start)) s"
+assert_contains "$LAST_ERR" "--plain-http"
 
 # --- bad input ----------------------------------------------------------------------
 assert_exit 1 run_engine --plain-http "${FAST[@]}" "$L" "127.0.0.1:1/GiteaAdmin/App:v1"

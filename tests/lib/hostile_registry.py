@@ -20,6 +20,7 @@ Attacks (--attack NAME):
                     the --elsewhere port over plain HTTP
   evil-bytes        manifest PUT answers a Docker-Content-Digest and errors
                     carrying terminal escape sequences and a 300-byte Location
+  patch-fails       every PATCH is answered 500, after a 300-byte Location
   bearer            wants Bearer tokens from a realm on --elsewhere (plain
                     HTTP, answers {"token": ...} to anyone)
 
@@ -148,7 +149,7 @@ class Handler(BaseHTTPRequestHandler):
             return "http://127.0.0.1:%d/v2/%s/blobs/uploads/%s" % (State.elsewhere_port, name, uid)
         if a.attack == "location-downgrade":
             return "http://%s/v2/%s/blobs/uploads/%s" % (self.headers.get("Host"), name, uid)
-        if a.attack == "evil-bytes":
+        if a.attack in ("evil-bytes", "patch-fails"):
             return "/v2/%s/blobs/uploads/%s?_state=%s" % (name, uid, "A" * 300)
         return "/v2/%s/blobs/uploads/%s" % (name, uid)
 
@@ -191,6 +192,9 @@ class Handler(BaseHTTPRequestHandler):
         State.patches[uid] += 1
         if a.chunk_max and len(data) > a.chunk_max:
             return self.reply(413)
+        if a.attack == "patch-fails":
+            return self.reply(500, {"Content-Type": "application/json"},
+                              b'{"errors":[{"code":"UNKNOWN","message":"injected"}]}')
         cr = self.headers.get("Content-Range")
         if cr:
             start = int(cr.split("-")[0])

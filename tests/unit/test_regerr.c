@@ -15,7 +15,9 @@ static void run(struct idp_error *e, long status, const char *body)
 	CU_ASSERT_EQUAL(idp_regerr_from_response(e, WHAT, status, body, body ? strlen(body) : 0),
 			-1);
 	CU_ASSERT_EQUAL(e->http_status, status);
-	CU_ASSERT_EQUAL(strncmp(e->msg, WHAT ": HTTP ", strlen(WHAT ": HTTP ")), 0);
+	/* the status first, what we were doing at the end */
+	CU_ASSERT_EQUAL(strncmp(e->msg, "HTTP ", 5), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e->msg, " (" WHAT ")"));
 }
 
 static int has(const struct idp_error *e, const char *needle)
@@ -53,7 +55,7 @@ static void test_denied(void)
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
 	CU_ASSERT_STRING_EQUAL(
 		e.msg,
-		WHAT ": HTTP 403: denied: the account is not allowed to push to this repository");
+		"HTTP 403: denied: the account is not allowed to push to this repository (" WHAT ")");
 	/* DENIED under another status is still a permission problem */
 	run(&e, 400, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
@@ -141,7 +143,7 @@ static void test_html_and_garbage(void)
 	CU_ASSERT_FALSE(has(&e, "second"));
 
 	run(&e, 500, "   \r\n\t ");
-	CU_ASSERT_STRING_EQUAL(e.msg, WHAT ": HTTP 500");
+	CU_ASSERT_STRING_EQUAL(e.msg, "HTTP 500 (" WHAT ")");
 }
 
 static void test_json_shapes(void)
