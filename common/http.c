@@ -437,7 +437,8 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	idp_http_request_name(x->req->method, x->req->url, what, sizeof(what));
 	if (x->deadline_hit)
-		return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out (%s)", what);
+		return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out (%s)",
+				     what);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		idp_error_set(err, IDP_ETIMEOUT, "timed out: %s (%s)", detail, what);
 		err->retryable = 1;

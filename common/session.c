@@ -151,7 +151,8 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 	if (err->unresolved)
 		return idp_error_suffix(err, "; check the registry's name");
 	if (err->refused)
-		return idp_error_suffix(err, "; nothing is listening there: is the registry running?");
+		return idp_error_suffix(err,
+					"; nothing is listening there: is the registry running?");
 	return -1;
 }
 

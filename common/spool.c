@@ -81,7 +81,8 @@ int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp
 	return 0;
 }
 
-ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off, struct idp_error *err)
+ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off,
+			struct idp_error *err)
 {
 	ssize_t r;
 

@@ -18,6 +18,7 @@ void idp_spool_free(struct idp_spool *s);
 int64_t idp_spool_len(const struct idp_spool *s);
 int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp_error *err);
 /* Up to n bytes from offset off (below the length): > 0, or -1 with err. */
-ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off, struct idp_error *err);
+ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off,
+			struct idp_error *err);
 
 #endif

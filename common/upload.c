@@ -335,7 +335,7 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	return rc;
 }
 
-static void warn(struct upload *u, const char *msg)
+static void tell(struct upload *u, const char *msg)
 {
 	if (u->s->opts.warn)
 		u->s->opts.warn(u->s->opts.warn_ctx, msg);
@@ -353,7 +353,7 @@ static int shrink_after_413(struct upload *u)
 	limit_chunk(u, next);
 	snprintf(msg, sizeof(msg), "the registry (or a proxy in front of it) refused a %zu-byte "
 		 "request (HTTP 413): sending at most %zu bytes per request", now, next);
-	warn(u, msg);
+	tell(u, msg);
 	return 1;
 }
 
@@ -373,14 +373,15 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 			return -1;
 		} else {
 			why = *err;
-			if (idp_session_sleep(u->s, idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
-								       why.retry_after_ms),
+			if (idp_session_sleep(u->s,
+					      idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
+								 why.retry_after_ms),
 					      err) < 0)
 				return -1;
 			attempt++;
-			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)", why.msg,
-				 attempt, u->s->opts.retry.attempts);
-			warn(u, msg);
+			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)",
+				 why.msg, attempt, u->s->opts.retry.attempts);
+			tell(u, msg);
 		}
 		if (resync(u, err) < 0 && restart(u, err) < 0)
 			return -1;

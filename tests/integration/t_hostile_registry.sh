@@ -91,7 +91,8 @@ start_hostile_registry patch-fails
 assert_exit 5 run_engine --plain-http --jobs 1 "${FAST[@]}" "$L" "$HOSTILE_HOST/giteaadmin/app:v1"
 case "$(tail -n 1 "$TEST_TMP/last.err")" in
 "engine-push: pushing blob sha256:"*": HTTP 500"*) ;;
-*) fail "the error does not start with the blob and the status: $(tail -n 1 "$TEST_TMP/last.err")" ;;
+*) fail "the error does not start with the blob and the status:" \
+	"$(tail -n 1 "$TEST_TMP/last.err")" ;;
 esac
 assert_not_contains "$LAST_ERR" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "the upload URL's query"
 # 8. A registry announcing OCI-Chunk-Max-Length: no request is ever larger,

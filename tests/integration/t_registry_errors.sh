@@ -81,7 +81,8 @@ while True:
     conns.append(s.accept()[0])' "$TEST_TMP/blackhole.port"
 wait_until 10 test -s "$TEST_TMP/blackhole.port" || fail "black hole listener did not start"
 start=$SECONDS
-assert_exit 3 run_engine --retries 5 "$L" "127.0.0.1:$(cat "$TEST_TMP/blackhole.port")/giteaadmin/app:v1"
+BH=127.0.0.1:$(cat "$TEST_TMP/blackhole.port")
+assert_exit 3 run_engine --retries 5 "$L" "$BH/giteaadmin/app:v1"
 [ $((SECONDS - start)) -le 30 ] || fail "a silent loopback port took $((SECONDS - start)) s"
 assert_contains "$LAST_ERR" "--plain-http"
 

@@ -29,8 +29,9 @@ larger PATCH body gets 413 (as Cloudflare's registry does).
 
 Log (--log FILE): one JSON object per request: server ("registry" or
 "elsewhere"), method, path, authorization (the scheme only, e.g. "Basic",
-or null), status, length (the request body's Content-Length). Secrets are not logged; the elsewhere listener logs
-whether a credential reached it, which is what the tests assert on.
+or null), status, length (the request body's Content-Length). Secrets are
+not logged; the elsewhere listener logs whether a credential reached it,
+which is what the tests assert on.
 
 Start-up: --port 0 / --elsewhere-port 0 pick free ports, written as
 "PORT ELSEWHERE_PORT" to --port-file once both listen.

@@ -55,7 +55,8 @@ static void test_denied(void)
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
 	CU_ASSERT_STRING_EQUAL(
 		e.msg,
-		"HTTP 403: denied: the account is not allowed to push to this repository (" WHAT ")");
+		"HTTP 403: denied: the account is not allowed to push to this repository (" WHAT
+		")");
 	/* DENIED under another status is still a permission problem */
 	run(&e, 400, "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"\"}]}");
 	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
