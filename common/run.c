@@ -20,6 +20,7 @@ extern char **environ;
 
 #define SLICE_MS 100
 #define FINISH_GRACE_MS 5000
+#define STOP_GRACE_MS 1000
 
 static void close_fd(int *fd)
 {
@@ -125,8 +126,26 @@ static int make_input(const struct idp_run_opts *o, int *child_end, struct idp_e
 	return 0;
 }
 
+/* Stop a child that must go: SIGTERM (a shell script may clean up), then
+ * SIGKILL after a short grace; reaped either way. */
+static void stop_child(pid_t pid, int *st)
+{
+	struct timespec slice = { 0, 20 * 1000000L };
+	int64_t until = idp_now_ms() + STOP_GRACE_MS;
+	pid_t r;
+
+	kill(pid, SIGTERM);
+	while ((r = waitpid(pid, st, WNOHANG)) == 0 && idp_now_ms() < until)
+		nanosleep(&slice, NULL);
+	if (r == pid)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, st, 0) < 0 && errno == EINTR)
+		;
+}
+
 /* Reap pid, waiting at most until the deadline (or cancel): then it is
- * killed. 0, or -1 with err (timeout, cancel). */
+ * stopped. 0, or -1 with err (timeout, cancel). */
 static int reap(const struct idp_run_opts *o, pid_t pid, int *status, struct idp_error *err)
 {
 	struct timespec slice = { 0, 10 * 1000000L };
@@ -142,9 +161,7 @@ static int reap(const struct idp_run_opts *o, pid_t pid, int *status, struct idp
 			return idp_error_set(err, IDP_EGENERAL, "waiting for %s: %s", what(o),
 					     strerror(errno));
 		if ((why = stop_reason(o)) != IDP_OK) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-				;
+			stop_child(pid, &st);
 			return stopped(o, why, err);
 		}
 		nanosleep(&slice, NULL);
@@ -183,10 +200,8 @@ static int collect(const struct idp_run_opts *o, pid_t pid, int *out, int *errfd
 
 	while (*out >= 0 || *errfd >= 0) {
 		struct pollfd p[2] = { { *out, POLLIN, 0 }, { *errfd, POLLIN, 0 } };
-		if ((why = stop_reason(o)) != IDP_OK) {
-			kill(pid, SIGKILL);
-			return stopped(o, why, err);
-		}
+		if ((why = stop_reason(o)) != IDP_OK)
+			return stopped(o, why, err);   /* reap() stops it */
 		if (poll(p, 2, SLICE_MS) < 0 && errno != EINTR)
 			return idp_error_set(err, IDP_EGENERAL, "waiting for %s: %s", what(o),
 					     strerror(errno));

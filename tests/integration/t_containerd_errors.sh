@@ -68,11 +68,16 @@ assert_contains "$LAST_ERR" "$B2"
 assert_not_tagged "$REG_HOST/t/bad2:v1" "${SKOPEO_FLAGS[@]}"
 reg_blob_linked t/bad2 "$B2" && fail "the truncated blob was committed"
 
-# unreadable root: as nobody
+# unreadable root: as nobody. The binary is copied where nobody can reach
+# it: the checkout (or TMPDIR) may live under a directory only root enters.
+NOBODY_BIN=$(mktemp -d /tmp/idptest-nobody.XXXXXX)
+cleanup_add "$NOBODY_BIN"
+chmod 755 "$NOBODY_BIN"
+install -m 755 "$CTD_ADAPTER" "$NOBODY_BIN/idppush-containerd"
 chmod 755 "$TEST_TMP" "$TEST_TMP/ctd" 2>/dev/null || true
 chmod 700 "$CTD_ROOT"
 assert_exit 1 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	timeout 60 "$CTD_ADAPTER" --root "$CTD_ROOT" --plain-http \
+	timeout 60 "$NOBODY_BIN/idppush-containerd" --root "$CTD_ROOT" --plain-http \
 		example.test/idp/webapp:latest "$REG_HOST/t/perm:v1"
 assert_contains "$LAST_ERR" "permission denied"
 

@@ -3,7 +3,8 @@
 # while `docker save` (a fake docker, tests/tools/fake_docker.sh) stalls half
 # way through a layer: SIGINT, and EOF on DOCKER_CLI_PLUGIN_SOCKET (the docker
 # CLI's cancel channel, an abstract unix socket). Each time: exit 130 within
-# a few seconds, the open upload session DELETEd, nothing tagged.
+# a few seconds, the open upload session DELETEd, nothing tagged. And an
+# `image inspect` that hangs: --timeout (exit 6) and SIGINT (130) end it.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3
@@ -88,4 +89,22 @@ start_push socket
 touch "$TEST_TMP/close-now"
 wait_push 5
 check_cancelled socket
+unset DOCKER_CLI_PLUGIN_SOCKET
+
+# 3. waiting for the docker CLI is bounded too: an `image inspect` that
+# hangs meets --timeout (exit 6, "timed out") and the first SIGINT (130)
+export FAKE_DOCKER_INSPECT_STALL=120
+t0=$SECONDS
+assert_exit 6 timeout 60 "$PLUGIN" --registry "$REG_HOST" --plain-http --timeout 3s big:v1
+[ $((SECONDS - t0)) -le 15 ] || fail "a hanging image inspect took $((SECONDS - t0)) s"
+assert_contains "$LAST_ERR" "timed out"
+: >"$FAKE_DOCKER_DIR/calls"
+"$PLUGIN" --registry "$REG_HOST" --plain-http big:v1 >/dev/null 2>"$TEST_TMP/inspect.err" &
+PUSH_PID=$!
+track_pid "$PUSH_PID"
+wait_until 10 grep -q 'image inspect' "$FAKE_DOCKER_DIR/calls" || fail "inspect never ran"
+kill -INT "$PUSH_PID"
+wait_push 5
+assert_eq 130 "$PUSH_RC" "exit code after SIGINT during image inspect"
+unset FAKE_DOCKER_INSPECT_STALL
 log "cancel checks passed"

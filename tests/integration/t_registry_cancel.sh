@@ -69,3 +69,16 @@ assert_eq 1 "$(grep -c ANSWERED "$FAULT_LOG")" "a 400 must not be retried"
 assert_not_tagged "$REG_HOST/giteaadmin/noretry:v1" "${SKOPEO_FLAGS[@]}"
 
 log "PASS"
+
+# 5. a credential helper that never answers meets --timeout: exit 6 with
+# "timed out", within seconds (it is stopped, not waited for)
+mkdir -p "$TEST_TMP/bin" "$TEST_TMP/dcfg"
+printf '#!/bin/sh\nexec sleep 120\n' >"$TEST_TMP/bin/docker-credential-sleepy"
+chmod +x "$TEST_TMP/bin/docker-credential-sleepy"
+printf '{"credsStore":"sleepy"}\n' >"$TEST_TMP/dcfg/config.json"
+t0=$SECONDS
+assert_exit 6 run_engine_env PATH="$TEST_TMP/bin:$PATH" -- --plain-http --timeout 3s \
+	--docker-config "$TEST_TMP/dcfg" "$L" "$REG_HOST/giteaadmin/helper:v1"
+[ $((SECONDS - t0)) -le 15 ] || fail "a hanging credential helper took $((SECONDS - t0)) s"
+assert_contains "$LAST_ERR" "timed out"
+log "cancel and timeout checks passed"

@@ -49,6 +49,11 @@ unset IDPBUILDER_REGISTRY_USERNAME IDPBUILDER_REGISTRY_PASSWORD IDPBUILDER_REGIS
 unset IDPBUILDER_REGISTRY_URL IDPBUILDER_REGISTRY_INSECURE IDPBUILDER_PUSH_TIMEOUT \
 	IDPBUILDER_PUSH_RETRY_ATTEMPTS || true
 _TEST_PIDS=()
+_TEST_CLEANUP=()
+
+# cleanup_add PATH...: remove PATH when the test exits (things that cannot
+# live in TEST_TMP, e.g. a directory every user must be able to enter).
+cleanup_add() { _TEST_CLEANUP+=("$@"); }
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
 
@@ -142,6 +147,7 @@ _cleanup() {
 			tail -n 25 "$f" >&2
 		done
 	fi
+	[ "${#_TEST_CLEANUP[@]}" = 0 ] || rm -rf "${_TEST_CLEANUP[@]}"
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		printf '%s: kept %s\n' "$TEST_NAME" "$TEST_TMP" >&2
 	else

@@ -8,7 +8,8 @@
 # (NAME with '/' and ':' mapped to '_'). `--platform P` of save and image
 # inspect is accepted (and recorded in calls, like all argv). Unknown
 # images: docker's message, exit 1. FAKE_DOCKER_STALL=SECS: save stalls
-# that long half way. Every invocation's argv is appended to
+# that long half way; FAKE_DOCKER_INSPECT_STALL=SECS: image inspect stalls
+# that long before answering. Every invocation's argv is appended to
 # $FAKE_DOCKER_DIR/calls.
 d=${FAKE_DOCKER_DIR:?}
 echo "$*" >>"$d/calls"
@@ -38,6 +39,11 @@ version)
 		sed -e "s/{{.Server.APIVersion}}/$s/g" -e "s/{{.Client.APIVersion}}/$c/g"
 	;;
 inspect)
+	if [ -n "${FAKE_DOCKER_INSPECT_STALL:-}" ]; then
+		trap 'kill $! 2>/dev/null; exit 143' TERM
+		sleep "$FAKE_DOCKER_INSPECT_STALL" &
+		wait $!
+	fi
 	f="$d/$(key "$1").inspect.json"
 	[ -f "$f" ] || { echo "[]"; echo "Error: No such image: $1" >&2; exit 1; }
 	cat "$f"
