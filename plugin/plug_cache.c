@@ -6,12 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "frontend/fe_msg.h"
 #include "plug.h"
 #include "banned.h"
 
 #define CACHE_NAME "idppush/push-cache.json"
+#define LOCK_WAIT_MS 10000
 
 char *plug_cache_path(void)
 {
@@ -308,12 +313,37 @@ static int replace_file(const char *path, const struct plug_cache *c, struct idp
 	return rc;
 }
 
+/* The cache's lock (push-cache.lock next to it, flock), so that concurrent
+ * pushes merge one after the other and no entry is lost. Waits at most
+ * LOCK_WAIT_MS; -1 with err when it cannot be had. */
+static int lock_cache(const char *path, struct idp_error *err)
+{
+	struct timespec slice = { 0, 20 * 1000000L };
+	char lock[4200], *slash;
+	int fd, tries;
+
+	snprintf(lock, sizeof(lock), "%s", path);
+	if ((slash = strrchr(lock, '/')))
+		snprintf(slash + 1, sizeof(lock) - (size_t)(slash + 1 - lock), "push-cache.lock");
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot open '%s': %s", lock, strerror(errno));
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+		if (errno != EWOULDBLOCK || tries * 20 >= LOCK_WAIT_MS) {
+			close(fd);
+			return idp_error_set(err, IDP_EGENERAL, "cannot lock '%s': %s", lock,
+					     errno == EWOULDBLOCK ? "held by another push" : strerror(errno));
+		}
+		nanosleep(&slice, NULL);
+	}
+	return fd;
+}
+
 int plug_cache_commit(const char *path, const struct plug_cache *news, struct idp_error *err)
 {
 	struct plug_cache now;
-	int i, rc = 0;
+	int i, rc = 0, lock;
 
-	if (idp_file_mkdirs(path, 0700, err) < 0)
+	if (idp_file_mkdirs(path, 0700, err) < 0 || (lock = lock_cache(path, err)) < 0)
 		return -1;
 	load(&now, path, 1);
 	for (i = 0; i < news->nblobs && rc == 0; i++)
@@ -323,5 +353,6 @@ int plug_cache_commit(const char *path, const struct plug_cache *news, struct id
 	if (rc == 0)
 		rc = replace_file(path, &now, err);
 	plug_cache_release(&now);
+	close(lock);   /* releases the flock */
 	return rc;
 }

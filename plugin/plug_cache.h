@@ -18,9 +18,9 @@
  * a fresh push of the same image would use, so its manifest is the same.
  * Reads are tolerant: a missing file is empty, a damaged one is ignored
  * with a warning, bad entries are dropped. Writes merge into what is on
- * disk now, keep the newest PLUG_CACHE_MAX entries, and replace the file
- * atomically (temp file + rename), so concurrent runs never see a torn
- * file (the last writer's merge wins). */
+ * disk now under an exclusive lock (push-cache.lock, flock), keep the
+ * newest PLUG_CACHE_MAX entries, and replace the file atomically (temp file
+ * + rename): concurrent runs never see a torn file and lose no entry. */
 #ifndef IDP_PLUG_CACHE_H
 #define IDP_PLUG_CACHE_H
 

@@ -12,7 +12,8 @@
 #    (?mount= in the registry log), no docker save;
 #  - a garbage, binary or half-valid cache file: a warning, never a crash,
 #    and the push works and rewrites it; two concurrent pushes leave a
-#    valid cache.
+#    valid cache; ten pushes at once lose no entry; the same image from
+#    three processes at once.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3
@@ -143,6 +144,54 @@ wait "$p2" || fail "concurrent push 2: $(cat "$TEST_TMP/c2.out")"
 	fail "cache damaged by concurrent pushes"
 [ -z "$(find "$(dirname "$CACHE")" -name 'push-cache.json.*')" ] ||
 	fail "temp files left in the cache directory"
+# 7b. ten pushes of different images at once, one cache: all succeed with
+# the exact digests, and no push's entries are lost (the cache is merged
+# under a lock). A cache of 4000 entries makes each merge take a while.
+"$PYTHON" - "$CACHE" <<'PY'
+import json, sys
+blobs = [{"registry": "far.example:5000", "repository": "x/y%d" % i,
+          "diffid": "sha256:%064x" % i, "digest": "sha256:%064x" % (i + 10**6),
+          "size": i, "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+          "producer": "gzip/0"} for i in range(4000)]
+json.dump({"version": 1, "blobs": blobs, "v1ids": []}, open(sys.argv[1], "w"))
+PY
+pids=()
+for i in $(seq 1 10); do
+	make_oci_layout "$TEST_TMP/par$i" --oci 30000 >/dev/null
+	fixture oci-inside "$TEST_TMP/par$i" "par$i:v1"
+done
+for i in $(seq 1 10); do
+	run_plugin "${P[@]}" -q "par$i:v1" >"$TEST_TMP/par$i.out" 2>"$TEST_TMP/par$i.err" &
+	pids+=($!)
+done
+for i in $(seq 1 10); do
+	wait "${pids[$((i - 1))]}" || fail "parallel push $i: $(cat "$TEST_TMP/par$i.err")"
+done
+for i in $(seq 1 10); do
+	out=$(cat "$TEST_TMP/par$i.out")
+	verify_image "$REG_HOST/giteaadmin/par$i:v1" "${out#*@}" "$TEST_TMP/par$i" "${SKOPEO_FLAGS[@]}"
+done
+"$PYTHON" - "$CACHE" "$REG_HOST" <<'PY' || fail "entries lost from the cache by parallel pushes"
+import json, sys
+d = json.load(open(sys.argv[1]))
+repos = {b["repository"] for b in d["blobs"] if b["registry"] == sys.argv[2]}
+missing = ["giteaadmin/par%d" % i for i in range(1, 11) if "giteaadmin/par%d" % i not in repos]
+assert not missing, missing
+PY
+# the same image from three processes at once: all succeed, same digest
+pids=()
+for i in 1 2 3; do
+	run_plugin "${P[@]}" -q par1:v1 "$REG_HOST/giteaadmin/same:v1" >"$TEST_TMP/same$i.out" \
+		2>"$TEST_TMP/same$i.err" &
+	pids+=($!)
+done
+for i in 1 2 3; do
+	wait "${pids[$((i - 1))]}" || fail "same-image push $i: $(cat "$TEST_TMP/same$i.err")"
+	assert_eq "$(cat "$TEST_TMP/par1.out" | sed 's|/par1:v1@|/same:v1@|')" \
+		"$(cat "$TEST_TMP/same$i.out")" "result of same-image push $i"
+done
+"$PYTHON" -c 'import json,sys; json.load(open(sys.argv[1]))' "$CACHE" || fail "cache damaged"
+
 # 8. legacy progress by diffID: on a registry the cache knows nothing
 # about, every layer is pushed, shown by its diffID (the cached v1 id map)
 export XDG_CACHE_HOME="$TEST_TMP/xdg-legacy"
