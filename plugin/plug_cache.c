@@ -326,12 +326,14 @@ static int lock_cache(const char *path, struct idp_error *err)
 	if ((slash = strrchr(lock, '/')))
 		snprintf(slash + 1, sizeof(lock) - (size_t)(slash + 1 - lock), "push-cache.lock");
 	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "cannot open '%s': %s", lock, strerror(errno));
+		return idp_error_set(err, IDP_EGENERAL, "cannot open '%s': %s", lock,
+				     strerror(errno));
 	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
 		if (errno != EWOULDBLOCK || tries * 20 >= LOCK_WAIT_MS) {
 			close(fd);
 			return idp_error_set(err, IDP_EGENERAL, "cannot lock '%s': %s", lock,
-					     errno == EWOULDBLOCK ? "held by another push" : strerror(errno));
+					     errno == EWOULDBLOCK ? "held by another push"
+								  : strerror(errno));
 		}
 		nanosleep(&slice, NULL);
 	}

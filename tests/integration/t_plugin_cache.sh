@@ -169,7 +169,8 @@ for i in $(seq 1 10); do
 done
 for i in $(seq 1 10); do
 	out=$(cat "$TEST_TMP/par$i.out")
-	verify_image "$REG_HOST/giteaadmin/par$i:v1" "${out#*@}" "$TEST_TMP/par$i" "${SKOPEO_FLAGS[@]}"
+	verify_image "$REG_HOST/giteaadmin/par$i:v1" "${out#*@}" "$TEST_TMP/par$i" \
+		"${SKOPEO_FLAGS[@]}"
 done
 "$PYTHON" - "$CACHE" "$REG_HOST" <<'PY' || fail "entries lost from the cache by parallel pushes"
 import json, sys
