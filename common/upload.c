@@ -361,7 +361,6 @@ static int shrink_after_413(struct upload *u)
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
 	int attempt = 1;
-	struct idp_error why;
 	char msg[IDP_ERRMSG_MAX + 64];
 
 	while (u->acked < chunk_end) {
@@ -372,16 +371,14 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 		} else if (!err->retryable || attempt >= u->s->opts.retry.attempts) {
 			return -1;
 		} else {
-			why = *err;
-			if (idp_session_sleep(u->s,
-					      idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
-								 why.retry_after_ms),
-					      err) < 0)
-				return -1;
+			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5, err->retry_after_ms);
+
 			attempt++;
-			snprintf(msg, sizeof(msg), "%s; resuming the upload (attempt %d of %d)",
-				 why.msg, attempt, u->s->opts.retry.attempts);
+			snprintf(msg, sizeof(msg), "%s; resuming the upload in %.1f s (attempt %d of %d)",
+				 err->msg, (double)ms / 1000.0, attempt, u->s->opts.retry.attempts);
 			tell(u, msg);
+			if (idp_session_sleep(u->s, ms, err) < 0)
+				return -1;
 		}
 		if (resync(u, err) < 0 && restart(u, err) < 0)
 			return -1;

@@ -11,6 +11,10 @@ the upstream connection (RST to the client).
 That happens once (or --times N; --skip N lets the first N matching requests
 through first); everything else is forwarded untouched.
 
+--delay-ms N holds every matching request N ms before forwarding it (with
+--times 0 nothing is cut): a slow link, so that a test can act while an
+upload is in flight.
+
 Host header is passed through unchanged, so the registry's absolute Location
 URLs point at the proxy.
 
@@ -147,6 +151,9 @@ class Conn:
                 hdrs[k.strip().lower()] = v.strip()
             clen = int(hdrs.get("content-length", "0") or 0)
             chunked = "chunked" in hdrs.get("transfer-encoding", "").lower()
+            if Cfg.delay_ms and Cfg.match.search(reqline):
+                log("conn %d: DELAY %s by %d ms" % (self.cid, reqline, Cfg.delay_ms))
+                time.sleep(Cfg.delay_ms / 1000.0)
             # only a body longer than the cut point can be cut in the middle
             if Cfg.respond and claim_cut(reqline):
                 self.answer(reqline, clen)
@@ -196,6 +203,8 @@ def main():
                     help="answer matching requests with this HTTP status instead of forwarding")
     ap.add_argument("--retry-after", type=int, default=-1,
                     help="Retry-After seconds with --respond")
+    ap.add_argument("--delay-ms", type=int, default=0,
+                    help="hold every matching request this long before forwarding it")
     ap.add_argument("--log")
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")
@@ -207,6 +216,7 @@ def main():
     Cfg.stall = a.stall
     Cfg.respond = a.respond
     Cfg.retry_after = a.retry_after
+    Cfg.delay_ms = a.delay_ms
     Cfg.logf = open(a.log, "a") if a.log else None
 
     ls = socket.socket()

@@ -19,6 +19,7 @@
 #                   (--tls-verify=false | --cert-dir DIR, [--creds U:P])
 #   reg_log_requests METHOD PATH-REGEX: print the access-log lines of matching
 #     requests (format: ... "METHOD /path?query HTTP/1.1" STATUS ...).
+#   restart_registry: crash and restart the last registry, same port and data.
 # shellcheck shell=bash disable=SC2119
 
 # shellcheck source=tests/lib/certs.sh
@@ -159,6 +160,20 @@ start_registry() {
 		REG_SCHEME REG_PORT REG_HOST REG_URL REG_PID \
 		TOKEN_URL TOKEN_LOG TOKEN_PID TOKEN_SERVICE
 	log "registry ($mode) at $REG_URL, data $REG_DATA${TOKEN_URL:+, token server $TOKEN_URL}"
+}
+
+# restart_registry: kill the last started registry (SIGKILL, as a crash)
+# and start it again on the same port, storage and secret; it logs on
+# into the same REG_LOG.
+restart_registry() {
+	kill -KILL "$REG_PID" 2>/dev/null || true
+	wait "$REG_PID" 2>/dev/null || true
+	docker-registry serve "$REG_DIR/config.yml" >>"$REG_LOG" 2>&1 </dev/null &
+	REG_PID=$!
+	track_pid "$REG_PID"
+	wait_for_port 127.0.0.1 "$REG_PORT" 20 "$REG_PID" || fail "the registry did not restart"
+	export REG_PID
+	log "registry restarted at $REG_URL"
 }
 
 # reg_log_requests METHOD PATH-REGEX [LOGFILE]: access-log lines of matching requests.
