@@ -87,6 +87,8 @@ static int check_args(const struct fe_config *cfg, struct job_spec *js)
 		if (!js->target && idp_digest_valid(js->spec))
 			return fe_usage_error(&cmd, "IMAGE '%s' is a digest: give TARGET",
 					      js->spec);
+		if (fe_refuse_untagged(js->spec, js->target))
+			return 1;
 	}
 	for (i = 0; i < cfg->nplatforms; i++)
 		if (idp_platform_parse(cfg->platforms[i], os, arch, var, &err) < 0)

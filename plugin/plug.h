@@ -1,6 +1,8 @@
 /* plug.h: the pieces of docker-idppush (the docker CLI plugin):
  *   plug_main.c   argv (docker global flags, metadata, help), the flow
- *   plug_docker.c running the docker CLI: image inspect, docker save, version
+ *   plug_complete.c  docker's completion protocol (__complete)
+ *   plug_docker.c running the docker CLI: image inspect, docker save, version,
+ *                 image ls
  *   plug_platform.c --platform: what the daemon's API allows (docker version)
  *   plug_push.c   the push: the cache first, else docker save into the
  *                 engine's docker-save stream (idp_push_stream)
@@ -18,6 +20,7 @@
 #include "frontend/fe_opts.h"
 #include "plug_cache.h"
 
+#define PLUG_NAME "idppush"      /* the command: `docker idppush` */
 #define PLUG_MAX_GLOBALS 32
 
 /* How to run docker: the CLI that started us (or `docker` on PATH) plus the
@@ -58,6 +61,11 @@ struct plug_save {
 	struct idp_run_opts opts;
 	struct idp_child child;
 };
+
+/* `docker image ls --format {{.Repository}}:{{.Tag}}`: 0 with its lines in
+ * r->out, or -1 with err. r is initialised either way: release it. */
+int plug_docker_image_names(const struct plug_docker *d, struct idp_run_result *r,
+			    struct idp_error *err);
 
 /* docker save [--platform P] IMAGE */
 int plug_docker_save_start(const struct plug_docker *d, const char *image, const char *platform,
@@ -135,6 +143,13 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 /* After a successful push (saved: docker save ran): record the top
  * manifest's blobs and write the cache (a failure is a warning). */
 void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved);
+
+/* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
+ * the words after "__complete") on stdout, cobra's way, for the option
+ * table opts; local image names are asked of docker through d. Returns
+ * 0 (the exit code). */
+int plug_complete(const struct fe_option *opts, const struct plug_docker *d, int argc,
+		  char **argv);
 
 int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
 		     struct idp_push_result *res, struct idp_error *err);

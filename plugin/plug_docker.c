@@ -1,4 +1,5 @@
-/* plug_docker.c: asking the docker CLI about the image. Runs the CLI that
+/* plug_docker.c: asking the docker CLI about the image (and, for
+ * completion, which images there are). Runs the CLI that
  * started the plugin (DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND, else `docker`
  * on PATH) with the user's global flags (--context, -H, TLS...), so the
  * daemon is resolved exactly as the user's own docker commands resolve it. */
@@ -157,6 +158,17 @@ int plug_docker_inspect(const struct plug_docker *d, const char *image, const ch
 			      first_line(&r.err));
 	idp_run_result_release(&r);
 	return rc;
+}
+
+int plug_docker_image_names(const struct plug_docker *d, struct idp_run_result *r,
+			    struct idp_error *err)
+{
+	const char *tail[] = { "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", NULL };
+	int st = run_capture(d, tail, "docker image ls", INSPECT_CAP, r, err);
+
+	if (st > 0)
+		idp_error_set(err, IDP_EGENERAL, "docker image ls failed: %s", first_line(&r->err));
+	return st == 0 ? 0 : -1;
 }
 
 /* "1.48" -> 1048; -1 when it is not MAJOR.MINOR. */

@@ -16,7 +16,7 @@
 
 const char fe_progname[] = "docker-idppush";
 
-#define PLUGIN_NAME "idppush"
+#define PLUGIN_NAME PLUG_NAME
 
 static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPT_END };
 
@@ -164,6 +164,8 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		return fe_usage_error(cmd, "invalid image '%s'", image);
 	if (!target && is_image_id(image))
 		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
+	if (fe_refuse_untagged(image, target))
+		return 1;
 	if (cfg->nplatforms > 1)
 		return fe_usage_error(
 			cmd, "--platform given %d times: docker idppush pushes one platform",
@@ -235,10 +237,8 @@ int main(int argc, char **argv)
 	if ((first = split_argv(argc, argv, &d, &config_dir)) < 0)
 		return fe_usage_error(cmd, "too many docker global flags before '%s' (at most %d)",
 				      PLUGIN_NAME, PLUG_MAX_GLOBALS);
-	if (first < argc && strcmp(argv[first], "__complete") == 0) {
-		printf(":4\n");   /* cobra: ShellCompDirectiveNoFileComp */
-		return 0;
-	}
+	if (first < argc && strcmp(argv[first], "__complete") == 0)
+		return plug_complete(plug_options, &d, argc - first - 1, argv + first + 1);
 	if (first < argc && strcmp(argv[first], "help") == 0) {
 		fe_help(cmd, stdout);
 		return 0;

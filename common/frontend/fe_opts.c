@@ -556,19 +556,22 @@ void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)
 	d->owner = cfg->owner;
 }
 
-/* "docker.io/library/myapp:dev" -> "myapp:dev"; "myapp@sha256:.." -> "myapp". */
+/* "docker.io/library/myapp:dev" -> "myapp:dev". */
 static char *local_name_tail(const char *image)
 {
-	const char *slash = strrchr(image, '/'), *tail = slash ? slash + 1 : image;
-	const char *at = strchr(tail, '@');
-	size_t n = at ? (size_t)(at - tail) : strlen(tail);
-	char *s = malloc(n + 1);
+	const char *slash = strrchr(image, '/');
 
-	if (!s)
-		return NULL;
-	memcpy(s, tail, n);
-	s[n] = '\0';
-	return s;
+	return strdup(slash ? slash + 1 : image);
+}
+
+#define UNTAGGED_MSG "'%s' is a digest reference: there is no tag to push it under; give TARGET"
+
+int fe_refuse_untagged(const char *image, const char *target)
+{
+	if (target || !strchr(image, '@'))
+		return 0;
+	fe_errorf(UNTAGGED_MSG, image);
+	return 1;
 }
 
 int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
@@ -581,6 +584,8 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 	fe_ref_defaults(cfg, &d);
 	if (target)
 		return idp_ref_parse(target, &d, out, err);
+	if (strchr(image, '@'))
+		return idp_error_set(err, IDP_EGENERAL, UNTAGGED_MSG, image);
 	if (!(name = local_name_tail(image)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	rc = idp_ref_parse(name, &d, out, err);

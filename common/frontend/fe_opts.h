@@ -200,11 +200,18 @@ void fe_config_release(struct fe_config *cfg);
  * into cfg, which must outlive it. */
 void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 		     struct idp_session_opts *so);
+/* An IMAGE by digest without TARGET would be pushed under a made-up tag:
+ * refused, as `docker push` refuses a digest reference. Prints one line
+ * ("<prog>: error: 'x@sha256:...' is a digest reference: ...; give
+ * TARGET") and returns 1 (the exit code); 0 when fine. */
+int fe_refuse_untagged(const char *image, const char *target);
 /* Reference defaults (registry/owner) for idp_ref_parse. */
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d);
 /* The destination: TARGET when given, else IMAGE's name and tag moved to
  * the registry + owner (a "docker.io/library/x" or "host/ns/x" source keeps
- * only its last path component). Returns 0 or -1 with err. */
+ * only its last path component); an IMAGE by digest ("x@sha256:...",
+ * "x:tag@sha256:...") has no tag to push under and needs TARGET. Returns
+ * 0 or -1 with err. */
 int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
 		struct idp_ref *out, struct idp_error *err);
 

@@ -119,6 +119,16 @@ assert_exit 4 run_ctd --root "$CTD_ROOT" --plain-http example.test/team/tool:lat
 T="$REG_HOST/test/bydigest:v1"
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http -q "$APP_DIG" "$T"
 assert_eq "$T@$APP_DIG" "$LAST_OUT"
+# ... but without TARGET there is no tag to push it under: exit 1, one line
+NOTAG="is a digest reference: there is no tag to push it under; give TARGET"
+assert_exit 1 run_ctd --root "$CTD_ROOT" --plain-http "$APP_DIG"
+assert_contains "$LAST_ERR" "is a digest: give TARGET"
+for img in "example.test/idp/app@$APP_DIG" "example.test/idp/app:latest@$APP_DIG"; do
+	assert_exit 1 run_ctd --root "$CTD_ROOT" --plain-http "$img"
+	assert_eq "idppush-containerd: error: '$img' $NOTAG" "$LAST_ERR" \
+		"digest reference without TARGET"
+done
+assert_not_tagged "$REG_HOST/giteaadmin/app:latest" "${SKOPEO_FLAGS[@]}"
 
 # distribution-source label -> cross-repo mount instead of upload
 L1=$(grep -o '"digest":"sha256:[0-9a-f]\{64\}"' "$(layout_blob "$APP" "$APP_DIG")" |

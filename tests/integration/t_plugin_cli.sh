@@ -4,7 +4,8 @@
 # temp DOCKER_CONFIG/cli-plugins and run it: `docker --help` lists it,
 # `docker idppush --help` and `docker help idppush` show its help, global
 # flags before the plugin name are skipped (and -H reaches the docker it
-# runs), exit codes pass through docker. No daemon needed.
+# runs), exit codes pass through docker; an IMAGE by digest without TARGET
+# is refused in one line. No daemon needed.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 [ -x "$PLUGIN" ] || fail "docker-idppush not built: $PLUGIN"
@@ -30,6 +31,7 @@ assert (m["SchemaVersion"] == "0.1.0" and m["Vendor"] and m["Version"]
 ' || fail "metadata is not what the CLI expects: $LAST_OUT"
 
 NOSOCK="unix://$TEST_TMP/no-daemon.sock"
+NOTAG="is a digest reference: there is no tag to push it under; give TARGET"
 for cli in "${CLIS[@]}"; do
 	log "docker CLI $cli ($("$cli" --version))"
 	assert_exit 0 "$cli" --help
@@ -46,6 +48,11 @@ for cli in "${CLIS[@]}"; do
 	# usage errors: exit 1 through docker, before any daemon access
 	assert_exit 1 "$cli" idppush
 	assert_contains "$LAST_ERR" "no image given"
+	# a digest reference without TARGET: one line, before any daemon access
+	d="img:1@sha256:$(printf 'cd%.0s' $(seq 32))"
+	assert_exit 1 "$cli" -H "$NOSOCK" idppush "$d"
+	assert_eq "docker-idppush: error: '$d' $NOTAG" "$LAST_ERR" \
+		"$cli: digest reference without TARGET"
 	assert_exit 1 "$cli" -H "$NOSOCK" idppush --jobs 0 img:1
 	assert_contains "$LAST_ERR" "invalid value '0' for --jobs"
 	# -H given before the plugin name reaches the docker it runs

@@ -11,7 +11,8 @@
 # and 1.49 daemon APIs (fake `docker version`).
 # Failures, nothing tagged: truncated stream, garbage after the archive,
 # diffID mismatch, missing layer (1); image not found (4); registry down (3);
-# bad credentials (2); usage errors (1) before docker runs.
+# bad credentials (2); usage errors (1) before docker runs, among them an
+# IMAGE by digest without TARGET (one line; with TARGET it pushes).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3 openssl htpasswd
@@ -245,6 +246,26 @@ assert_exit 1 run_plugin "${P[@]}" UPPER:case
 : >"$FAKE_DOCKER_DIR/calls"
 assert_exit 1 run_plugin "${P[@]}" --timeout soon app:oci
 [ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran despite a usage error"
+
+# IMAGE by digest without TARGET: no tag to push it under; exit 1 with one
+# line, before docker runs. With TARGET it is pushed.
+DG="sha256:$(printf 'ab%.0s' $(seq 32))"
+NOTAG="is a digest reference: there is no tag to push it under; give TARGET"
+: >"$FAKE_DOCKER_DIR/calls"
+for img in "app@$DG" "app:oci@$DG" "docker.io/library/app:oci@$DG"; do
+	assert_exit 1 run_plugin "${P[@]}" "$img"
+	assert_eq "docker-idppush: error: '$img' $NOTAG" "$LAST_ERR" \
+		"digest reference without TARGET"
+	assert_eq "" "$LAST_OUT" "stdout of a refused push"
+done
+[ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran for a digest reference: $(calls)"
+assert_not_tagged "$REG_HOST/giteaadmin/app:latest" "${SKOPEO_FLAGS[@]}"
+for f in inspect.json tar; do
+	cp "$FAKE_DOCKER_DIR/app_oci.$f" "$FAKE_DOCKER_DIR/$(_fkey "app@$DG").$f"
+done
+export XDG_CACHE_HOME="$TEST_TMP/cache-digest"
+assert_exit 0 run_plugin "${P[@]}" -q "app@$DG" "$REG_HOST/giteaadmin/app:bydigest"
+verify_image "$REG_HOST/giteaadmin/app:bydigest" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 
 start_registry tls-htpasswd
 assert_exit 2 run_plugin --registry "$REG_HOST" --ca-cert "$REG_CA" -u "$REG_USER" \

@@ -284,6 +284,8 @@ static void test_docs_agree(void)
 	}
 }
 
+#define SHA_1 "1111111111111111111111111111111111111111111111111111111111111111"
+
 static void test_dest_ref(void)
 {
 	static const char *const a[] = { "--registry", "localhost:5000", "x", NULL };
@@ -297,6 +299,18 @@ static void test_dest_ref(void)
 	CU_ASSERT_EQUAL_FATAL(fe_dest_ref(&c, "docker.io/library/myapp:dev", NULL, &r, &err), 0);
 	s = idp_ref_string(&r);
 	CU_ASSERT_STRING_EQUAL(s, "localhost:5000/giteaadmin/myapp:dev");
+	free(s);
+	idp_ref_release(&r);
+	/* by digest: no tag to push under, unless TARGET says one */
+	CU_ASSERT_EQUAL(fe_dest_ref(&c, "myapp@sha256:" SHA_1, NULL, &r, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "is a digest reference"));
+	CU_ASSERT_EQUAL(fe_dest_ref(&c, "myapp:dev@sha256:" SHA_1, NULL, &r, &err), -1);
+	CU_ASSERT_EQUAL(fe_refuse_untagged("myapp:dev@sha256:" SHA_1, NULL), 1);
+	CU_ASSERT_EQUAL(fe_refuse_untagged("myapp:dev@sha256:" SHA_1, "x:1"), 0);
+	CU_ASSERT_EQUAL(fe_refuse_untagged("myapp:dev", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(fe_dest_ref(&c, "myapp@sha256:" SHA_1, "x:1", &r, &err), 0);
+	s = idp_ref_string(&r);
+	CU_ASSERT_STRING_EQUAL(s, "localhost:5000/giteaadmin/x:1");
 	free(s);
 	idp_ref_release(&r);
 	fe_config_release(&c);
