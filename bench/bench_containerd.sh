@@ -11,6 +11,7 @@
 #   BENCH_LAYERS (default 4), BENCH_LAYER_MB (default 64), BENCH_JOBS (default 4),
 #   BENCH_RUNS (default 3; medians are reported),
 #   top_builddir (where idppush-containerd is built; default .).
+# bench/run measures the same on a real image, next to the other scenarios.
 # Usage: sudo top_builddir=/path/to/build bench/bench_containerd.sh
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -18,6 +19,7 @@ top_builddir=${top_builddir:-.}
 top_builddir=$(cd "$top_builddir" && pwd)
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/containerd_env.sh"
+. "$top_srcdir/bench/lib.sh"
 need docker-registry curl
 need_ctd
 
@@ -25,9 +27,6 @@ LAYERS=${BENCH_LAYERS:-4}
 MB=${BENCH_LAYER_MB:-64}
 JOBS=${BENCH_JOBS:-4}
 IMG=example.test/bench/img:latest
-
-# now_ms: wall clock in milliseconds
-now_ms() { date +%s%3N; }
 
 ctd_start
 L="$TEST_TMP/layout"
@@ -64,22 +63,12 @@ time_idp() {
 # one raw curl PUT of all the bytes (monolithic upload)
 time_curl() {
 	start_registry plain
-	local t0 loc sep code dig
+	local t0 dig
 	dig=sha256:$(sha256_file "$TEST_TMP/all.bin")
 	t0=$(now_ms)
-	loc=$(curl -sS -X POST -D - -o /dev/null "$REG_URL/v2/bench/curl/blobs/uploads/" |
-		tr -d '\r' |
-		awk 'tolower($1) == "location:" { print $2 }')
-	case "$loc" in http*) ;; *) loc="$REG_URL$loc" ;; esac
-	case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
-	code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT \
-		-H 'Content-Type: application/octet-stream' \
-		-T "$TEST_TMP/all.bin" "$loc${sep}digest=$dig")
+	curl_upload "$REG_URL" bench/curl "$TEST_TMP/all.bin" "$dig" || fail "curl upload failed"
 	LAST_T=$(($(now_ms) - t0))
-	[ "$code" = 201 ] || fail "curl PUT answered $code"
 }
-
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 cat "$L"/blobs/sha256/* >"$TEST_TMP/all.bin"
 RUNS=${BENCH_RUNS:-3}
@@ -99,7 +88,6 @@ for r in $(seq 1 "$RUNS"); do
 done
 T_CTR=$(median "${C[@]}") T_IDP=$(median "${I[@]}") T_CURL=$(median "${U[@]}")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 printf '\nimage: %d layers x %d MB, %d bytes in blobs, --jobs %d, median of %d runs\n' \
 	"$LAYERS" "$MB" "$BYTES" "$JOBS" "$RUNS"
 printf '  ctr images push        %7d ms\n' "$T_CTR"

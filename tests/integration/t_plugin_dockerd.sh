@@ -15,52 +15,20 @@
 # credentials (2).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/containerd.sh"
+. "$TEST_LIB/dockerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
-need dockerd skopeo docker-registry curl openssl htpasswd python3 nginx
+need skopeo docker-registry curl openssl htpasswd python3 nginx
 need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"
-[ -x /usr/bin/docker ] || need docker.io-client-at-/usr/bin/docker
-need_containerd
+need_dockerd
 
 # ---- private containerd + dockerd ----
-D="$TEST_TMP/dockerd"
-S="$TEST_TMP/s"      # sockets: keep their paths short
-mkdir -p "$D/root" "$S"
-# dockerd mounts its data root: stop it gracefully and unmount what is
-# left before the harness's cleanup removes TEST_TMP.
-DPID=
-_dockerd_cleanup() {
-	local rc=$? m
-	set +e
-	if [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null; then
-		for _ in $(seq 1 150); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-	fi
-	for m in $(awk -v d="$TEST_TMP/" 'index($2, d) == 1 { print $2 }' /proc/mounts |
-		sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m"
-	done
-	(exit "$rc")
-	_cleanup
-}
-trap _dockerd_cleanup EXIT
-ctd_start
-printf '{"deprecated-key-path":"%s/key.json"}\n' "$D" >"$D/daemon.json"
-bg_start dockerd dockerd --data-root "$D/root" --exec-root "$S/x" --pidfile "$D/pid" \
-	-H "unix://$S/d.sock" \
-	--containerd "$CTD_SOCK" --config-file "$D/daemon.json" \
-	--iptables=false --ip6tables=false --bridge=none
-DPID=$BG_PID
-DH="unix://$S/d.sock"
-wait_until 60 /usr/bin/docker -H "$DH" version || {
-	tail -20 "$TEST_TMP/dockerd.log" >&2
-	fail "dockerd did not start"
-}
+dockerd_start
 
 DC="$TEST_TMP/dockercfg"
 plugin_install "$DC"
 export DOCKER_CONFIG="$DC"
 unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
-dk() { timeout -k 5 180 /usr/bin/docker -H "$DH" "$@"; }
 
 # ---- images ----
 load_layout() { # LAYOUT NAME:TAG

@@ -1,7 +1,7 @@
 # tests/lib/common.sh: shared harness for idppush's shell integration tests.
 # Sourced (by bash) from every tests/integration/t_*.sh. Provides:
 #   strict mode, TEST_TMP (private temp dir, removed on exit), process
-#   tracking (bg_start / track_pid; all killed on exit), need CMD...,
+#   tracking (bg_start / track_pid / untrack_pid; all killed on exit), need CMD...,
 #   free_port, wait_for_port, wait_for_http, wait_until, assert_* helpers,
 #   fail, and run_engine (runs tests/tools/engine-push with a hard timeout).
 # Exit codes follow automake: 0 pass, 77 skip, 99 hard error, else fail.
@@ -98,8 +98,15 @@ need_python_module() {
 	done
 }
 
-# track_pid PID: kill PID when the test exits.
+# track_pid PID: kill PID when the test exits; untrack_pid PID: not (it was
+# stopped already, and its number may be reused).
 track_pid() { _TEST_PIDS+=("$1"); }
+untrack_pid() {
+	local p
+	local -a keep=()
+	for p in "${_TEST_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	_TEST_PIDS=("${keep[@]}")
+}
 
 # bg_start NAME CMD...: start CMD in the background with stdout+stderr in
 # $TEST_TMP/NAME.log; sets BG_PID and tracks it.

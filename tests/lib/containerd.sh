@@ -3,7 +3,9 @@
 # and importing generated OCI layouts into it. Source after common.sh.
 #   containerd_config DIR      a config.toml keeping everything in DIR (no harness needed)
 #   need_containerd            containerd, ctr and root, or skip (fail under CI=true)
-#   ctd_start                  start it; sets CTD_ROOT, CTD_SOCK, CTD_PID, CTR (array)
+#   ctd_start                  start it (in its own session: a Ctrl-C reaches it only
+#                              through the cleanup, so a dockerd using it stops
+#                              first); sets CTD_ROOT, CTD_SOCK, CTD_PID, CTR (array)
 #   ctd_running / ctd_stop     is it up / stop it now (the store stays)
 #   ctd_import NS BASE DIR [CTR-IMPORT-ARGS...]
 #                              tar the OCI layout DIR and `ctr images import
@@ -44,7 +46,7 @@ ctd_start() {
 	CTD_ROOT=$d/root
 	CTD_SOCK=$d/c.sock
 	containerd_config "$d" >"$d/config.toml"
-	bg_start ctd/containerd containerd --config "$d/config.toml"
+	bg_start ctd/containerd setsid containerd --config "$d/config.toml"
 	CTD_PID=$BG_PID
 	CTR=(ctr --address "$CTD_SOCK")
 	wait_until 30 _ctd_up || fail "containerd did not come up"

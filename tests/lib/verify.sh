@@ -2,7 +2,10 @@
 #   skopeo_run ARGS...   skopeo with private state: HOME/XDG dirs, auth file,
 #                        registries.conf and policy.json in $TEST_TMP; as root
 #                        it also hides /var/lib/containers/cache (the blob-info
-#                        cache) behind a private bind mount when it can.
+#                        cache) behind a private bind mount when it can
+#                        (_SKOPEO_MNT=1), so its cache is $TEST_TMP/skopeo/cache.
+#   skopeo_argv          SKOPEO_ARGV: the command line skopeo_run runs, before
+#                        its arguments (one process: env, unshare and sh exec).
 #   verify_pushed REF LAYOUT_DIR [FLAGS...]
 #       FLAGS are skopeo inspect-style: --tls-verify=false, --cert-dir DIR,
 #       --creds U:P (pass "${SKOPEO_FLAGS[@]}" from registry.sh).
@@ -38,20 +41,25 @@ _skopeo_prepare() {
 	_skopeo_env_ready=1
 }
 
-skopeo_run() {
+skopeo_argv() {
 	_skopeo_prepare
 	local s="$TEST_TMP/skopeo"
-	local -a envv=(env HOME="$s/home" XDG_CONFIG_HOME="$s/xdg-config"
+	SKOPEO_ARGV=(env HOME="$s/home" XDG_CONFIG_HOME="$s/xdg-config"
 		XDG_DATA_HOME="$s/xdg-data"
 		XDG_RUNTIME_DIR="$s/xdg-runtime" TMPDIR="$s/tmp" REGISTRY_AUTH_FILE="$s/auth.json"
 		CONTAINERS_REGISTRIES_CONF="$s/registries.conf" DOCKER_CONFIG="$s/home/.docker")
 	if [ -n "$_SKOPEO_MNT" ]; then
-		"${envv[@]}" unshare -m sh -c \
-			'mount --bind "$1" /var/lib/containers/cache && shift && exec skopeo "$@"' \
-			sh "$s/cache" --policy "$s/policy.json" "$@"
+		SKOPEO_ARGV+=(unshare -m sh -c
+			'mount --bind "$1" /var/lib/containers/cache && shift && exec skopeo "$@"'
+			sh "$s/cache" --policy "$s/policy.json")
 	else
-		"${envv[@]}" skopeo --policy "$s/policy.json" "$@"
+		SKOPEO_ARGV+=(skopeo --policy "$s/policy.json")
 	fi
+}
+
+skopeo_run() {
+	skopeo_argv
+	"${SKOPEO_ARGV[@]}" "$@"
 }
 
 # _skopeo_flags PREFIX FLAGS...: translate inspect-style flags to --PREFIX-*.
