@@ -371,7 +371,8 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 		} else if (!err->retryable || attempt >= u->s->opts.retry.attempts) {
 			return -1;
 		} else {
-			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5, err->retry_after_ms);
+			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
+						     err->retry_after_ms);
 
 			attempt++;
 			snprintf(msg, sizeof(msg), "%s; resuming the upload in %.1f s (attempt %d of %d)",
