@@ -375,8 +375,9 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 						     err->retry_after_ms);
 
 			attempt++;
-			snprintf(msg, sizeof(msg), "%s; resuming the upload in %.1f s (attempt %d of %d)",
-				 err->msg, (double)ms / 1000.0, attempt, u->s->opts.retry.attempts);
+			snprintf(msg, sizeof(msg),
+				 "%s; resuming the upload in %.1f s (attempt %d of %d)", err->msg,
+				 (double)ms / 1000.0, attempt, u->s->opts.retry.attempts);
 			tell(u, msg);
 			if (idp_session_sleep(u->s, ms, err) < 0)
 				return -1;
