@@ -19,6 +19,11 @@
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s) { return &s->ref; }
 
+size_t idp_session_chunk_size(struct idp_session *s)
+{
+	return __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);
+}
+
 struct idp_http *idp_session_conn(struct idp_session *s)
 {
 	struct idp_http *h = NULL;

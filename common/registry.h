@@ -47,6 +47,10 @@ void idp_session_close(struct idp_session *s);
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s);
 
+/* The largest request body the session sends now: the chunk size asked
+ * for, lowered by the registry's OCI-Chunk-Max-Length or by 413s. */
+size_t idp_session_chunk_size(struct idp_session *s);
+
 /* A connection for one thread (curl easy handle). */
 struct idp_http *idp_session_conn(struct idp_session *s);
 

@@ -341,11 +341,12 @@ static void tell(struct upload *u, const char *msg)
 		u->s->opts.warn(u->s->opts.warn_ctx, msg);
 }
 
-/* A proxy (or the registry) refused the request's size (413): halve the
- * chunk, down to CHUNK_FLOOR. 1 when it shrank, 0 when it cannot. */
+/* A proxy (or the registry) refused the request's size (413): halve it,
+ * down to CHUNK_FLOOR, for this and every later request of the session.
+ * 1 when it shrank, 0 when it cannot. */
 static int shrink_after_413(struct upload *u)
 {
-	size_t now = chunk_now(u), next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
+	size_t now = u->req_len, next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
 	char msg[256];
 
 	if (now <= CHUNK_FLOOR)

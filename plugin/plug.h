@@ -83,6 +83,9 @@ struct plug_push {
 	int64_t bytes_read;
 	const char *platform;      /* passed to docker save --platform, or NULL */
 	char *notice;              /* owned: what the stream said the user should know, or NULL */
+	const char *cache_path;    /* the push cache file, or NULL (none) */
+	const struct plug_cache *cache;   /* as loaded before the push */
+	size_t chunk_start;        /* the chunk size the session started with */
 };
 
 #define PLUG_PLATFORM_MAX 100
@@ -111,8 +114,8 @@ struct plug_reuse {
 	const struct plug_push *pp;
 	const char *registry;      /* destination host[:port] */
 	const char *repository;    /* destination repository path */
-	char *cache_path;          /* NULL: no cache */
-	struct plug_cache cache;   /* as loaded */
+	const char *cache_path;    /* NULL: no cache */
+	const struct plug_cache *cache;   /* as loaded (the caller's) */
 	struct plug_cache news;    /* learnt by this push, committed after success */
 	struct plug_blob_state *layers;    /* one per inspect diffID */
 	struct plug_blob_state config;

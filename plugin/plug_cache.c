@@ -32,6 +32,11 @@ char *plug_cache_path(void)
 	return strdup(buf);
 }
 
+static int same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
 static void blob_free(struct plug_cache_blob *b)
 {
 	free(b->registry);
@@ -53,17 +58,48 @@ void plug_cache_release(struct plug_cache *c)
 		free(c->v1[i].v1id);
 		free(c->v1[i].diffid);
 	}
+	for (i = 0; i < c->nchunks; i++)
+		free(c->chunks[i].registry);
 	free(c->blobs);
 	free(c->v1);
+	free(c->chunks);
 	memset(c, 0, sizeof(*c));
+}
+
+int64_t plug_cache_chunk(const struct plug_cache *c, const char *registry)
+{
+	int i;
+
+	for (i = 0; i < c->nchunks; i++)
+		if (same(c->chunks[i].registry, registry))
+			return c->chunks[i].size;
+	return 0;
+}
+
+int plug_cache_set_chunk(struct plug_cache *c, const char *registry, int64_t size,
+			 struct idp_error *err)
+{
+	struct plug_cache_chunk *n;
+	int i;
+
+	for (i = 0; i < c->nchunks; i++)
+		if (same(c->chunks[i].registry, registry)) {
+			c->chunks[i].size = size;
+			return 0;
+		}
+	if (c->nchunks >= PLUG_CACHE_MAX)
+		return 0;
+	if (!(n = realloc(c->chunks, sizeof(*n) * (size_t)(c->nchunks + 1))))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	c->chunks = n;
+	if (!(n[c->nchunks].registry = strdup(registry)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	n[c->nchunks++].size = size;
+	return 0;
 }
 
 /* ---- lookups and updates ---- */
 
-static int same(const char *a, const char *b)
-{
-	return a && b && strcmp(a, b) == 0;
-}
 
 const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const char *registry,
 					      const char *repository, const char *diffid,
@@ -207,6 +243,17 @@ static int take_v1(struct plug_cache *c, json_object *o)
 	return plug_cache_add_v1(c, v1id, diffid, &err) < 0 ? -1 : 1;
 }
 
+static int take_chunk(struct plug_cache *c, json_object *o)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	const char *reg = idp_json_str(o, "registry");
+	int64_t size = idp_json_int(o, "size", -1);
+
+	if (!reg || size < IDP_CHUNK_MIN || size > IDP_CHUNK_DEFAULT)
+		return 0;
+	return plug_cache_set_chunk(c, reg, size, &err) < 0 ? -1 : 1;
+}
+
 /* Every valid element of root[key]; the number of invalid ones. */
 static int take_all(struct plug_cache *c, json_object *root, const char *key,
 		    int (*take)(struct plug_cache *, json_object *))
@@ -256,6 +303,7 @@ static void load(struct plug_cache *c, const char *path, int quiet)
 	if (rc == 0 && root) {
 		bad = take_all(c, root, "blobs", take_blob);
 		bad += take_all(c, root, "v1ids", take_v1);
+		bad += take_all(c, root, "chunks", take_chunk);
 	}
 	if (rc < 0 && !quiet)
 		fe_warnf("ignoring the push cache '%s': %s", path, why);
@@ -275,7 +323,7 @@ void plug_cache_load(struct plug_cache *c, const char *path)
 static json_object *to_json(const struct plug_cache *c)
 {
 	json_object *root = json_object_new_object(), *blobs = json_object_new_array(),
-		    *v1 = json_object_new_array();
+		    *v1 = json_object_new_array(), *chunks = json_object_new_array();
 	int i;
 
 	for (i = 0; i < c->nblobs; i++) {
@@ -296,9 +344,17 @@ static json_object *to_json(const struct plug_cache *c)
 		json_object_object_add(o, "diffid", json_object_new_string(c->v1[i].diffid));
 		json_object_array_add(v1, o);
 	}
+	for (i = 0; i < c->nchunks; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "registry",
+				       json_object_new_string(c->chunks[i].registry));
+		json_object_object_add(o, "size", json_object_new_int64(c->chunks[i].size));
+		json_object_array_add(chunks, o);
+	}
 	json_object_object_add(root, "version", json_object_new_int(1));
 	json_object_object_add(root, "blobs", blobs);
 	json_object_object_add(root, "v1ids", v1);
+	json_object_object_add(root, "chunks", chunks);
 	return root;
 }
 
@@ -352,6 +408,9 @@ int plug_cache_commit(const char *path, const struct plug_cache *news, struct id
 		rc = plug_cache_add(&now, &news->blobs[i], err);
 	for (i = 0; i < news->nv1 && rc == 0; i++)
 		rc = plug_cache_add_v1(&now, news->v1[i].v1id, news->v1[i].diffid, err);
+	for (i = 0; i < news->nchunks && rc == 0; i++)
+		rc = plug_cache_set_chunk(&now, news->chunks[i].registry, news->chunks[i].size,
+					  err);
 	if (rc == 0)
 		rc = replace_file(path, &now, err);
 	plug_cache_release(&now);

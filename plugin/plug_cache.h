@@ -10,7 +10,8 @@
  *    "blobs":[{"registry":"host:port","repository":"owner/name",
  *              "diffid":"sha256:..","digest":"sha256:..","size":N,
  *              "mediaType":"..","producer":".."}, ...],   oldest first
- *    "v1ids":[{"v1id":"<64 hex>","diffid":"sha256:.."}, ...]}
+ *    "v1ids":[{"v1id":"<64 hex>","diffid":"sha256:.."}, ...],
+ *    "chunks":[{"registry":"host:port","size":N}, ...]}   (learnt from 413s)
  * The image config is a "blobs" entry keyed by the image ID (its "diffid").
  * "producer" says where the compressed form came from: "gzip/LEVEL" or
  * "zstd/LEVEL" (compressed by us, LEVEL 0 = default) or "stored" (the
@@ -39,11 +40,20 @@ struct plug_cache_v1 {
 	char *v1id, *diffid;
 };
 
+/* The largest request a registry (or the proxy in front of it) took, once
+ * a push had to send smaller ones than it was asked to (413s). */
+struct plug_cache_chunk {
+	char *registry;
+	int64_t size;
+};
+
 struct plug_cache {
 	int nblobs;
 	struct plug_cache_blob *blobs;
 	int nv1;
 	struct plug_cache_v1 *v1;
+	int nchunks;
+	struct plug_cache_chunk *chunks;
 };
 
 /* The cache file's path (newly allocated), or NULL when there is no
@@ -66,6 +76,11 @@ const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const 
 					      const char *producer, int flags);
 /* The diffID a docker-save v1 directory id was seen with, or NULL. */
 const char *plug_cache_v1_diffid(const struct plug_cache *c, const char *v1id);
+
+/* The chunk size learnt for registry, or 0. */
+int64_t plug_cache_chunk(const struct plug_cache *c, const char *registry);
+int plug_cache_set_chunk(struct plug_cache *c, const char *registry, int64_t size,
+			 struct idp_error *err);
 
 /* Add (or refresh, moving it to the newest place) an entry. */
 int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct idp_error *err);

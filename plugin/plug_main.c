@@ -148,6 +148,41 @@ static int is_image_id(const char *s)
 	return n >= 12 && n == strlen(s) && n <= 64;
 }
 
+/* The push itself, with the push cache loaded for it (the chunk size it
+ * learnt for this registry is where the session starts). */
+static int push_job(struct plug_push *pp, const struct idp_ref *dest)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct plug_cache cache;
+	struct fe_push_job job;
+	char *path = plug_cache_path();
+	int rc;
+
+	plug_cache_load(&cache, path);
+	pp->cache_path = path;
+	pp->cache = &cache;
+	memset(&job, 0, sizeof(job));
+	job.cfg = pp->cfg;
+	job.dest = dest;
+	job.stream = plug_push_stream;
+	job.stream_ctx = pp;
+	job.cancel = pp->cancel;
+	job.bytes_read = &pp->bytes_read;
+	job.stream_notice = &pp->notice;
+	job.chunk_size_hint = (size_t)plug_cache_chunk(&cache, dest->domain);
+	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
+			  : job.chunk_size_hint ? job.chunk_size_hint : IDP_CHUNK_DEFAULT;
+	if (idp_http_global_init(&err) < 0)
+		rc = fe_report_error(&err);
+	else
+		rc = fe_push(&job);
+	free(pp->notice);
+	idp_http_global_cleanup();
+	plug_cache_release(&cache);
+	free(path);
+	return rc;
+}
+
 static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		     const struct plug_docker *d, volatile sig_atomic_t *canceled)
 {
@@ -156,7 +191,6 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	char platform[PLUG_PLATFORM_MAX];
 	struct plug_image info;
 	struct plug_push pp;
-	struct fe_push_job job;
 	struct idp_ref dest;
 	int rc;
 
@@ -179,21 +213,8 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	}
 	memset(&pp, 0, sizeof(pp));
 	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0, platform[0] ? platform : NULL,
-				 NULL };
-	memset(&job, 0, sizeof(job));
-	job.cfg = cfg;
-	job.dest = &dest;
-	job.stream = plug_push_stream;
-	job.stream_ctx = &pp;
-	job.cancel = canceled;
-	job.bytes_read = &pp.bytes_read;
-	job.stream_notice = &pp.notice;
-	if (idp_http_global_init(&err) < 0)
-		rc = fe_report_error(&err);
-	else
-		rc = fe_push(&job);
-	free(pp.notice);
-	idp_http_global_cleanup();
+				 NULL, NULL, NULL, 0 };
+	rc = push_job(&pp, &dest);
 	plug_image_release(&info);
 	idp_ref_release(&dest);
 	return rc;

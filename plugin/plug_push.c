@@ -125,6 +125,10 @@ int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opt
 		saved = 1;
 		rc = push_saved(pp, s, po, &ru, &img, res, err);
 	}
+	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
+	    plug_cache_set_chunk(&ru.news, idp_session_ref(s)->domain,
+				 (int64_t)idp_session_chunk_size(s), err) < 0)
+		rc = -1;
 	if (rc == 0)
 		plug_reuse_commit(&ru, &img, saved);
 	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */

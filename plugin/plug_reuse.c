@@ -27,16 +27,14 @@ int plug_reuse_init(struct plug_reuse *ru, const struct plug_push *pp, const str
 	ru->repository = ref->path;
 	if (!(ru->layers = calloc(n > 0 ? (size_t)n : 1, sizeof(*ru->layers))))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	ru->cache_path = plug_cache_path();
-	plug_cache_load(&ru->cache, ru->cache_path);
+	ru->cache_path = pp->cache_path;
+	ru->cache = pp->cache;
 	return 0;
 }
 
 void plug_reuse_release(struct plug_reuse *ru)
 {
 	free(ru->layers);
-	free(ru->cache_path);
-	plug_cache_release(&ru->cache);
 	plug_cache_release(&ru->news);
 	memset(ru, 0, sizeof(*ru));
 }
@@ -55,7 +53,7 @@ static void ours(const struct plug_reuse *ru, char out[32])
 static void pick_producer(struct plug_reuse *ru)
 {
 	const struct plug_cache_blob *c =
-		plug_cache_find(&ru->cache, ru->registry, NULL, ru->pp->info->id, NULL, 0);
+		plug_cache_find(ru->cache, ru->registry, NULL, ru->pp->info->id, NULL, 0);
 
 	if (c)
 		snprintf(ru->want, sizeof(ru->want), "%s", c->producer);
@@ -82,9 +80,9 @@ static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_im
 	const struct plug_cache_blob *mine, *other, *c;
 	struct idp_image_blob *b;
 
-	mine = plug_cache_find(&ru->cache, ru->registry, ru->repository, key, ru->want,
+	mine = plug_cache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
 			       PLUG_CACHE_SAME_REPO);
-	other = plug_cache_find(&ru->cache, ru->registry, ru->repository, key, ru->want,
+	other = plug_cache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
 				PLUG_CACHE_OTHER_REPO);
 	if (mine && other && strcmp(mine->digest, other->digest) != 0)
 		other = NULL;
@@ -181,7 +179,7 @@ int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct 
 	pick_producer(ru);
 	if (!probe_of)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	if (ru->cache.nblobs && (rc = probe_layers(ru, &probe, probe_of, err)) == 0 &&
+	if (ru->cache->nblobs && (rc = probe_layers(ru, &probe, probe_of, err)) == 0 &&
 	    probe.nblobs) {
 		if (!(have = calloc((size_t)probe.nblobs, sizeof(*have))))
 			rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -238,7 +236,7 @@ const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_i
 		return r;
 	if ((r = listed(ru, plug_cache_v1_diffid(&ru->news, display_id))))
 		return r;
-	return listed(ru, plug_cache_v1_diffid(&ru->cache, display_id));
+	return listed(ru, plug_cache_v1_diffid(ru->cache, display_id));
 }
 
 void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid)

@@ -241,6 +241,9 @@ struct fe_push_job {
 	/* streaming: where the stream leaves a notice for the user, or NULL
 	 * (random-access sources use img->notice) */
 	char *const *stream_notice;
+	/* the chunk size to start with when --chunk-size is not given (what the
+	 * registry was found to take), 0 = the engine's default */
+	size_t chunk_size_hint;
 };
 
 /* Open the session, push, print the result and write --digest-file:

@@ -101,6 +101,8 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	if (cfg->digest_file && digest_target(cfg->digest_file, &dt, err) < 0)
 		return -1;
 	fe_session_opts(cfg, job->cancel, &so);
+	if (!so.chunk_size)
+		so.chunk_size = job->chunk_size_hint;
 	fe_progress_start(p, repo);
 	for (i = 0; i < job->npreparing; i++)
 		fe_progress_preparing(p, job->preparing[i]);

@@ -9,7 +9,7 @@
 # digest, config bytes = image ID, every diffID), then to a token-auth
 # registry (scope repository:<name>:pull,push in the token server's log) and
 # through nginx limiting bodies to 1 MiB (--chunk-size 512k pushes; the
-# default chunk size gets 413: exit 5, nothing tagged). --platform with this
+# default chunk size gets 413s and is halved until it passes). --platform with this
 # daemon's old API: the image's own platform pushes, another exits 1.
 # Errors through docker: image not found (4), registry down (3), bad
 # credentials (2).
@@ -142,12 +142,6 @@ big=$(grep -o '"size":[0-9]*' "$(layout_blob "$L4" "$(layout_manifest_digest "$L
 [ "$big" -gt 1048576 ] || fail "the biggest compressed layer of big:v1 is only $big bytes"
 start_registry tls
 start_body_limit_proxy "$REG_HOST" 1m https
-# the default chunk size: rejected (413), exit 5, nothing tagged
-T="$PROXY_HOST/giteaadmin/bigdef:v1"
-assert_exit 5 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" big:v1 "$T"
-assert_contains "$LAST_ERR" "413"
-log "default chunk size through the 1m proxy: ${LAST_ERR##*$'\n'}"
-assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
 # --chunk-size 512k: every request under the limit, no 413
 T="$PROXY_HOST/giteaadmin/big:v1"
 assert_exit 0 /usr/bin/docker -H "$DH" idppush --ca-cert "$REG_CA" --chunk-size 512k -q big:v1 "$T"
@@ -161,4 +155,10 @@ m=$(awk 'index($2, "/v2/giteaadmin/big/") == 1 && $4 > m { m = $4 } END { print 
 [ "$m" -lt 1048576 ] || fail "a request of $m bytes went through the 1m proxy"
 n=$(awk '$1 == "PATCH" && index($2, "/v2/giteaadmin/big/") == 1' "$PROXY_ACCESS_LOG" | wc -l)
 [ "$n" -ge 6 ] || fail "a 3 MB layer in 512k chunks took only $n PATCH requests"
+# the default chunk size (another cache: nothing to mount): the 413s halve
+# it until it passes, same upload
+T="$PROXY_HOST/giteaadmin/bigdef:v1"
+XDG_CACHE_HOME="$TEST_TMP/cache-def" assert_exit 0 /usr/bin/docker -H "$DH" idppush \
+	--ca-cert "$REG_CA" -q big:v1 "$T"
+verify_image "$T" "${LAST_OUT#*@}" "$L4" "${SKOPEO_FLAGS[@]}"
 log "dockerd end-to-end checks passed"

@@ -118,6 +118,29 @@ assert_file_contains "$FAULT_LOG" "CUT PATCH .* after 200000 body bytes" "faultp
 assert_contains "$LAST_ERR" "starting the upload again"
 verify_image "$REG_HOST/giteaadmin/app:cut" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 
+# 3c. behind a proxy that takes 1 MiB bodies, the default 64 MiB chunk is
+# halved on 413s until it passes; the push cache remembers what the
+# registry took, so the next push there sends no request that is too big
+export XDG_CACHE_HOME="$TEST_TMP/cache3c"
+start_body_limit_proxy "$REG_HOST" 1m http
+assert_exit 0 run_plugin --registry "$PROXY_HOST" --plain-http app:legacy \
+	"$PROXY_HOST/giteaadmin/lim:v1"
+verify_image "$REG_HOST/giteaadmin/lim:v1" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+assert_contains "$LAST_ERR" "(HTTP 413): sending at most"
+"$PYTHON" - "$XDG_CACHE_HOME/idppush/push-cache.json" "$PROXY_HOST" <<'PY' ||
+import json, sys
+c = json.load(open(sys.argv[1]))
+sizes = [e["size"] for e in c.get("chunks", []) if e["registry"] == sys.argv[2]]
+assert sizes and sizes[0] <= (1 << 20), c.get("chunks")
+PY
+	fail "the push cache did not keep the chunk size the proxy takes"
+n413=$(awk '$3 == 413' "$PROXY_ACCESS_LOG" | wc -l)
+assert_exit 0 run_plugin --registry "$PROXY_HOST" --plain-http app:oci \
+	"$PROXY_HOST/giteaadmin/lim2:v1"
+assert_eq "$n413" "$(awk '$3 == 413' "$PROXY_ACCESS_LOG" | wc -l)" "413s on the second push"
+assert_not_contains "$LAST_ERR" "HTTP 413" "second push"
+verify_image "$REG_HOST/giteaadmin/lim2:v1" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
+
 # 4. broken streams: exit 1, nothing tagged
 export XDG_CACHE_HOME="$TEST_TMP/cache4"
 k="$FAKE_DOCKER_DIR/app_oci"
