@@ -83,6 +83,7 @@ struct plug_push {
 	int64_t bytes_read;
 	const char *platform;      /* passed to docker save --platform, or NULL */
 	char *notice;              /* owned: what the stream said the user should know, or NULL */
+	struct idp_codec codec;    /* how raw layers are compressed */
 	const char *cache_path;    /* the push cache file, or NULL (none) */
 	const struct plug_cache *cache;   /* as loaded before the push */
 	size_t chunk_start;        /* the chunk size the session started with */
@@ -119,7 +120,7 @@ struct plug_reuse {
 	struct plug_cache news;    /* learnt by this push, committed after success */
 	struct plug_blob_state *layers;    /* one per inspect diffID */
 	struct plug_blob_state config;
-	char want[32];             /* the producer (plug_cache.h) this image's blobs come from */
+	char want[IDP_CODEC_NAME_MAX];   /* the producer (plug_cache.h) of this image's blobs */
 	int saved_stored;          /* docker save gave already-compressed layers */
 };
 

@@ -212,9 +212,17 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		return fe_report_error(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
-	pp = (struct plug_push){ cfg, d, image, &info, canceled, 0, platform[0] ? platform : NULL,
-				 NULL, NULL, NULL, 0 };
-	rc = push_job(&pp, &dest);
+	pp.cfg = cfg;
+	pp.docker = d;
+	pp.image = image;
+	pp.info = &info;
+	pp.cancel = canceled;
+	pp.platform = platform[0] ? platform : NULL;
+	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD : IDP_COMPRESS_GZIP,
+			     cfg->compression_level, &pp.codec, &err) < 0)
+		rc = fe_report_error(&err);
+	else
+		rc = push_job(&pp, &dest);
 	plug_image_release(&info);
 	idp_ref_release(&dest);
 	return rc;

@@ -71,8 +71,7 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 {
 	memset(so, 0, sizeof(*so));
 	so->format = pp->cfg->format;
-	so->zstd = pp->cfg->compression == FE_COMP_ZSTD;
-	so->level = pp->cfg->compression_level;
+	so->codec = pp->codec;
 	/* with --platform the image ID may name an index the export leaves out */
 	so->image_id = pp->platform ? NULL : pp->info->id;
 	so->ndiffids = pp->info->ndiffids;

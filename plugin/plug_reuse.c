@@ -40,12 +40,10 @@ void plug_reuse_release(struct plug_reuse *ru)
 }
 
 /* "gzip/LEVEL" or "zstd/LEVEL": blobs we compress with the options given. */
-static void ours(const struct plug_reuse *ru, char out[32])
+/* The codec's name ("gzip/isal-2.30/2/4m"): blobs we compress. */
+static void ours(const struct plug_reuse *ru, char out[IDP_CODEC_NAME_MAX])
 {
-	const struct fe_config *cfg = ru->pp->cfg;
-
-	snprintf(out, 32, "%s/%d", cfg->compression == FE_COMP_ZSTD ? "zstd" : "gzip",
-		 cfg->compression_level);
+	idp_codec_name(&ru->pp->codec, out);
 }
 
 /* What a fresh push of this image would push: what it was pushed as last
@@ -311,7 +309,7 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	char prod[32];
+	char prod[IDP_CODEC_NAME_MAX];
 
 	if (!ru->cache_path || img->nmanifests < 1)
 		return;

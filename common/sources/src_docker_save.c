@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "buf.h"
 #include "compress.h"
+#include "pcompress.h"
 #include "manifest.h"
 #include "blobsrc.h"
 #include "source.h"
@@ -48,13 +49,17 @@ struct cur {                   /* the layer being read */
 	struct entry *e;
 	unsigned char peek[PEEK_MAX];
 	size_t peek_len, peek_off;
-	unsigned char in[IN_BLOCK];
+	unsigned char in[IN_BLOCK];   /* stored layers and skipped ones pass through here */
 	size_t in_len, in_off;
 	int in_eof, out_done, compress;
 	int comp_started;          /* the compressor starts on the first read */
 	int64_t consumed;
 	struct idp_sha256 *raw;    /* diffID */
-	struct idp_compressor *comp;
+	struct idp_pcompress *pc;  /* raw layers: blocks compressed by worker threads */
+	int blocks;                /* blocks submitted */
+	int holding;               /* a compressed block taken back, being read out */
+	const unsigned char *out;
+	size_t out_len, out_off;
 };
 
 struct idp_save_stream {
@@ -161,7 +166,7 @@ static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stre
 static void cur_release(struct cur *c)
 {
 	idp_sha256_free(c->raw);
-	idp_compressor_free(c->comp);
+	idp_pcompress_free(c->pc);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -189,10 +194,99 @@ static int fill_in(struct idp_save_stream *st, struct idp_error *err)
 	return 0;
 }
 
-static ssize_t compress_out(struct cur *c, void *buf, size_t n, struct idp_error *err)
+/* Up to cap bytes of the entry into dst (the peeked bytes first), hashed
+ * and counted; *len < cap only at the end of the entry. */
+static int read_block(struct idp_save_stream *st, unsigned char *dst, size_t cap, size_t *len,
+		      struct idp_error *err)
 {
-	return idp_compressor_run(c->comp, c->in, c->in_len, &c->in_off, c->in_eof, buf, n,
-				  &c->out_done, err);
+	struct cur *c = &st->cur;
+	size_t take;
+	la_ssize_t n = 1;
+
+	*len = 0;
+	if (c->peek_off < c->peek_len) {
+		take = c->peek_len - c->peek_off < cap ? c->peek_len - c->peek_off : cap;
+		memcpy(dst, c->peek + c->peek_off, take);
+		c->peek_off += take;
+		*len = take;
+	}
+	while (*len < cap && (n = archive_read_data(st->a, dst + *len, cap - *len)) > 0)
+		*len += (size_t)n;
+	if (n < 0)
+		return stream_error(st, "layer data", err);
+	c->in_eof = *len < cap;
+	idp_sha256_update(c->raw, dst, *len);
+	c->consumed += (int64_t)*len;
+	return 0;
+}
+
+/* Keep the compression threads busy: fill and submit free blocks while
+ * the entry lasts (an empty entry still makes one, empty, member). */
+static int feed_blocks(struct idp_save_stream *st, struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	unsigned char *in;
+	size_t cap, len;
+
+	while (!c->in_eof && !idp_pcompress_full(c->pc)) {
+		if (st->o.cancel && *st->o.cancel)
+			return idp_error_set(err, IDP_ECANCELED, "interrupted");
+		in = idp_pcompress_input(c->pc, &cap);
+		if (read_block(st, in, cap, &len, err) < 0)
+			return -1;
+		if (len || !c->blocks) {
+			idp_pcompress_submit(c->pc, len);
+			c->blocks++;
+		}
+	}
+	return 0;
+}
+
+/* A raw layer's compressed bytes, in order. */
+static ssize_t compressed_read(struct idp_save_stream *st, void *buf, size_t n,
+			       struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	size_t got;
+
+	for (;;) {
+		if (c->holding && c->out_off < c->out_len) {
+			got = c->out_len - c->out_off < n ? c->out_len - c->out_off : n;
+			memcpy(buf, c->out + c->out_off, got);
+			c->out_off += got;
+			return (ssize_t)got;
+		}
+		if (c->holding) {
+			idp_pcompress_done(c->pc);
+			c->holding = 0;
+		}
+		if (feed_blocks(st, err) < 0)
+			return -1;
+		if (!idp_pcompress_pending(c->pc)) {
+			c->out_done = 1;
+			return 0;
+		}
+		if (idp_pcompress_take(c->pc, &c->out, &c->out_len, err) < 0)
+			return -1;
+		c->out_off = 0;
+		c->holding = 1;
+	}
+}
+
+/* A stored layer, as it is. */
+static ssize_t passthrough_read(struct idp_save_stream *st, void *buf, size_t n,
+				struct idp_error *err)
+{
+	struct cur *c = &st->cur;
+	size_t got;
+
+	if (c->in_off == c->in_len && !c->in_eof && fill_in(st, err) < 0)
+		return -1;
+	got = c->in_len - c->in_off < n ? c->in_len - c->in_off : n;
+	memcpy(buf, c->in + c->in_off, got);
+	c->in_off += got;
+	c->out_done = c->in_eof && c->in_off == c->in_len;
+	return (ssize_t)got;
 }
 
 static int start_compressor(struct idp_save_stream *st, struct idp_error *err);
@@ -201,25 +295,14 @@ static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
-	ssize_t got = 0;
 
 	if (st->o.cancel && *st->o.cancel)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	if (c->compress && !c->comp_started && start_compressor(st, err) < 0)
 		return -1;
-	while (got == 0 && !c->out_done) {
-		if (c->in_off == c->in_len && !c->in_eof && fill_in(st, err) < 0)
-			return -1;
-		if (!c->compress) {
-			got = (ssize_t)(c->in_len - c->in_off < n ? c->in_len - c->in_off : n);
-			memcpy(buf, c->in + c->in_off, (size_t)got);
-			c->in_off += (size_t)got;
-			c->out_done = c->in_eof;
-		} else if ((got = compress_out(c, buf, n, err)) < 0) {
-			return -1;
-		}
-	}
-	return got;
+	if (c->out_done)
+		return 0;
+	return c->compress ? compressed_read(st, buf, n, err) : passthrough_read(st, buf, n, err);
 }
 
 static void layer_close(void *ctx)
@@ -243,8 +326,7 @@ static int start_compressor(struct idp_save_stream *st, struct idp_error *err)
 	struct cur *c = &st->cur;
 
 	c->comp_started = 1;
-	return idp_compressor_new(st->o.zstd ? IDP_COMPRESS_ZSTD : IDP_COMPRESS_GZIP, st->o.level,
-				  &c->comp, err);
+	return idp_pcompress_new(&st->o.codec, st->o.threads, &c->pc, err);
 }
 
 /* ---- entries and JSON files ---- */
@@ -795,7 +877,8 @@ static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_objec
 		layers[i].digest = ll->e[i]->digest;
 		layers[i].size = ll->e[i]->size;
 		layers[i].zstd =
-			ll->e[i]->kind == K_ZSTD || (ll->e[i]->kind == K_RAW && st->o.zstd);
+			ll->e[i]->kind == K_ZSTD ||
+			(ll->e[i]->kind == K_RAW && st->o.codec.alg == IDP_COMPRESS_ZSTD);
 	}
 	rc = idp_image_add_single(img, st->o.format, cfg->digest, (int64_t)cfg->data.len, layers,
 				  ll->n, plat, err);

@@ -25,6 +25,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include "compress.h"
 #include "error.h"
 #include "source.h"
 
@@ -33,8 +34,8 @@
 
 struct idp_save_opts {
 	int format;           /* enum idp_manifest_format (manifest.h) */
-	int zstd;             /* compress raw layers with zstd (needs HAVE_ZSTD) */
-	int level;            /* compression level, 0 = default */
+	struct idp_codec codec; /* how raw layers are compressed (idp_codec_choose) */
+	int threads;          /* compression threads, 0 = one per CPU */
 	const char *image_id; /* `docker image inspect` Id, may be NULL */
 	int ndiffids;         /* inspect's RootFS.Layers, in order */
 	const char *const *diffids;
