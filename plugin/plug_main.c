@@ -218,7 +218,8 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	pp.info = &info;
 	pp.cancel = canceled;
 	pp.platform = platform[0] ? platform : NULL;
-	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD : IDP_COMPRESS_GZIP,
+	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
+							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &pp.codec, &err) < 0)
 		rc = fe_report_error(&err);
 	else

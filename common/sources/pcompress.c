@@ -71,8 +71,8 @@ static void *worker(void *arg)
 	while ((s = wait_work(pc))) {
 		pthread_mutex_unlock(&pc->mu);
 		idp_error_clear(&s->err);
-		n = ok ? idp_block_compress(bc, s->in, s->in_len, s->out, idp_block_bound(s->in_len),
-					    &s->err)
+		n = ok ? idp_block_compress(bc, s->in, s->in_len, s->out,
+					    idp_block_bound(s->in_len), &s->err)
 		       : -1;
 		if (!ok)
 			s->err = berr;
@@ -112,7 +112,8 @@ int idp_pcompress_new(const struct idp_codec *c, int threads, struct idp_pcompre
 	if (!pc)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	pc->codec = *c;
-	pc->nthreads = threads > 0 && threads <= IDP_PCOMPRESS_MAX_THREADS ? threads : online_cpus();
+	pc->nthreads =
+		threads > 0 && threads <= IDP_PCOMPRESS_MAX_THREADS ? threads : online_cpus();
 	pc->nslots = pc->nthreads + 2;   /* every worker busy, one being taken, one filling */
 	pthread_mutex_init(&pc->mu, NULL);
 	pthread_cond_init(&pc->work, NULL);

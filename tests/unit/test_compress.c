@@ -22,7 +22,8 @@ static unsigned char *make_input(size_t n)
 
 	for (i = 0; i < n; i++) {
 		x = x * 1103515245u + 12345u;
-		p[i] = (i / 65536) % 2 ? (unsigned char)(x >> 16) : (unsigned char)("layer "[i % 6]);
+		p[i] = (i / 65536) % 2 ? (unsigned char)(x >> 16)
+				       : (unsigned char)("layer "[i % 6]);
 	}
 	return p;
 }
@@ -49,7 +50,8 @@ static int run(const struct idp_codec *c, int threads, const unsigned char *in, 
 			first = 0;
 			continue;
 		}
-		if (idp_pcompress_take(pc, &blk, &len, &err) < 0 || idp_buf_add(out, blk, len) < 0) {
+		if (idp_pcompress_take(pc, &blk, &len, &err) < 0 ||
+		    idp_buf_add(out, blk, len) < 0) {
 			idp_pcompress_free(pc);
 			return -1;
 		}
