@@ -31,6 +31,7 @@ struct idp_auth {
 	int plain_remote;
 	int allow_insecure;
 	int registry_https;        /* the registry is reached over HTTPS */
+	const char *hint;          /* where credentials can be had, for "no credentials" */
 	char *registry;            /* its base URL, for messages */
 	enum auth_scheme scheme;
 	char *realm;
@@ -82,9 +83,24 @@ const char *idp_auth_origin(const struct idp_auth *a)
 	return a->creds.origin ? a->creds.origin : "given credentials";
 }
 
+/* What Basic sends: the username and password, or a registry token as
+ * the password (a Gitea token works so), under the username if there is
+ * one. 1 when there is such a pair. */
+static int basic_pair(const struct idp_auth *a, const char **user, const char **pass)
+{
+	const struct idp_creds *c = &a->creds;
+
+	*user = c->username;
+	*pass = c->password ? c->password : c->registry_token;
+	if (!c->password && c->registry_token && !*user)
+		*user = "idppush";
+	return *user && *pass;
+}
+
 static int has_password(const struct idp_auth *a)
 {
-	return a->creds.username && a->creds.password;
+	const char *u, *p;
+	return basic_pair(a, &u, &p);
 }
 
 static char *basic_value(const char *user, const char *pass)
@@ -116,6 +132,11 @@ static char *bearer_value(const char *tok)
 	if (v)
 		snprintf(v, n, "Bearer %s", tok);
 	return v;
+}
+
+void idp_auth_set_hint(struct idp_auth *a, const char *hint)
+{
+	a->hint = hint;
 }
 
 void idp_auth_set_registry(struct idp_auth *a, const char *base_url)
@@ -308,13 +329,14 @@ out:
 int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
 		    char **out, struct idp_error *err)
 {
+	const char *user, *pass;
 	struct cached_token *t;
 	int rc = 0;
 
 	*out = NULL;
 	pthread_mutex_lock(&a->mu);
-	if (a->scheme == SCHEME_BASIC && has_password(a)) {
-		if (!(*out = basic_value(a->creds.username, a->creds.password)))
+	if (a->scheme == SCHEME_BASIC && basic_pair(a, &user, &pass)) {
+		if (!(*out = basic_value(user, pass)))
 			rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
 	} else if (a->scheme == SCHEME_BEARER && a->raw_token) {
 		*out = bearer_value(a->creds.registry_token);
@@ -337,8 +359,8 @@ static int no_credentials(struct idp_auth *a, const char *registry, struct idp_e
 		err, IDP_EAUTH,
 		"%s requires authentication and no credentials were found: pass -u USER "
 		"--password-stdin, set IDPBUILDER_REGISTRY_USERNAME/IDPBUILDER_REGISTRY_PASSWORD, "
-		"or run 'docker login %s'",
-		registry, registry);
+		"or run 'docker login %s'%s%s",
+		registry, registry, a->hint ? "; " : "", a->hint ? a->hint : "");
 }
 
 static int learn_bearer(struct idp_auth *a, const struct idp_challenge *c, const char *registry,
@@ -400,7 +422,8 @@ static int on_basic(struct idp_auth *a, const char *sent, const char *registry,
 		return idp_error_set(err, IDP_EAUTH,
 				     "%s refused the credentials for user %s (%s): check the "
 				     "username and password",
-				     registry, a->creds.username, idp_auth_origin(a));
+				     registry, a->creds.username ? a->creds.username : "idppush",
+				     idp_auth_origin(a));
 	if (a->plain_remote && !a->allow_insecure)
 		return insecure_refused(a, registry, err);
 	a->scheme = SCHEME_BASIC;

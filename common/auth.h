@@ -20,6 +20,9 @@ struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote,
 			      int allow_insecure_auth);
 void idp_auth_free(struct idp_auth *a);
 
+/* Where credentials can be had, added to "no credentials" (a constant). */
+void idp_auth_set_hint(struct idp_auth *a, const char *hint);
+
 /* The registry's base URL ("https://host:port"), once the scheme is
  * chosen: credentials never go to a plain-HTTP token realm when the
  * registry is HTTPS, nor to a remote one. */

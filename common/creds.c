@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include "jsonutil.h"
 #include "buf.h"
+#include "cluster.h"
 #include "creds.h"
 #include "run.h"
 #include "banned.h"
@@ -123,10 +124,11 @@ static int from_triple(const char *user, const char *pass, const char *token,
 {
 	if (!nonempty(user) && !nonempty(pass) && !nonempty(token))
 		return 0;
-	if (nonempty(token) && (nonempty(user) || nonempty(pass)))
+	/* a username with a token: the token is the password (a Gitea token is) */
+	if (nonempty(token) && nonempty(pass))
 		return idp_error_set(err, IDP_EAUTH,
-			"%s: a token cannot be combined with a username or password", what);
-	if (nonempty(user) && !nonempty(pass))
+			"%s: a token cannot be combined with a password", what);
+	if (nonempty(user) && !nonempty(pass) && !nonempty(token))
 		return idp_error_set(err, IDP_EAUTH,
 			"%s: username given without a password", what);
 	if (nonempty(pass) && !nonempty(user))
@@ -481,6 +483,18 @@ static int from_config_file(const struct idp_creds_opts *opts,
 
 /* ---- public ---- */
 
+/* The cluster's credentials, when it gives them. Its failures are not
+ * ours to report: without credentials the registry's refusal says what
+ * to do. */
+static int from_cluster(const struct idp_creds_opts *opts, struct idp_creds *out)
+{
+	struct idp_cluster_opts co = { opts->deadline_ms, opts->cancel };
+	struct idp_error ignored = IDP_ERROR_INIT;
+	int r = idp_cluster_credentials(&co, out, &ignored);
+
+	return r > 0 ? 1 : 0;
+}
+
 int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		      struct idp_creds *out, struct idp_error *err)
 {
@@ -497,6 +511,8 @@ int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		r = from_auth_config_env(hostport, out, err);
 	if (r == 0)
 		r = from_config_file(opts, hostport, out, err);
+	if (r == 0 && opts && opts->from_cluster)
+		r = from_cluster(opts, out);
 	if (r < 0) {
 		idp_creds_release(out);
 		return -1;

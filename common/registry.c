@@ -19,6 +19,12 @@
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s) { return &s->ref; }
 
+const char *idp_session_cluster_ca(const struct idp_session *s, size_t *len)
+{
+	*len = s->cluster_ca.len;
+	return s->cluster_ca.len ? s->cluster_ca.buf : NULL;
+}
+
 size_t idp_session_chunk_size(struct idp_session *s)
 {
 	return __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);

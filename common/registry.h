@@ -32,6 +32,7 @@ struct idp_session_opts {
 	void *debug_ctx;
 	void (*warn)(void *ctx, const char *msg);   /* warnings (insecure mode...) */
 	void *warn_ctx;
+	void (*info)(void *ctx, const char *msg);   /* what was found where (-v), ctx warn_ctx */
 	/* idpbuilder's registry (--registry, as given), for hints; NULL: the default */
 	const char *idpbuilder_registry;
 };
@@ -90,6 +91,10 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,
 		     const char *media_type, const void *data, size_t len,
 		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err);
+
+/* idpbuilder's CA (PEM) when the session fetched it from the cluster, else
+ * NULL: the front end may keep it (--install-ca). */
+const char *idp_session_cluster_ca(const struct idp_session *s, size_t *len);
 
 /* While flag is set (non-NULL and non-zero), transfers stop at once. */
 void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag);

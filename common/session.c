@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include "auth.h"
 #include "buf.h"
+#include "cluster.h"
 #include "registry.h"
 
 #include "session_private.h"
@@ -69,6 +70,11 @@ static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
 	char path[4096];
 	int fd, i, rc = 0;
 
+	if (s->ca_bundle) {
+		unlink(s->ca_bundle);
+		free(s->ca_bundle);
+		s->ca_bundle = NULL;
+	}
 	snprintf(path, sizeof(path), "%s/idppush-ca-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if ((fd = mkstemp(path)) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create a CA bundle in %s: %s",
@@ -77,6 +83,10 @@ static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
 		rc = append_file(fd, sys, 0, err);
 	for (i = 0; rc == 0 && i < s->tls.ncas; i++)
 		rc = append_file(fd, s->tls.ca_files[i], 1, err);
+	if (rc == 0 && s->cluster_ca.len &&
+	    write(fd, s->cluster_ca.buf, s->cluster_ca.len) != (ssize_t)s->cluster_ca.len)
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot write the CA bundle: %s",
+				   strerror(errno));
 	close(fd);
 	if (rc < 0 || !(s->ca_bundle = strdup(path))) {
 		unlink(path);
@@ -136,14 +146,23 @@ static int quick_ping(struct idp_session *s, struct idp_http *h, struct idp_erro
 	return rc;
 }
 
-/* The registry cannot be reached: say why, and what to do. */
-static int unreachable(struct idp_session *s, struct idp_error *err)
+/* The destination is the idpbuilder registry in effect (--registry, else
+ * the default). */
+static int is_idpbuilder(const struct idp_session *s)
 {
 	const char *given = s->opts.idpbuilder_registry;
 	char *ib = idp_registry_host_normalize(given ? given : IDP_DEFAULT_REGISTRY, NULL);
-	int idpbuilder = ib && strcmp(s->registry, ib) == 0;
+	int yes = ib && strcmp(s->registry, ib) == 0;
 
 	free(ib);
+	return yes;
+}
+
+/* The registry cannot be reached: say why, and what to do. */
+static int unreachable(struct idp_session *s, struct idp_error *err)
+{
+	int idpbuilder = is_idpbuilder(s);
+
 	idp_error_prefix(err, "cannot reach registry %s", s->registry);
 	if (idpbuilder && (err->unresolved || err->refused || err->cls == IDP_ETIMEOUT))
 		return idp_error_suffix(err, "; is the idpbuilder cluster running ('idpbuilder "
@@ -168,6 +187,34 @@ static void tell_plain_fallback(struct idp_session *s)
 	s->opts.warn(s->opts.warn_ctx, msg);
 }
 
+/* idpbuilder's registry failed TLS verification with the CAs we had: when
+ * none was given for it, trust the CA its cluster holds (kubectl) for
+ * this session. 1 when that CA is now in the bundle; else 0, with the
+ * command that gets it added to err. */
+static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
+{
+	struct idp_cluster_opts co = { s->hcfg.deadline_ms, s->opts.cancel };
+	struct idp_error why = IDP_ERROR_INIT;
+	char msg[512];
+	int r;
+
+	if (!is_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
+		return 0;
+	idp_buf_init(&s->cluster_ca, 1u << 20);
+	if ((r = idp_cluster_ca(&co, &s->cluster_ca, &why)) <= 0 || make_ca_bundle(s, &why) < 0) {
+		idp_buf_release(&s->cluster_ca);
+		idp_error_suffix(err, "; idpbuilder's CA: " IDP_CLUSTER_CA_HINT);
+		return 0;
+	}
+	s->hcfg.ca_bundle = s->ca_bundle;
+	if (s->opts.info) {
+		snprintf(msg, sizeof(msg), "trusting idpbuilder's CA for %s, from kubectl (secret "
+			 "default/idpbuilder-cert); --install-ca keeps it for later runs", s->registry);
+		s->opts.info(s->opts.warn_ctx, msg);
+	}
+	return 1;
+}
+
 /* HTTPS first; a loopback registry that fails the TLS handshake (or never
  * finishes it) is tried over plain HTTP, as docker does for its implicit
  * insecure registries. */
@@ -183,6 +230,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	if ((probe ? quick_ping(s, h, err) : ping(s, h, err)) == 0)
 		return 0;
+	if (err->tls_failure && trust_cluster_ca(s, err))
+		return ping(s, h, err) == 0 ? 0 : unreachable(s, err);
 	if (probe && !err->tls_failure && err->refused && ping(s, h, err) == 0)
 		return 0;   /* not listening yet: the usual retries */
 	if (!probe || !err->tls_failure)
@@ -249,12 +298,15 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	memset(&creds, 0, sizeof(creds));
 	co.deadline_ms = s->hcfg.deadline_ms;
 	co.cancel = s->opts.cancel;
+	co.from_cluster = is_idpbuilder(s);
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
 		idp_creds_release(&creds);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
+	if (co.from_cluster)
+		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
 	return 0;
 }
 
@@ -268,6 +320,7 @@ int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *
 	if (!s)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	pthread_mutex_init(&s->mu, NULL);
+	s->cluster_ca = (struct idp_buf)IDP_BUF_INIT;
 	s->opts = *opts;
 	session_defaults(s);
 	n = strlen(dest->path) + 32;
@@ -299,6 +352,7 @@ void idp_session_close(struct idp_session *s)
 		free(s->ca_bundle);
 	}
 	idp_tls_release(&s->tls);
+	idp_buf_release(&s->cluster_ca);
 	idp_ref_release(&s->ref);
 	free(s->base_url);
 	free(s->registry);

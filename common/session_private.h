@@ -15,6 +15,7 @@ struct idp_session {
 	struct idp_ref ref;
 	struct idp_tls tls;
 	char *ca_bundle;            /* temp file joining system + extra CAs */
+	struct idp_buf cluster_ca;  /* idpbuilder's CA from its cluster, when fetched */
 	struct idp_http_cfg hcfg;
 	struct idp_auth *auth;
 	char *base_url;

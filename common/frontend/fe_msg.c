@@ -50,8 +50,17 @@ void fe_infof(const char *fmt, ...)
 
 void fe_debug_sink(void *ctx, const char *line)
 {
+	char safe[2048];
+
 	(void)ctx;
-	fprintf(stderr, "%s: debug: %s\n", fe_progname, line);
+	idp_text_escape(safe, sizeof(safe), line);   /* the trace shows registry headers */
+	fprintf(stderr, "%s: debug: %s\n", fe_progname, safe);
+}
+
+void fe_info_sink(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fe_infof("%s", msg);
 }
 
 void fe_warn_sink(void *ctx, const char *msg)

@@ -29,5 +29,7 @@ void fe_infof(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "<prog>: debug: <line>"; the warn sink is fe_warnf("%s", msg). */
 void fe_debug_sink(void *ctx, const char *line);
 void fe_warn_sink(void *ctx, const char *msg);
+/* fe_infof("%s", msg): what was found where, with -v. */
+void fe_info_sink(void *ctx, const char *msg);
 
 #endif

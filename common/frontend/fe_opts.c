@@ -477,6 +477,9 @@ static int check_values(const struct fe_cmd *cmd, struct fe_config *cfg)
 	if (cfg->password_stdin && cfg->password)
 		return fe_usage_error(cmd,
 				      "--password and --password-stdin are mutually exclusive");
+	if ((cfg->password_stdin || cfg->password) && !cfg->username)
+		return fe_usage_error(cmd, "%s needs -u USER",
+				      cfg->password ? "--password" : "--password-stdin");
 	if (cfg->compression == FE_COMP_GZIP && cfg->compression_level > 9)
 		return fe_usage_error(cmd,
 				      "invalid --compression-level %d for gzip: expected 1 to 9",
@@ -546,8 +549,10 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 	so->cancel = cancel;
 	so->warn = fe_warn_sink;
 	so->idpbuilder_registry = cfg->registry;
-	if (cfg->verbose)
+	if (cfg->verbose) {
 		so->debug = fe_debug_sink;
+		so->info = fe_info_sink;
+	}
 }
 
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)

@@ -123,6 +123,7 @@ struct fe_config {
 	int insecure;
 	int plain_http;
 	const char *ca_cert;
+	int install_ca;              /* keep the CA in ~/.docker/certs.d after the push */
 	int jobs;                    /* blobs in flight, default 4 */
 	int retries;                 /* retries after the first try (attempts = retries + 1) */
 	long timeout_ms;             /* overall deadline, default 5m; 0 = none */
@@ -270,6 +271,7 @@ int fe_report_error(const struct idp_error *err);
 	FE_OPT_STRING('p', "password", password, "PASSWORD"), \
 	FE_OPT_FLAG(0, "password-stdin", password_stdin), \
 	FE_OPT_STRING(0, "ca-cert", ca_cert, "FILE"), \
+	FE_OPT_FLAG(0, "install-ca", install_ca), \
 	FE_OPT_FLAG(0, "insecure", insecure), \
 	FE_OPT_FLAG(0, "plain-http", plain_http), \
 	FE_OPT_FLAG(0, "allow-insecure-auth", allow_insecure_auth), \

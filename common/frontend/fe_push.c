@@ -69,6 +69,41 @@ static int write_digest_file(const char *path, const char *digest, struct idp_er
 	return rc;
 }
 
+/* --install-ca: the CA the push trusted, into ~/.docker/certs.d/HOST/ca.crt. */
+static int install_ca(const struct fe_config *cfg, struct idp_session *s, const char *host,
+		      struct idp_error *err)
+{
+	const char *home = getenv("HOME");
+	struct idp_buf file = IDP_BUF_INIT;
+	const char *pem;
+	char path[4096];
+	size_t len;
+	int rc = 0;
+
+	if (!(pem = idp_session_cluster_ca(s, &len)) && cfg->ca_cert) {
+		idp_buf_init(&file, IDP_CAP_CONFIG);
+		if (idp_file_read(cfg->ca_cert, 0, &file) != 0)
+			rc = idp_error_set(err, IDP_EGENERAL, "--install-ca: cannot read '%s'",
+					   cfg->ca_cert);
+		pem = file.buf;
+		len = file.len;
+	}
+	if (rc == 0 && !pem) {
+		fe_warnf("--install-ca: no CA to install (the registry's certificate was trusted "
+			 "already)");
+	} else if (rc == 0 && (!home || *home != '/')) {
+		rc = idp_error_set(err, IDP_EGENERAL, "--install-ca: HOME is not set");
+	} else if (rc == 0) {
+		snprintf(path, sizeof(path), "%s/.docker/certs.d/%s/ca.crt", home, host);
+		rc = idp_file_mkdirs(path, 0755, err) < 0 || idp_file_replace(path, pem, len, 0644,
+									      err) < 0 ? -1 : 0;
+		if (rc == 0 && !cfg->quiet)
+			fe_infof("installed the CA for %s in %s", host, path);
+	}
+	idp_buf_release(&file);
+	return rc;
+}
+
 static int run_push(const struct fe_push_job *job, struct idp_session *s,
 		    const struct idp_push_opts *po, struct idp_push_result *res,
 		    struct idp_error *err)
@@ -93,6 +128,7 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, p };
 	struct idp_push_result res;
 	struct idp_session *s = NULL;
+	struct idp_error ierr = IDP_ERROR_INIT;
 	enum digest_target dt;
 	const char *notice;
 	int i, rc;
@@ -109,6 +145,8 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	if (idp_session_open(&so, job->dest, &s, err) < 0)
 		return -1;
 	rc = run_push(job, s, &po, &res, err);
+	if (rc == 0 && cfg->install_ca && install_ca(cfg, s, job->dest->domain, &ierr) < 0)
+		fe_warnf("the push succeeded, the CA was not installed: %s", ierr.msg);
 	idp_session_close(s);
 	if (rc < 0)
 		return -1;

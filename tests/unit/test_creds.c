@@ -217,8 +217,13 @@ static void test_env(void)
 	CU_ASSERT_PTR_NULL(strstr(fx.err.msg, "envpass"));
 	CU_ASSERT_PTR_NULL(strstr(fx.err.msg, "envtok"));
 
-	unsetenv("IDPBUILDER_REGISTRY_USERNAME");
+	/* a username with a token: the token is the password (a Gitea token) */
 	unsetenv("IDPBUILDER_REGISTRY_PASSWORD");
+	CU_ASSERT_EQUAL_FATAL(resolve(&fx, HP), 0);
+	CU_ASSERT_STRING_EQUAL(fx.c.username, "envuser");
+	CU_ASSERT_STRING_EQUAL(fx.c.registry_token, "envtok-secret");
+
+	unsetenv("IDPBUILDER_REGISTRY_USERNAME");
 	CU_ASSERT_EQUAL_FATAL(resolve(&fx, HP), 0);
 	CU_ASSERT_EQUAL(fx.c.source, IDP_CREDS_ENV);
 	CU_ASSERT_STRING_EQUAL(fx.c.registry_token, "envtok-secret");
