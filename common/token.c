@@ -33,15 +33,20 @@ static long parse_expires(struct json_object *o)
 {
 	struct json_object *v;
 	int64_t n;
+	double d;
 
 	if (!json_object_object_get_ex(o, "expires_in", &v))
 		return TOKEN_DEFAULT_EXPIRES;
-	if (json_object_is_type(v, json_type_int))
+	if (json_object_is_type(v, json_type_int)) {
 		n = json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_double))
-		n = (int64_t)json_object_get_double(v);
-	else
+	} else if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);   /* converted only when in range */
+		if (!(d >= 1))
+			return TOKEN_DEFAULT_EXPIRES;   /* also NaN */
+		n = d > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (int64_t)d;
+	} else {
 		return TOKEN_DEFAULT_EXPIRES;
+	}
 	if (n < 1)
 		return TOKEN_DEFAULT_EXPIRES;
 	return n > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (long)n;
