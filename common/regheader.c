@@ -5,18 +5,21 @@
 #include "regheader.h"
 #include "banned.h"
 
-/* Decimal digits at *p, at most max; advances *p. -1 when none or too big. */
+/* Decimal digits at *p, at most max; advances *p. -1 when none or too big
+ * (a negative max allows nothing). */
 static int64_t digits(const char **p, int64_t max)
 {
 	int64_t v = 0;
 	const char *s = *p;
+	int d;
 
-	if (*s < '0' || *s > '9')
+	if (*s < '0' || *s > '9' || max < 0)
 		return -1;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (max - (*s - '0')) / 10)
+		d = *s - '0';
+		if (d > max || v > (max - d) / 10)   /* max - d >= 0: the division floors */
 			return -1;
-		v = v * 10 + (*s - '0');
+		v = v * 10 + d;
 	}
 	*p = s;
 	return v;

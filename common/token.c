@@ -33,16 +33,17 @@ static long parse_expires(struct json_object *o)
 {
 	struct json_object *v;
 	int64_t n;
+	double d;
 
 	if (!json_object_object_get_ex(o, "expires_in", &v))
 		return TOKEN_DEFAULT_EXPIRES;
 	if (json_object_is_type(v, json_type_int)) {
 		n = json_object_get_int64(v);
 	} else if (json_object_is_type(v, json_type_double)) {
-		double d = json_object_get_double(v);   /* 1e30, NaN: no cast out of range */
-		if (!(d >= 1.0))
-			return TOKEN_DEFAULT_EXPIRES;
-		n = d >= (double)TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (int64_t)d;
+		d = json_object_get_double(v);   /* converted only when in range */
+		if (!(d >= 1))
+			return TOKEN_DEFAULT_EXPIRES;   /* also NaN */
+		n = d > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (int64_t)d;
 	} else {
 		return TOKEN_DEFAULT_EXPIRES;
 	}

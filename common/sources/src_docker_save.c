@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "compress.h"
 #include "pcompress.h"
+#include "jsonutil.h"
 #include "manifest.h"
 #include "blobsrc.h"
 #include "source.h"
@@ -369,11 +370,12 @@ static struct entry *find_entry(struct idp_save_stream *st, const char *path)
 	return NULL;
 }
 
-/* The kept JSON file with this path (or, by_digest, this digest). */
+/* The kept JSON file with this path (or, by_digest, this digest); NULL
+ * also for a NULL key (a JSON member that is not a string). */
 static struct jfile *find_json(struct idp_save_stream *st, const char *key, int by_digest)
 {
 	int i;
-	for (i = 0; i < st->njson; i++)
+	for (i = 0; key && i < st->njson; i++)
 		if (strcmp(by_digest ? st->json[i].digest : st->json[i].path, key) == 0)
 			return &st->json[i];
 	return NULL;
@@ -845,20 +847,18 @@ static int collect_layers(struct idp_save_stream *st, json_object *m, struct lay
 	return 0;
 }
 
+/* "os/arch[/variant]" of the config, or NULL when os or architecture is
+ * not a string. */
 static char *config_platform(json_object *conf)
 {
-	json_object *os, *arch, *var;
+	const char *os = idp_json_str(conf, "os"), *arch = idp_json_str(conf, "architecture");
+	const char *var = idp_json_str(conf, "variant");
 	char buf[100];
 
-	if (!json_object_object_get_ex(conf, "os", &os) ||
-	    !json_object_object_get_ex(conf, "architecture", &arch))
+	if (!os || !arch)
 		return NULL;
-	if (json_object_object_get_ex(conf, "variant", &var) && json_object_get_string_len(var))
-		snprintf(buf, sizeof(buf), "%s/%s/%s", json_object_get_string(os),
-			 json_object_get_string(arch), json_object_get_string(var));
-	else
-		snprintf(buf, sizeof(buf), "%s/%s", json_object_get_string(os),
-			 json_object_get_string(arch));
+	snprintf(buf, sizeof(buf), "%s/%s%s%s", os, arch, var && *var ? "/" : "",
+		 var && *var ? var : "");
 	return strdup(buf);
 }
 
@@ -900,18 +900,20 @@ static int is_index_type(json_object *desc)
 	       strcmp(s, "application/vnd.docker.distribution.manifest.list.v2+json") == 0;
 }
 
-/* A platform image of an index (not an attestation manifest). */
+/* A platform image of an index (not an attestation manifest); its
+ * platform's "os" must be a string. */
 static int is_platform_image(json_object *desc)
 {
-	json_object *ann, *t, *plat, *os;
+	json_object *ann, *t, *plat;
+	const char *os;
 
 	if (json_object_object_get_ex(desc, "annotations", &ann) &&
 	    json_object_object_get_ex(ann, "vnd.docker.reference.type", &t))
 		return 0;
 	if (!json_object_object_get_ex(desc, "platform", &plat) ||
-	    !json_object_object_get_ex(plat, "os", &os))
+	    !(os = idp_json_str(plat, "os")))
 		return 0;
-	return strcmp(json_object_get_string(os), "unknown") != 0;
+	return strcmp(os, "unknown") != 0;
 }
 
 /* The image index index.json names (kept as a JSON blob), or NULL. */

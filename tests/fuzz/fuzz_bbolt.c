@@ -1,15 +1,13 @@
 /* fuzz_bbolt.c: libFuzzer target for common/bbolt.c. Opens the input as a
  * bbolt image, walks every bucket recursively with idp_bolt_each (touching
  * every key and value byte), and does a few gets and bucket paths. Any error
- * must come with a message. Not part of the default build; from the source
- * tree, with a configured build dir B (for config.h):
+ * must come with a message. Built like every target here (`make fuzz`,
+ * `make fuzz-run FUZZ=bbolt`; `make check` replays tests/fuzz/corpus/bbolt).
+ * The unit tests write their hand-built databases as more seeds:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -I B -I common tests/fuzz/fuzz_bbolt.c common/bbolt.c common/error.c \
- *     -o B/fuzz_bbolt
  *   mkdir -p B/seeds && IDP_BBOLT_SEEDS=B/seeds B/tests/unit/unit bbolt
  *   cp /var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db B/seeds/  # optional
- *   B/fuzz_bbolt -max_total_time=120 -timeout=5 B/corpus B/seeds
+ *   B/tests/fuzz/bin/fuzz_bbolt -max_total_time=120 B/work B/seeds
  */
 #include "config.h"
 #include <stddef.h>

@@ -256,6 +256,29 @@ static void test_error_hides_values(void)
 	CU_ASSERT_PTR_NULL(strstr(m, "s3cr3t"));
 }
 
+/* Found by fuzzing: a quoted key, a table name or a capability is quoted
+ * in the message, and held raw bytes (an escape sequence to the terminal
+ * that prints the error); they show as '?' now. */
+static void test_error_printable(void)
+{
+	static const char *const bad[] = {
+		"'\xe2\x80\xaekey' \"x\"",
+		"\"k\\u001b]0;title\\u0007\" x",
+		"capabilities = [\"p\\u001bush\"]",
+		"[host.\"x\"]\n[host.\"\\u001b\"]\n[host.\"\\u001b\"]",
+		"[host.\"\xc3\xa9\"]\n[host.\"\xc3\xa9\"]",
+	};
+	const char *m, *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = parse_fail(bad[i]);
+		for (s = m; *s; s++)
+			CU_ASSERT((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f);
+		CU_ASSERT_PTR_NOT_NULL(strchr(m, '?'));
+	}
+}
+
 static void test_limits(void)
 {
 	struct idp_error err = IDP_ERROR_INIT;
@@ -296,6 +319,7 @@ static const struct unit_test tests[] = {
 	{ "http_server", test_http_server },
 	{ "errors", test_errors },
 	{ "error_hides_values", test_error_hides_values },
+	{ "error_printable", test_error_printable },
 	{ "limits", test_limits },
 	{ NULL, NULL }
 };

@@ -279,10 +279,33 @@ static void test_scope(void)
 	idp_buf_release(&s);
 }
 
+/* Found by the token fuzz target under UBSan: a double expires_in out of
+ * the range of an integer was converted anyway (undefined behaviour); it
+ * is clamped like an integer one, and values below 1 get the default. */
+static void test_expires_in_huge_double(void)
+{
+	struct idp_token t;
+	struct idp_error e = IDP_ERROR_INIT;
+
+	CU_ASSERT_EQUAL_FATAL(parse("{\"token\":\"t\",\"expires_in\":1e300}", &t, &e), 0);
+	CU_ASSERT_EQUAL(t.expires_in, 366L * 24 * 3600);
+	idp_token_release(&t);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"token\":\"t\",\"expires_in\":-1e300}", &t, &e), 0);
+	CU_ASSERT_EQUAL(t.expires_in, 60);
+	idp_token_release(&t);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"token\":\"t\",\"expires_in\":0.5}", &t, &e), 0);
+	CU_ASSERT_EQUAL(t.expires_in, 60);
+	idp_token_release(&t);
+	CU_ASSERT_EQUAL_FATAL(parse("{\"token\":\"t\",\"expires_in\":90.9}", &t, &e), 0);
+	CU_ASSERT_EQUAL(t.expires_in, 90);
+	idp_token_release(&t);
+}
+
 static const struct unit_test tests[] = {
 	{ "token_field", test_token_field },
 	{ "full_response", test_full_response },
 	{ "expires_in", test_expires_in },
+	{ "expires_in_huge_double", test_expires_in_huge_double },
 	{ "issued_at", test_issued_at },
 	{ "bad_responses", test_bad_responses },
 	{ "expired", test_expired },
