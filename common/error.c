@@ -19,12 +19,26 @@ void idp_error_clear(struct idp_error *e)
 	e->msg[0] = '\0';
 }
 
+/* The code point of a Unicode bidirectional embedding, override or
+ * isolate control (U+202A..202E, U+2066..2069) at p in UTF-8, else 0:
+ * they reorder what a terminal shows after them. */
+static unsigned bidi_control(const unsigned char *p)
+{
+	if (p[0] != 0xe2)
+		return 0;
+	if (p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
+		return 0x202au + (p[2] - 0xaau);
+	if (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 0x2066u + (p[2] - 0xa6u);
+	return 0;
+}
+
 size_t idp_text_escape(char *dst, size_t n, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)src;
 	size_t o = 0;
-	unsigned c;
+	unsigned c, u;
 	int ctl;
 
 	if (!n)
@@ -35,6 +49,18 @@ size_t idp_text_escape(char *dst, size_t n, const char *src)
 		if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {   /* a C1 control in UTF-8 */
 			c = *++p;
 			ctl = 1;
+		}
+		if ((u = bidi_control(p)) != 0) {
+			if (o + 7 > n)
+				break;
+			dst[o++] = '\\';
+			dst[o++] = 'u';
+			dst[o++] = hex[(u >> 12) & 15];
+			dst[o++] = hex[(u >> 8) & 15];
+			dst[o++] = hex[(u >> 4) & 15];
+			dst[o++] = hex[u & 15];
+			p += 2;
+			continue;
 		}
 		if (!ctl) {
 			dst[o++] = (char)c;

@@ -40,20 +40,16 @@ struct tparser {
 
 /* ---- errors and values ---- */
 
-/* Keys, table names and capabilities are quoted from the file: whatever
- * bytes they hold, the message is printable ASCII (no terminal escapes). */
+/* Keys, table names and capabilities are quoted from the file; the
+ * error module escapes whatever control bytes they hold. */
 __attribute__((format(printf, 2, 3)))
 static int perr(struct tparser *tp, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
 	idp_error_setv(tp->err, IDP_EGENERAL, fmt, ap);
 	va_end(ap);
-	for (s = tp->err ? tp->err->msg : ""; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
 	return idp_error_prefix(tp->err, "%s:%d", tp->name, tp->line);
 }
 

@@ -289,6 +289,18 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 	return 0;
 }
 
+/* -v: where the credentials came from (never what they are). */
+static void say_credentials(const struct idp_session *s)
+{
+	char msg[512];
+
+	if (!s->opts.info)
+		return;
+	snprintf(msg, sizeof(msg), "credentials for %s: %s", s->registry,
+		 idp_auth_origin(s->auth));
+	s->opts.info(s->opts.warn_ctx, msg);
+}
+
 static int setup_auth(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_creds creds;
@@ -307,6 +319,7 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	}
 	if (co.from_cluster)
 		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
+	say_credentials(s);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "blobreader.h"
 #include "digest.h"
+#include "sources/compress.h"
 #include "sources/src_docker_save.h"
 #include "fuzz.h"
 
@@ -128,20 +129,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct idp_save_opts o;
 	struct idp_stream s;
 	int64_t bytes = 0;
+	enum idp_compression alg;
 	int fd, rc;
 
 	if (size < 1 || size > MAX_INPUT)
 		return 0;
 	memset(&o, 0, sizeof(o));
 	o.format = data[0] & 1;
+	alg = IDP_COMPRESS_GZIP;
 #ifdef HAVE_ZSTD
-	o.zstd = (data[0] >> 1) & 1;
+	if ((data[0] >> 1) & 1)
+		alg = IDP_COMPRESS_ZSTD;
 #endif
+	if (idp_codec_choose(alg, (data[0] >> 4) & 3, &o.codec, &err) != 0) {
+		idp_error_clear(&err);
+		return 0;
+	}
+	o.threads = 1;
 	if (data[0] & 8) {
 		o.ndiffids = 1;
 		o.diffids = empty_diffid;
 	}
-	o.level = (data[0] >> 4) & 3;
 	o.cancel = &cancel;
 	o.bytes_read = &bytes;
 	fd = memfd_of(data + 1, size - 1);

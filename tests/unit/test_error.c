@@ -40,6 +40,8 @@ static void test_escape(void)
 
 	idp_text_escape(out, sizeof(out), "a\x1b[31mb\x07" "c\x7f\xc2\x9b" "d\xc3\xa9");
 	CU_ASSERT_STRING_EQUAL(out, "a\\x1b[31mb\\x07c\\x7f\\x9b" "d\xc3\xa9");
+	idp_text_escape(out, sizeof(out), "x\xe2\x80\xaey\xe2\x81\xa9z\xe2\x80\x94");
+	CU_ASSERT_STRING_EQUAL(out, "x\\u202ey\\u2069z\xe2\x80\x94");
 	idp_text_escape(out, 8, "\x1b\x1b\x1b");
 	CU_ASSERT_STRING_EQUAL(out, "\\x1b");
 	idp_error_set(&e, IDP_EREJECTED, "digest %s", "sha256:\x1b]0;pwned\x07");
