@@ -19,59 +19,78 @@ void idp_error_clear(struct idp_error *e)
 	e->msg[0] = '\0';
 }
 
-/* The code point of a Unicode bidirectional embedding, override or
- * isolate control (U+202A..202E, U+2066..2069) at p in UTF-8, else 0:
- * they reorder what a terminal shows after them. */
-static unsigned bidi_control(const unsigned char *p)
+/* The length (2..4) of the well-formed UTF-8 sequence at p, with its code
+ * point in *cp; 0 when p does not start one (overlong, surrogate, past
+ * U+10FFFF, cut short). */
+static int utf8_seq(const unsigned char *p, unsigned *cp)
 {
-	if (p[0] != 0xe2)
+	static const unsigned min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	int len = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0;
+	int i;
+
+	if (!len || p[0] >= 0xf8)
 		return 0;
-	if (p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae)
-		return 0x202au + (p[2] - 0xaau);
-	if (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
-		return 0x2066u + (p[2] - 0xa6u);
-	return 0;
+	*cp = p[0] & (0x7fu >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3fu);
+	}
+	if (*cp < min[len] || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Code points a terminal must not get raw: C1 controls, and the bidi
+ * embeddings, overrides and isolates that reorder what follows them. */
+static int unsafe_code_point(unsigned cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* "\xNN" for a byte or C1 control, "\uNNNN" for others; 0 if no room. */
+static size_t put_escape(char *dst, size_t room, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t w = v > 0xff ? 6 : 4, i;
+
+	if (w >= room)
+		return 0;
+	dst[0] = '\\';
+	dst[1] = v > 0xff ? 'u' : 'x';
+	for (i = 2; i < w; i++)
+		dst[i] = hex[(v >> (4 * (w - 1 - i))) & 15];
+	return w;
 }
 
 size_t idp_text_escape(char *dst, size_t n, const char *src)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)src;
-	size_t o = 0;
-	unsigned c, u;
-	int ctl;
+	size_t o = 0, w;
+	unsigned cp;
+	int len;
 
 	if (!n)
 		return 0;
-	for (; *p && o + 1 < n; p++) {
-		c = *p;
-		ctl = c < 0x20 || c == 0x7f;
-		if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {   /* a C1 control in UTF-8 */
-			c = *++p;
-			ctl = 1;
+	while (*p && o + 1 < n) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			dst[o++] = (char)*p++;
+			continue;
 		}
-		if ((u = bidi_control(p)) != 0) {
-			if (o + 7 > n)
+		len = *p >= 0x80 ? utf8_seq(p, &cp) : 0;
+		if (len && !unsafe_code_point(cp)) {
+			if (o + (size_t)len >= n)
 				break;
-			dst[o++] = '\\';
-			dst[o++] = 'u';
-			dst[o++] = hex[(u >> 12) & 15];
-			dst[o++] = hex[(u >> 8) & 15];
-			dst[o++] = hex[(u >> 4) & 15];
-			dst[o++] = hex[u & 15];
-			p += 2;
-			continue;
+			memcpy(dst + o, p, (size_t)len);
+			w = (size_t)len;
+		} else {
+			w = put_escape(dst + o, n - o, len ? cp : *p);
+			if (!w)
+				break;
 		}
-		if (!ctl) {
-			dst[o++] = (char)c;
-			continue;
-		}
-		if (o + 5 > n)
-			break;
-		dst[o++] = '\\';
-		dst[o++] = 'x';
-		dst[o++] = hex[c >> 4];
-		dst[o++] = hex[c & 15];
+		o += w;
+		p += len ? len : 1;
 	}
 	dst[o] = '\0';
 	return o;

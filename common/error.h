@@ -49,10 +49,11 @@ int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, 
 int idp_error_prefix(struct idp_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Copy src into dst[0..n) with control characters (C0, DEL, and C1 in
- * UTF-8) written as "\xNN", so text from outside (a registry's headers,
- * a file name) cannot drive the terminal. Every error message goes
- * through it. Returns the length written. */
+/* Copy src into dst[0..n) with control characters (C0, DEL, C1) and
+ * bytes that are not UTF-8 written as "\xNN", and bidi controls as
+ * "\uNNNN", so text from outside (a registry's headers, a file name)
+ * cannot drive or reorder the terminal; other UTF-8 is kept. Every error
+ * message goes through it. Returns the length written. */
 size_t idp_text_escape(char *dst, size_t n, const char *src);
 
 /* Append text to the message (what to do about it); returns -1. */

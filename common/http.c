@@ -512,6 +512,28 @@ int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 	return 0;
 }
 
+/* u is http(s) and names no user or password (a Location must not pick
+ * what we authenticate as, nor point curl at another protocol). */
+static int web_url(CURLU *u)
+{
+	char *v = NULL;
+	int ok;
+
+	if (curl_url_get(u, CURLUPART_SCHEME, &v, 0) != CURLUE_OK)
+		return 0;
+	ok = strcasecmp(v, "http") == 0 || strcasecmp(v, "https") == 0;
+	curl_free(v);
+	v = NULL;
+	if (ok && curl_url_get(u, CURLUPART_USER, &v, 0) == CURLUE_OK)
+		ok = 0;
+	curl_free(v);
+	v = NULL;
+	if (ok && curl_url_get(u, CURLUPART_PASSWORD, &v, 0) == CURLUE_OK)
+		ok = 0;
+	curl_free(v);
+	return ok;
+}
+
 char *idp_http_resolve(const char *base, const char *location)
 {
 	CURLU *u = curl_url();
@@ -520,7 +542,7 @@ char *idp_http_resolve(const char *base, const char *location)
 	if (!u)
 		return NULL;
 	if (curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK && web_url(u) &&
 	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK) {
 		res = strdup(out);
 		curl_free(out);

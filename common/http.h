@@ -81,7 +81,8 @@ int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 #define IDP_SHORT_URL_MAX 240
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n);
 
-/* Resolve a (possibly relative) Location against the request URL. */
+/* Resolve a (possibly relative) Location against the request URL; NULL
+ * unless the result is an http(s) URL without user or password. */
 char *idp_http_resolve(const char *base, const char *location);
 
 /* Where a URL points: scheme and host lowercased, the port filled in. */

@@ -53,7 +53,11 @@ void fz_rmtree(const char *path);
 
 /* Crash (the fuzzer reports it) when cond holds. */
 #define FZ_ASSERT(cond) do { if (!(cond)) __builtin_trap(); } while (0)
-/* rc < 0 must come with a class and a message. With FUZZ_VERBOSE set in
+/* msg is already safe for a terminal: escaping it again changes nothing
+ * (no control bytes, no bidi controls, only well-formed UTF-8). */
+void fz_check_safe_text(const char *msg);
+/* rc < 0 must come with a class and a message, safe for a terminal
+ * (fz_check_safe_text). With FUZZ_VERBOSE set in
  * the environment, every result is printed (to see what a seed reaches). */
 void fz_check_err(int rc, const struct idp_error *err);
 

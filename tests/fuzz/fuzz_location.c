@@ -1,7 +1,7 @@
 /* fuzz_location.c: libFuzzer target for common/http.c's idp_http_resolve:
  * the input (up to its first NUL) is a Location header, resolved against
  * fixed upload URLs as the engine does with a registry's answer. A result
- * must be an absolute URL. */
+ * must be an absolute http(s) URL with no user in it. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
 		url = idp_http_resolve(bases[i], loc);
-		FZ_ASSERT(!url || strstr(url, "://"));
+		FZ_ASSERT(!url || strncmp(url, "http://", 7) == 0 ||
+			  strncmp(url, "https://", 8) == 0);
+		FZ_ASSERT(!url || !strchr(url, '@') || strchr(url, '@') > strchr(url + 8, '/'));
 		free(url);
 	}
 	free(loc);

@@ -156,4 +156,13 @@ void fz_check_err(int rc, const struct idp_error *err)
 		return;
 	FZ_ASSERT(err->cls != IDP_OK);
 	FZ_ASSERT(err->msg[0] != '\0');
+	fz_check_safe_text(err->msg);
+}
+
+void fz_check_safe_text(const char *msg)
+{
+	char again[IDP_ERRMSG_MAX];
+
+	idp_text_escape(again, sizeof(again), msg);
+	FZ_ASSERT(strcmp(again, msg) == 0);
 }
