@@ -16,7 +16,8 @@
 #include "banned.h"
 
 #define CACHE_NAME "idppush/push-cache.json"
-#define LOCK_WAIT_MS 10000
+/* ten pushes ending at once on a busy machine each hold it for a while */
+#define LOCK_WAIT_MS 60000
 
 char *plug_cache_path(void)
 {
@@ -376,7 +377,8 @@ static int lock_cache(const char *path, struct idp_error *err)
 {
 	struct timespec slice = { 0, 20 * 1000000L };
 	char lock[4200], *slash;
-	int fd, tries;
+	int64_t start;
+	int fd;
 
 	snprintf(lock, sizeof(lock), "%s", path);
 	if ((slash = strrchr(lock, '/')))
@@ -384,8 +386,8 @@ static int lock_cache(const char *path, struct idp_error *err)
 	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return idp_error_set(err, IDP_EGENERAL, "cannot open '%s': %s", lock,
 				     strerror(errno));
-	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
-		if (errno != EWOULDBLOCK || tries * 20 >= LOCK_WAIT_MS) {
+	for (start = idp_now_ms(); flock(fd, LOCK_EX | LOCK_NB) < 0;) {
+		if (errno != EWOULDBLOCK || idp_now_ms() - start >= LOCK_WAIT_MS) {
 			close(fd);
 			return idp_error_set(err, IDP_EGENERAL, "cannot lock '%s': %s", lock,
 					     errno == EWOULDBLOCK ? "held by another push"
