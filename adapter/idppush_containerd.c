@@ -1,7 +1,7 @@
-/* ctd_main.c: idppush-containerd, push an image straight from a containerd
- * content store (or an OCI layout directory) to an OCI registry:
- *   idppush-containerd [OPTIONS] IMAGE [TARGET]
- *   idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET]
+/* idppush_containerd.c: idppush-containerd, push an image straight from a
+ * containerd content store (or an OCI layout directory) to OCI registries:
+ *   idppush-containerd [OPTIONS] IMAGE [TARGET...]
+ *   idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET...]
  * No daemon is contacted: the store's files are read (read-only, no lock).
  * TARGET defaults to IMAGE's name and tag under the idpbuilder registry and
  * owner. Exit codes are the engine's error classes (error.h). */
@@ -26,26 +26,29 @@ static const struct fe_option opts[] = {
 
 static const struct fe_cmd cmd = {
 	.name = "idppush-containerd",
-	.usage = "[OPTIONS] IMAGE [TARGET]\n"
-		 "        idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET]",
+	.usage = "[OPTIONS] IMAGE [TARGET...]\n"
+		 "        idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET...]",
 	.summary = "Push an image from containerd's content store (or an OCI layout) to an OCI\n"
 		   "registry, blobs as stored: the pushed digest is the local one.",
 	.opts = opts,
 	.min_args = 0,
-	.max_args = 2,
+	.max_args = 1 + FE_MAX_TARGETS,
 	.examples = "  sudo idppush-containerd myapp:dev\n"
 		    "      nerdctl's image to gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev\n"
 		    "  sudo idppush-containerd --root /var/lib/rancher/k3s/agent/containerd \\\n"
 		    "      -n k8s.io docker.io/library/myapp:dev\n"
 		    "      from k3s's store\n"
 		    "  idppush-containerd --oci-layout ./out myapp:dev\n"
-		    "      an OCI layout directory (buildctl --output type=oci,tar=false)\n",
+		    "      an OCI layout directory (buildctl --output type=oci,tar=false)\n"
+		    "  idppush-containerd myapp:dev myapp:dev myapp:latest\n"
+		    "      two tags in one run (the blobs go up once)\n",
 };
 
 /* What to read and where to push it, from the parsed command line. */
 struct job_spec {
 	const char *spec;          /* containerd image, or DIR[:REF] */
-	const char *target;        /* NULL = derived */
+	const char *const *targets; /* ntargets of them; none: derived */
+	int ntargets;
 	char derived[512];         /* name used to derive the destination */
 };
 
@@ -72,22 +75,23 @@ static int check_args(const struct fe_config *cfg, struct job_spec *js)
 	struct idp_error err = IDP_ERROR_INIT;
 
 	if (cfg->oci_layout) {
-		if (cfg->nargs > 1)
-			return fe_usage_error(&cmd,
-					      "--oci-layout takes at most one argument (TARGET)");
+		if (cfg->nargs > FE_MAX_TARGETS)
+			return fe_usage_error(&cmd, "at most %d TARGETs", FE_MAX_TARGETS);
 		js->spec = cfg->oci_layout;
-		js->target = cfg->nargs ? cfg->args[0] : NULL;
+		js->targets = (const char *const *)cfg->args;
+		js->ntargets = cfg->nargs;
 		layout_name(js->spec, js->derived, sizeof(js->derived));
 	} else {
 		if (cfg->nargs < 1)
 			return fe_usage_error(&cmd, "IMAGE is required (or --oci-layout DIR)");
 		js->spec = cfg->args[0];
-		js->target = cfg->nargs > 1 ? cfg->args[1] : NULL;
+		js->targets = (const char *const *)cfg->args + 1;
+		js->ntargets = cfg->nargs - 1;
 		snprintf(js->derived, sizeof(js->derived), "%s", js->spec);
-		if (!js->target && idp_digest_valid(js->spec))
+		if (!js->ntargets && idp_digest_valid(js->spec))
 			return fe_usage_error(&cmd, "IMAGE '%s' is a digest: give TARGET",
 					      js->spec);
-		if (fe_refuse_untagged(js->spec, js->target))
+		if (fe_refuse_untagged(js->spec, js->ntargets ? js->targets[0] : NULL))
 			return 1;
 	}
 	for (i = 0; i < cfg->nplatforms; i++)
@@ -126,21 +130,21 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 				  NULL };
 	struct idp_source_opts so;
 	struct idp_image img;
-	struct idp_ref dest;
+	struct idp_ref dests[FE_MAX_TARGETS];
 	struct fe_push_job job;
-	int rc;
+	int n, rc;
 
 	memset(&img, 0, sizeof(img));
-	memset(&dest, 0, sizeof(dest));
-	if (fe_dest_ref(cfg, js->derived, js->target, &dest, &err) < 0)
+	if ((n = fe_dest_refs(cfg, js->derived, js->targets, js->ntargets, dests, &err)) < 0)
 		return fe_report_error(&err);
-	source_opts(cfg, &dest, &so);
+	source_opts(cfg, &dests[0], &so);
 	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
 		rc = fe_report_error(&err);
 	} else {
 		memset(&job, 0, sizeof(job));
 		job.cfg = cfg;
-		job.dest = &dest;
+		job.dests = dests;
+		job.ndests = n;
 		job.src = &src;
 		job.img = &img;
 		job.cancel = cancel;
@@ -149,7 +153,7 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	if (src.priv)
 		src.ops->close(&src);
 	idp_image_release(&img);
-	idp_ref_release(&dest);
+	fe_dest_refs_release(dests, n);
 	return rc;
 }
 

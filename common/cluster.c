@@ -102,7 +102,8 @@ static int from_idpbuilder_json(const struct idp_buf *b, struct idp_creds *out,
 		rc = fill(out, idp_json_str(pick, "username"), idp_json_str(pick, "password"),
 			  "idpbuilder get secrets -p gitea", err);
 	else
-		idp_error_set(err, IDP_EAUTH, "'idpbuilder get secrets -p gitea' gave no credentials");
+		idp_error_set(err, IDP_EAUTH,
+			      "'idpbuilder get secrets -p gitea' gave no credentials");
 	json_object_put(arr);
 	return rc;
 }
@@ -120,7 +121,8 @@ static int from_secret_json(const struct idp_buf *b, const char *user_key, const
 	if (user && pass && *user && *pass)
 		rc = fill(out, user, pass, "kubectl get secret -n gitea gitea-credential", err);
 	else
-		idp_error_set(err, IDP_EAUTH, "the gitea-credential secret has no username/password");
+		idp_error_set(err, IDP_EAUTH,
+			      "the gitea-credential secret has no username/password");
 	wipe_free(user);
 	wipe_free(pass);
 	json_object_put(o);

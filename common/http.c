@@ -8,6 +8,7 @@
 #include <time.h>
 #include <curl/curl.h>
 #include "http.h"
+#include "ratelimit.h"
 #include "regheader.h"
 #include "banned.h"
 
@@ -196,6 +197,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	size_t want = size * nmemb;
 	ssize_t r;
 
+	if (x->h->cfg->limit && !q->cleanup)
+		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->cancel);
 	if (q->pull) {
 		r = q->pull(q->pull_ctx, buf, want, &x->pull_err);
 		if (r < 0) {

@@ -13,6 +13,8 @@
 #include "error.h"
 #include "tlsconf.h"
 
+struct idp_ratelimit;
+
 #define IDP_HTTP_MAX_CHALLENGE_HEADERS 4
 
 /* Shared, read-only configuration for every handle of a session. */
@@ -24,6 +26,7 @@ struct idp_http_cfg {
 	int64_t deadline_ms;            /* absolute, idp_now_ms() clock; 0 = none */
 	volatile sig_atomic_t *cancel;  /* non-zero cancels transfers at once */
 	volatile sig_atomic_t *abort;   /* the engine stopping after another failure */
+	struct idp_ratelimit *limit;    /* request bodies share this rate, NULL = unlimited */
 	void (*debug)(void *ctx, const char *line); /* NULL = no debug; Authorization is redacted */
 	void *debug_ctx;
 };

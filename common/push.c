@@ -34,7 +34,7 @@ void pusher_destroy(struct pusher *p)
 	pthread_mutex_destroy(&p->emit_mu);
 }
 
-void pusher_stats_add(struct idp_push_stats *to, const struct idp_push_stats *from)
+void idp_push_stats_add(struct idp_push_stats *to, const struct idp_push_stats *from)
 {
 	to->bytes_uploaded += from->bytes_uploaded;
 	to->bytes_skipped += from->bytes_skipped;
@@ -111,12 +111,16 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 
 	if (b->open(b->open_ctx, &r, err) < 0)
 		return -1;
+	memset(&res, 0, sizeof(res));
+	res.keep_spool = b->keep_spool && !*b->keep_spool;
 	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);
 	rc = idp_blob_upload(p->s, h, &r, b->digest, b->size, on_upload_progress, &sp, &res, err);
 	if (!b->keep_reader)
 		idp_blob_reader_close(&r);
 	if (rc < 0)
 		return idp_error_prefix(err, "pushing blob %s", b->id);
+	if (res.spool)
+		*b->keep_spool = res.spool;
 	snprintf(b->pushed, sizeof(b->pushed), "%s", res.digest);
 	count(p, b, IDP_BLOB_PUSHED, res.size);
 	step_emit(p, b, IDP_EV_PUSHED, res.digest, res.size, res.size, NULL);
@@ -157,8 +161,9 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 
 struct pool {
 	struct pusher p;
-	struct idp_source *src;
+	struct idp_source *src;        /* NULL: mount or find only */
 	const struct idp_image *img;
+	const char *mount_from;        /* every blob from there, or NULL */
 	enum idp_blob_outcome *have;   /* probe: results; NULL: push */
 	int64_t *sizes;                /* probe: sizes learnt */
 	pthread_mutex_t mu;
@@ -195,13 +200,18 @@ static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error
 	b.id = blob_id(ib);
 	b.digest = ib->digest;
 	b.size = ib->size;
-	b.mount_from = ib->mount_from;
+	b.mount_from = pl->mount_from ? pl->mount_from : ib->mount_from;
 	b.quiet = ib->quiet;
-	if (!pl->have) {
+	if (!pl->have && pl->src) {
 		b.open = open_from_source;
 		b.open_ctx = &oc;
 	}
 	rc = pusher_blob(&pl->p, h, &b, err);
+	if (rc == 0 && !pl->have && b.outcome == IDP_BLOB_PENDING)
+		return idp_error_set(err, IDP_EREJECTED,
+				     "blob %s: the registry would not mount it from %s, and its "
+				     "bytes are not at hand",
+				     b.id, b.mount_from ? b.mount_from : "another repository");
 	if (rc == 0 && pl->have) {
 		pl->have[i] = b.outcome;
 		pl->sizes[i] = b.outcome != IDP_BLOB_PENDING ? b.pushed_size : ib->size;
@@ -280,8 +290,9 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 	return 0;
 }
 
-int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
+int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
+		    const struct idp_image *img, const char *mount_from,
+		    struct idp_push_stats *stats, struct idp_error *err)
 {
 	struct pool pl;
 	int i;
@@ -290,11 +301,18 @@ int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct 
 	pusher_init(&pl.p, s, o);
 	pl.src = src;
 	pl.img = img;
+	pl.mount_from = mount_from;
 	for (i = 0; i < img->nblobs; i++)
 		if (!img->blobs[i].quiet)
 			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[i]),
 				    img->blobs[i].digest, 0, img->blobs[i].size, NULL);
 	return run_pool(&pl, o->jobs, stats, err);
+}
+
+int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
+		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
+{
+	return push_blobs_into(s, o, src, img, NULL, stats, err);
 }
 
 int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
@@ -324,7 +342,7 @@ int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct 
 	}
 	free(pl.sizes);
 	if (stats)
-		pusher_stats_add(stats, &st);
+		idp_push_stats_add(stats, &st);
 	return n;
 }
 

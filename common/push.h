@@ -50,6 +50,9 @@ struct idp_push_stats {
 	int blobs_pushed, blobs_existed, blobs_mounted;
 };
 
+/* to += from */
+void idp_push_stats_add(struct idp_push_stats *to, const struct idp_push_stats *from);
+
 /* What a push leaves: the top manifest and the counts. */
 struct idp_push_result {
 	char digest[IDP_DIGEST_MAX];
@@ -84,6 +87,30 @@ int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct 
 		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
 		   struct idp_error *err);
 
+/* ---- several destinations ---- */
+
+/* One destination of a push: its session (bound to the repository) and
+ * the tag; res gets the result. */
+struct idp_push_target {
+	struct idp_session *s;
+	const char *tag;           /* NULL = by digest */
+	int blobs_done;            /* the blobs are known to be there: only the manifests */
+	struct idp_push_result res;
+};
+
+/* Push img to every target: each blob is uploaded (from src) to the first
+ * target of each registry and mounted into that registry's other
+ * targets (uploaded from src if the registry will not mount); all
+ * manifests are put once every blob is in place. src NULL: nothing can
+ * be uploaded (the blobs must be there or mountable). With several
+ * targets an error names the one it concerns. */
+int idp_push_image_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
+		      struct idp_source *src, const struct idp_image *img, struct idp_error *err);
+
+/* Put img's manifests into every target, in order. */
+int idp_push_manifests_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
+			  const struct idp_image *img, struct idp_error *err);
+
 /* ---- streams ---- */
 
 /* What a front end knows of a stream blob before it is read (its cache). */
@@ -117,6 +144,16 @@ struct idp_stream_hooks {
 int idp_push_stream(struct idp_session *s, const struct idp_push_opts *o, struct idp_stream *st,
 		    const struct idp_stream_hooks *hooks, const char *tag, struct idp_image *img,
 		    struct idp_push_result *res, struct idp_error *err);
+
+/* idp_push_stream to several targets, the stream read once: each blob
+ * goes to the first target of every registry as it arrives (the bytes
+ * kept in a spool file for the next registry), then is mounted into the
+ * other targets of its registry; all manifests come last. With several
+ * registries the `known` hook's `present` is not used (every registry
+ * must get the same bytes). */
+int idp_push_stream_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
+		       struct idp_stream *st, const struct idp_stream_hooks *hooks,
+		       struct idp_image *img, struct idp_error *err);
 
 /* Emit an event through o (no locking: for single-threaded steps). */
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev);

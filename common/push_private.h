@@ -28,6 +28,9 @@ struct blob_step {
 	int quiet;                   /* no events (a blob docker push does not show: the config) */
 	const int64_t *consumed;     /* progress in source bytes (streams), or NULL */
 	int64_t raw_total;
+	/* when the upload spools the bytes (a stream) and *keep_spool is NULL,
+	 * the spool goes there (the caller frees it); NULL: not kept */
+	struct idp_spool **keep_spool;
 	/* results */
 	enum idp_blob_outcome outcome;
 	char pushed[IDP_DIGEST_MAX]; /* digest uploaded or found */
@@ -38,8 +41,20 @@ void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_
 void pusher_destroy(struct pusher *p);
 void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
 		 int64_t done, int64_t total, const char *text);
-void pusher_stats_add(struct idp_push_stats *to, const struct idp_push_stats *from);
 /* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
+
+/* idp_push_blobs with every blob mounted from mount_from when given (the
+ * repository of an earlier target on the same registry). src NULL: the
+ * blobs must be there or mountable (nothing can be uploaded). */
+int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
+		    const struct idp_image *img, const char *mount_from,
+		    struct idp_push_stats *stats, struct idp_error *err);
+
+/* The index of the first target on t[i]'s registry (i itself when none
+ * comes before it): blobs are uploaded there, mounted into the others. */
+int push_primary(const struct idp_push_target *t, int i);
+/* Name the target in err when there are several. Returns -1. */
+int push_target_error(const struct idp_push_target *t, int n, int i, struct idp_error *err);
 
 #endif

@@ -184,6 +184,17 @@ static enum idp_errclass classify(long status, struct json_object *errs,
 	return IDP_EREJECTED;
 }
 
+/* nginx (and ingress-nginx) answer a missing or refused client
+ * certificate with a 400 page titled "No required SSL certificate was
+ * sent" or "The SSL certificate error". */
+static int wants_client_cert(const char *body, size_t len)
+{
+	size_t n = len < HTML_SCAN ? len : HTML_SCAN;
+
+	return body && (memmem(body, n, "No required SSL certificate", 27) ||
+			memmem(body, n, "The SSL certificate error", 25));
+}
+
 int idp_regerr_from_response(struct idp_error *err, const char *what, long status,
 			     const char *body, size_t len)
 {
@@ -200,6 +211,12 @@ int idp_regerr_from_response(struct idp_error *err, const char *what, long statu
 	else if (body)
 		add_summary(&m, body, len);
 	cls = classify(status, errs, &hint, &retryable);
+	if (status == 400 && !errs && wants_client_cert(body, len)) {
+		cls = IDP_ENETWORK;
+		hint = "the server wants a TLS client certificate: put client.cert and "
+		       "client.key in ~/.docker/certs.d/<host:port>/ (or a hosts.toml "
+		       "'client' entry, --hosts-dir)";
+	}
 	if (hint)
 		msg_addf(&m, ": %s", hint);
 	if (what && *what)

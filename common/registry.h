@@ -27,6 +27,8 @@ struct idp_session_opts {
 	long stall_timeout_ms;
 	long timeout_ms;               /* overall deadline from session open; 0 none */
 	size_t chunk_size;             /* 0 = IDP_CHUNK_DEFAULT */
+	struct idp_ratelimit *limit;   /* upload rate shared by every upload (and every
+	                                * session given it); NULL = unlimited */
 	volatile sig_atomic_t *cancel;
 	void (*debug)(void *ctx, const char *line);
 	void *debug_ctx;
@@ -68,10 +70,15 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 /* Progress of one upload: bytes the registry has acknowledged + in flight. */
 typedef void (*idp_upload_progress_fn)(void *ctx, int64_t done, int64_t total);
 
+struct idp_spool;
+
 struct idp_upload_result {
+	int keep_spool;                /* in: keep the spool (a stream's bytes) for the caller */
 	char digest[IDP_DIGEST_MAX];
 	int64_t size;
 	int resumed;                   /* times a broken transfer was resumed */
+	struct idp_spool *spool;       /* with keep_spool, after success: the blob's bytes
+	                                * (idp_spool_free), NULL when none was needed */
 };
 
 /* Upload a blob through POST + PATCH chunks (Content-Range, bounded size,

@@ -208,8 +208,10 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 	}
 	s->hcfg.ca_bundle = s->ca_bundle;
 	if (s->opts.info) {
-		snprintf(msg, sizeof(msg), "trusting idpbuilder's CA for %s, from kubectl (secret "
-			 "default/idpbuilder-cert); --install-ca keeps it for later runs", s->registry);
+		snprintf(msg, sizeof(msg),
+			 "trusting idpbuilder's CA for %s, from kubectl (secret "
+			 "default/idpbuilder-cert); --install-ca keeps it for later runs",
+			 s->registry);
 		s->opts.info(s->opts.warn_ctx, msg);
 	}
 	return 1;
@@ -268,6 +270,7 @@ static void session_defaults(struct idp_session *s)
 	s->hcfg.stall_timeout_ms = s->opts.stall_timeout_ms;
 	s->hcfg.deadline_ms = s->opts.timeout_ms > 0 ? idp_now_ms() + s->opts.timeout_ms : 0;
 	s->hcfg.cancel = s->opts.cancel;
+	s->hcfg.limit = s->opts.limit;
 	s->hcfg.debug = s->opts.debug;
 	s->hcfg.debug_ctx = s->opts.debug_ctx;
 }

@@ -99,3 +99,47 @@ ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off,
 				     r < 0 ? strerror(errno) : "short read");
 	return r;
 }
+
+/* ---- a reader over the spool ---- */
+
+struct spool_reader {
+	struct idp_spool *s;
+	int64_t off;
+};
+
+static ssize_t sr_read(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct spool_reader *r = ctx;
+	ssize_t got;
+
+	if (r->off >= r->s->len || !n)
+		return 0;
+	if ((got = idp_spool_pread(r->s, buf, n, r->off, err)) > 0)
+		r->off += got;
+	return got;
+}
+
+static int sr_seek(void *ctx, int64_t off, struct idp_error *err)
+{
+	struct spool_reader *r = ctx;
+
+	if (off < 0 || off > r->s->len)
+		return idp_error_set(err, IDP_EGENERAL, "internal: spool seek to %lld of %lld",
+				     (long long)off, (long long)r->s->len);
+	r->off = off;
+	return 0;
+}
+
+static const struct idp_blob_reader_ops spool_reader_ops = { sr_read, sr_seek, free };
+
+int idp_spool_reader(struct idp_spool *s, struct idp_blob_reader *out, struct idp_error *err)
+{
+	struct spool_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	r->s = s;
+	out->ops = &spool_reader_ops;
+	out->ctx = r;
+	return 0;
+}

@@ -450,9 +450,11 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 {
 	struct upload u;
 	int rc;
+	int keep = res->keep_spool;
 
 	memset(&u, 0, sizeof(u));
 	memset(res, 0, sizeof(*res));
+	res->keep_spool = keep;
 	u.s = s;
 	u.h = h;
 	u.r = r;
@@ -478,7 +480,10 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	res->resumed = u.resumed;
 	if (rc == 0 && progress)
 		progress(pctx, u.acked, u.acked);
-	idp_spool_free(u.spool);
+	if (rc == 0 && keep)
+		res->spool = u.spool;
+	else
+		idp_spool_free(u.spool);
 	free(u.fillbuf);
 	free(u.location);
 	idp_sha256_free(u.hash);

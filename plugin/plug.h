@@ -145,8 +145,10 @@ const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_i
 /* Remember a legacy v1 directory id's diffID (after the layer was read). */
 void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
 /* After a successful push (saved: docker save ran): record the top
- * manifest's blobs and write the cache (a failure is a warning). */
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved);
+ * manifest's blobs for each of the n targets and write the cache (a
+ * failure is a warning). */
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved,
+		       const struct idp_push_target *t, int n);
 
 /* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
  * the words after "__complete") on stdout, cobra's way, for the option
@@ -155,8 +157,8 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int s
 int plug_complete(const struct fe_option *opts, const struct plug_docker *d, int argc,
 		  char **argv);
 
-int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
-		     struct idp_push_result *res, struct idp_error *err);
+int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct idp_push_opts *po,
+		     struct idp_error *err);
 
 /* Watch DOCKER_CLI_PLUGIN_SOCKET (when set) from a detached thread; EOF
  * sets *cancel. Returns 0 (also when unset), -1 when it cannot connect

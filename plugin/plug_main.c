@@ -22,31 +22,34 @@ static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, 
 
 #define PLUG_SUMMARY \
 	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n" \
-	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE."
+	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; with several TARGETs\n" \
+	"the image is read once and pushed to each."
 #define PLUG_EXAMPLES(cmd) \
 	"  " cmd " myapp:dev\n" \
 	"      push to gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev\n" \
 	"  " cmd " myapp:dev registry.example.com/team/myapp:1.2\n" \
 	"      push anywhere else\n" \
+	"  " cmd " myapp:dev myapp:dev myapp:latest\n" \
+	"      two tags in one run (the layers go up once)\n" \
 	"  ref=$(" cmd " -q --digest-file out/digest myapp:dev)\n" \
 	"      in a script: stdout is TARGET@DIGEST only\n"
 
 static const struct fe_cmd plug_cmd_docker = {
 	.name = "docker " PLUGIN_NAME,
-	.usage = "[OPTIONS] IMAGE [TARGET]",
+	.usage = "[OPTIONS] IMAGE [TARGET...]",
 	.summary = PLUG_SUMMARY,
 	.opts = plug_options,
 	.min_args = 1,
-	.max_args = 2,
+	.max_args = 1 + FE_MAX_TARGETS,
 	.examples = PLUG_EXAMPLES("docker idppush"),
 };
 static const struct fe_cmd plug_cmd_direct = {
 	.name = "docker-idppush",
-	.usage = "[OPTIONS] IMAGE [TARGET]",
+	.usage = "[OPTIONS] IMAGE [TARGET...]",
 	.summary = PLUG_SUMMARY,
 	.opts = plug_options,
 	.min_args = 1,
-	.max_args = 2,
+	.max_args = 1 + FE_MAX_TARGETS,
 	.examples = PLUG_EXAMPLES("docker-idppush"),
 };
 
@@ -150,28 +153,32 @@ static int is_image_id(const char *s)
 
 /* The push itself, with the push cache loaded for it (the chunk size it
  * learnt for this registry is where the session starts). */
-static int push_job(struct plug_push *pp, const struct idp_ref *dest)
+static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	struct plug_cache cache;
 	struct fe_push_job job;
+	size_t hints[FE_MAX_TARGETS];
 	char *path = plug_cache_path();
-	int rc;
+	int i, rc;
 
 	plug_cache_load(&cache, path);
 	pp->cache_path = path;
 	pp->cache = &cache;
+	for (i = 0; i < n; i++)
+		hints[i] = (size_t)plug_cache_chunk(&cache, dests[i].domain);
 	memset(&job, 0, sizeof(job));
 	job.cfg = pp->cfg;
-	job.dest = dest;
+	job.dests = dests;
+	job.ndests = n;
 	job.stream = plug_push_stream;
 	job.stream_ctx = pp;
 	job.cancel = pp->cancel;
 	job.bytes_read = &pp->bytes_read;
 	job.stream_notice = &pp->notice;
-	job.chunk_size_hint = (size_t)plug_cache_chunk(&cache, dest->domain);
+	job.chunk_size_hint = hints;
 	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
-			  : job.chunk_size_hint ? job.chunk_size_hint : IDP_CHUNK_DEFAULT;
+			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
 	if (idp_http_global_init(&err) < 0)
 		rc = fe_report_error(&err);
 	else
@@ -186,29 +193,30 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dest)
 static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		     const struct plug_docker *d, volatile sig_atomic_t *canceled)
 {
-	const char *image = cfg->args[0], *target = cfg->nargs > 1 ? cfg->args[1] : NULL;
+	const char *image = cfg->args[0];
+	const char *const *targets = (const char *const *)cfg->args + 1;
 	struct idp_error err = IDP_ERROR_INIT;
 	char platform[PLUG_PLATFORM_MAX];
 	struct plug_image info;
 	struct plug_push pp;
-	struct idp_ref dest;
-	int rc;
+	struct idp_ref dests[FE_MAX_TARGETS];
+	int n, rc;
 
 	if (image[0] == '-')
 		return fe_usage_error(cmd, "invalid image '%s'", image);
-	if (!target && is_image_id(image))
+	if (cfg->nargs < 2 && is_image_id(image))
 		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
-	if (fe_refuse_untagged(image, target))
+	if (fe_refuse_untagged(image, cfg->nargs > 1 ? targets[0] : NULL))
 		return 1;
 	if (cfg->nplatforms > 1)
 		return fe_usage_error(
 			cmd, "--platform given %d times: docker idppush pushes one platform",
 			cfg->nplatforms);
-	if (fe_dest_ref(cfg, image, target, &dest, &err) < 0)
+	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
 	if (plug_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
 				  platform, &err) < 0) {
-		idp_ref_release(&dest);
+		fe_dest_refs_release(dests, n);
 		return fe_report_error(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
@@ -223,9 +231,9 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 			     cfg->compression_level, &pp.codec, &err) < 0)
 		rc = fe_report_error(&err);
 	else
-		rc = push_job(&pp, &dest);
+		rc = push_job(&pp, dests, n);
 	plug_image_release(&info);
-	idp_ref_release(&dest);
+	fe_dest_refs_release(dests, n);
 	return rc;
 }
 

@@ -80,9 +80,9 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 	so->bytes_read = &pp->bytes_read;
 }
 
-/* docker save streamed into the registry: img describes what went up. */
-static int push_saved(struct plug_push *pp, struct idp_session *s, const struct idp_push_opts *po,
-		      struct plug_reuse *ru, struct idp_image *img, struct idp_push_result *res,
+/* docker save streamed into the registries: img describes what went up. */
+static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
+		      const struct idp_push_opts *po, struct plug_reuse *ru, struct idp_image *img,
 		      struct idp_error *err)
 {
 	struct saved_push sp;
@@ -99,37 +99,54 @@ static int push_saved(struct plug_push *pp, struct idp_session *s, const struct 
 	save_opts(pp, &so);
 	rc = idp_stream_docker_save(sp.sv.fd, &so, &st, err);
 	if (rc == 0)
-		rc = idp_push_stream(s, po, &st, &hooks, idp_session_ref(s)->tag, img, res, err);
+		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
 	rc = reap(&sp, rc, err);
 	if (st.ops)
 		st.ops->close(st.priv);
 	return rc;
 }
 
-int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
-		     struct idp_push_result *res, struct idp_error *err)
+/* Whether every target is on the first one's registry. */
+static int one_registry(const struct idp_push_target *t, int n)
+{
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (strcmp(idp_session_ref(t[i].s)->domain, idp_session_ref(t[0].s)->domain) != 0)
+			return 0;
+	return 1;
+}
+
+/* The cache answers for the first target; its registry's other targets
+ * mount from it. With several registries every layer is read (each
+ * registry gets the same bytes), so docker save always runs. */
+int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct idp_push_opts *po,
+		     struct idp_error *err)
 {
 	struct plug_push *pp = ctx;
+	struct idp_session *s = t[0].s;
 	struct plug_reuse ru;
 	struct idp_image img;
-	int rc, saved = 0;
+	int rc = 0, saved = 0;
 
 	memset(&img, 0, sizeof(img));
 	if (plug_reuse_init(&ru, pp, s, err) < 0)
 		return -1;
-	rc = plug_reuse_check(&ru, s, po, &res->stats, err);
+	if (one_registry(t, n))
+		rc = plug_reuse_check(&ru, s, po, &t[0].res.stats, err);
 	if (rc == 1 && (rc = plug_reuse_image(&ru, &img, err)) == 0) {
-		rc = idp_push_manifests(s, po, &img, idp_session_ref(s)->tag, res, err);
+		t[0].blobs_done = 1;
+		rc = idp_push_image_to(t, n, po, NULL, &img, err);
 	} else if (rc == 0) {
 		saved = 1;
-		rc = push_saved(pp, s, po, &ru, &img, res, err);
+		rc = push_saved(pp, t, n, po, &ru, &img, err);
 	}
 	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
 	    plug_cache_set_chunk(&ru.news, idp_session_ref(s)->domain,
 				 (int64_t)idp_session_chunk_size(s), err) < 0)
 		rc = -1;
 	if (rc == 0)
-		plug_reuse_commit(&ru, &img, saved);
+		plug_reuse_commit(&ru, &img, saved, t, n);
 	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;

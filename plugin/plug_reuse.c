@@ -306,10 +306,12 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 	json_object_put(root);
 }
 
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved)
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved,
+		       const struct idp_push_target *t, int n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	char prod[IDP_CODEC_NAME_MAX];
+	int i;
 
 	if (!ru->cache_path || img->nmanifests < 1)
 		return;
@@ -319,7 +321,11 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int s
 		ours(ru, prod);
 	else
 		snprintf(prod, sizeof(prod), "%s", ru->want);
-	record(ru, &img->manifests[img->nmanifests - 1], prod);
+	for (i = 0; i < n; i++) {   /* each destination has the blobs now */
+		ru->registry = idp_session_ref(t[i].s)->domain;
+		ru->repository = idp_session_ref(t[i].s)->path;
+		record(ru, &img->manifests[img->nmanifests - 1], prod);
+	}
 	if (plug_cache_commit(ru->cache_path, &ru->news, &err) < 0)
 		fe_warnf("cannot update the push cache: %s", err.msg);
 }

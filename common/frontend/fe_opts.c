@@ -600,3 +600,28 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 	free(name);
 	return rc;
 }
+
+int fe_dest_refs(const struct fe_config *cfg, const char *image, const char *const *targets,
+		 int ntargets, struct idp_ref out[FE_MAX_TARGETS], struct idp_error *err)
+{
+	int i, n = ntargets > 0 ? ntargets : 1;
+
+	if (n > FE_MAX_TARGETS)
+		return idp_error_set(err, IDP_EGENERAL, "at most %d TARGETs", FE_MAX_TARGETS);
+	memset(out, 0, sizeof(*out) * (size_t)n);
+	for (i = 0; i < n; i++) {
+		if (fe_dest_ref(cfg, image, ntargets ? targets[i] : NULL, &out[i], err) < 0) {
+			fe_dest_refs_release(out, i);
+			return -1;
+		}
+	}
+	return n;
+}
+
+void fe_dest_refs_release(struct idp_ref *refs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		idp_ref_release(&refs[i]);
+}

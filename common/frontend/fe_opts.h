@@ -128,6 +128,7 @@ struct fe_config {
 	int retries;                 /* retries after the first try (attempts = retries + 1) */
 	long timeout_ms;             /* overall deadline, default 5m; 0 = none */
 	long chunk_size;             /* upload chunk in bytes, 0 = the engine's default */
+	long limit_rate;             /* upload bytes per second, all uploads together; 0 none */
 	int allow_insecure_auth;     /* credentials over plain HTTP to a remote host */
 	int compression;             /* enum fe_compression */
 	int compression_level;       /* 0 = the library default */
@@ -215,18 +216,27 @@ void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d);
  * 0 or -1 with err. */
 int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
 		struct idp_ref *out, struct idp_error *err);
+#define FE_MAX_TARGETS 16
+/* The destinations of IMAGE: each of targets[0..ntargets) (fe_dest_ref),
+ * or the derived one when there are none. Returns how many (1..
+ * FE_MAX_TARGETS) or -1 with err; release with fe_dest_refs_release. */
+int fe_dest_refs(const struct fe_config *cfg, const char *image, const char *const *targets,
+		 int ntargets, struct idp_ref out[FE_MAX_TARGETS], struct idp_error *err);
+void fe_dest_refs_release(struct idp_ref *refs, int n);
 
 /* ---- the shared push flow ---- */
 
 /* A streaming push (the plugin's docker save): pushes blobs and manifests
- * over the open session, reporting through po, and fills res (the top
- * manifest's digest and size, the counts). Returns 0 or -1 with err. */
-typedef int (*fe_stream_push_fn)(void *ctx, struct idp_session *s, const struct idp_push_opts *po,
-				 struct idp_push_result *res, struct idp_error *err);
+ * to the n targets (sessions open), reporting through po, and fills each
+ * target's res (the top manifest's digest and size, the counts). Returns
+ * 0 or -1 with err. */
+typedef int (*fe_stream_push_fn)(void *ctx, struct idp_push_target *t, int n,
+				 const struct idp_push_opts *po, struct idp_error *err);
 
 struct fe_push_job {
 	const struct fe_config *cfg;
-	const struct idp_ref *dest;
+	const struct idp_ref *dests;   /* where to push: one or more (FE_MAX_TARGETS) */
+	int ndests;
 	/* either a random-access source and its resolved image ... */
 	struct idp_source *src;
 	const struct idp_image *img;
@@ -243,15 +253,17 @@ struct fe_push_job {
 	 * (random-access sources use img->notice) */
 	char *const *stream_notice;
 	/* the chunk size to start with when --chunk-size is not given (what the
-	 * registry was found to take), 0 = the engine's default */
-	size_t chunk_size_hint;
+	 * registry was found to take), 0 = the engine's default; per dest */
+	const size_t *chunk_size_hint;
 };
 
-/* Open the session, push, print the result and write --digest-file:
+/* Open a session per destination, push (the image read once, see
+ * idp_push_image_to), print the results and write --digest-file:
  *  - progress (per --progress/-q) on stderr;
- *  - stdout gets one line "TARGET@sha256:<hex>", TARGET being the full
- *    destination reference host/path:tag (also with -q, where
- *    it is the ONLY output);
+ *  - stdout gets one line "TARGET@sha256:<hex>" per destination, TARGET
+ *    being the full reference host/path:tag (also with -q, where they
+ *    are the ONLY output);
+ *  - --limit-rate: one rate for all uploads to all destinations;
  *  - after a push, the source's notice (reduced index, platforms left out)
  *    on stderr unless -q;
  *  - on failure one line "<prog>: error: <message>" on stderr.
@@ -280,6 +292,7 @@ int fe_report_error(const struct idp_error *err);
 	FE_OPT_INT("retries", retries, "N", 0, 100), \
 	FE_OPT_DURATION("timeout", timeout_ms, "DURATION"), \
 	FE_OPT_SIZE("chunk-size", chunk_size, "SIZE"), \
+	FE_OPT_SIZE("limit-rate", limit_rate, "RATE"), \
 	FE_OPT_FLAG('q', "quiet", quiet), \
 	FE_OPT_CHOICE("progress", progress, "auto|tty|plain|json", fe_progress_names), \
 	FE_OPT_STRING(0, "digest-file", digest_file, "FILE"), \

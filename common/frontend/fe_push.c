@@ -1,5 +1,6 @@
-/* fe_push.c: the push flow both front ends share: session, push (random
- * access or streaming), result line, --digest-file, error -> exit code. */
+/* fe_push.c: the push flow both front ends share: a session per
+ * destination, the push (random access or streaming, the image read
+ * once), the result lines, --digest-file, error -> exit code. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "fe_progress.h"
+#include "ratelimit.h"
 #include "banned.h"
 
 int fe_report_error(const struct idp_error *err)
@@ -104,13 +106,54 @@ static int install_ca(const struct fe_config *cfg, struct idp_session *s, const 
 	return rc;
 }
 
-static int run_push(const struct fe_push_job *job, struct idp_session *s,
-		    const struct idp_push_opts *po, struct idp_push_result *res,
-		    struct idp_error *err)
+/* One run: the destinations' sessions, the shared upload rate. */
+struct push_run {
+	const struct fe_push_job *job;
+	struct fe_progress *p;
+	int n;
+	struct idp_push_target t[FE_MAX_TARGETS];
+	char *names[FE_MAX_TARGETS];   /* host/path:tag, for the result lines */
+	int limited;
+	struct idp_ratelimit rate;
+};
+
+static void name_target(const struct push_run *r, int i, struct idp_error *err)
 {
+	char what[600];
+
+	if (r->n > 1) {
+		snprintf(what, sizeof(what), " (target %s)", r->names[i]);
+		idp_error_suffix(err, what);
+	}
+}
+
+static int open_targets(struct push_run *r, struct idp_error *err)
+{
+	const struct fe_push_job *job = r->job;
+	struct idp_session_opts so;
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		fe_session_opts(job->cfg, job->cancel, &so);
+		if (!so.chunk_size && job->chunk_size_hint)
+			so.chunk_size = job->chunk_size_hint[i];
+		so.limit = r->limited ? &r->rate : NULL;
+		if (idp_session_open(&so, &job->dests[i], &r->t[i].s, err) < 0) {
+			name_target(r, i, err);
+			return -1;
+		}
+		r->t[i].tag = job->dests[i].tag;
+	}
+	return 0;
+}
+
+static int run_push(struct push_run *r, const struct idp_push_opts *po, struct idp_error *err)
+{
+	const struct fe_push_job *job = r->job;
+
 	if (job->src)
-		return idp_push_image(s, po, job->src, job->img, job->dest->tag, res, err);
-	return job->stream(job->stream_ctx, s, po, res, err);
+		return idp_push_image_to(r->t, r->n, po, job->src, job->img, err);
+	return job->stream(job->stream_ctx, r->t, r->n, po, err);
 }
 
 static const char *job_notice(const struct fe_push_job *job)
@@ -120,66 +163,97 @@ static const char *job_notice(const struct fe_push_job *job)
 	return job->stream_notice ? *job->stream_notice : NULL;
 }
 
-static int push_with(const struct fe_push_job *job, struct fe_progress *p, const char *repo,
-		     const char *target, struct idp_error *err)
+/* After a push: the CA kept when asked (a failure only warns). */
+static void install_cas(const struct push_run *r)
 {
-	const struct fe_config *cfg = job->cfg;
-	struct idp_session_opts so;
-	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, p };
-	struct idp_push_result res;
-	struct idp_session *s = NULL;
-	struct idp_error ierr = IDP_ERROR_INIT;
-	enum digest_target dt;
-	const char *notice;
-	int i, rc;
+	struct idp_error err = IDP_ERROR_INIT;
+	int i;
 
-	memset(&res, 0, sizeof(res));
-	if (cfg->digest_file && digest_target(cfg->digest_file, &dt, err) < 0)
-		return -1;
-	fe_session_opts(cfg, job->cancel, &so);
-	if (!so.chunk_size)
-		so.chunk_size = job->chunk_size_hint;
-	fe_progress_start(p, repo);
-	for (i = 0; i < job->npreparing; i++)
-		fe_progress_preparing(p, job->preparing[i]);
-	if (idp_session_open(&so, job->dest, &s, err) < 0)
-		return -1;
-	rc = run_push(job, s, &po, &res, err);
-	if (rc == 0 && cfg->install_ca && install_ca(cfg, s, job->dest->domain, &ierr) < 0)
-		fe_warnf("the push succeeded, the CA was not installed: %s", ierr.msg);
-	idp_session_close(s);
-	if (rc < 0)
-		return -1;
-	fe_progress_finish(p, job->dest->tag, res.digest, res.size);
-	fe_progress_summary(p, &res.stats, job->bytes_read ? *job->bytes_read : -1);
-	if ((notice = job_notice(job)) && !cfg->quiet)
+	for (i = 0; r->job->cfg->install_ca && i < r->n; i++)
+		if (install_ca(r->job->cfg, r->t[i].s, r->job->dests[i].domain, &err) < 0)
+			fe_warnf("the push succeeded, the CA was not installed: %s", err.msg);
+}
+
+/* The digest lines, the summary, the notice, --digest-file, stdout. */
+static int report(const struct push_run *r, struct idp_error *err)
+{
+	const struct fe_config *cfg = r->job->cfg;
+	struct idp_push_stats all;
+	const char *notice;
+	int i;
+
+	memset(&all, 0, sizeof(all));
+	for (i = 0; i < r->n; i++) {
+		fe_progress_finish(r->p, r->t[i].tag, r->t[i].res.digest, r->t[i].res.size);
+		idp_push_stats_add(&all, &r->t[i].res.stats);
+	}
+	fe_progress_summary(r->p, &all, r->job->bytes_read ? *r->job->bytes_read : -1);
+	if ((notice = job_notice(r->job)) && !cfg->quiet)
 		fe_infof("%s", notice);
-	if (cfg->digest_file && write_digest_file(cfg->digest_file, res.digest, err) < 0)
+	if (cfg->digest_file && write_digest_file(cfg->digest_file, r->t[0].res.digest, err) < 0)
 		return -1;
-	printf("%s@%s\n", target, res.digest);
+	for (i = 0; i < r->n; i++)
+		printf("%s@%s\n", r->names[i], r->t[i].res.digest);
 	fflush(stdout);
 	return 0;
+}
+
+static int push_with(struct push_run *r, struct idp_error *err)
+{
+	const struct fe_push_job *job = r->job;
+	const struct fe_config *cfg = job->cfg;
+	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, r->p };
+	enum digest_target dt;
+	char *repo;
+	int i, rc;
+
+	if (cfg->digest_file && digest_target(cfg->digest_file, &dt, err) < 0)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		if (!(repo = idp_ref_repository(&job->dests[i])))
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+		fe_progress_start(r->p, repo);
+		free(repo);
+	}
+	for (i = 0; i < job->npreparing; i++)
+		fe_progress_preparing(r->p, job->preparing[i]);
+	rc = open_targets(r, err);
+	if (rc == 0)
+		rc = run_push(r, &po, err);
+	if (rc == 0)
+		install_cas(r);
+	for (i = 0; i < r->n; i++)
+		idp_session_close(r->t[i].s);
+	return rc < 0 ? -1 : report(r, err);
 }
 
 int fe_push(const struct fe_push_job *job)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct fe_progress *p;
-	char *repo = idp_ref_repository(job->dest);
-	char *target = idp_ref_string(job->dest);
-	int rc = 0;
+	struct push_run r;
+	int i, oom, rc = 0;
 
-	p = fe_progress_new(job->cfg->progress, job->cfg->quiet, job->cfg->verbose, stderr);
-	if (!p || !repo || !target) {
+	memset(&r, 0, sizeof(r));
+	r.job = job;
+	r.n = job->ndests < FE_MAX_TARGETS ? job->ndests : FE_MAX_TARGETS;
+	if ((r.limited = job->cfg->limit_rate > 0))
+		idp_ratelimit_init(&r.rate, job->cfg->limit_rate);
+	r.p = fe_progress_new(job->cfg->progress, job->cfg->quiet, job->cfg->verbose, stderr);
+	oom = !r.p;
+	for (i = 0; i < r.n; i++)
+		oom |= !(r.names[i] = idp_ref_string(&job->dests[i]));
+	if (oom) {
 		idp_error_set(&err, IDP_EGENERAL, "out of memory");
 		rc = fe_report_error(&err);
-	} else if (push_with(job, p, repo, target, &err) < 0) {
+	} else if (push_with(&r, &err) < 0) {
 		if (job->cancel && *job->cancel && err.cls != IDP_ECANCELED)
 			idp_error_set(&err, IDP_ECANCELED, "interrupted: nothing was tagged");
 		rc = fe_report_error(&err);
 	}
-	fe_progress_free(p);
-	free(repo);
-	free(target);
+	fe_progress_free(r.p);
+	for (i = 0; i < r.n; i++)
+		free(r.names[i]);
+	if (r.limited)
+		idp_ratelimit_destroy(&r.rate);
 	return rc;
 }

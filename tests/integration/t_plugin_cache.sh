@@ -172,7 +172,8 @@ for i in $(seq 1 10); do
 	verify_image "$REG_HOST/giteaadmin/par$i:v1" "${out#*@}" "$TEST_TMP/par$i" \
 		"${SKOPEO_FLAGS[@]}"
 done
-"$PYTHON" - "$CACHE" "$REG_HOST" <<'PY' || fail "entries lost from the cache by parallel pushes"
+"$PYTHON" - "$CACHE" "$REG_HOST" <<'PY' ||
+	fail "entries lost from the cache by parallel pushes: $(cat "$TEST_TMP"/par*.err)"
 import json, sys
 d = json.load(open(sys.argv[1]))
 repos = {b["repository"] for b in d["blobs"] if b["registry"] == sys.argv[2]}

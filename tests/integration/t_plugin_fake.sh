@@ -264,7 +264,9 @@ DOWN=127.0.0.1:$(free_port)
 assert_exit 3 run_plugin --registry "$DOWN" --plain-http --retries 0 app:oci
 assert_exit 1 run_plugin "${P[@]}" --jobs 99 app:oci
 assert_exit 1 run_plugin "${P[@]}"
-assert_exit 1 run_plugin "${P[@]}" a b c
+# at most 16 TARGETs
+assert_exit 1 run_plugin "${P[@]}" app:oci $(seq -f 'x%g:v1' 1 17)
+assert_contains "$LAST_ERR" "too many arguments"
 assert_exit 1 run_plugin "${P[@]}" UPPER:case
 : >"$FAKE_DOCKER_DIR/calls"
 assert_exit 1 run_plugin "${P[@]}" --timeout soon app:oci

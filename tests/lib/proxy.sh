@@ -6,7 +6,8 @@
 #     the same scheme (HTTPS with the CA1 server cert), sets
 #     client_max_body_size LIMIT (e.g. 4m), proxy_request_buffering off, and
 #     passes Host (with port) + X-Forwarded-Proto so distribution's absolute
-#     Location URLs point back at the proxy.
+#     Location URLs point back at the proxy. With PROXY_CLIENT_CA set (a CA
+#     file; https only) nginx demands a client certificate signed by it.
 #   Exports PROXY_HOST (127.0.0.1:PORT), PROXY_URL, PROXY_DIR, PROXY_PID,
 #     PROXY_ACCESS_LOG (nginx access log: method uri status request_length).
 # shellcheck shell=bash
@@ -26,6 +27,8 @@ start_body_limit_proxy() {
 		make_certs
 		listen_extra=" ssl"
 		ssl_lines="ssl_certificate $SERVER_CERT; ssl_certificate_key $SERVER_KEY;"
+		[ -z "${PROXY_CLIENT_CA:-}" ] ||
+			ssl_lines+=" ssl_client_certificate $PROXY_CLIENT_CA; ssl_verify_client on;"
 		upstream_ssl="proxy_ssl_trusted_certificate $CA_CERT; proxy_ssl_verify on;"
 		upstream_ssl+=" proxy_ssl_name localhost; proxy_ssl_server_name on;"
 	fi

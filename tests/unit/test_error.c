@@ -43,7 +43,8 @@ static void test_escape(void)
 	CU_ASSERT_STRING_EQUAL(out, "a\\x1b[31mb\\x07c\\x7f\\x9b" "d\xc3\xa9");
 	idp_text_escape(out, sizeof(out), "x\xe2\x80\xaey\xe2\x81\xa9z\xe2\x80\x94");
 	CU_ASSERT_STRING_EQUAL(out, "x\\u202ey\\u2069z\xe2\x80\x94");
-	idp_text_escape(out, sizeof(out), "a\x9b" "b\xff" "c\xc3" "d\xe2\x80" "e\xc0\xaf" "f\xed\xa0\x80");
+	idp_text_escape(out, sizeof(out),
+			"a\x9b" "b\xff" "c\xc3" "d\xe2\x80" "e\xc0\xaf" "f\xed\xa0\x80");
 	CU_ASSERT_STRING_EQUAL(out, "a\\x9bb\\xffc\\xc3d\\xe2\\x80e\\xc0\\xaff\\xed\\xa0\\x80");
 	idp_text_escape(out, sizeof(out), "\xf0\x9f\x90\xb3 \xe4\xb8\xad");
 	CU_ASSERT_STRING_EQUAL(out, "\xf0\x9f\x90\xb3 \xe4\xb8\xad");

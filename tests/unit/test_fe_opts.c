@@ -14,7 +14,12 @@ const char fe_progname[] = "unit";
 static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPTS_CONTAINERD,
 					     FE_OPT_END };
 static const struct fe_cmd cmd = {
-	"idppush-test", "[OPTIONS] IMAGE [TARGET]", "test command", all_opts, 1, 2
+	.name = "idppush-test",
+	.usage = "[OPTIONS] IMAGE [TARGET]",
+	.summary = "test command",
+	.opts = all_opts,
+	.min_args = 1,
+	.max_args = 2,
 };
 
 static void clear_env(void)

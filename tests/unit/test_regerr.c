@@ -147,6 +147,23 @@ static void test_html_and_garbage(void)
 	CU_ASSERT_STRING_EQUAL(e.msg, "HTTP 500 (" WHAT ")");
 }
 
+/* nginx in front of a registry that wants a client certificate */
+static void test_client_cert(void)
+{
+	struct idp_error e;
+
+	run(&e, 400, "<html>\r\n<head><title>400 No required SSL certificate was sent</title>"
+		     "</head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>");
+	CU_ASSERT_EQUAL(e.cls, IDP_ENETWORK);
+	CU_ASSERT_TRUE(has(&e, "\"400 No required SSL certificate was sent\" (html page)"));
+	CU_ASSERT_TRUE(has(&e, "TLS client certificate"));
+	run(&e, 400, "<html><head><title>400 The SSL certificate error</title></head>");
+	CU_ASSERT_TRUE(has(&e, "TLS client certificate"));
+	run(&e, 400, "<html><head><title>400 Bad Request</title></head>");
+	CU_ASSERT_EQUAL(e.cls, IDP_EREJECTED);
+	CU_ASSERT_FALSE(has(&e, "client certificate"));
+}
+
 static void test_json_shapes(void)
 {
 	struct idp_error e;
@@ -265,6 +282,7 @@ static const struct unit_test tests[] = {
 	{ "retryable", test_retryable },
 	{ "too_large", test_too_large },
 	{ "html_and_garbage", test_html_and_garbage },
+	{ "client_cert", test_client_cert },
 	{ "json_shapes", test_json_shapes },
 	{ "many_errors", test_many_errors },
 	{ "huge_bodies", test_huge_bodies },
