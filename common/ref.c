@@ -3,6 +3,9 @@
  * references that name no registry, and loopback detection for hosts. */
 #include "config.h"
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -492,4 +495,38 @@ int idp_host_is_loopback(const char *hostport)
 		return IN6_IS_ADDR_LOOPBACK(&a6) ||
 		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 	return 0;
+}
+
+static int addr_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		       (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127);
+	return 0;
+}
+
+int idp_host_resolves_loopback(const char *hostport)
+{
+	char host[REF_HOST_MAX + 1];
+	struct addrinfo hints, *res = NULL, *a;
+	int all;
+
+	if (idp_host_is_loopback(hostport))
+		return 1;
+	if (!hostport || host_part(hostport, host, sizeof(host)) < 0)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return 0;
+	all = res != NULL;
+	for (a = res; a && all; a = a->ai_next)
+		all = addr_is_loopback(a->ai_addr);
+	freeaddrinfo(res);
+	return all;
 }

@@ -57,5 +57,9 @@ char *idp_ref_repository(const struct idp_ref *r);
 /* 1 when the host part of "host[:port]" is loopback: localhost, 127.0.0.0/8,
  * ::1 / [::1]. */
 int idp_host_is_loopback(const char *hostport);
+/* 1 when every address the host part of "host[:port]" resolves to (or the
+ * literal address) is loopback: the registry is on this machine. 0 when
+ * it does not resolve or any address is elsewhere. */
+int idp_host_resolves_loopback(const char *hostport);
 
 #endif

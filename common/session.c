@@ -158,6 +158,15 @@ static int is_idpbuilder(const struct idp_session *s)
 	return yes;
 }
 
+/* idpbuilder's registry on this machine (its name resolves to loopback
+ * only, as idpbuilder's *.localtest.me names do): only then does the
+ * cluster give its password and CA, so a --registry naming a host
+ * elsewhere never receives Gitea's admin password. */
+static int is_local_idpbuilder(const struct idp_session *s)
+{
+	return is_idpbuilder(s) && idp_host_resolves_loopback(s->registry);
+}
+
 /* The registry cannot be reached: say why, and what to do. */
 static int unreachable(struct idp_session *s, struct idp_error *err)
 {
@@ -198,7 +207,7 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 	char msg[512];
 	int r;
 
-	if (!is_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
+	if (!is_local_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
 		return 0;
 	idp_buf_init(&s->cluster_ca, 1u << 20);
 	if ((r = idp_cluster_ca(&co, &s->cluster_ca, &why)) <= 0 || make_ca_bundle(s, &why) < 0) {
@@ -313,15 +322,18 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	memset(&creds, 0, sizeof(creds));
 	co.deadline_ms = s->hcfg.deadline_ms;
 	co.cancel = s->opts.cancel;
-	co.from_cluster = is_idpbuilder(s);
+	co.from_cluster = is_local_idpbuilder(s);
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
 		idp_creds_release(&creds);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	if (co.from_cluster)
+	if (is_idpbuilder(s))
 		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
+	if (is_idpbuilder(s) && !co.from_cluster && s->opts.info)
+		s->opts.info(s->opts.warn_ctx, "not asking the cluster for idpbuilder's password "
+				 "and CA: the registry is not on this machine");
 	say_credentials(s);
 	return 0;
 }

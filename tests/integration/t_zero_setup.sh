@@ -8,7 +8,8 @@
 # -v says where they came from and never shows the password; --install-ca
 # keeps the CA; with the cluster down the errors name the commands that
 # get the CA and the password. Plus the credential corners: a token as the
-# password, a username with a token, --password-stdin without -u.
+# password, a username with a token, --password-stdin without -u. And a
+# --registry naming a host elsewhere never gets the cluster's password.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl openssl htpasswd
@@ -70,4 +71,18 @@ assert_exit 0 env IDPBUILDER_REGISTRY_USERNAME="$REG_USER" IDPBUILDER_REGISTRY_T
 	"$PLUGIN" "${CA[@]}" -q myapp:dev
 assert_exit 1 run_plugin "${CA[@]}" --password-stdin myapp:dev <<<"$REG_PASS"
 assert_contains "$LAST_ERR" "needs -u USER"
+# 6. idpbuilder's registry named elsewhere (--registry 192.0.2.1:8443): the
+# cluster's password and CA are not fetched, so they cannot be sent there.
+# Run in a network namespace of our own, where that address is unreachable.
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	: >"$FAKE_CLUSTER_LOG"
+	assert_exit 3 unshare -n "$PLUGIN" -v --registry 192.0.2.1:8443 --retries 0 myapp:dev
+	assert_contains "$LAST_ERR" "not asking the cluster for idpbuilder's password"
+	[ ! -s "$FAKE_CLUSTER_LOG" ] || fail "the cluster was asked for a remote registry: \
+$(cat "$FAKE_CLUSTER_LOG")"
+elif [ "${CI:-}" = true ]; then
+	fail "case 6 needs root and unshare (a private network namespace)"
+else
+	log "SKIP case 6: needs root and unshare"
+fi
 log "zero-setup checks passed"

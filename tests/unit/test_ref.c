@@ -296,6 +296,19 @@ static void test_loopback(void)
 	CU_ASSERT_FALSE(idp_host_is_loopback(NULL));
 }
 
+/* Addresses only (a name would ask DNS): literals and localhost. */
+static void test_resolves_loopback(void)
+{
+	CU_ASSERT_TRUE(idp_host_resolves_loopback("127.0.0.1:8443"));
+	CU_ASSERT_TRUE(idp_host_resolves_loopback("[::1]:8443"));
+	CU_ASSERT_TRUE(idp_host_resolves_loopback("localhost:5000"));
+	CU_ASSERT_FALSE(idp_host_resolves_loopback("192.0.2.1:8443"));
+	CU_ASSERT_FALSE(idp_host_resolves_loopback("[2001:db8::1]:8443"));
+	CU_ASSERT_FALSE(idp_host_resolves_loopback("10.0.0.1"));
+	CU_ASSERT_FALSE(idp_host_resolves_loopback(""));
+	CU_ASSERT_FALSE(idp_host_resolves_loopback(NULL));
+}
+
 static const struct unit_test tests[] = {
 	{ "bare_name", test_bare_name },
 	{ "owner_name", test_owner_name },
@@ -310,6 +323,7 @@ static const struct unit_test tests[] = {
 	{ "registry_normalize", test_registry_normalize },
 	{ "strings", test_strings },
 	{ "loopback", test_loopback },
+	{ "resolves_loopback", test_resolves_loopback },
 	{ NULL, NULL }
 };
 
