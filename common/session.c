@@ -167,11 +167,14 @@ static int is_local_idpbuilder(const struct idp_session *s)
 	return is_idpbuilder(s) && idp_host_resolves_loopback(s->registry);
 }
 
-/* The registry cannot be reached: say why, and what to do. */
+/* The ping failed: when the registry cannot be reached, say why and what
+ * to do; an answer (a refusal) speaks for itself. */
 static int unreachable(struct idp_session *s, struct idp_error *err)
 {
 	int idpbuilder = is_idpbuilder(s);
 
+	if (err->http_status)   /* it answered (and refused): the message says so */
+		return -1;
 	idp_error_prefix(err, "cannot reach registry %s", s->registry);
 	if (idpbuilder && (err->unresolved || err->refused || err->cls == IDP_ETIMEOUT))
 		return idp_error_suffix(err, "; is the idpbuilder cluster running ('idpbuilder "
@@ -284,6 +287,24 @@ static void session_defaults(struct idp_session *s)
 	s->hcfg.debug_ctx = s->opts.debug_ctx;
 }
 
+/* -v: which CA files and client certificate the registry gets. */
+static void say_tls(const struct idp_session *s)
+{
+	char msg[1024];
+	size_t n;
+	int i;
+
+	if (!s->opts.info || s->tls.plain_http || (!s->tls.ncas && !s->tls.client_cert))
+		return;
+	n = (size_t)snprintf(msg, sizeof(msg), "TLS for %s: the system's CAs", s->registry);
+	for (i = 0; i < s->tls.ncas && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", %s", s->tls.ca_files[i]);
+	if (s->tls.client_cert && n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, "; client certificate from %s",
+			 s->tls.origin ? s->tls.origin : "the configuration");
+	s->opts.info(s->opts.warn_ctx, msg);
+}
+
 static int setup_tls(struct idp_session *s, struct idp_error *err)
 {
 	char msg[512];
@@ -298,6 +319,7 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 	if (s->tls.ncas > 0 && make_ca_bundle(s, err) < 0)
 		return -1;
 	s->hcfg.ca_bundle = s->ca_bundle;
+	say_tls(s);
 	return 0;
 }
 

@@ -13,9 +13,9 @@
  *    "v1ids":[{"v1id":"<64 hex>","diffid":"sha256:.."}, ...],
  *    "chunks":[{"registry":"host:port","size":N}, ...]}   (learnt from 413s)
  * The image config is a "blobs" entry keyed by the image ID (its "diffid").
- * "producer" says where the compressed form came from: "gzip/LEVEL" or
- * "zstd/LEVEL" (compressed by us, LEVEL 0 = default) or "stored" (the
- * daemon's own compressed layer): a push reuses only blobs of the producer
+ * "producer" says where the compressed form came from: the codec's name
+ * (idp_codec_name: e.g. "gzip/isal-2.30/2/4m", compressed by us) or
+ * "stored" (the daemon's own compressed layer): a push reuses only blobs of the producer
  * a fresh push of the same image would use, so its manifest is the same.
  * Reads are tolerant: a missing file is empty, a damaged one is ignored
  * with a warning, bad entries are dropped. Writes merge into what is on

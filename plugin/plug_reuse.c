@@ -39,7 +39,6 @@ void plug_reuse_release(struct plug_reuse *ru)
 	memset(ru, 0, sizeof(*ru));
 }
 
-/* "gzip/LEVEL" or "zstd/LEVEL": blobs we compress with the options given. */
 /* The codec's name ("gzip/isal-2.30/2/4m"): blobs we compress. */
 static void ours(const struct plug_reuse *ru, char out[IDP_CODEC_NAME_MAX])
 {
