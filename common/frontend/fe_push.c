@@ -70,9 +70,10 @@ static int write_digest_file(const char *path, const char *digest, struct idp_er
 }
 
 /* --install-ca: the CA the push trusted, into ~/.docker/certs.d/HOST/ca.crt. */
-static int install_ca(const struct fe_config *cfg, struct idp_session *s, const char *host,
-		      struct idp_error *err)
+static int install_ca(const struct fe_config *cfg, struct fe_progress *p, struct idp_session *s,
+		      const char *host, struct idp_error *err)
 {
+	char msg[4200];
 	const char *home = getenv("HOME");
 	struct idp_buf file = IDP_BUF_INIT;
 	const char *pem;
@@ -89,16 +90,17 @@ static int install_ca(const struct fe_config *cfg, struct idp_session *s, const 
 		len = file.len;
 	}
 	if (rc == 0 && !pem) {
-		fe_warnf("--install-ca: no CA to install (the registry's certificate was trusted "
-			 "already)");
+		fe_progress_warn_sink(p, "--install-ca: no CA to install (the registry's "
+				      "certificate was trusted already)");
 	} else if (rc == 0 && (!home || *home != '/')) {
 		rc = idp_error_set(err, IDP_EGENERAL, "--install-ca: HOME is not set");
 	} else if (rc == 0) {
 		snprintf(path, sizeof(path), "%s/.docker/certs.d/%s/ca.crt", home, host);
 		rc = idp_file_mkdirs(path, 0755, err) < 0 || idp_file_replace(path, pem, len, 0644,
 									      err) < 0 ? -1 : 0;
+		snprintf(msg, sizeof(msg), "installed the CA for %s in %s", host, path);
 		if (rc == 0 && !cfg->quiet)
-			fe_infof("installed the CA for %s in %s", host, path);
+			fe_progress_info_sink(p, msg);
 	}
 	idp_buf_release(&file);
 	return rc;
@@ -120,6 +122,49 @@ static const char *job_notice(const struct fe_push_job *job)
 	return job->stream_notice ? *job->stream_notice : NULL;
 }
 
+/* The session's messages go through the progress output (above the bars,
+ * or as JSON events). */
+static void session_opts(const struct fe_push_job *job, struct fe_progress *p,
+			 struct idp_session_opts *so)
+{
+	fe_session_opts(job->cfg, job->cancel, so);
+	if (!so->chunk_size)
+		so->chunk_size = job->chunk_size_hint;
+	so->warn = fe_progress_warn_sink;
+	so->warn_ctx = p;
+	if (so->info)
+		so->info = fe_progress_info_sink;
+	if (so->debug) {
+		so->debug = fe_progress_debug_sink;
+		so->debug_ctx = p;
+	}
+}
+
+/* After the push: the notice, --digest-file, the digest and summary
+ * lines (or the result event), then TARGET@DIGEST on stdout. */
+static int report(const struct fe_push_job *job, struct fe_progress *p, const char *target,
+		  const struct idp_push_result *res, struct idp_error *err)
+{
+	const struct fe_config *cfg = job->cfg;
+	struct fe_progress_result r;
+	const char *notice;
+
+	if ((notice = job_notice(job)) && !cfg->quiet)
+		fe_progress_info_sink(p, notice);
+	if (cfg->digest_file && write_digest_file(cfg->digest_file, res->digest, err) < 0)
+		return -1;
+	r.target = target;
+	r.tag = job->dest->tag;
+	r.digest = res->digest;
+	r.size = res->size;
+	r.stats = &res->stats;
+	r.bytes_read = job->bytes_read ? *job->bytes_read : -1;
+	fe_progress_finish(p, &r);
+	printf("%s@%s\n", target, res->digest);
+	fflush(stdout);
+	return 0;
+}
+
 static int push_with(const struct fe_push_job *job, struct fe_progress *p, const char *repo,
 		     const char *target, struct idp_error *err)
 {
@@ -130,35 +175,28 @@ static int push_with(const struct fe_push_job *job, struct fe_progress *p, const
 	struct idp_session *s = NULL;
 	struct idp_error ierr = IDP_ERROR_INIT;
 	enum digest_target dt;
-	const char *notice;
+	char msg[IDP_ERRMSG_MAX + 64];
 	int i, rc;
 
 	memset(&res, 0, sizeof(res));
 	if (cfg->digest_file && digest_target(cfg->digest_file, &dt, err) < 0)
 		return -1;
-	fe_session_opts(cfg, job->cancel, &so);
-	if (!so.chunk_size)
-		so.chunk_size = job->chunk_size_hint;
+	session_opts(job, p, &so);
 	fe_progress_start(p, repo);
 	for (i = 0; i < job->npreparing; i++)
 		fe_progress_preparing(p, job->preparing[i]);
 	if (idp_session_open(&so, job->dest, &s, err) < 0)
 		return -1;
 	rc = run_push(job, s, &po, &res, err);
-	if (rc == 0 && cfg->install_ca && install_ca(cfg, s, job->dest->domain, &ierr) < 0)
-		fe_warnf("the push succeeded, the CA was not installed: %s", ierr.msg);
+	if (rc == 0 && cfg->install_ca && install_ca(cfg, p, s, job->dest->domain, &ierr) < 0) {
+		snprintf(msg, sizeof(msg), "the push succeeded, the CA was not installed: %s",
+			 ierr.msg);
+		fe_progress_warn_sink(p, msg);
+	}
 	idp_session_close(s);
 	if (rc < 0)
 		return -1;
-	fe_progress_finish(p, job->dest->tag, res.digest, res.size);
-	fe_progress_summary(p, &res.stats, job->bytes_read ? *job->bytes_read : -1);
-	if ((notice = job_notice(job)) && !cfg->quiet)
-		fe_infof("%s", notice);
-	if (cfg->digest_file && write_digest_file(cfg->digest_file, res.digest, err) < 0)
-		return -1;
-	printf("%s@%s\n", target, res.digest);
-	fflush(stdout);
-	return 0;
+	return report(job, p, target, &res, err);
 }
 
 int fe_push(const struct fe_push_job *job)
@@ -176,7 +214,9 @@ int fe_push(const struct fe_push_job *job)
 	} else if (push_with(job, p, repo, target, &err) < 0) {
 		if (job->cancel && *job->cancel && err.cls != IDP_ECANCELED)
 			idp_error_set(&err, IDP_ECANCELED, "interrupted: nothing was tagged");
-		rc = fe_report_error(&err);
+		rc = idp_errclass_exit_code(err.cls == IDP_OK ? IDP_EGENERAL : err.cls);
+		if (!fe_progress_error(p, err.msg[0] ? err.msg : idp_errclass_str(err.cls), rc))
+			rc = fe_report_error(&err);
 	}
 	fe_progress_free(p);
 	free(repo);
