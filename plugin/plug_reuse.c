@@ -68,6 +68,14 @@ static void set_have(struct plug_blob_state *bs, int have, const char *digest, i
 	bs->zstd = mt && strstr(mt, "zstd") != NULL;
 }
 
+/* The id a progress line shows for a cached blob, as docker push would:
+ * the diffID, but the layer's own digest for a layer docker's containerd
+ * image store kept compressed (its push names layers by that digest). */
+static const char *display_key(const struct plug_cache_blob *c, const char *key)
+{
+	return c->producer && strcmp(c->producer, "stored") == 0 ? c->digest : key;
+}
+
 /* What the cache says `key` (a diffID, or the image ID for the config)
  * was pushed as: in this repository (HEAD it), or in another one of the
  * same registry (mount it from there). Added to the probe image; NULL
@@ -88,7 +96,7 @@ static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_im
 		return NULL;
 	if (!(b = idp_image_add_blob(probe, c->digest, c->size, c->media_type, err)))
 		return NULL;
-	if ((!b->display_id && !(b->display_id = strdup(key))) ||
+	if ((!b->display_id && !(b->display_id = strdup(display_key(c, key)))) ||
 	    (other && !b->mount_from && !(b->mount_from = strdup(other->repository)))) {
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		return NULL;
