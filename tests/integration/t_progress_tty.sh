@@ -107,7 +107,8 @@ lines_bounded() {
 	local name=$1 max=$2 f n
 	for f in "$TEST_TMP/$name.snaps"/* "$TEST_TMP/$name.final"; do
 		n=$(grep -c . "$f" || true)
-		[ "$n" -le "$max" ] || fail "$name: $n lines on the pane (at most $max): $(cat "$f")"
+		[ "$n" -le "$max" ] ||
+			fail "$name: $n lines on the pane (at most $max): $(cat "$f")"
 	done
 	assert_eq 0 "$(history_size)" "$name: lines scrolled into the pane's history"
 }
@@ -148,8 +149,9 @@ ends_well() {
 	esac
 	assert_eq "${ref##*:}: digest: $dig size:" "$(tail -n 3 <<<"$fin" | head -n 1 |
 		cut -d' ' -f1-4)" "$name: the digest line"
+	local size='[0-9.]+[kMG]?B'
 	tail -n 2 <<<"$fin" | head -n 1 |
-		grep -Eq "^pushed $layers layers \([0-9.]+[kMG]?B\) in [0-9.]+s \([0-9.]+[kMG]?B/s\)$" ||
+		grep -Eq "^pushed $layers layers \($size\) in [0-9.]+s \($size/s\)$" ||
 		fail "$name: no summary line: $fin"
 	assert_eq "$dig" "sha256:$(skopeo_run inspect --raw "${SKOPEO_FLAGS[@]}" \
 		"docker://$REG_HOST/${ref#*/}" | sha256sum | cut -d' ' -f1)" \
