@@ -145,8 +145,10 @@ const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_i
 /* Remember a legacy v1 directory id's diffID (after the layer was read). */
 void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
 /* After a successful push (saved: docker save ran): record the top
- * manifest's blobs and write the cache (a failure is a warning). */
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved);
+ * manifest's blobs and write the cache (a failure is a warning event
+ * through po, so that it reaches the progress output). */
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
+		       const struct idp_image *img, int saved);
 
 /* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
  * the words after "__complete") on stdout, cobra's way, for the option

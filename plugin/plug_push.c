@@ -131,7 +131,7 @@ int plug_push_stream(void *ctx, struct idp_session *s, const struct idp_push_opt
 				 (int64_t)idp_session_chunk_size(s), err) < 0)
 		rc = -1;
 	if (rc == 0)
-		plug_reuse_commit(&ru, &img, saved);
+		plug_reuse_commit(&ru, po, &img, saved);
 	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "frontend/fe_msg.h"
 #include "plug.h"
 #include "banned.h"
 
@@ -314,10 +313,12 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 	json_object_put(root);
 }
 
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved)
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
+		       const struct idp_image *img, int saved)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	char prod[IDP_CODEC_NAME_MAX];
+	char prod[IDP_CODEC_NAME_MAX], msg[IDP_ERRMSG_MAX + 40];
+	struct idp_event ev = { IDP_EV_WARNING, NULL, NULL, 0, 0, msg };
 
 	if (!ru->cache_path || img->nmanifests < 1)
 		return;
@@ -328,6 +329,8 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int s
 	else
 		snprintf(prod, sizeof(prod), "%s", ru->want);
 	record(ru, &img->manifests[img->nmanifests - 1], prod);
-	if (plug_cache_commit(ru->cache_path, &ru->news, &err) < 0)
-		fe_warnf("cannot update the push cache: %s", err.msg);
+	if (plug_cache_commit(ru->cache_path, &ru->news, &err) < 0) {
+		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
+		idp_push_emit(po, &ev);
+	}
 }
