@@ -248,13 +248,16 @@ struct fe_push_job {
 };
 
 /* Open the session, push, print the result and write --digest-file:
- *  - progress (per --progress/-q) on stderr;
+ *  - progress (per --progress/-q) on stderr, the session's warnings and
+ *    trace through it, and unless -q the digest and summary lines (JSON:
+ *    the result event, or the error event on failure);
  *  - stdout gets one line "TARGET@sha256:<hex>", TARGET being the full
  *    destination reference host/path:tag (also with -q, where
  *    it is the ONLY output);
  *  - after a push, the source's notice (reduced index, platforms left out)
- *    on stderr unless -q;
- *  - on failure one line "<prog>: error: <message>" on stderr.
+ *    on stderr unless -q, before the digest line;
+ *  - on failure one line "<prog>: error: <message>" on stderr (JSON: the
+ *    error event instead).
  * Returns the exit code (idp_errclass_exit_code; 130 when cancelled).
  * Call idp_http_global_init() before. */
 int fe_push(const struct fe_push_job *job);
