@@ -293,7 +293,8 @@ static void test_json(void)
 	char *t = render(FE_PROGRESS_JSON, 0, 20, 10), *line, *save = NULL, *prev = NULL;
 	int n = 0, progress = 0, results = 0, blobs = 0;
 	int64_t last_cur = -1;
-	const char *kind = "";
+	const char *kind;
+	char last[32] = "";
 
 	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
 		json_object *o = json_tokener_parse(line);
@@ -314,10 +315,11 @@ static void test_json(void)
 			check_json_result(o);
 			results++;
 		}
+		snprintf(last, sizeof(last), "%s", kind);
 		json_object_put(o);
 		prev = line;
 	}
-	CU_ASSERT_STRING_EQUAL(kind, "result");   /* the last line */
+	CU_ASSERT_STRING_EQUAL(last, "result");   /* the last line */
 	CU_ASSERT_EQUAL(results, 1);
 	CU_ASSERT_EQUAL(blobs, 4);   /* waiting, pushing, pushed, exists */
 	/* 10 s of events every 20 ms: one progress event per 500 ms */
