@@ -38,6 +38,7 @@ T="$FAULT_HOST/giteaadmin"
 
 # ---- the tmux side ----
 TMUX_SOCK="$TEST_TMP/tmux.sock"
+unset TMUX TMUX_PANE || true   # a private server, even when run inside tmux
 printf 'set -g history-limit 5000\nset -g status off\n' >"$TEST_TMP/tmux.conf"
 tm() { tmux -S "$TMUX_SOCK" -f "$TEST_TMP/tmux.conf" "$@"; }
 TMUX_PID=
