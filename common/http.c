@@ -6,11 +6,16 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include "http.h"
 #include "ratelimit.h"
 #include "regheader.h"
 #include "banned.h"
+
+#define UNSENT_MAX (128 * 1024)   /* bytes a socket holds that are not sent yet */
 
 struct idp_http {
 	CURL *curl;
@@ -214,6 +219,25 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	return want;
 }
 
+/* A write waits until the kernel has sent most of what it holds (unsent
+ * bytes under UNSENT_MAX; the bytes in flight are not limited, so the
+ * throughput is not): what an upload counts as sent is what went on the
+ * wire, and it grows steadily, not a send buffer of megabytes at once. */
+static int on_sockopt(void *ctx, curl_socket_t fd, curlsocktype purpose)
+{
+#ifdef TCP_NOTSENT_LOWAT
+	int unsent = UNSENT_MAX;
+
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &unsent, sizeof(unsent));
+#else
+	(void)fd;
+	(void)purpose;
+#endif
+	(void)ctx;
+	return CURL_SOCKOPT_OK;
+}
+
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
@@ -397,6 +421,7 @@ static void setup(struct idp_http *h, struct xfer *x, struct curl_slist *hdrs)
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
 	if (cfg->debug) {
 		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);

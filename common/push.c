@@ -7,11 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "progmap.h"
 #include "push_private.h"
 #include "banned.h"
 
 #define PUSH_MAX_JOBS 16
-#define PROGRESS_STEP (256 << 10)
+#define PROGRESS_MS 50   /* at most one "Pushing" event per blob this often */
 
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev)
 {
@@ -58,7 +59,9 @@ void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const 
 struct step_progress {
 	struct pusher *p;
 	const struct blob_step *b;
-	int64_t last;
+	struct idp_progmap map;   /* streams: upload offsets -> source bytes */
+	int64_t shown;            /* done of the last event */
+	int64_t shown_ms;
 };
 
 static void step_emit(struct pusher *p, const struct blob_step *b, enum idp_event_kind k,
@@ -68,49 +71,65 @@ static void step_emit(struct pusher *p, const struct blob_step *b, enum idp_even
 		pusher_emit(p, k, b->id, digest, done, total, text);
 }
 
-static void on_upload_progress(void *ctx, int64_t done, int64_t total)
+/* Bytes as they are sent: a stream's in its source's bytes (what was
+ * sent maps back to the source bytes it carries), never the whole blob
+ * before it is committed (done < total until IDP_EV_PUSHED), only when
+ * they moved and at most every PROGRESS_MS. */
+static void on_upload_progress(void *ctx, int64_t sent, int64_t read, int64_t total)
 {
 	struct step_progress *sp = ctx;
 	const struct blob_step *b = sp->b;
+	int64_t done = sent, now;
 
-	if (b->consumed) {   /* a stream: its own bytes read, the upload size is not known yet */
-		done = *b->consumed;
+	if (b->consumed) {
+		idp_progmap_add(&sp->map, read, *b->consumed);
+		done = idp_progmap_at(&sp->map, sent);
 		total = b->raw_total;
 	}
-	if (done != total && done - sp->last < PROGRESS_STEP)
+	if (total >= 0 && done >= total)
+		done = total - 1;
+	if (done <= sp->shown || (now = idp_now_ms()) - sp->shown_ms < PROGRESS_MS)
 		return;
-	sp->last = done;
+	sp->shown = done;
+	sp->shown_ms = now;
 	step_emit(sp->p, b, IDP_EV_PUSHING, b->digest, done, total, NULL);
 }
 
 static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome outcome,
 		  int64_t size)
 {
+	int shown = !b->quiet;   /* blobs without a progress line (a config) count bytes only */
+
 	b->outcome = outcome;
 	b->pushed_size = size;
 	pthread_mutex_lock(&p->mu);
 	if (outcome == IDP_BLOB_PUSHED) {
 		p->stats.bytes_uploaded += size;
-		p->stats.blobs_pushed++;
+		p->stats.blobs_pushed += shown;
 	} else {
 		p->stats.bytes_skipped += size > 0 ? size : 0;
 		if (outcome == IDP_BLOB_MOUNTED)
-			p->stats.blobs_mounted++;
+			p->stats.blobs_mounted += shown;
 		else
-			p->stats.blobs_existed++;
+			p->stats.blobs_existed += shown;
 	}
 	pthread_mutex_unlock(&p->mu);
 }
 
 static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
 {
-	struct step_progress sp = { p, b, 0 };
+	struct step_progress sp;
 	struct idp_upload_result res;
 	struct idp_blob_reader r = { NULL, NULL };
 	int rc;
 
+	memset(&sp, 0, sizeof(sp));
+	sp.p = p;
+	sp.b = b;
+	idp_progmap_init(&sp.map);
 	if (b->open(b->open_ctx, &r, err) < 0)
 		return -1;
+	sp.shown_ms = idp_now_ms();
 	memset(&res, 0, sizeof(res));
 	res.keep_spool = b->keep_spool && !*b->keep_spool;
 	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);

@@ -15,7 +15,7 @@
 
 enum idp_event_kind {
 	IDP_EV_WAITING,        /* blob queued */
-	IDP_EV_PUSHING,        /* bytes done/total (total -1 when unknown) */
+	IDP_EV_PUSHING,        /* bytes done/total (total -1 when unknown): see below */
 	IDP_EV_EXISTS,         /* blob already in the repository */
 	IDP_EV_MOUNTED,        /* mounted from `text` */
 	IDP_EV_PUSHED,         /* blob uploaded */
@@ -24,6 +24,11 @@ enum idp_event_kind {
 	IDP_EV_DEBUG           /* text (HTTP trace, secrets redacted) */
 };
 
+/* IDP_EV_PUSHING comes once with done 0 when the upload starts, then as
+ * bytes are sent, at most every 50 ms per blob and only when done grew;
+ * done < total until the blob is committed (IDP_EV_PUSHED). For a stream
+ * blob done/total count the source's bytes (a raw layer's, as docker push
+ * counts them), done being those behind the bytes sent so far. */
 struct idp_event {
 	enum idp_event_kind kind;
 	const char *id;        /* display id of the blob (12 hex), or NULL */
@@ -44,6 +49,8 @@ struct idp_push_opts {
 /* What happened to a blob. */
 enum idp_blob_outcome { IDP_BLOB_PENDING, IDP_BLOB_EXISTED, IDP_BLOB_MOUNTED, IDP_BLOB_PUSHED };
 
+/* Bytes count every blob; the blob counts leave out those without a
+ * progress line (quiet: a config), so they are the layers docker shows. */
 struct idp_push_stats {
 	int64_t bytes_uploaded;
 	int64_t bytes_skipped;     /* existed or mounted */

@@ -67,8 +67,12 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
 		   const char *from, struct idp_error *err);
 
-/* Progress of one upload: bytes the registry has acknowledged + in flight. */
-typedef void (*idp_upload_progress_fn)(void *ctx, int64_t done, int64_t total);
+/* Progress of one upload: `sent`, the bytes the registry has acknowledged
+ * plus those of the request in flight (it goes back when a chunk is sent
+ * again); `read`, the bytes taken from the reader so far (a stream is read
+ * a chunk ahead of what is sent); total -1 when unknown. Called as bytes
+ * go out and as a stream's chunk is read, often: keep it cheap. */
+typedef void (*idp_upload_progress_fn)(void *ctx, int64_t sent, int64_t read, int64_t total);
 
 struct idp_spool;
 

@@ -116,11 +116,17 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 	return r;
 }
 
+/* Bytes taken from the reader so far. */
+static int64_t read_so_far(const struct upload *u)
+{
+	return u->spool ? idp_spool_len(u->spool) : u->rpos;
+}
+
 static void on_progress(void *ctx, int64_t sent)
 {
 	struct upload *u = ctx;
 	if (u->progress)
-		u->progress(u->pctx, u->acked + sent, u->size);
+		u->progress(u->pctx, u->acked + sent, read_so_far(u), u->size);
 }
 
 /* Spool mode: read from the source (hashing) until the spool holds `end`
@@ -142,6 +148,8 @@ static int fill_spool(struct upload *u, int64_t end, struct idp_error *err)
 		hash_span(u, len, u->fillbuf, (size_t)r);
 		if (idp_spool_append(u->spool, u->fillbuf, (size_t)r, err) < 0)
 			return -1;
+		if (u->progress)
+			u->progress(u->pctx, u->acked, idp_spool_len(u->spool), u->size);
 	}
 	return 0;
 }
@@ -478,8 +486,6 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	if (rc < 0 && u.location)
 		idp_upload_cancel(s, h, u.location);
 	res->resumed = u.resumed;
-	if (rc == 0 && progress)
-		progress(pctx, u.acked, u.acked);
 	if (rc == 0 && keep)
 		res->spool = u.spool;
 	else

@@ -146,9 +146,11 @@ const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_i
 void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
 /* After a successful push (saved: docker save ran): record the top
  * manifest's blobs for each of the n targets and write the cache (a
- * failure is a warning). */
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved,
-		       const struct idp_push_target *t, int n);
+ * failure is a warning event through po, so that it reaches the progress
+ * output). */
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
+		       const struct idp_image *img, int saved, const struct idp_push_target *t,
+		       int n);
 
 /* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
  * the words after "__complete") on stdout, cobra's way, for the option

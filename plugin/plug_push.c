@@ -24,7 +24,9 @@ static void known(void *ctx, const struct idp_stream_blob *b, struct idp_stream_
 	const char *diffid = plug_reuse_diffid(sp->ru, b->display_id, b->digest);
 	const struct plug_blob_state *bs = diffid ? plug_reuse_layer(sp->ru, diffid) : NULL;
 
-	k->display_id = diffid;
+	/* as docker push names layers: by diffID, but a layer the containerd
+	 * image store keeps compressed by its own digest (the stream's id) */
+	k->display_id = b->compressed ? NULL : diffid;
 	if (b->compressed)
 		sp->ru->saved_stored = 1;
 	if (bs && bs->have != PLUG_HAVE_NO) {
@@ -146,7 +148,7 @@ int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct i
 				 (int64_t)idp_session_chunk_size(s), err) < 0)
 		rc = -1;
 	if (rc == 0)
-		plug_reuse_commit(&ru, &img, saved, t, n);
+		plug_reuse_commit(&ru, po, &img, saved, t, n);
 	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;

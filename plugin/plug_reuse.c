@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "frontend/fe_msg.h"
 #include "plug.h"
 #include "banned.h"
 
@@ -67,6 +66,14 @@ static void set_have(struct plug_blob_state *bs, int have, const char *digest, i
 	bs->zstd = mt && strstr(mt, "zstd") != NULL;
 }
 
+/* The id a progress line shows for a cached blob, as docker push would:
+ * the diffID, but the layer's own digest for a layer docker's containerd
+ * image store kept compressed (its push names layers by that digest). */
+static const char *display_key(const struct plug_cache_blob *c, const char *key)
+{
+	return c->producer && strcmp(c->producer, "stored") == 0 ? c->digest : key;
+}
+
 /* What the cache says `key` (a diffID, or the image ID for the config)
  * was pushed as: in this repository (HEAD it), or in another one of the
  * same registry (mount it from there). Added to the probe image; NULL
@@ -87,7 +94,7 @@ static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_im
 		return NULL;
 	if (!(b = idp_image_add_blob(probe, c->digest, c->size, c->media_type, err)))
 		return NULL;
-	if ((!b->display_id && !(b->display_id = strdup(key))) ||
+	if ((!b->display_id && !(b->display_id = strdup(display_key(c, key)))) ||
 	    (other && !b->mount_from && !(b->mount_from = strdup(other->repository)))) {
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		return NULL;
@@ -305,11 +312,13 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 	json_object_put(root);
 }
 
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int saved,
-		       const struct idp_push_target *t, int n)
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
+		       const struct idp_image *img, int saved, const struct idp_push_target *t,
+		       int n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	char prod[IDP_CODEC_NAME_MAX];
+	char prod[IDP_CODEC_NAME_MAX], msg[IDP_ERRMSG_MAX + 40];
+	struct idp_event ev = { IDP_EV_WARNING, NULL, NULL, 0, 0, msg };
 	int i;
 
 	if (!ru->cache_path || img->nmanifests < 1)
@@ -325,6 +334,8 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_image *img, int s
 		ru->repository = idp_session_ref(t[i].s)->path;
 		record(ru, &img->manifests[img->nmanifests - 1], prod);
 	}
-	if (plug_cache_commit(ru->cache_path, &ru->news, &err) < 0)
-		fe_warnf("cannot update the push cache: %s", err.msg);
+	if (plug_cache_commit(ru->cache_path, &ru->news, &err) < 0) {
+		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
+		idp_push_emit(po, &ev);
+	}
 }

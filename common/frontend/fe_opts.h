@@ -259,14 +259,17 @@ struct fe_push_job {
 
 /* Open a session per destination, push (the image read once, see
  * idp_push_image_to), print the results and write --digest-file:
- *  - progress (per --progress/-q) on stderr;
+ *  - progress (per --progress/-q) on stderr, the sessions' warnings and
+ *    trace through it, and unless -q the digest lines and the summary
+ *    (JSON: the result event, or the error event on failure);
  *  - stdout gets one line "TARGET@sha256:<hex>" per destination, TARGET
  *    being the full reference host/path:tag (also with -q, where they
  *    are the ONLY output);
  *  - --limit-rate: one rate for all uploads to all destinations;
  *  - after a push, the source's notice (reduced index, platforms left out)
- *    on stderr unless -q;
- *  - on failure one line "<prog>: error: <message>" on stderr.
+ *    on stderr unless -q, before the digest line;
+ *  - on failure one line "<prog>: error: <message>" on stderr (JSON: the
+ *    error event instead).
  * Returns the exit code (idp_errclass_exit_code; 130 when cancelled).
  * Call idp_http_global_init() before. */
 int fe_push(const struct fe_push_job *job);

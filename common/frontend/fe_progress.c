@@ -1,35 +1,48 @@
-/* fe_progress.c: docker-push-style rendering of engine events (TTY redraw,
- * plain state-change lines, JSON lines via json-c). */
+/* fe_progress.c: docker-push-style rendering of engine events: lines
+ * redrawn in place on a terminal (rate-limited frames), sparse plain lines
+ * for logs, the summary line; JSON is in fe_progress_json.c. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
-#include <json-c/json.h>
+#include "error.h"
 #include "fe_msg.h"
-#include "fe_progress.h"
+#include "fe_progress_private.h"
 #include "http.h"
 #include "banned.h"
 
-#define ID_LEN 12
-#define STATUS_MAX 128
-#define BAR_WIDTH 50
+#define BAR_MAX 50
+#define BAR_MIN 10
+#define FRAME_MS 100           /* TTY: at most 10 progress frames a second */
+#define PLAIN_EVERY_MS 10000   /* plain: an "x of y" line at most this often per blob */
+#define LINE_MAX 512
 
-enum render { R_QUIET, R_TTY, R_PLAIN, R_JSON };
+static int64_t default_now(void *ctx)
+{
+	(void)ctx;
+	return idp_now_ms();
+}
 
-struct pline {
-	char id[ID_LEN + 8];
-	char state[STATUS_MAX];  /* last state, to print plain lines once */
-	int64_t json_last;       /* bytes at the last JSON progress line */
-};
+int64_t fe_progress_now(struct fe_progress *p)
+{
+	return p->now(p->now_ctx);
+}
 
-struct fe_progress {
-	enum render r;
-	int verbose;
-	FILE *out;
-	int n, alloc;
-	struct pline *lines;
-	int64_t started_ms;
-};
+static enum fe_render pick(int mode, int quiet, FILE *out)
+{
+	const char *term = getenv("TERM");
+
+	if (quiet)
+		return FE_R_QUIET;
+	if (mode == FE_PROGRESS_JSON)
+		return FE_R_JSON;
+	if (mode == FE_PROGRESS_TTY)
+		return FE_R_TTY;
+	if (mode == FE_PROGRESS_AUTO && isatty(fileno(out)) && !(term && !strcmp(term, "dumb")))
+		return FE_R_TTY;
+	return FE_R_PLAIN;
+}
 
 struct fe_progress *fe_progress_new(int mode, int quiet, int verbose, FILE *out)
 {
@@ -37,17 +50,12 @@ struct fe_progress *fe_progress_new(int mode, int quiet, int verbose, FILE *out)
 
 	if (!p)
 		return NULL;
+	pthread_mutex_init(&p->mu, NULL);
 	p->out = out;
 	p->verbose = verbose;
-	p->started_ms = idp_now_ms();
-	if (quiet)
-		p->r = R_QUIET;
-	else if (mode == FE_PROGRESS_JSON)
-		p->r = R_JSON;
-	else if (mode == FE_PROGRESS_TTY || (mode == FE_PROGRESS_AUTO && isatty(fileno(out))))
-		p->r = R_TTY;
-	else
-		p->r = R_PLAIN;
+	p->now = default_now;
+	p->started_ms = fe_progress_now(p);
+	p->r = pick(mode, quiet, out);
 	return p;
 }
 
@@ -55,8 +63,22 @@ void fe_progress_free(struct fe_progress *p)
 {
 	if (!p)
 		return;
+	pthread_mutex_destroy(&p->mu);
 	free(p->lines);
 	free(p);
+}
+
+void fe_progress_set_clock(struct fe_progress *p, int64_t (*now)(void *ctx), void *ctx)
+{
+	p->now = now;
+	p->now_ctx = ctx;
+	p->started_ms = fe_progress_now(p);
+}
+
+void fe_progress_set_size(struct fe_progress *p, int cols, int rows)
+{
+	p->cols = cols;
+	p->rows = rows;
 }
 
 const char *fe_human_size(int64_t n, char *buf, size_t len)
@@ -73,65 +95,150 @@ const char *fe_human_size(int64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void short_id(const char *id, char out[ID_LEN + 1])
+static void short_id(const char *id, char out[FE_ID_LEN + 1])
 {
 	if (!id)
 		id = "";
 	if (strncmp(id, "sha256:", 7) == 0)
 		id += 7;
-	snprintf(out, ID_LEN + 1, "%s", id);
+	snprintf(out, FE_ID_LEN + 1, "%s", id);
 }
 
-static void emit_json(struct fe_progress *p, json_object *o)
+const char *fe_state_status(const struct fe_line *l, char *buf, size_t len)
 {
-	fprintf(p->out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(p->out);
-	json_object_put(o);
+	static const char *const names[] = { "", "Preparing", "Waiting", "Pushing",
+					     "Layer already exists", "Mounted from", "Pushed" };
+
+	if (l->st == FE_ST_MOUNTED)
+		snprintf(buf, len, "Mounted from %s", l->from);
+	else
+		snprintf(buf, len, "%s", names[l->st]);
+	return buf;
 }
 
-static void json_status(struct fe_progress *p, const char *status, const char *id,
-			const char *digest, int64_t cur, int64_t total)
-{
-	json_object *o = json_object_new_object(), *d;
+/* ---- the terminal ---- */
 
-	json_object_object_add(o, "status", json_object_new_string(status));
-	if (id)
-		json_object_object_add(o, "id", json_object_new_string(id));
-	if (digest)
-		json_object_object_add(o, "digest", json_object_new_string(digest));
-	if (cur >= 0) {
-		d = json_object_new_object();
-		json_object_object_add(d, "current", json_object_new_int64(cur));
-		if (total >= 0)
-			json_object_object_add(d, "total", json_object_new_int64(total));
-		json_object_object_add(o, "progressDetail", d);
+/* The terminal's size (cols, rows; rows 0 = unknown). */
+static void term_size(const struct fe_progress *p, int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = p->cols;
+	*rows = p->rows;
+	if (p->cols > 0)
+		return;
+	*cols = 80;
+	*rows = 0;
+	if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
 	}
-	emit_json(p, o);
 }
 
-void fe_progress_start(struct fe_progress *p, const char *repository)
+/* "[=====>    ]  12.3MB/45.6MB", the bar only when width allows; never a
+ * full bar (the blob is not done while it is pushing). */
+static void bar(char *out, size_t len, int64_t done, int64_t total, int width)
 {
-	char msg[600];
+	char a[16], b[16], fill[BAR_MAX + 1];
+	int w, i;
 
-	snprintf(msg, sizeof(msg), "The push refers to repository [%s]", repository);
-	if (p->r == R_JSON)
-		json_status(p, msg, NULL, NULL, -1, -1);
-	else if (p->r != R_QUIET)
-		fprintf(p->out, "%s\n", msg);
+	fe_human_size(done, a, sizeof(a));
+	if (total <= 0) {
+		snprintf(out, len, "%s", a);
+		return;
+	}
+	fe_human_size(total, b, sizeof(b));
+	if (width < BAR_MIN) {
+		snprintf(out, len, "%s/%s", a, b);
+		return;
+	}
+	w = (int)(done * width / total);
+	if (w >= width)
+		w = width - 1;
+	for (i = 0; i < width; i++)
+		fill[i] = i < w ? '=' : (i == w ? '>' : ' ');
+	fill[width] = '\0';
+	snprintf(out, len, "[%s]  %s/%s", fill, a, b);
 }
 
-static struct pline *find_line(struct fe_progress *p, const char *id, int *index)
+/* The text of line l, at most cols - 1 columns (a wrapped line would
+ * break the redraw). */
+static void line_text(const struct fe_line *l, int cols, char *out, size_t len)
 {
-	struct pline *l;
+	char st[FE_STATUS_MAX], detail[128];
+	/* "<id>: Pushing  [" ... "]  999MB/999MB" */
+	int bw = cols - 1 - (FE_ID_LEN + 2) - 9 - 2 - 15;
+
+	fe_state_status(l, st, sizeof(st));
+	if (l->st == FE_ST_PUSHING) {
+		bar(detail, sizeof(detail), l->done, l->total, bw > BAR_MAX ? BAR_MAX : bw);
+		snprintf(out, len, "%s: %-8s %s", l->id, st, detail);
+	} else {
+		snprintf(out, len, "%s: %s", l->id, st);
+	}
+	if (cols > 1 && strlen(out) > (size_t)cols - 1)
+		out[cols - 1] = '\0';
+}
+
+/* Rewrite line i in place: up, clear, text, back down. Lines scrolled
+ * off the screen are left alone. */
+static void tty_draw(struct fe_progress *p, int i, int cols, int rows)
+{
+	char text[LINE_MAX];
+	int up = p->n - i;
+
+	p->lines[i].dirty = 0;
+	if (rows > 0 && up > rows - 1)
+		return;
+	line_text(&p->lines[i], cols, text, sizeof(text));
+	fprintf(p->out, "\033[%dA\r\033[2K%s\033[%dB\r", up, text, up);
+}
+
+/* Redraw every line that changed, in one flush. */
+static void tty_frame(struct fe_progress *p)
+{
+	int cols, rows, i;
+
+	term_size(p, &cols, &rows);
+	for (i = 0; i < p->n; i++)
+		if (p->lines[i].dirty)
+			tty_draw(p, i, cols, rows);
+	fflush(p->out);
+	p->frame_ms = fe_progress_now(p);
+}
+
+/* A message line above the blob lines: clear them, print it, draw them
+ * again below it. */
+static void tty_message(struct fe_progress *p, const char *text)
+{
+	char line[LINE_MAX];
+	int cols, rows, first, i;
+
+	term_size(p, &cols, &rows);
+	first = rows > 0 && p->n > rows - 1 ? p->n - (rows - 1) : 0;
+	if (p->n > first)
+		fprintf(p->out, "\033[%dA\r\033[J", p->n - first);
+	fprintf(p->out, "%s\n", text);
+	for (i = first; i < p->n; i++) {
+		line_text(&p->lines[i], cols, line, sizeof(line));
+		fprintf(p->out, "\033[2K%s\n", line);
+		p->lines[i].dirty = 0;
+	}
+	fflush(p->out);
+}
+
+/* ---- lines ---- */
+
+static struct fe_line *find_line(struct fe_progress *p, const char *id)
+{
+	char sid[FE_ID_LEN + 1];
+	struct fe_line *l;
 	int i;
 
+	short_id(id, sid);
 	for (i = 0; i < p->n; i++)
-		if (strcmp(p->lines[i].id, id) == 0) {
-			*index = i;
+		if (strcmp(p->lines[i].id, sid) == 0)
 			return &p->lines[i];
-		}
 	if (p->n == p->alloc) {
 		int na = p->alloc ? p->alloc * 2 : 16;
 		if (!(l = realloc(p->lines, sizeof(*l) * (size_t)na)))
@@ -139,88 +246,147 @@ static struct pline *find_line(struct fe_progress *p, const char *id, int *index
 		p->lines = l;
 		p->alloc = na;
 	}
-	l = &p->lines[p->n];
+	l = &p->lines[p->n++];
 	memset(l, 0, sizeof(*l));
-	snprintf(l->id, sizeof(l->id), "%s", id);
-	l->json_last = -1;
-	*index = p->n++;
-	if (p->r == R_TTY)   /* a new line at the bottom: the cursor stays under it */
-		fprintf(p->out, "%s: \n", l->id);
+	snprintf(l->id, sizeof(l->id), "%s", sid);
+	l->size = -1;
+	if (p->r == FE_R_TTY)   /* a new row at the bottom: the cursor stays under it */
+		fprintf(p->out, "%s:\n", l->id);
 	return l;
 }
 
-static void bar(char *out, size_t len, int64_t done, int64_t total)
+static void plain_state(struct fe_progress *p, struct fe_line *l)
 {
-	char a[16], b[16], fill[BAR_WIDTH + 1];
-	int w = total > 0 ? (int)(done * BAR_WIDTH / total) : 0, i;
+	char st[FE_STATUS_MAX];
 
-	if (w > BAR_WIDTH)
-		w = BAR_WIDTH;
-	for (i = 0; i < BAR_WIDTH; i++)
-		fill[i] = i < w ? '=' : (i == w ? '>' : ' ');
-	fill[BAR_WIDTH] = '\0';
-	fe_human_size(done, a, sizeof(a));
-	if (total > 0)
-		snprintf(out, len, "[%s]  %s/%s", fill, a, fe_human_size(total, b, sizeof(b)));
-	else
-		snprintf(out, len, "%s", a);
-}
-
-/* Rewrite line idx in place: up, clear, text, back down. */
-static void tty_draw(struct fe_progress *p, int idx, const char *text)
-{
-	int up = p->n - idx;
-
-	fprintf(p->out, "\033[%dA\r\033[2K%s: %s\033[%dB\r", up, p->lines[idx].id, text, up);
+	fprintf(p->out, "%s: %s\n", l->id, fe_state_status(l, st, sizeof(st)));
 	fflush(p->out);
+	l->said_ms = fe_progress_now(p);
+	l->said_done = l->done;
 }
 
-static void render(struct fe_progress *p, const char *id, const char *digest, const char *state,
-		   int64_t done, int64_t total)
+/* A long upload: "<id>: Pushing 12.3MB of 45.6MB (27%)" every so often. */
+static void plain_moved(struct fe_progress *p, struct fe_line *l)
 {
-	char sid[ID_LEN + 1], text[STATUS_MAX + 64], detail[STATUS_MAX];
-	struct pline *l;
-	int idx, changed;
+	char a[16], b[16];
+	int64_t now = fe_progress_now(p);
 
-	short_id(id ? id : digest, sid);
-	if (p->r == R_QUIET || !(l = find_line(p, sid, &idx)))
+	if (now - l->said_ms < PLAIN_EVERY_MS || l->done <= l->said_done)
 		return;
-	changed = strcmp(l->state, state) != 0;
-	snprintf(l->state, sizeof(l->state), "%s", state);
-	if (p->r == R_PLAIN) {
+	fe_human_size(l->done, a, sizeof(a));
+	if (l->total > 0)
+		fprintf(p->out, "%s: Pushing %s of %s (%d%%)\n", l->id, a,
+			fe_human_size(l->total, b, sizeof(b)), (int)(l->done * 100 / l->total));
+	else
+		fprintf(p->out, "%s: Pushing %s\n", l->id, a);
+	fflush(p->out);
+	l->said_ms = now;
+	l->said_done = l->done;
+}
+
+/* Show line l after it changed state (changed) or moved. */
+static void show(struct fe_progress *p, struct fe_line *l, int changed)
+{
+	switch (p->r) {
+	case FE_R_QUIET: break;
+	case FE_R_JSON: fe_json_line(p, l, changed); break;
+	case FE_R_PLAIN:
 		if (changed)
-			fprintf(p->out, "%s: %s\n", sid, state);
+			plain_state(p, l);
+		else
+			plain_moved(p, l);
+		break;
+	case FE_R_TTY:
+		l->dirty = 1;
+		if (changed || fe_progress_now(p) - p->frame_ms >= FRAME_MS)
+			tty_frame(p);
+		break;
+	}
+}
+
+/* Blob id (or digest) is now in state st. */
+static void update(struct fe_progress *p, const struct idp_event *ev, enum fe_state st)
+{
+	const char *id = ev->id ? ev->id : ev->digest;
+	struct fe_line *l;
+	int64_t done;
+	int changed;
+
+	if (p->r == FE_R_QUIET || !id || !(l = find_line(p, id)))
 		return;
+	/* pushing, the blob is not done: below its total */
+	done = ev->total > 0 && ev->done >= ev->total ? ev->total - 1 : ev->done < 0 ? 0 : ev->done;
+	changed = l->st != st;
+	if (!changed && (st != FE_ST_PUSHING || done <= l->done))
+		return;   /* nothing new to show */
+	l->st = st;
+	if (ev->digest)
+		snprintf(l->digest, sizeof(l->digest), "%s", ev->digest);
+	if (st == FE_ST_PUSHING) {
+		l->done = done;
+		l->total = ev->total;
+	} else if (st >= FE_ST_EXISTS) {
+		l->size = ev->total;
 	}
-	if (p->r == R_JSON) {
-		int64_t step = total > 0 ? total / 100 : (1 << 20);
-		if (changed || done == total || done - l->json_last >= step || done < 0) {
-			l->json_last = done;
-			json_status(p, state, sid, digest,
-				    strcmp(state, "Pushing") == 0 ? done : -1, total);
-		}
-		return;
-	}
-	if (strcmp(state, "Pushing") == 0) {
-		bar(detail, sizeof(detail), done, total);
-		snprintf(text, sizeof(text), "%-8s %s", state, detail);
-	} else {
-		snprintf(text, sizeof(text), "%s", state);
-	}
-	tty_draw(p, idx, text);
+	if (st == FE_ST_MOUNTED)
+		idp_text_escape(l->from, sizeof(l->from), ev->text ? ev->text : "?");
+	show(p, l, changed);
+}
+
+static void lock_update(struct fe_progress *p, const struct idp_event *ev, enum fe_state st)
+{
+	pthread_mutex_lock(&p->mu);
+	update(p, ev, st);
+	pthread_mutex_unlock(&p->mu);
 }
 
 void fe_progress_preparing(struct fe_progress *p, const char *id)
 {
-	render(p, id, NULL, "Preparing", -1, -1);
+	struct idp_event ev = { IDP_EV_WAITING, id, NULL, -1, -1, NULL };
+	lock_update(p, &ev, FE_ST_PREPARING);
 }
 
-static void on_mounted(struct fe_progress *p, const struct idp_event *ev)
-{
-	char state[STATUS_MAX];
+/* ---- messages ---- */
 
-	snprintf(state, sizeof(state), "Mounted from %s", ev->text ? ev->text : "?");
-	render(p, ev->id, ev->digest, state, -1, -1);
+/* One message line ("warning", "info", "debug"), escaped. */
+static void message(struct fe_progress *p, const char *kind, const char *msg)
+{
+	char safe[2048], line[2200];
+
+	idp_text_escape(safe, sizeof(safe), msg ? msg : "");
+	pthread_mutex_lock(&p->mu);
+	if (p->r == FE_R_JSON) {
+		fe_json_message(p, kind, safe);
+	} else {
+		if (strcmp(kind, "info") == 0)
+			snprintf(line, sizeof(line), "%s: %s", fe_progname, safe);
+		else
+			snprintf(line, sizeof(line), "%s: %s: %s", fe_progname, kind, safe);
+		if (p->r == FE_R_TTY && p->n > 0) {
+			tty_message(p, line);
+		} else {
+			fprintf(p->out, "%s\n", line);
+			fflush(p->out);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+void fe_progress_warn_sink(void *ctx, const char *msg)
+{
+	message(ctx, "warning", msg);
+}
+
+void fe_progress_info_sink(void *ctx, const char *msg)
+{
+	message(ctx, "info", msg);
+}
+
+void fe_progress_debug_sink(void *ctx, const char *line)
+{
+	struct fe_progress *p = ctx;
+	if (p->verbose)
+		message(p, "debug", line);
 }
 
 void fe_progress_on_event(void *ctx, const struct idp_event *ev)
@@ -228,57 +394,105 @@ void fe_progress_on_event(void *ctx, const struct idp_event *ev)
 	struct fe_progress *p = ctx;
 
 	switch (ev->kind) {
-	case IDP_EV_WAITING: render(p, ev->id, ev->digest, "Waiting", -1, -1); break;
-	case IDP_EV_PUSHING: render(p, ev->id, ev->digest, "Pushing", ev->done, ev->total); break;
-	case IDP_EV_EXISTS: render(p, ev->id, ev->digest, "Layer already exists", -1, -1); break;
-	case IDP_EV_MOUNTED: on_mounted(p, ev); break;
-	case IDP_EV_PUSHED: render(p, ev->id, ev->digest, "Pushed", -1, -1); break;
+	case IDP_EV_WAITING: lock_update(p, ev, FE_ST_WAITING); break;
+	case IDP_EV_PUSHING: lock_update(p, ev, FE_ST_PUSHING); break;
+	case IDP_EV_EXISTS: lock_update(p, ev, FE_ST_EXISTS); break;
+	case IDP_EV_MOUNTED: lock_update(p, ev, FE_ST_MOUNTED); break;
+	case IDP_EV_PUSHED: lock_update(p, ev, FE_ST_PUSHED); break;
 	case IDP_EV_MANIFEST: break;   /* the top one is reported by fe_progress_finish */
-	case IDP_EV_WARNING: fe_warnf("%s", ev->text ? ev->text : ""); break;
-	case IDP_EV_DEBUG:
-		if (p->verbose)
-			fe_debug_sink(NULL, ev->text ? ev->text : "");
-		break;
+	case IDP_EV_WARNING: fe_progress_warn_sink(p, ev->text); break;
+	case IDP_EV_DEBUG: fe_progress_debug_sink(p, ev->text); break;
 	}
 }
 
-void fe_progress_finish(struct fe_progress *p, const char *tag, const char *digest, size_t size)
-{
-	json_object *o, *aux;
-	char msg[256];
+/* ---- start and end ---- */
 
-	if (p->r == R_QUIET)
-		return;
-	snprintf(msg, sizeof(msg), "%s: digest: %s size: %zu", tag ? tag : digest, digest, size);
-	if (p->r != R_JSON) {
+void fe_progress_start(struct fe_progress *p, const char *repository)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), "The push refers to repository [%s]", repository);
+	pthread_mutex_lock(&p->mu);
+	if (p->r == FE_R_JSON) {
+		fe_json_start(p, repository, msg);
+	} else if (p->r != FE_R_QUIET) {
 		fprintf(p->out, "%s\n", msg);
-		return;
+		fflush(p->out);
 	}
-	json_status(p, msg, NULL, NULL, -1, -1);
-	o = json_object_new_object();
-	aux = json_object_new_object();
-	json_object_object_add(aux, "Tag", json_object_new_string(tag ? tag : ""));
-	json_object_object_add(aux, "Digest", json_object_new_string(digest));
-	json_object_object_add(aux, "Size", json_object_new_int64((int64_t)size));
-	json_object_object_add(o, "aux", aux);
-	emit_json(p, o);
+	pthread_mutex_unlock(&p->mu);
 }
 
-void fe_progress_summary(struct fe_progress *p, const struct idp_push_stats *st, int64_t bytes_read)
+static void plural(char *buf, size_t len, int n, const char *what)
 {
-	char r[16], u[16], s[16], t[16];
-	double secs = (double)(idp_now_ms() - p->started_ms) / 1000.0;
-	int64_t moved = st->bytes_uploaded;
+	snprintf(buf, len, "%d %s%s", n, what, n == 1 ? "" : "s");
+}
 
-	if (!p->verbose)
-		return;
-	if (bytes_read < 0)   /* random-access sources read exactly what they upload */
-		bytes_read = st->bytes_uploaded;
-	fe_infof("read %s, uploaded %s (%d blobs), skipped %s (%d existed, %d mounted) in %.1fs, "
-		 "%s/s",
-		 fe_human_size(bytes_read, r, sizeof(r)),
-		 fe_human_size(st->bytes_uploaded, u, sizeof(u)), st->blobs_pushed,
-		 fe_human_size(st->bytes_skipped, s, sizeof(s)), st->blobs_existed,
-		 st->blobs_mounted, secs,
-		 fe_human_size(secs > 0 ? (int64_t)((double)moved / secs) : moved, t, sizeof(t)));
+const char *fe_progress_summary(char *buf, size_t len, const struct idp_push_stats *st,
+				int64_t elapsed_ms)
+{
+	char up[16], rate[16], skip[16], n[32];
+	double secs = (double)elapsed_ms / 1000.0;
+	size_t o;
+
+	plural(n, sizeof(n), st->blobs_pushed, "layer");
+	fe_human_size(st->bytes_uploaded, up, sizeof(up));
+	o = (size_t)snprintf(buf, len, "pushed %s (%s) in %.1fs", n, up, secs);
+	if (st->bytes_uploaded > 0 && elapsed_ms > 0 && o < len)
+		o += (size_t)snprintf(buf + o, len - o, " (%s/s)",
+				      fe_human_size((int64_t)((double)st->bytes_uploaded / secs),
+						    rate, sizeof(rate)));
+	if (st->blobs_existed && o < len)
+		o += (size_t)snprintf(buf + o, len - o, ", %d existed", st->blobs_existed);
+	if (st->blobs_mounted && o < len)
+		o += (size_t)snprintf(buf + o, len - o, ", %d mounted", st->blobs_mounted);
+	if (st->bytes_skipped > 0 && o < len)
+		snprintf(buf + o, len - o, " (%s skipped)",
+			 fe_human_size(st->bytes_skipped, skip, sizeof(skip)));
+	return buf;
+}
+
+static void human_finish(struct fe_progress *p, const struct fe_progress_result *r,
+			 const char *status, int64_t elapsed_ms)
+{
+	char sum[256], rd[16];
+
+	if (p->r == FE_R_TTY)
+		tty_frame(p);   /* what a rate-limited frame left out */
+	fprintf(p->out, "%s\n", status);
+	fe_progress_summary(sum, sizeof(sum), r->stats, elapsed_ms);
+	if (p->verbose && r->bytes_read >= 0)
+		fprintf(p->out, "%s; read %s from the source\n", sum,
+			fe_human_size(r->bytes_read, rd, sizeof(rd)));
+	else
+		fprintf(p->out, "%s\n", sum);
+	fflush(p->out);
+}
+
+void fe_progress_finish(struct fe_progress *p, const struct fe_progress_result *r)
+{
+	char status[256];
+	int64_t elapsed = fe_progress_now(p) - p->started_ms;
+
+	snprintf(status, sizeof(status), "%s: digest: %s size: %zu", r->tag ? r->tag : r->digest,
+		 r->digest, r->size);
+	pthread_mutex_lock(&p->mu);
+	if (p->r == FE_R_JSON)
+		fe_json_finish(p, r, status, elapsed);
+	else if (p->r != FE_R_QUIET)
+		human_finish(p, r, status, elapsed);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int fe_progress_error(struct fe_progress *p, const char *msg, int exit_code)
+{
+	int json;
+
+	pthread_mutex_lock(&p->mu);
+	json = p->r == FE_R_JSON;
+	if (json)
+		fe_json_error(p, msg, exit_code);
+	else if (p->r == FE_R_TTY && p->n > 0)
+		tty_frame(p);   /* the lines as they stood, before the error line */
+	pthread_mutex_unlock(&p->mu);
+	return json;
 }

@@ -2,24 +2,33 @@
  * on one stream (the front ends use stderr; stdout carries only the result):
  *
  *   The push refers to repository [gitea.cnoe.localtest.me:8443/giteaadmin/myapp]
- *   5f70bf18a086: Pushing [=====>                    ]  12.3MB/45.6MB
+ *   5f70bf18a086: Pushing  [=====>                    ]  12.3MB/45.6MB
  *   a3ed95caeb02: Layer already exists
  *   dev: digest: sha256:<hex> size: 1234
+ *   pushed 1 layer (45.6MB) in 3.1s (14.7MB/s), 1 existed (2.1MB skipped)
  *
- * Modes: TTY redraws the blob lines in place with ANSI cursor moves; PLAIN
- * prints a line only when a blob changes state (no escapes, no bars); JSON
- * prints one object per line in the Docker Engine push-stream shape
- * ({"status","id","progressDetail":{"current","total"}} and a final
- * {"aux":{"Tag","Digest","Size"}}); quiet prints nothing. AUTO picks TTY
- * when the stream is a terminal, else PLAIN. Warnings from events go
- * through fe_warnf; debug events are printed only when verbose.
+ * Modes:
+ *  - TTY: one line per blob, redrawn in place (ANSI cursor moves): at most
+ *    10 progress frames a second, a state change at once; lines never
+ *    wider than the terminal; messages (warnings, -v) go above the lines.
+ *  - PLAIN: a line when a blob changes state, and for a long upload an
+ *    "x of y" line at most every 10 s; no escapes, no bars.
+ *  - JSON: one object per line, docs/progress-json.md (the Docker Engine
+ *    push-stream shape, {"status","id","progressDetail":{"current",
+ *    "total"}} and {"aux":{"Tag","Digest","Size"}}, with an "event"
+ *    member and a final result event); progress at most twice a second
+ *    per blob, never the same event twice.
+ *  - quiet: nothing. AUTO picks TTY when the stream is a terminal (and
+ *    TERM is not "dumb"), else PLAIN.
+ * The summary line ends every non-quiet push (JSON: in the result event).
  *
  * Use: p = fe_progress_new(...); fe_progress_start(p, repo);
  *      [fe_progress_preparing(p, id)...]; push with
- *      po.on_event = fe_progress_on_event, po.event_ctx = p;
- *      fe_progress_finish(p, tag, digest, size); [fe_progress_summary()];
+ *      po.on_event = fe_progress_on_event, po.event_ctx = p, and the
+ *      session's warn/info/debug sinks below with ctx p;
+ *      fe_progress_finish(p, &result) or fe_progress_error(p, ...);
  *      fe_progress_free(p).
- * Events are expected one at a time (the engine serialises them). */
+ * Every call may come from any thread (one lock serialises the output). */
 #ifndef IDP_FE_PROGRESS_H
 #define IDP_FE_PROGRESS_H
 
@@ -34,18 +43,45 @@ struct fe_progress;
 struct fe_progress *fe_progress_new(int mode, int quiet, int verbose, FILE *out);
 void fe_progress_free(struct fe_progress *p);
 
+/* Tests: the clock (ms) instead of idp_now_ms, a terminal size instead of
+ * asking the stream's (rows 0: no limit). */
+void fe_progress_set_clock(struct fe_progress *p, int64_t (*now)(void *ctx), void *ctx);
+void fe_progress_set_size(struct fe_progress *p, int cols, int rows);
+
 /* "The push refers to repository [<repository>]" */
 void fe_progress_start(struct fe_progress *p, const char *repository);
 /* A blob line in state "Preparing" (id: 12 hex or a digest). */
 void fe_progress_preparing(struct fe_progress *p, const char *id);
 /* idp_event_fn: ctx is the struct fe_progress. */
 void fe_progress_on_event(void *ctx, const struct idp_event *ev);
-/* "<tag>: digest: <digest> size: <size>" (tag NULL: the digest is used). */
-void fe_progress_finish(struct fe_progress *p, const char *tag, const char *digest, size_t size);
-/* Verbose summary: bytes read from the source (-1 unknown), uploaded,
- * skipped, elapsed time and throughput. Printed only when verbose. */
-void fe_progress_summary(struct fe_progress *p, const struct idp_push_stats *st,
-			 int64_t bytes_read);
+
+/* Messages during the push, with the engine's sink shape (ctx: the
+ * struct fe_progress): "<prog>: warning: <msg>", "<prog>: <msg>" (info,
+ * shown when verbose), "<prog>: debug: <line>" (when verbose). */
+void fe_progress_warn_sink(void *ctx, const char *msg);
+void fe_progress_info_sink(void *ctx, const char *msg);
+void fe_progress_debug_sink(void *ctx, const char *line);
+
+struct fe_progress_result {
+	const char *target;        /* the destination reference, host/path:tag */
+	const char *tag;           /* NULL: pushed by digest */
+	const char *digest;        /* of the top manifest */
+	size_t size;               /* its bytes */
+	const struct idp_push_stats *stats;
+	int64_t bytes_read;        /* from the source (docker save), -1 unknown */
+};
+
+/* The end of a push: "<tag>: digest: <digest> size: <size>" and the
+ * summary line, or JSON's digest and result events. */
+void fe_progress_finish(struct fe_progress *p, const struct fe_progress_result *r);
+/* A failed push in JSON mode: the error event (the last line), and 1;
+ * other modes print nothing and return 0 (the caller prints the error). */
+int fe_progress_error(struct fe_progress *p, const char *msg, int exit_code);
+
+/* "pushed 3 layers (352MB) in 19.2s (18.4MB/s), 1 existed, 1 mounted
+ * (12MB skipped)" into buf. */
+const char *fe_progress_summary(char *buf, size_t len, const struct idp_push_stats *st,
+				int64_t elapsed_ms);
 
 /* "12.3MB" (decimal units like docker), into buf. */
 const char *fe_human_size(int64_t n, char *buf, size_t len);

@@ -72,9 +72,10 @@ static int write_digest_file(const char *path, const char *digest, struct idp_er
 }
 
 /* --install-ca: the CA the push trusted, into ~/.docker/certs.d/HOST/ca.crt. */
-static int install_ca(const struct fe_config *cfg, struct idp_session *s, const char *host,
-		      struct idp_error *err)
+static int install_ca(const struct fe_config *cfg, struct fe_progress *p, struct idp_session *s,
+		      const char *host, struct idp_error *err)
 {
+	char msg[4200];
 	const char *home = getenv("HOME");
 	struct idp_buf file = IDP_BUF_INIT;
 	const char *pem;
@@ -91,16 +92,17 @@ static int install_ca(const struct fe_config *cfg, struct idp_session *s, const 
 		len = file.len;
 	}
 	if (rc == 0 && !pem) {
-		fe_warnf("--install-ca: no CA to install (the registry's certificate was trusted "
-			 "already)");
+		fe_progress_warn_sink(p, "--install-ca: no CA to install (the registry's "
+				      "certificate was trusted already)");
 	} else if (rc == 0 && (!home || *home != '/')) {
 		rc = idp_error_set(err, IDP_EGENERAL, "--install-ca: HOME is not set");
 	} else if (rc == 0) {
 		snprintf(path, sizeof(path), "%s/.docker/certs.d/%s/ca.crt", home, host);
 		rc = idp_file_mkdirs(path, 0755, err) < 0 || idp_file_replace(path, pem, len, 0644,
 									      err) < 0 ? -1 : 0;
+		snprintf(msg, sizeof(msg), "installed the CA for %s in %s", host, path);
 		if (rc == 0 && !cfg->quiet)
-			fe_infof("installed the CA for %s in %s", host, path);
+			fe_progress_info_sink(p, msg);
 	}
 	idp_buf_release(&file);
 	return rc;
@@ -127,6 +129,26 @@ static void name_target(const struct push_run *r, int i, struct idp_error *err)
 	}
 }
 
+/* Target i's session options: its messages go through the progress
+ * output (above the bars, or as JSON events). */
+static void session_opts(struct push_run *r, int i, struct idp_session_opts *so)
+{
+	const struct fe_push_job *job = r->job;
+
+	fe_session_opts(job->cfg, job->cancel, so);
+	if (!so->chunk_size && job->chunk_size_hint)
+		so->chunk_size = job->chunk_size_hint[i];
+	so->limit = r->limited ? &r->rate : NULL;
+	so->warn = fe_progress_warn_sink;
+	so->warn_ctx = r->p;
+	if (so->info)
+		so->info = fe_progress_info_sink;
+	if (so->debug) {
+		so->debug = fe_progress_debug_sink;
+		so->debug_ctx = r->p;
+	}
+}
+
 static int open_targets(struct push_run *r, struct idp_error *err)
 {
 	const struct fe_push_job *job = r->job;
@@ -134,10 +156,7 @@ static int open_targets(struct push_run *r, struct idp_error *err)
 	int i;
 
 	for (i = 0; i < r->n; i++) {
-		fe_session_opts(job->cfg, job->cancel, &so);
-		if (!so.chunk_size && job->chunk_size_hint)
-			so.chunk_size = job->chunk_size_hint[i];
-		so.limit = r->limited ? &r->rate : NULL;
+		session_opts(r, i, &so);
 		if (idp_session_open(&so, &job->dests[i], &r->t[i].s, err) < 0) {
 			name_target(r, i, err);
 			return -1;
@@ -167,31 +186,40 @@ static const char *job_notice(const struct fe_push_job *job)
 static void install_cas(const struct push_run *r)
 {
 	struct idp_error err = IDP_ERROR_INIT;
+	char msg[IDP_ERRMSG_MAX + 64];
 	int i;
 
-	for (i = 0; r->job->cfg->install_ca && i < r->n; i++)
-		if (install_ca(r->job->cfg, r->t[i].s, r->job->dests[i].domain, &err) < 0)
-			fe_warnf("the push succeeded, the CA was not installed: %s", err.msg);
+	for (i = 0; r->job->cfg->install_ca && i < r->n; i++) {
+		if (install_ca(r->job->cfg, r->p, r->t[i].s, r->job->dests[i].domain, &err) == 0)
+			continue;
+		snprintf(msg, sizeof(msg), "the push succeeded, the CA was not installed: %s",
+			 err.msg);
+		fe_progress_warn_sink(r->p, msg);
+	}
 }
 
-/* The digest lines, the summary, the notice, --digest-file, stdout. */
+/* After the push: the notice, --digest-file, per target the digest and
+ * summary lines (or the result event), then TARGET@DIGEST on stdout. */
 static int report(const struct push_run *r, struct idp_error *err)
 {
 	const struct fe_config *cfg = r->job->cfg;
-	struct idp_push_stats all;
+	struct fe_progress_result res;
 	const char *notice;
 	int i;
 
-	memset(&all, 0, sizeof(all));
-	for (i = 0; i < r->n; i++) {
-		fe_progress_finish(r->p, r->t[i].tag, r->t[i].res.digest, r->t[i].res.size);
-		idp_push_stats_add(&all, &r->t[i].res.stats);
-	}
-	fe_progress_summary(r->p, &all, r->job->bytes_read ? *r->job->bytes_read : -1);
 	if ((notice = job_notice(r->job)) && !cfg->quiet)
-		fe_infof("%s", notice);
+		fe_progress_info_sink(r->p, notice);
 	if (cfg->digest_file && write_digest_file(cfg->digest_file, r->t[0].res.digest, err) < 0)
 		return -1;
+	for (i = 0; i < r->n; i++) {
+		res.target = r->names[i];
+		res.tag = r->t[i].tag;
+		res.digest = r->t[i].res.digest;
+		res.size = r->t[i].res.size;
+		res.stats = &r->t[i].res.stats;
+		res.bytes_read = i == 0 && r->job->bytes_read ? *r->job->bytes_read : -1;
+		fe_progress_finish(r->p, &res);
+	}
 	for (i = 0; i < r->n; i++)
 		printf("%s@%s\n", r->names[i], r->t[i].res.digest);
 	fflush(stdout);
@@ -248,7 +276,9 @@ int fe_push(const struct fe_push_job *job)
 	} else if (push_with(&r, &err) < 0) {
 		if (job->cancel && *job->cancel && err.cls != IDP_ECANCELED)
 			idp_error_set(&err, IDP_ECANCELED, "interrupted: nothing was tagged");
-		rc = fe_report_error(&err);
+		rc = idp_errclass_exit_code(err.cls == IDP_OK ? IDP_EGENERAL : err.cls);
+		if (!fe_progress_error(r.p, err.msg[0] ? err.msg : idp_errclass_str(err.cls), rc))
+			rc = fe_report_error(&err);
 	}
 	fe_progress_free(r.p);
 	for (i = 0; i < r.n; i++)

@@ -105,13 +105,16 @@ static int64_t desc_size(json_object *desc)
 	return n < 0 || n > IDP_SIZE_MAX_BELIEVED ? -2 : n;
 }
 
-/* A config/layer descriptor: must be present; added to img. */
+/* A config/layer descriptor: must be present; added to img. A config
+ * has no progress line (quiet), as docker push shows none; a blob that
+ * is also a layer keeps its line. */
 static int add_blob_desc(const struct walk *w, json_object *desc, const char *what,
 			 struct idp_image *img)
 {
 	const char *dg = idp_json_str(desc, "digest");
 	int64_t size = desc_size(desc);
-	int r;
+	int is_config = strcmp(what, "config") == 0, was = img->nblobs, r;
+	struct idp_image_blob *b;
 
 	if (!dg || !idp_digest_valid(dg))
 		return idp_error_set(w->err, IDP_EGENERAL, "%s has no valid sha256 digest", what);
@@ -123,9 +126,13 @@ static int add_blob_desc(const struct walk *w, json_object *desc, const char *wh
 	if (r == 0)
 		return idp_error_set(w->err, IDP_ENOTFOUND, "%s %s is missing from the local store",
 				     what, dg);
-	return idp_image_add_blob(img, dg, size, idp_json_str(desc, "mediaType"), w->err)
-		       ? 0
-		       : -1;
+	if (!(b = idp_image_add_blob(img, dg, size, idp_json_str(desc, "mediaType"), w->err)))
+		return -1;
+	if (!is_config)
+		b->quiet = 0;
+	else if (img->nblobs > was)
+		b->quiet = 1;
+	return 0;
 }
 
 static int walk_image_manifest(const struct walk *w, const char *digest, const struct doc *d,
@@ -320,14 +327,20 @@ static int select_children(const struct walk *w, struct child *c, size_t n, int 
 	return 0;
 }
 
-/* Copy the blobs and manifests of src into dst. */
+/* Copy the blobs and manifests of src into dst (a blob is quiet when it
+ * is only ever a config). */
 static int merge_image(struct idp_image *dst, const struct idp_image *src, struct idp_error *err)
 {
-	int i;
+	struct idp_image_blob *d;
+	int i, was;
+
 	for (i = 0; i < src->nblobs; i++) {
 		const struct idp_image_blob *b = &src->blobs[i];
-		if (!idp_image_add_blob(dst, b->digest, b->size, b->media_type, err))
+
+		was = dst->nblobs;
+		if (!(d = idp_image_add_blob(dst, b->digest, b->size, b->media_type, err)))
 			return -1;
+		d->quiet = dst->nblobs > was ? b->quiet : d->quiet && b->quiet;
 	}
 	for (i = 0; i < src->nmanifests; i++) {
 		const struct idp_image_manifest *m = &src->manifests[i];

@@ -221,3 +221,8 @@ void idp_pcompress_done(struct idp_pcompress *pc)
 	pc->head++;
 	pthread_mutex_unlock(&pc->mu);
 }
+
+size_t idp_pcompress_taken_in(const struct idp_pcompress *pc)
+{
+	return pc->slots[pc->head % (unsigned)pc->nslots].in_len;
+}

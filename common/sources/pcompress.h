@@ -42,5 +42,7 @@ int idp_pcompress_pending(const struct idp_pcompress *pc);
 int idp_pcompress_take(struct idp_pcompress *pc, const unsigned char **out, size_t *len,
 		       struct idp_error *err);
 void idp_pcompress_done(struct idp_pcompress *pc);
+/* How many input bytes the block idp_pcompress_take returned came from. */
+size_t idp_pcompress_taken_in(const struct idp_pcompress *pc);
 
 #endif

@@ -124,7 +124,9 @@ struct idp_stream_blob {
 	int64_t size;            /* known size, -1 = unknown */
 	int64_t raw_size;        /* bytes the source reads for it */
 	int compressed;          /* 1: pushed as stored; 0: compressed on the fly */
-	const int64_t *consumed; /* live count of those bytes read so far (progress) */
+	/* live count of those bytes whose output the reader has returned (a
+	 * compressed block counts as its bytes are read out): progress */
+	const int64_t *consumed;
 };
 
 struct idp_stream_ops {

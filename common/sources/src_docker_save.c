@@ -54,7 +54,10 @@ struct cur {                   /* the layer being read */
 	size_t in_len, in_off;
 	int in_eof, out_done, compress;
 	int comp_started;          /* the compressor starts on the first read */
-	int64_t consumed;
+	int64_t consumed;          /* entry bytes read */
+	int64_t delivered;         /* entry bytes whose output layer_read returned */
+	int64_t delivered_blocks;  /* ... those of the compressed blocks read out whole */
+	size_t block_in;           /* entry bytes behind the block being read out */
 	struct idp_sha256 *raw;    /* diffID */
 	struct idp_pcompress *pc;  /* raw layers: blocks compressed by worker threads */
 	int blocks;                /* blocks submitted */
@@ -255,11 +258,16 @@ static ssize_t compressed_read(struct idp_save_stream *st, void *buf, size_t n,
 			got = c->out_len - c->out_off < n ? c->out_len - c->out_off : n;
 			memcpy(buf, c->out + c->out_off, got);
 			c->out_off += got;
+			c->delivered = c->delivered_blocks +
+				       (int64_t)((double)c->block_in * (double)c->out_off /
+						 (double)c->out_len);
 			return (ssize_t)got;
 		}
 		if (c->holding) {
 			idp_pcompress_done(c->pc);
 			c->holding = 0;
+			c->delivered_blocks += (int64_t)c->block_in;
+			c->delivered = c->delivered_blocks;
 		}
 		if (feed_blocks(st, err) < 0)
 			return -1;
@@ -269,6 +277,7 @@ static ssize_t compressed_read(struct idp_save_stream *st, void *buf, size_t n,
 		}
 		if (idp_pcompress_take(c->pc, &c->out, &c->out_len, err) < 0)
 			return -1;
+		c->block_in = idp_pcompress_taken_in(c->pc);
 		c->out_off = 0;
 		c->holding = 1;
 	}
@@ -286,6 +295,7 @@ static ssize_t passthrough_read(struct idp_save_stream *st, void *buf, size_t n,
 	got = c->in_len - c->in_off < n ? c->in_len - c->in_off : n;
 	memcpy(buf, c->in + c->in_off, got);
 	c->in_off += got;
+	c->delivered += (int64_t)got;
 	c->out_done = c->in_eof && c->in_off == c->in_len;
 	return (ssize_t)got;
 }
@@ -514,7 +524,7 @@ static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_s
 	b->size = e->digest[0] ? e->size : -1;
 	b->raw_size = e->size;
 	b->compressed = e->kind != K_RAW;
-	b->consumed = &c->consumed;
+	b->consumed = &c->delivered;
 	r->ops = &layer_ops;
 	r->ctx = st;
 	return 1;

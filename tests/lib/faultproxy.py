@@ -15,6 +15,10 @@ through first); everything else is forwarded untouched.
 --times 0 nothing is cut): a slow link, so that a test can act while an
 upload is in flight.
 
+--rate BYTES forwards the bodies of matching requests at about BYTES per
+second (and keeps its receive buffer small, so the client's sends follow):
+a slow link all along an upload, for watching its progress.
+
 Host header is passed through unchanged, so the registry's absolute Location
 URLs point at the proxy.
 
@@ -127,6 +131,23 @@ class Conn:
             sink(take)
             n -= len(take)
 
+    def throttled(self, sink):
+        """sink, fed at about Cfg.rate bytes per second from the first byte."""
+        state = {"t0": None, "sent": 0}
+
+        def feed(data):
+            if state["t0"] is None:
+                state["t0"] = time.monotonic()
+            for i in range(0, len(data), 16384):
+                piece = data[i:i + 16384]
+                due = state["t0"] + state["sent"] / Cfg.rate
+                now = time.monotonic()
+                if due > now:
+                    time.sleep(due - now)
+                sink(piece)
+                state["sent"] += len(piece)
+        return feed
+
     def answer(self, reqline, clen):
         """Answer the request ourselves with Cfg.respond (e.g. 503), body read and dropped."""
         self.body(clen, lambda data: None)
@@ -183,7 +204,8 @@ class Conn:
                     self.buf = b""
                 pump(self.c, self.u)
                 raise EOFError
-            self.body(clen, self.u.sendall)
+            slow = Cfg.rate and Cfg.match.search(reqline)
+            self.body(clen, self.throttled(self.u.sendall) if slow else self.u.sendall)
 
 
 def main():
@@ -205,6 +227,8 @@ def main():
                     help="Retry-After seconds with --respond")
     ap.add_argument("--delay-ms", type=int, default=0,
                     help="hold every matching request this long before forwarding it")
+    ap.add_argument("--rate", type=int, default=0,
+                    help="forward the bodies of matching requests at this many bytes a second")
     ap.add_argument("--log")
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")
@@ -217,10 +241,13 @@ def main():
     Cfg.respond = a.respond
     Cfg.retry_after = a.retry_after
     Cfg.delay_ms = a.delay_ms
+    Cfg.rate = a.rate
     Cfg.logf = open(a.log, "a") if a.log else None
 
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.rate:  # accepted sockets inherit it: the client cannot run far ahead
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     ls.bind(("127.0.0.1", a.port))
     ls.listen(64)
     p = ls.getsockname()[1]
