@@ -81,8 +81,11 @@ static void on_upload_progress(void *ctx, int64_t sent, int64_t read, int64_t to
 	const struct blob_step *b = sp->b;
 	int64_t done = sent, now;
 
-	if (b->consumed) {
+	if (b->consumed && read >= 0)   /* on the thread reading the source */
 		idp_progmap_add(&sp->map, read, *b->consumed);
+	if (sent < 0)
+		return;
+	if (b->consumed) {
 		done = idp_progmap_at(&sp->map, sent);
 		total = b->raw_total;
 	}

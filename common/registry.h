@@ -70,8 +70,10 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 /* Progress of one upload: `sent`, the bytes the registry has acknowledged
  * plus those of the request in flight (it goes back when a chunk is sent
  * again); `read`, the bytes taken from the reader so far (a stream is read
- * a chunk ahead of what is sent); total -1 when unknown. Called as bytes
- * go out and as a stream's chunk is read, often: keep it cheap. */
+ * ahead of what is sent); either is -1 when the call is not about it;
+ * total -1 when unknown. Called as bytes go out (`read` -1) and, for a
+ * stream, on the thread reading it as each block is spooled (`sent` -1);
+ * never two at once. Often: keep it cheap. */
 typedef void (*idp_upload_progress_fn)(void *ctx, int64_t sent, int64_t read, int64_t total);
 
 struct idp_spool;

@@ -59,16 +59,17 @@ void idp_spool_free(struct idp_spool *s)
 
 int64_t idp_spool_len(const struct idp_spool *s)
 {
-	return s->len;
+	return __atomic_load_n(&s->len, __ATOMIC_ACQUIRE);
 }
 
 int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp_error *err)
 {
 	const char *p = data;
+	int64_t len = s->len;   /* only the appender writes it */
 	ssize_t w;
 
 	while (n > 0) {
-		w = pwrite(s->fd, p, n, s->len);
+		w = pwrite(s->fd, p, n, len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -76,7 +77,9 @@ int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp
 					     w < 0 ? strerror(errno) : "no space");
 		p += w;
 		n -= (size_t)w;
-		s->len += w;
+		len += w;
+		/* readers see the length only once the bytes are in the file */
+		__atomic_store_n(&s->len, len, __ATOMIC_RELEASE);
 	}
 	return 0;
 }
@@ -84,13 +87,14 @@ int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp
 ssize_t idp_spool_pread(struct idp_spool *s, void *buf, size_t n, int64_t off,
 			struct idp_error *err)
 {
+	int64_t len = idp_spool_len(s);
 	ssize_t r;
 
-	if (off < 0 || off >= s->len)
+	if (off < 0 || off >= len)
 		return idp_error_set(err, IDP_EGENERAL, "internal: spool read at %lld of %lld",
-				     (long long)off, (long long)s->len);
-	if ((int64_t)n > s->len - off)
-		n = (size_t)(s->len - off);
+				     (long long)off, (long long)len);
+	if ((int64_t)n > len - off)
+		n = (size_t)(len - off);
 	do
 		r = pread(s->fd, buf, n, off);
 	while (r < 0 && errno == EINTR);
@@ -112,7 +116,7 @@ static ssize_t sr_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 	struct spool_reader *r = ctx;
 	ssize_t got;
 
-	if (r->off >= r->s->len || !n)
+	if (r->off >= idp_spool_len(r->s) || !n)
 		return 0;
 	if ((got = idp_spool_pread(r->s, buf, n, r->off, err)) > 0)
 		r->off += got;
@@ -123,9 +127,9 @@ static int sr_seek(void *ctx, int64_t off, struct idp_error *err)
 {
 	struct spool_reader *r = ctx;
 
-	if (off < 0 || off > r->s->len)
+	if (off < 0 || off > idp_spool_len(r->s))
 		return idp_error_set(err, IDP_EGENERAL, "internal: spool seek to %lld of %lld",
-				     (long long)off, (long long)r->s->len);
+				     (long long)off, (long long)idp_spool_len(r->s));
 	r->off = off;
 	return 0;
 }

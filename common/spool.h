@@ -16,6 +16,8 @@ struct idp_spool;
 int idp_spool_new(struct idp_spool **out, struct idp_error *err);
 void idp_spool_free(struct idp_spool *s);
 
+/* One thread may append while others read what is already there. */
+
 /* Bytes appended so far. */
 int64_t idp_spool_len(const struct idp_spool *s);
 int idp_spool_append(struct idp_spool *s, const void *data, size_t n, struct idp_error *err);

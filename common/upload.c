@@ -2,12 +2,14 @@
  * ?digest=), hashing on the fly, verifying a known digest before the blob
  * is committed, and resuming a broken transfer from the offset the registry
  * reports. Readers that can seek (and know their size) are sent straight
- * from the source; others (streams) go through a spool file (spool.h), so
- * any chunk can be sent again and a lost session restarted from byte 0.
+ * from the source; others (streams) go through a spool file (spool.h),
+ * filled on a thread of its own (spoolfill.h) while chunks go out, so any
+ * chunk can be sent again and a lost session restarted from byte 0.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
  * registry's OCI-Chunk-Max-Length. */
 #include "config.h"
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +17,10 @@
 #include "regerr.h"
 #include "regheader.h"
 #include "spool.h"
+#include "spoolfill.h"
 #include "session_private.h"
 #include "banned.h"
 
-#define FILL_BLOCK (64u << 10)
 #define CHUNK_FLOOR ((size_t)256 << 10)   /* 413s halve the chunk down to this */
 
 struct upload {
@@ -35,8 +37,8 @@ struct upload {
 	int64_t acked;               /* bytes the registry has */
 	int64_t rpos;                /* direct mode: next reader position */
 	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
-	unsigned char *fillbuf;      /* spool mode: reader -> spool */
-	int eof;                     /* spool mode: the reader has ended */
+	struct idp_spoolfill *fill;  /* spool mode: reads the source into the spool */
+	pthread_mutex_t pmu;         /* progress calls come from the filler and the sender */
 	int64_t req_start;           /* the PATCH being sent: first byte, length, pulled */
 	size_t req_len;
 	size_t send_off;
@@ -116,42 +118,33 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 	return r;
 }
 
-/* Bytes taken from the reader so far. */
-static int64_t read_so_far(const struct upload *u)
+/* Bytes hashed so far: what a resumed upload may say it holds. */
+static int64_t hashed(const struct upload *u)
 {
-	return u->spool ? idp_spool_len(u->spool) : u->rpos;
+	return u->spool ? idp_spool_len(u->spool) : u->hashed;
+}
+
+/* One progress call at a time: `sent` or `read` is -1 when it did not
+ * change (the sender knows what was sent, the filler what was read). */
+static void report(struct upload *u, int64_t sent, int64_t read)
+{
+	if (!u->progress)
+		return;
+	pthread_mutex_lock(&u->pmu);
+	u->progress(u->pctx, sent, read, u->size);
+	pthread_mutex_unlock(&u->pmu);
 }
 
 static void on_progress(void *ctx, int64_t sent)
 {
 	struct upload *u = ctx;
-	if (u->progress)
-		u->progress(u->pctx, u->acked + sent, read_so_far(u), u->size);
+	report(u, u->acked + sent, -1);
 }
 
-/* Spool mode: read from the source (hashing) until the spool holds `end`
- * bytes or the source has ended. */
-static int fill_spool(struct upload *u, int64_t end, struct idp_error *err)
+/* Spool mode, on the filler's thread: a block was spooled. */
+static void on_spooled(void *ctx, int64_t spooled)
 {
-	int64_t len;
-	ssize_t r;
-
-	while (!u->eof && (len = idp_spool_len(u->spool)) < end) {
-		r = u->r->ops->read(u->r->ctx, u->fillbuf,
-				    end - len < FILL_BLOCK ? (size_t)(end - len) : FILL_BLOCK, err);
-		if (r < 0)
-			return -1;
-		if (r == 0) {
-			u->eof = 1;
-			break;
-		}
-		hash_span(u, len, u->fillbuf, (size_t)r);
-		if (idp_spool_append(u->spool, u->fillbuf, (size_t)r, err) < 0)
-			return -1;
-		if (u->progress)
-			u->progress(u->pctx, u->acked, idp_spool_len(u->spool), u->size);
-	}
-	return 0;
+	report(ctx, -1, spooled);
 }
 
 /* The largest request body now: ours, or less when a proxy or the
@@ -227,7 +220,7 @@ static int resync(struct upload *u, struct idp_error *err)
 	idp_http_resp_release(&resp);
 	if (rc < 0)
 		return idp_error_prefix(err, "cannot resume the upload");
-	if (have < 0 || have > u->hashed)
+	if (have < 0 || have > hashed(u))
 		return idp_error_set(
 			err, IDP_EREJECTED,
 			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
@@ -399,15 +392,15 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 
 static int send_all(struct upload *u, struct idp_error *err)
 {
-	int64_t end;
+	int64_t end, have;
 
 	for (;;) {
 		end = u->acked + (int64_t)chunk_now(u);
 		if (u->spool) {
-			if (fill_spool(u, end, err) < 0)
+			if ((have = idp_spoolfill_wait(u->fill, end, err)) < 0)
 				return -1;
-			if (end > idp_spool_len(u->spool))
-				end = idp_spool_len(u->spool);
+			if (end > have)
+				end = have;
 		} else if (end > u->size) {
 			end = u->size;
 		}
@@ -473,14 +466,15 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	u.chunk = __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	pthread_mutex_init(&u.pmu, NULL);
 	rc = 0;
-	if ((!r->ops->seek || size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0 &&
-	    !(u.fillbuf = malloc(FILL_BLOCK)))
-		rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if ((!r->ops->seek || size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
+		rc = idp_spoolfill_start(u.spool, r, u.hash, on_spooled, &u, &u.fill, err);
 	if (rc == 0)
 		rc = start_upload(&u, err);
 	if (rc == 0)
 		rc = send_all(&u, err);
+	idp_spoolfill_stop(u.fill);   /* the hash is ours again */
 	if (rc == 0)
 		rc = finish(&u, res, err);
 	if (rc < 0 && u.location)
@@ -490,8 +484,8 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 		res->spool = u.spool;
 	else
 		idp_spool_free(u.spool);
-	free(u.fillbuf);
 	free(u.location);
 	idp_sha256_free(u.hash);
+	pthread_mutex_destroy(&u.pmu);
 	return rc;
 }
