@@ -37,6 +37,9 @@ struct idp_auth {
 	char *realm;
 	char *service;
 	int raw_token;             /* registry_token refused by the endpoint: send as is */
+	idp_auth_late_fn late;     /* credentials when challenged without any */
+	void *late_ctx;
+	int late_asked;
 	int ntokens;
 	struct cached_token tokens[AUTH_MAX_TOKENS];
 };
@@ -53,6 +56,27 @@ struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote,
 	a->plain_remote = plain_http_remote;
 	a->allow_insecure = allow_insecure_auth;
 	return a;
+}
+
+void idp_auth_set_late(struct idp_auth *a, idp_auth_late_fn get, void *ctx)
+{
+	a->late = get;
+	a->late_ctx = ctx;
+}
+
+/* Under mu, at a challenge: the late credentials, once, when there are none. */
+static void ask_late(struct idp_auth *a)
+{
+	struct idp_creds c;
+
+	if (a->creds.source != IDP_CREDS_NONE || !a->late || a->late_asked)
+		return;
+	a->late_asked = 1;
+	memset(&c, 0, sizeof(c));
+	if (a->late(a->late_ctx, &c) <= 0)
+		return;
+	idp_creds_release(&a->creds);
+	a->creds = c;
 }
 
 static void drop_token(struct idp_auth *a, int i)
@@ -443,6 +467,7 @@ int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp
 		if (idp_challenges_parse(resp->www_authenticate[i], &ch, err) < 0)
 			goto out;
 	pthread_mutex_lock(&a->mu);
+	ask_late(a);
 	if ((c = idp_challenges_find(&ch, "bearer")))
 		rc = on_bearer(a, c, h, scopes, sent, registry, err);
 	else if (idp_challenges_find(&ch, "basic"))

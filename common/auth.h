@@ -20,6 +20,13 @@ struct idp_auth *idp_auth_new(struct idp_creds *creds, int plain_http_remote,
 			      int allow_insecure_auth);
 void idp_auth_free(struct idp_auth *a);
 
+/* Credentials asked for only when the registry wants some and none were
+ * given (idpbuilder's cluster: a child process, not worth running for a
+ * registry that lets anyone push): get fills *out and returns 1, or 0.
+ * Called at most once, at the first challenge. */
+typedef int (*idp_auth_late_fn)(void *ctx, struct idp_creds *out);
+void idp_auth_set_late(struct idp_auth *a, idp_auth_late_fn get, void *ctx);
+
 /* Where credentials can be had, added to "no credentials" (a constant). */
 void idp_auth_set_hint(struct idp_auth *a, const char *hint);
 

@@ -13,7 +13,6 @@
 #include <json-c/json.h>
 #include "jsonutil.h"
 #include "buf.h"
-#include "cluster.h"
 #include "creds.h"
 #include "run.h"
 #include "banned.h"
@@ -483,18 +482,6 @@ static int from_config_file(const struct idp_creds_opts *opts,
 
 /* ---- public ---- */
 
-/* The cluster's credentials, when it gives them. Its failures are not
- * ours to report: without credentials the registry's refusal says what
- * to do. */
-static int from_cluster(const struct idp_creds_opts *opts, struct idp_creds *out)
-{
-	struct idp_cluster_opts co = { opts->deadline_ms, opts->cancel };
-	struct idp_error ignored = IDP_ERROR_INIT;
-	int r = idp_cluster_credentials(&co, out, &ignored);
-
-	return r > 0 ? 1 : 0;
-}
-
 int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		      struct idp_creds *out, struct idp_error *err)
 {
@@ -511,8 +498,6 @@ int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		r = from_auth_config_env(hostport, out, err);
 	if (r == 0)
 		r = from_config_file(opts, hostport, out, err);
-	if (r == 0 && opts && opts->from_cluster)
-		r = from_cluster(opts, out);
 	if (r < 0) {
 		idp_creds_release(out);
 		return -1;

@@ -7,9 +7,9 @@
  *     ~/.docker/config.json): credHelpers[host], then credsStore (both via
  *     `docker-credential-<name> get`), then auths (auth / identitytoken /
  *     registrytoken; keys may be URLs, matched by host[:port]);
- *  5. for idpbuilder's registry (from_cluster), its cluster: idpbuilder or
- *     kubectl (cluster.h);
- *  6. anonymous.
+ *  5. anonymous; for idpbuilder's registry the session asks its cluster
+ *     (cluster.h) when the registry wants credentials (auth.h's late
+ *     credentials).
  * Secrets are never put into error messages. */
 #ifndef IDP_CREDS_H
 #define IDP_CREDS_H
@@ -47,7 +47,6 @@ struct idp_creds_opts {
 	/* overrides $DOCKER_CONFIG (plugin --config); NULL = env/default */
 	const char *docker_config_dir;
 	int ignore_env;           /* tests: skip the IDPBUILDER_* variables */
-	int from_cluster;         /* idpbuilder's registry: last, ask its cluster (cluster.h) */
 	int64_t deadline_ms;      /* credential helpers are stopped past it (idp_now_ms), 0 none */
 	volatile sig_atomic_t *cancel;  /* ... or when this is set */
 };

@@ -335,6 +335,26 @@ static void say_credentials(const struct idp_session *s)
 	s->opts.info(s->opts.warn_ctx, msg);
 }
 
+/* The cluster's credentials, asked for when the registry wants some
+ * (idp_auth_late_fn). Its failures are not ours to report: without
+ * credentials the registry's refusal says what to do. */
+static int cluster_credentials(void *ctx, struct idp_creds *out)
+{
+	struct idp_session *s = ctx;
+	struct idp_cluster_opts co = { s->hcfg.deadline_ms, s->opts.cancel };
+	struct idp_error ignored = IDP_ERROR_INIT;
+	char msg[512];
+
+	if (idp_cluster_credentials(&co, out, &ignored) <= 0)
+		return 0;
+	if (s->opts.info) {
+		snprintf(msg, sizeof(msg), "credentials for %s: %s (the registry asked for some)",
+			 s->registry, out->origin ? out->origin : "idpbuilder's cluster");
+		s->opts.info(s->opts.warn_ctx, msg);
+	}
+	return 1;
+}
+
 static int setup_auth(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_creds creds;
@@ -344,7 +364,6 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	memset(&creds, 0, sizeof(creds));
 	co.deadline_ms = s->hcfg.deadline_ms;
 	co.cancel = s->opts.cancel;
-	co.from_cluster = is_local_idpbuilder(s);
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
@@ -353,7 +372,9 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	}
 	if (is_idpbuilder(s))
 		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
-	if (is_idpbuilder(s) && !co.from_cluster && s->opts.info)
+	if (is_local_idpbuilder(s))
+		idp_auth_set_late(s->auth, cluster_credentials, s);
+	else if (is_idpbuilder(s) && s->opts.info)
 		s->opts.info(s->opts.warn_ctx, "not asking the cluster for idpbuilder's password "
 				 "and CA: the registry is not on this machine");
 	say_credentials(s);

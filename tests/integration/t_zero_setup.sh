@@ -85,4 +85,12 @@ elif [ "${CI:-}" = true ]; then
 else
 	log "SKIP case 6: needs root and unshare"
 fi
+# 7. an idpbuilder registry that lets anyone push: the cluster is never
+# asked (its tools cost a process each; credentials are fetched only when
+# the registry wants some)
+start_registry plain
+: >"$FAKE_CLUSTER_LOG"
+assert_exit 0 env IDPBUILDER_REGISTRY_URL="$REG_HOST" "$PLUGIN" --plain-http -q myapp:dev
+[ ! -s "$FAKE_CLUSTER_LOG" ] || fail "the cluster was asked for an anonymous registry: \
+$(cat "$FAKE_CLUSTER_LOG")"
 log "zero-setup checks passed"
