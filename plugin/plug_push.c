@@ -102,10 +102,9 @@ static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
 	rc = idp_stream_docker_save(sp.sv.fd, &so, &st, err);
 	if (rc == 0)
 		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
-	rc = reap(&sp, rc, err);
-	if (st.ops)
+	if (st.ops)   /* first: its reader lets go of the pipe, so docker save can end */
 		st.ops->close(st.priv);
-	return rc;
+	return reap(&sp, rc, err);
 }
 
 /* Whether every target is on the first one's registry. */

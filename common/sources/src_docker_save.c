@@ -5,7 +5,6 @@
  * shapes and checks are described in src_docker_save.h. */
 #include "config.h"
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include "buf.h"
 #include "compress.h"
 #include "pcompress.h"
+#include "readahead.h"
 #include "jsonutil.h"
 #include "manifest.h"
 #include "blobsrc.h"
@@ -68,7 +68,7 @@ struct cur {                   /* the layer being read */
 
 struct idp_save_stream {
 	struct idp_save_opts o;
-	int fd;
+	struct idp_readahead *ra;  /* the pipe */
 	struct archive *a;
 	unsigned char rbuf[IN_BLOCK];
 	size_t rlen;               /* bytes in rbuf from the last read */
@@ -85,41 +85,16 @@ struct idp_save_stream {
 	int last;                  /* index of the entry finished last, -1 none */
 };
 
-/* ---- input: the pipe, counted, cancellable ---- */
-
-/* Wait for input in short slices, so a cancel set by another thread (the
- * docker CLI socket watcher) is seen even while docker save is silent.
- * -1 when cancelled. */
-static int wait_readable(struct idp_save_stream *st)
-{
-	struct pollfd p = { st->fd, POLLIN, 0 };
-
-	int n;
-
-	for (;;) {
-		if (st->o.cancel && *st->o.cancel)
-			return -1;
-		n = poll(&p, 1, 200);
-		if (n > 0 ||
-		    (n < 0 && errno != EINTR)) /* ready, hung up, or an error read() will report */
-			return 0;
-	}
-}
+/* ---- input: the pipe (drained by readahead.h), counted, cancellable ---- */
 
 static ssize_t feed(struct archive *a, void *ctx, const void **buf)
 {
 	struct idp_save_stream *st = ctx;
-	ssize_t n;
+	struct idp_error err = IDP_ERROR_INIT;
+	ssize_t n = idp_readahead_read(st->ra, st->rbuf, sizeof(st->rbuf), &err);
 
-	if (wait_readable(st) < 0) {
-		archive_set_error(a, ECANCELED, "interrupted");
-		return -1;
-	}
-	do
-		n = read(st->fd, st->rbuf, sizeof(st->rbuf));
-	while (n < 0 && errno == EINTR && !(st->o.cancel && *st->o.cancel));
 	if (n < 0) {
-		archive_set_error(a, errno, "reading the docker save stream: %s", strerror(errno));
+		archive_set_error(a, err.cls == IDP_ECANCELED ? ECANCELED : EIO, "%s", err.msg);
 		return -1;
 	}
 	st->rlen = (size_t)n;
@@ -149,10 +124,13 @@ static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stre
 	if (!st)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	st->o = *o;
-	st->fd = fd;
 	st->last = -1;
-	if (!(st->a = archive_read_new())) {
+	if (idp_readahead_start(fd, IDP_READAHEAD_CAP, o->cancel, &st->ra, err) < 0) {
 		free(st);
+		return -1;
+	}
+	if (!(st->a = archive_read_new())) {
+		save_close(st);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
 	archive_read_support_format_tar(st->a);
@@ -572,12 +550,9 @@ static int check_tail(struct idp_save_stream *st, struct idp_error *err)
 		for (i = st->rlen - (size_t)left; i < st->rlen; i++)
 			if (st->rbuf[i])
 				goto garbage;
-	while ((n = read(st->fd, st->rbuf, sizeof(st->rbuf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
+	while ((n = idp_readahead_read(st->ra, st->rbuf, sizeof(st->rbuf), err)) != 0) {
 		if (n < 0)
-			return idp_error_set(err, IDP_EGENERAL,
-					     "reading the docker save stream: %s", strerror(errno));
+			return -1;
 		for (i = 0; i < (size_t)n; i++)
 			if (st->rbuf[i])
 				goto garbage;
@@ -1058,6 +1033,7 @@ static void save_close(void *ctx)
 	cur_release(&st->cur);
 	if (st->a)
 		archive_read_free(st->a);
+	idp_readahead_stop(st->ra);
 	for (i = 0; i < st->nentries; i++) {
 		free(st->entries[i].path);
 		free(st->entries[i].link);

@@ -43,7 +43,9 @@ struct idp_save_opts {
 	int64_t *bytes_read; /* counts tar bytes read, may be NULL */
 };
 
-/* A stream over fd (the `docker save` pipe, not closed by the stream).
+/* A stream over fd (the `docker save` pipe, not closed by the stream; a
+ * thread drains it through a descriptor of its own until the stream is
+ * closed: close the stream before waiting for docker save to end).
  * Close it with out->ops->close(out->priv). */
 int idp_stream_docker_save(int fd, const struct idp_save_opts *o, struct idp_stream *out,
 			   struct idp_error *err);
