@@ -175,7 +175,9 @@ unsigned char *idp_pcompress_input(struct idp_pcompress *pc, size_t *cap)
 
 	if (idp_pcompress_full(pc))
 		return NULL;   /* the caller takes a block back first */
+	pthread_mutex_lock(&pc->mu);   /* workers look at every slot's state */
 	s->state = S_FILLING;
+	pthread_mutex_unlock(&pc->mu);
 	*cap = IDP_COMPRESS_BLOCK;
 	return s->in;
 }
