@@ -143,8 +143,8 @@ static int parse_inspect(const char *json, const char *image, struct plug_image 
 	else
 		memset(out, 0, sizeof(*out));
 	if (rc < 0)
-		idp_error_set(err, IDP_EGENERAL, "cannot understand 'docker image inspect %s' output",
-			      image);
+		idp_error_set(err, IDP_EGENERAL,
+			      "cannot understand 'docker image inspect %s' output", image);
 	json_object_put(arr);
 	return rc;
 }
@@ -156,8 +156,8 @@ static int path_name_ok(const char *s)
 	size_t n = strlen(s);
 
 	return n > 0 && n <= 512 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@-") ==
-		       n &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789._:/@-") == n &&
 	       s[0] != '/' && s[0] != '.' && !strstr(s, "//") && !strstr(s, "/.") &&
 	       !strstr(s, "..");
 }
@@ -180,14 +180,13 @@ static int api_inspect(const struct plug_docker *d, const char *image, struct pl
 		if (e.cls == IDP_ECANCELED || e.cls == IDP_ETIMEOUT)
 			rc = idp_error_set(err, e.cls, "%s", e.msg);
 	} else if (resp.status == 404) {
-		rc = idp_error_set(err, IDP_ENOTFOUND,
-				   "image '%s' not found locally (docker image ls lists the images)",
-				   image);
+		rc = idp_error_set(err, IDP_ENOTFOUND, "image '%s' not found locally "
+				   "(docker image ls lists the images)", image);
 	} else if (resp.status == 200) {
 		o = idp_json_parse(resp.body.buf, resp.body.len, INSPECT_CAP);
 		if ((rc = o ? parse_image(o, out) : -1) < 0)
 			idp_error_set(err, IDP_EGENERAL,
-				      "cannot understand the docker daemon's inspect of '%s'", image);
+				      "cannot understand docker's inspect of '%s'", image);
 		json_object_put(o);
 	}
 	idp_http_resp_release(&resp);
