@@ -257,7 +257,8 @@ static void mkdirs(const char *root, const char *rel)
  * padding and end blocks as a second segment. */
 static void make_store(struct mini_store *m)
 {
-	static const char cid[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char cid[] = "0123456789abcdef0123456789abcdef"
+				  "0123456789abcdef0123456789abcdef";
 	unsigned char tar[512 + 12 + 500 + 1024], hdr[512], tail[500 + 1024];
 	char lines[8192], p[600], b64h[800], b64t[2100], cfg[400];
 	struct idp_buf gz;
