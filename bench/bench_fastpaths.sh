@@ -115,7 +115,8 @@ for sz in $SIZES; do
 			rm -rf "$TEST_TMP/cache-$t"
 			run "$t" "$sz" cold-v2 v2 "fp/$sz-cold$r"
 		done
-		bench_time --stdout /dev/null "$TEST_TMP/save.log" "$DOCKER" -H "$DH" save "fp/$sz:v2"
+		bench_time --stdout /dev/null "$TEST_TMP/save.log" "$DOCKER" -H "$DH" save \
+			"fp/$sz:v2"
 		T[save.$sz]+=" $LAST_US"
 		log "$sz run $r done"
 	done

@@ -38,10 +38,10 @@ for cli in "${CLIS[@]}"; do
 	echo "$LAST_OUT" | grep -Eq '^ +idppush\*? +Push local images' ||
 		fail "$cli --help does not list idppush: $LAST_OUT"
 	assert_exit 0 "$cli" idppush --help
-	assert_contains "$LAST_OUT" "Usage:  docker idppush [OPTIONS] IMAGE [TARGET]"
+	assert_contains "$LAST_OUT" "Usage:  docker idppush [OPTIONS] IMAGE [TARGET...]"
 	assert_contains "$LAST_OUT" "--password-stdin"
 	assert_exit 0 "$cli" help idppush
-	assert_contains "$LAST_OUT" "docker idppush [OPTIONS] IMAGE [TARGET]"
+	assert_contains "$LAST_OUT" "docker idppush [OPTIONS] IMAGE [TARGET...]"
 	assert_exit 0 "$cli" --context default -D -l error idppush --version
 	assert_contains "$LAST_OUT" "docker idppush version"
 	assert_exit 0 "$cli" --config "$DC" --log-level=warn idppush -h
