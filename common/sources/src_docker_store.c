@@ -54,7 +54,7 @@ struct cur {                   /* the layer being read */
 	char fname[IDP_TARSPLIT_NAME_MAX + 1];
 	const unsigned char *seg;  /* segment bytes not copied yet */
 	size_t seg_left;
-	int ts_end, verified, out_done;
+	int ts_end, verified;
 	struct idp_sha256 *raw;
 	struct idp_zlayer z;
 	int64_t consumed;
@@ -501,22 +501,17 @@ static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct store *s = ctx;
 	struct cur *c = &s->cur;
-	ssize_t got;
 
 	if (canceled(s, err) < 0)
 		return -1;
 	if (!c->started && start_reading(s, c, err) < 0)
 		return -1;
-	if (c->out_done)
-		return 0;
-	if ((got = idp_zlayer_read(&c->z, buf, n, err)) == 0)
-		c->out_done = 1;
-	return got;
+	return idp_zlayer_read(&c->z, buf, n, err);
 }
 
 static void layer_close(void *ctx)
 {
-	(void)ctx;   /* the state belongs to the stream */
+	(void)ctx;   /* the cursor is the stream's, released by done or skip */
 }
 
 static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
@@ -574,7 +569,7 @@ static int store_done(void *ctx, const char *digest, int64_t size, struct idp_er
 
 	if (!s->active)
 		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
-	if (!s->cur.out_done || !s->cur.verified)
+	if (!s->cur.z.out_done || !s->cur.verified)
 		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not read through",
 				     s->cur.l->diffid);
 	return finish_layer(s, digest, size, err);
@@ -658,14 +653,8 @@ static void store_close(void *ctx)
 }
 
 static const struct idp_stream_ops docker_store_ops = {
-	.name = "docker-store",
-	.next = store_next,
-	.done = store_done,
-	.skip = store_skip,
-	.last_diffid = store_last_diffid,
-	.finish = store_finish,
-	.open_blob = store_open_blob,
-	.close = store_close,
+	"docker-store", store_next, store_done, store_skip,
+	store_last_diffid, store_finish, store_open_blob, store_close,
 };
 
 static int store_open(struct store *s, struct idp_error *err)

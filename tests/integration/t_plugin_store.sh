@@ -82,12 +82,6 @@ build app:v3 "FROM app:v1
 COPY app3.txt /app.txt"
 build app:v4 "FROM app:v1
 COPY app4.txt /app.txt"
-load_layout() { # LAYOUT NAME:TAG
-	skopeo_run copy --quiet "oci:$1" "docker-archive:$TEST_TMP/load.tar:$2" ||
-		fail "skopeo docker-archive $2"
-	dk load -i "$TEST_TMP/load.tar" >/dev/null || fail "docker load $2"
-	rm -f "$TEST_TMP/load.tar"
-}
 L1="$TEST_TMP/l1"
 make_oci_layout "$L1" --oci 0 200000 3000 >/dev/null
 load_layout "$L1" multi:v1
