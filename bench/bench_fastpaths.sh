@@ -74,23 +74,24 @@ for t in "${TOOLS[@]}"; do
 	fi
 done
 
-# run TOOL SIZE WHAT TAG TARGET-REPO: one timed push; LAST_US
+sec() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
+med() { sec "$(median ${T[$1]})"; }
+
+# run TOOL SIZE WHAT TAG TARGET-REPO [CACHE]: one timed push; LAST_US
 run() {
-	local t=$1 sz=$2 tag=$4 repo=$5 env=()
+	local t=$1 sz=$2 tag=$4 repo=$5 cache=${6:-$TEST_TMP/cache-$1} env=()
 	[ "$t" = nostore ] && env=(IDPPUSH_NO_STORE=1)
 	if [ "$t" = push ]; then
 		dk tag "fp/$sz:$tag" "${RHOST[$t]}/$repo:$tag"
 		bench_time "$TEST_TMP/$t.log" "$DOCKER" -H "$DH" push "${RHOST[$t]}/$repo:$tag"
 	else
-		bench_time "$TEST_TMP/$t.log" env "${env[@]}" XDG_CACHE_HOME="$TEST_TMP/cache-$t" \
+		bench_time "$TEST_TMP/$t.log" env "${env[@]}" XDG_CACHE_HOME="$cache" \
 			DOCKER_CONFIG="$TEST_TMP/dc-$t" "$DOCKER" -H "$DH" idppush --plain-http -q \
 			"fp/$sz:$tag" "${RHOST[$t]}/$repo:$tag"
 	fi
 	T[$t.$sz.$3]+=" $LAST_US"
+	log "$sz $3 $t: $(sec "$LAST_US") s"
 }
-
-sec() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
-med() { sec "$(median ${T[$1]})"; }
 
 for sz in $SIZES; do
 	for t in "${TOOLS[@]}"; do
@@ -112,8 +113,8 @@ for sz in $SIZES; do
 		done
 		for t in "${TOOLS[@]}"; do
 			[ "$t" = push ] && continue
-			rm -rf "$TEST_TMP/cache-$t"
-			run "$t" "$sz" cold-v2 v2 "fp/$sz-cold$r"
+			rm -rf "$TEST_TMP/cache-cold"
+			run "$t" "$sz" cold-v2 v2 "fp/$sz-cold$r" "$TEST_TMP/cache-cold"
 		done
 		bench_time --stdout /dev/null "$TEST_TMP/save.log" "$DOCKER" -H "$DH" save \
 			"fp/$sz:v2"
