@@ -97,6 +97,7 @@ for sz in $SIZES; do
 	for t in "${TOOLS[@]}"; do
 		rm -rf "$TEST_TMP/cache-$t"
 		run "$t" "$sz" cold-v1 v1 "fp/$sz"
+		rm -rf "$TEST_TMP/cache-$t.v1"
 		[ "$t" = push ] || cp -a "$TEST_TMP/cache-$t" "$TEST_TMP/cache-$t.v1"
 	done
 	for r in $(seq 1 "$REPS"); do
