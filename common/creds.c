@@ -391,9 +391,8 @@ int idp_creds_from_helper(const char *helper, const char *server, const struct i
 
 /* ---- config.json ---- */
 
-static char *config_path(const struct idp_creds_opts *opts)
+char *idp_docker_config_path(const char *dir)
 {
-	const char *dir = opts ? opts->docker_config_dir : NULL;
 	const char *home = getenv("HOME");
 	struct idp_buf b = IDP_BUF_INIT;
 
@@ -461,7 +460,7 @@ static int from_config_file(const struct idp_creds_opts *opts,
 			    const char *hostport, struct idp_creds *out,
 			    struct idp_error *err)
 {
-	char *path = config_path(opts);
+	char *path = idp_docker_config_path(opts ? opts->docker_config_dir : NULL);
 	struct json_object *root = NULL;
 	int r = 0;
 

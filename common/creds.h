@@ -61,6 +61,11 @@ int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		      struct idp_creds *out, struct idp_error *err);
 void idp_creds_release(struct idp_creds *c);
 
+/* docker's config.json: dir/config.json (dir: the plugin's --config),
+ * else $DOCKER_CONFIG/config.json, else ~/.docker/config.json; NULL when
+ * there is no HOME either. The caller frees it. */
+char *idp_docker_config_path(const char *dir);
+
 /* Run `docker-credential-<helper> get` for server (searched on PATH), with
  * server written to stdin (no newline), bounded output, parse
  * {"ServerURL","Username","Secret"}; Username "<token>" -> identity_token.

@@ -429,6 +429,8 @@ static void setup(struct idp_http *h, struct xfer *x, struct curl_slist *hdrs)
 	}
 	if (q->cleanup)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	if (cfg->unix_socket)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, cfg->unix_socket);
 	set_tls(c, cfg);
 	set_method(c, q);
 }

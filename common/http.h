@@ -29,6 +29,7 @@ struct idp_http_cfg {
 	struct idp_ratelimit *limit;    /* request bodies share this rate, NULL = unlimited */
 	void (*debug)(void *ctx, const char *line); /* NULL = no debug; Authorization is redacted */
 	void *debug_ctx;
+	const char *unix_socket;        /* connect here, not to the URL's host (docker's API) */
 };
 
 struct idp_http_req {

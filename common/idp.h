@@ -7,7 +7,8 @@
  *   http.h      process-wide setup (idp_http_global_init), the clock
  *   registry.h  open a session: credentials, TLS, scheme, auth
  *   sources/    resolve a local image (source.h: OCI layout, containerd
- *               store) or stream one (src_docker_save.h)
+ *               store) or stream one (src_docker_save.h, or dockerd's
+ *               layer store: src_docker_store.h)
  *   push.h      push it: blobs, then manifests children first
  *   manifest.h  build manifests and indexes
  *   run.h       run a helper program, bounded
@@ -30,5 +31,6 @@
 #include "run.h"
 #include "sources/source.h"
 #include "sources/src_docker_save.h"
+#include "sources/src_docker_store.h"
 
 #endif

@@ -2,10 +2,12 @@
  *   plug_main.c   argv (docker global flags, metadata, help), the flow
  *   plug_complete.c  docker's completion protocol (__complete)
  *   plug_docker.c running the docker CLI: image inspect, docker save, version,
- *                 image ls
+ *                 image ls (inspect through the Engine API when it can)
+ *   plug_api.c    docker's Engine API over a local unix socket
  *   plug_platform.c --platform: what the daemon's API allows (docker version)
- *   plug_push.c   the push: the cache first, else docker save into the
- *                 engine's docker-save stream (idp_push_stream)
+ *   plug_push.c   the push: the cache first, else docker's layer store
+ *                 (idp_stream_docker_store) when it can be read, else docker
+ *                 save into the engine's docker-save stream (idp_push_stream)
  *   plug_reuse.c  what the push cache says is in the registry already:
  *                 probed before docker save, the manifest without it
  *   plug_cache.c  the push cache file (plug_cache.h)
@@ -23,16 +25,57 @@
 #define PLUG_NAME "idppush"      /* the command: `docker idppush` */
 #define PLUG_MAX_GLOBALS 32
 
+struct plug_api;
+
 /* How to run docker: the CLI that started us (or `docker` on PATH) plus the
  * global flags that came before the plugin name; every run is bounded by
- * the push's deadline and cancel flag. */
+ * the push's deadline and cancel flag. When the daemon is a local unix
+ * socket, api asks it directly (plug_api.c). */
 struct plug_docker {
 	const char *cli;
 	int nglobals;
 	const char *globals[PLUG_MAX_GLOBALS];
+	const char *host;               /* the last -H/--host, or NULL */
+	int nhosts;
+	const char *context;            /* -c/--context, or NULL */
+	int tls;                        /* a --tls* flag was given */
 	int64_t deadline_ms;            /* idp_now_ms() clock, 0 = none */
 	volatile sig_atomic_t *cancel;
+	struct plug_api *api;           /* NULL: the CLI only */
 };
+
+/* docker's Engine API over a local unix socket (plug_api.c). */
+struct plug_api {
+	char sock[108];                 /* the daemon's socket; "" = use the docker CLI */
+	char why[160];                  /* why not, for -v */
+	struct idp_http_cfg cfg;
+	struct idp_http *h;
+	int broken;                     /* a request did not get through: the CLI from then on */
+};
+
+/* Find the daemon as the docker CLI would (-H, DOCKER_HOST, --context,
+ * DOCKER_CONTEXT, config.json's currentContext; config_dir: --config):
+ * a unix socket that is there, unless IDPPUSH_NO_API is set, TLS flags are
+ * given or a context other than "default" is in effect. */
+void plug_api_resolve(struct plug_api *a, const struct plug_docker *d, const char *config_dir);
+int plug_api_usable(const struct plug_api *a);
+void plug_api_release(struct plug_api *a);
+/* GET path ("/images/NAME/json") of the daemon, the body bounded by cap:
+ * 0 with resp (any status; release it), -1 when it did not get through
+ * (then a->broken, except on cancel or timeout) or answered too much. */
+int plug_api_get(struct plug_api *a, const char *path, size_t cap, struct idp_http_resp *resp,
+		 struct idp_error *err);
+/* The daemon's message in an error answer, else one naming the status. */
+const char *plug_api_message(const struct idp_http_resp *resp, char *buf, size_t n);
+
+/* What GET /info says of the daemon's image store. */
+struct plug_daemon {
+	char *root;                     /* DockerRootDir */
+	char *driver;                   /* Driver */
+	int snapshotter;                /* the containerd image store, not a graph driver */
+};
+int plug_api_info(struct plug_api *a, struct plug_daemon *out, struct idp_error *err);
+void plug_daemon_release(struct plug_daemon *dm);
 
 #define PLUG_MAX_ARGV (PLUG_MAX_GLOBALS + 8)
 

@@ -2,7 +2,11 @@
  * completion, which images there are). Runs the CLI that
  * started the plugin (DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND, else `docker`
  * on PATH) with the user's global flags (--context, -H, TLS...), so the
- * daemon is resolved exactly as the user's own docker commands resolve it. */
+ * daemon is resolved exactly as the user's own docker commands resolve it.
+ * When the daemon is a local unix socket (plug_api.c), the inspect is one
+ * GET /images/NAME/json instead; whatever that cannot answer (the request
+ * did not get through, an error other than "no such image") goes to the
+ * CLI as before, so the messages stay docker's own. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,18 +103,15 @@ static char *platform_of(json_object *img)
 	return r;
 }
 
-static int parse_inspect(const char *json, const char *image, struct plug_image *out,
-			 struct idp_error *err)
+/* One image object of the inspect (the CLI's array holds one, the API
+ * answers it alone). 0, or -1 (out released). */
+static int parse_image(json_object *img, struct plug_image *out)
 {
-	json_object *arr = json_tokener_parse(json), *img, *rootfs, *layers;
+	json_object *rootfs, *layers;
 	size_t i, n;
-	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!arr || !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) < 1)
-		goto bad;
-	img = json_object_array_get_idx(arr, 0);
-	if (!(out->id = str_member(img, "Id")) ||
+	if (!json_object_is_type(img, json_type_object) || !(out->id = str_member(img, "Id")) ||
 	    !json_object_object_get_ex(img, "RootFS", &rootfs) ||
 	    !json_object_object_get_ex(rootfs, "Layers", &layers) ||
 	    !json_object_is_type(layers, json_type_array))
@@ -125,14 +126,70 @@ static int parse_inspect(const char *json, const char *image, struct plug_image 
 		out->ndiffids++;
 	}
 	out->platform = platform_of(img);
-	rc = 0;
-	goto out;
+	return 0;
 bad:
-	idp_error_set(err, IDP_EGENERAL, "cannot understand 'docker image inspect %s' output",
-		      image);
 	plug_image_release(out);
-out:
+	return -1;
+}
+
+static int parse_inspect(const char *json, const char *image, struct plug_image *out,
+			 struct idp_error *err)
+{
+	json_object *arr = json_tokener_parse(json);
+	int rc = -1;
+
+	if (arr && json_object_is_type(arr, json_type_array) && json_object_array_length(arr) >= 1)
+		rc = parse_image(json_object_array_get_idx(arr, 0), out);
+	else
+		memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		idp_error_set(err, IDP_EGENERAL,
+			      "cannot understand 'docker image inspect %s' output", image);
 	json_object_put(arr);
+	return rc;
+}
+
+/* A name that goes into an API path as it is: reference characters
+ * only, no empty or dot segment (curl would resolve "..") */
+static int path_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 512 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz" "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			  "0123456789._:/@-") == n &&
+	       s[0] != '/' && s[0] != '.' && !strstr(s, "//") && !strstr(s, "/.") &&
+	       !strstr(s, "..");
+}
+
+/* GET /images/NAME/json: 0 with out, -1 with err (not found, cancelled,
+ * an answer that makes no sense), 1 not answered (ask the CLI). */
+static int api_inspect(const struct plug_docker *d, const char *image, struct plug_image *out,
+		       struct idp_error *err)
+{
+	struct idp_error e = IDP_ERROR_INIT;
+	struct idp_http_resp resp;
+	json_object *o;
+	char path[600];
+	int rc = 1;
+
+	if (!plug_api_usable(d->api) || !path_name_ok(image))
+		return 1;
+	snprintf(path, sizeof(path), "/images/%s/json", image);
+	if (plug_api_get(d->api, path, INSPECT_CAP, &resp, &e) < 0) {
+		if (e.cls == IDP_ECANCELED || e.cls == IDP_ETIMEOUT)
+			rc = idp_error_set(err, e.cls, "%s", e.msg);
+	} else if (resp.status == 404) {
+		rc = idp_error_set(err, IDP_ENOTFOUND, "image '%s' not found locally "
+				   "(docker image ls lists the images)", image);
+	} else if (resp.status == 200) {
+		o = idp_json_parse(resp.body.buf, resp.body.len, INSPECT_CAP);
+		if ((rc = o ? parse_image(o, out) : -1) < 0)
+			idp_error_set(err, IDP_EGENERAL,
+				      "cannot understand docker's inspect of '%s'", image);
+		json_object_put(o);
+	}
+	idp_http_resp_release(&resp);
 	return rc;
 }
 
@@ -145,6 +202,9 @@ int plug_docker_inspect(const struct plug_docker *d, const char *image, const ch
 	struct idp_run_result r;
 	int st, rc = -1;
 
+	if (!platform && (rc = api_inspect(d, image, out, err)) <= 0)
+		return rc;
+	rc = -1;
 	st = run_capture(d, tail, "docker image inspect", INSPECT_CAP, &r, err);
 	if (st == 0)
 		rc = parse_inspect(r.out.buf, image, out, err);

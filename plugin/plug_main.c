@@ -100,6 +100,19 @@ static int keep_global(struct plug_docker *d, const char *arg)
 	return 0;
 }
 
+/* What a global flag says about where the daemon is (plug_api.c). */
+static void note_global(struct plug_docker *d, const struct global_flag *g, const char *v)
+{
+	if (strcmp(g->name, "host") == 0) {
+		d->host = v;
+		d->nhosts++;
+	} else if (strcmp(g->name, "context") == 0) {
+		d->context = v;
+	} else if (strncmp(g->name, "tls", 3) == 0) {
+		d->tls = 1;
+	}
+}
+
 /* Skip docker's global flags up to the plugin name; keep them for running
  * docker, note --config. Returns the index of the first plugin argument,
  * or -1 when there are too many of them. */
@@ -120,6 +133,7 @@ static int split_argv(int argc, char **argv, struct plug_docker *d, const char *
 			return -1;
 		if (strcmp(g->name, "config") == 0)
 			*config_dir = v;
+		note_global(d, g, v);
 	}
 	return argc;
 }
@@ -155,7 +169,6 @@ static int is_image_id(const char *s)
  * learnt for this registry is where the session starts). */
 static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 {
-	struct idp_error err = IDP_ERROR_INIT;
 	struct plug_cache cache;
 	struct fe_push_job job;
 	size_t hints[FE_MAX_TARGETS];
@@ -179,12 +192,8 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 	job.chunk_size_hint = hints;
 	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
 			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
-	if (idp_http_global_init(&err) < 0)
-		rc = fe_report_error(&err);
-	else
-		rc = fe_push(&job);
+	rc = fe_push(&job);
 	free(pp->notice);
-	idp_http_global_cleanup();
 	plug_cache_release(&cache);
 	free(path);
 	return rc;
@@ -237,6 +246,29 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	return rc;
 }
 
+/* The push, with libcurl set up and the Engine API found (or not). */
+static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struct plug_docker *d,
+		    volatile sig_atomic_t *canceled, const char *config_dir)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct plug_api api;
+	int rc;
+
+	if (idp_http_global_init(&err) < 0)
+		return fe_report_error(&err);
+	plug_api_resolve(&api, d, config_dir);
+	d->api = &api;
+	if (cfg->verbose && api.sock[0])
+		fe_infof("docker daemon: Engine API at unix://%s", api.sock);
+	else if (cfg->verbose)
+		fe_infof("docker daemon: through the docker CLI (%s)", api.why);
+	rc = push_main(cmd, cfg, d, canceled);
+	plug_api_release(&api);
+	d->api = NULL;
+	idp_http_global_cleanup();
+	return rc;
+}
+
 static int run(const struct fe_cmd *cmd, int argc, char **argv, struct plug_docker *d,
 	       const char *config_dir)
 {
@@ -256,7 +288,7 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, struct plug_dock
 	if (plug_socket_watch(getenv("DOCKER_CLI_PLUGIN_SOCKET"), &canceled) < 0 && cfg.verbose)
 		fe_warnf("cannot watch DOCKER_CLI_PLUGIN_SOCKET: cancelling through the docker CLI "
 			 "will not work");
-	rc = push_main(cmd, &cfg, d, &canceled);
+	rc = with_api(cmd, &cfg, d, &canceled, config_dir);
 	fe_config_release(&cfg);
 	return rc;
 }

@@ -1,11 +1,22 @@
 /* plug_push.c: the plugin's push: first what the push cache
  * (plug_reuse.c) says is in the registry already; when that is
  * everything, the manifest is put without running `docker save`.
- * Otherwise `docker save` is piped into the engine's docker-save stream
- * and pushed with idp_push_stream, the cache answering which layers to
- * skip. docker save is reaped before anything is tagged. */
+ * Otherwise the layers the registry lacks are read straight from docker's
+ * layer store (idp_stream_docker_store) when the daemon has a graph
+ * driver and its data root can be read, and else (or when the store
+ * fails: then silently, said with -v) `docker save` is piped into the
+ * engine's docker-save stream. Either stream is pushed with
+ * idp_push_stream_to, the cache answering which layers to skip; docker
+ * save is reaped before anything is tagged. IDPPUSH_NO_STORE=1 always
+ * takes docker save. */
 #include "config.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 #include "plug.h"
 #include "banned.h"
@@ -107,6 +118,135 @@ static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
 	return reap(&sp, rc, err);
 }
 
+/* ---- docker's layer store ---- */
+
+static int why_not(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* why gets the reason; returns 0 (not usable). */
+static int why_not(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Whether the store can serve this push (dm filled); else why not. */
+static int store_usable(const struct plug_push *pp, struct plug_daemon *dm, char *why, size_t n)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	const char *no = getenv("IDPPUSH_NO_STORE");
+	char *ldb = NULL;
+	int ok;
+
+	memset(dm, 0, sizeof(*dm));
+	if (no && *no && strcmp(no, "0") != 0)
+		return why_not(why, n, "IDPPUSH_NO_STORE is set");
+	if (pp->platform || !idp_digest_valid(pp->info->id))
+		return why_not(why, n, "--platform given");
+	if (!plug_api_usable(pp->docker->api))
+		return why_not(why, n, "no Engine API socket");
+	if (plug_api_info(pp->docker->api, dm, &err) < 0)
+		return why_not(why, n, "%s", err.msg);
+	if (dm->snapshotter || !idp_store_driver_ok(dm->driver))
+		return why_not(why, n, "storage driver %s%s", dm->driver,
+			       dm->snapshotter ? " (containerd image store)" : "");
+	if (asprintf(&ldb, "%s/image/%s/layerdb", dm->root, dm->driver) < 0)
+		return why_not(why, n, "out of memory");
+	if (!(ok = access(ldb, R_OK | X_OK) == 0))
+		why_not(why, n, "cannot read %s: %s", ldb, strerror(errno));
+	free(ldb);
+	return ok;
+}
+
+static void store_opts(struct plug_push *pp, const struct plug_daemon *dm,
+		       const struct plug_reuse *ru, unsigned char *known, int *failed,
+		       struct idp_store_opts *so)
+{
+	int i;
+
+	for (i = 0; i < pp->info->ndiffids; i++)
+		known[i] = ru->layers[i].have != PLUG_HAVE_NO;
+	memset(so, 0, sizeof(*so));
+	so->root = dm->root;
+	so->driver = dm->driver;
+	so->format = pp->cfg->format;
+	so->codec = pp->codec;
+	so->image_id = pp->info->id;
+	so->ndiffids = pp->info->ndiffids;
+	so->diffids = (const char *const *)pp->info->diffids;
+	so->platform = pp->info->platform;
+	so->known = known;
+	so->cancel = pp->cancel;
+	so->bytes_read = &pp->bytes_read;
+	so->store_failed = failed;
+}
+
+/* The layers the registry lacks, from the store. *failed: the store
+ * itself failed (the caller falls back to docker save). */
+static int push_stored(struct plug_push *pp, const struct plug_daemon *dm,
+		       struct idp_push_target *t, int n, const struct idp_push_opts *po,
+		       struct plug_reuse *ru, struct idp_image *img, int *failed,
+		       struct idp_error *err)
+{
+	struct saved_push sp;
+	struct idp_stream_hooks hooks = { known, NULL, NULL, &sp };
+	struct idp_stream st = { NULL, NULL };
+	struct idp_store_opts so;
+	unsigned char *flags = calloc(pp->info->ndiffids > 0 ? (size_t)pp->info->ndiffids : 1, 1);
+	int rc;
+
+	if (!flags)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	memset(&sp, 0, sizeof(sp));
+	sp.pp = pp;
+	sp.ru = ru;
+	store_opts(pp, dm, ru, flags, failed, &so);
+	rc = idp_stream_docker_store(&so, &st, err);
+	if (rc == 0)
+		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
+	if (st.ops)
+		st.ops->close(st.priv);
+	free(flags);
+	return rc;
+}
+
+/* The store when it serves, else (or after it failed) docker save. */
+static int push_layers(struct plug_push *pp, struct idp_push_target *t, int n,
+		       const struct idp_push_opts *po, struct plug_reuse *ru,
+		       struct idp_image *img, struct idp_error *err)
+{
+	struct idp_push_result res[FE_MAX_TARGETS];
+	struct plug_daemon dm;
+	char why[IDP_ERRMSG_MAX];
+	int i, rc, failed = 0;
+
+	if (!store_usable(pp, &dm, why, sizeof(why))) {
+		if (pp->cfg->verbose)
+			fe_infof("not reading docker's layer store (%s): docker save", why);
+		plug_daemon_release(&dm);
+		return push_saved(pp, t, n, po, ru, img, err);
+	}
+	if (pp->cfg->verbose)
+		fe_infof("reading layers from docker's layer store (%s, %s)", dm.root, dm.driver);
+	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
+		res[i] = t[i].res;
+	rc = push_stored(pp, &dm, t, n, po, ru, img, &failed, err);
+	plug_daemon_release(&dm);
+	if (rc == 0 || !failed || (pp->cancel && *pp->cancel))
+		return rc;
+	if (pp->cfg->verbose)
+		fe_infof("%s: docker save instead", err->msg);
+	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
+		t[i].res = res[i];
+	idp_image_release(img);
+	memset(img, 0, sizeof(*img));
+	idp_error_clear(err);
+	return push_saved(pp, t, n, po, ru, img, err);
+}
+
 /* Whether every target is on the first one's registry. */
 static int one_registry(const struct idp_push_target *t, int n)
 {
@@ -140,7 +280,7 @@ int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct i
 		rc = idp_push_image_to(t, n, po, NULL, &img, err);
 	} else if (rc == 0) {
 		saved = 1;
-		rc = push_saved(pp, t, n, po, &ru, &img, err);
+		rc = push_layers(pp, t, n, po, &ru, &img, err);
 	}
 	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
 	    plug_cache_set_chunk(&ru.news, idp_session_ref(s)->domain,

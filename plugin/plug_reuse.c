@@ -141,40 +141,40 @@ static int apply_probe(struct plug_reuse *ru, const struct idp_image *probe, con
 	return all;
 }
 
-/* The config: by what the cache knows, else by the image ID, which is the
- * config digest in the graph-driver store. 1 present, 0 not, -1 error. */
-static int check_config(struct plug_reuse *ru, struct idp_session *s,
-			const struct idp_push_opts *po, struct idp_push_stats *stats,
-			struct idp_error *err)
+/* The config's candidate in the probe: what the cache knows, else the
+ * image ID, which is the config digest in the graph-driver store. Its
+ * index, -1 when there is none (or with --platform, where the image ID
+ * may name an index), -2 on error. */
+static int config_candidate(struct plug_reuse *ru, struct idp_image *probe, struct idp_error *err)
 {
 	const char *id = ru->pp->info->id;
-	struct idp_image probe;
 	struct idp_image_blob *b;
-	enum idp_blob_outcome have = IDP_BLOB_PENDING;
-	int rc = 0;
 
-	memset(&probe, 0, sizeof(probe));
+	if (ru->pp->platform)
+		return -1;
 	idp_error_clear(err);
-	if (!(b = add_candidate(ru, &probe, id, err)) && err->cls == IDP_OK && idp_digest_valid(id))
-		b = idp_image_add_blob(&probe, id, -1, NULL, err);
-	if (b) {
-		b->quiet = 1;
-		rc = idp_push_probe(s, po, &probe, &have, stats, err);
-	} else if (err->cls != IDP_OK) {
-		rc = -1;
-	}
-	if (rc > 0 && probe.blobs[0].size >= 0)
-		set_have(&ru->config,
-			 have == IDP_BLOB_MOUNTED ? PLUG_HAVE_MOUNTED : PLUG_HAVE_EXISTS,
-			 probe.blobs[0].digest, probe.blobs[0].size, NULL);
-	idp_image_release(&probe);
-	return rc < 0 ? -1 : ru->config.have != PLUG_HAVE_NO;
+	if (!(b = add_candidate(ru, probe, id, err)) && err->cls == IDP_OK && idp_digest_valid(id))
+		b = idp_image_add_blob(probe, id, -1, NULL, err);
+	if (!b)
+		return err->cls != IDP_OK ? -2 : -1;
+	b->quiet = 1;
+	return (int)(b - probe->blobs);
 }
 
+static void apply_config(struct plug_reuse *ru, const struct idp_image *probe, int at,
+			 const enum idp_blob_outcome *have)
+{
+	if (at >= 0 && have[at] != IDP_BLOB_PENDING && probe->blobs[at].size >= 0)
+		set_have(&ru->config, have[at] == IDP_BLOB_MOUNTED ? PLUG_HAVE_MOUNTED
+								    : PLUG_HAVE_EXISTS,
+			 probe->blobs[at].digest, probe->blobs[at].size, NULL);
+}
+
+/* The layers and the config the cache knows, probed in one round. */
 int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct idp_push_opts *po,
 		     struct idp_push_stats *stats, struct idp_error *err)
 {
-	int n = ru->pp->info->ndiffids, all = 0, rc = 0;
+	int n = ru->pp->info->ndiffids, all = 0, rc = 0, cfg = -1;
 	int *probe_of = calloc(n > 0 ? (size_t)n : 1, sizeof(int));
 	enum idp_blob_outcome *have = NULL;
 	struct idp_image probe;
@@ -184,23 +184,22 @@ int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct 
 	if (!probe_of)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	if (ru->cache->nblobs && (rc = probe_layers(ru, &probe, probe_of, err)) == 0 &&
-	    probe.nblobs) {
+	    probe.nblobs && (cfg = config_candidate(ru, &probe, err)) == -2)
+		rc = -1;
+	if (rc == 0 && probe.nblobs) {
 		if (!(have = calloc((size_t)probe.nblobs, sizeof(*have))))
 			rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
 		else if ((rc = idp_push_probe(s, po, &probe, have, stats, err)) >= 0)
 			all = apply_probe(ru, &probe, probe_of, have);
 	}
+	if (rc >= 0 && all)
+		apply_config(ru, &probe, cfg, have);
 	free(have);
 	free(probe_of);
 	idp_image_release(&probe);
 	if (rc < 0)
 		return -1;
-	/* with --platform the image ID may name an index: no config by it */
-	if (!all || ru->pp->platform)
-		return 0;
-	if (check_config(ru, s, po, stats, err) < 0)
-		return idp_error_prefix(err, "checking the image config");
-	return ru->config.have != PLUG_HAVE_NO;
+	return all && ru->config.have != PLUG_HAVE_NO;
 }
 
 struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char *diffid)

@@ -13,13 +13,13 @@
 #include <json-c/json.h>
 #include "buf.h"
 #include "compress.h"
-#include "pcompress.h"
-#include "readahead.h"
 #include "jsonutil.h"
 #include "manifest.h"
 #include "blobsrc.h"
 #include "source.h"
 #include "src_docker_save.h"
+#include "readahead.h"
+#include "zlayer.h"
 #include "banned.h"
 
 #define IN_BLOCK (64u << 10)
@@ -53,17 +53,10 @@ struct cur {                   /* the layer being read */
 	unsigned char in[IN_BLOCK];   /* stored layers and skipped ones pass through here */
 	size_t in_len, in_off;
 	int in_eof, out_done, compress;
-	int comp_started;          /* the compressor starts on the first read */
 	int64_t consumed;          /* entry bytes read */
-	int64_t delivered;         /* entry bytes whose output layer_read returned */
-	int64_t delivered_blocks;  /* ... those of the compressed blocks read out whole */
-	size_t block_in;           /* entry bytes behind the block being read out */
+	int64_t delivered;         /* entry bytes behind the output layer_read returned */
 	struct idp_sha256 *raw;    /* diffID */
-	struct idp_pcompress *pc;  /* raw layers: blocks compressed by worker threads */
-	int blocks;                /* blocks submitted */
-	int holding;               /* a compressed block taken back, being read out */
-	const unsigned char *out;
-	size_t out_len, out_off;
+	struct idp_zlayer z;       /* raw layers: compressed on the first read */
 };
 
 struct idp_save_stream {
@@ -148,7 +141,7 @@ static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stre
 static void cur_release(struct cur *c)
 {
 	idp_sha256_free(c->raw);
-	idp_pcompress_free(c->pc);
+	idp_zlayer_release(&c->z);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -177,10 +170,11 @@ static int fill_in(struct idp_save_stream *st, struct idp_error *err)
 }
 
 /* Up to cap bytes of the entry into dst (the peeked bytes first), hashed
- * and counted; *len < cap only at the end of the entry. */
-static int read_block(struct idp_save_stream *st, unsigned char *dst, size_t cap, size_t *len,
+ * and counted; *len < cap only at the end of the entry (idp_zlayer_fill_fn). */
+static int read_block(void *ctx, unsigned char *dst, size_t cap, size_t *len,
 		      struct idp_error *err)
 {
+	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
 	size_t take;
 	la_ssize_t n = 1;
@@ -202,65 +196,6 @@ static int read_block(struct idp_save_stream *st, unsigned char *dst, size_t cap
 	return 0;
 }
 
-/* Keep the compression threads busy: fill and submit free blocks while
- * the entry lasts (an empty entry still makes one, empty, member). */
-static int feed_blocks(struct idp_save_stream *st, struct idp_error *err)
-{
-	struct cur *c = &st->cur;
-	unsigned char *in;
-	size_t cap, len;
-
-	while (!c->in_eof && !idp_pcompress_full(c->pc)) {
-		if (st->o.cancel && *st->o.cancel)
-			return idp_error_set(err, IDP_ECANCELED, "interrupted");
-		in = idp_pcompress_input(c->pc, &cap);
-		if (read_block(st, in, cap, &len, err) < 0)
-			return -1;
-		if (len || !c->blocks) {
-			idp_pcompress_submit(c->pc, len);
-			c->blocks++;
-		}
-	}
-	return 0;
-}
-
-/* A raw layer's compressed bytes, in order. */
-static ssize_t compressed_read(struct idp_save_stream *st, void *buf, size_t n,
-			       struct idp_error *err)
-{
-	struct cur *c = &st->cur;
-	size_t got;
-
-	for (;;) {
-		if (c->holding && c->out_off < c->out_len) {
-			got = c->out_len - c->out_off < n ? c->out_len - c->out_off : n;
-			memcpy(buf, c->out + c->out_off, got);
-			c->out_off += got;
-			c->delivered = c->delivered_blocks +
-				       (int64_t)((double)c->block_in * (double)c->out_off /
-						 (double)c->out_len);
-			return (ssize_t)got;
-		}
-		if (c->holding) {
-			idp_pcompress_done(c->pc);
-			c->holding = 0;
-			c->delivered_blocks += (int64_t)c->block_in;
-			c->delivered = c->delivered_blocks;
-		}
-		if (feed_blocks(st, err) < 0)
-			return -1;
-		if (!idp_pcompress_pending(c->pc)) {
-			c->out_done = 1;
-			return 0;
-		}
-		if (idp_pcompress_take(c->pc, &c->out, &c->out_len, err) < 0)
-			return -1;
-		c->block_in = idp_pcompress_taken_in(c->pc);
-		c->out_off = 0;
-		c->holding = 1;
-	}
-}
-
 /* A stored layer, as it is. */
 static ssize_t passthrough_read(struct idp_save_stream *st, void *buf, size_t n,
 				struct idp_error *err)
@@ -278,20 +213,22 @@ static ssize_t passthrough_read(struct idp_save_stream *st, void *buf, size_t n,
 	return (ssize_t)got;
 }
 
-static int start_compressor(struct idp_save_stream *st, struct idp_error *err);
-
 static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
+	ssize_t got;
 
 	if (st->o.cancel && *st->o.cancel)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
-	if (c->compress && !c->comp_started && start_compressor(st, err) < 0)
-		return -1;
 	if (c->out_done)
 		return 0;
-	return c->compress ? compressed_read(st, buf, n, err) : passthrough_read(st, buf, n, err);
+	if (!c->compress)
+		return passthrough_read(st, buf, n, err);
+	if ((got = idp_zlayer_read(&c->z, buf, n, err)) == 0)
+		c->out_done = 1;
+	c->delivered = c->z.delivered;
+	return got;
 }
 
 static void layer_close(void *ctx)
@@ -302,20 +239,15 @@ static void layer_close(void *ctx)
 static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
 
 /* A raw layer: hash it from the first byte; compress only once read. */
-static int start_raw(struct cur *c, struct idp_error *err)
-{
-	c->compress = 1;
-	if (!(c->raw = idp_sha256_new()))
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	return 0;
-}
-
-static int start_compressor(struct idp_save_stream *st, struct idp_error *err)
+static int start_raw(struct idp_save_stream *st, struct idp_error *err)
 {
 	struct cur *c = &st->cur;
 
-	c->comp_started = 1;
-	return idp_pcompress_new(&st->o.codec, st->o.threads, &c->pc, err);
+	c->compress = 1;
+	idp_zlayer_init(&c->z, &st->o.codec, st->o.threads, read_block, st, st->o.cancel);
+	if (!(c->raw = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
 }
 
 /* ---- entries and JSON files ---- */
@@ -492,7 +424,7 @@ static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_s
 	e->kind = sniff(c->peek, c->peek_len);
 	c->e = e;
 	st->active = 1;
-	if (e->kind == K_RAW && start_raw(c, err) < 0)
+	if (e->kind == K_RAW && start_raw(st, err) < 0)
 		return -1;
 	if (e->kind != K_RAW && strncmp(e->path, "blobs/sha256/", 13) == 0)
 		snprintf(e->digest, sizeof(e->digest), "sha256:%s", e->path + 13);
@@ -639,7 +571,7 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 	if (!st->active || !digest)
 		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
 	if (e->kind == K_RAW) {
-		if (c->comp_started || c->consumed > 0)
+		if (c->z.started || c->consumed > 0)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "internal: layer '%s' was partly read", e->path);
 		while (!c->in_eof) {

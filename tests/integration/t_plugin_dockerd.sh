@@ -31,12 +31,6 @@ export DOCKER_CONFIG="$DC"
 unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
 
 # ---- images ----
-load_layout() { # LAYOUT NAME:TAG
-	skopeo_run copy --quiet "oci:$1" "docker-archive:$TEST_TMP/load.tar:$2" ||
-		fail "skopeo docker-archive $2"
-	dk load -i "$TEST_TMP/load.tar" >/dev/null || fail "docker load $2"
-	rm -f "$TEST_TMP/load.tar"
-}
 L1="$TEST_TMP/l1"
 make_oci_layout "$L1" --oci 0 900000 2000 300000 >/dev/null
 load_layout "$L1" multi:v1

@@ -12,6 +12,8 @@
 #                    by dockerd_start does it too, before the harness's cleanup
 #   dk ARGS...       /usr/bin/docker -H $DH ARGS, bounded by DOCKER_TIMEOUT
 #                    (default 180 s)
+#   load_layout LAYOUT NAME:TAG   docker load an OCI layout (through skopeo's
+#                    docker-archive) as NAME:TAG
 # shellcheck shell=bash
 
 DPID=
@@ -67,3 +69,10 @@ dockerd_start() {
 }
 
 dk() { timeout -k 5 "${DOCKER_TIMEOUT:-180}" /usr/bin/docker -H "$DH" "$@"; }
+
+load_layout() { # LAYOUT NAME:TAG
+	skopeo_run copy --quiet "oci:$1" "docker-archive:$TEST_TMP/load.tar:$2" ||
+		fail "skopeo docker-archive $2"
+	dk load -i "$TEST_TMP/load.tar" >/dev/null || fail "docker load $2"
+	rm -f "$TEST_TMP/load.tar"
+}

@@ -3,14 +3,15 @@
 #   PLUGIN                      the built docker-idppush
 #   plugin_install DIR          DIR/cli-plugins/docker-idppush (a copy) for DOCKER_CONFIG=DIR
 #   fake_docker_setup           FAKE_DOCKER_DIR + DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND
-#                               pointing at tests/tools/fake_docker.sh
+#                               pointing at tests/tools/fake_docker.sh (and a
+#                               DOCKER_HOST socket that is not there)
 #   fixture SHAPE LAYOUT NAME:TAG   fake docker serves NAME:TAG from LAYOUT in
 #                               SHAPE oci-inside | containerd | legacy (skopeo docker-archive)
 #   run_plugin ARGS...          the plugin with a hard timeout
 #   verify_image REF DIGEST LAYOUT [SKOPEO FLAGS...]
 #       skopeo: the manifest served for REF hashes to DIGEST; the config is
-#       byte-identical to LAYOUT's; every layer decompresses to the diffID the
-#       config lists, in order.
+#       byte-identical to LAYOUT's (LAYOUT a file: that config itself); every
+#       layer decompresses to the diffID the config lists, in order.
 # shellcheck shell=bash
 
 PLUGIN="${PLUGIN:-$top_builddir/docker-idppush}"
@@ -31,6 +32,9 @@ fake_docker_setup() {
 	mkdir -p "$FAKE_DOCKER_DIR"
 	export FAKE_DOCKER_DIR
 	export DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND="$top_srcdir/tests/tools/fake_docker.sh"
+	# the plugin asks a daemon's Engine API only through a unix socket that
+	# is there: none here, so the fake CLI answers everything
+	export DOCKER_HOST="unix://$FAKE_DOCKER_DIR/no-daemon.sock"
 }
 
 _fkey() { printf '%s' "$1" | tr '/:' '__'; }
@@ -83,7 +87,7 @@ verify_image() {
 	skopeo_run copy --quiet --preserve-digests "${_SF[@]}" "docker://$ref" "dir:$out/dir" \
 		2>"$out/err" ||
 		{ cat "$out/err" >&2; fail "skopeo copy $ref"; }
-	cfg=$(_layout_config "$layout")
+	if [ -f "$layout" ]; then cfg=$layout; else cfg=$(_layout_config "$layout"); fi
 	d=$(sha256_file "$cfg")
 	cmp -s "$cfg" "$out/dir/$d" || fail "config of $ref is not the image's config byte for byte"
 	for d in $(grep -o '"layers":.*' "$out/dir/manifest.json" |

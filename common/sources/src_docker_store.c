@@ -1,0 +1,699 @@
+/* src_docker_store.c: the streaming source over dockerd's layer store
+ * (src_docker_store.h): the config from imagedb, each layer's tar put
+ * back together from its tar-split (tarsplit.h) and its files, hashed
+ * against the diffID and compressed as it is read (zlayer.h). */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifdef __has_include
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HAVE_OPENAT2_H 1
+#endif
+#endif
+#include <json-c/json.h>
+#include "blobsrc.h"
+#include "buf.h"
+#include "file.h"
+#include "jsonutil.h"
+#include "src_docker_save.h"
+#include "src_docker_store.h"
+#include "tarsplit.h"
+#include "zlayer.h"
+#include "banned.h"
+
+#define CONFIG_CAP (16u << 20)
+#define SMALL_CAP 256u
+#define CACHE_ID_MAX 128
+
+struct layer {
+	char diffid[IDP_DIGEST_MAX];
+	char chain[IDP_DIGEST_MAX];
+	char *ldb;                 /* its layerdb directory */
+	char *dir;                 /* its files */
+	int dup_of;                /* an earlier layer with the same diffID, or -1 */
+	int done;
+	char digest[IDP_DIGEST_MAX];
+	int64_t size;
+};
+
+struct cur {                   /* the layer being read */
+	struct layer *l;
+	int started;               /* its tar-split and directory are open */
+	struct idp_blob_reader tsr;
+	struct idp_tarsplit *ts;
+	int dirfd, fd;             /* the layer's directory; the file being copied */
+	int64_t file_left;
+	char fname[IDP_TARSPLIT_NAME_MAX + 1];
+	const unsigned char *seg;  /* segment bytes not copied yet */
+	size_t seg_left;
+	int ts_end, verified;
+	struct idp_sha256 *raw;
+	struct idp_zlayer z;
+	int64_t consumed;          /* tar bytes read */
+	int64_t delivered;         /* tar bytes behind the output layer_read returned */
+};
+
+struct store {
+	struct idp_store_opts o;
+	int n;
+	struct layer *layers;
+	int next;                  /* the next layer to hand over */
+	int active;
+	int last;                  /* the layer finished last, -1 none */
+	struct cur cur;
+	struct idp_buf config;
+};
+
+/* ---- errors ---- */
+
+static int store_error(struct store *s, struct idp_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int store_error(struct store *s, struct idp_error *err, const char *fmt, ...)
+{
+	char msg[IDP_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s->o.store_failed)
+		*s->o.store_failed = 1;
+	return idp_error_set(err, IDP_EGENERAL, "docker's layer store: %s", msg);
+}
+
+/* An error of the store's own (a tar-split's, a reader's), about layer l. */
+static int store_prefix(struct store *s, const struct layer *l, struct idp_error *err)
+{
+	if (s->o.store_failed)
+		*s->o.store_failed = 1;
+	return idp_error_prefix(err, "docker's layer store: layer %.19s", l->diffid);
+}
+
+static int canceled(const struct store *s, struct idp_error *err)
+{
+	if (s->o.cancel && *s->o.cancel)
+		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	return 0;
+}
+
+int idp_store_driver_ok(const char *driver)
+{
+	return driver && (strcmp(driver, "overlay2") == 0 || strcmp(driver, "vfs") == 0 ||
+			  strcmp(driver, "fuse-overlayfs") == 0);
+}
+
+/* ---- small files of the store ---- */
+
+static char *path_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *path_of(const char *fmt, ...)
+{
+	va_list ap;
+	char *p = NULL;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	return rc < 0 ? NULL : p;
+}
+
+/* A file of the store into b (bounded by its cap; no symlink). */
+static int read_small(struct store *s, const char *path, struct idp_buf *b, struct idp_error *err)
+{
+	int rc = idp_file_read(path, IDP_FILE_NOFOLLOW, b);
+
+	if (rc == 1)
+		return store_error(s, err, "'%s' is missing", path);
+	if (rc < 0)
+		return store_error(s, err, "cannot read '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int cache_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= CACHE_ID_MAX && strspn(id, "abcdefghijklmnopqrstuvwxyz"
+					       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n &&
+	       strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+}
+
+/* The directory a layer's files are in, by the driver's layout. */
+static char *layer_dir(const struct store *s, const char *cache_id)
+{
+	if (strcmp(s->o.driver, "vfs") == 0)
+		return path_of("%s/vfs/dir/%s", s->o.root, cache_id);
+	return path_of("%s/%s/%s/diff", s->o.root, s->o.driver, cache_id);
+}
+
+/* ---- opening: the config and the layerdb entries ---- */
+
+static int read_config(struct store *s, struct idp_error *err)
+{
+	char *p = path_of("%s/image/%s/imagedb/content/sha256/%s", s->o.root, s->o.driver,
+			  idp_digest_hex(s->o.image_id));
+	char got[IDP_DIGEST_MAX];
+	int rc;
+
+	if (!p)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_buf_init(&s->config, CONFIG_CAP);
+	rc = read_small(s, p, &s->config, err);
+	if (rc == 0) {
+		idp_sha256_digest(s->config.buf, s->config.len, got);
+		if (strcmp(got, s->o.image_id) != 0)
+			rc = store_error(s, err, "'%s' hashes to %s, not %s", p, got,
+					 s->o.image_id);
+	}
+	free(p);
+	return rc;
+}
+
+/* The config's rootfs.diff_ids into the layers (they must be the ones
+ * the daemon listed). */
+static int config_layers(struct store *s, struct idp_error *err)
+{
+	json_object *root = idp_json_parse(s->config.buf, s->config.len, CONFIG_CAP);
+	json_object *ids = idp_json_array(idp_json_obj(root, "rootfs"), "diff_ids");
+	int i, rc = -1;
+
+	if (!ids) {
+		store_error(s, err, "the config of %s has no rootfs.diff_ids", s->o.image_id);
+		goto out;
+	}
+	s->n = (int)json_object_array_length(ids);
+	if (s->n > IDP_SAVE_MAX_LAYERS || (s->o.ndiffids != s->n)) {
+		store_error(s, err, "the config of %s lists %d layers, the daemon %d",
+			    s->o.image_id, s->n, s->o.ndiffids);
+		goto out;
+	}
+	if (!(s->layers = calloc(s->n > 0 ? (size_t)s->n : 1, sizeof(*s->layers)))) {
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < s->n; i++) {
+		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
+		if (!d || !idp_digest_valid(d) || strcmp(d, s->o.diffids[i]) != 0) {
+			store_error(s, err, "layer %d of the config is %s, the daemon said %s",
+				    i + 1, d ? d : "?", s->o.diffids[i]);
+			goto out;
+		}
+		snprintf(s->layers[i].diffid, IDP_DIGEST_MAX, "%s", d);
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	return rc;
+}
+
+static void chain_id(const struct layer *prev, struct layer *l)
+{
+	char buf[2 * IDP_DIGEST_MAX + 2];
+
+	if (!prev) {
+		snprintf(l->chain, IDP_DIGEST_MAX, "%s", l->diffid);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s %s", prev->chain, l->diffid);
+	idp_sha256_digest(buf, strlen(buf), l->chain);
+}
+
+/* A layerdb file's content (diff, cache-id), whole. */
+static int ldb_file(struct store *s, const struct layer *l, const char *name, char *out,
+		    struct idp_error *err)
+{
+	char *p = path_of("%s/%s", l->ldb, name);
+	struct idp_buf b;
+	int rc;
+
+	if (!p)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_buf_init(&b, SMALL_CAP - 1);
+	if ((rc = read_small(s, p, &b, err)) == 0) {
+		memcpy(out, b.buf, b.len);
+		out[b.len] = '\0';
+		if (strlen(out) != b.len)
+			rc = store_error(s, err, "'%s' holds a NUL byte", p);
+	}
+	idp_buf_release(&b);
+	free(p);
+	return rc;
+}
+
+static int open_layer(struct store *s, int i, struct idp_error *err)
+{
+	struct layer *l = &s->layers[i];
+	char diff[SMALL_CAP], cache_id[SMALL_CAP];
+	int j;
+
+	l->dup_of = -1;
+	for (j = 0; j < i && l->dup_of < 0; j++)
+		if (strcmp(s->layers[j].diffid, l->diffid) == 0)
+			l->dup_of = j;
+	chain_id(i ? &s->layers[i - 1] : NULL, l);
+	if (!(l->ldb = path_of("%s/image/%s/layerdb/sha256/%s", s->o.root, s->o.driver,
+			       idp_digest_hex(l->chain))))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (ldb_file(s, l, "diff", diff, err) < 0 || ldb_file(s, l, "cache-id", cache_id, err) < 0)
+		return -1;
+	if (strcmp(diff, l->diffid) != 0)
+		return store_error(s, err, "'%s/diff' is not %s", l->ldb, l->diffid);
+	if (!cache_id_ok(cache_id))
+		return store_error(s, err, "'%s/cache-id' is not a directory id", l->ldb);
+	if (!(l->dir = layer_dir(s, cache_id)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
+}
+
+/* ---- a layer's tar ---- */
+
+static void cur_release(struct cur *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	idp_tarsplit_free(c->ts);
+	idp_blob_reader_close(&c->tsr);
+	idp_sha256_free(c->raw);
+	idp_zlayer_release(&c->z);
+	memset(c, 0, sizeof(*c));
+	c->fd = c->dirfd = -1;
+}
+
+/* The layer's tar-split, opened for reading. */
+static int open_tarsplit(struct store *s, const struct layer *l, struct idp_blob_reader *r,
+			 struct idp_tarsplit **ts, struct idp_error *err)
+{
+	char *p = path_of("%s/tar-split.json.gz", l->ldb);
+	int rc;
+
+	if (!p)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	rc = idp_blob_reader_file(p, r, err);
+	if (rc < 0)
+		store_prefix(s, l, err);
+	else if ((rc = idp_tarsplit_new(*r, ts, err)) < 0)
+		idp_blob_reader_close(r);
+	free(p);
+	return rc;
+}
+
+/* The size of the layer's tar, from its tar-split alone. */
+static int tar_size(struct store *s, const struct layer *l, int64_t *size, struct idp_error *err)
+{
+	struct idp_blob_reader r = { NULL, NULL };
+	struct idp_tarsplit *ts = NULL;
+	struct idp_ts_entry e;
+	int rc;
+
+	*size = 0;
+	if (open_tarsplit(s, l, &r, &ts, err) < 0)
+		return -1;
+	while ((rc = idp_tarsplit_next(ts, &e, err)) == 1)
+		*size += e.type == IDP_TS_SEGMENT ? (int64_t)e.len : e.size;
+	if (rc < 0)
+		store_prefix(s, l, err);
+	idp_tarsplit_free(ts);
+	idp_blob_reader_close(&r);
+	return rc;
+}
+
+static int open_dir(const char *path)
+{
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+#if defined(HAVE_OPENAT2_H) && defined(SYS_openat2)
+static int open_beneath2(int dirfd, const char *name)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+}
+#else
+static int open_beneath2(int dirfd, const char *name)
+{
+	(void)dirfd;
+	(void)name;
+	errno = ENOSYS;
+	return -1;
+}
+#endif
+
+/* Without openat2: one directory at a time, none of them a symlink. */
+static int open_walk(int dirfd, const char *name)
+{
+	char part[IDP_TARSPLIT_NAME_MAX + 1];
+	const char *p = name, *slash;
+	int fd = dirfd, next;
+
+	while ((slash = strchr(p, '/'))) {
+		snprintf(part, sizeof(part), "%.*s", (int)(slash - p), p);
+		p = slash + 1;
+		if (!part[0] || strcmp(part, ".") == 0)
+			continue;
+		next = openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd != dirfd)
+			close(fd);
+		if ((fd = next) < 0)
+			return -1;
+	}
+	next = openat(fd, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd != dirfd)
+		close(fd);
+	return next;
+}
+
+/* A file of the layer (a name tarsplit.c checked: relative, no ".."),
+ * never through a symlink: a regular file of exactly size bytes. */
+static int open_file(struct store *s, struct cur *c, int64_t size, struct idp_error *err)
+{
+	struct stat st;
+	int fd = open_beneath2(c->dirfd, c->fname);
+
+	if (fd < 0 && errno == ENOSYS)
+		fd = open_walk(c->dirfd, c->fname);
+	if (fd < 0)
+		return store_error(s, err, "layer %.19s: cannot open '%s': %s", c->l->diffid,
+				   c->fname, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != size) {
+		close(fd);
+		return store_error(s, err, "layer %.19s: '%s' is not the file its tar had "
+				   "(changed on disk?)", c->l->diffid, c->fname);
+	}
+	c->fd = fd;
+	c->file_left = size;
+	return 0;
+}
+
+/* The next tar-split entry into the cursor; 0, -1. */
+static int next_entry(struct store *s, struct cur *c, struct idp_error *err)
+{
+	struct idp_ts_entry e;
+	int rc = idp_tarsplit_next(c->ts, &e, err);
+
+	if (rc < 0)
+		return store_prefix(s, c->l, err);
+	if (rc == 0) {
+		c->ts_end = 1;
+		return 0;
+	}
+	if (e.type == IDP_TS_SEGMENT) {
+		c->seg = e.data;
+		c->seg_left = e.len;
+		return 0;
+	}
+	if (e.size == 0)
+		return 0;
+	snprintf(c->fname, sizeof(c->fname), "%s", e.name);
+	return open_file(s, c, e.size, err);
+}
+
+/* Bytes of the current file into dst; 0, -1. */
+static int copy_file(struct store *s, struct cur *c, unsigned char *dst, size_t cap,
+		     size_t *len, struct idp_error *err)
+{
+	size_t want = cap - *len;
+	ssize_t n;
+
+	if ((int64_t)want > c->file_left)
+		want = (size_t)c->file_left;
+	do
+		n = read(c->fd, dst + *len, want);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return store_error(s, err, "layer %.19s: reading '%s': %s", c->l->diffid, c->fname,
+				   n < 0 ? strerror(errno) : "shorter than its tar had");
+	*len += (size_t)n;
+	if ((c->file_left -= n) == 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return 0;
+}
+
+/* The whole tar was read: it must hash to the diffID. */
+static int verify(struct store *s, struct cur *c, struct idp_error *err)
+{
+	char got[IDP_DIGEST_MAX];
+
+	idp_sha256_final(c->raw, got);
+	if (strcmp(got, c->l->diffid) != 0)
+		return store_error(s, err, "layer %s put back together hashes to %s (changed on "
+				   "disk?)", c->l->diffid, got);
+	c->verified = 1;
+	return 0;
+}
+
+/* idp_zlayer_fill_fn: the tar's next bytes. */
+static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct idp_error *err)
+{
+	struct store *s = ctx;
+	struct cur *c = &s->cur;
+	size_t take;
+
+	*len = 0;
+	while (*len < cap && !c->ts_end) {
+		if (c->seg_left) {
+			take = c->seg_left < cap - *len ? c->seg_left : cap - *len;
+			memcpy(dst + *len, c->seg, take);
+			c->seg += take;
+			c->seg_left -= take;
+			*len += take;
+		} else if (c->fd >= 0) {
+			if (copy_file(s, c, dst, cap, len, err) < 0)
+				return -1;
+		} else if (canceled(s, err) < 0 || next_entry(s, c, err) < 0) {
+			return -1;
+		}
+	}
+	idp_sha256_update(c->raw, dst, *len);
+	c->consumed += (int64_t)*len;
+	if (s->o.bytes_read)
+		*s->o.bytes_read += (int64_t)*len;
+	return c->ts_end ? verify(s, c, err) : 0;
+}
+
+static int start_reading(struct store *s, struct cur *c, struct idp_error *err)
+{
+	c->started = 1;
+	if (!(c->raw = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if ((c->dirfd = open_dir(c->l->dir)) < 0)
+		return store_error(s, err, "cannot open '%s': %s", c->l->dir, strerror(errno));
+	return open_tarsplit(s, c->l, &c->tsr, &c->ts, err);
+}
+
+static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
+{
+	struct store *s = ctx;
+	struct cur *c = &s->cur;
+	ssize_t got;
+
+	if (canceled(s, err) < 0)
+		return -1;
+	if (!c->started && start_reading(s, c, err) < 0)
+		return -1;
+	got = idp_zlayer_read(&c->z, buf, n, err);
+	c->delivered = c->z.delivered;
+	return got;
+}
+
+static void layer_close(void *ctx)
+{
+	(void)ctx;   /* the cursor is the stream's, released by done or skip */
+}
+
+static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
+
+/* ---- the stream ---- */
+
+static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reader *r,
+		      struct idp_error *err)
+{
+	struct store *s = ctx;
+	struct cur *c = &s->cur;
+	int64_t raw = -1;
+
+	if (s->active)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "internal: the next blob before the current one was done");
+	while (s->next < s->n && s->layers[s->next].dup_of >= 0)
+		s->next++;
+	if (s->next == s->n)
+		return 0;
+	if (!(s->o.known && s->o.known[s->next]) && tar_size(s, &s->layers[s->next], &raw, err) < 0)
+		return -1;
+	cur_release(c);
+	c->l = &s->layers[s->next++];
+	idp_zlayer_init(&c->z, &s->o.codec, s->o.threads, fill, s, s->o.cancel);
+	s->active = 1;
+	memset(b, 0, sizeof(*b));
+	b->display_id = idp_digest_hex(c->l->diffid);
+	b->size = -1;
+	b->raw_size = raw;
+	b->consumed = &c->delivered;
+	r->ops = &layer_ops;
+	r->ctx = s;
+	return 1;
+}
+
+static int finish_layer(struct store *s, const char *digest, int64_t size, struct idp_error *err)
+{
+	struct layer *l = s->cur.l;
+
+	if (!digest)
+		return idp_error_set(err, IDP_EGENERAL, "internal: no digest for a layer");
+	snprintf(l->digest, sizeof(l->digest), "%s", digest);
+	l->size = size;
+	l->done = 1;
+	s->last = (int)(l - s->layers);
+	s->active = 0;
+	cur_release(&s->cur);
+	return 0;
+}
+
+static int store_done(void *ctx, const char *digest, int64_t size, struct idp_error *err)
+{
+	struct store *s = ctx;
+
+	if (!s->active)
+		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
+	if (!s->cur.z.out_done || !s->cur.verified)
+		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not read through",
+				     s->cur.l->diffid);
+	return finish_layer(s, digest, size, err);
+}
+
+static int store_skip(void *ctx, const char *expect, const char *digest, int64_t size,
+		      struct idp_error *err)
+{
+	struct store *s = ctx;
+
+	if (!s->active)
+		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
+	if (s->cur.z.started || s->cur.started)
+		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was partly read",
+				     s->cur.l->diffid);
+	if (expect && strcmp(expect, s->cur.l->diffid) != 0)
+		return idp_error_set(err, IDP_EGENERAL, "layer %s is not %s as expected",
+				     s->cur.l->diffid, expect);
+	return finish_layer(s, digest, size, err);
+}
+
+static const char *store_last_diffid(void *ctx)
+{
+	const struct store *s = ctx;
+
+	return s->last < 0 ? "" : s->layers[s->last].diffid;
+}
+
+static int store_finish(void *ctx, struct idp_image *img, struct idp_error *err)
+{
+	struct store *s = ctx;
+	struct idp_layer *ls = calloc(s->n > 0 ? (size_t)s->n : 1, sizeof(*ls));
+	int i, rc;
+
+	if (!ls)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	for (i = 0; i < s->n; i++) {
+		const struct layer *l = &s->layers[i];
+		const struct layer *src = l->dup_of >= 0 ? &s->layers[l->dup_of] : l;
+		if (!src->done) {
+			free(ls);
+			return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not pushed",
+					     l->diffid);
+		}
+		ls[i].digest = src->digest;
+		ls[i].size = src->size;
+		ls[i].zstd = s->o.codec.alg == IDP_COMPRESS_ZSTD;
+	}
+	rc = idp_image_add_single(img, s->o.format, s->o.image_id, (int64_t)s->config.len, ls,
+				  s->n, s->o.platform, err);
+	free(ls);
+	return rc;
+}
+
+static int store_open_blob(void *ctx, const struct idp_image_blob *b, struct idp_blob_reader *r,
+			   struct idp_error *err)
+{
+	struct store *s = ctx;
+
+	if (strcmp(b->digest, s->o.image_id) != 0)
+		return idp_error_set(err, IDP_EGENERAL, "internal: blob %s is not the image config",
+				     b->digest);
+	return idp_blob_reader_mem(s->config.buf, s->config.len, r, err);
+}
+
+static void store_close(void *ctx)
+{
+	struct store *s = ctx;
+	int i;
+
+	if (!s)
+		return;
+	cur_release(&s->cur);
+	for (i = 0; s->layers && i < s->n; i++) {
+		free(s->layers[i].ldb);
+		free(s->layers[i].dir);
+	}
+	free(s->layers);
+	idp_buf_release(&s->config);
+	free(s);
+}
+
+static const struct idp_stream_ops docker_store_ops = {
+	"docker-store", store_next, store_done, store_skip,
+	store_last_diffid, store_finish, store_open_blob, store_close,
+};
+
+static int store_open(struct store *s, struct idp_error *err)
+{
+	int i;
+
+	if (!s->o.root || s->o.root[0] != '/' || !idp_store_driver_ok(s->o.driver))
+		return store_error(s, err, "storage driver '%s' at '%s' is not one it reads",
+				   s->o.driver ? s->o.driver : "?", s->o.root ? s->o.root : "?");
+	if (!s->o.image_id || !idp_digest_valid(s->o.image_id))
+		return store_error(s, err, "image ID '%s' is not a config digest",
+				   s->o.image_id ? s->o.image_id : "?");
+	if (read_config(s, err) < 0 || config_layers(s, err) < 0)
+		return -1;
+	for (i = 0; i < s->n; i++)
+		if (open_layer(s, i, err) < 0)
+			return -1;
+	return 0;
+}
+
+int idp_stream_docker_store(const struct idp_store_opts *o, struct idp_stream *out,
+			    struct idp_error *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	s->o = *o;
+	s->last = -1;
+	s->cur.fd = s->cur.dirfd = -1;
+	if (store_open(s, err) < 0) {
+		store_close(s);
+		return -1;
+	}
+	out->ops = &docker_store_ops;
+	out->priv = s;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* src_docker_store.h: the streaming source over dockerd's own layer store
+ * (src_docker_store.c), for a daemon that keeps images with a graph
+ * driver (overlay2, fuse-overlayfs, vfs) and a store this process can
+ * read. What it reads, under the daemon's data root (DockerRootDir):
+ *   image/<driver>/imagedb/content/sha256/<image id>   the config, exact
+ *       bytes (their sha256 must be the image ID)
+ *   image/<driver>/layerdb/sha256/<chainID>/diff       the layer's diffID
+ *   .../cache-id                                       its directory's id
+ *   .../tar-split.json.gz                              its tar (tarsplit.h)
+ *   <driver>/<cache-id>/diff/ (vfs: vfs/dir/<cache-id>/)  its files
+ * chainID[0] = diffID[0], chainID[i] = sha256(chainID[i-1] + " " +
+ * diffID[i]). Each layer's tar is put back together from the tar-split
+ * and the files (opened below the layer's directory, never through a
+ * symlink), hashed, and compressed with the codec and blocks a docker-save
+ * push uses (zlayer.h): the same bytes, so the same digests. A tar whose
+ * sha256 is not the diffID fails before its upload is committed.
+ *
+ * It implements struct idp_stream_ops (source.h): next() hands over the
+ * layers in order (a repeated diffID once), each compressed only once
+ * read, so a layer the registry has costs nothing but its skip(); the
+ * config comes from open_blob(); the finished image is the one a
+ * docker-save push of the same image builds (config as blobs[0], the
+ * layers, one manifest). When the store itself fails (unreadable, not
+ * what the daemon said, changed on disk) *store_failed is set: the caller
+ * may fall back to docker save. */
+#ifndef IDP_SRC_DOCKER_STORE_H
+#define IDP_SRC_DOCKER_STORE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "compress.h"
+#include "error.h"
+#include "source.h"
+
+struct idp_store_opts {
+	const char *root;          /* the daemon's DockerRootDir */
+	const char *driver;        /* its storage driver */
+	int format;                /* enum idp_manifest_format (manifest.h) */
+	struct idp_codec codec;    /* how layers are compressed */
+	int threads;               /* compression threads, 0 = one per CPU */
+	const char *image_id;      /* "sha256:..." = the config digest */
+	int ndiffids;              /* `docker image inspect` RootFS.Layers */
+	const char *const *diffids;
+	const char *platform;      /* "os/arch[/variant]" for messages, or NULL */
+	/* NULL, or one flag per diffID: 1 = the caller will skip this layer,
+	 * so next() does not measure its tar (raw_size -1) */
+	const unsigned char *known;
+	volatile sig_atomic_t *cancel;
+	int64_t *bytes_read;       /* counts tar bytes read, may be NULL */
+	int *store_failed;         /* set to 1 when the store failed, may be NULL */
+};
+
+/* Whether the source can read a store of this driver. */
+int idp_store_driver_ok(const char *driver);
+
+/* A stream over the store (o's strings must outlive it). Checks the
+ * config and every layer's layerdb entry now. Close it with
+ * out->ops->close(out->priv). */
+int idp_stream_docker_store(const struct idp_store_opts *o, struct idp_stream *out,
+			    struct idp_error *err);
+
+#endif

@@ -1,0 +1,210 @@
+/* plug_api.c: docker's Engine API, asked directly when the daemon is a
+ * local unix socket, so that `docker image inspect` (a Go program start)
+ * becomes one request. The daemon is found the way the docker CLI finds
+ * it: -H/--host, else DOCKER_HOST, else the context (--context,
+ * DOCKER_CONTEXT, config.json's currentContext), default
+ * unix:///var/run/docker.sock. Anything else (TLS flags, tcp:// or ssh://,
+ * a context other than "default", a socket that is not there,
+ * IDPPUSH_NO_API set) leaves the CLI in charge, as before. Requests go
+ * through the engine's HTTP handle (http.h) with the version-less paths
+ * the CLI itself starts with. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <json-c/json.h>
+#include "plug.h"
+#include "banned.h"
+
+#define DEFAULT_SOCKET "/var/run/docker.sock"
+#define INFO_CAP (4u << 20)
+
+static void no_api(struct plug_api *a, const char *why)
+{
+	a->sock[0] = '\0';
+	snprintf(a->why, sizeof(a->why), "%s", why);
+}
+
+/* A non-default context in config.json (or one that cannot be read). */
+static int config_context(const char *config_dir, char *why, size_t n)
+{
+	char *path = idp_docker_config_path(config_dir);
+	struct idp_buf b;
+	json_object *root;
+	const char *ctx;
+	int rc = 0;
+
+	if (!path)
+		return 0;
+	idp_buf_init(&b, IDP_CAP_CONFIG);
+	rc = idp_file_read(path, 0, &b);
+	if (rc == 1) {
+		rc = 0;
+	} else if (rc < 0 || !(root = idp_json_parse(b.buf, b.len, IDP_CAP_CONFIG))) {
+		snprintf(why, n, "cannot read %s", path);
+		rc = 1;
+	} else {
+		ctx = idp_json_str(root, "currentContext");
+		if ((rc = ctx && *ctx && strcmp(ctx, "default") != 0))
+			snprintf(why, n, "context '%.40s' (config.json)", ctx);
+		json_object_put(root);
+	}
+	idp_buf_release(&b);
+	free(path);
+	return rc;
+}
+
+/* The host the CLI would use, or NULL when a context decides it. */
+static const char *pick_host(const struct plug_docker *d, const char *config_dir, char *why,
+			     size_t n)
+{
+	const char *env_host = getenv("DOCKER_HOST"), *env_ctx = getenv("DOCKER_CONTEXT");
+
+	if (d->context && strcmp(d->context, "default") != 0) {
+		snprintf(why, n, "context '%.40s' (--context)", d->context);
+		return NULL;
+	}
+	if (d->nhosts)
+		return d->host;
+	if (env_host && *env_host)
+		return env_host;
+	if (env_ctx && *env_ctx && strcmp(env_ctx, "default") != 0) {
+		snprintf(why, n, "context '%.40s' (DOCKER_CONTEXT)", env_ctx);
+		return NULL;
+	}
+	if (!d->context && config_context(config_dir, why, n))
+		return NULL;
+	return "unix://" DEFAULT_SOCKET;
+}
+
+void plug_api_resolve(struct plug_api *a, const struct plug_docker *d, const char *config_dir)
+{
+	const char *host, *no = getenv("IDPPUSH_NO_API");
+	char why[sizeof(a->why)] = "";
+	struct stat st;
+
+	memset(a, 0, sizeof(*a));
+	a->cfg.deadline_ms = d->deadline_ms;
+	a->cfg.cancel = d->cancel;
+	a->cfg.connect_timeout_ms = 5000;
+	if (no && *no && strcmp(no, "0") != 0)
+		return no_api(a, "IDPPUSH_NO_API is set");
+	if (d->tls || getenv("DOCKER_TLS_VERIFY") || d->nhosts > 1)
+		return no_api(a, "TLS or several hosts given");
+	if (!(host = pick_host(d, config_dir, why, sizeof(why))))
+		return no_api(a, why);
+	if (strncmp(host, "unix:///", 8) != 0 || strlen(host + 7) >= sizeof(a->sock))
+		return no_api(a, "the daemon is not a local unix socket");
+	if (stat(host + 7, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return no_api(a, "no unix socket there");
+	snprintf(a->sock, sizeof(a->sock), "%s", host + 7);
+	a->cfg.unix_socket = a->sock;
+}
+
+int plug_api_usable(const struct plug_api *a)
+{
+	return a && a->sock[0] && !a->broken;
+}
+
+void plug_api_release(struct plug_api *a)
+{
+	idp_http_free(a->h);
+	a->h = NULL;
+}
+
+int plug_api_get(struct plug_api *a, const char *path, size_t cap, struct idp_http_resp *resp,
+		 struct idp_error *err)
+{
+	struct idp_http_req q;
+	char url[1024];
+
+	idp_http_resp_init(resp);
+	if (!plug_api_usable(a))
+		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
+	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", path) >= sizeof(url))
+		return idp_error_set(err, IDP_EGENERAL, "docker API path too long");
+	memset(&q, 0, sizeof(q));
+	q.method = "GET";
+	q.url = url;
+	q.max_response = cap;
+	if (idp_http_do(a->h, &q, resp, err) < 0) {
+		if (err->cls != IDP_ECANCELED && err->cls != IDP_ETIMEOUT)
+			a->broken = 1;
+		return -1;
+	}
+	if (resp->body.len >= cap) {
+		a->broken = 1;
+		return idp_error_set(err, IDP_EGENERAL, "docker API: %s answered too much", path);
+	}
+	return 0;
+}
+
+/* The daemon's message of an error answer ({"message": ...}), or a
+ * fallback naming the status. */
+const char *plug_api_message(const struct idp_http_resp *resp, char *buf, size_t n)
+{
+	json_object *o = idp_json_parse(resp->body.buf, resp->body.len, IDP_CAP_JSON_SMALL);
+	const char *m = idp_json_str(o, "message");
+
+	if (m)
+		snprintf(buf, n, "%s", m);
+	else
+		snprintf(buf, n, "HTTP status %ld", resp->status);
+	json_object_put(o);
+	return buf;
+}
+
+static int driver_status_snapshotter(json_object *info)
+{
+	json_object *st = idp_json_array(info, "DriverStatus");
+	size_t i, n = st ? json_object_array_length(st) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_object *kv = json_object_array_get_idx(st, i);
+		const char *k = json_object_get_string(json_object_array_get_idx(kv, 0));
+		const char *v = json_object_get_string(json_object_array_get_idx(kv, 1));
+		if (k && v && strcmp(k, "driver-type") == 0 && strstr(v, "snapshotter"))
+			return 1;
+	}
+	return 0;
+}
+
+int plug_api_info(struct plug_api *a, struct plug_daemon *out, struct idp_error *err)
+{
+	struct idp_http_resp resp;
+	json_object *o = NULL;
+	const char *root, *driver;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (plug_api_get(a, "/info", INFO_CAP, &resp, err) < 0)
+		goto out;
+	if (resp.status != 200 || !(o = idp_json_parse(resp.body.buf, resp.body.len, INFO_CAP)) ||
+	    !(root = idp_json_str(o, "DockerRootDir")) || !(driver = idp_json_str(o, "Driver"))) {
+		idp_error_set(err, IDP_EGENERAL, "docker API: GET /info gave no DockerRootDir");
+		goto out;
+	}
+	out->root = strdup(root);
+	out->driver = strdup(driver);
+	out->snapshotter = driver_status_snapshotter(o);
+	if (!out->root || !out->driver) {
+		plug_daemon_release(out);
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+void plug_daemon_release(struct plug_daemon *dm)
+{
+	free(dm->root);
+	free(dm->driver);
+	memset(dm, 0, sizeof(*dm));
+}
