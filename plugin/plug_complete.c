@@ -167,17 +167,17 @@ static const char *docker_cli(const char *cli)
 
 /* Local image names matching prefix, one a line; images without a name
  * or tag (<none>) left out. Nothing when docker cannot say. */
-static int complete_images(const struct plug_docker *d, const char *prefix)
+static int complete_images(const struct idp_docker *d, const char *prefix)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_run_result r;
-	struct plug_docker ask = *d;
+	struct idp_docker ask = *d;
 	char *line, *next;
 
 	ask.cli = docker_cli(d->cli);
 	ask.deadline_ms = idp_now_ms() + IMAGES_TIMEOUT_MS;
 	ask.cancel = NULL;
-	if (plug_docker_image_names(&ask, &r, &err) == 0) {
+	if (idp_docker_image_names(&ask, &r, &err) == 0) {
 		for (line = r.out.buf; line && *line; line = next) {
 			next = strchr(line, '\n');
 			if (next)
@@ -190,7 +190,7 @@ static int complete_images(const struct plug_docker *d, const char *prefix)
 	return DIRECTIVE_NO_FILE;
 }
 
-static int complete(const struct fe_option *opts, const struct plug_docker *d, int n,
+static int complete(const struct fe_option *opts, const struct idp_docker *d, int n,
 		    char **words, const char *cur)
 {
 	struct comp_state st;
@@ -211,7 +211,7 @@ static int complete(const struct fe_option *opts, const struct plug_docker *d, i
 	return DIRECTIVE_NO_FILE;
 }
 
-int plug_complete(const struct fe_option *opts, const struct plug_docker *d, int argc,
+int plug_complete(const struct fe_option *opts, const struct idp_docker *d, int argc,
 		  char **argv)
 {
 	int directive = DIRECTIVE_NO_FILE;

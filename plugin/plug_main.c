@@ -92,16 +92,16 @@ static const struct global_flag *match_global(const char *a, const char **inline
 
 /* Keep a global flag for running docker; 0, or -1 when there are more
  * than the plugin keeps. */
-static int keep_global(struct plug_docker *d, const char *arg)
+static int keep_global(struct idp_docker *d, const char *arg)
 {
-	if (d->nglobals >= PLUG_MAX_GLOBALS)
+	if (d->nglobals >= IDP_DOCKER_MAX_GLOBALS)
 		return -1;
 	d->globals[d->nglobals++] = arg;
 	return 0;
 }
 
-/* What a global flag says about where the daemon is (plug_api.c). */
-static void note_global(struct plug_docker *d, const struct global_flag *g, const char *v)
+/* What a global flag says about where the daemon is (docker/engine_api.c). */
+static void note_global(struct idp_docker *d, const struct global_flag *g, const char *v)
 {
 	if (strcmp(g->name, "host") == 0) {
 		d->host = v;
@@ -116,7 +116,7 @@ static void note_global(struct plug_docker *d, const struct global_flag *g, cons
 /* Skip docker's global flags up to the plugin name; keep them for running
  * docker, note --config. Returns the index of the first plugin argument,
  * or -1 when there are too many of them. */
-static int split_argv(int argc, char **argv, struct plug_docker *d, const char **config_dir)
+static int split_argv(int argc, char **argv, struct idp_docker *d, const char **config_dir)
 {
 	const struct global_flag *g;
 	const char *v;
@@ -169,17 +169,19 @@ static int is_image_id(const char *s)
  * learnt for this registry is where the session starts). */
 static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 {
-	struct plug_cache cache;
+	struct idp_pushcache cache;
 	struct fe_push_job job;
 	size_t hints[FE_MAX_TARGETS];
-	char *path = plug_cache_path();
+	char *path = idp_pushcache_path(), warning[512];
 	int i, rc;
 
-	plug_cache_load(&cache, path);
+	idp_pushcache_load(&cache, path, warning, sizeof(warning));
+	if (warning[0])
+		fe_warnf("%s", warning);
 	pp->cache_path = path;
 	pp->cache = &cache;
 	for (i = 0; i < n; i++)
-		hints[i] = (size_t)plug_cache_chunk(&cache, dests[i].domain);
+		hints[i] = (size_t)idp_pushcache_chunk(&cache, dests[i].domain);
 	memset(&job, 0, sizeof(job));
 	job.cfg = pp->cfg;
 	job.dests = dests;
@@ -194,19 +196,19 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
 	rc = fe_push(&job);
 	free(pp->notice);
-	plug_cache_release(&cache);
+	idp_pushcache_release(&cache);
 	free(path);
 	return rc;
 }
 
 static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
-		     const struct plug_docker *d, volatile sig_atomic_t *canceled)
+		     const struct idp_docker *d, volatile sig_atomic_t *canceled)
 {
 	const char *image = cfg->args[0];
 	const char *const *targets = (const char *const *)cfg->args + 1;
 	struct idp_error err = IDP_ERROR_INIT;
-	char platform[PLUG_PLATFORM_MAX];
-	struct plug_image info;
+	char platform[IDP_DOCKER_PLATFORM_MAX];
+	struct idp_docker_image info;
 	struct plug_push pp;
 	struct idp_ref dests[FE_MAX_TARGETS];
 	int n, rc;
@@ -223,7 +225,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 			cfg->nplatforms);
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
-	if (plug_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
+	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
 				  platform, &err) < 0) {
 		fe_dest_refs_release(dests, n);
 		return fe_report_error(&err);
@@ -241,35 +243,35 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		rc = fe_report_error(&err);
 	else
 		rc = push_job(&pp, dests, n);
-	plug_image_release(&info);
+	idp_docker_image_release(&info);
 	fe_dest_refs_release(dests, n);
 	return rc;
 }
 
 /* The push, with libcurl set up and the Engine API found (or not). */
-static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struct plug_docker *d,
+static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struct idp_docker *d,
 		    volatile sig_atomic_t *canceled, const char *config_dir)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct plug_api api;
+	struct idp_docker_api api;
 	int rc;
 
 	if (idp_http_global_init(&err) < 0)
 		return fe_report_error(&err);
-	plug_api_resolve(&api, d, config_dir);
+	idp_docker_api_resolve(&api, d, config_dir);
 	d->api = &api;
 	if (cfg->verbose && api.sock[0])
 		fe_infof("docker daemon: Engine API at unix://%s", api.sock);
 	else if (cfg->verbose)
 		fe_infof("docker daemon: through the docker CLI (%s)", api.why);
 	rc = push_main(cmd, cfg, d, canceled);
-	plug_api_release(&api);
+	idp_docker_api_release(&api);
 	d->api = NULL;
 	idp_http_global_cleanup();
 	return rc;
 }
 
-static int run(const struct fe_cmd *cmd, int argc, char **argv, struct plug_docker *d,
+static int run(const struct fe_cmd *cmd, int argc, char **argv, struct idp_docker *d,
 	       const char *config_dir)
 {
 	volatile sig_atomic_t canceled = 0;
@@ -295,7 +297,7 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, struct plug_dock
 
 int main(int argc, char **argv)
 {
-	struct plug_docker d;
+	struct idp_docker d;
 	const char *config_dir = NULL, *cli = getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND");
 	const struct fe_cmd *cmd = cli ? &plug_cmd_docker : &plug_cmd_direct;
 	int first;
@@ -306,7 +308,7 @@ int main(int argc, char **argv)
 	d.cli = cli && *cli ? cli : "docker";
 	if ((first = split_argv(argc, argv, &d, &config_dir)) < 0)
 		return fe_usage_error(cmd, "too many docker global flags before '%s' (at most %d)",
-				      PLUGIN_NAME, PLUG_MAX_GLOBALS);
+				      PLUGIN_NAME, IDP_DOCKER_MAX_GLOBALS);
 	if (first < argc && strcmp(argv[first], "__complete") == 0)
 		return plug_complete(plug_options, &d, argc - first - 1, argv + first + 1);
 	if (first < argc && strcmp(argv[first], "help") == 0) {

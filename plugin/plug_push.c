@@ -24,7 +24,7 @@
 struct saved_push {
 	struct plug_push *pp;
 	struct plug_reuse *ru;
-	struct plug_save sv;
+	struct idp_docker_save sv;
 	int reaped;
 };
 
@@ -68,7 +68,7 @@ static int reap(struct saved_push *sp, int rc, struct idp_error *err)
 	if (sp->reaped)
 		return rc;
 	sp->reaped = 1;
-	if (plug_docker_save_end(&sp->sv, canceled, &derr) == 0)
+	if (idp_docker_save_end(&sp->sv, canceled, &derr) == 0)
 		return rc;
 	if (rc == 0 || err->cls == IDP_EGENERAL)
 		*err = derr;
@@ -107,7 +107,7 @@ static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
 	memset(&sp, 0, sizeof(sp));
 	sp.pp = pp;
 	sp.ru = ru;
-	if (plug_docker_save_start(pp->docker, pp->image, pp->platform, &sp.sv, err) < 0)
+	if (idp_docker_save_start(pp->docker, pp->image, pp->platform, &sp.sv, err) < 0)
 		return -1;
 	save_opts(pp, &so);
 	rc = idp_stream_docker_save(sp.sv.fd, &so, &st, err);
@@ -134,7 +134,8 @@ static int why_not(char *why, size_t n, const char *fmt, ...)
 }
 
 /* Whether the store can serve this push (dm filled); else why not. */
-static int store_usable(const struct plug_push *pp, struct plug_daemon *dm, char *why, size_t n)
+static int store_usable(const struct plug_push *pp, struct idp_docker_daemon *dm, char *why,
+			size_t n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	const char *no = getenv("IDPPUSH_NO_STORE");
@@ -146,9 +147,9 @@ static int store_usable(const struct plug_push *pp, struct plug_daemon *dm, char
 		return why_not(why, n, "IDPPUSH_NO_STORE is set");
 	if (pp->platform || !idp_digest_valid(pp->info->id))
 		return why_not(why, n, "--platform given");
-	if (!plug_api_usable(pp->docker->api))
+	if (!idp_docker_api_usable(pp->docker->api))
 		return why_not(why, n, "no Engine API socket");
-	if (plug_api_info(pp->docker->api, dm, &err) < 0)
+	if (idp_docker_api_info(pp->docker->api, dm, &err) < 0)
 		return why_not(why, n, "%s", err.msg);
 	if (dm->snapshotter || !idp_store_driver_ok(dm->driver))
 		return why_not(why, n, "storage driver %s%s", dm->driver,
@@ -161,7 +162,7 @@ static int store_usable(const struct plug_push *pp, struct plug_daemon *dm, char
 	return ok;
 }
 
-static void store_opts(struct plug_push *pp, const struct plug_daemon *dm,
+static void store_opts(struct plug_push *pp, const struct idp_docker_daemon *dm,
 		       const struct plug_reuse *ru, unsigned char *known, int *failed,
 		       struct idp_store_opts *so)
 {
@@ -186,7 +187,7 @@ static void store_opts(struct plug_push *pp, const struct plug_daemon *dm,
 
 /* The layers the registry lacks, from the store. *failed: the store
  * itself failed (the caller falls back to docker save). */
-static int push_stored(struct plug_push *pp, const struct plug_daemon *dm,
+static int push_stored(struct plug_push *pp, const struct idp_docker_daemon *dm,
 		       struct idp_push_target *t, int n, const struct idp_push_opts *po,
 		       struct plug_reuse *ru, struct idp_image *img, int *failed,
 		       struct idp_error *err)
@@ -219,14 +220,14 @@ static int push_layers(struct plug_push *pp, struct idp_push_target *t, int n,
 		       struct idp_image *img, struct idp_error *err)
 {
 	struct idp_push_result res[FE_MAX_TARGETS];
-	struct plug_daemon dm;
+	struct idp_docker_daemon dm;
 	char why[IDP_ERRMSG_MAX];
 	int i, rc, failed = 0;
 
 	if (!store_usable(pp, &dm, why, sizeof(why))) {
 		if (pp->cfg->verbose)
 			fe_infof("not reading docker's layer store (%s): docker save", why);
-		plug_daemon_release(&dm);
+		idp_docker_daemon_release(&dm);
 		return push_saved(pp, t, n, po, ru, img, err);
 	}
 	if (pp->cfg->verbose)
@@ -234,7 +235,7 @@ static int push_layers(struct plug_push *pp, struct idp_push_target *t, int n,
 	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
 		res[i] = t[i].res;
 	rc = push_stored(pp, &dm, t, n, po, ru, img, &failed, err);
-	plug_daemon_release(&dm);
+	idp_docker_daemon_release(&dm);
 	if (rc == 0 || !failed || (pp->cancel && *pp->cancel))
 		return rc;
 	if (pp->cfg->verbose)
@@ -283,7 +284,7 @@ int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct i
 		rc = push_layers(pp, t, n, po, &ru, &img, err);
 	}
 	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
-	    plug_cache_set_chunk(&ru.news, idp_session_ref(s)->domain,
+	    idp_pushcache_set_chunk(&ru.news, idp_session_ref(s)->domain,
 				 (int64_t)idp_session_chunk_size(s), err) < 0)
 		rc = -1;
 	if (rc == 0)

@@ -1,4 +1,4 @@
-/* plug_reuse.c: using the push cache (plug_cache.h) for one push. Before
+/* plug_reuse.c: using the push cache (docker/pushcache.h) for one push. Before
  * `docker save` runs, every layer the cache knows for this registry is
  * HEADed in the destination repository (or mounted from the repository it
  * was pushed to); the config is HEADed by the cached digest or the image
@@ -34,7 +34,7 @@ int plug_reuse_init(struct plug_reuse *ru, const struct plug_push *pp, const str
 void plug_reuse_release(struct plug_reuse *ru)
 {
 	free(ru->layers);
-	plug_cache_release(&ru->news);
+	idp_pushcache_release(&ru->news);
 	memset(ru, 0, sizeof(*ru));
 }
 
@@ -48,8 +48,8 @@ static void ours(const struct plug_reuse *ru, char out[IDP_CODEC_NAME_MAX])
  * time (the config's entry), else our compression. */
 static void pick_producer(struct plug_reuse *ru)
 {
-	const struct plug_cache_blob *c =
-		plug_cache_find(ru->cache, ru->registry, NULL, ru->pp->info->id, NULL, 0);
+	const struct idp_pushcache_blob *c =
+		idp_pushcache_find(ru->cache, ru->registry, NULL, ru->pp->info->id, NULL, 0);
 
 	if (c)
 		snprintf(ru->want, sizeof(ru->want), "%s", c->producer);
@@ -69,7 +69,7 @@ static void set_have(struct plug_blob_state *bs, int have, const char *digest, i
 /* The id a progress line shows for a cached blob, as docker push would:
  * the diffID, but the layer's own digest for a layer docker's containerd
  * image store kept compressed (its push names layers by that digest). */
-static const char *display_key(const struct plug_cache_blob *c, const char *key)
+static const char *display_key(const struct idp_pushcache_blob *c, const char *key)
 {
 	return c->producer && strcmp(c->producer, "stored") == 0 ? c->digest : key;
 }
@@ -81,13 +81,13 @@ static const char *display_key(const struct plug_cache_blob *c, const char *key)
 static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_image *probe,
 					    const char *key, struct idp_error *err)
 {
-	const struct plug_cache_blob *mine, *other, *c;
+	const struct idp_pushcache_blob *mine, *other, *c;
 	struct idp_image_blob *b;
 
-	mine = plug_cache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
-			       PLUG_CACHE_SAME_REPO);
-	other = plug_cache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
-				PLUG_CACHE_OTHER_REPO);
+	mine = idp_pushcache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
+			       IDP_PUSHCACHE_SAME_REPO);
+	other = idp_pushcache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
+				IDP_PUSHCACHE_OTHER_REPO);
 	if (mine && other && strcmp(mine->digest, other->digest) != 0)
 		other = NULL;
 	if (!(c = mine ? mine : other))
@@ -107,7 +107,7 @@ static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_im
 static int probe_layers(struct plug_reuse *ru, struct idp_image *probe, int *probe_of,
 			struct idp_error *err)
 {
-	const struct plug_image *info = ru->pp->info;
+	const struct idp_docker_image *info = ru->pp->info;
 	struct idp_image_blob *b;
 	int i;
 
@@ -237,9 +237,9 @@ const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_i
 	snprintf(d, sizeof(d), "sha256:%s", display_id);
 	if ((r = listed(ru, d)))
 		return r;
-	if ((r = listed(ru, plug_cache_v1_diffid(&ru->news, display_id))))
+	if ((r = listed(ru, idp_pushcache_v1_diffid(&ru->news, display_id))))
 		return r;
-	return listed(ru, plug_cache_v1_diffid(ru->cache, display_id));
+	return listed(ru, idp_pushcache_v1_diffid(ru->cache, display_id));
 }
 
 void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid)
@@ -250,14 +250,14 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 	snprintf(d, sizeof(d), "sha256:%s", v1id);
 	if (!ru->cache_path || !diffid[0] || listed(ru, d) || strlen(v1id) != 64)
 		return;
-	plug_cache_add_v1(&ru->news, v1id, diffid, &err);
+	idp_pushcache_add_v1(&ru->news, v1id, diffid, &err);
 }
 
 /* ---- the manifest from the cache ---- */
 
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
-	const struct plug_image *info = ru->pp->info;
+	const struct idp_docker_image *info = ru->pp->info;
 	struct idp_layer *layers = calloc(info->ndiffids > 0 ? (size_t)info->ndiffids : 1,
 					  sizeof(*layers));
 	int i, rc;
@@ -280,7 +280,7 @@ int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct 
 static void add_desc(struct plug_reuse *ru, const char *key, const char *producer, json_object *d)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct plug_cache_blob b;
+	struct idp_pushcache_blob b;
 
 	b.registry = (char *)ru->registry;
 	b.repository = (char *)ru->repository;
@@ -290,13 +290,13 @@ static void add_desc(struct plug_reuse *ru, const char *key, const char *produce
 	b.size = idp_json_int(d, "size", -1);
 	b.producer = (char *)producer;
 	if (b.digest && b.media_type && b.size >= 0)
-		plug_cache_add(&ru->news, &b, &err);
+		idp_pushcache_add(&ru->news, &b, &err);
 }
 
 /* The top manifest's config and layers, paired with inspect's diffIDs. */
 static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, const char *producer)
 {
-	const struct plug_image *info = ru->pp->info;
+	const struct idp_docker_image *info = ru->pp->info;
 	json_object *root = idp_json_parse((const char *)m->data, m->len, IDP_CAP_MANIFEST);
 	json_object *layers = idp_json_array(root, "layers"), *cfg = idp_json_obj(root, "config");
 	int i;
@@ -333,7 +333,7 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
 		ru->repository = idp_session_ref(t[i].s)->path;
 		record(ru, &img->manifests[img->nmanifests - 1], prod);
 	}
-	if (plug_cache_commit(ru->cache_path, &ru->news, &err) < 0) {
+	if (idp_pushcache_commit(ru->cache_path, &ru->news, &err) < 0) {
 		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
 		idp_push_emit(po, &ev);
 	}

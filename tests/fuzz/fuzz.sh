@@ -95,7 +95,6 @@ archive() { # NAME OBJ...
 extra_sources() {
 	case "$1" in
 	imgwalk | oci_layout) echo tests/fuzz/fuzz_image.c ;;
-	plug_cache) echo plugin/plug_cache.c ;;
 	esac
 }
 
@@ -126,7 +125,7 @@ build() {
 max_len() {
 	case "$1" in
 	docker_save | bbolt) echo 131072 ;;
-	oci_layout | imgwalk | plug_cache | creds) echo 16384 ;;
+	oci_layout | imgwalk | pushcache | creds) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }

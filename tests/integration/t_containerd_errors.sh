@@ -49,6 +49,7 @@ ctd_import default example.test/idp/bad "$BAD"
 B1=$(layers_of "$BAD" | sed -n 2p)
 F=$(ctd_blob_file "$B1")
 chmod u+w "$F"
+cp -p "$F" "$TEST_TMP/b1.orig"
 printf 'CORRUPTED' | dd of="$F" bs=1 seek=1000 conv=notrunc status=none
 assert_exit 1 run_ctd "${R[@]}" --progress plain example.test/idp/bad:latest "$REG_HOST/t/bad:v1"
 assert_contains "$LAST_ERR" "$B1" "the message names the corrupt blob"
@@ -58,7 +59,9 @@ reg_blob_linked t/bad "$B1" && fail "the corrupt blob was committed"
 [ -z "$(reg_log_requests PUT "/v2/t/bad/blobs/uploads/.*digest=$B1")" ] ||
 	fail "a PUT committed $B1"
 
-# truncated layer
+# truncated layer (the corrupted one repaired: only one bad blob, so the
+# message can only name this one, whichever upload fails first)
+cp -p "$TEST_TMP/b1.orig" "$(ctd_blob_file "$B1")"
 B2=$(layers_of "$BAD" | sed -n 1p)
 F=$(ctd_blob_file "$B2")
 chmod u+w "$F"

@@ -1,9 +1,9 @@
-/* plug_docker.c: asking the docker CLI about the image (and, for
+/* cli.c: asking the docker CLI about the image (and, for
  * completion, which images there are). Runs the CLI that
  * started the plugin (DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND, else `docker`
  * on PATH) with the user's global flags (--context, -H, TLS...), so the
  * daemon is resolved exactly as the user's own docker commands resolve it.
- * When the daemon is a local unix socket (plug_api.c), the inspect is one
+ * When the daemon is a local unix socket (docker/engine_api.c), the inspect is one
  * GET /images/NAME/json instead; whatever that cannot answer (the request
  * did not get through, an error other than "no such image") goes to the
  * CLI as before, so the messages stay docker's own. */
@@ -12,13 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "plug.h"
+#include "jsonutil.h"
+#include "sources/src_docker_save.h"
+#include "docker/docker.h"
 #include "banned.h"
 
 #define INSPECT_CAP (4u << 20)
 #define STDERR_CAP (16u << 10)
 
-void plug_image_release(struct plug_image *img)
+void idp_docker_image_release(struct idp_docker_image *img)
 {
 	int i;
 	for (i = 0; i < img->ndiffids; i++)
@@ -29,19 +31,19 @@ void plug_image_release(struct plug_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-static void build_argv(const struct plug_docker *d, const char *const *tail, const char **argv)
+static void build_argv(const struct idp_docker *d, const char *const *tail, const char **argv)
 {
 	int n = 0, i;
 
 	argv[n++] = d->cli;
 	for (i = 0; i < d->nglobals; i++)
 		argv[n++] = d->globals[i];
-	for (i = 0; tail[i] && n < PLUG_MAX_ARGV - 1; i++)
+	for (i = 0; tail[i] && n < IDP_DOCKER_MAX_ARGV - 1; i++)
 		argv[n++] = tail[i];
 	argv[n] = NULL;
 }
 
-static void run_opts(const struct plug_docker *d, const char **argv, const char *what,
+static void run_opts(const struct idp_docker *d, const char **argv, const char *what,
 		     size_t out_cap, struct idp_run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -56,10 +58,10 @@ static void run_opts(const struct plug_docker *d, const char **argv, const char 
 /* Run docker with tail args, capturing its output (bounded). Returns the
  * exit status (0-255), or -1 with err when it could not run, timed out or
  * was cancelled. */
-static int run_capture(const struct plug_docker *d, const char *const *tail, const char *what,
+static int run_capture(const struct idp_docker *d, const char *const *tail, const char *what,
 		       size_t out_cap, struct idp_run_result *r, struct idp_error *err)
 {
-	const char *argv[PLUG_MAX_ARGV];
+	const char *argv[IDP_DOCKER_MAX_ARGV];
 	struct idp_run_opts o;
 
 	build_argv(d, tail, argv);
@@ -105,7 +107,7 @@ static char *platform_of(json_object *img)
 
 /* One image object of the inspect (the CLI's array holds one, the API
  * answers it alone). 0, or -1 (out released). */
-static int parse_image(json_object *img, struct plug_image *out)
+static int parse_image(json_object *img, struct idp_docker_image *out)
 {
 	json_object *rootfs, *layers;
 	size_t i, n;
@@ -128,11 +130,11 @@ static int parse_image(json_object *img, struct plug_image *out)
 	out->platform = platform_of(img);
 	return 0;
 bad:
-	plug_image_release(out);
+	idp_docker_image_release(out);
 	return -1;
 }
 
-static int parse_inspect(const char *json, const char *image, struct plug_image *out,
+static int parse_inspect(const char *json, const char *image, struct idp_docker_image *out,
 			 struct idp_error *err)
 {
 	json_object *arr = json_tokener_parse(json);
@@ -164,7 +166,7 @@ static int path_name_ok(const char *s)
 
 /* GET /images/NAME/json: 0 with out, -1 with err (not found, cancelled,
  * an answer that makes no sense), 1 not answered (ask the CLI). */
-static int api_inspect(const struct plug_docker *d, const char *image, struct plug_image *out,
+static int api_inspect(const struct idp_docker *d, const char *image, struct idp_docker_image *out,
 		       struct idp_error *err)
 {
 	struct idp_error e = IDP_ERROR_INIT;
@@ -173,10 +175,10 @@ static int api_inspect(const struct plug_docker *d, const char *image, struct pl
 	char path[600];
 	int rc = 1;
 
-	if (!plug_api_usable(d->api) || !path_name_ok(image))
+	if (!idp_docker_api_usable(d->api) || !path_name_ok(image))
 		return 1;
 	snprintf(path, sizeof(path), "/images/%s/json", image);
-	if (plug_api_get(d->api, path, INSPECT_CAP, &resp, &e) < 0) {
+	if (idp_docker_api_get(d->api, path, INSPECT_CAP, &resp, &e) < 0) {
 		if (e.cls == IDP_ECANCELED || e.cls == IDP_ETIMEOUT)
 			rc = idp_error_set(err, e.cls, "%s", e.msg);
 	} else if (resp.status == 404) {
@@ -193,8 +195,8 @@ static int api_inspect(const struct plug_docker *d, const char *image, struct pl
 	return rc;
 }
 
-int plug_docker_inspect(const struct plug_docker *d, const char *image, const char *platform,
-			struct plug_image *out, struct idp_error *err)
+int idp_docker_inspect(const struct idp_docker *d, const char *image, const char *platform,
+			struct idp_docker_image *out, struct idp_error *err)
 {
 	const char *plain[] = { "image", "inspect", image, NULL };
 	const char *with_platform[] = { "image", "inspect", "--platform", platform, image, NULL };
@@ -220,7 +222,7 @@ int plug_docker_inspect(const struct plug_docker *d, const char *image, const ch
 	return rc;
 }
 
-int plug_docker_image_names(const struct plug_docker *d, struct idp_run_result *r,
+int idp_docker_image_names(const struct idp_docker *d, struct idp_run_result *r,
 			    struct idp_error *err)
 {
 	const char *tail[] = { "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", NULL };
@@ -246,7 +248,7 @@ static int parse_api(const char *s)
 	return (int)(maj * 1000 + min);
 }
 
-int plug_docker_api(const struct plug_docker *d, int *api, struct idp_error *err)
+int idp_docker_api(const struct idp_docker *d, int *api, struct idp_error *err)
 {
 	const char *tail[] = { "version", "--format",
 			       "{{.Server.APIVersion}} {{.Client.APIVersion}}", NULL };
@@ -274,8 +276,8 @@ int plug_docker_api(const struct plug_docker *d, int *api, struct idp_error *err
 	return 0;
 }
 
-int plug_docker_save_start(const struct plug_docker *d, const char *image, const char *platform,
-			   struct plug_save *sv, struct idp_error *err)
+int idp_docker_save_start(const struct idp_docker *d, const char *image, const char *platform,
+			   struct idp_docker_save *sv, struct idp_error *err)
 {
 	const char *plain[] = { "save", image, NULL };
 	const char *with_platform[] = { "save", "--platform", platform, image, NULL };
@@ -289,7 +291,7 @@ int plug_docker_save_start(const struct plug_docker *d, const char *image, const
 	return 0;
 }
 
-int plug_docker_save_end(struct plug_save *sv, int kill_it, struct idp_error *err)
+int idp_docker_save_end(struct idp_docker_save *sv, int kill_it, struct idp_error *err)
 {
 	char msg[512];
 	int st = 0;

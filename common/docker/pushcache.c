@@ -1,4 +1,4 @@
-/* plug_cache.c: the push cache (plug_cache.h): a small JSON file under the
+/* pushcache.c: the push cache (pushcache.h): a small JSON file under the
  * XDG cache directory, read tolerantly (bounded, entries validated one by
  * one), written by merge + temp file + rename. */
 #include "config.h"
@@ -11,15 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "frontend/fe_msg.h"
-#include "plug.h"
+#include "file.h"
+#include "jsonutil.h"
+#include "registry.h"
+#include "docker/pushcache.h"
 #include "banned.h"
 
 #define CACHE_NAME "idppush/push-cache.json"
 /* ten pushes ending at once on a busy machine each hold it for a while */
 #define LOCK_WAIT_MS 60000
 
-char *plug_cache_path(void)
+char *idp_pushcache_path(void)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	char buf[4096];
@@ -38,7 +40,7 @@ static int same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-static void blob_free(struct plug_cache_blob *b)
+static void blob_free(struct idp_pushcache_blob *b)
 {
 	free(b->registry);
 	free(b->repository);
@@ -49,7 +51,7 @@ static void blob_free(struct plug_cache_blob *b)
 	memset(b, 0, sizeof(*b));
 }
 
-void plug_cache_release(struct plug_cache *c)
+void idp_pushcache_release(struct idp_pushcache *c)
 {
 	int i;
 
@@ -67,7 +69,7 @@ void plug_cache_release(struct plug_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int64_t plug_cache_chunk(const struct plug_cache *c, const char *registry)
+int64_t idp_pushcache_chunk(const struct idp_pushcache *c, const char *registry)
 {
 	int i;
 
@@ -77,10 +79,10 @@ int64_t plug_cache_chunk(const struct plug_cache *c, const char *registry)
 	return 0;
 }
 
-int plug_cache_set_chunk(struct plug_cache *c, const char *registry, int64_t size,
+int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64_t size,
 			 struct idp_error *err)
 {
-	struct plug_cache_chunk *n;
+	struct idp_pushcache_chunk *n;
 	int i;
 
 	for (i = 0; i < c->nchunks; i++)
@@ -88,7 +90,7 @@ int plug_cache_set_chunk(struct plug_cache *c, const char *registry, int64_t siz
 			c->chunks[i].size = size;
 			return 0;
 		}
-	if (c->nchunks >= PLUG_CACHE_MAX)
+	if (c->nchunks >= IDP_PUSHCACHE_MAX)
 		return 0;
 	if (!(n = realloc(c->chunks, sizeof(*n) * (size_t)(c->nchunks + 1))))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -101,20 +103,20 @@ int plug_cache_set_chunk(struct plug_cache *c, const char *registry, int64_t siz
 
 /* ---- lookups and updates ---- */
 
-
-const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const char *registry,
-					      const char *repository, const char *diffid,
-					      const char *producer, int flags)
+const struct idp_pushcache_blob *idp_pushcache_find(const struct idp_pushcache *c,
+						    const char *registry, const char *repository,
+						    const char *diffid, const char *producer,
+						    int flags)
 {
 	int i;
 
 	for (i = c->nblobs - 1; i >= 0; i--) {
-		const struct plug_cache_blob *b = &c->blobs[i];
+		const struct idp_pushcache_blob *b = &c->blobs[i];
 		int mine = same(b->repository, repository);
 		if (!same(b->registry, registry) || !same(b->diffid, diffid))
 			continue;
-		if (((flags & PLUG_CACHE_SAME_REPO) && !mine) ||
-		    ((flags & PLUG_CACHE_OTHER_REPO) && mine))
+		if (((flags & IDP_PUSHCACHE_SAME_REPO) && !mine) ||
+		    ((flags & IDP_PUSHCACHE_OTHER_REPO) && mine))
 			continue;
 		if (producer && !same(b->producer, producer))
 			continue;
@@ -123,7 +125,7 @@ const struct plug_cache_blob *plug_cache_find(const struct plug_cache *c, const 
 	return NULL;
 }
 
-const char *plug_cache_v1_diffid(const struct plug_cache *c, const char *v1id)
+const char *idp_pushcache_v1_diffid(const struct idp_pushcache *c, const char *v1id)
 {
 	int i;
 
@@ -133,14 +135,14 @@ const char *plug_cache_v1_diffid(const struct plug_cache *c, const char *v1id)
 	return NULL;
 }
 
-static void drop_blob(struct plug_cache *c, int i)
+static void drop_blob(struct idp_pushcache *c, int i)
 {
 	blob_free(&c->blobs[i]);
 	memmove(&c->blobs[i], &c->blobs[i + 1], sizeof(*c->blobs) * (size_t)(c->nblobs - i - 1));
 	c->nblobs--;
 }
 
-static void drop_v1(struct plug_cache *c, int i)
+static void drop_v1(struct idp_pushcache *c, int i)
 {
 	free(c->v1[i].v1id);
 	free(c->v1[i].diffid);
@@ -148,9 +150,10 @@ static void drop_v1(struct plug_cache *c, int i)
 	c->nv1--;
 }
 
-int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct idp_error *err)
+int idp_pushcache_add(struct idp_pushcache *c, const struct idp_pushcache_blob *b,
+		      struct idp_error *err)
 {
-	struct plug_cache_blob *nb, n = { 0 };
+	struct idp_pushcache_blob *nb, n = { 0 };
 	int i;
 
 	for (i = c->nblobs - 1; i >= 0; i--)
@@ -158,7 +161,7 @@ int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct
 		    same(c->blobs[i].repository, b->repository) &&
 		    same(c->blobs[i].diffid, b->diffid) && same(c->blobs[i].producer, b->producer))
 			drop_blob(c, i);
-	while (c->nblobs >= PLUG_CACHE_MAX)
+	while (c->nblobs >= IDP_PUSHCACHE_MAX)
 		drop_blob(c, 0);
 	n.registry = strdup(b->registry);
 	n.repository = strdup(b->repository);
@@ -180,16 +183,16 @@ int plug_cache_add(struct plug_cache *c, const struct plug_cache_blob *b, struct
 	return 0;
 }
 
-int plug_cache_add_v1(struct plug_cache *c, const char *v1id, const char *diffid,
+int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *diffid,
 		      struct idp_error *err)
 {
-	struct plug_cache_v1 *nv, n;
+	struct idp_pushcache_v1 *nv, n;
 	int i;
 
 	for (i = c->nv1 - 1; i >= 0; i--)
 		if (same(c->v1[i].v1id, v1id))
 			drop_v1(c, i);
-	while (c->nv1 >= PLUG_CACHE_MAX)
+	while (c->nv1 >= IDP_PUSHCACHE_MAX)
 		drop_v1(c, 0);
 	n.v1id = strdup(v1id);
 	n.diffid = strdup(diffid);
@@ -214,10 +217,10 @@ static int is_hex64(const char *s)
 }
 
 /* One "blobs" element; 1 taken, 0 invalid (skipped), -1 out of memory. */
-static int take_blob(struct plug_cache *c, json_object *o)
+static int take_blob(struct idp_pushcache *c, json_object *o)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct plug_cache_blob b;
+	struct idp_pushcache_blob b;
 	json_object *sz;
 
 	b.registry = (char *)idp_json_str(o, "registry");
@@ -231,20 +234,20 @@ static int take_blob(struct plug_cache *c, json_object *o)
 	    !json_object_object_get_ex(o, "size", &sz) || !json_object_is_type(sz, json_type_int) ||
 	    (b.size = json_object_get_int64(sz)) < 0)
 		return 0;
-	return plug_cache_add(c, &b, &err) < 0 ? -1 : 1;
+	return idp_pushcache_add(c, &b, &err) < 0 ? -1 : 1;
 }
 
-static int take_v1(struct plug_cache *c, json_object *o)
+static int take_v1(struct idp_pushcache *c, json_object *o)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	const char *v1id = idp_json_str(o, "v1id"), *diffid = idp_json_str(o, "diffid");
 
 	if (!is_hex64(v1id) || !diffid || !idp_digest_valid(diffid))
 		return 0;
-	return plug_cache_add_v1(c, v1id, diffid, &err) < 0 ? -1 : 1;
+	return idp_pushcache_add_v1(c, v1id, diffid, &err) < 0 ? -1 : 1;
 }
 
-static int take_chunk(struct plug_cache *c, json_object *o)
+static int take_chunk(struct idp_pushcache *c, json_object *o)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	const char *reg = idp_json_str(o, "registry");
@@ -252,12 +255,12 @@ static int take_chunk(struct plug_cache *c, json_object *o)
 
 	if (!reg || size < IDP_CHUNK_MIN || size > IDP_CHUNK_DEFAULT)
 		return 0;
-	return plug_cache_set_chunk(c, reg, size, &err) < 0 ? -1 : 1;
+	return idp_pushcache_set_chunk(c, reg, size, &err) < 0 ? -1 : 1;
 }
 
 /* Every valid element of root[key]; the number of invalid ones. */
-static int take_all(struct plug_cache *c, json_object *root, const char *key,
-		    int (*take)(struct plug_cache *, json_object *))
+static int take_all(struct idp_pushcache *c, json_object *root, const char *key,
+		    int (*take)(struct idp_pushcache *, json_object *))
 {
 	json_object *arr;
 	size_t i, n;
@@ -278,7 +281,7 @@ static int take_all(struct plug_cache *c, json_object *root, const char *key,
 	return bad;
 }
 
-static void load(struct plug_cache *c, const char *path, int quiet)
+static void load(struct idp_pushcache *c, const char *path, char *warning, size_t n)
 {
 	struct idp_buf b;
 	json_object *root = NULL, *ver;
@@ -288,7 +291,7 @@ static void load(struct plug_cache *c, const char *path, int quiet)
 	memset(c, 0, sizeof(*c));
 	if (!path)
 		return;
-	idp_buf_init(&b, PLUG_CACHE_FILE_CAP);
+	idp_buf_init(&b, IDP_PUSHCACHE_FILE_CAP);
 	if ((rc = idp_file_read(path, IDP_FILE_NOFOLLOW, &b)) < 0)
 		snprintf(why, sizeof(why), "%s", errno == EFBIG ? "larger than the cache may be" :
 			 errno == EINVAL ? "not a regular file" : strerror(errno));
@@ -306,29 +309,31 @@ static void load(struct plug_cache *c, const char *path, int quiet)
 		bad += take_all(c, root, "v1ids", take_v1);
 		bad += take_all(c, root, "chunks", take_chunk);
 	}
-	if (rc < 0 && !quiet)
-		fe_warnf("ignoring the push cache '%s': %s", path, why);
-	else if (bad && !quiet)
-		fe_warnf("push cache '%s': ignoring %d damaged entries", path, bad);
+	if (rc < 0 && warning)
+		snprintf(warning, n, "ignoring the push cache '%s': %s", path, why);
+	else if (bad && warning)
+		snprintf(warning, n, "push cache '%s': ignoring %d damaged entries", path, bad);
 	json_object_put(root);
 	idp_buf_release(&b);
 }
 
-void plug_cache_load(struct plug_cache *c, const char *path)
+void idp_pushcache_load(struct idp_pushcache *c, const char *path, char *warning, size_t n)
 {
-	load(c, path, 0);
+	if (warning && n)
+		warning[0] = '\0';
+	load(c, path, warning, n);
 }
 
 /* ---- writing ---- */
 
-static json_object *to_json(const struct plug_cache *c)
+static json_object *to_json(const struct idp_pushcache *c)
 {
 	json_object *root = json_object_new_object(), *blobs = json_object_new_array(),
 		    *v1 = json_object_new_array(), *chunks = json_object_new_array();
 	int i;
 
 	for (i = 0; i < c->nblobs; i++) {
-		const struct plug_cache_blob *b = &c->blobs[i];
+		const struct idp_pushcache_blob *b = &c->blobs[i];
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "registry", json_object_new_string(b->registry));
 		json_object_object_add(o, "repository", json_object_new_string(b->repository));
@@ -360,7 +365,7 @@ static json_object *to_json(const struct plug_cache *c)
 }
 
 /* Write c to path through a temp file in the same directory + rename. */
-static int replace_file(const char *path, const struct plug_cache *c, struct idp_error *err)
+static int replace_file(const char *path, const struct idp_pushcache *c, struct idp_error *err)
 {
 	json_object *root = to_json(c);
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
@@ -398,24 +403,24 @@ static int lock_cache(const char *path, struct idp_error *err)
 	return fd;
 }
 
-int plug_cache_commit(const char *path, const struct plug_cache *news, struct idp_error *err)
+int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, struct idp_error *err)
 {
-	struct plug_cache now;
+	struct idp_pushcache now;
 	int i, rc = 0, lock;
 
 	if (idp_file_mkdirs(path, 0700, err) < 0 || (lock = lock_cache(path, err)) < 0)
 		return -1;
-	load(&now, path, 1);
+	load(&now, path, NULL, 0);
 	for (i = 0; i < news->nblobs && rc == 0; i++)
-		rc = plug_cache_add(&now, &news->blobs[i], err);
+		rc = idp_pushcache_add(&now, &news->blobs[i], err);
 	for (i = 0; i < news->nv1 && rc == 0; i++)
-		rc = plug_cache_add_v1(&now, news->v1[i].v1id, news->v1[i].diffid, err);
+		rc = idp_pushcache_add_v1(&now, news->v1[i].v1id, news->v1[i].diffid, err);
 	for (i = 0; i < news->nchunks && rc == 0; i++)
-		rc = plug_cache_set_chunk(&now, news->chunks[i].registry, news->chunks[i].size,
+		rc = idp_pushcache_set_chunk(&now, news->chunks[i].registry, news->chunks[i].size,
 					  err);
 	if (rc == 0)
 		rc = replace_file(path, &now, err);
-	plug_cache_release(&now);
+	idp_pushcache_release(&now);
 	close(lock);   /* releases the flock */
 	return rc;
 }

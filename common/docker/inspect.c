@@ -1,13 +1,14 @@
-/* plug_platform.c: --platform for docker-idppush. `docker save --platform`
+/* inspect.c: --platform for docker-idppush. `docker save --platform`
  * needs API 1.48 and `docker image inspect --platform` API 1.49 (both the
- * daemon's and the CLI's: plug_docker_api takes the lower). With an older
+ * daemon's and the CLI's: idp_docker_api takes the lower). With an older
  * API the only platform docker can save is the image's own, so a request
  * for it pushes normally and any other fails before docker save runs. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "plug.h"
+#include "sources/src_docker_save.h"
+#include "docker/docker.h"
 #include "banned.h"
 
 #define API_SAVE_PLATFORM 1048      /* docker save --platform */
@@ -18,13 +19,13 @@ struct platform {
 };
 
 /* Normalised "os/arch[/variant]" of s into p and out. */
-static int normalise(const char *s, struct platform *p, char out[PLUG_PLATFORM_MAX],
+static int normalise(const char *s, struct platform *p, char out[IDP_DOCKER_PLATFORM_MAX],
 		     struct idp_error *err)
 {
 	if (idp_platform_parse(s, p->os, p->arch, p->variant, err) < 0)
 		return -1;
-	snprintf(out, PLUG_PLATFORM_MAX, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "",
-		 p->variant);
+	snprintf(out, IDP_DOCKER_PLATFORM_MAX, "%s/%s%s%s", p->os, p->arch,
+		 p->variant[0] ? "/" : "", p->variant);
 	return 0;
 }
 
@@ -42,7 +43,7 @@ static int same_platform(const struct platform *want, const char *have)
 }
 
 /* inspect described another platform: its diffIDs do not apply */
-static int forget_layers(struct plug_image *info, const char *want, struct idp_error *err)
+static int forget_layers(struct idp_docker_image *info, const char *want, struct idp_error *err)
 {
 	int i;
 
@@ -55,8 +56,8 @@ static int forget_layers(struct plug_image *info, const char *want, struct idp_e
 	return 0;
 }
 
-static void old_api(const char *image, const char *want, int api, const struct plug_image *info,
-		    struct idp_error *err)
+static void old_api(const char *image, const char *want, int api,
+		    const struct idp_docker_image *info, struct idp_error *err)
 {
 	idp_error_set(
 		err, IDP_EGENERAL,
@@ -66,37 +67,37 @@ static void old_api(const char *image, const char *want, int api, const struct p
 		api % 1000);
 }
 
-int plug_platform_inspect(const struct plug_docker *d, const char *image, const char *requested,
-			  struct plug_image *info, char save_platform[PLUG_PLATFORM_MAX],
-			  struct idp_error *err)
+int idp_docker_platform_inspect(const struct idp_docker *d, const char *image,
+				const char *requested, struct idp_docker_image *info,
+				char save_platform[IDP_DOCKER_PLATFORM_MAX], struct idp_error *err)
 {
-	char want[PLUG_PLATFORM_MAX];
+	char want[IDP_DOCKER_PLATFORM_MAX];
 	struct platform w;
 	int api;
 
 	save_platform[0] = '\0';
 	if (!requested)
-		return plug_docker_inspect(d, image, NULL, info, err);
-	if (normalise(requested, &w, want, err) < 0 || plug_docker_api(d, &api, err) < 0)
+		return idp_docker_inspect(d, image, NULL, info, err);
+	if (normalise(requested, &w, want, err) < 0 || idp_docker_api(d, &api, err) < 0)
 		return -1;
 	if (api >= API_INSPECT_PLATFORM) {
-		snprintf(save_platform, PLUG_PLATFORM_MAX, "%s", want);
-		return plug_docker_inspect(d, image, want, info, err);
+		snprintf(save_platform, IDP_DOCKER_PLATFORM_MAX, "%s", want);
+		return idp_docker_inspect(d, image, want, info, err);
 	}
-	if (plug_docker_inspect(d, image, NULL, info, err) < 0)
+	if (idp_docker_inspect(d, image, NULL, info, err) < 0)
 		return -1;
 	if (same_platform(&w, info->platform)) {
 		if (api >= API_SAVE_PLATFORM)
-			snprintf(save_platform, PLUG_PLATFORM_MAX, "%s", want);
+			snprintf(save_platform, IDP_DOCKER_PLATFORM_MAX, "%s", want);
 		return 0;
 	}
 	if (api >= API_SAVE_PLATFORM) {
-		snprintf(save_platform, PLUG_PLATFORM_MAX, "%s", want);
+		snprintf(save_platform, IDP_DOCKER_PLATFORM_MAX, "%s", want);
 		if (forget_layers(info, want, err) == 0)
 			return 0;
 	} else {
 		old_api(image, want, api, info, err);
 	}
-	plug_image_release(info);
+	idp_docker_image_release(info);
 	return -1;
 }

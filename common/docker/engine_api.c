@@ -1,4 +1,4 @@
-/* plug_api.c: docker's Engine API, asked directly when the daemon is a
+/* engine_api.c: docker's Engine API, asked directly when the daemon is a
  * local unix socket, so that `docker image inspect` (a Go program start)
  * becomes one request. The daemon is found the way the docker CLI finds
  * it: -H/--host, else DOCKER_HOST, else the context (--context,
@@ -14,13 +14,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
-#include "plug.h"
+#include "creds.h"
+#include "file.h"
+#include "jsonutil.h"
+#include "docker/docker.h"
 #include "banned.h"
 
 #define DEFAULT_SOCKET "/var/run/docker.sock"
 #define INFO_CAP (4u << 20)
 
-static void no_api(struct plug_api *a, const char *why)
+static void no_api(struct idp_docker_api *a, const char *why)
 {
 	a->sock[0] = '\0';
 	snprintf(a->why, sizeof(a->why), "%s", why);
@@ -56,7 +59,7 @@ static int config_context(const char *config_dir, char *why, size_t n)
 }
 
 /* The host the CLI would use, or NULL when a context decides it. */
-static const char *pick_host(const struct plug_docker *d, const char *config_dir, char *why,
+static const char *pick_host(const struct idp_docker *d, const char *config_dir, char *why,
 			     size_t n)
 {
 	const char *env_host = getenv("DOCKER_HOST"), *env_ctx = getenv("DOCKER_CONTEXT");
@@ -78,7 +81,8 @@ static const char *pick_host(const struct plug_docker *d, const char *config_dir
 	return "unix://" DEFAULT_SOCKET;
 }
 
-void plug_api_resolve(struct plug_api *a, const struct plug_docker *d, const char *config_dir)
+void idp_docker_api_resolve(struct idp_docker_api *a, const struct idp_docker *d,
+			    const char *config_dir)
 {
 	const char *host, *no = getenv("IDPPUSH_NO_API");
 	char why[sizeof(a->why)] = "";
@@ -102,25 +106,25 @@ void plug_api_resolve(struct plug_api *a, const struct plug_docker *d, const cha
 	a->cfg.unix_socket = a->sock;
 }
 
-int plug_api_usable(const struct plug_api *a)
+int idp_docker_api_usable(const struct idp_docker_api *a)
 {
 	return a && a->sock[0] && !a->broken;
 }
 
-void plug_api_release(struct plug_api *a)
+void idp_docker_api_release(struct idp_docker_api *a)
 {
 	idp_http_free(a->h);
 	a->h = NULL;
 }
 
-int plug_api_get(struct plug_api *a, const char *path, size_t cap, struct idp_http_resp *resp,
-		 struct idp_error *err)
+int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
+		       struct idp_http_resp *resp, struct idp_error *err)
 {
 	struct idp_http_req q;
 	char url[1024];
 
 	idp_http_resp_init(resp);
-	if (!plug_api_usable(a))
+	if (!idp_docker_api_usable(a))
 		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
 	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -144,7 +148,7 @@ int plug_api_get(struct plug_api *a, const char *path, size_t cap, struct idp_ht
 
 /* The daemon's message of an error answer ({"message": ...}), or a
  * fallback naming the status. */
-const char *plug_api_message(const struct idp_http_resp *resp, char *buf, size_t n)
+const char *idp_docker_api_message(const struct idp_http_resp *resp, char *buf, size_t n)
 {
 	json_object *o = idp_json_parse(resp->body.buf, resp->body.len, IDP_CAP_JSON_SMALL);
 	const char *m = idp_json_str(o, "message");
@@ -172,7 +176,8 @@ static int driver_status_snapshotter(json_object *info)
 	return 0;
 }
 
-int plug_api_info(struct plug_api *a, struct plug_daemon *out, struct idp_error *err)
+int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
+			struct idp_error *err)
 {
 	struct idp_http_resp resp;
 	json_object *o = NULL;
@@ -180,7 +185,7 @@ int plug_api_info(struct plug_api *a, struct plug_daemon *out, struct idp_error 
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (plug_api_get(a, "/info", INFO_CAP, &resp, err) < 0)
+	if (idp_docker_api_get(a, "/info", INFO_CAP, &resp, err) < 0)
 		goto out;
 	if (resp.status != 200 || !(o = idp_json_parse(resp.body.buf, resp.body.len, INFO_CAP)) ||
 	    !(root = idp_json_str(o, "DockerRootDir")) || !(driver = idp_json_str(o, "Driver"))) {
@@ -191,7 +196,7 @@ int plug_api_info(struct plug_api *a, struct plug_daemon *out, struct idp_error 
 	out->driver = strdup(driver);
 	out->snapshotter = driver_status_snapshotter(o);
 	if (!out->root || !out->driver) {
-		plug_daemon_release(out);
+		idp_docker_daemon_release(out);
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		goto out;
 	}
@@ -202,7 +207,7 @@ out:
 	return rc;
 }
 
-void plug_daemon_release(struct plug_daemon *dm)
+void idp_docker_daemon_release(struct idp_docker_daemon *dm)
 {
 	free(dm->root);
 	free(dm->driver);

@@ -1,0 +1,125 @@
+/* docker.h: asking the Docker daemon, as the docker CLI would reach it:
+ *   cli.c         running the docker CLI: image inspect, docker save,
+ *                 version, image ls (inspect through the Engine API when
+ *                 it can)
+ *   engine_api.c  docker's Engine API over a local unix socket
+ *   inspect.c     --platform: what the daemon's API allows (docker version)
+ * and pushcache.h, what was pushed where. The front end (the plugin)
+ * parses docker's global flags into struct idp_docker. */
+#ifndef IDP_DOCKER_H
+#define IDP_DOCKER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "error.h"
+#include "http.h"
+#include "run.h"
+
+#define IDP_DOCKER_MAX_GLOBALS 32
+
+struct idp_docker_api;
+
+/* How to run docker: the CLI that started us (or `docker` on PATH) plus the
+ * global flags that came before the plugin name; every run is bounded by
+ * the push's deadline and cancel flag. When the daemon is a local unix
+ * socket, api asks it directly (docker/engine_api.c). */
+struct idp_docker {
+	const char *cli;
+	int nglobals;
+	const char *globals[IDP_DOCKER_MAX_GLOBALS];
+	const char *host;               /* the last -H/--host, or NULL */
+	int nhosts;
+	const char *context;            /* -c/--context, or NULL */
+	int tls;                        /* a --tls* flag was given */
+	int64_t deadline_ms;            /* idp_now_ms() clock, 0 = none */
+	volatile sig_atomic_t *cancel;
+	struct idp_docker_api *api;           /* NULL: the CLI only */
+};
+
+/* docker's Engine API over a local unix socket (docker/engine_api.c). */
+struct idp_docker_api {
+	char sock[108];                 /* the daemon's socket; "" = use the docker CLI */
+	char why[160];                  /* why not, for -v */
+	struct idp_http_cfg cfg;
+	struct idp_http *h;
+	int broken;                     /* a request did not get through: the CLI from then on */
+};
+
+/* Find the daemon as the docker CLI would (-H, DOCKER_HOST, --context,
+ * DOCKER_CONTEXT, config.json's currentContext; config_dir: --config):
+ * a unix socket that is there, unless IDPPUSH_NO_API is set, TLS flags are
+ * given or a context other than "default" is in effect. */
+void idp_docker_api_resolve(struct idp_docker_api *a, const struct idp_docker *d,
+			    const char *config_dir);
+int idp_docker_api_usable(const struct idp_docker_api *a);
+void idp_docker_api_release(struct idp_docker_api *a);
+/* GET path ("/images/NAME/json") of the daemon, the body bounded by cap:
+ * 0 with resp (any status; release it), -1 when it did not get through
+ * (then a->broken, except on cancel or timeout) or answered too much. */
+int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
+		       struct idp_http_resp *resp, struct idp_error *err);
+/* The daemon's message in an error answer, else one naming the status. */
+const char *idp_docker_api_message(const struct idp_http_resp *resp, char *buf, size_t n);
+
+/* What GET /info says of the daemon's image store. */
+struct idp_docker_daemon {
+	char *root;                     /* DockerRootDir */
+	char *driver;                   /* Driver */
+	int snapshotter;                /* the containerd image store, not a graph driver */
+};
+int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
+			struct idp_error *err);
+void idp_docker_daemon_release(struct idp_docker_daemon *dm);
+
+#define IDP_DOCKER_MAX_ARGV (IDP_DOCKER_MAX_GLOBALS + 8)
+
+/* What `docker image inspect` said. */
+struct idp_docker_image {
+	char *id;                  /* "sha256:..." */
+	int ndiffids;
+	char **diffids;            /* RootFS.Layers */
+	char *platform;            /* "os/arch[/variant]" */
+};
+
+void idp_docker_image_release(struct idp_docker_image *img);
+
+/* docker image inspect [--platform P] IMAGE. Not found: IDP_ENOTFOUND. */
+int idp_docker_inspect(const struct idp_docker *d, const char *image, const char *platform,
+			struct idp_docker_image *out, struct idp_error *err);
+
+/* The docker API version the CLI and the daemon both speak (`docker
+ * version`), as MAJOR * 1000 + MINOR (1.48 -> 1048). */
+int idp_docker_api(const struct idp_docker *d, int *api, struct idp_error *err);
+
+/* A running `docker save IMAGE`: its stdout on fd. */
+struct idp_docker_save {
+	int fd;
+	const char *argv[IDP_DOCKER_MAX_ARGV];
+	struct idp_run_opts opts;
+	struct idp_child child;
+};
+
+/* `docker image ls --format {{.Repository}}:{{.Tag}}`: 0 with its lines in
+ * r->out, or -1 with err. r is initialised either way: release it. */
+int idp_docker_image_names(const struct idp_docker *d, struct idp_run_result *r,
+			    struct idp_error *err);
+
+/* docker save [--platform P] IMAGE */
+int idp_docker_save_start(const struct idp_docker *d, const char *image, const char *platform,
+			   struct idp_docker_save *sv, struct idp_error *err);
+/* Kill (when kill_it) and reap; -1 with docker's message when it failed. */
+int idp_docker_save_end(struct idp_docker_save *sv, int kill_it, struct idp_error *err);
+
+#define IDP_DOCKER_PLATFORM_MAX 100
+
+/* docker image inspect for the push, honouring --platform (`requested`,
+ * NULL: none). Daemon API >= 1.48: *save_platform gets the normalised
+ * platform for docker save; the inspect is per platform from API 1.49,
+ * else its diffIDs are dropped (the config's rootfs.diff_ids still
+ * check the stream) unless it is already that platform. Older API:
+ * the image must be that platform (save_platform ""), else IDP_EGENERAL. */
+int idp_docker_platform_inspect(const struct idp_docker *d, const char *image,
+				const char *requested, struct idp_docker_image *info,
+				char save_platform[IDP_DOCKER_PLATFORM_MAX], struct idp_error *err);
+
+#endif
