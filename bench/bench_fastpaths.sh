@@ -71,6 +71,8 @@ for t in "${TOOLS[@]}"; do
 	if [ "$t" != push ]; then
 		mkdir -p "$TEST_TMP/dc-$t/cli-plugins"
 		cp "${PATHS[$t]}" "$TEST_TMP/dc-$t/cli-plugins/docker-idppush"
+		p=$(dirname "${PATHS[$t]}")/idppush-plugin # absent in older builds
+		[ ! -e "$p" ] || cp "$p" "$TEST_TMP/dc-$t/cli-plugins/"
 	fi
 done
 

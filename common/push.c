@@ -370,6 +370,26 @@ int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct 
 
 /* ---- manifests ---- */
 
+/* One manifest under ref. When no blob had to be uploaded, the registry
+ * may have this very manifest under ref already (nothing changed since
+ * the last push): one HEAD then saves the PUT, and the registry ends in
+ * the same state (go-containerregistry's writer does the same). */
+static int put_manifest(struct idp_session *s, struct idp_http *h, const char *ref,
+			const struct idp_image_manifest *m, int maybe_there,
+			char got[IDP_DIGEST_MAX], struct idp_error *err)
+{
+	if (maybe_there && idp_manifest_present(s, h, ref, m->media_type, m->digest)) {
+		snprintf(got, IDP_DIGEST_MAX, "%s", m->digest);
+		return 0;
+	}
+	if (idp_manifest_put(s, h, ref, m->media_type, m->data, m->len, got, err) < 0)
+		return idp_error_prefix(err, "putting manifest %s", ref);
+	if (strcmp(got, m->digest) != 0)
+		return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s",
+				     m->digest, got);
+	return 0;
+}
+
 int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
 		       struct idp_error *err)
@@ -389,11 +409,8 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 		const char *ref = is_top && tag ? tag : m->digest;
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, got, 0, (int64_t)m->len, ref };
 
-		if (idp_manifest_put(s, h, ref, m->media_type, m->data, m->len, got, err) < 0)
-			return idp_error_prefix(err, "putting manifest %s", ref);
-		if (strcmp(got, m->digest) != 0)
-			return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s",
-					     m->digest, got);
+		if (put_manifest(s, h, ref, m, res->stats.blobs_pushed == 0, got, err) < 0)
+			return -1;
 		idp_push_emit(o, &ev);
 	}
 	top = &img->manifests[img->nmanifests - 1];

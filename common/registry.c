@@ -259,6 +259,32 @@ static int check_manifest_digest(const struct idp_http_resp *resp, const char *o
 	return 0;
 }
 
+int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
+			 const char *media_type, const char *digest)
+{
+	struct idp_http_req req = { 0 };
+	struct idp_http_resp resp;
+	struct idp_error ignored = IDP_ERROR_INIT;
+	char accept[256];
+	const char *hdrs[] = { accept, NULL };
+	char *url = url_for(s, "manifests", reference);
+	int rc;
+
+	if (!url)
+		return 0;
+	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
+	idp_http_resp_init(&resp);
+	req.method = "HEAD";
+	req.url = url;
+	req.headers = hdrs;
+	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, &ignored) == 0 &&
+	     resp.status == 200 && resp.docker_content_digest &&
+	     strcmp(resp.docker_content_digest, digest) == 0;
+	idp_http_resp_release(&resp);
+	free(url);
+	return rc;
+}
+
 int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,
 		     const char *media_type, const void *data, size_t len,
 		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err)

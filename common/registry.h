@@ -98,6 +98,12 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
 		    struct idp_upload_result *res, struct idp_error *err);
 
+/* 1 when `reference` (tag or digest) already names the manifest with this
+ * digest in the repository (HEAD, Accept: media_type); 0 otherwise, a
+ * failed request included: the caller then PUTs it as usual. */
+int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
+			 const char *media_type, const char *digest);
+
 /* PUT a manifest or index under `reference` (tag or digest) with Content-Type
  * media_type, and check the registry's Docker-Content-Digest against our own
  * sha256 of the bytes. The digest is written to digest_out. */

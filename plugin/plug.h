@@ -1,5 +1,7 @@
 /* plug.h: the pieces of docker-idppush (the docker CLI plugin):
- *   plug_main.c   argv (docker global flags, metadata, help), the flow
+ *   plug_launch.c docker-idppush itself: answers the metadata question,
+ *                 runs idppush-plugin (the rest) for everything else
+ *   plug_main.c   idppush-plugin: argv (docker global flags, metadata, help), the flow
  *   plug_complete.c  docker's completion protocol (__complete)
  *   plug_push.c   the push: the cache first, else docker's layer store
  *                 (idp_stream_docker_store) when it can be read, else docker

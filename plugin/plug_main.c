@@ -1,13 +1,14 @@
-/* plug_main.c: docker-idppush, the docker CLI plugin (`docker idppush`):
- * finds its arguments behind docker's global flags, answers the plugin
- * protocol (docker-cli-plugin-metadata, help, __complete), then asks
- * docker about the image and runs the shared push flow (fe_push) with the
- * streaming docker-save push (plug_push.c). Also works run directly. */
+/* plug_main.c: idppush-plugin, the docker CLI plugin (`docker idppush`)
+ * that docker-idppush (plug_launch.c) runs: finds its arguments behind
+ * docker's global flags, answers the plugin protocol (metadata, help,
+ * __complete), then asks docker about the image and runs the shared push
+ * flow (fe_push) with the streaming docker-save push (plug_push.c). Also
+ * works run directly. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
+#include "plug_metadata.h"
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 #include "frontend/fe_signal.h"
@@ -140,18 +141,7 @@ static int split_argv(int argc, char **argv, struct idp_docker *d, const char **
 
 static int cmd_metadata(void)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "SchemaVersion", json_object_new_string("0.1.0"));
-	json_object_object_add(o, "Vendor", json_object_new_string("idppush project"));
-	json_object_object_add(o, "Version", json_object_new_string(IDP_VERSION));
-	json_object_object_add(
-		o, "ShortDescription",
-		json_object_new_string("Push local images to idpbuilder's Gitea registry"));
-	json_object_object_add(o, "URL",
-			       json_object_new_string("https://github.com/cnoe-io/idpbuilder"));
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-	json_object_put(o);
+	fputs(PLUG_METADATA_JSON, stdout);
 	return 0;
 }
 

@@ -30,6 +30,24 @@ assert (m["SchemaVersion"] == "0.1.0" and m["Vendor"] and m["Version"]
         and m["ShortDescription"] and m["URL"]), m
 ' || fail "metadata is not what the CLI expects: $LAST_OUT"
 
+# docker-idppush is the launcher: it loads none of the program's libraries
+# (the metadata question costs no start of them), and it runs idppush-plugin
+# from its own directory, or says it cannot
+need readelf
+NEEDED=$(readelf -d "$PLUGIN" | grep NEEDED) || fail "readelf -d $PLUGIN"
+assert_not_contains "$NEEDED" "libcurl" "libraries the launcher loads"
+assert_not_contains "$NEEDED" "libgnutls" "libraries the launcher loads"
+assert_not_contains "$NEEDED" "libjson-c" "libraries the launcher loads"
+mkdir -p "$TEST_TMP/alone"
+cp "$PLUGIN" "$TEST_TMP/alone/docker-idppush"
+assert_exit 0 "$TEST_TMP/alone/docker-idppush" docker-cli-plugin-metadata
+assert_exit 1 "$TEST_TMP/alone/docker-idppush" --version
+assert_contains "$LAST_ERR" "cannot run $TEST_TMP/alone/idppush-plugin: No such file" \
+	"the launcher without its program"
+[ "$(printf '%s\n' "$LAST_ERR" | wc -l)" = 1 ] || fail "not one line: $LAST_ERR"
+ln -s "$DC/cli-plugins/docker-idppush" "$TEST_TMP/alone/linked"
+assert_exit 0 "$TEST_TMP/alone/linked" --version
+
 NOSOCK="unix://$TEST_TMP/no-daemon.sock"
 NOTAG="is a digest reference: there is no tag to push it under; give TARGET"
 for cli in "${CLIS[@]}"; do

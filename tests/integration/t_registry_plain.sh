@@ -29,9 +29,24 @@ assert_eq "$uploads1" "$uploads2" "blob upload sessions after re-pushing existin
 [ -n "$(reg_log_requests HEAD /v2/giteaadmin/app/blobs/sha256:)" ] ||
 	fail "engine did not check blob existence (HEAD)"
 verify_pushed "$T2" "$L" "${SKOPEO_FLAGS[@]}"
-# and the very same tag again
+# and the very same tag again: the tag names this manifest already, so one
+# HEAD replaces the PUT
+puts() { reg_log_requests PUT "/v2/giteaadmin/app/manifests/$1" | wc -l; }
+puts1=$(puts v1)
 assert_push_ok "$T" "$DIG" --plain-http "$L" "$T"
 verify_pushed "$T" "$L" "${SKOPEO_FLAGS[@]}"
+assert_eq "$puts1" "$(puts v1)" "manifest PUTs of v1 after re-pushing it unchanged"
+[ -n "$(reg_log_requests HEAD /v2/giteaadmin/app/manifests/v1)" ] ||
+	fail "the re-push did not ask whether v1 names the manifest already (HEAD)"
+# a tag that names another manifest gets the PUT
+LT="$TEST_TMP/layout-other"
+DIGT=$(make_oci_layout "$LT" --docker 0 4096)
+assert_push_ok "$T" "$DIGT" --plain-http "$LT" "$T"
+assert_eq "$DIGT" "$(reg_tag_digest giteaadmin/app v1)" "tag v1 moved to another image"
+puts1=$(puts v1)
+assert_push_ok "$T" "$DIG" --plain-http "$L" "$T"
+assert_eq "$((puts1 + 1))" "$(puts v1)" "manifest PUTs of v1 after moving it back"
+assert_eq "$DIG" "$(reg_tag_digest giteaadmin/app v1)" "tag v1 back on the first image"
 
 # 3. OCI media types
 LO="$TEST_TMP/layout-oci"

@@ -1,7 +1,9 @@
 # tests/lib/plugin.sh: helpers for the docker-idppush tests
 # (tests/integration/t_plugin_*.sh), on top of tests/lib/*.sh.
-#   PLUGIN                      the built docker-idppush
-#   plugin_install DIR          DIR/cli-plugins/docker-idppush (a copy) for DOCKER_CONFIG=DIR
+#   PLUGIN                      the built docker-idppush (the launcher; it runs
+#                               idppush-plugin from its own directory)
+#   plugin_install DIR          DIR/cli-plugins/docker-idppush and idppush-plugin
+#                               (copies) for DOCKER_CONFIG=DIR
 #   fake_docker_setup           FAKE_DOCKER_DIR + DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND
 #                               pointing at tests/tools/fake_docker.sh (and a
 #                               DOCKER_HOST socket that is not there)
@@ -18,13 +20,15 @@ PLUGIN="${PLUGIN:-$top_builddir/docker-idppush}"
 SAVE_FIXTURE="$top_srcdir/tests/tools/save_fixture.py"
 
 need_plugin() {
-	[ -x "$PLUGIN" ] || fail "docker-idppush not built: $PLUGIN"
+	[ -x "$PLUGIN" ] && [ -x "$(dirname "$PLUGIN")/idppush-plugin" ] ||
+		fail "docker-idppush not built: $PLUGIN"
 	need python3 skopeo
 }
 
 plugin_install() {
 	mkdir -p "$1/cli-plugins"
 	cp "$PLUGIN" "$1/cli-plugins/docker-idppush"
+	cp "$(dirname "$PLUGIN")/idppush-plugin" "$1/cli-plugins/idppush-plugin"
 }
 
 fake_docker_setup() {
