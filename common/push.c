@@ -370,6 +370,13 @@ int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct 
 
 /* ---- manifests ---- */
 
+/* Where manifest i goes: the last one under tag (when given), the others
+ * by digest. */
+static const char *manifest_ref(const struct idp_image *img, int i, const char *tag)
+{
+	return i == img->nmanifests - 1 && tag ? tag : img->manifests[i].digest;
+}
+
 /* One manifest under ref. When no blob had to be uploaded, the registry
  * may have this very manifest under ref already (nothing changed since
  * the last push): one HEAD then saves the PUT, and the registry ends in
@@ -405,8 +412,7 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 		return idp_error_set(err, IDP_EGENERAL, "the image has no manifest");
 	for (i = 0; i < img->nmanifests; i++) {
 		const struct idp_image_manifest *m = &img->manifests[i];
-		int is_top = i == img->nmanifests - 1;
-		const char *ref = is_top && tag ? tag : m->digest;
+		const char *ref = manifest_ref(img, i, tag);
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, got, 0, (int64_t)m->len, ref };
 
 		if (put_manifest(s, h, ref, m, res->stats.blobs_pushed == 0, got, err) < 0)
@@ -417,6 +423,48 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
 	res->size = top->len;
 	return 0;
+}
+
+static void report_present(const struct idp_push_opts *o, const struct idp_image *img,
+			   const char *tag, struct idp_push_stats *st)
+{
+	int i;
+
+	for (i = 0; i < img->nblobs; i++) {
+		const struct idp_image_blob *b = &img->blobs[i];
+		int64_t size = b->size > 0 ? b->size : 0;
+		struct idp_event ev = { IDP_EV_EXISTS, blob_id(b), b->digest, size, size, NULL };
+
+		st->bytes_skipped += size;
+		if (b->quiet)
+			continue;
+		st->blobs_existed++;
+		idp_push_emit(o, &ev);
+	}
+	for (i = 0; i < img->nmanifests; i++) {
+		const struct idp_image_manifest *m = &img->manifests[i];
+		struct idp_event ev = { IDP_EV_MANIFEST, NULL, m->digest, 0, (int64_t)m->len,
+					manifest_ref(img, i, tag) };
+
+		idp_push_emit(o, &ev);
+	}
+}
+
+int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
+			const struct idp_image *img, const char *tag, struct idp_push_result *res)
+{
+	struct idp_http *h = idp_session_conn(s);
+	const struct idp_image_manifest *top;
+
+	if (!h || img->nmanifests == 0)
+		return 0;
+	top = &img->manifests[img->nmanifests - 1];
+	if (!idp_manifest_present(s, h, tag ? tag : top->digest, top->media_type, top->digest))
+		return 0;
+	report_present(o, img, tag, &res->stats);
+	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
+	res->size = top->len;
+	return 1;
 }
 
 int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,

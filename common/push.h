@@ -89,6 +89,14 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
 		       struct idp_error *err);
 
+/* Nothing changed: when `tag` (NULL = by digest) already names img's top
+ * manifest, the whole image is there (a registry takes a manifest only
+ * once it has what it references): each blob is reported as existing,
+ * the manifests as put, res filled, and 1 returned, after one HEAD.
+ * 0 when it does not (or the HEAD fails): nothing reported, push as usual. */
+int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
+			const struct idp_image *img, const char *tag, struct idp_push_result *res);
+
 /* Blobs then manifests: what a front end calls for a random-access image. */
 int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
 		   const struct idp_image *img, const char *tag, struct idp_push_result *res,

@@ -74,6 +74,12 @@ int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct 
 		     struct idp_push_stats *stats, struct idp_error *err);
 /* The image (config + layers + manifest) from the states, no docker save. */
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
+/* The image from the cache alone, when it knows the config and every
+ * layer as pushed to this very repository (states set to "exists"): 1,
+ * else 0 (states as before), -1 on error. Nothing is asked. */
+int plug_reuse_known(struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
+/* Every state back to "not known". */
+void plug_reuse_forget(struct plug_reuse *ru);
 /* The state of a layer with this diffID, or NULL. */
 struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char *diffid);
 /* The diffID (inspect's string) a save-stream blob is, when known, or NULL:

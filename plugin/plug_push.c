@@ -259,6 +259,26 @@ static int one_registry(const struct idp_push_target *t, int n)
 	return 1;
 }
 
+/* Nothing changed since the last push to this one target: the cache
+ * knows the whole image there and the tag names its manifest already.
+ * 1 when so (the push is done), 0 to push as usual, -1 on error. */
+static int unchanged(struct plug_push *pp, struct plug_reuse *ru, struct idp_push_target *t,
+		     const struct idp_push_opts *po, struct idp_error *err)
+{
+	struct idp_image img;
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	if ((rc = plug_reuse_known(ru, &img, err)) == 1 &&
+	    (rc = idp_push_if_present(t->s, po, &img, t->tag, &t->res)) == 1 && pp->cfg->verbose)
+		fe_infof("nothing changed: the registry has manifest %s under %s already",
+			 img.manifests[img.nmanifests - 1].digest, t->tag ? t->tag : "its digest");
+	if (rc == 0)
+		plug_reuse_forget(ru);
+	idp_image_release(&img);
+	return rc;
+}
+
 /* The cache answers for the first target; its registry's other targets
  * mount from it. With several registries every layer is read (each
  * registry gets the same bytes), so docker save always runs. */
@@ -274,6 +294,10 @@ int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct i
 	memset(&img, 0, sizeof(img));
 	if (plug_reuse_init(&ru, pp, s, err) < 0)
 		return -1;
+	if (n == 1 && (rc = unchanged(pp, &ru, t, po, err)) != 0) {
+		plug_reuse_release(&ru);
+		return rc < 0 ? -1 : 0;
+	}
 	if (one_registry(t, n))
 		rc = plug_reuse_check(&ru, s, po, &t[0].res.stats, err);
 	if (rc == 1 && (rc = plug_reuse_image(&ru, &img, err)) == 0) {

@@ -275,6 +275,61 @@ int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct 
 	return rc;
 }
 
+/* ---- nothing changed ---- */
+
+/* What the cache says key was pushed as in this very repository. */
+static const struct idp_pushcache_blob *mine(const struct plug_reuse *ru, const char *key)
+{
+	return idp_pushcache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
+				  IDP_PUSHCACHE_SAME_REPO);
+}
+
+/* Progress ids as the probe gives them: diffIDs, no line for the config. */
+static int label(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
+{
+	const struct idp_docker_image *info = ru->pp->info;
+	int i, j;
+
+	img->blobs[0].quiet = 1;
+	for (i = 0; i < info->ndiffids; i++)
+		for (j = 1; j < img->nblobs; j++)
+			if (!img->blobs[j].display_id &&
+			    strcmp(img->blobs[j].digest, ru->layers[i].digest) == 0 &&
+			    !(img->blobs[j].display_id =
+				      strdup(display_key(mine(ru, info->diffids[i]),
+							 info->diffids[i]))))
+				return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 1;
+}
+
+int plug_reuse_known(struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
+{
+	const struct idp_docker_image *info = ru->pp->info;
+	const struct idp_pushcache_blob *c;
+	int i;
+
+	pick_producer(ru);
+	if (ru->pp->platform || info->ndiffids == 0 || !(c = mine(ru, info->id)))
+		return 0;
+	set_have(&ru->config, PLUG_HAVE_EXISTS, c->digest, c->size, NULL);
+	for (i = 0; i < info->ndiffids; i++) {
+		if (!(c = mine(ru, info->diffids[i]))) {
+			plug_reuse_forget(ru);
+			return 0;
+		}
+		set_have(&ru->layers[i], PLUG_HAVE_EXISTS, c->digest, c->size, c->media_type);
+	}
+	if (plug_reuse_image(ru, img, err) < 0)
+		return -1;
+	return img->nblobs > 0 ? label(ru, img, err) : 0;
+}
+
+void plug_reuse_forget(struct plug_reuse *ru)
+{
+	memset(ru->layers, 0, (size_t)ru->pp->info->ndiffids * sizeof(*ru->layers));
+	memset(&ru->config, 0, sizeof(ru->config));
+}
+
 /* ---- recording ---- */
 
 static void add_desc(struct plug_reuse *ru, const char *key, const char *producer, json_object *d)

@@ -53,15 +53,34 @@ assert_eq 700 "$(stat -c %a "$(dirname "$CACHE")")" "cache directory mode"
 	"$CACHE" ||
 	fail "cache does not hold 4 layers + the config: $(cat "$CACHE")"
 
-# 2. re-push: no docker save, same digest, nothing uploaded
+# 2. re-push: no docker save, same digest, nothing uploaded; the tag names
+# the manifest the cache gives already, so that one HEAD is all it asks
+heads() { reg_log_requests HEAD "/v2/giteaadmin/app/blobs/" | wc -l; }
+mputs() { reg_log_requests PUT "/v2/giteaadmin/app/manifests/" | wc -l; }
 : >"$FAKE_DOCKER_DIR/calls"
-before=$(uploads app)
-assert_exit 0 run_plugin "${P[@]}" --progress plain app:v1
+before=$(uploads app) heads0=$(heads) mputs0=$(mputs)
+assert_exit 0 run_plugin "${P[@]}" --progress plain -v app:v1
 assert_eq 0 "$(saves)" "docker save runs on a cached re-push: $(cat "$FAKE_DOCKER_DIR/calls")"
 assert_eq "$REG_HOST/giteaadmin/app:v1@$D1" "$LAST_OUT" "cached re-push result"
-assert_contains "$LAST_ERR" "Layer already exists"
+assert_eq 4 "$(grep -c "Layer already exists" <<<"$LAST_ERR")" "layers shown as there"
+assert_contains "$LAST_ERR" "nothing changed: the registry has manifest $D1 under v1 already"
 assert_eq "$before" "$(uploads app)" "uploads during a cached re-push"
 assert_eq 0 "$(grep -c Pushed <<<"$LAST_ERR" || true)" "'Pushed' lines in a cached re-push"
+assert_eq "$heads0" "$(heads)" "blob HEADs when the tag names the manifest already"
+assert_eq "$mputs0" "$(mputs)" "manifest PUTs when the tag names the manifest already"
+# the tag moved (the image in OCI format pushed under it: another
+# manifest): the blobs are probed and the manifest put again, still
+# without docker save
+assert_exit 0 run_plugin "${P[@]}" -q --format oci app:v1 "$REG_HOST/giteaadmin/app:v1"
+[ "${LAST_OUT#*@}" != "$D1" ] || fail "the OCI manifest has the digest of the Docker one"
+: >"$FAKE_DOCKER_DIR/calls"
+heads0=$(heads) mputs0=$(mputs)
+assert_exit 0 run_plugin "${P[@]}" -q app:v1
+assert_eq "$REG_HOST/giteaadmin/app:v1@$D1" "$LAST_OUT" "re-push over a moved tag"
+assert_eq 0 "$(saves)" "docker save runs on a re-push over a moved tag"
+[ "$(heads)" -gt "$heads0" ] || fail "the blobs were not probed after the tag moved"
+assert_eq "$((mputs0 + 1))" "$(mputs)" "manifest PUTs after the tag moved"
+verify_image "$REG_HOST/giteaadmin/app:v1" "$D1" "$L" "${SKOPEO_FLAGS[@]}"
 # the same from the OCI format: a first push and a re-push give one digest
 assert_exit 0 run_plugin "${P[@]}" -q --format oci app:v1 "$REG_HOST/giteaadmin/app:oci"
 : >"$FAKE_DOCKER_DIR/calls"
