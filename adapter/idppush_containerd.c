@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "frontend/fe_memory.h"
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 #include "frontend/fe_signal.h"
@@ -163,8 +164,10 @@ int main(int argc, char **argv)
 	struct fe_config cfg;
 	struct job_spec js;
 	struct idp_error err = IDP_ERROR_INIT;
-	int rc = fe_parse(&cmd, argc - 1, argv + 1, &cfg);
+	int rc;
 
+	fe_memory_setup();
+	rc = fe_parse(&cmd, argc - 1, argv + 1, &cfg);
 	memset(&js, 0, sizeof(js));
 	if (rc != FE_PARSE_OK)
 		rc = fe_parse_exit(&cmd, rc);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plug_metadata.h"
+#include "frontend/fe_memory.h"
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 #include "frontend/fe_signal.h"
@@ -294,6 +295,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0)
 		return cmd_metadata();
+	fe_memory_setup();
 	memset(&d, 0, sizeof(d));
 	d.cli = cli && *cli ? cli : "docker";
 	if ((first = split_argv(argc, argv, &d, &config_dir)) < 0)
