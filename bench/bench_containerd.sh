@@ -9,7 +9,8 @@
 # Target: faster than ctr, within 10% of the curl PUT.
 # Needs root, containerd, ctr, docker-registry, curl. Knobs:
 #   BENCH_LAYERS (default 4), BENCH_LAYER_MB (default 64), BENCH_JOBS (default 4),
-#   BENCH_RUNS (default 3; medians are reported),
+#   BENCH_RUNS (default 3; medians are reported), BENCH_CTD_FLAGS (more options
+#   for idppush-containerd, e.g. "--chunk-size 1g"),
 #   top_builddir (where idppush-containerd is built; default .).
 # bench/run measures the same on a real image, next to the other scenarios.
 # Usage: sudo top_builddir=/path/to/build bench/bench_containerd.sh
@@ -53,7 +54,7 @@ time_idp() {
 	start_registry plain
 	local t0
 	t0=$(now_ms)
-	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" -q "$IMG" "$REG_HOST/bench/idp:v1" \
+	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" ${BENCH_CTD_FLAGS:-} -q "$IMG" "$REG_HOST/bench/idp:v1" \
 		>"$TEST_TMP/idp.out" ||
 		fail "idppush-containerd failed"
 	LAST_T=$(($(now_ms) - t0))
