@@ -54,8 +54,9 @@ time_idp() {
 	start_registry plain
 	local t0
 	t0=$(now_ms)
-	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" ${BENCH_CTD_FLAGS:-} -q "$IMG" "$REG_HOST/bench/idp:v1" \
-		>"$TEST_TMP/idp.out" ||
+	# shellcheck disable=SC2086 # BENCH_CTD_FLAGS: words
+	run_ctd --root "$CTD_ROOT" --plain-http --jobs "$JOBS" ${BENCH_CTD_FLAGS:-} -q "$IMG" \
+		"$REG_HOST/bench/idp:v1" >"$TEST_TMP/idp.out" ||
 		fail "idppush-containerd failed"
 	LAST_T=$(($(now_ms) - t0))
 	assert_eq "$REG_HOST/bench/idp:v1@$DIG" "$(cat "$TEST_TMP/idp.out")" "pushed digest"
