@@ -88,7 +88,7 @@ static int backoff(struct idp_session *s, int attempt, const struct idp_error *w
 }
 
 int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
-			const struct idp_http_resp *resp, struct idp_error *err)
+			     const struct idp_http_resp *resp, struct idp_error *err)
 {
 	char what[IDP_SHORT_URL_MAX + 16];
 

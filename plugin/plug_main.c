@@ -217,7 +217,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
-				  platform, &err) < 0) {
+					platform, &err) < 0) {
 		fe_dest_refs_release(dests, n);
 		return fe_report_error(&err);
 	}

@@ -309,7 +309,7 @@ int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct i
 	}
 	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
 	    idp_pushcache_set_chunk(&ru.news, idp_session_ref(s)->domain,
-				 (int64_t)idp_session_chunk_size(s), err) < 0)
+				    (int64_t)idp_session_chunk_size(s), err) < 0)
 		rc = -1;
 	if (rc == 0)
 		plug_reuse_commit(&ru, po, &img, saved, t, n);

@@ -85,9 +85,9 @@ static struct idp_image_blob *add_candidate(struct plug_reuse *ru, struct idp_im
 	struct idp_image_blob *b;
 
 	mine = idp_pushcache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
-			       IDP_PUSHCACHE_SAME_REPO);
+				  IDP_PUSHCACHE_SAME_REPO);
 	other = idp_pushcache_find(ru->cache, ru->registry, ru->repository, key, ru->want,
-				IDP_PUSHCACHE_OTHER_REPO);
+				   IDP_PUSHCACHE_OTHER_REPO);
 	if (mine && other && strcmp(mine->digest, other->digest) != 0)
 		other = NULL;
 	if (!(c = mine ? mine : other))

@@ -196,7 +196,7 @@ static int api_inspect(const struct idp_docker *d, const char *image, struct idp
 }
 
 int idp_docker_inspect(const struct idp_docker *d, const char *image, const char *platform,
-			struct idp_docker_image *out, struct idp_error *err)
+		       struct idp_docker_image *out, struct idp_error *err)
 {
 	const char *plain[] = { "image", "inspect", image, NULL };
 	const char *with_platform[] = { "image", "inspect", "--platform", platform, image, NULL };
@@ -223,7 +223,7 @@ int idp_docker_inspect(const struct idp_docker *d, const char *image, const char
 }
 
 int idp_docker_image_names(const struct idp_docker *d, struct idp_run_result *r,
-			    struct idp_error *err)
+			   struct idp_error *err)
 {
 	const char *tail[] = { "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", NULL };
 	int st = run_capture(d, tail, "docker image ls", INSPECT_CAP, r, err);
@@ -277,7 +277,7 @@ int idp_docker_api(const struct idp_docker *d, int *api, struct idp_error *err)
 }
 
 int idp_docker_save_start(const struct idp_docker *d, const char *image, const char *platform,
-			   struct idp_docker_save *sv, struct idp_error *err)
+			  struct idp_docker_save *sv, struct idp_error *err)
 {
 	const char *plain[] = { "save", image, NULL };
 	const char *with_platform[] = { "save", "--platform", platform, image, NULL };

@@ -85,7 +85,7 @@ void idp_docker_image_release(struct idp_docker_image *img);
 
 /* docker image inspect [--platform P] IMAGE. Not found: IDP_ENOTFOUND. */
 int idp_docker_inspect(const struct idp_docker *d, const char *image, const char *platform,
-			struct idp_docker_image *out, struct idp_error *err);
+		       struct idp_docker_image *out, struct idp_error *err);
 
 /* The docker API version the CLI and the daemon both speak (`docker
  * version`), as MAJOR * 1000 + MINOR (1.48 -> 1048). */
@@ -102,11 +102,11 @@ struct idp_docker_save {
 /* `docker image ls --format {{.Repository}}:{{.Tag}}`: 0 with its lines in
  * r->out, or -1 with err. r is initialised either way: release it. */
 int idp_docker_image_names(const struct idp_docker *d, struct idp_run_result *r,
-			    struct idp_error *err);
+			   struct idp_error *err);
 
 /* docker save [--platform P] IMAGE */
 int idp_docker_save_start(const struct idp_docker *d, const char *image, const char *platform,
-			   struct idp_docker_save *sv, struct idp_error *err);
+			  struct idp_docker_save *sv, struct idp_error *err);
 /* Kill (when kill_it) and reap; -1 with docker's message when it failed. */
 int idp_docker_save_end(struct idp_docker_save *sv, int kill_it, struct idp_error *err);
 

@@ -80,7 +80,7 @@ int64_t idp_pushcache_chunk(const struct idp_pushcache *c, const char *registry)
 }
 
 int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64_t size,
-			 struct idp_error *err)
+			    struct idp_error *err)
 {
 	struct idp_pushcache_chunk *n;
 	int i;
@@ -184,7 +184,7 @@ int idp_pushcache_add(struct idp_pushcache *c, const struct idp_pushcache_blob *
 }
 
 int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *diffid,
-		      struct idp_error *err)
+			 struct idp_error *err)
 {
 	struct idp_pushcache_v1 *nv, n;
 	int i;
@@ -417,7 +417,7 @@ int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, str
 		rc = idp_pushcache_add_v1(&now, news->v1[i].v1id, news->v1[i].diffid, err);
 	for (i = 0; i < news->nchunks && rc == 0; i++)
 		rc = idp_pushcache_set_chunk(&now, news->chunks[i].registry, news->chunks[i].size,
-					  err);
+					     err);
 	if (rc == 0)
 		rc = replace_file(path, &now, err);
 	idp_pushcache_release(&now);

@@ -83,13 +83,13 @@ const char *idp_pushcache_v1_diffid(const struct idp_pushcache *c, const char *v
 /* The chunk size learnt for registry, or 0. */
 int64_t idp_pushcache_chunk(const struct idp_pushcache *c, const char *registry);
 int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64_t size,
-			 struct idp_error *err);
+			    struct idp_error *err);
 
 /* Add (or refresh, moving it to the newest place) an entry. */
 int idp_pushcache_add(struct idp_pushcache *c, const struct idp_pushcache_blob *b,
 		      struct idp_error *err);
 int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *diffid,
-		      struct idp_error *err);
+			 struct idp_error *err);
 
 /* Merge `news` into the file at path as it is now and write it back
  * (mkdir 0700, temp file 0600, rename). -1 with err on failure. */
