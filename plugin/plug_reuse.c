@@ -284,7 +284,8 @@ static const struct idp_pushcache_blob *mine(const struct plug_reuse *ru, const 
 				  IDP_PUSHCACHE_SAME_REPO);
 }
 
-/* Progress ids as the probe gives them: diffIDs, no line for the config. */
+/* Progress ids as the probe gives them: diffIDs, no line for the config
+ * (blob 0: idp_image_add_single adds the config first). */
 static int label(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	const struct idp_docker_image *info = ru->pp->info;
