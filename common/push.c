@@ -1,7 +1,8 @@
 /* push.c: the step every blob goes through (pusher_blob), the pool of
  * worker threads that pushes a random-access image several blobs at a
  * time (each worker with its own connection, taking blobs from a shared
- * queue), the probe, and the manifests. Streams are in push_stream.c. */
+ * queue, largest first), the probe, and the manifests. Streams are in
+ * push_stream.c. */
 #include "config.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -188,6 +189,7 @@ struct pool {
 	const char *mount_from;        /* every blob from there, or NULL */
 	enum idp_blob_outcome *have;   /* probe: results; NULL: push */
 	int64_t *sizes;                /* probe: sizes learnt */
+	int *order;                    /* blob indexes, largest first; NULL: as listed */
 	pthread_mutex_t mu;
 	volatile sig_atomic_t abort;
 	int next;
@@ -245,8 +247,10 @@ static int take_next(struct pool *pl)
 {
 	int i = -1;
 	pthread_mutex_lock(&pl->mu);
-	if (!pl->failed && pl->next < pl->img->nblobs)
-		i = pl->next++;
+	if (!pl->failed && pl->next < pl->img->nblobs) {
+		i = pl->order ? pl->order[pl->next] : pl->next;
+		pl->next++;
+	}
 	pthread_mutex_unlock(&pl->mu);
 	return i;
 }
@@ -280,6 +284,43 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* The largest blob bounds the push: a registry takes one blob's bytes on
+ * one stream, hashing as they come, and that cannot be split. Starting it
+ * first lets the others go alongside it instead of after it. Ties (and
+ * unknown sizes, -1) keep the listed order. */
+struct sized {
+	int64_t size;
+	int index;
+};
+
+static int larger_first(const void *a, const void *b)
+{
+	const struct sized *x = a, *y = b;
+
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* The blob indexes, largest first (NULL when there is nothing to order or
+ * no memory: then the listed order). */
+static int *largest_first(const struct idp_image *img)
+{
+	size_t n = img->nblobs > 1 ? (size_t)img->nblobs : 0, i;
+	struct sized *by = n ? calloc(n, sizeof(*by)) : NULL;
+	int *order = by ? calloc(n, sizeof(*order)) : NULL;
+
+	if (order) {
+		for (i = 0; i < n; i++)
+			by[i] = (struct sized){ img->blobs[i].size, (int)i };
+		qsort(by, n, sizeof(*by), larger_first);
+		for (i = 0; i < n; i++)
+			order[i] = by[i].index;
+	}
+	free(by);
+	return order;
+}
+
 static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, struct idp_error *err)
 {
 	pthread_t th[PUSH_MAX_JOBS];
@@ -291,6 +332,7 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 		jobs = PUSH_MAX_JOBS;
 	if (jobs > pl->img->nblobs)
 		jobs = pl->img->nblobs > 0 ? pl->img->nblobs : 1;
+	pl->order = largest_first(pl->img);
 	pthread_mutex_init(&pl->mu, NULL);
 	idp_session_set_abort(pl->p.s, &pl->abort);
 	for (i = 0; i < jobs; i++)
@@ -302,6 +344,7 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 		pthread_join(th[i], NULL);
 	idp_session_set_abort(pl->p.s, NULL);
 	pthread_mutex_destroy(&pl->mu);
+	free(pl->order);
 	if (stats)
 		*stats = pl->p.stats;
 	pusher_destroy(&pl->p);

@@ -27,7 +27,8 @@ const char *idp_session_cluster_ca(const struct idp_session *s, size_t *len)
 
 size_t idp_session_chunk_size(struct idp_session *s)
 {
-	return __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);
+	size_t max = __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);
+	return max < s->chunk_start ? max : s->chunk_start;
 }
 
 struct idp_http *idp_session_conn(struct idp_session *s)

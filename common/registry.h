@@ -17,6 +17,11 @@
 
 #define IDP_CHUNK_DEFAULT (64u << 20)   /* well under idpbuilder's 1 GiB proxy limit */
 #define IDP_CHUNK_MIN (64u << 10)
+/* Without chunk_size, the requests of a blob read from a file grow past
+ * IDP_CHUNK_DEFAULT while the link is fast (each about IDP_CHUNK_SECONDS
+ * long), up to this: half idpbuilder's proxy limit. */
+#define IDP_CHUNK_GROWN_MAX (512u << 20)
+#define IDP_CHUNK_SECONDS 4
 
 struct idp_session_opts {
 	struct idp_tls_opts tls;
@@ -26,7 +31,7 @@ struct idp_session_opts {
 	long connect_timeout_ms;
 	long stall_timeout_ms;
 	long timeout_ms;               /* overall deadline from session open; 0 none */
-	size_t chunk_size;             /* 0 = IDP_CHUNK_DEFAULT */
+	size_t chunk_size;             /* 0 = IDP_CHUNK_DEFAULT, growing (IDP_CHUNK_GROWN_MAX) */
 	struct idp_ratelimit *limit;   /* upload rate shared by every upload (and every
 	                                * session given it); NULL = unlimited */
 	volatile sig_atomic_t *cancel;
@@ -50,8 +55,8 @@ void idp_session_close(struct idp_session *s);
 
 const struct idp_ref *idp_session_ref(const struct idp_session *s);
 
-/* The largest request body the session sends now: the chunk size asked
- * for, lowered by the registry's OCI-Chunk-Max-Length or by 413s. */
+/* The request body a new upload of the session starts with: the chunk size
+ * asked for, lowered by the registry's OCI-Chunk-Max-Length or by 413s. */
 size_t idp_session_chunk_size(struct idp_session *s);
 
 /* A connection for one thread (curl easy handle). */

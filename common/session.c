@@ -274,9 +274,10 @@ static void session_defaults(struct idp_session *s)
 
 	if (s->opts.retry.attempts < 1)
 		s->opts.retry = def;
-	s->chunk = s->opts.chunk_size ? s->opts.chunk_size : IDP_CHUNK_DEFAULT;
-	if (s->chunk < IDP_CHUNK_MIN)
-		s->chunk = IDP_CHUNK_MIN;
+	s->chunk_start = s->opts.chunk_size ? s->opts.chunk_size : IDP_CHUNK_DEFAULT;
+	if (s->chunk_start < IDP_CHUNK_MIN)
+		s->chunk_start = IDP_CHUNK_MIN;
+	s->chunk = s->opts.chunk_size ? s->chunk_start : IDP_CHUNK_GROWN_MAX;
 	s->hcfg.tls = &s->tls;
 	s->hcfg.connect_timeout_ms = s->opts.connect_timeout_ms;
 	s->hcfg.stall_timeout_ms = s->opts.stall_timeout_ms;

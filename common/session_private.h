@@ -21,7 +21,8 @@ struct idp_session {
 	char *base_url;
 	char *registry;             /* host[:port] for messages */
 	char *scopes;               /* "repository:<path>:pull,push" */
-	size_t chunk;
+	size_t chunk;               /* largest request body (413s and the registry lower it) */
+	size_t chunk_start;         /* an upload's first request body, at most chunk */
 	pthread_mutex_t mu;
 	int nconns;
 	struct idp_http *conns[SESSION_MAX_CONNS];

@@ -6,7 +6,8 @@
  * filled on a thread of its own (spoolfill.h) while chunks go out, so any
  * chunk can be sent again and a lost session restarted from byte 0.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
- * registry's OCI-Chunk-Max-Length. */
+ * registry's OCI-Chunk-Max-Length; those of a file grow while the link is
+ * fast, unless the caller fixed their size. */
 #include "config.h"
 #include <inttypes.h>
 #include <pthread.h>
@@ -43,6 +44,7 @@ struct upload {
 	size_t req_len;
 	size_t send_off;
 	size_t chunk;
+	size_t good;                 /* the largest request body that went through */
 	int resumed;
 	struct idp_error pull_err;
 };
@@ -296,6 +298,23 @@ static int take_ack(struct upload *u, const char *range, int64_t chunk_end, stru
 	return 0;
 }
 
+/* A file's blob, no chunk size given: after a whole request, size the
+ * next one to take about IDP_CHUNK_SECONDS at this one's rate (chunk_now
+ * keeps it under the session's limit). Every PATCH costs a registry a
+ * flush to disk; on a slow link requests stay a few seconds long. Streams
+ * keep their size: a request waits until its bytes are compressed. */
+static void grow_chunk(struct upload *u, size_t len, int64_t ms)
+{
+	uint64_t want;
+
+	if (u->spool || u->s->opts.chunk_size || len < u->chunk)
+		return;
+	want = ms > 0 ? (uint64_t)len * 1000u * IDP_CHUNK_SECONDS / (uint64_t)ms : UINT64_MAX;
+	want &= ~(((uint64_t)1 << 20) - 1);
+	if (want > u->chunk)
+		u->chunk = want > SIZE_MAX ? SIZE_MAX : (size_t)want;
+}
+
 static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
 	struct idp_http_req req = { 0 };
@@ -303,6 +322,7 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	char range[96];
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
 	size_t len = (size_t)(chunk_end - u->acked);
+	int64_t t0 = idp_now_ms();
 	int rc;
 
 	if (len > chunk_now(u))
@@ -333,6 +353,10 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	if (rc == 0)
 		rc = take_ack(u, resp.range, u->req_start + (int64_t)len, err);
 	idp_http_resp_release(&resp);
+	if (rc == 0 && len > u->good)
+		u->good = len;
+	if (rc == 0)
+		grow_chunk(u, len, idp_now_ms() - t0);
 	return rc;
 }
 
@@ -343,13 +367,18 @@ static void tell(struct upload *u, const char *msg)
 }
 
 /* A proxy (or the registry) refused the request's size (413): halve it,
- * down to CHUNK_FLOOR, for this and every later request of the session.
- * 1 when it shrank, 0 when it cannot. */
+ * down to CHUNK_FLOOR, for this and every later request of the session;
+ * a request that grew goes back, quietly, to the largest that went
+ * through. 1 when it shrank, 0 when it cannot. */
 static int shrink_after_413(struct upload *u)
 {
 	size_t now = u->req_len, next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
 	char msg[256];
 
+	if (u->good && now > u->good) {   /* a grown request: back to what went through */
+		limit_chunk(u, u->good);
+		return 1;
+	}
 	if (now <= CHUNK_FLOOR)
 		return 0;
 	limit_chunk(u, next);
@@ -463,7 +492,7 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	u.size = size;
 	u.progress = progress;
 	u.pctx = pctx;
-	u.chunk = __atomic_load_n(&s->chunk, __ATOMIC_RELAXED);
+	u.chunk = idp_session_chunk_size(s);
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
 	pthread_mutex_init(&u.pmu, NULL);

@@ -3,7 +3,8 @@
 # against a plain-HTTP docker-registry: push a 3-layer image (one empty
 # layer), verify with skopeo, push again (nothing re-uploaded), push an
 # OCI-media-type image, and push the same image to a second repository with
-# --mount-from (blobs must arrive by cross-repo mount, not by upload).
+# --mount-from (blobs must arrive by cross-repo mount, not by upload), and
+# with --jobs 1 check that the largest blob is uploaded first.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 need docker-registry skopeo curl
 need_engine
@@ -71,6 +72,19 @@ assert_eq "$NBLOBS" "$mounted" "blobs mounted (201) into giteaadmin/other from g
 	fail "blob data was PATCHed to giteaadmin/other despite --mount-from"
 [ -z "$(reg_log_requests PUT /v2/giteaadmin/other/blobs/)" ] ||
 	fail "blob data was PUT to giteaadmin/other despite --mount-from"
+
+# 4b. one job at a time: the largest blob goes first (it bounds the push),
+# then the others by size, ties in the manifest's order
+TJ="$REG_HOST/giteaadmin/order:v1"
+assert_push_ok "$TJ" "$DIG" --plain-http --jobs 1 "$L" "$TJ"
+want=$("$PYTHON" -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+b = [m["config"]] + m["layers"]
+for i in sorted(range(len(b)), key=lambda i: (-b[i]["size"], i)):
+    print(b[i]["digest"])' "$(layout_blob "$L" "$DIG")")
+got=$(reg_log_requests PUT '/v2/giteaadmin/order/blobs/uploads/' |
+	grep -o 'digest=sha256[:%3A]*[0-9a-f]\{64\}' | sed 's/^digest=sha256\(%3A\|:\)/sha256:/')
+assert_eq "$want" "$got" "blob upload order with --jobs 1 (largest first)"
 
 # 5. without --plain-http: a loopback registry that does not speak TLS is
 # used over plain HTTP, as docker does, and the user is told once

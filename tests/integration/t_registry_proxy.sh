@@ -7,6 +7,10 @@
 #   default chunk size: the 413 halves the chunk in the same upload until it
 #     passes; succeeds (verified), with a warning.
 #   skopeo (one PATCH per layer) gets 413: shows the limit is real.
+#   growing requests: a 160 MB layer through a second proxy (limit 80m):
+#     the first 64 MiB request is fast, so the next one grows to the rest
+#     of the blob (88.6 MiB), gets 413, and the upload goes back to 64 MiB
+#     without a warning; one 413, the image verified.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 need docker-registry skopeo curl openssl nginx
 need_engine
@@ -71,5 +75,25 @@ if skopeo_push "$L2" "$PROXY_HOST/giteaadmin/skopeo:v1" "${SKOPEO_FLAGS[@]}" \
 fi
 awk '$3 == 413 && index($2, "/v2/giteaadmin/skopeo/") == 1' "$PROXY_ACCESS_LOG" | grep -q . ||
 	fail "nginx did not log a 413 for skopeo's single-PATCH upload"
+
+# 5. requests grow while the link is fast (no --chunk-size), and a 413 of a
+# grown request goes back, quietly, to the size that went through
+start_body_limit_proxy "$REG_HOST" 80m https
+L3="$TEST_TMP/layout-big"
+DIG3=$(make_oci_layout "$L3" --docker 160000000)
+T="$PROXY_HOST/giteaadmin/grow:v1"
+assert_push_ok "$T" "$DIG3" --ca-cert "$REG_CA" "$L3" "$T"
+verify_pushed "$T" "$L3" "${SKOPEO_FLAGS[@]}"
+assert_not_contains "$LAST_ERR" "HTTP 413"
+grow() { awk '$1 == "PATCH" && index($2, "/v2/giteaadmin/grow/") == 1' "$PROXY_ACCESS_LOG"; }
+first=$(grow | awk '$4 > 60000000 { print $5; exit }')
+[ -n "$first" ] || fail "no 64 MiB request: $(grow)"
+if awk -v t="$first" 'BEGIN { exit !(t < 2.5) }'; then
+	assert_eq 1 "$(grow | awk '$3 == 413' | wc -l)" "413s of the grown request"
+	[ "$(grow | awk '$3 != 413 && $4 > 80 * 1048576' | wc -l)" = 0 ] ||
+		fail "a request over the limit went through: $(grow)"
+else
+	log "the first 64 MiB took $first s: too slow a machine to check the growth"
+fi
 
 log "PASS"

@@ -9,7 +9,8 @@
 #     Location URLs point back at the proxy. With PROXY_CLIENT_CA set (a CA
 #     file; https only) nginx demands a client certificate signed by it.
 #   Exports PROXY_HOST (127.0.0.1:PORT), PROXY_URL, PROXY_DIR, PROXY_PID,
-#     PROXY_ACCESS_LOG (nginx access log: method uri status request_length).
+#     PROXY_ACCESS_LOG (nginx access log: method uri status request_length
+#     request_time).
 # shellcheck shell=bash
 
 _PROXY_COUNT=0
@@ -49,7 +50,7 @@ start_body_limit_proxy() {
 			    uwsgi_temp_path $d/uwsgi;
 			    scgi_temp_path $d/scgi;
 			    log_format reqs '\$request_method \$request_uri'
-			                    ' \$status \$request_length';
+			                    ' \$status \$request_length \$request_time';
 			    access_log $d/access.log reqs;
 			    server {
 			        listen 127.0.0.1:$port$listen_extra;
