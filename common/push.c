@@ -286,8 +286,8 @@ static void *worker(void *arg)
 
 /* The largest blob bounds the push: a registry takes one blob's bytes on
  * one stream, hashing as they come, and that cannot be split. Starting it
- * first lets the others go alongside it instead of after it. Ties (and
- * unknown sizes, -1) keep the listed order. */
+ * first lets the others go alongside it instead of after it. Unknown
+ * sizes (-1) go last; ties keep the listed order. */
 struct sized {
 	int64_t size;
 	int index;
