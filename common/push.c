@@ -150,6 +150,14 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	return 0;
 }
 
+/* The registry has b already (its size as known): counted and shown. */
+static void step_existed(struct pusher *p, struct blob_step *b, int64_t size)
+{
+	snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
+	count(p, b, IDP_BLOB_EXISTED, size);
+	step_emit(p, b, IDP_EV_EXISTS, b->digest, size, size, NULL);
+}
+
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
 {
 	int64_t size = b->size;
@@ -170,11 +178,7 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 		}
 	}
 	if (rc == 1) {
-		if (b->size >= 0 || size < 0)
-			size = b->size;
-		snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
-		count(p, b, IDP_BLOB_EXISTED, size);
-		step_emit(p, b, IDP_EV_EXISTS, b->digest, size, size, NULL);
+		step_existed(p, b, b->size >= 0 || size < 0 ? b->size : size);
 		return 0;
 	}
 	return b->open ? upload(p, h, b, err) : 0;
@@ -213,6 +217,17 @@ static const char *blob_id(const struct idp_image_blob *b)
 	return b->display_id ? b->display_id : b->digest;
 }
 
+/* The step of one blob of a random-access image. */
+static void step_of(struct blob_step *b, const struct idp_image_blob *ib)
+{
+	memset(b, 0, sizeof(*b));
+	b->id = blob_id(ib);
+	b->digest = ib->digest;
+	b->size = ib->size;
+	b->mount_from = ib->mount_from;
+	b->quiet = ib->quiet;
+}
+
 static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error *err)
 {
 	const struct idp_image_blob *ib = &pl->img->blobs[i];
@@ -220,12 +235,9 @@ static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error
 	struct blob_step b;
 	int rc;
 
-	memset(&b, 0, sizeof(b));
-	b.id = blob_id(ib);
-	b.digest = ib->digest;
-	b.size = ib->size;
-	b.mount_from = pl->mount_from ? pl->mount_from : ib->mount_from;
-	b.quiet = ib->quiet;
+	step_of(&b, ib);
+	if (pl->mount_from)
+		b.mount_from = pl->mount_from;
 	if (!pl->have && pl->src) {
 		b.open = open_from_source;
 		b.open_ctx = &oc;
@@ -468,22 +480,21 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 	return 0;
 }
 
-static void report_present(const struct idp_push_opts *o, const struct idp_image *img,
-			   const char *tag, struct idp_push_stats *st)
+/* Every blob as found (as pusher_blob reports one), every manifest as put. */
+static void report_present(struct idp_session *s, const struct idp_push_opts *o,
+			   const struct idp_image *img, const char *tag, struct idp_push_stats *st)
 {
+	struct pusher p;
+	struct blob_step b;
 	int i;
 
+	pusher_init(&p, s, o);
 	for (i = 0; i < img->nblobs; i++) {
-		const struct idp_image_blob *b = &img->blobs[i];
-		int64_t size = b->size > 0 ? b->size : 0;
-		struct idp_event ev = { IDP_EV_EXISTS, blob_id(b), b->digest, size, size, NULL };
-
-		st->bytes_skipped += size;
-		if (b->quiet)
-			continue;
-		st->blobs_existed++;
-		idp_push_emit(o, &ev);
+		step_of(&b, &img->blobs[i]);
+		step_existed(&p, &b, b.size);
 	}
+	idp_push_stats_add(st, &p.stats);
+	pusher_destroy(&p);
 	for (i = 0; i < img->nmanifests; i++) {
 		const struct idp_image_manifest *m = &img->manifests[i];
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, m->digest, 0, (int64_t)m->len,
@@ -504,7 +515,7 @@ int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
 	top = &img->manifests[img->nmanifests - 1];
 	if (!idp_manifest_present(s, h, tag ? tag : top->digest, top->media_type, top->digest))
 		return 0;
-	report_present(o, img, tag, &res->stats);
+	report_present(s, o, img, tag, &res->stats);
 	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
 	res->size = top->len;
 	return 1;
