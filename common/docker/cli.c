@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "jsonutil.h"
+#include "util/jsonutil.h"
 #include "sources/src_docker_save.h"
-#include "docker/docker.h"
+#include "docker.h"
 #include "banned.h"
 
 #define INSPECT_CAP (4u << 20)

@@ -11,9 +11,9 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "error.h"
-#include "http.h"
-#include "run.h"
+#include "util/error.h"
+#include "registry/http.h"
+#include "util/run.h"
 
 #define IDP_DOCKER_MAX_GLOBALS 32
 

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
-#include "creds.h"
-#include "file.h"
-#include "jsonutil.h"
-#include "docker/docker.h"
+#include "registry/creds.h"
+#include "util/file.h"
+#include "util/jsonutil.h"
+#include "docker.h"
 #include "banned.h"
 
 #define DEFAULT_SOCKET "/var/run/docker.sock"

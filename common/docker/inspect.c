@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sources/src_docker_save.h"
-#include "docker/docker.h"
+#include "docker.h"
 #include "banned.h"
 
 #define API_SAVE_PLATFORM 1048      /* docker save --platform */

@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include "file.h"
-#include "jsonutil.h"
-#include "registry.h"
-#include "docker/pushcache.h"
+#include "util/file.h"
+#include "util/jsonutil.h"
+#include "registry/registry.h"
+#include "pushcache.h"
 #include "banned.h"
 
 #define CACHE_NAME "idppush/push-cache.json"

@@ -27,7 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_PUSHCACHE_MAX 4096
 #define IDP_PUSHCACHE_FILE_CAP (8u << 20)

@@ -4,7 +4,7 @@
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include "error.h"
+#include "util/error.h"
 #include "fe_msg.h"
 #include "banned.h"
 

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "frontend/fe_opts_doc.h"
-#include "retry.h"
+#include "registry/retry.h"
 #include "banned.h"
 
 const char *const fe_compression_names[] = { "gzip", "zstd", NULL };

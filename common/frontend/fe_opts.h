@@ -36,10 +36,10 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
-#include "manifest.h"
-#include "push.h"
-#include "ref.h"
-#include "registry.h"
+#include "util/manifest.h"
+#include "push/push.h"
+#include "util/ref.h"
+#include "registry/registry.h"
 #include "sources/source.h"
 
 enum fe_argtype {

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include "error.h"
+#include "util/error.h"
 #include "fe_msg.h"
 #include "fe_progress_private.h"
-#include "http.h"
+#include "registry/http.h"
 #include "banned.h"
 
 #define BAR_MAX 50

@@ -35,7 +35,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "fe_opts.h"
-#include "push.h"
+#include "push/push.h"
 
 struct fe_progress;
 

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "file.h"
+#include "util/file.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "fe_progress.h"
-#include "ratelimit.h"
+#include "registry/ratelimit.h"
 #include "banned.h"
 
 int fe_report_error(const struct idp_error *err)

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "error.h"
+#include "util/error.h"
 
 struct idp_bolt;          /* an open file + chosen meta page */
 

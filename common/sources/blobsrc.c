@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "blobsrc.h"
-#include "digest.h"
-#include "file.h"
+#include "util/digest.h"
+#include "util/file.h"
 #include "banned.h"
 
 struct file_reader {

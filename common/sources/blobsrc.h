@@ -6,9 +6,9 @@
 
 #include <stdint.h>
 #include <sys/types.h>
-#include "blobreader.h"
-#include "buf.h"
-#include "error.h"
+#include "util/blobreader.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 /* A regular file (opened now, not through a symlink, read with pread).
  * Missing file -> IDP_ENOTFOUND. */

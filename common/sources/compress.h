@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_COMPRESS_BLOCK ((size_t)4 << 20)
 #define IDP_CODEC_NAME_MAX 48

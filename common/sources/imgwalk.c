@@ -7,11 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "jsonutil.h"
-#include "digest.h"
+#include "util/jsonutil.h"
+#include "util/digest.h"
 #include "imgwalk.h"
-#include "manifest.h"
-#include "regheader.h"
+#include "util/manifest.h"
 #include "banned.h"
 
 #define WALK_MAX_DEPTH 4

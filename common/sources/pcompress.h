@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 #include "compress.h"
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_PCOMPRESS_MAX_THREADS 8
 

@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_READAHEAD_CAP ((size_t)8 << 20)
 

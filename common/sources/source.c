@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buf.h"
-#include "manifest.h"
+#include "util/buf.h"
+#include "util/manifest.h"
 #include "source.h"
 #include "banned.h"
 

@@ -13,10 +13,10 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "blobreader.h"
-#include "digest.h"
-#include "error.h"
-#include "platform.h"
+#include "util/blobreader.h"
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/platform.h"
 
 struct idp_image_blob {
 	char digest[IDP_DIGEST_MAX];

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "bbolt.h"
-#include "buf.h"
+#include "util/buf.h"
 #include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"

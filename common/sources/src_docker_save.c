@@ -11,10 +11,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <json-c/json.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "compress.h"
-#include "jsonutil.h"
-#include "manifest.h"
+#include "util/jsonutil.h"
+#include "util/manifest.h"
 #include "blobsrc.h"
 #include "source.h"
 #include "src_docker_save.h"

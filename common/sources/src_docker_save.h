@@ -26,7 +26,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "compress.h"
-#include "error.h"
+#include "util/error.h"
 #include "source.h"
 
 #define IDP_SAVE_JSON_CAP (64u << 20)

@@ -20,9 +20,9 @@
 #endif
 #include <json-c/json.h>
 #include "blobsrc.h"
-#include "buf.h"
-#include "file.h"
-#include "jsonutil.h"
+#include "util/buf.h"
+#include "util/file.h"
+#include "util/jsonutil.h"
 #include "src_docker_save.h"
 #include "src_docker_store.h"
 #include "tarsplit.h"

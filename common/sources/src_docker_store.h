@@ -29,7 +29,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "compress.h"
-#include "error.h"
+#include "util/error.h"
 #include "source.h"
 
 struct idp_store_opts {

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
-#include "jsonutil.h"
-#include "buf.h"
+#include "util/jsonutil.h"
+#include "util/buf.h"
 #include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"

@@ -19,8 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "blobreader.h"
-#include "error.h"
+#include "util/blobreader.h"
+#include "util/error.h"
 
 #define IDP_TARSPLIT_LINE_MAX ((size_t)1 << 20)
 #define IDP_TARSPLIT_NAME_MAX 4096

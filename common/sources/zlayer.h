@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "compress.h"
-#include "error.h"
+#include "util/error.h"
 #include "pcompress.h"
 
 /* Fill dst with up to cap raw bytes: *len < cap only at the end of the

@@ -1,4 +1,4 @@
-/* fuzz_bbolt.c: libFuzzer target for common/bbolt.c. Opens the input as a
+/* fuzz_bbolt.c: libFuzzer target for common/sources/bbolt.c. Opens the input as a
  * bbolt image, walks every bucket recursively with idp_bolt_each (touching
  * every key and value byte), and does a few gets and bucket paths. Any error
  * must come with a message. Built like every target here (`make fuzz`,

@@ -1,5 +1,5 @@
-/* fuzz_challenge.c: libFuzzer target for common/challenge.c and the
- * request building of common/token.c. Each input line is one
+/* fuzz_challenge.c: libFuzzer target for common/registry/challenge.c and the
+ * request building of common/registry/token.c. Each input line is one
  * WWW-Authenticate header value, appended to one idp_challenges. What was
  * parsed must respect the documented bounds (lowercase schemes and names,
  * at most IDP_CHALLENGES_MAX challenges of IDP_CHALLENGE_MAX_PARAMS
@@ -8,9 +8,9 @@
  * auth.c does. */
 #include "config.h"
 #include <string.h>
-#include "buf.h"
-#include "challenge.h"
-#include "token.h"
+#include "util/buf.h"
+#include "registry/challenge.h"
+#include "registry/token.h"
 #include "fuzz.h"
 
 #define MAX_HEADERS 6

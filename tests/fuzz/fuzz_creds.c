@@ -1,4 +1,4 @@
-/* fuzz_creds.c: libFuzzer target for common/creds.c's parsing: the
+/* fuzz_creds.c: libFuzzer target for common/registry/creds.c's parsing: the
  * DOCKER_AUTH_CONFIG variable, docker's config.json (auths, credHelpers,
  * credsStore) and a credential helper's answer. Parts (separated by
  * FZ_SEP lines):
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "creds.h"
+#include "registry/creds.h"
 #include "fuzz.h"
 
 static const char *const env_names[3] = {

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "blobreader.h"
-#include "digest.h"
+#include "util/blobreader.h"
+#include "util/digest.h"
 #include "sources/compress.h"
 #include "sources/src_docker_save.h"
 #include "fuzz.h"

@@ -1,5 +1,5 @@
-/* fuzz_hoststoml.c: libFuzzer target for common/hoststoml.c, and for
- * common/tlsconf.c reading it. The input (up to its first NUL, as a file
+/* fuzz_hoststoml.c: libFuzzer target for common/registry/hoststoml.c, and for
+ * common/registry/tlsconf.c reading it. The input (up to its first NUL, as a file
  * read into a string is) is parsed as a hosts.toml; every entry must stay
  * within the documented bounds. Then it is written as
  * <tmp>/certs.d/_default/hosts.toml and resolved by idp_tls_resolve for a
@@ -10,8 +10,8 @@
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
-#include "hoststoml.h"
-#include "tlsconf.h"
+#include "registry/hoststoml.h"
+#include "registry/tlsconf.h"
 #include "fuzz.h"
 
 static void check_entry(const struct idp_hosts_entry *e)

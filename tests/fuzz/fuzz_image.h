@@ -13,7 +13,7 @@
 #ifndef IDP_FUZZ_IMAGE_H
 #define IDP_FUZZ_IMAGE_H
 
-#include "digest.h"
+#include "util/digest.h"
 #include "sources/source.h"
 #include "fuzz.h"
 

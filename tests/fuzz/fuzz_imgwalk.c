@@ -8,7 +8,7 @@
  * bytes. */
 #include "config.h"
 #include <string.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "sources/imgwalk.h"
 #include "fuzz_image.h"
 

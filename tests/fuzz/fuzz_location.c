@@ -1,11 +1,11 @@
-/* fuzz_location.c: libFuzzer target for common/http.c's idp_http_resolve:
+/* fuzz_location.c: libFuzzer target for common/registry/http.c's idp_http_resolve:
  * the input (up to its first NUL) is a Location header, resolved against
  * fixed upload URLs as the engine does with a registry's answer. A result
  * must be an absolute http(s) URL with no user in it. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
-#include "http.h"
+#include "registry/http.h"
 #include "fuzz.h"
 
 static const char *const bases[] = {

@@ -8,7 +8,7 @@
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
-#include "blobreader.h"
+#include "util/blobreader.h"
 #include "sources/source.h"
 #include "fuzz_image.h"
 

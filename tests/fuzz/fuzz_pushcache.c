@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "digest.h"
+#include "util/digest.h"
 #include "docker/pushcache.h"
 #include "fuzz.h"
 

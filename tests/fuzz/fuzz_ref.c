@@ -1,4 +1,4 @@
-/* fuzz_ref.c: libFuzzer target for common/ref.c. Input lines: the
+/* fuzz_ref.c: libFuzzer target for common/util/ref.c. Input lines: the
  * reference; optionally the default registry and the default owner (a
  * present but empty owner line means "no owner"). A parsed reference must
  * be complete (domain, path, a tag or a digest), print back to a string
@@ -7,7 +7,7 @@
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
-#include "ref.h"
+#include "util/ref.h"
 #include "fuzz.h"
 
 static int names_a_host(const char *domain)

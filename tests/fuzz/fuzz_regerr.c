@@ -1,4 +1,4 @@
-/* fuzz_regerr.c: libFuzzer target for common/regerr.c. The first two
+/* fuzz_regerr.c: libFuzzer target for common/registry/regerr.c. The first two
  * bytes choose the HTTP status (100..599), the rest is the error body,
  * handed over WITHOUT a terminating NUL. The message must be one clean
  * line (no control characters: bodies are never echoed raw), the class
@@ -6,7 +6,7 @@
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
-#include "regerr.h"
+#include "registry/regerr.h"
 #include "fuzz.h"
 
 static void check_clean(const struct idp_error *err)

@@ -1,4 +1,4 @@
-/* fuzz_regheader.c: libFuzzer target for common/regheader.c. Input lines:
+/* fuzz_regheader.c: libFuzzer target for common/registry/regheader.c. Input lines:
  * a Range value, a byte count (absent: the Range line again) and the
  * count's maximum (decimal; absent: IDP_SIZE_MAX_BELIEVED). Range and
  * count are checked against a simple model of the rules in regheader.h
@@ -6,7 +6,7 @@
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
-#include "regheader.h"
+#include "registry/regheader.h"
 #include "fuzz.h"
 
 /* The model: optional spaces/tabs, digits, optional spaces/tabs; the value

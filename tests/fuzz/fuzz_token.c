@@ -1,4 +1,4 @@
-/* fuzz_token.c: libFuzzer target for common/token.c's response parsing.
+/* fuzz_token.c: libFuzzer target for common/registry/token.c's response parsing.
  * The input is a token endpoint's body, handed over WITHOUT a terminating
  * NUL (as its length says), parsed at a fixed clock; a parsed token must
  * be non-empty with a positive lifetime, and idp_token_expired must cope
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "token.h"
+#include "registry/token.h"
 #include "fuzz.h"
 
 #define NOW ((time_t)1700000000)

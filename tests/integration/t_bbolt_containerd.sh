@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/t_bbolt_containerd.sh: common/bbolt.c against a meta.db
+# tests/integration/t_bbolt_containerd.sh: common/sources/bbolt.c against a meta.db
 # written by a real, private containerd. A generated OCI image is imported
 # into two namespaces; tests/tools/bbolt-dump must then report each image's
 # target (digest, media type, size) exactly as ctr does: once while

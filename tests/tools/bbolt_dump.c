@@ -1,4 +1,4 @@
-/* bbolt_dump.c: a check tool over common/bbolt.c for the integration tests.
+/* bbolt_dump.c: a check tool over common/sources/bbolt.c for the integration tests.
  *   bbolt-dump META.DB        one line per image in every namespace:
  *                             NS<TAB>NAME<TAB>DIGEST<TAB>MEDIATYPE<TAB>SIZE
  *   bbolt-dump -t META.DB     every key of every bucket, indented

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "auth.h"
+#include "registry/auth.h"
 
 static struct idp_auth *auth_with(const char *user, const char *pass, int plain_remote, int allow)
 {

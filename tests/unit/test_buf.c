@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "buf.h"
+#include "util/buf.h"
 
 static void test_add_and_detach(void)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "challenge.h"
+#include "registry/challenge.h"
 
 static void test_bearer(void)
 {

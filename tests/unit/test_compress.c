@@ -10,7 +10,7 @@
 #include <zstd.h>
 #endif
 #include "unit.h"
-#include "buf.h"
+#include "util/buf.h"
 #include "sources/pcompress.h"
 
 /* Input: compressible text and random bytes, over several blocks. */

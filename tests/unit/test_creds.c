@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "buf.h"
-#include "creds.h"
+#include "util/buf.h"
+#include "registry/creds.h"
 
 #define HP "gitea.cnoe.localtest.me:8443"
 /* base64("giteaAdmin:s3cr3t:x"): the password itself holds a colon */

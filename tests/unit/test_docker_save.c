@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "unit.h"
-#include "buf.h"
-#include "digest.h"
+#include "util/buf.h"
+#include "util/digest.h"
 #include "sources/src_docker_save.h"
 
 #define V1ID "1111111111111111111111111111111111111111111111111111111111111111"

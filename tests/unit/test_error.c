@@ -2,7 +2,7 @@
 #include "config.h"
 #include <string.h>
 #include "unit.h"
-#include "error.h"
+#include "util/error.h"
 
 static void test_exit_codes(void)
 {

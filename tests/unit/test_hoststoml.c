@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "hoststoml.h"
+#include "registry/hoststoml.h"
 
 #define ALL_CAPS (IDP_HOST_CAP_PULL | IDP_HOST_CAP_RESOLVE | IDP_HOST_CAP_PUSH)
 

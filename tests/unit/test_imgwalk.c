@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include "unit.h"
-#include "digest.h"
+#include "util/digest.h"
 #include "sources/imgwalk.h"
-#include "manifest.h"
+#include "util/manifest.h"
 
 #define MAXB 32
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "http.h"
+#include "registry/http.h"
 
 #define BASE "https://reg.example:5000/v2/a/b/blobs/uploads/"
 

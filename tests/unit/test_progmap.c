@@ -3,7 +3,7 @@
  * the source is), bounded however many samples come, resends. */
 #include "config.h"
 #include "unit.h"
-#include "progmap.h"
+#include "push/progmap.h"
 
 /* A raw layer compressed 4:1, spooled 64 KiB of upload at a time. */
 static void fill(struct idp_progmap *m, int64_t from, int64_t to)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "buf.h"
-#include "regerr.h"
+#include "util/buf.h"
+#include "registry/regerr.h"
 
 #define WHAT "uploading blob sha256:abcd to localhost:5000/x"
 

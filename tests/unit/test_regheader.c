@@ -4,7 +4,7 @@
 #include "config.h"
 #include <stdint.h>
 #include "unit.h"
-#include "regheader.h"
+#include "registry/regheader.h"
 
 static void test_range(void)
 {

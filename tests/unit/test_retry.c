@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <string.h>
 #include "unit.h"
-#include "retry.h"
+#include "registry/retry.h"
 
 #define NOW ((time_t)784111777)   /* Sun, 06 Nov 1994 08:49:37 GMT */
 

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "unit.h"
-#include "buf.h"
-#include "digest.h"
-#include "file.h"
+#include "util/buf.h"
+#include "util/digest.h"
+#include "util/file.h"
 #include "sources/blobsrc.h"
 #include "sources/src_docker_store.h"
 #include "sources/tarsplit.h"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "tlsconf.h"
+#include "registry/tlsconf.h"
 
 #define HP "gitea.cnoe.localtest.me:8443"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "token.h"
+#include "registry/token.h"
 
 #define NOW ((time_t)1700000000)   /* 2023-11-14T22:13:20Z */
 

@@ -9,8 +9,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/error.h"
 #include "tlsconf.h"
 
 struct idp_ratelimit;
@@ -100,9 +101,6 @@ struct idp_origin {
 int idp_http_origin(const char *url, struct idp_origin *o);
 /* Same scheme, host and port: where credentials may go. */
 int idp_http_same_origin(const char *a, const char *b);
-
-/* Milliseconds on a monotonic clock. */
-int64_t idp_now_ms(void);
 
 /* Process-wide libcurl/GnuTLS setup; call once from main before threads. */
 int idp_http_global_init(struct idp_error *err);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "push_private.h"
-#include "spool.h"
+#include "util/spool.h"
 #include "banned.h"
 
 struct stream_push {

@@ -6,12 +6,12 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "blobreader.h"
+#include "util/blobreader.h"
 #include "creds.h"
-#include "digest.h"
-#include "error.h"
+#include "util/digest.h"
+#include "util/error.h"
 #include "http.h"
-#include "ref.h"
+#include "util/ref.h"
 #include "retry.h"
 #include "tlsconf.h"
 

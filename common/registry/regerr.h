@@ -5,7 +5,7 @@
 #define IDP_REGERR_H
 
 #include <stddef.h>
-#include "error.h"
+#include "util/error.h"
 
 /* Fill err from an HTTP error response.
  *  what:   what we were doing, e.g. "uploading blob sha256:abcd... to localhost:5000/x"

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 struct idp_buf {
 	char *buf;
@@ -19,6 +20,9 @@ struct idp_buf {
 #define IDP_CAP_MANIFEST   (10u << 20)  /* Gitea's limit; spec wants >= 4 MB */
 #define IDP_CAP_JSON_SMALL (1u << 20)   /* tokens, error bodies, helper output */
 #define IDP_CAP_CONFIG     (4u << 20)   /* config.json, hosts.toml */
+/* Largest blob offset or size believed (1 PiB): anything past it is
+ * treated as invalid, so sums and offsets never overflow. */
+#define IDP_SIZE_MAX_BELIEVED ((int64_t)1 << 50)
 #define IDP_BUF_DEFAULT_CAP (64u << 20)
 
 #define IDP_BUF_INIT { idp_buf_empty, 0, 0, 0 }

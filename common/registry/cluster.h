@@ -14,9 +14,9 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "creds.h"
-#include "error.h"
+#include "util/error.h"
 
 /* The commands that get them by hand (for messages). */
 #define IDP_CLUSTER_PASSWORD_HINT \

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "http.h"
+#include "clock.h"
 #include "run.h"
 #include "banned.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include "jsonutil.h"
+#include "util/jsonutil.h"
 #include "token.h"
 #include "banned.h"
 

@@ -17,8 +17,8 @@
 #include <string.h>
 #include "regerr.h"
 #include "regheader.h"
-#include "spool.h"
-#include "spoolfill.h"
+#include "util/spool.h"
+#include "util/spoolfill.h"
 #include "session_private.h"
 #include "banned.h"
 

@@ -6,8 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include "jsonutil.h"
-#include "buf.h"
+#include "util/jsonutil.h"
+#include "util/buf.h"
 #include "regerr.h"
 #include "banned.h"
 

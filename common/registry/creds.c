@@ -11,10 +11,10 @@
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 #include <json-c/json.h>
-#include "jsonutil.h"
-#include "buf.h"
+#include "util/jsonutil.h"
+#include "util/buf.h"
 #include "creds.h"
-#include "run.h"
+#include "util/run.h"
 #include "banned.h"
 
 #define HELPER_PREFIX "docker-credential-"

@@ -10,7 +10,7 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "registry.h"
+#include "registry/registry.h"
 #include "sources/source.h"
 
 enum idp_event_kind {

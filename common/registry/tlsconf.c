@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "hoststoml.h"
 #include "tlsconf.h"
 #include "banned.h"

@@ -16,7 +16,7 @@
 #ifndef IDP_TLSCONF_H
 #define IDP_TLSCONF_H
 
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_TLS_MAX_CAS 16
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "hoststoml.h"
 #include "banned.h"
 

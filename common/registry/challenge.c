@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "buf.h"
+#include "util/buf.h"
 #include "challenge.h"
 #include "banned.h"
 

@@ -7,8 +7,8 @@
 #include <gnutls/gnutls.h>
 #include "cluster.h"
 #include "http.h"
-#include "jsonutil.h"
-#include "run.h"
+#include "util/jsonutil.h"
+#include "util/run.h"
 #include "banned.h"
 
 #define TOOL_TIMEOUT_MS 20000

@@ -8,7 +8,7 @@
 #define IDP_AUTH_H
 
 #include "creds.h"
-#include "error.h"
+#include "util/error.h"
 #include "http.h"
 
 struct idp_auth;

@@ -16,7 +16,7 @@
 
 #include <signal.h>
 #include <stdint.h>
-#include "error.h"
+#include "util/error.h"
 
 enum idp_creds_source {
 	IDP_CREDS_NONE = 0,      /* anonymous */

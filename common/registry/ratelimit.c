@@ -1,7 +1,7 @@
 /* ratelimit.c: the session's upload token bucket (ratelimit.h). */
 #include "config.h"
 #include <time.h>
-#include "http.h"
+#include "util/clock.h"
 #include "ratelimit.h"
 #include "banned.h"
 

@@ -6,10 +6,7 @@
 #define IDP_REGHEADER_H
 
 #include <stdint.h>
-
-/* Largest blob offset or size believed (1 PiB): anything past it is
- * treated as invalid, so sums and offsets never overflow. */
-#define IDP_SIZE_MAX_BELIEVED ((int64_t)1 << 50)
+#include "util/buf.h"
 
 /* An upload's Range header, "0-<end>" or "bytes=0-<end>" (inclusive end):
  * the bytes the registry holds, end + 1. "0--1" (an empty upload, as Gitea

@@ -10,7 +10,7 @@
 #include <gnutls/gnutls.h>
 #include "auth.h"
 #include "challenge.h"
-#include "ref.h"
+#include "util/ref.h"
 #include "regerr.h"
 #include "token.h"
 #include "banned.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include "auth.h"
-#include "buf.h"
+#include "util/buf.h"
 #include "cluster.h"
 #include "registry.h"
 

@@ -5,8 +5,8 @@
 #define IDP_TOKEN_H
 
 #include <time.h>
-#include "error.h"
-#include "buf.h"
+#include "util/error.h"
+#include "util/buf.h"
 
 struct idp_token {
 	char *token;          /* "token" or, when absent, "access_token" */

@@ -4,7 +4,7 @@
 #ifndef IDP_CHALLENGE_H
 #define IDP_CHALLENGE_H
 
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_CHALLENGE_MAX_PARAMS 16
 

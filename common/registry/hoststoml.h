@@ -8,7 +8,7 @@
 #ifndef IDP_HOSTSTOML_H
 #define IDP_HOSTSTOML_H
 
-#include "error.h"
+#include "util/error.h"
 
 #define IDP_HOSTS_MAX 16
 #define IDP_HOSTS_MAX_FILES 8
