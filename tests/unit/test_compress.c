@@ -1,11 +1,13 @@
 /* test_compress.c: layers compressed block by block by several threads:
  * every gzip library of the build gives a stream zlib (and so gzip, Go)
  * decompresses to the input, zstd one zstd does, the same bytes whatever
- * the number of threads, an empty input still gives a valid stream. */
+ * the number of threads, an empty input still gives a valid stream. The
+ * tests of ISA-L, libdeflate and zstd exist only in builds that have them
+ * (config.h's HAVE_*); a build without one checks that it is refused. */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
 #endif
@@ -61,59 +63,43 @@ static int run(const struct idp_codec *c, int threads, const unsigned char *in, 
 	return 0;
 }
 
-/* zlib with gzip headers, every member: what `gzip -d` does. */
-static int gunzip_all(const struct idp_buf *z, unsigned char *out, size_t cap, size_t *n)
+/* The library named lib, which this build has, picked by IDPPUSH_GZIP_LIB. */
+static void choose_gzip_lib(const char *lib, struct idp_codec *c)
 {
-	z_stream s;
-	size_t in_off = 0;
-	int rc = Z_OK;
+	struct idp_error err = IDP_ERROR_INIT;
+	char name[IDP_CODEC_NAME_MAX], want[32];
+	int rc;
 
-	*n = 0;
-	while (in_off < z->len) {
-		memset(&s, 0, sizeof(s));
-		if (inflateInit2(&s, 15 + 16) != Z_OK)
-			return -1;
-		s.next_in = (unsigned char *)z->buf + in_off;
-		s.avail_in = (uInt)(z->len - in_off);
-		s.next_out = out + *n;
-		s.avail_out = (uInt)(cap - *n);
-		rc = inflate(&s, Z_FINISH);
-		in_off = z->len - s.avail_in;
-		*n = cap - s.avail_out;
-		inflateEnd(&s);
-		if (rc != Z_STREAM_END)
-			return -1;
-	}
-	return 0;
+	setenv("IDPPUSH_GZIP_LIB", lib, 1);
+	rc = idp_codec_choose(IDP_COMPRESS_GZIP, 0, c, &err);
+	unsetenv("IDPPUSH_GZIP_LIB");
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	idp_codec_name(c, name);
+	snprintf(want, sizeof(want), "gzip/%s-", lib);
+	CU_ASSERT_EQUAL(strncmp(name, want, strlen(want)), 0);
 }
 
 static void check_gzip_lib(const char *lib)
 {
 	size_t n = IDP_COMPRESS_BLOCK * 2 + 12345, got;
-	unsigned char *in = make_input(n), *back = malloc(n + 1);
+	unsigned char *in, *back;
 	struct idp_buf one = IDP_BUF_INIT, two = IDP_BUF_INIT, empty = IDP_BUF_INIT;
-	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_codec c;
 
-	setenv("IDPPUSH_GZIP_LIB", lib, 1);
-	if (idp_codec_choose(IDP_COMPRESS_GZIP, 0, &c, &err) < 0) {
-		unsetenv("IDPPUSH_GZIP_LIB");
-		free(in);
-		free(back);
-		return;   /* not in this build */
-	}
-	unsetenv("IDPPUSH_GZIP_LIB");
+	choose_gzip_lib(lib, &c);
+	in = make_input(n);
+	back = malloc(n + 1);
 	CU_ASSERT_EQUAL_FATAL(run(&c, 1, in, n, &one), 0);
 	CU_ASSERT_EQUAL_FATAL(run(&c, 3, in, n, &two), 0);
 	CU_ASSERT_EQUAL(one.len, two.len);
 	CU_ASSERT(one.len == two.len && memcmp(one.buf, two.buf, one.len) == 0);
 	CU_ASSERT(one.len < n);
-	CU_ASSERT_EQUAL(gunzip_all(&one, back, n + 1, &got), 0);
+	CU_ASSERT_EQUAL(unit_gunzip(one.buf, one.len, back, n + 1, &got), 0);
 	CU_ASSERT_EQUAL(got, n);
 	CU_ASSERT(got == n && memcmp(back, in, n) == 0);
 	CU_ASSERT_EQUAL_FATAL(run(&c, 2, in, 0, &empty), 0);
 	CU_ASSERT(empty.len >= 18);
-	CU_ASSERT_EQUAL(gunzip_all(&empty, back, n + 1, &got), 0);
+	CU_ASSERT_EQUAL(unit_gunzip(empty.buf, empty.len, back, n + 1, &got), 0);
 	CU_ASSERT_EQUAL(got, 0);
 	idp_buf_release(&one);
 	idp_buf_release(&two);
@@ -122,9 +108,64 @@ static void check_gzip_lib(const char *lib)
 	free(back);
 }
 
+#if !defined(HAVE_ISAL) || !defined(HAVE_LIBDEFLATE)
+/* A library this build lacks is refused by name, not replaced by another. */
+static void check_gzip_lib_missing(const char *lib)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_codec c;
+	int rc;
+
+	setenv("IDPPUSH_GZIP_LIB", lib, 1);
+	rc = idp_codec_choose(IDP_COMPRESS_GZIP, 0, &c, &err);
+	unsetenv("IDPPUSH_GZIP_LIB");
+	CU_ASSERT_EQUAL(rc, -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "built without"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, lib));
+}
+#endif
+
+#ifdef HAVE_ISAL
 static void test_isal(void) { check_gzip_lib("isal"); }
+#else
+static void test_isal_missing(void) { check_gzip_lib_missing("isal"); }
+#endif
+#ifdef HAVE_LIBDEFLATE
 static void test_libdeflate(void) { check_gzip_lib("libdeflate"); }
+#else
+static void test_libdeflate_missing(void) { check_gzip_lib_missing("libdeflate"); }
+#endif
 static void test_zlib(void) { check_gzip_lib("zlib"); }
+
+/* With no IDPPUSH_GZIP_LIB, the default level goes to the fastest library
+ * built (ISA-L, else libdeflate, else zlib); a zlib level to libdeflate,
+ * else zlib. */
+static void test_default_lib(void)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_codec c;
+#if defined(HAVE_ISAL)
+	const char *fast = "gzip/isal-";
+#elif defined(HAVE_LIBDEFLATE)
+	const char *fast = "gzip/libdeflate-";
+#else
+	const char *fast = "gzip/zlib-";
+#endif
+#ifdef HAVE_LIBDEFLATE
+	const char *leveled = "gzip/libdeflate-";
+#else
+	const char *leveled = "gzip/zlib-";
+#endif
+	char name[IDP_CODEC_NAME_MAX];
+
+	unsetenv("IDPPUSH_GZIP_LIB");
+	CU_ASSERT_EQUAL_FATAL(idp_codec_choose(IDP_COMPRESS_GZIP, 0, &c, &err), 0);
+	idp_codec_name(&c, name);
+	CU_ASSERT_EQUAL(strncmp(name, fast, strlen(fast)), 0);
+	CU_ASSERT_EQUAL_FATAL(idp_codec_choose(IDP_COMPRESS_GZIP, 6, &c, &err), 0);
+	idp_codec_name(&c, name);
+	CU_ASSERT_EQUAL(strncmp(name, leveled, strlen(leveled)), 0);
+}
 
 static void test_names(void)
 {
@@ -171,15 +212,38 @@ static void test_zstd(void)
 	free(back);
 }
 #else
-static void test_zstd(void) {}
+/* Without zstd, asking for it is an error, not gzip in disguise. */
+static void test_zstd_missing(void)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_codec c;
+
+	CU_ASSERT_EQUAL(idp_codec_choose(IDP_COMPRESS_ZSTD, 0, &c, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "built without zstd"));
+}
 #endif
 
+/* Each backend's test is registered only when this build has it; without
+ * it, a test that it is refused instead. */
 static const struct unit_test tests[] = {
+#ifdef HAVE_ISAL
 	{ "isal", test_isal },
+#else
+	{ "isal_missing", test_isal_missing },
+#endif
+#ifdef HAVE_LIBDEFLATE
 	{ "libdeflate", test_libdeflate },
+#else
+	{ "libdeflate_missing", test_libdeflate_missing },
+#endif
 	{ "zlib", test_zlib },
+	{ "default_lib", test_default_lib },
 	{ "names", test_names },
+#ifdef HAVE_ZSTD
 	{ "zstd", test_zstd },
+#else
+	{ "zstd_missing", test_zstd_missing },
+#endif
 	{ NULL, NULL }
 };
 

@@ -1,7 +1,9 @@
 /* test_docker_save.c: the docker save stream reader
  * (sources/src_docker_save.c) on small tars built here: a legacy image
- * read end to end, and the malformed manifest.json / index.json inputs
- * fuzzing found (JSON members that are not strings). */
+ * read end to end (the layer's gzip, the blobs and the manifest's bytes),
+ * checked against what docker image inspect reports, and the malformed
+ * manifest.json / index.json inputs fuzzing found (JSON members that are
+ * not strings). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,25 @@ static void put_name(char *out, size_t n, const char *s, const char *name)
 		snprintf(out, n, "%s", s);
 }
 
+/* The parts of the legacy image: its one layer's diffID, the config
+ * naming it and the config's digest and file name. */
+struct legacy {
+	char diffid[IDP_DIGEST_MAX];
+	char cfg[512];
+	char cfg_digest[IDP_DIGEST_MAX];
+	char cfg_name[80];
+};
+
+static void legacy_parts(struct legacy *l)
+{
+	idp_sha256_digest(LAYER, strlen(LAYER), l->diffid);
+	snprintf(l->cfg, sizeof(l->cfg),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"%s\"]}}", l->diffid);
+	idp_sha256_digest(l->cfg, strlen(l->cfg), l->cfg_digest);
+	snprintf(l->cfg_name, sizeof(l->cfg_name), "%s.json", idp_digest_hex(l->cfg_digest));
+}
+
 /* A legacy image: one raw layer, its config, then `manifest` as
  * manifest.json and, when given, `index` as index.json and `blob` as a
  * JSON blob under blobs/sha256/. The config's name goes where the
@@ -67,19 +88,14 @@ static void put_name(char *out, size_t n, const char *s, const char *name)
 static void legacy_tar(struct idp_buf *t, const char *manifest, const char *index,
 		       const char *blob)
 {
-	char path[IDP_DIGEST_MAX + 16], d[IDP_DIGEST_MAX];
-	char diffid[IDP_DIGEST_MAX], cfg_digest[IDP_DIGEST_MAX], cfg[512], name[80], man[1024];
+	char path[IDP_DIGEST_MAX + 16], d[IDP_DIGEST_MAX], man[1024];
+	struct legacy l;
 
-	idp_sha256_digest(LAYER, strlen(LAYER), diffid);
-	snprintf(cfg, sizeof(cfg),
-		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
-		 "\"diff_ids\":[\"%s\"]}}", diffid);
-	idp_sha256_digest(cfg, strlen(cfg), cfg_digest);
-	snprintf(name, sizeof(name), "%s.json", idp_digest_hex(cfg_digest));
-	put_name(man, sizeof(man), manifest, name);
+	legacy_parts(&l);
+	put_name(man, sizeof(man), manifest, l.cfg_name);
 	idp_buf_init(t, 0);
 	tar_add(t, V1ID "/layer.tar", LAYER);
-	tar_add(t, name, cfg);
+	tar_add(t, l.cfg_name, l.cfg);
 	if (blob) {
 		idp_sha256_digest(blob, strlen(blob), d);
 		snprintf(path, sizeof(path), "blobs/sha256/%s", idp_digest_hex(d));
@@ -91,30 +107,61 @@ static void legacy_tar(struct idp_buf *t, const char *manifest, const char *inde
 	tar_end(t);
 }
 
-/* Read the stream to its end (every layer read and done), then finish. */
-static int push_all(const struct idp_buf *t, struct idp_image *img, struct idp_error *err)
+/* What the stream's next gave for one blob, and what its reader returned. */
+struct given {
+	char display_id[72];
+	int has_digest;
+	int compressed;
+	int64_t raw_size;
+	struct idp_buf bytes;
+	char digest[IDP_DIGEST_MAX];   /* of bytes */
+};
+
+#define MAX_GIVEN 4
+
+/* Read one blob to its end into g and hand its digest and size to done
+ * (what it returns). */
+static int read_blob(struct idp_stream *s, const struct idp_stream_blob *b,
+		      struct idp_blob_reader *r, struct given *g, struct idp_error *err)
 {
-	struct idp_save_opts o;
+	char buf[4096];
+	ssize_t n;
+
+	snprintf(g->display_id, sizeof(g->display_id), "%s", b->display_id);
+	g->has_digest = b->digest != NULL;
+	g->compressed = b->compressed;
+	g->raw_size = b->raw_size;
+	idp_buf_init(&g->bytes, 0);
+	while ((n = r->ops->read(r->ctx, buf, sizeof(buf), err)) > 0)
+		CU_ASSERT_EQUAL(idp_buf_add(&g->bytes, buf, (size_t)n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	idp_sha256_digest(g->bytes.buf, g->bytes.len, g->digest);
+	idp_blob_reader_close(r);
+	return s->ops->done(s->priv, g->digest, (int64_t)g->bytes.len, err);
+}
+
+/* Read the stream to its end (every layer read and done), then finish;
+ * with o (else no options) and the blobs read in given[0..*ngiven). */
+static int push_all(const struct idp_buf *t, const struct idp_save_opts *o, struct idp_image *img,
+		    struct given given[MAX_GIVEN], int *ngiven, struct idp_error *err)
+{
+	struct idp_save_opts none;
 	struct idp_stream s;
 	struct idp_stream_blob b;
 	struct idp_blob_reader r;
-	char buf[4096], digest[IDP_DIGEST_MAX];
 	int fd = memfd_create("test-docker-save", MFD_CLOEXEC), rc;
-	ssize_t n;
 
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL_FATAL(write(fd, t->buf, t->len), (ssize_t)t->len);
 	CU_ASSERT_EQUAL_FATAL(lseek(fd, 0, SEEK_SET), 0);
-	memset(&o, 0, sizeof(o));
+	memset(&none, 0, sizeof(none));
 	memset(img, 0, sizeof(*img));
-	CU_ASSERT_EQUAL_FATAL(idp_stream_docker_save(fd, &o, &s, err), 0);
+	*ngiven = 0;
+	CU_ASSERT_EQUAL_FATAL(idp_stream_docker_save(fd, o ? o : &none, &s, err), 0);
 	while ((rc = s.ops->next(s.priv, &b, &r, err)) == 1) {
-		while ((n = r.ops->read(r.ctx, buf, sizeof(buf), err)) > 0)
-			;
-		CU_ASSERT_EQUAL(n, 0);
-		idp_sha256_digest("", 0, digest);  /* what went up does not matter here */
-		CU_ASSERT_EQUAL(s.ops->done(s.priv, digest, 1, err), 0);
-		idp_blob_reader_close(&r);
+		CU_ASSERT_FATAL(*ngiven < MAX_GIVEN);
+		if ((rc = read_blob(&s, &b, &r, &given[(*ngiven)++], err)) < 0)
+			break;
 	}
 	if (rc == 0)
 		rc = s.ops->finish(s.priv, img, err);
@@ -123,17 +170,142 @@ static int push_all(const struct idp_buf *t, struct idp_image *img, struct idp_e
 	return rc;
 }
 
+static void given_release(struct given *given, int n)
+{
+	while (n-- > 0)
+		idp_buf_release(&given[n].bytes);
+}
+
+/* Push t with no options, for the tests that look at the image only. */
+static int push_image(const struct idp_buf *t, struct idp_image *img, struct idp_error *err)
+{
+	struct given given[MAX_GIVEN];
+	int n, rc = push_all(t, NULL, img, given, &n, err);
+
+	given_release(given, n);
+	return rc;
+}
+
+#define MT_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define LEGACY_MANIFEST "[{\"Config\":\"@CFG\",\"Layers\":[\"" V1ID "/layer.tar\"]}]"
+
+/* The one layer: raw in the tar, so compressed while read (no digest
+ * up front), gzip that gives the layer back, shown by its v1 id. */
+static void check_legacy_layer(const struct given *g)
+{
+	unsigned char back[sizeof(LAYER)];
+	size_t got;
+
+	CU_ASSERT_STRING_EQUAL(g->display_id, V1ID);
+	CU_ASSERT_FALSE(g->has_digest);
+	CU_ASSERT_FALSE(g->compressed);
+	CU_ASSERT_EQUAL(g->raw_size, (int64_t)strlen(LAYER));
+	CU_ASSERT_EQUAL(unit_gunzip(g->bytes.buf, g->bytes.len, back, sizeof(back), &got), 0);
+	CU_ASSERT_EQUAL(got, strlen(LAYER));
+	CU_ASSERT(got == strlen(LAYER) && memcmp(back, LAYER, got) == 0);
+}
+
+/* The image: the config then the layer as blobs, and the Docker schema2
+ * manifest naming exactly them (byte for byte: a re-push must find the
+ * same digest), for linux/amd64. */
+static void check_legacy_image(const struct idp_image *img, const struct legacy *l,
+			       const struct given *layer)
+{
+	const struct idp_image_manifest *m = &img->manifests[0];
+	char want[1024], digest[IDP_DIGEST_MAX];
+
+	CU_ASSERT_EQUAL_FATAL(img->nblobs, 2);
+	CU_ASSERT_STRING_EQUAL(img->blobs[0].digest, l->cfg_digest);
+	CU_ASSERT_EQUAL(img->blobs[0].size, (int64_t)strlen(l->cfg));
+	CU_ASSERT_STRING_EQUAL(img->blobs[0].media_type, MT_CONFIG);
+	CU_ASSERT_STRING_EQUAL(img->blobs[1].digest, layer->digest);
+	CU_ASSERT_EQUAL(img->blobs[1].size, (int64_t)layer->bytes.len);
+	CU_ASSERT_STRING_EQUAL(img->blobs[1].media_type, MT_LAYER);
+	CU_ASSERT_EQUAL_FATAL(img->nmanifests, 1);
+	snprintf(want, sizeof(want),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\","
+		 "\"config\":{\"mediaType\":\"" MT_CONFIG "\",\"size\":%zu,\"digest\":\"%s\"},"
+		 "\"layers\":[{\"mediaType\":\"" MT_LAYER "\",\"size\":%zu,\"digest\":\"%s\"}]}",
+		 strlen(l->cfg), l->cfg_digest, layer->bytes.len, layer->digest);
+	CU_ASSERT_EQUAL(m->len, strlen(want));
+	CU_ASSERT(m->len == strlen(want) && memcmp(m->data, want, m->len) == 0);
+	idp_sha256_digest(m->data, m->len, digest);
+	CU_ASSERT_STRING_EQUAL(m->digest, digest);
+	CU_ASSERT_STRING_EQUAL(m->media_type, MT_MANIFEST);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m->platform);
+	CU_ASSERT_STRING_EQUAL(m->platform, "linux/amd64");
+	CU_ASSERT_PTR_NULL(img->notice);
+}
+
+/* A legacy image read end to end, with the image ID and diffIDs `docker
+ * image inspect` reports: the layer's diffID checked, its gzip and the
+ * manifest what they should be. */
 static void test_legacy(void)
 {
 	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_save_opts o;
+	struct given given[MAX_GIVEN];
 	struct idp_image img;
 	struct idp_buf t;
+	struct legacy l;
+	const char *diffids[1];
+	int n;
 
-	legacy_tar(&t, "[{\"Config\":\"@CFG\",\"Layers\":[\"" V1ID "/layer.tar\"]}]", NULL, NULL);
-	CU_ASSERT_EQUAL(push_all(&t, &img, &err), 0);
-	CU_ASSERT_EQUAL(img.nblobs, 2);
-	CU_ASSERT_EQUAL(img.nmanifests, 1);
-	CU_ASSERT_PTR_NULL(img.notice);
+	legacy_parts(&l);
+	diffids[0] = l.diffid;
+	memset(&o, 0, sizeof(o));
+	o.image_id = l.cfg_digest;
+	o.ndiffids = 1;
+	o.diffids = diffids;
+	legacy_tar(&t, LEGACY_MANIFEST, NULL, NULL);
+	CU_ASSERT_EQUAL(push_all(&t, &o, &img, given, &n, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err.msg, "");
+	CU_ASSERT_EQUAL(n, 1);
+	if (n == 1) {
+		check_legacy_layer(&given[0]);
+		check_legacy_image(&img, &l, &given[0]);
+	}
+	given_release(given, n);
+	idp_image_release(&img);
+	idp_buf_release(&t);
+}
+
+/* The same stream when inspect reported another diffID (the image changed
+ * while saving): the layer fails as it ends, naming the diffID it has;
+ * another image ID: the image fails, naming both IDs. */
+static void test_legacy_not_inspected(void)
+{
+	static const char other[] =
+		"sha256:2222222222222222222222222222222222222222222222222222222222222222";
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_save_opts o;
+	struct given given[MAX_GIVEN];
+	struct idp_image img;
+	struct idp_buf t;
+	struct legacy l;
+	const char *diffids[1] = { other };
+	int n;
+
+	legacy_parts(&l);
+	memset(&o, 0, sizeof(o));
+	o.ndiffids = 1;
+	o.diffids = diffids;
+	legacy_tar(&t, LEGACY_MANIFEST, NULL, NULL);
+	CU_ASSERT_EQUAL(push_all(&t, &o, &img, given, &n, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, l.diffid));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not list"));
+	given_release(given, n);
+	idp_image_release(&img);
+
+	idp_error_clear(&err);
+	diffids[0] = l.diffid;
+	o.image_id = other;
+	CU_ASSERT_EQUAL(push_all(&t, &o, &img, given, &n, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, l.cfg_digest));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, other));
+	given_release(given, n);
 	idp_image_release(&img);
 	idp_buf_release(&t);
 }
@@ -155,7 +327,7 @@ static void test_config_not_a_string(void)
 	for (i = 0; i < sizeof(manifests) / sizeof(manifests[0]); i++) {
 		idp_error_clear(&err);
 		legacy_tar(&t, manifests[i], NULL, NULL);
-		CU_ASSERT_EQUAL(push_all(&t, &img, &err), -1);
+		CU_ASSERT_EQUAL(push_image(&t, &img, &err), -1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "config"));
 		idp_image_release(&img);
 		idp_buf_release(&t);
@@ -173,7 +345,7 @@ static void test_index_digest_not_a_string(void)
 	legacy_tar(&t, "[{\"Config\":\"@CFG\",\"Layers\":[\"" V1ID "/layer.tar\"]}]",
 		   "{\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
 		   "\"digest\":null}]}", NULL);
-	CU_ASSERT_EQUAL(push_all(&t, &img, &err), 0);
+	CU_ASSERT_EQUAL(push_image(&t, &img, &err), 0);
 	CU_ASSERT_PTR_NULL(img.notice);
 	idp_image_release(&img);
 	idp_buf_release(&t);
@@ -202,7 +374,7 @@ static void test_index_os_not_a_string(void)
 		 "\"digest\":\"%s\"}]}", d);
 	legacy_tar(&t, "[{\"Config\":\"@CFG\",\"Layers\":[\"" V1ID "/layer.tar\"]}]", index,
 		   idx);
-	CU_ASSERT_EQUAL(push_all(&t, &img, &err), 0);
+	CU_ASSERT_EQUAL(push_image(&t, &img, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(img.notice);
 	CU_ASSERT_PTR_NOT_NULL(img.notice && strstr(img.notice, "lists 2 platforms"));
 	idp_image_release(&img);
@@ -211,6 +383,7 @@ static void test_index_os_not_a_string(void)
 
 static const struct unit_test tests[] = {
 	{ "legacy", test_legacy },
+	{ "legacy_not_inspected", test_legacy_not_inspected },
 	{ "config_not_a_string", test_config_not_a_string },
 	{ "index_digest_not_a_string", test_index_digest_not_a_string },
 	{ "index_os_not_a_string", test_index_os_not_a_string },

@@ -4,6 +4,7 @@
 #ifndef IDP_UNIT_H
 #define IDP_UNIT_H
 
+#include <stddef.h>
 #include <CUnit/CUnit.h>
 
 struct unit_test {
@@ -25,5 +26,10 @@ char *unit_tmpdir(void);
 
 /* Write a file (creating it 0600); returns 0/-1. */
 int unit_write_file(const char *path, const char *content);
+
+/* Decompress every gzip member of z[0..zlen) into out[0..cap), as
+ * `gzip -d` does; *n gets the length. 0, or -1 when it is not gzip or
+ * does not fit. */
+int unit_gunzip(const void *z, size_t zlen, unsigned char *out, size_t cap, size_t *n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <CUnit/Basic.h>
 #include "unit.h"
 
@@ -75,6 +76,31 @@ int unit_write_file(const char *path, const char *content)
 	w = write(fd, content, n);
 	close(fd);
 	return w == (ssize_t)n ? 0 : -1;
+}
+
+int unit_gunzip(const void *z, size_t zlen, unsigned char *out, size_t cap, size_t *n)
+{
+	z_stream s;
+	size_t in_off = 0;
+	int rc;
+
+	*n = 0;
+	while (in_off < zlen) {
+		memset(&s, 0, sizeof(s));
+		if (inflateInit2(&s, 15 + 16) != Z_OK)
+			return -1;
+		s.next_in = (unsigned char *)z + in_off;
+		s.avail_in = (uInt)(zlen - in_off);
+		s.next_out = out + *n;
+		s.avail_out = (uInt)(cap - *n);
+		rc = inflate(&s, Z_FINISH);
+		in_off = zlen - s.avail_in;
+		*n = cap - s.avail_out;
+		inflateEnd(&s);
+		if (rc != Z_STREAM_END)
+			return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
