@@ -162,7 +162,7 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 {
 	struct idp_pushcache cache;
 	struct fe_push_job job;
-	size_t hints[FE_MAX_TARGETS];
+	size_t hints[FE_MAX_TARGETS] = { 0 };
 	char *path = idp_pushcache_path(), warning[512];
 	int i, rc;
 
@@ -276,6 +276,7 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, struct idp_docke
 	}
 	cfg.docker_config = config_dir;
 	d->deadline_ms = cfg.timeout_ms > 0 ? idp_now_ms() + cfg.timeout_ms : 0;
+	/* cppcheck-suppress autoVariables ; d is not used after run returns (main returns) */
 	d->cancel = &canceled;
 	fe_signal_install(&canceled);
 	if (plug_socket_watch(getenv("DOCKER_CLI_PLUGIN_SOCKET"), &canceled) < 0 && cfg.verbose)

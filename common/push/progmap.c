@@ -42,7 +42,9 @@ static void forget(struct idp_progmap *m, int i)
 {
 	if (i <= 0)
 		return;
+	/* cppcheck-suppress pointerOutOfBoundsCond ; i < m->n <= IDP_PROGMAP_MAX (the caller) */
 	memmove(m->up, m->up + i, sizeof(m->up[0]) * (size_t)(m->n - i));
+	/* cppcheck-suppress pointerOutOfBoundsCond ; the same i */
 	memmove(m->src, m->src + i, sizeof(m->src[0]) * (size_t)(m->n - i));
 	m->n -= i;
 }

@@ -353,6 +353,7 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 	if (!started)
 		worker(pl);
 	for (i = 0; i < started; i++)
+		/* cppcheck-suppress uninitvar ; pthread_create set th[0..started) */
 		pthread_join(th[i], NULL);
 	idp_session_set_abort(pl->p.s, NULL);
 	pthread_mutex_destroy(&pl->mu);

@@ -321,6 +321,7 @@ static int digest_cb(void *ctx, const unsigned char *k, size_t kl, const unsigne
 static int find_by_digest(struct ctd *c, const struct idp_bolt_bucket *images, const char *spec,
 			  struct ctd_target *t, struct idp_error *err)
 {
+	/* cppcheck-suppress ctuuninitvar ; t is only kept here, for digest_cb to fill */
 	struct by_digest d = { c, *images, spec, t, err };
 	struct idp_bolt_bucket b;
 	int r = images->root || images->inline_page

@@ -625,6 +625,7 @@ static void resolve_link(const char *from, const char *target, char *out, size_t
 	}
 	out[0] = '\0';
 	for (i = 0; i < n; i++)
+		/* cppcheck-suppress uninitvar ; the loop above set parts[0..n) */
 		snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "/" : "", parts[i]);
 }
 
