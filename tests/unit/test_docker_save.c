@@ -239,28 +239,41 @@ static void check_legacy_image(const struct idp_image *img, const struct legacy 
 	CU_ASSERT_PTR_NULL(img->notice);
 }
 
+/* Push the legacy image (its parts into l) as if `docker image inspect`
+ * had reported image_id and diffid (NULL: the image's own). */
+static int push_legacy(const char *image_id, const char *diffid, struct legacy *l,
+		       struct idp_image *img, struct given given[MAX_GIVEN], int *ngiven,
+		       struct idp_error *err)
+{
+	struct idp_save_opts o;
+	const char *diffids[1];
+	struct idp_buf t;
+	int rc;
+
+	legacy_parts(l);
+	diffids[0] = diffid ? diffid : l->diffid;
+	memset(&o, 0, sizeof(o));
+	o.image_id = image_id ? image_id : l->cfg_digest;
+	o.ndiffids = 1;
+	o.diffids = diffids;
+	legacy_tar(&t, LEGACY_MANIFEST, NULL, NULL);
+	rc = push_all(&t, &o, img, given, ngiven, err);
+	idp_buf_release(&t);
+	return rc;
+}
+
 /* A legacy image read end to end, with the image ID and diffIDs `docker
  * image inspect` reports: the layer's diffID checked, its gzip and the
  * manifest what they should be. */
 static void test_legacy(void)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_save_opts o;
 	struct given given[MAX_GIVEN];
 	struct idp_image img;
-	struct idp_buf t;
 	struct legacy l;
-	const char *diffids[1];
 	int n;
 
-	legacy_parts(&l);
-	diffids[0] = l.diffid;
-	memset(&o, 0, sizeof(o));
-	o.image_id = l.cfg_digest;
-	o.ndiffids = 1;
-	o.diffids = diffids;
-	legacy_tar(&t, LEGACY_MANIFEST, NULL, NULL);
-	CU_ASSERT_EQUAL(push_all(&t, &o, &img, given, &n, &err), 0);
+	CU_ASSERT_EQUAL(push_legacy(NULL, NULL, &l, &img, given, &n, &err), 0);
 	CU_ASSERT_STRING_EQUAL(err.msg, "");
 	CU_ASSERT_EQUAL(n, 1);
 	if (n == 1) {
@@ -269,7 +282,6 @@ static void test_legacy(void)
 	}
 	given_release(given, n);
 	idp_image_release(&img);
-	idp_buf_release(&t);
 }
 
 /* The same stream when inspect reported another diffID (the image changed
@@ -280,34 +292,23 @@ static void test_legacy_not_inspected(void)
 	static const char other[] =
 		"sha256:2222222222222222222222222222222222222222222222222222222222222222";
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_save_opts o;
 	struct given given[MAX_GIVEN];
 	struct idp_image img;
-	struct idp_buf t;
 	struct legacy l;
-	const char *diffids[1] = { other };
 	int n;
 
-	legacy_parts(&l);
-	memset(&o, 0, sizeof(o));
-	o.ndiffids = 1;
-	o.diffids = diffids;
-	legacy_tar(&t, LEGACY_MANIFEST, NULL, NULL);
-	CU_ASSERT_EQUAL(push_all(&t, &o, &img, given, &n, &err), -1);
+	CU_ASSERT_EQUAL(push_legacy(NULL, other, &l, &img, given, &n, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, l.diffid));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "does not list"));
 	given_release(given, n);
 	idp_image_release(&img);
 
 	idp_error_clear(&err);
-	diffids[0] = l.diffid;
-	o.image_id = other;
-	CU_ASSERT_EQUAL(push_all(&t, &o, &img, given, &n, &err), -1);
+	CU_ASSERT_EQUAL(push_legacy(other, NULL, &l, &img, given, &n, &err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, l.cfg_digest));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, other));
 	given_release(given, n);
 	idp_image_release(&img);
-	idp_buf_release(&t);
 }
 
 /* Found by the fuzz target under UBSan: "Config": null (or any non-string)
