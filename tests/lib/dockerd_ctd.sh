@@ -111,14 +111,22 @@ _dkc_deb_sha256() {
 		END { hit() }' "$1"
 }
 
-# _dkc_fetch_locked WORK: the fetch, with the cache's lock held; prints why
-# it failed on stderr.
+# _dkc_no MESSAGE: say why on stderr and leave the fetch's subshell (set -e
+# does not hold there: the subshell runs on the left of ||).
+_dkc_no() {
+	echo "$*" >&2
+	exit 1
+}
+
+# _dkc_fetch_locked WORK: the fetch, in a subshell holding the cache's lock;
+# says why it failed on stderr.
 _dkc_fetch_locked() {
 	local w=$1 mirror lists inrel pk want got deb p v
 	mirror=${IDPPUSH_TRIXIE_MIRROR:-$(_dkc_mirror)}
-	[ -n "$mirror" ] || { echo "no Debian mirror in apt-get indextargets" >&2; return 1; }
-	[ -r "$DKC_KEYRING" ] || { echo "no $DKC_KEYRING (debian-archive-keyring)" >&2; return 1; }
-	mkdir -p "$w/lists/partial" "$w/cache/archives/partial" "$w/debs" "$w/root"
+	[ -n "$mirror" ] || _dkc_no "no Debian mirror in apt-get indextargets"
+	[ -r "$DKC_KEYRING" ] || _dkc_no "no $DKC_KEYRING (debian-archive-keyring)"
+	mkdir -p "$w/lists/partial" "$w/cache/archives/partial" "$w/debs" "$w/root" ||
+		_dkc_no "cannot write to $w"
 	: >"$w/status"
 	echo "deb [signed-by=$DKC_KEYRING] ${mirror%/}/ trixie main" >"$w/sources.list"
 	local -a apt=(apt-get -q -o "Dir::Etc::sourcelist=$w/sources.list"
@@ -129,53 +137,54 @@ _dkc_fetch_locked() {
 		-o Acquire::AllowDowngradeToInsecureRepositories=false
 		-o APT::Get::AllowUnauthenticated=false)
 	"${apt[@]}" update >"$w/update.log" 2>&1 ||
-		{ tail -n 5 "$w/update.log" >&2; echo "apt-get update (trixie) failed" >&2; return 1; }
+		{ tail -n 5 "$w/update.log" >&2; _dkc_no "apt-get update (trixie) failed"; }
 	# apt checked the signature and the index; check both again ourselves
 	inrel=$(find "$w/lists" -maxdepth 1 -name '*_dists_trixie_InRelease' | head -n1)
 	pk=$(find "$w/lists" -maxdepth 1 -name '*_dists_trixie_main_binary-*_Packages*' | head -n1)
-	[ -n "$inrel" ] && [ -n "$pk" ] || { echo "no signed trixie index after update" >&2; return 1; }
+	[ -n "$inrel" ] && [ -n "$pk" ] ||
+		{ tail -n 5 "$w/update.log" >&2; _dkc_no "no signed trixie index after update"; }
 	gpgv --keyring "$DKC_KEYRING" --output "$w/Release" "$inrel" >"$w/gpgv.log" 2>&1 ||
-		{ cat "$w/gpgv.log" >&2; echo "bad signature on $inrel" >&2; return 1; }
+		{ cat "$w/gpgv.log" >&2; _dkc_no "bad signature on $inrel"; }
 	/usr/lib/apt/apt-helper cat-file "$pk" >"$w/Packages" ||
-		{ echo "cannot read $pk" >&2; return 1; }
+		_dkc_no "cannot read $pk"
 	lists=${pk##*_main_}
 	lists=main/${lists%%_Packages*}/Packages
 	want=$(awk -v f="$lists" '/^SHA256:/ { s = 1; next } /^[^ ]/ { s = 0 }
 		s && $3 == f { print $1; exit }' "$w/Release")
 	got=$(sha256_file "$w/Packages")
 	[ -n "$want" ] && [ "$want" = "$got" ] ||
-		{ echo "$lists: sha256 $got, the signed Release says '$want'" >&2; return 1; }
+		_dkc_no "$lists: sha256 $got, the signed Release says '$want'"
 	# apt-get download writes into the current directory as _apt
 	! id _apt >/dev/null 2>&1 || chown _apt "$w/debs"
 	local -a want_pkgs=()
 	for p in $DKC_PKGS; do want_pkgs+=("$p/trixie"); done
 	(cd "$w/debs" && "${apt[@]}" download "${want_pkgs[@]}") >"$w/download.log" 2>&1 ||
-		{ tail -n 5 "$w/download.log" >&2; echo "apt-get download failed" >&2; return 1; }
+		{ tail -n 5 "$w/download.log" >&2; _dkc_no "apt-get download failed"; }
 	: >"$w/root/VERSIONS"
 	for p in $DKC_PKGS; do
 		deb=$(find "$w/debs" -maxdepth 1 -name "${p}_*.deb" | head -n1)
-		[ -n "$deb" ] || { echo "$p: no .deb downloaded" >&2; return 1; }
-		[ "$(dpkg-deb -f "$deb" Package)" = "$p" ] || { echo "$deb is not $p" >&2; return 1; }
+		[ -n "$deb" ] || _dkc_no "$p: no .deb downloaded"
+		[ "$(dpkg-deb -f "$deb" Package)" = "$p" ] || _dkc_no "$deb is not $p"
 		v=$(dpkg-deb -f "$deb" Version)
 		want=$(_dkc_deb_sha256 "$w/Packages" "$p" "$v")
 		got=$(sha256_file "$deb")
 		[ -n "$want" ] && [ "$want" = "$got" ] ||
-			{ echo "$deb: sha256 $got, the signed index says '$want'" >&2; return 1; }
-		dpkg-deb -x "$deb" "$w/root" || { echo "dpkg-deb -x $deb failed" >&2; return 1; }
+			_dkc_no "$deb: sha256 $got, the signed index says '$want'"
+		dpkg-deb -x "$deb" "$w/root" || _dkc_no "dpkg-deb -x $deb failed"
 		echo "$p $v sha256:$got" >>"$w/root/VERSIONS"
 	done
 	echo "${mirror%/} trixie $(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$w/root/SOURCE"
 	chmod 755 "$w/root"
 	rm -rf "$DKC_CACHE/root"
-	mv "$w/root" "$DKC_CACHE/root"
+	mv "$w/root" "$DKC_CACHE/root" || _dkc_no "cannot move the tree into $DKC_CACHE"
 }
 
 dkc_fetch() {
 	DKC_FETCH_ERR=
 	if [ -n "${IDPPUSH_TRIXIE_ROOT:-}" ]; then
-		_dkc_have_tree ||
-			{ DKC_FETCH_ERR="IDPPUSH_TRIXIE_ROOT=$DKC_BIN lacks dockerd/containerd/buildx"; return 1; }
-		return 0
+		_dkc_have_tree && return 0
+		DKC_FETCH_ERR="$DKC_BIN (IDPPUSH_TRIXIE_ROOT) lacks dockerd, containerd or buildx"
+		return 1
 	fi
 	_dkc_have_tree && return 0
 	local c=$DKC_CACHE w rc=0
@@ -183,7 +192,7 @@ dkc_fetch() {
 	(umask 022 && mkdir -p "$c") 2>/dev/null || { DKC_FETCH_ERR="cannot create $c"; return 1; }
 	w=$(mktemp -d "$c/.fetch.XXXXXX") || { DKC_FETCH_ERR="cannot write to $c"; return 1; }
 	chmod 755 "$w" # apt's downloads run as _apt
-	log "fetching Debian 13's $DKC_PKGS into $c (once)"
+	log "fetching Debian 13's $DKC_PKGS into $c (once; or waiting for another's fetch)"
 	# another test may be fetching: wait for it (bounded), then look again
 	(
 		flock -w 900 9 || { echo "timed out waiting for $c/.lock" >&2; exit 1; }
@@ -194,6 +203,7 @@ dkc_fetch() {
 		DKC_FETCH_ERR=$(tr '\n' ' ' <"$w.err")
 		[ -n "$DKC_FETCH_ERR" ] || DKC_FETCH_ERR="fetch failed ($rc)"
 	fi
+	cat "$w"/*.log "$w.err" >"$c/last-fetch.log" 2>/dev/null
 	rm -rf "$w" "$w.err"
 	[ "$rc" = 0 ] && _dkc_have_tree
 }
@@ -353,7 +363,8 @@ dkc_test_user() {
 		getent group "$DKC_GROUP" >/dev/null || groupadd --system "$DKC_GROUP" || exit 1
 		if ! getent passwd "$DKC_USER" >/dev/null; then
 			useradd --system --user-group --no-create-home --home-dir /nonexistent \
-				--shell /usr/sbin/nologin --groups "$DKC_GROUP" "$DKC_USER" || exit 1
+				--shell /usr/sbin/nologin --groups "$DKC_GROUP" "$DKC_USER" ||
+				exit 1
 		fi
 		id -nG "$DKC_USER" | tr ' ' '\n' | grep -qx "$DKC_GROUP" ||
 			usermod -aG "$DKC_GROUP" "$DKC_USER"
