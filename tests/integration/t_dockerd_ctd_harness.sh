@@ -27,7 +27,8 @@
 need skopeo docker-registry curl tar
 need_dockerd_ctd
 dkc_test_user
-dockerd_ctd_start # socket group: the test user's docker group
+# shellcheck disable=SC2119 # no --group: the test user's docker group
+dockerd_ctd_start
 
 # ---- versions, GET /info ----
 api() { curl -sS --max-time 20 --unix-socket "$DKC_SOCK" -o "$2" -w '%{http_code}' "http://d$1"; }

@@ -96,6 +96,7 @@ _dkc_have_tree() {
 _dkc_mirror() {
 	local rel
 	rel=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	# shellcheck disable=SC2016 # apt's own $(FIELD) syntax
 	apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
 		awk -v r="$rel" '$2 == r { print $1; exit }'
 }
