@@ -58,6 +58,8 @@
 #                     DKC_USER, DKC_GROUP, DKC_USER_HOME (its HOME under
 #                     $TEST_TMP, owned by it) and DKC_USER_DOCKER_CONFIG
 #                     (with docker-buildx). Call it before dockerd_ctd_start.
+#                     A plugin for it: plugin_install "$DKC_USER_DOCKER_CONFIG",
+#                     then chown -R "$DKC_USER:" "$DKC_USER_DOCKER_CONFIG".
 #   dkc_as_user CMD...       CMD as DKC_USER with its groups (setpriv
 #                     --init-groups), HOME, DOCKER_CONFIG, XDG_CACHE_HOME and
 #                     TMPDIR its own; the binary and every parent directory
