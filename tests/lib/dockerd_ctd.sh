@@ -372,7 +372,7 @@ dkc_test_user() {
 		id -nG "$DKC_USER" | tr ' ' '\n' | grep -qx "$DKC_GROUP" ||
 			usermod -aG "$DKC_GROUP" "$DKC_USER"
 	) 9>>"$(test -d /run/lock && echo /run/lock || echo /tmp)/idppush-test-user.lock" ||
-		fail "cannot create the test user $DKC_USER in group $DKC_GROUP"
+		skip "cannot create the test user $DKC_USER in group $DKC_GROUP"
 	DKC_USER_HOME=$TEST_TMP/u
 	DKC_USER_DOCKER_CONFIG=$DKC_USER_HOME/.docker
 	mkdir -p "$DKC_USER_HOME/tmp" "$DKC_USER_HOME/.cache"
