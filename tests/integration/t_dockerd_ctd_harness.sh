@@ -21,7 +21,9 @@
 #     and docker push pushes them so;
 #   - a non-root user in the socket's group uses the daemon (docker push);
 #     one outside it cannot; neither can read containerd's root;
-#   - dockerd_ctd_stop stops both daemons and leaves no mount behind.
+#   - dockerd_ctd_stop stops both daemons and leaves no mount behind;
+#   - --managed: dockerd's own containerd keeps the store under
+#     <DockerRootDir>/containerd/daemon, and /opt stays untouched.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/dockerd_ctd.sh"
 need skopeo docker-registry curl tar
@@ -275,4 +277,27 @@ if awk -v d="$TEST_TMP/" 'index($2, d) == 1' /proc/mounts | grep -q .; then
 	fail "mounts left under $TEST_TMP"
 fi
 assert_eq "$ID2" "sha256:$(sha256_file "$(dkc_blob_file "$ID2")")" "the store after the stop"
+
+# ---- --managed: dockerd's own containerd, under its data root ----
+opt_before=$(test -e /opt/containerd && echo there || echo absent)
+dockerd_ctd_start --managed
+assert_eq "$DKC_ROOT/containerd/daemon" "$DKC_CTD_ROOT" "the managed containerd's root"
+assert_eq 200 "$(api /info "$TEST_TMP/info2.json")" "GET /info (managed)"
+assert_eq "$DKC_ROOT" "$("$PYTHON" -c 'import json, sys
+print(json.load(open(sys.argv[1]))["DockerRootDir"])' "$TEST_TMP/info2.json")" "DockerRootDir"
+dkc_context "$TEST_TMP/ctx2" 2000 100000
+ID4=$(dkc_build idptest/managed:v1 "$TEST_TMP/ctx2")
+assert_eq "$ID4" "sha256:$(sha256_file "$(dkc_blob_file "$ID4")")" \
+	"the built index in <DockerRootDir>/containerd/daemon"
+check_index "$DKC_CTD_ROOT/io.containerd.content.v1.content/blobs/sha256" "$ID4" >/dev/null ||
+	fail "the stored index of $ID4 (managed)"
+assert_eq "$ID4" "$("${DKC_CTR[@]}" -n "$DKC_NS" images ls |
+	awk '$1 == "docker.io/idptest/managed:v1" { print $3 }')" "containerd's idptest/managed:v1"
+assert_eq "$opt_before" "$(test -e /opt/containerd && echo there || echo absent)" \
+	"/opt/containerd (the managed containerd's opt dir must stay private)"
+dpid=$DKC_PID
+cpid=$DKC_CTD_PID
+dockerd_ctd_stop
+! kill -0 "$dpid" 2>/dev/null || fail "dockerd $dpid (managed) still runs"
+! kill -0 "$cpid" 2>/dev/null || fail "dockerd's containerd $cpid still runs"
 log "PASS"

@@ -16,13 +16,18 @@
 #                     Packages index against it, each .deb against that.
 #   need_dockerd_ctd  root, the tools, the packages (dkc_fetch) and a docker
 #                     CLI, or skip with the reason (fail under CI=true)
-#   dockerd_ctd_start [--group GROUP]
+#   dockerd_ctd_start [--group GROUP] [--managed]
 #                     a private containerd (trixie's) and dockerd 26 on it
 #                     with {"features":{"containerd-snapshotter":true}},
 #                     data roots under $TEST_TMP/dkc, sockets in
-#                     $TEST_TMP/k, --iptables=false --bridge=none, each in
-#                     its own session (stopped by the EXIT trap before the
-#                     harness's cleanup). The API socket's group is GROUP
+#                     $TEST_TMP/k (dkc2, k2... for a later start in the same
+#                     test), --iptables=false --bridge=none, each in its own
+#                     session (stopped by the EXIT trap before the harness's
+#                     cleanup). --managed: no containerd of ours, dockerd
+#                     starts its own (root <data root>/containerd/daemon,
+#                     socket <exec root>/containerd/containerd.sock), in a
+#                     mount namespace with a private /opt (that containerd
+#                     makes /opt/containerd). The API socket's group is GROUP
 #                     (default: $DKC_GROUP if dkc_test_user ran, else root),
 #                     and then $TEST_TMP and $TEST_TMP/k are root:GROUP 0710
 #                     so GROUP's members reach it. Links docker-buildx into
@@ -49,6 +54,7 @@
 #                     image ID, which is the digest of the OCI index it stores
 #                     (the image manifest and, by BuildKit's default, an
 #                     attestation manifest); log in $TEST_TMP/dkc/build.log
+#                     (dkc2/... after a second start)
 #   dkc_blob_file DIGEST     a blob's path in containerd's content store
 #   dkc_test_user     make sure the test user and group exist (created once
 #                     and left on the machine: IDPPUSH_TEST_USER, default
@@ -261,7 +267,7 @@ dockerd_ctd_stop() {
 	DKC_PID=
 	_dkc_kill "$DKC_CTD_PID" 15
 	DKC_CTD_PID=
-	for m in $(awk -v a="$TEST_TMP/dkc/" -v b="$TEST_TMP/k/" \
+	for m in $(awk -v a="${_DKC_D:-$TEST_TMP/dkc}/" -v b="${_DKC_S:-$TEST_TMP/k}/" \
 		'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m"
 	done
@@ -280,54 +286,99 @@ _dkc_cleanup() {
 _dkc_ctd_up() { "${DKC_CTR[@]}" version; }
 _dkc_up() { "$DKC_CLI" -H "$DKC_H" version; }
 
-dockerd_ctd_start() {
-	local group=$DKC_GROUP
-	if [ "${1:-}" = --group ]; then
-		group=$2
-		shift 2
+# _dkc_dirs: this start's data dir and (short) socket dir, new for each
+# start in a test: _DKC_D, _DKC_S
+_DKC_N=0
+_dkc_dirs() {
+	_DKC_N=$((_DKC_N + 1))
+	_DKC_D=$TEST_TMP/dkc
+	_DKC_S=$TEST_TMP/k
+	if [ "$_DKC_N" -gt 1 ]; then
+		_DKC_D+=$_DKC_N
+		_DKC_S+=$_DKC_N
 	fi
-	local d="$TEST_TMP/dkc" s="$TEST_TMP/k" # sockets: keep their paths short
+}
+
+dockerd_ctd_start() {
+	local group=$DKC_GROUP managed=0 how=
+	while [ "$#" -gt 0 ]; do
+		case "$1" in
+		--group)
+			group=$2
+			shift
+			;;
+		--managed) managed=1 ;;
+		*) fail "dockerd_ctd_start: unknown option $1" ;;
+		esac
+		shift
+	done
+	[ -z "$DKC_PID" ] || fail "dockerd_ctd_start: one runs already (dockerd_ctd_stop it)"
+	_dkc_dirs
+	local d=$_DKC_D s=$_DKC_S n
 	local path="$DKC_BIN/usr/sbin:$DKC_BIN/usr/bin:$PATH"
+	n=$(basename "$d")
 	mkdir -p "$d/root" "$d/ctd" "$s"
 	if [ -n "$group" ]; then
 		chgrp "$group" "$TEST_TMP" "$s"
 		chmod 0710 "$TEST_TMP" "$s"
 	fi
 	DKC_ROOT=$d/root
-	DKC_CTD_ROOT=$d/ctd/root
-	DKC_CTD_SOCK=$s/c.sock
 	DKC_SOCK=$s/d.sock
 	DKC_H=unix://$DKC_SOCK
-	DKC_CTR=("$DKC_BIN/usr/bin/ctr" --address "$DKC_CTD_SOCK")
-	cat >"$d/ctd/config.toml" <<-EOF
-		version = 2
-		root = "$DKC_CTD_ROOT"
-		state = "$d/ctd/state"
-		disabled_plugins = ["io.containerd.grpc.v1.cri"]
-		[grpc]
-		  address = "$DKC_CTD_SOCK"
-		[ttrpc]
-		  address = "$s/t.sock"
-		[plugins."io.containerd.internal.v1.opt"]
-		  path = "$d/ctd/opt"
-	EOF
+	local -a run=(setsid) ctd=(--containerd "$s/c.sock")
 	trap _dkc_cleanup EXIT
-	bg_start dkc/containerd setsid env PATH="$path" \
-		"$DKC_BIN/usr/bin/containerd" --config "$d/ctd/config.toml"
-	DKC_CTD_PID=$BG_PID
-	wait_until 30 _dkc_ctd_up || fail "containerd (trixie) did not come up"
+	if [ "$managed" = 1 ]; then
+		# dockerd starts containerd itself, as it does without --containerd;
+		# that containerd's opt plugin makes /opt/containerd: a private /opt
+		need unshare
+		mkdir -p "$d/opt"
+		# shellcheck disable=SC2016 # for sh -c
+		run=(setsid unshare -m --propagation private sh -c
+			'mount --bind "$1" /opt && shift && exec "$@"' sh "$d/opt")
+		ctd=()
+		how="(dockerd's own) "
+		DKC_CTD_ROOT=$DKC_ROOT/containerd/daemon
+		DKC_CTD_SOCK=$s/x/containerd/containerd.sock
+	else
+		DKC_CTD_ROOT=$d/ctd/root
+		DKC_CTD_SOCK=$s/c.sock
+		cat >"$d/ctd/config.toml" <<-EOF
+			version = 2
+			root = "$DKC_CTD_ROOT"
+			state = "$d/ctd/state"
+			disabled_plugins = ["io.containerd.grpc.v1.cri"]
+			[grpc]
+			  address = "$DKC_CTD_SOCK"
+			[ttrpc]
+			  address = "$s/t.sock"
+			[plugins."io.containerd.internal.v1.opt"]
+			  path = "$d/ctd/opt"
+		EOF
+		bg_start "$n/containerd" setsid env PATH="$path" \
+			"$DKC_BIN/usr/bin/containerd" --config "$d/ctd/config.toml"
+		DKC_CTD_PID=$BG_PID
+	fi
+	DKC_CTR=("$DKC_BIN/usr/bin/ctr" --address "$DKC_CTD_SOCK")
+	if [ "$managed" = 0 ]; then
+		wait_until 30 _dkc_ctd_up || fail "containerd (trixie) did not come up"
+	fi
 	printf '{"features":{"containerd-snapshotter":true}}\n' >"$d/daemon.json"
-	bg_start dkc/dockerd setsid env PATH="$path" "$DKC_BIN/usr/sbin/dockerd" \
+	bg_start "$n/dockerd" "${run[@]}" env PATH="$path" "$DKC_BIN/usr/sbin/dockerd" \
 		--data-root "$DKC_ROOT" --exec-root "$s/x" --pidfile "$d/pid" -H "$DKC_H" \
-		--group "$group" --containerd "$DKC_CTD_SOCK" --containerd-namespace "$DKC_NS" \
+		--group "$group" "${ctd[@]}" --containerd-namespace "$DKC_NS" \
 		--containerd-plugins-namespace "plugins.$DKC_NS" --config-file "$d/daemon.json" \
 		--iptables=false --ip6tables=false --bridge=none
 	DKC_PID=$BG_PID
 	wait_until 60 _dkc_up || fail "dockerd (trixie) did not start"
+	if [ "$managed" = 1 ]; then
+		DKC_CTD_PID=$(pgrep -P "$DKC_PID" -x containerd) ||
+			fail "no containerd under dockerd $DKC_PID"
+		wait_until 30 _dkc_ctd_up || fail "dockerd's containerd does not answer"
+	fi
 	dkc_install_buildx "$DOCKER_CONFIG"
 	export DKC_H DKC_SOCK DKC_PID DKC_ROOT DKC_CTD_ROOT DKC_CTD_SOCK DKC_CTD_PID DKC_NS
 	log "dockerd 26 (containerd store) $DKC_PID at $DKC_H, containerd $DKC_CTD_PID" \
-		"root $DKC_CTD_ROOT${group:+, socket group $group}"
+		"${how}root $DKC_CTD_ROOT${group:+, socket group $group}"
 }
 
 dkc() { timeout -k 5 "${DOCKER_TIMEOUT:-180}" "$DKC_CLI" -H "$DKC_H" "$@"; }
@@ -349,8 +400,8 @@ dkc_build() {
 	shift 2
 	local -a cmd=(build)
 	[ "$(_dkc_cli_major "$DKC_CLI")" -ge 23 ] || cmd=(buildx build)
-	dkc "${cmd[@]}" --progress plain -t "$tag" "$@" "$dir" >>"$TEST_TMP/dkc/build.log" 2>&1 ||
-		{ tail -n 20 "$TEST_TMP/dkc/build.log" >&2; fail "docker build of $tag failed"; }
+	dkc "${cmd[@]}" --progress plain -t "$tag" "$@" "$dir" >>"$_DKC_D/build.log" 2>&1 ||
+		{ tail -n 20 "$_DKC_D/build.log" >&2; fail "docker build of $tag failed"; }
 	dkc image inspect -f '{{.Id}}' "$tag"
 }
 
