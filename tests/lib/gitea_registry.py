@@ -344,7 +344,7 @@ class Body:
                         return
                     left = size
                     while left > 0:
-                        b = rf.read(min(left, MIB))
+                        b = rf.read1(min(left, MIB))  # what has come, as io.Copy does
                         if not b:
                             self.short = True
                             return
@@ -355,7 +355,7 @@ class Body:
             else:
                 left = self.length
                 while left > 0:
-                    b = rf.read(min(left, MIB))
+                    b = rf.read1(min(left, MIB))  # what has come, as io.Copy does
                     if not b:
                         self.short = True
                         return
@@ -442,6 +442,7 @@ class Dist:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 300  # a socket read that waits this long fails (a body never finished)
     server_version = "idptest-gitea"
     sys_version = ""
 
