@@ -20,7 +20,8 @@
 #   than proxy_read_timeout answered 504 while the blob still lands; and a
 #   skopeo copy with --dest-creds.
 # Then once: a body cut between nginx and Gitea (faultproxy) leaves the
-# upload unusable (Gitea's offset check).
+# upload unusable (Gitea's offset check); and the idpbuilder stand-in's
+# outputs (tests/tools/fake_cluster_tool.sh).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
 need docker-registry nginx skopeo curl openssl
@@ -456,4 +457,39 @@ patch "$loc" 100-199 "$D/c2"
 expect 500 "a chunk after a partial write"
 assert_eq 1 "$(gitea_select 'r.get("note") == "offset mismatch between file and model"')" \
 	"the layer's reason for the 500"
+
+# -- the idpbuilder stand-in (tests/tools/fake_cluster_tool.sh): the shapes of
+# `idpbuilder get secrets -p gitea -o json` and the ingress's TLS secret -------
+BIN=$TEST_TMP/bin
+mkdir -p "$BIN"
+ln -s "$top_srcdir/tests/tools/fake_cluster_tool.sh" "$BIN/idpbuilder"
+ln -s "$top_srcdir/tests/tools/fake_cluster_tool.sh" "$BIN/kubectl"
+export FAKE_CLUSTER_LOG=$TEST_TMP/cluster.log FAKE_CLUSTER_USER=$GITEA_USER
+export FAKE_CLUSTER_PASSWORD=$GITEA_PASS FAKE_CLUSTER_CA=$GITEA_CA
+secrets() { # SHAPE [TOKEN]: what the fake idpbuilder prints, as compact JSON
+	FAKE_IDPBUILDER_SHAPE=$1 FAKE_CLUSTER_TOKEN=${2-tok} \
+		"$BIN/idpbuilder" get secrets -p gitea -o json >"$TEST_TMP/secrets.json"
+	"$PYTHON" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])),
+separators=(",", ":")))' "$TEST_TMP/secrets.json"
+}
+flat='{"IsCore":true,"name":"gitea-credential","namespace":"gitea",'
+flat+="\"username\":\"$GITEA_USER\",\"password\":\"$GITEA_PASS\""
+assert_eq "[$flat,\"token\":\"tok\"}]" "$(secrets "")" "default shape"
+assert_eq "[$flat,\"token\":\"tok\"}]" "$(secrets 0.9)" "0.9 shape"
+[ "$(wc -l <"$TEST_TMP/secrets.json")" -gt 5 ] || fail "0.9 shape is not indented"
+assert_eq "[$flat}]" "$(secrets 0.9 "")" "0.9 shape without a token"
+assert_eq "[{\"name\":\"gitea-credential\",\"namespace\":\"gitea\",\"data\":{\"username\":\
+\"$GITEA_USER\",\"password\":\"$GITEA_PASS\",\"token\":\"tok\"}}]" "$(secrets 0.8.1)" "0.8.1 shape"
+assert_eq "[]" "$(secrets empty)" "no secret yet"
+KUBECONFIG=$TEST_TMP/kc "$BIN/kubectl" --kubeconfig "$TEST_TMP/kc2" get secret -n ingress-nginx \
+	idpbuilder-cert -o json >"$TEST_TMP/tls.json"
+"$PYTHON" -c 'import base64,json,sys
+d = json.load(open(sys.argv[1]))
+assert d["type"] == "kubernetes.io/tls", d["type"]
+sys.stdout.buffer.write(base64.b64decode(d["data"]["tls.crt"]))' "$TEST_TMP/tls.json" \
+	>"$TEST_TMP/tls.crt"
+cmp -s "$TEST_TMP/tls.crt" "$GITEA_CA" || fail "the ingress secret's tls.crt is not the CA"
+assert_file_contains "$FAKE_CLUSTER_LOG" "^kubectl: --kubeconfig $TEST_TMP/kc2\$" \
+	"--kubeconfig logged"
+assert_file_contains "$FAKE_CLUSTER_LOG" "^kubectl: KUBECONFIG=$TEST_TMP/kc\$" "KUBECONFIG logged"
 log "PASS"

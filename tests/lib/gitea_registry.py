@@ -68,7 +68,11 @@ Everything else is common to the three:
     land when the client has gone by then, as Gitea's request context
     would roll the copy back). 201, Location /v2/<owner>/<image>/blobs/D.
     GET -> 204 with the version's Range. DELETE -> 204. Unknown id -> 404
-    BLOB_UPLOAD_UNKNOWN.
+    BLOB_UPLOAD_UNKNOWN. Writes to one upload take turns: a PUT retried
+    while the first one is still copying (after the ingress's 504) waits
+    for it, then finds the upload gone: 404 BLOB_UPLOAD_UNKNOWN. (Gitea
+    takes no lock: its second PUT would copy the blob again, and answer 201
+    or outlive the timeout as well; once the first has finished, 404.)
   Manifests. PUT: Content-Type starting "application/vnd.docker." or
     "application/vnd.oci." must equal (case-insensitively) one of the
     image manifest / index types, so any parameter ("; charset=utf-8")
