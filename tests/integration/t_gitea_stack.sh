@@ -412,8 +412,8 @@ print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$TOK")" "$v:
 		[ "$RS" = 200 ]
 	}
 	wait_until 30 blob_landed || fail "$v: the blob of the timed-out PUT never landed"
-	wait_until 10 test "$(gitea_count PUT "$loc" 201)" = 1 ||
-		fail "$v: Gitea did not log its 201 for the timed-out PUT"
+	put_logged() { [ "$(gitea_count PUT "$loc" 201)" = 1 ]; }
+	wait_until 10 put_logged || fail "$v: Gitea did not log its 201 for the timed-out PUT"
 
 	# -- skopeo copy with --dest-creds ------------------------------------------------------
 	local ref="$GITEA_HOST/$GITEA_OWNER/sk${GITEA_VERSION//./}:v1"
