@@ -19,6 +19,10 @@ upload is in flight.
 second (and keeps its receive buffer small, so the client's sends follow):
 a slow link all along an upload, for watching its progress.
 
+--abort-upstream makes a cut reset the upstream connection too: without it
+the upstream socket stays open (its reader thread keeps it alive), so the
+upstream waits for the rest of the body.
+
 Host header is passed through unchanged, so the registry's absolute Location
 URLs point at the proxy.
 
@@ -195,6 +199,11 @@ class Conn:
                 log("conn %d: CUT %s after %d body bytes" % (self.cid, reqline, sent))
                 time.sleep(0.05)  # let the upstream read what was sent
                 abort(self.c)
+                if Cfg.abort_upstream:
+                    try:  # wakes the pump thread's recv, so that close really closes
+                        self.u.shutdown(socket.SHUT_RD)
+                    except OSError:
+                        pass
                 abort(self.u)
                 raise EOFError
             if chunked:
@@ -229,6 +238,8 @@ def main():
                     help="hold every matching request this long before forwarding it")
     ap.add_argument("--rate", type=int, default=0,
                     help="forward the bodies of matching requests at this many bytes a second")
+    ap.add_argument("--abort-upstream", action="store_true",
+                    help="on a cut, reset the upstream connection as well")
     ap.add_argument("--log")
     a = ap.parse_args()
     host, _, port = a.upstream.rpartition(":")
@@ -242,6 +253,7 @@ def main():
     Cfg.retry_after = a.retry_after
     Cfg.delay_ms = a.delay_ms
     Cfg.rate = a.rate
+    Cfg.abort_upstream = a.abort_upstream
     Cfg.logf = open(a.log, "a") if a.log else None
 
     ls = socket.socket()
