@@ -195,7 +195,6 @@ struct pool {
 	int64_t *sizes;                /* probe: sizes learnt */
 	int *order;                    /* blob indexes, largest first; NULL: as listed */
 	pthread_mutex_t mu;
-	volatile sig_atomic_t abort;
 	int next;
 	int failed;
 	struct idp_error first_err;
@@ -273,7 +272,7 @@ static void record_failure(struct pool *pl, const struct idp_error *err)
 	if (!pl->failed) {
 		pl->failed = 1;
 		pl->first_err = *err;
-		pl->abort = 1;   /* stop the other transfers now */
+		idp_session_set_abort(pl->p.s, 1);   /* stop the other transfers now */
 	}
 	pthread_mutex_unlock(&pl->mu);
 }
@@ -346,7 +345,6 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 		jobs = pl->img->nblobs > 0 ? pl->img->nblobs : 1;
 	pl->order = largest_first(pl->img);
 	pthread_mutex_init(&pl->mu, NULL);
-	idp_session_set_abort(pl->p.s, &pl->abort);
 	for (i = 0; i < jobs; i++)
 		if (pthread_create(&th[started], NULL, worker, pl) == 0)
 			started++;
@@ -354,7 +352,7 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 		worker(pl);
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	idp_session_set_abort(pl->p.s, NULL);
+	idp_session_set_abort(pl->p.s, 0);
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->order);
 	if (stats)

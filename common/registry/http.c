@@ -31,8 +31,7 @@ struct xfer {
 	struct idp_error pull_err;
 	int pull_failed;
 	int body_overflow;
-	int canceled;
-	int deadline_hit;
+	enum idp_stop_why stopped;      /* why the progress callback stopped the transfer */
 	size_t mem_off;
 };
 
@@ -196,7 +195,7 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	ssize_t r;
 
 	if (x->h->cfg->limit && !q->cleanup)
-		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->cancel);
+		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->stop);
 	if (q->pull) {
 		r = q->pull(q->pull_ctx, buf, want, &x->pull_err);
 		if (r < 0) {
@@ -235,20 +234,12 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		       curl_off_t ulnow)
 {
 	struct xfer *x = ud;
-	const struct idp_http_cfg *cfg = x->h->cfg;
 	(void)dltotal; (void)dlnow; (void)ultotal;
 
 	if (x->req->cleanup)
 		return 0;
-
-	if ((cfg->cancel && *cfg->cancel) || (cfg->abort && *cfg->abort)) {
-		x->canceled = 1;
+	if ((x->stopped = idp_stop_check(x->h->cfg->stop)) != IDP_STOP_NONE)
 		return 1;
-	}
-	if (cfg->deadline_ms && idp_now_ms() > cfg->deadline_ms) {
-		x->deadline_hit = 1;
-		return 1;
-	}
 	if (x->req->on_progress)
 		x->req->on_progress(x->req->progress_ctx, (int64_t)ulnow);
 	return 0;
@@ -388,8 +379,13 @@ static void setup(struct idp_http *h, struct xfer *x, struct curl_slist *hdrs)
 	CURL *c = h->curl;
 	const struct idp_http_cfg *cfg = h->cfg;
 	const struct idp_http_req *q = x->req;
-	long ct = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 30000;
-	long stall = cfg->stall_timeout_ms ? cfg->stall_timeout_ms : 60000;
+	long ct = q->connect_timeout_ms ? q->connect_timeout_ms : cfg->connect_timeout_ms;
+	long stall = q->stall_timeout_ms ? q->stall_timeout_ms : cfg->stall_timeout_ms;
+
+	if (!ct)
+		ct = 30000;
+	if (!stall)
+		stall = 60000;
 
 	curl_easy_reset(c);
 	h->errbuf[0] = '\0';
@@ -456,12 +452,15 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 		*err = x->pull_err;
 		return -1;
 	}
-	if (x->canceled)
-		return idp_error_set(err, IDP_ECANCELED, "interrupted");
+	if (x->stopped == IDP_STOP_CANCEL)
+		return idp_stop_error(x->stopped, "", err);
 	idp_http_request_name(x->req->method, x->req->url, what, sizeof(what));
-	if (x->deadline_hit)
-		return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out (%s)",
-				     what);
+	if (x->stopped == IDP_STOP_DEADLINE) {
+		char during[sizeof(what) + 4];
+
+		snprintf(during, sizeof(during), " (%s)", what);
+		return idp_stop_error(x->stopped, during, err);
+	}
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		idp_error_set(err, IDP_ETIMEOUT, "timed out: %s (%s)", detail, what);
 		err->retryable = 1;

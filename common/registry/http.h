@@ -6,12 +6,12 @@
 #ifndef IDP_HTTP_H
 #define IDP_HTTP_H
 
-#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "stop.h"
 #include "tlsconf.h"
 
 struct idp_ratelimit;
@@ -24,9 +24,7 @@ struct idp_http_cfg {
 	const char *ca_bundle;          /* combined PEM bundle, NULL = system default */
 	long connect_timeout_ms;        /* 0 = 30 s */
 	long stall_timeout_ms;          /* no progress for this long aborts; 0 = 60 s */
-	int64_t deadline_ms;            /* absolute, idp_now_ms() clock; 0 = none */
-	volatile sig_atomic_t *cancel;  /* non-zero cancels transfers at once */
-	volatile sig_atomic_t *abort;   /* the engine stopping after another failure */
+	const struct idp_stop *stop;    /* cancel, abort, deadline; NULL = never stops */
 	struct idp_ratelimit *limit;    /* request bodies share this rate, NULL = unlimited */
 	void (*debug)(void *ctx, const char *line); /* NULL = no debug; Authorization is redacted */
 	void *debug_ctx;
@@ -46,7 +44,9 @@ struct idp_http_req {
 	ssize_t (*pull)(void *ctx, void *buf, size_t n, struct idp_error *err);
 	void *pull_ctx;
 	int has_body;                   /* send Content-Length even when 0 */
-	int cleanup;                    /* ignore cancel/abort/deadline; 5 s limit */
+	int cleanup;                    /* ignore the stop state; 5 s limit */
+	long connect_timeout_ms;        /* this request's, instead of the configuration's; */
+	long stall_timeout_ms;          /* 0 = the configuration's */
 	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */
 	void (*on_progress)(void *ctx, int64_t sent);  /* body bytes sent so far */
 	void *progress_ctx;

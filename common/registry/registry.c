@@ -42,23 +42,20 @@ struct idp_http *idp_session_conn(struct idp_session *s)
 	return h;
 }
 
-void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag)
+void idp_session_set_abort(struct idp_session *s, int on)
 {
-	s->hcfg.abort = flag;
+	idp_stop_set_abort(&s->stop, on);
 }
 
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
 {
 	int64_t until = idp_now_ms() + ms;
+	enum idp_stop_why why;
 	struct timespec ts;
 
 	while (idp_now_ms() < until) {
-		if ((s->opts.cancel && *s->opts.cancel) || (s->hcfg.abort && *s->hcfg.abort))
-			return idp_error_set(err, IDP_ECANCELED, "interrupted");
-		if (s->hcfg.deadline_ms && idp_now_ms() > s->hcfg.deadline_ms)
-			return idp_error_set(
-				err, IDP_ETIMEOUT,
-				"the overall time limit ran out while waiting to retry");
+		if ((why = idp_stop_check(&s->stop)) != IDP_STOP_NONE)
+			return idp_stop_error(why, " while waiting to retry", err);
 		ts.tv_sec = 0;
 		ts.tv_nsec = 50 * 1000000L;
 		nanosleep(&ts, NULL);

@@ -120,7 +120,8 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
  * NULL: the front end may keep it (--install-ca). */
 const char *idp_session_cluster_ca(const struct idp_session *s, size_t *len);
 
-/* While flag is set (non-NULL and non-zero), transfers stop at once. */
-void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag);
+/* From any thread: on (non-zero), every transfer and retry wait of the
+ * session stops at once (another one failed); 0 clears it. */
+void idp_session_set_abort(struct idp_session *s, int on);
 
 #endif

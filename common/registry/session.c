@@ -106,7 +106,11 @@ static int set_base_url(struct idp_session *s, int plain)
 	return 0;
 }
 
-static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+#define QUICK_PING_MS 5000
+
+/* GET /v2/. quick: bounded to QUICK_PING_MS and no retries, for probing
+ * a loopback registry's scheme. */
+static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struct idp_error *err)
 {
 	struct idp_http_req req = { 0 };
 	struct idp_http_resp resp;
@@ -117,31 +121,27 @@ static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err
 	idp_http_resp_init(&resp);
 	req.method = "GET";
 	req.url = url;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
+	if (quick)
+		req.connect_timeout_ms = req.stall_timeout_ms = QUICK_PING_MS;
+	rc = idp_reg_request(s, h, &req, &resp, s->scopes, !quick, err);
 	if (rc == 0 && resp.status != 200)
 		rc = idp_session_status_error(s, &req, &resp, err);
 	idp_http_resp_release(&resp);
 	return rc;
 }
 
-#define QUICK_PING_MS 5000
+static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+{
+	return ping_once(s, h, 0, err);
+}
 
-/* One ping, bounded to QUICK_PING_MS and no retries: for probing a
- * loopback registry's scheme. A handshake that never completes is taken
- * as "does not speak TLS". */
+/* The quick ping: a handshake that never completes (and no stop said so)
+ * is taken as "does not speak TLS". */
 static int quick_ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
 {
-	struct idp_retry_policy retry = s->opts.retry;
-	long connect = s->hcfg.connect_timeout_ms, stall = s->hcfg.stall_timeout_ms;
-	int rc;
+	int rc = ping_once(s, h, 1, err);
 
-	s->opts.retry.attempts = 1;
-	s->hcfg.connect_timeout_ms = s->hcfg.stall_timeout_ms = QUICK_PING_MS;
-	rc = ping(s, h, err);
-	s->opts.retry = retry;
-	s->hcfg.connect_timeout_ms = connect;
-	s->hcfg.stall_timeout_ms = stall;
-	if (rc < 0 && err->cls == IDP_ETIMEOUT && !(s->opts.cancel && *s->opts.cancel))
+	if (rc < 0 && err->cls == IDP_ETIMEOUT && idp_stop_check(&s->stop) != IDP_STOP_CANCEL)
 		err->tls_failure = 1;
 	return rc;
 }
@@ -205,7 +205,7 @@ static void tell_plain_fallback(struct idp_session *s)
  * command that gets it added to err. */
 static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
-	struct idp_cluster_opts co = { s->hcfg.deadline_ms, s->opts.cancel };
+	struct idp_cluster_opts co = { s->stop.deadline_ms, s->stop.cancel };
 	struct idp_error why = IDP_ERROR_INIT;
 	char msg[512];
 	int r;
@@ -281,8 +281,9 @@ static void session_defaults(struct idp_session *s)
 	s->hcfg.tls = &s->tls;
 	s->hcfg.connect_timeout_ms = s->opts.connect_timeout_ms;
 	s->hcfg.stall_timeout_ms = s->opts.stall_timeout_ms;
-	s->hcfg.deadline_ms = s->opts.timeout_ms > 0 ? idp_now_ms() + s->opts.timeout_ms : 0;
-	s->hcfg.cancel = s->opts.cancel;
+	s->stop.cancel = s->opts.cancel;
+	s->stop.deadline_ms = s->opts.timeout_ms > 0 ? idp_now_ms() + s->opts.timeout_ms : 0;
+	s->hcfg.stop = &s->stop;
 	s->hcfg.limit = s->opts.limit;
 	s->hcfg.debug = s->opts.debug;
 	s->hcfg.debug_ctx = s->opts.debug_ctx;
@@ -342,7 +343,7 @@ static void say_credentials(const struct idp_session *s)
 static int cluster_credentials(void *ctx, struct idp_creds *out)
 {
 	struct idp_session *s = ctx;
-	struct idp_cluster_opts co = { s->hcfg.deadline_ms, s->opts.cancel };
+	struct idp_cluster_opts co = { s->stop.deadline_ms, s->stop.cancel };
 	struct idp_error ignored = IDP_ERROR_INIT;
 	char msg[512];
 
@@ -363,8 +364,8 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain);
 
 	memset(&creds, 0, sizeof(creds));
-	co.deadline_ms = s->hcfg.deadline_ms;
-	co.cancel = s->opts.cancel;
+	co.deadline_ms = s->stop.deadline_ms;
+	co.cancel = s->stop.cancel;
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {

@@ -16,7 +16,8 @@ struct idp_session {
 	struct idp_tls tls;
 	char *ca_bundle;            /* temp file joining system + extra CAs */
 	struct idp_buf cluster_ca;  /* idpbuilder's CA from its cluster, when fetched */
-	struct idp_http_cfg hcfg;
+	struct idp_stop stop;       /* cancel, abort, deadline: every transfer and sleep */
+	struct idp_http_cfg hcfg;   /* read-only once the session is open */
 	struct idp_auth *auth;
 	char *base_url;
 	char *registry;             /* host[:port] for messages */
@@ -36,7 +37,8 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 		    struct idp_http_resp *resp, const char *scopes, int retry,
 		    struct idp_error *err);
 
-/* Sleep ms, returning early with IDP_ECANCELED when cancelled (or aborted). */
+/* Sleep ms, returning early with the stop state's error (canceled, aborted,
+ * out of time). */
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);
 
 /* Fill err from a non-success response (class from status and body). */
