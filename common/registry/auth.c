@@ -238,8 +238,8 @@ static int token_exchange(struct idp_auth *a, struct idp_http *h, const char *me
 	const char *ctype[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
 	int n, rc = -1;
 
-	idp_buf_init(&url, 16384);
-	idp_buf_init(&form, 16384);
+	idp_url_init(&url);
+	idp_buf_init(&form, IDP_CAP_URL);   /* a form is a URL's query */
 	if (!copy)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	n = split_scopes(copy, list);

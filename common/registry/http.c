@@ -2,6 +2,8 @@
  * timeouts, cancellation, bounded bodies and redacted debug output. */
 #include "config.h"
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -482,6 +484,42 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 	err->unresolved = rc == CURLE_COULDNT_RESOLVE_HOST;
 	err->refused = rc == CURLE_COULDNT_CONNECT;
 	return -1;
+}
+
+void idp_url_init(struct idp_buf *u)
+{
+	idp_buf_init(u, IDP_CAP_URL);
+}
+
+int idp_url_addvf(struct idp_buf *u, struct idp_error *err, const char *fmt, va_list ap)
+{
+	errno = 0;
+	if (idp_buf_addvf(u, fmt, ap) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return idp_error_set(err, IDP_EGENERAL, "a URL longer than %u bytes (%.80s...)",
+				     IDP_CAP_URL, u->buf);
+	return idp_error_set(err, IDP_EGENERAL, "out of memory");
+}
+
+int idp_url_addf(struct idp_buf *u, struct idp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = idp_url_addvf(u, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *idp_url_query_sep(const struct idp_buf *u)
+{
+	if (!strchr(u->buf, '?'))
+		return "?";
+	if (u->len && (u->buf[u->len - 1] == '?' || u->buf[u->len - 1] == '&'))
+		return "";
+	return "&";
 }
 
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n)

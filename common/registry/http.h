@@ -6,6 +6,7 @@
 #ifndef IDP_HTTP_H
 #define IDP_HTTP_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "util/buf.h"
@@ -80,6 +81,20 @@ void idp_http_resp_release(struct idp_http_resp *r);
  * retryable set for transient ones) and naming `what` is up to the caller. */
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 		struct idp_http_resp *resp, struct idp_error *err);
+
+/* The one URL builder. Every URL is built in an idp_buf of cap
+ * IDP_CAP_URL (ours, a Location the registry sent, a token realm with
+ * its query): idp_url_init, then idp_url_addf as often as needed. */
+#define IDP_CAP_URL (16u << 10)
+void idp_url_init(struct idp_buf *u);
+/* Append to the URL in u: 0, or -1 with err (too long, out of memory). */
+int idp_url_addf(struct idp_buf *u, struct idp_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int idp_url_addvf(struct idp_buf *u, struct idp_error *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/* What goes before the next query parameter of the URL in u: "?" when it
+ * has no query, "" when it ends in '?' or '&', else "&". */
+const char *idp_url_query_sep(const struct idp_buf *u);
 
 /* "PATCH http://h:5000/v2/x/blobs/uploads/57cab652e8b2...?..." for
  * messages: the query dropped, long opaque path segments cut short. */

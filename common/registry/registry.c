@@ -5,6 +5,7 @@
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,20 @@ struct idp_http *idp_session_conn(struct idp_session *s)
 void idp_session_set_abort(struct idp_session *s, int on)
 {
 	idp_stop_set_abort(&s->stop, on);
+}
+
+int idp_session_url(const struct idp_session *s, struct idp_buf *u, struct idp_error *err,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (idp_url_addf(u, err, "%s", s->base_url.buf) < 0)
+		return -1;
+	va_start(ap, fmt);
+	rc = idp_url_addvf(u, err, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
@@ -106,7 +121,7 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 {
 	char *authz = NULL;
 	/* credentials go to the registry's own scheme, host and port only */
-	int own = idp_http_same_origin(req->url, s->base_url);
+	int own = idp_http_same_origin(req->url, s->base_url.buf);
 	int attempt = 1, challenged = 0, refused = 0, rc;
 	struct idp_error why;
 
@@ -155,28 +170,20 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 	return rc;
 }
 
-static char *url_for(struct idp_session *s, const char *kind, const char *ref)
-{
-	size_t n = strlen(s->base_url) + strlen(s->ref.path) + strlen(kind) + strlen(ref) + 16;
-	char *u = malloc(n);
-	if (u)
-		snprintf(u, n, "%s/v2/%s/%s/%s", s->base_url, s->ref.path, kind, ref);
-	return u;
-}
-
 int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
 		    int64_t *size, struct idp_error *err)
 {
 	struct idp_http_req req = { 0 };
 	struct idp_http_resp resp;
-	char *url = url_for(s, "blobs", digest);
+	struct idp_buf url;
 	int rc;
 
-	if (!url)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
+		return -1;
 	idp_http_resp_init(&resp);
 	req.method = "HEAD";
-	req.url = url;
+	req.url = url.buf;
 	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
 	if (rc == 0) {
 		if (resp.status == 200) {
@@ -188,7 +195,7 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 		}
 	}
 	idp_http_resp_release(&resp);
-	free(url);
+	idp_buf_release(&url);
 	return rc;
 }
 
@@ -216,12 +223,13 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 	char *loc;
 	int rc = -1;
 
-	idp_buf_init(&url, 8192);
+	idp_url_init(&url);
 	idp_buf_init(&scopes, 4096);
 	idp_http_resp_init(&resp);
-	if (idp_buf_addf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", s->base_url, s->ref.path,
-			 digest, from) < 0 ||
-	    idp_buf_addf(&scopes, "%s repository:%s:pull", s->scopes, from) < 0) {
+	if (idp_session_url(s, &url, err, "/v2/%s/blobs/uploads/?mount=%s&from=%s", s->ref.path,
+			    digest, from) < 0)
+		goto out;
+	if (idp_buf_addf(&scopes, "%s repository:%s:pull", s->scopes, from) < 0) {
 		idp_error_set(err, IDP_EGENERAL, "mount source name too long");
 		goto out;
 	}
@@ -265,21 +273,22 @@ int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *
 	struct idp_error ignored = IDP_ERROR_INIT;
 	char accept[256];
 	const char *hdrs[] = { accept, NULL };
-	char *url = url_for(s, "manifests", reference);
+	struct idp_buf url;
 	int rc;
 
-	if (!url)
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, &ignored, "/v2/%s/manifests/%s", s->ref.path, reference) < 0)
 		return 0;
 	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
 	idp_http_resp_init(&resp);
 	req.method = "HEAD";
-	req.url = url;
+	req.url = url.buf;
 	req.headers = hdrs;
 	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, &ignored) == 0 &&
 	     resp.status == 200 && resp.docker_content_digest &&
 	     strcmp(resp.docker_content_digest, digest) == 0;
 	idp_http_resp_release(&resp);
-	free(url);
+	idp_buf_release(&url);
 	return rc;
 }
 
@@ -291,16 +300,17 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 	struct idp_http_resp resp;
 	char ctype[256];
 	const char *hdrs[] = { ctype, NULL };
-	char *url = url_for(s, "manifests", reference);
+	struct idp_buf url;
 	int rc;
 
-	if (!url)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/manifests/%s", s->ref.path, reference) < 0)
+		return -1;
 	idp_sha256_digest(data, len, digest_out);
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", media_type);
 	idp_http_resp_init(&resp);
 	req.method = "PUT";
-	req.url = url;
+	req.url = url.buf;
 	req.headers = hdrs;
 	req.body = data;
 	req.body_len = len;
@@ -309,8 +319,8 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 	if (rc == 0 && resp.status != 201 && resp.status != 200)
 		rc = idp_session_status_error(s, &req, &resp, err);
 	if (rc == 0)
-		rc = check_manifest_digest(&resp, digest_out, url, err);
+		rc = check_manifest_digest(&resp, digest_out, url.buf, err);
 	idp_http_resp_release(&resp);
-	free(url);
+	idp_buf_release(&url);
 	return rc;
 }

@@ -95,14 +95,13 @@ static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
 	return 0;
 }
 
-static int set_base_url(struct idp_session *s, int plain)
+static int set_base_url(struct idp_session *s, int plain, struct idp_error *err)
 {
-	size_t n = strlen(s->ref.domain) + 16;
-	free(s->base_url);
-	if (!(s->base_url = malloc(n)))
+	idp_buf_reset(&s->base_url);
+	if (idp_url_addf(&s->base_url, err, "%s://%s", plain ? "http" : "https",
+			 s->ref.domain) < 0)
 		return -1;
-	snprintf(s->base_url, n, "%s://%s", plain ? "http" : "https", s->ref.domain);
-	idp_auth_set_registry(s->auth, s->base_url);
+	idp_auth_set_registry(s->auth, s->base_url.buf);
 	return 0;
 }
 
@@ -114,19 +113,22 @@ static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struc
 {
 	struct idp_http_req req = { 0 };
 	struct idp_http_resp resp;
-	char url[1024];
+	struct idp_buf url;
 	int rc;
 
-	snprintf(url, sizeof(url), "%s/v2/", s->base_url);
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/") < 0)
+		return -1;
 	idp_http_resp_init(&resp);
 	req.method = "GET";
-	req.url = url;
+	req.url = url.buf;
 	if (quick)
 		req.connect_timeout_ms = req.stall_timeout_ms = QUICK_PING_MS;
 	rc = idp_reg_request(s, h, &req, &resp, s->scopes, !quick, err);
 	if (rc == 0 && resp.status != 200)
 		rc = idp_session_status_error(s, &req, &resp, err);
 	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
 	return rc;
 }
 
@@ -240,8 +242,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 
 	if (!h)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
-	if (set_base_url(s, s->tls.plain_http) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (set_base_url(s, s->tls.plain_http, err) < 0)
+		return -1;
 	if ((probe ? quick_ping(s, h, err) : ping(s, h, err)) == 0)
 		return 0;
 	if (err->tls_failure && trust_cluster_ca(s, err))
@@ -251,8 +253,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 	if (!probe || !err->tls_failure)
 		return unreachable(s, err);
 	tls_err = *err;
-	if (set_base_url(s, 1) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (set_base_url(s, 1, err) < 0)
+		return -1;
 	s->tls.plain_http = 1;
 	if (quick_ping(s, h, err) < 0) {
 		/* the TLS failure is the story, unless plain HTTP hung too: then
@@ -394,6 +396,7 @@ int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	pthread_mutex_init(&s->mu, NULL);
 	s->cluster_ca = (struct idp_buf)IDP_BUF_INIT;
+	idp_url_init(&s->base_url);
 	s->opts = *opts;
 	session_defaults(s);
 	n = strlen(dest->path) + 32;
@@ -427,7 +430,7 @@ void idp_session_close(struct idp_session *s)
 	idp_tls_release(&s->tls);
 	idp_buf_release(&s->cluster_ca);
 	idp_ref_release(&s->ref);
-	free(s->base_url);
+	idp_buf_release(&s->base_url);
 	free(s->registry);
 	free(s->scopes);
 	pthread_mutex_destroy(&s->mu);

@@ -19,7 +19,7 @@ struct idp_session {
 	struct idp_stop stop;       /* cancel, abort, deadline: every transfer and sleep */
 	struct idp_http_cfg hcfg;   /* read-only once the session is open */
 	struct idp_auth *auth;
-	char *base_url;
+	struct idp_buf base_url;    /* "https://host:port" (idp_url_init) */
 	char *registry;             /* host[:port] for messages */
 	char *scopes;               /* "repository:<path>:pull,push" */
 	size_t chunk;               /* largest request body (413s and the registry lower it) */
@@ -36,6 +36,12 @@ struct idp_session {
 int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
 		    struct idp_http_resp *resp, const char *scopes, int retry,
 		    struct idp_error *err);
+
+/* u (idp_url_init) += the session's base URL and the formatted path:
+ * idp_session_url(s, &u, err, "/v2/%s/blobs/%s", s->ref.path, digest).
+ * 0, or -1 with err. */
+int idp_session_url(const struct idp_session *s, struct idp_buf *u, struct idp_error *err,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Sleep ms, returning early with the stop state's error (canceled, aborted,
  * out of time). */

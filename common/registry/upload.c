@@ -58,7 +58,7 @@ static int set_location(struct upload *u, const char *base, const char *loc, str
 	if (!(abs = idp_http_resolve(base, loc)))
 		return idp_error_set(err, IDP_EREJECTED,
 				     "the registry sent a bad upload Location '%.200s'", loc);
-	if (strncmp(u->s->base_url, "https:", 6) == 0 && strncmp(abs, "https:", 6) != 0) {
+	if (strncmp(u->s->base_url.buf, "https:", 6) == 0 && strncmp(abs, "https:", 6) != 0) {
 		free(abs);
 		return idp_error_set(
 			err, IDP_EREJECTED,
@@ -174,20 +174,22 @@ static int start_upload(struct upload *u, struct idp_error *err)
 {
 	struct idp_http_req req = { 0 };
 	struct idp_http_resp resp;
-	char url[2048];
+	struct idp_buf url;
 	int64_t min, max;
 	int rc;
 
-	snprintf(url, sizeof(url), "%s/v2/%s/blobs/uploads/", u->s->base_url, u->s->ref.path);
+	idp_url_init(&url);
+	if (idp_session_url(u->s, &url, err, "/v2/%s/blobs/uploads/", u->s->ref.path) < 0)
+		return -1;
 	idp_http_resp_init(&resp);
 	req.method = "POST";
-	req.url = url;
+	req.url = url.buf;
 	req.has_body = 1;
 	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
 	if (rc == 0 && resp.status != 202)
 		rc = idp_session_status_error(u->s, &req, &resp, err);
 	if (rc == 0)
-		rc = set_location(u, url, resp.location, err);
+		rc = set_location(u, url.buf, resp.location, err);
 	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
 	max = rc == 0 ? idp_header_count(resp.chunk_max_length, (int64_t)1 << 30) : -1;
 	if (min > (int64_t)u->chunk)
@@ -195,6 +197,7 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	if (max > 0 && max < (int64_t)chunk_now(u))
 		limit_chunk(u, (size_t)max);
 	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
 	return rc;
 }
 
@@ -458,10 +461,12 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 			err, IDP_EGENERAL,
 			"blob %s is corrupt: its content has digest %s; nothing was committed",
 			u->want_digest, res->digest);
-	idp_buf_init(&url, 16384);
-	if (idp_buf_addf(&url, "%s%cdigest=%s", u->location, strchr(u->location, '?') ? '&' : '?',
-			 res->digest) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "upload URL too long");
+	idp_url_init(&url);
+	if (idp_url_addf(&url, err, "%s", u->location) < 0 ||
+	    idp_url_addf(&url, err, "%sdigest=%s", idp_url_query_sep(&url), res->digest) < 0) {
+		idp_buf_release(&url);
+		return -1;
+	}
 	idp_http_resp_init(&resp);
 	req.method = "PUT";
 	req.url = url.buf;
