@@ -100,8 +100,9 @@ static int backoff(struct idp_session *s, int attempt, const struct idp_error *w
 	return idp_session_sleep(s, ms, err);
 }
 
-int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
-			     const struct idp_http_resp *resp, struct idp_error *err)
+/* Fill err from a response that does not answer (class from status and body). */
+static int status_error(struct idp_session *s, const struct idp_http_req *req,
+			const struct idp_http_resp *resp, struct idp_error *err)
 {
 	char what[IDP_SHORT_URL_MAX + 16];
 
@@ -115,14 +116,17 @@ int idp_session_status_error(struct idp_session *s, const struct idp_http_req *r
 	return -1;
 }
 
-int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
-		    struct idp_http_resp *resp, const char *scopes, int retry,
-		    struct idp_error *err)
+/* The request, authenticated and retried: 0 when a response arrived (any
+ * status), -1 with err. */
+static int reg_request(struct idp_session *s, struct idp_http *h, struct idp_reg_call *c,
+		       struct idp_http_resp *resp, struct idp_error *err)
 {
+	struct idp_http_req *req = &c->req;
+	const char *scopes = c->scopes ? c->scopes : s->scopes;
 	char *authz = NULL;
 	/* credentials go to the registry's own scheme, host and port only */
 	int own = idp_http_same_origin(req->url, s->base_url.buf);
-	int attempt = 1, challenged = 0, refused = 0, rc;
+	int retry = !c->once, attempt = 1, challenged = 0, refused = 0, rc;
 	struct idp_error why;
 
 	for (;;) {
@@ -152,7 +156,7 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 		if (rc == 0 && !(retry && idp_retry_status_retryable(resp->status)))
 			break;
 		if (rc == 0)
-			idp_session_status_error(s, req, resp, &why);
+			status_error(s, req, resp, &why);
 		else
 			why = *err;
 		if (!retry || !why.retryable || attempt >= s->opts.retry.attempts) {
@@ -170,10 +174,30 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 	return rc;
 }
 
+static int status_ok(const struct idp_reg_call *c, long status)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(c->ok) / sizeof(c->ok[0]) && c->ok[i]; i++)
+		if (c->ok[i] == status)
+			return 1;
+	return i == 0;
+}
+
+int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call *c,
+		 struct idp_http_resp *resp, struct idp_error *err)
+{
+	if (reg_request(s, h, c, resp, err) < 0)
+		return -1;
+	if (!status_ok(c, resp->status))
+		return status_error(s, &c->req, resp, err);
+	return 0;
+}
+
 int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
 		    int64_t *size, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "HEAD" }, .ok = { 200, 404 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
@@ -182,17 +206,12 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
 		return -1;
 	idp_http_resp_init(&resp);
-	req.method = "HEAD";
-	req.url = url.buf;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
-	if (rc == 0) {
-		if (resp.status == 200) {
-			rc = 1;
-			if (size)
-				*size = resp.content_length;
-		} else if (resp.status != 404) {
-			rc = idp_session_status_error(s, &req, &resp, err);
-		}
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, err);
+	if (rc == 0 && resp.status == 200) {
+		rc = 1;
+		if (size)
+			*size = resp.content_length;
 	}
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
@@ -202,22 +221,21 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 /* DELETE an upload session; failures are ignored (it expires anyway). */
 void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location)
 {
-	struct idp_http_req req = { 0 };
+	/* cleanup: runs even while cancelling, briefly */
+	struct idp_reg_call c = { .req = { .method = "DELETE", .url = location, .cleanup = 1 },
+				  .once = 1 };
 	struct idp_http_resp resp;
 	struct idp_error ignored = IDP_ERROR_INIT;
 
 	idp_http_resp_init(&resp);
-	req.method = "DELETE";
-	req.url = location;
-	req.cleanup = 1;   /* runs even while cancelling, briefly */
-	idp_reg_request(s, h, &req, &resp, s->scopes, 0, &ignored);
+	idp_reg_call(s, h, &c, &resp, &ignored);
 	idp_http_resp_release(&resp);
 }
 
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
 		   const char *from, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 } };
 	struct idp_http_resp resp;
 	struct idp_buf url, scopes;
 	char *loc;
@@ -233,10 +251,9 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 		idp_error_set(err, IDP_EGENERAL, "mount source name too long");
 		goto out;
 	}
-	req.method = "POST";
-	req.url = url.buf;
-	req.has_body = 1;
-	if (idp_reg_request(s, h, &req, &resp, scopes.buf, 1, err) < 0)
+	c.req.url = url.buf;
+	c.scopes = scopes.buf;
+	if (idp_reg_call(s, h, &c, &resp, err) < 0)   /* any status: a refused mount is no error */
 		goto out;
 	rc = resp.status == 201;
 	if (resp.status == 202 && resp.location &&
@@ -268,11 +285,11 @@ static int check_manifest_digest(const struct idp_http_resp *resp, const char *o
 int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
 			 const char *media_type, const char *digest)
 {
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
-	struct idp_error ignored = IDP_ERROR_INIT;
 	char accept[256];
 	const char *hdrs[] = { accept, NULL };
+	struct idp_reg_call c = { .req = { .method = "HEAD", .headers = hdrs }, .ok = { 200 } };
+	struct idp_http_resp resp;
+	struct idp_error ignored = IDP_ERROR_INIT;
 	struct idp_buf url;
 	int rc;
 
@@ -281,11 +298,8 @@ int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *
 		return 0;
 	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
 	idp_http_resp_init(&resp);
-	req.method = "HEAD";
-	req.url = url.buf;
-	req.headers = hdrs;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, &ignored) == 0 &&
-	     resp.status == 200 && resp.docker_content_digest &&
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, &ignored) == 0 && resp.docker_content_digest &&
 	     strcmp(resp.docker_content_digest, digest) == 0;
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
@@ -296,10 +310,14 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 		     const char *media_type, const void *data, size_t len,
 		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
 	char ctype[256];
 	const char *hdrs[] = { ctype, NULL };
+	struct idp_reg_call c = {
+		.req = { .method = "PUT", .headers = hdrs, .body = data, .body_len = len,
+			 .has_body = 1 },
+		.ok = { 201, 200 },
+	};
+	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
 
@@ -309,15 +327,8 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 	idp_sha256_digest(data, len, digest_out);
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", media_type);
 	idp_http_resp_init(&resp);
-	req.method = "PUT";
-	req.url = url.buf;
-	req.headers = hdrs;
-	req.body = data;
-	req.body_len = len;
-	req.has_body = 1;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
-	if (rc == 0 && resp.status != 201 && resp.status != 200)
-		rc = idp_session_status_error(s, &req, &resp, err);
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, err);
 	if (rc == 0)
 		rc = check_manifest_digest(&resp, digest_out, url.buf, err);
 	idp_http_resp_release(&resp);

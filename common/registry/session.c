@@ -111,7 +111,7 @@ static int set_base_url(struct idp_session *s, int plain, struct idp_error *err)
  * a loopback registry's scheme. */
 static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "GET" }, .once = quick, .ok = { 200 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
@@ -120,13 +120,10 @@ static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struc
 	if (idp_session_url(s, &url, err, "/v2/") < 0)
 		return -1;
 	idp_http_resp_init(&resp);
-	req.method = "GET";
-	req.url = url.buf;
+	c.req.url = url.buf;
 	if (quick)
-		req.connect_timeout_ms = req.stall_timeout_ms = QUICK_PING_MS;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, !quick, err);
-	if (rc == 0 && resp.status != 200)
-		rc = idp_session_status_error(s, &req, &resp, err);
+		c.req.connect_timeout_ms = c.req.stall_timeout_ms = QUICK_PING_MS;
+	rc = idp_reg_call(s, h, &c, &resp, err);
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;

@@ -29,13 +29,23 @@ struct idp_session {
 	struct idp_http *conns[SESSION_MAX_CONNS];
 };
 
-/* One request with auth (a challenge to an anonymous request, and one
- * refusal of a sent token, are answered by re-authenticating) and retries
- * for transient failures when `retry` is set. 0 when a response arrived
- * (any status: the caller checks it), -1 with err. */
-int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
-		    struct idp_http_resp *resp, const char *scopes, int retry,
-		    struct idp_error *err);
+/* One request of the registry protocol: what to send and what counts as
+ * an answer. */
+struct idp_reg_call {
+	struct idp_http_req req;
+	const char *scopes;         /* the token scopes it needs; NULL = the session's */
+	int once;                   /* no retries (a body that cannot be sent again, a probe) */
+	long ok[4];                 /* the statuses that answer, 0-terminated; none: any */
+};
+
+/* The one request helper: credentials (a challenge to an anonymous
+ * request, and one refusal of a sent token, are answered by
+ * re-authenticating), retries of transient failures unless c->once, then
+ * the status: 0 when it is one of c->ok (any, when c->ok is empty), else
+ * -1 with the registry's error (class from status and body). resp is the
+ * caller's (idp_http_resp_init/idp_http_resp_release). */
+int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call *c,
+		 struct idp_http_resp *resp, struct idp_error *err);
 
 /* u (idp_url_init) += the session's base URL and the formatted path:
  * idp_session_url(s, &u, err, "/v2/%s/blobs/%s", s->ref.path, digest).
@@ -46,10 +56,6 @@ int idp_session_url(const struct idp_session *s, struct idp_buf *u, struct idp_e
 /* Sleep ms, returning early with the stop state's error (canceled, aborted,
  * out of time). */
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);
-
-/* Fill err from a non-success response (class from status and body). */
-int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
-			     const struct idp_http_resp *resp, struct idp_error *err);
 
 /* DELETE an upload session; failures are ignored (it expires anyway). */
 void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location);

@@ -172,7 +172,7 @@ static void limit_chunk(struct upload *u, size_t max)
 
 static int start_upload(struct upload *u, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 }, .ok = { 202 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int64_t min, max;
@@ -182,12 +182,8 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	if (idp_session_url(u->s, &url, err, "/v2/%s/blobs/uploads/", u->s->ref.path) < 0)
 		return -1;
 	idp_http_resp_init(&resp);
-	req.method = "POST";
-	req.url = url.buf;
-	req.has_body = 1;
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
-	if (rc == 0 && resp.status != 202)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	c.req.url = url.buf;
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, url.buf, resp.location, err);
 	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
@@ -204,17 +200,14 @@ static int start_upload(struct upload *u, struct idp_error *err)
 /* After a failure: ask where the upload stands and continue from there. */
 static int resync(struct upload *u, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "GET", .url = u->location },
+				  .ok = { 204, 200 } };
 	struct idp_http_resp resp;
 	int64_t have;
 	int rc;
 
 	idp_http_resp_init(&resp);
-	req.method = "GET";
-	req.url = u->location;
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
-	if (rc == 0 && resp.status != 204 && resp.status != 200)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0 && resp.location)
 		rc = set_location(u, u->location, resp.location, err);
 	have = rc == 0 ? (resp.range ? idp_range_held(resp.range) : 0) : -1;
@@ -320,10 +313,16 @@ static void grow_chunk(struct upload *u, size_t len, int64_t ms)
 
 static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
 	char range[96];
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
+	struct idp_reg_call c = {
+		.req = { .method = "PATCH", .url = u->location, .headers = hdrs, .has_body = 1,
+			 .pull = u->spool ? pull_spool : pull_direct, .pull_ctx = u,
+			 .on_progress = on_progress, .progress_ctx = u },
+		.once = 1,   /* a failed chunk is resumed (send_chunk), not sent again */
+		.ok = { 202, 204 },
+	};
+	struct idp_http_resp resp;
 	size_t len = (size_t)(chunk_end - u->acked);
 	int64_t t0 = idp_now_ms();
 	int rc;
@@ -336,21 +335,11 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	u->req_len = len;
 	u->send_off = 0;
 	idp_http_resp_init(&resp);
-	req.method = "PATCH";
-	req.url = u->location;
-	req.headers = hdrs;
-	req.body_len = len;
-	req.has_body = 1;
-	req.pull = u->spool ? pull_spool : pull_direct;
-	req.pull_ctx = u;
-	req.on_progress = on_progress;
-	req.progress_ctx = u;
+	c.req.body_len = len;
 	idp_error_clear(&u->pull_err);
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 0, err);
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc < 0 && u->pull_err.cls != IDP_OK)
 		*err = u->pull_err;   /* the source failed: not retryable */
-	if (rc == 0 && resp.status != 202 && resp.status != 204)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc == 0)
@@ -445,7 +434,7 @@ static int send_all(struct upload *u, struct idp_error *err)
 
 static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "PUT", .has_body = 1 }, .ok = { 201, 204 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
@@ -468,12 +457,8 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 		return -1;
 	}
 	idp_http_resp_init(&resp);
-	req.method = "PUT";
-	req.url = url.buf;
-	req.has_body = 1;
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
-	if (rc == 0 && resp.status != 201 && resp.status != 204)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	c.req.url = url.buf;
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;
