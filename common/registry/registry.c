@@ -62,6 +62,38 @@ int idp_session_url(const struct idp_session *s, struct idp_buf *u, struct idp_e
 	return rc;
 }
 
+#define SAY_MAX (IDP_ERRMSG_MAX + 256)   /* an error message and what is done about it */
+
+static void say(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void say(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, va_list ap)
+{
+	char msg[SAY_MAX];
+
+	if (!fn)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fn(ctx, msg);
+}
+
+void session_warnf(const struct idp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(s->opts.warn, s->opts.warn_ctx, fmt, ap);
+	va_end(ap);
+}
+
+void session_infof(const struct idp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(s->opts.info, s->opts.warn_ctx, fmt, ap);
+	va_end(ap);
+}
+
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
 {
 	int64_t until = idp_now_ms() + ms;
@@ -90,13 +122,9 @@ static int backoff(struct idp_session *s, int attempt, const struct idp_error *w
 		   struct idp_error *err)
 {
 	long ms = idp_retry_delay_ms(&s->opts.retry, attempt, jitter(), why->retry_after_ms);
-	char msg[IDP_ERRMSG_MAX + 64];
 
-	if (s->opts.warn) {
-		snprintf(msg, sizeof(msg), "%s; retrying in %.1f s (attempt %d of %d)", why->msg,
-			 (double)ms / 1000.0, attempt + 1, s->opts.retry.attempts);
-		s->opts.warn(s->opts.warn_ctx, msg);
-	}
+	session_warnf(s, "%s; retrying in %.1f s (attempt %d of %d)", why->msg,
+		      (double)ms / 1000.0, attempt + 1, s->opts.retry.attempts);
 	return idp_session_sleep(s, ms, err);
 }
 

@@ -186,18 +186,6 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 	return -1;
 }
 
-static void tell_plain_fallback(struct idp_session *s)
-{
-	char msg[512];
-
-	if (!s->opts.warn)
-		return;
-	snprintf(msg, sizeof(msg),
-		 "%s does not speak TLS: using plain HTTP, as docker does for loopback registries "
-		 "(--plain-http says so and skips the TLS try)", s->registry);
-	s->opts.warn(s->opts.warn_ctx, msg);
-}
-
 /* idpbuilder's registry failed TLS verification with the CAs we had: when
  * none was given for it, trust the CA its cluster holds (kubectl) for
  * this session. 1 when that CA is now in the bundle; else 0, with the
@@ -206,7 +194,6 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_cluster_opts co = { s->stop.deadline_ms, s->stop.cancel };
 	struct idp_error why = IDP_ERROR_INIT;
-	char msg[512];
 	int r;
 
 	if (!is_local_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
@@ -218,13 +205,9 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 		return 0;
 	}
 	s->hcfg.ca_bundle = s->ca_bundle;
-	if (s->opts.info) {
-		snprintf(msg, sizeof(msg),
-			 "trusting idpbuilder's CA for %s, from kubectl (secret "
-			 "default/idpbuilder-cert); --install-ca keeps it for later runs",
-			 s->registry);
-		s->opts.info(s->opts.warn_ctx, msg);
-	}
+	session_infof(s, "trusting idpbuilder's CA for %s, from kubectl (secret "
+		      "default/idpbuilder-cert); --install-ca keeps it for later runs",
+		      s->registry);
 	return 1;
 }
 
@@ -263,7 +246,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		idp_error_prefix(err, "cannot reach registry %s", s->registry);
 		return idp_error_suffix(err, "; a plain-HTTP registry: pass --plain-http");
 	}
-	tell_plain_fallback(s);
+	session_warnf(s, "%s does not speak TLS: using plain HTTP, as docker does for loopback "
+		      "registries (--plain-http says so and skips the TLS try)", s->registry);
 	return 0;
 }
 
@@ -291,49 +275,33 @@ static void session_defaults(struct idp_session *s)
 /* -v: which CA files and client certificate the registry gets. */
 static void say_tls(const struct idp_session *s)
 {
-	char msg[1024];
-	size_t n;
+	const char *cert = s->tls.origin ? s->tls.origin : "the configuration";
+	struct idp_buf cas;
 	int i;
 
 	if (!s->opts.info || s->tls.plain_http || (!s->tls.ncas && !s->tls.client_cert))
 		return;
-	n = (size_t)snprintf(msg, sizeof(msg), "TLS for %s: the system's CAs", s->registry);
-	for (i = 0; i < s->tls.ncas && n < sizeof(msg); i++)
-		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", %s", s->tls.ca_files[i]);
-	if (s->tls.client_cert && n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, "; client certificate from %s",
-			 s->tls.origin ? s->tls.origin : "the configuration");
-	s->opts.info(s->opts.warn_ctx, msg);
+	idp_buf_init(&cas, 1024);
+	for (i = 0; i < s->tls.ncas; i++)
+		(void)idp_buf_addf(&cas, ", %s", s->tls.ca_files[i]);   /* a long list is cut */
+	session_infof(s, "TLS for %s: the system's CAs%s%s%s", s->registry, cas.buf,
+		      s->tls.client_cert ? "; client certificate from " : "",
+		      s->tls.client_cert ? cert : "");
+	idp_buf_release(&cas);
 }
 
 static int setup_tls(struct idp_session *s, struct idp_error *err)
 {
-	char msg[512];
-
 	if (idp_tls_resolve(&s->opts.tls, s->ref.domain, &s->tls, err) < 0)
 		return -1;
-	if (s->tls.skip_verify && !s->tls.plain_http && s->opts.warn) {
-		snprintf(msg, sizeof(msg), "TLS certificate verification is disabled for %s (%s)",
-			 s->registry, s->tls.origin ? s->tls.origin : "--insecure");
-		s->opts.warn(s->opts.warn_ctx, msg);
-	}
+	if (s->tls.skip_verify && !s->tls.plain_http)
+		session_warnf(s, "TLS certificate verification is disabled for %s (%s)",
+			      s->registry, s->tls.origin ? s->tls.origin : "--insecure");
 	if (s->tls.ncas > 0 && make_ca_bundle(s, err) < 0)
 		return -1;
 	s->hcfg.ca_bundle = s->ca_bundle;
 	say_tls(s);
 	return 0;
-}
-
-/* -v: where the credentials came from (never what they are). */
-static void say_credentials(const struct idp_session *s)
-{
-	char msg[512];
-
-	if (!s->opts.info)
-		return;
-	snprintf(msg, sizeof(msg), "credentials for %s: %s", s->registry,
-		 idp_auth_origin(s->auth));
-	s->opts.info(s->opts.warn_ctx, msg);
 }
 
 /* The cluster's credentials, asked for when the registry wants some
@@ -344,15 +312,11 @@ static int cluster_credentials(void *ctx, struct idp_creds *out)
 	struct idp_session *s = ctx;
 	struct idp_cluster_opts co = { s->stop.deadline_ms, s->stop.cancel };
 	struct idp_error ignored = IDP_ERROR_INIT;
-	char msg[512];
 
 	if (idp_cluster_credentials(&co, out, &ignored) <= 0)
 		return 0;
-	if (s->opts.info) {
-		snprintf(msg, sizeof(msg), "credentials for %s: %s (the registry asked for some)",
-			 s->registry, out->origin ? out->origin : "idpbuilder's cluster");
-		s->opts.info(s->opts.warn_ctx, msg);
-	}
+	session_infof(s, "credentials for %s: %s (the registry asked for some)", s->registry,
+		      out->origin ? out->origin : "idpbuilder's cluster");
 	return 1;
 }
 
@@ -375,10 +339,11 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
 	if (is_local_idpbuilder(s))
 		idp_auth_set_late(s->auth, cluster_credentials, s);
-	else if (is_idpbuilder(s) && s->opts.info)
-		s->opts.info(s->opts.warn_ctx, "not asking the cluster for idpbuilder's password "
-				 "and CA: the registry is not on this machine");
-	say_credentials(s);
+	else if (is_idpbuilder(s))
+		session_infof(s, "not asking the cluster for idpbuilder's password and CA: the "
+			      "registry is not on this machine");
+	/* -v: where the credentials came from (never what they are) */
+	session_infof(s, "credentials for %s: %s", s->registry, idp_auth_origin(s->auth));
 	return 0;
 }
 

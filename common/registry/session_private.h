@@ -53,6 +53,14 @@ int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call 
 int idp_session_url(const struct idp_session *s, struct idp_buf *u, struct idp_error *err,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A warning, or a note for -v (opts.warn / opts.info), formatted as
+ * printf does (curl's failf/infof); nothing when the front end gave no
+ * callback. */
+void session_warnf(const struct idp_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void session_infof(const struct idp_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Sleep ms, returning early with the stop state's error (canceled, aborted,
  * out of time). */
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);

@@ -245,11 +245,7 @@ static int restart(struct upload *u, struct idp_error *err)
 	u->acked = 0;
 	u->rpos = 0;
 	u->resumed++;
-	if (u->s->opts.warn) {
-		char msg[IDP_ERRMSG_MAX + 64];
-		snprintf(msg, sizeof(msg), "%s; starting the upload again", why.msg);
-		u->s->opts.warn(u->s->opts.warn_ctx, msg);
-	}
+	session_warnf(u->s, "%s; starting the upload again", why.msg);
 	return start_upload(u, err);
 }
 
@@ -352,12 +348,6 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	return rc;
 }
 
-static void tell(struct upload *u, const char *msg)
-{
-	if (u->s->opts.warn)
-		u->s->opts.warn(u->s->opts.warn_ctx, msg);
-}
-
 /* A proxy (or the registry) refused the request's size (413): halve it,
  * down to CHUNK_FLOOR, for this and every later request of the session;
  * a request that grew goes back, quietly, to the largest that went
@@ -365,7 +355,6 @@ static void tell(struct upload *u, const char *msg)
 static int shrink_after_413(struct upload *u)
 {
 	size_t now = u->req_len, next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
-	char msg[256];
 
 	if (u->good && now > u->good) {   /* a grown request: back to what went through */
 		limit_chunk(u, u->good);
@@ -374,9 +363,8 @@ static int shrink_after_413(struct upload *u)
 	if (now <= CHUNK_FLOOR)
 		return 0;
 	limit_chunk(u, next);
-	snprintf(msg, sizeof(msg), "the registry (or a proxy in front of it) refused a %zu-byte "
-		 "request (HTTP 413): sending at most %zu bytes per request", now, next);
-	tell(u, msg);
+	session_warnf(u->s, "the registry (or a proxy in front of it) refused a %zu-byte "
+		      "request (HTTP 413): sending at most %zu bytes per request", now, next);
 	return 1;
 }
 
@@ -384,7 +372,6 @@ static int shrink_after_413(struct upload *u)
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
 	int attempt = 1;
-	char msg[IDP_ERRMSG_MAX + 64];
 
 	while (u->acked < chunk_end) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
@@ -398,10 +385,9 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 						     err->retry_after_ms);
 
 			attempt++;
-			snprintf(msg, sizeof(msg),
-				 "%s; resuming the upload in %.1f s (attempt %d of %d)", err->msg,
-				 (double)ms / 1000.0, attempt, u->s->opts.retry.attempts);
-			tell(u, msg);
+			session_warnf(u->s, "%s; resuming the upload in %.1f s (attempt %d of %d)",
+				      err->msg, (double)ms / 1000.0, attempt,
+				      u->s->opts.retry.attempts);
 			if (idp_session_sleep(u->s, ms, err) < 0)
 				return -1;
 		}
