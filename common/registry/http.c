@@ -549,15 +549,10 @@ void idp_http_request_name(const char *method, const char *url, char *out, size_
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 		struct idp_http_resp *resp, struct idp_error *err)
 {
-	struct xfer x;
+	struct xfer x = { .h = h, .req = req, .resp = resp, .pull_err = IDP_ERROR_INIT };
 	struct curl_slist *hdrs;
 	CURLcode rc;
 
-	memset(&x, 0, sizeof(x));
-	x.h = h;
-	x.req = req;
-	x.resp = resp;
-	idp_error_clear(&x.pull_err);
 	idp_http_resp_release(resp);
 	resp->body.cap = req->max_response ? req->max_response : IDP_CAP_JSON_SMALL;
 	if (!(hdrs = build_headers(req, err)))

@@ -41,7 +41,8 @@ struct idp_http_req {
 	const void *body;
 	size_t body_len;
 	/* ... or exactly body_len bytes pulled from a reader through `pull`,
-	 * which the caller supplies (it hashes and buffers as it needs). */
+	 * which the caller supplies (it hashes and buffers as it needs): the
+	 * bytes written to buf, or -1 with err set (idp_http_do returns it). */
 	ssize_t (*pull)(void *ctx, void *buf, size_t n, struct idp_error *err);
 	void *pull_ctx;
 	int has_body;                   /* send Content-Length even when 0 */

@@ -46,7 +46,6 @@ struct upload {
 	size_t chunk;
 	size_t good;                 /* the largest request body that went through */
 	int resumed;
-	struct idp_error pull_err;
 };
 
 static int set_location(struct upload *u, const char *base, const char *loc, struct idp_error *err)
@@ -85,18 +84,17 @@ static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err
 {
 	struct upload *u = ctx;
 	ssize_t r;
-	(void)err;
 
 	if (n > u->req_len - u->send_off)
 		n = u->req_len - u->send_off;
 	if (!n)
 		return 0;
-	r = u->r->ops->read(u->r->ctx, buf, n, &u->pull_err);
+	r = u->r->ops->read(u->r->ctx, buf, n, err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return idp_error_set(&u->pull_err, IDP_EGENERAL,
-				     "blob ended early at byte %" PRId64, u->rpos);
+		return idp_error_set(err, IDP_EGENERAL, "blob ended early at byte %" PRId64,
+				     u->rpos);
 	hash_span(u, u->rpos, buf, (size_t)r);
 	u->rpos += r;
 	u->send_off += (size_t)r;
@@ -108,13 +106,12 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct upload *u = ctx;
 	ssize_t r;
-	(void)err;
 
 	if (n > u->req_len - u->send_off)
 		n = u->req_len - u->send_off;
 	if (!n)
 		return 0;
-	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, &u->pull_err);
+	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, err);
 	if (r > 0)
 		u->send_off += (size_t)r;
 	return r;
@@ -332,10 +329,8 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	u->send_off = 0;
 	idp_http_resp_init(&resp);
 	c.req.body_len = len;
-	idp_error_clear(&u->pull_err);
+	/* a failed read of the source comes back as err, as the reader said it */
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
-	if (rc < 0 && u->pull_err.cls != IDP_OK)
-		*err = u->pull_err;   /* the source failed: not retryable */
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc == 0)
