@@ -125,6 +125,11 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	struct step_progress sp;
 	struct idp_upload_result res;
 	struct idp_blob_reader r = { NULL, NULL };
+	struct idp_upload_args a = {
+		.reader = &r, .digest = b->digest, .size = b->size,
+		.progress = on_upload_progress, .progress_ctx = &sp,
+		.keep_spool = b->keep_spool && !*b->keep_spool,
+	};
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
@@ -134,10 +139,8 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	if (b->open(b->open_ctx, &r, err) < 0)
 		return -1;
 	sp.shown_ms = idp_now_ms();
-	memset(&res, 0, sizeof(res));
-	res.keep_spool = b->keep_spool && !*b->keep_spool;
 	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);
-	rc = idp_blob_upload(p->s, h, &r, b->digest, b->size, on_upload_progress, &sp, &res, err);
+	rc = idp_blob_upload(p->s, h, &a, &res, err);
 	if (!b->keep_reader)
 		idp_blob_reader_close(&r);
 	if (rc < 0)

@@ -83,8 +83,17 @@ typedef void (*idp_upload_progress_fn)(void *ctx, int64_t sent, int64_t read, in
 
 struct idp_spool;
 
+/* What idp_blob_upload sends. */
+struct idp_upload_args {
+	struct idp_blob_reader *reader;
+	const char *digest;            /* NULL: not known yet, hashed as it is sent */
+	int64_t size;                  /* expected size, -1 unknown */
+	idp_upload_progress_fn progress;   /* NULL: none */
+	void *progress_ctx;
+	int keep_spool;                /* keep the spool (a stream's bytes) for the caller */
+};
+
 struct idp_upload_result {
-	int keep_spool;                /* in: keep the spool (a stream's bytes) for the caller */
 	char digest[IDP_DIGEST_MAX];
 	int64_t size;
 	int resumed;                   /* times a broken transfer was resumed */
@@ -93,14 +102,12 @@ struct idp_upload_result {
 };
 
 /* Upload a blob through POST + PATCH chunks (Content-Range, bounded size,
- * following every Location) + PUT ?digest=. `digest` may be NULL when not
- * known yet: the bytes are hashed as they are sent. When known, the data is
- * verified before the final PUT and a mismatch aborts (the blob is never
- * committed). size: expected size or -1. Broken connections are resumed
- * from the registry's reported offset; on failure the upload session is
- * DELETEd. */
-int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_reader *r,
-		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
+ * following every Location) + PUT ?digest=. Without a digest the bytes
+ * are hashed as they are sent; with one, the data is verified before the
+ * final PUT and a mismatch aborts (the blob is never committed). Broken
+ * connections are resumed from the registry's reported offset; on
+ * failure the upload session is DELETEd. res is filled in (all of it). */
+int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_upload_args *a,
 		    struct idp_upload_result *res, struct idp_error *err);
 
 /* 1 when `reference` (tag or digest) already names the manifest with this

@@ -445,31 +445,22 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 	return rc;
 }
 
-int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_reader *r,
-		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
+int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_upload_args *a,
 		    struct idp_upload_result *res, struct idp_error *err)
 {
-	struct upload u;
-	int rc;
-	int keep = res->keep_spool;
+	struct upload u = {
+		.s = s, .h = h, .r = a->reader, .want_digest = a->digest, .size = a->size,
+		.progress = a->progress, .pctx = a->progress_ctx,
+		.chunk = idp_session_chunk_size(s),
+	};
+	int rc = 0;
 
-	memset(&u, 0, sizeof(u));
-	memset(res, 0, sizeof(*res));
-	res->keep_spool = keep;
-	u.s = s;
-	u.h = h;
-	u.r = r;
-	u.want_digest = digest;
-	u.size = size;
-	u.progress = progress;
-	u.pctx = pctx;
-	u.chunk = idp_session_chunk_size(s);
+	memset(res, 0, sizeof(*res));   /* all output */
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
 	pthread_mutex_init(&u.pmu, NULL);
-	rc = 0;
-	if ((!r->ops->seek || size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
-		rc = idp_spoolfill_start(u.spool, r, u.hash, on_spooled, &u, &u.fill, err);
+	if ((!u.r->ops->seek || u.size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
+		rc = idp_spoolfill_start(u.spool, u.r, u.hash, on_spooled, &u, &u.fill, err);
 	if (rc == 0)
 		rc = start_upload(&u, err);
 	if (rc == 0)
@@ -480,7 +471,7 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	if (rc < 0 && u.location)
 		idp_upload_cancel(s, h, u.location);
 	res->resumed = u.resumed;
-	if (rc == 0 && keep)
+	if (rc == 0 && a->keep_spool)
 		res->spool = u.spool;
 	else
 		idp_spool_free(u.spool);
