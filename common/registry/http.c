@@ -242,8 +242,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		return 0;
 	if ((x->stopped = idp_stop_check(x->h->cfg->stop)) != IDP_STOP_NONE)
 		return 1;
-	if (x->req->on_progress)
-		x->req->on_progress(x->req->progress_ctx, (int64_t)ulnow);
+	if (x->req->on_sent)
+		x->req->on_sent(x->req->sent_ctx, x->req->sent_base + (int64_t)ulnow);
 	return 0;
 }
 

@@ -32,6 +32,11 @@ struct idp_http_cfg {
 	const char *unix_socket;        /* connect here, not to the URL's host (docker's API) */
 };
 
+/* Progress, as a count of bytes so far: the one callback type from HTTP
+ * (a request body going out) up to whoever shows an upload's progress.
+ * Called often: keep it cheap. */
+typedef void (*idp_progress_fn)(void *ctx, int64_t bytes);
+
 struct idp_http_req {
 	const char *method;             /* GET HEAD POST PUT PATCH DELETE */
 	const char *url;
@@ -50,8 +55,9 @@ struct idp_http_req {
 	long connect_timeout_ms;        /* this request's, instead of the configuration's; */
 	long stall_timeout_ms;          /* 0 = the configuration's */
 	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */
-	void (*on_progress)(void *ctx, int64_t sent);  /* body bytes sent so far */
-	void *progress_ctx;
+	idp_progress_fn on_sent;        /* as the body goes out: sent_base + its bytes sent */
+	void *sent_ctx;
+	int64_t sent_base;              /* where the body starts in what on_sent counts */
 };
 
 struct idp_http_resp {

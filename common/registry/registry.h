@@ -72,15 +72,6 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
 		   const char *from, struct idp_error *err);
 
-/* Progress of one upload: `sent`, the bytes the registry has acknowledged
- * plus those of the request in flight (it goes back when a chunk is sent
- * again); `read`, the bytes taken from the reader so far (a stream is read
- * ahead of what is sent); either is -1 when the call is not about it;
- * total -1 when unknown. Called as bytes go out (`read` -1) and, for a
- * stream, on the thread reading it as each block is spooled (`sent` -1);
- * never two at once. Often: keep it cheap. */
-typedef void (*idp_upload_progress_fn)(void *ctx, int64_t sent, int64_t read, int64_t total);
-
 struct idp_spool;
 
 /* What idp_blob_upload sends. */
@@ -88,7 +79,14 @@ struct idp_upload_args {
 	struct idp_blob_reader *reader;
 	const char *digest;            /* NULL: not known yet, hashed as it is sent */
 	int64_t size;                  /* expected size, -1 unknown */
-	idp_upload_progress_fn progress;   /* NULL: none */
+	/* Progress (either may be NULL), both with progress_ctx. on_sent: the
+	 * bytes the registry has acknowledged plus those of the request in
+	 * flight (back when a chunk is sent again), called by HTTP as they go
+	 * out. on_read: the bytes taken from the reader so far (a stream is
+	 * read and spooled ahead of what is sent), on the thread reading it,
+	 * so possibly at the same time as on_sent. */
+	idp_progress_fn on_sent;
+	idp_progress_fn on_read;
 	void *progress_ctx;
 	int keep_spool;                /* keep the spool (a stream's bytes) for the caller */
 };

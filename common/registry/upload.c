@@ -30,8 +30,7 @@ struct upload {
 	struct idp_blob_reader *r;
 	const char *want_digest;     /* NULL when unknown */
 	int64_t size;                /* expected, -1 unknown */
-	idp_upload_progress_fn progress;
-	void *pctx;
+	const struct idp_upload_args *a;   /* on_sent and on_read */
 	char *location;              /* current upload URL */
 	struct idp_sha256 *hash;
 	int64_t hashed;              /* bytes [0, hashed) are in the hash */
@@ -39,7 +38,6 @@ struct upload {
 	int64_t rpos;                /* direct mode: next reader position */
 	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
 	struct idp_spoolfill *fill;  /* spool mode: reads the source into the spool */
-	pthread_mutex_t pmu;         /* progress calls come from the filler and the sender */
 	int64_t req_start;           /* the PATCH being sent: first byte, length, pulled */
 	size_t req_len;
 	size_t send_off;
@@ -121,29 +119,6 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 static int64_t hashed(const struct upload *u)
 {
 	return u->spool ? idp_spool_len(u->spool) : u->hashed;
-}
-
-/* One progress call at a time: `sent` or `read` is -1 when it did not
- * change (the sender knows what was sent, the filler what was read). */
-static void report(struct upload *u, int64_t sent, int64_t read)
-{
-	if (!u->progress)
-		return;
-	pthread_mutex_lock(&u->pmu);
-	u->progress(u->pctx, sent, read, u->size);
-	pthread_mutex_unlock(&u->pmu);
-}
-
-static void on_progress(void *ctx, int64_t sent)
-{
-	struct upload *u = ctx;
-	report(u, u->acked + sent, -1);
-}
-
-/* Spool mode, on the filler's thread: a block was spooled. */
-static void on_spooled(void *ctx, int64_t spooled)
-{
-	report(ctx, -1, spooled);
 }
 
 /* The largest request body now: ours, or less when a proxy or the
@@ -311,7 +286,8 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	struct idp_reg_call c = {
 		.req = { .method = "PATCH", .url = u->location, .headers = hdrs, .has_body = 1,
 			 .pull = u->spool ? pull_spool : pull_direct, .pull_ctx = u,
-			 .on_progress = on_progress, .progress_ctx = u },
+			 .on_sent = u->a->on_sent, .sent_ctx = u->a->progress_ctx,
+			 .sent_base = u->acked },
 		.once = 1,   /* a failed chunk is resumed (send_chunk), not sent again */
 		.ok = { 202, 204 },
 	};
@@ -450,7 +426,7 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 {
 	struct upload u = {
 		.s = s, .h = h, .r = a->reader, .want_digest = a->digest, .size = a->size,
-		.progress = a->progress, .pctx = a->progress_ctx,
+		.a = a,
 		.chunk = idp_session_chunk_size(s),
 	};
 	int rc = 0;
@@ -458,9 +434,9 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 	memset(res, 0, sizeof(*res));   /* all output */
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
-	pthread_mutex_init(&u.pmu, NULL);
 	if ((!u.r->ops->seek || u.size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
-		rc = idp_spoolfill_start(u.spool, u.r, u.hash, on_spooled, &u, &u.fill, err);
+		rc = idp_spoolfill_start(u.spool, u.r, u.hash, a->on_read, a->progress_ctx,
+					 &u.fill, err);
 	if (rc == 0)
 		rc = start_upload(&u, err);
 	if (rc == 0)
@@ -477,6 +453,5 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 		idp_spool_free(u.spool);
 	free(u.location);
 	idp_sha256_free(u.hash);
-	pthread_mutex_destroy(&u.pmu);
 	return rc;
 }
