@@ -192,14 +192,12 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
  * command that gets it added to err. */
 static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
-	struct idp_cluster_opts co = { s->stop.deadline_ms, s->stop.cancel };
 	struct idp_error why = IDP_ERROR_INIT;
-	int r;
 
 	if (!is_local_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
 		return 0;
 	idp_buf_init(&s->cluster_ca, 1u << 20);
-	if ((r = idp_cluster_ca(&co, &s->cluster_ca, &why)) <= 0 || make_ca_bundle(s, &why) < 0) {
+	if (idp_cluster_ca(&s->stop, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
 		idp_buf_release(&s->cluster_ca);
 		idp_error_suffix(err, "; idpbuilder's CA: " IDP_CLUSTER_CA_HINT);
 		return 0;
@@ -310,10 +308,9 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 static int cluster_credentials(void *ctx, struct idp_creds *out)
 {
 	struct idp_session *s = ctx;
-	struct idp_cluster_opts co = { s->stop.deadline_ms, s->stop.cancel };
 	struct idp_error ignored = IDP_ERROR_INIT;
 
-	if (idp_cluster_credentials(&co, out, &ignored) <= 0)
+	if (idp_cluster_credentials(&s->stop, out, &ignored) <= 0)
 		return 0;
 	session_infof(s, "credentials for %s: %s (the registry asked for some)", s->registry,
 		      out->origin ? out->origin : "idpbuilder's cluster");
@@ -327,8 +324,7 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain);
 
 	memset(&creds, 0, sizeof(creds));
-	co.deadline_ms = s->stop.deadline_ms;
-	co.cancel = s->stop.cancel;
+	co.stop = &s->stop;
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
