@@ -20,9 +20,8 @@
 #include "util/spool.h"
 #include "util/spoolfill.h"
 #include "session_private.h"
+#include "upload_private.h"
 #include "banned.h"
-
-#define CHUNK_FLOOR ((size_t)256 << 10)   /* 413s halve the chunk down to this */
 
 struct upload {
 	struct idp_session *s;
@@ -182,18 +181,12 @@ static int resync(struct upload *u, struct idp_error *err)
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0 && resp.location)
 		rc = set_location(u, u->location, resp.location, err);
-	have = rc == 0 ? (resp.range ? idp_range_held(resp.range) : 0) : -1;
-	/* distribution says "0-0" for an empty upload as well as for one byte:
-	 * take it as empty; resending byte 0 is harmless, skipping it is not. */
-	if (have == 1)
-		have = 0;
-	idp_http_resp_release(&resp);
 	if (rc < 0)
-		return idp_error_prefix(err, "cannot resume the upload");
-	if (have < 0 || have > hashed(u))
-		return idp_error_set(
-			err, IDP_EREJECTED,
-			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+		idp_error_prefix(err, "cannot resume the upload");
+	have = rc == 0 ? idp_upload_resume_at(resp.range, hashed(u), err) : -1;
+	idp_http_resp_release(&resp);
+	if (have < 0)
+		return -1;
 	u->acked = have;
 	u->resumed++;
 	if (!u->spool && u->r->ops->seek(u->r->ctx, have, err) < 0)
@@ -235,12 +228,8 @@ static int bad_ack(struct idp_error *err, const char *fmt, ...)
 	return -1;
 }
 
-/* What a PATCH's Range says the registry holds now. Only an offset that
- * reached chunk_end completes the chunk: one past what was sent, going
- * backwards, or short of it is a failed attempt (the caller resyncs), so
- * a registry can neither point the chunk buffer outside itself nor keep
- * the upload going for ever. */
-static int take_ack(struct upload *u, const char *range, int64_t chunk_end, struct idp_error *err)
+int idp_upload_take_ack(int64_t *acked, const char *range, int64_t chunk_end,
+			struct idp_error *err)
 {
 	int64_t held = range ? idp_range_held(range) : chunk_end;
 
@@ -250,33 +239,40 @@ static int take_ack(struct upload *u, const char *range, int64_t chunk_end, stru
 	if (held > chunk_end)
 		return bad_ack(err, "the registry acknowledged more bytes than were sent "
 				    "(%" PRId64 " of %" PRId64 ")", held, chunk_end);
-	if (held < u->acked)
+	if (held < *acked)
 		return bad_ack(err, "the registry's acknowledged offset went backwards "
-				    "(from %" PRId64 " to %" PRId64 ")", u->acked, held);
-	if (held < chunk_end) {
-		u->acked = held;
+				    "(from %" PRId64 " to %" PRId64 ")", *acked, held);
+	*acked = held;
+	if (held < chunk_end)
 		return bad_ack(err, "the registry kept fewer bytes than were sent "
 				    "(%" PRId64 " of %" PRId64 ")", held, chunk_end);
-	}
-	u->acked = held;
 	return 0;
 }
 
-/* A file's blob, no chunk size given: after a whole request, size the
- * next one to take about IDP_CHUNK_SECONDS at this one's rate (chunk_now
- * keeps it under the session's limit). Every PATCH costs a registry a
- * flush to disk; on a slow link requests stay a few seconds long. Streams
- * keep their size: a request waits until its bytes are compressed. */
-static void grow_chunk(struct upload *u, size_t len, int64_t ms)
+int64_t idp_upload_resume_at(const char *range, int64_t hashed, struct idp_error *err)
+{
+	int64_t have = range ? idp_range_held(range) : 0;
+
+	if (have == 1)
+		have = 0;   /* "0-0": empty, or one byte */
+	if (have < 0 || have > hashed)
+		return idp_error_set(
+			err, IDP_EREJECTED,
+			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+	return have;
+}
+
+size_t idp_upload_grow(size_t chunk, size_t len, int64_t ms)
 {
 	uint64_t want;
 
-	if (u->spool || u->s->opts.chunk_size || len < u->chunk)
-		return;
+	if (len < chunk)
+		return chunk;
 	want = ms > 0 ? (uint64_t)len * 1000u * IDP_CHUNK_SECONDS / (uint64_t)ms : UINT64_MAX;
 	want &= ~(((uint64_t)1 << 20) - 1);
-	if (want > u->chunk)
-		u->chunk = want > SIZE_MAX ? SIZE_MAX : (size_t)want;
+	if (want <= chunk)
+		return chunk;
+	return want > SIZE_MAX ? SIZE_MAX : (size_t)want;
 }
 
 static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
@@ -310,32 +306,42 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc == 0)
-		rc = take_ack(u, resp.range, u->req_start + (int64_t)len, err);
+		rc = idp_upload_take_ack(&u->acked, resp.range, u->req_start + (int64_t)len, err);
 	idp_http_resp_release(&resp);
 	if (rc == 0 && len > u->good)
 		u->good = len;
-	if (rc == 0)
-		grow_chunk(u, len, idp_now_ms() - t0);
+	/* a file's blob, no chunk size given (streams keep theirs: a request
+	 * waits until its bytes are compressed) */
+	if (rc == 0 && !u->spool && !u->s->opts.chunk_size)
+		u->chunk = idp_upload_grow(u->chunk, len, idp_now_ms() - t0);
 	return rc;
 }
 
-/* A proxy (or the registry) refused the request's size (413): halve it,
- * down to CHUNK_FLOOR, for this and every later request of the session;
- * a request that grew goes back, quietly, to the largest that went
- * through. 1 when it shrank, 0 when it cannot. */
+size_t idp_upload_shrink_413(size_t sent, size_t good, int *tell)
+{
+	*tell = 0;
+	if (good && sent > good)   /* a grown request: back to what went through */
+		return good;
+	if (sent <= IDP_UPLOAD_CHUNK_FLOOR)
+		return 0;
+	*tell = 1;
+	return sent / 2 < IDP_UPLOAD_CHUNK_FLOOR ? IDP_UPLOAD_CHUNK_FLOOR : sent / 2;
+}
+
+/* After a 413: the smaller size for this and every later request of the
+ * session (idp_upload_shrink_413). 1 when it shrank, 0 when it cannot. */
 static int shrink_after_413(struct upload *u)
 {
-	size_t now = u->req_len, next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
+	int tell;
+	size_t next = idp_upload_shrink_413(u->req_len, u->good, &tell);
 
-	if (u->good && now > u->good) {   /* a grown request: back to what went through */
-		limit_chunk(u, u->good);
-		return 1;
-	}
-	if (now <= CHUNK_FLOOR)
+	if (!next)
 		return 0;
 	limit_chunk(u, next);
-	session_warnf(u->s, "the registry (or a proxy in front of it) refused a %zu-byte "
-		      "request (HTTP 413): sending at most %zu bytes per request", now, next);
+	if (tell)
+		session_warnf(u->s, "the registry (or a proxy in front of it) refused a %zu-byte "
+			      "request (HTTP 413): sending at most %zu bytes per request",
+			      u->req_len, next);
 	return 1;
 }
 
