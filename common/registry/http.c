@@ -1,5 +1,9 @@
-/* http.c: request/response over a reused libcurl easy handle, with
- * timeouts, cancellation, bounded bodies and redacted debug output. */
+/* http.c: request/response over a reused libcurl easy handle: timeouts
+ * (the configuration's, or the request's own), the stop state checked
+ * from curl's progress callback (which also reports the body bytes
+ * sent), bodies from memory or pulled from a reader, bounded response
+ * bodies, redacted debug output; and URLs: the one builder, Location
+ * resolution, origins. */
 #include "config.h"
 #include <ctype.h>
 #include <errno.h>

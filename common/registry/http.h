@@ -2,7 +2,8 @@
  * thread at a time and reused for every request, so keep-alive connections
  * and TLS sessions carry over. It knows nothing of registries: it sends a
  * request, captures status, the headers the registry protocol needs and a
- * bounded body, and maps transport failures onto idp_error classes. */
+ * bounded body, and maps transport failures (and a stop, stop.h) onto
+ * idp_error classes. Also the one URL builder (idp_url_*). */
 #ifndef IDP_HTTP_H
 #define IDP_HTTP_H
 
@@ -19,7 +20,8 @@ struct idp_ratelimit;
 
 #define IDP_HTTP_MAX_CHALLENGE_HEADERS 4
 
-/* Shared, read-only configuration for every handle of a session. */
+/* Shared, read-only configuration for every handle of a session (or of the
+ * docker API): what changes per request is in idp_http_req. */
 struct idp_http_cfg {
 	const struct idp_tls *tls;
 	const char *ca_bundle;          /* combined PEM bundle, NULL = system default */

@@ -1,7 +1,10 @@
-/* registry.c: a push session against one registry repository: TLS and
- * credential resolution, scheme choice and ping, the authenticated and
- * retried request loop, and the small blob/manifest operations.
- * Chunked blob uploads are in upload.c. */
+/* registry.c: what the registry client's files share, and the small
+ * operations: the session's accessors and abort switch, its URLs, its
+ * warnings and notes (session_warnf/session_infof), the retry sleep,
+ * the one request helper (idp_reg_call: credentials, re-authentication,
+ * retries, the accepted statuses, the registry's error), and blob HEAD,
+ * mount, manifest HEAD and PUT, and the DELETE of an upload. Opening a
+ * session is in session.c, chunked blob uploads in upload.c. */
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>

@@ -1,7 +1,8 @@
-/* session.c: opening and closing a push session: TLS settings and the CA
- * bundle, credentials, the scheme (HTTPS, or plain HTTP when asked for or
- * when a loopback registry does not speak TLS), and the first /v2/ ping
- * that learns how the registry authenticates and checks the credentials. */
+/* session.c: opening and closing a push session: its stop state and HTTP
+ * configuration, TLS settings and the CA bundle, credentials, the scheme
+ * (HTTPS, or plain HTTP when asked for or when a loopback registry does
+ * not speak TLS), and the first /v2/ ping that learns how the registry
+ * authenticates and checks the credentials. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,7 @@
-/* session_private.h: the session structure, shared by the files that make
- * up the registry client (session.c, registry.c, upload.c) and nobody else. */
+/* session_private.h: the session structure and what the files making up
+ * the registry client (session.c, registry.c, upload.c) share: the
+ * request helper, URLs, warnings, the retry sleep. Nobody else includes
+ * it. */
 #ifndef IDP_SESSION_PRIVATE_H
 #define IDP_SESSION_PRIVATE_H
 

@@ -7,7 +7,9 @@
  * chunk can be sent again and a lost session restarted from byte 0.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
  * registry's OCI-Chunk-Max-Length; those of a file grow while the link is
- * fast, unless the caller fixed their size. */
+ * fast, unless the caller fixed their size. The decisions are functions
+ * of their inputs (upload_private.h); the caller's progress callbacks go
+ * to HTTP (bytes sent) and to the spool filler (bytes read) as given. */
 #include "config.h"
 #include <inttypes.h>
 #include <pthread.h>

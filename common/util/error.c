@@ -1,4 +1,5 @@
-/* error.c: setting, prefixing and naming engine errors. */
+/* error.c: setting, clearing, prefixing and naming engine errors, and
+ * escaping the outside text they carry. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
