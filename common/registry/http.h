@@ -85,9 +85,11 @@ void idp_http_free(struct idp_http *h);
 void idp_http_resp_init(struct idp_http_resp *r);
 void idp_http_resp_release(struct idp_http_resp *r);
 
-/* Send the request. Returns 0 when an HTTP response arrived (any status),
- * -1 on transport failure with err classed (network/timeout/cancel/TLS,
- * retryable set for transient ones) and naming `what` is up to the caller. */
+/* Send the request. resp (idp_http_resp_init) is emptied first, so one
+ * serves every attempt of a request. Returns 0 when an HTTP response
+ * arrived (any status), -1 on transport failure with err classed
+ * (network/timeout/cancel/TLS, retryable set for transient ones) and
+ * naming `what` is up to the caller. */
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 		struct idp_http_resp *resp, struct idp_error *err);
 
