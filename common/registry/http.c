@@ -458,15 +458,9 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 		*err = x->pull_err;
 		return -1;
 	}
-	if (x->stopped == IDP_STOP_CANCEL)
-		return idp_stop_error(x->stopped, "", err);
 	idp_http_request_name(x->req->method, x->req->url, what, sizeof(what));
-	if (x->stopped == IDP_STOP_DEADLINE) {
-		char during[sizeof(what) + 4];
-
-		snprintf(during, sizeof(during), " (%s)", what);
-		return idp_stop_error(x->stopped, during, err);
-	}
+	if (x->stopped != IDP_STOP_NONE)
+		return idp_stop_error(x->stopped, err, " (%s)", what);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		idp_error_set(err, IDP_ETIMEOUT, "timed out: %s (%s)", detail, what);
 		err->retryable = 1;

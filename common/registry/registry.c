@@ -105,7 +105,7 @@ int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
 
 	while (idp_now_ms() < until) {
 		if ((why = idp_stop_check(&s->stop)) != IDP_STOP_NONE)
-			return idp_stop_error(why, " while waiting to retry", err);
+			return idp_stop_error(why, err, " while waiting to retry");
 		ts.tv_sec = 0;
 		ts.tv_nsec = 50 * 1000000L;
 		nanosleep(&ts, NULL);

@@ -31,8 +31,9 @@ enum idp_stop_why idp_stop_check(const struct idp_stop *st);
 void idp_stop_set_abort(struct idp_stop *st, int on);
 
 /* The error for why (not IDP_STOP_NONE): IDP_ECANCELED "interrupted", or
- * IDP_ETIMEOUT "the overall time limit ran out" followed by `during`
- * (" (GET ...)", " while waiting to retry"). Returns -1. */
-int idp_stop_error(enum idp_stop_why why, const char *during, struct idp_error *err);
+ * IDP_ETIMEOUT "the overall time limit ran out" followed by the formatted
+ * text saying during what (" (%s)", " while waiting to retry"). Returns -1. */
+int idp_stop_error(enum idp_stop_why why, struct idp_error *err, const char *during_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif
