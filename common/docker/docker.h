@@ -40,6 +40,7 @@ struct idp_docker {
 struct idp_docker_api {
 	char sock[108];                 /* the daemon's socket; "" = use the docker CLI */
 	char why[160];                  /* why not, for -v */
+	struct idp_stop stop;           /* the docker job's cancel and deadline */
 	struct idp_http_cfg cfg;
 	struct idp_http *h;
 	int broken;                     /* a request did not get through: the CLI from then on */

@@ -89,8 +89,9 @@ void idp_docker_api_resolve(struct idp_docker_api *a, const struct idp_docker *d
 	struct stat st;
 
 	memset(a, 0, sizeof(*a));
-	a->cfg.deadline_ms = d->deadline_ms;
-	a->cfg.cancel = d->cancel;
+	a->stop.deadline_ms = d->deadline_ms;
+	a->stop.cancel = d->cancel;
+	a->cfg.stop = &a->stop;
 	a->cfg.connect_timeout_ms = 5000;
 	if (no && *no && strcmp(no, "0") != 0)
 		return no_api(a, "IDPPUSH_NO_API is set");

@@ -60,8 +60,10 @@ void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const 
 struct step_progress {
 	struct pusher *p;
 	const struct blob_step *b;
+	pthread_mutex_t map_mu;   /* the map is added to while the reader reads, and read
+	                           * as the bytes are sent */
 	struct idp_progmap map;   /* streams: upload offsets -> source bytes */
-	int64_t shown;            /* done of the last event */
+	int64_t shown;            /* done of the last event (the sending thread's) */
 	int64_t shown_ms;
 };
 
@@ -72,22 +74,33 @@ static void step_emit(struct pusher *p, const struct blob_step *b, enum idp_even
 		pusher_emit(p, k, b->id, digest, done, total, text);
 }
 
-/* Bytes as they are sent: a stream's in its source's bytes (what was
- * sent maps back to the source bytes it carries), never the whole blob
- * before it is committed (done < total until IDP_EV_PUSHED), only when
- * they moved and at most every PROGRESS_MS. */
-static void on_upload_progress(void *ctx, int64_t sent, int64_t read, int64_t total)
+/* A stream, on the thread reading it: `read` upload bytes are spooled,
+ * and *b->consumed source bytes are behind them. */
+static void on_upload_read(void *ctx, int64_t read)
+{
+	struct step_progress *sp = ctx;
+
+	if (!sp->b->consumed)
+		return;
+	pthread_mutex_lock(&sp->map_mu);
+	idp_progmap_add(&sp->map, read, *sp->b->consumed);
+	pthread_mutex_unlock(&sp->map_mu);
+}
+
+/* Bytes as they are sent (called by HTTP): a stream's in its source's
+ * bytes (what was sent maps back to the source bytes it carries), never
+ * the whole blob before it is committed (done < total until
+ * IDP_EV_PUSHED), only when they moved and at most every PROGRESS_MS. */
+static void on_upload_sent(void *ctx, int64_t sent)
 {
 	struct step_progress *sp = ctx;
 	const struct blob_step *b = sp->b;
-	int64_t done = sent, now;
+	int64_t done = sent, total = b->size, now;
 
-	if (b->consumed && read >= 0)   /* on the thread reading the source */
-		idp_progmap_add(&sp->map, read, *b->consumed);
-	if (sent < 0)
-		return;
 	if (b->consumed) {
+		pthread_mutex_lock(&sp->map_mu);
 		done = idp_progmap_at(&sp->map, sent);
+		pthread_mutex_unlock(&sp->map_mu);
 		total = b->raw_total;
 	}
 	if (total >= 0 && done >= total)
@@ -125,6 +138,11 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	struct step_progress sp;
 	struct idp_upload_result res;
 	struct idp_blob_reader r = { NULL, NULL };
+	struct idp_upload_args a = {
+		.reader = &r, .digest = b->digest, .size = b->size,
+		.on_sent = on_upload_sent, .on_read = on_upload_read, .progress_ctx = &sp,
+		.keep_spool = b->keep_spool && !*b->keep_spool,
+	};
 	int rc;
 
 	memset(&sp, 0, sizeof(sp));
@@ -134,10 +152,10 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	if (b->open(b->open_ctx, &r, err) < 0)
 		return -1;
 	sp.shown_ms = idp_now_ms();
-	memset(&res, 0, sizeof(res));
-	res.keep_spool = b->keep_spool && !*b->keep_spool;
+	pthread_mutex_init(&sp.map_mu, NULL);
 	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);
-	rc = idp_blob_upload(p->s, h, &r, b->digest, b->size, on_upload_progress, &sp, &res, err);
+	rc = idp_blob_upload(p->s, h, &a, &res, err);
+	pthread_mutex_destroy(&sp.map_mu);
 	if (!b->keep_reader)
 		idp_blob_reader_close(&r);
 	if (rc < 0)
@@ -195,7 +213,6 @@ struct pool {
 	int64_t *sizes;                /* probe: sizes learnt */
 	int *order;                    /* blob indexes, largest first; NULL: as listed */
 	pthread_mutex_t mu;
-	volatile sig_atomic_t abort;
 	int next;
 	int failed;
 	struct idp_error first_err;
@@ -273,7 +290,7 @@ static void record_failure(struct pool *pl, const struct idp_error *err)
 	if (!pl->failed) {
 		pl->failed = 1;
 		pl->first_err = *err;
-		pl->abort = 1;   /* stop the other transfers now */
+		idp_session_set_abort(pl->p.s, 1);   /* stop the other transfers now */
 	}
 	pthread_mutex_unlock(&pl->mu);
 }
@@ -346,7 +363,6 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 		jobs = pl->img->nblobs > 0 ? pl->img->nblobs : 1;
 	pl->order = largest_first(pl->img);
 	pthread_mutex_init(&pl->mu, NULL);
-	idp_session_set_abort(pl->p.s, &pl->abort);
 	for (i = 0; i < jobs; i++)
 		if (pthread_create(&th[started], NULL, worker, pl) == 0)
 			started++;
@@ -355,7 +371,7 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 	for (i = 0; i < started; i++)
 		/* cppcheck-suppress uninitvar ; pthread_create set th[0..started) */
 		pthread_join(th[i], NULL);
-	idp_session_set_abort(pl->p.s, NULL);
+	idp_session_set_abort(pl->p.s, 0);
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->order);
 	if (stats)

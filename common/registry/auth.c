@@ -225,47 +225,54 @@ static int split_scopes(char *copy, const char **out)
 	return n;
 }
 
-/* One exchange with the token endpoint: GET (Basic user:secret when
- * given) or POST form. Returns 0 with resp filled, -1 on transport error. */
-static int token_exchange(struct idp_auth *a, struct idp_http *h, const char *method,
-			  const char *user, const char *secret, const char *scopes,
+/* What one token request asks: the flow ("GET", with Basic user:secret
+ * when both are given; or "POST", a refresh-token form carrying secret)
+ * and the scopes. */
+struct token_ask {
+	const char *method;
+	const char *user;
+	const char *secret;
+	const char *scopes;
+};
+
+/* One exchange with the token endpoint: 0 with resp filled (any status),
+ * -1 with err when the request cannot be built or gets no answer. */
+static int token_exchange(struct idp_auth *a, struct idp_http *h, const struct token_ask *q,
 			  struct idp_http_resp *resp, struct idp_error *err)
 {
-	struct idp_buf url, form;
+	static const char *const ctype[] = { "Content-Type: application/x-www-form-urlencoded",
+					     NULL };
+	int post = strcmp(q->method, "POST") == 0;
+	struct idp_http_req req = { .method = q->method };
 	const char *list[AUTH_MAX_SCOPES];
-	char *copy = strdup(scopes), *basic = NULL;
-	struct idp_http_req req = { 0 };
-	const char *ctype[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
-	int n, rc = -1;
+	char *copy = strdup(q->scopes), *basic = NULL;
+	struct idp_buf url, form;
+	int n, built, rc;
 
-	idp_buf_init(&url, 16384);
-	idp_buf_init(&form, 16384);
 	if (!copy)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_url_init(&url);
+	idp_buf_init(&form, IDP_CAP_URL);   /* a form is a URL's query */
 	n = split_scopes(copy, list);
-	req.method = method;
-	if (strcmp(method, "POST") == 0) {
-		if (idp_token_build_post_form(&form, secret, a->service, list, n) < 0)
-			goto out;
-		req.url = a->realm;
-		req.body = form.buf;
-		req.body_len = form.len;
-		req.has_body = 1;
-		req.headers = ctype;
+	if (post)
+		built = idp_token_build_post_form(&form, q->secret, a->service, list, n) == 0;
+	else
+		built = idp_token_build_get_url(&url, a->realm, a->service, list, n,
+						q->user) == 0 &&
+			(!q->user || !q->secret || (basic = basic_value(q->user, q->secret)));
+	if (!built) {
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot build the token request");
 	} else {
-		if (idp_token_build_get_url(&url, a->realm, a->service, list, n, user) < 0)
-			goto out;
-		req.url = url.buf;
-		if (user && secret && !(basic = basic_value(user, secret)))
-			goto out;
+		req.url = post ? a->realm : url.buf;
+		req.body = post ? form.buf : NULL;
+		req.body_len = post ? form.len : 0;
+		req.has_body = post;
+		req.headers = post ? ctype : NULL;
 		req.authorization = basic;
+		rc = idp_http_do(h, &req, resp, err);
+		if (rc < 0)
+			idp_error_prefix(err, "fetching a token from %s", a->realm);
 	}
-	rc = idp_http_do(h, &req, resp, err);
-	if (rc < 0)
-		idp_error_prefix(err, "fetching a token from %s", a->realm);
-out:
-	if (rc < 0 && !err->msg[0])
-		idp_error_set(err, IDP_EGENERAL, "cannot build the token request");
 	if (basic) {
 		explicit_bzero(basic, strlen(basic));
 		free(basic);
@@ -319,13 +326,16 @@ static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scope
 	struct idp_http_resp resp;
 	const struct idp_creds *c = &a->creds;
 	const char *user = c->username, *secret = c->password;
+	struct token_ask get;
 	int rc;
 
 	if (has_secret(a) && realm_insecure(a) && !a->allow_insecure)
 		return insecure_refused(a, a->realm, err);
 	idp_http_resp_init(&resp);
 	if (c->identity_token) {
-		rc = token_exchange(a, h, "POST", NULL, c->identity_token, scopes, &resp, err);
+		struct token_ask post = { "POST", NULL, c->identity_token, scopes };
+
+		rc = token_exchange(a, h, &post, &resp, err);
 		if (rc < 0 || (resp.status != 404 && resp.status != 405))
 			goto done;
 		/* Gitea answers the POST flow with 404 on purpose: fall back to GET. */
@@ -336,7 +346,8 @@ static int fetch_token(struct idp_auth *a, struct idp_http *h, const char *scope
 		user = user ? user : "idppush";
 		secret = c->registry_token;
 	}
-	rc = token_exchange(a, h, "GET", user, secret, scopes, &resp, err);
+	get = (struct token_ask){ "GET", user, secret, scopes };
+	rc = token_exchange(a, h, &get, &resp, err);
 	if (rc == 0 && resp.status == 401 && c->registry_token && !c->username) {
 		a->raw_token = 1;   /* not a password the endpoint knows: a bearer token itself */
 		goto out;

@@ -17,19 +17,19 @@
 
 /* Run argv; 1 with r filled when it ran and exited 0, 0 when it is not
  * there or failed (err says so), -1 on timeout or cancel. */
-static int tool(const struct idp_cluster_opts *o, const char *const *argv, const char *what,
+static int tool(const struct idp_stop *stop, const char *const *argv, const char *what,
 		struct idp_run_result *r, struct idp_error *err)
 {
 	struct idp_run_opts ro;
-	int64_t limit = idp_now_ms() + TOOL_TIMEOUT_MS;
+	int64_t limit = idp_now_ms() + TOOL_TIMEOUT_MS, deadline = stop ? stop->deadline_ms : 0;
 	char line[200];
 
 	memset(&ro, 0, sizeof(ro));
 	ro.argv = argv;
 	ro.out_cap = TOOL_OUT_CAP;
 	ro.err_cap = TOOL_ERR_CAP;
-	ro.deadline_ms = o->deadline_ms && o->deadline_ms < limit ? o->deadline_ms : limit;
-	ro.cancel = o->cancel;
+	ro.deadline_ms = deadline && deadline < limit ? deadline : limit;
+	ro.cancel = stop ? stop->cancel : NULL;
 	ro.what = what;
 	if (idp_run(&ro, r, err) < 0)
 		return err->cls == IDP_ETIMEOUT || err->cls == IDP_ECANCELED ? -1 : 0;
@@ -129,7 +129,7 @@ static int from_secret_json(const struct idp_buf *b, const char *user_key, const
 	return rc;
 }
 
-int idp_cluster_credentials(const struct idp_cluster_opts *o, struct idp_creds *out,
+int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
 			    struct idp_error *err)
 {
 	static const char *const ib[] = { "idpbuilder", "get", "secrets", "-p", "gitea", "-o",
@@ -137,28 +137,28 @@ int idp_cluster_credentials(const struct idp_cluster_opts *o, struct idp_creds *
 	static const char *const kc[] = { "kubectl", "get", "secret", "-n", "gitea",
 					  "gitea-credential", "-o", "json", NULL };
 	struct idp_run_result r;
-	int rc = tool(o, ib, "idpbuilder get secrets -p gitea -o json", &r, err);
+	int rc = tool(stop, ib, "idpbuilder get secrets -p gitea -o json", &r, err);
 
 	if (rc > 0)
 		rc = from_idpbuilder_json(&r.out, out, err);
 	idp_run_result_release(&r);
 	if (rc != 0)
 		return rc;
-	rc = tool(o, kc, "kubectl get secret -n gitea gitea-credential -o json", &r, err);
+	rc = tool(stop, kc, "kubectl get secret -n gitea gitea-credential -o json", &r, err);
 	if (rc > 0)
 		rc = from_secret_json(&r.out, "username", "password", out, err);
 	idp_run_result_release(&r);
 	return rc;
 }
 
-int idp_cluster_ca(const struct idp_cluster_opts *o, struct idp_buf *pem, struct idp_error *err)
+int idp_cluster_ca(const struct idp_stop *stop, struct idp_buf *pem, struct idp_error *err)
 {
 	static const char *const kc[] = { "kubectl", "get", "secret", "-n", "default",
 					  "idpbuilder-cert", "-o", "json", NULL };
 	struct idp_run_result r;
 	json_object *j = NULL;
 	char *ca = NULL;
-	int rc = tool(o, kc, "kubectl get secret -n default idpbuilder-cert -o json", &r, err);
+	int rc = tool(stop, kc, "kubectl get secret -n default idpbuilder-cert -o json", &r, err);
 
 	if (rc > 0) {
 		j = idp_json_parse(r.out.buf, r.out.len, TOOL_OUT_CAP);

@@ -12,10 +12,10 @@
 #ifndef IDP_CLUSTER_H
 #define IDP_CLUSTER_H
 
-#include <signal.h>
 #include <stdint.h>
 #include "util/buf.h"
 #include "creds.h"
+#include "stop.h"
 #include "util/error.h"
 
 /* The commands that get them by hand (for messages). */
@@ -26,18 +26,13 @@
 	"kubectl get secret -n default idpbuilder-cert -o jsonpath='{.data.ca\\.crt}' | " \
 	"base64 -d > ca.crt, then --ca-cert ca.crt"
 
-struct idp_cluster_opts {
-	int64_t deadline_ms;              /* idp_now_ms() clock, 0 = none */
-	volatile sig_atomic_t *cancel;
-};
-
 /* The Gitea admin credentials: 1 (out filled, origin says which command),
  * 0 when no tool could give them (err->msg says why, for a hint), -1 on
  * a timeout or cancel. */
-int idp_cluster_credentials(const struct idp_cluster_opts *o, struct idp_creds *out,
+int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
 			    struct idp_error *err);
 
 /* idpbuilder's CA certificate (PEM) into pem: 1, 0 (err->msg says why), -1. */
-int idp_cluster_ca(const struct idp_cluster_opts *o, struct idp_buf *pem, struct idp_error *err);
+int idp_cluster_ca(const struct idp_stop *stop, struct idp_buf *pem, struct idp_error *err);
 
 #endif

@@ -373,8 +373,8 @@ int idp_creds_from_helper(const char *helper, const char *server, const struct i
 	ro.input_len = strlen(server);
 	ro.out_cap = IDP_CAP_JSON_SMALL;
 	ro.err_cap = HELPER_ERR_CAP;
-	ro.deadline_ms = opts ? opts->deadline_ms : 0;
-	ro.cancel = opts ? opts->cancel : NULL;
+	ro.deadline_ms = opts && opts->stop ? opts->stop->deadline_ms : 0;
+	ro.cancel = opts && opts->stop ? opts->stop->cancel : NULL;
 	ro.what = prog;
 	if (idp_run(&ro, &r, err) < 0) {
 		idp_run_result_release(&r);

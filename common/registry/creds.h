@@ -14,9 +14,9 @@
 #ifndef IDP_CREDS_H
 #define IDP_CREDS_H
 
-#include <signal.h>
 #include <stdint.h>
 #include "util/error.h"
+#include "stop.h"
 
 enum idp_creds_source {
 	IDP_CREDS_NONE = 0,      /* anonymous */
@@ -47,8 +47,9 @@ struct idp_creds_opts {
 	/* overrides $DOCKER_CONFIG (plugin --config); NULL = env/default */
 	const char *docker_config_dir;
 	int ignore_env;           /* tests: skip the IDPBUILDER_* variables */
-	int64_t deadline_ms;      /* credential helpers are stopped past it (idp_now_ms), 0 none */
-	volatile sig_atomic_t *cancel;  /* ... or when this is set */
+	/* credential helpers are stopped past its deadline or when its cancel
+	 * flag is set; NULL: never */
+	const struct idp_stop *stop;
 };
 
 /* Resolve credentials for registry host "host[:port]". Anonymous is not an
@@ -69,7 +70,7 @@ char *idp_docker_config_path(const char *dir);
 /* Run `docker-credential-<helper> get` for server (searched on PATH), with
  * server written to stdin (no newline), bounded output, parse
  * {"ServerURL","Username","Secret"}; Username "<token>" -> identity_token.
- * Bounded by opts' deadline and cancel flag (opts may be NULL).
+ * Bounded by opts' stop state (opts may be NULL).
  * Returns 1 found, 0 not found, -1 error. */
 int idp_creds_from_helper(const char *helper, const char *server, const struct idp_creds_opts *opts,
 			  struct idp_creds *out, struct idp_error *err);

@@ -1,7 +1,13 @@
-/* http.c: request/response over a reused libcurl easy handle, with
- * timeouts, cancellation, bounded bodies and redacted debug output. */
+/* http.c: request/response over a reused libcurl easy handle: timeouts
+ * (the configuration's, or the request's own), the stop state checked
+ * from curl's progress callback (which also reports the body bytes
+ * sent), bodies from memory or pulled from a reader, bounded response
+ * bodies, redacted debug output; and URLs: the one builder, Location
+ * resolution, origins. */
 #include "config.h"
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,8 +37,7 @@ struct xfer {
 	struct idp_error pull_err;
 	int pull_failed;
 	int body_overflow;
-	int canceled;
-	int deadline_hit;
+	enum idp_stop_why stopped;      /* why the progress callback stopped the transfer */
 	size_t mem_off;
 };
 
@@ -196,7 +201,7 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	ssize_t r;
 
 	if (x->h->cfg->limit && !q->cleanup)
-		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->cancel);
+		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->stop);
 	if (q->pull) {
 		r = q->pull(q->pull_ctx, buf, want, &x->pull_err);
 		if (r < 0) {
@@ -235,22 +240,14 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		       curl_off_t ulnow)
 {
 	struct xfer *x = ud;
-	const struct idp_http_cfg *cfg = x->h->cfg;
 	(void)dltotal; (void)dlnow; (void)ultotal;
 
 	if (x->req->cleanup)
 		return 0;
-
-	if ((cfg->cancel && *cfg->cancel) || (cfg->abort && *cfg->abort)) {
-		x->canceled = 1;
+	if ((x->stopped = idp_stop_check(x->h->cfg->stop)) != IDP_STOP_NONE)
 		return 1;
-	}
-	if (cfg->deadline_ms && idp_now_ms() > cfg->deadline_ms) {
-		x->deadline_hit = 1;
-		return 1;
-	}
-	if (x->req->on_progress)
-		x->req->on_progress(x->req->progress_ctx, (int64_t)ulnow);
+	if (x->req->on_sent)
+		x->req->on_sent(x->req->sent_ctx, x->req->sent_base + (int64_t)ulnow);
 	return 0;
 }
 
@@ -388,8 +385,13 @@ static void setup(struct idp_http *h, struct xfer *x, struct curl_slist *hdrs)
 	CURL *c = h->curl;
 	const struct idp_http_cfg *cfg = h->cfg;
 	const struct idp_http_req *q = x->req;
-	long ct = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 30000;
-	long stall = cfg->stall_timeout_ms ? cfg->stall_timeout_ms : 60000;
+	long ct = q->connect_timeout_ms ? q->connect_timeout_ms : cfg->connect_timeout_ms;
+	long stall = q->stall_timeout_ms ? q->stall_timeout_ms : cfg->stall_timeout_ms;
+
+	if (!ct)
+		ct = 30000;
+	if (!stall)
+		stall = 60000;
 
 	curl_easy_reset(c);
 	h->errbuf[0] = '\0';
@@ -456,12 +458,9 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 		*err = x->pull_err;
 		return -1;
 	}
-	if (x->canceled)
-		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	idp_http_request_name(x->req->method, x->req->url, what, sizeof(what));
-	if (x->deadline_hit)
-		return idp_error_set(err, IDP_ETIMEOUT, "the overall time limit ran out (%s)",
-				     what);
+	if (x->stopped != IDP_STOP_NONE)
+		return idp_stop_error(x->stopped, err, " (%s)", what);
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
 		idp_error_set(err, IDP_ETIMEOUT, "timed out: %s (%s)", detail, what);
 		err->retryable = 1;
@@ -483,6 +482,42 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 	err->unresolved = rc == CURLE_COULDNT_RESOLVE_HOST;
 	err->refused = rc == CURLE_COULDNT_CONNECT;
 	return -1;
+}
+
+void idp_url_init(struct idp_buf *u)
+{
+	idp_buf_init(u, IDP_CAP_URL);
+}
+
+int idp_url_addvf(struct idp_buf *u, struct idp_error *err, const char *fmt, va_list ap)
+{
+	errno = 0;
+	if (idp_buf_addvf(u, fmt, ap) == 0)
+		return 0;
+	if (errno == EFBIG)
+		return idp_error_set(err, IDP_EGENERAL, "a URL longer than %u bytes (%.80s...)",
+				     IDP_CAP_URL, u->buf);
+	return idp_error_set(err, IDP_EGENERAL, "out of memory");
+}
+
+int idp_url_addf(struct idp_buf *u, struct idp_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = idp_url_addvf(u, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *idp_url_query_sep(const struct idp_buf *u)
+{
+	if (!strchr(u->buf, '?'))
+		return "?";
+	if (u->len && (u->buf[u->len - 1] == '?' || u->buf[u->len - 1] == '&'))
+		return "";
+	return "&";
 }
 
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n)
@@ -512,15 +547,10 @@ void idp_http_request_name(const char *method, const char *url, char *out, size_
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 		struct idp_http_resp *resp, struct idp_error *err)
 {
-	struct xfer x;
+	struct xfer x = { .h = h, .req = req, .resp = resp, .pull_err = IDP_ERROR_INIT };
 	struct curl_slist *hdrs;
 	CURLcode rc;
 
-	memset(&x, 0, sizeof(x));
-	x.h = h;
-	x.req = req;
-	x.resp = resp;
-	idp_error_clear(&x.pull_err);
 	idp_http_resp_release(resp);
 	resp->body.cap = req->max_response ? req->max_response : IDP_CAP_JSON_SMALL;
 	if (!(hdrs = build_headers(req, err)))

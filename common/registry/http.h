@@ -2,36 +2,42 @@
  * thread at a time and reused for every request, so keep-alive connections
  * and TLS sessions carry over. It knows nothing of registries: it sends a
  * request, captures status, the headers the registry protocol needs and a
- * bounded body, and maps transport failures onto idp_error classes. */
+ * bounded body, and maps transport failures (and a stop, stop.h) onto
+ * idp_error classes. Also the one URL builder (idp_url_*). */
 #ifndef IDP_HTTP_H
 #define IDP_HTTP_H
 
-#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/error.h"
+#include "stop.h"
 #include "tlsconf.h"
 
 struct idp_ratelimit;
 
 #define IDP_HTTP_MAX_CHALLENGE_HEADERS 4
 
-/* Shared, read-only configuration for every handle of a session. */
+/* Shared, read-only configuration for every handle of a session (or of the
+ * docker API): what changes per request is in idp_http_req. */
 struct idp_http_cfg {
 	const struct idp_tls *tls;
 	const char *ca_bundle;          /* combined PEM bundle, NULL = system default */
 	long connect_timeout_ms;        /* 0 = 30 s */
 	long stall_timeout_ms;          /* no progress for this long aborts; 0 = 60 s */
-	int64_t deadline_ms;            /* absolute, idp_now_ms() clock; 0 = none */
-	volatile sig_atomic_t *cancel;  /* non-zero cancels transfers at once */
-	volatile sig_atomic_t *abort;   /* the engine stopping after another failure */
+	const struct idp_stop *stop;    /* cancel, abort, deadline; NULL = never stops */
 	struct idp_ratelimit *limit;    /* request bodies share this rate, NULL = unlimited */
 	void (*debug)(void *ctx, const char *line); /* NULL = no debug; Authorization is redacted */
 	void *debug_ctx;
 	const char *unix_socket;        /* connect here, not to the URL's host (docker's API) */
 };
+
+/* Progress, as a count of bytes so far: the one callback type from HTTP
+ * (a request body going out) up to whoever shows an upload's progress.
+ * Called often: keep it cheap. */
+typedef void (*idp_progress_fn)(void *ctx, int64_t bytes);
 
 struct idp_http_req {
 	const char *method;             /* GET HEAD POST PUT PATCH DELETE */
@@ -42,14 +48,18 @@ struct idp_http_req {
 	const void *body;
 	size_t body_len;
 	/* ... or exactly body_len bytes pulled from a reader through `pull`,
-	 * which the caller supplies (it hashes and buffers as it needs). */
+	 * which the caller supplies (it hashes and buffers as it needs): the
+	 * bytes written to buf, or -1 with err set (idp_http_do returns it). */
 	ssize_t (*pull)(void *ctx, void *buf, size_t n, struct idp_error *err);
 	void *pull_ctx;
 	int has_body;                   /* send Content-Length even when 0 */
-	int cleanup;                    /* ignore cancel/abort/deadline; 5 s limit */
+	int cleanup;                    /* ignore the stop state; 5 s limit */
+	long connect_timeout_ms;        /* this request's, instead of the configuration's; */
+	long stall_timeout_ms;          /* 0 = the configuration's */
 	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */
-	void (*on_progress)(void *ctx, int64_t sent);  /* body bytes sent so far */
-	void *progress_ctx;
+	idp_progress_fn on_sent;        /* as the body goes out: sent_base + its bytes sent */
+	void *sent_ctx;
+	int64_t sent_base;              /* where the body starts in what on_sent counts */
 };
 
 struct idp_http_resp {
@@ -75,11 +85,27 @@ void idp_http_free(struct idp_http *h);
 void idp_http_resp_init(struct idp_http_resp *r);
 void idp_http_resp_release(struct idp_http_resp *r);
 
-/* Send the request. Returns 0 when an HTTP response arrived (any status),
- * -1 on transport failure with err classed (network/timeout/cancel/TLS,
- * retryable set for transient ones) and naming `what` is up to the caller. */
+/* Send the request. resp (idp_http_resp_init) is emptied first, so one
+ * serves every attempt of a request. Returns 0 when an HTTP response
+ * arrived (any status), -1 on transport failure with err classed
+ * (network/timeout/cancel/TLS, retryable set for transient ones) and
+ * naming `what` is up to the caller. */
 int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 		struct idp_http_resp *resp, struct idp_error *err);
+
+/* The one URL builder. Every URL is built in an idp_buf of cap
+ * IDP_CAP_URL (ours, a Location the registry sent, a token realm with
+ * its query): idp_url_init, then idp_url_addf as often as needed. */
+#define IDP_CAP_URL (16u << 10)
+void idp_url_init(struct idp_buf *u);
+/* Append to the URL in u: 0, or -1 with err (too long, out of memory). */
+int idp_url_addf(struct idp_buf *u, struct idp_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int idp_url_addvf(struct idp_buf *u, struct idp_error *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+/* What goes before the next query parameter of the URL in u: "?" when it
+ * has no query, "" when it ends in '?' or '&', else "&". */
+const char *idp_url_query_sep(const struct idp_buf *u);
 
 /* "PATCH http://h:5000/v2/x/blobs/uploads/57cab652e8b2...?..." for
  * messages: the query dropped, long opaque path segments cut short. */

@@ -51,8 +51,7 @@ static size_t grant(struct idp_ratelimit *rl, size_t want, int64_t *wait_ms)
 	return 0;
 }
 
-size_t idp_ratelimit_take(struct idp_ratelimit *rl, size_t want,
-			  volatile sig_atomic_t *cancel)
+size_t idp_ratelimit_take(struct idp_ratelimit *rl, size_t want, const struct idp_stop *stop)
 {
 	struct timespec ts;
 	int64_t wait_ms = 0;
@@ -61,7 +60,7 @@ size_t idp_ratelimit_take(struct idp_ratelimit *rl, size_t want,
 	if (!want)
 		return 0;
 	for (;;) {
-		if (cancel && *cancel)
+		if (idp_stop_check(stop) != IDP_STOP_NONE)
 			return want;
 		pthread_mutex_lock(&rl->mu);
 		n = grant(rl, want, &wait_ms);

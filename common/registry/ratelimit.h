@@ -2,14 +2,14 @@
  * parallel upload (what curl's --limit-rate means, across transfers). A
  * token bucket: bytes are granted at `rate` per second with a burst of a
  * tenth of a second; a sender that finds it empty waits (in steps of at
- * most 100 ms, so cancellation is seen). Thread-safe. */
+ * most 100 ms, so a stop is seen). Thread-safe. */
 #ifndef IDP_RATELIMIT_H
 #define IDP_RATELIMIT_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "stop.h"
 
 struct idp_ratelimit {
 	pthread_mutex_t mu;
@@ -23,9 +23,8 @@ void idp_ratelimit_init(struct idp_ratelimit *rl, int64_t bytes_per_second);
 void idp_ratelimit_destroy(struct idp_ratelimit *rl);
 
 /* Wait until some bytes may be sent and return how many (1..want): all
- * of want when the bucket holds them. Returns want at once when cancel
- * (may be NULL) is set: the transfer is about to stop anyway. */
-size_t idp_ratelimit_take(struct idp_ratelimit *rl, size_t want,
-			  volatile sig_atomic_t *cancel);
+ * of want when the bucket holds them. Returns want at once when stop
+ * (may be NULL) says to stop: the transfer is about to end anyway. */
+size_t idp_ratelimit_take(struct idp_ratelimit *rl, size_t want, const struct idp_stop *stop);
 
 #endif

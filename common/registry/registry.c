@@ -1,10 +1,14 @@
-/* registry.c: a push session against one registry repository: TLS and
- * credential resolution, scheme choice and ping, the authenticated and
- * retried request loop, and the small blob/manifest operations.
- * Chunked blob uploads are in upload.c. */
+/* registry.c: what the registry client's files share, and the small
+ * operations: the session's accessors and abort switch, its URLs, its
+ * warnings and notes (session_warnf/session_infof), the retry sleep,
+ * the one request helper (idp_reg_call: credentials, re-authentication,
+ * retries, the accepted statuses, the registry's error), and blob HEAD,
+ * mount, manifest HEAD and PUT, and the DELETE of an upload. Opening a
+ * session is in session.c, chunked blob uploads in upload.c. */
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,23 +46,66 @@ struct idp_http *idp_session_conn(struct idp_session *s)
 	return h;
 }
 
-void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag)
+void idp_session_set_abort(struct idp_session *s, int on)
 {
-	s->hcfg.abort = flag;
+	idp_stop_set_abort(&s->stop, on);
+}
+
+int idp_session_url(const struct idp_session *s, struct idp_buf *u, struct idp_error *err,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (idp_url_addf(u, err, "%s", s->base_url.buf) < 0)
+		return -1;
+	va_start(ap, fmt);
+	rc = idp_url_addvf(u, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+#define SAY_MAX (IDP_ERRMSG_MAX + 256)   /* an error message and what is done about it */
+
+static void say(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void say(void (*fn)(void *ctx, const char *msg), void *ctx, const char *fmt, va_list ap)
+{
+	char msg[SAY_MAX];
+
+	if (!fn)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fn(ctx, msg);
+}
+
+void session_warnf(const struct idp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(s->opts.warn, s->opts.warn_ctx, fmt, ap);
+	va_end(ap);
+}
+
+void session_infof(const struct idp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(s->opts.info, s->opts.warn_ctx, fmt, ap);
+	va_end(ap);
 }
 
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err)
 {
 	int64_t until = idp_now_ms() + ms;
+	enum idp_stop_why why;
 	struct timespec ts;
 
 	while (idp_now_ms() < until) {
-		if ((s->opts.cancel && *s->opts.cancel) || (s->hcfg.abort && *s->hcfg.abort))
-			return idp_error_set(err, IDP_ECANCELED, "interrupted");
-		if (s->hcfg.deadline_ms && idp_now_ms() > s->hcfg.deadline_ms)
-			return idp_error_set(
-				err, IDP_ETIMEOUT,
-				"the overall time limit ran out while waiting to retry");
+		if ((why = idp_stop_check(&s->stop)) != IDP_STOP_NONE)
+			return idp_stop_error(why, err, " while waiting to retry");
 		ts.tv_sec = 0;
 		ts.tv_nsec = 50 * 1000000L;
 		nanosleep(&ts, NULL);
@@ -78,18 +125,15 @@ static int backoff(struct idp_session *s, int attempt, const struct idp_error *w
 		   struct idp_error *err)
 {
 	long ms = idp_retry_delay_ms(&s->opts.retry, attempt, jitter(), why->retry_after_ms);
-	char msg[IDP_ERRMSG_MAX + 64];
 
-	if (s->opts.warn) {
-		snprintf(msg, sizeof(msg), "%s; retrying in %.1f s (attempt %d of %d)", why->msg,
-			 (double)ms / 1000.0, attempt + 1, s->opts.retry.attempts);
-		s->opts.warn(s->opts.warn_ctx, msg);
-	}
+	session_warnf(s, "%s; retrying in %.1f s (attempt %d of %d)", why->msg,
+		      (double)ms / 1000.0, attempt + 1, s->opts.retry.attempts);
 	return idp_session_sleep(s, ms, err);
 }
 
-int idp_session_status_error(struct idp_session *s, const struct idp_http_req *req,
-			     const struct idp_http_resp *resp, struct idp_error *err)
+/* Fill err from a response that does not answer (class from status and body). */
+static int status_error(struct idp_session *s, const struct idp_http_req *req,
+			const struct idp_http_resp *resp, struct idp_error *err)
 {
 	char what[IDP_SHORT_URL_MAX + 16];
 
@@ -103,14 +147,17 @@ int idp_session_status_error(struct idp_session *s, const struct idp_http_req *r
 	return -1;
 }
 
-int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_req *req,
-		    struct idp_http_resp *resp, const char *scopes, int retry,
-		    struct idp_error *err)
+/* The request, authenticated and retried: 0 when a response arrived (any
+ * status), -1 with err. */
+static int reg_request(struct idp_session *s, struct idp_http *h, struct idp_reg_call *c,
+		       struct idp_http_resp *resp, struct idp_error *err)
 {
+	struct idp_http_req *req = &c->req;
+	const char *scopes = c->scopes ? c->scopes : s->scopes;
 	char *authz = NULL;
 	/* credentials go to the registry's own scheme, host and port only */
-	int own = idp_http_same_origin(req->url, s->base_url);
-	int attempt = 1, challenged = 0, refused = 0, rc;
+	int own = idp_http_same_origin(req->url, s->base_url.buf);
+	int retry = !c->once, attempt = 1, challenged = 0, refused = 0, rc;
 	struct idp_error why;
 
 	for (;;) {
@@ -140,7 +187,7 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 		if (rc == 0 && !(retry && idp_retry_status_retryable(resp->status)))
 			break;
 		if (rc == 0)
-			idp_session_status_error(s, req, resp, &why);
+			status_error(s, req, resp, &why);
 		else
 			why = *err;
 		if (!retry || !why.retryable || attempt >= s->opts.retry.attempts) {
@@ -158,80 +205,86 @@ int idp_reg_request(struct idp_session *s, struct idp_http *h, struct idp_http_r
 	return rc;
 }
 
-static char *url_for(struct idp_session *s, const char *kind, const char *ref)
+static int status_ok(const struct idp_reg_call *c, long status)
 {
-	size_t n = strlen(s->base_url) + strlen(s->ref.path) + strlen(kind) + strlen(ref) + 16;
-	char *u = malloc(n);
-	if (u)
-		snprintf(u, n, "%s/v2/%s/%s/%s", s->base_url, s->ref.path, kind, ref);
-	return u;
+	size_t i;
+
+	for (i = 0; i < sizeof(c->ok) / sizeof(c->ok[0]) && c->ok[i]; i++)
+		if (c->ok[i] == status)
+			return 1;
+	return i == 0;
+}
+
+int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call *c,
+		 struct idp_http_resp *resp, struct idp_error *err)
+{
+	if (reg_request(s, h, c, resp, err) < 0)
+		return -1;
+	if (!status_ok(c, resp->status))
+		return status_error(s, &c->req, resp, err);
+	return 0;
 }
 
 int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
 		    int64_t *size, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "HEAD" }, .ok = { 200, 404 } };
 	struct idp_http_resp resp;
-	char *url = url_for(s, "blobs", digest);
+	struct idp_buf url;
 	int rc;
 
-	if (!url)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
+		return -1;
 	idp_http_resp_init(&resp);
-	req.method = "HEAD";
-	req.url = url;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
-	if (rc == 0) {
-		if (resp.status == 200) {
-			rc = 1;
-			if (size)
-				*size = resp.content_length;
-		} else if (resp.status != 404) {
-			rc = idp_session_status_error(s, &req, &resp, err);
-		}
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, err);
+	if (rc == 0 && resp.status == 200) {
+		rc = 1;
+		if (size)
+			*size = resp.content_length;
 	}
 	idp_http_resp_release(&resp);
-	free(url);
+	idp_buf_release(&url);
 	return rc;
 }
 
 /* DELETE an upload session; failures are ignored (it expires anyway). */
 void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location)
 {
-	struct idp_http_req req = { 0 };
+	/* cleanup: runs even while cancelling, briefly */
+	struct idp_reg_call c = { .req = { .method = "DELETE", .url = location, .cleanup = 1 },
+				  .once = 1 };
 	struct idp_http_resp resp;
 	struct idp_error ignored = IDP_ERROR_INIT;
 
 	idp_http_resp_init(&resp);
-	req.method = "DELETE";
-	req.url = location;
-	req.cleanup = 1;   /* runs even while cancelling, briefly */
-	idp_reg_request(s, h, &req, &resp, s->scopes, 0, &ignored);
+	idp_reg_call(s, h, &c, &resp, &ignored);
 	idp_http_resp_release(&resp);
 }
 
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
 		   const char *from, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 } };
 	struct idp_http_resp resp;
 	struct idp_buf url, scopes;
 	char *loc;
 	int rc = -1;
 
-	idp_buf_init(&url, 8192);
+	idp_url_init(&url);
 	idp_buf_init(&scopes, 4096);
 	idp_http_resp_init(&resp);
-	if (idp_buf_addf(&url, "%s/v2/%s/blobs/uploads/?mount=%s&from=%s", s->base_url, s->ref.path,
-			 digest, from) < 0 ||
-	    idp_buf_addf(&scopes, "%s repository:%s:pull", s->scopes, from) < 0) {
+	if (idp_session_url(s, &url, err, "/v2/%s/blobs/uploads/?mount=%s&from=%s", s->ref.path,
+			    digest, from) < 0)
+		goto out;
+	if (idp_buf_addf(&scopes, "%s repository:%s:pull", s->scopes, from) < 0) {
 		idp_error_set(err, IDP_EGENERAL, "mount source name too long");
 		goto out;
 	}
-	req.method = "POST";
-	req.url = url.buf;
-	req.has_body = 1;
-	if (idp_reg_request(s, h, &req, &resp, scopes.buf, 1, err) < 0)
+	c.req.url = url.buf;
+	c.scopes = scopes.buf;
+	if (idp_reg_call(s, h, &c, &resp, err) < 0)   /* any status: a refused mount is no error */
 		goto out;
 	rc = resp.status == 201;
 	if (resp.status == 202 && resp.location &&
@@ -263,26 +316,24 @@ static int check_manifest_digest(const struct idp_http_resp *resp, const char *o
 int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
 			 const char *media_type, const char *digest)
 {
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
-	struct idp_error ignored = IDP_ERROR_INIT;
 	char accept[256];
 	const char *hdrs[] = { accept, NULL };
-	char *url = url_for(s, "manifests", reference);
+	struct idp_reg_call c = { .req = { .method = "HEAD", .headers = hdrs }, .ok = { 200 } };
+	struct idp_http_resp resp;
+	struct idp_error ignored = IDP_ERROR_INIT;
+	struct idp_buf url;
 	int rc;
 
-	if (!url)
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, &ignored, "/v2/%s/manifests/%s", s->ref.path, reference) < 0)
 		return 0;
 	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
 	idp_http_resp_init(&resp);
-	req.method = "HEAD";
-	req.url = url;
-	req.headers = hdrs;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, &ignored) == 0 &&
-	     resp.status == 200 && resp.docker_content_digest &&
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, &ignored) == 0 && resp.docker_content_digest &&
 	     strcmp(resp.docker_content_digest, digest) == 0;
 	idp_http_resp_release(&resp);
-	free(url);
+	idp_buf_release(&url);
 	return rc;
 }
 
@@ -290,30 +341,28 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 		     const char *media_type, const void *data, size_t len,
 		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
 	char ctype[256];
 	const char *hdrs[] = { ctype, NULL };
-	char *url = url_for(s, "manifests", reference);
+	struct idp_reg_call c = {
+		.req = { .method = "PUT", .headers = hdrs, .body = data, .body_len = len,
+			 .has_body = 1 },
+		.ok = { 201, 200 },
+	};
+	struct idp_http_resp resp;
+	struct idp_buf url;
 	int rc;
 
-	if (!url)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/manifests/%s", s->ref.path, reference) < 0)
+		return -1;
 	idp_sha256_digest(data, len, digest_out);
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s", media_type);
 	idp_http_resp_init(&resp);
-	req.method = "PUT";
-	req.url = url;
-	req.headers = hdrs;
-	req.body = data;
-	req.body_len = len;
-	req.has_body = 1;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
-	if (rc == 0 && resp.status != 201 && resp.status != 200)
-		rc = idp_session_status_error(s, &req, &resp, err);
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, err);
 	if (rc == 0)
-		rc = check_manifest_digest(&resp, digest_out, url, err);
+		rc = check_manifest_digest(&resp, digest_out, url.buf, err);
 	idp_http_resp_release(&resp);
-	free(url);
+	idp_buf_release(&url);
 	return rc;
 }

@@ -72,19 +72,26 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
 		   const char *from, struct idp_error *err);
 
-/* Progress of one upload: `sent`, the bytes the registry has acknowledged
- * plus those of the request in flight (it goes back when a chunk is sent
- * again); `read`, the bytes taken from the reader so far (a stream is read
- * ahead of what is sent); either is -1 when the call is not about it;
- * total -1 when unknown. Called as bytes go out (`read` -1) and, for a
- * stream, on the thread reading it as each block is spooled (`sent` -1);
- * never two at once. Often: keep it cheap. */
-typedef void (*idp_upload_progress_fn)(void *ctx, int64_t sent, int64_t read, int64_t total);
-
 struct idp_spool;
 
+/* What idp_blob_upload sends. */
+struct idp_upload_args {
+	struct idp_blob_reader *reader;
+	const char *digest;            /* NULL: not known yet, hashed as it is sent */
+	int64_t size;                  /* expected size, -1 unknown */
+	/* Progress (either may be NULL), both with progress_ctx. on_sent: the
+	 * bytes the registry has acknowledged plus those of the request in
+	 * flight (back when a chunk is sent again), called by HTTP as they go
+	 * out. on_read: the bytes taken from the reader so far (a stream is
+	 * read and spooled ahead of what is sent), on the thread reading it,
+	 * so possibly at the same time as on_sent. */
+	idp_progress_fn on_sent;
+	idp_progress_fn on_read;
+	void *progress_ctx;
+	int keep_spool;                /* keep the spool (a stream's bytes) for the caller */
+};
+
 struct idp_upload_result {
-	int keep_spool;                /* in: keep the spool (a stream's bytes) for the caller */
 	char digest[IDP_DIGEST_MAX];
 	int64_t size;
 	int resumed;                   /* times a broken transfer was resumed */
@@ -93,14 +100,12 @@ struct idp_upload_result {
 };
 
 /* Upload a blob through POST + PATCH chunks (Content-Range, bounded size,
- * following every Location) + PUT ?digest=. `digest` may be NULL when not
- * known yet: the bytes are hashed as they are sent. When known, the data is
- * verified before the final PUT and a mismatch aborts (the blob is never
- * committed). size: expected size or -1. Broken connections are resumed
- * from the registry's reported offset; on failure the upload session is
- * DELETEd. */
-int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_reader *r,
-		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
+ * following every Location) + PUT ?digest=. Without a digest the bytes
+ * are hashed as they are sent; with one, the data is verified before the
+ * final PUT and a mismatch aborts (the blob is never committed). Broken
+ * connections are resumed from the registry's reported offset; on
+ * failure the upload session is DELETEd. res is filled in (all of it). */
+int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_upload_args *a,
 		    struct idp_upload_result *res, struct idp_error *err);
 
 /* 1 when `reference` (tag or digest) already names the manifest with this
@@ -120,7 +125,8 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
  * NULL: the front end may keep it (--install-ca). */
 const char *idp_session_cluster_ca(const struct idp_session *s, size_t *len);
 
-/* While flag is set (non-NULL and non-zero), transfers stop at once. */
-void idp_session_set_abort(struct idp_session *s, volatile sig_atomic_t *flag);
+/* From any thread: on (non-zero), every transfer and retry wait of the
+ * session stops at once (another one failed); 0 clears it. */
+void idp_session_set_abort(struct idp_session *s, int on);
 
 #endif

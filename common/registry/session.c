@@ -1,7 +1,8 @@
-/* session.c: opening and closing a push session: TLS settings and the CA
- * bundle, credentials, the scheme (HTTPS, or plain HTTP when asked for or
- * when a loopback registry does not speak TLS), and the first /v2/ ping
- * that learns how the registry authenticates and checks the credentials. */
+/* session.c: opening and closing a push session: its stop state and HTTP
+ * configuration, TLS settings and the CA bundle, credentials, the scheme
+ * (HTTPS, or plain HTTP when asked for or when a loopback registry does
+ * not speak TLS), and the first /v2/ ping that learns how the registry
+ * authenticates and checks the credentials. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -95,53 +96,52 @@ static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
 	return 0;
 }
 
-static int set_base_url(struct idp_session *s, int plain)
+static int set_base_url(struct idp_session *s, int plain, struct idp_error *err)
 {
-	size_t n = strlen(s->ref.domain) + 16;
-	free(s->base_url);
-	if (!(s->base_url = malloc(n)))
+	idp_buf_reset(&s->base_url);
+	if (idp_url_addf(&s->base_url, err, "%s://%s", plain ? "http" : "https",
+			 s->ref.domain) < 0)
 		return -1;
-	snprintf(s->base_url, n, "%s://%s", plain ? "http" : "https", s->ref.domain);
-	idp_auth_set_registry(s->auth, s->base_url);
+	idp_auth_set_registry(s->auth, s->base_url.buf);
 	return 0;
-}
-
-static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
-{
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
-	char url[1024];
-	int rc;
-
-	snprintf(url, sizeof(url), "%s/v2/", s->base_url);
-	idp_http_resp_init(&resp);
-	req.method = "GET";
-	req.url = url;
-	rc = idp_reg_request(s, h, &req, &resp, s->scopes, 1, err);
-	if (rc == 0 && resp.status != 200)
-		rc = idp_session_status_error(s, &req, &resp, err);
-	idp_http_resp_release(&resp);
-	return rc;
 }
 
 #define QUICK_PING_MS 5000
 
-/* One ping, bounded to QUICK_PING_MS and no retries: for probing a
- * loopback registry's scheme. A handshake that never completes is taken
- * as "does not speak TLS". */
-static int quick_ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+/* GET /v2/. quick: bounded to QUICK_PING_MS and no retries, for probing
+ * a loopback registry's scheme. */
+static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struct idp_error *err)
 {
-	struct idp_retry_policy retry = s->opts.retry;
-	long connect = s->hcfg.connect_timeout_ms, stall = s->hcfg.stall_timeout_ms;
+	struct idp_reg_call c = { .req = { .method = "GET" }, .once = quick, .ok = { 200 } };
+	struct idp_http_resp resp;
+	struct idp_buf url;
 	int rc;
 
-	s->opts.retry.attempts = 1;
-	s->hcfg.connect_timeout_ms = s->hcfg.stall_timeout_ms = QUICK_PING_MS;
-	rc = ping(s, h, err);
-	s->opts.retry = retry;
-	s->hcfg.connect_timeout_ms = connect;
-	s->hcfg.stall_timeout_ms = stall;
-	if (rc < 0 && err->cls == IDP_ETIMEOUT && !(s->opts.cancel && *s->opts.cancel))
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/") < 0)
+		return -1;
+	idp_http_resp_init(&resp);
+	c.req.url = url.buf;
+	if (quick)
+		c.req.connect_timeout_ms = c.req.stall_timeout_ms = QUICK_PING_MS;
+	rc = idp_reg_call(s, h, &c, &resp, err);
+	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
+	return rc;
+}
+
+static int ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+{
+	return ping_once(s, h, 0, err);
+}
+
+/* The quick ping: a handshake that never completes (and no stop said so)
+ * is taken as "does not speak TLS". */
+static int quick_ping(struct idp_session *s, struct idp_http *h, struct idp_error *err)
+{
+	int rc = ping_once(s, h, 1, err);
+
+	if (rc < 0 && err->cls == IDP_ETIMEOUT && idp_stop_check(&s->stop) != IDP_STOP_CANCEL)
 		err->tls_failure = 1;
 	return rc;
 }
@@ -187,45 +187,26 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 	return -1;
 }
 
-static void tell_plain_fallback(struct idp_session *s)
-{
-	char msg[512];
-
-	if (!s->opts.warn)
-		return;
-	snprintf(msg, sizeof(msg),
-		 "%s does not speak TLS: using plain HTTP, as docker does for loopback registries "
-		 "(--plain-http says so and skips the TLS try)", s->registry);
-	s->opts.warn(s->opts.warn_ctx, msg);
-}
-
 /* idpbuilder's registry failed TLS verification with the CAs we had: when
  * none was given for it, trust the CA its cluster holds (kubectl) for
  * this session. 1 when that CA is now in the bundle; else 0, with the
  * command that gets it added to err. */
 static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
-	struct idp_cluster_opts co = { s->hcfg.deadline_ms, s->opts.cancel };
 	struct idp_error why = IDP_ERROR_INIT;
-	char msg[512];
-	int r;
 
 	if (!is_local_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
 		return 0;
 	idp_buf_init(&s->cluster_ca, 1u << 20);
-	if ((r = idp_cluster_ca(&co, &s->cluster_ca, &why)) <= 0 || make_ca_bundle(s, &why) < 0) {
+	if (idp_cluster_ca(&s->stop, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
 		idp_buf_release(&s->cluster_ca);
 		idp_error_suffix(err, "; idpbuilder's CA: " IDP_CLUSTER_CA_HINT);
 		return 0;
 	}
 	s->hcfg.ca_bundle = s->ca_bundle;
-	if (s->opts.info) {
-		snprintf(msg, sizeof(msg),
-			 "trusting idpbuilder's CA for %s, from kubectl (secret "
-			 "default/idpbuilder-cert); --install-ca keeps it for later runs",
-			 s->registry);
-		s->opts.info(s->opts.warn_ctx, msg);
-	}
+	session_infof(s, "trusting idpbuilder's CA for %s, from kubectl (secret "
+		      "default/idpbuilder-cert); --install-ca keeps it for later runs",
+		      s->registry);
 	return 1;
 }
 
@@ -240,8 +221,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 
 	if (!h)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
-	if (set_base_url(s, s->tls.plain_http) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (set_base_url(s, s->tls.plain_http, err) < 0)
+		return -1;
 	if ((probe ? quick_ping(s, h, err) : ping(s, h, err)) == 0)
 		return 0;
 	if (err->tls_failure && trust_cluster_ca(s, err))
@@ -251,8 +232,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 	if (!probe || !err->tls_failure)
 		return unreachable(s, err);
 	tls_err = *err;
-	if (set_base_url(s, 1) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (set_base_url(s, 1, err) < 0)
+		return -1;
 	s->tls.plain_http = 1;
 	if (quick_ping(s, h, err) < 0) {
 		/* the TLS failure is the story, unless plain HTTP hung too: then
@@ -264,7 +245,8 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		idp_error_prefix(err, "cannot reach registry %s", s->registry);
 		return idp_error_suffix(err, "; a plain-HTTP registry: pass --plain-http");
 	}
-	tell_plain_fallback(s);
+	session_warnf(s, "%s does not speak TLS: using plain HTTP, as docker does for loopback "
+		      "registries (--plain-http says so and skips the TLS try)", s->registry);
 	return 0;
 }
 
@@ -281,8 +263,9 @@ static void session_defaults(struct idp_session *s)
 	s->hcfg.tls = &s->tls;
 	s->hcfg.connect_timeout_ms = s->opts.connect_timeout_ms;
 	s->hcfg.stall_timeout_ms = s->opts.stall_timeout_ms;
-	s->hcfg.deadline_ms = s->opts.timeout_ms > 0 ? idp_now_ms() + s->opts.timeout_ms : 0;
-	s->hcfg.cancel = s->opts.cancel;
+	s->stop.cancel = s->opts.cancel;
+	s->stop.deadline_ms = s->opts.timeout_ms > 0 ? idp_now_ms() + s->opts.timeout_ms : 0;
+	s->hcfg.stop = &s->stop;
 	s->hcfg.limit = s->opts.limit;
 	s->hcfg.debug = s->opts.debug;
 	s->hcfg.debug_ctx = s->opts.debug_ctx;
@@ -291,49 +274,33 @@ static void session_defaults(struct idp_session *s)
 /* -v: which CA files and client certificate the registry gets. */
 static void say_tls(const struct idp_session *s)
 {
-	char msg[1024];
-	size_t n;
+	const char *cert = s->tls.origin ? s->tls.origin : "the configuration";
+	struct idp_buf cas;
 	int i;
 
 	if (!s->opts.info || s->tls.plain_http || (!s->tls.ncas && !s->tls.client_cert))
 		return;
-	n = (size_t)snprintf(msg, sizeof(msg), "TLS for %s: the system's CAs", s->registry);
-	for (i = 0; i < s->tls.ncas && n < sizeof(msg); i++)
-		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", %s", s->tls.ca_files[i]);
-	if (s->tls.client_cert && n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, "; client certificate from %s",
-			 s->tls.origin ? s->tls.origin : "the configuration");
-	s->opts.info(s->opts.warn_ctx, msg);
+	idp_buf_init(&cas, 1024);
+	for (i = 0; i < s->tls.ncas; i++)
+		(void)idp_buf_addf(&cas, ", %s", s->tls.ca_files[i]);   /* a long list is cut */
+	session_infof(s, "TLS for %s: the system's CAs%s%s%s", s->registry, cas.buf,
+		      s->tls.client_cert ? "; client certificate from " : "",
+		      s->tls.client_cert ? cert : "");
+	idp_buf_release(&cas);
 }
 
 static int setup_tls(struct idp_session *s, struct idp_error *err)
 {
-	char msg[512];
-
 	if (idp_tls_resolve(&s->opts.tls, s->ref.domain, &s->tls, err) < 0)
 		return -1;
-	if (s->tls.skip_verify && !s->tls.plain_http && s->opts.warn) {
-		snprintf(msg, sizeof(msg), "TLS certificate verification is disabled for %s (%s)",
-			 s->registry, s->tls.origin ? s->tls.origin : "--insecure");
-		s->opts.warn(s->opts.warn_ctx, msg);
-	}
+	if (s->tls.skip_verify && !s->tls.plain_http)
+		session_warnf(s, "TLS certificate verification is disabled for %s (%s)",
+			      s->registry, s->tls.origin ? s->tls.origin : "--insecure");
 	if (s->tls.ncas > 0 && make_ca_bundle(s, err) < 0)
 		return -1;
 	s->hcfg.ca_bundle = s->ca_bundle;
 	say_tls(s);
 	return 0;
-}
-
-/* -v: where the credentials came from (never what they are). */
-static void say_credentials(const struct idp_session *s)
-{
-	char msg[512];
-
-	if (!s->opts.info)
-		return;
-	snprintf(msg, sizeof(msg), "credentials for %s: %s", s->registry,
-		 idp_auth_origin(s->auth));
-	s->opts.info(s->opts.warn_ctx, msg);
 }
 
 /* The cluster's credentials, asked for when the registry wants some
@@ -342,17 +309,12 @@ static void say_credentials(const struct idp_session *s)
 static int cluster_credentials(void *ctx, struct idp_creds *out)
 {
 	struct idp_session *s = ctx;
-	struct idp_cluster_opts co = { s->hcfg.deadline_ms, s->opts.cancel };
 	struct idp_error ignored = IDP_ERROR_INIT;
-	char msg[512];
 
-	if (idp_cluster_credentials(&co, out, &ignored) <= 0)
+	if (idp_cluster_credentials(&s->stop, out, &ignored) <= 0)
 		return 0;
-	if (s->opts.info) {
-		snprintf(msg, sizeof(msg), "credentials for %s: %s (the registry asked for some)",
-			 s->registry, out->origin ? out->origin : "idpbuilder's cluster");
-		s->opts.info(s->opts.warn_ctx, msg);
-	}
+	session_infof(s, "credentials for %s: %s (the registry asked for some)", s->registry,
+		      out->origin ? out->origin : "idpbuilder's cluster");
 	return 1;
 }
 
@@ -363,8 +325,7 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain);
 
 	memset(&creds, 0, sizeof(creds));
-	co.deadline_ms = s->hcfg.deadline_ms;
-	co.cancel = s->opts.cancel;
+	co.stop = &s->stop;
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
@@ -375,10 +336,11 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
 	if (is_local_idpbuilder(s))
 		idp_auth_set_late(s->auth, cluster_credentials, s);
-	else if (is_idpbuilder(s) && s->opts.info)
-		s->opts.info(s->opts.warn_ctx, "not asking the cluster for idpbuilder's password "
-				 "and CA: the registry is not on this machine");
-	say_credentials(s);
+	else if (is_idpbuilder(s))
+		session_infof(s, "not asking the cluster for idpbuilder's password and CA: the "
+			      "registry is not on this machine");
+	/* -v: where the credentials came from (never what they are) */
+	session_infof(s, "credentials for %s: %s", s->registry, idp_auth_origin(s->auth));
 	return 0;
 }
 
@@ -393,6 +355,7 @@ int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	pthread_mutex_init(&s->mu, NULL);
 	s->cluster_ca = (struct idp_buf)IDP_BUF_INIT;
+	idp_url_init(&s->base_url);
 	s->opts = *opts;
 	session_defaults(s);
 	n = strlen(dest->path) + 32;
@@ -426,7 +389,7 @@ void idp_session_close(struct idp_session *s)
 	idp_tls_release(&s->tls);
 	idp_buf_release(&s->cluster_ca);
 	idp_ref_release(&s->ref);
-	free(s->base_url);
+	idp_buf_release(&s->base_url);
 	free(s->registry);
 	free(s->scopes);
 	pthread_mutex_destroy(&s->mu);

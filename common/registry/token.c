@@ -6,6 +6,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "util/jsonutil.h"
+#include "http.h"
 #include "token.h"
 #include "banned.h"
 
@@ -221,16 +222,6 @@ static int add_param(struct idp_buf *b, const char **sep, const char *name, cons
 	return r;
 }
 
-/* Separator before the first query parameter of the URL in b. */
-static const char *query_sep(const struct idp_buf *b)
-{
-	if (!strchr(b->buf, '?'))
-		return "?";
-	if (b->len && (b->buf[b->len - 1] == '?' || b->buf[b->len - 1] == '&'))
-		return "";
-	return "&";
-}
-
 /* Undo a failed build: b gets its old contents back. */
 static int restore(struct idp_buf *b, size_t len0)
 {
@@ -260,7 +251,7 @@ int idp_token_build_get_url(struct idp_buf *url, const char *realm, const char *
 
 	if (url->len == 0 && (!realm || !*realm || idp_buf_adds(url, realm) < 0))
 		return restore(url, len0);
-	sep = query_sep(url);
+	sep = idp_url_query_sep(url);
 	if (service && *service && add_param(url, &sep, "service", service) < 0)
 		return restore(url, len0);
 	if (add_scopes(url, &sep, scopes, nscopes) < 0)

@@ -7,7 +7,9 @@
  * chunk can be sent again and a lost session restarted from byte 0.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
  * registry's OCI-Chunk-Max-Length; those of a file grow while the link is
- * fast, unless the caller fixed their size. */
+ * fast, unless the caller fixed their size. The decisions are functions
+ * of their inputs (upload_private.h); the caller's progress callbacks go
+ * to HTTP (bytes sent) and to the spool filler (bytes read) as given. */
 #include "config.h"
 #include <inttypes.h>
 #include <pthread.h>
@@ -20,9 +22,8 @@
 #include "util/spool.h"
 #include "util/spoolfill.h"
 #include "session_private.h"
+#include "upload_private.h"
 #include "banned.h"
-
-#define CHUNK_FLOOR ((size_t)256 << 10)   /* 413s halve the chunk down to this */
 
 struct upload {
 	struct idp_session *s;
@@ -30,8 +31,7 @@ struct upload {
 	struct idp_blob_reader *r;
 	const char *want_digest;     /* NULL when unknown */
 	int64_t size;                /* expected, -1 unknown */
-	idp_upload_progress_fn progress;
-	void *pctx;
+	const struct idp_upload_args *a;   /* on_sent and on_read */
 	char *location;              /* current upload URL */
 	struct idp_sha256 *hash;
 	int64_t hashed;              /* bytes [0, hashed) are in the hash */
@@ -39,14 +39,12 @@ struct upload {
 	int64_t rpos;                /* direct mode: next reader position */
 	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
 	struct idp_spoolfill *fill;  /* spool mode: reads the source into the spool */
-	pthread_mutex_t pmu;         /* progress calls come from the filler and the sender */
 	int64_t req_start;           /* the PATCH being sent: first byte, length, pulled */
 	size_t req_len;
 	size_t send_off;
 	size_t chunk;
 	size_t good;                 /* the largest request body that went through */
 	int resumed;
-	struct idp_error pull_err;
 };
 
 static int set_location(struct upload *u, const char *base, const char *loc, struct idp_error *err)
@@ -58,7 +56,7 @@ static int set_location(struct upload *u, const char *base, const char *loc, str
 	if (!(abs = idp_http_resolve(base, loc)))
 		return idp_error_set(err, IDP_EREJECTED,
 				     "the registry sent a bad upload Location '%.200s'", loc);
-	if (strncmp(u->s->base_url, "https:", 6) == 0 && strncmp(abs, "https:", 6) != 0) {
+	if (strncmp(u->s->base_url.buf, "https:", 6) == 0 && strncmp(abs, "https:", 6) != 0) {
 		free(abs);
 		return idp_error_set(
 			err, IDP_EREJECTED,
@@ -85,18 +83,17 @@ static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err
 {
 	struct upload *u = ctx;
 	ssize_t r;
-	(void)err;
 
 	if (n > u->req_len - u->send_off)
 		n = u->req_len - u->send_off;
 	if (!n)
 		return 0;
-	r = u->r->ops->read(u->r->ctx, buf, n, &u->pull_err);
+	r = u->r->ops->read(u->r->ctx, buf, n, err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		return idp_error_set(&u->pull_err, IDP_EGENERAL,
-				     "blob ended early at byte %" PRId64, u->rpos);
+		return idp_error_set(err, IDP_EGENERAL, "blob ended early at byte %" PRId64,
+				     u->rpos);
 	hash_span(u, u->rpos, buf, (size_t)r);
 	u->rpos += r;
 	u->send_off += (size_t)r;
@@ -108,13 +105,12 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct upload *u = ctx;
 	ssize_t r;
-	(void)err;
 
 	if (n > u->req_len - u->send_off)
 		n = u->req_len - u->send_off;
 	if (!n)
 		return 0;
-	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, &u->pull_err);
+	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, err);
 	if (r > 0)
 		u->send_off += (size_t)r;
 	return r;
@@ -124,29 +120,6 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 static int64_t hashed(const struct upload *u)
 {
 	return u->spool ? idp_spool_len(u->spool) : u->hashed;
-}
-
-/* One progress call at a time: `sent` or `read` is -1 when it did not
- * change (the sender knows what was sent, the filler what was read). */
-static void report(struct upload *u, int64_t sent, int64_t read)
-{
-	if (!u->progress)
-		return;
-	pthread_mutex_lock(&u->pmu);
-	u->progress(u->pctx, sent, read, u->size);
-	pthread_mutex_unlock(&u->pmu);
-}
-
-static void on_progress(void *ctx, int64_t sent)
-{
-	struct upload *u = ctx;
-	report(u, u->acked + sent, -1);
-}
-
-/* Spool mode, on the filler's thread: a block was spooled. */
-static void on_spooled(void *ctx, int64_t spooled)
-{
-	report(ctx, -1, spooled);
 }
 
 /* The largest request body now: ours, or less when a proxy or the
@@ -172,22 +145,20 @@ static void limit_chunk(struct upload *u, size_t max)
 
 static int start_upload(struct upload *u, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 }, .ok = { 202 } };
 	struct idp_http_resp resp;
-	char url[2048];
+	struct idp_buf url;
 	int64_t min, max;
 	int rc;
 
-	snprintf(url, sizeof(url), "%s/v2/%s/blobs/uploads/", u->s->base_url, u->s->ref.path);
+	idp_url_init(&url);
+	if (idp_session_url(u->s, &url, err, "/v2/%s/blobs/uploads/", u->s->ref.path) < 0)
+		return -1;
 	idp_http_resp_init(&resp);
-	req.method = "POST";
-	req.url = url;
-	req.has_body = 1;
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
-	if (rc == 0 && resp.status != 202)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	c.req.url = url.buf;
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
-		rc = set_location(u, url, resp.location, err);
+		rc = set_location(u, url.buf, resp.location, err);
 	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
 	max = rc == 0 ? idp_header_count(resp.chunk_max_length, (int64_t)1 << 30) : -1;
 	if (min > (int64_t)u->chunk)
@@ -195,37 +166,29 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	if (max > 0 && max < (int64_t)chunk_now(u))
 		limit_chunk(u, (size_t)max);
 	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
 	return rc;
 }
 
 /* After a failure: ask where the upload stands and continue from there. */
 static int resync(struct upload *u, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "GET", .url = u->location },
+				  .ok = { 204, 200 } };
 	struct idp_http_resp resp;
 	int64_t have;
 	int rc;
 
 	idp_http_resp_init(&resp);
-	req.method = "GET";
-	req.url = u->location;
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
-	if (rc == 0 && resp.status != 204 && resp.status != 200)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0 && resp.location)
 		rc = set_location(u, u->location, resp.location, err);
-	have = rc == 0 ? (resp.range ? idp_range_held(resp.range) : 0) : -1;
-	/* distribution says "0-0" for an empty upload as well as for one byte:
-	 * take it as empty; resending byte 0 is harmless, skipping it is not. */
-	if (have == 1)
-		have = 0;
-	idp_http_resp_release(&resp);
 	if (rc < 0)
-		return idp_error_prefix(err, "cannot resume the upload");
-	if (have < 0 || have > hashed(u))
-		return idp_error_set(
-			err, IDP_EREJECTED,
-			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+		idp_error_prefix(err, "cannot resume the upload");
+	have = rc == 0 ? idp_upload_resume_at(resp.range, hashed(u), err) : -1;
+	idp_http_resp_release(&resp);
+	if (have < 0)
+		return -1;
 	u->acked = have;
 	u->resumed++;
 	if (!u->spool && u->r->ops->seek(u->r->ctx, have, err) < 0)
@@ -249,11 +212,7 @@ static int restart(struct upload *u, struct idp_error *err)
 	u->acked = 0;
 	u->rpos = 0;
 	u->resumed++;
-	if (u->s->opts.warn) {
-		char msg[IDP_ERRMSG_MAX + 64];
-		snprintf(msg, sizeof(msg), "%s; starting the upload again", why.msg);
-		u->s->opts.warn(u->s->opts.warn_ctx, msg);
-	}
+	session_warnf(u->s, "%s; starting the upload again", why.msg);
 	return start_upload(u, err);
 }
 
@@ -271,12 +230,8 @@ static int bad_ack(struct idp_error *err, const char *fmt, ...)
 	return -1;
 }
 
-/* What a PATCH's Range says the registry holds now. Only an offset that
- * reached chunk_end completes the chunk: one past what was sent, going
- * backwards, or short of it is a failed attempt (the caller resyncs), so
- * a registry can neither point the chunk buffer outside itself nor keep
- * the upload going for ever. */
-static int take_ack(struct upload *u, const char *range, int64_t chunk_end, struct idp_error *err)
+int idp_upload_take_ack(int64_t *acked, const char *range, int64_t chunk_end,
+			struct idp_error *err)
 {
 	int64_t held = range ? idp_range_held(range) : chunk_end;
 
@@ -286,41 +241,55 @@ static int take_ack(struct upload *u, const char *range, int64_t chunk_end, stru
 	if (held > chunk_end)
 		return bad_ack(err, "the registry acknowledged more bytes than were sent "
 				    "(%" PRId64 " of %" PRId64 ")", held, chunk_end);
-	if (held < u->acked)
+	if (held < *acked)
 		return bad_ack(err, "the registry's acknowledged offset went backwards "
-				    "(from %" PRId64 " to %" PRId64 ")", u->acked, held);
-	if (held < chunk_end) {
-		u->acked = held;
+				    "(from %" PRId64 " to %" PRId64 ")", *acked, held);
+	*acked = held;
+	if (held < chunk_end)
 		return bad_ack(err, "the registry kept fewer bytes than were sent "
 				    "(%" PRId64 " of %" PRId64 ")", held, chunk_end);
-	}
-	u->acked = held;
 	return 0;
 }
 
-/* A file's blob, no chunk size given: after a whole request, size the
- * next one to take about IDP_CHUNK_SECONDS at this one's rate (chunk_now
- * keeps it under the session's limit). Every PATCH costs a registry a
- * flush to disk; on a slow link requests stay a few seconds long. Streams
- * keep their size: a request waits until its bytes are compressed. */
-static void grow_chunk(struct upload *u, size_t len, int64_t ms)
+int64_t idp_upload_resume_at(const char *range, int64_t hashed, struct idp_error *err)
+{
+	int64_t have = range ? idp_range_held(range) : 0;
+
+	if (have == 1)
+		have = 0;   /* "0-0": empty, or one byte */
+	if (have < 0 || have > hashed)
+		return idp_error_set(
+			err, IDP_EREJECTED,
+			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+	return have;
+}
+
+size_t idp_upload_grow(size_t chunk, size_t len, int64_t ms)
 {
 	uint64_t want;
 
-	if (u->spool || u->s->opts.chunk_size || len < u->chunk)
-		return;
+	if (len < chunk)
+		return chunk;
 	want = ms > 0 ? (uint64_t)len * 1000u * IDP_CHUNK_SECONDS / (uint64_t)ms : UINT64_MAX;
 	want &= ~(((uint64_t)1 << 20) - 1);
-	if (want > u->chunk)
-		u->chunk = want > SIZE_MAX ? SIZE_MAX : (size_t)want;
+	if (want <= chunk)
+		return chunk;
+	return want > SIZE_MAX ? SIZE_MAX : (size_t)want;
 }
 
 static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
-	struct idp_http_resp resp;
 	char range[96];
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
+	struct idp_reg_call c = {
+		.req = { .method = "PATCH", .url = u->location, .headers = hdrs, .has_body = 1,
+			 .pull = u->spool ? pull_spool : pull_direct, .pull_ctx = u,
+			 .on_sent = u->a->on_sent, .sent_ctx = u->a->progress_ctx,
+			 .sent_base = u->acked },
+		.once = 1,   /* a failed chunk is resumed (send_chunk), not sent again */
+		.ok = { 202, 204 },
+	};
+	struct idp_http_resp resp;
 	size_t len = (size_t)(chunk_end - u->acked);
 	int64_t t0 = idp_now_ms();
 	int rc;
@@ -333,58 +302,48 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	u->req_len = len;
 	u->send_off = 0;
 	idp_http_resp_init(&resp);
-	req.method = "PATCH";
-	req.url = u->location;
-	req.headers = hdrs;
-	req.body_len = len;
-	req.has_body = 1;
-	req.pull = u->spool ? pull_spool : pull_direct;
-	req.pull_ctx = u;
-	req.on_progress = on_progress;
-	req.progress_ctx = u;
-	idp_error_clear(&u->pull_err);
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 0, err);
-	if (rc < 0 && u->pull_err.cls != IDP_OK)
-		*err = u->pull_err;   /* the source failed: not retryable */
-	if (rc == 0 && resp.status != 202 && resp.status != 204)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	c.req.body_len = len;
+	/* a failed read of the source comes back as err, as the reader said it */
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc == 0)
-		rc = take_ack(u, resp.range, u->req_start + (int64_t)len, err);
+		rc = idp_upload_take_ack(&u->acked, resp.range, u->req_start + (int64_t)len, err);
 	idp_http_resp_release(&resp);
 	if (rc == 0 && len > u->good)
 		u->good = len;
-	if (rc == 0)
-		grow_chunk(u, len, idp_now_ms() - t0);
+	/* a file's blob, no chunk size given (streams keep theirs: a request
+	 * waits until its bytes are compressed) */
+	if (rc == 0 && !u->spool && !u->s->opts.chunk_size)
+		u->chunk = idp_upload_grow(u->chunk, len, idp_now_ms() - t0);
 	return rc;
 }
 
-static void tell(struct upload *u, const char *msg)
+size_t idp_upload_shrink_413(size_t sent, size_t good, int *tell)
 {
-	if (u->s->opts.warn)
-		u->s->opts.warn(u->s->opts.warn_ctx, msg);
+	*tell = 0;
+	if (good && sent > good)   /* a grown request: back to what went through */
+		return good;
+	if (sent <= IDP_UPLOAD_CHUNK_FLOOR)
+		return 0;
+	*tell = 1;
+	return sent / 2 < IDP_UPLOAD_CHUNK_FLOOR ? IDP_UPLOAD_CHUNK_FLOOR : sent / 2;
 }
 
-/* A proxy (or the registry) refused the request's size (413): halve it,
- * down to CHUNK_FLOOR, for this and every later request of the session;
- * a request that grew goes back, quietly, to the largest that went
- * through. 1 when it shrank, 0 when it cannot. */
+/* After a 413: the smaller size for this and every later request of the
+ * session (idp_upload_shrink_413). 1 when it shrank, 0 when it cannot. */
 static int shrink_after_413(struct upload *u)
 {
-	size_t now = u->req_len, next = now / 2 < CHUNK_FLOOR ? CHUNK_FLOOR : now / 2;
-	char msg[256];
+	int tell;
+	size_t next = idp_upload_shrink_413(u->req_len, u->good, &tell);
 
-	if (u->good && now > u->good) {   /* a grown request: back to what went through */
-		limit_chunk(u, u->good);
-		return 1;
-	}
-	if (now <= CHUNK_FLOOR)
+	if (!next)
 		return 0;
 	limit_chunk(u, next);
-	snprintf(msg, sizeof(msg), "the registry (or a proxy in front of it) refused a %zu-byte "
-		 "request (HTTP 413): sending at most %zu bytes per request", now, next);
-	tell(u, msg);
+	if (tell)
+		session_warnf(u->s, "the registry (or a proxy in front of it) refused a %zu-byte "
+			      "request (HTTP 413): sending at most %zu bytes per request",
+			      u->req_len, next);
 	return 1;
 }
 
@@ -392,7 +351,6 @@ static int shrink_after_413(struct upload *u)
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
 	int attempt = 1;
-	char msg[IDP_ERRMSG_MAX + 64];
 
 	while (u->acked < chunk_end) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
@@ -406,10 +364,9 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 						     err->retry_after_ms);
 
 			attempt++;
-			snprintf(msg, sizeof(msg),
-				 "%s; resuming the upload in %.1f s (attempt %d of %d)", err->msg,
-				 (double)ms / 1000.0, attempt, u->s->opts.retry.attempts);
-			tell(u, msg);
+			session_warnf(u->s, "%s; resuming the upload in %.1f s (attempt %d of %d)",
+				      err->msg, (double)ms / 1000.0, attempt,
+				      u->s->opts.retry.attempts);
 			if (idp_session_sleep(u->s, ms, err) < 0)
 				return -1;
 		}
@@ -442,7 +399,7 @@ static int send_all(struct upload *u, struct idp_error *err)
 
 static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
 {
-	struct idp_http_req req = { 0 };
+	struct idp_reg_call c = { .req = { .method = "PUT", .has_body = 1 }, .ok = { 201, 204 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
@@ -458,47 +415,36 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 			err, IDP_EGENERAL,
 			"blob %s is corrupt: its content has digest %s; nothing was committed",
 			u->want_digest, res->digest);
-	idp_buf_init(&url, 16384);
-	if (idp_buf_addf(&url, "%s%cdigest=%s", u->location, strchr(u->location, '?') ? '&' : '?',
-			 res->digest) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "upload URL too long");
+	idp_url_init(&url);
+	if (idp_url_addf(&url, err, "%s", u->location) < 0 ||
+	    idp_url_addf(&url, err, "%sdigest=%s", idp_url_query_sep(&url), res->digest) < 0) {
+		idp_buf_release(&url);
+		return -1;
+	}
 	idp_http_resp_init(&resp);
-	req.method = "PUT";
-	req.url = url.buf;
-	req.has_body = 1;
-	rc = idp_reg_request(u->s, u->h, &req, &resp, u->s->scopes, 1, err);
-	if (rc == 0 && resp.status != 201 && resp.status != 204)
-		rc = idp_session_status_error(u->s, &req, &resp, err);
+	c.req.url = url.buf;
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;
 }
 
-int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_reader *r,
-		    const char *digest, int64_t size, idp_upload_progress_fn progress, void *pctx,
+int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_upload_args *a,
 		    struct idp_upload_result *res, struct idp_error *err)
 {
-	struct upload u;
-	int rc;
-	int keep = res->keep_spool;
+	struct upload u = {
+		.s = s, .h = h, .r = a->reader, .want_digest = a->digest, .size = a->size,
+		.a = a,
+		.chunk = idp_session_chunk_size(s),
+	};
+	int rc = 0;
 
-	memset(&u, 0, sizeof(u));
-	memset(res, 0, sizeof(*res));
-	res->keep_spool = keep;
-	u.s = s;
-	u.h = h;
-	u.r = r;
-	u.want_digest = digest;
-	u.size = size;
-	u.progress = progress;
-	u.pctx = pctx;
-	u.chunk = idp_session_chunk_size(s);
+	memset(res, 0, sizeof(*res));   /* all output */
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
-	pthread_mutex_init(&u.pmu, NULL);
-	rc = 0;
-	if ((!r->ops->seek || size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
-		rc = idp_spoolfill_start(u.spool, r, u.hash, on_spooled, &u, &u.fill, err);
+	if ((!u.r->ops->seek || u.size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
+		rc = idp_spoolfill_start(u.spool, u.r, u.hash, a->on_read, a->progress_ctx,
+					 &u.fill, err);
 	if (rc == 0)
 		rc = start_upload(&u, err);
 	if (rc == 0)
@@ -509,12 +455,11 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, struct idp_blob_r
 	if (rc < 0 && u.location)
 		idp_upload_cancel(s, h, u.location);
 	res->resumed = u.resumed;
-	if (rc == 0 && keep)
+	if (rc == 0 && a->keep_spool)
 		res->spool = u.spool;
 	else
 		idp_spool_free(u.spool);
 	free(u.location);
 	idp_sha256_free(u.hash);
-	pthread_mutex_destroy(&u.pmu);
 	return rc;
 }

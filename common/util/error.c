@@ -1,4 +1,5 @@
-/* error.c: setting, prefixing and naming engine errors. */
+/* error.c: setting, clearing, prefixing and naming engine errors, and
+ * escaping the outside text they carry. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
@@ -7,16 +8,8 @@
 
 void idp_error_clear(struct idp_error *e)
 {
-	if (!e)
-		return;
-	e->cls = IDP_OK;
-	e->retryable = 0;
-	e->retry_after_ms = -1;
-	e->http_status = 0;
-	e->tls_failure = 0;
-	e->unresolved = 0;
-	e->refused = 0;
-	e->msg[0] = '\0';
+	if (e)
+		*e = (struct idp_error)IDP_ERROR_INIT;
 }
 
 /* The length (2..4) of the well-formed UTF-8 sequence at p, with its code
@@ -102,14 +95,9 @@ int idp_error_setv(struct idp_error *e, enum idp_errclass cls, const char *fmt, 
 
 	if (!e)
 		return -1;
+	vsnprintf(raw, sizeof(raw), fmt, ap);   /* first: the arguments may be e->msg */
+	idp_error_clear(e);
 	e->cls = cls;
-	e->retryable = 0;
-	e->retry_after_ms = -1;
-	e->http_status = 0;
-	e->tls_failure = 0;
-	e->unresolved = 0;
-	e->refused = 0;
-	vsnprintf(raw, sizeof(raw), fmt, ap);
 	idp_text_escape(e->msg, sizeof(e->msg), raw);
 	return -1;
 }

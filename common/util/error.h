@@ -33,8 +33,11 @@ struct idp_error {
 	char msg[IDP_ERRMSG_MAX];
 };
 
-#define IDP_ERROR_INIT { IDP_OK, 0, -1, 0, 0, 0, 0, "" }
+/* The empty error (no failure): the one definition, which
+ * idp_error_clear and idp_error_set start from. */
+#define IDP_ERROR_INIT { .cls = IDP_OK, .retry_after_ms = -1 }
 
+/* e = IDP_ERROR_INIT (e may be NULL). */
 void idp_error_clear(struct idp_error *e);
 
 /* Set class and message; returns -1 so `return idp_error_set(...)` works.

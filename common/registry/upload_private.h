@@ -1,0 +1,47 @@
+/* upload_private.h: the decisions of a chunked upload (upload.c) as
+ * functions of their inputs alone, so that tests/unit/test_upload.c can
+ * try each from a table: what a PATCH's Range means, where a resumed
+ * upload goes on, how a request shrinks after a 413 and how a file's
+ * requests grow. upload.c and its unit test include it, nobody else. */
+#ifndef IDP_UPLOAD_PRIVATE_H
+#define IDP_UPLOAD_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+
+#define IDP_UPLOAD_CHUNK_FLOOR ((size_t)256 << 10)   /* 413s halve a request down to this */
+
+/* What a PATCH's Range (NULL: none, taken as all of it) says the registry
+ * holds, the chunk sent ending at chunk_end, *acked before it: 0 with
+ * *acked = chunk_end when the chunk is complete. Anything else is a
+ * failed attempt that resuming may fix, -1 with a retryable IDP_EREJECTED
+ * err: a Range that is not 0-N, one past what was sent or going
+ * backwards (*acked unchanged), one short of chunk_end (*acked moves up
+ * to it). So a registry can neither point the upload outside what was
+ * sent nor keep it going for ever. */
+int idp_upload_take_ack(int64_t *acked, const char *range, int64_t chunk_end,
+			struct idp_error *err);
+
+/* Where a resumed upload goes on, from the Range of its status (NULL:
+ * none, 0), with `hashed` bytes read so far: distribution says "0-0" for
+ * an empty upload as well as for one byte, taken as 0 (resending byte 0
+ * is harmless, skipping it is not). -1 with IDP_EREJECTED err when the
+ * Range is malformed or past `hashed`. */
+int64_t idp_upload_resume_at(const char *range, int64_t hashed, struct idp_error *err);
+
+/* A proxy (or the registry) refused a request of `sent` bytes (413), and
+ * `good` is the largest that went through (0: none): the largest request
+ * from now on, half of sent down to IDP_UPLOAD_CHUNK_FLOOR, or 0 when it
+ * is at the floor already. A request that grew past `good` goes back to
+ * it, and *tell is 0 (nothing to warn about); otherwise *tell is 1. */
+size_t idp_upload_shrink_413(size_t sent, size_t good, int *tell);
+
+/* A file's request of len bytes went through in ms: the next one is
+ * sized to take about IDP_CHUNK_SECONDS at this rate (whole MiB), when
+ * that is more than chunk and the request was a whole one (len >= chunk);
+ * else chunk. Every PATCH costs a registry a flush to disk: on a fast
+ * link they grow, on a slow one they stay a few seconds long. */
+size_t idp_upload_grow(size_t chunk, size_t len, int64_t ms);
+
+#endif

@@ -1,0 +1,169 @@
+/* test_upload.c: the decisions of a chunked upload (registry/upload_private.h),
+ * from tables, each row able to fail on its own: what a PATCH's Range
+ * means (a backwards Range, one beyond what was sent, a short ack), where
+ * a resumed upload goes on ("0-0" as 0), how a request shrinks after a
+ * 413 and how a file's requests grow. */
+#include "config.h"
+#include <stdint.h>
+#include "unit.h"
+#include "registry/registry.h"
+#include "registry/upload_private.h"
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+
+/* An assertion named after its row: a failure says which row. */
+#define CHECK_ROW(cond, row) \
+	CU_assertImplementation((cond) ? CU_TRUE : CU_FALSE, __LINE__, (row)->what, __FILE__, \
+				"", CU_FALSE)
+
+struct ack_row {
+	const char *what;
+	int64_t acked;          /* before the PATCH */
+	const char *range;      /* its Range, NULL: none */
+	int64_t chunk_end;      /* the chunk sent ends here */
+	int rc;
+	int64_t acked_after;
+};
+
+static const struct ack_row ack_rows[] = {
+	{ "the whole chunk", 0, "0-99", 100, 0, 100 },
+	{ "the next chunk", 100, "0-199", 200, 0, 200 },
+	{ "bytes= form", 0, "bytes=0-99", 100, 0, 100 },
+	{ "no Range: taken as all of it", 100, NULL, 200, 0, 200 },
+	{ "one byte, 0-0", 0, "0-0", 1, 0, 1 },
+	{ "short ack: moves up, fails", 0, "0-49", 100, -1, 50 },
+	{ "short ack at the old offset", 50, "0-49", 100, -1, 50 },
+	{ "nothing kept (0--1)", 0, "0--1", 100, -1, 0 },
+	{ "beyond what was sent", 0, "0-199", 100, -1, 0 },
+	{ "one byte beyond", 100, "0-200", 200, -1, 100 },
+	{ "backwards", 200, "0-99", 300, -1, 200 },
+	{ "not from 0", 0, "5-99", 100, -1, 0 },
+	{ "not a Range", 0, "junk", 100, -1, 0 },
+	{ "empty Range", 0, "", 100, -1, 0 },
+};
+
+static void test_take_ack(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ack_rows) / sizeof(ack_rows[0]); i++) {
+		const struct ack_row *r = &ack_rows[i];
+		struct idp_error err = IDP_ERROR_INIT;
+		int64_t acked = r->acked;
+		int rc = idp_upload_take_ack(&acked, r->range, r->chunk_end, &err);
+
+		CHECK_ROW(rc == r->rc, r);
+		CHECK_ROW(acked == r->acked_after, r);
+		/* a failed attempt is resumed: retryable, and says so */
+		CHECK_ROW(rc == 0 ? err.cls == IDP_OK
+				  : err.cls == IDP_EREJECTED && err.retryable && err.msg[0], r);
+	}
+}
+
+struct resume_row {
+	const char *what;
+	const char *range;      /* the upload's status, NULL: none */
+	int64_t hashed;         /* bytes read so far */
+	int64_t at;             /* -1: cannot resume */
+};
+
+static const struct resume_row resume_rows[] = {
+	{ "no Range: from 0", NULL, 100, 0 },
+	{ "0-0 is 0, not 1", "0-0", 100, 0 },
+	{ "0-0 with nothing read", "0-0", 0, 0 },
+	{ "0--1: empty", "0--1", 100, 0 },
+	{ "two bytes", "0-1", 100, 2 },
+	{ "all that was read", "0-99", 100, 100 },
+	{ "more than was read", "0-100", 100, -1 },
+	{ "malformed", "junk", 100, -1 },
+	{ "not from 0", "1-5", 100, -1 },
+};
+
+static void test_resume_at(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(resume_rows) / sizeof(resume_rows[0]); i++) {
+		const struct resume_row *r = &resume_rows[i];
+		struct idp_error err = IDP_ERROR_INIT;
+		int64_t at = idp_upload_resume_at(r->range, r->hashed, &err);
+
+		CHECK_ROW(at == r->at, r);
+		CHECK_ROW(at >= 0 ? err.cls == IDP_OK : err.cls == IDP_EREJECTED, r);
+	}
+}
+
+struct shrink_row {
+	const char *what;
+	size_t sent;            /* the refused request */
+	size_t good;            /* the largest that went through, 0: none */
+	size_t next;            /* 0: cannot shrink */
+	int tell;
+};
+
+static const struct shrink_row shrink_rows[] = {
+	{ "halved", 64 * MIB, 0, 32 * MIB, 1 },
+	{ "halved, not grown past good", 64 * MIB, 64 * MIB, 32 * MIB, 1 },
+	{ "under good: halved", 32 * MIB, 64 * MIB, 16 * MIB, 1 },
+	{ "grown past good: back to it, quietly", 128 * MIB, 64 * MIB, 64 * MIB, 0 },
+	{ "grown past a small good", 2 * MIB, 300 * KIB, 300 * KIB, 0 },
+	{ "halved to the floor", 512 * KIB, 0, IDP_UPLOAD_CHUNK_FLOOR, 1 },
+	{ "half below the floor: the floor", 300 * KIB, 0, IDP_UPLOAD_CHUNK_FLOOR, 1 },
+	{ "at the floor: cannot", IDP_UPLOAD_CHUNK_FLOOR, 0, 0, 0 },
+	{ "below the floor: cannot", 100 * KIB, 0, 0, 0 },
+};
+
+static void test_shrink_413(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(shrink_rows) / sizeof(shrink_rows[0]); i++) {
+		const struct shrink_row *r = &shrink_rows[i];
+		int tell = -1;
+		size_t next = idp_upload_shrink_413(r->sent, r->good, &tell);
+
+		CHECK_ROW(next == r->next, r);
+		CHECK_ROW(tell == r->tell, r);
+	}
+}
+
+struct grow_row {
+	const char *what;
+	size_t chunk;           /* the request size now */
+	size_t len;             /* the request that went through */
+	int64_t ms;             /* and how long it took */
+	size_t next;
+};
+
+static const struct grow_row grow_rows[] = {
+	{ "1 s for 64 MiB: four times", 64 * MIB, 64 * MIB, 1000, 256 * MIB },
+	{ "whole MiB", 64 * MIB, 64 * MIB, 3000, 85 * MIB },
+	{ "IDP_CHUNK_SECONDS exactly: the same", 64 * MIB, 64 * MIB,
+	  1000 * IDP_CHUNK_SECONDS, 64 * MIB },
+	{ "slow: never shrinks", 64 * MIB, 64 * MIB, 60000, 64 * MIB },
+	{ "a short request: no growth", 64 * MIB, 32 * MIB, 100, 64 * MIB },
+	{ "no time at all: as large as can be", 64 * MIB, 64 * MIB, 0,
+	  (size_t)(UINT64_MAX & ~((uint64_t)MIB - 1)) },
+};
+
+static void test_grow(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(grow_rows) / sizeof(grow_rows[0]); i++) {
+		const struct grow_row *r = &grow_rows[i];
+
+		CHECK_ROW(idp_upload_grow(r->chunk, r->len, r->ms) == r->next, r);
+	}
+}
+
+static const struct unit_test tests[] = {
+	{ "take_ack", test_take_ack },
+	{ "resume_at", test_resume_at },
+	{ "shrink_413", test_shrink_413 },
+	{ "grow", test_grow },
+	{ NULL, NULL }
+};
+
+IDP_SUITE(upload) { unit_add_suite("upload", tests); }
