@@ -333,7 +333,9 @@ static int *largest_first(const struct idp_image *img)
 	return order;
 }
 
-static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, struct idp_error *err)
+/* Run the pool's workers until every blob is done or one failed; the
+ * caller initialised pl->p and destroys it. */
+static int run_pool(struct pool *pl, int jobs, struct idp_error *err)
 {
 	pthread_t th[PUSH_MAX_JOBS];
 	int started = 0, i;
@@ -357,9 +359,6 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 	idp_session_set_abort(pl->p.s, NULL);
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->order);
-	if (stats)
-		*stats = pl->p.stats;
-	pusher_destroy(&pl->p);
 	if (pl->failed) {
 		*err = pl->first_err;
 		return -1;
@@ -372,7 +371,7 @@ int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct
 		    struct idp_push_stats *stats, struct idp_error *err)
 {
 	struct pool pl;
-	int i;
+	int i, rc;
 
 	memset(&pl, 0, sizeof(pl));
 	pusher_init(&pl.p, s, o);
@@ -383,7 +382,11 @@ int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct
 		if (!img->blobs[i].quiet)
 			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[i]),
 				    img->blobs[i].digest, 0, img->blobs[i].size, NULL);
-	return run_pool(&pl, o->jobs, stats, err);
+	rc = run_pool(&pl, o->jobs, err);
+	if (stats)
+		*stats = pl.p.stats;
+	pusher_destroy(&pl.p);
+	return rc;
 }
 
 int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
@@ -396,31 +399,27 @@ int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct 
 		   enum idp_blob_outcome *have, struct idp_push_stats *stats, struct idp_error *err)
 {
 	struct pool pl;
-	struct idp_push_stats st;
-	int i, n = 0;
+	int i, n = 0, rc;
 
 	memset(&pl, 0, sizeof(pl));
 	pusher_init(&pl.p, s, o);
 	pl.img = img;
 	pl.have = have;
-	if (!(pl.sizes = calloc(img->nblobs > 0 ? (size_t)img->nblobs : 1, sizeof(*pl.sizes)))) {
-		pusher_destroy(&pl.p);
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	}
 	for (i = 0; i < img->nblobs; i++)
 		have[i] = IDP_BLOB_PENDING;
-	if (run_pool(&pl, o->jobs, &st, err) < 0) {
-		free(pl.sizes);
-		return -1;
-	}
-	for (i = 0; i < img->nblobs; i++) {
+	if (!(pl.sizes = calloc(img->nblobs > 0 ? (size_t)img->nblobs : 1, sizeof(*pl.sizes))))
+		rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
+	else
+		rc = run_pool(&pl, o->jobs, err);
+	for (i = 0; rc == 0 && i < img->nblobs; i++) {
 		img->blobs[i].size = pl.sizes[i];
 		n += have[i] != IDP_BLOB_PENDING;
 	}
+	if (rc == 0 && stats)
+		idp_push_stats_add(stats, &pl.p.stats);
 	free(pl.sizes);
-	if (stats)
-		idp_push_stats_add(stats, &st);
-	return n;
+	pusher_destroy(&pl.p);
+	return rc < 0 ? -1 : n;
 }
 
 /* ---- manifests ---- */
