@@ -152,7 +152,13 @@ static int walk_image_manifest(const struct walk *w, const char *digest, const s
 		if (add_blob_desc(w, json_object_array_get_idx(layers, i), what, img) < 0)
 			goto fail;
 	}
-	return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, plat, w->err);
+	return idp_image_add_manifest(img,
+				      &(struct idp_manifest_in){ .digest = digest,
+								 .media_type = d->mt,
+								 .data = d->bytes.buf,
+								 .len = d->bytes.len,
+								 .platform = plat },
+				      w->err);
 fail:
 	return idp_error_prefix(w->err, "manifest %s%s%s%s", digest, plat ? " (" : "",
 				plat ? plat : "", plat ? ")" : "");
@@ -343,8 +349,13 @@ static int merge_image(struct idp_image *dst, const struct idp_image *src, struc
 	}
 	for (i = 0; i < src->nmanifests; i++) {
 		const struct idp_image_manifest *m = &src->manifests[i];
-		if (idp_image_add_manifest(dst, m->digest, m->media_type, m->data, m->len,
-					   m->platform, err) < 0)
+		struct idp_manifest_in in = { .digest = m->digest,
+					      .media_type = m->media_type,
+					      .data = m->data,
+					      .len = m->len,
+					      .platform = m->platform };
+
+		if (idp_image_add_manifest(dst, &in, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -419,13 +430,22 @@ static int add_index(const struct walk *w, const char *digest, const struct doc 
 	for (i = 0; i < n; i++)
 		kept += c[i].complete ? 1 : 0;
 	if (kept == n)
-		return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, NULL,
+		return idp_image_add_manifest(img,
+					      &(struct idp_manifest_in){ .digest = digest,
+									 .media_type = d->mt,
+									 .data = d->bytes.buf,
+									 .len = d->bytes.len },
 					      w->err);
 	idp_buf_init(&red, IDP_CAP_MANIFEST);
 	rc = build_reduced(w, d, c, n, &red);
 	if (rc == 0) {
 		idp_sha256_digest(red.buf, red.len, nd);
-		rc = idp_image_add_manifest(img, nd, d->mt, red.buf, red.len, NULL, w->err);
+		rc = idp_image_add_manifest(img,
+					    &(struct idp_manifest_in){ .digest = nd,
+								       .media_type = d->mt,
+								       .data = red.buf,
+								       .len = red.len },
+					    w->err);
 	}
 	idp_buf_release(&red);
 	free(img->notice);

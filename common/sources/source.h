@@ -49,9 +49,17 @@ void idp_image_release(struct idp_image *img);
 /* Append a blob unless the digest is already listed (returns it either way). */
 struct idp_image_blob *idp_image_add_blob(struct idp_image *img, const char *digest, int64_t size,
 					  const char *media_type, struct idp_error *err);
-/* Append a manifest (data copied) unless already listed. */
-int idp_image_add_manifest(struct idp_image *img, const char *digest, const char *media_type,
-			   const void *data, size_t len, const char *platform,
+/* A manifest to add to an image: its bytes and what they are. */
+struct idp_manifest_in {
+	const char *digest;
+	const char *media_type;
+	const void *data;
+	size_t len;
+	const char *platform;  /* "linux/amd64" when known, or NULL */
+};
+
+/* Append a manifest (everything copied) unless already listed. */
+int idp_image_add_manifest(struct idp_image *img, const struct idp_manifest_in *m,
 			   struct idp_error *err);
 
 /* A layer of an image built here (streams, the plugin's push cache). */
@@ -61,13 +69,25 @@ struct idp_layer {
 	int zstd;              /* zstd-compressed, else gzip */
 };
 
+/* The parts of a one-platform image built here: the config, and the
+ * layers, in order, each read from the builder's own table by layer(). */
+struct idp_single_image {
+	int format;            /* enum idp_manifest_format */
+	const char *config_digest;
+	int64_t config_size;
+	const char *platform;  /* "os/arch[/variant]" for messages, or NULL */
+	int nlayers;
+	void (*layer)(const void *ctx, int i, struct idp_layer *out);
+	const void *ctx;
+};
+
 /* Describe a one-platform image from its parts: the config as blobs[0],
- * then the layers in order, and the manifest, in `format` (enum
- * idp_manifest_format) except that zstd layers force OCI, which alone
- * has a zstd media type. The same parts always give the same bytes. */
-int idp_image_add_single(struct idp_image *img, int format, const char *config_digest,
-			 int64_t config_size, const struct idp_layer *layers, int nlayers,
-			 const char *platform, struct idp_error *err);
+ * then the layers in order, and the manifest, in si->format except that
+ * zstd layers force OCI, which alone has a zstd media type. The same
+ * parts always give the same bytes. Every source and the push cache
+ * describe their one-platform images through it. */
+int idp_image_add_single(struct idp_image *img, const struct idp_single_image *si,
+			 struct idp_error *err);
 
 #define IDP_MAX_PLATFORMS 16
 

@@ -236,7 +236,10 @@ static void layer_close(void *ctx)
 	(void)ctx;   /* the state belongs to the stream */
 }
 
-static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
+static const struct idp_blob_reader_ops layer_ops = {
+	.read = layer_read,
+	.close = layer_close,
+};
 
 /* A raw layer: hash it from the first byte; compress only once read. */
 static int start_raw(struct idp_save_stream *st, struct idp_error *err)
@@ -684,6 +687,7 @@ static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr,
 
 struct layer_list {
 	int n;
+	int raw_zstd;              /* raw layers went up zstd-compressed */
 	struct entry *e[IDP_SAVE_MAX_LAYERS];
 	const char *diffid[IDP_SAVE_MAX_LAYERS];
 };
@@ -779,29 +783,33 @@ static char *config_platform(json_object *conf)
 	return strdup(buf);
 }
 
-static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_object *conf,
-		       const struct layer_list *ll, struct idp_image *img, struct idp_error *err)
+/* Layer i of the image (idp_single_image.layer). */
+static void layer_of(const void *ctx, int i, struct idp_layer *out)
 {
-	struct idp_layer *layers = calloc(ll->n > 0 ? (size_t)ll->n : 1, sizeof(*layers));
-	char *plat = config_platform(conf);
-	int i, rc;
+	const struct layer_list *ll = ctx;
+	const struct entry *e = ll->e[i];
 
-	if (!layers) {
-		free(plat);
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	}
-	for (i = 0; i < ll->n; i++) {
-		layers[i].digest = ll->e[i]->digest;
-		layers[i].size = ll->e[i]->size;
-		layers[i].zstd =
-			ll->e[i]->kind == K_ZSTD ||
-			(ll->e[i]->kind == K_RAW && st->o.codec.alg == IDP_COMPRESS_ZSTD);
-	}
-	rc = idp_image_add_single(img, st->o.format, cfg->digest, (int64_t)cfg->data.len, layers,
-				  ll->n, plat, err);
-	free(layers);
-	free(plat);
-	return rc;
+	out->digest = e->digest;
+	out->size = e->size;
+	out->zstd = e->kind == K_ZSTD || (e->kind == K_RAW && ll->raw_zstd);
+}
+
+/* The image: the config, the layers of ll, the manifest. */
+static int build_image(struct idp_save_stream *st, struct layer_list *ll, const char *platform,
+		       struct idp_image *img, struct idp_error *err)
+{
+	struct idp_single_image si = {
+		.format = st->o.format,
+		.config_digest = st->config->digest,
+		.config_size = (int64_t)st->config->data.len,
+		.platform = platform,
+		.nlayers = ll->n,
+		.layer = layer_of,
+		.ctx = ll,
+	};
+
+	ll->raw_zstd = st->o.codec.alg == IDP_COMPRESS_ZSTD;
+	return idp_image_add_single(img, &si, err);
 }
 
 /* ---- containerd store: index.json naming an image index ---- */
@@ -912,6 +920,7 @@ static int save_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 	struct jfile *mj = find_json(st, "manifest.json", 0);
 	json_object *arr = NULL, *m, *c, *conf = NULL;
 	struct layer_list *ll = NULL;
+	char *plat = NULL;
 	int rc = -1;
 
 	if (!st->ended || !mj)
@@ -930,14 +939,13 @@ static int save_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		goto out;
 	}
+	plat = config_platform(conf);
 	if (collect_layers(st, m, ll, err) == 0 && check_config(st, st->config, conf, ll, err) == 0)
-		rc = build_image(st, st->config, conf, ll, img, err);
-	if (rc == 0) {
-		char *plat = config_platform(conf);
+		rc = build_image(st, ll, plat, img, err);
+	if (rc == 0)
 		index_notice(st, plat, img);
-		free(plat);
-	}
 out:
+	free(plat);
 	free(ll);
 	json_object_put(conf);
 	json_object_put(arr);

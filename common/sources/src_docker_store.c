@@ -518,7 +518,10 @@ static void layer_close(void *ctx)
 	(void)ctx;   /* the cursor is the stream's, released by done or skip */
 }
 
-static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
+static const struct idp_blob_reader_ops layer_ops = {
+	.read = layer_read,
+	.close = layer_close,
+};
 
 /* ---- the stream ---- */
 
@@ -602,30 +605,41 @@ static const char *store_last_diffid(void *ctx)
 	return s->last < 0 ? "" : s->layers[s->last].diffid;
 }
 
+/* Layer i of the image (idp_single_image.layer): a repeated diffID is
+ * the blob of its first layer. */
+static void layer_of(const void *ctx, int i, struct idp_layer *out)
+{
+	const struct store *s = ctx;
+	const struct layer *l = &s->layers[i];
+
+	if (l->dup_of >= 0)
+		l = &s->layers[l->dup_of];
+	out->digest = l->digest;
+	out->size = l->size;
+	out->zstd = s->o.codec.alg == IDP_COMPRESS_ZSTD;
+}
+
 static int store_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 {
 	struct store *s = ctx;
-	struct idp_layer *ls = calloc(s->n > 0 ? (size_t)s->n : 1, sizeof(*ls));
-	int i, rc;
+	struct idp_single_image si = {
+		.format = s->o.format,
+		.config_digest = s->o.image_id,
+		.config_size = (int64_t)s->config.len,
+		.platform = s->o.platform,
+		.nlayers = s->n,
+		.layer = layer_of,
+		.ctx = s,
+	};
+	int i;
 
-	if (!ls)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	for (i = 0; i < s->n; i++) {
 		const struct layer *l = &s->layers[i];
-		const struct layer *src = l->dup_of >= 0 ? &s->layers[l->dup_of] : l;
-		if (!src->done) {
-			free(ls);
+		if (!s->layers[l->dup_of >= 0 ? l->dup_of : i].done)
 			return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not pushed",
 					     l->diffid);
-		}
-		ls[i].digest = src->digest;
-		ls[i].size = src->size;
-		ls[i].zstd = s->o.codec.alg == IDP_COMPRESS_ZSTD;
 	}
-	rc = idp_image_add_single(img, s->o.format, s->o.image_id, (int64_t)s->config.len, ls,
-				  s->n, s->o.platform, err);
-	free(ls);
-	return rc;
+	return idp_image_add_single(img, &si, err);
 }
 
 static int store_open_blob(void *ctx, const struct idp_image_blob *b, struct idp_blob_reader *r,
@@ -657,8 +671,14 @@ static void store_close(void *ctx)
 }
 
 static const struct idp_stream_ops docker_store_ops = {
-	"docker-store", store_next, store_done, store_skip,
-	store_last_diffid, store_finish, store_open_blob, store_close,
+	.name = "docker-store",
+	.next = store_next,
+	.done = store_done,
+	.skip = store_skip,
+	.last_diffid = store_last_diffid,
+	.finish = store_finish,
+	.open_blob = store_open_blob,
+	.close = store_close,
 };
 
 static int store_open(struct store *s, struct idp_error *err)
