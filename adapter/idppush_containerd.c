@@ -13,6 +13,7 @@
 #include "frontend/fe_memory.h"
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
+#include "frontend/fe_push.h"
 #include "frontend/fe_signal.h"
 #include "idp.h"
 #include "banned.h"
@@ -122,7 +123,8 @@ static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest,
 	so->dest_repo = dest->path;
 }
 
-/* Resolve the image, then push it through the shared flow. */
+/* Resolve the image, then push it: the run opened, the image pushed to
+ * every destination, the run finished. */
 static int run(const struct fe_config *cfg, const struct job_spec *js,
 	       volatile sig_atomic_t *cancel)
 {
@@ -133,6 +135,7 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	struct idp_image img;
 	struct idp_ref dests[FE_MAX_TARGETS];
 	struct fe_push_job job;
+	struct fe_push fp;
 	int n, rc;
 
 	memset(&img, 0, sizeof(img));
@@ -142,14 +145,12 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
 		rc = fe_report_error(&err);
 	} else {
-		memset(&job, 0, sizeof(job));
-		job.cfg = cfg;
-		job.dests = dests;
-		job.ndests = n;
-		job.src = &src;
-		job.img = &img;
-		job.cancel = cancel;
-		rc = fe_push(&job);
+		job = (struct fe_push_job){ .cfg = cfg, .dests = dests, .ndests = n,
+					    .cancel = cancel };
+		if ((rc = fe_push_open(&fp, &job, &err)) == 0)
+			rc = idp_push_image_to(&fp.to, &src, &img, &err);
+		fp.notice = img.notice;
+		rc = fe_push_finish(&fp, rc, &err);
 	}
 	if (src.priv)
 		src.ops->close(&src);

@@ -23,7 +23,7 @@
 #include "docker/pushcache.h"
 
 #define PLUG_NAME "idppush"      /* the command: `docker idppush` */
-/* The streaming push (fe_stream_push_fn). ctx: struct plug_push. */
+/* What the plugin pushes and how (plug_main.c fills it for plug_push.c). */
 struct plug_push {
 	const struct fe_config *cfg;
 	const struct idp_docker *docker;
@@ -70,8 +70,8 @@ void plug_reuse_release(struct plug_reuse *ru);
 /* Probe what the cache knows (the engine HEADs or mounts it, reporting
  * "Layer already exists" / "Mounted from"). 1 when every layer and the
  * config are present, 0 not, -1 error. */
-int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct idp_push_opts *po,
-		     struct idp_push_stats *stats, struct idp_error *err);
+int plug_reuse_check(struct plug_reuse *ru, struct idp_push_target *t,
+		     const struct idp_push_opts *po, struct idp_error *err);
 /* The image (config + layers + manifest) from the states, no docker save. */
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
 /* The image from the cache alone, when it knows the config and every
@@ -93,9 +93,8 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
  * manifest's blobs for each of the n targets and write the cache (a
  * failure is a warning event through po, so that it reaches the progress
  * output). */
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
-		       const struct idp_image *img, int saved, const struct idp_push_target *t,
-		       int n);
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_targets *to,
+		       const struct idp_image *img, int saved);
 
 /* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
  * the words after "__complete") on stdout, cobra's way, for the option
@@ -104,8 +103,9 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
 int plug_complete(const struct fe_option *opts, const struct idp_docker *d, int argc,
 		  char **argv);
 
-int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct idp_push_opts *po,
-		     struct idp_error *err);
+/* The plugin's steps, in order, into the targets fe_push_open opened:
+ * 0, or -1 with err. */
+int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err);
 
 /* Watch DOCKER_CLI_PLUGIN_SOCKET (when set) from a detached thread; EOF
  * sets *cancel. Returns 0 (also when unset), -1 when it cannot connect

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
+#include "frontend/fe_push.h"
 #include "plug.h"
 #include "banned.h"
 
@@ -94,9 +95,8 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 }
 
 /* docker save streamed into the registries: img describes what went up. */
-static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
-		      const struct idp_push_opts *po, struct plug_reuse *ru, struct idp_image *img,
-		      struct idp_error *err)
+static int push_saved(struct plug_push *pp, const struct idp_push_targets *to,
+		      struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	struct saved_push sp;
 	struct idp_stream_hooks hooks = { known, pushed, complete, &sp };
@@ -112,7 +112,7 @@ static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
 	save_opts(pp, &so);
 	rc = idp_stream_docker_save(sp.sv.fd, &so, &st, err);
 	if (rc == 0)
-		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
+		rc = idp_push_stream_to(to, &st, &hooks, img, err);
 	if (st.ops)   /* first: its reader lets go of the pipe, so docker save can end */
 		st.ops->close(st.priv);
 	return reap(&sp, rc, err);
@@ -188,9 +188,8 @@ static void store_opts(struct plug_push *pp, const struct idp_docker_daemon *dm,
 /* The layers the registry lacks, from the store. *failed: the store
  * itself failed (the caller falls back to docker save). */
 static int push_stored(struct plug_push *pp, const struct idp_docker_daemon *dm,
-		       struct idp_push_target *t, int n, const struct idp_push_opts *po,
-		       struct plug_reuse *ru, struct idp_image *img, int *failed,
-		       struct idp_error *err)
+		       const struct idp_push_targets *to, struct plug_reuse *ru,
+		       struct idp_image *img, int *failed, struct idp_error *err)
 {
 	struct saved_push sp;
 	struct idp_stream_hooks hooks = { known, NULL, NULL, &sp };
@@ -207,7 +206,7 @@ static int push_stored(struct plug_push *pp, const struct idp_docker_daemon *dm,
 	store_opts(pp, dm, ru, flags, failed, &so);
 	rc = idp_stream_docker_store(&so, &st, err);
 	if (rc == 0)
-		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
+		rc = idp_push_stream_to(to, &st, &hooks, img, err);
 	if (st.ops)
 		st.ops->close(st.priv);
 	free(flags);
@@ -215,9 +214,8 @@ static int push_stored(struct plug_push *pp, const struct idp_docker_daemon *dm,
 }
 
 /* The store when it serves, else (or after it failed) docker save. */
-static int push_layers(struct plug_push *pp, struct idp_push_target *t, int n,
-		       const struct idp_push_opts *po, struct plug_reuse *ru,
-		       struct idp_image *img, struct idp_error *err)
+static int push_layers(struct plug_push *pp, const struct idp_push_targets *to,
+		       struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	struct idp_push_result res[FE_MAX_TARGETS];
 	struct idp_docker_daemon dm;
@@ -228,33 +226,34 @@ static int push_layers(struct plug_push *pp, struct idp_push_target *t, int n,
 		if (pp->cfg->verbose)
 			fe_infof("not reading docker's layer store (%s): docker save", why);
 		idp_docker_daemon_release(&dm);
-		return push_saved(pp, t, n, po, ru, img, err);
+		return push_saved(pp, to, ru, img, err);
 	}
 	if (pp->cfg->verbose)
 		fe_infof("reading layers from docker's layer store (%s, %s)", dm.root, dm.driver);
-	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
-		res[i] = t[i].res;
-	rc = push_stored(pp, &dm, t, n, po, ru, img, &failed, err);
+	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
+		res[i] = to->t[i].res;
+	rc = push_stored(pp, &dm, to, ru, img, &failed, err);
 	idp_docker_daemon_release(&dm);
 	if (rc == 0 || !failed || (pp->cancel && *pp->cancel))
 		return rc;
 	if (pp->cfg->verbose)
 		fe_infof("%s: docker save instead", err->msg);
-	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
-		t[i].res = res[i];
+	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
+		to->t[i].res = res[i];
 	idp_image_release(img);
 	memset(img, 0, sizeof(*img));
 	idp_error_clear(err);
-	return push_saved(pp, t, n, po, ru, img, err);
+	return push_saved(pp, to, ru, img, err);
 }
 
 /* Whether every target is on the first one's registry. */
-static int one_registry(const struct idp_push_target *t, int n)
+static int one_registry(const struct idp_push_targets *to)
 {
+	const char *first = idp_session_ref(to->t[0].s)->domain;
 	int i;
 
-	for (i = 1; i < n; i++)
-		if (strcmp(idp_session_ref(t[i].s)->domain, idp_session_ref(t[0].s)->domain) != 0)
+	for (i = 1; i < to->n; i++)
+		if (strcmp(idp_session_ref(to->t[i].s)->domain, first) != 0)
 			return 0;
 	return 1;
 }
@@ -270,7 +269,7 @@ static int unchanged(struct plug_push *pp, struct plug_reuse *ru, struct idp_pus
 
 	memset(&img, 0, sizeof(img));
 	if ((rc = plug_reuse_known(ru, &img, err)) == 1 &&
-	    (rc = idp_push_if_present(t->s, po, &img, t->tag, &t->res)) == 1 && pp->cfg->verbose)
+	    (rc = idp_push_if_present(t, po, &img)) == 1 && pp->cfg->verbose)
 		fe_infof("nothing changed: the registry has manifest %s under %s already",
 			 img.manifests[img.nmanifests - 1].digest, t->tag ? t->tag : "its digest");
 	if (rc == 0)
@@ -279,14 +278,13 @@ static int unchanged(struct plug_push *pp, struct plug_reuse *ru, struct idp_pus
 	return rc;
 }
 
-/* The cache answers for the first target; its registry's other targets
- * mount from it. With several registries every layer is read (each
- * registry gets the same bytes), so docker save always runs. */
-int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct idp_push_opts *po,
-		     struct idp_error *err)
+/* The plugin's push into the targets fe_push_open opened. The cache
+ * answers for the first target; its registry's other targets mount from
+ * it. With several registries every layer is read (each registry gets the
+ * same bytes), so docker save always runs. */
+int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err)
 {
-	struct plug_push *pp = ctx;
-	struct idp_session *s = t[0].s;
+	struct idp_session *s = to->t[0].s;
 	struct plug_reuse ru;
 	struct idp_image img;
 	int rc = 0, saved = 0;
@@ -294,26 +292,26 @@ int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct i
 	memset(&img, 0, sizeof(img));
 	if (plug_reuse_init(&ru, pp, s, err) < 0)
 		return -1;
-	if (n == 1 && (rc = unchanged(pp, &ru, t, po, err)) != 0) {
+	if (to->n == 1 && (rc = unchanged(pp, &ru, &to->t[0], to->o, err)) != 0) {
 		plug_reuse_release(&ru);
 		return rc < 0 ? -1 : 0;
 	}
-	if (one_registry(t, n))
-		rc = plug_reuse_check(&ru, s, po, &t[0].res.stats, err);
+	if (one_registry(to))
+		rc = plug_reuse_check(&ru, &to->t[0], to->o, err);
 	if (rc == 1 && (rc = plug_reuse_image(&ru, &img, err)) == 0) {
-		t[0].blobs_done = 1;
-		rc = idp_push_image_to(t, n, po, NULL, &img, err);
+		to->t[0].blobs_done = 1;
+		rc = idp_push_image_to(to, NULL, &img, err);
 	} else if (rc == 0) {
 		saved = 1;
-		rc = push_layers(pp, t, n, po, &ru, &img, err);
+		rc = push_layers(pp, to, &ru, &img, err);
 	}
 	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
 	    idp_pushcache_set_chunk(&ru.news, idp_session_ref(s)->domain,
 				    (int64_t)idp_session_chunk_size(s), err) < 0)
 		rc = -1;
 	if (rc == 0)
-		plug_reuse_commit(&ru, po, &img, saved, t, n);
-	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */
+		plug_reuse_commit(&ru, to, &img, saved);
+	if (img.notice && !pp->notice) {   /* fe_push_finish prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;
 	}

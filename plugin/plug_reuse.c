@@ -171,8 +171,8 @@ static void apply_config(struct plug_reuse *ru, const struct idp_image *probe, i
 }
 
 /* The layers and the config the cache knows, probed in one round. */
-int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct idp_push_opts *po,
-		     struct idp_push_stats *stats, struct idp_error *err)
+int plug_reuse_check(struct plug_reuse *ru, struct idp_push_target *t,
+		     const struct idp_push_opts *po, struct idp_error *err)
 {
 	int n = ru->pp->info->ndiffids, all = 0, rc = 0, cfg = -1;
 	int *probe_of = calloc(n > 0 ? (size_t)n : 1, sizeof(int));
@@ -189,7 +189,7 @@ int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct 
 	if (rc == 0 && probe.nblobs) {
 		if (!(have = calloc((size_t)probe.nblobs, sizeof(*have))))
 			rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
-		else if ((rc = idp_push_probe(s, po, &probe, have, stats, err)) >= 0)
+		else if ((rc = idp_push_probe(t, po, &probe, have, err)) >= 0)
 			all = apply_probe(ru, &probe, probe_of, have);
 	}
 	if (rc >= 0 && all)
@@ -255,24 +255,29 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 
 /* ---- the manifest from the cache ---- */
 
+/* Layer i of the image (idp_single_image.layer). */
+static void layer_of(const void *ctx, int i, struct idp_layer *out)
+{
+	const struct plug_reuse *ru = ctx;
+
+	out->digest = ru->layers[i].digest;
+	out->size = ru->layers[i].size;
+	out->zstd = ru->layers[i].zstd;
+}
+
 int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
-	const struct idp_docker_image *info = ru->pp->info;
-	struct idp_layer *layers = calloc(info->ndiffids > 0 ? (size_t)info->ndiffids : 1,
-					  sizeof(*layers));
-	int i, rc;
+	struct idp_single_image si = {
+		.format = ru->pp->cfg->format,
+		.config_digest = ru->config.digest,
+		.config_size = ru->config.size,
+		.platform = ru->pp->info->platform,
+		.nlayers = ru->pp->info->ndiffids,
+		.layer = layer_of,
+		.ctx = ru,
+	};
 
-	if (!layers)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	for (i = 0; i < info->ndiffids; i++) {
-		layers[i].digest = ru->layers[i].digest;
-		layers[i].size = ru->layers[i].size;
-		layers[i].zstd = ru->layers[i].zstd;
-	}
-	rc = idp_image_add_single(img, ru->pp->cfg->format, ru->config.digest, ru->config.size,
-				  layers, info->ndiffids, info->platform, err);
-	free(layers);
-	return rc;
+	return idp_image_add_single(img, &si, err);
 }
 
 /* ---- nothing changed ---- */
@@ -367,9 +372,8 @@ static void record(struct plug_reuse *ru, const struct idp_image_manifest *m, co
 	json_object_put(root);
 }
 
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
-		       const struct idp_image *img, int saved, const struct idp_push_target *t,
-		       int n)
+void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_targets *to,
+		       const struct idp_image *img, int saved)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	char prod[IDP_CODEC_NAME_MAX], msg[IDP_ERRMSG_MAX + 40];
@@ -384,13 +388,13 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
 		ours(ru, prod);
 	else
 		snprintf(prod, sizeof(prod), "%s", ru->want);
-	for (i = 0; i < n; i++) {   /* each destination has the blobs now */
-		ru->registry = idp_session_ref(t[i].s)->domain;
-		ru->repository = idp_session_ref(t[i].s)->path;
+	for (i = 0; i < to->n; i++) {   /* each destination has the blobs now */
+		ru->registry = idp_session_ref(to->t[i].s)->domain;
+		ru->repository = idp_session_ref(to->t[i].s)->path;
 		record(ru, &img->manifests[img->nmanifests - 1], prod);
 	}
 	if (idp_pushcache_commit(ru->cache_path, &ru->news, &err) < 0) {
 		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
-		idp_push_emit(po, &ev);
+		idp_push_emit(to->o, &ev);
 	}
 }

@@ -366,43 +366,36 @@ static int run_pool(struct pool *pl, int jobs, struct idp_error *err)
 	return 0;
 }
 
-int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		    const struct idp_image *img, const char *mount_from,
-		    struct idp_push_stats *stats, struct idp_error *err)
+int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source *src,
+		    const struct idp_image *img, struct idp_error *err)
 {
+	struct idp_push_target *t = &to->t[i];
+	int p = push_primary(to->t, i), k, rc;
 	struct pool pl;
-	int i, rc;
 
 	memset(&pl, 0, sizeof(pl));
-	pusher_init(&pl.p, s, o);
+	pusher_init(&pl.p, t->s, to->o);
 	pl.src = src;
 	pl.img = img;
-	pl.mount_from = mount_from;
-	for (i = 0; i < img->nblobs; i++)
-		if (!img->blobs[i].quiet)
-			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[i]),
-				    img->blobs[i].digest, 0, img->blobs[i].size, NULL);
-	rc = run_pool(&pl, o->jobs, err);
-	if (stats)
-		*stats = pl.p.stats;
+	pl.mount_from = p != i ? idp_session_ref(to->t[p].s)->path : NULL;
+	for (k = 0; k < img->nblobs; k++)
+		if (!img->blobs[k].quiet)
+			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[k]),
+				    img->blobs[k].digest, 0, img->blobs[k].size, NULL);
+	rc = run_pool(&pl, to->o->jobs, err);
+	idp_push_stats_add(&t->res.stats, &pl.p.stats);
 	pusher_destroy(&pl.p);
-	return rc;
+	return rc < 0 ? push_target_error(to, i, err) : 0;
 }
 
-int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
-{
-	return push_blobs_into(s, o, src, img, NULL, stats, err);
-}
-
-int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
-		   enum idp_blob_outcome *have, struct idp_push_stats *stats, struct idp_error *err)
+int idp_push_probe(struct idp_push_target *t, const struct idp_push_opts *o, struct idp_image *img,
+		   enum idp_blob_outcome *have, struct idp_error *err)
 {
 	struct pool pl;
 	int i, n = 0, rc;
 
 	memset(&pl, 0, sizeof(pl));
-	pusher_init(&pl.p, s, o);
+	pusher_init(&pl.p, t->s, o);
 	pl.img = img;
 	pl.have = have;
 	for (i = 0; i < img->nblobs; i++)
@@ -415,8 +408,8 @@ int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct 
 		img->blobs[i].size = pl.sizes[i];
 		n += have[i] != IDP_BLOB_PENDING;
 	}
-	if (rc == 0 && stats)
-		idp_push_stats_add(stats, &pl.p.stats);
+	if (rc == 0)
+		idp_push_stats_add(&t->res.stats, &pl.p.stats);
 	free(pl.sizes);
 	pusher_destroy(&pl.p);
 	return rc < 0 ? -1 : n;
@@ -431,33 +424,48 @@ static const char *manifest_ref(const struct idp_image *img, int i, const char *
 	return i == img->nmanifests - 1 && tag ? tag : img->manifests[i].digest;
 }
 
-/* One manifest under ref. When no blob had to be uploaded, the registry
- * may have this very manifest under ref already (nothing changed since
- * the last push): one HEAD then saves the PUT, and the registry ends in
- * the same state (go-containerregistry's writer does the same). */
-static int put_manifest(struct idp_session *s, struct idp_http *h, const char *ref,
-			const struct idp_image_manifest *m, int maybe_there,
-			char got[IDP_DIGEST_MAX], struct idp_error *err)
+/* One manifest to put, and the digest the registry answered. */
+struct manifest_put {
+	const struct idp_image_manifest *m;
+	const char *ref;             /* where: the tag or its digest */
+	int maybe_there;             /* no blob had to be uploaded */
+	char got[IDP_DIGEST_MAX];
+};
+
+/* One manifest under its ref. When no blob had to be uploaded, the
+ * registry may have this very manifest under ref already (nothing changed
+ * since the last push): one HEAD then saves the PUT, and the registry ends
+ * in the same state (go-containerregistry's writer does the same). */
+static int put_manifest(struct idp_session *s, struct idp_http *h, struct manifest_put *mp,
+			struct idp_error *err)
 {
-	if (maybe_there && idp_manifest_present(s, h, ref, m->media_type, m->digest)) {
-		snprintf(got, IDP_DIGEST_MAX, "%s", m->digest);
+	const struct idp_image_manifest *m = mp->m;
+
+	if (mp->maybe_there && idp_manifest_present(s, h, mp->ref, m->media_type, m->digest)) {
+		snprintf(mp->got, sizeof(mp->got), "%s", m->digest);
 		return 0;
 	}
-	if (idp_manifest_put(s, h, ref, m->media_type, m->data, m->len, got, err) < 0)
-		return idp_error_prefix(err, "putting manifest %s", ref);
-	if (strcmp(got, m->digest) != 0)
+	if (idp_manifest_put(s, h, mp->ref, m->media_type, m->data, m->len, mp->got, err) < 0)
+		return idp_error_prefix(err, "putting manifest %s", mp->ref);
+	if (strcmp(mp->got, m->digest) != 0)
 		return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s",
-				     m->digest, got);
+				     m->digest, mp->got);
 	return 0;
 }
 
-int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
-		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		       struct idp_error *err)
+/* The result of a push into t: its top manifest. */
+static void set_result(struct idp_push_target *t, const struct idp_image *img)
 {
-	struct idp_http *h = idp_session_conn(s);
-	const struct idp_image_manifest *top;
-	char got[IDP_DIGEST_MAX];
+	const struct idp_image_manifest *top = &img->manifests[img->nmanifests - 1];
+
+	snprintf(t->res.digest, sizeof(t->res.digest), "%s", top->digest);
+	t->res.size = top->len;
+}
+
+int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
+		   const struct idp_image *img, struct idp_error *err)
+{
+	struct idp_http *h = idp_session_conn(t->s);
 	int i;
 
 	if (!h)
@@ -465,66 +473,57 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 	if (img->nmanifests == 0)
 		return idp_error_set(err, IDP_EGENERAL, "the image has no manifest");
 	for (i = 0; i < img->nmanifests; i++) {
-		const struct idp_image_manifest *m = &img->manifests[i];
-		const char *ref = manifest_ref(img, i, tag);
-		struct idp_event ev = { IDP_EV_MANIFEST, NULL, got, 0, (int64_t)m->len, ref };
+		struct manifest_put mp = { .m = &img->manifests[i],
+					   .ref = manifest_ref(img, i, t->tag),
+					   .maybe_there = t->res.stats.blobs_pushed == 0 };
+		struct idp_event ev = { IDP_EV_MANIFEST, NULL, mp.got, 0, (int64_t)mp.m->len,
+					mp.ref };
 
-		if (put_manifest(s, h, ref, m, res->stats.blobs_pushed == 0, got, err) < 0)
+		if (put_manifest(t->s, h, &mp, err) < 0)
 			return -1;
 		idp_push_emit(o, &ev);
 	}
-	top = &img->manifests[img->nmanifests - 1];
-	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
-	res->size = top->len;
+	set_result(t, img);
 	return 0;
 }
 
 /* Every blob as found (as pusher_blob reports one), every manifest as put. */
-static void report_present(struct idp_session *s, const struct idp_push_opts *o,
-			   const struct idp_image *img, const char *tag, struct idp_push_stats *st)
+static void report_present(struct idp_push_target *t, const struct idp_push_opts *o,
+			   const struct idp_image *img)
 {
 	struct pusher p;
 	struct blob_step b;
 	int i;
 
-	pusher_init(&p, s, o);
+	pusher_init(&p, t->s, o);
 	for (i = 0; i < img->nblobs; i++) {
 		step_of(&b, &img->blobs[i]);
 		step_existed(&p, &b, b.size);
 	}
-	idp_push_stats_add(st, &p.stats);
+	idp_push_stats_add(&t->res.stats, &p.stats);
 	pusher_destroy(&p);
 	for (i = 0; i < img->nmanifests; i++) {
 		const struct idp_image_manifest *m = &img->manifests[i];
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, m->digest, 0, (int64_t)m->len,
-					manifest_ref(img, i, tag) };
+					manifest_ref(img, i, t->tag) };
 
 		idp_push_emit(o, &ev);
 	}
 }
 
-int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
-			const struct idp_image *img, const char *tag, struct idp_push_result *res)
+int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o,
+			const struct idp_image *img)
 {
-	struct idp_http *h = idp_session_conn(s);
+	struct idp_http *h = idp_session_conn(t->s);
 	const struct idp_image_manifest *top;
 
 	if (!h || img->nmanifests == 0)
 		return 0;
 	top = &img->manifests[img->nmanifests - 1];
-	if (!idp_manifest_present(s, h, tag ? tag : top->digest, top->media_type, top->digest))
+	if (!idp_manifest_present(t->s, h, t->tag ? t->tag : top->digest, top->media_type,
+				  top->digest))
 		return 0;
-	report_present(s, o, img, tag, &res->stats);
-	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
-	res->size = top->len;
+	report_present(t, o, img);
+	set_result(t, img);
 	return 1;
-}
-
-int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		   struct idp_error *err)
-{
-	if (idp_push_blobs(s, o, src, img, &res->stats, err) < 0)
-		return -1;
-	return idp_push_manifests(s, o, img, tag, res, err);
 }

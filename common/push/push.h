@@ -67,42 +67,7 @@ struct idp_push_result {
 	struct idp_push_stats stats;
 };
 
-/* Push every blob of img, several at a time; blobs are opened through src.
- * The first failure stops the others and is returned; open upload
- * sessions are deleted. Counts go into *stats. */
-int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats,
-		   struct idp_error *err);
-
-/* Only look: each blob of img that is already in the repository, or can
- * be mounted from its mount_from, gets IDP_BLOB_EXISTED / IDP_BLOB_MOUNTED
- * in have[i] (else IDP_BLOB_PENDING), its event and its count; a blob of
- * unknown size (-1) learns it from the registry. Nothing is uploaded.
- * Returns how many are present, or -1. */
-int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
-		   enum idp_blob_outcome *have, struct idp_push_stats *stats,
-		   struct idp_error *err);
-
-/* Put img's manifests in order, the last one under `tag` (NULL = by
- * digest); res gets the top manifest's digest and size. */
-int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
-		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		       struct idp_error *err);
-
-/* Nothing changed: when `tag` (NULL = by digest) already names img's top
- * manifest, the whole image is there (a registry takes a manifest only
- * once it has what it references): each blob is reported as existing,
- * the manifests as put, res filled, and 1 returned, after one HEAD.
- * 0 when it does not (or the HEAD fails): nothing reported, push as usual. */
-int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
-			const struct idp_image *img, const char *tag, struct idp_push_result *res);
-
-/* Blobs then manifests: what a front end calls for a random-access image. */
-int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		   struct idp_error *err);
-
-/* ---- several destinations ---- */
+/* ---- destinations ---- */
 
 /* One destination of a push: its session (bound to the repository) and
  * the tag; res gets the result. */
@@ -113,18 +78,45 @@ struct idp_push_target {
 	struct idp_push_result res;
 };
 
-/* Push img to every target: each blob is uploaded (from src) to the first
- * target of each registry and mounted into that registry's other
- * targets (uploaded from src if the registry will not mount); all
- * manifests are put once every blob is in place. src NULL: nothing can
- * be uploaded (the blobs must be there or mountable). With several
- * targets an error names the one it concerns. */
-int idp_push_image_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-		      struct idp_source *src, const struct idp_image *img, struct idp_error *err);
+/* Where a push goes and how it reports: n targets (1 or more), each blob
+ * uploaded to the first target of each registry and mounted into that
+ * registry's other targets; with several targets an error names the one
+ * it concerns. */
+struct idp_push_targets {
+	struct idp_push_target *t;
+	int n;
+	const struct idp_push_opts *o;
+};
+
+/* Only look: each blob of img that is already in t's repository, or can
+ * be mounted from its mount_from, gets IDP_BLOB_EXISTED / IDP_BLOB_MOUNTED
+ * in have[i] (else IDP_BLOB_PENDING), its event, and its count in
+ * t->res.stats; a blob of unknown size (-1) learns it from the registry.
+ * Nothing is uploaded. Returns how many are present, or -1. */
+int idp_push_probe(struct idp_push_target *t, const struct idp_push_opts *o, struct idp_image *img,
+		   enum idp_blob_outcome *have, struct idp_error *err);
+
+/* Nothing changed: when t->tag (NULL = by digest) already names img's top
+ * manifest, the whole image is there (a registry takes a manifest only
+ * once it has what it references): each blob is reported as existing,
+ * the manifests as put, t->res filled, and 1 returned, after one HEAD.
+ * 0 when it does not (or the HEAD fails): nothing reported, push as usual. */
+int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o,
+			const struct idp_image *img);
+
+/* Push img to every target: each blob from src, several at a time (the
+ * first failure stops the others and is returned; open upload sessions
+ * are deleted), mounted into the other targets of its registry (uploaded
+ * from src if the registry will not mount); then, once every blob is in
+ * place, the manifests, children first, the last one under each target's
+ * tag. src NULL: nothing can be uploaded (the blobs must be there or
+ * mountable). Targets with blobs_done get only the manifests. */
+int idp_push_image_to(const struct idp_push_targets *to, struct idp_source *src,
+		      const struct idp_image *img, struct idp_error *err);
 
 /* Put img's manifests into every target, in order. */
-int idp_push_manifests_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-			  const struct idp_image *img, struct idp_error *err);
+int idp_push_manifests_to(const struct idp_push_targets *to, const struct idp_image *img,
+			  struct idp_error *err);
 
 /* ---- streams ---- */
 
@@ -151,24 +143,17 @@ struct idp_stream_hooks {
 	void *ctx;
 };
 
-/* Push a stream: each blob as it arrives (skipped when the hooks say it
- * is present, else the same step as every blob), then what the finished
- * image has that the stream did not hand over (its config), then the
- * manifests. img gets the image (release it); nothing is tagged unless
- * the whole stream was read and checked. hooks may be NULL. */
-int idp_push_stream(struct idp_session *s, const struct idp_push_opts *o, struct idp_stream *st,
-		    const struct idp_stream_hooks *hooks, const char *tag, struct idp_image *img,
-		    struct idp_push_result *res, struct idp_error *err);
-
-/* idp_push_stream to several targets, the stream read once: each blob
- * goes to the first target of every registry as it arrives (the bytes
- * kept in a spool file for the next registry), then is mounted into the
- * other targets of its registry; all manifests come last. With several
- * registries the `known` hook's `present` is not used (every registry
- * must get the same bytes). */
-int idp_push_stream_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-		       struct idp_stream *st, const struct idp_stream_hooks *hooks,
-		       struct idp_image *img, struct idp_error *err);
+/* Push a stream to the targets, the stream read once: each blob goes to
+ * the first target of every registry as it arrives (the bytes kept in a
+ * spool file for the next registry; skipped when the hooks say it is
+ * present, with one registry), then what the finished image has that the
+ * stream did not hand over (its config), then the blobs are mounted into
+ * the other targets of each registry and the manifests put. img gets the
+ * image (release it); nothing is tagged unless the whole stream was read
+ * and checked. hooks may be NULL. */
+int idp_push_stream_to(const struct idp_push_targets *to, struct idp_stream *st,
+		       const struct idp_stream_hooks *hooks, struct idp_image *img,
+		       struct idp_error *err);
 
 /* Emit an event through o (no locking: for single-threaded steps). */
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev);

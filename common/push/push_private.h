@@ -44,17 +44,23 @@ void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const 
 /* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
 
-/* idp_push_blobs with every blob mounted from mount_from when given (the
- * repository of an earlier target on the same registry). src NULL: the
- * blobs must be there or mountable (nothing can be uploaded). */
-int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		    const struct idp_image *img, const char *mount_from,
-		    struct idp_push_stats *stats, struct idp_error *err);
+/* Push img's blobs into target i of `to`, from src (NULL: nothing can be
+ * uploaded: the blobs must be there or mountable), each mounted from the
+ * first target of its registry when that is another one. The counts are
+ * added to its res.stats; an error names the target when there are
+ * several. */
+int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source *src,
+		    const struct idp_image *img, struct idp_error *err);
+
+/* Put img's manifests into t in order, the last one under t->tag (NULL =
+ * by digest); t->res gets the top manifest's digest and size. */
+int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
+		   const struct idp_image *img, struct idp_error *err);
 
 /* The index of the first target on t[i]'s registry (i itself when none
  * comes before it): blobs are uploaded there, mounted into the others. */
 int push_primary(const struct idp_push_target *t, int i);
-/* Name the target in err when there are several. Returns -1. */
-int push_target_error(const struct idp_push_target *t, int n, int i, struct idp_error *err);
+/* Name target i in err when there are several. Returns -1. */
+int push_target_error(const struct idp_push_targets *to, int i, struct idp_error *err);
 
 #endif

@@ -14,8 +14,7 @@
 #include "banned.h"
 
 struct stream_push {
-	struct idp_push_target *t;
-	int n;
+	const struct idp_push_targets *to;
 	int multi;                      /* targets on several registries */
 	struct pusher *p;               /* one per target */
 	struct idp_http **h;            /* one per target */
@@ -99,7 +98,7 @@ static int blob_into(struct stream_push *sp, int g, const struct idp_stream_blob
 	}
 	b.keep_spool = sp->multi ? &bb->kept : NULL;
 	if (pusher_blob(&sp->p[g], sp->h[g], &b, err) < 0)
-		return push_target_error(sp->t, sp->n, g, err);
+		return push_target_error(sp->to, g, err);
 	if (!got[0]) {
 		snprintf(got, IDP_DIGEST_MAX, "%s", b.pushed);
 		*got_size = b.pushed_size;
@@ -127,8 +126,8 @@ static int stream_blob(struct stream_push *sp, struct idp_stream_blob *sb,
 			return -1;
 		return note_seen(sp, k.digest, err);
 	}
-	for (g = 0; g < sp->n && rc == 0; g++)
-		if (push_primary(sp->t, g) == g)
+	for (g = 0; g < sp->to->n && rc == 0; g++)
+		if (push_primary(sp->to->t, g) == g)
 			rc = blob_into(sp, g, sb, &k, &bb, got, &got_size, err);
 	blob_bytes_release(&bb);
 	if (rc < 0)
@@ -167,8 +166,8 @@ static int rest_of_image(struct stream_push *sp, const struct idp_image *img, st
 		if (was_seen(sp, img->blobs[i].digest))
 			continue;
 		o.b = &img->blobs[i];
-		for (g = 0; g < sp->n; g++) {
-			if (push_primary(sp->t, g) != g)
+		for (g = 0; g < sp->to->n; g++) {
+			if (push_primary(sp->to->t, g) != g)
 				continue;
 			memset(&b, 0, sizeof(b));
 			b.id = img->blobs[i].display_id ? img->blobs[i].display_id
@@ -179,7 +178,7 @@ static int rest_of_image(struct stream_push *sp, const struct idp_image *img, st
 			b.open_ctx = &o;
 			b.quiet = 1;
 			if (pusher_blob(&sp->p[g], sp->h[g], &b, err) < 0)
-				return push_target_error(sp->t, sp->n, g, err);
+				return push_target_error(sp->to, g, err);
 		}
 	}
 	return 0;
@@ -204,42 +203,34 @@ static int stream_all(struct stream_push *sp, struct idp_image *img, struct idp_
 }
 
 /* The targets after the first of their registry: mounted from it. */
-static int mount_the_rest(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-			  const struct idp_image *img, struct idp_error *err)
+static int mount_the_rest(const struct idp_push_targets *to, const struct idp_image *img,
+			  struct idp_error *err)
 {
-	struct idp_push_stats st;
-	int i, p;
+	int i;
 
-	for (i = 0; i < n; i++) {
-		if ((p = push_primary(t, i)) == i)
-			continue;
-		memset(&st, 0, sizeof(st));
-		if (push_blobs_into(t[i].s, o, NULL, img, idp_session_ref(t[p].s)->path, &st,
-				    err) < 0)
-			return push_target_error(t, n, i, err);
-		idp_push_stats_add(&t[i].res.stats, &st);
-	}
+	for (i = 0; i < to->n; i++)
+		if (push_primary(to->t, i) != i && push_blobs_into(to, i, NULL, img, err) < 0)
+			return -1;
 	return 0;
 }
 
-static int stream_push_init(struct stream_push *sp, struct idp_push_target *t, int n,
-			    const struct idp_push_opts *o, struct idp_error *err)
+static int stream_push_init(struct stream_push *sp, const struct idp_push_targets *to,
+			    struct idp_error *err)
 {
 	int g;
 
 	memset(sp, 0, sizeof(*sp));
-	sp->t = t;
-	sp->n = n;
-	if (!(sp->p = calloc((size_t)n, sizeof(*sp->p))) ||
-	    !(sp->h = calloc((size_t)n, sizeof(*sp->h))))
+	sp->to = to;
+	if (!(sp->p = calloc((size_t)to->n, sizeof(*sp->p))) ||
+	    !(sp->h = calloc((size_t)to->n, sizeof(*sp->h))))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	for (g = 0; g < n; g++)
-		pusher_init(&sp->p[g], t[g].s, o);
-	for (g = 0; g < n; g++) {
-		if (push_primary(t, g) != g)
+	for (g = 0; g < to->n; g++)
+		pusher_init(&sp->p[g], to->t[g].s, to->o);
+	for (g = 0; g < to->n; g++) {
+		if (push_primary(to->t, g) != g)
 			continue;
 		sp->multi |= g > 0;
-		if (!(sp->h[g] = idp_session_conn(t[g].s)))
+		if (!(sp->h[g] = idp_session_conn(to->t[g].s)))
 			return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
 	}
 	return 0;
@@ -249,8 +240,8 @@ static void stream_push_release(struct stream_push *sp)
 {
 	int g;
 
-	for (g = 0; sp->p && g < sp->n; g++) {
-		idp_push_stats_add(&sp->t[g].res.stats, &sp->p[g].stats);
+	for (g = 0; sp->p && g < sp->to->n; g++) {
+		idp_push_stats_add(&sp->to->t[g].res.stats, &sp->p[g].stats);
 		pusher_destroy(&sp->p[g]);
 	}
 	free(sp->p);
@@ -258,14 +249,14 @@ static void stream_push_release(struct stream_push *sp)
 	free(sp->seen);
 }
 
-int idp_push_stream_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-		       struct idp_stream *st, const struct idp_stream_hooks *hooks,
-		       struct idp_image *img, struct idp_error *err)
+int idp_push_stream_to(const struct idp_push_targets *to, struct idp_stream *st,
+		       const struct idp_stream_hooks *hooks, struct idp_image *img,
+		       struct idp_error *err)
 {
 	struct stream_push sp;
 	int rc;
 
-	rc = stream_push_init(&sp, t, n, o, err);
+	rc = stream_push_init(&sp, to, err);
 	sp.st = st;
 	sp.hooks = hooks;
 	if (rc == 0)
@@ -274,19 +265,8 @@ int idp_push_stream_to(struct idp_push_target *t, int n, const struct idp_push_o
 	if (rc == 0 && hooks && hooks->complete)
 		rc = hooks->complete(hooks->ctx, err);
 	if (rc == 0)
-		rc = mount_the_rest(t, n, o, img, err);
+		rc = mount_the_rest(to, img, err);
 	if (rc == 0)
-		rc = idp_push_manifests_to(t, n, o, img, err);
-	return rc;
-}
-
-int idp_push_stream(struct idp_session *s, const struct idp_push_opts *o, struct idp_stream *st,
-		    const struct idp_stream_hooks *hooks, const char *tag, struct idp_image *img,
-		    struct idp_push_result *res, struct idp_error *err)
-{
-	struct idp_push_target t = { s, tag, 0, *res };
-	int rc = idp_push_stream_to(&t, 1, o, st, hooks, img, err);
-
-	*res = t.res;
+		rc = idp_push_manifests_to(to, img, err);
 	return rc;
 }
