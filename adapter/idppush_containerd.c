@@ -6,6 +6,7 @@
  * TARGET defaults to IMAGE's name and tag under the idpbuilder registry and
  * owner. Exit codes are the engine's error classes (error.h). */
 #include "config.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,12 +160,30 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	return rc;
 }
 
+/* The signal handlers and libcurl set up, then the push. */
+static int start(const struct fe_config *cfg, const struct job_spec *js,
+		 volatile sig_atomic_t *canceled)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	int rc;
+
+	if (fe_signal_install(canceled) < 0) {
+		idp_error_set(&err, IDP_EGENERAL, "cannot install the signal handlers: %s",
+			      strerror(errno));
+		return fe_report_error(&err);
+	}
+	if (idp_http_global_init(&err) < 0)
+		return fe_report_error(&err);
+	rc = run(cfg, js, canceled);
+	idp_http_global_cleanup();
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	volatile sig_atomic_t canceled = 0;
 	struct fe_config cfg;
 	struct job_spec js;
-	struct idp_error err = IDP_ERROR_INIT;
 	int rc;
 
 	fe_memory_setup();
@@ -174,12 +193,8 @@ int main(int argc, char **argv)
 		rc = fe_parse_exit(&cmd, rc);
 	else if (check_args(&cfg, &js) != 0)
 		rc = 1;
-	else if (fe_signal_install(&canceled) < 0 || idp_http_global_init(&err) < 0)
-		rc = fe_report_error(&err);
-	else {
-		rc = run(&cfg, &js, &canceled);
-		idp_http_global_cleanup();
-	}
+	else
+		rc = start(&cfg, &js, &canceled);
 	fe_config_release(&cfg);
 	return rc;
 }
