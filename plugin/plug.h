@@ -61,6 +61,7 @@ struct plug_reuse {
 	struct plug_blob_state config;
 	char want[IDP_CODEC_NAME_MAX]; /* the producer (docker/pushcache.h) of this image's blobs */
 	int saved_stored;          /* docker save gave already-compressed layers */
+	struct idp_stream_known *known;   /* the table for a stream push, or NULL */
 };
 
 /* Load the cache for the session's destination. -1 only out of memory. */
@@ -80,15 +81,15 @@ int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct 
 int plug_reuse_known(struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
 /* Every state back to "not known". */
 void plug_reuse_forget(struct plug_reuse *ru);
-/* The state of a layer with this diffID, or NULL. */
-struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char *diffid);
-/* The diffID (inspect's string) a save-stream blob is, when known, or NULL:
- * its display id when it is a diffID, the cache's v1 id map (legacy
- * shape), or a stored layer's digest known from the cache. */
-const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id,
-			      const char *digest);
-/* Remember a legacy v1 directory id's diffID (after the layer was read). */
-void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
+/* What the cache knows of a stream's blobs, as the table the stream push
+ * takes (idp_stream_push_open); it belongs to ru. Returns its length, or
+ * -1 (out of memory). */
+int plug_reuse_stream_known(struct plug_reuse *ru, const struct idp_stream_known **out,
+			    struct idp_error *err);
+/* What a stream's phase 1 taught: which legacy v1 directory ids the
+ * layers that went up had (their diffIDs), whether the stream gave
+ * compressed layers. */
+void plug_reuse_note_stream(struct plug_reuse *ru, const struct idp_stream_taken *taken, int n);
 /* After a successful push (saved: docker save ran): record the top
  * manifest's blobs for each of the n targets and write the cache (a
  * failure is a warning event through po, so that it reaches the progress

@@ -33,6 +33,7 @@ int plug_reuse_init(struct plug_reuse *ru, const struct plug_push *pp, const str
 
 void plug_reuse_release(struct plug_reuse *ru)
 {
+	free(ru->known);
 	free(ru->layers);
 	idp_pushcache_release(&ru->news);
 	memset(ru, 0, sizeof(*ru));
@@ -202,16 +203,7 @@ int plug_reuse_check(struct plug_reuse *ru, struct idp_push_target *t,
 	return all && ru->config.have != PLUG_HAVE_NO;
 }
 
-struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char *diffid)
-{
-	int i;
-
-	for (i = 0; i < ru->pp->info->ndiffids; i++)
-		if (strcmp(ru->pp->info->diffids[i], diffid) == 0)
-			return &ru->layers[i];
-	return NULL;
-}
-
+/* The first listed diffID equal to diffid, or NULL. */
 static const char *listed(const struct plug_reuse *ru, const char *diffid)
 {
 	int i;
@@ -222,27 +214,56 @@ static const char *listed(const struct plug_reuse *ru, const char *diffid)
 	return NULL;
 }
 
-const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id,
-			      const char *digest)
+/* The stream blob that is layer diffid (a listed one): shown by its
+ * diffID (as docker push names a layer it compresses), skipped when the
+ * registry has it (its first layer's state). */
+static void known_as(const struct plug_reuse *ru, const char *diffid, struct idp_stream_known *k)
 {
-	char d[IDP_DIGEST_MAX];
-	const char *r;
+	const struct plug_blob_state *bs = NULL;
 	int i;
 
-	for (i = 0; digest && i < ru->pp->info->ndiffids; i++)
-		if (ru->layers[i].have && strcmp(ru->layers[i].digest, digest) == 0)
-			return ru->pp->info->diffids[i];
-	if (!display_id)
-		return NULL;
-	snprintf(d, sizeof(d), "sha256:%s", display_id);
-	if ((r = listed(ru, d)))
-		return r;
-	if ((r = listed(ru, idp_pushcache_v1_diffid(&ru->news, display_id))))
-		return r;
-	return listed(ru, idp_pushcache_v1_diffid(ru->cache, display_id));
+	for (i = 0; !bs && i < ru->pp->info->ndiffids; i++)
+		if (strcmp(ru->pp->info->diffids[i], diffid) == 0)
+			bs = &ru->layers[i];
+	k->display_id = diffid;
+	if (bs && bs->have != PLUG_HAVE_NO) {
+		k->present = 1;
+		k->digest = bs->digest;
+		k->size = bs->size;
+		k->expect = diffid;
+	}
 }
 
-void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid)
+int plug_reuse_stream_known(struct plug_reuse *ru, const struct idp_stream_known **out,
+			    struct idp_error *err)
+{
+	const struct idp_docker_image *info = ru->pp->info;
+	int max = info->ndiffids + ru->cache->nv1, i, n = 0;
+	struct idp_stream_known *k = calloc(max > 0 ? (size_t)max : 1, sizeof(*k));
+	const char *d;
+
+	if (!k)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	for (i = 0; i < info->ndiffids; i++, n++) {   /* a layer, by its digest or diffID */
+		k[n].by_digest = ru->layers[i].have ? ru->layers[i].digest : NULL;
+		if (strncmp(info->diffids[i], "sha256:", 7) == 0)
+			k[n].by_id = info->diffids[i] + 7;
+		known_as(ru, info->diffids[i], &k[n]);
+	}
+	for (i = 0; i < ru->cache->nv1; i++) {   /* a legacy v1 directory the cache saw */
+		d = listed(ru, idp_pushcache_v1_diffid(ru->cache, ru->cache->v1[i].v1id));
+		if (d) {
+			k[n].by_id = ru->cache->v1[i].v1id;
+			known_as(ru, d, &k[n++]);
+		}
+	}
+	free(ru->known);
+	*out = ru->known = k;
+	return n;
+}
+
+/* A legacy layer went up: remember its v1 directory id's diffID. */
+static void note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	char d[IDP_DIGEST_MAX];
@@ -251,6 +272,18 @@ void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *dif
 	if (!ru->cache_path || !diffid[0] || listed(ru, d) || strlen(v1id) != 64)
 		return;
 	idp_pushcache_add_v1(&ru->news, v1id, diffid, &err);
+}
+
+void plug_reuse_note_stream(struct plug_reuse *ru, const struct idp_stream_taken *taken, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (taken[i].compressed)
+			ru->saved_stored = 1;
+		else if (taken[i].uploaded)
+			note_v1(ru, taken[i].display_id, taken[i].diffid);
+	}
 }
 
 /* ---- the manifest from the cache ---- */

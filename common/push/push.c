@@ -217,8 +217,7 @@ static const char *blob_id(const struct idp_image_blob *b)
 	return b->display_id ? b->display_id : b->digest;
 }
 
-/* The step of one blob of a random-access image. */
-static void step_of(struct blob_step *b, const struct idp_image_blob *ib)
+void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib)
 {
 	memset(b, 0, sizeof(*b));
 	b->id = blob_id(ib);
@@ -235,7 +234,7 @@ static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error
 	struct blob_step b;
 	int rc;
 
-	step_of(&b, ib);
+	blob_step_of(&b, ib);
 	if (pl->mount_from)
 		b.mount_from = pl->mount_from;
 	if (!pl->have && pl->src) {
@@ -497,7 +496,7 @@ static void report_present(struct idp_push_target *t, const struct idp_push_opts
 
 	pusher_init(&p, t->s, o);
 	for (i = 0; i < img->nblobs; i++) {
-		step_of(&b, &img->blobs[i]);
+		blob_step_of(&b, &img->blobs[i]);
 		step_existed(&p, &b, b.size);
 	}
 	idp_push_stats_add(&t->res.stats, &p.stats);

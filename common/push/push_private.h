@@ -37,6 +37,9 @@ struct blob_step {
 	int64_t pushed_size;
 };
 
+/* The step of one blob of an image (no reader yet). */
+void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib);
+
 void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_opts *o);
 void pusher_destroy(struct pusher *p);
 void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,

@@ -129,13 +129,16 @@ extern const struct idp_source_ops idp_source_containerd;
 /* ---- streaming sources ----
  * A stream is read once, front to back. Its blobs come before its
  * manifest; a blob it compresses on the fly has a digest only once it was
- * read to its end. The engine (idp_push_stream) drives it:
+ * read to its end. The engine (push.h's idp_stream_push_*) drives it, and
+ * checks the order of the calls once for every stream, so a stream need
+ * not check it again:
  *
- *   while ((rc = ops->next(st, &blob, &reader, err)) == 1)
- *           upload from reader then ops->done(st, digest, size), or
- *           ops->skip(st, ...) when the registry has it (not read)
- *   ops->finish(st, &img, err)      every blob and the manifests
- *   ops->open_blob(st, b, &r, err)  blobs of img that next never gave (a config)
+ *   while ((rc = ops->next(priv, &blob, &reader, err)) == 1)
+ *           upload from reader then ops->done(priv, digest, size, diffid), or
+ *           ops->skip(priv, ...) when the registry has it (not read)
+ *   ops->finish(priv, &img, err)      every blob and the manifests
+ *   ops->open_blob(priv, b, &r, err)  blobs of img that next never gave (a config)
+ *   ops->close(priv)                  at any time
  */
 
 struct idp_stream_blob {
@@ -154,23 +157,24 @@ struct idp_stream_ops {
 	/* 1: the next blob, with a reader for the bytes to upload (valid
 	 * until done/skip); 0: end of the stream; -1: error (IDP_EGENERAL
 	 * for a broken stream, IDP_ECANCELED when cancelled). */
-	int (*next)(void *st, struct idp_stream_blob *b, struct idp_blob_reader *r,
+	int (*next)(void *priv, struct idp_stream_blob *b, struct idp_blob_reader *r,
 		    struct idp_error *err);
-	/* The current blob went up as digest/size (read to its end). */
-	int (*done)(void *st, const char *digest, int64_t size, struct idp_error *err);
+	/* The current blob went up as digest/size (read to its end); diffid
+	 * gets the uncompressed digest the stream computed for it ("" when it
+	 * computed none: a blob pushed as stored). */
+	int (*done)(void *priv, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
+		    struct idp_error *err);
 	/* The current blob, unread, is in the registry as digest/size: read
 	 * it through without compressing; when `expect` is given, its
 	 * uncompressed digest must be that, else the push must fail. */
-	int (*skip)(void *st, const char *expect, const char *digest, int64_t size,
+	int (*skip)(void *priv, const char *expect, const char *digest, int64_t size,
 		    struct idp_error *err);
-	/* The uncompressed digest computed for the blob finished last, or "". */
-	const char *(*last_diffid)(void *st);
 	/* After next returned 0: check everything and describe the image. */
-	int (*finish)(void *st, struct idp_image *img, struct idp_error *err);
+	int (*finish)(void *priv, struct idp_image *img, struct idp_error *err);
 	/* A reader for a blob of the finished image that next never gave. */
-	int (*open_blob)(void *st, const struct idp_image_blob *b, struct idp_blob_reader *r,
+	int (*open_blob)(void *priv, const struct idp_image_blob *b, struct idp_blob_reader *r,
 			 struct idp_error *err);
-	void (*close)(void *st);
+	void (*close)(void *priv);
 };
 
 struct idp_stream {

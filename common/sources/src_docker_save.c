@@ -71,11 +71,9 @@ struct idp_save_stream {
 	int njson;
 	struct jfile *json;
 	size_t json_total;
-	struct cur cur;
-	int active;                /* cur holds a layer */
+	struct cur cur;            /* the layer next handed over */
 	int ended;
 	struct jfile *config;
-	int last;                  /* index of the entry finished last, -1 none */
 };
 
 /* ---- input: the pipe (drained by readahead.h), counted, cancellable ---- */
@@ -117,7 +115,6 @@ static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stre
 	if (!st)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	st->o = *o;
-	st->last = -1;
 	if (idp_readahead_start(fd, IDP_READAHEAD_CAP, o->cancel, &st->ra, err) < 0) {
 		free(st);
 		return -1;
@@ -426,7 +423,6 @@ static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_s
 
 	e->kind = sniff(c->peek, c->peek_len);
 	c->e = e;
-	st->active = 1;
 	if (e->kind == K_RAW && start_raw(st, err) < 0)
 		return -1;
 	if (e->kind != K_RAW && strncmp(e->path, "blobs/sha256/", 13) == 0)
@@ -507,9 +503,6 @@ static int save_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reade
 	const char *link;
 	int rc;
 
-	if (st->active)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "internal: the next blob before the current one was done");
 	while (!st->ended) {
 		rc = archive_read_next_header(st->a, &ae);
 		if (rc == ARCHIVE_EOF) {
@@ -533,15 +526,13 @@ static int save_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reade
 	return 0;
 }
 
-static int save_done(void *ctx, const char *digest, int64_t size, struct idp_error *err)
+static int save_done(void *ctx, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
+		     struct idp_error *err)
 {
 	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
 	struct entry *e = c->e;
 
-	if (!st->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
-	st->active = 0;
 	if (e->kind == K_RAW) {
 		if (!c->out_done)
 			return idp_error_set(err, IDP_EGENERAL,
@@ -554,12 +545,10 @@ static int save_done(void *ctx, const char *digest, int64_t size, struct idp_err
 					     "which the image does not list",
 					     e->path, e->diffid);
 	}
-	if (digest) {
-		snprintf(e->digest, sizeof(e->digest), "%s", digest);
-		e->size = size;
-	}
+	snprintf(e->digest, sizeof(e->digest), "%s", digest);
+	e->size = size;
 	e->done = 1;
-	st->last = (int)(e - st->entries);
+	snprintf(diffid, IDP_DIGEST_MAX, "%s", e->diffid);
 	cur_release(c);
 	return 0;
 }
@@ -570,9 +559,8 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 	struct idp_save_stream *st = ctx;
 	struct cur *c = &st->cur;
 	struct entry *e = c->e;
+	char computed[IDP_DIGEST_MAX];
 
-	if (!st->active || !digest)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
 	if (e->kind == K_RAW) {
 		if (c->z.started || c->consumed > 0)
 			return idp_error_set(err, IDP_EGENERAL,
@@ -585,7 +573,7 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 		}
 		c->out_done = 1;
 	}
-	if (save_done(st, digest, size, err) < 0)
+	if (save_done(st, digest, size, computed, err) < 0)
 		return -1;
 	if (e->kind == K_RAW && diffid && strcmp(e->diffid, diffid) != 0)
 		return idp_error_set(
@@ -594,15 +582,6 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 			"it was not pushed",
 			e->path, e->diffid, diffid);
 	return 0;
-}
-
-static const char *save_last_diffid(void *ctx)
-{
-	const struct idp_save_stream *st = ctx;
-
-	if (st->last < 0 || st->last >= st->nentries)
-		return "";
-	return st->entries[st->last].diffid;
 }
 
 /* ---- the end: manifest.json -> image ---- */
@@ -992,7 +971,6 @@ static const struct idp_stream_ops docker_save_ops = {
 	.next = save_next,
 	.done = save_done,
 	.skip = save_skip,
-	.last_diffid = save_last_diffid,
 	.finish = save_finish,
 	.open_blob = save_open_blob,
 	.close = save_close,

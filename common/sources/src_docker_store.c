@@ -66,9 +66,7 @@ struct store {
 	int n;
 	struct layer *layers;
 	int next;                  /* the next layer to hand over */
-	int active;
-	int last;                  /* the layer finished last, -1 none */
-	struct cur cur;
+	struct cur cur;            /* the layer next handed over */
 	struct idp_buf config;
 };
 
@@ -532,9 +530,6 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 	struct cur *c = &s->cur;
 	int64_t raw = -1;
 
-	if (s->active)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "internal: the next blob before the current one was done");
 	while (s->next < s->n && s->layers[s->next].dup_of >= 0)
 		s->next++;
 	if (s->next == s->n)
@@ -544,7 +539,6 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 	cur_release(c);
 	c->l = &s->layers[s->next++];
 	idp_zlayer_init(&c->z, &s->o.codec, s->o.threads, fill, s, s->o.cancel);
-	s->active = 1;
 	memset(b, 0, sizeof(*b));
 	b->display_id = idp_digest_hex(c->l->diffid);
 	b->size = -1;
@@ -555,31 +549,27 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 	return 1;
 }
 
-static int finish_layer(struct store *s, const char *digest, int64_t size, struct idp_error *err)
+static void finish_layer(struct store *s, const char *digest, int64_t size)
 {
 	struct layer *l = s->cur.l;
 
-	if (!digest)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no digest for a layer");
 	snprintf(l->digest, sizeof(l->digest), "%s", digest);
 	l->size = size;
 	l->done = 1;
-	s->last = (int)(l - s->layers);
-	s->active = 0;
 	cur_release(&s->cur);
-	return 0;
 }
 
-static int store_done(void *ctx, const char *digest, int64_t size, struct idp_error *err)
+static int store_done(void *ctx, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
+		      struct idp_error *err)
 {
 	struct store *s = ctx;
 
-	if (!s->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
 	if (!s->cur.z.out_done || !s->cur.verified)
 		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not read through",
 				     s->cur.l->diffid);
-	return finish_layer(s, digest, size, err);
+	snprintf(diffid, IDP_DIGEST_MAX, "%s", s->cur.l->diffid);
+	finish_layer(s, digest, size);
+	return 0;
 }
 
 static int store_skip(void *ctx, const char *expect, const char *digest, int64_t size,
@@ -587,22 +577,14 @@ static int store_skip(void *ctx, const char *expect, const char *digest, int64_t
 {
 	struct store *s = ctx;
 
-	if (!s->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
 	if (s->cur.z.started || s->cur.started)
 		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was partly read",
 				     s->cur.l->diffid);
 	if (expect && strcmp(expect, s->cur.l->diffid) != 0)
 		return idp_error_set(err, IDP_EGENERAL, "layer %s is not %s as expected",
 				     s->cur.l->diffid, expect);
-	return finish_layer(s, digest, size, err);
-}
-
-static const char *store_last_diffid(void *ctx)
-{
-	const struct store *s = ctx;
-
-	return s->last < 0 ? "" : s->layers[s->last].diffid;
+	finish_layer(s, digest, size);
+	return 0;
 }
 
 /* Layer i of the image (idp_single_image.layer): a repeated diffID is
@@ -675,7 +657,6 @@ static const struct idp_stream_ops docker_store_ops = {
 	.next = store_next,
 	.done = store_done,
 	.skip = store_skip,
-	.last_diffid = store_last_diffid,
 	.finish = store_finish,
 	.open_blob = store_open_blob,
 	.close = store_close,
@@ -707,7 +688,6 @@ int idp_stream_docker_store(const struct idp_store_opts *o, struct idp_stream *o
 	if (!s)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	s->o = *o;
-	s->last = -1;
 	s->cur.fd = s->cur.dirfd = -1;
 	if (store_open(s, err) < 0) {
 		store_close(s);

@@ -98,7 +98,7 @@ static int push_all(const struct idp_buf *t, struct idp_image *img, struct idp_e
 	struct idp_stream s;
 	struct idp_stream_blob b;
 	struct idp_blob_reader r;
-	char buf[4096], digest[IDP_DIGEST_MAX];
+	char buf[4096], digest[IDP_DIGEST_MAX], diffid[IDP_DIGEST_MAX];
 	int fd = memfd_create("test-docker-save", MFD_CLOEXEC), rc;
 	ssize_t n;
 
@@ -113,7 +113,7 @@ static int push_all(const struct idp_buf *t, struct idp_image *img, struct idp_e
 			;
 		CU_ASSERT_EQUAL(n, 0);
 		idp_sha256_digest("", 0, digest);  /* what went up does not matter here */
-		CU_ASSERT_EQUAL(s.ops->done(s.priv, digest, 1, err), 0);
+		CU_ASSERT_EQUAL(s.ops->done(s.priv, digest, 1, diffid, err), 0);
 		idp_blob_reader_close(&r);
 	}
 	if (rc == 0)
