@@ -27,7 +27,7 @@
 struct push_steps {
 	struct plug_push *pp;
 	const struct idp_push_targets *to;
-	struct plug_reuse ru;
+	struct idp_reuse ru;
 	const struct idp_stream_known *known;   /* the cache's table for a stream */
 	int nknown;
 };
@@ -52,7 +52,7 @@ static int stream_blobs(struct push_steps *ps, struct idp_stream *stream,
 	    idp_stream_push_blobs(*push, img, err) < 0)
 		return -1;
 	taken = idp_stream_push_taken(*push, &n);
-	plug_reuse_note_stream(&ps->ru, taken, n);
+	idp_reuse_note_stream(&ps->ru, taken, n);
 	return 0;
 }
 
@@ -164,7 +164,7 @@ static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm
 	int i;
 
 	for (i = 0; i < pp->info->ndiffids; i++)
-		known[i] = ps->ru.layers[i].have != PLUG_HAVE_NO;
+		known[i] = ps->ru.layers[i].have != IDP_REUSE_NO;
 	memset(so, 0, sizeof(*so));
 	so->root = dm->root;
 	so->driver = dm->driver;
@@ -217,7 +217,7 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 	char why[IDP_ERRMSG_MAX];
 	int i, rc, failed = 0;
 
-	if ((ps->nknown = plug_reuse_stream_known(&ps->ru, &ps->known, err)) < 0)
+	if ((ps->nknown = idp_reuse_stream_known(&ps->ru, &ps->known, err)) < 0)
 		return -1;
 	if (!store_usable(pp, &dm, why, sizeof(why))) {
 		if (pp->cfg->verbose)
@@ -265,12 +265,12 @@ static int unchanged(struct push_steps *ps, struct idp_error *err)
 	int rc;
 
 	memset(&img, 0, sizeof(img));
-	if ((rc = plug_reuse_known(&ps->ru, &img, err)) == 1 &&
+	if ((rc = idp_reuse_cached_image(&ps->ru, &img, err)) == 1 &&
 	    (rc = idp_push_if_present(t, ps->to->o, &img)) == 1 && ps->pp->cfg->verbose)
 		fe_infof("nothing changed: the registry has manifest %s under %s already",
 			 img.manifests[img.nmanifests - 1].digest, t->tag ? t->tag : "its digest");
 	if (rc == 0)
-		plug_reuse_forget(&ps->ru);
+		idp_reuse_forget(&ps->ru);
 	idp_image_release(&img);
 	return rc;
 }
@@ -288,6 +288,20 @@ static int learn_chunk(struct push_steps *ps, struct idp_error *err)
 				       err);
 }
 
+/* What the push cache says for this push to the first target. */
+static int reuse_init(struct push_steps *ps, struct idp_error *err)
+{
+	const struct plug_push *pp = ps->pp;
+	struct idp_reuse_opts o = { .info = pp->info,
+				    .platform = pp->platform,
+				    .format = pp->cfg->format,
+				    .codec = &pp->codec,
+				    .cache_path = pp->cache_path,
+				    .cache = pp->cache };
+
+	return idp_reuse_init(&ps->ru, &o, idp_session_ref(ps->to->t[0].s), err);
+}
+
 /* The cache answers for the first target; its registry's other targets
  * mount from it. With several registries every layer is read (each
  * registry gets the same bytes), so docker save always runs. */
@@ -298,15 +312,15 @@ int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct id
 	int rc = 0, saved = 0;
 
 	memset(&img, 0, sizeof(img));
-	if (plug_reuse_init(&ps.ru, pp, to->t[0].s, err) < 0)
+	if (reuse_init(&ps, err) < 0)
 		return -1;
 	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0) {
-		plug_reuse_release(&ps.ru);
+		idp_reuse_release(&ps.ru);
 		return rc < 0 ? -1 : 0;
 	}
 	if (one_registry(to))
-		rc = plug_reuse_check(&ps.ru, &to->t[0], to->o, err);
-	if (rc == 1 && (rc = plug_reuse_image(&ps.ru, &img, err)) == 0) {
+		rc = idp_reuse_check(&ps.ru, &to->t[0], to->o, err);
+	if (rc == 1 && (rc = idp_reuse_image(&ps.ru, &img, err)) == 0) {
 		to->t[0].blobs_done = 1;
 		rc = idp_push_image_to(to, NULL, &img, err);
 	} else if (rc == 0) {
@@ -316,12 +330,12 @@ int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct id
 	if (rc == 0)
 		rc = learn_chunk(&ps, err);
 	if (rc == 0)
-		plug_reuse_commit(&ps.ru, to, &img, saved);
+		idp_reuse_commit(&ps.ru, to, &img, saved);
 	if (img.notice && !pp->notice) {   /* fe_push_finish prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;
 	}
-	plug_reuse_release(&ps.ru);
+	idp_reuse_release(&ps.ru);
 	idp_image_release(&img);
 	return rc;
 }
