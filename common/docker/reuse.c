@@ -1,4 +1,4 @@
-/* plug_reuse.c: what the push cache (docker/pushcache.h) says for one push
+/* reuse.c: what the push cache (docker/pushcache.h) says for one push
  * of a docker image (idp_reuse_*). Before the image is read, every layer
  * the cache knows for this registry is HEADed in the destination
  * repository (or mounted from the repository it was pushed to); the
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "util/jsonutil.h"
-#include "docker/pushcache.h"
+#include "pushcache.h"
 #include "banned.h"
 
 int idp_reuse_init(struct idp_reuse *ru, const struct idp_reuse_opts *o, const struct idp_ref *dest,
