@@ -201,7 +201,6 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	const char *image = cfg->args[0];
 	const char *const *targets = (const char *const *)cfg->args + 1;
 	struct idp_error err = IDP_ERROR_INIT;
-	char platform[IDP_DOCKER_PLATFORM_MAX];
 	struct idp_docker_image info;
 	struct plug_push pp;
 	struct idp_ref dests[FE_MAX_TARGETS];
@@ -220,7 +219,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
-					platform, &err) < 0) {
+					&err) < 0) {
 		fe_dest_refs_release(dests, n);
 		return fe_report_error(&err);
 	}
@@ -230,7 +229,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	pp.image = image;
 	pp.info = &info;
 	pp.cancel = canceled;
-	pp.platform = platform[0] ? platform : NULL;
+	pp.platform = info.save_platform[0] ? info.save_platform : NULL;
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &pp.codec, &err) < 0)

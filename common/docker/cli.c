@@ -55,21 +55,28 @@ static void run_opts(const struct idp_docker *d, const char **argv, const char *
 	o->what = what;
 }
 
-/* Run docker with tail args, capturing its output (bounded). Returns the
- * exit status (0-255), or -1 with err when it could not run, timed out or
- * was cancelled. */
-static int run_capture(const struct idp_docker *d, const char *const *tail, const char *what,
-		       size_t out_cap, struct idp_run_result *r, struct idp_error *err)
+/* A docker command whose output is captured. */
+struct docker_cmd {
+	const char *const *tail;   /* the arguments after the global flags */
+	const char *what;          /* for messages: "docker image inspect" */
+	size_t out_cap;            /* stdout is bounded by this */
+};
+
+/* Run cmd, capturing its output (bounded). Returns the exit status
+ * (0-255), or -1 with err when it could not run, timed out or was
+ * cancelled. */
+static int run_capture(const struct idp_docker *d, const struct docker_cmd *cmd,
+		       struct idp_run_result *r, struct idp_error *err)
 {
 	const char *argv[IDP_DOCKER_MAX_ARGV];
 	struct idp_run_opts o;
 
-	build_argv(d, tail, argv);
-	run_opts(d, argv, what, out_cap, &o);
+	build_argv(d, cmd->tail, argv);
+	run_opts(d, argv, cmd->what, cmd->out_cap, &o);
 	if (idp_run(&o, r, err) < 0)
 		return -1;
 	if (r->truncated && r->status == 0)
-		return idp_error_set(err, IDP_EGENERAL, "'%s' printed too much", what);
+		return idp_error_set(err, IDP_EGENERAL, "'%s' printed too much", cmd->what);
 	return r->status;
 }
 
@@ -207,7 +214,8 @@ int idp_docker_inspect(const struct idp_docker *d, const char *image, const char
 	if (!platform && (rc = api_inspect(d, image, out, err)) <= 0)
 		return rc;
 	rc = -1;
-	status = run_capture(d, tail, "docker image inspect", INSPECT_CAP, &r, err);
+	status = run_capture(d, &(struct docker_cmd){ tail, "docker image inspect", INSPECT_CAP },
+			     &r, err);
 	if (status == 0)
 		rc = parse_inspect(r.out.buf, image, out, err);
 	else if (status > 0 &&
@@ -226,7 +234,8 @@ int idp_docker_image_names(const struct idp_docker *d, struct idp_run_result *r,
 			   struct idp_error *err)
 {
 	const char *tail[] = { "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", NULL };
-	int status = run_capture(d, tail, "docker image ls", INSPECT_CAP, r, err);
+	const struct docker_cmd cmd = { tail, "docker image ls", INSPECT_CAP };
+	int status = run_capture(d, &cmd, r, err);
 
 	if (status > 0)
 		idp_error_set(err, IDP_EGENERAL, "docker image ls failed: %s", first_line(&r->err));
@@ -256,7 +265,8 @@ int idp_docker_api(const struct idp_docker *d, int *api, struct idp_error *err)
 	struct idp_run_result r;
 	int status, sv = -1, cv = -1;
 
-	status = run_capture(d, tail, "docker version", STDERR_CAP, &r, err);
+	status = run_capture(d, &(struct docker_cmd){ tail, "docker version", STDERR_CAP }, &r,
+			     err);
 	if (status == 0 && sscanf(r.out.buf, "%31s %31s", server, client) == 2) {
 		sv = parse_api(server);
 		cv = parse_api(client);

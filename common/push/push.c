@@ -45,13 +45,11 @@ void idp_push_stats_add(struct idp_push_stats *to, const struct idp_push_stats *
 	to->blobs_mounted += from->blobs_mounted;
 }
 
-void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
-		 int64_t done, int64_t total, const char *text)
+/* Report ev, one event at a time (the workers report concurrently). */
+static void pusher_emit(struct pusher *p, const struct idp_event *ev)
 {
-	struct idp_event ev = { k, id, digest, done, total, text };
-
 	pthread_mutex_lock(&p->emit_mu);
-	idp_push_emit(p->o, &ev);
+	idp_push_emit(p->o, ev);
 	pthread_mutex_unlock(&p->emit_mu);
 }
 
@@ -65,11 +63,12 @@ struct step_progress {
 	int64_t shown_ms;
 };
 
-static void step_emit(struct pusher *p, const struct blob_step *b, enum idp_event_kind k,
-		      const char *digest, int64_t done, int64_t total, const char *text)
+/* ev about b (its id filled in), unless b is quiet. */
+static void step_emit(struct pusher *p, const struct blob_step *b, struct idp_event ev)
 {
+	ev.id = b->id;
 	if (!b->quiet)
-		pusher_emit(p, k, b->id, digest, done, total, text);
+		pusher_emit(p, &ev);
 }
 
 /* Bytes as they are sent: a stream's in its source's bytes (what was
@@ -96,7 +95,8 @@ static void on_upload_progress(void *ctx, int64_t sent, int64_t read, int64_t to
 		return;
 	sp->shown = done;
 	sp->shown_ms = now;
-	step_emit(sp->p, b, IDP_EV_PUSHING, b->digest, done, total, NULL);
+	step_emit(sp->p, b, (struct idp_event){ .kind = IDP_EV_PUSHING, .digest = b->digest,
+						.done = done, .total = total });
 }
 
 static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome outcome,
@@ -136,7 +136,8 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	sp.shown_ms = idp_now_ms();
 	memset(&res, 0, sizeof(res));
 	res.keep_spool = b->keep_spool && !*b->keep_spool;
-	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);
+	step_emit(p, b, (struct idp_event){ .kind = IDP_EV_PUSHING, .digest = b->digest,
+					    .total = b->consumed ? b->raw_total : b->size });
 	rc = idp_blob_upload(p->s, h, &r, b->digest, b->size, on_upload_progress, &sp, &res, err);
 	if (!b->keep_reader)
 		idp_blob_reader_close(&r);
@@ -146,7 +147,8 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 		*b->keep_spool = res.spool;
 	snprintf(b->pushed, sizeof(b->pushed), "%s", res.digest);
 	count(p, b, IDP_BLOB_PUSHED, res.size);
-	step_emit(p, b, IDP_EV_PUSHED, res.digest, res.size, res.size, NULL);
+	step_emit(p, b, (struct idp_event){ .kind = IDP_EV_PUSHED, .digest = res.digest,
+					    .done = res.size, .total = res.size });
 	return 0;
 }
 
@@ -155,7 +157,8 @@ static void step_existed(struct pusher *p, struct blob_step *b, int64_t size)
 {
 	snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
 	count(p, b, IDP_BLOB_EXISTED, size);
-	step_emit(p, b, IDP_EV_EXISTS, b->digest, size, size, NULL);
+	step_emit(p, b, (struct idp_event){ .kind = IDP_EV_EXISTS, .digest = b->digest,
+					    .done = size, .total = size });
 }
 
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
@@ -173,7 +176,10 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 		if (rc == 1) {
 			snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
 			count(p, b, IDP_BLOB_MOUNTED, b->size);
-			step_emit(p, b, IDP_EV_MOUNTED, b->digest, b->size, b->size, b->mount_from);
+			step_emit(p, b, (struct idp_event){ .kind = IDP_EV_MOUNTED,
+							    .digest = b->digest, .done = b->size,
+							    .total = b->size,
+							    .text = b->mount_from });
 			return 0;
 		}
 	}
@@ -370,6 +376,7 @@ int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source 
 {
 	struct idp_push_target *t = &to->t[i];
 	int p = push_primary(to->t, i), k, rc;
+	struct blob_step b;
 	struct pool pl;
 
 	memset(&pl, 0, sizeof(pl));
@@ -377,10 +384,11 @@ int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source 
 	pl.src = src;
 	pl.img = img;
 	pl.mount_from = p != i ? idp_session_ref(to->t[p].s)->path : NULL;
-	for (k = 0; k < img->nblobs; k++)
-		if (!img->blobs[k].quiet)
-			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[k]),
-				    img->blobs[k].digest, 0, img->blobs[k].size, NULL);
+	for (k = 0; k < img->nblobs; k++) {   /* every blob waits its turn */
+		blob_step_of(&b, &img->blobs[k]);
+		step_emit(&pl.p, &b, (struct idp_event){ .kind = IDP_EV_WAITING, .digest = b.digest,
+							 .total = b.size });
+	}
 	rc = run_pool(&pl, to->o->jobs, err);
 	idp_push_stats_add(&t->res.stats, &pl.p.stats);
 	pusher_destroy(&pl.p);

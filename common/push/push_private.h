@@ -42,8 +42,6 @@ void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib);
 
 void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_opts *o);
 void pusher_destroy(struct pusher *p);
-void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
-		 int64_t done, int64_t total, const char *text);
 /* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
 

@@ -242,9 +242,14 @@ static const struct idp_blob_reader_ops layer_ops = {
 static int start_raw(struct idp_save_stream *ss, struct idp_error *err)
 {
 	struct cur *c = &ss->cur;
+	struct idp_zlayer_opts zo = { .codec = &ss->o.codec,
+				      .threads = ss->o.threads,
+				      .fill = read_block,
+				      .ctx = ss,
+				      .cancel = ss->o.cancel };
 
 	c->compress = 1;
-	idp_zlayer_init(&c->z, &ss->o.codec, ss->o.threads, read_block, ss, ss->o.cancel);
+	idp_zlayer_init(&c->z, &zo);
 	if (!(c->raw = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	return 0;
@@ -301,10 +306,12 @@ static struct jfile *find_json(struct idp_save_stream *ss, const char *key, int 
 	return NULL;
 }
 
-/* Keep a JSON file whose first `peek` bytes were already read. */
-static int keep_json(struct idp_save_stream *ss, const char *path, const unsigned char *peek,
-		     size_t plen, int64_t size, struct idp_error *err)
+/* Keep a JSON file of size bytes whose first ones were already read
+ * (peeked into ss->cur). */
+static int keep_json(struct idp_save_stream *ss, const char *path, int64_t size,
+		     struct idp_error *err)
 {
+	const struct cur *c = &ss->cur;
 	struct jfile *j;
 	char chunk[8192];
 	la_ssize_t n;
@@ -317,7 +324,7 @@ static int keep_json(struct idp_save_stream *ss, const char *path, const unsigne
 	ss->json = j;
 	j = &ss->json[ss->njson];
 	idp_buf_init(&j->data, (size_t)size + 1);
-	if (!(j->path = strdup(path)) || idp_buf_add(&j->data, peek, plen) < 0) {
+	if (!(j->path = strdup(path)) || idp_buf_add(&j->data, c->peek, c->peek_len) < 0) {
 		free(j->path);
 		idp_buf_release(&j->data);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -455,7 +462,7 @@ static int take_entry(struct idp_save_stream *ss, struct archive_entry *ae,
 	if (read_peek(ss, c->peek, &c->peek_len, err) < 0)
 		return -1;
 	if (role == R_JSON || (role == R_MAYBE && looks_json(c->peek, c->peek_len)))
-		return keep_json(ss, path, c->peek, c->peek_len, archive_entry_size(ae), err);
+		return keep_json(ss, path, archive_entry_size(ae), err);
 	if (role == R_MAYBE && sniff(c->peek, c->peek_len) == K_RAW && ss->o.ndiffids > 0) {
 		/* not a layer of the image; remembered in case manifest.json names it */
 		if (!(e = add_entry(ss, path, NULL, err)))

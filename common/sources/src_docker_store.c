@@ -421,27 +421,25 @@ static int next_entry(struct store *s, struct cur *c, struct idp_error *err)
 	return open_file(s, c, e.size, err);
 }
 
-/* Bytes of the current file into dst; 0, -1. */
-static int copy_file(struct store *s, struct cur *c, unsigned char *dst, size_t cap,
-		     size_t *len, struct idp_error *err)
+/* Up to want bytes of the current file into dst: how many, or -1. */
+static ssize_t copy_file(struct store *s, unsigned char *dst, size_t want, struct idp_error *err)
 {
-	size_t want = cap - *len;
+	struct cur *c = &s->cur;
 	ssize_t n;
 
 	if ((int64_t)want > c->file_left)
 		want = (size_t)c->file_left;
 	do
-		n = read(c->fd, dst + *len, want);
+		n = read(c->fd, dst, want);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return store_error(s, err, "layer %.19s: reading '%s': %s", c->l->diffid, c->fname,
 				   n < 0 ? strerror(errno) : "shorter than its tar had");
-	*len += (size_t)n;
 	if ((c->file_left -= n) == 0) {
 		close(c->fd);
 		c->fd = -1;
 	}
-	return 0;
+	return n;
 }
 
 /* The whole tar was read: it must hash to the diffID. */
@@ -463,6 +461,7 @@ static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct i
 	struct store *s = ctx;
 	struct cur *c = &s->cur;
 	size_t take;
+	ssize_t got;
 
 	*len = 0;
 	while (*len < cap && !c->ts_end) {
@@ -473,8 +472,9 @@ static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct i
 			c->seg_left -= take;
 			*len += take;
 		} else if (c->fd >= 0) {
-			if (copy_file(s, c, dst, cap, len, err) < 0)
+			if ((got = copy_file(s, dst + *len, cap - *len, err)) < 0)
 				return -1;
+			*len += (size_t)got;
 		} else if (canceled(s, err) < 0 || next_entry(s, c, err) < 0) {
 			return -1;
 		}
@@ -528,6 +528,11 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 {
 	struct store *s = ctx;
 	struct cur *c = &s->cur;
+	struct idp_zlayer_opts zo = { .codec = &s->o.codec,
+				      .threads = s->o.threads,
+				      .fill = fill,
+				      .ctx = s,
+				      .cancel = s->o.cancel };
 	int64_t raw = -1;
 
 	while (s->next < s->n && s->layers[s->next].dup_of >= 0)
@@ -538,7 +543,7 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 		return -1;
 	cur_release(c);
 	c->l = &s->layers[s->next++];
-	idp_zlayer_init(&c->z, &s->o.codec, s->o.threads, fill, s, s->o.cancel);
+	idp_zlayer_init(&c->z, &zo);
 	memset(b, 0, sizeof(*b));
 	b->display_id = idp_digest_hex(c->l->diffid);
 	b->size = -1;
