@@ -3,11 +3,10 @@
  *                 runs idppush-plugin (the rest) for everything else
  *   plug_main.c   idppush-plugin: argv (docker global flags, metadata, help), the flow
  *   plug_complete.c  docker's completion protocol (__complete)
- *   plug_push.c   the push: the cache first, else docker's layer store
- *                 (idp_stream_docker_store) when it can be read, else docker
- *                 save into the engine's docker-save stream (idp_push_stream)
- *   plug_reuse.c  what the push cache says is in the registry already:
- *                 probed before docker save, the manifest without it
+ *   plug_push.c   the push's steps: the push cache first (docker/reuse.c),
+ *                 else docker's layer store (idp_stream_docker_store) when it
+ *                 can be read, else docker save into the engine's docker-save
+ *                 stream, each stream pushed in two phases (idp_stream_push_*)
  *   plug_socket.c DOCKER_CLI_PLUGIN_SOCKET watcher (EOF = cancel)
  * over what the library knows of docker (common/docker/: the daemon through
  * its CLI or Engine API, inspect, save, the push cache). */

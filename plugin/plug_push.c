@@ -1,14 +1,18 @@
-/* plug_push.c: the plugin's push: first what the push cache
- * (plug_reuse.c) says is in the registry already; when that is
- * everything, the manifest is put without running `docker save`.
- * Otherwise the layers the registry lacks are read straight from docker's
- * layer store (idp_stream_docker_store) when the daemon has a graph
- * driver and its data root can be read, and else (or when the store
- * fails: then silently, said with -v) `docker save` is piped into the
- * engine's docker-save stream. Either stream is pushed with
- * idp_push_stream_to, the cache answering which layers to skip; docker
- * save is reaped before anything is tagged. IDPPUSH_NO_STORE=1 always
- * takes docker save. */
+/* plug_push.c: the plugin's push, its steps in order into the targets
+ * fe_push_open opened (plug_push). First whether nothing changed (the
+ * push cache describes the manifest, one HEAD finds it under the tag);
+ * else what the cache says is in the registry already (docker/reuse.c
+ * probes it); when that is everything, the manifest is put without
+ * reading the image. Otherwise the layers the registry lacks are read
+ * straight from docker's layer store (idp_stream_docker_store) when the
+ * daemon has a graph driver and its data root can be read, and else (or
+ * when the store fails: then silently, said with -v) from `docker save`
+ * piped into the engine's docker-save stream. Either stream is pushed in
+ * two phases, the cache's table of what to skip passed down before it
+ * starts: its blobs (idp_stream_push_blobs), then the config, mounts and
+ * manifests (idp_stream_push_rest); docker save is reaped between the
+ * two, so nothing is tagged unless it succeeded. The cache is updated
+ * after success. IDPPUSH_NO_STORE=1 always takes docker save. */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>

@@ -4,8 +4,9 @@
  *                 it can)
  *   engine_api.c  docker's Engine API over a local unix socket
  *   inspect.c     --platform: what the daemon's API allows (docker version)
- * and pushcache.h, what was pushed where. The front end (the plugin)
- * parses docker's global flags into struct idp_docker. */
+ * and pushcache.h: what was pushed where (pushcache.c) and what that says
+ * for one push (reuse.c). The front end (the plugin) parses docker's
+ * global flags into struct idp_docker. */
 #ifndef IDP_DOCKER_H
 #define IDP_DOCKER_H
 

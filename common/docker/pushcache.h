@@ -21,7 +21,12 @@
  * with a warning, bad entries are dropped. Writes merge into what is on
  * disk now under an exclusive lock (push-cache.lock, flock), keep the
  * newest IDP_PUSHCACHE_MAX entries, and replace the file atomically (temp file
- * + rename): concurrent runs never see a torn file and lose no entry. */
+ * + rename): concurrent runs never see a torn file and lose no entry.
+ *
+ * What the cache says for one push of a docker image (idp_reuse_*,
+ * reuse.c): what to probe before the image is read, the manifest built
+ * without reading it when everything is there, the table that tells a
+ * stream push which layers to skip, and what to record after success. */
 #ifndef IDP_DOCKER_PUSHCACHE_H
 #define IDP_DOCKER_PUSHCACHE_H
 

@@ -1,8 +1,9 @@
 /* push.c: the step every blob goes through (pusher_blob), the pool of
- * worker threads that pushes a random-access image several blobs at a
- * time (each worker with its own connection, taking blobs from a shared
- * queue, largest first), the probe, and the manifests. Streams are in
- * push_stream.c. */
+ * worker threads that pushes a random-access image's blobs into a target
+ * several at a time (each worker with its own connection, taking blobs
+ * from a shared queue, largest first), the probe, the manifests, and the
+ * "nothing changed" report. Several targets are in push_targets.c,
+ * streams in push_stream.c. */
 #include "config.h"
 #include <pthread.h>
 #include <stdio.h>

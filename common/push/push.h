@@ -2,9 +2,13 @@
  * (sources/source.h) to the registry client (registry.h): every blob goes
  * through one step, "already there (HEAD) -> mount (when a source
  * repository is known) -> upload -> count -> report", then the manifests
- * are put children first and the top one under the tag. Random-access
- * images push several blobs at once; streams push each blob as it
- * arrives. It reports through an event callback and never prints. */
+ * are put children first and the top one under the tag. A push goes to
+ * one or more targets (struct idp_push_targets): the blobs once to each
+ * registry, mounted into its other repositories. Random-access images
+ * push several blobs at once (idp_push_image_to); streams push each blob
+ * as it arrives, in two phases the caller runs in order
+ * (idp_stream_push_*). It reports through an event callback and never
+ * prints. */
 #ifndef IDP_PUSH_H
 #define IDP_PUSH_H
 

@@ -1,6 +1,7 @@
-/* push_private.h: what push.c (random-access images, manifests) and
- * push_stream.c (streams) share: the pusher that counts and reports, and
- * the one step every blob goes through. Nobody else includes it. */
+/* push_private.h: what push.c (the blob step, the pool, manifests),
+ * push_targets.c (several targets) and push_stream.c (streams) share: the
+ * pusher that counts and reports, the one step every blob goes through,
+ * and the per-target pieces. Nobody else includes it. */
 #ifndef IDP_PUSH_PRIVATE_H
 #define IDP_PUSH_PRIVATE_H
 

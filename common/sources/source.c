@@ -1,4 +1,6 @@
-/* source.c: the image model shared by every source (source.h). */
+/* source.c: the image model shared by every source (source.h), and the
+ * one way a one-platform image is built from its parts
+ * (idp_image_add_single). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,8 +6,11 @@
  *    and opens any blob at any time (src_oci_layout.c, src_containerd.c);
  *  - streaming (struct idp_stream_ops): hands blobs over once each, in
  *    the order it reads them, and knows the image only at the end
- *    (src_docker_save.c, declared in src_docker_save.h).
- * The engine's push.h drives both. */
+ *    (src_docker_save.c and src_docker_store.c, declared in their
+ *    headers). The order of its calls is checked by the engine, once for
+ *    every stream.
+ * The engine's push.h drives both. A one-platform image built here (the
+ * streams, the plugin's push cache) is described by idp_image_add_single. */
 #ifndef IDP_SOURCE_H
 #define IDP_SOURCE_H
 
