@@ -49,6 +49,13 @@ static int out_of_order(struct idp_stream_push *push, const char *what, struct i
 			     push->stream->ops->name, what);
 }
 
+/* The stream answered rc: it is in state `next` now, or broken. */
+static int moved(struct idp_stream_push *push, int rc, enum stream_state next)
+{
+	push->state = rc < 0 ? STREAM_BROKEN : next;
+	return rc;
+}
+
 static int stream_next(struct idp_stream_push *push, struct idp_stream_blob *blob,
 		       struct idp_blob_reader *r, struct idp_error *err)
 {
@@ -58,47 +65,39 @@ static int stream_next(struct idp_stream_push *push, struct idp_stream_blob *blo
 	if (push->state != STREAM_READY)
 		return out_of_order(push, "the next blob before the current one was done", err);
 	rc = stream->ops->next(stream->priv, blob, r, err);
-	push->state = rc == 1 ? STREAM_BLOB : rc == 0 ? STREAM_ENDED : STREAM_BROKEN;
-	return rc;
+	return moved(push, rc, rc == 1 ? STREAM_BLOB : STREAM_ENDED);
 }
 
 static int stream_done(struct idp_stream_push *push, const char *digest, int64_t size,
 		       char diffid[IDP_DIGEST_MAX], struct idp_error *err)
 {
 	const struct idp_stream *stream = push->stream;
-	int rc;
 
 	if (push->state != STREAM_BLOB || !digest)
 		return out_of_order(push, "no blob in progress", err);
-	rc = stream->ops->done(stream->priv, digest, size, diffid, err);
-	push->state = rc == 0 ? STREAM_READY : STREAM_BROKEN;
-	return rc;
+	return moved(push, stream->ops->done(stream->priv, digest, size, diffid, err),
+		     STREAM_READY);
 }
 
 static int stream_skip(struct idp_stream_push *push, const char *expect, const char *digest,
 		       int64_t size, struct idp_error *err)
 {
 	const struct idp_stream *stream = push->stream;
-	int rc;
 
 	if (push->state != STREAM_BLOB || !digest)
 		return out_of_order(push, "no blob to skip", err);
-	rc = stream->ops->skip(stream->priv, expect, digest, size, err);
-	push->state = rc == 0 ? STREAM_READY : STREAM_BROKEN;
-	return rc;
+	return moved(push, stream->ops->skip(stream->priv, expect, digest, size, err),
+		     STREAM_READY);
 }
 
 static int stream_finish(struct idp_stream_push *push, struct idp_image *img,
 			 struct idp_error *err)
 {
 	const struct idp_stream *stream = push->stream;
-	int rc;
 
 	if (push->state != STREAM_ENDED)
 		return out_of_order(push, "finished before its end", err);
-	rc = stream->ops->finish(stream->priv, img, err);
-	push->state = rc == 0 ? STREAM_FINISHED : STREAM_BROKEN;
-	return rc;
+	return moved(push, stream->ops->finish(stream->priv, img, err), STREAM_FINISHED);
 }
 
 static int stream_open_blob(struct idp_stream_push *push, const struct idp_image_blob *b,
