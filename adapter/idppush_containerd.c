@@ -6,6 +6,7 @@
  * TARGET defaults to IMAGE's name and tag under the idpbuilder registry and
  * owner. Exit codes are the engine's error classes (error.h). */
 #include "config.h"
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "frontend/fe_memory.h"
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
+#include "frontend/fe_push.h"
 #include "frontend/fe_signal.h"
 #include "idp.h"
 #include "banned.h"
@@ -122,7 +124,8 @@ static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest,
 	so->dest_repo = dest->path;
 }
 
-/* Resolve the image, then push it through the shared flow. */
+/* Resolve the image, then push it: the run opened, the image pushed to
+ * every destination, the run finished. */
 static int run(const struct fe_config *cfg, const struct job_spec *js,
 	       volatile sig_atomic_t *cancel)
 {
@@ -133,6 +136,7 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	struct idp_image img;
 	struct idp_ref dests[FE_MAX_TARGETS];
 	struct fe_push_job job;
+	struct fe_push fp;
 	int n, rc;
 
 	memset(&img, 0, sizeof(img));
@@ -142,14 +146,12 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
 		rc = fe_report_error(&err);
 	} else {
-		memset(&job, 0, sizeof(job));
-		job.cfg = cfg;
-		job.dests = dests;
-		job.ndests = n;
-		job.src = &src;
-		job.img = &img;
-		job.cancel = cancel;
-		rc = fe_push(&job);
+		job = (struct fe_push_job){ .cfg = cfg, .dests = dests, .ndests = n,
+					    .cancel = cancel };
+		if ((rc = fe_push_open(&fp, &job, &err)) == 0)
+			rc = idp_push_image_to(&fp.to, &src, &img, &err);
+		fp.notice = img.notice;
+		rc = fe_push_finish(&fp, rc, &err);
 	}
 	if (src.priv)
 		src.ops->close(&src);
@@ -158,12 +160,30 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	return rc;
 }
 
+/* The signal handlers and libcurl set up, then the push. */
+static int start(const struct fe_config *cfg, const struct job_spec *js,
+		 volatile sig_atomic_t *canceled)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	int rc;
+
+	if (fe_signal_install(canceled) < 0) {
+		idp_error_set(&err, IDP_EGENERAL, "cannot install the signal handlers: %s",
+			      strerror(errno));
+		return fe_report_error(&err);
+	}
+	if (idp_http_global_init(&err) < 0)
+		return fe_report_error(&err);
+	rc = run(cfg, js, canceled);
+	idp_http_global_cleanup();
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	volatile sig_atomic_t canceled = 0;
 	struct fe_config cfg;
 	struct job_spec js;
-	struct idp_error err = IDP_ERROR_INIT;
 	int rc;
 
 	fe_memory_setup();
@@ -173,12 +193,8 @@ int main(int argc, char **argv)
 		rc = fe_parse_exit(&cmd, rc);
 	else if (check_args(&cfg, &js) != 0)
 		rc = 1;
-	else if (fe_signal_install(&canceled) < 0 || idp_http_global_init(&err) < 0)
-		rc = fe_report_error(&err);
-	else {
-		rc = run(&cfg, &js, &canceled);
-		idp_http_global_cleanup();
-	}
+	else
+		rc = start(&cfg, &js, &canceled);
 	fe_config_release(&cfg);
 	return rc;
 }

@@ -3,11 +3,10 @@
  *                 runs idppush-plugin (the rest) for everything else
  *   plug_main.c   idppush-plugin: argv (docker global flags, metadata, help), the flow
  *   plug_complete.c  docker's completion protocol (__complete)
- *   plug_push.c   the push: the cache first, else docker's layer store
- *                 (idp_stream_docker_store) when it can be read, else docker
- *                 save into the engine's docker-save stream (idp_push_stream)
- *   plug_reuse.c  what the push cache says is in the registry already:
- *                 probed before docker save, the manifest without it
+ *   plug_push.c   the push's steps: the push cache first (docker/reuse.c),
+ *                 else docker's layer store (idp_stream_docker_store) when it
+ *                 can be read, else docker save into the engine's docker-save
+ *                 stream, each stream pushed in two phases (idp_stream_push_*)
  *   plug_socket.c DOCKER_CLI_PLUGIN_SOCKET watcher (EOF = cancel)
  * over what the library knows of docker (common/docker/: the daemon through
  * its CLI or Engine API, inspect, save, the push cache). */
@@ -23,7 +22,7 @@
 #include "docker/pushcache.h"
 
 #define PLUG_NAME "idppush"      /* the command: `docker idppush` */
-/* The streaming push (fe_stream_push_fn). ctx: struct plug_push. */
+/* What the plugin pushes and how (plug_main.c fills it for plug_push.c). */
 struct plug_push {
 	const struct fe_config *cfg;
 	const struct idp_docker *docker;
@@ -40,63 +39,6 @@ struct plug_push {
 };
 
 
-/* What is known to be in the destination repository before docker save. */
-enum plug_have { PLUG_HAVE_NO, PLUG_HAVE_EXISTS, PLUG_HAVE_MOUNTED };
-
-struct plug_blob_state {
-	int have;                  /* enum plug_have */
-	char digest[IDP_DIGEST_MAX];
-	int64_t size;
-	int zstd;                  /* a zstd layer (OCI media type) */
-};
-
-struct plug_reuse {
-	const struct plug_push *pp;
-	const char *registry;      /* destination host[:port] */
-	const char *repository;    /* destination repository path */
-	const char *cache_path;    /* NULL: no cache */
-	const struct idp_pushcache *cache;   /* as loaded (the caller's) */
-	struct idp_pushcache news;    /* learnt by this push, committed after success */
-	struct plug_blob_state *layers;    /* one per inspect diffID */
-	struct plug_blob_state config;
-	char want[IDP_CODEC_NAME_MAX]; /* the producer (docker/pushcache.h) of this image's blobs */
-	int saved_stored;          /* docker save gave already-compressed layers */
-};
-
-/* Load the cache for the session's destination. -1 only out of memory. */
-int plug_reuse_init(struct plug_reuse *ru, const struct plug_push *pp, const struct idp_session *s,
-		    struct idp_error *err);
-void plug_reuse_release(struct plug_reuse *ru);
-/* Probe what the cache knows (the engine HEADs or mounts it, reporting
- * "Layer already exists" / "Mounted from"). 1 when every layer and the
- * config are present, 0 not, -1 error. */
-int plug_reuse_check(struct plug_reuse *ru, struct idp_session *s, const struct idp_push_opts *po,
-		     struct idp_push_stats *stats, struct idp_error *err);
-/* The image (config + layers + manifest) from the states, no docker save. */
-int plug_reuse_image(const struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
-/* The image from the cache alone, when it knows the config and every
- * layer as pushed to this very repository (states set to "exists"): 1,
- * else 0 (states as before), -1 on error. Nothing is asked. */
-int plug_reuse_known(struct plug_reuse *ru, struct idp_image *img, struct idp_error *err);
-/* Every state back to "not known". */
-void plug_reuse_forget(struct plug_reuse *ru);
-/* The state of a layer with this diffID, or NULL. */
-struct plug_blob_state *plug_reuse_layer(const struct plug_reuse *ru, const char *diffid);
-/* The diffID (inspect's string) a save-stream blob is, when known, or NULL:
- * its display id when it is a diffID, the cache's v1 id map (legacy
- * shape), or a stored layer's digest known from the cache. */
-const char *plug_reuse_diffid(const struct plug_reuse *ru, const char *display_id,
-			      const char *digest);
-/* Remember a legacy v1 directory id's diffID (after the layer was read). */
-void plug_reuse_note_v1(struct plug_reuse *ru, const char *v1id, const char *diffid);
-/* After a successful push (saved: docker save ran): record the top
- * manifest's blobs for each of the n targets and write the cache (a
- * failure is a warning event through po, so that it reaches the progress
- * output). */
-void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
-		       const struct idp_image *img, int saved, const struct idp_push_target *t,
-		       int n);
-
 /* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
  * the words after "__complete") on stdout, cobra's way, for the option
  * table opts; local image names are asked of docker through d. Returns
@@ -104,8 +46,9 @@ void plug_reuse_commit(struct plug_reuse *ru, const struct idp_push_opts *po,
 int plug_complete(const struct fe_option *opts, const struct idp_docker *d, int argc,
 		  char **argv);
 
-int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct idp_push_opts *po,
-		     struct idp_error *err);
+/* The plugin's steps, in order, into the targets fe_push_open opened:
+ * 0, or -1 with err. */
+int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err);
 
 /* Watch DOCKER_CLI_PLUGIN_SOCKET (when set) from a detached thread; EOF
  * sets *cancel. Returns 0 (also when unset), -1 when it cannot connect

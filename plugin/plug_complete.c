@@ -51,16 +51,16 @@ static const struct fe_option *find_short(const struct fe_option *opts, char c)
 }
 
 static void mark_used(const struct fe_option *opts, const struct fe_option *o,
-		      struct comp_state *st)
+		      struct comp_state *cs)
 {
 	if (o && o - opts < MAX_ROWS)
-		st->used[o - opts] = 1;
+		cs->used[o - opts] = 1;
 }
 
 /* One option word at words[*i]; a value in the next word is skipped, or
  * is the word being completed when there is none. */
 static void scan_option(const struct fe_option *opts, int n, char **words, int *i,
-			struct comp_state *st)
+			struct comp_state *cs)
 {
 	const char *w = words[*i], *eq, *p;
 	const struct fe_option *o;
@@ -68,13 +68,13 @@ static void scan_option(const struct fe_option *opts, int n, char **words, int *
 	if (w[1] == '-') {
 		eq = strchr(w + 2, '=');
 		o = find_long(opts, w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2));
-		mark_used(opts, o, st);
+		mark_used(opts, o, cs);
 		if (!o || o->type == FE_ARG_NONE || eq)
 			return;
 	} else {
 		for (p = w + 1, o = NULL; *p; p++) {
 			o = find_short(opts, *p);
-			mark_used(opts, o, st);
+			mark_used(opts, o, cs);
 			if (!o || o->type != FE_ARG_NONE)
 				break;
 		}
@@ -84,22 +84,22 @@ static void scan_option(const struct fe_option *opts, int n, char **words, int *
 	if (*i + 1 < n)
 		++*i;
 	else
-		st->value_of = o;
+		cs->value_of = o;
 }
 
-static void scan(const struct fe_option *opts, int n, char **words, struct comp_state *st)
+static void scan(const struct fe_option *opts, int n, char **words, struct comp_state *cs)
 {
 	int i;
 
-	memset(st, 0, sizeof(*st));
+	memset(cs, 0, sizeof(*cs));
 	for (i = 0; i < n; i++) {
 		const char *w = words[i];
-		if (st->dashdash || w[0] != '-' || w[1] == '\0')
-			st->npositional++;
+		if (cs->dashdash || w[0] != '-' || w[1] == '\0')
+			cs->npositional++;
 		else if (strcmp(w, "--") == 0)
-			st->dashdash = 1;
+			cs->dashdash = 1;
 		else
-			scan_option(opts, n, words, &i, st);
+			scan_option(opts, n, words, &i, cs);
 	}
 }
 
@@ -128,7 +128,7 @@ static int complete_value(const struct fe_option *o, const char *prefix)
 
 /* Option names matching prefix, with their help line; short names too
  * when the prefix is a lone "-" (as cobra does). */
-static int complete_names(const struct fe_option *opts, const struct comp_state *st,
+static int complete_names(const struct fe_option *opts, const struct comp_state *cs,
 			  const char *prefix)
 {
 	const struct fe_option *o;
@@ -136,7 +136,7 @@ static int complete_names(const struct fe_option *opts, const struct comp_state 
 	char name[64];
 
 	for (o = opts; o->long_name; o++) {
-		if (o - opts < MAX_ROWS && st->used[o - opts] && o->type != FE_ARG_LIST)
+		if (o - opts < MAX_ROWS && cs->used[o - opts] && o->type != FE_ARG_LIST)
 			continue;
 		doc = fe_opt_doc(o->long_name);
 		snprintf(name, sizeof(name), "--%s", o->long_name);
@@ -193,20 +193,20 @@ static int complete_images(const struct idp_docker *d, const char *prefix)
 static int complete(const struct fe_option *opts, const struct idp_docker *d, int n,
 		    char **words, const char *cur)
 {
-	struct comp_state st;
+	struct comp_state cs;
 	const struct fe_option *o;
 	const char *eq = strchr(cur, '=');
 
-	scan(opts, n, words, &st);
-	if (st.value_of)
-		return complete_value(st.value_of, cur);
-	if (!st.dashdash && has_prefix(cur, "--") && eq) {
+	scan(opts, n, words, &cs);
+	if (cs.value_of)
+		return complete_value(cs.value_of, cur);
+	if (!cs.dashdash && has_prefix(cur, "--") && eq) {
 		o = find_long(opts, cur + 2, (size_t)(eq - cur - 2));
 		return o && o->type != FE_ARG_NONE ? complete_value(o, eq + 1) : DIRECTIVE_NO_FILE;
 	}
-	if (!st.dashdash && cur[0] == '-')
-		return complete_names(opts, &st, cur);
-	if (st.npositional == 0)
+	if (!cs.dashdash && cur[0] == '-')
+		return complete_names(opts, &cs, cur);
+	if (cs.npositional == 0)
 		return complete_images(d, cur);
 	return DIRECTIVE_NO_FILE;
 }

@@ -1,9 +1,9 @@
 /* plug_main.c: idppush-plugin, the docker CLI plugin (`docker idppush`)
  * that docker-idppush (plug_launch.c) runs: finds its arguments behind
  * docker's global flags, answers the plugin protocol (metadata, help,
- * __complete), then asks docker about the image and runs the shared push
- * flow (fe_push) with the streaming docker-save push (plug_push.c). Also
- * works run directly. */
+ * __complete), then asks docker about the image and pushes it: the shared
+ * flow opens the run (fe_push_open), the plugin's steps push (plug_push.c),
+ * the shared flow reports (fe_push_finish). Also works run directly. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "frontend/fe_memory.h"
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
+#include "frontend/fe_push.h"
 #include "frontend/fe_signal.h"
 #include "plug.h"
 #include "banned.h"
@@ -156,12 +157,15 @@ static int is_image_id(const char *s)
 	return n >= 12 && n == strlen(s) && n <= 64;
 }
 
-/* The push itself, with the push cache loaded for it (the chunk size it
- * learnt for this registry is where the session starts). */
+/* The push, in order: the push cache loaded (the chunk size it learnt for
+ * this registry is where the session starts), the run opened, the
+ * plugin's steps (plug_push.c), the run finished. */
 static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 {
+	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_pushcache cache;
 	struct fe_push_job job;
+	struct fe_push run;
 	size_t hints[FE_MAX_TARGETS] = { 0 };
 	char *path = idp_pushcache_path(), warning[512];
 	int i, rc;
@@ -173,19 +177,18 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 	pp->cache = &cache;
 	for (i = 0; i < n; i++)
 		hints[i] = (size_t)idp_pushcache_chunk(&cache, dests[i].domain);
-	memset(&job, 0, sizeof(job));
-	job.cfg = pp->cfg;
-	job.dests = dests;
-	job.ndests = n;
-	job.stream = plug_push_stream;
-	job.stream_ctx = pp;
-	job.cancel = pp->cancel;
-	job.bytes_read = &pp->bytes_read;
-	job.stream_notice = &pp->notice;
-	job.chunk_size_hint = hints;
+	job = (struct fe_push_job){ .cfg = pp->cfg,
+				    .dests = dests,
+				    .ndests = n,
+				    .cancel = pp->cancel,
+				    .chunk_size_hint = hints };
 	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
 			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
-	rc = fe_push(&job);
+	if ((rc = fe_push_open(&run, &job, &err)) == 0)
+		rc = plug_push(pp, &run.to, &err);
+	run.notice = pp->notice;
+	run.bytes_read = pp->bytes_read;
+	rc = fe_push_finish(&run, rc, &err);
 	free(pp->notice);
 	idp_pushcache_release(&cache);
 	free(path);
@@ -198,7 +201,6 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	const char *image = cfg->args[0];
 	const char *const *targets = (const char *const *)cfg->args + 1;
 	struct idp_error err = IDP_ERROR_INIT;
-	char platform[IDP_DOCKER_PLATFORM_MAX];
 	struct idp_docker_image info;
 	struct plug_push pp;
 	struct idp_ref dests[FE_MAX_TARGETS];
@@ -217,7 +219,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
-					platform, &err) < 0) {
+					&err) < 0) {
 		fe_dest_refs_release(dests, n);
 		return fe_report_error(&err);
 	}
@@ -227,7 +229,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	pp.image = image;
 	pp.info = &info;
 	pp.cancel = canceled;
-	pp.platform = platform[0] ? platform : NULL;
+	pp.platform = info.save_platform[0] ? info.save_platform : NULL;
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &pp.codec, &err) < 0)

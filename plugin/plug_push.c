@@ -1,14 +1,18 @@
-/* plug_push.c: the plugin's push: first what the push cache
- * (plug_reuse.c) says is in the registry already; when that is
- * everything, the manifest is put without running `docker save`.
- * Otherwise the layers the registry lacks are read straight from docker's
- * layer store (idp_stream_docker_store) when the daemon has a graph
- * driver and its data root can be read, and else (or when the store
- * fails: then silently, said with -v) `docker save` is piped into the
- * engine's docker-save stream. Either stream is pushed with
- * idp_push_stream_to, the cache answering which layers to skip; docker
- * save is reaped before anything is tagged. IDPPUSH_NO_STORE=1 always
- * takes docker save. */
+/* plug_push.c: the plugin's push, its steps in order into the targets
+ * fe_push_open opened (plug_push). First whether nothing changed (the
+ * push cache describes the manifest, one HEAD finds it under the tag);
+ * else what the cache says is in the registry already (docker/reuse.c
+ * probes it); when that is everything, the manifest is put without
+ * reading the image. Otherwise the layers the registry lacks are read
+ * straight from docker's layer store (idp_stream_docker_store) when the
+ * daemon has a graph driver and its data root can be read, and else (or
+ * when the store fails: then silently, said with -v) from `docker save`
+ * piped into the engine's docker-save stream. Either stream is pushed in
+ * two phases, the cache's table of what to skip passed down before it
+ * starts: its blobs (idp_stream_push_blobs), then the config, mounts and
+ * manifests (idp_stream_push_rest); docker save is reaped between the
+ * two, so nothing is tagged unless it succeeded. The cache is updated
+ * after success. IDPPUSH_NO_STORE=1 always takes docker save. */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -18,66 +22,56 @@
 #include <unistd.h>
 #include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
+#include "frontend/fe_push.h"
 #include "plug.h"
 #include "banned.h"
 
-struct saved_push {
+/* One push as this file runs it: the plugin's inputs, the targets, what
+ * the push cache says. */
+struct push_steps {
 	struct plug_push *pp;
-	struct plug_reuse *ru;
-	struct idp_docker_save sv;
-	int reaped;
+	const struct idp_push_targets *to;
+	struct idp_reuse ru;
+	const struct idp_stream_known *known;   /* the cache's table for a stream */
+	int nknown;
 };
 
-/* The cache's knowledge of a stream blob (idp_stream_hooks.known). */
-static void known(void *ctx, const struct idp_stream_blob *b, struct idp_stream_known *k)
+static void stream_close(struct idp_stream *stream)
 {
-	struct saved_push *sp = ctx;
-	const char *diffid = plug_reuse_diffid(sp->ru, b->display_id, b->digest);
-	const struct plug_blob_state *bs = diffid ? plug_reuse_layer(sp->ru, diffid) : NULL;
-
-	/* as docker push names layers: by diffID, but a layer the containerd
-	 * image store keeps compressed by its own digest (the stream's id) */
-	k->display_id = b->compressed ? NULL : diffid;
-	if (b->compressed)
-		sp->ru->saved_stored = 1;
-	if (bs && bs->have != PLUG_HAVE_NO) {
-		k->present = 1;
-		k->digest = bs->digest;
-		k->size = bs->size;
-		k->expect = diffid;
-	}
+	if (stream->ops)
+		stream->ops->close(stream->priv);
+	stream->ops = NULL;
 }
 
-/* A legacy layer went up: remember its v1 directory id's diffID. */
-static void pushed(void *ctx, const struct idp_stream_blob *b, const char *diffid,
-		   const char *digest)
+/* Phase 1 of a stream push (its blobs into the targets, the cache's table
+ * passed down; then what they taught the cache, and the image in img).
+ * *push is the push to finish (or close) either way. */
+static int stream_blobs(struct push_steps *ps, struct idp_stream *stream,
+			struct idp_stream_push **push, struct idp_image *img, struct idp_error *err)
 {
-	struct saved_push *sp = ctx;
-	(void)digest;
-	if (!b->compressed && b->display_id && diffid[0])
-		plug_reuse_note_v1(sp->ru, b->display_id, diffid);
+	const struct idp_stream_taken *taken;
+	int n;
+
+	if (!(*push = idp_stream_push_open(ps->to, stream, ps->known, ps->nknown, err)) ||
+	    idp_stream_push_blobs(*push, img, err) < 0)
+		return -1;
+	taken = idp_stream_push_taken(*push, &n);
+	idp_reuse_note_stream(&ps->ru, taken, n);
+	return 0;
 }
 
 /* Reap docker save. Its own failure explains a broken stream best; a
  * network or registry error of ours stays. On cancel it is killed. */
-static int reap(struct saved_push *sp, int rc, struct idp_error *err)
+static int reap(const struct plug_push *pp, struct idp_docker_save *sv, int rc,
+		struct idp_error *err)
 {
 	struct idp_error derr = IDP_ERROR_INIT;
-	int canceled = sp->pp->cancel && *sp->pp->cancel;
 
-	if (sp->reaped)
-		return rc;
-	sp->reaped = 1;
-	if (idp_docker_save_end(&sp->sv, canceled, &derr) == 0)
+	if (idp_docker_save_end(sv, pp->cancel && *pp->cancel, &derr) == 0)
 		return rc;
 	if (rc == 0 || err->cls == IDP_EGENERAL)
 		*err = derr;
 	return -1;
-}
-
-static int complete(void *ctx, struct idp_error *err)
-{
-	return reap(ctx, 0, err);
 }
 
 static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
@@ -93,29 +87,34 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 	so->bytes_read = &pp->bytes_read;
 }
 
-/* docker save streamed into the registries: img describes what went up. */
-static int push_saved(struct plug_push *pp, struct idp_push_target *t, int n,
-		      const struct idp_push_opts *po, struct plug_reuse *ru, struct idp_image *img,
-		      struct idp_error *err)
+/* docker save streamed into the registries: its blobs (phase 1), docker
+ * save reaped (after a failure the stream is closed first: its reader
+ * lets go of the pipe, so docker save can end), then the config, mounts
+ * and manifests (phase 2): nothing is tagged unless docker save
+ * succeeded. img describes what went up. */
+static int push_saved(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
 {
-	struct saved_push sp;
-	struct idp_stream_hooks hooks = { known, pushed, complete, &sp };
-	struct idp_stream st = { NULL, NULL };
+	struct plug_push *pp = ps->pp;
+	struct idp_stream stream = { NULL, NULL };
+	struct idp_stream_push *push = NULL;
+	struct idp_docker_save sv;
 	struct idp_save_opts so;
 	int rc;
 
-	memset(&sp, 0, sizeof(sp));
-	sp.pp = pp;
-	sp.ru = ru;
-	if (idp_docker_save_start(pp->docker, pp->image, pp->platform, &sp.sv, err) < 0)
+	if (idp_docker_save_start(pp->docker, pp->image, pp->platform, &sv, err) < 0)
 		return -1;
 	save_opts(pp, &so);
-	rc = idp_stream_docker_save(sp.sv.fd, &so, &st, err);
+	rc = idp_stream_docker_save(sv.fd, &so, &stream, err);
 	if (rc == 0)
-		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
-	if (st.ops)   /* first: its reader lets go of the pipe, so docker save can end */
-		st.ops->close(st.priv);
-	return reap(&sp, rc, err);
+		rc = stream_blobs(ps, &stream, &push, img, err);
+	if (rc < 0)
+		stream_close(&stream);
+	rc = reap(pp, &sv, rc, err);
+	if (rc == 0)
+		rc = idp_stream_push_rest(push, img, err);
+	idp_stream_push_close(push);
+	stream_close(&stream);
+	return rc;
 }
 
 /* ---- docker's layer store ---- */
@@ -162,14 +161,14 @@ static int store_usable(const struct plug_push *pp, struct idp_docker_daemon *dm
 	return ok;
 }
 
-static void store_opts(struct plug_push *pp, const struct idp_docker_daemon *dm,
-		       const struct plug_reuse *ru, unsigned char *known, int *failed,
-		       struct idp_store_opts *so)
+static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm,
+		       unsigned char *known, int *failed, struct idp_store_opts *so)
 {
+	struct plug_push *pp = ps->pp;
 	int i;
 
 	for (i = 0; i < pp->info->ndiffids; i++)
-		known[i] = ru->layers[i].have != PLUG_HAVE_NO;
+		known[i] = ps->ru.layers[i].have != IDP_REUSE_NO;
 	memset(so, 0, sizeof(*so));
 	so->root = dm->root;
 	so->driver = dm->driver;
@@ -185,76 +184,77 @@ static void store_opts(struct plug_push *pp, const struct idp_docker_daemon *dm,
 	so->store_failed = failed;
 }
 
-/* The layers the registry lacks, from the store. *failed: the store
- * itself failed (the caller falls back to docker save). */
-static int push_stored(struct plug_push *pp, const struct idp_docker_daemon *dm,
-		       struct idp_push_target *t, int n, const struct idp_push_opts *po,
-		       struct plug_reuse *ru, struct idp_image *img, int *failed,
-		       struct idp_error *err)
+/* The layers the registry lacks, from the store, in both phases. *failed:
+ * the store itself failed (the caller falls back to docker save). */
+static int push_stored(struct push_steps *ps, const struct idp_docker_daemon *dm,
+		       struct idp_image *img, int *failed, struct idp_error *err)
 {
-	struct saved_push sp;
-	struct idp_stream_hooks hooks = { known, NULL, NULL, &sp };
-	struct idp_stream st = { NULL, NULL };
+	int n = ps->pp->info->ndiffids;
+	struct idp_stream stream = { NULL, NULL };
+	struct idp_stream_push *push = NULL;
 	struct idp_store_opts so;
-	unsigned char *flags = calloc(pp->info->ndiffids > 0 ? (size_t)pp->info->ndiffids : 1, 1);
+	unsigned char *flags = calloc(n > 0 ? (size_t)n : 1, 1);
 	int rc;
 
 	if (!flags)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	memset(&sp, 0, sizeof(sp));
-	sp.pp = pp;
-	sp.ru = ru;
-	store_opts(pp, dm, ru, flags, failed, &so);
-	rc = idp_stream_docker_store(&so, &st, err);
+	store_opts(ps, dm, flags, failed, &so);
+	rc = idp_stream_docker_store(&so, &stream, err);
 	if (rc == 0)
-		rc = idp_push_stream_to(t, n, po, &st, &hooks, img, err);
-	if (st.ops)
-		st.ops->close(st.priv);
+		rc = stream_blobs(ps, &stream, &push, img, err);
+	if (rc == 0)
+		rc = idp_stream_push_rest(push, img, err);
+	idp_stream_push_close(push);
+	stream_close(&stream);
 	free(flags);
 	return rc;
 }
 
-/* The store when it serves, else (or after it failed) docker save. */
-static int push_layers(struct plug_push *pp, struct idp_push_target *t, int n,
-		       const struct idp_push_opts *po, struct plug_reuse *ru,
-		       struct idp_image *img, struct idp_error *err)
+/* The store when it serves, else (or after it failed) docker save; the
+ * cache's table tells either stream what the registry has. */
+static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
 {
+	const struct idp_push_targets *to = ps->to;
+	struct plug_push *pp = ps->pp;
 	struct idp_push_result res[FE_MAX_TARGETS];
 	struct idp_docker_daemon dm;
 	char why[IDP_ERRMSG_MAX];
 	int i, rc, failed = 0;
 
+	if ((ps->nknown = idp_reuse_stream_known(&ps->ru, &ps->known, err)) < 0)
+		return -1;
 	if (!store_usable(pp, &dm, why, sizeof(why))) {
 		if (pp->cfg->verbose)
 			fe_infof("not reading docker's layer store (%s): docker save", why);
 		idp_docker_daemon_release(&dm);
-		return push_saved(pp, t, n, po, ru, img, err);
+		return push_saved(ps, img, err);
 	}
 	if (pp->cfg->verbose)
 		fe_infof("reading layers from docker's layer store (%s, %s)", dm.root, dm.driver);
-	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
-		res[i] = t[i].res;
-	rc = push_stored(pp, &dm, t, n, po, ru, img, &failed, err);
+	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
+		res[i] = to->t[i].res;
+	rc = push_stored(ps, &dm, img, &failed, err);
 	idp_docker_daemon_release(&dm);
 	if (rc == 0 || !failed || (pp->cancel && *pp->cancel))
 		return rc;
 	if (pp->cfg->verbose)
 		fe_infof("%s: docker save instead", err->msg);
-	for (i = 0; i < n && i < FE_MAX_TARGETS; i++)
-		t[i].res = res[i];
+	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
+		to->t[i].res = res[i];
 	idp_image_release(img);
 	memset(img, 0, sizeof(*img));
 	idp_error_clear(err);
-	return push_saved(pp, t, n, po, ru, img, err);
+	return push_saved(ps, img, err);
 }
 
 /* Whether every target is on the first one's registry. */
-static int one_registry(const struct idp_push_target *t, int n)
+static int one_registry(const struct idp_push_targets *to)
 {
+	const char *first = idp_session_ref(to->t[0].s)->domain;
 	int i;
 
-	for (i = 1; i < n; i++)
-		if (strcmp(idp_session_ref(t[i].s)->domain, idp_session_ref(t[0].s)->domain) != 0)
+	for (i = 1; i < to->n; i++)
+		if (strcmp(idp_session_ref(to->t[i].s)->domain, first) != 0)
 			return 0;
 	return 1;
 }
@@ -262,62 +262,84 @@ static int one_registry(const struct idp_push_target *t, int n)
 /* Nothing changed since the last push to this one target: the cache
  * knows the whole image there and the tag names its manifest already.
  * 1 when so (the push is done), 0 to push as usual, -1 on error. */
-static int unchanged(struct plug_push *pp, struct plug_reuse *ru, struct idp_push_target *t,
-		     const struct idp_push_opts *po, struct idp_error *err)
+static int unchanged(struct push_steps *ps, struct idp_error *err)
 {
+	struct idp_push_target *t = &ps->to->t[0];
 	struct idp_image img;
 	int rc;
 
 	memset(&img, 0, sizeof(img));
-	if ((rc = plug_reuse_known(ru, &img, err)) == 1 &&
-	    (rc = idp_push_if_present(t->s, po, &img, t->tag, &t->res)) == 1 && pp->cfg->verbose)
+	if ((rc = idp_reuse_cached_image(&ps->ru, &img, err)) == 1 &&
+	    (rc = idp_push_if_present(t, ps->to->o, &img)) == 1 && ps->pp->cfg->verbose)
 		fe_infof("nothing changed: the registry has manifest %s under %s already",
 			 img.manifests[img.nmanifests - 1].digest, t->tag ? t->tag : "its digest");
 	if (rc == 0)
-		plug_reuse_forget(ru);
+		idp_reuse_forget(&ps->ru);
 	idp_image_release(&img);
 	return rc;
+}
+
+/* The chunk size the session ended with, when a 413 made it smaller than
+ * it started: learnt for the registry. */
+static int learn_chunk(struct push_steps *ps, struct idp_error *err)
+{
+	struct idp_session *s = ps->to->t[0].s;
+	size_t now = idp_session_chunk_size(s);
+
+	if (ps->pp->cfg->chunk_size || now >= ps->pp->chunk_start)
+		return 0;
+	return idp_pushcache_set_chunk(&ps->ru.news, idp_session_ref(s)->domain, (int64_t)now,
+				       err);
+}
+
+/* What the push cache says for this push to the first target. */
+static int reuse_init(struct push_steps *ps, struct idp_error *err)
+{
+	const struct plug_push *pp = ps->pp;
+	struct idp_reuse_opts o = { .info = pp->info,
+				    .platform = pp->platform,
+				    .format = pp->cfg->format,
+				    .codec = &pp->codec,
+				    .cache_path = pp->cache_path,
+				    .cache = pp->cache };
+
+	return idp_reuse_init(&ps->ru, &o, idp_session_ref(ps->to->t[0].s), err);
 }
 
 /* The cache answers for the first target; its registry's other targets
  * mount from it. With several registries every layer is read (each
  * registry gets the same bytes), so docker save always runs. */
-int plug_push_stream(void *ctx, struct idp_push_target *t, int n, const struct idp_push_opts *po,
-		     struct idp_error *err)
+int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err)
 {
-	struct plug_push *pp = ctx;
-	struct idp_session *s = t[0].s;
-	struct plug_reuse ru;
+	struct push_steps ps = { .pp = pp, .to = to };
 	struct idp_image img;
 	int rc = 0, saved = 0;
 
 	memset(&img, 0, sizeof(img));
-	if (plug_reuse_init(&ru, pp, s, err) < 0)
+	if (reuse_init(&ps, err) < 0)
 		return -1;
-	if (n == 1 && (rc = unchanged(pp, &ru, t, po, err)) != 0) {
-		plug_reuse_release(&ru);
+	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0) {
+		idp_reuse_release(&ps.ru);
 		return rc < 0 ? -1 : 0;
 	}
-	if (one_registry(t, n))
-		rc = plug_reuse_check(&ru, s, po, &t[0].res.stats, err);
-	if (rc == 1 && (rc = plug_reuse_image(&ru, &img, err)) == 0) {
-		t[0].blobs_done = 1;
-		rc = idp_push_image_to(t, n, po, NULL, &img, err);
+	if (one_registry(to))
+		rc = idp_reuse_check(&ps.ru, &to->t[0], to->o, err);
+	if (rc == 1 && (rc = idp_reuse_image(&ps.ru, &img, err)) == 0) {
+		to->t[0].blobs_done = 1;
+		rc = idp_push_image_to(to, NULL, &img, err);
 	} else if (rc == 0) {
 		saved = 1;
-		rc = push_layers(pp, t, n, po, &ru, &img, err);
+		rc = push_layers(&ps, &img, err);
 	}
-	if (rc == 0 && !pp->cfg->chunk_size && idp_session_chunk_size(s) < pp->chunk_start &&
-	    idp_pushcache_set_chunk(&ru.news, idp_session_ref(s)->domain,
-				    (int64_t)idp_session_chunk_size(s), err) < 0)
-		rc = -1;
 	if (rc == 0)
-		plug_reuse_commit(&ru, po, &img, saved, t, n);
-	if (img.notice && !pp->notice) {   /* fe_push prints it after the push */
+		rc = learn_chunk(&ps, err);
+	if (rc == 0)
+		idp_reuse_commit(&ps.ru, to, &img, saved);
+	if (img.notice && !pp->notice) {   /* fe_push_finish prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;
 	}
-	plug_reuse_release(&ru);
+	idp_reuse_release(&ps.ru);
 	idp_image_release(&img);
 	return rc;
 }

@@ -55,21 +55,28 @@ static void run_opts(const struct idp_docker *d, const char **argv, const char *
 	o->what = what;
 }
 
-/* Run docker with tail args, capturing its output (bounded). Returns the
- * exit status (0-255), or -1 with err when it could not run, timed out or
- * was cancelled. */
-static int run_capture(const struct idp_docker *d, const char *const *tail, const char *what,
-		       size_t out_cap, struct idp_run_result *r, struct idp_error *err)
+/* A docker command whose output is captured. */
+struct docker_cmd {
+	const char *const *tail;   /* the arguments after the global flags */
+	const char *what;          /* for messages: "docker image inspect" */
+	size_t out_cap;            /* stdout is bounded by this */
+};
+
+/* Run cmd, capturing its output (bounded). Returns the exit status
+ * (0-255), or -1 with err when it could not run, timed out or was
+ * cancelled. */
+static int run_capture(const struct idp_docker *d, const struct docker_cmd *cmd,
+		       struct idp_run_result *r, struct idp_error *err)
 {
 	const char *argv[IDP_DOCKER_MAX_ARGV];
 	struct idp_run_opts o;
 
-	build_argv(d, tail, argv);
-	run_opts(d, argv, what, out_cap, &o);
+	build_argv(d, cmd->tail, argv);
+	run_opts(d, argv, cmd->what, cmd->out_cap, &o);
 	if (idp_run(&o, r, err) < 0)
 		return -1;
 	if (r->truncated && r->status == 0)
-		return idp_error_set(err, IDP_EGENERAL, "'%s' printed too much", what);
+		return idp_error_set(err, IDP_EGENERAL, "'%s' printed too much", cmd->what);
 	return r->status;
 }
 
@@ -202,20 +209,21 @@ int idp_docker_inspect(const struct idp_docker *d, const char *image, const char
 	const char *with_platform[] = { "image", "inspect", "--platform", platform, image, NULL };
 	const char *const *tail = platform ? with_platform : plain;
 	struct idp_run_result r;
-	int st, rc = -1;
+	int status, rc = -1;
 
 	if (!platform && (rc = api_inspect(d, image, out, err)) <= 0)
 		return rc;
 	rc = -1;
-	st = run_capture(d, tail, "docker image inspect", INSPECT_CAP, &r, err);
-	if (st == 0)
+	status = run_capture(d, &(struct docker_cmd){ tail, "docker image inspect", INSPECT_CAP },
+			     &r, err);
+	if (status == 0)
 		rc = parse_inspect(r.out.buf, image, out, err);
-	else if (st > 0 &&
+	else if (status > 0 &&
 		 (strstr(r.err.buf, "No such image") || strstr(r.err.buf, "No such object")))
 		idp_error_set(err, IDP_ENOTFOUND,
 			      "image '%s' not found locally (docker image ls lists the images)",
 			      image);
-	else if (st > 0)
+	else if (status > 0)
 		idp_error_set(err, IDP_EGENERAL, "docker image inspect '%s' failed: %s", image,
 			      first_line(&r.err));
 	idp_run_result_release(&r);
@@ -226,11 +234,12 @@ int idp_docker_image_names(const struct idp_docker *d, struct idp_run_result *r,
 			   struct idp_error *err)
 {
 	const char *tail[] = { "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", NULL };
-	int st = run_capture(d, tail, "docker image ls", INSPECT_CAP, r, err);
+	const struct docker_cmd cmd = { tail, "docker image ls", INSPECT_CAP };
+	int status = run_capture(d, &cmd, r, err);
 
-	if (st > 0)
+	if (status > 0)
 		idp_error_set(err, IDP_EGENERAL, "docker image ls failed: %s", first_line(&r->err));
-	return st == 0 ? 0 : -1;
+	return status == 0 ? 0 : -1;
 }
 
 /* "1.48" -> 1048; -1 when it is not MAJOR.MINOR. */
@@ -254,18 +263,19 @@ int idp_docker_api(const struct idp_docker *d, int *api, struct idp_error *err)
 			       "{{.Server.APIVersion}} {{.Client.APIVersion}}", NULL };
 	char server[32] = "", client[32] = "";
 	struct idp_run_result r;
-	int st, sv = -1, cv = -1;
+	int status, sv = -1, cv = -1;
 
-	st = run_capture(d, tail, "docker version", STDERR_CAP, &r, err);
-	if (st == 0 && sscanf(r.out.buf, "%31s %31s", server, client) == 2) {
+	status = run_capture(d, &(struct docker_cmd){ tail, "docker version", STDERR_CAP }, &r,
+			     err);
+	if (status == 0 && sscanf(r.out.buf, "%31s %31s", server, client) == 2) {
 		sv = parse_api(server);
 		cv = parse_api(client);
 	}
-	if (st > 0)
+	if (status > 0)
 		idp_error_set(err, IDP_EGENERAL,
 			      "--platform: cannot get the docker daemon's API version: %s",
 			      first_line(&r.err));
-	else if (st == 0 && (sv < 0 || cv < 0))
+	else if (status == 0 && (sv < 0 || cv < 0))
 		idp_error_set(err, IDP_EGENERAL,
 			      "--platform: cannot understand 'docker version' output '%.40s'",
 			      r.out.buf);
@@ -294,13 +304,13 @@ int idp_docker_save_start(const struct idp_docker *d, const char *image, const c
 int idp_docker_save_end(struct idp_docker_save *sv, int kill_it, struct idp_error *err)
 {
 	char msg[512];
-	int st = 0;
+	int status = 0;
 
 	sv->fd = -1;
-	if (idp_child_finish(&sv->child, kill_it, &st, msg, sizeof(msg), err) < 0)
+	if (idp_child_finish(&sv->child, kill_it, &status, msg, sizeof(msg), err) < 0)
 		return -1;
 	/* death by a signal: ours (kill, or the pipe we closed early) */
-	if (kill_it || st == 0 || st > 128)
+	if (kill_it || status == 0 || status > 128)
 		return 0;
 	return idp_error_set(err, IDP_EGENERAL, "docker save failed: %s",
 			     msg[0] ? msg : "no message");

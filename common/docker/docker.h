@@ -4,8 +4,9 @@
  *                 it can)
  *   engine_api.c  docker's Engine API over a local unix socket
  *   inspect.c     --platform: what the daemon's API allows (docker version)
- * and pushcache.h, what was pushed where. The front end (the plugin)
- * parses docker's global flags into struct idp_docker. */
+ * and pushcache.h: what was pushed where (pushcache.c) and what that says
+ * for one push (reuse.c). The front end (the plugin) parses docker's
+ * global flags into struct idp_docker. */
 #ifndef IDP_DOCKER_H
 #define IDP_DOCKER_H
 
@@ -75,11 +76,15 @@ void idp_docker_daemon_release(struct idp_docker_daemon *dm);
 #define IDP_DOCKER_MAX_ARGV (IDP_DOCKER_MAX_GLOBALS + 8)
 
 /* What `docker image inspect` said. */
+#define IDP_DOCKER_PLATFORM_MAX 100
+
 struct idp_docker_image {
 	char *id;                  /* "sha256:..." */
 	int ndiffids;
 	char **diffids;            /* RootFS.Layers */
 	char *platform;            /* "os/arch[/variant]" */
+	/* idp_docker_platform_inspect: the platform to give docker save, or "" */
+	char save_platform[IDP_DOCKER_PLATFORM_MAX];
 };
 
 void idp_docker_image_release(struct idp_docker_image *img);
@@ -111,16 +116,14 @@ int idp_docker_save_start(const struct idp_docker *d, const char *image, const c
 /* Kill (when kill_it) and reap; -1 with docker's message when it failed. */
 int idp_docker_save_end(struct idp_docker_save *sv, int kill_it, struct idp_error *err);
 
-#define IDP_DOCKER_PLATFORM_MAX 100
-
 /* docker image inspect for the push, honouring --platform (`requested`,
- * NULL: none). Daemon API >= 1.48: *save_platform gets the normalised
- * platform for docker save; the inspect is per platform from API 1.49,
- * else its diffIDs are dropped (the config's rootfs.diff_ids still
- * check the stream) unless it is already that platform. Older API:
+ * NULL: none). Daemon API >= 1.48: info->save_platform gets the
+ * normalised platform for docker save; the inspect is per platform from
+ * API 1.49, else its diffIDs are dropped (the config's rootfs.diff_ids
+ * still check the stream) unless it is already that platform. Older API:
  * the image must be that platform (save_platform ""), else IDP_EGENERAL. */
 int idp_docker_platform_inspect(const struct idp_docker *d, const char *image,
 				const char *requested, struct idp_docker_image *info,
-				char save_platform[IDP_DOCKER_PLATFORM_MAX], struct idp_error *err);
+				struct idp_error *err);
 
 #endif

@@ -164,11 +164,11 @@ const char *idp_docker_api_message(const struct idp_http_resp *resp, char *buf, 
 
 static int driver_status_snapshotter(json_object *info)
 {
-	json_object *st = idp_json_array(info, "DriverStatus");
-	size_t i, n = st ? json_object_array_length(st) : 0;
+	json_object *status = idp_json_array(info, "DriverStatus");
+	size_t i, n = status ? json_object_array_length(status) : 0;
 
 	for (i = 0; i < n; i++) {
-		json_object *kv = json_object_array_get_idx(st, i);
+		json_object *kv = json_object_array_get_idx(status, i);
 		const char *k = json_object_get_string(json_object_array_get_idx(kv, 0));
 		const char *v = json_object_get_string(json_object_array_get_idx(kv, 1));
 		if (k && v && strcmp(k, "driver-type") == 0 && strstr(v, "snapshotter"))

@@ -69,35 +69,32 @@ static void old_api(const char *image, const char *want, int api,
 
 int idp_docker_platform_inspect(const struct idp_docker *d, const char *image,
 				const char *requested, struct idp_docker_image *info,
-				char save_platform[IDP_DOCKER_PLATFORM_MAX], struct idp_error *err)
+				struct idp_error *err)
 {
 	char want[IDP_DOCKER_PLATFORM_MAX];
 	struct platform w;
 	int api;
 
-	save_platform[0] = '\0';
 	if (!requested)
 		return idp_docker_inspect(d, image, NULL, info, err);
 	if (normalise(requested, &w, want, err) < 0 || idp_docker_api(d, &api, err) < 0)
 		return -1;
 	if (api >= API_INSPECT_PLATFORM) {
-		snprintf(save_platform, IDP_DOCKER_PLATFORM_MAX, "%s", want);
-		return idp_docker_inspect(d, image, want, info, err);
+		if (idp_docker_inspect(d, image, want, info, err) < 0)
+			return -1;
+		snprintf(info->save_platform, sizeof(info->save_platform), "%s", want);
+		return 0;
 	}
 	if (idp_docker_inspect(d, image, NULL, info, err) < 0)
 		return -1;
-	if (same_platform(&w, info->platform)) {
-		if (api >= API_SAVE_PLATFORM)
-			snprintf(save_platform, IDP_DOCKER_PLATFORM_MAX, "%s", want);
+	if (api >= API_SAVE_PLATFORM)
+		snprintf(info->save_platform, sizeof(info->save_platform), "%s", want);
+	if (same_platform(&w, info->platform))
 		return 0;
-	}
-	if (api >= API_SAVE_PLATFORM) {
-		snprintf(save_platform, IDP_DOCKER_PLATFORM_MAX, "%s", want);
-		if (forget_layers(info, want, err) == 0)
-			return 0;
-	} else {
+	if (api >= API_SAVE_PLATFORM && forget_layers(info, want, err) == 0)
+		return 0;
+	if (api < API_SAVE_PLATFORM)
 		old_api(image, want, api, info, err);
-	}
 	idp_docker_image_release(info);
 	return -1;
 }

@@ -104,21 +104,19 @@ int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64
 /* ---- lookups and updates ---- */
 
 const struct idp_pushcache_blob *idp_pushcache_find(const struct idp_pushcache *c,
-						    const char *registry, const char *repository,
-						    const char *diffid, const char *producer,
-						    int flags)
+						    const struct idp_pushcache_query *q)
 {
 	int i;
 
 	for (i = c->nblobs - 1; i >= 0; i--) {
 		const struct idp_pushcache_blob *b = &c->blobs[i];
-		int mine = same(b->repository, repository);
-		if (!same(b->registry, registry) || !same(b->diffid, diffid))
+		int mine = same(b->repository, q->repository);
+		if (!same(b->registry, q->registry) || !same(b->diffid, q->diffid))
 			continue;
-		if (((flags & IDP_PUSHCACHE_SAME_REPO) && !mine) ||
-		    ((flags & IDP_PUSHCACHE_OTHER_REPO) && mine))
+		if (((q->flags & IDP_PUSHCACHE_SAME_REPO) && !mine) ||
+		    ((q->flags & IDP_PUSHCACHE_OTHER_REPO) && mine))
 			continue;
-		if (producer && !same(b->producer, producer))
+		if (q->producer && !same(b->producer, q->producer))
 			continue;
 		return b;
 	}

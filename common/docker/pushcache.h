@@ -21,13 +21,24 @@
  * with a warning, bad entries are dropped. Writes merge into what is on
  * disk now under an exclusive lock (push-cache.lock, flock), keep the
  * newest IDP_PUSHCACHE_MAX entries, and replace the file atomically (temp file
- * + rename): concurrent runs never see a torn file and lose no entry. */
+ * + rename): concurrent runs never see a torn file and lose no entry.
+ *
+ * What the cache says for one push of a docker image (idp_reuse_*,
+ * reuse.c): what to probe before the image is read, the manifest built
+ * without reading it when everything is there, the table that tells a
+ * stream push which layers to skip, and what to record after success. */
 #ifndef IDP_DOCKER_PUSHCACHE_H
 #define IDP_DOCKER_PUSHCACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/digest.h"
 #include "util/error.h"
+#include "util/ref.h"
+#include "sources/compress.h"
+#include "sources/source.h"
+#include "push/push.h"
+#include "docker.h"
 
 #define IDP_PUSHCACHE_MAX 4096
 #define IDP_PUSHCACHE_FILE_CAP (8u << 20)
@@ -71,12 +82,19 @@ void idp_pushcache_release(struct idp_pushcache *c);
 #define IDP_PUSHCACHE_SAME_REPO 1     /* only entries of `repository` */
 #define IDP_PUSHCACHE_OTHER_REPO 2    /* only entries of other repositories */
 
-/* The newest entry for diffid on registry, matching flags (0: any
- * repository) and producer (NULL: any). NULL when none. */
+/* What idp_pushcache_find looks for. */
+struct idp_pushcache_query {
+	const char *registry;
+	const char *repository;
+	const char *diffid;        /* a layer's diffID, or the image ID for the config */
+	const char *producer;      /* NULL: any */
+	int flags;                 /* IDP_PUSHCACHE_SAME_REPO / _OTHER_REPO; 0: any repository */
+};
+
+/* The newest entry for q->diffid on q->registry, matching q's flags and
+ * producer. NULL when none. */
 const struct idp_pushcache_blob *idp_pushcache_find(const struct idp_pushcache *c,
-						    const char *registry, const char *repository,
-						    const char *diffid, const char *producer,
-						    int flags);
+						    const struct idp_pushcache_query *q);
 /* The diffID a docker-save v1 directory id was seen with, or NULL. */
 const char *idp_pushcache_v1_diffid(const struct idp_pushcache *c, const char *v1id);
 
@@ -94,5 +112,74 @@ int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *
 /* Merge `news` into the file at path as it is now and write it back
  * (mkdir 0700, temp file 0600, rename). -1 with err on failure. */
 int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, struct idp_error *err);
+
+/* ---- what the cache says for one push of a docker image (reuse.c) ---- */
+
+/* What is known to be in the destination repository before the image is
+ * read. */
+enum idp_reuse_have { IDP_REUSE_NO, IDP_REUSE_EXISTS, IDP_REUSE_MOUNTED };
+
+struct idp_reuse_blob {
+	int have;                  /* enum idp_reuse_have */
+	char digest[IDP_DIGEST_MAX];
+	int64_t size;
+	int zstd;                  /* a zstd layer (OCI media type) */
+};
+
+/* The push, as the cache needs it (everything must outlive the reuse). */
+struct idp_reuse_opts {
+	const struct idp_docker_image *info;  /* the image, as docker image inspect saw it */
+	const char *platform;      /* --platform given (the image ID may name an index), or NULL */
+	int format;                /* enum idp_manifest_format */
+	const struct idp_codec *codec;        /* how layers are compressed */
+	const char *cache_path;    /* the cache file; NULL: none, nothing is recorded */
+	const struct idp_pushcache *cache;    /* as loaded before the push */
+};
+
+struct idp_reuse {
+	struct idp_reuse_opts o;
+	const char *registry;      /* destination host[:port] */
+	const char *repository;    /* destination repository path */
+	struct idp_pushcache news; /* learnt by this push, committed after success */
+	struct idp_reuse_blob *layers;   /* one per inspect diffID */
+	struct idp_reuse_blob config;
+	char want[IDP_CODEC_NAME_MAX];   /* the producer of this image's blobs (see above) */
+	int saved_stored;          /* the stream gave already-compressed layers */
+	struct idp_stream_known *known;  /* the table for a stream push, or NULL */
+};
+
+/* For a push to dest (its strings must outlive ru). -1 only out of memory. */
+int idp_reuse_init(struct idp_reuse *ru, const struct idp_reuse_opts *o, const struct idp_ref *dest,
+		   struct idp_error *err);
+void idp_reuse_release(struct idp_reuse *ru);
+/* Probe what the cache knows in t (the engine HEADs or mounts it,
+ * reporting "Layer already exists" / "Mounted from", counting into
+ * t->res.stats). 1 when every layer and the config are present, 0 not,
+ * -1 error. */
+int idp_reuse_check(struct idp_reuse *ru, struct idp_push_target *t,
+		    const struct idp_push_opts *po, struct idp_error *err);
+/* The image (config + layers + manifest) from the states, without reading it. */
+int idp_reuse_image(const struct idp_reuse *ru, struct idp_image *img, struct idp_error *err);
+/* The image from the cache alone, when it knows the config and every
+ * layer as pushed to this very repository (states set to "exists"): 1,
+ * else 0 (states as before), -1 on error. Nothing is asked. */
+int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_image *img, struct idp_error *err);
+/* Every state back to "not known". */
+void idp_reuse_forget(struct idp_reuse *ru);
+/* What the cache knows of a stream's blobs, as the table a stream push
+ * takes (idp_stream_push_open): a layer by its digest or diffID, a legacy
+ * v1 directory id by the diffID the cache saw it with. The table belongs
+ * to ru. Returns its length, or -1 (out of memory). */
+int idp_reuse_stream_known(struct idp_reuse *ru, const struct idp_stream_known **out,
+			   struct idp_error *err);
+/* What a stream's phase 1 taught: the diffIDs of the legacy v1 directory
+ * ids of the layers that went up, whether the stream gave compressed
+ * layers. */
+void idp_reuse_note_stream(struct idp_reuse *ru, const struct idp_stream_taken *taken, int n);
+/* After a successful push (saved: the image was read): record the top
+ * manifest's blobs for each target and write the cache (a failure is a
+ * warning event through to->o, so that it reaches the progress output). */
+void idp_reuse_commit(struct idp_reuse *ru, const struct idp_push_targets *to,
+		      const struct idp_image *img, int saved);
 
 #endif

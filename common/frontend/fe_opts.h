@@ -22,7 +22,8 @@
  *   if (rc != FE_PARSE_OK)                              // program name
  *           return fe_parse_exit(&cmd, rc);   // --help/--version/usage
  *   ... cfg.args[0] is IMAGE, cfg.args[1] TARGET or NULL ...
- *   rc = fe_push(&job);                       // see struct fe_push_job
+ *   ... the push: fe_push_open, the front end's steps, fe_push_finish
+ *       (fe_push.h) ...
  *   fe_config_release(&cfg);
  *
  * fe_parse() also applies the environment fallbacks (IDPBUILDER_REGISTRY_URL,
@@ -37,7 +38,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "util/manifest.h"
-#include "push/push.h"
 #include "util/ref.h"
 #include "registry/registry.h"
 #include "sources/source.h"
@@ -223,59 +223,6 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 int fe_dest_refs(const struct fe_config *cfg, const char *image, const char *const *targets,
 		 int ntargets, struct idp_ref out[FE_MAX_TARGETS], struct idp_error *err);
 void fe_dest_refs_release(struct idp_ref *refs, int n);
-
-/* ---- the shared push flow ---- */
-
-/* A streaming push (the plugin's docker save): pushes blobs and manifests
- * to the n targets (sessions open), reporting through po, and fills each
- * target's res (the top manifest's digest and size, the counts). Returns
- * 0 or -1 with err. */
-typedef int (*fe_stream_push_fn)(void *ctx, struct idp_push_target *t, int n,
-				 const struct idp_push_opts *po, struct idp_error *err);
-
-struct fe_push_job {
-	const struct fe_config *cfg;
-	const struct idp_ref *dests;   /* where to push: one or more (FE_MAX_TARGETS) */
-	int ndests;
-	/* either a random-access source and its resolved image ... */
-	struct idp_source *src;
-	const struct idp_image *img;
-	/* ... or a streaming push (used when src is NULL) */
-	fe_stream_push_fn stream;
-	void *stream_ctx;
-	volatile sig_atomic_t *cancel;
-	/* blob display ids to announce as "Preparing" before the push (may be NULL) */
-	const char *const *preparing;
-	int npreparing;
-	/* bytes the source read (for the verbose summary), or NULL */
-	const int64_t *bytes_read;
-	/* streaming: where the stream leaves a notice for the user, or NULL
-	 * (random-access sources use img->notice) */
-	char *const *stream_notice;
-	/* the chunk size to start with when --chunk-size is not given (what the
-	 * registry was found to take), 0 = the engine's default; per dest */
-	const size_t *chunk_size_hint;
-};
-
-/* Open a session per destination, push (the image read once, see
- * idp_push_image_to), print the results and write --digest-file:
- *  - progress (per --progress/-q) on stderr, the sessions' warnings and
- *    trace through it, and unless -q the digest lines and the summary
- *    (JSON: the result event, or the error event on failure);
- *  - stdout gets one line "TARGET@sha256:<hex>" per destination, TARGET
- *    being the full reference host/path:tag (also with -q, where they
- *    are the ONLY output);
- *  - --limit-rate: one rate for all uploads to all destinations;
- *  - after a push, the source's notice (reduced index, platforms left out)
- *    on stderr unless -q, before the digest line;
- *  - on failure one line "<prog>: error: <message>" on stderr (JSON: the
- *    error event instead).
- * Returns the exit code (idp_errclass_exit_code; 130 when cancelled).
- * Call idp_http_global_init() before. */
-int fe_push(const struct fe_push_job *job);
-
-/* Print an engine error as one line and return its exit code. */
-int fe_report_error(const struct idp_error *err);
 
 /* ---- the shared rows ---- */
 

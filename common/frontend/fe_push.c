@@ -1,6 +1,7 @@
-/* fe_push.c: the push flow both front ends share: a session per
- * destination, the push (random access or streaming, the image read
- * once), the result lines, --digest-file, error -> exit code. */
+/* fe_push.c: the push flow both front ends share (fe_push.h), around the
+ * front end's own steps: fe_push_open (the progress output, --digest-file
+ * checked, a session per destination) and fe_push_finish (--install-ca,
+ * the result lines, --digest-file, error -> exit code). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +12,8 @@
 #include <unistd.h>
 #include "util/file.h"
 #include "fe_msg.h"
-#include "fe_opts.h"
 #include "fe_progress.h"
-#include "registry/ratelimit.h"
+#include "fe_push.h"
 #include "banned.h"
 
 int fe_report_error(const struct idp_error *err)
@@ -108,22 +108,11 @@ static int install_ca(const struct fe_config *cfg, struct fe_progress *p, struct
 	return rc;
 }
 
-/* One run: the destinations' sessions, the shared upload rate. */
-struct push_run {
-	const struct fe_push_job *job;
-	struct fe_progress *p;
-	int n;
-	struct idp_push_target t[FE_MAX_TARGETS];
-	char *names[FE_MAX_TARGETS];   /* host/path:tag, for the result lines */
-	int limited;
-	struct idp_ratelimit rate;
-};
-
-static void name_target(const struct push_run *r, int i, struct idp_error *err)
+static void name_target(const struct fe_push *r, int i, struct idp_error *err)
 {
 	char what[600];
 
-	if (r->n > 1) {
+	if (r->to.n > 1) {
 		snprintf(what, sizeof(what), " (target %s)", r->names[i]);
 		idp_error_suffix(err, what);
 	}
@@ -131,7 +120,7 @@ static void name_target(const struct push_run *r, int i, struct idp_error *err)
 
 /* Target i's session options: its messages go through the progress
  * output (above the bars, or as JSON events). */
-static void session_opts(struct push_run *r, int i, struct idp_session_opts *so)
+static void session_opts(struct fe_push *r, int i, struct idp_session_opts *so)
 {
 	const struct fe_push_job *job = r->job;
 
@@ -140,22 +129,22 @@ static void session_opts(struct push_run *r, int i, struct idp_session_opts *so)
 		so->chunk_size = job->chunk_size_hint[i];
 	so->limit = r->limited ? &r->rate : NULL;
 	so->warn = fe_progress_warn_sink;
-	so->warn_ctx = r->p;
+	so->warn_ctx = r->progress;
 	if (so->info)
 		so->info = fe_progress_info_sink;
 	if (so->debug) {
 		so->debug = fe_progress_debug_sink;
-		so->debug_ctx = r->p;
+		so->debug_ctx = r->progress;
 	}
 }
 
-static int open_targets(struct push_run *r, struct idp_error *err)
+static int open_targets(struct fe_push *r, struct idp_error *err)
 {
 	const struct fe_push_job *job = r->job;
 	struct idp_session_opts so;
 	int i;
 
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < r->to.n; i++) {
 		session_opts(r, i, &so);
 		if (idp_session_open(&so, &job->dests[i], &r->t[i].s, err) < 0) {
 			name_target(r, i, err);
@@ -166,124 +155,126 @@ static int open_targets(struct push_run *r, struct idp_error *err)
 	return 0;
 }
 
-static int run_push(struct push_run *r, const struct idp_push_opts *po, struct idp_error *err)
-{
-	const struct fe_push_job *job = r->job;
-
-	if (job->src)
-		return idp_push_image_to(r->t, r->n, po, job->src, job->img, err);
-	return job->stream(job->stream_ctx, r->t, r->n, po, err);
-}
-
-static const char *job_notice(const struct fe_push_job *job)
-{
-	if (job->img && job->img->notice)
-		return job->img->notice;
-	return job->stream_notice ? *job->stream_notice : NULL;
-}
-
 /* After a push: the CA kept when asked (a failure only warns). */
-static void install_cas(const struct push_run *r)
+static void install_cas(const struct fe_push *r)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	char msg[IDP_ERRMSG_MAX + 64];
 	int i;
 
-	for (i = 0; r->job->cfg->install_ca && i < r->n; i++) {
-		if (install_ca(r->job->cfg, r->p, r->t[i].s, r->job->dests[i].domain, &err) == 0)
+	for (i = 0; r->job->cfg->install_ca && i < r->to.n; i++) {
+		if (install_ca(r->job->cfg, r->progress, r->t[i].s, r->job->dests[i].domain,
+			       &err) == 0)
 			continue;
 		snprintf(msg, sizeof(msg), "the push succeeded, the CA was not installed: %s",
 			 err.msg);
-		fe_progress_warn_sink(r->p, msg);
+		fe_progress_warn_sink(r->progress, msg);
 	}
 }
 
 /* After the push: the notice, --digest-file, per target the digest and
  * summary lines (or the result event), then TARGET@DIGEST on stdout. */
-static int report(const struct push_run *r, struct idp_error *err)
+static int report(const struct fe_push *r, struct idp_error *err)
 {
 	const struct fe_config *cfg = r->job->cfg;
 	struct fe_progress_result res;
-	const char *notice;
 	int i;
 
-	if ((notice = job_notice(r->job)) && !cfg->quiet)
-		fe_progress_info_sink(r->p, notice);
+	if (r->notice && !cfg->quiet)
+		fe_progress_info_sink(r->progress, r->notice);
 	if (cfg->digest_file && write_digest_file(cfg->digest_file, r->t[0].res.digest, err) < 0)
 		return -1;
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < r->to.n; i++) {
 		res.target = r->names[i];
 		res.tag = r->t[i].tag;
 		res.digest = r->t[i].res.digest;
 		res.size = r->t[i].res.size;
 		res.stats = &r->t[i].res.stats;
-		res.bytes_read = i == 0 && r->job->bytes_read ? *r->job->bytes_read : -1;
-		fe_progress_finish(r->p, &res);
+		res.bytes_read = i == 0 ? r->bytes_read : -1;
+		fe_progress_finish(r->progress, &res);
 	}
-	for (i = 0; i < r->n; i++)
+	for (i = 0; i < r->to.n; i++)
 		printf("%s@%s\n", r->names[i], r->t[i].res.digest);
 	fflush(stdout);
 	return 0;
 }
 
-static int push_with(struct push_run *r, struct idp_error *err)
+/* The progress output and the result names; -1 only out of memory. */
+static int start_output(struct fe_push *r, struct idp_error *err)
 {
-	const struct fe_push_job *job = r->job;
-	const struct fe_config *cfg = job->cfg;
-	struct idp_push_opts po = { cfg->jobs, fe_progress_on_event, r->p };
-	enum digest_target dt;
-	char *repo;
-	int i, rc;
+	const struct fe_config *cfg = r->job->cfg;
+	int i, oom;
 
-	if (cfg->digest_file && digest_target(cfg->digest_file, &dt, err) < 0)
-		return -1;
-	for (i = 0; i < r->n; i++) {
-		if (!(repo = idp_ref_repository(&job->dests[i])))
-			return idp_error_set(err, IDP_EGENERAL, "out of memory");
-		fe_progress_start(r->p, repo);
-		free(repo);
-	}
-	for (i = 0; i < job->npreparing; i++)
-		fe_progress_preparing(r->p, job->preparing[i]);
-	rc = open_targets(r, err);
-	if (rc == 0)
-		rc = run_push(r, &po, err);
-	if (rc == 0)
-		install_cas(r);
-	for (i = 0; i < r->n; i++)
-		idp_session_close(r->t[i].s);
-	return rc < 0 ? -1 : report(r, err);
+	r->progress = fe_progress_new(cfg->progress, cfg->quiet, cfg->verbose, stderr);
+	oom = !r->progress;
+	for (i = 0; i < r->to.n; i++)
+		oom |= !(r->names[i] = idp_ref_string(&r->job->dests[i]));
+	if (oom)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	r->po = (struct idp_push_opts){ .jobs = cfg->jobs,
+					.on_event = fe_progress_on_event,
+					.event_ctx = r->progress };
+	r->opened = 1;
+	return 0;
 }
 
-int fe_push(const struct fe_push_job *job)
+int fe_push_open(struct fe_push *r, const struct fe_push_job *job, struct idp_error *err)
 {
-	struct idp_error err = IDP_ERROR_INIT;
-	struct push_run r;
-	int i, oom, rc = 0;
+	enum digest_target dt;
+	char *repo;
+	int i;
 
-	memset(&r, 0, sizeof(r));
-	r.job = job;
-	r.n = job->ndests < FE_MAX_TARGETS ? job->ndests : FE_MAX_TARGETS;
-	if ((r.limited = job->cfg->limit_rate > 0))
-		idp_ratelimit_init(&r.rate, job->cfg->limit_rate);
-	r.p = fe_progress_new(job->cfg->progress, job->cfg->quiet, job->cfg->verbose, stderr);
-	oom = !r.p;
-	for (i = 0; i < r.n; i++)
-		oom |= !(r.names[i] = idp_ref_string(&job->dests[i]));
-	if (oom) {
-		idp_error_set(&err, IDP_EGENERAL, "out of memory");
-		rc = fe_report_error(&err);
-	} else if (push_with(&r, &err) < 0) {
-		if (job->cancel && *job->cancel && err.cls != IDP_ECANCELED)
-			idp_error_set(&err, IDP_ECANCELED, "interrupted: nothing was tagged");
-		rc = idp_errclass_exit_code(err.cls == IDP_OK ? IDP_EGENERAL : err.cls);
-		if (!fe_progress_error(r.p, err.msg[0] ? err.msg : idp_errclass_str(err.cls), rc))
-			rc = fe_report_error(&err);
+	memset(r, 0, sizeof(*r));
+	r->job = job;
+	r->bytes_read = -1;
+	r->to.t = r->t;
+	r->to.n = job->ndests < FE_MAX_TARGETS ? job->ndests : FE_MAX_TARGETS;
+	r->to.o = &r->po;
+	if ((r->limited = job->cfg->limit_rate > 0))
+		idp_ratelimit_init(&r->rate, job->cfg->limit_rate);
+	if (start_output(r, err) < 0)
+		return -1;
+	if (job->cfg->digest_file && digest_target(job->cfg->digest_file, &dt, err) < 0)
+		return -1;
+	for (i = 0; i < r->to.n; i++) {
+		if (!(repo = idp_ref_repository(&job->dests[i])))
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+		fe_progress_start(r->progress, repo);
+		free(repo);
 	}
-	fe_progress_free(r.p);
-	for (i = 0; i < r.n; i++)
-		free(r.names[i]);
-	if (r.limited)
-		idp_ratelimit_destroy(&r.rate);
-	return rc;
+	return open_targets(r, err);
+}
+
+/* A failed run: the error (JSON: the error event) and its exit code. */
+static int failed(const struct fe_push *r, struct idp_error *err)
+{
+	int code;
+
+	if (!r->opened)
+		return fe_report_error(err);
+	if (r->job->cancel && *r->job->cancel && err->cls != IDP_ECANCELED)
+		idp_error_set(err, IDP_ECANCELED, "interrupted: nothing was tagged");
+	code = idp_errclass_exit_code(err->cls == IDP_OK ? IDP_EGENERAL : err->cls);
+	if (!fe_progress_error(r->progress, err->msg[0] ? err->msg : idp_errclass_str(err->cls),
+			       code))
+		code = fe_report_error(err);
+	return code;
+}
+
+int fe_push_finish(struct fe_push *r, int rc, struct idp_error *err)
+{
+	int i, code = 0;
+
+	if (rc == 0)
+		install_cas(r);
+	for (i = 0; i < r->to.n; i++)
+		idp_session_close(r->t[i].s);
+	if (rc < 0 || report(r, err) < 0)
+		code = failed(r, err);
+	fe_progress_free(r->progress);
+	for (i = 0; i < r->to.n; i++)
+		free(r->names[i]);
+	if (r->limited)
+		idp_ratelimit_destroy(&r->rate);
+	return code;
 }

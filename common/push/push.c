@@ -1,8 +1,9 @@
 /* push.c: the step every blob goes through (pusher_blob), the pool of
- * worker threads that pushes a random-access image several blobs at a
- * time (each worker with its own connection, taking blobs from a shared
- * queue, largest first), the probe, and the manifests. Streams are in
- * push_stream.c. */
+ * worker threads that pushes a random-access image's blobs into a target
+ * several at a time (each worker with its own connection, taking blobs
+ * from a shared queue, largest first), the probe, the manifests, and the
+ * "nothing changed" report. Several targets are in push_targets.c,
+ * streams in push_stream.c. */
 #include "config.h"
 #include <pthread.h>
 #include <stdio.h>
@@ -45,13 +46,11 @@ void idp_push_stats_add(struct idp_push_stats *to, const struct idp_push_stats *
 	to->blobs_mounted += from->blobs_mounted;
 }
 
-void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
-		 int64_t done, int64_t total, const char *text)
+/* Report ev, one event at a time (the workers report concurrently). */
+static void pusher_emit(struct pusher *p, const struct idp_event *ev)
 {
-	struct idp_event ev = { k, id, digest, done, total, text };
-
 	pthread_mutex_lock(&p->emit_mu);
-	idp_push_emit(p->o, &ev);
+	idp_push_emit(p->o, ev);
 	pthread_mutex_unlock(&p->emit_mu);
 }
 
@@ -67,11 +66,12 @@ struct step_progress {
 	int64_t shown_ms;
 };
 
-static void step_emit(struct pusher *p, const struct blob_step *b, enum idp_event_kind k,
-		      const char *digest, int64_t done, int64_t total, const char *text)
+/* ev about b (its id filled in), unless b is quiet. */
+static void step_emit(struct pusher *p, const struct blob_step *b, struct idp_event ev)
 {
+	ev.id = b->id;
 	if (!b->quiet)
-		pusher_emit(p, k, b->id, digest, done, total, text);
+		pusher_emit(p, &ev);
 }
 
 /* A stream, on the thread reading it: `read` upload bytes are spooled,
@@ -109,7 +109,8 @@ static void on_upload_sent(void *ctx, int64_t sent)
 		return;
 	sp->shown = done;
 	sp->shown_ms = now;
-	step_emit(sp->p, b, IDP_EV_PUSHING, b->digest, done, total, NULL);
+	step_emit(sp->p, b, (struct idp_event){ .kind = IDP_EV_PUSHING, .digest = b->digest,
+						.done = done, .total = total });
 }
 
 static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome outcome,
@@ -153,7 +154,8 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 		return -1;
 	sp.shown_ms = idp_now_ms();
 	pthread_mutex_init(&sp.map_mu, NULL);
-	step_emit(p, b, IDP_EV_PUSHING, b->digest, 0, b->consumed ? b->raw_total : b->size, NULL);
+	step_emit(p, b, (struct idp_event){ .kind = IDP_EV_PUSHING, .digest = b->digest,
+					    .total = b->consumed ? b->raw_total : b->size });
 	rc = idp_blob_upload(p->s, h, &a, &res, err);
 	pthread_mutex_destroy(&sp.map_mu);
 	if (!b->keep_reader)
@@ -164,7 +166,8 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 		*b->keep_spool = res.spool;
 	snprintf(b->pushed, sizeof(b->pushed), "%s", res.digest);
 	count(p, b, IDP_BLOB_PUSHED, res.size);
-	step_emit(p, b, IDP_EV_PUSHED, res.digest, res.size, res.size, NULL);
+	step_emit(p, b, (struct idp_event){ .kind = IDP_EV_PUSHED, .digest = res.digest,
+					    .done = res.size, .total = res.size });
 	return 0;
 }
 
@@ -173,7 +176,8 @@ static void step_existed(struct pusher *p, struct blob_step *b, int64_t size)
 {
 	snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
 	count(p, b, IDP_BLOB_EXISTED, size);
-	step_emit(p, b, IDP_EV_EXISTS, b->digest, size, size, NULL);
+	step_emit(p, b, (struct idp_event){ .kind = IDP_EV_EXISTS, .digest = b->digest,
+					    .done = size, .total = size });
 }
 
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
@@ -191,7 +195,10 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 		if (rc == 1) {
 			snprintf(b->pushed, sizeof(b->pushed), "%s", b->digest);
 			count(p, b, IDP_BLOB_MOUNTED, b->size);
-			step_emit(p, b, IDP_EV_MOUNTED, b->digest, b->size, b->size, b->mount_from);
+			step_emit(p, b, (struct idp_event){ .kind = IDP_EV_MOUNTED,
+							    .digest = b->digest, .done = b->size,
+							    .total = b->size,
+							    .text = b->mount_from });
 			return 0;
 		}
 	}
@@ -234,8 +241,7 @@ static const char *blob_id(const struct idp_image_blob *b)
 	return b->display_id ? b->display_id : b->digest;
 }
 
-/* The step of one blob of a random-access image. */
-static void step_of(struct blob_step *b, const struct idp_image_blob *ib)
+void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib)
 {
 	memset(b, 0, sizeof(*b));
 	b->id = blob_id(ib);
@@ -252,7 +258,7 @@ static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error
 	struct blob_step b;
 	int rc;
 
-	step_of(&b, ib);
+	blob_step_of(&b, ib);
 	if (pl->mount_from)
 		b.mount_from = pl->mount_from;
 	if (!pl->have && pl->src) {
@@ -350,7 +356,9 @@ static int *largest_first(const struct idp_image *img)
 	return order;
 }
 
-static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, struct idp_error *err)
+/* Run the pool's workers until every blob is done or one failed; the
+ * caller initialised pl->p and destroys it. */
+static int run_pool(struct pool *pl, int jobs, struct idp_error *err)
 {
 	pthread_t th[PUSH_MAX_JOBS];
 	int started = 0, i;
@@ -374,9 +382,6 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 	idp_session_set_abort(pl->p.s, 0);
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->order);
-	if (stats)
-		*stats = pl->p.stats;
-	pusher_destroy(&pl->p);
 	if (pl->failed) {
 		*err = pl->first_err;
 		return -1;
@@ -384,60 +389,55 @@ static int run_pool(struct pool *pl, int jobs, struct idp_push_stats *stats, str
 	return 0;
 }
 
-int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		    const struct idp_image *img, const char *mount_from,
-		    struct idp_push_stats *stats, struct idp_error *err)
+int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source *src,
+		    const struct idp_image *img, struct idp_error *err)
 {
+	struct idp_push_target *t = &to->t[i];
+	int p = push_primary(to->t, i), k, rc;
+	struct blob_step b;
 	struct pool pl;
-	int i;
 
 	memset(&pl, 0, sizeof(pl));
-	pusher_init(&pl.p, s, o);
+	pusher_init(&pl.p, t->s, to->o);
 	pl.src = src;
 	pl.img = img;
-	pl.mount_from = mount_from;
-	for (i = 0; i < img->nblobs; i++)
-		if (!img->blobs[i].quiet)
-			pusher_emit(&pl.p, IDP_EV_WAITING, blob_id(&img->blobs[i]),
-				    img->blobs[i].digest, 0, img->blobs[i].size, NULL);
-	return run_pool(&pl, o->jobs, stats, err);
+	pl.mount_from = p != i ? idp_session_ref(to->t[p].s)->path : NULL;
+	for (k = 0; k < img->nblobs; k++) {   /* every blob waits its turn */
+		blob_step_of(&b, &img->blobs[k]);
+		step_emit(&pl.p, &b, (struct idp_event){ .kind = IDP_EV_WAITING, .digest = b.digest,
+							 .total = b.size });
+	}
+	rc = run_pool(&pl, to->o->jobs, err);
+	idp_push_stats_add(&t->res.stats, &pl.p.stats);
+	pusher_destroy(&pl.p);
+	return rc < 0 ? push_target_error(to, i, err) : 0;
 }
 
-int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats, struct idp_error *err)
-{
-	return push_blobs_into(s, o, src, img, NULL, stats, err);
-}
-
-int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
-		   enum idp_blob_outcome *have, struct idp_push_stats *stats, struct idp_error *err)
+int idp_push_probe(struct idp_push_target *t, const struct idp_push_opts *o, struct idp_image *img,
+		   enum idp_blob_outcome *have, struct idp_error *err)
 {
 	struct pool pl;
-	struct idp_push_stats st;
-	int i, n = 0;
+	int i, n = 0, rc;
 
 	memset(&pl, 0, sizeof(pl));
-	pusher_init(&pl.p, s, o);
+	pusher_init(&pl.p, t->s, o);
 	pl.img = img;
 	pl.have = have;
-	if (!(pl.sizes = calloc(img->nblobs > 0 ? (size_t)img->nblobs : 1, sizeof(*pl.sizes)))) {
-		pusher_destroy(&pl.p);
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	}
 	for (i = 0; i < img->nblobs; i++)
 		have[i] = IDP_BLOB_PENDING;
-	if (run_pool(&pl, o->jobs, &st, err) < 0) {
-		free(pl.sizes);
-		return -1;
-	}
-	for (i = 0; i < img->nblobs; i++) {
+	if (!(pl.sizes = calloc(img->nblobs > 0 ? (size_t)img->nblobs : 1, sizeof(*pl.sizes))))
+		rc = idp_error_set(err, IDP_EGENERAL, "out of memory");
+	else
+		rc = run_pool(&pl, o->jobs, err);
+	for (i = 0; rc == 0 && i < img->nblobs; i++) {
 		img->blobs[i].size = pl.sizes[i];
 		n += have[i] != IDP_BLOB_PENDING;
 	}
+	if (rc == 0)
+		idp_push_stats_add(&t->res.stats, &pl.p.stats);
 	free(pl.sizes);
-	if (stats)
-		idp_push_stats_add(stats, &st);
-	return n;
+	pusher_destroy(&pl.p);
+	return rc < 0 ? -1 : n;
 }
 
 /* ---- manifests ---- */
@@ -449,33 +449,48 @@ static const char *manifest_ref(const struct idp_image *img, int i, const char *
 	return i == img->nmanifests - 1 && tag ? tag : img->manifests[i].digest;
 }
 
-/* One manifest under ref. When no blob had to be uploaded, the registry
- * may have this very manifest under ref already (nothing changed since
- * the last push): one HEAD then saves the PUT, and the registry ends in
- * the same state (go-containerregistry's writer does the same). */
-static int put_manifest(struct idp_session *s, struct idp_http *h, const char *ref,
-			const struct idp_image_manifest *m, int maybe_there,
-			char got[IDP_DIGEST_MAX], struct idp_error *err)
+/* One manifest to put, and the digest the registry answered. */
+struct manifest_put {
+	const struct idp_image_manifest *m;
+	const char *ref;             /* where: the tag or its digest */
+	int maybe_there;             /* no blob had to be uploaded */
+	char got[IDP_DIGEST_MAX];
+};
+
+/* One manifest under its ref. When no blob had to be uploaded, the
+ * registry may have this very manifest under ref already (nothing changed
+ * since the last push): one HEAD then saves the PUT, and the registry ends
+ * in the same state (go-containerregistry's writer does the same). */
+static int put_manifest(struct idp_session *s, struct idp_http *h, struct manifest_put *mp,
+			struct idp_error *err)
 {
-	if (maybe_there && idp_manifest_present(s, h, ref, m->media_type, m->digest)) {
-		snprintf(got, IDP_DIGEST_MAX, "%s", m->digest);
+	const struct idp_image_manifest *m = mp->m;
+
+	if (mp->maybe_there && idp_manifest_present(s, h, mp->ref, m->media_type, m->digest)) {
+		snprintf(mp->got, sizeof(mp->got), "%s", m->digest);
 		return 0;
 	}
-	if (idp_manifest_put(s, h, ref, m->media_type, m->data, m->len, got, err) < 0)
-		return idp_error_prefix(err, "putting manifest %s", ref);
-	if (strcmp(got, m->digest) != 0)
+	if (idp_manifest_put(s, h, mp->ref, m->media_type, m->data, m->len, mp->got, err) < 0)
+		return idp_error_prefix(err, "putting manifest %s", mp->ref);
+	if (strcmp(mp->got, m->digest) != 0)
 		return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s",
-				     m->digest, got);
+				     m->digest, mp->got);
 	return 0;
 }
 
-int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
-		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		       struct idp_error *err)
+/* The result of a push into t: its top manifest. */
+static void set_result(struct idp_push_target *t, const struct idp_image *img)
 {
-	struct idp_http *h = idp_session_conn(s);
-	const struct idp_image_manifest *top;
-	char got[IDP_DIGEST_MAX];
+	const struct idp_image_manifest *top = &img->manifests[img->nmanifests - 1];
+
+	snprintf(t->res.digest, sizeof(t->res.digest), "%s", top->digest);
+	t->res.size = top->len;
+}
+
+int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
+		   const struct idp_image *img, struct idp_error *err)
+{
+	struct idp_http *h = idp_session_conn(t->s);
 	int i;
 
 	if (!h)
@@ -483,66 +498,57 @@ int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
 	if (img->nmanifests == 0)
 		return idp_error_set(err, IDP_EGENERAL, "the image has no manifest");
 	for (i = 0; i < img->nmanifests; i++) {
-		const struct idp_image_manifest *m = &img->manifests[i];
-		const char *ref = manifest_ref(img, i, tag);
-		struct idp_event ev = { IDP_EV_MANIFEST, NULL, got, 0, (int64_t)m->len, ref };
+		struct manifest_put mp = { .m = &img->manifests[i],
+					   .ref = manifest_ref(img, i, t->tag),
+					   .maybe_there = t->res.stats.blobs_pushed == 0 };
+		struct idp_event ev = { IDP_EV_MANIFEST, NULL, mp.got, 0, (int64_t)mp.m->len,
+					mp.ref };
 
-		if (put_manifest(s, h, ref, m, res->stats.blobs_pushed == 0, got, err) < 0)
+		if (put_manifest(t->s, h, &mp, err) < 0)
 			return -1;
 		idp_push_emit(o, &ev);
 	}
-	top = &img->manifests[img->nmanifests - 1];
-	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
-	res->size = top->len;
+	set_result(t, img);
 	return 0;
 }
 
 /* Every blob as found (as pusher_blob reports one), every manifest as put. */
-static void report_present(struct idp_session *s, const struct idp_push_opts *o,
-			   const struct idp_image *img, const char *tag, struct idp_push_stats *st)
+static void report_present(struct idp_push_target *t, const struct idp_push_opts *o,
+			   const struct idp_image *img)
 {
 	struct pusher p;
 	struct blob_step b;
 	int i;
 
-	pusher_init(&p, s, o);
+	pusher_init(&p, t->s, o);
 	for (i = 0; i < img->nblobs; i++) {
-		step_of(&b, &img->blobs[i]);
+		blob_step_of(&b, &img->blobs[i]);
 		step_existed(&p, &b, b.size);
 	}
-	idp_push_stats_add(st, &p.stats);
+	idp_push_stats_add(&t->res.stats, &p.stats);
 	pusher_destroy(&p);
 	for (i = 0; i < img->nmanifests; i++) {
 		const struct idp_image_manifest *m = &img->manifests[i];
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, m->digest, 0, (int64_t)m->len,
-					manifest_ref(img, i, tag) };
+					manifest_ref(img, i, t->tag) };
 
 		idp_push_emit(o, &ev);
 	}
 }
 
-int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
-			const struct idp_image *img, const char *tag, struct idp_push_result *res)
+int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o,
+			const struct idp_image *img)
 {
-	struct idp_http *h = idp_session_conn(s);
+	struct idp_http *h = idp_session_conn(t->s);
 	const struct idp_image_manifest *top;
 
 	if (!h || img->nmanifests == 0)
 		return 0;
 	top = &img->manifests[img->nmanifests - 1];
-	if (!idp_manifest_present(s, h, tag ? tag : top->digest, top->media_type, top->digest))
+	if (!idp_manifest_present(t->s, h, t->tag ? t->tag : top->digest, top->media_type,
+				  top->digest))
 		return 0;
-	report_present(s, o, img, tag, &res->stats);
-	snprintf(res->digest, sizeof(res->digest), "%s", top->digest);
-	res->size = top->len;
+	report_present(t, o, img);
+	set_result(t, img);
 	return 1;
-}
-
-int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		   struct idp_error *err)
-{
-	if (idp_push_blobs(s, o, src, img, &res->stats, err) < 0)
-		return -1;
-	return idp_push_manifests(s, o, img, tag, res, err);
 }

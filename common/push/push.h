@@ -2,9 +2,13 @@
  * (sources/source.h) to the registry client (registry.h): every blob goes
  * through one step, "already there (HEAD) -> mount (when a source
  * repository is known) -> upload -> count -> report", then the manifests
- * are put children first and the top one under the tag. Random-access
- * images push several blobs at once; streams push each blob as it
- * arrives. It reports through an event callback and never prints. */
+ * are put children first and the top one under the tag. A push goes to
+ * one or more targets (struct idp_push_targets): the blobs once to each
+ * registry, mounted into its other repositories. Random-access images
+ * push several blobs at once (idp_push_image_to); streams push each blob
+ * as it arrives, in two phases the caller runs in order
+ * (idp_stream_push_*). It reports through an event callback and never
+ * prints. */
 #ifndef IDP_PUSH_H
 #define IDP_PUSH_H
 
@@ -67,42 +71,7 @@ struct idp_push_result {
 	struct idp_push_stats stats;
 };
 
-/* Push every blob of img, several at a time; blobs are opened through src.
- * The first failure stops the others and is returned; open upload
- * sessions are deleted. Counts go into *stats. */
-int idp_push_blobs(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, struct idp_push_stats *stats,
-		   struct idp_error *err);
-
-/* Only look: each blob of img that is already in the repository, or can
- * be mounted from its mount_from, gets IDP_BLOB_EXISTED / IDP_BLOB_MOUNTED
- * in have[i] (else IDP_BLOB_PENDING), its event and its count; a blob of
- * unknown size (-1) learns it from the registry. Nothing is uploaded.
- * Returns how many are present, or -1. */
-int idp_push_probe(struct idp_session *s, const struct idp_push_opts *o, struct idp_image *img,
-		   enum idp_blob_outcome *have, struct idp_push_stats *stats,
-		   struct idp_error *err);
-
-/* Put img's manifests in order, the last one under `tag` (NULL = by
- * digest); res gets the top manifest's digest and size. */
-int idp_push_manifests(struct idp_session *s, const struct idp_push_opts *o,
-		       const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		       struct idp_error *err);
-
-/* Nothing changed: when `tag` (NULL = by digest) already names img's top
- * manifest, the whole image is there (a registry takes a manifest only
- * once it has what it references): each blob is reported as existing,
- * the manifests as put, res filled, and 1 returned, after one HEAD.
- * 0 when it does not (or the HEAD fails): nothing reported, push as usual. */
-int idp_push_if_present(struct idp_session *s, const struct idp_push_opts *o,
-			const struct idp_image *img, const char *tag, struct idp_push_result *res);
-
-/* Blobs then manifests: what a front end calls for a random-access image. */
-int idp_push_image(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		   const struct idp_image *img, const char *tag, struct idp_push_result *res,
-		   struct idp_error *err);
-
-/* ---- several destinations ---- */
+/* ---- destinations ---- */
 
 /* One destination of a push: its session (bound to the repository) and
  * the tag; res gets the result. */
@@ -113,62 +82,117 @@ struct idp_push_target {
 	struct idp_push_result res;
 };
 
-/* Push img to every target: each blob is uploaded (from src) to the first
- * target of each registry and mounted into that registry's other
- * targets (uploaded from src if the registry will not mount); all
- * manifests are put once every blob is in place. src NULL: nothing can
- * be uploaded (the blobs must be there or mountable). With several
- * targets an error names the one it concerns. */
-int idp_push_image_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-		      struct idp_source *src, const struct idp_image *img, struct idp_error *err);
+/* Where a push goes and how it reports: n targets (1 or more), each blob
+ * uploaded to the first target of each registry and mounted into that
+ * registry's other targets; with several targets an error names the one
+ * it concerns. */
+struct idp_push_targets {
+	struct idp_push_target *t;
+	int n;
+	const struct idp_push_opts *o;
+};
+
+/* Only look: each blob of img that is already in t's repository, or can
+ * be mounted from its mount_from, gets IDP_BLOB_EXISTED / IDP_BLOB_MOUNTED
+ * in have[i] (else IDP_BLOB_PENDING), its event, and its count in
+ * t->res.stats; a blob of unknown size (-1) learns it from the registry.
+ * Nothing is uploaded. Returns how many are present, or -1. */
+int idp_push_probe(struct idp_push_target *t, const struct idp_push_opts *o, struct idp_image *img,
+		   enum idp_blob_outcome *have, struct idp_error *err);
+
+/* Nothing changed: when t->tag (NULL = by digest) already names img's top
+ * manifest, the whole image is there (a registry takes a manifest only
+ * once it has what it references): each blob is reported as existing,
+ * the manifests as put, t->res filled, and 1 returned, after one HEAD.
+ * 0 when it does not (or the HEAD fails): nothing reported, push as usual. */
+int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o,
+			const struct idp_image *img);
+
+/* Push img to every target: each blob from src, several at a time (the
+ * first failure stops the others and is returned; open upload sessions
+ * are deleted), mounted into the other targets of its registry (uploaded
+ * from src if the registry will not mount); then, once every blob is in
+ * place, the manifests, children first, the last one under each target's
+ * tag. src NULL: nothing can be uploaded (the blobs must be there or
+ * mountable). Targets with blobs_done get only the manifests. */
+int idp_push_image_to(const struct idp_push_targets *to, struct idp_source *src,
+		      const struct idp_image *img, struct idp_error *err);
 
 /* Put img's manifests into every target, in order. */
-int idp_push_manifests_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-			  const struct idp_image *img, struct idp_error *err);
+int idp_push_manifests_to(const struct idp_push_targets *to, const struct idp_image *img,
+			  struct idp_error *err);
 
-/* ---- streams ---- */
+/* ---- streams ----
+ * A stream (sources/source.h) is pushed in two phases, so that its
+ * caller can act between them (the plugin reaps `docker save` once the
+ * stream has ended, before anything is tagged):
+ *
+ *   push = idp_stream_push_open(&to, &stream, known, nknown, err);
+ *   idp_stream_push_blobs(push, &img, err)   phase 1: the stream's blobs,
+ *                                            then the image it describes
+ *   ... the caller's step ...
+ *   idp_stream_push_rest(push, &img, err)    phase 2: the image's other
+ *                                            blobs (its config), mounts
+ *                                            into the other targets, the
+ *                                            manifests
+ *   idp_stream_push_close(push);             then close the stream
+ *
+ * The stream is read once: each blob goes to the first target of every
+ * registry as it arrives (the bytes kept in a spool file for the next
+ * registry), then is mounted into the other targets of its registry.
+ * Nothing is tagged unless the whole stream was read and checked. */
 
-/* What a front end knows of a stream blob before it is read (its cache). */
+/* What a front end knows of a stream's blobs before the stream starts
+ * (its cache). A blob the stream hands over is the first entry with its
+ * digest (a blob the stream has stored), else the first with its display
+ * id; none: nothing is known. */
 struct idp_stream_known {
-	const char *display_id;    /* show this instead of the stream's id, or NULL */
-	int present;               /* in the repository already as digest/size: not uploaded */
+	const char *by_digest;     /* this entry's key: a digest, or NULL */
+	const char *by_id;         /* or a display id, or NULL */
+	/* progress shows this for a blob the stream compresses (a raw
+	 * layer: docker push names it by its diffID), or NULL */
+	const char *display_id;
+	/* in the repository already as digest/size: not uploaded (with one
+	 * registry; with several every registry gets the same bytes) */
+	int present;
 	const char *digest;
 	int64_t size;
-	const char *expect;        /* its uncompressed digest must be this (or NULL) */
+	const char *expect;        /* a raw layer's uncompressed digest must be this, or NULL */
 };
 
-struct idp_stream_hooks {
-	/* Before each blob; k is zeroed. NULL: nothing is known. */
-	void (*known)(void *ctx, const struct idp_stream_blob *b, struct idp_stream_known *k);
-	/* After a blob was uploaded (b as the stream gave it), with the
-	 * uncompressed digest the stream computed ("" when stored) and the
-	 * pushed digest. */
-	void (*pushed)(void *ctx, const struct idp_stream_blob *b, const char *diffid,
-		       const char *digest);
-	/* After the whole stream was read and checked, before any manifest
-	 * is put: -1 (with err) stops the push, so nothing is tagged. */
-	int (*complete)(void *ctx, struct idp_error *err);
-	void *ctx;
+/* A blob the stream handed over, as phase 1 left it. */
+struct idp_stream_taken {
+	char display_id[IDP_DIGEST_MAX];   /* the stream's id for it ("" none) */
+	int compressed;            /* the stream had it compressed: pushed as stored */
+	int uploaded;              /* read and uploaded (else skipped: the registry had it) */
+	char diffid[IDP_DIGEST_MAX];   /* uploaded: the uncompressed digest the stream
+					* computed ("" when it computed none) */
+	char digest[IDP_DIGEST_MAX];   /* what the registry has */
 };
 
-/* Push a stream: each blob as it arrives (skipped when the hooks say it
- * is present, else the same step as every blob), then what the finished
- * image has that the stream did not hand over (its config), then the
- * manifests. img gets the image (release it); nothing is tagged unless
- * the whole stream was read and checked. hooks may be NULL. */
-int idp_push_stream(struct idp_session *s, const struct idp_push_opts *o, struct idp_stream *st,
-		    const struct idp_stream_hooks *hooks, const char *tag, struct idp_image *img,
-		    struct idp_push_result *res, struct idp_error *err);
+struct idp_stream_push;
 
-/* idp_push_stream to several targets, the stream read once: each blob
- * goes to the first target of every registry as it arrives (the bytes
- * kept in a spool file for the next registry), then is mounted into the
- * other targets of its registry; all manifests come last. With several
- * registries the `known` hook's `present` is not used (every registry
- * must get the same bytes). */
-int idp_push_stream_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-		       struct idp_stream *st, const struct idp_stream_hooks *hooks,
-		       struct idp_image *img, struct idp_error *err);
+/* A push of stream into the targets, known[0..nknown) what the caller
+ * knows of its blobs (both must outlive the push). NULL with err. */
+struct idp_stream_push *idp_stream_push_open(const struct idp_push_targets *to,
+					     struct idp_stream *stream,
+					     const struct idp_stream_known *known, int nknown,
+					     struct idp_error *err);
+/* Phase 1: each blob as the stream hands it over, skipped when `known`
+ * says the registry has it (with one registry), else through the same
+ * step as every blob; then the stream checks itself and img gets the
+ * image (release it). */
+int idp_stream_push_blobs(struct idp_stream_push *push, struct idp_image *img,
+			  struct idp_error *err);
+/* The blobs phase 1 took from the stream, in order: *n of them. */
+const struct idp_stream_taken *idp_stream_push_taken(const struct idp_stream_push *push, int *n);
+/* Phase 2, after phase 1 succeeded: what img has that the stream did not
+ * hand over (its config, byte for byte), then the blobs mounted into the
+ * other targets of each registry, then every target's manifests. */
+int idp_stream_push_rest(struct idp_stream_push *push, const struct idp_image *img,
+			 struct idp_error *err);
+/* The counts into each target's res.stats; push freed (NULL: nothing). */
+void idp_stream_push_close(struct idp_stream_push *push);
 
 /* Emit an event through o (no locking: for single-threaded steps). */
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev);

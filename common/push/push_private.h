@@ -1,6 +1,7 @@
-/* push_private.h: what push.c (random-access images, manifests) and
- * push_stream.c (streams) share: the pusher that counts and reports, and
- * the one step every blob goes through. Nobody else includes it. */
+/* push_private.h: what push.c (the blob step, the pool, manifests),
+ * push_targets.c (several targets) and push_stream.c (streams) share: the
+ * pusher that counts and reports, the one step every blob goes through,
+ * and the per-target pieces. Nobody else includes it. */
 #ifndef IDP_PUSH_PRIVATE_H
 #define IDP_PUSH_PRIVATE_H
 
@@ -37,24 +38,31 @@ struct blob_step {
 	int64_t pushed_size;
 };
 
+/* The step of one blob of an image (no reader yet). */
+void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib);
+
 void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_opts *o);
 void pusher_destroy(struct pusher *p);
-void pusher_emit(struct pusher *p, enum idp_event_kind k, const char *id, const char *digest,
-		 int64_t done, int64_t total, const char *text);
 /* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
 
-/* idp_push_blobs with every blob mounted from mount_from when given (the
- * repository of an earlier target on the same registry). src NULL: the
- * blobs must be there or mountable (nothing can be uploaded). */
-int push_blobs_into(struct idp_session *s, const struct idp_push_opts *o, struct idp_source *src,
-		    const struct idp_image *img, const char *mount_from,
-		    struct idp_push_stats *stats, struct idp_error *err);
+/* Push img's blobs into target i of `to`, from src (NULL: nothing can be
+ * uploaded: the blobs must be there or mountable), each mounted from the
+ * first target of its registry when that is another one. The counts are
+ * added to its res.stats; an error names the target when there are
+ * several. */
+int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source *src,
+		    const struct idp_image *img, struct idp_error *err);
+
+/* Put img's manifests into t in order, the last one under t->tag (NULL =
+ * by digest); t->res gets the top manifest's digest and size. */
+int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
+		   const struct idp_image *img, struct idp_error *err);
 
 /* The index of the first target on t[i]'s registry (i itself when none
  * comes before it): blobs are uploaded there, mounted into the others. */
 int push_primary(const struct idp_push_target *t, int i);
-/* Name the target in err when there are several. Returns -1. */
-int push_target_error(const struct idp_push_target *t, int n, int i, struct idp_error *err);
+/* Name target i in err when there are several. Returns -1. */
+int push_target_error(const struct idp_push_targets *to, int i, struct idp_error *err);
 
 #endif

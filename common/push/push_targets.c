@@ -19,42 +19,36 @@ int push_primary(const struct idp_push_target *t, int i)
 	return i;
 }
 
-int push_target_error(const struct idp_push_target *t, int n, int i, struct idp_error *err)
+int push_target_error(const struct idp_push_targets *to, int i, struct idp_error *err)
 {
-	const struct idp_ref *r = idp_session_ref(t[i].s);
+	const struct idp_ref *r = idp_session_ref(to->t[i].s);
 	char what[600];
 
-	if (n < 2)
+	if (to->n < 2)
 		return -1;
 	snprintf(what, sizeof(what), " (target %s/%s%s%s)", r->domain, r->path,
-		 t[i].tag ? ":" : "", t[i].tag ? t[i].tag : "");
+		 to->t[i].tag ? ":" : "", to->t[i].tag ? to->t[i].tag : "");
 	return idp_error_suffix(err, what);
 }
 
-int idp_push_manifests_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-			  const struct idp_image *img, struct idp_error *err)
+int idp_push_manifests_to(const struct idp_push_targets *to, const struct idp_image *img,
+			  struct idp_error *err)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
-		if (idp_push_manifests(t[i].s, o, img, t[i].tag, &t[i].res, err) < 0)
-			return push_target_error(t, n, i, err);
+	for (i = 0; i < to->n; i++)
+		if (push_manifests(&to->t[i], to->o, img, err) < 0)
+			return push_target_error(to, i, err);
 	return 0;
 }
 
-int idp_push_image_to(struct idp_push_target *t, int n, const struct idp_push_opts *o,
-		      struct idp_source *src, const struct idp_image *img, struct idp_error *err)
+int idp_push_image_to(const struct idp_push_targets *to, struct idp_source *src,
+		      const struct idp_image *img, struct idp_error *err)
 {
-	const char *from;
-	int i, p;
+	int i;
 
-	for (i = 0; i < n; i++) {
-		if (t[i].blobs_done)
-			continue;
-		p = push_primary(t, i);
-		from = p != i ? idp_session_ref(t[p].s)->path : NULL;
-		if (push_blobs_into(t[i].s, o, src, img, from, &t[i].res.stats, err) < 0)
-			return push_target_error(t, n, i, err);
-	}
-	return idp_push_manifests_to(t, n, o, img, err);
+	for (i = 0; i < to->n; i++)
+		if (!to->t[i].blobs_done && push_blobs_into(to, i, src, img, err) < 0)
+			return -1;
+	return idp_push_manifests_to(to, img, err);
 }

@@ -49,7 +49,11 @@ static void file_close(void *ctx)
 	free(f);
 }
 
-static const struct idp_blob_reader_ops file_ops = { file_read, file_seek, file_close };
+static const struct idp_blob_reader_ops file_ops = {
+	.read = file_read,
+	.seek = file_seek,
+	.close = file_close,
+};
 
 /* A regular file, not a directory, device or FIFO. */
 static int regular(int fd)
@@ -163,7 +167,11 @@ static int mem_seek(void *ctx, int64_t off, struct idp_error *err)
 	return 0;
 }
 
-static const struct idp_blob_reader_ops mem_ops = { mem_read, mem_seek, free };
+static const struct idp_blob_reader_ops mem_ops = {
+	.read = mem_read,
+	.seek = mem_seek,
+	.close = free,
+};
 
 int idp_blob_reader_mem(const void *data, size_t len, struct idp_blob_reader *out,
 			struct idp_error *err)

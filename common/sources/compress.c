@@ -192,25 +192,25 @@ static int new_zlib(struct idp_block_compressor *bc, struct idp_error *err)
 	return 0;
 }
 
-static ssize_t zlib_block(struct idp_block_compressor *bc, const void *in, size_t n, void *out,
-			  size_t cap, struct idp_error *err)
+static ssize_t zlib_block(struct idp_block_compressor *bc, const struct idp_block *b,
+			  struct idp_error *err)
 {
 	if (deflateReset(&bc->z) != Z_OK)
 		return idp_error_set(err, IDP_EGENERAL, "gzip compression failed");
-	bc->z.next_in = (unsigned char *)in;
-	bc->z.avail_in = (uInt)n;
-	bc->z.next_out = out;
-	bc->z.avail_out = (uInt)cap;
+	bc->z.next_in = (unsigned char *)b->in;
+	bc->z.avail_in = (uInt)b->in_len;
+	bc->z.next_out = b->out;
+	bc->z.avail_out = (uInt)b->out_cap;
 	if (deflate(&bc->z, Z_FINISH) != Z_STREAM_END)
 		return idp_error_set(err, IDP_EGENERAL, "gzip compression failed");
-	return (ssize_t)(cap - bc->z.avail_out);
+	return (ssize_t)(b->out_cap - bc->z.avail_out);
 }
 
 #ifdef HAVE_LIBDEFLATE
-static ssize_t libdeflate_block(struct idp_block_compressor *bc, const void *in, size_t n,
-				void *out, size_t cap, struct idp_error *err)
+static ssize_t libdeflate_block(struct idp_block_compressor *bc, const struct idp_block *b,
+				struct idp_error *err)
 {
-	size_t r = libdeflate_gzip_compress(bc->ld, in, n, out, cap);
+	size_t r = libdeflate_gzip_compress(bc->ld, b->in, b->in_len, b->out, b->out_cap);
 
 	if (!r)
 		return idp_error_set(err, IDP_EGENERAL, "gzip compression failed (libdeflate)");
@@ -230,8 +230,8 @@ static int new_isal(struct idp_block_compressor *bc, struct idp_error *err)
 	return 0;
 }
 
-static ssize_t isal_block(struct idp_block_compressor *bc, const void *in, size_t n, void *out,
-			  size_t cap, struct idp_error *err)
+static ssize_t isal_block(struct idp_block_compressor *bc, const struct idp_block *b,
+			  struct idp_error *err)
 {
 	struct isal_zstream *s = &bc->is;
 
@@ -242,21 +242,21 @@ static ssize_t isal_block(struct idp_block_compressor *bc, const void *in, size_
 	s->level_buf_size = (uint32_t)bc->isal_buf_len;
 	s->end_of_stream = 1;
 	s->flush = NO_FLUSH;
-	s->next_in = (uint8_t *)in;
-	s->avail_in = (uint32_t)n;
-	s->next_out = out;
-	s->avail_out = (uint32_t)cap;
+	s->next_in = (uint8_t *)b->in;
+	s->avail_in = (uint32_t)b->in_len;
+	s->next_out = b->out;
+	s->avail_out = (uint32_t)b->out_cap;
 	if (isal_deflate(s) != COMP_OK || s->internal_state.state != ZSTATE_END)
 		return idp_error_set(err, IDP_EGENERAL, "gzip compression failed (ISA-L)");
-	return (ssize_t)(cap - s->avail_out);
+	return (ssize_t)(b->out_cap - s->avail_out);
 }
 #endif
 
 #ifdef HAVE_ZSTD
-static ssize_t zstd_block(struct idp_block_compressor *bc, const void *in, size_t n, void *out,
-			  size_t cap, struct idp_error *err)
+static ssize_t zstd_block(struct idp_block_compressor *bc, const struct idp_block *b,
+			  struct idp_error *err)
 {
-	size_t r = ZSTD_compress2(bc->zc, out, cap, in, n);
+	size_t r = ZSTD_compress2(bc->zc, b->out, b->out_cap, b->in, b->in_len);
 
 	if (ZSTD_isError(r))
 		return idp_error_set(err, IDP_EGENERAL, "zstd compression failed: %s",
@@ -336,25 +336,25 @@ void idp_block_compressor_free(struct idp_block_compressor *bc)
 	free(bc);
 }
 
-ssize_t idp_block_compress(struct idp_block_compressor *bc, const void *in, size_t n, void *out,
-			   size_t cap, struct idp_error *err)
+ssize_t idp_block_compress(struct idp_block_compressor *bc, const struct idp_block *b,
+			   struct idp_error *err)
 {
-	if (cap < idp_block_bound(n))
+	if (b->out_cap < idp_block_bound(b->in_len))
 		return idp_error_set(err, IDP_EGENERAL, "internal: compression buffer too small");
 #ifdef HAVE_ZSTD
 	if (bc->c.alg == IDP_COMPRESS_ZSTD)
-		return zstd_block(bc, in, n, out, cap, err);
+		return zstd_block(bc, b, err);
 #endif
 	switch (bc->c.lib) {
 	case IDP_GZIP_ZLIB:
-		return zlib_block(bc, in, n, out, cap, err);
+		return zlib_block(bc, b, err);
 #ifdef HAVE_LIBDEFLATE
 	case IDP_GZIP_LIBDEFLATE:
-		return libdeflate_block(bc, in, n, out, cap, err);
+		return libdeflate_block(bc, b, err);
 #endif
 #ifdef HAVE_ISAL
 	case IDP_GZIP_ISAL:
-		return isal_block(bc, in, n, out, cap, err);
+		return isal_block(bc, b, err);
 #endif
 	default:
 		break;

@@ -52,10 +52,17 @@ void idp_block_compressor_free(struct idp_block_compressor *bc);
  * grows a little). */
 size_t idp_block_bound(size_t n);
 
-/* Compress in[0..n) (n <= IDP_COMPRESS_BLOCK) into out[0..cap), cap at
- * least idp_block_bound(n), as one complete gzip member or zstd frame.
+/* A block to compress and where its output goes. */
+struct idp_block {
+	const void *in;
+	size_t in_len;             /* <= IDP_COMPRESS_BLOCK */
+	void *out;
+	size_t out_cap;            /* at least idp_block_bound(in_len) */
+};
+
+/* Compress b->in into b->out as one complete gzip member or zstd frame.
  * Returns its length, or -1 with err. */
-ssize_t idp_block_compress(struct idp_block_compressor *bc, const void *in, size_t n, void *out,
-			   size_t cap, struct idp_error *err);
+ssize_t idp_block_compress(struct idp_block_compressor *bc, const struct idp_block *b,
+			   struct idp_error *err);
 
 #endif

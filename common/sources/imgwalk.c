@@ -32,6 +32,14 @@ struct child {
 	int attest, selected, complete;
 };
 
+/* A descriptor to walk: the manifest or index it names, and the
+ * platform the index above said it is (NULL: none said). */
+struct desc {
+	const char *digest, *mt;
+	int64_t size;
+	const char *plat;
+};
+
 /* A loaded manifest or index: its exact bytes and parsed JSON. */
 struct doc {
 	struct idp_buf bytes;
@@ -39,8 +47,18 @@ struct doc {
 	const char *mt;
 };
 
-static int walk_desc(const struct walk *w, const char *digest, const char *mt, int64_t size,
-		     const char *plat, int depth, struct idp_image *img);
+/* An index being walked: its digest and document, its children, how deep
+ * it is (0: the top). */
+struct index {
+	const char *digest;
+	const struct doc *d;
+	struct child *c;
+	size_t n;
+	int depth;
+};
+
+static int walk_desc(const struct walk *w, const struct desc *ds, int depth,
+		     struct idp_image *img);
 
 static void doc_release(struct doc *d)
 {
@@ -62,9 +80,9 @@ static const char *doc_media_type(const char *desc_mt, json_object *j)
 }
 
 /* Read a manifest/index blob, check its digest and size, parse it. */
-static int doc_load(const struct walk *w, const char *digest, const char *mt, int64_t size,
-		    struct doc *d)
+static int doc_load(const struct walk *w, const struct desc *ds, struct doc *d)
 {
+	const char *digest = ds->digest;
 	char got[IDP_DIGEST_MAX];
 
 	idp_buf_init(&d->bytes, IDP_CAP_MANIFEST);
@@ -77,15 +95,15 @@ static int doc_load(const struct walk *w, const char *digest, const char *mt, in
 	if (strcmp(got, digest) != 0)
 		return idp_error_set(w->err, IDP_EGENERAL,
 				     "blob %s is corrupt: its bytes hash to %s", digest, got);
-	if (size >= 0 && (int64_t)d->bytes.len != size)
+	if (ds->size >= 0 && (int64_t)d->bytes.len != ds->size)
 		return idp_error_set(w->err, IDP_EGENERAL,
 				     "blob %s has %zu bytes, its descriptor says %lld", digest,
-				     d->bytes.len, (long long)size);
+				     d->bytes.len, (long long)ds->size);
 	if (strlen(d->bytes.buf) != d->bytes.len || !(d->json = json_tokener_parse(d->bytes.buf)) ||
 	    !json_object_is_type(d->json, json_type_object))
 		return idp_error_set(w->err, IDP_EGENERAL, "manifest %s is not a JSON object",
 				     digest);
-	d->mt = doc_media_type(mt, d->json);
+	d->mt = doc_media_type(ds->mt, d->json);
 	return 0;
 }
 
@@ -134,9 +152,10 @@ static int add_blob_desc(const struct walk *w, json_object *desc, const char *wh
 	return 0;
 }
 
-static int walk_image_manifest(const struct walk *w, const char *digest, const struct doc *d,
-			       const char *plat, struct idp_image *img)
+static int walk_image_manifest(const struct walk *w, const struct desc *ds, const struct doc *d,
+			       struct idp_image *img)
 {
+	const char *digest = ds->digest, *plat = ds->plat;
 	json_object *cfg, *layers = idp_json_array(d->json, "layers");
 	char what[64];
 	size_t i, n;
@@ -152,7 +171,13 @@ static int walk_image_manifest(const struct walk *w, const char *digest, const s
 		if (add_blob_desc(w, json_object_array_get_idx(layers, i), what, img) < 0)
 			goto fail;
 	}
-	return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, plat, w->err);
+	return idp_image_add_manifest(img,
+				      &(struct idp_manifest_in){ .digest = digest,
+								 .media_type = d->mt,
+								 .data = d->bytes.buf,
+								 .len = d->bytes.len,
+								 .platform = plat },
+				      w->err);
 fail:
 	return idp_error_prefix(w->err, "manifest %s%s%s%s", digest, plat ? " (" : "",
 				plat ? plat : "", plat ? ")" : "");
@@ -265,46 +290,55 @@ static void list_platforms(const struct child *c, size_t n, struct idp_buf *b)
 				     c[i].plat[0] ? c[i].plat : "unknown");
 }
 
+/* The descriptor of child c. */
+static struct desc child_desc(const struct child *c)
+{
+	return (struct desc){ c->digest, c->mt, c->size, c->plat[0] ? c->plat : NULL };
+}
+
 /* One platform asked (or the host's): its manifest becomes the top. */
-static int pick_one(const struct walk *w, const char *digest, struct child *c, size_t n, int depth,
-		    struct idp_image *img)
+static int pick_one(const struct walk *w, const struct index *ix, struct idp_image *img)
 {
 	const char *asked = w->o && w->o->nplatforms ? w->o->platforms[0] : idp_platform_host();
+	const struct child *c = ix->c;
 	char want[PLAT_LEN];
 	struct idp_buf have;
+	struct desc ds;
 	long i;
 	int rc;
 
 	if (want_platform(w, asked, want) < 0)
 		return -1;
-	if ((i = find_child(c, n, want)) < 0) {
+	if ((i = find_child(c, ix->n, want)) < 0) {
 		idp_buf_init(&have, 4096);
-		list_platforms(c, n, &have);
+		list_platforms(c, ix->n, &have);
 		rc = idp_error_set(w->err, IDP_ENOTFOUND,
-				   "index %s has no manifest for %s (it has: %s)%s", digest, want,
-				   have.buf,
+				   "index %s has no manifest for %s (it has: %s)%s", ix->digest,
+				   want, have.buf,
 				   w->o && w->o->nplatforms ? "" : "; choose one with --platform");
 		idp_buf_release(&have);
 		return rc;
 	}
-	if (walk_desc(w, c[i].digest, c[i].mt, c[i].size, c[i].plat, depth + 1, img) < 0)
-		return idp_error_prefix(w->err, "platform %s of index %s", c[i].plat, digest);
-	if (depth == 0 && !img->notice && n > 1 &&
+	ds = child_desc(&c[i]);
+	if (walk_desc(w, &ds, ix->depth + 1, img) < 0)
+		return idp_error_prefix(w->err, "platform %s of index %s", c[i].plat, ix->digest);
+	if (ix->depth == 0 && !img->notice && ix->n > 1 &&
 	    asprintf(&img->notice,
 		     "pushing only the %s manifest %s of index %s (--all-platforms pushes every "
 		     "platform)",
-		     c[i].plat, c[i].digest, digest) < 0)
+		     c[i].plat, c[i].digest, ix->digest) < 0)
 		img->notice = NULL;
 	return 0;
 }
 
 /* Mark the children to push: every one, or those asked for. Asked
  * platforms absent from the index are listed in `missing`. */
-static int select_children(const struct walk *w, struct child *c, size_t n, int all,
+static int select_children(const struct walk *w, const struct index *ix, int all,
 			   struct idp_buf *missing)
 {
+	struct child *c = ix->c;
 	char want[PLAT_LEN];
-	size_t i;
+	size_t i, n = ix->n;
 	int k;
 	long j;
 
@@ -343,32 +377,38 @@ static int merge_image(struct idp_image *dst, const struct idp_image *src, struc
 	}
 	for (i = 0; i < src->nmanifests; i++) {
 		const struct idp_image_manifest *m = &src->manifests[i];
-		if (idp_image_add_manifest(dst, m->digest, m->media_type, m->data, m->len,
-					   m->platform, err) < 0)
+		struct idp_manifest_in in = { .digest = m->digest,
+					      .media_type = m->media_type,
+					      .data = m->data,
+					      .len = m->len,
+					      .platform = m->platform };
+
+		if (idp_image_add_manifest(dst, &in, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /* Walk each selected child into img; incomplete ones go to `missing`. */
-static int walk_selected(const struct walk *w, struct child *c, size_t n, int depth,
-			 struct idp_image *img, struct idp_buf *missing)
+static int walk_selected(const struct walk *w, const struct index *ix, struct idp_image *img,
+			 struct idp_buf *missing)
 {
 	struct idp_image tmp;
+	struct desc ds;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		if (!c[i].selected)
+	for (i = 0; i < ix->n; i++) {
+		if (!ix->c[i].selected)
 			continue;
 		memset(&tmp, 0, sizeof(tmp));
-		rc = walk_desc(w, c[i].digest, c[i].mt, c[i].size, c[i].plat[0] ? c[i].plat : NULL,
-			       depth + 1, &tmp);
+		ds = child_desc(&ix->c[i]);
+		rc = walk_desc(w, &ds, ix->depth + 1, &tmp);
 		if (rc == 0)
 			rc = merge_image(img, &tmp, w->err);
 		idp_image_release(&tmp);
 		if (rc == 0) {
-			c[i].complete = 1;
+			ix->c[i].complete = 1;
 		} else if (w->err && w->err->cls == IDP_ENOTFOUND) {
 			idp_buf_addf(missing, "%s%s", missing->len ? "; " : "", w->err->msg);
 		} else {
@@ -379,10 +419,9 @@ static int walk_selected(const struct walk *w, struct child *c, size_t n, int de
 }
 
 /* The index with only the complete children, as compact JSON. */
-static int build_reduced(const struct walk *w, const struct doc *d, const struct child *c, size_t n,
-			 struct idp_buf *out)
+static int build_reduced(const struct walk *w, const struct index *ix, struct idp_buf *out)
 {
-	json_object *root = json_tokener_parse(d->bytes.buf),
+	json_object *root = json_tokener_parse(ix->d->bytes.buf),
 		    *orig = idp_json_array(root, "manifests"), *arr;
 	const char *s;
 	size_t i;
@@ -392,8 +431,8 @@ static int build_reduced(const struct walk *w, const struct doc *d, const struct
 		json_object_put(root);
 		return idp_error_set(w->err, IDP_EGENERAL, "out of memory");
 	}
-	for (i = 0; i < n; i++)
-		if (c[i].complete)
+	for (i = 0; i < ix->n; i++)
+		if (ix->c[i].complete)
 			json_object_array_add(arr,
 					      json_object_get(json_object_array_get_idx(orig, i)));
 	json_object_object_add(root, "manifests", arr);
@@ -408,61 +447,65 @@ static int build_reduced(const struct walk *w, const struct doc *d, const struct
 }
 
 /* Put the index itself (the stored one, or a reduced one) on top. */
-static int add_index(const struct walk *w, const char *digest, const struct doc *d,
-		     const struct child *c, size_t n, struct idp_image *img)
+static int add_index(const struct walk *w, const struct index *ix, struct idp_image *img)
 {
+	struct idp_manifest_in m = { .digest = ix->digest,
+				     .media_type = ix->d->mt,
+				     .data = ix->d->bytes.buf,
+				     .len = ix->d->bytes.len };
 	struct idp_buf red;
 	char nd[IDP_DIGEST_MAX];
 	size_t i, kept = 0;
 	int rc;
 
-	for (i = 0; i < n; i++)
-		kept += c[i].complete ? 1 : 0;
-	if (kept == n)
-		return idp_image_add_manifest(img, digest, d->mt, d->bytes.buf, d->bytes.len, NULL,
-					      w->err);
+	for (i = 0; i < ix->n; i++)
+		kept += ix->c[i].complete ? 1 : 0;
+	if (kept == ix->n)
+		return idp_image_add_manifest(img, &m, w->err);
 	idp_buf_init(&red, IDP_CAP_MANIFEST);
-	rc = build_reduced(w, d, c, n, &red);
+	rc = build_reduced(w, ix, &red);
 	if (rc == 0) {
 		idp_sha256_digest(red.buf, red.len, nd);
-		rc = idp_image_add_manifest(img, nd, d->mt, red.buf, red.len, NULL, w->err);
+		m.digest = nd;
+		m.data = red.buf;
+		m.len = red.len;
+		rc = idp_image_add_manifest(img, &m, w->err);
 	}
 	idp_buf_release(&red);
 	free(img->notice);
 	img->notice = NULL;
 	if (rc == 0 &&
 	    asprintf(&img->notice, "pushing a reduced index %s with %zu of the %zu manifests of %s",
-		     nd, kept, n, digest) < 0)
+		     nd, kept, ix->n, ix->digest) < 0)
 		img->notice = NULL;
 	return rc;
 }
 
 /* Several platforms (or all): each must be complete, or with
  * allow_partial the complete ones go into a reduced index. */
-static int pick_many(const struct walk *w, const char *digest, const struct doc *d, struct child *c,
-		     size_t n, int all, int depth, struct idp_image *img)
+static int pick_many(const struct walk *w, const struct index *ix, int all, struct idp_image *img)
 {
 	struct idp_buf missing;
 	size_t i, complete = 0;
-	int rc = -1, partial = depth == 0 && w->o && w->o->allow_partial;
+	int rc = -1, partial = ix->depth == 0 && w->o && w->o->allow_partial;
 
 	idp_buf_init(&missing, IDP_CAP_JSON_SMALL);
-	if (select_children(w, c, n, all, &missing) < 0 ||
-	    walk_selected(w, c, n, depth, img, &missing) < 0)
+	if (select_children(w, ix, all, &missing) < 0 ||
+	    walk_selected(w, ix, img, &missing) < 0)
 		goto out;
-	for (i = 0; i < n; i++)
-		complete += c[i].complete ? 1 : 0;
+	for (i = 0; i < ix->n; i++)
+		complete += ix->c[i].complete ? 1 : 0;
 	if (missing.len && (!partial || complete == 0)) {
 		idp_error_set(
 			w->err, IDP_ENOTFOUND,
-			"index %s: not every platform asked for is complete locally: %s%s", digest,
-			missing.buf,
+			"index %s: not every platform asked for is complete locally: %s%s",
+			ix->digest, missing.buf,
 			complete && !partial
 				? " (--partial-index pushes a reduced index of the complete ones)"
 				: "");
 		goto out;
 	}
-	rc = add_index(w, digest, d, c, n, img);
+	rc = add_index(w, ix, img);
 out:
 	idp_buf_release(&missing);
 	return rc;
@@ -471,43 +514,44 @@ out:
 static int walk_index(const struct walk *w, const char *digest, const struct doc *d, int depth,
 		      struct idp_image *img)
 {
-	struct child *c;
-	size_t n;
+	struct index ix = { digest, d, NULL, 0, depth };
 	int rc, all = depth > 0 || (w->o && w->o->all_platforms);
 
 	if (depth >= WALK_MAX_DEPTH)
 		return idp_error_set(w->err, IDP_EGENERAL, "index %s: indexes nested too deep",
 				     digest);
-	if (load_children(w, digest, d->json, &c, &n) < 0)
+	if (load_children(w, digest, d->json, &ix.c, &ix.n) < 0)
 		return -1;
 	if (!all && (!w->o || w->o->nplatforms <= 1))
-		rc = pick_one(w, digest, c, n, depth, img);
+		rc = pick_one(w, &ix, img);
 	else
-		rc = pick_many(w, digest, d, c, n, all, depth, img);
-	free(c);
+		rc = pick_many(w, &ix, all, img);
+	free(ix.c);
 	return rc;
 }
 
-static int walk_desc(const struct walk *w, const char *digest, const char *mt, int64_t size,
-		     const char *plat, int depth, struct idp_image *img)
+static int walk_desc(const struct walk *w, const struct desc *ds, int depth,
+		     struct idp_image *img)
 {
+	const char *plat = ds->plat;
 	struct doc d;
 	int rc = -1;
 
-	if (doc_load(w, digest, mt, size, &d) < 0) {
+	if (doc_load(w, ds, &d) < 0) {
 		if (w->err && w->err->cls == IDP_ENOTFOUND)
 			idp_error_set(w->err, IDP_ENOTFOUND,
-				      "manifest %s%s%s%s is missing from the local store", digest,
-				      plat ? " (" : "", plat ? plat : "", plat ? ")" : "");
+				      "manifest %s%s%s%s is missing from the local store",
+				      ds->digest, plat ? " (" : "", plat ? plat : "",
+				      plat ? ")" : "");
 		goto out;
 	}
 	if (idp_media_type_is_index(d.mt))
-		rc = walk_index(w, digest, &d, depth, img);
+		rc = walk_index(w, ds->digest, &d, depth, img);
 	else if (idp_media_type_is_manifest(d.mt))
-		rc = walk_image_manifest(w, digest, &d, plat, img);
+		rc = walk_image_manifest(w, ds, &d, img);
 	else
 		idp_error_set(w->err, IDP_EGENERAL, "%s has unsupported media type '%.100s'",
-			      digest, d.mt);
+			      ds->digest, d.mt);
 out:
 	doc_release(&d);
 	return rc;
@@ -518,9 +562,10 @@ int idp_imgwalk(const struct idp_blobstore *bs, const struct idp_walk_top *top,
 {
 	struct idp_error local = IDP_ERROR_INIT;
 	struct walk w = { bs, o, err ? err : &local };
+	struct desc ds = { top->digest, top->media_type, top->size, NULL };
 
 	err = w.err;
-	if (walk_desc(&w, top->digest, top->media_type, top->size, NULL, 0, img) < 0) {
+	if (walk_desc(&w, &ds, 0, img) < 0) {
 		idp_image_release(img);
 		return top->what ? idp_error_prefix(err, "%s", top->what) : -1;
 	}

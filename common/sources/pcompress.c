@@ -71,8 +71,10 @@ static void *worker(void *arg)
 	while ((s = wait_work(pc))) {
 		pthread_mutex_unlock(&pc->mu);
 		idp_error_clear(&s->err);
-		n = ok ? idp_block_compress(bc, s->in, s->in_len, s->out,
-					    idp_block_bound(s->in_len), &s->err)
+		n = ok ? idp_block_compress(bc,
+					    &(struct idp_block){ s->in, s->in_len, s->out,
+								 idp_block_bound(s->in_len) },
+					    &s->err)
 		       : -1;
 		if (!ok)
 			s->err = berr;

@@ -1,4 +1,6 @@
-/* source.c: the image model shared by every source (source.h). */
+/* source.c: the image model shared by every source (source.h), and the
+ * one way a one-platform image is built from its parts
+ * (idp_image_add_single). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,15 +60,14 @@ struct idp_image_blob *idp_image_add_blob(struct idp_image *img, const char *dig
 	return b;
 }
 
-int idp_image_add_manifest(struct idp_image *img, const char *digest, const char *media_type,
-			   const void *data, size_t len, const char *platform,
+int idp_image_add_manifest(struct idp_image *img, const struct idp_manifest_in *in,
 			   struct idp_error *err)
 {
 	struct idp_image_manifest *m;
 	int i;
 
 	for (i = 0; i < img->nmanifests; i++)
-		if (strcmp(img->manifests[i].digest, digest) == 0)
+		if (strcmp(img->manifests[i].digest, in->digest) == 0)
 			return 0;
 	m = realloc(img->manifests, sizeof(*m) * (size_t)(img->nmanifests + 1));
 	if (!m)
@@ -74,18 +75,18 @@ int idp_image_add_manifest(struct idp_image *img, const char *digest, const char
 	img->manifests = m;
 	m = &img->manifests[img->nmanifests];
 	memset(m, 0, sizeof(*m));
-	snprintf(m->digest, sizeof(m->digest), "%s", digest);
-	m->media_type = strdup(media_type);
-	m->data = malloc(len ? len : 1);
-	m->platform = platform ? strdup(platform) : NULL;
-	if (!m->media_type || !m->data || (platform && !m->platform)) {
+	snprintf(m->digest, sizeof(m->digest), "%s", in->digest);
+	m->media_type = strdup(in->media_type);
+	m->data = malloc(in->len ? in->len : 1);
+	m->platform = in->platform ? strdup(in->platform) : NULL;
+	if (!m->media_type || !m->data || (in->platform && !m->platform)) {
 		free(m->media_type);
 		free(m->data);
 		free(m->platform);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	memcpy(m->data, data, len);
-	m->len = len;
+	memcpy(m->data, in->data, in->len);
+	m->len = in->len;
 	img->nmanifests++;
 	return 0;
 }
@@ -100,14 +101,14 @@ static enum idp_manifest_format single_format(int format, const struct idp_layer
 	return format == IDP_FMT_OCI ? IDP_FMT_OCI : IDP_FMT_DOCKER;
 }
 
-int idp_image_add_single(struct idp_image *img, int format, const char *config_digest,
-			 int64_t config_size, const struct idp_layer *layers, int nlayers,
-			 const char *platform, struct idp_error *err)
+/* The image of si, whose layers were read into layers[]. */
+static int add_single(struct idp_image *img, const struct idp_single_image *si,
+		      const struct idp_layer *layers, struct idp_error *err)
 {
-	enum idp_manifest_format fmt = single_format(format, layers, nlayers);
-	struct idp_descriptor cd = { idp_media_type(fmt, IDP_MT_CONFIG), config_digest, config_size,
-				     NULL };
-	struct idp_descriptor *ld = calloc(nlayers > 0 ? (size_t)nlayers : 1, sizeof(*ld));
+	enum idp_manifest_format fmt = single_format(si->format, layers, si->nlayers);
+	struct idp_descriptor cd = { idp_media_type(fmt, IDP_MT_CONFIG), si->config_digest,
+				     si->config_size, NULL };
+	struct idp_descriptor *ld = calloc(si->nlayers > 0 ? (size_t)si->nlayers : 1, sizeof(*ld));
 	struct idp_buf out = IDP_BUF_INIT;
 	char digest[IDP_DIGEST_MAX];
 	int i, rc = -1;
@@ -116,7 +117,7 @@ int idp_image_add_single(struct idp_image *img, int format, const char *config_d
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	if (!idp_image_add_blob(img, cd.digest, cd.size, cd.media_type, err))
 		goto out;
-	for (i = 0; i < nlayers; i++) {
+	for (i = 0; i < si->nlayers; i++) {
 		enum idp_media_kind k = layers[i].zstd ? IDP_MT_LAYER_ZSTD : IDP_MT_LAYER_GZIP;
 
 		ld[i] = (struct idp_descriptor){ idp_media_type(fmt, k), layers[i].digest,
@@ -125,13 +126,34 @@ int idp_image_add_single(struct idp_image *img, int format, const char *config_d
 			goto out;
 	}
 	idp_buf_init(&out, IDP_CAP_MANIFEST);
-	if (idp_manifest_build(fmt, &cd, ld, nlayers, &out, err) == 0) {
+	if (idp_manifest_build(fmt, &cd, ld, si->nlayers, &out, err) == 0) {
+		struct idp_manifest_in m = { .digest = digest,
+					     .media_type = idp_media_type(fmt, IDP_MT_MANIFEST),
+					     .data = out.buf,
+					     .len = out.len,
+					     .platform = si->platform };
+
 		idp_sha256_digest(out.buf, out.len, digest);
-		rc = idp_image_add_manifest(img, digest, idp_media_type(fmt, IDP_MT_MANIFEST),
-					    out.buf, out.len, platform, err);
+		rc = idp_image_add_manifest(img, &m, err);
 	}
 	idp_buf_release(&out);
 out:
 	free(ld);
+	return rc;
+}
+
+int idp_image_add_single(struct idp_image *img, const struct idp_single_image *si,
+			 struct idp_error *err)
+{
+	struct idp_layer *layers = calloc(si->nlayers > 0 ? (size_t)si->nlayers : 1,
+					  sizeof(*layers));
+	int i, rc;
+
+	if (!layers)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	for (i = 0; i < si->nlayers; i++)
+		si->layer(si->ctx, i, &layers[i]);
+	rc = add_single(img, si, layers, err);
+	free(layers);
 	return rc;
 }

@@ -6,8 +6,11 @@
  *    and opens any blob at any time (src_oci_layout.c, src_containerd.c);
  *  - streaming (struct idp_stream_ops): hands blobs over once each, in
  *    the order it reads them, and knows the image only at the end
- *    (src_docker_save.c, declared in src_docker_save.h).
- * The engine's push.h drives both. */
+ *    (src_docker_save.c and src_docker_store.c, declared in their
+ *    headers). The order of its calls is checked by the engine, once for
+ *    every stream.
+ * The engine's push.h drives both. A one-platform image built here (the
+ * streams, the plugin's push cache) is described by idp_image_add_single. */
 #ifndef IDP_SOURCE_H
 #define IDP_SOURCE_H
 
@@ -49,9 +52,17 @@ void idp_image_release(struct idp_image *img);
 /* Append a blob unless the digest is already listed (returns it either way). */
 struct idp_image_blob *idp_image_add_blob(struct idp_image *img, const char *digest, int64_t size,
 					  const char *media_type, struct idp_error *err);
-/* Append a manifest (data copied) unless already listed. */
-int idp_image_add_manifest(struct idp_image *img, const char *digest, const char *media_type,
-			   const void *data, size_t len, const char *platform,
+/* A manifest to add to an image: its bytes and what they are. */
+struct idp_manifest_in {
+	const char *digest;
+	const char *media_type;
+	const void *data;
+	size_t len;
+	const char *platform;  /* "linux/amd64" when known, or NULL */
+};
+
+/* Append a manifest (everything copied) unless already listed. */
+int idp_image_add_manifest(struct idp_image *img, const struct idp_manifest_in *m,
 			   struct idp_error *err);
 
 /* A layer of an image built here (streams, the plugin's push cache). */
@@ -61,13 +72,25 @@ struct idp_layer {
 	int zstd;              /* zstd-compressed, else gzip */
 };
 
+/* The parts of a one-platform image built here: the config, and the
+ * layers, in order, each read from the builder's own table by layer(). */
+struct idp_single_image {
+	int format;            /* enum idp_manifest_format */
+	const char *config_digest;
+	int64_t config_size;
+	const char *platform;  /* "os/arch[/variant]" for messages, or NULL */
+	int nlayers;
+	void (*layer)(const void *ctx, int i, struct idp_layer *out);
+	const void *ctx;
+};
+
 /* Describe a one-platform image from its parts: the config as blobs[0],
- * then the layers in order, and the manifest, in `format` (enum
- * idp_manifest_format) except that zstd layers force OCI, which alone
- * has a zstd media type. The same parts always give the same bytes. */
-int idp_image_add_single(struct idp_image *img, int format, const char *config_digest,
-			 int64_t config_size, const struct idp_layer *layers, int nlayers,
-			 const char *platform, struct idp_error *err);
+ * then the layers in order, and the manifest, in si->format except that
+ * zstd layers force OCI, which alone has a zstd media type. The same
+ * parts always give the same bytes. Every source and the push cache
+ * describe their one-platform images through it. */
+int idp_image_add_single(struct idp_image *img, const struct idp_single_image *si,
+			 struct idp_error *err);
 
 #define IDP_MAX_PLATFORMS 16
 
@@ -109,13 +132,16 @@ extern const struct idp_source_ops idp_source_containerd;
 /* ---- streaming sources ----
  * A stream is read once, front to back. Its blobs come before its
  * manifest; a blob it compresses on the fly has a digest only once it was
- * read to its end. The engine (idp_push_stream) drives it:
+ * read to its end. The engine (push.h's idp_stream_push_*) drives it, and
+ * checks the order of the calls once for every stream, so a stream need
+ * not check it again:
  *
- *   while ((rc = ops->next(st, &blob, &reader, err)) == 1)
- *           upload from reader then ops->done(st, digest, size), or
- *           ops->skip(st, ...) when the registry has it (not read)
- *   ops->finish(st, &img, err)      every blob and the manifests
- *   ops->open_blob(st, b, &r, err)  blobs of img that next never gave (a config)
+ *   while ((rc = ops->next(priv, &blob, &reader, err)) == 1)
+ *           upload from reader then ops->done(priv, digest, size, diffid), or
+ *           ops->skip(priv, ...) when the registry has it (not read)
+ *   ops->finish(priv, &img, err)      every blob and the manifests
+ *   ops->open_blob(priv, b, &r, err)  blobs of img that next never gave (a config)
+ *   ops->close(priv)                  at any time
  */
 
 struct idp_stream_blob {
@@ -134,23 +160,24 @@ struct idp_stream_ops {
 	/* 1: the next blob, with a reader for the bytes to upload (valid
 	 * until done/skip); 0: end of the stream; -1: error (IDP_EGENERAL
 	 * for a broken stream, IDP_ECANCELED when cancelled). */
-	int (*next)(void *st, struct idp_stream_blob *b, struct idp_blob_reader *r,
+	int (*next)(void *priv, struct idp_stream_blob *b, struct idp_blob_reader *r,
 		    struct idp_error *err);
-	/* The current blob went up as digest/size (read to its end). */
-	int (*done)(void *st, const char *digest, int64_t size, struct idp_error *err);
+	/* The current blob went up as digest/size (read to its end); diffid
+	 * gets the uncompressed digest the stream computed for it ("" when it
+	 * computed none: a blob pushed as stored). */
+	int (*done)(void *priv, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
+		    struct idp_error *err);
 	/* The current blob, unread, is in the registry as digest/size: read
 	 * it through without compressing; when `expect` is given, its
 	 * uncompressed digest must be that, else the push must fail. */
-	int (*skip)(void *st, const char *expect, const char *digest, int64_t size,
+	int (*skip)(void *priv, const char *expect, const char *digest, int64_t size,
 		    struct idp_error *err);
-	/* The uncompressed digest computed for the blob finished last, or "". */
-	const char *(*last_diffid)(void *st);
 	/* After next returned 0: check everything and describe the image. */
-	int (*finish)(void *st, struct idp_image *img, struct idp_error *err);
+	int (*finish)(void *priv, struct idp_image *img, struct idp_error *err);
 	/* A reader for a blob of the finished image that next never gave. */
-	int (*open_blob)(void *st, const struct idp_image_blob *b, struct idp_blob_reader *r,
+	int (*open_blob)(void *priv, const struct idp_image_blob *b, struct idp_blob_reader *r,
 			 struct idp_error *err);
-	void (*close)(void *st);
+	void (*close)(void *priv);
 };
 
 struct idp_stream {

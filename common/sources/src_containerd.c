@@ -472,10 +472,12 @@ static int set_mounts(struct ctd *c, const struct idp_source_opts *o, struct idp
 	return 0;
 }
 
-/* One attempt: open meta.db, find the image, walk it. *retry is set when
- * the failure came after meta.db opened and may be a concurrent commit. */
+#define RESOLVE_AGAIN -2   /* resolve failed after meta.db opened: maybe a concurrent commit */
+
+/* One attempt: open meta.db, find the image, walk it. 0, or -1 with err,
+ * or RESOLVE_AGAIN with err (worth another attempt). */
 static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts *o,
-		   struct idp_image *img, int *retry, struct idp_error *err)
+		   struct idp_image *img, struct idp_error *err)
 {
 	struct idp_blobstore bs = { ctd_read, ctd_has, c };
 	struct ctd_target t;
@@ -483,7 +485,6 @@ static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts
 	char what[CTD_NAME_MAX + 32];
 	int rc;
 
-	*retry = 0;
 	if (open_meta(c, err) < 0)
 		return -1;
 	rc = find_image(c, spec, &t, err);
@@ -499,7 +500,7 @@ static int resolve(struct ctd *c, const char *spec, const struct idp_source_opts
 		rc = set_mounts(c, o, img, err);
 	if (rc < 0) {
 		idp_image_release(img);
-		*retry = err && err->cls == IDP_EGENERAL;
+		rc = err && err->cls == IDP_EGENERAL ? RESOLVE_AGAIN : -1;
 	}
 	idp_bolt_close(c->db);
 	c->db = NULL;
@@ -511,7 +512,7 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 		    struct idp_image *img, struct idp_error *err)
 {
 	struct ctd *c = calloc(1, sizeof(*c));
-	int attempt, retry, rc = -1;
+	int attempt, rc = -1;
 
 	if (!c)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -524,12 +525,12 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 	/* meta.db may change under us (containerd commits while we read):
 	 * a reader error is retried on a fresh open; missing things are not. */
 	for (attempt = 0; attempt < CTD_ATTEMPTS; attempt++) {
-		rc = resolve(c, spec, o, img, &retry, err);
-		if (rc == 0 || !retry || attempt + 1 == CTD_ATTEMPTS)
+		rc = resolve(c, spec, o, img, err);
+		if (rc != RESOLVE_AGAIN || attempt + 1 == CTD_ATTEMPTS)
 			break;
 		usleep(50000);
 	}
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 static int ctd_open_blob(struct idp_source *src, const struct idp_image_blob *b,

@@ -71,39 +71,37 @@ struct idp_save_stream {
 	int njson;
 	struct jfile *json;
 	size_t json_total;
-	struct cur cur;
-	int active;                /* cur holds a layer */
+	struct cur cur;            /* the layer next handed over */
 	int ended;
 	struct jfile *config;
-	int last;                  /* index of the entry finished last, -1 none */
 };
 
 /* ---- input: the pipe (drained by readahead.h), counted, cancellable ---- */
 
 static ssize_t feed(struct archive *a, void *ctx, const void **buf)
 {
-	struct idp_save_stream *st = ctx;
+	struct idp_save_stream *ss = ctx;
 	struct idp_error err = IDP_ERROR_INIT;
-	ssize_t n = idp_readahead_read(st->ra, st->rbuf, sizeof(st->rbuf), &err);
+	ssize_t n = idp_readahead_read(ss->ra, ss->rbuf, sizeof(ss->rbuf), &err);
 
 	if (n < 0) {
 		archive_set_error(a, err.cls == IDP_ECANCELED ? ECANCELED : EIO, "%s", err.msg);
 		return -1;
 	}
-	st->rlen = (size_t)n;
-	st->fed += n;
-	if (st->o.bytes_read)
-		*st->o.bytes_read += n;
-	*buf = st->rbuf;
+	ss->rlen = (size_t)n;
+	ss->fed += n;
+	if (ss->o.bytes_read)
+		*ss->o.bytes_read += n;
+	*buf = ss->rbuf;
 	return n;
 }
 
-static int stream_error(struct idp_save_stream *st, const char *what, struct idp_error *err)
+static int stream_error(struct idp_save_stream *ss, const char *what, struct idp_error *err)
 {
-	if (st->o.cancel && *st->o.cancel)
+	if (ss->o.cancel && *ss->o.cancel)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	return idp_error_set(err, IDP_EGENERAL, "broken docker save stream (%s): %s", what,
-			     archive_error_string(st->a) ? archive_error_string(st->a)
+			     archive_error_string(ss->a) ? archive_error_string(ss->a)
 							 : "unknown error");
 }
 
@@ -112,27 +110,26 @@ static void save_close(void *ctx);
 static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stream **out,
 		     struct idp_error *err)
 {
-	struct idp_save_stream *st = calloc(1, sizeof(*st));
+	struct idp_save_stream *ss = calloc(1, sizeof(*ss));
 
-	if (!st)
+	if (!ss)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	st->o = *o;
-	st->last = -1;
-	if (idp_readahead_start(fd, IDP_READAHEAD_CAP, o->cancel, &st->ra, err) < 0) {
-		free(st);
+	ss->o = *o;
+	if (idp_readahead_start(fd, IDP_READAHEAD_CAP, o->cancel, &ss->ra, err) < 0) {
+		free(ss);
 		return -1;
 	}
-	if (!(st->a = archive_read_new())) {
-		save_close(st);
+	if (!(ss->a = archive_read_new())) {
+		save_close(ss);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	archive_read_support_format_tar(st->a);
-	if (archive_read_open(st->a, st, NULL, feed, NULL) != ARCHIVE_OK) {
-		stream_error(st, "opening", err);
-		save_close(st);
+	archive_read_support_format_tar(ss->a);
+	if (archive_read_open(ss->a, ss, NULL, feed, NULL) != ARCHIVE_OK) {
+		stream_error(ss, "opening", err);
+		save_close(ss);
 		return -1;
 	}
-	*out = st;
+	*out = ss;
 	return 0;
 }
 
@@ -146,9 +143,9 @@ static void cur_release(struct cur *c)
 }
 
 /* Next input bytes of the entry into c->in. 0 ok (possibly at EOF), -1 err. */
-static int fill_in(struct idp_save_stream *st, struct idp_error *err)
+static int fill_in(struct idp_save_stream *ss, struct idp_error *err)
 {
-	struct cur *c = &st->cur;
+	struct cur *c = &ss->cur;
 	la_ssize_t n;
 
 	c->in_off = 0;
@@ -157,9 +154,9 @@ static int fill_in(struct idp_save_stream *st, struct idp_error *err)
 		memcpy(c->in, c->peek + c->peek_off, c->in_len);
 		c->peek_off = c->peek_len;
 	} else {
-		n = archive_read_data(st->a, c->in, sizeof(c->in));
+		n = archive_read_data(ss->a, c->in, sizeof(c->in));
 		if (n < 0)
-			return stream_error(st, "layer data", err);
+			return stream_error(ss, "layer data", err);
 		c->in_len = (size_t)n;
 		c->in_eof = n == 0;
 	}
@@ -174,8 +171,8 @@ static int fill_in(struct idp_save_stream *st, struct idp_error *err)
 static int read_block(void *ctx, unsigned char *dst, size_t cap, size_t *len,
 		      struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
-	struct cur *c = &st->cur;
+	struct idp_save_stream *ss = ctx;
+	struct cur *c = &ss->cur;
 	size_t take;
 	la_ssize_t n = 1;
 
@@ -186,10 +183,10 @@ static int read_block(void *ctx, unsigned char *dst, size_t cap, size_t *len,
 		c->peek_off += take;
 		*len = take;
 	}
-	while (*len < cap && (n = archive_read_data(st->a, dst + *len, cap - *len)) > 0)
+	while (*len < cap && (n = archive_read_data(ss->a, dst + *len, cap - *len)) > 0)
 		*len += (size_t)n;
 	if (n < 0)
-		return stream_error(st, "layer data", err);
+		return stream_error(ss, "layer data", err);
 	c->in_eof = *len < cap;
 	idp_sha256_update(c->raw, dst, *len);
 	c->consumed += (int64_t)*len;
@@ -197,13 +194,13 @@ static int read_block(void *ctx, unsigned char *dst, size_t cap, size_t *len,
 }
 
 /* A stored layer, as it is. */
-static ssize_t passthrough_read(struct idp_save_stream *st, void *buf, size_t n,
+static ssize_t passthrough_read(struct idp_save_stream *ss, void *buf, size_t n,
 				struct idp_error *err)
 {
-	struct cur *c = &st->cur;
+	struct cur *c = &ss->cur;
 	size_t got;
 
-	if (c->in_off == c->in_len && !c->in_eof && fill_in(st, err) < 0)
+	if (c->in_off == c->in_len && !c->in_eof && fill_in(ss, err) < 0)
 		return -1;
 	got = c->in_len - c->in_off < n ? c->in_len - c->in_off : n;
 	memcpy(buf, c->in + c->in_off, got);
@@ -215,16 +212,16 @@ static ssize_t passthrough_read(struct idp_save_stream *st, void *buf, size_t n,
 
 static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
-	struct cur *c = &st->cur;
+	struct idp_save_stream *ss = ctx;
+	struct cur *c = &ss->cur;
 	ssize_t got;
 
-	if (st->o.cancel && *st->o.cancel)
+	if (ss->o.cancel && *ss->o.cancel)
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	if (c->out_done)
 		return 0;
 	if (!c->compress)
-		return passthrough_read(st, buf, n, err);
+		return passthrough_read(ss, buf, n, err);
 	if ((got = idp_zlayer_read(&c->z, buf, n, err)) == 0)
 		c->out_done = 1;
 	c->delivered = c->z.delivered;
@@ -236,15 +233,23 @@ static void layer_close(void *ctx)
 	(void)ctx;   /* the state belongs to the stream */
 }
 
-static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
+static const struct idp_blob_reader_ops layer_ops = {
+	.read = layer_read,
+	.close = layer_close,
+};
 
 /* A raw layer: hash it from the first byte; compress only once read. */
-static int start_raw(struct idp_save_stream *st, struct idp_error *err)
+static int start_raw(struct idp_save_stream *ss, struct idp_error *err)
 {
-	struct cur *c = &st->cur;
+	struct cur *c = &ss->cur;
+	struct idp_zlayer_opts zo = { .codec = &ss->o.codec,
+				      .threads = ss->o.threads,
+				      .fill = read_block,
+				      .ctx = ss,
+				      .cancel = ss->o.cancel };
 
 	c->compress = 1;
-	idp_zlayer_init(&c->z, &st->o.codec, st->o.threads, read_block, st, st->o.cancel);
+	idp_zlayer_init(&c->z, &zo);
 	if (!(c->raw = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	return 0;
@@ -252,21 +257,21 @@ static int start_raw(struct idp_save_stream *st, struct idp_error *err)
 
 /* ---- entries and JSON files ---- */
 
-static struct entry *add_entry(struct idp_save_stream *st, const char *path, const char *link,
+static struct entry *add_entry(struct idp_save_stream *ss, const char *path, const char *link,
 			       struct idp_error *err)
 {
 	struct entry *e;
 
-	if (st->nentries >= IDP_SAVE_MAX_LAYERS * 2) {
+	if (ss->nentries >= IDP_SAVE_MAX_LAYERS * 2) {
 		idp_error_set(err, IDP_EGENERAL, "docker save stream has too many layers");
 		return NULL;
 	}
-	if (!(e = realloc(st->entries, sizeof(*e) * (size_t)(st->nentries + 1)))) {
+	if (!(e = realloc(ss->entries, sizeof(*e) * (size_t)(ss->nentries + 1)))) {
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		return NULL;
 	}
-	st->entries = e;
-	e = &st->entries[st->nentries];
+	ss->entries = e;
+	e = &ss->entries[ss->nentries];
 	memset(e, 0, sizeof(*e));
 	e->size = -1;
 	e->path = strdup(path);
@@ -277,60 +282,62 @@ static struct entry *add_entry(struct idp_save_stream *st, const char *path, con
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		return NULL;
 	}
-	st->nentries++;
+	ss->nentries++;
 	return e;
 }
 
-static struct entry *find_entry(struct idp_save_stream *st, const char *path)
+static struct entry *find_entry(struct idp_save_stream *ss, const char *path)
 {
 	int i;
-	for (i = 0; i < st->nentries; i++)
-		if (strcmp(st->entries[i].path, path) == 0)
-			return &st->entries[i];
+	for (i = 0; i < ss->nentries; i++)
+		if (strcmp(ss->entries[i].path, path) == 0)
+			return &ss->entries[i];
 	return NULL;
 }
 
 /* The kept JSON file with this path (or, by_digest, this digest); NULL
  * also for a NULL key (a JSON member that is not a string). */
-static struct jfile *find_json(struct idp_save_stream *st, const char *key, int by_digest)
+static struct jfile *find_json(struct idp_save_stream *ss, const char *key, int by_digest)
 {
 	int i;
-	for (i = 0; key && i < st->njson; i++)
-		if (strcmp(by_digest ? st->json[i].digest : st->json[i].path, key) == 0)
-			return &st->json[i];
+	for (i = 0; key && i < ss->njson; i++)
+		if (strcmp(by_digest ? ss->json[i].digest : ss->json[i].path, key) == 0)
+			return &ss->json[i];
 	return NULL;
 }
 
-/* Keep a JSON file whose first `peek` bytes were already read. */
-static int keep_json(struct idp_save_stream *st, const char *path, const unsigned char *peek,
-		     size_t plen, int64_t size, struct idp_error *err)
+/* Keep a JSON file of size bytes whose first ones were already read
+ * (peeked into ss->cur). */
+static int keep_json(struct idp_save_stream *ss, const char *path, int64_t size,
+		     struct idp_error *err)
 {
+	const struct cur *c = &ss->cur;
 	struct jfile *j;
 	char chunk[8192];
 	la_ssize_t n;
 
-	if (size < 0 || (uint64_t)size > IDP_SAVE_JSON_CAP - st->json_total)
+	if (size < 0 || (uint64_t)size > IDP_SAVE_JSON_CAP - ss->json_total)
 		return idp_error_set(err, IDP_EGENERAL,
 				     "docker save stream: JSON file '%s' is too large", path);
-	if (!(j = realloc(st->json, sizeof(*j) * (size_t)(st->njson + 1))))
+	if (!(j = realloc(ss->json, sizeof(*j) * (size_t)(ss->njson + 1))))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	st->json = j;
-	j = &st->json[st->njson];
+	ss->json = j;
+	j = &ss->json[ss->njson];
 	idp_buf_init(&j->data, (size_t)size + 1);
-	if (!(j->path = strdup(path)) || idp_buf_add(&j->data, peek, plen) < 0) {
+	if (!(j->path = strdup(path)) || idp_buf_add(&j->data, c->peek, c->peek_len) < 0) {
 		free(j->path);
 		idp_buf_release(&j->data);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	st->njson++;
-	while ((n = archive_read_data(st->a, chunk, sizeof(chunk))) > 0)
+	ss->njson++;
+	while ((n = archive_read_data(ss->a, chunk, sizeof(chunk))) > 0)
 		if (idp_buf_add(&j->data, chunk, (size_t)n) < 0)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "docker save stream: '%s' longer than its header says",
 					     path);
 	if (n < 0)
-		return stream_error(st, path, err);
-	st->json_total += j->data.len;
+		return stream_error(ss, path, err);
+	ss->json_total += j->data.len;
 	idp_sha256_digest(j->data.buf, j->data.len, j->digest);
 	return 0;
 }
@@ -398,16 +405,16 @@ static int looks_json(const unsigned char *b, size_t n)
 	return i < n && (b[i] == '{' || b[i] == '[');
 }
 
-static int read_peek(struct idp_save_stream *st, unsigned char *buf, size_t *len,
+static int read_peek(struct idp_save_stream *ss, unsigned char *buf, size_t *len,
 		     struct idp_error *err)
 {
 	la_ssize_t n;
 
 	*len = 0;
 	while (*len < PEEK_MAX) {
-		n = archive_read_data(st->a, buf + *len, PEEK_MAX - *len);
+		n = archive_read_data(ss->a, buf + *len, PEEK_MAX - *len);
 		if (n < 0)
-			return stream_error(st, "reading an entry", err);
+			return stream_error(ss, "reading an entry", err);
 		if (n == 0)
 			break;
 		*len += (size_t)n;
@@ -415,16 +422,15 @@ static int read_peek(struct idp_save_stream *st, unsigned char *buf, size_t *len
 	return 0;
 }
 
-/* Set up st->cur for the layer entry e, whose first bytes are in peek. */
-static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_stream_blob *b,
+/* Set up ss->cur for the layer entry e, whose first bytes are in peek. */
+static int start_layer(struct idp_save_stream *ss, struct entry *e, struct idp_stream_blob *b,
 		       struct idp_blob_reader *r, struct idp_error *err)
 {
-	struct cur *c = &st->cur;
+	struct cur *c = &ss->cur;
 
 	e->kind = sniff(c->peek, c->peek_len);
 	c->e = e;
-	st->active = 1;
-	if (e->kind == K_RAW && start_raw(st, err) < 0)
+	if (e->kind == K_RAW && start_raw(ss, err) < 0)
 		return -1;
 	if (e->kind != K_RAW && strncmp(e->path, "blobs/sha256/", 13) == 0)
 		snprintf(e->digest, sizeof(e->digest), "sha256:%s", e->path + 13);
@@ -436,57 +442,57 @@ static int start_layer(struct idp_save_stream *st, struct entry *e, struct idp_s
 	b->compressed = e->kind != K_RAW;
 	b->consumed = &c->delivered;
 	r->ops = &layer_ops;
-	r->ctx = st;
+	r->ctx = ss;
 	return 1;
 }
 
 /* One regular entry: 1 it is a layer to push (b/r set), 0 handled, -1 error. */
-static int take_entry(struct idp_save_stream *st, struct archive_entry *ae,
+static int take_entry(struct idp_save_stream *ss, struct archive_entry *ae,
 		      struct idp_stream_blob *b, struct idp_blob_reader *r, struct idp_error *err)
 {
 	const char *path = archive_entry_pathname(ae);
 	char id[72] = "";
-	enum role role = classify_path(&st->o, path, id);
-	struct cur *c = &st->cur;
+	enum role role = classify_path(&ss->o, path, id);
+	struct cur *c = &ss->cur;
 	struct entry *e;
 
 	if (role == R_SKIP)
 		return 0;
 	cur_release(c);
-	if (read_peek(st, c->peek, &c->peek_len, err) < 0)
+	if (read_peek(ss, c->peek, &c->peek_len, err) < 0)
 		return -1;
 	if (role == R_JSON || (role == R_MAYBE && looks_json(c->peek, c->peek_len)))
-		return keep_json(st, path, c->peek, c->peek_len, archive_entry_size(ae), err);
-	if (role == R_MAYBE && sniff(c->peek, c->peek_len) == K_RAW && st->o.ndiffids > 0) {
+		return keep_json(ss, path, archive_entry_size(ae), err);
+	if (role == R_MAYBE && sniff(c->peek, c->peek_len) == K_RAW && ss->o.ndiffids > 0) {
 		/* not a layer of the image; remembered in case manifest.json names it */
-		if (!(e = add_entry(st, path, NULL, err)))
+		if (!(e = add_entry(ss, path, NULL, err)))
 			return -1;
 		e->unlisted = 1;
 		return 0;
 	}
-	if (!(e = add_entry(st, path, NULL, err)))
+	if (!(e = add_entry(ss, path, NULL, err)))
 		return -1;
 	snprintf(e->display, sizeof(e->display), "%s", id);
 	e->size = archive_entry_size(ae);
-	return start_layer(st, e, b, r, err);
+	return start_layer(ss, e, b, r, err);
 }
 
 /* After the end-of-archive marker only zero bytes may follow. */
-static int check_tail(struct idp_save_stream *st, struct idp_error *err)
+static int check_tail(struct idp_save_stream *ss, struct idp_error *err)
 {
-	int64_t used = archive_filter_bytes(st->a, 0), left = st->fed - used;
+	int64_t used = archive_filter_bytes(ss->a, 0), left = ss->fed - used;
 	size_t i;
 	ssize_t n;
 
-	if (left > 0 && (size_t)left <= st->rlen)
-		for (i = st->rlen - (size_t)left; i < st->rlen; i++)
-			if (st->rbuf[i])
+	if (left > 0 && (size_t)left <= ss->rlen)
+		for (i = ss->rlen - (size_t)left; i < ss->rlen; i++)
+			if (ss->rbuf[i])
 				goto garbage;
-	while ((n = idp_readahead_read(st->ra, st->rbuf, sizeof(st->rbuf), err)) != 0) {
+	while ((n = idp_readahead_read(ss->ra, ss->rbuf, sizeof(ss->rbuf), err)) != 0) {
 		if (n < 0)
 			return -1;
 		for (i = 0; i < (size_t)n; i++)
-			if (st->rbuf[i])
+			if (ss->rbuf[i])
 				goto garbage;
 	}
 	return 0;
@@ -499,29 +505,26 @@ garbage:
 static int save_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reader *r,
 		     struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
+	struct idp_save_stream *ss = ctx;
 	struct archive_entry *ae;
 	const char *link;
 	int rc;
 
-	if (st->active)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "internal: the next blob before the current one was done");
-	while (!st->ended) {
-		rc = archive_read_next_header(st->a, &ae);
+	while (!ss->ended) {
+		rc = archive_read_next_header(ss->a, &ae);
 		if (rc == ARCHIVE_EOF) {
-			st->ended = 1;
-			return check_tail(st, err) < 0 ? -1 : 0;
+			ss->ended = 1;
+			return check_tail(ss, err) < 0 ? -1 : 0;
 		}
 		if (rc != ARCHIVE_OK)
-			return stream_error(st, "tar header", err);
+			return stream_error(ss, "tar header", err);
 		link = archive_entry_symlink(ae);
 		if (!link)
 			link = archive_entry_hardlink(ae);
 		if (link)
-			rc = add_entry(st, archive_entry_pathname(ae), link, err) ? 0 : -1;
+			rc = add_entry(ss, archive_entry_pathname(ae), link, err) ? 0 : -1;
 		else if (archive_entry_filetype(ae) == AE_IFREG)
-			rc = take_entry(st, ae, b, r, err);
+			rc = take_entry(ss, ae, b, r, err);
 		else
 			rc = 0;
 		if (rc != 0)
@@ -530,33 +533,29 @@ static int save_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reade
 	return 0;
 }
 
-static int save_done(void *ctx, const char *digest, int64_t size, struct idp_error *err)
+static int save_done(void *ctx, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
+		     struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
-	struct cur *c = &st->cur;
+	struct idp_save_stream *ss = ctx;
+	struct cur *c = &ss->cur;
 	struct entry *e = c->e;
 
-	if (!st->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
-	st->active = 0;
 	if (e->kind == K_RAW) {
 		if (!c->out_done)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "internal: layer '%s' was not read to its end",
 					     e->path);
 		idp_sha256_final(c->raw, e->diffid);
-		if (st->o.ndiffids > 0 && !listed_diffid(&st->o, idp_digest_hex(e->diffid)))
+		if (ss->o.ndiffids > 0 && !listed_diffid(&ss->o, idp_digest_hex(e->diffid)))
 			return idp_error_set(err, IDP_EGENERAL,
 					     "layer '%s' in the docker save stream has diffID %s, "
 					     "which the image does not list",
 					     e->path, e->diffid);
 	}
-	if (digest) {
-		snprintf(e->digest, sizeof(e->digest), "%s", digest);
-		e->size = size;
-	}
+	snprintf(e->digest, sizeof(e->digest), "%s", digest);
+	e->size = size;
 	e->done = 1;
-	st->last = (int)(e - st->entries);
+	snprintf(diffid, IDP_DIGEST_MAX, "%s", e->diffid);
 	cur_release(c);
 	return 0;
 }
@@ -564,25 +563,24 @@ static int save_done(void *ctx, const char *digest, int64_t size, struct idp_err
 static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t size,
 		     struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
-	struct cur *c = &st->cur;
+	struct idp_save_stream *ss = ctx;
+	struct cur *c = &ss->cur;
 	struct entry *e = c->e;
+	char computed[IDP_DIGEST_MAX];
 
-	if (!st->active || !digest)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
 	if (e->kind == K_RAW) {
 		if (c->z.started || c->consumed > 0)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "internal: layer '%s' was partly read", e->path);
 		while (!c->in_eof) {
-			if (st->o.cancel && *st->o.cancel)
+			if (ss->o.cancel && *ss->o.cancel)
 				return idp_error_set(err, IDP_ECANCELED, "interrupted");
-			if (fill_in(st, err) < 0)
+			if (fill_in(ss, err) < 0)
 				return -1;
 		}
 		c->out_done = 1;
 	}
-	if (save_done(st, digest, size, err) < 0)
+	if (save_done(ss, digest, size, computed, err) < 0)
 		return -1;
 	if (e->kind == K_RAW && diffid && strcmp(e->diffid, diffid) != 0)
 		return idp_error_set(
@@ -591,15 +589,6 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 			"it was not pushed",
 			e->path, e->diffid, diffid);
 	return 0;
-}
-
-static const char *save_last_diffid(void *ctx)
-{
-	const struct idp_save_stream *st = ctx;
-
-	if (st->last < 0 || st->last >= st->nentries)
-		return "";
-	return st->entries[st->last].diffid;
 }
 
 /* ---- the end: manifest.json -> image ---- */
@@ -630,7 +619,7 @@ static void resolve_link(const char *from, const char *target, char *out, size_t
 }
 
 /* A pushed layer entry for path (following links), or NULL. */
-static struct entry *layer_at(struct idp_save_stream *st, const char *path)
+static struct entry *layer_at(struct idp_save_stream *ss, const char *path)
 {
 	char cur[1024], next[1024];
 	struct entry *e;
@@ -638,12 +627,12 @@ static struct entry *layer_at(struct idp_save_stream *st, const char *path)
 
 	snprintf(cur, sizeof(cur), "%s", path);
 	for (hops = 0; hops < MAX_LINK_HOPS; hops++) {
-		if (!(e = find_entry(st, cur)))
+		if (!(e = find_entry(ss, cur)))
 			return NULL;
 		if (!e->link)
 			return e->done ? e : NULL;
 		resolve_link(cur, e->link, next, sizeof(next));
-		if (!find_entry(st, next)) /* hardlinks name the target from the root */
+		if (!find_entry(ss, next)) /* hardlinks name the target from the root */
 			snprintf(next, sizeof(next), "%s", e->link);
 		snprintf(cur, sizeof(cur), "%s", next);
 	}
@@ -661,7 +650,7 @@ static json_object *parse_json(const struct jfile *j, const char *what, struct i
 }
 
 /* The manifest.json entry for our image. */
-static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr,
+static json_object *pick_manifest(struct idp_save_stream *ss, json_object *arr,
 				  struct idp_error *err)
 {
 	size_t i, n;
@@ -673,11 +662,11 @@ static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr,
 			      "docker save stream: manifest.json lists no image");
 		return NULL;
 	}
-	for (i = 0; i < n && st->o.image_id; i++) {
+	for (i = 0; i < n && ss->o.image_id; i++) {
 		m = json_object_array_get_idx(arr, i);
 		if (json_object_object_get_ex(m, "Config", &c) &&
-		    (cfg = find_json(st, json_object_get_string(c), 0)) &&
-		    strcmp(cfg->digest, st->o.image_id) == 0)
+		    (cfg = find_json(ss, json_object_get_string(c), 0)) &&
+		    strcmp(cfg->digest, ss->o.image_id) == 0)
 			return m;
 	}
 	return json_object_array_get_idx(arr, 0);
@@ -685,21 +674,22 @@ static json_object *pick_manifest(struct idp_save_stream *st, json_object *arr,
 
 struct layer_list {
 	int n;
+	int raw_zstd;              /* raw layers went up zstd-compressed */
 	struct entry *e[IDP_SAVE_MAX_LAYERS];
 	const char *diffid[IDP_SAVE_MAX_LAYERS];
 };
 
-static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_object *conf,
+static int check_config(struct idp_save_stream *ss, struct jfile *cfg, json_object *conf,
 			struct layer_list *ll, struct idp_error *err)
 {
 	json_object *rootfs, *ids;
 	int i, n;
 
-	if (st->o.image_id && strcmp(cfg->digest, st->o.image_id) != 0 &&
-	    !find_json(st, st->o.image_id, 1))
+	if (ss->o.image_id && strcmp(cfg->digest, ss->o.image_id) != 0 &&
+	    !find_json(ss, ss->o.image_id, 1))
 		return idp_error_set(err, IDP_EGENERAL,
 				     "docker save stream: config %s is not image %s", cfg->digest,
-				     st->o.image_id);
+				     ss->o.image_id);
 	if (!json_object_object_get_ex(conf, "rootfs", &rootfs) ||
 	    !json_object_object_get_ex(rootfs, "diff_ids", &ids) ||
 	    !json_object_is_type(ids, json_type_array))
@@ -711,18 +701,18 @@ static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_obje
 			err, IDP_EGENERAL,
 			"docker save stream: %d layers in manifest.json, %d diffIDs in the config",
 			ll->n, n);
-	if (st->o.ndiffids > 0 && st->o.ndiffids != n)
+	if (ss->o.ndiffids > 0 && ss->o.ndiffids != n)
 		return idp_error_set(err, IDP_EGENERAL,
 				     "docker save stream: %d layers, docker image inspect said %d",
-				     n, st->o.ndiffids);
+				     n, ss->o.ndiffids);
 	for (i = 0; i < n; i++) {
 		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
 		ll->diffid[i] = d;
-		if (st->o.ndiffids > 0 && strcmp(d ? d : "", st->o.diffids[i]) != 0)
+		if (ss->o.ndiffids > 0 && strcmp(d ? d : "", ss->o.diffids[i]) != 0)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "docker save stream: layer %d has diffID %s, docker "
 					     "image inspect said %s",
-					     i + 1, d ? d : "?", st->o.diffids[i]);
+					     i + 1, d ? d : "?", ss->o.diffids[i]);
 		if (ll->e[i]->kind == K_RAW && strcmp(ll->e[i]->diffid, d ? d : "") != 0)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "layer %d ('%s') has diffID %s but the config says %s",
@@ -731,7 +721,7 @@ static int check_config(struct idp_save_stream *st, struct jfile *cfg, json_obje
 	return 0;
 }
 
-static int collect_layers(struct idp_save_stream *st, json_object *m, struct layer_list *ll,
+static int collect_layers(struct idp_save_stream *ss, json_object *m, struct layer_list *ll,
 			  struct idp_error *err)
 {
 	json_object *layers;
@@ -747,7 +737,7 @@ static int collect_layers(struct idp_save_stream *st, json_object *m, struct lay
 				     n);
 	for (i = 0; i < n; i++) {
 		const char *p = json_object_get_string(json_object_array_get_idx(layers, i));
-		struct entry *u = p ? find_entry(st, p) : NULL;
+		struct entry *u = p ? find_entry(ss, p) : NULL;
 		if (u && u->unlisted)
 			return idp_error_set(
 				err, IDP_EGENERAL,
@@ -755,7 +745,7 @@ static int collect_layers(struct idp_save_stream *st, json_object *m, struct lay
 				"inspect listed "
 				"(diffID mismatch: did the image change while saving?)",
 				i + 1, p);
-		if (!p || !(ll->e[i] = layer_at(st, p)))
+		if (!p || !(ll->e[i] = layer_at(ss, p)))
 			return idp_error_set(
 				err, IDP_EGENERAL,
 				"docker save stream: layer '%s' is missing from the stream",
@@ -780,29 +770,33 @@ static char *config_platform(json_object *conf)
 	return strdup(buf);
 }
 
-static int build_image(struct idp_save_stream *st, struct jfile *cfg, json_object *conf,
-		       const struct layer_list *ll, struct idp_image *img, struct idp_error *err)
+/* Layer i of the image (idp_single_image.layer). */
+static void layer_of(const void *ctx, int i, struct idp_layer *out)
 {
-	struct idp_layer *layers = calloc(ll->n > 0 ? (size_t)ll->n : 1, sizeof(*layers));
-	char *plat = config_platform(conf);
-	int i, rc;
+	const struct layer_list *ll = ctx;
+	const struct entry *e = ll->e[i];
 
-	if (!layers) {
-		free(plat);
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	}
-	for (i = 0; i < ll->n; i++) {
-		layers[i].digest = ll->e[i]->digest;
-		layers[i].size = ll->e[i]->size;
-		layers[i].zstd =
-			ll->e[i]->kind == K_ZSTD ||
-			(ll->e[i]->kind == K_RAW && st->o.codec.alg == IDP_COMPRESS_ZSTD);
-	}
-	rc = idp_image_add_single(img, st->o.format, cfg->digest, (int64_t)cfg->data.len, layers,
-				  ll->n, plat, err);
-	free(layers);
-	free(plat);
-	return rc;
+	out->digest = e->digest;
+	out->size = e->size;
+	out->zstd = e->kind == K_ZSTD || (e->kind == K_RAW && ll->raw_zstd);
+}
+
+/* The image: the config, the layers of ll, the manifest. */
+static int build_image(struct idp_save_stream *ss, struct layer_list *ll, const char *platform,
+		       struct idp_image *img, struct idp_error *err)
+{
+	struct idp_single_image si = {
+		.format = ss->o.format,
+		.config_digest = ss->config->digest,
+		.config_size = (int64_t)ss->config->data.len,
+		.platform = platform,
+		.nlayers = ll->n,
+		.layer = layer_of,
+		.ctx = ll,
+	};
+
+	ll->raw_zstd = ss->o.codec.alg == IDP_COMPRESS_ZSTD;
+	return idp_image_add_single(img, &si, err);
 }
 
 /* ---- containerd store: index.json naming an image index ---- */
@@ -835,9 +829,9 @@ static int is_platform_image(json_object *desc)
 }
 
 /* The image index index.json names (kept as a JSON blob), or NULL. */
-static json_object *top_index(struct idp_save_stream *st, const char **digest)
+static json_object *top_index(struct idp_save_stream *ss, const char **digest)
 {
-	struct jfile *ij = find_json(st, "index.json", 0), *blob;
+	struct jfile *ij = find_json(ss, "index.json", 0), *blob;
 	json_object *root = ij ? json_tokener_parse(ij->data.buf) : NULL, *ms, *d, *dg, *idx = NULL;
 	size_t i, n;
 
@@ -847,7 +841,7 @@ static json_object *top_index(struct idp_save_stream *st, const char **digest)
 		for (i = 0; i < n && !idx; i++) {
 			d = json_object_array_get_idx(ms, i);
 			if (is_index_type(d) && json_object_object_get_ex(d, "digest", &dg) &&
-			    (blob = find_json(st, json_object_get_string(dg), 1))) {
+			    (blob = find_json(ss, json_object_get_string(dg), 1))) {
 				*digest = blob->digest;
 				idx = json_tokener_parse(blob->data.buf);
 			}
@@ -858,7 +852,7 @@ static json_object *top_index(struct idp_save_stream *st, const char **digest)
 }
 
 /* Platforms the index lists (n) and how many of them are in the stream. */
-static void count_platforms(struct idp_save_stream *st, json_object *idx, int *n, int *present)
+static void count_platforms(struct idp_save_stream *ss, json_object *idx, int *n, int *present)
 {
 	json_object *ms, *d, *dg;
 	size_t i, len;
@@ -874,22 +868,22 @@ static void count_platforms(struct idp_save_stream *st, json_object *idx, int *n
 			continue;
 		(*n)++;
 		if (json_object_object_get_ex(d, "digest", &dg) &&
-		    find_json(st, json_object_get_string(dg), 1))
+		    find_json(ss, json_object_get_string(dg), 1))
 			(*present)++;
 	}
 }
 
 /* img->notice when the image is an index of several platforms: only the
  * one in manifest.json is pushed. */
-static void index_notice(struct idp_save_stream *st, const char *platform, struct idp_image *img)
+static void index_notice(struct idp_save_stream *ss, const char *platform, struct idp_image *img)
 {
 	const char *digest = NULL;
-	json_object *idx = top_index(st, &digest);
+	json_object *idx = top_index(ss, &digest);
 	int n, present, rc;
 
 	if (!idx)
 		return;
-	count_platforms(st, idx, &n, &present);
+	count_platforms(ss, idx, &n, &present);
 	json_object_put(idx);
 	if (n < 2 || img->notice)
 		return;
@@ -909,36 +903,36 @@ static void index_notice(struct idp_save_stream *st, const char *platform, struc
 
 static int save_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
-	struct jfile *mj = find_json(st, "manifest.json", 0);
+	struct idp_save_stream *ss = ctx;
+	struct jfile *mj = find_json(ss, "manifest.json", 0);
 	json_object *arr = NULL, *m, *c, *conf = NULL;
 	struct layer_list *ll = NULL;
+	char *plat = NULL;
 	int rc = -1;
 
-	if (!st->ended || !mj)
+	if (!ss->ended || !mj)
 		return idp_error_set(err, IDP_EGENERAL,
 				     "docker save stream ended without manifest.json (truncated?)");
-	if (!(arr = parse_json(mj, "manifest", err)) || !(m = pick_manifest(st, arr, err)))
+	if (!(arr = parse_json(mj, "manifest", err)) || !(m = pick_manifest(ss, arr, err)))
 		goto out;
 	if (!json_object_object_get_ex(m, "Config", &c) ||
-	    !(st->config = find_json(st, json_object_get_string(c), 0))) {
+	    !(ss->config = find_json(ss, json_object_get_string(c), 0))) {
 		idp_error_set(err, IDP_EGENERAL, "docker save stream: the image config is missing");
 		goto out;
 	}
-	if (!(conf = parse_json(st->config, "config", err)))
+	if (!(conf = parse_json(ss->config, "config", err)))
 		goto out;
 	if (!(ll = calloc(1, sizeof(*ll)))) {
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		goto out;
 	}
-	if (collect_layers(st, m, ll, err) == 0 && check_config(st, st->config, conf, ll, err) == 0)
-		rc = build_image(st, st->config, conf, ll, img, err);
-	if (rc == 0) {
-		char *plat = config_platform(conf);
-		index_notice(st, plat, img);
-		free(plat);
-	}
+	plat = config_platform(conf);
+	if (collect_layers(ss, m, ll, err) == 0 && check_config(ss, ss->config, conf, ll, err) == 0)
+		rc = build_image(ss, ll, plat, img, err);
+	if (rc == 0)
+		index_notice(ss, plat, img);
 out:
+	free(plat);
 	free(ll);
 	json_object_put(conf);
 	json_object_put(arr);
@@ -948,36 +942,36 @@ out:
 static int save_open_blob(void *ctx, const struct idp_image_blob *b, struct idp_blob_reader *r,
 			  struct idp_error *err)
 {
-	struct idp_save_stream *st = ctx;
+	struct idp_save_stream *ss = ctx;
 
-	if (!st->config || strcmp(b->digest, st->config->digest) != 0)
+	if (!ss->config || strcmp(b->digest, ss->config->digest) != 0)
 		return idp_error_set(err, IDP_EGENERAL, "internal: blob %s is not the image config",
 				     b->digest);
-	return idp_blob_reader_mem(st->config->data.buf, st->config->data.len, r, err);
+	return idp_blob_reader_mem(ss->config->data.buf, ss->config->data.len, r, err);
 }
 
 static void save_close(void *ctx)
 {
-	struct idp_save_stream *st = ctx;
+	struct idp_save_stream *ss = ctx;
 	int i;
 
-	if (!st)
+	if (!ss)
 		return;
-	cur_release(&st->cur);
-	if (st->a)
-		archive_read_free(st->a);
-	idp_readahead_stop(st->ra);
-	for (i = 0; i < st->nentries; i++) {
-		free(st->entries[i].path);
-		free(st->entries[i].link);
+	cur_release(&ss->cur);
+	if (ss->a)
+		archive_read_free(ss->a);
+	idp_readahead_stop(ss->ra);
+	for (i = 0; i < ss->nentries; i++) {
+		free(ss->entries[i].path);
+		free(ss->entries[i].link);
 	}
-	for (i = 0; i < st->njson; i++) {
-		free(st->json[i].path);
-		idp_buf_release(&st->json[i].data);
+	for (i = 0; i < ss->njson; i++) {
+		free(ss->json[i].path);
+		idp_buf_release(&ss->json[i].data);
 	}
-	free(st->entries);
-	free(st->json);
-	free(st);
+	free(ss->entries);
+	free(ss->json);
+	free(ss);
 }
 
 static const struct idp_stream_ops docker_save_ops = {
@@ -985,7 +979,6 @@ static const struct idp_stream_ops docker_save_ops = {
 	.next = save_next,
 	.done = save_done,
 	.skip = save_skip,
-	.last_diffid = save_last_diffid,
 	.finish = save_finish,
 	.open_blob = save_open_blob,
 	.close = save_close,
@@ -994,11 +987,11 @@ static const struct idp_stream_ops docker_save_ops = {
 int idp_stream_docker_save(int fd, const struct idp_save_opts *o, struct idp_stream *out,
 			   struct idp_error *err)
 {
-	struct idp_save_stream *st = NULL;
+	struct idp_save_stream *ss = NULL;
 
-	if (save_open(fd, o, &st, err) < 0)
+	if (save_open(fd, o, &ss, err) < 0)
 		return -1;
 	out->ops = &docker_save_ops;
-	out->priv = st;
+	out->priv = ss;
 	return 0;
 }

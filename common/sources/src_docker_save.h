@@ -1,7 +1,7 @@
 /* src_docker_save.h: the streaming source over a `docker save` tar
  * (src_docker_save.c), read once through libarchive from a pipe. It
  * implements struct idp_stream_ops (source.h); the engine's
- * idp_push_stream drives it.
+ * idp_stream_push_* (push.h) drives it.
  *
  * Shapes understood: legacy (<v1id>/layer.tar, duplicates as symlinks,
  * skopeo's <diffid>.tar), an OCI layout inside (blobs/sha256/, the

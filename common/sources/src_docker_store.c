@@ -66,9 +66,7 @@ struct store {
 	int n;
 	struct layer *layers;
 	int next;                  /* the next layer to hand over */
-	int active;
-	int last;                  /* the layer finished last, -1 none */
-	struct cur cur;
+	struct cur cur;            /* the layer next handed over */
 	struct idp_buf config;
 };
 
@@ -423,27 +421,25 @@ static int next_entry(struct store *s, struct cur *c, struct idp_error *err)
 	return open_file(s, c, e.size, err);
 }
 
-/* Bytes of the current file into dst; 0, -1. */
-static int copy_file(struct store *s, struct cur *c, unsigned char *dst, size_t cap,
-		     size_t *len, struct idp_error *err)
+/* Up to want bytes of the current file into dst: how many, or -1. */
+static ssize_t copy_file(struct store *s, unsigned char *dst, size_t want, struct idp_error *err)
 {
-	size_t want = cap - *len;
+	struct cur *c = &s->cur;
 	ssize_t n;
 
 	if ((int64_t)want > c->file_left)
 		want = (size_t)c->file_left;
 	do
-		n = read(c->fd, dst + *len, want);
+		n = read(c->fd, dst, want);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return store_error(s, err, "layer %.19s: reading '%s': %s", c->l->diffid, c->fname,
 				   n < 0 ? strerror(errno) : "shorter than its tar had");
-	*len += (size_t)n;
 	if ((c->file_left -= n) == 0) {
 		close(c->fd);
 		c->fd = -1;
 	}
-	return 0;
+	return n;
 }
 
 /* The whole tar was read: it must hash to the diffID. */
@@ -465,6 +461,7 @@ static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct i
 	struct store *s = ctx;
 	struct cur *c = &s->cur;
 	size_t take;
+	ssize_t got;
 
 	*len = 0;
 	while (*len < cap && !c->ts_end) {
@@ -475,8 +472,9 @@ static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct i
 			c->seg_left -= take;
 			*len += take;
 		} else if (c->fd >= 0) {
-			if (copy_file(s, c, dst, cap, len, err) < 0)
+			if ((got = copy_file(s, dst + *len, cap - *len, err)) < 0)
 				return -1;
+			*len += (size_t)got;
 		} else if (canceled(s, err) < 0 || next_entry(s, c, err) < 0) {
 			return -1;
 		}
@@ -518,7 +516,10 @@ static void layer_close(void *ctx)
 	(void)ctx;   /* the cursor is the stream's, released by done or skip */
 }
 
-static const struct idp_blob_reader_ops layer_ops = { layer_read, NULL, layer_close };
+static const struct idp_blob_reader_ops layer_ops = {
+	.read = layer_read,
+	.close = layer_close,
+};
 
 /* ---- the stream ---- */
 
@@ -527,11 +528,13 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 {
 	struct store *s = ctx;
 	struct cur *c = &s->cur;
+	struct idp_zlayer_opts zo = { .codec = &s->o.codec,
+				      .threads = s->o.threads,
+				      .fill = fill,
+				      .ctx = s,
+				      .cancel = s->o.cancel };
 	int64_t raw = -1;
 
-	if (s->active)
-		return idp_error_set(err, IDP_EGENERAL,
-				     "internal: the next blob before the current one was done");
 	while (s->next < s->n && s->layers[s->next].dup_of >= 0)
 		s->next++;
 	if (s->next == s->n)
@@ -540,8 +543,7 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 		return -1;
 	cur_release(c);
 	c->l = &s->layers[s->next++];
-	idp_zlayer_init(&c->z, &s->o.codec, s->o.threads, fill, s, s->o.cancel);
-	s->active = 1;
+	idp_zlayer_init(&c->z, &zo);
 	memset(b, 0, sizeof(*b));
 	b->display_id = idp_digest_hex(c->l->diffid);
 	b->size = -1;
@@ -552,31 +554,27 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 	return 1;
 }
 
-static int finish_layer(struct store *s, const char *digest, int64_t size, struct idp_error *err)
+static void finish_layer(struct store *s, const char *digest, int64_t size)
 {
 	struct layer *l = s->cur.l;
 
-	if (!digest)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no digest for a layer");
 	snprintf(l->digest, sizeof(l->digest), "%s", digest);
 	l->size = size;
 	l->done = 1;
-	s->last = (int)(l - s->layers);
-	s->active = 0;
 	cur_release(&s->cur);
-	return 0;
 }
 
-static int store_done(void *ctx, const char *digest, int64_t size, struct idp_error *err)
+static int store_done(void *ctx, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
+		      struct idp_error *err)
 {
 	struct store *s = ctx;
 
-	if (!s->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer in progress");
 	if (!s->cur.z.out_done || !s->cur.verified)
 		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not read through",
 				     s->cur.l->diffid);
-	return finish_layer(s, digest, size, err);
+	snprintf(diffid, IDP_DIGEST_MAX, "%s", s->cur.l->diffid);
+	finish_layer(s, digest, size);
+	return 0;
 }
 
 static int store_skip(void *ctx, const char *expect, const char *digest, int64_t size,
@@ -584,48 +582,51 @@ static int store_skip(void *ctx, const char *expect, const char *digest, int64_t
 {
 	struct store *s = ctx;
 
-	if (!s->active)
-		return idp_error_set(err, IDP_EGENERAL, "internal: no layer to skip");
 	if (s->cur.z.started || s->cur.started)
 		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was partly read",
 				     s->cur.l->diffid);
 	if (expect && strcmp(expect, s->cur.l->diffid) != 0)
 		return idp_error_set(err, IDP_EGENERAL, "layer %s is not %s as expected",
 				     s->cur.l->diffid, expect);
-	return finish_layer(s, digest, size, err);
+	finish_layer(s, digest, size);
+	return 0;
 }
 
-static const char *store_last_diffid(void *ctx)
+/* Layer i of the image (idp_single_image.layer): a repeated diffID is
+ * the blob of its first layer. */
+static void layer_of(const void *ctx, int i, struct idp_layer *out)
 {
 	const struct store *s = ctx;
+	const struct layer *l = &s->layers[i];
 
-	return s->last < 0 ? "" : s->layers[s->last].diffid;
+	if (l->dup_of >= 0)
+		l = &s->layers[l->dup_of];
+	out->digest = l->digest;
+	out->size = l->size;
+	out->zstd = s->o.codec.alg == IDP_COMPRESS_ZSTD;
 }
 
 static int store_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 {
 	struct store *s = ctx;
-	struct idp_layer *ls = calloc(s->n > 0 ? (size_t)s->n : 1, sizeof(*ls));
-	int i, rc;
+	struct idp_single_image si = {
+		.format = s->o.format,
+		.config_digest = s->o.image_id,
+		.config_size = (int64_t)s->config.len,
+		.platform = s->o.platform,
+		.nlayers = s->n,
+		.layer = layer_of,
+		.ctx = s,
+	};
+	int i;
 
-	if (!ls)
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	for (i = 0; i < s->n; i++) {
 		const struct layer *l = &s->layers[i];
-		const struct layer *src = l->dup_of >= 0 ? &s->layers[l->dup_of] : l;
-		if (!src->done) {
-			free(ls);
+		if (!s->layers[l->dup_of >= 0 ? l->dup_of : i].done)
 			return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not pushed",
 					     l->diffid);
-		}
-		ls[i].digest = src->digest;
-		ls[i].size = src->size;
-		ls[i].zstd = s->o.codec.alg == IDP_COMPRESS_ZSTD;
 	}
-	rc = idp_image_add_single(img, s->o.format, s->o.image_id, (int64_t)s->config.len, ls,
-				  s->n, s->o.platform, err);
-	free(ls);
-	return rc;
+	return idp_image_add_single(img, &si, err);
 }
 
 static int store_open_blob(void *ctx, const struct idp_image_blob *b, struct idp_blob_reader *r,
@@ -657,8 +658,13 @@ static void store_close(void *ctx)
 }
 
 static const struct idp_stream_ops docker_store_ops = {
-	"docker-store", store_next, store_done, store_skip,
-	store_last_diffid, store_finish, store_open_blob, store_close,
+	.name = "docker-store",
+	.next = store_next,
+	.done = store_done,
+	.skip = store_skip,
+	.finish = store_finish,
+	.open_blob = store_open_blob,
+	.close = store_close,
 };
 
 static int store_open(struct store *s, struct idp_error *err)
@@ -687,7 +693,6 @@ int idp_stream_docker_store(const struct idp_store_opts *o, struct idp_stream *o
 	if (!s)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	s->o = *o;
-	s->last = -1;
 	s->cur.fd = s->cur.dirfd = -1;
 	if (store_open(s, err) < 0) {
 		store_close(s);

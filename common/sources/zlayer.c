@@ -6,15 +6,14 @@
 #include "zlayer.h"
 #include "banned.h"
 
-void idp_zlayer_init(struct idp_zlayer *z, const struct idp_codec *codec, int threads,
-		     idp_zlayer_fill_fn fill, void *ctx, volatile sig_atomic_t *cancel)
+void idp_zlayer_init(struct idp_zlayer *z, const struct idp_zlayer_opts *o)
 {
 	memset(z, 0, sizeof(*z));
-	z->codec = *codec;
-	z->threads = threads;
-	z->fill = fill;
-	z->ctx = ctx;
-	z->cancel = cancel;
+	z->codec = *o->codec;
+	z->threads = o->threads;
+	z->fill = o->fill;
+	z->ctx = o->ctx;
+	z->cancel = o->cancel;
 }
 
 void idp_zlayer_release(struct idp_zlayer *z)

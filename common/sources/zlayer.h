@@ -6,7 +6,7 @@
  * costs nothing. The same raw bytes and codec always give the same output,
  * whichever source fills it (a docker save stream, docker's layer store).
  *
- *   idp_zlayer_init(&z, codec, threads, fill, ctx, cancel)
+ *   idp_zlayer_init(&z, &opts)             (the codec, the fill function...)
  *   while ((n = idp_zlayer_read(&z, buf, len, err)) > 0) ...   0 at the end
  *   idp_zlayer_release(&z) */
 #ifndef IDP_ZLAYER_H
@@ -46,8 +46,16 @@ struct idp_zlayer {
 	size_t block_in;           /* raw bytes behind the block being read out */
 };
 
-void idp_zlayer_init(struct idp_zlayer *z, const struct idp_codec *codec, int threads,
-		     idp_zlayer_fill_fn fill, void *ctx, volatile sig_atomic_t *cancel);
+/* Where a layer's raw bytes come from and how they are compressed. */
+struct idp_zlayer_opts {
+	const struct idp_codec *codec;   /* copied */
+	int threads;               /* 0 = one per CPU */
+	idp_zlayer_fill_fn fill;
+	void *ctx;                 /* fill's */
+	volatile sig_atomic_t *cancel;
+};
+
+void idp_zlayer_init(struct idp_zlayer *z, const struct idp_zlayer_opts *o);
 /* Up to n compressed bytes: >0, 0 at the end, -1 with err (the fill's
  * error, a compressor's, or IDP_ECANCELED). */
 ssize_t idp_zlayer_read(struct idp_zlayer *z, void *buf, size_t n, struct idp_error *err);

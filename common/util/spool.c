@@ -134,7 +134,11 @@ static int sr_seek(void *ctx, int64_t off, struct idp_error *err)
 	return 0;
 }
 
-static const struct idp_blob_reader_ops spool_reader_ops = { sr_read, sr_seek, free };
+static const struct idp_blob_reader_ops spool_reader_ops = {
+	.read = sr_read,
+	.seek = sr_seek,
+	.close = free,
+};
 
 int idp_spool_reader(struct idp_spool *s, struct idp_blob_reader *out, struct idp_error *err)
 {

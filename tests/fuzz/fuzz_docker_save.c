@@ -61,7 +61,7 @@ static int drain(struct idp_blob_reader *r, char digest[IDP_DIGEST_MAX], int64_t
 static int one_blob(const struct idp_stream *s, int k, int skip_some, struct idp_stream_blob *b,
 		    struct idp_blob_reader *r, struct idp_error *err)
 {
-	char digest[IDP_DIGEST_MAX];
+	char digest[IDP_DIGEST_MAX], diffid[IDP_DIGEST_MAX];
 	int64_t size;
 	int rc;
 
@@ -71,11 +71,10 @@ static int one_blob(const struct idp_stream *s, int k, int skip_some, struct idp
 				  err);
 	} else if ((rc = drain(r, digest, &size, err)) == 0) {
 		FZ_ASSERT(b->size < 0 || !b->compressed || b->size == size);
-		rc = s->ops->done(s->priv, digest, size, err);
+		rc = s->ops->done(s->priv, digest, size, diffid, err);
 	}
 	fz_check_err(rc, err);
 	idp_blob_reader_close(r);
-	(void)s->ops->last_diffid(s->priv);
 	return rc;
 }
 

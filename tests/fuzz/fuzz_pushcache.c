@@ -21,13 +21,16 @@ static void check_entries(const struct idp_pushcache *c)
 	FZ_ASSERT(c->nv1 >= 0 && c->nv1 <= IDP_PUSHCACHE_MAX);
 	for (i = 0; i < c->nblobs; i++) {
 		const struct idp_pushcache_blob *b = &c->blobs[i];
+		struct idp_pushcache_query same = { b->registry, b->repository, b->diffid,
+						    b->producer, IDP_PUSHCACHE_SAME_REPO };
+		struct idp_pushcache_query other = { b->registry, "other/repo", b->diffid, NULL,
+						     IDP_PUSHCACHE_OTHER_REPO };
+
 		FZ_ASSERT(idp_digest_valid(b->diffid) && idp_digest_valid(b->digest));
 		FZ_ASSERT(b->size >= 0 && b->registry && b->repository && b->media_type &&
 			  b->producer);
-		FZ_ASSERT(idp_pushcache_find(c, b->registry, b->repository, b->diffid, b->producer,
-					     IDP_PUSHCACHE_SAME_REPO) != NULL);
-		(void)idp_pushcache_find(c, b->registry, "other/repo", b->diffid, NULL,
-					 IDP_PUSHCACHE_OTHER_REPO);
+		FZ_ASSERT(idp_pushcache_find(c, &same) != NULL);
+		(void)idp_pushcache_find(c, &other);
 	}
 	for (i = 0; i < c->nv1; i++)
 		FZ_ASSERT(idp_pushcache_v1_diffid(c, c->v1[i].v1id) != NULL);

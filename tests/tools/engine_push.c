@@ -118,14 +118,13 @@ static int run(const char *layout, const char *target, struct idp_session_opts *
 	struct idp_ref ref;
 	struct idp_source src = { &idp_source_oci_layout, NULL };
 	struct idp_image img;
-	struct idp_session *s = NULL;
 	struct idp_source_opts sopts;
-	struct idp_push_result res;
+	struct idp_push_target t = { .s = NULL };
+	struct idp_push_targets to = { &t, 1, po };
 	char *name = NULL;
 	int i, rc = -1;
 
 	memset(&img, 0, sizeof(img));
-	memset(&res, 0, sizeof(res));
 	memset(&sopts, 0, sizeof(sopts));
 	if (idp_ref_parse(target, NULL, &ref, err) < 0)
 		return -1;
@@ -133,16 +132,17 @@ static int run(const char *layout, const char *target, struct idp_session_opts *
 		goto out;
 	for (i = 0; mount_from && i < img.nblobs; i++)
 		img.blobs[i].mount_from = strdup(mount_from);
-	if (idp_session_open(so, &ref, &s, err) < 0)
+	if (idp_session_open(so, &ref, &t.s, err) < 0)
 		goto out;
-	if (idp_push_image(s, po, &src, &img, ref.tag, &res, err) < 0)
+	t.tag = ref.tag;
+	if (idp_push_image_to(&to, &src, &img, err) < 0)
 		goto out;
 	name = idp_ref_string(&ref);
-	printf("%s@%s\n", name, res.digest);
+	printf("%s@%s\n", name, t.res.digest);
 	rc = 0;
 out:
 	free(name);
-	idp_session_close(s);
+	idp_session_close(t.s);
 	idp_image_release(&img);
 	if (src.ops && src.priv)
 		src.ops->close(&src);

@@ -124,7 +124,7 @@ struct given {
 static int read_blob(struct idp_stream *s, const struct idp_stream_blob *b,
 		      struct idp_blob_reader *r, struct given *g, struct idp_error *err)
 {
-	char buf[4096];
+	char buf[4096], diffid[IDP_DIGEST_MAX];
 	ssize_t n;
 
 	snprintf(g->display_id, sizeof(g->display_id), "%s", b->display_id);
@@ -137,7 +137,7 @@ static int read_blob(struct idp_stream *s, const struct idp_stream_blob *b,
 	CU_ASSERT_EQUAL(n, 0);
 	idp_sha256_digest(g->bytes.buf, g->bytes.len, g->digest);
 	idp_blob_reader_close(r);
-	return s->ops->done(s->priv, g->digest, (int64_t)g->bytes.len, err);
+	return s->ops->done(s->priv, g->digest, (int64_t)g->bytes.len, diffid, err);
 }
 
 /* Read the stream to its end (every layer read and done), then finish;

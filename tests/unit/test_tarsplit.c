@@ -315,6 +315,7 @@ static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
 	struct idp_blob_reader r;
 	struct idp_image img;
 	unsigned char buf[65536];
+	char diffid[IDP_DIGEST_MAX];
 	ssize_t n = 1;
 	int rc;
 
@@ -334,7 +335,7 @@ static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
 		*raw = b.raw_size;
 		while ((n = r.ops->read(r.ctx, buf, sizeof(buf), err)) > 0)
 			;
-		rc = n < 0 ? -1 : st.ops->done(st.priv, m->diffid, 10, err);
+		rc = n < 0 ? -1 : st.ops->done(st.priv, m->diffid, 10, diffid, err);
 	}
 	if (rc == 0 && st.ops->next(st.priv, &b, &r, err) == 0)
 		rc = st.ops->finish(st.priv, &img, err);
