@@ -4,6 +4,7 @@
  *                 it can)
  *   engine_api.c  docker's Engine API over a local unix socket
  *   inspect.c     --platform: what the daemon's API allows (docker version)
+ *   storetrust.c  whether we may read the daemon's store directly
  * and pushcache.h: what was pushed where (pushcache.c) and what that says
  * for one push (reuse.c). The front end (the plugin) parses docker's
  * global flags into struct idp_docker. */
@@ -12,6 +13,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "util/error.h"
 #include "registry/http.h"
 #include "util/run.h"
@@ -72,6 +74,18 @@ struct idp_docker_daemon {
 int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 			struct idp_error *err);
 void idp_docker_daemon_release(struct idp_docker_daemon *dm);
+
+/* Who serves the API socket (docker/storetrust.c): 1 with *uid when the
+ * daemon runs as root or as us, else 0 with why (for -v). */
+int idp_docker_daemon_uid(const struct idp_docker_api *a, uid_t *uid, char *why, size_t n);
+/* Whether we may read the daemon's store at `root` (its data root, or the
+ * root of the containerd it keeps images in) directly: the daemon runs as
+ * root or as us, and root and every directory above it can be changed
+ * only by root or the daemon's uid, none of them a symbolic link. 1 with
+ * *dirfd, an O_PATH descriptor of root to open what is beneath it with
+ * idp_open_beneath (util/trust.h; close it), else 0 with why. */
+int idp_docker_store_trusted(const struct idp_docker_api *a, const char *root, int *dirfd,
+			     char *why, size_t n);
 
 #define IDP_DOCKER_MAX_ARGV (IDP_DOCKER_MAX_GLOBALS + 8)
 
