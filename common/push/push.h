@@ -118,6 +118,10 @@ int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o
 int idp_push_image_to(const struct idp_push_targets *to, struct idp_source *src,
 		      const struct idp_image *img, struct idp_error *err);
 
+/* Whether target i is the first of its registry in `to` (blobs are
+ * uploaded there, mounted into the others). */
+int idp_push_first_of_registry(const struct idp_push_targets *to, int i);
+
 /* Put img's manifests into every target, in order. */
 int idp_push_manifests_to(const struct idp_push_targets *to, const struct idp_image *img,
 			  struct idp_error *err);
