@@ -153,20 +153,19 @@ static struct MHD_Response *head_response(int64_t size)
 	return resp;
 }
 
-/* An answer with these headers (name, value, ..., NULL). */
+/* Headers of an answer: name, value, ..., NULL. */
+#define HDRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NO_HDRS ((const char *const[]){ NULL })
+
+/* An answer with headers h. */
 static enum MHD_Result answer(struct idp_relay *r, struct MHD_Connection *c,
 			      const struct relay_req *q, unsigned status,
-			      struct MHD_Response *resp, ...)
+			      struct MHD_Response *resp, const char *const *h)
 {
-	const char *name, *value;
-	va_list ap;
-
 	if (!resp)
 		return MHD_NO;
-	va_start(ap, resp);
-	while ((name = va_arg(ap, const char *)) && (value = va_arg(ap, const char *)))
-		MHD_add_response_header(resp, name, value);
-	va_end(ap);
+	for (; h[0] && h[1]; h += 2)
+		MHD_add_response_header(resp, h[0], h[1]);
 	relay_debugf(r, "relay: %s -> %u", q->url, status);
 	return send_resp(c, status, resp);
 }
@@ -223,8 +222,8 @@ static int authorized(const struct idp_relay *r, struct MHD_Connection *c)
 
 static enum MHD_Result deny(struct MHD_Connection *c)
 {
-	struct MHD_Response *resp = response(
-		"{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}");
+	struct MHD_Response *resp = response("{\"errors\":[{\"code\":\"UNAUTHORIZED\","
+					     "\"message\":\"authentication required\"}]}");
 	enum MHD_Result rc;
 
 	if (!resp)
@@ -270,8 +269,9 @@ static enum MHD_Result blob_head(struct idp_relay *r, struct MHD_Connection *c,
 	}
 	if (rc == 0)
 		return answer_error(r, c, q, 404, "BLOB_UNKNOWN", "blob unknown to registry");
-	return answer(r, c, q, 200, head_response(size), "Docker-Content-Digest", q->ref,
-		      "Content-Type", "application/octet-stream", NULL);
+	return answer(r, c, q, 200, head_response(size),
+		      HDRS("Docker-Content-Digest", q->ref, "Content-Type",
+			   "application/octet-stream"));
 }
 
 /* POST: a mount the targets take, else a new upload session. */
@@ -288,8 +288,8 @@ static enum MHD_Result uploads_post(struct idp_relay *r, struct MHD_Connection *
 	if (mount && idp_digest_valid(mount) && from &&
 	    (rc = relay_blob_present(r, mount, from, 0, &size, &err)) == 1) {
 		location(r, loc, sizeof(loc), "blobs/", mount);
-		return answer(r, c, q, 201, response(NULL), "Location", loc,
-			      "Docker-Content-Digest", mount, NULL);
+		return answer(r, c, q, 201, response(NULL),
+			      HDRS("Location", loc, "Docker-Content-Digest", mount));
 	}
 	if (rc < 0) {
 		relay_fail(r, &err);
@@ -298,8 +298,8 @@ static enum MHD_Result uploads_post(struct idp_relay *r, struct MHD_Connection *
 	if (!(us = relay_session_new(r)))
 		return answer_error(r, c, q, 503, "UNAVAILABLE", "no more upload sessions");
 	location(r, loc, sizeof(loc), "blobs/uploads/", us->id);
-	return answer(r, c, q, 202, response(NULL), "Location", loc, "Range", "0-0",
-		      "Docker-Upload-UUID", us->id, NULL);
+	return answer(r, c, q, 202, response(NULL),
+		      HDRS("Location", loc, "Range", "0-0", "Docker-Upload-UUID", us->id));
 }
 
 /* The end of a request on a session (its bytes taken). */
@@ -312,18 +312,18 @@ static enum MHD_Result upload_end(struct idp_relay *r, struct MHD_Connection *c,
 	snprintf(range, sizeof(range), "0-%" PRId64, us->received > 0 ? us->received - 1 : 0);
 	if (strcmp(method, "DELETE") == 0) {
 		relay_session_drop(us);
-		return answer(r, c, q, 204, response(NULL), NULL);
+		return answer(r, c, q, 204, response(NULL), NO_HDRS);
 	}
 	if (strcmp(method, "PUT") == 0) {
 		if (relay_session_end(us, q->digest) < 0)
 			return answer_error(r, c, q, 500, "UNKNOWN", "cannot start the upload");
 		location(r, loc, sizeof(loc), "blobs/", q->digest);
-		return answer(r, c, q, 201, response(NULL), "Location", loc,
-			      "Docker-Content-Digest", q->digest, NULL);
+		return answer(r, c, q, 201, response(NULL),
+			      HDRS("Location", loc, "Docker-Content-Digest", q->digest));
 	}
 	location(r, loc, sizeof(loc), "blobs/uploads/", us->id);
 	return answer(r, c, q, strcmp(method, "GET") == 0 ? 204 : 202, response(NULL),
-		      "Location", loc, "Range", range, "Docker-Upload-UUID", us->id, NULL);
+		      HDRS("Location", loc, "Range", range, "Docker-Upload-UUID", us->id));
 }
 
 /* A session request's headers: the session, and what may come. */
@@ -371,8 +371,8 @@ static enum MHD_Result manifest_put(struct idp_relay *r, struct MHD_Connection *
 	if (rc < 0)
 		return answer_error(r, c, q, 400, "MANIFEST_INVALID", "too many manifests");
 	location(r, loc, sizeof(loc), "manifests/", digest);
-	return answer(r, c, q, 201, response(NULL), "Location", loc, "Docker-Content-Digest",
-		      digest, NULL);
+	return answer(r, c, q, 201, response(NULL),
+		      HDRS("Location", loc, "Docker-Content-Digest", digest));
 }
 
 /* HEAD or GET of a manifest the daemon put in this run (by digest). */
@@ -396,8 +396,8 @@ static enum MHD_Result manifest_get(struct idp_relay *r, struct MHD_Connection *
 	pthread_mutex_unlock(&r->mu);
 	if (!type[0])
 		return answer_error(r, c, q, 404, "MANIFEST_UNKNOWN", "manifest unknown");
-	return answer(r, c, q, 200, resp, "Docker-Content-Digest", q->ref, "Content-Type", type,
-		      NULL);
+	return answer(r, c, q, 200, resp,
+		      HDRS("Docker-Content-Digest", q->ref, "Content-Type", type));
 }
 
 /* ---- the handler ---- */
@@ -434,7 +434,7 @@ static enum MHD_Result body(struct relay_req *q, const char *method, const char 
 		if (relay_session_write(q->us, strcmp(method, "PUT") == 0 ? q->digest : NULL,
 					q->length, data, n) < 0) {
 			q->broken = 1;
-			return MHD_NO;   /* the upload is gone: the daemon sees the connection drop */
+			return MHD_NO;   /* the upload is gone: the daemon sees its request fail */
 		}
 	} else if (q->route == ROUTE_MANIFEST && !q->broken && idp_buf_add(&q->body, data, n) < 0) {
 		q->broken = 1;
@@ -449,8 +449,8 @@ static enum MHD_Result end(struct idp_relay *r, struct MHD_Connection *c, struct
 
 	switch (q->route) {
 	case ROUTE_PING:
-		return answer(r, c, q, 200, response("{}"), "Content-Type", "application/json",
-			      NULL);
+		return answer(r, c, q, 200, response("{}"),
+			      HDRS("Content-Type", "application/json"));
 	case ROUTE_BLOB:
 		if (head || get)
 			return blob_head(r, c, q, get);

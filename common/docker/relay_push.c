@@ -183,8 +183,8 @@ static void untag(struct idp_relay_push *p, const char *name, char sep, const ch
 	snprintf(path, sizeof(path), "/images/%s%c%s?noprune=1", name, sep, ref);
 	if ((api(p->api, "DELETE", path, 1, &st, NULL, 0, &err) < 0 || st >= 300) &&
 	    sep == ':' && p->debug) {
-		snprintf(line, sizeof(line), "relay: could not remove %.300s:%.40s (%.600s)", name, ref,
-			 err.msg[0] ? err.msg : "refused");
+		snprintf(line, sizeof(line), "relay: could not remove %.300s:%.40s (%.600s)", name,
+			 ref, err.msg[0] ? err.msg : "refused");
 		p->debug(p->debug_ctx, line);
 	}
 }
