@@ -21,7 +21,7 @@ TEST_NAME=bench-relay
 . "$top_srcdir/bench/lib.sh"
 . "$TEST_LIB/containerd.sh"
 . "$TEST_LIB/dockerd.sh"
-. "$TEST_LIB/dockerd_ctd.sh"
+. "$top_srcdir/bench/lib_ctd.sh"
 . "$TEST_LIB/registry.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry curl setpriv
@@ -38,20 +38,8 @@ plugin_install "$DKC_USER_DOCKER_CONFIG"
 chown -R "$DKC_USER:" "$DKC_USER_DOCKER_CONFIG"
 UP=$DKC_USER_DOCKER_CONFIG/cli-plugins/docker-idppush
 CTX=$TEST_TMP/ctx
-bench_dkc_context() { # as bench/lib_ctd.sh
-	local out=$1 d i=0
-	shift
-	mkdir -p "$out"
-	echo "FROM scratch" >"$out/Dockerfile"
-	for d in "$@"; do
-		i=$((i + 1))
-		cp -a "$d" "$out/l$i"
-		echo "COPY l$i/ $d/" >>"$out/Dockerfile"
-	done
-}
 bench_dkc_context "$CTX" "${DIRS[@]}"
 chmod -R a+rX "$CTX"
-touch_app() { echo "$RANDOM$RANDOM" >"$(ls -d "$CTX"/l* | sort -V | tail -n1)/.bench-stamp"; }
 build() { # DAEMON: the image bench/app:v1 from CTX
 	if [ "$1" = classic ]; then
 		DOCKER_BUILDKIT=0 dk build -q -t bench/app:v1 "$CTX" >/dev/null
@@ -84,7 +72,7 @@ push_as() { # DAEMON KEY ENV... -- IMAGE TARGET: docker idppush as the test user
 }
 
 for dm in "${DAEMONS[@]}"; do
-	touch_app
+	bench_dkc_touch "$CTX"
 	build "$dm"
 	for run in $(seq 1 "$RUNS"); do
 		start_registry plain
@@ -93,7 +81,7 @@ for dm in "${DAEMONS[@]}"; do
 		"$(CLI "$dm")" -H "$(H "$dm")" tag bench/app:v1 "$R/dp/app:v1"
 		for phase in cold rebuild nothing; do
 			if [ "$phase" = rebuild ]; then
-				touch_app
+				bench_dkc_touch "$CTX"
 				build "$dm"
 				"$(CLI "$dm")" -H "$(H "$dm")" tag bench/app:v1 "$R/dp/app:v1"
 			fi

@@ -777,24 +777,15 @@ void idp_relay_arm(struct idp_relay *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-int idp_relay_connections(struct idp_relay *r)
+int idp_relay_connections(struct idp_relay *r, int *silent)
 {
 	int n;
 
 	pthread_mutex_lock(&r->mu);
 	n = r->connections;
+	*silent = r->silent;
 	pthread_mutex_unlock(&r->mu);
 	return n;
-}
-
-int idp_relay_silent(struct idp_relay *r)
-{
-	int s;
-
-	pthread_mutex_lock(&r->mu);
-	s = r->silent;
-	pthread_mutex_unlock(&r->mu);
-	return s;
 }
 
 /* No more connections, none served: the acceptor and libmicrohttpd stop

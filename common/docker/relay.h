@@ -60,9 +60,9 @@ const char *idp_relay_password(const struct idp_relay *r);
 /* From now on, a daemon that opens no connection for IDP_RELAY_SILENCE_MS
  * is taken as unable to reach the relay (opts.abort is set). */
 void idp_relay_arm(struct idp_relay *r);
-/* How many connections reached the relay; 1 when it gave up waiting. */
-int idp_relay_connections(struct idp_relay *r);
-int idp_relay_silent(struct idp_relay *r);
+/* How many connections reached the relay; *silent: 1 when it gave up
+ * waiting for one. */
+int idp_relay_connections(struct idp_relay *r, int *silent);
 /* The first failure of the relay (an upload the registry refused...):
  * 1 with err, else 0. */
 int idp_relay_failed(struct idp_relay *r, struct idp_error *err);

@@ -245,10 +245,12 @@ static int put_manifests(const struct idp_push_targets *to, struct idp_image *im
 static int unreachable(struct idp_relay_push *p, struct idp_relay *r,
 		       const struct idp_error *err)
 {
-	if (idp_relay_connections(r) > 0 || (p->api->stop.cancel && *p->api->stop.cancel) ||
+	int silent;
+
+	if (idp_relay_connections(r, &silent) > 0 || (p->api->stop.cancel && *p->api->stop.cancel) ||
 	    idp_stop_check(&p->api->stop) == IDP_STOP_DEADLINE)
 		return 0;
-	if (idp_relay_silent(r))
+	if (silent)
 		snprintf(p->why_not, sizeof(p->why_not),
 			 "the docker daemon sent nothing to 127.0.0.1:%d in %d s",
 			 idp_relay_port(r), IDP_RELAY_SILENCE_MS / 1000);

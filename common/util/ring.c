@@ -14,7 +14,6 @@ struct idp_ring {
 	pthread_cond_t cv;
 	/* under mu */
 	size_t head, len;       /* the bytes held: buf[head .. head+len) mod cap */
-	int64_t written;
 	int closed, failed, left;
 	char why[160];
 };
@@ -67,7 +66,6 @@ int idp_ring_write(struct idp_ring *r, const void *data, size_t n)
 			room = n;
 		memcpy(r->buf + tail, p, room);
 		r->len += room;
-		r->written += (int64_t)room;
 		p += room;
 		n -= room;
 		pthread_cond_broadcast(&r->cv);
@@ -110,16 +108,6 @@ int idp_ring_failed(struct idp_ring *r)
 	f = r->failed;
 	pthread_mutex_unlock(&r->mu);
 	return f;
-}
-
-int64_t idp_ring_written(struct idp_ring *r)
-{
-	int64_t w;
-
-	pthread_mutex_lock(&r->mu);
-	w = r->written;
-	pthread_mutex_unlock(&r->mu);
-	return w;
 }
 
 ssize_t idp_ring_read(struct idp_ring *r, void *buf, size_t n, struct idp_error *err)

@@ -27,9 +27,8 @@ int idp_ring_write(struct idp_ring *r, const void *data, size_t n);
 void idp_ring_close(struct idp_ring *r);
 /* The bytes are broken (why: for the reader's error): from any thread. */
 void idp_ring_fail(struct idp_ring *r, const char *why);
-/* Whether idp_ring_fail was called; the bytes written so far. */
+/* Whether idp_ring_fail was called. */
 int idp_ring_failed(struct idp_ring *r);
-int64_t idp_ring_written(struct idp_ring *r);
 
 /* The reader's side. Up to n bytes: > 0, 0 at the end, -1 with err
  * (the ring was failed). */
