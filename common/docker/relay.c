@@ -310,13 +310,19 @@ static enum MHD_Result upload_end(struct idp_relay *r, struct MHD_Connection *c,
 	char loc[512], range[64];
 
 	snprintf(range, sizeof(range), "0-%" PRId64, us->received > 0 ? us->received - 1 : 0);
-	if (strcmp(method, "DELETE") == 0) {
-		relay_session_drop(us);
-		return answer(r, c, q, 204, response(NULL), NO_HDRS);
+	/* the session is free before the answer: the daemon's next request on
+	 * it may come at once, on another connection */
+	q->us = NULL;
+	if (strcmp(method, "PUT") == 0 && relay_session_end(us, q->digest) < 0) {
+		relay_session_release(r, us);
+		return answer_error(r, c, q, 500, "UNKNOWN", "cannot start the upload");
 	}
+	if (strcmp(method, "DELETE") == 0)
+		relay_session_drop(us);
+	relay_session_release(r, us);
+	if (strcmp(method, "DELETE") == 0)
+		return answer(r, c, q, 204, response(NULL), NO_HDRS);
 	if (strcmp(method, "PUT") == 0) {
-		if (relay_session_end(us, q->digest) < 0)
-			return answer_error(r, c, q, 500, "UNKNOWN", "cannot start the upload");
 		location(r, loc, sizeof(loc), "blobs/", q->digest);
 		return answer(r, c, q, 201, response(NULL),
 			      HDRS("Location", loc, "Docker-Content-Digest", q->digest));
