@@ -247,7 +247,8 @@ static int unreachable(struct idp_relay_push *p, struct idp_relay *r,
 {
 	int silent;
 
-	if (idp_relay_connections(r, &silent) > 0 || (p->api->stop.cancel && *p->api->stop.cancel) ||
+	if (idp_relay_connections(r, &silent) > 0 ||
+	    (p->api->stop.cancel && *p->api->stop.cancel) ||
 	    idp_stop_check(&p->api->stop) == IDP_STOP_DEADLINE)
 		return 0;
 	if (silent)

@@ -146,8 +146,8 @@ dockerd_start --group "$DKC_GROUP" --netns
 upush 0 --plain-http -v app:v1 "$R1/ns/app:v1"
 assert_contains "$LAST_ERR" "did not reach the relay"
 assert_contains "$LAST_ERR" "docker save"
+ID1=$(dk image inspect -f '{{.Id}}' app:v1)
 verify_image "$R1/ns/app:v1" "${LAST_OUT#*@}" \
-	"$DOCKERD_ROOT/image/overlay2/imagedb/content/sha256/$(dk image inspect -f '{{.Id}}' app:v1 |
-		cut -d: -f2)" --tls-verify=false
+	"$DOCKERD_ROOT/image/overlay2/imagedb/content/sha256/${ID1#sha256:}" --tls-verify=false
 no_relay_refs "after the fallback"
 log "ok"
