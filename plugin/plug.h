@@ -7,6 +7,8 @@
  *                 else docker's layer store (idp_stream_docker_store) when it
  *                 can be read, else docker save into the engine's docker-save
  *                 stream, each stream pushed in two phases (idp_stream_push_*)
+ *   plug_relay.c  the daemon's own push through the loopback relay
+ *                 (docker/relay.h), when the store cannot be read
  *   plug_socket.c DOCKER_CLI_PLUGIN_SOCKET watcher (EOF = cancel)
  * over what the library knows of docker (common/docker/: the daemon through
  * its CLI or Engine API, inspect, save, the push cache). */
@@ -49,6 +51,13 @@ int plug_complete(const struct fe_option *opts, const struct idp_docker *d, int 
 /* The plugin's steps, in order, into the targets fe_push_open opened:
  * 0, or -1 with err. */
 int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err);
+
+/* The daemon pushes the image through the loopback relay into the
+ * targets (img: what went up; the cache told it came from the daemon):
+ * 0, 1 when the relay cannot serve (nothing was pushed: docker save), -1
+ * with err. */
+int plug_relay(struct plug_push *pp, const struct idp_push_targets *to, struct idp_reuse *ru,
+	       struct idp_image *img, struct idp_error *err);
 
 /* Watch DOCKER_CLI_PLUGIN_SOCKET (when set) from a detached thread; EOF
  * sets *cancel. Returns 0 (also when unset), -1 when it cannot connect

@@ -11,8 +11,10 @@
  * two phases, the cache's table of what to skip passed down before it
  * starts: its blobs (idp_stream_push_blobs), then the config, mounts and
  * manifests (idp_stream_push_rest); docker save is reaped between the
- * two, so nothing is tagged unless it succeeded. The cache is updated
- * after success. IDPPUSH_NO_STORE=1 always takes docker save. */
+ * two, so nothing is tagged unless it succeeded. When the store cannot
+ * be read, the daemon pushes the image itself through the loopback relay
+ * first (plug_relay.c), docker save when it cannot reach it. The cache is
+ * updated after success. IDPPUSH_NO_STORE=1 always takes docker save. */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -225,8 +227,11 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 		return -1;
 	if (!store_usable(pp, &dm, why, sizeof(why))) {
 		if (pp->cfg->verbose)
-			fe_infof("not reading docker's layer store (%s): docker save", why);
+			fe_infof("not reading docker's layer store (%s)", why);
 		idp_docker_daemon_release(&dm);
+		/* ---- the daemon pushes through the loopback relay (plug_relay.c) ---- */
+		if ((rc = plug_relay(pp, to, &ps->ru, img, err)) != 1)
+			return rc;
 		return push_saved(ps, img, err);
 	}
 	if (pp->cfg->verbose)

@@ -62,6 +62,21 @@ void idp_docker_api_release(struct idp_docker_api *a);
  * (then a->broken, except on cancel or timeout) or answered too much. */
 int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
 		       struct idp_http_resp *resp, struct idp_error *err);
+/* One request to the daemon's API. */
+struct idp_docker_call {
+	const char *method;             /* NULL: GET */
+	const char *path;               /* "/images/NAME/push?tag=T" */
+	const char *const *headers;     /* "Name: value", NULL-terminated, or NULL */
+	size_t cap;                     /* the answer's bound; 0: IDP_CAP_JSON_SMALL */
+	/* the answer handed over as it arrives instead (docker's progress) */
+	void (*on_data)(void *ctx, const char *data, size_t n);
+	void *data_ctx;
+	int cleanup;                    /* even after cancel or the deadline (5 s at most) */
+	long stall_ms;                  /* 0: the handle's stall timeout */
+};
+/* The request: as idp_docker_api_get, for any method. */
+int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
+			struct idp_http_resp *resp, struct idp_error *err);
 /* The daemon's message in an error answer, else one naming the status. */
 const char *idp_docker_api_message(const struct idp_http_resp *resp, char *buf, size_t n);
 

@@ -118,9 +118,10 @@ void idp_docker_api_release(struct idp_docker_api *a)
 	a->h = NULL;
 }
 
-int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
-		       struct idp_http_resp *resp, struct idp_error *err)
+int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
+			struct idp_http_resp *resp, struct idp_error *err)
 {
+	size_t cap = c->cap ? c->cap : IDP_CAP_JSON_SMALL;
 	struct idp_http_req q;
 	char url[1024];
 
@@ -129,12 +130,18 @@ int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
 		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
 	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", path) >= sizeof(url))
+	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", c->path) >= sizeof(url))
 		return idp_error_set(err, IDP_EGENERAL, "docker API path too long");
 	memset(&q, 0, sizeof(q));
-	q.method = "GET";
+	q.method = c->method ? c->method : "GET";
 	q.url = url;
+	q.headers = c->headers;
+	q.has_body = strcmp(q.method, "POST") == 0;
 	q.max_response = cap;
+	q.on_data = c->on_data;
+	q.data_ctx = c->data_ctx;
+	q.cleanup = c->cleanup;
+	q.stall_timeout_ms = c->stall_ms;
 	if (idp_http_do(a->h, &q, resp, err) < 0) {
 		if (err->cls != IDP_ECANCELED && err->cls != IDP_ETIMEOUT)
 			a->broken = 1;
@@ -142,9 +149,18 @@ int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
 	}
 	if (resp->body.len >= cap) {
 		a->broken = 1;
-		return idp_error_set(err, IDP_EGENERAL, "docker API: %s answered too much", path);
+		return idp_error_set(err, IDP_EGENERAL, "docker API: %s answered too much",
+				     c->path);
 	}
 	return 0;
+}
+
+int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
+		       struct idp_http_resp *resp, struct idp_error *err)
+{
+	struct idp_docker_call c = { .path = path, .cap = cap };
+
+	return idp_docker_api_call(a, &c, resp, err);
 }
 
 /* The daemon's message of an error answer ({"message": ...}), or a

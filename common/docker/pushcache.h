@@ -41,6 +41,10 @@
 #include "docker.h"
 
 #define IDP_PUSHCACHE_MAX 4096
+/* The producer of what the docker daemon pushed itself (through the
+ * plugin's loopback relay): its layers by diffID, and the top manifest
+ * it pushed keyed by the image ID (its media type a manifest's). */
+#define IDP_PRODUCER_DAEMON "daemon"
 #define IDP_PUSHCACHE_FILE_CAP (8u << 20)
 
 struct idp_pushcache_blob {
@@ -145,6 +149,7 @@ struct idp_reuse {
 	struct idp_reuse_blob config;
 	char want[IDP_CODEC_NAME_MAX];   /* the producer of this image's blobs (see above) */
 	int saved_stored;          /* the stream gave already-compressed layers */
+	int by_daemon;             /* the docker daemon pushed it (idp_reuse_note_daemon) */
 	struct idp_stream_known *known;  /* the table for a stream push, or NULL */
 };
 
@@ -176,6 +181,10 @@ int idp_reuse_stream_known(struct idp_reuse *ru, const struct idp_stream_known *
  * ids of the layers that went up, whether the stream gave compressed
  * layers. */
 void idp_reuse_note_stream(struct idp_reuse *ru, const struct idp_stream_taken *taken, int n);
+/* The docker daemon pushed the image itself (the loopback relay): what
+ * it pushed is recorded as the daemon's (IDP_PRODUCER_DAEMON), and a push
+ * of the same image finds it unchanged by its top manifest. */
+void idp_reuse_note_daemon(struct idp_reuse *ru);
 /* After a successful push (saved: the image was read): record the top
  * manifest's blobs for each target and write the cache (a failure is a
  * warning event through to->o, so that it reaches the progress output). */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "util/jsonutil.h"
+#include "util/manifest.h"
 #include "pushcache.h"
 #include "banned.h"
 
@@ -178,6 +179,12 @@ static void apply_config(struct idp_reuse *ru, const struct idp_image *probe, in
 			 probe->blobs[at].digest, probe->blobs[at].size, NULL);
 }
 
+/* Whether the daemon pushed this image last time (the loopback relay). */
+static int daemons(const struct idp_reuse *ru)
+{
+	return strcmp(ru->want, IDP_PRODUCER_DAEMON) == 0;
+}
+
 /* The layers and the config the cache knows, probed in one round. */
 int idp_reuse_check(struct idp_reuse *ru, struct idp_push_target *t,
 		    const struct idp_push_opts *po, struct idp_error *err)
@@ -191,6 +198,10 @@ int idp_reuse_check(struct idp_reuse *ru, struct idp_push_target *t,
 	pick_producer(ru);
 	if (!probe_of)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (daemons(ru)) {   /* the daemon asks for what it pushed itself */
+		free(probe_of);
+		return 0;
+	}
 	if (ru->o.cache->nblobs)
 		rc = probe_layers(ru, &probe, probe_of, err);
 	if (rc == 0 && probe.nblobs && config_candidate(ru, &probe, &cfg, err) < 0)
@@ -348,6 +359,34 @@ static int label(const struct idp_reuse *ru, struct idp_image *img, struct idp_e
 	return 1;
 }
 
+/* What the daemon pushed into this repository last time: its layers and
+ * its top manifest (digest, type and size: what one HEAD checks). */
+static int daemon_image(struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
+{
+	const struct idp_docker_image *info = ru->o.info;
+	const struct idp_pushcache_blob *top = mine(ru, info->id), *c;
+	struct idp_image_blob *b;
+	int i;
+
+	if (!top || !(idp_media_type_is_manifest(top->media_type) ||
+		      idp_media_type_is_index(top->media_type)))
+		return 0;
+	for (i = 0; i < info->ndiffids; i++) {
+		if (!(c = mine(ru, info->diffids[i])))
+			return 0;
+		if (!(b = idp_image_add_blob(img, c->digest, c->size, c->media_type, err)) ||
+		    (!b->display_id && !(b->display_id = strdup(info->diffids[i]))))
+			return -1;
+	}
+	if (!(img->manifests = calloc(1, sizeof(*img->manifests))) ||
+	    !(img->manifests[0].media_type = strdup(top->media_type)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	img->nmanifests = 1;
+	snprintf(img->manifests[0].digest, sizeof(img->manifests[0].digest), "%s", top->digest);
+	img->manifests[0].len = (size_t)top->size;
+	return 1;
+}
+
 int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	const struct idp_docker_image *info = ru->o.info;
@@ -355,6 +394,8 @@ int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_image *img, struct i
 	int i;
 
 	pick_producer(ru);
+	if (daemons(ru) && !ru->o.platform && info->ndiffids > 0)
+		return daemon_image(ru, img, err);
 	if (ru->o.platform || info->ndiffids == 0 || !(c = mine(ru, info->id)))
 		return 0;
 	set_have(&ru->config, IDP_REUSE_EXISTS, c->digest, c->size, NULL);
@@ -394,8 +435,10 @@ static void add_desc(struct idp_reuse *ru, const char *key, const char *producer
 		idp_pushcache_add(&ru->news, &b, &err);
 }
 
-/* The top manifest's config and layers, paired with inspect's diffIDs. */
-static void record(struct idp_reuse *ru, const struct idp_image_manifest *m, const char *producer)
+/* A manifest's layers, paired with inspect's diffIDs, and its config
+ * (config: under the image ID). */
+static void record(struct idp_reuse *ru, const struct idp_image_manifest *m, const char *producer,
+		   int config)
 {
 	const struct idp_docker_image *info = ru->o.info;
 	json_object *root = idp_json_parse((const char *)m->data, m->len, IDP_CAP_MANIFEST);
@@ -406,10 +449,54 @@ static void record(struct idp_reuse *ru, const struct idp_image_manifest *m, con
 		for (i = 0; i < info->ndiffids; i++)
 			add_desc(ru, info->diffids[i], producer,
 				 json_object_array_get_idx(layers, i));
-		if (cfg && idp_digest_valid(info->id) && !ru->o.platform)
+		if (config && cfg && idp_digest_valid(info->id) && !ru->o.platform)
 			add_desc(ru, info->id, producer, cfg);
 	}
 	json_object_put(root);
+}
+
+void idp_reuse_note_daemon(struct idp_reuse *ru)
+{
+	ru->by_daemon = 1;
+}
+
+/* A manifest whose layers are the image's (as many as its diffIDs, each
+ * a tar): in a daemon's index, the platform's, not an attestation. */
+static int image_layers(const struct idp_reuse *ru, const struct idp_image_manifest *m)
+{
+	json_object *root = idp_json_parse((const char *)m->data, m->len, IDP_CAP_MANIFEST);
+	json_object *layers = idp_json_array(root, "layers");
+	int i, n = layers ? (int)json_object_array_length(layers) : -1;
+	int ok = n == ru->o.info->ndiffids;
+	const char *mt;
+
+	for (i = 0; ok && i < n; i++)
+		ok = (mt = idp_json_str(json_object_array_get_idx(layers, i), "mediaType")) &&
+		     strstr(mt, "tar") != NULL;
+	json_object_put(root);
+	return ok;
+}
+
+/* What the daemon pushed: the layers of its image manifest, and the top
+ * manifest under the image ID. */
+static void record_daemon(struct idp_reuse *ru, const struct idp_image *img)
+{
+	const struct idp_image_manifest *top = &img->manifests[img->nmanifests - 1];
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_pushcache_blob b = { .registry = (char *)ru->registry,
+					.repository = (char *)ru->repository,
+					.diffid = ru->o.info->id, .digest = (char *)top->digest,
+					.media_type = top->media_type, .size = (int64_t)top->len,
+					.producer = IDP_PRODUCER_DAEMON };
+	int i;
+
+	for (i = img->nmanifests - 1; i >= 0; i--)
+		if (image_layers(ru, &img->manifests[i])) {
+			record(ru, &img->manifests[i], IDP_PRODUCER_DAEMON, 0);
+			break;
+		}
+	if (i >= 0 && idp_digest_valid(ru->o.info->id) && !ru->o.platform)
+		idp_pushcache_add(&ru->news, &b, &err);
 }
 
 void idp_reuse_commit(struct idp_reuse *ru, const struct idp_push_targets *to,
@@ -431,7 +518,10 @@ void idp_reuse_commit(struct idp_reuse *ru, const struct idp_push_targets *to,
 	for (i = 0; i < to->n; i++) {   /* each destination has the blobs now */
 		ru->registry = idp_session_ref(to->t[i].s)->domain;
 		ru->repository = idp_session_ref(to->t[i].s)->path;
-		record(ru, &img->manifests[img->nmanifests - 1], prod);
+		if (ru->by_daemon)
+			record_daemon(ru, img);
+		else
+			record(ru, &img->manifests[img->nmanifests - 1], prod, 1);
 	}
 	if (idp_pushcache_commit(ru->o.cache_path, &ru->news, &err) < 0) {
 		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);

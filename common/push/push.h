@@ -118,6 +118,10 @@ int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o
 int idp_push_image_to(const struct idp_push_targets *to, struct idp_source *src,
 		      const struct idp_image *img, struct idp_error *err);
 
+/* Whether target i is the first of its registry in `to` (blobs are
+ * uploaded there, mounted into the others). */
+int idp_push_first_of_registry(const struct idp_push_targets *to, int i);
+
 /* Put img's manifests into every target, in order. */
 int idp_push_manifests_to(const struct idp_push_targets *to, const struct idp_image *img,
 			  struct idp_error *err);
@@ -193,6 +197,56 @@ int idp_stream_push_rest(struct idp_stream_push *push, const struct idp_image *i
 			 struct idp_error *err);
 /* The counts into each target's res.stats; push freed (NULL: nothing). */
 void idp_stream_push_close(struct idp_stream_push *push);
+
+/* ---- one blob, read once, into every registry ----
+ * What a stream push does with each of its blobs, for callers whose blobs
+ * come from elsewhere (the plugin's loopback relay: what the docker daemon
+ * uploads to it): the blob into the first target of every registry of the
+ * push through the same step as every blob (HEAD when its digest is known
+ * -> upload), the bytes kept in a spool after the first registry for the
+ * next one. Several threads may push blobs at once, each with connections
+ * of its own (idp_push_fanout_conns); events are serialised per target
+ * only, so with several targets the caller serialises its on_event. The
+ * other targets of each registry and the manifests are the caller's
+ * (idp_push_image_to with no source mounts them). */
+struct idp_push_fanout;
+
+/* For the targets `to` (they and to->o must outlive it); NULL with err. */
+struct idp_push_fanout *idp_push_fanout_new(const struct idp_push_targets *to,
+					    struct idp_error *err);
+/* The counts into each target's res.stats; f freed (NULL: nothing). */
+void idp_push_fanout_free(struct idp_push_fanout *f);
+/* conns[0..to->n): a new connection of each first target of a registry
+ * (NULL for the others), for one thread. 0, or -1 with err. */
+int idp_push_fanout_conns(const struct idp_push_fanout *f, struct idp_http **conns,
+			  struct idp_error *err);
+
+/* One blob. */
+struct idp_fanout_blob {
+	const char *id;            /* what progress shows */
+	const char *digest;        /* NULL: unknown, hashed as it is read */
+	int64_t size;              /* -1: unknown */
+	struct idp_blob_reader *r; /* the bytes, read once (the caller closes it) */
+	int quiet;                 /* no progress line (a config) */
+	const int64_t *consumed;   /* a stream's source bytes behind what r gave, or NULL */
+	int64_t raw_total;         /* and their total */
+	/* results */
+	int read;                  /* r was read (else every registry had it) */
+	char got[IDP_DIGEST_MAX];  /* what the registries have */
+	int64_t got_size;
+};
+
+/* fb into the first target of every registry: 0 (fb's results set), or
+ * -1 with err naming the target when there are several. */
+int idp_push_fanout_blob(struct idp_push_fanout *f, struct idp_http *const *conns,
+			 struct idp_fanout_blob *fb, struct idp_error *err);
+/* Only look: whether every registry has fb->digest (HEAD), or takes it
+ * mounted from mount_from (a repository on each, or NULL): 1 (the size
+ * in fb->got_size), 0 when one lacks it, -1 with err. Reported as the
+ * step reports a blob it found. */
+int idp_push_fanout_probe(struct idp_push_fanout *f, struct idp_http *const *conns,
+			  struct idp_fanout_blob *fb, const char *mount_from,
+			  struct idp_error *err);
 
 /* Emit an event through o (no locking: for single-threaded steps). */
 void idp_push_emit(const struct idp_push_opts *o, const struct idp_event *ev);

@@ -46,6 +46,22 @@ void pusher_destroy(struct pusher *p);
 /* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
 
+/* One blob into every registry (push_fanout.c): the targets, with a
+ * pusher (counts, events) each. */
+struct idp_push_fanout {
+	struct idp_push_targets to;
+	int multi;                   /* targets on several registries */
+	int npushers;                /* initialised: one per target */
+	struct pusher *pushers;
+};
+/* f in place for the targets `to`: 0, or -1 with err. */
+int fanout_init(struct idp_push_fanout *f, const struct idp_push_targets *to,
+		struct idp_error *err);
+/* The counts so far into each target's res.stats. */
+void fanout_add_counts(struct idp_push_fanout *f);
+/* The counts added, the pushers gone (a zeroed f is fine). */
+void fanout_destroy(struct idp_push_fanout *f);
+
 /* Push img's blobs into target i of `to`, from src (NULL: nothing can be
  * uploaded: the blobs must be there or mountable), each mounted from the
  * first target of its registry when that is another one. The counts are

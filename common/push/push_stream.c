@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "push_private.h"
-#include "util/spool.h"
 #include "banned.h"
 
 /* Where the stream stands: which of its calls may come next. */
@@ -28,9 +27,7 @@ enum stream_state {
 
 struct idp_stream_push {
 	struct idp_push_targets to;
-	int multi;                      /* targets on several registries */
-	int npushers;                   /* initialised: one per target */
-	struct pusher *pushers;
+	struct idp_push_fanout fan;     /* the targets' pushers */
 	struct idp_http **conns;        /* one per first target of a registry */
 	struct idp_stream *stream;
 	enum stream_state state;
@@ -157,80 +154,21 @@ static int was_taken(const struct idp_stream_push *push, const char *digest)
 	return 0;
 }
 
-/* A stream blob on its way into each registry: its bytes (the stream's
- * reader the first time, the spool that upload kept after that) and what
- * the first registry ended up with. */
-struct outgoing_blob {
-	const struct idp_stream_blob *blob;
-	const char *id;                 /* what progress shows */
-	struct idp_blob_reader *stream_r;
-	int used;                       /* the stream's reader was read */
-	struct idp_spool *kept;
-	struct idp_blob_reader spool_r;
-	char got[IDP_DIGEST_MAX];       /* "" until the first registry has it */
-	int64_t got_size;
-};
-
-static int open_bytes(void *ctx, struct idp_blob_reader *r, struct idp_error *err)
-{
-	struct outgoing_blob *ob = ctx;
-
-	if (!ob->used) {
-		ob->used = 1;
-		*r = *ob->stream_r;
-		return 0;
-	}
-	if (!ob->kept)
-		return idp_error_set(err, IDP_EGENERAL, "internal: a stream blob was not kept");
-	idp_blob_reader_close(&ob->spool_r);
-	if (idp_spool_reader(ob->kept, &ob->spool_r, err) < 0)
-		return -1;
-	*r = ob->spool_r;
-	return 0;
-}
-
-/* The blob into target g (the first of its registry). */
-static int blob_into(struct idp_stream_push *push, int g, struct outgoing_blob *ob,
-		     struct idp_error *err)
-{
-	struct blob_step b;
-
-	memset(&b, 0, sizeof(b));
-	b.id = ob->id;
-	b.digest = ob->got[0] ? ob->got : ob->blob->digest;
-	b.size = ob->got[0] ? ob->got_size : ob->blob->size;
-	b.open = open_bytes;
-	b.open_ctx = ob;
-	b.keep_reader = 1;
-	if (!ob->used) {
-		b.consumed = ob->blob->consumed;
-		b.raw_total = ob->blob->raw_size;
-	}
-	b.keep_spool = push->multi ? &ob->kept : NULL;
-	if (pusher_blob(&push->pushers[g], push->conns[g], &b, err) < 0)
-		return push_target_error(&push->to, g, err);
-	if (!ob->got[0]) {
-		snprintf(ob->got, sizeof(ob->got), "%s", b.pushed);
-		ob->got_size = b.pushed_size;
-	}
-	return 0;
-}
-
 /* Every registry had the blob by its digest (not read): skipped; else it
  * was read and uploaded: done. */
-static int went_up(struct idp_stream_push *push, const struct outgoing_blob *ob,
-		   struct idp_error *err)
+static int went_up(struct idp_stream_push *push, const struct idp_stream_blob *blob,
+		   const struct idp_fanout_blob *fb, struct idp_error *err)
 {
 	char diffid[IDP_DIGEST_MAX];
 
-	if (!ob->used) {
-		if (stream_skip(push, NULL, ob->got, ob->got_size, err) < 0)
+	if (!fb->read) {
+		if (stream_skip(push, NULL, fb->got, fb->got_size, err) < 0)
 			return -1;
-		return note_taken(push, ob->blob, NULL, ob->got, err);
+		return note_taken(push, blob, NULL, fb->got, err);
 	}
-	if (stream_done(push, ob->got, ob->got_size, diffid, err) < 0)
+	if (stream_done(push, fb->got, fb->got_size, diffid, err) < 0)
 		return -1;
-	return note_taken(push, ob->blob, diffid, ob->got, err);
+	return note_taken(push, blob, diffid, fb->got, err);
 }
 
 /* One blob of the stream, with its reader r, into every registry. */
@@ -238,26 +176,24 @@ static int take_blob(struct idp_stream_push *push, const struct idp_stream_blob 
 		     struct idp_blob_reader *r, struct idp_error *err)
 {
 	const struct idp_stream_known *k = known_of(push, blob);
-	struct outgoing_blob ob;
-	int g, rc = 0;
+	struct idp_fanout_blob fb;
 
-	if (k && k->present && !push->multi) {
+	if (k && k->present && !push->fan.multi) {
 		if (stream_skip(push, blob->compressed ? NULL : k->expect, k->digest, k->size,
 				err) < 0)
 			return -1;
 		return note_taken(push, blob, NULL, k->digest, err);
 	}
-	memset(&ob, 0, sizeof(ob));
-	ob.blob = blob;
-	ob.id = k && k->display_id && !blob->compressed ? k->display_id : blob->display_id;
-	ob.stream_r = r;
-	ob.got_size = -1;
-	for (g = 0; g < push->to.n && rc == 0; g++)
-		if (push_primary(push->to.t, g) == g)
-			rc = blob_into(push, g, &ob, err);
-	idp_blob_reader_close(&ob.spool_r);
-	idp_spool_free(ob.kept);
-	return rc < 0 ? -1 : went_up(push, &ob, err);
+	memset(&fb, 0, sizeof(fb));
+	fb.id = k && k->display_id && !blob->compressed ? k->display_id : blob->display_id;
+	fb.digest = blob->digest;
+	fb.size = blob->size;
+	fb.r = r;
+	fb.consumed = blob->consumed;
+	fb.raw_total = blob->raw_size;
+	if (idp_push_fanout_blob(&push->fan, push->conns, &fb, err) < 0)
+		return -1;
+	return went_up(push, blob, &fb, err);
 }
 
 int idp_stream_push_blobs(struct idp_stream_push *push, struct idp_image *img,
@@ -316,22 +252,11 @@ static int rest_of_image(struct idp_stream_push *push, const struct idp_image *i
 			b.open = open_from_stream;
 			b.open_ctx = &o;
 			b.quiet = 1;
-			if (pusher_blob(&push->pushers[g], push->conns[g], &b, err) < 0)
+			if (pusher_blob(&push->fan.pushers[g], push->conns[g], &b, err) < 0)
 				return push_target_error(&push->to, g, err);
 		}
 	}
 	return 0;
-}
-
-/* The counts so far into each target's result. */
-static void add_counts(struct idp_stream_push *push)
-{
-	int g;
-
-	for (g = 0; g < push->npushers; g++) {
-		idp_push_stats_add(&push->to.t[g].res.stats, &push->pushers[g].stats);
-		memset(&push->pushers[g].stats, 0, sizeof(push->pushers[g].stats));
-	}
 }
 
 /* The targets after the first of their registry: mounted from it. */
@@ -353,7 +278,7 @@ int idp_stream_push_rest(struct idp_stream_push *push, const struct idp_image *i
 		return out_of_order(push, "the rest of the image before it was finished", err);
 	if (rest_of_image(push, img, err) < 0)
 		return -1;
-	add_counts(push);
+	fanout_add_counts(&push->fan);
 	if (mount_the_rest(&push->to, img, err) < 0)
 		return -1;
 	return idp_push_manifests_to(&push->to, img, err);
@@ -367,11 +292,9 @@ struct idp_stream_push *idp_stream_push_open(const struct idp_push_targets *to,
 					     struct idp_error *err)
 {
 	struct idp_stream_push *push = calloc(1, sizeof(*push));
-	int g;
 
-	if (!push || !(push->pushers = calloc((size_t)to->n, sizeof(*push->pushers))) ||
-	    !(push->conns = calloc((size_t)to->n, sizeof(*push->conns)))) {
-		idp_stream_push_close(push);
+	if (!push || !(push->conns = calloc((size_t)to->n, sizeof(*push->conns)))) {
+		free(push);
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		return NULL;
 	}
@@ -379,31 +302,19 @@ struct idp_stream_push *idp_stream_push_open(const struct idp_push_targets *to,
 	push->stream = stream;
 	push->known = known;
 	push->nknown = nknown;
-	for (; push->npushers < to->n; push->npushers++)
-		pusher_init(&push->pushers[push->npushers], to->t[push->npushers].s, to->o);
-	for (g = 0; g < to->n; g++) {
-		if (push_primary(to->t, g) != g)
-			continue;
-		push->multi |= g > 0;
-		if (!(push->conns[g] = idp_session_conn(to->t[g].s))) {
-			idp_stream_push_close(push);
-			idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
-			return NULL;
-		}
+	if (fanout_init(&push->fan, to, err) < 0 ||
+	    idp_push_fanout_conns(&push->fan, push->conns, err) < 0) {
+		idp_stream_push_close(push);
+		return NULL;
 	}
 	return push;
 }
 
 void idp_stream_push_close(struct idp_stream_push *push)
 {
-	int g;
-
 	if (!push)
 		return;
-	add_counts(push);
-	for (g = 0; g < push->npushers; g++)
-		pusher_destroy(&push->pushers[g]);
-	free(push->pushers);
+	fanout_destroy(&push->fan);
 	free(push->conns);
 	free(push->taken);
 	free(push);

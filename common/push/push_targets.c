@@ -19,6 +19,11 @@ int push_primary(const struct idp_push_target *t, int i)
 	return i;
 }
 
+int idp_push_first_of_registry(const struct idp_push_targets *to, int i)
+{
+	return push_primary(to->t, i) == i;
+}
+
 int push_target_error(const struct idp_push_targets *to, int i, struct idp_error *err)
 {
 	const struct idp_ref *r = idp_session_ref(to->t[i].s);

@@ -187,6 +187,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
 
+	if (x->req->on_data) {
+		x->req->on_data(x->req->data_ctx, data, n);
+		return n;
+	}
 	/* Over the cap: keep what fits (enough for a message) and drop the rest. */
 	if (!x->body_overflow && idp_buf_add(&x->resp->body, data, n) < 0)
 		x->body_overflow = 1;

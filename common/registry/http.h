@@ -57,6 +57,10 @@ struct idp_http_req {
 	long connect_timeout_ms;        /* this request's, instead of the configuration's; */
 	long stall_timeout_ms;          /* 0 = the configuration's */
 	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */
+	/* or the body handed over as it arrives (none kept in resp->body): a
+	 * stream of unbounded length, such as docker's push progress */
+	void (*on_data)(void *ctx, const char *data, size_t n);
+	void *data_ctx;
 	idp_progress_fn on_sent;        /* as the body goes out: sent_base + its bytes sent */
 	void *sent_ctx;
 	int64_t sent_base;              /* where the body starts in what on_sent counts */

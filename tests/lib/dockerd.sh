@@ -3,10 +3,16 @@
 # root, exec root, socket and pidfile under $TEST_TMP. Source after
 # common.sh and containerd.sh; used by t_plugin_dockerd.sh and bench/run.
 #   need_dockerd     dockerd, /usr/bin/docker, containerd, ctr and root, or skip
-#   dockerd_start    start containerd (ctd_start) unless it runs, then dockerd
+#   dockerd_start [--group GROUP] [--netns]
+#                    start containerd (ctd_start) unless it runs, then dockerd
 #                    in its own session (a Ctrl-C reaches it only through the
 #                    cleanup, which stops it before containerd); sets DH (its
-#                    -H address), DPID, DOCKERD_ROOT (its data root)
+#                    -H address), DPID, DOCKERD_ROOT (its data root). With
+#                    --group its API socket belongs to GROUP, and $TEST_TMP
+#                    and the socket's directory are root:GROUP 0710, so
+#                    GROUP's members (dkc_test_user's) reach it; --netns:
+#                    in a network namespace of its own (unshare -n, as a
+#                    rootless dockerd is): this host's 127.0.0.1 is not its
 #   dockerd_stop     stop dockerd (TERM, up to 15 s, then KILL) and unmount
 #                    what it left mounted under $TEST_TMP; the EXIT trap set
 #                    by dockerd_start does it too, before the harness's cleanup
@@ -48,14 +54,27 @@ _dockerd_cleanup() {
 }
 
 dockerd_start() {
-	local d="$TEST_TMP/dockerd" s="$TEST_TMP/s" # sockets: keep their paths short
+	local d="$TEST_TMP/dockerd" s="$TEST_TMP/s" group="" # sockets: keep their paths short
+	local -a ns=()
+	while [ "$#" -gt 0 ]; do
+		case "$1" in
+		--group) group=$2 && shift ;;
+		--netns) ns=(unshare -n) ;;
+		*) fail "dockerd_start: unknown option $1" ;;
+		esac
+		shift
+	done
 	mkdir -p "$d/root" "$s"
+	if [ -n "$group" ]; then
+		chgrp "$group" "$TEST_TMP" "$s"
+		chmod 0710 "$TEST_TMP" "$s"
+	fi
 	DOCKERD_ROOT=$d/root
 	[ -n "${CTD_PID:-}" ] && ctd_running || ctd_start
 	trap _dockerd_cleanup EXIT
 	printf '{"deprecated-key-path":"%s/key.json"}\n' "$d" >"$d/daemon.json"
-	bg_start dockerd setsid dockerd --data-root "$d/root" --exec-root "$s/x" \
-		--pidfile "$d/pid" -H "unix://$s/d.sock" \
+	bg_start dockerd setsid "${ns[@]}" dockerd --data-root "$d/root" --exec-root "$s/x" \
+		--pidfile "$d/pid" -H "unix://$s/d.sock" ${group:+--group "$group"} \
 		--containerd "$CTD_SOCK" --config-file "$d/daemon.json" \
 		--iptables=false --ip6tables=false --bridge=none
 	DPID=$BG_PID

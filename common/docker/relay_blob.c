@@ -1,0 +1,303 @@
+/* relay_blob.c: the relay's blobs (relay_private.h). A blob the daemon
+ * asks about (HEAD) or wants mounted is asked of the first target of
+ * every registry through the engine's blob step (HEAD, mount), and
+ * remembered once they all have it. An upload session's bytes, as the
+ * daemon sends them (one streamed PATCH, or a PUT with the whole body),
+ * go through a bounded ring to an engine upload on a thread of its own
+ * (idp_push_fanout_blob), which spools them, sends them in chunks and
+ * retries as every upload does; the daemon's PUT is answered once the
+ * bytes are in, and its digest is checked against what the upload hashed
+ * when the push ends. An upload the daemon gives up (DELETE, a broken
+ * request) is not a failure: the daemon sends the blob again. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "relay_private.h"
+#include "banned.h"
+
+void relay_known_add(struct idp_relay *r, const char *digest, int64_t size)
+{
+	int i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->nknown && strcmp(r->known[i].digest, digest) != 0; i++)
+		;
+	if (i == r->nknown && i < RELAY_MAX_BLOBS) {
+		snprintf(r->known[i].digest, sizeof(r->known[i].digest), "%s", digest);
+		r->known[i].size = size;
+		r->nknown++;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void relay_quiet_add(struct idp_relay *r, const char *digest)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->nquiet < (int)(sizeof(r->quiet) / sizeof(r->quiet[0])))
+		snprintf(r->quiet[r->nquiet++], sizeof(r->quiet[0]), "%s", digest);
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int is_quiet(struct idp_relay *r, const char *digest)
+{
+	int i, q = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; digest && i < r->nquiet; i++)
+		q |= strcmp(r->quiet[i], digest) == 0;
+	pthread_mutex_unlock(&r->mu);
+	return q;
+}
+
+/* The size of a known blob, or -1. */
+static int64_t known_size(struct idp_relay *r, const char *digest)
+{
+	int64_t size = -1;
+	int i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->nknown; i++)
+		if (strcmp(r->known[i].digest, digest) == 0)
+			size = r->known[i].size;
+	pthread_mutex_unlock(&r->mu);
+	return size;
+}
+
+/* ---- connections: a set per thread at a time, kept for the next ---- */
+
+static struct relay_conns *conns_take(struct idp_relay *r, struct relay_conns *c,
+				      struct idp_error *err)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->nidle) {
+		*c = r->idle[--r->nidle];
+		pthread_mutex_unlock(&r->mu);
+		return c;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (!(c->h = calloc((size_t)r->to.n, sizeof(*c->h)))) {
+		idp_error_set(err, IDP_EGENERAL, "out of memory");
+		return NULL;
+	}
+	if (idp_push_fanout_conns(r->fan, c->h, err) < 0) {   /* the session owns them */
+		free(c->h);
+		return NULL;
+	}
+	return c;
+}
+
+static void conns_give(struct idp_relay *r, struct relay_conns *c)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->nidle < RELAY_MAX_CONNSETS) {
+		r->idle[r->nidle++] = *c;
+		c->h = NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+	free(c->h);
+}
+
+int relay_blob_present(struct idp_relay *r, const char *digest, const char *mount_from,
+		       int quiet, int64_t *size, struct idp_error *err)
+{
+	struct idp_fanout_blob fb;
+	struct relay_conns c;
+	int rc;
+
+	if ((*size = known_size(r, digest)) >= 0)
+		return 1;
+	if (!conns_take(r, &c, err))
+		return -1;
+	memset(&fb, 0, sizeof(fb));
+	fb.id = digest;
+	fb.digest = digest;
+	fb.size = -1;
+	fb.quiet = quiet;
+	rc = idp_push_fanout_probe(r->fan, c.h, &fb, mount_from, err);
+	conns_give(r, &c);
+	if (rc == 1 && fb.got_size < 0)
+		rc = 0;   /* a size is part of the answer */
+	if (rc == 1) {
+		relay_known_add(r, digest, fb.got_size);
+		*size = fb.got_size;
+	}
+	return rc;
+}
+
+/* ---- upload sessions ---- */
+
+struct relay_session *relay_session_new(struct idp_relay *r)
+{
+	struct relay_session *us = calloc(1, sizeof(*us));
+	unsigned char rnd[RELAY_ID_LEN / 2];
+	int i;
+
+	if (!us || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		free(us);
+		return NULL;
+	}
+	for (i = 0; i < (int)sizeof(rnd); i++)
+		snprintf(us->id + 2 * i, 3, "%02x", rnd[i]);
+	us->relay = r;
+	pthread_mutex_lock(&r->mu);
+	if (r->nsessions < RELAY_MAX_SESSIONS && !r->failed) {
+		r->sessions[r->nsessions++] = us;
+	} else {
+		free(us);
+		us = NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return us;
+}
+
+struct relay_session *relay_session_take(struct idp_relay *r, const char *id)
+{
+	struct relay_session *us = NULL;
+	int i;
+
+	pthread_mutex_lock(&r->mu);
+	for (i = 0; i < r->nsessions; i++)
+		if (strcmp(r->sessions[i]->id, id) == 0)
+			us = r->sessions[i];
+	if (us && (us->busy || us->ended || us->dropped))
+		us = NULL;
+	if (us)
+		us->busy = 1;
+	pthread_mutex_unlock(&r->mu);
+	return us;
+}
+
+void relay_session_release(struct idp_relay *r, struct relay_session *us)
+{
+	pthread_mutex_lock(&r->mu);
+	us->busy = 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The upload thread: the ring's bytes into every registry. */
+static void *upload_main(void *arg)
+{
+	struct relay_session *us = arg;
+	struct idp_relay *r = us->relay;
+	struct idp_blob_reader rd;
+	struct relay_conns c;
+
+	idp_ring_reader(us->ring, &rd);
+	us->fb.r = &rd;
+	us->rc = -1;
+	if (conns_take(r, &c, &us->err)) {
+		us->rc = idp_push_fanout_blob(r->fan, c.h, &us->fb, &us->err);
+		conns_give(r, &c);
+	}
+	idp_blob_reader_close(&rd);   /* a writer still waiting stops */
+	if (us->rc < 0 && !idp_ring_failed(us->ring))
+		relay_fail(r, &us->err);
+	return NULL;
+}
+
+/* The upload of us starts: its bytes will come through the ring. */
+static int upload_start(struct relay_session *us, const char *digest, int64_t size)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+
+	if (idp_ring_new(RELAY_RING, &us->ring, &err) < 0)
+		return -1;
+	if (digest)
+		snprintf(us->claimed, sizeof(us->claimed), "%s", digest);
+	snprintf(us->show, sizeof(us->show), "%.12s", digest ? idp_digest_hex(digest) : us->id);
+	us->fb.id = us->show;
+	us->fb.digest = NULL;   /* the daemon asked already: no HEAD, hashed as it goes */
+	us->fb.size = size;
+	us->fb.quiet = is_quiet(us->relay, digest);
+	if (pthread_create(&us->th, NULL, upload_main, us) != 0)
+		return -1;
+	us->started = 1;
+	return 0;
+}
+
+int relay_session_write(struct relay_session *us, const char *digest, int64_t length,
+			const void *data, size_t n)
+{
+	if (!us->ring && upload_start(us, digest, digest ? length : -1) < 0)
+		return -1;
+	if (idp_ring_write(us->ring, data, n) < 0)
+		return -1;
+	us->received += (int64_t)n;
+	return 0;
+}
+
+int relay_session_end(struct relay_session *us, const char *digest)
+{
+	struct idp_relay *r = us->relay;
+
+	if (!us->ring && upload_start(us, digest, 0) < 0)
+		return -1;
+	if (!us->claimed[0])
+		snprintf(us->claimed, sizeof(us->claimed), "%s", digest);
+	idp_ring_close(us->ring);
+	pthread_mutex_lock(&r->mu);
+	us->ended = 1;
+	pthread_mutex_unlock(&r->mu);
+	relay_known_add(r, digest, us->received);
+	return 0;
+}
+
+void relay_session_drop(struct relay_session *us)
+{
+	struct idp_relay *r = us->relay;
+
+	pthread_mutex_lock(&r->mu);
+	us->dropped = 1;
+	pthread_mutex_unlock(&r->mu);
+	if (us->ring)
+		idp_ring_fail(us->ring, "the docker daemon gave the upload up");
+}
+
+/* After the join: an upload whose bytes are not the digest its PUT named. */
+static int check_digest(const struct relay_session *us, struct idp_error *err)
+{
+	if (!us->ring || !us->ended || us->rc < 0 || strcmp(us->fb.got, us->claimed) == 0)
+		return 0;
+	return idp_error_set(err, IDP_EGENERAL,
+			     "the docker daemon uploaded %s as %s: nothing was tagged",
+			     us->fb.got, us->claimed);
+}
+
+int relay_sessions_join(struct idp_relay *r, int abandon, struct idp_error *err)
+{
+	int i, g, rc = 0;
+
+	for (i = 0; i < r->nsessions; i++)
+		if (r->sessions[i]->ring && (abandon || !r->sessions[i]->ended))
+			idp_ring_fail(r->sessions[i]->ring, "the push ended before the upload");
+	for (g = 0; abandon && g < r->to.n; g++)
+		idp_session_set_abort(r->to.t[g].s, 1);
+	for (i = 0; i < r->nsessions; i++)
+		if (r->sessions[i]->started) {
+			pthread_join(r->sessions[i]->th, NULL);
+			r->sessions[i]->started = 0;
+		}
+	for (g = 0; abandon && g < r->to.n; g++)
+		idp_session_set_abort(r->to.t[g].s, 0);
+	if (idp_relay_failed(r, err))
+		return -1;
+	for (i = 0; rc == 0 && !abandon && i < r->nsessions; i++)
+		rc = check_digest(r->sessions[i], err);
+	return rc;
+}
+
+void relay_sessions_free(struct idp_relay *r)
+{
+	int i;
+
+	for (i = 0; i < r->nsessions; i++) {
+		idp_ring_free(r->sessions[i]->ring);
+		free(r->sessions[i]);
+	}
+	r->nsessions = 0;
+	for (i = 0; i < r->nidle; i++)
+		free(r->idle[i].h);
+	r->nidle = 0;
+}

@@ -1,0 +1,110 @@
+/* docker/relay_private.h: what relay.c (the server) and relay_blob.c
+ * (blobs: the targets, upload sessions) share. Nobody else includes it. */
+#ifndef IDP_DOCKER_RELAY_PRIVATE_H
+#define IDP_DOCKER_RELAY_PRIVATE_H
+
+#include <pthread.h>
+#include "util/ring.h"
+#include "relay.h"
+
+#define RELAY_MAX_SESSIONS 512
+#define RELAY_MAX_BLOBS 4096
+#define RELAY_MAX_CONNSETS 16          /* idle connection sets kept */
+#define RELAY_RING (4u << 20)          /* bytes between the daemon and an upload */
+#define RELAY_ID_LEN 32                /* hex of an upload session's id */
+
+/* An upload session the daemon opened (POST .../blobs/uploads/). */
+struct relay_session {
+	struct idp_relay *relay;
+	char id[RELAY_ID_LEN + 1];
+	char claimed[IDP_DIGEST_MAX];  /* the digest its PUT named ("" until then) */
+	int64_t received;              /* bytes the daemon sent */
+	int busy;                      /* a request of the daemon is on it */
+	int ended;                     /* PUT answered: the bytes are all there */
+	int dropped;                   /* the daemon gave it up (DELETE, a broken request) */
+	struct idp_ring *ring;         /* once bytes come: to the upload thread */
+	pthread_t th;
+	int started;                   /* th runs */
+	/* the upload's, read after th is joined */
+	int rc;
+	struct idp_error err;
+	struct idp_fanout_blob fb;
+	char show[16];                 /* progress id */
+};
+
+/* A set of connections, one per first target of a registry, for one thread. */
+struct relay_conns {
+	struct idp_http **h;
+};
+
+struct idp_relay {
+	struct idp_relay_opts o;
+	struct idp_push_targets to;    /* o.to with events serialised (on_event) */
+	struct idp_push_opts po;
+	struct idp_push_fanout *fan;
+	pthread_mutex_t emit_mu;
+	char user[33], pass[33];
+	int port;
+	int lfd;                       /* the listening socket */
+	int wake[2];                   /* tells the acceptor to stop */
+	pthread_t acceptor;
+	int acceptor_started;
+	void *mhd;                     /* struct MHD_Daemon */
+	pthread_mutex_t mu;
+	/* under mu */
+	int64_t armed_ms;              /* idp_relay_arm's time, 0: not armed */
+	int connections;
+	int silent;
+	int failed;
+	struct idp_error first_err;
+	int nsessions;
+	struct relay_session *sessions[RELAY_MAX_SESSIONS];
+	int nquiet;                    /* configs the daemon asked about: no progress line */
+	char quiet[16][IDP_DIGEST_MAX];
+	int nknown;                    /* blobs the targets have, or that came in full */
+	struct { char digest[IDP_DIGEST_MAX]; int64_t size; } known[RELAY_MAX_BLOBS];
+	struct idp_image got;          /* the manifests the daemon put, in order */
+	size_t manifest_bytes;
+	int nidle;
+	struct relay_conns idle[RELAY_MAX_CONNSETS];
+};
+
+/* Record the relay's first failure (the daemon's push is stopped). */
+void relay_fail(struct idp_relay *r, const struct idp_error *err);
+/* A line of -v trace. */
+void relay_debugf(struct idp_relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- relay_blob.c ---- */
+
+/* Whether every registry has digest: 1 with *size, 0 not, -1 with err.
+ * mount_from: a repository to mount it from first, or NULL; quiet: no
+ * progress line (a config). */
+int relay_blob_present(struct idp_relay *r, const char *digest, const char *mount_from,
+		       int quiet, int64_t *size, struct idp_error *err);
+/* A new upload session (NULL: too many, or out of memory). */
+struct relay_session *relay_session_new(struct idp_relay *r);
+/* The session with this id, marked busy; NULL when none (or busy). */
+struct relay_session *relay_session_take(struct idp_relay *r, const char *id);
+void relay_session_release(struct idp_relay *r, struct relay_session *us);
+/* Bytes of the daemon into us (its upload starts with the first; digest:
+ * the PUT's when that is the first request with bytes, else NULL;
+ * length: the request's Content-Length, or -1): 0, or -1 when the upload
+ * is gone (the connection is dropped). */
+int relay_session_write(struct relay_session *us, const char *digest, int64_t length,
+			const void *data, size_t n);
+/* The PUT ended: the bytes are complete under digest. 0, or -1 (the
+ * upload could not start). */
+int relay_session_end(struct relay_session *us, const char *digest);
+/* The daemon gave it up (DELETE, a broken request). */
+void relay_session_drop(struct relay_session *us);
+/* Wait for every upload (abandon: break those still receiving first);
+ * the first failure, or a blob whose digest is not the one its PUT
+ * named: -1 with err. */
+int relay_sessions_join(struct idp_relay *r, int abandon, struct idp_error *err);
+void relay_sessions_free(struct idp_relay *r);
+/* The daemon asked about digest as a config: its upload shows no line. */
+void relay_quiet_add(struct idp_relay *r, const char *digest);
+/* The digest is known to be in every registry (size bytes). */
+void relay_known_add(struct idp_relay *r, const char *digest, int64_t size);
+
+#endif
