@@ -25,6 +25,8 @@
 #   run_rc VAR CMD...           run CMD; its exit code in VAR, its stdout and
 #                               stderr in $TEST_TMP/last.out / last.err (and
 #                               LAST_OUT / LAST_ERR), no assertion
+#   start_recording_proxy       a forward proxy logging every request (below)
+#   with_proxy CMD...           CMD with the proxy variables naming it
 # shellcheck shell=bash
 
 SEC_TOOLS="$TEST_LIB/sec_tools.py"
@@ -109,4 +111,27 @@ run_rc() {
 	set -e
 	LAST_OUT=$(cat "$TEST_TMP/last.out")
 	LAST_ERR=$(cat "$TEST_TMP/last.err")
+}
+
+# start_recording_proxy: tests/lib/recording_proxy.py, a forward proxy that
+# logs every request (JSON lines: method, target, host, authorization
+# scheme). Sets RPROXY_URL (http://127.0.0.1:PORT), RPROXY_LOG.
+start_recording_proxy() {
+	local d="$TEST_TMP/rproxy"
+	mkdir -p "$d"
+	RPROXY_LOG=$d/requests.log
+	: >"$RPROXY_LOG"
+	bg_start rproxy/proxy "$PYTHON" "$TEST_LIB/recording_proxy.py" --port-file "$d/port" \
+		--log "$RPROXY_LOG"
+	wait_until 15 test -s "$d/port" || fail "recording proxy did not start"
+	RPROXY_URL=http://127.0.0.1:$(cat "$d/port")
+	wait_for_port 127.0.0.1 "${RPROXY_URL##*:}" 10 "$BG_PID" || fail "recording proxy not listening"
+	log "recording proxy at $RPROXY_URL"
+}
+
+# with_proxy CMD...: CMD with http_proxy, https_proxy (both cases) naming the
+# recording proxy and no NO_PROXY (common.sh sets it for everything else).
+with_proxy() {
+	env -u NO_PROXY -u no_proxy http_proxy="$RPROXY_URL" https_proxy="$RPROXY_URL" \
+		HTTP_PROXY="$RPROXY_URL" HTTPS_PROXY="$RPROXY_URL" "$@"
 }
