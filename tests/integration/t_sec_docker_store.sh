@@ -71,7 +71,7 @@ printf '{"ID":"fake","Driver":"vfs","DriverStatus":[],"DockerRootDir":"%s","OSTy
 install -m 644 -o "$SEC_UID" -g "$SEC_GID" "$TEST_TMP/info.json" "$U/info.json"
 as_user sh -c 'echo "[]" >"$1/images.json"' _ "$U"
 
-bg_start userdockerd as_user "$SEC_PYTHON" "$U/bin/fake_dockerd.py" "$U/d.sock" "$U/images.json" \
+bg_start userdockerd "${AS_USER[@]}" "$SEC_PYTHON" "$U/bin/fake_dockerd.py" "$U/d.sock" "$U/images.json" \
 	--info "$U/info.json" --inspect "$U/inspect"
 wait_until 15 test -S "$U/d.sock" || fail "the user's daemon did not start"
 assert_eq "$SEC_UID" "$(stat -c %u "$U/d.sock")" "owner of the daemon's socket"

@@ -32,10 +32,11 @@ kept as DIR/<n>.<method>.<upload id or "-">, n counting from 1, so a test
 can tell whether some bytes ever left the client (tests/lib/sec_tools.py
 check-uploads reads it).
 
---hold FILE: a manifest PUT is not answered until FILE exists (at most
-300 s): the push is held just before its end. The wait is logged first as
-{"server": "registry", "event": "hold", ...}, so a test knows when it
-started.
+--hold FILE: the first request matching --hold-match (a regex over
+"METHOD PATH"; default a manifest PUT) is not answered until FILE exists
+(at most 300 s), and its answer closes the connection, so the client's
+next request opens a new one. The wait is logged first as {"server":
+"registry", "event": "hold", ...}, so a test knows when it started.
 
 Log (--log FILE): one JSON object per request: server ("registry" or
 "elsewhere"), method, path, authorization (the scheme only, e.g. "Basic",
@@ -74,6 +75,7 @@ class State:
     logf = None
     elsewhere_port = 0
     recorded = 0
+    held = False
 
 
 def record(method, path, data):
@@ -87,7 +89,12 @@ def record(method, path, data):
 
 
 def hold(method, path):
-    """Wait for the --hold file (bounded), logging that the wait began."""
+    """Wait for the --hold file (bounded), logging that the wait began.
+    True when this request was held (its connection is to be closed)."""
+    with LOCK:
+        if State.held or not re.search(State.args.hold_match, method + " " + path):
+            return False
+        State.held = True
     line = json.dumps({"server": "registry", "event": "hold", "method": method, "path": path,
                        "authorization": None, "status": 0, "length": 0})
     with LOCK:
@@ -95,8 +102,9 @@ def hold(method, path):
         State.logf.flush()
     for _ in range(3000):
         if os.path.exists(State.args.hold):
-            return
+            break
         time.sleep(0.1)
+    return True
 
 
 def log(server, method, path, authz, status, length=0):
@@ -125,6 +133,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        if getattr(self, "closing", False):
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            self.closing = False
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Docker-Distribution-API-Version", "registry/2.0")
         self.end_headers()
@@ -158,6 +170,8 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(401, {"WWW-Authenticate": value, "Content-Type": "application/json"}, err)
 
     def route(self):
+        if State.args.hold and hold(self.command, self.path):
+            self.closing = True
         if not self.authorized():
             self.body()
             return self.challenge()
@@ -255,8 +269,6 @@ class Handler(BaseHTTPRequestHandler):
         data = self.body()
         a = State.args
         if self.command == "PUT":
-            if a.hold:
-                hold(self.command, self.path)
             d = "sha256:" + hashlib.sha256(data).hexdigest()
             if a.attack == "evil-bytes":
                 return self.reply(201, {"Docker-Content-Digest": "sha256:" + ESC})
@@ -317,7 +329,9 @@ def main():
     ap.add_argument("--record", default="",
                     help="keep every request body in this directory")
     ap.add_argument("--hold", default="",
-                    help="answer a manifest PUT only once this file exists")
+                    help="answer the first --hold-match request once this file exists")
+    ap.add_argument("--hold-match", default=r"^PUT /v2/.+/manifests/",
+                    help="regex over 'METHOD PATH' of the request to hold")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     a = ap.parse_args()

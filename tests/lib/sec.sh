@@ -6,6 +6,9 @@
 #                               (no /etc/passwd or /etc/group entry, no process):
 #                               the unprivileged user of the test; nothing to remove
 #   as_user CMD...              CMD as that user (setpriv, no supplementary groups)
+#   AS_USER                     the same as an array, for bg_start: "${AS_USER[@]}" CMD
+#                               (a function would run in a subshell there, and
+#                               the process tracked would not be CMD's)
 #   SEC_PYTHON                  a python3 the user can run (/usr/bin/python3)
 #   sec_user_dir VAR NAME       VAR= a new directory /tmp/idptest-sec-NAME.XXXXXX
 #                               owned by the user, mode 0755, not sticky (every
@@ -25,6 +28,9 @@
 #   run_rc VAR CMD...           run CMD; its exit code in VAR, its stdout and
 #                               stderr in $TEST_TMP/last.out / last.err (and
 #                               LAST_OUT / LAST_ERR), no assertion
+#   bg_push NAME CMD...         CMD in the background (tracked); its exit code in
+#                               $TEST_TMP/NAME.rc once it ended, its output in
+#                               NAME.out / NAME.err
 #   start_recording_proxy       a forward proxy logging every request (below)
 #   with_proxy CMD...           CMD with the proxy variables naming it
 # shellcheck shell=bash
@@ -47,6 +53,7 @@ sec_user() {
 		pgrep -U "$id" >/dev/null 2>&1 && continue
 		SEC_UID=$id
 		SEC_GID=$id
+		AS_USER=(setpriv --reuid="$SEC_UID" --regid="$SEC_GID" --clear-groups)
 		export SEC_UID SEC_GID
 		log "test user: uid $SEC_UID, gid $SEC_GID (no account)"
 		return 0
@@ -55,7 +62,7 @@ sec_user() {
 }
 
 as_user() {
-	setpriv --reuid="$SEC_UID" --regid="$SEC_GID" --clear-groups "$@"
+	"${AS_USER[@]}" "$@"
 }
 
 sec_user_dir() {
@@ -111,6 +118,15 @@ run_rc() {
 	set -e
 	LAST_OUT=$(cat "$TEST_TMP/last.out")
 	LAST_ERR=$(cat "$TEST_TMP/last.err")
+}
+
+bg_push() {
+	local name=$1
+	shift
+	(rc=0
+		"$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" </dev/null || rc=$?
+		echo "$rc" >"$TEST_TMP/$name.rc.tmp" && mv "$TEST_TMP/$name.rc.tmp" "$TEST_TMP/$name.rc") &
+	track_pid $!
 }
 
 # start_recording_proxy: tests/lib/recording_proxy.py, a forward proxy that
