@@ -196,7 +196,7 @@ reg_tag_digest() {
 # a registry that misbehaves on purpose (ATTACK "" = it behaves). Exports
 # HOSTILE_HOST (127.0.0.1:PORT), HOSTILE_ELSEWHERE (the port it points
 # clients at), HOSTILE_LOG (JSON lines: server, method, path,
-# authorization scheme, status), HOSTILE_PID, HOSTILE_DIR (its directory).
+# authorization scheme, status), HOSTILE_PID.
 _HOSTILE_COUNT=0
 start_hostile_registry() {
 	local attack=$1 extra=()
@@ -210,7 +210,6 @@ start_hostile_registry() {
 		shift
 	fi
 	HOSTILE_LOG=$d/requests.log
-	HOSTILE_DIR=$d
 	: >"$HOSTILE_LOG"
 	bg_start "hostile$_HOSTILE_COUNT/server" "$PYTHON" "$TEST_LIB/hostile_registry.py" \
 		--port 0 --port-file "$d/ports" --log "$HOSTILE_LOG" --attack "$attack" \
@@ -220,7 +219,7 @@ start_hostile_registry() {
 	read -r port HOSTILE_ELSEWHERE <"$d/ports"
 	HOSTILE_HOST=127.0.0.1:$port
 	wait_for_port 127.0.0.1 "$port" 10 "$HOSTILE_PID" || fail "hostile registry not listening"
-	export HOSTILE_HOST HOSTILE_ELSEWHERE HOSTILE_LOG HOSTILE_PID HOSTILE_DIR
+	export HOSTILE_HOST HOSTILE_ELSEWHERE HOSTILE_LOG HOSTILE_PID
 	log "hostile registry ($attack) at $HOSTILE_HOST, elsewhere :$HOSTILE_ELSEWHERE"
 }
 

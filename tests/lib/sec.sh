@@ -45,8 +45,8 @@ need_sec() {
 }
 
 sec_user() {
-	local i id
-	for i in $(seq 1 50); do
+	local id
+	for _ in $(seq 1 50); do
 		id=$((20000 + RANDOM % 40000))
 		getent passwd "$id" >/dev/null && continue
 		getent group "$id" >/dev/null && continue
@@ -123,9 +123,10 @@ run_rc() {
 bg_push() {
 	local name=$1
 	shift
-	(rc=0
-		"$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" </dev/null || rc=$?
-		echo "$rc" >"$TEST_TMP/$name.rc.tmp" && mv "$TEST_TMP/$name.rc.tmp" "$TEST_TMP/$name.rc") &
+	(status=0
+		"$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" </dev/null || status=$?
+		echo "$status" >"$TEST_TMP/$name.rc.tmp" &&
+			mv "$TEST_TMP/$name.rc.tmp" "$TEST_TMP/$name.rc") &
 	track_pid $!
 }
 
