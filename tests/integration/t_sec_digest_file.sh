@@ -50,8 +50,8 @@ log "$DF swapped for a symlink to $VICTIM as root began: $(grep -E '"([^"]*/)?di
 	head -n 1)"
 wait_until 120 test -s "$TEST_TMP/a.rc" || fail "the push did not end"
 log "push exit $(cat "$TEST_TMP/a.rc"): $(cat "$TEST_TMP/a.err")"
-cmp -s "$TEST_TMP/victim.orig" "$VICTIM" || fail "root wrote into $VICTIM (now: \
-$(head -c 80 "$VICTIM")) through the symlink uid $SEC_UID swapped in at --digest-file $DF after \
-its check"
+cmp -s "$TEST_TMP/victim.orig" "$VICTIM" || fail "root wrote into $VICTIM (it now starts \
+with '$(head -c 71 "$VICTIM" | tr -c '[:print:]' ' ')') through the symlink uid $SEC_UID swapped \
+in at --digest-file $DF after its check"
 
 log "ok"
