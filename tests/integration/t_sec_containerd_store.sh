@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integration/t_sec_containerd_store.sh: `idppush-containerd --root
-# DIR` run as root on a containerd store an unprivileged user owns (issue
-# 15, defect 1, the containerd side). The store is a real one: a private
+# DIR` run as root on a containerd store an unprivileged user owns. The
+# store is a real one: a private
 # containerd imports an image, stops, and its metadata and content
 # directories are copied to a directory the test user owns and chowned to
 # that user. First the user pushes from it (it is a store that works).

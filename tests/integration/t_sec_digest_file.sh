@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/t_sec_digest_file.sh: --digest-file in a directory
-# another user can write (issue 15, defect 4). The directory is the test
+# another user can write. The directory is the test
 # user's own (0755, not sticky); `docker idppush` (the fake docker CLI) runs
 # as root. The path starts as the user's FIFO (a stream idppush writes
 # into). The push runs under strace, which delays every open of that path

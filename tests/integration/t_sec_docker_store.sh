@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/t_sec_docker_store.sh: root runs `docker idppush`
-# against a daemon an unprivileged user serves (issue 15, defect 1). The
+# against a daemon an unprivileged user serves. The
 # user's daemon (tests/tools/fake_dockerd.py, run as the test user on a
 # socket in a directory the user owns) reports a vfs store in that same
 # directory (Driver "vfs", DockerRootDir the user's) holding one image:
@@ -36,8 +36,8 @@ make_oci_layout "$L" --oci 24000000 >/dev/null
 fixture oci-inside "$L" victim:latest   # what `docker save` gives
 CFG=$(_layout_config "$L")
 ID=sha256:$(sha256_file "$CFG")
-DIFF=$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"][0])' \
-	"$CFG")
+DIFF=$("$PYTHON" -c 'import json, sys
+print(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"][0])' "$CFG")
 LAYER=$(layout_blob "$L" "$("$PYTHON" -c 'import json, sys
 print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' \
 	"$(layout_blob "$L" "$(layout_manifest_digest "$L")")")")
@@ -71,8 +71,8 @@ printf '{"ID":"fake","Driver":"vfs","DriverStatus":[],"DockerRootDir":"%s","OSTy
 install -m 644 -o "$SEC_UID" -g "$SEC_GID" "$TEST_TMP/info.json" "$U/info.json"
 as_user sh -c 'echo "[]" >"$1/images.json"' _ "$U"
 
-bg_start userdockerd "${AS_USER[@]}" "$SEC_PYTHON" "$U/bin/fake_dockerd.py" "$U/d.sock" "$U/images.json" \
-	--info "$U/info.json" --inspect "$U/inspect"
+bg_start userdockerd "${AS_USER[@]}" "$SEC_PYTHON" "$U/bin/fake_dockerd.py" "$U/d.sock" \
+	"$U/images.json" --info "$U/info.json" --inspect "$U/inspect"
 wait_until 15 test -S "$U/d.sock" || fail "the user's daemon did not start"
 assert_eq "$SEC_UID" "$(stat -c %u "$U/d.sock")" "owner of the daemon's socket"
 curl -sf --unix-socket "$U/d.sock" http://localhost/info | grep -q '"vfs"' ||

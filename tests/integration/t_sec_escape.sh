@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/t_sec_escape.sh: a `docker save` stream names a layer
-# directory with terminal escape codes (issue 15, defect 5). The fake
+# directory with terminal escape codes. The fake
 # docker CLI serves a legacy (graph-driver) stream whose first layer is
 # "<ESC>]0;pwned<BEL>abc/layer.tar" (an OSC that sets a terminal's title,
 # as a hostile daemon or remote context could send) instead of a 64-hex v1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/t_sec_proxy.sh: a proxy in the environment never sees a
-# loopback registry's traffic (issue 15, defect 2). With http_proxy,
+# loopback registry's traffic. With http_proxy,
 # https_proxy, HTTP_PROXY and HTTPS_PROXY naming a forward proxy that logs
 # every request (tests/lib/recording_proxy.py; it forwards, so a push
 # through it works) and no NO_PROXY / no_proxy, `docker idppush` (the fake
@@ -46,7 +46,8 @@ push_loopback() {
 service ($basic of them with Authorization: Basic in clear): a loopback registry must never be \
 reached through a proxy"
 	fi
-	assert_eq 0 "$rc" "exit code of the push to $host with a proxy in the environment: $LAST_ERR"
+	assert_eq 0 "$rc" "exit code of the push to $host with a proxy in the environment: \
+$LAST_ERR"
 	verify_image "$REG_HOST/sec/app:$tag" "${LAST_OUT##*@}" "$L" "${SKOPEO_FLAGS[@]}"
 }
 

@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/integration/t_sec_pushcache.sh: root's `docker idppush` under a
 # `sudo -E`-like environment (root, HOME a directory the test user owns,
-# no XDG_CACHE_HOME) never lets the push cache there decide anything (issue
-# 15, defect 3). A real private dockerd (tests/lib/dockerd.sh) holds
+# no XDG_CACHE_HOME) never lets the push cache there decide anything. A
+# real private dockerd (tests/lib/dockerd.sh) holds
 # victim:latest and evil:latest (one layer each, FROM scratch).
 #  a. evil:latest is pushed to REG/t/app:evil (with a cache of its own);
 #     the test user then plants ~/.cache/idppush/push-cache.json (0600 in

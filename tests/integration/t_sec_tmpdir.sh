@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/integration/t_sec_tmpdir.sh: what root keeps in TMPDIR when TMPDIR
-# is a directory another user can write (issue 15, defect 4, the CA
-# bundle). TMPDIR is the test user's own directory (0755, not sticky);
+# is a directory another user can write (the CA bundle). TMPDIR is the
+# test user's own directory (0755, not sticky);
 # `docker idppush` (the fake docker CLI) runs as root against a TLS
 # registry (tests/lib/hostile_registry.py) whose CA comes from --ca-cert.
 # The registry holds the first upload POST and then closes the

@@ -142,7 +142,8 @@ start_recording_proxy() {
 		--log "$RPROXY_LOG"
 	wait_until 15 test -s "$d/port" || fail "recording proxy did not start"
 	RPROXY_URL=http://127.0.0.1:$(cat "$d/port")
-	wait_for_port 127.0.0.1 "${RPROXY_URL##*:}" 10 "$BG_PID" || fail "recording proxy not listening"
+	wait_for_port 127.0.0.1 "${RPROXY_URL##*:}" 10 "$BG_PID" ||
+		fail "recording proxy not listening"
 	log "recording proxy at $RPROXY_URL"
 }
 
