@@ -461,8 +461,9 @@ static int take_entry(struct idp_save_stream *ss, struct archive_entry *ae,
 	if (role == R_SKIP)
 		return 0;
 	if (role == R_BAD_ID)
-		return idp_error_set(err, IDP_EGENERAL, "docker save stream: layer '%s' is not in a "
-				     "directory named by a v1 layer id (64 hex digits)", path);
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: layer '%s' is not in a directory named "
+				     "by a v1 layer id (64 hex digits)", path);
 	cur_release(c);
 	if (read_peek(ss, c->peek, &c->peek_len, err) < 0)
 		return -1;
