@@ -1,5 +1,5 @@
-/* file.c: bounded reads, directory creation and atomic replacement of
- * files (file.h). */
+/* file.c: bounded reads, directory creation, unnamed temporary files and
+ * atomic replacement of files (file.h). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +67,24 @@ int idp_file_mkdirs(const char *path, mode_t mode, struct idp_error *err)
 		if (!(*p = c))
 			return 0;
 	}
+}
+
+int idp_file_unnamed(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
+	if ((size_t)snprintf(path, sizeof(path), "%s/idppush-tmp-XXXXXX", dir) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
 }
 
 static int write_all(int fd, const char *s, size_t n)

@@ -203,9 +203,16 @@ int idp_open_beneath(int dirfd, const char *rel, int flags)
 	return no_link(open_beneath(dirfd, rel, flags), flags);
 }
 
-int idp_open_file_beneath(int dirfd, const char *rel, struct stat *st)
+int idp_reopen_path_fd(int pfd, int flags)
 {
 	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	return open(proc, flags | O_CLOEXEC | O_NOCTTY);
+}
+
+int idp_open_file_beneath(int dirfd, const char *rel, struct stat *st)
+{
 	struct stat again;
 	int pfd = idp_open_beneath(dirfd, rel, O_PATH), fd;
 
@@ -216,9 +223,7 @@ int idp_open_file_beneath(int dirfd, const char *rel, struct stat *st)
 		errno = EINVAL;
 		return -1;
 	}
-	/* an O_PATH descriptor is reopened through /proc: the same inode */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = idp_reopen_path_fd(pfd, O_RDONLY);
 	close(pfd);
 	if (fd >= 0)
 		return fd;

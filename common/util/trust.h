@@ -34,6 +34,11 @@ int idp_trusted_dir_stat(const struct stat *st, uid_t owner);
  * with errno (ELOOP: a symbolic link, EXDEV: a path leaving dirfd). */
 int idp_open_beneath(int dirfd, const char *rel, int flags);
 
+/* Open what the O_PATH descriptor pfd found with flags (O_CLOEXEC and
+ * O_NOCTTY added), through /proc/self/fd: that very inode, never a name
+ * looked up again. -1 with errno (ENOENT when /proc is missing). */
+int idp_reopen_path_fd(int pfd, int flags);
+
 /* Open the regular file rel beneath dirfd for reading: found with O_PATH,
  * its type checked with fstat, only then opened, so a FIFO or a device is
  * never opened. st gets its status. -1 with errno (EINVAL: not a regular
