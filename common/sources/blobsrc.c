@@ -74,27 +74,34 @@ static const char *why_not(int e)
 	return strerror(e);
 }
 
-int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err)
+int idp_blob_reader_fd(int fd, const char *name, struct idp_blob_reader *out,
+		       struct idp_error *err)
 {
 	struct file_reader *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->path = strdup(path))) {
+	if (!f || !(f->path = strdup(name))) {
 		free(f);
+		close(fd);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (f->fd < 0 || !regular(f->fd)) {
-		int e = f->fd < 0 ? errno : EINVAL;
-		if (f->fd >= 0)
-			close(f->fd);
-		free(f->path);
-		free(f);
-		return idp_error_set(err, e == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
-				     "cannot open blob '%s': %s", path, why_not(e));
-	}
+	f->fd = fd;
 	out->ops = &file_ops;
 	out->ctx = f;
 	return 0;
+}
+
+int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), e;
+
+	if (fd < 0 || !regular(fd)) {
+		e = fd < 0 ? errno : EINVAL;
+		if (fd >= 0)
+			close(fd);
+		return idp_error_set(err, e == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+				     "cannot open blob '%s': %s", path, why_not(e));
+	}
+	return idp_blob_reader_fd(fd, path, out, err);
 }
 
 int idp_cas_path(const char *dir, const char *digest, char *out, size_t n)

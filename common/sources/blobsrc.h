@@ -13,6 +13,10 @@
 /* A regular file (opened now, not through a symlink, read with pread).
  * Missing file -> IDP_ENOTFOUND. */
 int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err);
+/* A regular file already open (fd, now the reader's, closed even on
+ * error); name for messages. */
+int idp_blob_reader_fd(int fd, const char *name, struct idp_blob_reader *out,
+		       struct idp_error *err);
 /* Path of a blob in a content-addressed directory: dir/<hex>. 0, or -1
  * for a bad digest or a path that does not fit in n. */
 int idp_cas_path(const char *dir, const char *digest, char *out, size_t n);

@@ -18,6 +18,8 @@
  * 1 absent, -1 with errno set (EFBIG past the cap, EINVAL not a regular
  * file, ELOOP a symlink with IDP_FILE_NOFOLLOW). */
 int idp_file_read(const char *path, int flags, struct idp_buf *b);
+/* The same from an open descriptor (not closed): 0, or -1 with errno. */
+int idp_file_read_fd(int fd, struct idp_buf *b);
 
 /* Create the directories leading to path; those created get `mode`. */
 int idp_file_mkdirs(const char *path, mode_t mode, struct idp_error *err);
