@@ -284,7 +284,7 @@ static int unchanged(struct push_steps *ps, struct idp_error *err)
 	int rc;
 
 	memset(&img, 0, sizeof(img));
-	if ((rc = idp_reuse_cached_image(&ps->ru, &img, err)) == 1 &&
+	if ((rc = idp_reuse_cached_image(&ps->ru, t, &img, err)) == 1 &&
 	    (rc = idp_push_if_present(t, ps->to->o, &img)) == 1 && ps->pp->cfg->verbose)
 		fe_infof("nothing changed: the registry has manifest %s under %s already",
 			 img.manifests[img.nmanifests - 1].digest, t->tag ? t->tag : "its digest");

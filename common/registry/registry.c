@@ -3,8 +3,9 @@
  * warnings and notes (session_warnf/session_infof), the retry sleep,
  * the one request helper (idp_reg_call: credentials, re-authentication,
  * retries, the accepted statuses, the registry's error), and blob HEAD,
- * mount, manifest HEAD and PUT, and the DELETE of an upload. Opening a
- * session is in session.c, chunked blob uploads in upload.c. */
+ * GET (a small one, its digest checked), mount, manifest HEAD and PUT,
+ * and the DELETE of an upload. Opening a session is in session.c,
+ * chunked blob uploads in upload.c. */
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
@@ -243,6 +244,37 @@ int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *diges
 		rc = 1;
 		if (size)
 			*size = resp.content_length;
+	}
+	idp_http_resp_release(&resp);
+	idp_buf_release(&url);
+	return rc;
+}
+
+int idp_blob_get(struct idp_session *s, struct idp_http *h, const char *digest, size_t cap,
+		 struct idp_buf *out, struct idp_error *err)
+{
+	struct idp_reg_call c = { .req = { .method = "GET", .max_response = cap },
+				  .ok = { 200, 404 } };
+	struct idp_http_resp resp;
+	struct idp_buf url;
+	char got[IDP_DIGEST_MAX];
+	int rc;
+
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
+		return -1;
+	idp_http_resp_init(&resp);
+	c.req.url = url.buf;
+	rc = idp_reg_call(s, h, &c, &resp, err);
+	if (rc == 0 && resp.status == 200) {
+		idp_sha256_digest(resp.body.buf, resp.body.len, got);
+		if (strcmp(got, digest) != 0)
+			rc = idp_error_set(err, IDP_EREJECTED, "blob %s: the registry sent bytes "
+					   "that hash to %s", digest, got);
+		else
+			rc = idp_buf_add(out, resp.body.buf, resp.body.len) < 0
+				     ? idp_error_set(err, IDP_EGENERAL, "out of memory")
+				     : 1;
 	}
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);

@@ -26,6 +26,10 @@ int idp_socket_peer(const char *path, uid_t *uid, pid_t *pid);
  * naming the component and why. */
 int idp_trusted_dir_open(const char *path, uid_t owner, struct idp_error *err);
 
+/* The same, creating the directories that are missing with mode (as the
+ * caller, so owned by it: pass geteuid() as owner). */
+int idp_trusted_dir_make(const char *path, uid_t owner, mode_t mode, struct idp_error *err);
+
 /* Whether st (a directory) may be changed only by root or owner. */
 int idp_trusted_dir_stat(const struct stat *st, uid_t owner);
 

@@ -309,6 +309,29 @@ static void test_resolves_loopback(void)
 	CU_ASSERT_FALSE(idp_host_resolves_loopback(NULL));
 }
 
+/* Names read back from a file (the push cache) are checked as a parsed
+ * reference holds them. */
+static void test_validators(void)
+{
+	CU_ASSERT_TRUE(idp_repository_valid("giteaadmin/myapp"));
+	CU_ASSERT_TRUE(idp_repository_valid("a/b-c/d__e.f"));
+	CU_ASSERT_FALSE(idp_repository_valid(""));
+	CU_ASSERT_FALSE(idp_repository_valid(NULL));
+	CU_ASSERT_FALSE(idp_repository_valid("a//b"));
+	CU_ASSERT_FALSE(idp_repository_valid("A/b"));
+	CU_ASSERT_FALSE(idp_repository_valid("a/../b"));
+	CU_ASSERT_FALSE(idp_repository_valid("a/b?from=x"));
+	CU_ASSERT_FALSE(idp_repository_valid("a/\033]0;x\007"));
+	CU_ASSERT_TRUE(idp_hostport_valid("gitea.cnoe.localtest.me:8443"));
+	CU_ASSERT_TRUE(idp_hostport_valid("[::1]:5000"));
+	CU_ASSERT_TRUE(idp_hostport_valid("localhost"));
+	CU_ASSERT_FALSE(idp_hostport_valid("Example.com"));
+	CU_ASSERT_FALSE(idp_hostport_valid("h:99999"));
+	CU_ASSERT_FALSE(idp_hostport_valid("h/x"));
+	CU_ASSERT_FALSE(idp_hostport_valid(""));
+	CU_ASSERT_FALSE(idp_hostport_valid(NULL));
+}
+
 static const struct unit_test tests[] = {
 	{ "bare_name", test_bare_name },
 	{ "owner_name", test_owner_name },
@@ -324,6 +347,7 @@ static const struct unit_test tests[] = {
 	{ "strings", test_strings },
 	{ "loopback", test_loopback },
 	{ "resolves_loopback", test_resolves_loopback },
+	{ "validators", test_validators },
 	{ NULL, NULL }
 };
 
