@@ -226,46 +226,52 @@ int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call 
 	return 0;
 }
 
+/* HEAD or GET (its body at most cap) of a blob of the session's
+ * repository: 200 or 404 in resp (the caller's), else -1 with err. */
+static int blob_call(struct idp_session *s, struct idp_http *h, const char *method,
+		     const char *digest, size_t cap, struct idp_http_resp *resp,
+		     struct idp_error *err)
+{
+	struct idp_reg_call c = { .req = { .method = method, .max_response = cap },
+				  .ok = { 200, 404 } };
+	struct idp_buf url;
+	int rc = -1;
+
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) == 0) {
+		c.req.url = url.buf;
+		rc = idp_reg_call(s, h, &c, resp, err);
+	}
+	idp_buf_release(&url);
+	return rc;
+}
+
 int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
 		    int64_t *size, struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = "HEAD" }, .ok = { 200, 404 } };
 	struct idp_http_resp resp;
-	struct idp_buf url;
 	int rc;
 
-	idp_url_init(&url);
-	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
-		return -1;
 	idp_http_resp_init(&resp);
-	c.req.url = url.buf;
-	rc = idp_reg_call(s, h, &c, &resp, err);
+	rc = blob_call(s, h, "HEAD", digest, 0, &resp, err);
 	if (rc == 0 && resp.status == 200) {
 		rc = 1;
 		if (size)
 			*size = resp.content_length;
 	}
 	idp_http_resp_release(&resp);
-	idp_buf_release(&url);
 	return rc;
 }
 
 int idp_blob_get(struct idp_session *s, struct idp_http *h, const char *digest, size_t cap,
 		 struct idp_buf *out, struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = "GET", .max_response = cap },
-				  .ok = { 200, 404 } };
 	struct idp_http_resp resp;
-	struct idp_buf url;
 	char got[IDP_DIGEST_MAX];
 	int rc;
 
-	idp_url_init(&url);
-	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
-		return -1;
 	idp_http_resp_init(&resp);
-	c.req.url = url.buf;
-	rc = idp_reg_call(s, h, &c, &resp, err);
+	rc = blob_call(s, h, "GET", digest, cap, &resp, err);
 	if (rc == 0 && resp.status == 200) {
 		idp_sha256_digest(resp.body.buf, resp.body.len, got);
 		if (strcmp(got, digest) != 0)
@@ -277,7 +283,6 @@ int idp_blob_get(struct idp_session *s, struct idp_http *h, const char *digest, 
 				     : 1;
 	}
 	idp_http_resp_release(&resp);
-	idp_buf_release(&url);
 	return rc;
 }
 

@@ -158,49 +158,50 @@ int idp_blob_reader_cas_at(int dirfd, const char *dir, const char *digest,
 	return idp_blob_reader_fd(fd, name, out, err);
 }
 
-/* dir opened (O_PATH) for the functions above; -1 with errno. */
-static int cas_dir(const char *dir)
+/* dir opened (O_PATH) for the _at forms; -1 with err (a missing
+ * directory: IDP_ENOTFOUND). */
+static int cas_dir(const char *dir, const char *digest, struct idp_error *err)
 {
-	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (d < 0)
+		idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+			      "cannot open blob %.80s in '%s': %s", digest, dir, strerror(errno));
+	return d;
 }
 
 int idp_cas_has(const char *dir, const char *digest, struct idp_error *err)
 {
-	int d = cas_dir(dir), rc;
+	int d = cas_dir(dir, digest, err), rc;
 
-	if (d < 0)
-		return errno == ENOENT ? 0
-				       : idp_error_set(err, IDP_EGENERAL, "cannot open '%s': %s",
-						       dir, strerror(errno));
-	rc = idp_cas_has_at(d, dir, digest, err);
-	close(d);
+	if (d < 0 && err->cls == IDP_ENOTFOUND) {
+		idp_error_clear(err);
+		return 0;
+	}
+	rc = d < 0 ? -1 : idp_cas_has_at(d, dir, digest, err);
+	if (d >= 0)
+		close(d);
 	return rc;
 }
 
 int idp_cas_read(const char *dir, const char *digest, struct idp_buf *out, struct idp_error *err)
 {
-	int d = cas_dir(dir), rc;
+	int d = cas_dir(dir, digest, err);
+	int rc = d < 0 ? -1 : idp_cas_read_at(d, dir, digest, out, err);
 
-	if (d < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
-				     "cannot read blob %.80s in '%s': %s", digest, dir,
-				     strerror(errno));
-	rc = idp_cas_read_at(d, dir, digest, out, err);
-	close(d);
+	if (d >= 0)
+		close(d);
 	return rc;
 }
 
 int idp_blob_reader_cas(const char *dir, const char *digest, struct idp_blob_reader *out,
 			struct idp_error *err)
 {
-	int d = cas_dir(dir), rc;
+	int d = cas_dir(dir, digest, err);
+	int rc = d < 0 ? -1 : idp_blob_reader_cas_at(d, dir, digest, out, err);
 
-	if (d < 0)
-		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
-				     "cannot open blob %.80s in '%s': %s", digest, dir,
-				     strerror(errno));
-	rc = idp_blob_reader_cas_at(d, dir, digest, out, err);
-	close(d);
+	if (d >= 0)
+		close(d);
 	return rc;
 }
 
