@@ -5,7 +5,8 @@
  * probes it); when that is everything, the manifest is put without
  * reading the image. Otherwise the layers the registry lacks are read
  * straight from docker's layer store (idp_stream_docker_store) when the
- * daemon has a graph driver and its data root can be read, and else (or
+ * daemon has a graph driver and its data root can be read and trusted
+ * (the daemon runs as root or as us, nobody else can change it), else (or
  * when the store fails: then silently, said with -v) from `docker save`
  * piped into the engine's docker-save stream. Either stream is pushed in
  * two phases, the cache's table of what to skip passed down before it
