@@ -5,7 +5,7 @@
  *   plug_complete.c  docker's completion protocol (__complete)
  *   plug_push.c   the push's steps: the push cache first (docker/reuse.c),
  *                 else docker's layer store (idp_stream_docker_store) when it
- *                 can be read, else docker save into the engine's docker-save
+ *                 can be read and trusted, else docker save into the engine's docker-save
  *                 stream, each stream pushed in two phases (idp_stream_push_*)
  *   plug_relay.c  the daemon's own push through the loopback relay
  *                 (docker/relay.h), when the store cannot be read

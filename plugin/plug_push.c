@@ -5,7 +5,8 @@
  * probes it); when that is everything, the manifest is put without
  * reading the image. Otherwise the layers the registry lacks are read
  * straight from docker's layer store (idp_stream_docker_store) when the
- * daemon has a graph driver and its data root can be read, and else (or
+ * daemon has a graph driver and its data root can be read and trusted
+ * (the daemon runs as root or as us, nobody else can change it), else (or
  * when the store fails: then silently, said with -v) from `docker save`
  * piped into the engine's docker-save stream. Either stream is pushed in
  * two phases, the cache's table of what to skip passed down before it
@@ -17,6 +18,7 @@
  * updated after success. IDPPUSH_NO_STORE=1 always takes docker save. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include "frontend/fe_opts.h"
 #include "frontend/fe_push.h"
 #include "plug.h"
+#include "util/trust.h"
 #include "banned.h"
 
 /* One push as this file runs it: the plugin's inputs, the targets, what
@@ -134,16 +137,21 @@ static int why_not(char *why, size_t n, const char *fmt, ...)
 	return 0;
 }
 
-/* Whether the store can serve this push (dm filled); else why not. */
-static int store_usable(const struct plug_push *pp, struct idp_docker_daemon *dm, char *why,
-			size_t n)
+/* Whether the store can serve this push (dm filled, *root_fd an O_PATH
+ * descriptor of its root to close); else why not. Only a store we may
+ * trust (idp_docker_store_trusted: the daemon runs as root or as us,
+ * nobody else can change it); another's daemon is read through its own
+ * export, docker save. */
+static int store_usable(const struct plug_push *pp, struct idp_docker_daemon *dm, int *root_fd,
+			char *why, size_t n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	const char *no = getenv("IDPPUSH_NO_STORE");
 	char *ldb = NULL;
-	int ok;
+	int ok, fd;
 
 	memset(dm, 0, sizeof(*dm));
+	*root_fd = -1;
 	if (no && *no && strcmp(no, "0") != 0)
 		return why_not(why, n, "IDPPUSH_NO_STORE is set");
 	if (pp->platform || !idp_digest_valid(pp->info->id))
@@ -155,15 +163,19 @@ static int store_usable(const struct plug_push *pp, struct idp_docker_daemon *dm
 	if (dm->snapshotter || !idp_store_driver_ok(dm->driver))
 		return why_not(why, n, "storage driver %s%s", dm->driver,
 			       dm->snapshotter ? " (containerd image store)" : "");
-	if (asprintf(&ldb, "%s/image/%s/layerdb", dm->root, dm->driver) < 0)
+	if (!idp_docker_store_trusted(pp->docker->api, dm->root, root_fd, why, n))
+		return 0;
+	if (asprintf(&ldb, "image/%s/layerdb", dm->driver) < 0)
 		return why_not(why, n, "out of memory");
-	if (!(ok = access(ldb, R_OK | X_OK) == 0))
-		why_not(why, n, "cannot read %s: %s", ldb, strerror(errno));
+	if ((fd = idp_open_beneath(*root_fd, ldb, O_RDONLY | O_DIRECTORY)) >= 0)
+		close(fd);
+	if (!(ok = fd >= 0))
+		why_not(why, n, "cannot read %s/%s: %s", dm->root, ldb, strerror(errno));
 	free(ldb);
 	return ok;
 }
 
-static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm,
+static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm, int root_fd,
 		       unsigned char *known, int *failed, struct idp_store_opts *so)
 {
 	struct plug_push *pp = ps->pp;
@@ -173,6 +185,7 @@ static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm
 		known[i] = ps->ru.layers[i].have != IDP_REUSE_NO;
 	memset(so, 0, sizeof(*so));
 	so->root = dm->root;
+	so->root_fd = root_fd;
 	so->driver = dm->driver;
 	so->format = pp->cfg->format;
 	so->codec = pp->codec;
@@ -188,7 +201,7 @@ static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm
 
 /* The layers the registry lacks, from the store, in both phases. *failed:
  * the store itself failed (the caller falls back to docker save). */
-static int push_stored(struct push_steps *ps, const struct idp_docker_daemon *dm,
+static int push_stored(struct push_steps *ps, const struct idp_docker_daemon *dm, int root_fd,
 		       struct idp_image *img, int *failed, struct idp_error *err)
 {
 	int n = ps->pp->info->ndiffids;
@@ -200,7 +213,7 @@ static int push_stored(struct push_steps *ps, const struct idp_docker_daemon *dm
 
 	if (!flags)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	store_opts(ps, dm, flags, failed, &so);
+	store_opts(ps, dm, root_fd, flags, failed, &so);
 	rc = idp_stream_docker_store(&so, &stream, err);
 	if (rc == 0)
 		rc = stream_blobs(ps, &stream, &push, img, err);
@@ -221,13 +234,15 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 	struct idp_push_result res[FE_MAX_TARGETS];
 	struct idp_docker_daemon dm;
 	char why[IDP_ERRMSG_MAX];
-	int i, rc, failed = 0;
+	int i, rc, failed = 0, root_fd;
 
 	if ((ps->nknown = idp_reuse_stream_known(&ps->ru, &ps->known, err)) < 0)
 		return -1;
-	if (!store_usable(pp, &dm, why, sizeof(why))) {
+	if (!store_usable(pp, &dm, &root_fd, why, sizeof(why))) {
 		if (pp->cfg->verbose)
 			fe_infof("not reading docker's layer store (%s)", why);
+		if (root_fd >= 0)
+			close(root_fd);
 		idp_docker_daemon_release(&dm);
 		/* ---- the daemon pushes through the loopback relay (plug_relay.c) ---- */
 		if ((rc = plug_relay(pp, to, &ps->ru, img, err)) != 1)
@@ -238,7 +253,8 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 		fe_infof("reading layers from docker's layer store (%s, %s)", dm.root, dm.driver);
 	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
 		res[i] = to->t[i].res;
-	rc = push_stored(ps, &dm, img, &failed, err);
+	rc = push_stored(ps, &dm, root_fd, img, &failed, err);
+	close(root_fd);
 	idp_docker_daemon_release(&dm);
 	if (rc == 0 || !failed || (pp->cancel && *pp->cancel))
 		return rc;
@@ -274,7 +290,7 @@ static int unchanged(struct push_steps *ps, struct idp_error *err)
 	int rc;
 
 	memset(&img, 0, sizeof(img));
-	if ((rc = idp_reuse_cached_image(&ps->ru, &img, err)) == 1 &&
+	if ((rc = idp_reuse_cached_image(&ps->ru, t, &img, err)) == 1 &&
 	    (rc = idp_push_if_present(t, ps->to->o, &img)) == 1 && ps->pp->cfg->verbose)
 		fe_infof("nothing changed: the registry has manifest %s under %s already",
 			 img.manifests[img.nmanifests - 1].digest, t->tag ? t->tag : "its digest");

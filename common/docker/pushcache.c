@@ -1,6 +1,7 @@
 /* pushcache.c: the push cache (pushcache.h): a small JSON file under the
- * XDG cache directory, read tolerantly (bounded, entries validated one by
- * one), written by merge + temp file + rename. */
+ * XDG cache directory, used only when nobody else can change it, read
+ * tolerantly (bounded, entries validated one by one), written by merge +
+ * temp file + rename. */
 #include "config.h"
 #include <errno.h>
 #include <stdio.h>
@@ -8,16 +9,20 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "util/file.h"
 #include "util/jsonutil.h"
+#include "util/trust.h"
 #include "registry/registry.h"
 #include "pushcache.h"
 #include "banned.h"
 
 #define CACHE_NAME "idppush/push-cache.json"
+#define CACHE_FILE "push-cache.json"
+#define LOCK_FILE "push-cache.lock"
 /* ten pushes ending at once on a busy machine each hold it for a while */
 #define LOCK_WAIT_MS 60000
 
@@ -227,7 +232,8 @@ static int take_blob(struct idp_pushcache *c, json_object *o)
 	b.digest = (char *)idp_json_str(o, "digest");
 	b.media_type = (char *)idp_json_str(o, "mediaType");
 	b.producer = (char *)idp_json_str(o, "producer");
-	if (!b.registry || !b.repository || !b.media_type || !b.producer || !b.diffid ||
+	if (!idp_hostport_valid(b.registry) || !idp_repository_valid(b.repository) ||
+	    !b.media_type || !b.producer || !b.diffid ||
 	    !idp_digest_valid(b.diffid) || !b.digest || !idp_digest_valid(b.digest) ||
 	    !json_object_object_get_ex(o, "size", &sz) || !json_object_is_type(sz, json_type_int) ||
 	    (b.size = json_object_get_int64(sz)) < 0)
@@ -251,7 +257,7 @@ static int take_chunk(struct idp_pushcache *c, json_object *o)
 	const char *reg = idp_json_str(o, "registry");
 	int64_t size = idp_json_int(o, "size", -1);
 
-	if (!reg || size < IDP_CHUNK_MIN || size > IDP_CHUNK_DEFAULT)
+	if (!idp_hostport_valid(reg) || size < IDP_CHUNK_MIN || size > IDP_CHUNK_DEFAULT)
 		return 0;
 	return idp_pushcache_set_chunk(c, reg, size, &err) < 0 ? -1 : 1;
 }
@@ -279,20 +285,77 @@ static int take_all(struct idp_pushcache *c, json_object *root, const char *key,
 	return bad;
 }
 
-static void load(struct idp_pushcache *c, const char *path, char *warning, size_t n)
+/* The cache's directory (path's), opened as one only we can change:
+ * every directory on the way opened without following a link and owned by
+ * root or us, none writable by others, missing ones made (0700), the last
+ * one ours and not writable by group or others. An O_PATH descriptor, or
+ * -1 with why. */
+static int cache_dir(const char *path, char *why, size_t n)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	char dir[4096], *slash;
+	uid_t me = geteuid();
+	struct stat st;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')))
+		*slash = '\0';
+	if ((fd = idp_trusted_dir_make(dir, me, 0700, &err)) < 0) {
+		snprintf(why, n, "%s", err.msg);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != me || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(why, n, "'%.900s' is not ours alone (owner %u, mode %04o)", dir,
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The cache file in dirfd into b: 0, 1 absent, -1 with why; UNTRUSTED
+ * (why said) when it is not ours alone. */
+#define UNTRUSTED 2
+
+static int read_cache(int dirfd, const char *path, struct idp_buf *b, char *why, size_t n)
+{
+	struct stat st;
+	int fd = idp_open_file_beneath(dirfd, CACHE_FILE, &st), rc;
+
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd >= 0 && (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		snprintf(why, n, "'%s' is not ours alone (owner %u, mode %04o)", path,
+			 (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return UNTRUSTED;
+	}
+	rc = fd < 0 ? -1 : idp_file_read_fd(fd, b);
+	if (rc < 0)
+		snprintf(why, n, "%s", errno == EFBIG ? "larger than the cache may be" :
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* c from the cache in dirfd. 0, or UNTRUSTED (c empty, why in warning). */
+static int load(struct idp_pushcache *c, int dirfd, const char *path, char *warning, size_t n)
 {
 	struct idp_buf b;
 	json_object *root = NULL, *ver;
-	char why[160] = "";
+	char why[300] = "";
 	int rc, bad = 0;
 
 	memset(c, 0, sizeof(*c));
-	if (!path)
-		return;
 	idp_buf_init(&b, IDP_PUSHCACHE_FILE_CAP);
-	if ((rc = idp_file_read(path, IDP_FILE_NOFOLLOW, &b)) < 0)
-		snprintf(why, sizeof(why), "%s", errno == EFBIG ? "larger than the cache may be" :
-			 errno == EINVAL ? "not a regular file" : strerror(errno));
+	if ((rc = read_cache(dirfd, path, &b, why, sizeof(why))) == UNTRUSTED) {
+		if (warning)
+			snprintf(warning, n, "ignoring the push cache: %s", why);
+		idp_buf_release(&b);
+		return UNTRUSTED;
+	}
 	if (rc == 0 && b.len > 0) {
 		root = json_tokener_parse(b.buf);
 		if (!root || !json_object_is_type(root, json_type_object) ||
@@ -313,13 +376,27 @@ static void load(struct idp_pushcache *c, const char *path, char *warning, size_
 		snprintf(warning, n, "push cache '%s': ignoring %d damaged entries", path, bad);
 	json_object_put(root);
 	idp_buf_release(&b);
+	return 0;
 }
 
-void idp_pushcache_load(struct idp_pushcache *c, const char *path, char *warning, size_t n)
+int idp_pushcache_load(struct idp_pushcache *c, const char *path, char *warning, size_t n)
 {
+	char why[IDP_ERRMSG_MAX];
+	int dirfd, rc;
+
 	if (warning && n)
 		warning[0] = '\0';
-	load(c, path, warning, n);
+	memset(c, 0, sizeof(*c));
+	if (!path)
+		return 0;
+	if ((dirfd = cache_dir(path, why, sizeof(why))) < 0) {
+		if (warning)
+			snprintf(warning, n, "ignoring the push cache: %s", why);
+		return 1;
+	}
+	rc = load(c, dirfd, path, warning, n);
+	close(dirfd);
+	return rc == UNTRUSTED;
 }
 
 /* ---- writing ---- */
@@ -373,26 +450,23 @@ static int replace_file(const char *path, const struct idp_pushcache *c, struct 
 	return rc;
 }
 
-/* The cache's lock (push-cache.lock next to it, flock), so that concurrent
- * pushes merge one after the other and no entry is lost. Waits at most
- * LOCK_WAIT_MS; -1 with err when it cannot be had. */
-static int lock_cache(const char *path, struct idp_error *err)
+/* The cache's lock (push-cache.lock next to it in dirfd, flock), so that
+ * concurrent pushes merge one after the other and no entry is lost. Waits
+ * at most LOCK_WAIT_MS; -1 with err when it cannot be had. */
+static int lock_cache(int dirfd, const char *path, struct idp_error *err)
 {
 	struct timespec slice = { 0, 20 * 1000000L };
-	char lock[4200], *slash;
 	int64_t start;
 	int fd;
 
-	snprintf(lock, sizeof(lock), "%s", path);
-	if ((slash = strrchr(lock, '/')))
-		snprintf(slash + 1, sizeof(lock) - (size_t)(slash + 1 - lock), "push-cache.lock");
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "cannot open '%s': %s", lock,
-				     strerror(errno));
+	if ((fd = openat(dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot open the lock next to '%s': %s",
+				     path, strerror(errno));
 	for (start = idp_now_ms(); flock(fd, LOCK_EX | LOCK_NB) < 0;) {
 		if (errno != EWOULDBLOCK || idp_now_ms() - start >= LOCK_WAIT_MS) {
 			close(fd);
-			return idp_error_set(err, IDP_EGENERAL, "cannot lock '%s': %s", lock,
+			return idp_error_set(err, IDP_EGENERAL,
+					     "cannot lock the push cache '%s': %s", path,
 					     errno == EWOULDBLOCK ? "held by another push"
 								  : strerror(errno));
 		}
@@ -401,14 +475,16 @@ static int lock_cache(const char *path, struct idp_error *err)
 	return fd;
 }
 
-int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, struct idp_error *err)
+/* Merge news into the cache as it is now and write it (the lock held). */
+static int merge(int dirfd, const char *path, const struct idp_pushcache *news,
+		 struct idp_error *err)
 {
 	struct idp_pushcache now;
-	int i, rc = 0, lock;
+	char why[IDP_ERRMSG_MAX];
+	int i, rc = 0;
 
-	if (idp_file_mkdirs(path, 0700, err) < 0 || (lock = lock_cache(path, err)) < 0)
-		return -1;
-	load(&now, path, NULL, 0);
+	if (load(&now, dirfd, path, why, sizeof(why)) == UNTRUSTED)
+		return idp_error_set(err, IDP_EGENERAL, "%s", why);
 	for (i = 0; i < news->nblobs && rc == 0; i++)
 		rc = idp_pushcache_add(&now, &news->blobs[i], err);
 	for (i = 0; i < news->nv1 && rc == 0; i++)
@@ -416,9 +492,25 @@ int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, str
 	for (i = 0; i < news->nchunks && rc == 0; i++)
 		rc = idp_pushcache_set_chunk(&now, news->chunks[i].registry, news->chunks[i].size,
 					     err);
-	if (rc == 0)
+	if (rc == 0)   /* the directory is ours alone: its path names what dirfd is */
 		rc = replace_file(path, &now, err);
 	idp_pushcache_release(&now);
+	return rc;
+}
+
+int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, struct idp_error *err)
+{
+	char why[IDP_ERRMSG_MAX];
+	int dirfd, lock, rc;
+
+	if ((dirfd = cache_dir(path, why, sizeof(why))) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "%s", why);
+	if ((lock = lock_cache(dirfd, path, err)) < 0) {
+		close(dirfd);
+		return -1;
+	}
+	rc = merge(dirfd, path, news, err);
 	close(lock);   /* releases the flock */
+	close(dirfd);
 	return rc;
 }

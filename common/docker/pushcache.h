@@ -17,8 +17,13 @@
  * (idp_codec_name: e.g. "gzip/isal-2.30/2/4m", compressed by us) or
  * "stored" (the daemon's own compressed layer): a push reuses only blobs of the producer
  * a fresh push of the same image would use, so its manifest is the same.
- * Reads are tolerant: a missing file is empty, a damaged one is ignored
- * with a warning, bad entries are dropped. Writes merge into what is on
+ * Only a cache nobody else can change is used: its directory and every
+ * one above it opened without following a link, owned by root or us and
+ * not writable by others, the cache's directory and file ours and not
+ * group or other-writable; else it is ignored (a note for -v) and never
+ * written. Reads are tolerant: a missing file is empty, a damaged one is
+ * ignored with a warning, bad entries (a repository or registry name that
+ * is not one, a bad digest) are dropped. Writes merge into what is on
  * disk now under an exclusive lock (push-cache.lock, flock), keep the
  * newest IDP_PUSHCACHE_MAX entries, and replace the file atomically (temp file
  * + rename): concurrent runs never see a torn file and lose no entry.
@@ -78,8 +83,10 @@ char *idp_pushcache_path(void);
 
 /* Load path into c (initialised here). Never fails: a problem leaves c
  * partly or wholly empty and says why in warning[0..n) ("" when none)
- * for the front end to show. */
-void idp_pushcache_load(struct idp_pushcache *c, const char *path, char *warning, size_t n);
+ * for the front end to show. Returns 1 when the cache was ignored because
+ * someone else could change it (see above): warning is then a note for
+ * -v, and nothing may be written there (give idp_reuse no cache_path). */
+int idp_pushcache_load(struct idp_pushcache *c, const char *path, char *warning, size_t n);
 void idp_pushcache_release(struct idp_pushcache *c);
 
 /* Match flags for idp_pushcache_find. */
@@ -151,6 +158,9 @@ struct idp_reuse {
 	int saved_stored;          /* the stream gave already-compressed layers */
 	int by_daemon;             /* the docker daemon pushed it (idp_reuse_note_daemon) */
 	struct idp_stream_known *known;  /* the table for a stream push, or NULL */
+	struct idp_push_target *target;  /* where a cached config is checked */
+	char config_seen[IDP_DIGEST_MAX]; /* the last cached config checked, */
+	int config_seen_ok;              /* and whether it is the image's */
 };
 
 /* For a push to dest (its strings must outlive ru). -1 only out of memory. */
@@ -166,9 +176,11 @@ int idp_reuse_check(struct idp_reuse *ru, struct idp_push_target *t,
 /* The image (config + layers + manifest) from the states, without reading it. */
 int idp_reuse_image(const struct idp_reuse *ru, struct idp_image *img, struct idp_error *err);
 /* The image from the cache alone, when it knows the config and every
- * layer as pushed to this very repository (states set to "exists"): 1,
- * else 0 (states as before), -1 on error. Nothing is asked. */
-int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_image *img, struct idp_error *err);
+ * layer as pushed to this very repository t (states set to "exists"): 1,
+ * else 0 (states as before), -1 on error. Nothing is asked, except the
+ * config when its digest is not the image ID (its diffIDs are checked). */
+int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_push_target *t, struct idp_image *img,
+			   struct idp_error *err);
 /* Every state back to "not known". */
 void idp_reuse_forget(struct idp_reuse *ru);
 /* What the cache knows of a stream's blobs, as the table a stream push

@@ -269,7 +269,8 @@ static int relay_port(const struct idp_relay_push *p)
 }
 
 /* The daemon's push through r (*asked: it was asked to push), the
- * temporary tag removed after it. */
+ * temporary tag removed after it. 1: the daemon would not tag the image
+ * (p->why_not says why; nothing happened). */
 static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct progress *pg,
 			int *asked, struct idp_error *err)
 {
@@ -278,8 +279,15 @@ static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct pr
 	int rc;
 
 	snprintf(name, sizeof(name), "127.0.0.1:%d/%s", idp_relay_port(r), repo);
-	if (tag_image(p->api, p->image_id, name, tag, sizeof(tag), err) < 0)
-		return -1;
+	if (tag_image(p->api, p->image_id, name, tag, sizeof(tag), err) < 0) {
+		if ((p->api->stop.cancel && *p->api->stop.cancel) ||
+		    idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
+			return -1;
+		/* a daemon that will not tag (an API that is not docker's): another way */
+		snprintf(p->why_not, sizeof(p->why_not), "%s", err->msg);
+		idp_error_clear(err);
+		return 1;
+	}
 	idp_relay_arm(r);
 	*asked = 1;
 	rc = daemon_push(p->api, r, name, tag, pg, err);
@@ -308,7 +316,9 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	p->used_port = idp_relay_port(r);
 	rc = push_through(p, r, &pg, &asked, err);
 	idp_stop_set_abort(&p->api->stop, 0);
-	if (rc < 0 && idp_relay_failed(r, err))
+	if (rc == 1)
+		;   /* not asked to push: nothing happened */
+	else if (rc < 0 && idp_relay_failed(r, err))
 		rc = -1;
 	else if (rc < 0 && asked && unreachable(p, r, err))
 		rc = 1;

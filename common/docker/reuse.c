@@ -7,7 +7,8 @@
  * inspect` alone, byte for byte what a full push builds (same format rules
  * as src_docker_save.c), and the image is never read. Otherwise a stream
  * push skips the known layers, told by a table built here. After a
- * successful push, the manifest's blobs are recorded. */
+ * successful push, the manifest's blobs are recorded. A cached config is
+ * used only when it is the image's (config_ok). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <json-c/json.h>
 #include "util/jsonutil.h"
 #include "util/manifest.h"
+#include "registry/registry.h"
 #include "pushcache.h"
 #include "banned.h"
 
@@ -76,15 +78,94 @@ static const char *display_key(const struct idp_pushcache_blob *c, const char *k
 	return c->producer && strcmp(c->producer, "stored") == 0 ? c->digest : key;
 }
 
+/* Whether the config c names (a cache entry keyed by the image ID) is the
+ * image's: its digest is the image ID (the graph-driver store, where the
+ * image ID is the config's digest), or the config, fetched from the
+ * destination repository (its digest checked), lists the image's diffIDs
+ * (docker's containerd image store, whose image ID names a manifest). One
+ * that cannot be fetched there is not used. The last answer is kept. */
+static int config_ok(struct idp_reuse *ru, const struct idp_pushcache_blob *c)
+{
+	const struct idp_docker_image *info = ru->o.info;
+	struct idp_error err = IDP_ERROR_INIT;
+	json_object *root = NULL, *ids;
+	struct idp_buf b;
+	int i, ok = 0;
+
+	if (strcmp(c->digest, info->id) == 0)
+		return 1;
+	if (strcmp(ru->config_seen, c->digest) == 0)
+		return ru->config_seen_ok;
+	idp_buf_init(&b, IDP_CAP_CONFIG);
+	if (ru->target && strcmp(c->repository, ru->repository) == 0 &&
+	    idp_blob_get(ru->target->s, idp_session_conn(ru->target->s), c->digest, IDP_CAP_CONFIG,
+			 &b, &err) == 1) {
+		root = idp_json_parse(b.buf, b.len, IDP_CAP_CONFIG);
+		ids = idp_json_array(idp_json_obj(root, "rootfs"), "diff_ids");
+		ok = ids && (int)json_object_array_length(ids) == info->ndiffids;
+		for (i = 0; ok && i < info->ndiffids; i++) {
+			const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
+			ok = d && strcmp(d, info->diffids[i]) == 0;
+		}
+	}
+	json_object_put(root);
+	idp_buf_release(&b);
+	snprintf(ru->config_seen, sizeof(ru->config_seen), "%s", c->digest);
+	ru->config_seen_ok = ok;
+	return ok;
+}
+
+static int by_daemon(const struct idp_pushcache_blob *c)
+{
+	return c->producer && strcmp(c->producer, IDP_PRODUCER_DAEMON) == 0;
+}
+
+/* Whether the top manifest the daemon pushed for the image ID (a cache
+ * entry of the producer "daemon") is the image's: the image ID itself
+ * (docker's containerd image store, whose image ID is the digest pushed),
+ * or a manifest, fetched from the destination repository (its digest
+ * checked), whose config is the image ID (the graph-driver store). */
+static int daemon_top_ok(struct idp_reuse *ru, const struct idp_pushcache_blob *c)
+{
+	const struct idp_docker_image *info = ru->o.info;
+	struct idp_error err = IDP_ERROR_INIT;
+	json_object *root = NULL;
+	struct idp_buf b;
+	const char *config;
+	int ok = 0;
+
+	if (strcmp(c->digest, info->id) == 0)
+		return 1;
+	if (strcmp(ru->config_seen, c->digest) == 0)
+		return ru->config_seen_ok;
+	idp_buf_init(&b, IDP_CAP_MANIFEST);
+	if (ru->target && strcmp(c->repository, ru->repository) == 0 &&
+	    idp_manifest_get(ru->target->s, idp_session_conn(ru->target->s), c->digest, &b,
+			     &err) == 1) {
+		root = idp_json_parse(b.buf, b.len, IDP_CAP_MANIFEST);
+		config = idp_json_str(idp_json_obj(root, "config"), "digest");
+		ok = config && strcmp(config, info->id) == 0;
+	}
+	json_object_put(root);
+	idp_buf_release(&b);
+	snprintf(ru->config_seen, sizeof(ru->config_seen), "%s", c->digest);
+	ru->config_seen_ok = ok;
+	return ok;
+}
+
 /* What the cache says key was pushed as in this repository (flags
  * IDP_PUSHCACHE_SAME_REPO) or another one of the same registry
- * (IDP_PUSHCACHE_OTHER_REPO), by the producer a fresh push would use. */
-static const struct idp_pushcache_blob *cached(const struct idp_reuse *ru, const char *key,
-					       int flags)
+ * (IDP_PUSHCACHE_OTHER_REPO), by the producer a fresh push would use; for
+ * the image ID, only a config that is the image's (config_ok). */
+static const struct idp_pushcache_blob *cached(struct idp_reuse *ru, const char *key, int flags)
 {
 	struct idp_pushcache_query q = { ru->registry, ru->repository, key, ru->want, flags };
+	const struct idp_pushcache_blob *c = idp_pushcache_find(ru->o.cache, &q);
 
-	return idp_pushcache_find(ru->o.cache, &q);
+	if (c && strcmp(key, ru->o.info->id) == 0 &&
+	    !(by_daemon(c) ? daemon_top_ok(ru, c) : config_ok(ru, c)))
+		return NULL;
+	return c;
 }
 
 /* What the cache says `key` (a diffID, or the image ID for the config)
@@ -195,6 +276,7 @@ int idp_reuse_check(struct idp_reuse *ru, struct idp_push_target *t,
 	struct idp_image probe;
 
 	memset(&probe, 0, sizeof(probe));
+	ru->target = t;
 	pick_producer(ru);
 	if (!probe_of)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
@@ -335,14 +417,14 @@ int idp_reuse_image(const struct idp_reuse *ru, struct idp_image *img, struct id
 /* ---- nothing changed ---- */
 
 /* What the cache says key was pushed as in this very repository. */
-static const struct idp_pushcache_blob *mine(const struct idp_reuse *ru, const char *key)
+static const struct idp_pushcache_blob *mine(struct idp_reuse *ru, const char *key)
 {
 	return cached(ru, key, IDP_PUSHCACHE_SAME_REPO);
 }
 
 /* Progress ids as the probe gives them: diffIDs, no line for the config
  * (blob 0: idp_image_add_single adds the config first). */
-static int label(const struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
+static int label(struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
 {
 	const struct idp_docker_image *info = ru->o.info;
 	int i, j;
@@ -387,12 +469,14 @@ static int daemon_image(struct idp_reuse *ru, struct idp_image *img, struct idp_
 	return 1;
 }
 
-int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
+int idp_reuse_cached_image(struct idp_reuse *ru, struct idp_push_target *t, struct idp_image *img,
+			   struct idp_error *err)
 {
 	const struct idp_docker_image *info = ru->o.info;
 	const struct idp_pushcache_blob *c;
 	int i;
 
+	ru->target = t;
 	pick_producer(ru);
 	if (daemons(ru) && !ru->o.platform && info->ndiffids > 0)
 		return daemon_image(ru, img, err);

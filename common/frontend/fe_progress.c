@@ -95,13 +95,19 @@ const char *fe_human_size(int64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void short_id(const char *id, char out[FE_ID_LEN + 1])
+/* The id a line shows: its first FE_ID_LEN bytes (a digest's hex), escaped
+ * like registry text (error.h): an id comes from outside (a docker save
+ * stream names its layers) and must not drive the terminal. */
+static void short_id(const char *id, char out[FE_ID_SHOWN])
 {
+	char raw[FE_ID_LEN + 1];
+
 	if (!id)
 		id = "";
 	if (strncmp(id, "sha256:", 7) == 0)
 		id += 7;
-	snprintf(out, FE_ID_LEN + 1, "%s", id);
+	snprintf(raw, sizeof(raw), "%s", id);
+	idp_text_escape(out, FE_ID_SHOWN, raw);
 }
 
 const char *fe_state_status(const struct fe_line *l, char *buf, size_t len)
@@ -231,7 +237,7 @@ static void tty_message(struct fe_progress *p, const char *text)
 
 static struct fe_line *find_line(struct fe_progress *p, const char *id)
 {
-	char sid[FE_ID_LEN + 1];
+	char sid[FE_ID_SHOWN];
 	struct fe_line *l;
 	int i;
 
@@ -321,7 +327,7 @@ static void update(struct fe_progress *p, const struct idp_event *ev, enum fe_st
 		return;   /* nothing new to show */
 	l->st = st;
 	if (ev->digest)
-		snprintf(l->digest, sizeof(l->digest), "%s", ev->digest);
+		idp_text_escape(l->digest, sizeof(l->digest), ev->digest);
 	if (st == FE_ST_PUSHING) {
 		l->done = done;
 		l->total = ev->total;

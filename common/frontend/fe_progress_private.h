@@ -10,6 +10,8 @@
 #include "fe_progress.h"
 
 #define FE_ID_LEN 12
+/* an id as shown: FE_ID_LEN bytes escaped (idp_text_escape: at most 4 a byte) */
+#define FE_ID_SHOWN (FE_ID_LEN * 4 + 1)
 #define FE_STATUS_MAX 160
 
 enum fe_render { FE_R_QUIET, FE_R_TTY, FE_R_PLAIN, FE_R_JSON };
@@ -19,7 +21,7 @@ enum fe_state { FE_ST_NONE, FE_ST_PREPARING, FE_ST_WAITING, FE_ST_PUSHING, FE_ST
 		FE_ST_MOUNTED, FE_ST_PUSHED };
 
 struct fe_line {
-	char id[FE_ID_LEN + 1];
+	char id[FE_ID_SHOWN];      /* escaped, as every id from outside is */
 	char digest[IDP_DIGEST_MAX];
 	enum fe_state st;
 	char from[FE_STATUS_MAX - 16];   /* mounted from this repository */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "util/file.h"
+#include "util/trust.h"
 #include "fe_msg.h"
 #include "fe_progress.h"
 #include "fe_push.h"
@@ -23,51 +24,146 @@ int fe_report_error(const struct idp_error *err)
 }
 
 /* Where --digest-file goes. A regular file (or none yet) is replaced
- * atomically; a stream the user points at (/dev/stdout as a pipe or a
- * terminal, a FIFO, a process substitution) is written into; a symlink to
- * a regular file is refused, so a symlink planted at the path can never
- * make us overwrite the file it points at. Checked before the push. */
+ * atomically (a temp file beside it, renamed over it: a symlink planted at
+ * the path is replaced, never written through); a stream the user points
+ * at (/dev/stdout as a pipe or a terminal, a FIFO, a process substitution)
+ * is written into. A symbolic link is followed only in a directory that
+ * only root or we can change (/dev/stdout, /dev/fd/N): elsewhere it is
+ * refused. Checked before the push and again when the digest is written;
+ * the check and the open go through one descriptor of the directory, and
+ * the stream opened is the one checked: found with O_PATH (without
+ * following a link unless it was one: an O_PATH open has no effect of its
+ * own), compared with the check (device, inode, type), only then opened
+ * for writing through /proc/self/fd. A path swapped between the check
+ * and the open is refused, never written through. */
 enum digest_target { DT_REPLACE, DT_STREAM };
 
-static int digest_target(const char *path, enum digest_target *t, struct idp_error *err)
-{
-	struct stat l, st;
+struct digest_path {
+	int dirfd;                 /* the directory it is in (O_PATH) */
+	char base[256];            /* its name there */
+	enum digest_target t;
+	struct stat st;            /* DT_STREAM: what it is */
+	int link;                  /* DT_STREAM: the path is a link to it */
+};
 
-	if (lstat(path, &l) < 0 || S_ISREG(l.st_mode)) {
-		*t = DT_REPLACE;
-		return 0;
-	}
-	if (stat(path, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode))) {
-		*t = DT_STREAM;
-		return 0;
-	}
+static int is_stream(const struct stat *st)
+{
+	return S_ISFIFO(st->st_mode) || S_ISCHR(st->st_mode) || S_ISSOCK(st->st_mode);
+}
+
+static int refuse(const char *path, const char *what, struct idp_error *err)
+{
 	return idp_error_set(err, IDP_EGENERAL,
 			     "--digest-file '%s' is %s: refusing to write through it (give a plain "
-			     "file path)",
-			     path, S_ISLNK(l.st_mode) ? "a symbolic link" : "not a file");
+			     "file path)", path, what);
+}
+
+/* Its directory opened, its name in it. */
+static int digest_dir(const char *path, struct digest_path *d, struct idp_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((size_t)snprintf(d->base, sizeof(d->base), "%s", slash ? slash + 1 : path) >=
+	    sizeof(d->base) || !d->base[0] || strcmp(d->base, ".") == 0 ||
+	    strcmp(d->base, "..") == 0)
+		return refuse(path, "not a file name", err);
+	if ((d->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "--digest-file '%s': cannot open '%s': %s",
+				     path, dir, strerror(errno));
+	return 0;
+}
+
+/* What path is now (d filled; close d->dirfd). */
+static int digest_target(const char *path, struct digest_path *d, struct idp_error *err)
+{
+	struct stat l, dst;
+
+	memset(d, 0, sizeof(*d));
+	d->dirfd = -1;
+	if (digest_dir(path, d, err) < 0)
+		return -1;
+	d->t = DT_REPLACE;
+	if (fstatat(d->dirfd, d->base, &l, AT_SYMLINK_NOFOLLOW) < 0 || S_ISREG(l.st_mode))
+		return 0;
+	d->t = DT_STREAM;
+	d->link = S_ISLNK(l.st_mode);
+	if (d->link && (fstat(d->dirfd, &dst) < 0 || !idp_trusted_dir_stat(&dst, geteuid())))
+		return refuse(path, "a symbolic link in a directory others can change", err);
+	if (fstatat(d->dirfd, d->base, &d->st, 0) == 0 && is_stream(&d->st))
+		return 0;
+	return refuse(path, d->link ? "a symbolic link" : "not a file", err);
+}
+
+/* The stream d checked, opened for writing; -1 with errno (EXDEV: it is
+ * no longer what was checked). */
+static int open_stream(const struct digest_path *d)
+{
+	struct stat got;
+	int pfd = openat(d->dirfd, d->base, O_PATH | O_CLOEXEC | (d->link ? 0 : O_NOFOLLOW));
+	int fd, e;
+
+	if (pfd < 0)
+		return -1;
+	if (fstat(pfd, &got) < 0 || !is_stream(&got) || got.st_dev != d->st.st_dev ||
+	    got.st_ino != d->st.st_ino) {
+		close(pfd);
+		errno = EXDEV;
+		return -1;
+	}
+	fd = idp_reopen_path_fd(pfd, O_WRONLY);
+	e = errno;
+	close(pfd);
+	errno = e;
+	return fd;
+}
+
+static int write_stream(const char *path, const struct digest_path *d, const char *line,
+			struct idp_error *err)
+{
+	int fd = open_stream(d), rc = 0;
+
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
+				   errno == EXDEV ? "it changed since it was checked"
+						  : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 static int write_digest_file(const char *path, const char *digest, struct idp_error *err)
 {
-	enum digest_target t;
+	struct digest_path d;
 	char line[IDP_DIGEST_MAX + 2];
-	int fd, rc = 0;
+	int rc;
 
 	snprintf(line, sizeof(line), "%s\n", digest);
-	if (digest_target(path, &t, err) < 0)
-		return -1;
-	if (t == DT_REPLACE) {
-		if (idp_file_replace(path, line, strlen(line), 0644, err) < 0)
-			return idp_error_prefix(err, "--digest-file");
-		return 0;
-	}
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 ||
-	    write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		rc = idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s", path,
-				   strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	rc = digest_target(path, &d, err);
+	if (rc == 0 && d.t == DT_REPLACE &&
+	    (rc = idp_file_replace(path, line, strlen(line), 0644, err)) < 0)
+		idp_error_prefix(err, "--digest-file");
+	else if (rc == 0 && d.t == DT_STREAM)
+		rc = write_stream(path, &d, line, err);
+	if (d.dirfd >= 0)
+		close(d.dirfd);
+	return rc;
+}
+
+/* Checked before the push: refused now rather than after it. */
+static int check_digest_file(const char *path, struct idp_error *err)
+{
+	struct digest_path d;
+	int rc = digest_target(path, &d, err);
+
+	if (d.dirfd >= 0)
+		close(d.dirfd);
 	return rc;
 }
 
@@ -220,7 +316,6 @@ static int start_output(struct fe_push *r, struct idp_error *err)
 
 int fe_push_open(struct fe_push *r, const struct fe_push_job *job, struct idp_error *err)
 {
-	enum digest_target dt;
 	char *repo;
 	int i;
 
@@ -234,7 +329,7 @@ int fe_push_open(struct fe_push *r, const struct fe_push_job *job, struct idp_er
 		idp_ratelimit_init(&r->rate, job->cfg->limit_rate);
 	if (start_output(r, err) < 0)
 		return -1;
-	if (job->cfg->digest_file && digest_target(job->cfg->digest_file, &dt, err) < 0)
+	if (job->cfg->digest_file && check_digest_file(job->cfg->digest_file, err) < 0)
 		return -1;
 	for (i = 0; i < r->to.n; i++) {
 		if (!(repo = idp_ref_repository(&job->dests[i])))

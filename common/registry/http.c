@@ -2,7 +2,8 @@
  * (the configuration's, or the request's own), the stop state checked
  * from curl's progress callback (which also reports the body bytes
  * sent), bodies from memory or pulled from a reader, bounded response
- * bodies, redacted debug output; and URLs: the one builder, Location
+ * bodies, redacted debug output, the proxy environment honoured except for
+ * loopback hosts; and URLs: the one builder, Location
  * resolution, origins. */
 #include "config.h"
 #include <ctype.h>
@@ -26,6 +27,7 @@
 struct idp_http {
 	CURL *curl;
 	const struct idp_http_cfg *cfg;
+	char *noproxy;             /* CURLOPT_NOPROXY: loopback + the user's no_proxy */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -53,14 +55,36 @@ void idp_http_global_cleanup(void)
 	curl_global_cleanup();
 }
 
+/* Hosts never reached through a proxy: loopback names and addresses (a
+ * registry or token service on this machine; docker's transport never
+ * proxies them either), then what no_proxy / NO_PROXY list (libcurl reads
+ * neither once CURLOPT_NOPROXY is set). "*" alone stays "*". */
+#define LOOPBACK_NOPROXY "localhost,127.0.0.0/8,::1"
+
+static char *noproxy_list(void)
+{
+	const char *user = getenv("no_proxy");
+	char *s = NULL;
+
+	if (!user || !*user)
+		user = getenv("NO_PROXY");
+	if (user && strcmp(user, "*") == 0)
+		return strdup(user);
+	if (asprintf(&s, "%s%s%s", LOOPBACK_NOPROXY, user && *user ? "," : "",
+		     user ? user : "") < 0)
+		return NULL;
+	return s;
+}
+
 struct idp_http *idp_http_new(const struct idp_http_cfg *cfg)
 {
 	struct idp_http *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->curl = curl_easy_init();
-	if (!h->curl) {
-		free(h);
+	h->noproxy = noproxy_list();
+	if (!h->curl || !h->noproxy) {
+		idp_http_free(h);
 		return NULL;
 	}
 	h->cfg = cfg;
@@ -71,7 +95,9 @@ void idp_http_free(struct idp_http *h)
 {
 	if (!h)
 		return;
-	curl_easy_cleanup(h->curl);
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h->noproxy);
 	free(h);
 }
 
@@ -405,6 +431,7 @@ static void setup(struct idp_http *h, struct xfer *x, struct curl_slist *hdrs)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "idppush/" IDP_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOPROXY, h->noproxy);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ct);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (stall + 999) / 1000);

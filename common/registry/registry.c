@@ -3,8 +3,9 @@
  * warnings and notes (session_warnf/session_infof), the retry sleep,
  * the one request helper (idp_reg_call: credentials, re-authentication,
  * retries, the accepted statuses, the registry's error), and blob HEAD,
- * mount, manifest HEAD and PUT, and the DELETE of an upload. Opening a
- * session is in session.c, chunked blob uploads in upload.c. */
+ * GET (a small one, its digest checked), mount, manifest HEAD and PUT,
+ * and the DELETE of an upload. Opening a session is in session.c,
+ * chunked blob uploads in upload.c. */
 #include "config.h"
 #include <errno.h>
 #include <pthread.h>
@@ -225,27 +226,100 @@ int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call 
 	return 0;
 }
 
+/* HEAD or GET (its body at most cap) of a blob of the session's
+ * repository: 200 or 404 in resp (the caller's), else -1 with err. */
+/* METHOD /v2/<name>/<kind>/<ref> ("blobs" or "manifests"), 200 or 404
+ * accepted, the body bounded by cap; headers may be NULL. */
+static int repo_call(struct idp_session *s, struct idp_http *h, const char *method,
+		     const char *kind, const char *ref, size_t cap, const char *const *headers,
+		     struct idp_http_resp *resp, struct idp_error *err)
+{
+	struct idp_reg_call c = { .req = { .method = method, .max_response = cap,
+					   .headers = headers },
+				  .ok = { 200, 404 } };
+	struct idp_buf url;
+	int rc = -1;
+
+	idp_url_init(&url);
+	if (idp_session_url(s, &url, err, "/v2/%s/%s/%s", s->ref.path, kind, ref) == 0) {
+		c.req.url = url.buf;
+		rc = idp_reg_call(s, h, &c, resp, err);
+	}
+	idp_buf_release(&url);
+	return rc;
+}
+
+static int blob_call(struct idp_session *s, struct idp_http *h, const char *method,
+		     const char *digest, size_t cap, struct idp_http_resp *resp,
+		     struct idp_error *err)
+{
+	return repo_call(s, h, method, "blobs", digest, cap, NULL, resp, err);
+}
+
+/* A 200's body into out when it hashes to digest: 1; else -1 with err. */
+static int take_checked(const struct idp_http_resp *resp, const char *what, const char *digest,
+			struct idp_buf *out, struct idp_error *err)
+{
+	char got[IDP_DIGEST_MAX];
+
+	idp_sha256_digest(resp->body.buf, resp->body.len, got);
+	if (strcmp(got, digest) != 0)
+		return idp_error_set(err, IDP_EREJECTED, "%s %s: the registry sent bytes that "
+				     "hash to %s", what, digest, got);
+	if (idp_buf_add(out, resp->body.buf, resp->body.len) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 1;
+}
+
 int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
 		    int64_t *size, struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = "HEAD" }, .ok = { 200, 404 } };
 	struct idp_http_resp resp;
-	struct idp_buf url;
 	int rc;
 
-	idp_url_init(&url);
-	if (idp_session_url(s, &url, err, "/v2/%s/blobs/%s", s->ref.path, digest) < 0)
-		return -1;
 	idp_http_resp_init(&resp);
-	c.req.url = url.buf;
-	rc = idp_reg_call(s, h, &c, &resp, err);
+	rc = blob_call(s, h, "HEAD", digest, 0, &resp, err);
 	if (rc == 0 && resp.status == 200) {
 		rc = 1;
 		if (size)
 			*size = resp.content_length;
 	}
 	idp_http_resp_release(&resp);
-	idp_buf_release(&url);
+	return rc;
+}
+
+int idp_blob_get(struct idp_session *s, struct idp_http *h, const char *digest, size_t cap,
+		 struct idp_buf *out, struct idp_error *err)
+{
+	struct idp_http_resp resp;
+	int rc;
+
+	idp_http_resp_init(&resp);
+	rc = blob_call(s, h, "GET", digest, cap, &resp, err);
+	if (rc == 0 && resp.status == 200)
+		rc = take_checked(&resp, "blob", digest, out, err);
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+int idp_manifest_get(struct idp_session *s, struct idp_http *h, const char *digest,
+		     struct idp_buf *out, struct idp_error *err)
+{
+	static const char *const accept[] = {
+		"Accept: application/vnd.docker.distribution.manifest.v2+json, "
+		"application/vnd.docker.distribution.manifest.list.v2+json, "
+		"application/vnd.oci.image.manifest.v1+json, "
+		"application/vnd.oci.image.index.v1+json",
+		NULL
+	};
+	struct idp_http_resp resp;
+	int rc;
+
+	idp_http_resp_init(&resp);
+	rc = repo_call(s, h, "GET", "manifests", digest, IDP_CAP_MANIFEST, accept, &resp, err);
+	if (rc == 0 && resp.status == 200)
+		rc = take_checked(&resp, "manifest", digest, out, err);
+	idp_http_resp_release(&resp);
 	return rc;
 }
 

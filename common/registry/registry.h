@@ -66,6 +66,18 @@ struct idp_http *idp_session_conn(struct idp_session *s);
 int idp_blob_exists(struct idp_session *s, struct idp_http *h, const char *digest,
 		    int64_t *size, struct idp_error *err);
 
+/* GET a small blob (a config) of the session's repository into out, at
+ * most cap bytes, its sha256 checked against digest: 1, 0 when the
+ * registry does not have it, -1 with err (any other answer). */
+int idp_blob_get(struct idp_session *s, struct idp_http *h, const char *digest, size_t cap,
+		 struct idp_buf *out, struct idp_error *err);
+
+/* GET the manifest or index `digest` of the session's repository into out
+ * (at most IDP_CAP_MANIFEST bytes), its sha256 checked: 1, 0 when the
+ * registry does not have it, -1 with err. */
+int idp_manifest_get(struct idp_session *s, struct idp_http *h, const char *digest,
+		     struct idp_buf *out, struct idp_error *err);
+
 /* Try a cross-repo mount from `from` (a repository on the same registry).
  * 1 mounted, 0 not mounted (any upload session it opened is cancelled),
  * -1 error. */

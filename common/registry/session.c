@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include "auth.h"
 #include "util/buf.h"
+#include "util/file.h"
 #include "cluster.h"
 #include "registry.h"
 
@@ -63,23 +64,30 @@ static int append_file(int fd, const char *path, int required, struct idp_error 
 	return rc;
 }
 
-/* libcurl (GnuTLS) takes one CA file: join the system store and the extra
- * CAs into a private temp file, removed when the session closes. */
+static void drop_ca_bundle(struct idp_session *s)
+{
+	if (!s->ca_bundle)
+		return;
+	close(s->ca_fd);
+	free(s->ca_bundle);
+	s->ca_bundle = NULL;
+}
+
+/* libcurl (GnuTLS) takes one CA file, and opens it again for every
+ * connection: join the system store and the extra CAs into a temporary
+ * file without a name (util/file.h), kept open while the session lives
+ * and named to libcurl as /proc/self/fd/N. No name in TMPDIR, so a TMPDIR
+ * another user can write cannot put their CA in its place. */
 static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
 {
 	const char *tmp = getenv("TMPDIR"), *sys = system_ca_bundle();
-	char path[4096];
+	const char *dir = tmp && *tmp ? tmp : "/tmp";
+	char path[64], *copy = NULL;
 	int fd, i, rc = 0;
 
-	if (s->ca_bundle) {
-		unlink(s->ca_bundle);
-		free(s->ca_bundle);
-		s->ca_bundle = NULL;
-	}
-	snprintf(path, sizeof(path), "%s/idppush-ca-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if ((fd = mkstemp(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "cannot create a CA bundle in %s: %s",
-				     tmp && *tmp ? tmp : "/tmp", strerror(errno));
+	if ((fd = idp_file_unnamed(dir)) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot create a CA bundle in %s: %s", dir,
+				     strerror(errno));
 	if (sys)
 		rc = append_file(fd, sys, 0, err);
 	for (i = 0; rc == 0 && i < s->tls.ncas; i++)
@@ -88,11 +96,17 @@ static int make_ca_bundle(struct idp_session *s, struct idp_error *err)
 	    write(fd, s->cluster_ca.buf, s->cluster_ca.len) != (ssize_t)s->cluster_ca.len)
 		rc = idp_error_set(err, IDP_EGENERAL, "cannot write the CA bundle: %s",
 				   strerror(errno));
-	close(fd);
-	if (rc < 0 || !(s->ca_bundle = strdup(path))) {
-		unlink(path);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (rc == 0 && access(path, R_OK) < 0)
+		rc = idp_error_set(err, IDP_EGENERAL, "cannot hand the CA bundle to libcurl as "
+				   "'%s' (is /proc mounted?): %s", path, strerror(errno));
+	if (rc < 0 || !(copy = strdup(path))) {
+		close(fd);
 		return rc < 0 ? rc : idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
+	drop_ca_bundle(s);   /* after: the new one has another N, so another name */
+	s->ca_bundle = copy;
+	s->ca_fd = fd;
 	return 0;
 }
 
@@ -382,10 +396,7 @@ void idp_session_close(struct idp_session *s)
 	for (i = 0; i < s->nconns; i++)
 		idp_http_free(s->conns[i]);
 	idp_auth_free(s->auth);
-	if (s->ca_bundle) {
-		unlink(s->ca_bundle);
-		free(s->ca_bundle);
-	}
+	drop_ca_bundle(s);
 	idp_tls_release(&s->tls);
 	idp_buf_release(&s->cluster_ca);
 	idp_ref_release(&s->ref);

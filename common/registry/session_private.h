@@ -16,7 +16,8 @@ struct idp_session {
 	struct idp_session_opts opts;
 	struct idp_ref ref;
 	struct idp_tls tls;
-	char *ca_bundle;            /* temp file joining system + extra CAs */
+	char *ca_bundle;            /* "/proc/self/fd/N": system + extra CAs, unnamed */
+	int ca_fd;                  /* that N, while ca_bundle is set */
 	struct idp_buf cluster_ca;  /* idpbuilder's CA from its cluster, when fetched */
 	struct idp_stop stop;       /* cancel, abort, deadline: every transfer and sleep */
 	struct idp_http_cfg hcfg;   /* read-only once the session is open */

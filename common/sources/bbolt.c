@@ -478,28 +478,39 @@ static int bolt_finish_open(struct idp_bolt *db, struct idp_bolt **out, struct i
 	return 0;
 }
 
-int idp_bolt_open(const char *path, struct idp_bolt **out, struct idp_error *err)
+int idp_bolt_open_fd(int fd, const char *name, struct idp_bolt **out, struct idp_error *err)
 {
 	struct idp_bolt *db;
 	struct stat st;
 
-	if (bolt_new(path, &db, err) < 0)
+	if (bolt_new(name, &db, err) < 0) {
+		close(fd);
 		return -1;
-	*out = NULL;
-	db->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (db->fd < 0 || fstat(db->fd, &st) < 0) {
-		idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "%s: %s", path,
-			      strerror(errno));
+	}
+	db->fd = fd;
+	if (fstat(db->fd, &st) < 0) {
+		idp_error_set(err, IDP_EGENERAL, "%s: %s", name, strerror(errno));
 		idp_bolt_close(db);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		idp_error_set(err, IDP_EGENERAL, "%s: not a regular file", path);
+		idp_error_set(err, IDP_EGENERAL, "%s: not a regular file", name);
 		idp_bolt_close(db);
 		return -1;
 	}
 	db->size = (uint64_t)st.st_size;
 	return bolt_finish_open(db, out, err);
+}
+
+int idp_bolt_open(const char *path, struct idp_bolt **out, struct idp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	*out = NULL;
+	if (fd < 0)
+		return idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL, "%s: %s",
+				     path, strerror(errno));
+	return idp_bolt_open_fd(fd, path, out, err);
 }
 
 int idp_bolt_open_mem(const void *data, size_t len, struct idp_bolt **out, struct idp_error *err)

@@ -20,6 +20,9 @@ struct idp_bolt_bucket {
 };
 
 int idp_bolt_open(const char *path, struct idp_bolt **out, struct idp_error *err);
+/* The same over a file already open (fd, now the reader's, closed even on
+ * error); name for messages. */
+int idp_bolt_open_fd(int fd, const char *name, struct idp_bolt **out, struct idp_error *err);
 /* Open an in-memory image (for tests and the fuzz target); data is copied. */
 int idp_bolt_open_mem(const void *data, size_t len, struct idp_bolt **out, struct idp_error *err);
 void idp_bolt_close(struct idp_bolt *db);

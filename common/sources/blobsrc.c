@@ -1,4 +1,5 @@
-/* blobsrc.c: the two stock blob readers: a file and a memory block. */
+/* blobsrc.c: the stock blob readers: a file, a blob of a content-addressed
+ * directory (opened beneath it, never through a link), a memory block. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include "blobsrc.h"
 #include "util/digest.h"
 #include "util/file.h"
+#include "util/trust.h"
 #include "banned.h"
 
 struct file_reader {
@@ -55,13 +57,6 @@ static const struct idp_blob_reader_ops file_ops = {
 	.close = file_close,
 };
 
-/* A regular file, not a directory, device or FIFO. */
-static int regular(int fd)
-{
-	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Why a blob file cannot be used, for messages. */
 static const char *why_not(int e)
 {
@@ -74,72 +69,140 @@ static const char *why_not(int e)
 	return strerror(e);
 }
 
-int idp_blob_reader_file(const char *path, struct idp_blob_reader *out, struct idp_error *err)
+int idp_blob_reader_fd(int fd, const char *name, struct idp_blob_reader *out,
+		       struct idp_error *err)
 {
 	struct file_reader *f = calloc(1, sizeof(*f));
 
-	if (!f || !(f->path = strdup(path))) {
+	if (!f || !(f->path = strdup(name))) {
 		free(f);
+		close(fd);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (f->fd < 0 || !regular(f->fd)) {
-		int e = f->fd < 0 ? errno : EINVAL;
-		if (f->fd >= 0)
-			close(f->fd);
-		free(f->path);
-		free(f);
-		return idp_error_set(err, e == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
-				     "cannot open blob '%s': %s", path, why_not(e));
-	}
+	f->fd = fd;
 	out->ops = &file_ops;
 	out->ctx = f;
 	return 0;
 }
 
-int idp_cas_path(const char *dir, const char *digest, char *out, size_t n)
+/* The blob's name in its directory: the digest's hex (no '/', no ".."). */
+static int cas_name(const char *digest, const char **hex, struct idp_error *err)
 {
 	if (!idp_digest_valid(digest))
+		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s'", digest);
+	*hex = idp_digest_hex(digest);
+	return 0;
+}
+
+/* The blob opened for reading beneath dirfd (a regular file, no link). */
+static int cas_open(int dirfd, const char *dir, const char *digest, const char *what,
+		    struct idp_error *err)
+{
+	const char *hex = NULL;
+	struct stat st;
+	int fd, e;
+
+	if (cas_name(digest, &hex, err) < 0)
 		return -1;
-	return (size_t)snprintf(out, n, "%s/%s", dir, idp_digest_hex(digest)) < n ? 0 : -1;
+	if ((fd = idp_open_file_beneath(dirfd, hex, &st)) >= 0)
+		return fd;
+	e = errno;
+	return idp_error_set(err, e == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+			     "cannot %s '%s/%s': %s", what, dir, hex,
+			     e == ENOENT ? "no such file" : why_not(e));
+}
+
+int idp_cas_has_at(int dirfd, const char *dir, const char *digest, struct idp_error *err)
+{
+	const char *hex = NULL;
+	struct stat st;
+	int fd, rc;
+
+	if (cas_name(digest, &hex, err) < 0)
+		return -1;
+	if ((fd = idp_open_beneath(dirfd, hex, O_PATH)) < 0 && (errno == ENOENT || errno == ELOOP))
+		return 0;
+	if (fd < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot stat '%s/%s': %s", dir, hex,
+				     strerror(errno));
+	rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	return rc;
+}
+
+int idp_cas_read_at(int dirfd, const char *dir, const char *digest, struct idp_buf *out,
+		    struct idp_error *err)
+{
+	int fd = cas_open(dirfd, dir, digest, "read blob", err), rc, e;
+
+	if (fd < 0)
+		return -1;
+	rc = idp_file_read_fd(fd, out);
+	e = errno;
+	close(fd);
+	if (rc < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot read blob '%s/%s': %s", dir,
+				     idp_digest_hex(digest), why_not(e));
+	return 0;
+}
+
+int idp_blob_reader_cas_at(int dirfd, const char *dir, const char *digest,
+			   struct idp_blob_reader *out, struct idp_error *err)
+{
+	char name[4200];
+	int fd = cas_open(dirfd, dir, digest, "open blob", err);
+
+	if (fd < 0)
+		return -1;
+	snprintf(name, sizeof(name), "%s/%s", dir, idp_digest_hex(digest));
+	return idp_blob_reader_fd(fd, name, out, err);
+}
+
+/* dir opened (O_PATH) for the _at forms; -1 with err (a missing
+ * directory: IDP_ENOTFOUND). */
+static int cas_dir(const char *dir, const char *digest, struct idp_error *err)
+{
+	int d = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (d < 0)
+		idp_error_set(err, errno == ENOENT ? IDP_ENOTFOUND : IDP_EGENERAL,
+			      "cannot open blob %.80s in '%s': %s", digest, dir, strerror(errno));
+	return d;
 }
 
 int idp_cas_has(const char *dir, const char *digest, struct idp_error *err)
 {
-	char path[4096];
-	struct stat st;
+	int d = cas_dir(dir, digest, err), rc;
 
-	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s'", digest);
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0
-				       : idp_error_set(err, IDP_EGENERAL, "cannot stat '%s': %s",
-						       path, strerror(errno));
-	return S_ISREG(st.st_mode);
+	if (d < 0 && err->cls == IDP_ENOTFOUND) {
+		idp_error_clear(err);
+		return 0;
+	}
+	rc = d < 0 ? -1 : idp_cas_has_at(d, dir, digest, err);
+	if (d >= 0)
+		close(d);
+	return rc;
 }
 
 int idp_cas_read(const char *dir, const char *digest, struct idp_buf *out, struct idp_error *err)
 {
-	char path[4096];
-	int r;
+	int d = cas_dir(dir, digest, err);
+	int rc = d < 0 ? -1 : idp_cas_read_at(d, dir, digest, out, err);
 
-	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s'", digest);
-	if ((r = idp_file_read(path, IDP_FILE_NOFOLLOW, out)) == 0)
-		return 0;
-	return idp_error_set(err, r > 0 ? IDP_ENOTFOUND : IDP_EGENERAL, "cannot read blob '%s': %s",
-			     path, r > 0 ? "no such file" : why_not(errno));
+	if (d >= 0)
+		close(d);
+	return rc;
 }
 
 int idp_blob_reader_cas(const char *dir, const char *digest, struct idp_blob_reader *out,
 			struct idp_error *err)
 {
-	char path[4096];
+	int d = cas_dir(dir, digest, err);
+	int rc = d < 0 ? -1 : idp_blob_reader_cas_at(d, dir, digest, out, err);
 
-	if (idp_cas_path(dir, digest, path, sizeof(path)) < 0)
-		return idp_error_set(err, IDP_EGENERAL, "bad blob digest '%.80s' or path too long",
-				     digest);
-	return idp_blob_reader_file(path, out, err);
+	if (d >= 0)
+		close(d);
+	return rc;
 }
 
 struct mem_reader {

@@ -1,13 +1,17 @@
 /* src_containerd.c: image source reading a containerd root directly:
  * metadata from io.containerd.metadata.v1.bolt/meta.db (read-only bbolt
  * reader, no flock, never written), blobs from
- * io.containerd.content.v1.content/blobs/sha256/<hex>. No daemon is
- * contacted, so this works whether containerd runs or not. A blob counts
+ * io.containerd.content.v1.content/blobs/sha256/<hex>, both opened beneath
+ * the root, never through a link, and only when the root and the
+ * directories above it can be changed by nobody but root and us. No
+ * daemon is contacted, so this works whether containerd runs or not. A blob counts
  * as present only when the namespace references it in meta.db AND its file
  * exists. Blobs are pushed exactly as stored; distribution-source labels
  * give cross-repository mount candidates on the destination registry. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include <unistd.h>
 #include "bbolt.h"
 #include "util/buf.h"
+#include "util/trust.h"
 #include "blobsrc.h"
 #include "imgwalk.h"
 #include "source.h"
@@ -31,7 +36,9 @@
 struct ctd {
 	char *root;
 	char *ns;
-	char blobs[4096];                  /* <root>/CTD_BLOBS */
+	int root_fd;                       /* O_PATH, root trusted (open_root) */
+	int blobs_fd;                      /* O_PATH, CTD_BLOBS beneath it; -1: none */
+	char blobs[4096];                  /* <root>/CTD_BLOBS, for messages */
 	struct idp_bolt *db;               /* open only while resolving */
 	struct idp_bolt_bucket content;    /* v1/<ns>/content/blob */
 	int has_content;
@@ -97,19 +104,44 @@ static int root_error(const char *root, const char *path, int errnum, struct idp
 	return rc;
 }
 
-/* Check the root and open meta.db. */
-static int open_meta(struct ctd *c, struct idp_error *err)
+/* The root, opened once: it and every directory above it may be changed
+ * only by root or us (util/trust.h; its links resolved first, so a
+ * symlinked /var/lib is fine), else it is refused: a store another user
+ * controls could point root at files it may not read. Everything else is
+ * opened beneath it, never through a link. */
+static int open_root(struct ctd *c, struct idp_error *err)
 {
-	char path[4096];
+	char real[PATH_MAX];
 	struct stat st;
 
 	if (stat(c->root, &st) < 0)
 		return root_error(c->root, c->root, errno, err);
+	if (!realpath(c->root, real))
+		return root_error(c->root, c->root, errno, err);
+	if ((c->root_fd = idp_trusted_dir_open(real, geteuid(), err)) < 0)
+		return idp_error_prefix(err, "not reading the containerd store at '%s' (run as the "
+					"user who owns it)", c->root);
+	c->blobs_fd = idp_open_beneath(c->root_fd, CTD_BLOBS, O_PATH | O_DIRECTORY);
+	if (c->blobs_fd >= 0 || errno == ENOENT)
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		return root_error(c->root, c->blobs, errno, err);
+	return idp_error_set(err, IDP_EGENERAL, "cannot open '%s' without following links: %s",
+			     c->blobs, strerror(errno));
+}
+
+/* meta.db, beneath the root. */
+static int open_meta(struct ctd *c, struct idp_error *err)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->root, CTD_META) >= sizeof(path))
 		return idp_error_set(err, IDP_EGENERAL, "containerd root path too long");
-	if (access(path, R_OK) < 0)
+	if ((fd = idp_open_file_beneath(c->root_fd, CTD_META, &st)) < 0)
 		return root_error(c->root, path, errno, err);
-	return idp_bolt_open(path, &c->db, err);
+	return idp_bolt_open_fd(fd, path, &c->db, err);
 }
 
 /* ---- namespace and image lookup ---- */
@@ -391,7 +423,9 @@ static int ctd_has(void *ctx, const char *digest, struct idp_error *err)
 	struct idp_bolt_bucket b;
 	int r = ns_has_blob(c, digest, &b, err);
 
-	return r <= 0 ? r : idp_cas_has(c->blobs, digest, err);
+	if (r <= 0 || c->blobs_fd < 0)
+		return r < 0 ? -1 : 0;
+	return idp_cas_has_at(c->blobs_fd, c->blobs, digest, err);
 }
 
 static int ctd_read(void *ctx, const char *digest, struct idp_buf *out, struct idp_error *err)
@@ -403,7 +437,7 @@ static int ctd_read(void *ctx, const char *digest, struct idp_buf *out, struct i
 		return r < 0 ? -1
 			     : idp_error_set(err, IDP_ENOTFOUND, "blob %s is not in namespace '%s'",
 					     digest, c->ns);
-	return idp_cas_read(c->blobs, digest, out, err);
+	return idp_cas_read_at(c->blobs_fd, c->blobs, digest, out, err);
 }
 
 /* Length of the shared leading path components of two repositories. */
@@ -517,11 +551,14 @@ static int ctd_open(struct idp_source *src, const char *spec, const struct idp_s
 	if (!c)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	src->priv = c;
+	c->root_fd = c->blobs_fd = -1;
 	c->root = strdup(o && o->root ? o->root : CTD_DEFAULT_ROOT);
 	c->ns = strdup(o && o->ns ? o->ns : "default");
 	if (!c->root || !c->ns)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	snprintf(c->blobs, sizeof(c->blobs), "%s/%s", c->root, CTD_BLOBS);
+	if (open_root(c, err) < 0)
+		return -1;
 	/* meta.db may change under us (containerd commits while we read):
 	 * a reader error is retried on a fresh open; missing things are not. */
 	for (attempt = 0; attempt < CTD_ATTEMPTS; attempt++) {
@@ -537,7 +574,10 @@ static int ctd_open_blob(struct idp_source *src, const struct idp_image_blob *b,
 			 struct idp_blob_reader *out, struct idp_error *err)
 {
 	const struct ctd *c = src->priv;
-	return idp_blob_reader_cas(c->blobs, b->digest, out, err);
+
+	if (c->blobs_fd < 0)
+		return idp_error_set(err, IDP_ENOTFOUND, "blob %s: no '%s'", b->digest, c->blobs);
+	return idp_blob_reader_cas_at(c->blobs_fd, c->blobs, b->digest, out, err);
 }
 
 static void ctd_close(struct idp_source *src)
@@ -545,6 +585,10 @@ static void ctd_close(struct idp_source *src)
 	struct ctd *c = src->priv;
 	if (c) {
 		idp_bolt_close(c->db);
+		if (c->root_fd >= 0)
+			close(c->root_fd);
+		if (c->blobs_fd >= 0)
+			close(c->blobs_fd);
 		free(c->root);
 		free(c->ns);
 		free(c);

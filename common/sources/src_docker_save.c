@@ -363,7 +363,7 @@ static int listed_diffid(const struct idp_save_opts *o, const char *hex)
 	return 0;
 }
 
-enum role { R_SKIP, R_JSON, R_LAYER, R_MAYBE };
+enum role { R_SKIP, R_JSON, R_LAYER, R_MAYBE, R_BAD_ID };
 
 /* What a path can be, from its name alone; *id gets the display id. */
 static enum role classify_path(const struct idp_save_opts *o, const char *p, char id[72])
@@ -381,8 +381,10 @@ static enum role classify_path(const struct idp_save_opts *o, const char *p, cha
 		snprintf(id, 72, "%.64s", p);
 		return R_LAYER;
 	}
-	if (slash && strcmp(slash, "/layer.tar") == 0 && !strchr(slash + 1, '/')) {
-		snprintf(id, 72, "%.*s", (int)(slash - p), p);
+	if (slash && strcmp(slash, "/layer.tar") == 0) {   /* a v1 id: 64 hex */
+		if (!is_hex64(p, (size_t)(slash - p)))
+			return R_BAD_ID;
+		snprintf(id, 72, "%.64s", p);
 		return R_LAYER;
 	}
 	return R_SKIP;
@@ -458,6 +460,10 @@ static int take_entry(struct idp_save_stream *ss, struct archive_entry *ae,
 
 	if (role == R_SKIP)
 		return 0;
+	if (role == R_BAD_ID)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "docker save stream: layer '%s' is not in a directory named "
+				     "by a v1 layer id (64 hex digits)", path);
 	cur_release(c);
 	if (read_peek(ss, c->peek, &c->peek_len, err) < 0)
 		return -1;

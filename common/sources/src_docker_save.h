@@ -12,7 +12,8 @@
  * compressed: the compressor starts on the first read of its reader.
  *
  * Checks: the stream must end cleanly (a truncated tar, a damaged header
- * or a non-zero tail after the end-of-archive marker fail), every layer in
+ * or a non-zero tail after the end-of-archive marker fail), a legacy
+ * layer's directory must be a v1 id (64 hex: it is shown), every layer in
  * manifest.json must have been seen, each raw layer's sha256 must equal
  * the config's rootfs.diff_ids entry and the diffIDs `docker image
  * inspect` reported, the config's digest must be the image ID when that

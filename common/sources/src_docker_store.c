@@ -10,19 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#ifdef __has_include
-#if __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#define HAVE_OPENAT2_H 1
-#endif
-#endif
 #include <json-c/json.h>
 #include "blobsrc.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/jsonutil.h"
+#include "util/trust.h"
 #include "src_docker_save.h"
 #include "src_docker_store.h"
 #include "tarsplit.h"
@@ -36,8 +30,8 @@
 struct layer {
 	char diffid[IDP_DIGEST_MAX];
 	char chain[IDP_DIGEST_MAX];
-	char *ldb;                 /* its layerdb directory */
-	char *dir;                 /* its files */
+	char *ldb;                 /* its layerdb directory, beneath the root */
+	char *dir;                 /* its files' directory, beneath the root */
 	int dup_of;                /* an earlier layer with the same diffID, or -1 */
 	int done;
 	char digest[IDP_DIGEST_MAX];
@@ -125,16 +119,22 @@ static char *path_of(const char *fmt, ...)
 	return rc < 0 ? NULL : p;
 }
 
-/* A file of the store into b (bounded by its cap; no symlink). */
-static int read_small(struct store *s, const char *path, struct idp_buf *b, struct idp_error *err)
+/* A file of the store (rel, beneath the root: no symbolic link on the
+ * way, a regular file) into b, bounded by its cap. */
+static int read_small(struct store *s, const char *rel, struct idp_buf *b, struct idp_error *err)
 {
-	int rc = idp_file_read(path, IDP_FILE_NOFOLLOW, b);
+	struct stat st;
+	int fd = idp_open_file_beneath(s->o.root_fd, rel, &st), rc;
 
-	if (rc == 1)
-		return store_error(s, err, "'%s' is missing", path);
+	if (fd < 0 && errno == ENOENT)
+		return store_error(s, err, "'%s/%s' is missing", s->o.root, rel);
+	rc = fd < 0 ? -1 : idp_file_read_fd(fd, b);
 	if (rc < 0)
-		return store_error(s, err, "cannot read '%s': %s", path, strerror(errno));
-	return 0;
+		rc = store_error(s, err, "cannot read '%s/%s': %s", s->o.root, rel,
+				 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 static int cache_id_ok(const char *id)
@@ -150,15 +150,15 @@ static int cache_id_ok(const char *id)
 static char *layer_dir(const struct store *s, const char *cache_id)
 {
 	if (strcmp(s->o.driver, "vfs") == 0)
-		return path_of("%s/vfs/dir/%s", s->o.root, cache_id);
-	return path_of("%s/%s/%s/diff", s->o.root, s->o.driver, cache_id);
+		return path_of("vfs/dir/%s", cache_id);
+	return path_of("%s/%s/diff", s->o.driver, cache_id);
 }
 
 /* ---- opening: the config and the layerdb entries ---- */
 
 static int read_config(struct store *s, struct idp_error *err)
 {
-	char *p = path_of("%s/image/%s/imagedb/content/sha256/%s", s->o.root, s->o.driver,
+	char *p = path_of("image/%s/imagedb/content/sha256/%s", s->o.driver,
 			  idp_digest_hex(s->o.image_id));
 	char got[IDP_DIGEST_MAX];
 	int rc;
@@ -170,8 +170,8 @@ static int read_config(struct store *s, struct idp_error *err)
 	if (rc == 0) {
 		idp_sha256_digest(s->config.buf, s->config.len, got);
 		if (strcmp(got, s->o.image_id) != 0)
-			rc = store_error(s, err, "'%s' hashes to %s, not %s", p, got,
-					 s->o.image_id);
+			rc = store_error(s, err, "'%s/%s' hashes to %s, not %s", s->o.root, p,
+					 got, s->o.image_id);
 	}
 	free(p);
 	return rc;
@@ -241,7 +241,7 @@ static int ldb_file(struct store *s, const struct layer *l, const char *name, ch
 		memcpy(out, b.buf, b.len);
 		out[b.len] = '\0';
 		if (strlen(out) != b.len)
-			rc = store_error(s, err, "'%s' holds a NUL byte", p);
+			rc = store_error(s, err, "'%s/%s' holds a NUL byte", s->o.root, p);
 	}
 	idp_buf_release(&b);
 	free(p);
@@ -259,15 +259,16 @@ static int open_layer(struct store *s, int i, struct idp_error *err)
 		if (strcmp(s->layers[j].diffid, l->diffid) == 0)
 			l->dup_of = j;
 	chain_id(i ? &s->layers[i - 1] : NULL, l);
-	if (!(l->ldb = path_of("%s/image/%s/layerdb/sha256/%s", s->o.root, s->o.driver,
+	if (!(l->ldb = path_of("image/%s/layerdb/sha256/%s", s->o.driver,
 			       idp_digest_hex(l->chain))))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	if (ldb_file(s, l, "diff", diff, err) < 0 || ldb_file(s, l, "cache-id", cache_id, err) < 0)
 		return -1;
 	if (strcmp(diff, l->diffid) != 0)
-		return store_error(s, err, "'%s/diff' is not %s", l->ldb, l->diffid);
+		return store_error(s, err, "'%s/%s/diff' is not %s", s->o.root, l->ldb, l->diffid);
 	if (!cache_id_ok(cache_id))
-		return store_error(s, err, "'%s/cache-id' is not a directory id", l->ldb);
+		return store_error(s, err, "'%s/%s/cache-id' is not a directory id", s->o.root,
+				   l->ldb);
 	if (!(l->dir = layer_dir(s, cache_id)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	return 0;
@@ -294,12 +295,14 @@ static int open_tarsplit(struct store *s, const struct layer *l, struct idp_blob
 			 struct idp_tarsplit **ts, struct idp_error *err)
 {
 	char *p = path_of("%s/tar-split.json.gz", l->ldb);
-	int rc;
+	struct stat st;
+	int fd, rc;
 
 	if (!p)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	rc = idp_blob_reader_file(p, r, err);
-	if (rc < 0)
+	if ((fd = idp_open_file_beneath(s->o.root_fd, p, &st)) < 0)
+		rc = store_error(s, err, "cannot open '%s/%s': %s", s->o.root, p, strerror(errno));
+	else if ((rc = idp_blob_reader_fd(fd, p, r, err)) < 0)
 		store_prefix(s, l, err);
 	else if ((rc = idp_tarsplit_new(*r, ts, err)) < 0)
 		idp_blob_reader_close(r);
@@ -307,95 +310,87 @@ static int open_tarsplit(struct store *s, const struct layer *l, struct idp_blob
 	return rc;
 }
 
-/* The size of the layer's tar, from its tar-split alone. */
-static int tar_size(struct store *s, const struct layer *l, int64_t *size, struct idp_error *err)
+/* The layer's directory, beneath the root. */
+static int open_layer_dir(struct store *s, const struct layer *l, struct idp_error *err)
+{
+	int fd = idp_open_beneath(s->o.root_fd, l->dir, O_PATH | O_DIRECTORY);
+
+	if (fd < 0)
+		return store_error(s, err, "cannot open '%s/%s' without following links: %s",
+				   s->o.root, l->dir, strerror(errno));
+	return fd;
+}
+
+/* A file of the layer (a name tarsplit.c checked: relative, no ".."),
+ * beneath its directory, never through a symlink: a regular file of
+ * exactly size bytes. Opened for reading (*fd) when fd is not NULL, else
+ * only found (O_PATH) and checked. */
+static int layer_file(struct store *s, const struct layer *l, int dirfd, const char *name,
+		      int64_t size, int *fd, struct idp_error *err)
+{
+	struct stat st;
+	int f = fd ? idp_open_file_beneath(dirfd, name, &st)
+		   : idp_open_beneath(dirfd, name, O_PATH);
+
+	if (f < 0)
+		return store_error(s, err, "layer %.19s: cannot open '%s': %s", l->diffid, name,
+				   errno == EINVAL ? "not a regular file" : strerror(errno));
+	if ((!fd && fstat(f, &st) < 0) || !S_ISREG(st.st_mode) || st.st_size != size) {
+		close(f);
+		return store_error(s, err, "layer %.19s: '%s' is not the file its tar had "
+				   "(changed on disk?)", l->diffid, name);
+	}
+	if (fd)
+		*fd = f;
+	else
+		close(f);
+	return 0;
+}
+
+static int open_file(struct store *s, struct cur *c, int64_t size, struct idp_error *err)
+{
+	if (layer_file(s, c->l, c->dirfd, c->fname, size, &c->fd, err) < 0)
+		return -1;
+	c->file_left = size;
+	return 0;
+}
+
+/* Before the layer is handed over: the size of its tar, and every file
+ * its tar-split names found beneath the layer's directory, a regular file
+ * of the size the tar-split says, so that a layer whose tar-split names a
+ * file outside its directory (or through a link) fails before a byte of
+ * it is sent. */
+#define BAD_FILE -2   /* check_layer: a file failed (its error said so), not the tar-split */
+
+static int check_layer(struct store *s, const struct layer *l, int64_t *size,
+		       struct idp_error *err)
 {
 	struct idp_blob_reader r = { NULL, NULL };
 	struct idp_tarsplit *ts = NULL;
 	struct idp_ts_entry e;
-	int rc;
+	int dirfd, rc;
 
 	*size = 0;
-	if (open_tarsplit(s, l, &r, &ts, err) < 0)
+	if ((dirfd = open_layer_dir(s, l, err)) < 0)
 		return -1;
-	while ((rc = idp_tarsplit_next(ts, &e, err)) == 1)
+	if (open_tarsplit(s, l, &r, &ts, err) < 0) {
+		close(dirfd);
+		return -1;
+	}
+	while ((rc = idp_tarsplit_next(ts, &e, err)) == 1) {
 		*size += e.type == IDP_TS_SEGMENT ? (int64_t)e.len : e.size;
-	if (rc < 0)
+		if (e.type == IDP_TS_FILE && e.size > 0 &&
+		    layer_file(s, l, dirfd, e.name, e.size, NULL, err) < 0) {
+			rc = BAD_FILE;
+			break;
+		}
+	}
+	if (rc == -1)
 		store_prefix(s, l, err);
 	idp_tarsplit_free(ts);
 	idp_blob_reader_close(&r);
-	return rc;
-}
-
-static int open_dir(const char *path)
-{
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-#if defined(HAVE_OPENAT2_H) && defined(SYS_openat2)
-static int open_beneath2(int dirfd, const char *name)
-{
-	struct open_how how;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-}
-#else
-static int open_beneath2(int dirfd, const char *name)
-{
-	(void)dirfd;
-	(void)name;
-	errno = ENOSYS;
-	return -1;
-}
-#endif
-
-/* Without openat2: one directory at a time, none of them a symlink. */
-static int open_walk(int dirfd, const char *name)
-{
-	char part[IDP_TARSPLIT_NAME_MAX + 1];
-	const char *p = name, *slash;
-	int fd = dirfd, next;
-
-	while ((slash = strchr(p, '/'))) {
-		snprintf(part, sizeof(part), "%.*s", (int)(slash - p), p);
-		p = slash + 1;
-		if (!part[0] || strcmp(part, ".") == 0)
-			continue;
-		next = openat(fd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd != dirfd)
-			close(fd);
-		if ((fd = next) < 0)
-			return -1;
-	}
-	next = openat(fd, p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd != dirfd)
-		close(fd);
-	return next;
-}
-
-/* A file of the layer (a name tarsplit.c checked: relative, no ".."),
- * never through a symlink: a regular file of exactly size bytes. */
-static int open_file(struct store *s, struct cur *c, int64_t size, struct idp_error *err)
-{
-	struct stat st;
-	int fd = open_beneath2(c->dirfd, c->fname);
-
-	if (fd < 0 && errno == ENOSYS)
-		fd = open_walk(c->dirfd, c->fname);
-	if (fd < 0)
-		return store_error(s, err, "layer %.19s: cannot open '%s': %s", c->l->diffid,
-				   c->fname, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != size) {
-		close(fd);
-		return store_error(s, err, "layer %.19s: '%s' is not the file its tar had "
-				   "(changed on disk?)", c->l->diffid, c->fname);
-	}
-	c->fd = fd;
-	c->file_left = size;
-	return 0;
+	close(dirfd);
+	return rc < 0 ? -1 : 0;
 }
 
 /* The next tar-split entry into the cursor; 0, -1. */
@@ -491,8 +486,8 @@ static int start_reading(struct store *s, struct cur *c, struct idp_error *err)
 	c->started = 1;
 	if (!(c->raw = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	if ((c->dirfd = open_dir(c->l->dir)) < 0)
-		return store_error(s, err, "cannot open '%s': %s", c->l->dir, strerror(errno));
+	if ((c->dirfd = open_layer_dir(s, c->l, err)) < 0)
+		return -1;
 	return open_tarsplit(s, c->l, &c->tsr, &c->ts, err);
 }
 
@@ -539,7 +534,8 @@ static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_read
 		s->next++;
 	if (s->next == s->n)
 		return 0;
-	if (!(s->o.known && s->o.known[s->next]) && tar_size(s, &s->layers[s->next], &raw, err) < 0)
+	if (!(s->o.known && s->o.known[s->next]) &&
+	    check_layer(s, &s->layers[s->next], &raw, err) < 0)
 		return -1;
 	cur_release(c);
 	c->l = &s->layers[s->next++];
@@ -671,7 +667,8 @@ static int store_open(struct store *s, struct idp_error *err)
 {
 	int i;
 
-	if (!s->o.root || s->o.root[0] != '/' || !idp_store_driver_ok(s->o.driver))
+	if (!s->o.root || s->o.root[0] != '/' || s->o.root_fd < 0 ||
+	    !idp_store_driver_ok(s->o.driver))
 		return store_error(s, err, "storage driver '%s' at '%s' is not one it reads",
 				   s->o.driver ? s->o.driver : "?", s->o.root ? s->o.root : "?");
 	if (!s->o.image_id || !idp_digest_valid(s->o.image_id))

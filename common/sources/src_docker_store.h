@@ -9,10 +9,17 @@
  *   .../tar-split.json.gz                              its tar (tarsplit.h)
  *   <driver>/<cache-id>/diff/ (vfs: vfs/dir/<cache-id>/)  its files
  * chainID[0] = diffID[0], chainID[i] = sha256(chainID[i-1] + " " +
- * diffID[i]). Each layer's tar is put back together from the tar-split
- * and the files (opened below the layer's directory, never through a
- * symlink), hashed, and compressed with the codec and blocks a docker-save
- * push uses (zlayer.h): the same bytes, so the same digests. A tar whose
+ * diffID[i]). Every path is opened beneath the root's descriptor, none
+ * through a symbolic link (util/trust.h), files found with O_PATH and
+ * opened only when they are regular files. Only a store the caller may
+ * trust is read: one whose daemon runs as root or as us, its directories
+ * changed by nobody else (idp_docker_store_trusted). Each layer's tar is
+ * put back together from the tar-split and the files (opened beneath the
+ * layer's directory), hashed, and compressed with the codec and blocks a
+ * docker-save push uses (zlayer.h): the same bytes, so the same digests.
+ * Before a layer is handed over, every file its tar-split names is found
+ * there as a regular file of the size it says: a tar-split naming a file
+ * outside the layer's directory fails before a byte is sent. A tar whose
  * sha256 is not the diffID fails before its upload is committed.
  *
  * It implements struct idp_stream_ops (source.h): next() hands over the
@@ -33,7 +40,10 @@
 #include "source.h"
 
 struct idp_store_opts {
-	const char *root;          /* the daemon's DockerRootDir */
+	const char *root;          /* the daemon's DockerRootDir, for messages */
+	/* an O_PATH descriptor of root (idp_docker_store_trusted, docker.h):
+	 * everything is opened beneath it, never through a symbolic link */
+	int root_fd;
 	const char *driver;        /* its storage driver */
 	int format;                /* enum idp_manifest_format (manifest.h) */
 	struct idp_codec codec;    /* how layers are compressed */
@@ -43,7 +53,8 @@ struct idp_store_opts {
 	const char *const *diffids;
 	const char *platform;      /* "os/arch[/variant]" for messages, or NULL */
 	/* NULL, or one flag per diffID: 1 = the caller will skip this layer,
-	 * so next() does not measure its tar (raw_size -1) */
+	 * so next() neither measures its tar (raw_size -1) nor checks its
+	 * files (each is still opened beneath its directory if it is read) */
 	const unsigned char *known;
 	volatile sig_atomic_t *cancel;
 	int64_t *bytes_read;       /* counts tar bytes read, may be NULL */

@@ -1,5 +1,5 @@
-/* file.c: bounded reads, directory creation and atomic replacement of
- * files (file.h). */
+/* file.c: bounded reads, directory creation, unnamed temporary files and
+ * atomic replacement of files (file.h). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -11,40 +11,48 @@
 #include "file.h"
 #include "banned.h"
 
-int idp_file_read(const char *path, int flags, struct idp_buf *b)
+int idp_file_read_fd(int fd, struct idp_buf *b)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
-				    (flags & IDP_FILE_NOFOLLOW ? O_NOFOLLOW : 0));
 	struct stat sb;
 	char chunk[16384];
 	ssize_t n;
-	int e = 0;
 
-	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;
 	if (fstat(fd, &sb) < 0)
-		e = errno;
-	else if (!S_ISREG(sb.st_mode))
-		e = EINVAL;
-	else if ((size_t)sb.st_size > b->cap)
-		e = EFBIG;
-	if (e) {
-		close(fd);
-		errno = e;
+		return -1;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((size_t)sb.st_size > b->cap) {
+		errno = EFBIG;
 		return -1;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || idp_buf_add(b, chunk, (size_t)n) < 0) {
-			e = n < 0 ? errno : EFBIG;
-			close(fd);
-			errno = e;
+		if (n < 0)
+			return -1;
+		if (idp_buf_add(b, chunk, (size_t)n) < 0) {
+			errno = EFBIG;
 			return -1;
 		}
 	}
-	close(fd);
 	return 0;
+}
+
+int idp_file_read(const char *path, int flags, struct idp_buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+				    (flags & IDP_FILE_NOFOLLOW ? O_NOFOLLOW : 0));
+	int rc, e;
+
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	rc = idp_file_read_fd(fd, b);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }
 
 int idp_file_mkdirs(const char *path, mode_t mode, struct idp_error *err)
@@ -67,6 +75,24 @@ int idp_file_mkdirs(const char *path, mode_t mode, struct idp_error *err)
 		if (!(*p = c))
 			return 0;
 	}
+}
+
+int idp_file_unnamed(const char *dir)
+{
+	char path[4096];
+	int fd;
+
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
+	if ((size_t)snprintf(path, sizeof(path), "%s/idppush-tmp-XXXXXX", dir) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
 }
 
 static int write_all(int fd, const char *s, size_t n)

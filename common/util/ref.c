@@ -268,6 +268,21 @@ char *idp_registry_host_normalize(const char *registry, struct idp_error *err)
 	return r;
 }
 
+int idp_repository_valid(const char *path)
+{
+	struct idp_error ignored = IDP_ERROR_INIT;
+	size_t n = path ? strlen(path) : 0;
+
+	return n > 0 && n <= REF_NAME_MAX && path_check(path, n, path, &ignored) == 0;
+}
+
+int idp_hostport_valid(const char *hostport)
+{
+	size_t n = hostport ? strlen(hostport) : 0;
+
+	return n > 0 && hostport_split(hostport, n) != 0 && !has_upper(hostport, n);
+}
+
 /* docker's rule: the first component is a host when it has '.' or ':' or
  * is "localhost". */
 static int looks_like_host(const char *s, size_t n)

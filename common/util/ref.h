@@ -47,6 +47,14 @@ int idp_ref_parse(const char *s, const struct idp_ref_defaults *defaults,
  * returns a newly allocated "host[:port]" (lowercased host) or NULL with err. */
 char *idp_registry_host_normalize(const char *registry, struct idp_error *err);
 
+/* Whether s is a repository path as a parsed reference holds it (its
+ * path: lowercase components, at most 255 bytes), for names read back
+ * from a file. */
+int idp_repository_valid(const char *path);
+/* Whether s is "host[:port]" as a parsed reference holds it (its domain,
+ * lowercase). */
+int idp_hostport_valid(const char *hostport);
+
 void idp_ref_release(struct idp_ref *r);
 
 /* "domain/path:tag" (or "@digest" when no tag), newly allocated. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "file.h"
 #include "spool.h"
 #include "banned.h"
 
@@ -13,23 +14,6 @@ struct idp_spool {
 	int fd;
 	int64_t len;
 };
-
-/* A file nobody else can open: O_TMPFILE, else mkstemp + unlink. */
-static int temp_fd(const char *dir)
-{
-	char path[4096];
-	int fd;
-
-#ifdef O_TMPFILE
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return fd;
-#endif
-	if ((size_t)snprintf(path, sizeof(path), "%s/idppush-spool-XXXXXX", dir) >= sizeof(path))
-		return -1;
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
 
 int idp_spool_new(struct idp_spool **out, struct idp_error *err)
 {
@@ -39,7 +23,7 @@ int idp_spool_new(struct idp_spool **out, struct idp_error *err)
 
 	if (!s)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	if ((s->fd = temp_fd(dir)) < 0) {
+	if ((s->fd = idp_file_unnamed(dir)) < 0) {
 		int e = errno;
 		free(s);
 		return idp_error_set(err, IDP_EGENERAL, "cannot create a spool file in %s: %s", dir,

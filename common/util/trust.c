@@ -58,13 +58,25 @@ int idp_trusted_dir_stat(const struct stat *st, uid_t owner)
 	return (st->st_mode & S_ISVTX) && st->st_uid == 0;
 }
 
+/* dirfd's child directory part, without following a link; created with
+ * mode when missing and mode is not 0. */
+static int child(int dirfd, const char *part, mode_t mode)
+{
+	int fd = openat(dirfd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT || !mode)
+		return fd;
+	if (mkdirat(dirfd, part, mode) < 0 && errno != EEXIST)
+		return -1;
+	return openat(dirfd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* One checked step of the walk: dirfd's child `part` (NULL: "/"). */
-static int step(int dirfd, const char *part, uid_t owner, const char *path,
+static int step(int dirfd, const char *part, uid_t owner, mode_t mode, const char *path,
 		struct idp_error *err)
 {
 	struct stat st;
-	int fd = part ? openat(dirfd, part, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-		      : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = part ? child(dirfd, part, mode) : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return idp_error_set(err, IDP_EGENERAL, "cannot open '%s' without following "
@@ -81,7 +93,7 @@ static int step(int dirfd, const char *part, uid_t owner, const char *path,
 	return fd;
 }
 
-int idp_trusted_dir_open(const char *path, uid_t owner, struct idp_error *err)
+static int trusted_walk(const char *path, uid_t owner, mode_t mode, struct idp_error *err)
 {
 	char part[NAME_MAX_PART + 1];
 	const char *p = path, *end;
@@ -90,7 +102,7 @@ int idp_trusted_dir_open(const char *path, uid_t owner, struct idp_error *err)
 
 	if (path[0] != '/')
 		return idp_error_set(err, IDP_EGENERAL, "'%s' is not an absolute path", path);
-	if ((fd = step(-1, NULL, owner, path, err)) < 0)
+	if ((fd = step(-1, NULL, owner, mode, path, err)) < 0)
 		return -1;
 	while (*p) {
 		while (*p == '/')
@@ -109,12 +121,22 @@ int idp_trusted_dir_open(const char *path, uid_t owner, struct idp_error *err)
 		p += n;
 		if (strcmp(part, ".") == 0)
 			continue;
-		next = step(fd, part, owner, path, err);
+		next = step(fd, part, owner, mode, path, err);
 		close(fd);
 		if ((fd = next) < 0)
 			return -1;
 	}
 	return fd;
+}
+
+int idp_trusted_dir_open(const char *path, uid_t owner, struct idp_error *err)
+{
+	return trusted_walk(path, owner, 0, err);
+}
+
+int idp_trusted_dir_make(const char *path, uid_t owner, mode_t mode, struct idp_error *err)
+{
+	return trusted_walk(path, owner, mode, err);
 }
 
 /* Without openat2: one directory at a time, none of them a link. */
@@ -203,9 +225,16 @@ int idp_open_beneath(int dirfd, const char *rel, int flags)
 	return no_link(open_beneath(dirfd, rel, flags), flags);
 }
 
-int idp_open_file_beneath(int dirfd, const char *rel, struct stat *st)
+int idp_reopen_path_fd(int pfd, int flags)
 {
 	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	return open(proc, flags | O_CLOEXEC | O_NOCTTY);
+}
+
+int idp_open_file_beneath(int dirfd, const char *rel, struct stat *st)
+{
 	struct stat again;
 	int pfd = idp_open_beneath(dirfd, rel, O_PATH), fd;
 
@@ -216,9 +245,7 @@ int idp_open_file_beneath(int dirfd, const char *rel, struct stat *st)
 		errno = EINVAL;
 		return -1;
 	}
-	/* an O_PATH descriptor is reopened through /proc: the same inode */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = idp_reopen_path_fd(pfd, O_RDONLY);
 	close(pfd);
 	if (fd >= 0)
 		return fd;

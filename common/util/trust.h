@@ -26,6 +26,10 @@ int idp_socket_peer(const char *path, uid_t *uid, pid_t *pid);
  * naming the component and why. */
 int idp_trusted_dir_open(const char *path, uid_t owner, struct idp_error *err);
 
+/* The same, creating the directories that are missing with mode (as the
+ * caller, so owned by it: pass geteuid() as owner). */
+int idp_trusted_dir_make(const char *path, uid_t owner, mode_t mode, struct idp_error *err);
+
 /* Whether st (a directory) may be changed only by root or owner. */
 int idp_trusted_dir_stat(const struct stat *st, uid_t owner);
 
@@ -33,6 +37,11 @@ int idp_trusted_dir_stat(const struct stat *st, uid_t owner);
  * refusing symbolic links anywhere and any path that leaves dirfd. -1
  * with errno (ELOOP: a symbolic link, EXDEV: a path leaving dirfd). */
 int idp_open_beneath(int dirfd, const char *rel, int flags);
+
+/* Open what the O_PATH descriptor pfd found with flags (O_CLOEXEC and
+ * O_NOCTTY added), through /proc/self/fd: that very inode, never a name
+ * looked up again. -1 with errno (ENOENT when /proc is missing). */
+int idp_reopen_path_fd(int pfd, int flags);
 
 /* Open the regular file rel beneath dirfd for reading: found with O_PATH,
  * its type checked with fstat, only then opened, so a FIFO or a device is

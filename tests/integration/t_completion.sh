@@ -108,15 +108,17 @@ zsh_complete() {
 		"$TEST_TMP" "$1" || fail "zsh completion of '$1' did not finish"
 }
 out=$(zsh_complete 'idppush-containerd --prog')
-printf '%s\n' "$out" | grep -qE -- '(^| )--progress( |=|$)' ||
+printf '%s\n' "$out" | grep -E -- '(^| )--progress( |=|$)' >/dev/null ||
 	fail "zsh: idppush-containerd --prog offers no --progress: $out"
 out=$(zsh_complete 'idppush-containerd --progress ')
-printf '%s\n' "$out" | grep -qE '^auto +json +plain +tty *' ||
+printf '%s\n' "$out" | grep -E '^auto +json +plain +tty *' >/dev/null ||
 	fail "zsh: idppush-containerd --progress: not the four values: $out"
 out=$(zsh_complete 'docker-idppush --format ')
-printf '%s\n' "$out" | grep -qE '^docker +oci *' || fail "zsh: docker-idppush --format: $out"
+printf '%s\n' "$out" | grep -E '^docker +oci *' >/dev/null ||
+	fail "zsh: docker-idppush --format: $out"
 out=$(zsh_complete 'docker-idppush -q myapp:')
-printf '%s\n' "$out" | grep -qE 'myapp:1\.0 +myapp:dev' || fail "zsh: docker-idppush images: $out"
+printf '%s\n' "$out" | grep -E 'myapp:1\.0 +myapp:dev' >/dev/null ||
+	fail "zsh: docker-idppush images: $out"
 assert_not_contains "$out" "<none>" "zsh: images without a tag"
 log "zsh completion: option names, values, images"
 log "PASS"

@@ -49,17 +49,18 @@ check_page() { # PROGRAM PAGE EXTRA-ENV EXTRA-FILES
 	[ "$(help_options "$prog" | wc -l)" -ge 20 ] || fail "$prog --help lists too few options"
 	assert_eq "$(help_options "$prog")" "$opts" "options of $page against $prog --help"
 	for v in $envs; do
-		section "$text" ENVIRONMENT | grep -qw -- "$v" || fail "$page: ENVIRONMENT lacks $v"
+		section "$text" ENVIRONMENT | grep -w -- "$v" >/dev/null ||
+			fail "$page: ENVIRONMENT lacks $v"
 	done
 	for f in $files; do
-		section "$text" FILES | grep -qF -- "$f" || fail "$page: FILES lacks $f"
+		section "$text" FILES | grep -F -- "$f" >/dev/null || fail "$page: FILES lacks $f"
 	done
 	for c in 0 1 2 3 4 5 6 130; do
-		section "$text" "EXIT STATUS" | grep -qE "^ +$c +[A-Z]" ||
+		section "$text" "EXIT STATUS" | grep -E "^ +$c +[A-Z]" >/dev/null ||
 			fail "$page: EXIT STATUS lacks $c"
 	done
 	for s in NAME SYNOPSIS DESCRIPTION EXAMPLES "SEE ALSO"; do
-		printf '%s\n' "$text" | grep -qx "$s" || fail "$page: no $s section"
+		printf '%s\n' "$text" | grep -x "$s" >/dev/null || fail "$page: no $s section"
 	done
 	log "$page: renders cleanly; $(help_options "$prog" | wc -l) options, environment," \
 		"files, exit codes"
@@ -73,12 +74,13 @@ check_page "$CTD" "$top_builddir/idppush-containerd.1" "CONTAINERD_NAMESPACE" ""
 
 # each program's own options, on its page only
 for o in --compression --compression-level --format; do
-	help_options "$PLUG" | grep -qx -- "$o" || fail "docker-idppush --help lacks $o"
-	help_options "$CTD" | grep -qx -- "$o" && fail "idppush-containerd --help has $o"
+	help_options "$PLUG" | grep -x -- "$o" >/dev/null || fail "docker-idppush --help lacks $o"
+	help_options "$CTD" | grep -x -- "$o" >/dev/null && fail "idppush-containerd --help has $o"
 done
 for o in --root --namespace --all-platforms --hosts-dir --oci-layout --partial-index \
 	--keep-attestations; do
-	help_options "$CTD" | grep -qx -- "$o" || fail "idppush-containerd --help lacks $o"
-	help_options "$PLUG" | grep -qx -- "$o" && fail "docker-idppush --help has $o"
+	help_options "$CTD" | grep -x -- "$o" >/dev/null ||
+		fail "idppush-containerd --help lacks $o"
+	help_options "$PLUG" | grep -x -- "$o" >/dev/null && fail "docker-idppush --help has $o"
 done
 log "PASS"

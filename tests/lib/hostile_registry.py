@@ -27,6 +27,17 @@ Attacks (--attack NAME):
 --chunk-max N: the POST answer carries OCI-Chunk-Max-Length: N and a
 larger PATCH body gets 413 (as Cloudflare's registry does).
 
+--record DIR: every request body that reaches it (uploads, manifests) is
+kept as DIR/<n>.<method>.<upload id or "-">, n counting from 1, so a test
+can tell whether some bytes ever left the client (tests/lib/sec_tools.py
+check-uploads reads it).
+
+--hold FILE: the first request matching --hold-match (a regex over
+"METHOD PATH"; default a manifest PUT) is not answered until FILE exists
+(at most 300 s), and its answer closes the connection, so the client's
+next request opens a new one. The wait is logged first as {"server":
+"registry", "event": "hold", ...}, so a test knows when it started.
+
 Log (--log FILE): one JSON object per request: server ("registry" or
 "elsewhere"), method, path, authorization (the scheme only, e.g. "Basic",
 or null), status, length (the request body's Content-Length). Secrets are
@@ -46,6 +57,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -62,6 +74,37 @@ class State:
     args = None
     logf = None
     elsewhere_port = 0
+    recorded = 0
+    held = False
+
+
+def record(method, path, data):
+    m = re.match(r"^/v2/.+/blobs/uploads/([0-9a-f]+)", urlsplit(path).path)
+    with LOCK:
+        State.recorded += 1
+        n = State.recorded
+    name = "%d.%s.%s" % (n, method, m.group(1) if m else "-")
+    with open(os.path.join(State.args.record, name), "wb") as f:
+        f.write(data)
+
+
+def hold(method, path):
+    """Wait for the --hold file (bounded), logging that the wait began.
+    True when this request was held (its connection is to be closed)."""
+    with LOCK:
+        if State.held or not re.search(State.args.hold_match, method + " " + path):
+            return False
+        State.held = True
+    line = json.dumps({"server": "registry", "event": "hold", "method": method, "path": path,
+                       "authorization": None, "status": 0, "length": 0})
+    with LOCK:
+        State.logf.write(line + "\n")
+        State.logf.flush()
+    for _ in range(3000):
+        if os.path.exists(State.args.hold):
+            break
+        time.sleep(0.1)
+    return True
 
 
 def log(server, method, path, authz, status, length=0):
@@ -81,12 +124,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        data = self.rfile.read(n) if n else b""
+        if data and State.args.record:
+            record(self.command, self.path, data)
+        return data
 
     def reply(self, status, headers=None, body=b""):
         self.send_response(status)
         for k, v in (headers or {}).items():
             self.send_header(k, v)
+        if getattr(self, "closing", False):
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            self.closing = False
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Docker-Distribution-API-Version", "registry/2.0")
         self.end_headers()
@@ -120,6 +170,8 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(401, {"WWW-Authenticate": value, "Content-Type": "application/json"}, err)
 
     def route(self):
+        if State.args.hold and hold(self.command, self.path):
+            self.closing = True
         if not self.authorized():
             self.body()
             return self.challenge()
@@ -220,11 +272,14 @@ class Handler(BaseHTTPRequestHandler):
             d = "sha256:" + hashlib.sha256(data).hexdigest()
             if a.attack == "evil-bytes":
                 return self.reply(201, {"Docker-Content-Digest": "sha256:" + ESC})
-            State.manifests[ref] = data
-            State.manifests[d] = data
+            mt = self.headers.get("Content-Type") or ""
+            State.manifests[ref] = (data, mt)
+            State.manifests[d] = (data, mt)
             return self.reply(201, {"Docker-Content-Digest": d})
         if ref in State.manifests:
-            return self.reply(200, {}, State.manifests[ref])
+            data, mt = State.manifests[ref]
+            return self.reply(200, {"Content-Type": mt, "Docker-Content-Digest":
+                                    "sha256:" + hashlib.sha256(data).hexdigest()}, data)
         return self.reply(404)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
@@ -271,6 +326,12 @@ def main():
     ap.add_argument("--tls", action="store_true")
     ap.add_argument("--chunk-max", type=int, default=0,
                     help="send OCI-Chunk-Max-Length and answer larger PATCHes with 413")
+    ap.add_argument("--record", default="",
+                    help="keep every request body in this directory")
+    ap.add_argument("--hold", default="",
+                    help="answer the first --hold-match request once this file exists")
+    ap.add_argument("--hold-match", default=r"^PUT /v2/.+/manifests/",
+                    help="regex over 'METHOD PATH' of the request to hold")
     ap.add_argument("--cert")
     ap.add_argument("--key")
     a = ap.parse_args()

@@ -3,6 +3,7 @@
 #     MODE: plain         HTTP, no auth
 #           tls           HTTPS (server cert from CA1), no auth
 #           tls-htpasswd  HTTPS + htpasswd Basic auth
+#           plain-htpasswd  HTTP + htpasswd Basic auth (loopback only, as docker allows)
 #           token         HTTPS + bearer token auth via tests/lib/token_server.py
 #                         (started here; extra args go to it, e.g.
 #                         --first-tokens 1 --first-lifetime -58 --expires-in)
@@ -11,7 +12,7 @@
 #     REG_HOST    127.0.0.1:PORT            REG_PORT, REG_MODE
 #     REG_SCHEME  http | https              REG_URL  (scheme://host)
 #     REG_CA      CA1 PEM (empty for plain) REG_CERTDIR (dir with ca.crt)
-#     REG_USER / REG_PASS  (tls-htpasswd, token; empty otherwise)
+#     REG_USER / REG_PASS  (*-htpasswd, token; empty otherwise)
 #     REG_DATA    storage root               REG_DIR, REG_LOG (access+app log)
 #     REG_PID
 #     TOKEN_URL, TOKEN_LOG, TOKEN_PID, TOKEN_SERVICE  (token mode)
@@ -32,7 +33,7 @@ start_registry() {
 	shift
 	need docker-registry curl
 	case "$mode" in
-	plain | tls | tls-htpasswd | token) ;;
+	plain | tls | tls-htpasswd | plain-htpasswd | token) ;;
 	*) fail "start_registry: unknown mode $mode" ;;
 	esac
 	_REG_COUNT=$((_REG_COUNT + 1))
@@ -52,7 +53,7 @@ start_registry() {
 	TOKEN_PID=
 	TOKEN_SERVICE=
 	SKOPEO_FLAGS=(--tls-verify=false)
-	if [ "$mode" != plain ]; then
+	if [ "$mode" != plain ] && [ "$mode" != plain-htpasswd ]; then
 		make_certs
 		REG_SCHEME=https
 		REG_CA=$CA_CERT
@@ -62,7 +63,7 @@ start_registry() {
 
 	local auth_yaml=
 	case "$mode" in
-	tls-htpasswd)
+	tls-htpasswd | plain-htpasswd)
 		need htpasswd
 		REG_USER=giteaadmin
 		REG_PASS="pw-$RANDOM$RANDOM"

@@ -3,12 +3,17 @@
 for `docker image ls` (the plugin's image-name completion): /_ping and
 /vX.Y/images/json answer with the images of a JSON file, each
 {"RepoTags": [...], "RepoDigests": [...]} (ids and sizes are made up).
+With --info FILE, GET /info answers FILE's JSON object (a daemon's
+Driver, DockerRootDir...); with --inspect DIR, GET /images/NAME/json
+answers DIR/<NAME with '/' and ':' as '_'>.inspect.json (the first object
+when it holds the CLI's array), else 404 "No such image".
 Every request line is appended to SOCKET.log.
-Usage: fake_dockerd.py SOCKET IMAGES.json
+Usage: fake_dockerd.py SOCKET IMAGES.json [--info FILE] [--inspect DIR]
 """
 import http.server
 import json
 import os
+import re
 import socketserver
 import sys
 
@@ -45,10 +50,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, "OK", "text/plain")
         if path.endswith("/images/json"):
             return self.reply(200, json.dumps(self.server.images()))
+        if path.endswith("/info") and self.server.info_file:
+            with open(self.server.info_file) as f:
+                return self.reply(200, f.read())
+        m = re.match(r"^(?:/v[0-9.]+)?/images/(.+)/json$", path)
+        if m and self.server.inspect_dir:
+            return self.inspect(m.group(1))
         if path.endswith("/version"):
             return self.reply(200, json.dumps({"ApiVersion": API, "Version": "28.0.0",
                                                "MinAPIVersion": "1.24", "Os": "linux"}))
         self.reply(404, json.dumps({"message": "fake dockerd: no " + path}))
+
+    def inspect(self, name):
+        key = name.replace("/", "_").replace(":", "_")
+        f = os.path.join(self.server.inspect_dir, key + ".inspect.json")
+        if "/." in "/" + key or not os.path.isfile(f):
+            return self.reply(404, json.dumps({"message": "No such image: " + name}))
+        with open(f) as fh:
+            doc = json.load(fh)
+        self.reply(200, json.dumps(doc[0] if isinstance(doc, list) else doc))
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -68,10 +88,13 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 def main():
     sock, images = sys.argv[1], sys.argv[2]
+    opts = dict(zip(sys.argv[3::2], sys.argv[4::2]))
     if os.path.exists(sock):
         os.unlink(sock)
     srv = Server(sock, Handler)
     srv.images_file = images
+    srv.info_file = opts.get("--info")
+    srv.inspect_dir = opts.get("--inspect")
     srv.log = sock + ".log"
     srv.serve_forever()
 

@@ -9,11 +9,13 @@ containerd store), for the plugin tests' fake `docker`:
   save_fixture.py inspect     LAYOUT OUT.inspect.json [ID]   (legacy: Id = config digest)
   save_fixture.py dup-layer   LAYOUT    (in place: the first layer repeated at the top)
   save_fixture.py new-top     LAYOUT SIZE   (in place: a new random top layer of SIZE bytes)
-  save_fixture.py legacy-v1   LAYOUT NAME:TAG OUT.tar OUT.inspect.json
+  save_fixture.py legacy-v1   LAYOUT NAME:TAG OUT.tar OUT.inspect.json [DIR]
 
 legacy-v1: the graph-driver legacy shape as dockerd writes it:
 <v1id>/{VERSION,json,layer.tar} (v1 ids derived from the chain, like
-docker's), <config hex>.json, manifest.json, repositories.
+docker's), <config hex>.json, manifest.json, repositories. With DIR, the
+first layer's directory is DIR instead (any bytes: a hostile daemon's
+names, e.g. with escape codes).
 
 oci-inside: blobs/sha256/<diffid> raw layer tars, the config, an OCI
 manifest, unreferenced v1 JSON blobs, index.json, manifest.json (Layers =
@@ -177,7 +179,7 @@ def new_top(layout, size):
     store_image(layout, man, cfg)
 
 
-def legacy_v1(layout, name, out, insp):
+def legacy_v1(layout, name, out, insp, first_dir=None):
     _, cfg, layers = load(layout)
     files, paths, parent = {}, [], ""
     cdig = sha(cfg)
@@ -185,6 +187,8 @@ def legacy_v1(layout, name, out, insp):
         raw = gzip.decompress(l)
         top = i == len(layers) - 1
         v1 = hashlib.sha256((parent + sha(raw) + (cdig if top else "")).encode()).hexdigest()
+        if i == 0 and first_dir:
+            v1 = first_dir
         j = {"id": v1, "created": "1970-01-01T00:00:00Z"}
         if parent:
             j["parent"] = parent
@@ -207,7 +211,7 @@ def main(a):
     if a[0] == "new-top":
         return new_top(a[1], a[2])
     if a[0] == "legacy-v1":
-        return legacy_v1(*a[1:5])
+        return legacy_v1(*a[1:6])
     if a[0] == "oci-inside":
         oci_inside(*a[1:5])
     elif a[0] == "containerd":

@@ -382,12 +382,32 @@ static void test_index_os_not_a_string(void)
 	idp_buf_release(&t);
 }
 
+/* A legacy layer's directory is a v1 id, 64 hex digits, since it is what
+ * the progress shows: any other name (here an OSC that sets a terminal's
+ * title) is refused before the layer is read. */
+static void test_v1_id_not_hex(void)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_image img;
+	struct idp_buf t;
+
+	idp_buf_init(&t, 0);
+	tar_add(&t, "\033]0;pwned\007abc/layer.tar", LAYER);
+	tar_add(&t, "manifest.json", "[{\"Config\":\"c.json\",\"Layers\":[\"x/layer.tar\"]}]");
+	tar_end(&t);
+	CU_ASSERT_EQUAL(push_image(&t, &img, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "v1 layer id"));
+	idp_image_release(&img);
+	idp_buf_release(&t);
+}
+
 static const struct unit_test tests[] = {
 	{ "legacy", test_legacy },
 	{ "legacy_not_inspected", test_legacy_not_inspected },
 	{ "config_not_a_string", test_config_not_a_string },
 	{ "index_digest_not_a_string", test_index_digest_not_a_string },
 	{ "index_os_not_a_string", test_index_os_not_a_string },
+	{ "v1_id_not_hex", test_v1_id_not_hex },
 	{ NULL, NULL }
 };
 

@@ -418,6 +418,27 @@ static void test_human_size(void)
 	CU_ASSERT_STRING_EQUAL(fe_human_size(999, b, sizeof(b)), "999B");
 }
 
+/* An id from outside (a docker save stream names its layers) is escaped
+ * like registry text in every mode: no ESC, no BEL reaches the output. */
+static void test_id_escaped(void)
+{
+	static const int modes[] = { FE_PROGRESS_PLAIN, FE_PROGRESS_TTY, FE_PROGRESS_JSON };
+	struct run r;
+	size_t i;
+	char *t;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		run_open(&r, modes[i], 0, 0);
+		ev(&r, IDP_EV_PUSHING, "\033]0;pwned\007", NULL, 0, TOTAL);
+		ev(&r, IDP_EV_PUSHED, "\033]0;pwned\007", NULL, TOTAL, TOTAL);
+		t = run_close(&r);
+		CU_ASSERT_PTR_NULL(strstr(t, "\033]"));
+		CU_ASSERT_PTR_NULL(strchr(t, '\007'));
+		CU_ASSERT_PTR_NOT_NULL(strstr(t, "\\x1b]0;pwned"));
+		free(t);
+	}
+}
+
 static const struct unit_test tests[] = {
 	{ "plain", test_plain },
 	{ "plain_sparse", test_plain_sparse },
@@ -432,6 +453,7 @@ static const struct unit_test tests[] = {
 	{ "summary", test_summary },
 	{ "verbose", test_verbose },
 	{ "human_size", test_human_size },
+	{ "id_escaped", test_id_escaped },
 	{ NULL, NULL }
 };
 

@@ -309,6 +309,38 @@ static void test_resolves_loopback(void)
 	CU_ASSERT_FALSE(idp_host_resolves_loopback(NULL));
 }
 
+/* Names read back from a file (the push cache) are checked as a parsed
+ * reference holds them. */
+static void test_validators(void)
+{
+	static const struct {
+		const char *s;
+		int repo, host;    /* valid as a repository path, as host[:port] */
+	} cases[] = {
+		{ "giteaadmin/myapp", 1, 0 },
+		{ "a/b-c/d__e.f", 1, 0 },
+		{ "gitea.cnoe.localtest.me:8443", 0, 1 },
+		{ "[::1]:5000", 0, 1 },
+		{ "localhost", 1, 1 },
+		{ "", 0, 0 },
+		{ "a//b", 0, 0 },
+		{ "A/b", 0, 0 },
+		{ "Example.com", 0, 0 },
+		{ "a/../b", 0, 0 },
+		{ "a/b?from=x", 0, 0 },
+		{ "h:99999", 0, 0 },
+		{ "a/\033]0;x\007", 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL(idp_repository_valid(cases[i].s), cases[i].repo);
+		CU_ASSERT_EQUAL(idp_hostport_valid(cases[i].s), cases[i].host);
+	}
+	CU_ASSERT_FALSE(idp_repository_valid(NULL));
+	CU_ASSERT_FALSE(idp_hostport_valid(NULL));
+}
+
 static const struct unit_test tests[] = {
 	{ "bare_name", test_bare_name },
 	{ "owner_name", test_owner_name },
@@ -324,6 +356,7 @@ static const struct unit_test tests[] = {
 	{ "strings", test_strings },
 	{ "loopback", test_loopback },
 	{ "resolves_loopback", test_resolves_loopback },
+	{ "validators", test_validators },
 	{ NULL, NULL }
 };
 

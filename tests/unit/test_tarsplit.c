@@ -6,6 +6,7 @@
  * dir: the tar it puts back together hashes to the diffID, a changed file
  * or a symlink in the layer's directory fails with store_failed set. */
 #include "config.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,9 +305,10 @@ static void make_store(struct mini_store *m)
 	put_file(m->file, "hello world\n", 12);
 }
 
-/* Push-like read of the store: every layer's bytes; 0 or -1 (err). */
-static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
-		      struct idp_error *err)
+/* Push-like read of the store: every layer's bytes; 0 or -1 (err).
+ * *started: the layer was handed over (next() gave it) before the end. */
+static int read_store_from(const struct mini_store *m, int *failed, int64_t *raw, int *started,
+			   struct idp_error *err)
 {
 	const char *diffids[1] = { m->diffid };
 	struct idp_store_opts o;
@@ -321,7 +323,10 @@ static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
 
 	memset(&o, 0, sizeof(o));
 	memset(&img, 0, sizeof(img));
+	*started = 0;
 	o.root = m->root;
+	o.root_fd = open(m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	CU_ASSERT_FATAL(o.root_fd >= 0);
 	o.driver = "overlay2";
 	o.image_id = m->image_id;
 	o.ndiffids = 1;
@@ -329,9 +334,12 @@ static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
 	o.store_failed = failed;
 	o.threads = 1;
 	CU_ASSERT_EQUAL_FATAL(idp_codec_choose(IDP_COMPRESS_GZIP, 0, &o.codec, err), 0);
-	if (idp_stream_docker_store(&o, &st, err) < 0)
+	if (idp_stream_docker_store(&o, &st, err) < 0) {
+		close(o.root_fd);
 		return -1;
+	}
 	if ((rc = st.ops->next(st.priv, &b, &r, err)) == 1) {
+		*started = 1;
 		*raw = b.raw_size;
 		while ((n = r.ops->read(r.ctx, buf, sizeof(buf), err)) > 0)
 			;
@@ -342,7 +350,54 @@ static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
 	CU_ASSERT_TRUE(rc < 0 || (img.nblobs == 2 && img.nmanifests == 1));
 	idp_image_release(&img);
 	st.ops->close(st.priv);
+	close(o.root_fd);
 	return rc < 0 ? -1 : 0;
+}
+
+static int read_store(const struct mini_store *m, int *failed, int64_t *raw,
+		      struct idp_error *err)
+{
+	int started;
+
+	return read_store_from(m, failed, raw, &started, err);
+}
+
+/* A store whose layer directory, or a directory in it, is a link: the
+ * layer fails before it is handed over, nothing of it read. */
+static void test_store_links(void)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct mini_store m;
+	int failed = 0, started = 1;
+	int64_t raw = 0;
+	char diff[700], moved[700], cmd[2200];
+
+	make_store(&m);
+	snprintf(diff, sizeof(diff), "%s", m.file);
+	*strstr(diff, "/diff/") = '\0';
+	strcat(diff, "/diff");
+	snprintf(moved, sizeof(moved), "%s/elsewhere", m.root);
+	CU_ASSERT_EQUAL(rename(diff, moved), 0);
+	CU_ASSERT_EQUAL(symlink(moved, diff), 0);
+	CU_ASSERT_EQUAL(read_store_from(&m, &failed, &raw, &started, &err), -1);
+	CU_ASSERT_EQUAL(started, 0);
+	CU_ASSERT_EQUAL(failed, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "without following links"));
+	/* the directory back, its bin/ a link to a copy of itself */
+	CU_ASSERT_EQUAL(unlink(diff), 0);
+	CU_ASSERT_EQUAL(rename(moved, diff), 0);
+	snprintf(cmd, sizeof(cmd), "mv '%s/bin' '%s' && ln -s '%s' '%s/bin'", diff, moved, moved,
+		 diff);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	idp_error_clear(&err);
+	failed = 0;
+	CU_ASSERT_EQUAL(read_store_from(&m, &failed, &raw, &started, &err), -1);
+	CU_ASSERT_EQUAL(started, 0);
+	CU_ASSERT_EQUAL(failed, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bin/hello"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", m.root);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	free(m.root);
 }
 
 static void test_store(void)
@@ -393,6 +448,7 @@ IDP_SUITE(tarsplit)
 		{ "damaged gzip", test_gzip_damage },
 		{ "names and base64", test_names_base64 },
 		{ "a layer store", test_store },
+		{ "links in a layer store", test_store_links },
 		{ NULL, NULL }
 	};
 	unit_add_suite("tarsplit", tests);

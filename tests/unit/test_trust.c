@@ -113,6 +113,35 @@ static void test_chain(void)
 	untree();
 }
 
+/* idp_trusted_dir_make: missing directories made (mode as asked), never
+ * beneath a link or a directory others can change. */
+static void test_make(void)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct stat st;
+	char p[128];
+	int d;
+
+	CU_ASSERT_FATAL(tree() == 0);
+	snprintf(p, sizeof(p), "%s/a/new/deeper", top);
+	d = idp_trusted_dir_make(p, geteuid(), 0700, &err);
+	CU_ASSERT(d >= 0);
+	if (d >= 0)
+		close(d);
+	CU_ASSERT(stat(p, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+	snprintf(p, sizeof(p), "%s/link/made", top);
+	CU_ASSERT(idp_trusted_dir_make(p, geteuid(), 0700, &err) < 0);
+	snprintf(p, sizeof(p), "%s/a/made", top);
+	CU_ASSERT(stat(p, &st) < 0);   /* not through the link either */
+	snprintf(p, sizeof(p), "%s/a", top);
+	chmod(p, 0777);
+	snprintf(p, sizeof(p), "%s/a/other/made", top);
+	CU_ASSERT(idp_trusted_dir_make(p, geteuid(), 0700, &err) < 0);
+	snprintf(p, sizeof(p), "%s/a/other", top);
+	CU_ASSERT(stat(p, &st) < 0);   /* nothing made beneath it */
+	untree();
+}
+
 static void test_dir_stat(void)
 {
 	struct stat st;
@@ -134,6 +163,7 @@ static void test_dir_stat(void)
 static const struct unit_test tests[] = {
 	{ "beneath", test_beneath },
 	{ "chain", test_chain },
+	{ "make", test_make },
 	{ "dir_stat", test_dir_stat },
 	{ NULL, NULL }
 };
