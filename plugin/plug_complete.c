@@ -69,16 +69,16 @@ static void scan_option(const struct fe_option *opts, int n, char **words, int *
 		eq = strchr(w + 2, '=');
 		o = find_long(opts, w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2));
 		mark_used(opts, o, cs);
-		if (!o || o->type == FE_ARG_NONE || eq)
+		if (!o || fe_opt_is_flag(o) || eq)
 			return;
 	} else {
 		for (p = w + 1, o = NULL; *p; p++) {
 			o = find_short(opts, *p);
 			mark_used(opts, o, cs);
-			if (!o || o->type != FE_ARG_NONE)
+			if (!o || !fe_opt_is_flag(o))
 				break;
 		}
-		if (!o || o->type == FE_ARG_NONE || p[1])
+		if (!o || fe_opt_is_flag(o) || p[1])
 			return;
 	}
 	if (*i + 1 < n)
@@ -136,7 +136,8 @@ static int complete_names(const struct fe_option *opts, const struct comp_state 
 	char name[64];
 
 	for (o = opts; o->long_name; o++) {
-		if (o - opts < MAX_ROWS && cs->used[o - opts] && o->type != FE_ARG_LIST)
+		if (o - opts < MAX_ROWS && cs->used[o - opts] && o->type != FE_ARG_LIST &&
+		    o->type != FE_ARG_COUNT)
 			continue;
 		doc = fe_opt_doc(o->long_name);
 		snprintf(name, sizeof(name), "--%s", o->long_name);
@@ -202,7 +203,7 @@ static int complete(const struct fe_option *opts, const struct idp_docker *d, in
 		return complete_value(cs.value_of, cur);
 	if (!cs.dashdash && has_prefix(cur, "--") && eq) {
 		o = find_long(opts, cur + 2, (size_t)(eq - cur - 2));
-		return o && o->type != FE_ARG_NONE ? complete_value(o, eq + 1) : DIRECTIVE_NO_FILE;
+		return o && !fe_opt_is_flag(o) ? complete_value(o, eq + 1) : DIRECTIVE_NO_FILE;
 	}
 	if (!cs.dashdash && cur[0] == '-')
 		return complete_names(opts, &cs, cur);

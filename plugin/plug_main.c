@@ -157,6 +157,15 @@ static int is_image_id(const char *s)
 	return n >= 12 && n == strlen(s) && n <= 64;
 }
 
+/* -v: the request size uploads start with, and where it came from. */
+static void say_chunk(size_t size, const char *from)
+{
+	int mib = size % (1u << 20) == 0;
+
+	fe_infof("uploads start with %zu %s requests (%s)", size >> (mib ? 20 : 10),
+		 mib ? "MiB" : "KiB", from);
+}
+
 /* The push, in order: the push cache loaded (the chunk size it learnt for
  * this registry is where the session starts), the run opened, the
  * plugin's steps (plug_push.c), the run finished. */
@@ -184,6 +193,11 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 				    .chunk_size_hint = hints };
 	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
 			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
+	if (pp->cfg->verbose)
+		say_chunk(pp->chunk_start,
+			  pp->cfg->chunk_size ? "--chunk-size"
+			  : hints[0]          ? "what the registry took before, from the push cache"
+					      : "the default");
 	if ((rc = fe_push_open(&run, &job, &err)) == 0)
 		rc = plug_push(pp, &run.to, &err);
 	run.notice = pp->notice;
@@ -277,6 +291,8 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, struct idp_docke
 		return rc;
 	}
 	cfg.docker_config = config_dir;
+	if (cfg.verbose)
+		d->info = fe_info_sink;
 	d->deadline_ms = cfg.timeout_ms > 0 ? idp_now_ms() + cfg.timeout_ms : 0;
 	/* cppcheck-suppress autoVariables ; d is not used after run returns (main returns) */
 	d->cancel = &canceled;

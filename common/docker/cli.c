@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "util/clock.h"
 #include "util/jsonutil.h"
 #include "sources/src_docker_save.h"
 #include "docker.h"
@@ -62,6 +63,33 @@ struct docker_cmd {
 	size_t out_cap;            /* stdout is bounded by this */
 };
 
+/* First line of docker's stderr, without "Error: " noise. */
+static const char *first_line(struct idp_buf *b)
+{
+	char *nl = strchr(b->buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return b->buf[0] ? b->buf : "no message";
+}
+
+/* -v: "ran docker image inspect: exit 0 (0.1 s)" or how it failed. */
+static void tell_run(const struct idp_docker *d, const struct docker_cmd *cmd, int rc,
+		     struct idp_run_result *r, const struct idp_error *err, int64_t ms)
+{
+	char msg[512];
+
+	if (!d->info)
+		return;
+	if (rc < 0)
+		snprintf(msg, sizeof(msg), "ran %s: %.400s", cmd->what, err->msg);
+	else if (r->status == 0)
+		snprintf(msg, sizeof(msg), "ran %s: exit 0 (%.1f s)", cmd->what, (double)ms / 1000);
+	else
+		snprintf(msg, sizeof(msg), "ran %s: exit %d: %.300s", cmd->what, r->status,
+			 first_line(&r->err));
+	d->info(d->info_ctx, msg);
+}
+
 /* Run cmd, capturing its output (bounded). Returns the exit status
  * (0-255), or -1 with err when it could not run, timed out or was
  * cancelled. */
@@ -70,23 +98,18 @@ static int run_capture(const struct idp_docker *d, const struct docker_cmd *cmd,
 {
 	const char *argv[IDP_DOCKER_MAX_ARGV];
 	struct idp_run_opts o;
+	int64_t t0 = idp_now_ms();
+	int rc;
 
 	build_argv(d, cmd->tail, argv);
 	run_opts(d, argv, cmd->what, cmd->out_cap, &o);
-	if (idp_run(&o, r, err) < 0)
+	rc = idp_run(&o, r, err);
+	tell_run(d, cmd, rc, r, err, idp_now_ms() - t0);
+	if (rc < 0)
 		return -1;
 	if (r->truncated && r->status == 0)
 		return idp_error_set(err, IDP_EGENERAL, "'%s' printed too much", cmd->what);
 	return r->status;
-}
-
-/* First line of docker's stderr, without "Error: " noise. */
-static const char *first_line(struct idp_buf *b)
-{
-	char *nl = strchr(b->buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return b->buf[0] ? b->buf : "no message";
 }
 
 static char *str_member(json_object *o, const char *k)

@@ -199,6 +199,11 @@ int fe_parse_exit(const struct fe_cmd *cmd, int rc)
 	return 0;
 }
 
+int fe_opt_is_flag(const struct fe_option *o)
+{
+	return o->type == FE_ARG_NONE || o->type == FE_ARG_COUNT;
+}
+
 static const struct fe_option *find_long(const struct fe_option *opts, const char *name, size_t len)
 {
 	for (; opts->long_name; opts++)
@@ -276,6 +281,9 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 	case FE_ARG_NONE:
 		*(int *)base = 1;
 		return 0;
+	case FE_ARG_COUNT:
+		++*(int *)base;
+		return 0;
 	case FE_ARG_STRING:
 		*(const char **)base = val;
 		return 0;
@@ -327,7 +335,7 @@ static int parse_long(const struct fe_cmd *cmd, int argc, char **argv, int *i,
 
 	if (!o)
 		return fe_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
-	if (o->type == FE_ARG_NONE) {
+	if (fe_opt_is_flag(o)) {
 		if (eq)
 			return fe_usage_error(cmd, "option '--%s' takes no value", o->long_name);
 		return apply(cmd, o, NULL, cfg);
@@ -351,7 +359,7 @@ static int parse_short(const struct fe_cmd *cmd, int argc, char **argv, int *i,
 	for (p = argv[*i] + 1; *p; p++) {
 		if (!(o = find_short(cmd->opts, *p)))
 			return fe_usage_error(cmd, "unknown option '-%c'", *p);
-		if (o->type == FE_ARG_NONE) {
+		if (fe_opt_is_flag(o)) {
 			if ((rc = apply(cmd, o, NULL, cfg)) != 0)
 				return rc;
 			continue;
@@ -549,10 +557,10 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 	so->cancel = cancel;
 	so->warn = fe_warn_sink;
 	so->idpbuilder_registry = cfg->registry;
-	if (cfg->verbose) {
-		so->debug = fe_debug_sink;
+	if (cfg->verbose >= 1)
 		so->info = fe_info_sink;
-	}
+	if (cfg->verbose >= 2)
+		so->debug = fe_debug_sink;
 }
 
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)

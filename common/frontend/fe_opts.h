@@ -44,6 +44,7 @@
 
 enum fe_argtype {
 	FE_ARG_NONE,      /* flag: int target set to 1 */
+	FE_ARG_COUNT,     /* flag: int target counts how often it was given (-vv is 2) */
 	FE_ARG_STRING,    /* const char * target (points into argv) */
 	FE_ARG_INT,       /* int target, range [lo, hi] */
 	FE_ARG_DURATION,  /* long target in ms ("30s", "5m", "1500ms", "300") */
@@ -71,6 +72,8 @@ struct fe_option {
  * in docs/opts/<long>.md, the one source of option text (fe_opt_doc). */
 #define FE_OPT_FLAG(s, l, m) \
 	{ .short_name = (s), .long_name = (l), .type = FE_ARG_NONE, .target = FE_TARGET(m) }
+#define FE_OPT_COUNT(s, l, m) \
+	{ .short_name = (s), .long_name = (l), .type = FE_ARG_COUNT, .target = FE_TARGET(m) }
 #define FE_OPT_STRING(s, l, m, arg) \
 	{ .short_name = (s), .long_name = (l), .type = FE_ARG_STRING, .target = FE_TARGET(m), \
 	  .argname = (arg) }
@@ -87,6 +90,9 @@ struct fe_option {
 #define FE_OPT_LIST(l, m, arg) \
 	{ .long_name = (l), .type = FE_ARG_LIST, .target = FE_TARGET(m), .argname = (arg) }
 #define FE_OPT_END { .long_name = NULL }
+
+/* 1 when o takes no value (FE_ARG_NONE, FE_ARG_COUNT). */
+int fe_opt_is_flag(const struct fe_option *o);
 
 /* An option's text, generated from docs/opts/<long>.md. */
 struct fe_opt_doc {
@@ -138,7 +144,7 @@ struct fe_config {
 	int quiet;
 	int progress;                /* enum fe_progress_mode */
 	const char *digest_file;
-	int verbose;
+	int verbose;                 /* -v 1: what was decided and why; -vv 2: the HTTP trace too */
 	int version;
 	int help;
 	/* containerd adapter (FE_OPTS_CONTAINERD) */
@@ -197,8 +203,8 @@ int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
 void fe_config_init(struct fe_config *cfg);
 void fe_config_release(struct fe_config *cfg);
 
-/* The config as engine options. so->cancel is set to `cancel`; debug and
- * warnings go to fe_msg's sinks (debug only with -v). Strings in *so point
+/* The config as engine options. so->cancel is set to `cancel`; warnings,
+ * info (-v) and the trace (-vv) go to fe_msg's sinks. Strings in *so point
  * into cfg, which must outlive it. */
 void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 		     struct idp_session_opts *so);
@@ -246,7 +252,7 @@ void fe_dest_refs_release(struct idp_ref *refs, int n);
 	FE_OPT_FLAG('q', "quiet", quiet), \
 	FE_OPT_CHOICE("progress", progress, "auto|tty|plain|json", fe_progress_names), \
 	FE_OPT_STRING(0, "digest-file", digest_file, "FILE"), \
-	FE_OPT_FLAG('v', "verbose", verbose), \
+	FE_OPT_COUNT('v', "verbose", verbose), \
 	FE_OPT_FLAG(0, "version", version), \
 	FE_OPT_FLAG('h', "help", help)
 

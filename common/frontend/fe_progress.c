@@ -385,7 +385,7 @@ void fe_progress_info_sink(void *ctx, const char *msg)
 void fe_progress_debug_sink(void *ctx, const char *line)
 {
 	struct fe_progress *p = ctx;
-	if (p->verbose)
+	if (p->verbose >= 2)
 		message(p, "debug", line);
 }
 

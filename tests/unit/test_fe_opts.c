@@ -100,7 +100,7 @@ static void test_forms(void)
 	CU_ASSERT_STRING_EQUAL(c.registry, "localhost:5000");
 	CU_ASSERT_STRING_EQUAL(c.owner, "me");
 	CU_ASSERT_STRING_EQUAL(c.username, "bob");
-	CU_ASSERT(c.quiet && c.verbose);
+	CU_ASSERT(c.quiet && c.verbose == 1);
 	CU_ASSERT_EQUAL(c.jobs, 8);
 	CU_ASSERT_EQUAL(c.nplatforms, 2);
 	CU_ASSERT_STRING_EQUAL(c.platforms[1], "linux/amd64");
@@ -262,6 +262,34 @@ static void test_session_opts(void)
 	CU_ASSERT_EQUAL(so.timeout_ms, 5L * 60 * 1000);
 	CU_ASSERT(so.cancel == &flag);
 	CU_ASSERT_PTR_NULL(so.debug);
+	CU_ASSERT_PTR_NULL(so.info);
+	fe_config_release(&c);
+}
+
+/* -v: the notes (info); -vv, -v -v, --verbose -v: the trace (debug) too. */
+static void test_verbose_levels(void)
+{
+	static const char *const v1[] = { "-v", "img", NULL };
+	static const char *const v2[] = { "-qvv", "img", NULL };
+	static const char *const v2b[] = { "--verbose", "img", "-v", NULL };
+	static const char *const bad[] = { "--verbose=2", "img", NULL };
+	volatile sig_atomic_t flag = 0;
+	struct idp_session_opts so;
+	struct fe_config c;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, v1), FE_PARSE_OK);
+	fe_session_opts(&c, &flag, &so);
+	CU_ASSERT(c.verbose == 1 && so.info && !so.debug);
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, v2), FE_PARSE_OK);
+	fe_session_opts(&c, &flag, &so);
+	CU_ASSERT(c.verbose == 2 && c.quiet && so.info && so.debug);
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, v2b), FE_PARSE_OK);
+	CU_ASSERT_EQUAL(c.verbose, 2);
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL(parse(&c, bad), FE_PARSE_USAGE);
 	fe_config_release(&c);
 }
 
@@ -330,6 +358,7 @@ IDP_SUITE(fe_opts)
 		{ "bad values are usage errors", test_bad_values },
 		{ "help is generated from the table", test_help_version },
 		{ "config to session options", test_session_opts },
+		{ "-v notes, -vv the trace", test_verbose_levels },
 		{ "docs/opts agree with every row", test_docs_agree },
 		{ "destination from the image name", test_dest_ref },
 		{ NULL, NULL }
