@@ -141,10 +141,10 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 
 	memset(&img, 0, sizeof(img));
 	if ((n = fe_dest_refs(cfg, js->derived, js->targets, js->ntargets, dests, &err)) < 0)
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	source_opts(cfg, &dests[0], &so);
 	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
-		rc = fe_report_error(&err);
+		rc = fe_error_report(&err);
 	} else {
 		job = (struct fe_push_job){ .cfg = cfg, .dests = dests, .ndests = n,
 					    .cancel = cancel };
@@ -170,10 +170,10 @@ static int start(const struct fe_config *cfg, const struct job_spec *js,
 	if (fe_signal_install(canceled) < 0) {
 		idp_error_set(&err, IDP_EGENERAL, "cannot install the signal handlers: %s",
 			      strerror(errno));
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	}
 	if (idp_http_global_init(&err) < 0)
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	rc = run(cfg, js, canceled);
 	idp_http_global_cleanup();
 	return rc;

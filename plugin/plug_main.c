@@ -235,7 +235,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
 					&err) < 0) {
 		fe_dest_refs_release(dests, n);
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
 	pp.cfg = cfg;
@@ -247,7 +247,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &pp.codec, &err) < 0)
-		rc = fe_report_error(&err);
+		rc = fe_error_report(&err);
 	else
 		rc = push_job(&pp, dests, n);
 	idp_docker_image_release(&info);
@@ -264,7 +264,7 @@ static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struc
 	int rc;
 
 	if (idp_http_global_init(&err) < 0)
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	idp_docker_api_resolve(&api, d, config_dir);
 	d->api = &api;
 	if (cfg->verbose && api.sock[0])

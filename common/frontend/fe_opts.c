@@ -59,7 +59,9 @@ int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	fe_errorf("%s", reason);
+	fe_error_exit(1, "%s", reason);
+	if (fe_msg_format() == FE_MSG_JSON)
+		return 1;   /* the error event is the one line */
 	print_usage_line(cmd, stderr);
 	fprintf(stderr, "Run '%s --help' for more information\n", cmd->name);
 	return 1;
@@ -514,9 +516,65 @@ static void apply_defaults(struct fe_config *cfg)
 		cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
 }
 
+/* The command line as --progress and -q leave it, read before anything
+ * is parsed, so that a usage error anywhere on it is a JSON line with
+ * --progress json. */
+struct msg_scan {
+	int json, quiet;
+};
+
+/* Note what option o with value v (NULL for a flag) says. */
+static void scan_note(const struct fe_option *o, const char *v, struct msg_scan *ms)
+{
+	if (o && o->target == FE_TARGET(quiet))
+		ms->quiet = 1;
+	if (o && v && o->target == FE_TARGET(progress))
+		ms->json = strcmp(v, "json") == 0;
+}
+
+/* The option word argv[*i] (its value skipped with it); unknown options
+ * are taken for flags. */
+static void scan_word(const struct fe_cmd *cmd, int argc, char **argv, int *i,
+		      struct msg_scan *ms)
+{
+	const char *a = argv[*i], *eq = strchr(a, '='), *p;
+	const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+	const struct fe_option *o;
+
+	if (a[1] == '-') {
+		o = find_long(cmd->opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (o && !fe_opt_is_flag(o) && !eq && next)
+			++*i;
+		scan_note(o, !o || fe_opt_is_flag(o) ? NULL : eq ? eq + 1 : next, ms);
+		return;
+	}
+	for (p = a + 1; *p; p++) {
+		o = find_short(cmd->opts, *p);
+		if (o && !fe_opt_is_flag(o)) {
+			if (!p[1] && next)
+				++*i;
+			scan_note(o, p[1] ? p + 1 : next, ms);
+			return;
+		}
+		scan_note(o, NULL, ms);
+	}
+}
+
+static enum fe_msg_format msg_format(const struct fe_cmd *cmd, int argc, char **argv)
+{
+	struct msg_scan ms = { 0, 0 };
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			scan_word(cmd, argc, argv, &i, &ms);
+	return ms.json && !ms.quiet ? FE_MSG_JSON : FE_MSG_PLAIN;
+}
+
 int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg)
 {
 	fe_config_init(cfg);
+	fe_msg_set_format(msg_format(cmd, argc, argv));
 	if (parse_argv(cmd, argc, argv, cfg) != 0)
 		return FE_PARSE_USAGE;
 	if (cfg->help)

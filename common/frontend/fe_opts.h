@@ -187,8 +187,10 @@ enum fe_parse_result {
 /* Parse args[0..argc) (the program name NOT included). Long options as
  * "--name value" or "--name=value", short as "-u value", "-uvalue" or
  * bundled flags "-qv"; "--" ends the options; positionals may come
- * anywhere. On a usage error prints "<prog>: error: <reason>" and the
- * usage line to stderr and returns FE_PARSE_USAGE. cfg is initialised by
+ * anywhere. First of all it sets fe_msg's format: JSON when --progress
+ * json (and not -q) is anywhere on the command line. On a usage error
+ * prints "<prog>: error: <reason>" and the usage line to stderr (JSON:
+ * the error event) and returns FE_PARSE_USAGE. cfg is initialised by
  * this call (release it whatever the result). */
 int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg);
 /* Print what fe_parse asked for (help on stdout, version) and return the
@@ -196,7 +198,8 @@ int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *
 int fe_parse_exit(const struct fe_cmd *cmd, int rc);
 /* Write the generated --help text. */
 void fe_help(const struct fe_cmd *cmd, FILE *out);
-/* "<prog>: error: <reason>\nUsage: <name> <usage>\n..." and return 1. */
+/* "<prog>: error: <reason>\nUsage: <name> <usage>\n..." (JSON: the error
+ * event, exit code 1) and return 1. */
 int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

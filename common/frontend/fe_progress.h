@@ -79,6 +79,12 @@ void fe_progress_finish(struct fe_progress *p, const struct fe_progress_result *
  * other modes print nothing and return 0 (the caller prints the error). */
 int fe_progress_error(struct fe_progress *p, const char *msg, int exit_code);
 
+/* JSON lines outside a push's progress output (fe_msg.c, --progress
+ * json): {"event":kind,"message":msg} ("warning", "info", "debug"), and
+ * the error event with its exit code. msg is escaped already. */
+void fe_json_write_message(FILE *out, const char *kind, const char *msg);
+void fe_json_write_error(FILE *out, const char *msg, int exit_code);
+
 /* "pushed 3 layers (352MB) in 19.2s (18.4MB/s), 1 existed, 1 mounted
  * (12MB skipped)" into buf. */
 const char *fe_progress_summary(char *buf, size_t len, const struct idp_push_stats *st,

@@ -5,11 +5,16 @@
 #  - -v says what was decided (credentials, how the image is read, the
 #    chunk size, the docker commands run) in a few lines, no HTTP trace;
 #    -vv adds the trace.
+#  - --progress json: every line on stderr is a JSON event, also the errors
+#    before the push starts (an image that is not there, an empty
+#    --password-stdin, usage errors wherever --progress json is on the
+#    command line); the last line is the result or the error event with
+#    the exit code; with -q errors are plain lines.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/containerd.sh"
 . "$TEST_LIB/dockerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
-need skopeo docker-registry curl python3
+need skopeo docker-registry curl python3 jq
 need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"
 need_dockerd
@@ -57,4 +62,56 @@ assert_exit 0 env IDPPUSH_NO_API=1 timeout -k 5 300 /usr/bin/docker -H "$DH" idp
 	--progress plain --registry "$R" myapp:dev "$R/v/myapp:cli"
 assert_contains "$LAST_ERR" "docker-idppush: ran docker image inspect: exit 0"
 assert_not_contains "$LAST_ERR" "debug:" "-v through the docker CLI"
+
+# ---- --progress json: every line is an event ----
+# all_json: every line of $LAST_ERR is a JSON object with an "event"
+all_json() {
+	printf '%s\n' "$LAST_ERR" | "$PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    assert "event" in json.loads(line), line
+' || fail "not all JSON events: $LAST_ERR"
+}
+# last_event KEY: member KEY of the last line of $LAST_ERR
+last_event() {
+	printf '%s\n' "$LAST_ERR" | tail -n 1 | "$PYTHON" -c '
+import json, sys
+print(json.loads(sys.stdin.read()).get(sys.argv[1], ""))' "$1"
+}
+for cli in "${CLIS[@]}"; do
+	assert_exit 4 dp "$cli" --progress json --registry "$R" myap:dev
+	all_json
+	assert_eq error "$(last_event event)" "$cli: missing image, JSON"
+	assert_eq 4 "$(last_event exitCode)" "$cli: missing image, exit code in JSON"
+	assert_contains "$(last_event error)" "image 'myap:dev' not found locally"
+	assert_exit 1 dp "$cli" --registry "$R" -u bob --password-stdin --progress=json \
+		myapp:dev </dev/null
+	all_json
+	assert_contains "$(last_event error)" "--password-stdin: stdin gave an empty password"
+	assert_eq 1 "$(last_event exitCode)" "$cli: empty --password-stdin, exit code in JSON"
+	# a usage error before --progress json on the command line is JSON too
+	assert_exit 1 dp "$cli" --jobs 0 --progress json myapp:dev
+	all_json
+	assert_eq 1 "$(last_event exitCode)"
+	assert_contains "$(last_event error)" "invalid value '0' for --jobs"
+	assert_exit 1 dp "$cli" --bogus -v --progress json myapp:dev
+	all_json
+	# warnings and notes before the push starts are events
+	assert_exit 0 dp "$cli" -v --progress json -u u -p secret --registry "$R" myapp:dev \
+		"$R/j/myapp:dev"
+	all_json
+	assert_contains "$LAST_ERR" '{"event":"warning","message":"--password is visible'
+	assert_contains "$LAST_ERR" '{"event":"info","message":"docker daemon: Engine API'
+	assert_eq result "$(last_event event)"
+	# -q turns JSON off: the error is the usual line
+	assert_exit 4 dp "$cli" -q --progress json --registry "$R" myap:dev
+	assert_eq "docker-idppush: error: image 'myap:dev' not found locally" \
+		"${LAST_ERR%% (*}" "$cli: -q --progress json"
+done
+# the scripting example of docs/progress-json.md, on a failure
+dp /usr/bin/docker --progress json --registry "$R" myap:dev 2>"$TEST_TMP/p.jsonl" \
+	>/dev/null && fail "a missing image pushed"
+msg=$(tail -n 1 "$TEST_TMP/p.jsonl" | jq -r '.reference // .error') ||
+	fail "jq cannot read the last line: $(cat "$TEST_TMP/p.jsonl")"
+assert_contains "$msg" "image 'myap:dev' not found locally" "tail -n 1 | jq"
 log "PASS"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "unit.h"
+#include "frontend/fe_msg.h"
 #include "frontend/fe_opts.h"
 
 const char fe_progname[] = "unit";
@@ -293,6 +294,40 @@ static void test_verbose_levels(void)
 	fe_config_release(&c);
 }
 
+/* --progress json makes every message JSON, from the first one: the
+ * command line is read for it before anything else (not -q; an option's
+ * value is not an option). */
+static void test_msg_format(void)
+{
+	static const struct {
+		const char *a[6];
+		int json;
+	} cases[] = {
+		{ { "--progress", "json", "img", NULL }, 1 },
+		{ { "--bogus", "--progress=json", "img", NULL }, 1 },
+		{ { "--jobs", "0", "--progress", "json", "img", NULL }, 1 },
+		{ { "-vqv", "--progress", "json", "img", NULL }, 0 },
+		{ { "--progress", "json", "--quiet", "img", NULL }, 0 },
+		{ { "--progress", "json", "--progress", "plain", "img", NULL }, 0 },
+		{ { "-u", "--progress", "json", NULL }, 0 },
+		{ { "--owner", "--progress=json", "img", NULL }, 0 },
+		{ { "img", "--", "--progress", "json", NULL }, 0 },
+		{ { "-vu", "x", "--progress", "json", "img", NULL }, 1 },
+	};
+	struct fe_config c;
+	size_t i;
+
+	clear_env();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse(&c, cases[i].a);
+		if ((fe_msg_format() == FE_MSG_JSON) != cases[i].json)
+			fprintf(stderr, "msg format case %zu\n", i);
+		CU_ASSERT_EQUAL(fe_msg_format() == FE_MSG_JSON, cases[i].json);
+		fe_config_release(&c);
+	}
+	fe_msg_set_format(FE_MSG_PLAIN);
+}
+
 /* Every row has docs/opts/<long>.md, whose short name and argument agree
  * with the row: the docs are the one source of option text. */
 static void test_docs_agree(void)
@@ -359,6 +394,7 @@ IDP_SUITE(fe_opts)
 		{ "help is generated from the table", test_help_version },
 		{ "config to session options", test_session_opts },
 		{ "-v notes, -vv the trace", test_verbose_levels },
+		{ "--progress json: JSON messages from the first", test_msg_format },
 		{ "docs/opts agree with every row", test_docs_agree },
 		{ "destination from the image name", test_dest_ref },
 		{ NULL, NULL }
