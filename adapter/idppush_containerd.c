@@ -32,7 +32,9 @@ static const struct fe_cmd cmd = {
 	.usage = "[OPTIONS] IMAGE [TARGET...]\n"
 		 "        idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET...]",
 	.summary = "Push an image from containerd's content store (or an OCI layout) to an OCI\n"
-		   "registry, blobs as stored: the pushed digest is the local one.",
+		   "registry, blobs as stored: the pushed digest is the local one. TARGET\n"
+		   "defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; a TARGET without a tag\n"
+		   "takes IMAGE's, one without a registry goes to --registry.",
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 1 + FE_MAX_TARGETS,

@@ -25,8 +25,9 @@ static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, 
 
 #define PLUG_SUMMARY \
 	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n" \
-	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; with several TARGETs\n" \
-	"the image is read once and pushed to each."
+	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; a TARGET without a tag\n" \
+	"takes IMAGE's, one without a registry goes to --registry. With several\n" \
+	"TARGETs the image is read once and pushed to each."
 #define PLUG_EXAMPLES(cmd) \
 	"  " cmd " myapp:dev\n" \
 	"      push to gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev\n" \

@@ -625,6 +625,7 @@ void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)
 {
 	d->registry = cfg->registry;
 	d->owner = cfg->owner;
+	d->tag = NULL;
 }
 
 /* "docker.io/library/myapp:dev" -> "myapp:dev". */
@@ -645,16 +646,16 @@ int fe_refuse_untagged(const char *image, const char *target)
 	return 1;
 }
 
-int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
-		struct idp_ref *out, struct idp_error *err)
+/* The destination without TARGET: IMAGE's name and tag under the
+ * registry and owner. */
+static int derived_ref(const struct fe_config *cfg, const char *image, struct idp_ref *out,
+		       struct idp_error *err)
 {
 	struct idp_ref_defaults d;
 	char *name;
 	int rc;
 
 	fe_ref_defaults(cfg, &d);
-	if (target)
-		return idp_ref_parse(target, &d, out, err);
 	if (strchr(image, '@'))
 		return idp_error_set(err, IDP_EGENERAL, UNTAGGED_MSG, image);
 	if (!(name = local_name_tail(image)))
@@ -664,6 +665,52 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 		idp_error_prefix(err, "cannot derive the destination from '%s' (give TARGET)",
 				 image);
 	free(name);
+	return rc;
+}
+
+/* TARGET: a reference under the registry and owner, with IMAGE's tag
+ * when it has none (derived: IMAGE's destination without TARGET, or NULL
+ * when IMAGE has none: by digest, an image ID). Not a registry address
+ * alone, not by digest. */
+static int target_ref(const struct fe_config *cfg, const struct idp_ref *derived,
+		      const char *target, struct idp_ref *out, struct idp_error *err)
+{
+	struct idp_ref_defaults d;
+
+	fe_ref_defaults(cfg, &d);
+	if (idp_ref_is_registry_only(target) && derived)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "TARGET '%s' is a registry, not a repository: did you mean "
+				     "%s/%s:%s?", target, target, derived->path, derived->tag);
+	if (idp_ref_is_registry_only(target))
+		return idp_error_set(err, IDP_EGENERAL,
+				     "TARGET '%s' is a registry, not a repository: give "
+				     "%s/OWNER/NAME:TAG", target, target);
+	d.tag = derived ? derived->tag : NULL;
+	if (idp_ref_parse(target, &d, out, err) < 0)
+		return -1;
+	if (!out->digest)
+		return 0;
+	idp_ref_release(out);
+	return idp_error_set(err, IDP_EGENERAL,
+			     "cannot push to a digest reference: TARGET '%s' (give NAME[:TAG]; "
+			     "the registry names the manifest by its digest itself)", target);
+}
+
+int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
+		struct idp_ref *out, struct idp_error *err)
+{
+	struct idp_error ignored = IDP_ERROR_INIT;
+	struct idp_ref derived;
+	int has_tag, rc;
+
+	if (!target)
+		return derived_ref(cfg, image, out, err);
+	memset(&derived, 0, sizeof(derived));
+	has_tag = strncmp(image, "sha256:", 7) != 0 && derived_ref(cfg, image, &derived,
+								   &ignored) == 0;
+	rc = target_ref(cfg, has_tag ? &derived : NULL, target, out, err);
+	idp_ref_release(&derived);
 	return rc;
 }
 

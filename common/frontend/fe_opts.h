@@ -221,8 +221,12 @@ void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d);
 /* The destination: TARGET when given, else IMAGE's name and tag moved to
  * the registry + owner (a "docker.io/library/x" or "host/ns/x" source keeps
  * only its last path component); an IMAGE by digest ("x@sha256:...",
- * "x:tag@sha256:...") has no tag to push under and needs TARGET. Returns
- * 0 or -1 with err. */
+ * "x:tag@sha256:...") has no tag to push under and needs TARGET.
+ * A TARGET without a tag takes IMAGE's ("latest" when IMAGE has none: by
+ * digest, an image ID); a TARGET by digest, or one that is only a
+ * registry address ("127.0.0.1:5001": "did you mean
+ * 127.0.0.1:5001/giteaadmin/myapp:dev?"), is refused. Returns 0 or -1
+ * with err (IDP_EGENERAL: a usage error). */
 int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
 		struct idp_ref *out, struct idp_error *err);
 #define FE_MAX_TARGETS 16

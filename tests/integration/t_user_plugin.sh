@@ -10,6 +10,10 @@
 #    --password-stdin, usage errors wherever --progress json is on the
 #    command line); the last line is the result or the error event with
 #    the exit code; with -q errors are plain lines.
+#  - a TARGET by digest is refused (exit 1, nothing pushed), as docker
+#    refuses "a digest reference", whether the digest is right or wrong.
+#  - a TARGET that is only a registry address is refused with the TARGET
+#    that was probably meant; a TARGET without a tag takes IMAGE's tag.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/containerd.sh"
 . "$TEST_LIB/dockerd.sh"
@@ -40,6 +44,27 @@ dp() {
 	timeout -k 5 300 "$cli" -H "$DH" idppush "$@"
 }
 
+# all_json: every line of $LAST_ERR is a JSON object with an "event"
+all_json() {
+	printf '%s\n' "$LAST_ERR" | "$PYTHON" -c '
+import json, sys
+for line in sys.stdin:
+    assert "event" in json.loads(line), line
+' || fail "not all JSON events: $LAST_ERR"
+}
+# last_event KEY: member KEY of the last line of $LAST_ERR
+last_event() {
+	printf '%s\n' "$LAST_ERR" | tail -n 1 | "$PYTHON" -c '
+import json, sys
+print(json.loads(sys.stdin.read()).get(sys.argv[1], ""))' "$1"
+}
+# tags REPO: the tags the registry holds for REPO, sorted, or "none"
+tags() {
+	curl -s "http://$R/v2/$1/tags/list" | "$PYTHON" -c '
+import json, sys
+print(" ".join(sorted(json.load(sys.stdin).get("tags") or [])) or "none")'
+}
+
 # ---- -v: decisions, one line each, no trace; -vv: the trace too ----
 for cli in "${CLIS[@]}"; do
 	rm -rf "$XDG_CACHE_HOME"
@@ -64,20 +89,6 @@ assert_contains "$LAST_ERR" "docker-idppush: ran docker image inspect: exit 0"
 assert_not_contains "$LAST_ERR" "debug:" "-v through the docker CLI"
 
 # ---- --progress json: every line is an event ----
-# all_json: every line of $LAST_ERR is a JSON object with an "event"
-all_json() {
-	printf '%s\n' "$LAST_ERR" | "$PYTHON" -c '
-import json, sys
-for line in sys.stdin:
-    assert "event" in json.loads(line), line
-' || fail "not all JSON events: $LAST_ERR"
-}
-# last_event KEY: member KEY of the last line of $LAST_ERR
-last_event() {
-	printf '%s\n' "$LAST_ERR" | tail -n 1 | "$PYTHON" -c '
-import json, sys
-print(json.loads(sys.stdin.read()).get(sys.argv[1], ""))' "$1"
-}
 for cli in "${CLIS[@]}"; do
 	assert_exit 4 dp "$cli" --progress json --registry "$R" myap:dev
 	all_json
@@ -114,4 +125,32 @@ dp /usr/bin/docker --progress json --registry "$R" myap:dev 2>"$TEST_TMP/p.jsonl
 msg=$(tail -n 1 "$TEST_TMP/p.jsonl" | jq -r '.reference // .error') ||
 	fail "jq cannot read the last line: $(cat "$TEST_TMP/p.jsonl")"
 assert_contains "$msg" "image 'myap:dev' not found locally" "tail -n 1 | jq"
+
+# ---- TARGET: by digest, a registry alone, without a tag ----
+assert_exit 0 dp /usr/bin/docker -q --registry "$R" myapp:dev "$R/d/m1:dev"
+DIG=${LAST_OUT#*@}
+for cli in "${CLIS[@]}"; do
+	for d in "$DIG" "sha256:$(printf '0%.0s' $(seq 64))"; do
+		assert_exit 1 dp "$cli" --registry "$R" myapp:dev "$R/d/m3@$d"
+		want="docker-idppush: error: cannot push to a digest reference"
+		assert_contains "$LAST_ERR" "$want: TARGET '$R/d/m3@$d'"
+		assert_exit 1 dp "$cli" --registry "$R" myapp:dev "$R/d/m3:v1@$d"
+		assert_contains "$LAST_ERR" "cannot push to a digest reference"
+	done
+	assert_eq none "$(tags d/m3)" "$cli: a digest TARGET pushed something"
+	assert_exit 1 dp "$cli" --progress json --registry "$R" myapp:dev "$R/d/m3@$DIG"
+	assert_contains "$(last_event error)" "cannot push to a digest reference"
+	# a registry address alone: what was meant
+	for t in "$R" "localhost:${R#*:}"; do
+		assert_exit 1 dp "$cli" --registry "$R" myapp:dev "$t"
+		want="TARGET '$t' is a registry, not a repository"
+		assert_contains "$LAST_ERR" \
+			"docker-idppush: error: $want: did you mean $t/giteaadmin/myapp:dev?"
+	done
+	assert_eq none "$(tags giteaadmin/127.0.0.1)" "$cli: pushed to giteaadmin/127.0.0.1"
+	# no tag in TARGET: IMAGE's
+	assert_exit 0 dp "$cli" -q --registry "$R" myapp:dev "$R/t/app"
+	assert_eq "$R/t/app:dev@$DIG" "$LAST_OUT" "$cli: TARGET without a tag"
+	assert_eq dev "$(tags t/app)" "$cli: tags of a TARGET without a tag"
+done
 log "PASS"

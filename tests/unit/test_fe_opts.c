@@ -384,6 +384,60 @@ static void test_dest_ref(void)
 	fe_config_release(&c);
 }
 
+/* expect_dest IMAGE TARGET: the destination is want, or (want NULL) an
+ * error containing needle. */
+static void expect_dest(const struct fe_config *c, const char *image, const char *target,
+			const char *want, const char *needle)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_ref r;
+	char *s;
+
+	if (!want) {
+		CU_ASSERT_EQUAL(fe_dest_ref(c, image, target, &r, &err), -1);
+		CU_ASSERT_EQUAL(err.cls, IDP_EGENERAL);
+		if (!strstr(err.msg, needle))
+			fprintf(stderr, "%s %s: %s\n", image, target, err.msg);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, needle));
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(fe_dest_ref(c, image, target, &r, &err), 0);
+	s = idp_ref_string(&r);
+	CU_ASSERT_STRING_EQUAL(s, want);
+	free(s);
+	idp_ref_release(&r);
+}
+
+/* A TARGET without a tag takes IMAGE's; a TARGET by digest or a registry
+ * address alone is refused. */
+static void test_dest_target(void)
+{
+	static const char *const a[] = { "--registry", "localhost:5000", "x", NULL };
+	struct fe_config c;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, a), FE_PARSE_OK);
+	expect_dest(&c, "myapp:dev", "r.example/team/app", "r.example/team/app:dev", NULL);
+	expect_dest(&c, "docker.io/library/myapp:dev", "other",
+		    "localhost:5000/giteaadmin/other:dev", NULL);
+	expect_dest(&c, "myapp:dev", "r.example/team/app:1", "r.example/team/app:1", NULL);
+	expect_dest(&c, "myapp", "r.example/team/app", "r.example/team/app:latest", NULL);
+	expect_dest(&c, "myapp@sha256:" SHA_1, "r.example/a", "r.example/a:latest", NULL);
+	expect_dest(&c, "sha256:" SHA_1, "r.example/a", "r.example/a:latest", NULL);
+	expect_dest(&c, "myapp:dev", "myapp:5000", "localhost:5000/giteaadmin/myapp:5000", NULL);
+	expect_dest(&c, "myapp:dev", "r.example/a@sha256:" SHA_1, NULL,
+		    "cannot push to a digest reference: TARGET 'r.example/a@sha256:");
+	expect_dest(&c, "myapp:dev", "r.example/a:1@sha256:" SHA_1, NULL, "digest reference");
+	expect_dest(&c, "myapp:dev", "127.0.0.1:5001", NULL,
+		    "TARGET '127.0.0.1:5001' is a registry, not a repository: did you mean "
+		    "127.0.0.1:5001/giteaadmin/myapp:dev?");
+	expect_dest(&c, "myapp", "localhost:5001", NULL,
+		    "did you mean localhost:5001/giteaadmin/myapp:latest?");
+	expect_dest(&c, "myapp@sha256:" SHA_1, "localhost:5001", NULL,
+		    "give localhost:5001/OWNER/NAME:TAG");
+	fe_config_release(&c);
+}
+
 IDP_SUITE(fe_opts)
 {
 	static const struct unit_test tests[] = {
@@ -397,6 +451,7 @@ IDP_SUITE(fe_opts)
 		{ "--progress json: JSON messages from the first", test_msg_format },
 		{ "docs/opts agree with every row", test_docs_agree },
 		{ "destination from the image name", test_dest_ref },
+		{ "TARGET: the image's tag, no digest, no registry alone", test_dest_target },
 		{ NULL, NULL }
 	};
 	unit_add_suite("fe_opts", tests);
