@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include "util/clock.h"
 #include "util/jsonutil.h"
+#include "util/nearest.h"
 #include "sources/src_docker_save.h"
 #include "docker.h"
 #include "banned.h"
@@ -194,6 +195,57 @@ static int path_name_ok(const char *s)
 	       !strstr(s, "..");
 }
 
+/* A name with no tag, digest or ID, which docker looks up as NAME:latest. */
+static int untagged(const char *image)
+{
+	const char *last = strrchr(image, '/');
+	size_t hex = strspn(image, "0123456789abcdef");
+
+	return !strchr(last ? last : image, ':') && !strchr(image, '@') &&
+	       !(hex >= 12 && !image[hex]);
+}
+
+/* The local names closest to image, from docker image ls, into nb; 0, or
+ * -1 when docker cannot list them. */
+static int nearest_names(const struct idp_docker *d, const char *image, struct idp_nearest *nb)
+{
+	struct idp_error e = IDP_ERROR_INIT;
+	struct idp_run_result r;
+	char *line, *next;
+	int rc;
+
+	idp_nearest_init(nb, image);
+	if ((rc = idp_docker_image_names(d, &r, &e)) == 0) {
+		for (line = r.out.buf; line && *line; line = next) {
+			if ((next = strchr(line, '\n')))
+				*next++ = '\0';
+			if (*line && !strstr(line, "<none>"))
+				idp_nearest_add(nb, line);
+		}
+	}
+	idp_run_result_release(&r);
+	return rc;
+}
+
+/* "image 'myapp' not found locally (looked for myapp:latest); closest:
+ * myapp:dev, myapp:1.0" (the local names closest to it). */
+static int not_found(const struct idp_docker *d, const char *image, struct idp_error *err)
+{
+	struct idp_nearest nb;
+	char list[IDP_ERRMSG_MAX / 2], looked[300] = "";
+	int listed = nearest_names(d, image, &nb) == 0;
+
+	if (untagged(image))
+		snprintf(looked, sizeof(looked), " (looked for %.200s:latest)", image);
+	idp_nearest_list(&nb, list, sizeof(list));
+	return idp_error_set(err, IDP_ENOTFOUND, "image '%s' not found locally%s%s%s", image,
+			     looked,
+			     !listed ? " (docker image ls lists the images)"
+			     : nb.n  ? "; closest: "
+				     : "; docker has no images",
+			     list);
+}
+
 /* GET /images/NAME/json: 0 with out, -1 with err (not found, cancelled,
  * an answer that makes no sense), 1 not answered (ask the CLI). */
 static int api_inspect(const struct idp_docker *d, const char *image, struct idp_docker_image *out,
@@ -212,8 +264,7 @@ static int api_inspect(const struct idp_docker *d, const char *image, struct idp
 		if (e.cls == IDP_ECANCELED || e.cls == IDP_ETIMEOUT)
 			rc = idp_error_set(err, e.cls, "%s", e.msg);
 	} else if (resp.status == 404) {
-		rc = idp_error_set(err, IDP_ENOTFOUND, "image '%s' not found locally "
-				   "(docker image ls lists the images)", image);
+		rc = not_found(d, image, err);
 	} else if (resp.status == 200) {
 		o = idp_json_parse(resp.body.buf, resp.body.len, INSPECT_CAP);
 		if ((rc = o ? parse_image(o, out) : -1) < 0)
@@ -243,9 +294,7 @@ int idp_docker_inspect(const struct idp_docker *d, const char *image, const char
 		rc = parse_inspect(r.out.buf, image, out, err);
 	else if (status > 0 &&
 		 (strstr(r.err.buf, "No such image") || strstr(r.err.buf, "No such object")))
-		idp_error_set(err, IDP_ENOTFOUND,
-			      "image '%s' not found locally (docker image ls lists the images)",
-			      image);
+		not_found(d, image, err);
 	else if (status > 0)
 		idp_error_set(err, IDP_EGENERAL, "docker image inspect '%s' failed: %s", image,
 			      first_line(&r.err));

@@ -14,6 +14,9 @@
 #    refuses "a digest reference", whether the digest is right or wrong.
 #  - a TARGET that is only a registry address is refused with the TARGET
 #    that was probably meant; a TARGET without a tag takes IMAGE's tag.
+#  - an image name that is not there: the message says which name was
+#    looked for (NAME:latest for a name without a tag) and the closest
+#    local names (docker image ls), through the Engine API and the CLI.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/containerd.sh"
 . "$TEST_LIB/dockerd.sh"
@@ -153,4 +156,24 @@ for cli in "${CLIS[@]}"; do
 	assert_eq "$R/t/app:dev@$DIG" "$LAST_OUT" "$cli: TARGET without a tag"
 	assert_eq dev "$(tags t/app)" "$cli: tags of a TARGET without a tag"
 done
+
+# ---- an image that is not there: what was looked for, the closest names ----
+dk tag myapp:dev myapp:1.0
+dk tag myapp:dev zzz:9
+for api in 0 1; do
+	for cli in "${CLIS[@]}"; do
+		assert_exit 4 env IDPPUSH_NO_API=$api timeout -k 5 300 "$cli" -H "$DH" idppush \
+			--registry "$R" myapp
+		assert_contains "$LAST_ERR" "docker-idppush: error: image 'myapp' not found locally \
+(looked for myapp:latest); closest: myapp:"
+		assert_contains "$LAST_ERR" "myapp:dev" "$cli (no API $api): closest"
+		assert_contains "$LAST_ERR" "myapp:1.0" "$cli (no API $api): closest"
+		assert_exit 4 env IDPPUSH_NO_API=$api timeout -k 5 300 "$cli" -H "$DH" idppush \
+			--registry "$R" myap:dev
+		assert_contains "$LAST_ERR" \
+			"error: image 'myap:dev' not found locally; closest: myapp:dev, "
+		assert_not_contains "$LAST_ERR" "looked for"
+	done
+done
+dk rmi myapp:1.0 zzz:9 >/dev/null
 log "PASS"
