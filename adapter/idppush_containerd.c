@@ -146,6 +146,7 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 		return fe_error_report(&err);
 	source_opts(cfg, &dests[0], &so);
 	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
+		fe_timeout_hint(cfg, &err);
 		rc = fe_error_report(&err);
 	} else {
 		job = (struct fe_push_job){ .cfg = cfg, .dests = dests, .ndests = n,
@@ -153,6 +154,8 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 		if ((rc = fe_push_open(&fp, &job, &err)) == 0)
 			rc = idp_push_image_to(&fp.to, &src, &img, &err);
 		fp.notice = img.notice;
+		if (rc < 0)
+			fe_timeout_hint(cfg, &err);
 		rc = fe_push_finish(&fp, rc, &err);
 	}
 	if (src.priv)

@@ -203,6 +203,8 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 		rc = plug_push(pp, &run.to, &err);
 	run.notice = pp->notice;
 	run.bytes_read = pp->bytes_read;
+	if (rc < 0)
+		fe_timeout_hint(pp->cfg, &err);
 	rc = fe_push_finish(&run, rc, &err);
 	free(pp->notice);
 	idp_pushcache_release(&cache);
@@ -236,6 +238,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
 					&err) < 0) {
 		fe_dest_refs_release(dests, n);
+		fe_timeout_hint(cfg, &err);
 		return fe_error_report(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
@@ -294,7 +297,7 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, struct idp_docke
 	cfg.docker_config = config_dir;
 	if (cfg.verbose)
 		d->info = fe_info_sink;
-	d->deadline_ms = cfg.timeout_ms > 0 ? idp_now_ms() + cfg.timeout_ms : 0;
+	d->deadline_ms = cfg.deadline_ms;
 	/* cppcheck-suppress autoVariables ; d is not used after run returns (main returns) */
 	d->cancel = &canceled;
 	fe_signal_install(&canceled);

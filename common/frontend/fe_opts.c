@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/buf.h"
+#include "util/clock.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "frontend/fe_opts_doc.h"
@@ -22,7 +23,8 @@ const char *const fe_progress_names[] = { "auto", "tty", "plain", "json", NULL }
 #define UNSET (-1)
 #define DEFAULT_JOBS 4
 #define DEFAULT_RETRIES 4
-#define DEFAULT_TIMEOUT_MS (5L * 60 * 1000)
+#define DEFAULT_TIMEOUT_MS 0L   /* none: docker push has none; dead links stall */
+#define HINT_TIMEOUT_MS (30L * 60 * 1000)
 #define PASSWORD_MAX 4096
 
 void fe_config_init(struct fe_config *cfg)
@@ -433,10 +435,13 @@ static int apply_env(const struct fe_cmd *cmd, struct fe_config *cfg)
 				v);
 		cfg->insecure = b;
 	}
-	if (cfg->timeout_ms == UNSET && (v = getenv("IDPBUILDER_PUSH_TIMEOUT")) && *v &&
-	    (cfg->timeout_ms = idp_duration_parse_ms(v)) < 0)
-		return fe_usage_error(
-			cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m", v);
+	if (cfg->timeout_ms == UNSET && (v = getenv("IDPBUILDER_PUSH_TIMEOUT")) && *v) {
+		cfg->timeout_from_env = 1;
+		if ((cfg->timeout_ms = idp_duration_parse_ms(v)) < 0)
+			return fe_usage_error(
+				cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m",
+				v);
+	}
 	if (cfg->retries == UNSET && (v = getenv("IDPBUILDER_PUSH_RETRY_ATTEMPTS")) && *v) {
 		if (parse_int(v, 1, 101, &b) < 0)
 			return fe_usage_error(
@@ -514,6 +519,7 @@ static void apply_defaults(struct fe_config *cfg)
 		cfg->retries = DEFAULT_RETRIES;
 	if (cfg->timeout_ms == UNSET)
 		cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
+	cfg->deadline_ms = cfg->timeout_ms > 0 ? idp_now_ms() + cfg->timeout_ms : 0;
 }
 
 /* The command line as --progress and -q leave it, read before anything
@@ -619,6 +625,40 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 		so->info = fe_info_sink;
 	if (cfg->verbose >= 2)
 		so->debug = fe_debug_sink;
+}
+
+/* ms as --timeout takes it: "1h30m", "5m", "1m30s", "2s", "1500ms". */
+static void duration_text(long ms, char *buf, size_t len)
+{
+	long s = ms / 1000;
+	size_t o = 0;
+
+	if (ms % 1000) {
+		snprintf(buf, len, "%ldms", ms);
+		return;
+	}
+	buf[0] = '\0';
+	if (s >= 3600 && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%ldh", s / 3600);
+	if (s % 3600 >= 60 && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%ldm", s % 3600 / 60);
+	if ((s % 60 || !s) && o < len)
+		snprintf(buf + o, len - o, "%lds", s % 60);
+}
+
+void fe_timeout_hint(const struct fe_config *cfg, struct idp_error *err)
+{
+	char now[32], more[32], hint[160];
+
+	if (err->cls != IDP_ETIMEOUT || !cfg->deadline_ms || idp_now_ms() < cfg->deadline_ms)
+		return;
+	duration_text(cfg->timeout_ms, now, sizeof(now));
+	duration_text(cfg->timeout_ms < HINT_TIMEOUT_MS ? HINT_TIMEOUT_MS : 2 * cfg->timeout_ms,
+		      more, sizeof(more));
+	snprintf(hint, sizeof(hint),
+		 "; that is %s%s: raise it (e.g. --timeout %s), or --timeout 0 for none",
+		 cfg->timeout_from_env ? "IDPBUILDER_PUSH_TIMEOUT=" : "--timeout ", now, more);
+	idp_error_suffix(err, hint);
 }
 
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)

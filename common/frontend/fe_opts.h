@@ -27,7 +27,7 @@
  *   fe_config_release(&cfg);
  *
  * fe_parse() also applies the environment fallbacks (IDPBUILDER_REGISTRY_URL,
- * IDPBUILDER_REGISTRY_INSECURE, IDPBUILDER_PUSH_TIMEOUT (default 5m),
+ * IDPBUILDER_REGISTRY_INSECURE, IDPBUILDER_PUSH_TIMEOUT (default none),
  * IDPBUILDER_PUSH_RETRY_ATTEMPTS), validates every value, checks the number
  * of positional arguments and reads --password-stdin. It never touches
  * the network. Credentials env vars are the engine's business (creds.c). */
@@ -132,7 +132,9 @@ struct fe_config {
 	int install_ca;              /* keep the CA in ~/.docker/certs.d after the push */
 	int jobs;                    /* blobs in flight, default 4 */
 	int retries;                 /* retries after the first try (attempts = retries + 1) */
-	long timeout_ms;             /* overall deadline, default 5m; 0 = none */
+	long timeout_ms;             /* overall deadline, default 0 = none */
+	int timeout_from_env;        /* timeout_ms is IDPBUILDER_PUSH_TIMEOUT's */
+	int64_t deadline_ms;         /* idp_now_ms() + timeout_ms at fe_parse; 0 = none */
 	long chunk_size;             /* upload chunk in bytes, 0 = the engine's default */
 	long limit_rate;             /* upload bytes per second, all uploads together; 0 none */
 	int allow_insecure_auth;     /* credentials over plain HTTP to a remote host */
@@ -216,6 +218,11 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
  * ("<prog>: error: 'x@sha256:...' is a digest reference: ...; give
  * TARGET") and returns 1 (the exit code); 0 when fine. */
 int fe_refuse_untagged(const char *image, const char *target);
+/* A push that ran out of time (err IDP_ETIMEOUT, cfg's deadline past):
+ * err gets "; that is --timeout 5m: raise it (e.g. --timeout 30m), or
+ * --timeout 0 for none" (or IDPBUILDER_PUSH_TIMEOUT=5m). Other errors
+ * are left alone. */
+void fe_timeout_hint(const struct fe_config *cfg, struct idp_error *err);
 /* Reference defaults (registry/owner) for idp_ref_parse. */
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d);
 /* The destination: TARGET when given, else IMAGE's name and tag moved to

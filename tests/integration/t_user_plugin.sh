@@ -17,6 +17,9 @@
 #  - an image name that is not there: the message says which name was
 #    looked for (NAME:latest for a name without a tag) and the closest
 #    local names (docker image ls), through the Engine API and the CLI.
+#  - --timeout: no overall limit by default; when one runs out the message
+#    says which (--timeout or IDPBUILDER_PUSH_TIMEOUT), its value and how
+#    to raise it (exit 6).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/containerd.sh"
 . "$TEST_LIB/dockerd.sh"
@@ -164,8 +167,8 @@ for api in 0 1; do
 	for cli in "${CLIS[@]}"; do
 		assert_exit 4 env IDPPUSH_NO_API=$api timeout -k 5 300 "$cli" -H "$DH" idppush \
 			--registry "$R" myapp
-		assert_contains "$LAST_ERR" "docker-idppush: error: image 'myapp' not found locally \
-(looked for myapp:latest); closest: myapp:"
+		want="docker-idppush: error: image 'myapp' not found locally"
+		assert_contains "$LAST_ERR" "$want (looked for myapp:latest); closest: myapp:"
 		assert_contains "$LAST_ERR" "myapp:dev" "$cli (no API $api): closest"
 		assert_contains "$LAST_ERR" "myapp:1.0" "$cli (no API $api): closest"
 		assert_exit 4 env IDPPUSH_NO_API=$api timeout -k 5 300 "$cli" -H "$DH" idppush \
@@ -176,4 +179,23 @@ for api in 0 1; do
 	done
 done
 dk rmi myapp:1.0 zzz:9 >/dev/null
+
+# ---- --timeout: which limit ran out, how to raise it ----
+L2="$TEST_TMP/l2"
+make_oci_layout "$L2" --oci 1500000 >/dev/null
+load_layout "$L2" big:v1
+for cli in "${CLIS[@]}"; do
+	assert_exit 6 dp "$cli" --limit-rate 100k --timeout 3s --registry "$R" big:v1 \
+		"$R/slow/big:1"
+	assert_contains "$LAST_ERR" "the overall time limit ran out"
+	assert_contains "$LAST_ERR" \
+		"; that is --timeout 3s: raise it (e.g. --timeout 30m), or --timeout 0 for none"
+	assert_exit 6 env IDPBUILDER_PUSH_TIMEOUT=3 timeout -k 5 300 "$cli" -H "$DH" idppush \
+		--limit-rate 100k --registry "$R" big:v1 "$R/slow/big:1"
+	assert_contains "$LAST_ERR" "; that is IDPBUILDER_PUSH_TIMEOUT=3s: raise it"
+	assert_exit 6 dp "$cli" --progress json --limit-rate 100k --timeout 3s --registry "$R" \
+		big:v1 "$R/slow/big:1"
+	assert_contains "$(last_event error)" "; that is --timeout 3s: raise it"
+done
+assert_eq none "$(tags slow/big)" "a push that ran out of time tagged something"
 log "PASS"

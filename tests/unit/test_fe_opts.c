@@ -108,7 +108,8 @@ static void test_forms(void)
 	CU_ASSERT_EQUAL(c.nargs, 2);
 	CU_ASSERT_STRING_EQUAL(c.args[0], "img:1");
 	CU_ASSERT_STRING_EQUAL(c.args[1], "-target");
-	CU_ASSERT_EQUAL(c.timeout_ms, 5L * 60 * 1000);
+	CU_ASSERT_EQUAL(c.timeout_ms, 0);   /* no overall limit, as docker push */
+	CU_ASSERT_EQUAL(c.deadline_ms, 0);
 	CU_ASSERT_EQUAL(c.retries, 4);
 	fe_config_release(&c);
 }
@@ -260,11 +261,51 @@ static void test_session_opts(void)
 	CU_ASSERT_STRING_EQUAL(so.tls.hosts_dir, "/h");
 	CU_ASSERT_STRING_EQUAL(so.creds.username, "u");
 	CU_ASSERT_EQUAL(so.retry.attempts, 1);
-	CU_ASSERT_EQUAL(so.timeout_ms, 5L * 60 * 1000);
+	CU_ASSERT_EQUAL(so.timeout_ms, 0);
 	CU_ASSERT(so.cancel == &flag);
 	CU_ASSERT_PTR_NULL(so.debug);
 	CU_ASSERT_PTR_NULL(so.info);
 	fe_config_release(&c);
+}
+
+/* A push that ran out of time says which limit and how to raise it; other
+ * errors, and a timeout before the deadline, are left alone. */
+static void test_timeout_hint(void)
+{
+	static const char *const opt[] = { "--timeout", "5m", "img", NULL };
+	static const char *const big[] = { "--timeout", "1h30m", "img", NULL };
+	static const char *const env[] = { "img", NULL };
+	struct idp_error err = IDP_ERROR_INIT;
+	struct fe_config c;
+
+	clear_env();
+	CU_ASSERT_EQUAL_FATAL(parse(&c, opt), FE_PARSE_OK);
+	CU_ASSERT(c.deadline_ms > 0 && !c.timeout_from_env);
+	idp_error_set(&err, IDP_ETIMEOUT, "the overall time limit ran out (PUT x)");
+	fe_timeout_hint(&c, &err);   /* the deadline has not come */
+	CU_ASSERT_STRING_EQUAL(err.msg, "the overall time limit ran out (PUT x)");
+	c.deadline_ms = 1;
+	fe_timeout_hint(&c, &err);
+	CU_ASSERT_STRING_EQUAL(err.msg, "the overall time limit ran out (PUT x); that is --timeout "
+			       "5m: raise it (e.g. --timeout 30m), or --timeout 0 for none");
+	idp_error_set(&err, IDP_ENETWORK, "refused");
+	fe_timeout_hint(&c, &err);
+	CU_ASSERT_STRING_EQUAL(err.msg, "refused");
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, big), FE_PARSE_OK);
+	c.deadline_ms = 1;
+	idp_error_set(&err, IDP_ETIMEOUT, "t");
+	fe_timeout_hint(&c, &err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "--timeout 1h30m: raise it (e.g. --timeout 3h)"));
+	fe_config_release(&c);
+	setenv("IDPBUILDER_PUSH_TIMEOUT", "90", 1);
+	CU_ASSERT_EQUAL_FATAL(parse(&c, env), FE_PARSE_OK);
+	c.deadline_ms = 1;
+	idp_error_set(&err, IDP_ETIMEOUT, "t");
+	fe_timeout_hint(&c, &err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "that is IDPBUILDER_PUSH_TIMEOUT=1m30s: raise it"));
+	fe_config_release(&c);
+	clear_env();
 }
 
 /* -v: the notes (info); -vv, -v -v, --verbose -v: the trace (debug) too. */
@@ -448,6 +489,7 @@ IDP_SUITE(fe_opts)
 		{ "help is generated from the table", test_help_version },
 		{ "config to session options", test_session_opts },
 		{ "-v notes, -vv the trace", test_verbose_levels },
+		{ "which time limit ran out, how to raise it", test_timeout_hint },
 		{ "--progress json: JSON messages from the first", test_msg_format },
 		{ "docs/opts agree with every row", test_docs_agree },
 		{ "destination from the image name", test_dest_ref },
