@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "util/buf.h"
 #include "util/clock.h"
+#include "fe_askpass.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "frontend/fe_opts_doc.h"
@@ -480,6 +481,39 @@ static int read_password_stdin(const struct fe_cmd *cmd, struct fe_config *cfg)
 	return 0;
 }
 
+/* -u without a password: asked for on the terminal (stdin is one), as
+ * docker login does; else a usage error naming --password-stdin. */
+static int ask_password(const struct fe_cmd *cmd, struct fe_config *cfg)
+{
+	char prompt[300], user[200];
+	const char *why;
+	char *buf;
+	int n;
+
+	if (!isatty(0))
+		return fe_usage_error(cmd,
+				      "-u %s needs a password: give it on stdin with "
+				      "--password-stdin (a terminal is asked for it)",
+				      cfg->username);
+	if (!(buf = malloc(PASSWORD_MAX + 1)))
+		return fe_usage_error(cmd, "out of memory");
+	idp_text_escape(user, sizeof(user), cfg->username);
+	snprintf(prompt, sizeof(prompt), "Password for %s: ", user);
+	n = fe_askpass(prompt, buf, PASSWORD_MAX + 1);
+	why = errno == EMSGSIZE ? "longer than 4096 bytes" : strerror(errno);
+	if (n <= 0) {
+		explicit_bzero(buf, PASSWORD_MAX + 1);
+		free(buf);
+	}
+	if (n == 0)
+		return fe_usage_error(cmd, "-u %s: the password is empty", cfg->username);
+	if (n < 0)
+		return fe_usage_error(cmd, "cannot read the password from the terminal: %s", why);
+	cfg->password_buf = buf;
+	cfg->password = buf;
+	return 0;
+}
+
 static int check_values(const struct fe_cmd *cmd, struct fe_config *cfg)
 {
 	struct idp_error err = IDP_ERROR_INIT;
@@ -596,6 +630,8 @@ int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *
 			 "--password-stdin");
 	}
 	if (cfg->password_stdin && read_password_stdin(cmd, cfg) != 0)
+		return FE_PARSE_USAGE;
+	if (cfg->username && !cfg->password && ask_password(cmd, cfg) != 0)
 		return FE_PARSE_USAGE;
 	return FE_PARSE_OK;
 }

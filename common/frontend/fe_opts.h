@@ -29,8 +29,9 @@
  * fe_parse() also applies the environment fallbacks (IDPBUILDER_REGISTRY_URL,
  * IDPBUILDER_REGISTRY_INSECURE, IDPBUILDER_PUSH_TIMEOUT (default none),
  * IDPBUILDER_PUSH_RETRY_ATTEMPTS), validates every value, checks the number
- * of positional arguments and reads --password-stdin. It never touches
- * the network. Credentials env vars are the engine's business (creds.c). */
+ * of positional arguments and reads --password-stdin (or, for -u without
+ * a password, asks for it on the terminal: fe_askpass.h). It never
+ * touches the network. Credentials env vars are the engine's business (creds.c). */
 #ifndef IDP_FE_OPTS_H
 #define IDP_FE_OPTS_H
 

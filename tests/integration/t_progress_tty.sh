@@ -17,6 +17,11 @@
 # Then --progress plain (no escapes, each state once) and --progress json
 # (every line an object with "event", no line twice, the result event last
 # with the summary) of the same kind of push.
+# Last, -u without a password, to a registry with htpasswd: on the
+# terminal the password is asked for, not echoed, and the push goes
+# through; Ctrl-C at the prompt ends the program (130) with the terminal's
+# echo back on; with stdin not a terminal it is a usage error (exit 1)
+# naming --password-stdin.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3 tmux
@@ -237,4 +242,61 @@ assert s["layersPushed"] == 3 and s["layersExisted"] == 0 and s["layersMounted"]
 assert s["bytesUploaded"] > 12000000 and s["elapsedMs"] > 0 and s["bytesPerSecond"] > 0, s
 PY
 	fail "--progress json does not follow docs/progress-json.md: $LAST_ERR"
-log "live progress on a terminal, plain and JSON checked"
+
+# 5. -u without a password: asked for on the terminal, echo off
+L3="$TEST_TMP/layout3"
+make_oci_layout "$L3" --oci 3000 >/dev/null
+fixture oci-inside "$L3" app:small
+start_registry tls-htpasswd
+# tty_ask NAME CMD...: CMD in the foreground of a fresh pane (it may read
+# the terminal); its exit code in NAME.rc, then `stty -a` in NAME.stty
+tty_ask() {
+	local name=$1 v
+	shift
+	{
+		echo '#!/bin/bash'
+		echo "trap 'true' INT"   # Ctrl-C ends CMD, not this script
+		for v in HOME DOCKER_CONFIG XDG_CACHE_HOME FAKE_DOCKER_DIR PATH \
+			DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND NO_PROXY no_proxy; do
+			printf 'export %s=%q\n' "$v" "${!v}"
+		done
+		printf '%q ' timeout --foreground -k 5 60 "$@"
+		printf '\nrc=$?; stty -a >%q; echo $rc >%q.tmp && mv %q.tmp %q\n' \
+			"$TEST_TMP/$name.stty" "$TEST_TMP/$name.rc" "$TEST_TMP/$name.rc" \
+			"$TEST_TMP/$name.rc"
+		echo 'read -r _'
+	} >"$TEST_TMP/$name.sh"
+	chmod +x "$TEST_TMP/$name.sh"
+	stop_tmux
+	tm new-session -d -s t -x 100 -y 30 "$TEST_TMP/$name.sh" ||
+		fail "tmux could not start a session"
+	TMUX_PID=$(tm display-message -p '#{pid}') || fail "tmux: no server pid"
+	track_pid "$TMUX_PID"
+}
+prompted() { pane | grep -q "^Password for $REG_USER:"; }
+ASK=("$PLUGIN" --registry "$REG_HOST" --ca-cert "$REG_CA" --progress plain -u "$REG_USER"
+	app:small)
+tty_ask ask "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v1"
+wait_until 30 prompted || fail "no password prompt: $(pane)"
+tm send-keys -t t "$REG_PASS" Enter
+wait_until 60 test -s "$TEST_TMP/ask.rc" || fail "the push did not end: $(pane)"
+assert_eq 0 "$(cat "$TEST_TMP/ask.rc")" "push after the password prompt: $(pane)"
+assert_not_contains "$(pane)" "$REG_PASS" "the password was echoed"
+assert_contains "$(pane)" "$REG_HOST/giteaadmin/asked:v1@sha256:"
+grep -Eq '(^| )echo( |$)' "$TEST_TMP/ask.stty" || fail "echo is off after the push"
+# Ctrl-C at the prompt: the program ends, the terminal echoes again
+tty_ask intr "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v2"
+wait_until 30 prompted || fail "no password prompt: $(pane)"
+tm send-keys -t t 'typed-but-' C-c
+wait_until 30 test -s "$TEST_TMP/intr.rc" || fail "Ctrl-C at the prompt: no end: $(pane)"
+assert_eq 130 "$(cat "$TEST_TMP/intr.rc")" "exit code after Ctrl-C at the password prompt"
+grep -Eq '(^| )echo( |$)' "$TEST_TMP/intr.stty" ||
+	fail "echo is off after Ctrl-C at the prompt: $(cat "$TEST_TMP/intr.stty")"
+grep -Eq '(^| )icanon( |$)' "$TEST_TMP/intr.stty" || fail "icanon is off after Ctrl-C"
+assert_not_contains "$(pane)" "typed-but-" "the password was echoed before Ctrl-C"
+stop_tmux
+# not a terminal: a usage error naming --password-stdin
+assert_exit 1 run_plugin "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v3" </dev/null
+assert_contains "$LAST_ERR" "docker-idppush: error: -u $REG_USER needs a password: \
+give it on stdin with --password-stdin"
+log "live progress on a terminal, plain and JSON checked; the password asked for"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include "unit.h"
 #include "frontend/fe_msg.h"
@@ -85,6 +86,7 @@ static void test_forms(void)
 					 "me",
 					 "-qv",
 					 "-ubob",
+					 "-pbobpw",
 					 "--jobs",
 					 "8",
 					 "img:1",
@@ -246,7 +248,7 @@ static void test_help_version(void)
 
 static void test_session_opts(void)
 {
-	static const char *const a[] = { "--ca-cert", "ca.pem", "--plain-http", "-u", "u",
+	static const char *const a[] = { "--ca-cert", "ca.pem", "--plain-http", "-u", "u", "-pw",
 					 "--retries", "0",      "--hosts-dir",  "/h", "img",
 					 NULL };
 	volatile sig_atomic_t flag = 0;
@@ -306,6 +308,25 @@ static void test_timeout_hint(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "that is IDPBUILDER_PUSH_TIMEOUT=1m30s: raise it"));
 	fe_config_release(&c);
 	clear_env();
+}
+
+/* -u without a password, stdin not a terminal: a usage error (a
+ * terminal would be asked; t_progress_tty.sh). */
+static void test_user_without_password(void)
+{
+	static const char *const a[] = { "-u", "bob", "img", NULL };
+	struct fe_config c;
+	int in = dup(0), null = open("/dev/null", O_RDONLY);
+
+	clear_env();
+	CU_ASSERT_FATAL(in >= 0 && null >= 0);
+	CU_ASSERT_FATAL(dup2(null, 0) == 0);
+	CU_ASSERT_EQUAL(parse(&c, a), FE_PARSE_USAGE);
+	CU_ASSERT_PTR_NULL(c.password);
+	fe_config_release(&c);
+	dup2(in, 0);
+	close(in);
+	close(null);
 }
 
 /* -v: the notes (info); -vv, -v -v, --verbose -v: the trace (debug) too. */
@@ -489,6 +510,7 @@ IDP_SUITE(fe_opts)
 		{ "help is generated from the table", test_help_version },
 		{ "config to session options", test_session_opts },
 		{ "-v notes, -vv the trace", test_verbose_levels },
+		{ "-u without a password, no terminal", test_user_without_password },
 		{ "which time limit ran out, how to raise it", test_timeout_hint },
 		{ "--progress json: JSON messages from the first", test_msg_format },
 		{ "docs/opts agree with every row", test_docs_agree },
