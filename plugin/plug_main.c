@@ -324,8 +324,10 @@ int main(int argc, char **argv)
 	if ((first = split_argv(argc, argv, &d, &config_dir)) < 0)
 		return fe_usage_error(cmd, "too many docker global flags before '%s' (at most %d)",
 				      PLUGIN_NAME, IDP_DOCKER_MAX_GLOBALS);
-	if (first < argc && strcmp(argv[first], "__complete") == 0)
-		return plug_complete(plug_options, &d, argc - first - 1, argv + first + 1);
+	if (first < argc && (strcmp(argv[first], "__complete") == 0 ||
+			     strcmp(argv[first], "__completeNoDesc") == 0))
+		return plug_complete(plug_options, &d, argc - first - 1, argv + first + 1,
+				     strcmp(argv[first], "__complete") == 0);
 	if (first < argc && strcmp(argv[first], "help") == 0) {
 		fe_help(cmd, stdout);
 		return 0;
