@@ -23,6 +23,7 @@ const char fe_progname[] = "idppush-containerd";
 
 static const struct fe_option opts[] = {
 	FE_OPTS_ENGINE,
+	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", IDP_MAX_PLATFORMS),
 	FE_OPTS_CONTAINERD,
 	FE_OPT_END
 };

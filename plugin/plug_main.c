@@ -21,7 +21,13 @@ const char fe_progname[] = "docker-idppush";
 
 #define PLUGIN_NAME PLUG_NAME
 
-static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPT_END };
+/* one platform: docker save exports one */
+static const struct fe_option plug_options[] = {
+	FE_OPTS_ENGINE,
+	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", 1),
+	FE_OPTS_BUILD,
+	FE_OPT_END
+};
 
 #define PLUG_SUMMARY \
 	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n" \
@@ -229,10 +235,6 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
 	if (fe_refuse_untagged(image, cfg->nargs > 1 ? targets[0] : NULL))
 		return 1;
-	if (cfg->nplatforms > 1)
-		return fe_usage_error(
-			cmd, "--platform given %d times: docker idppush pushes one platform",
-			cfg->nplatforms);
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
@@ -274,7 +276,7 @@ static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struc
 	if (cfg->verbose && api.sock[0])
 		fe_infof("docker daemon: Engine API at unix://%s", api.sock);
 	else if (cfg->verbose)
-		fe_infof("docker daemon: through the docker CLI (%s)", api.why);
+		fe_infof("docker daemon: through the docker CLI: %s", api.why);
 	rc = push_main(cmd, cfg, d, canceled);
 	idp_docker_api_release(&api);
 	d->api = NULL;

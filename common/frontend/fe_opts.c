@@ -115,19 +115,24 @@ static void wrap(FILE *out, const char *text, int col, int indent)
 	fputc('\n', out);
 }
 
-/* The help line with its default and environment variable. */
-static void help_text(const struct fe_opt_doc *d, char *text, size_t n)
+/* The help line with its default and environment variable; "repeatable"
+ * for an option this front end takes more than once. */
+static void help_text(const struct fe_option *o, const struct fe_opt_doc *d, char *text,
+		      size_t n)
 {
+	const char *rep = o->type == FE_ARG_LIST && o->hi > 1 ? "; repeatable" : "";
+
 	if (!d)
 		snprintf(text, n, "(undocumented)");
 	else if (d->default_value && d->env)
-		snprintf(text, n, "%s (default %s, env %s)", d->help, d->default_value, d->env);
+		snprintf(text, n, "%s%s (default %s, env %s)", d->help, rep, d->default_value,
+			 d->env);
 	else if (d->default_value)
-		snprintf(text, n, "%s (default %s)", d->help, d->default_value);
+		snprintf(text, n, "%s%s (default %s)", d->help, rep, d->default_value);
 	else if (d->env)
-		snprintf(text, n, "%s (env %s)", d->help, d->env);
+		snprintf(text, n, "%s%s (env %s)", d->help, rep, d->env);
 	else
-		snprintf(text, n, "%s", d->help);
+		snprintf(text, n, "%s%s", d->help, rep);
 }
 
 /* "  -u, --username NAME" padded to a column, then the text, wrapped. */
@@ -147,7 +152,7 @@ static void help_row(const struct fe_option *o, FILE *out)
 		col = 0;
 	}
 	fprintf(out, "%*s", HELP_LEFT + 2 - col, "");
-	help_text(fe_opt_doc(o->long_name), text, sizeof(text));
+	help_text(o, fe_opt_doc(o->long_name), text, sizeof(text));
 	wrap(out, text, HELP_LEFT + 2, HELP_LEFT + 2);
 }
 
@@ -321,9 +326,12 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 		*(long *)base = ms;
 		return 0;
 	case FE_ARG_LIST:
-		if (cfg->nplatforms >= IDP_MAX_PLATFORMS)
+		if (o->hi == 1 && cfg->nplatforms >= 1)
+			return fe_usage_error(cmd, "--%s given more than once: %s takes one",
+					      o->long_name, cmd->name);
+		if (cfg->nplatforms >= o->hi || cfg->nplatforms >= IDP_MAX_PLATFORMS)
 			return fe_usage_error(cmd, "too many --%s values (at most %d)",
-					      o->long_name, IDP_MAX_PLATFORMS);
+					      o->long_name, o->hi);
 		cfg->platforms[cfg->nplatforms++] = val;
 		return 0;
 	}

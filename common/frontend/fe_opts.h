@@ -10,6 +10,7 @@
  *   const char fe_progname[] = "idppush-containerd";     (see fe_msg.h)
  *   static const struct fe_option opts[] = {
  *           FE_OPTS_ENGINE,
+ *           FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", IDP_MAX_PLATFORMS),
  *           FE_OPTS_CONTAINERD,
  *           FE_OPT_END
  *   };
@@ -50,7 +51,7 @@ enum fe_argtype {
 	FE_ARG_INT,       /* int target, range [lo, hi] */
 	FE_ARG_DURATION,  /* long target in ms ("30s", "5m", "1500ms", "300") */
 	FE_ARG_CHOICE,    /* int target = index into choices[] */
-	FE_ARG_LIST,      /* repeatable string: the platforms list */
+	FE_ARG_LIST,      /* string repeatable up to hi times: the platforms list */
 	FE_ARG_SIZE       /* long target in bytes ("65536", "512k", "64m", "1g") */
 };
 
@@ -64,7 +65,7 @@ struct fe_option {
 	size_t target;               /* FE_TARGET(member) */
 	const char *argname;         /* "HOST[:PORT]" for --help; NULL for flags */
 	const char *const *choices;  /* FE_ARG_CHOICE: NULL-terminated */
-	int lo, hi;                  /* FE_ARG_INT range */
+	int lo, hi;                  /* FE_ARG_INT range; FE_ARG_LIST: hi = most values */
 };
 
 /* Rows by kind (git's parse-options OPT_* macros): short letter (0 for
@@ -88,8 +89,9 @@ struct fe_option {
 #define FE_OPT_CHOICE(l, m, arg, names) \
 	{ .long_name = (l), .type = FE_ARG_CHOICE, .target = FE_TARGET(m), .argname = (arg), \
 	  .choices = (names) }
-#define FE_OPT_LIST(l, m, arg) \
-	{ .long_name = (l), .type = FE_ARG_LIST, .target = FE_TARGET(m), .argname = (arg) }
+#define FE_OPT_LIST(l, m, arg, max) \
+	{ .long_name = (l), .type = FE_ARG_LIST, .target = FE_TARGET(m), .argname = (arg), \
+	  .hi = (max) }
 #define FE_OPT_END { .long_name = NULL }
 
 /* 1 when o takes no value (FE_ARG_NONE, FE_ARG_COUNT). */
@@ -258,7 +260,6 @@ void fe_dest_refs_release(struct idp_ref *refs, int n);
 	FE_OPT_FLAG(0, "insecure", insecure), \
 	FE_OPT_FLAG(0, "plain-http", plain_http), \
 	FE_OPT_FLAG(0, "allow-insecure-auth", allow_insecure_auth), \
-	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]"), \
 	FE_OPT_INT("jobs", jobs, "N", 1, 16), \
 	FE_OPT_INT("retries", retries, "N", 0, 100), \
 	FE_OPT_DURATION("timeout", timeout_ms, "DURATION"), \
@@ -270,6 +271,10 @@ void fe_dest_refs_release(struct idp_ref *refs, int n);
 	FE_OPT_COUNT('v', "verbose", verbose), \
 	FE_OPT_FLAG(0, "version", version), \
 	FE_OPT_FLAG('h', "help", help)
+
+/* --platform is a row of each front end's own, for how many it takes:
+ *	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", 1)
+ * (at most IDP_MAX_PLATFORMS). */
 
 /* Rows for front ends that build layers and manifests (the plugin). */
 #define FE_OPTS_BUILD \

@@ -75,7 +75,7 @@ want+="--compression-level${T}Compression level (gzip 1-9, zstd 1-19)"$'\n:4'
 expect "$want" --compr
 # given flags are not offered again (--platform may repeat)
 expect ":4" --quiet --qu
-expect "--platform${T}Platform to push (repeatable for idppush-containerd)"$'\n:4' \
+expect "--platform${T}Platform to push"$'\n:4' \
 	--platform linux/amd64 --platf
 # IMAGE: the daemon's tagged images, through `docker image ls`
 expect $'myapp:dev\nmyapp:1.0\ngitea.cnoe.localtest.me:8443/giteaadmin/web:v2\n:4' ''

@@ -20,6 +20,9 @@
 #  - --timeout: no overall limit by default; when one runs out the message
 #    says which (--timeout or IDPBUILDER_PUSH_TIMEOUT), its value and how
 #    to raise it (exit 6).
+#  - small things: --platform's help says what is true for each program;
+#    -v names a docker context in one pair of brackets; localhost:PORT and
+#    127.0.0.1:PORT are one registry for the push cache.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/containerd.sh"
 . "$TEST_LIB/dockerd.sh"
@@ -198,4 +201,26 @@ for cli in "${CLIS[@]}"; do
 	assert_contains "$(last_event error)" "; that is --timeout 3s: raise it"
 done
 assert_eq none "$(tags slow/big)" "a push that ran out of time tagged something"
+
+# ---- small things ----
+assert_exit 0 /usr/bin/docker idppush --help
+assert_contains "$LAST_OUT" "Platform to push (default the host's)"
+assert_not_contains "$LAST_OUT" "repeatable" "docker idppush --help"
+assert_exit 0 "$top_builddir/idppush-containerd" --help
+assert_contains "$(tr -s ' \n' ' ' <<<"$LAST_OUT")" "Platform to push; repeatable"
+assert_exit 1 dp /usr/bin/docker --platform linux/amd64 --platform linux/arm64 myapp:dev
+assert_contains "$LAST_ERR" "--platform given more than once: docker idppush takes one"
+# a docker context: named once, in one pair of brackets
+/usr/bin/docker context create ctx --docker "host=$DH" >/dev/null 2>&1 ||
+	fail "docker context create"
+assert_exit 0 timeout -k 5 300 /usr/bin/docker --context ctx idppush -v --registry "$R" \
+	myapp:dev "$R/ctx/myapp:dev"
+assert_contains "$LAST_ERR" "docker daemon: through the docker CLI: context 'ctx' (--context)"
+assert_not_contains "$LAST_ERR" "))" "-v with a context"
+# the push cache: localhost:PORT is 127.0.0.1:PORT
+rm -rf "$XDG_CACHE_HOME"
+assert_exit 0 dp /usr/bin/docker -q --registry "$R" myapp:dev "127.0.0.1:${R#*:}/c/app:dev"
+assert_exit 0 dp /usr/bin/docker -v --registry "$R" myapp:dev "localhost:${R#*:}/c/app:dev"
+assert_contains "$LAST_ERR" "nothing changed: the registry has manifest" \
+	"the push cache for localhost after 127.0.0.1"
 log "PASS"

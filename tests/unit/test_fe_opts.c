@@ -13,8 +13,13 @@
 
 const char fe_progname[] = "unit";
 
-static const struct fe_option all_opts[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPTS_CONTAINERD,
-					     FE_OPT_END };
+static const struct fe_option all_opts[] = {
+	FE_OPTS_ENGINE,
+	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", IDP_MAX_PLATFORMS),
+	FE_OPTS_BUILD,
+	FE_OPTS_CONTAINERD,
+	FE_OPT_END
+};
 static const struct fe_cmd cmd = {
 	.name = "idppush-test",
 	.usage = "[OPTIONS] IMAGE [TARGET]",
@@ -310,6 +315,48 @@ static void test_timeout_hint(void)
 	clear_env();
 }
 
+/* --platform as often as the front end's row allows; --help says
+ * "repeatable" only where it is. */
+static void test_platform_count(void)
+{
+	static const struct fe_option one_opts[] = {
+		FE_OPTS_ENGINE, FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", 1),
+		FE_OPT_END
+	};
+	static const struct fe_cmd one = { .name = "one-platform", .usage = "IMAGE",
+					   .summary = "s", .opts = one_opts, .min_args = 1,
+					   .max_args = 2 };
+	char *argv[] = { "--platform", "linux/amd64", "--platform=linux/arm64", "img", NULL };
+	struct fe_config c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	clear_env();
+	CU_ASSERT_EQUAL(fe_parse(&one, 4, argv, &c), FE_PARSE_USAGE);
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL(fe_parse(&one, 2, argv + 2, &c), FE_PARSE_OK);
+	CU_ASSERT_EQUAL(c.nplatforms, 1);
+	fe_config_release(&c);
+	CU_ASSERT_EQUAL(fe_parse(&cmd, 4, argv, &c), FE_PARSE_OK);
+	CU_ASSERT_EQUAL(c.nplatforms, 2);
+	fe_config_release(&c);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fe_help(&one, f);
+	fclose(f);
+	squeeze_spaces(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "Platform to push (default the host's)"));
+	free(text);
+	f = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fe_help(&cmd, f);
+	fclose(f);
+	squeeze_spaces(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "Platform to push; repeatable (default the host's)"));
+	free(text);
+}
+
 /* -u without a password, stdin not a terminal: a usage error (a
  * terminal would be asked; t_progress_tty.sh). */
 static void test_user_without_password(void)
@@ -511,6 +558,7 @@ IDP_SUITE(fe_opts)
 		{ "config to session options", test_session_opts },
 		{ "-v notes, -vv the trace", test_verbose_levels },
 		{ "-u without a password, no terminal", test_user_without_password },
+		{ "--platform as often as the row allows", test_platform_count },
 		{ "which time limit ran out, how to raise it", test_timeout_hint },
 		{ "--progress json: JSON messages from the first", test_msg_format },
 		{ "docs/opts agree with every row", test_docs_agree },
