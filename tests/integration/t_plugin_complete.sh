@@ -114,19 +114,10 @@ deb_complete() {
 	(cd "$TEST_TMP/work" && bash --norc --noprofile -c '
 		. "$1"
 		. "$2"
-		shift 2
-		COMP_WORDS=(docker idppush "$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="docker idppush"; prev=
-		for w in "$@"; do
-			case "$w$prev" in
-			=* | :* | *= | *:) COMP_LINE+=$w ;;
-			*) COMP_LINE+=" $w" ;;
-			esac
-			prev=$w
-		done
-		COMP_POINT=${#COMP_LINE}
-		_docker
-		printf "%s\n" "${COMPREPLY[@]}"' bash "$BASH_COMPLETION" "$DEB_COMPLETION" "$@")
+		. "$3"
+		shift 3
+		comp_run _docker docker idppush "$@"' bash "$BASH_COMPLETION" "$DEB_COMPLETION" \
+		"$TEST_LIB/comp_run.sh" "$@")
 }
 deb_expect() { # WANT WORD...
 	local want=$1

@@ -23,12 +23,7 @@
 . "$TEST_LIB/dockerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need skopeo docker-registry curl python3
-need_plugin
-need_dockerd
-dockerd_start
-DC="$TEST_TMP/dockercfg"
-plugin_install "$DC"
-export DOCKER_CONFIG="$DC"
+plugin_dockerd
 
 # the docker CLI the plugin runs, counting what it is asked
 CALLS="$TEST_TMP/calls"

@@ -55,21 +55,33 @@ stop_tmux() {
 	TMUX_PID=
 }
 
-# tty_run NAME CMD...: CMD in a fresh 100x30 pane, with this environment;
-# its exit code lands in $TEST_TMP/NAME.rc, then the pane waits for input
-# (none comes: the server is killed), so what it shows stays as it is.
+# tty_run [--ask] NAME CMD...: CMD in a fresh 100x30 pane, with this
+# environment; its exit code lands in $TEST_TMP/NAME.rc, then the pane
+# waits for input (none comes: the server is killed), so what it shows
+# stays as it is. --ask: CMD runs in the terminal's foreground (it may
+# read from it), Ctrl-C ends CMD but not the pane's script, and `stty -a`
+# goes to NAME.stty after CMD.
 tty_run() {
-	local name=$1 v
+	local ask=0 name v
+	[ "$1" != --ask ] || { ask=1; shift; }
+	name=$1
 	shift
 	{
 		echo '#!/bin/bash'
+		[ "$ask" = 0 ] || echo "trap 'true' INT"
 		for v in HOME DOCKER_CONFIG XDG_CACHE_HOME FAKE_DOCKER_DIR PATH \
 			DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND NO_PROXY no_proxy; do
 			printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		echo 'export TERM=xterm-256color'
-		printf '%q ' timeout -k 5 120 "$@"
-		printf '\necho $? >%q.tmp && mv %q.tmp %q\n' "$TEST_TMP/$name.rc" \
+		if [ "$ask" = 1 ]; then
+			printf '%q ' timeout --foreground -k 5 60 "$@"
+			printf '\nrc=$?; stty -a >%q\n' "$TEST_TMP/$name.stty"
+		else
+			printf '%q ' timeout -k 5 120 "$@"
+			printf '\nrc=$?\n'
+		fi
+		printf 'echo $rc >%q.tmp && mv %q.tmp %q\n' "$TEST_TMP/$name.rc" \
 			"$TEST_TMP/$name.rc" "$TEST_TMP/$name.rc"
 		echo 'read -r _'
 	} >"$TEST_TMP/$name.sh"
@@ -248,35 +260,10 @@ L3="$TEST_TMP/layout3"
 make_oci_layout "$L3" --oci 3000 >/dev/null
 fixture oci-inside "$L3" app:small
 start_registry tls-htpasswd
-# tty_ask NAME CMD...: CMD in the foreground of a fresh pane (it may read
-# the terminal); its exit code in NAME.rc, then `stty -a` in NAME.stty
-tty_ask() {
-	local name=$1 v
-	shift
-	{
-		echo '#!/bin/bash'
-		echo "trap 'true' INT"   # Ctrl-C ends CMD, not this script
-		for v in HOME DOCKER_CONFIG XDG_CACHE_HOME FAKE_DOCKER_DIR PATH \
-			DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND NO_PROXY no_proxy; do
-			printf 'export %s=%q\n' "$v" "${!v}"
-		done
-		printf '%q ' timeout --foreground -k 5 60 "$@"
-		printf '\nrc=$?; stty -a >%q; echo $rc >%q.tmp && mv %q.tmp %q\n' \
-			"$TEST_TMP/$name.stty" "$TEST_TMP/$name.rc" "$TEST_TMP/$name.rc" \
-			"$TEST_TMP/$name.rc"
-		echo 'read -r _'
-	} >"$TEST_TMP/$name.sh"
-	chmod +x "$TEST_TMP/$name.sh"
-	stop_tmux
-	tm new-session -d -s t -x 100 -y 30 "$TEST_TMP/$name.sh" ||
-		fail "tmux could not start a session"
-	TMUX_PID=$(tm display-message -p '#{pid}') || fail "tmux: no server pid"
-	track_pid "$TMUX_PID"
-}
 prompted() { pane | grep -q "^Password for $REG_USER:"; }
 ASK=("$PLUGIN" --registry "$REG_HOST" --ca-cert "$REG_CA" --progress plain -u "$REG_USER"
 	app:small)
-tty_ask ask "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v1"
+tty_run --ask ask "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v1"
 wait_until 30 prompted || fail "no password prompt: $(pane)"
 tm send-keys -t t "$REG_PASS" Enter
 wait_until 60 test -s "$TEST_TMP/ask.rc" || fail "the push did not end: $(pane)"
@@ -285,7 +272,7 @@ assert_not_contains "$(pane)" "$REG_PASS" "the password was echoed"
 assert_contains "$(pane)" "$REG_HOST/giteaadmin/asked:v1@sha256:"
 grep -Eq '(^| )echo( |$)' "$TEST_TMP/ask.stty" || fail "echo is off after the push"
 # Ctrl-C at the prompt: the program ends, the terminal echoes again
-tty_ask intr "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v2"
+tty_run --ask intr "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v2"
 wait_until 30 prompted || fail "no password prompt: $(pane)"
 tm send-keys -t t 'typed-but-' C-c
 wait_until 30 test -s "$TEST_TMP/intr.rc" || fail "Ctrl-C at the prompt: no end: $(pane)"

@@ -28,15 +28,8 @@
 . "$TEST_LIB/dockerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need skopeo docker-registry curl python3 jq
-need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"
-need_dockerd
-dockerd_start
-
-DC="$TEST_TMP/dockercfg"
-plugin_install "$DC"
-export DOCKER_CONFIG="$DC"
-unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
+plugin_dockerd
 CLIS=(/usr/bin/docker)
 [ -x /usr/local/bin/docker ] && CLIS+=(/usr/local/bin/docker)
 
