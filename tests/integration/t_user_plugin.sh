@@ -119,7 +119,7 @@ for cli in "${CLIS[@]}"; do
 	# -q turns JSON off: the error is the usual line
 	assert_exit 4 dp "$cli" -q --progress json --registry "$R" myap:dev
 	assert_eq "docker-idppush: error: image 'myap:dev' not found locally" \
-		"${LAST_ERR%% (*}" "$cli: -q --progress json"
+		"${LAST_ERR%%;*}" "$cli: -q --progress json"
 done
 # the scripting example of docs/progress-json.md, on a failure
 dp /usr/bin/docker --progress json --registry "$R" myap:dev 2>"$TEST_TMP/p.jsonl" \
