@@ -786,14 +786,15 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 {
 	struct idp_error ignored = IDP_ERROR_INIT;
 	struct idp_ref derived;
-	int has_tag, rc;
+	int derivable, rc;
 
 	if (!target)
 		return derived_ref(cfg, image, out, err);
 	memset(&derived, 0, sizeof(derived));
-	has_tag = strncmp(image, "sha256:", 7) != 0 && derived_ref(cfg, image, &derived,
-								   &ignored) == 0;
-	rc = target_ref(cfg, has_tag ? &derived : NULL, target, out, err);
+	/* an image ID ("sha256:...") is no name:tag */
+	derivable = strncmp(image, "sha256:", 7) != 0 &&
+		    derived_ref(cfg, image, &derived, &ignored) == 0;
+	rc = target_ref(cfg, derivable ? &derived : NULL, target, out, err);
 	idp_ref_release(&derived);
 	return rc;
 }
