@@ -23,6 +23,7 @@ const char fe_progname[] = "idppush-containerd";
 
 static const struct fe_option opts[] = {
 	FE_OPTS_ENGINE,
+	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", IDP_MAX_PLATFORMS),
 	FE_OPTS_CONTAINERD,
 	FE_OPT_END
 };
@@ -32,7 +33,9 @@ static const struct fe_cmd cmd = {
 	.usage = "[OPTIONS] IMAGE [TARGET...]\n"
 		 "        idppush-containerd [OPTIONS] --oci-layout DIR[:REF] [TARGET...]",
 	.summary = "Push an image from containerd's content store (or an OCI layout) to an OCI\n"
-		   "registry, blobs as stored: the pushed digest is the local one.",
+		   "registry, blobs as stored: the pushed digest is the local one. TARGET\n"
+		   "defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; a TARGET without a tag\n"
+		   "takes IMAGE's, one without a registry goes to --registry.",
 	.opts = opts,
 	.min_args = 0,
 	.max_args = 1 + FE_MAX_TARGETS,
@@ -141,16 +144,19 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 
 	memset(&img, 0, sizeof(img));
 	if ((n = fe_dest_refs(cfg, js->derived, js->targets, js->ntargets, dests, &err)) < 0)
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	source_opts(cfg, &dests[0], &so);
 	if (src.ops->open(&src, js->spec, &so, &img, &err) < 0) {
-		rc = fe_report_error(&err);
+		fe_timeout_hint(cfg, &err);
+		rc = fe_error_report(&err);
 	} else {
 		job = (struct fe_push_job){ .cfg = cfg, .dests = dests, .ndests = n,
 					    .cancel = cancel };
 		if ((rc = fe_push_open(&fp, &job, &err)) == 0)
 			rc = idp_push_image_to(&fp.to, &src, &img, &err);
 		fp.notice = img.notice;
+		if (rc < 0)
+			fe_timeout_hint(cfg, &err);
 		rc = fe_push_finish(&fp, rc, &err);
 	}
 	if (src.priv)
@@ -170,10 +176,10 @@ static int start(const struct fe_config *cfg, const struct job_spec *js,
 	if (fe_signal_install(canceled) < 0) {
 		idp_error_set(&err, IDP_EGENERAL, "cannot install the signal handlers: %s",
 			      strerror(errno));
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	}
 	if (idp_http_global_init(&err) < 0)
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	rc = run(cfg, js, canceled);
 	idp_http_global_cleanup();
 	return rc;

@@ -43,10 +43,12 @@ struct plug_push {
 
 /* Answer `docker-idppush __complete [idppush] ARGS... TOCOMPLETE` (argv:
  * the words after "__complete") on stdout, cobra's way, for the option
- * table opts; local image names are asked of docker through d. Returns
- * 0 (the exit code). */
+ * table opts; local image names are asked of docker through d. Without
+ * descriptions: `__completeNoDesc` (the bash completion of docker 20.10),
+ * option names without their help, bash's "--name" "=" "value" words
+ * joined. Returns 0 (the exit code). */
 int plug_complete(const struct fe_option *opts, const struct idp_docker *d, int argc,
-		  char **argv);
+		  char **argv, int descriptions);
 
 /* The plugin's steps, in order, into the targets fe_push_open opened:
  * 0, or -1 with err. */

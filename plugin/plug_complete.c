@@ -1,10 +1,17 @@
 /* plug_complete.c: docker's completion protocol for docker-idppush. The
- * docker CLI completes `docker idppush ...` by running the plugin as
+ * docker CLI (23 and newer) completes `docker idppush ...` by running the
+ * plugin as
  *     docker-idppush __complete idppush ARGS... TOCOMPLETE
  * and copying its stdout to the shell, in cobra's format: one candidate a
  * line ("--name<TAB>help" for options), then ":DIRECTIVE" (cobra's
  * ShellCompDirective: 0 default, i.e. the shell completes file names;
- * 4 no file names; 16 directories only). What is completed:
+ * 4 no file names; 16 directories only). The bash completion of the
+ * docker CLI before that (Debian 12's docker.io 20.10) runs instead
+ *     docker-idppush __completeNoDesc ARGS... TOCOMPLETE
+ * (cobra's variant without the help texts) with the words as bash split
+ * them, so "--progress=pl" comes as "--progress" "=" "pl"; it drops the
+ * directive line and falls back to file names when nothing is printed.
+ * What is completed:
  *   "--pre", "-"            option names (flags given already left out)
  *   after --progress etc.   the option's choices (also "--progress=pl")
  *   after --ca-cert FILE    file names; after a DIR option, directories
@@ -69,16 +76,16 @@ static void scan_option(const struct fe_option *opts, int n, char **words, int *
 		eq = strchr(w + 2, '=');
 		o = find_long(opts, w + 2, eq ? (size_t)(eq - w - 2) : strlen(w + 2));
 		mark_used(opts, o, cs);
-		if (!o || o->type == FE_ARG_NONE || eq)
+		if (!o || fe_opt_is_flag(o) || eq)
 			return;
 	} else {
 		for (p = w + 1, o = NULL; *p; p++) {
 			o = find_short(opts, *p);
 			mark_used(opts, o, cs);
-			if (!o || o->type != FE_ARG_NONE)
+			if (!o || !fe_opt_is_flag(o))
 				break;
 		}
-		if (!o || o->type == FE_ARG_NONE || p[1])
+		if (!o || fe_opt_is_flag(o) || p[1])
 			return;
 	}
 	if (*i + 1 < n)
@@ -126,24 +133,35 @@ static int complete_value(const struct fe_option *o, const char *prefix)
 	return DIRECTIVE_NO_FILE;
 }
 
-/* Option names matching prefix, with their help line; short names too
- * when the prefix is a lone "-" (as cobra does). */
+/* One option name, with its help line when descriptions are asked for. */
+static void name_line(const char *name, const struct fe_option *o, int descriptions)
+{
+	const struct fe_opt_doc *doc = fe_opt_doc(o->long_name);
+
+	if (descriptions)
+		printf("%s\t%s\n", name, doc ? doc->help : "");
+	else
+		printf("%s\n", name);
+}
+
+/* Option names matching prefix; short names too when the prefix is a
+ * lone "-" (as cobra does). */
 static int complete_names(const struct fe_option *opts, const struct comp_state *cs,
-			  const char *prefix)
+			  const char *prefix, int descriptions)
 {
 	const struct fe_option *o;
-	const struct fe_opt_doc *doc;
 	char name[64];
 
 	for (o = opts; o->long_name; o++) {
-		if (o - opts < MAX_ROWS && cs->used[o - opts] && o->type != FE_ARG_LIST)
+		if (o - opts < MAX_ROWS && cs->used[o - opts] && o->type != FE_ARG_LIST &&
+		    o->type != FE_ARG_COUNT)
 			continue;
-		doc = fe_opt_doc(o->long_name);
 		snprintf(name, sizeof(name), "--%s", o->long_name);
 		if (has_prefix(name, prefix))
-			printf("%s\t%s\n", name, doc ? doc->help : "");
+			name_line(name, o, descriptions);
+		snprintf(name, sizeof(name), "-%c", o->short_name);
 		if (o->short_name && strcmp(prefix, "-") == 0)
-			printf("-%c\t%s\n", o->short_name, doc ? doc->help : "");
+			name_line(name, o, descriptions);
 	}
 	return DIRECTIVE_NO_FILE;
 }
@@ -191,7 +209,7 @@ static int complete_images(const struct idp_docker *d, const char *prefix)
 }
 
 static int complete(const struct fe_option *opts, const struct idp_docker *d, int n,
-		    char **words, const char *cur)
+		    char **words, const char *cur, int descriptions)
 {
 	struct comp_state cs;
 	const struct fe_option *o;
@@ -202,26 +220,53 @@ static int complete(const struct fe_option *opts, const struct idp_docker *d, in
 		return complete_value(cs.value_of, cur);
 	if (!cs.dashdash && has_prefix(cur, "--") && eq) {
 		o = find_long(opts, cur + 2, (size_t)(eq - cur - 2));
-		return o && o->type != FE_ARG_NONE ? complete_value(o, eq + 1) : DIRECTIVE_NO_FILE;
+		return o && !fe_opt_is_flag(o) ? complete_value(o, eq + 1) : DIRECTIVE_NO_FILE;
 	}
 	if (!cs.dashdash && cur[0] == '-')
-		return complete_names(opts, &cs, cur);
+		return complete_names(opts, &cs, cur, descriptions);
 	if (cs.npositional == 0)
 		return complete_images(d, cur);
 	return DIRECTIVE_NO_FILE;
 }
 
+/* bash's word split undone: "--name" "=" "value" is "--name=value", a
+ * last "--name" "=" is "--name=". In place; returns the new count. */
+static int join_equals(int argc, char **argv, char *joined, size_t room)
+{
+	int i, o = 0;
+	size_t used = 0, len;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "=") == 0 && o > 0 && has_prefix(argv[o - 1], "--") &&
+		    !strchr(argv[o - 1], '=')) {
+			len = (size_t)snprintf(joined + used, room - used, "%s=%s", argv[o - 1],
+					       i + 1 < argc ? argv[i + 1] : "");
+			if (len >= room - used)
+				return argc;   /* too long to join: as it came */
+			argv[o - 1] = joined + used;
+			used += len + 1;
+			i += i + 1 < argc;
+			continue;
+		}
+		argv[o++] = argv[i];
+	}
+	return o;
+}
+
 int plug_complete(const struct fe_option *opts, const struct idp_docker *d, int argc,
-		  char **argv)
+		  char **argv, int descriptions)
 {
 	int directive = DIRECTIVE_NO_FILE;
+	char joined[4096];
 
 	if (argc > 0 && strcmp(argv[0], PLUG_NAME) == 0) {
 		argc--;
 		argv++;
 	}
+	if (!descriptions)
+		argc = join_equals(argc, argv, joined, sizeof(joined));
 	if (argc > 0)
-		directive = complete(opts, d, argc - 1, argv, argv[argc - 1]);
+		directive = complete(opts, d, argc - 1, argv, argv[argc - 1], descriptions);
 	printf(":%d\n", directive);
 	fflush(stdout);
 	return 0;

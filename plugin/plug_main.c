@@ -21,12 +21,19 @@ const char fe_progname[] = "docker-idppush";
 
 #define PLUGIN_NAME PLUG_NAME
 
-static const struct fe_option plug_options[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPT_END };
+/* one platform: docker save exports one */
+static const struct fe_option plug_options[] = {
+	FE_OPTS_ENGINE,
+	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", 1),
+	FE_OPTS_BUILD,
+	FE_OPT_END
+};
 
 #define PLUG_SUMMARY \
 	"Push a local image to idpbuilder's Gitea registry (or any OCI registry).\n" \
-	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; with several TARGETs\n" \
-	"the image is read once and pushed to each."
+	"TARGET defaults to REGISTRY/OWNER/NAME:TAG from IMAGE; a TARGET without a tag\n" \
+	"takes IMAGE's, one without a registry goes to --registry. With several\n" \
+	"TARGETs the image is read once and pushed to each."
 #define PLUG_EXAMPLES(cmd) \
 	"  " cmd " myapp:dev\n" \
 	"      push to gitea.cnoe.localtest.me:8443/giteaadmin/myapp:dev\n" \
@@ -157,6 +164,15 @@ static int is_image_id(const char *s)
 	return n >= 12 && n == strlen(s) && n <= 64;
 }
 
+/* -v: the request size uploads start with, and where it came from. */
+static void say_chunk(size_t size, const char *from)
+{
+	int mib = size % (1u << 20) == 0;
+
+	fe_infof("uploads start with %zu %s requests (%s)", size >> (mib ? 20 : 10),
+		 mib ? "MiB" : "KiB", from);
+}
+
 /* The push, in order: the push cache loaded (the chunk size it learnt for
  * this registry is where the session starts), the run opened, the
  * plugin's steps (plug_push.c), the run finished. */
@@ -189,10 +205,17 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 				    .chunk_size_hint = hints };
 	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
 			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
+	if (pp->cfg->verbose)
+		say_chunk(pp->chunk_start,
+			  pp->cfg->chunk_size ? "--chunk-size"
+			  : hints[0]          ? "what the registry took before, from the push cache"
+					      : "the default");
 	if ((rc = fe_push_open(&run, &job, &err)) == 0)
 		rc = plug_push(pp, &run.to, &err);
 	run.notice = pp->notice;
 	run.bytes_read = pp->bytes_read;
+	if (rc < 0)
+		fe_timeout_hint(pp->cfg, &err);
 	rc = fe_push_finish(&run, rc, &err);
 	free(pp->notice);
 	idp_pushcache_release(&cache);
@@ -217,16 +240,13 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		return fe_usage_error(cmd, "'%s' is an image ID: give TARGET too", image);
 	if (fe_refuse_untagged(image, cfg->nargs > 1 ? targets[0] : NULL))
 		return 1;
-	if (cfg->nplatforms > 1)
-		return fe_usage_error(
-			cmd, "--platform given %d times: docker idppush pushes one platform",
-			cfg->nplatforms);
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
 	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
 					&err) < 0) {
 		fe_dest_refs_release(dests, n);
-		return fe_report_error(&err);
+		fe_timeout_hint(cfg, &err);
+		return fe_error_report(&err);
 	}
 	memset(&pp, 0, sizeof(pp));
 	pp.cfg = cfg;
@@ -238,7 +258,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &pp.codec, &err) < 0)
-		rc = fe_report_error(&err);
+		rc = fe_error_report(&err);
 	else
 		rc = push_job(&pp, dests, n);
 	idp_docker_image_release(&info);
@@ -255,13 +275,13 @@ static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struc
 	int rc;
 
 	if (idp_http_global_init(&err) < 0)
-		return fe_report_error(&err);
+		return fe_error_report(&err);
 	idp_docker_api_resolve(&api, d, config_dir);
 	d->api = &api;
 	if (cfg->verbose && api.sock[0])
 		fe_infof("docker daemon: Engine API at unix://%s", api.sock);
 	else if (cfg->verbose)
-		fe_infof("docker daemon: through the docker CLI (%s)", api.why);
+		fe_infof("docker daemon: through the docker CLI: %s", api.why);
 	rc = push_main(cmd, cfg, d, canceled);
 	idp_docker_api_release(&api);
 	d->api = NULL;
@@ -282,7 +302,9 @@ static int run(const struct fe_cmd *cmd, int argc, char **argv, struct idp_docke
 		return rc;
 	}
 	cfg.docker_config = config_dir;
-	d->deadline_ms = cfg.timeout_ms > 0 ? idp_now_ms() + cfg.timeout_ms : 0;
+	if (cfg.verbose)
+		d->info = fe_info_sink;
+	d->deadline_ms = cfg.deadline_ms;
 	/* cppcheck-suppress autoVariables ; d is not used after run returns (main returns) */
 	d->cancel = &canceled;
 	fe_signal_install(&canceled);
@@ -309,8 +331,10 @@ int main(int argc, char **argv)
 	if ((first = split_argv(argc, argv, &d, &config_dir)) < 0)
 		return fe_usage_error(cmd, "too many docker global flags before '%s' (at most %d)",
 				      PLUGIN_NAME, IDP_DOCKER_MAX_GLOBALS);
-	if (first < argc && strcmp(argv[first], "__complete") == 0)
-		return plug_complete(plug_options, &d, argc - first - 1, argv + first + 1);
+	if (first < argc && (strcmp(argv[first], "__complete") == 0 ||
+			     strcmp(argv[first], "__completeNoDesc") == 0))
+		return plug_complete(plug_options, &d, argc - first - 1, argv + first + 1,
+				     strcmp(argv[first], "__complete") == 0);
 	if (first < argc && strcmp(argv[first], "help") == 0) {
 		fe_help(cmd, stdout);
 		return 0;

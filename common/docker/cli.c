@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
+#include "util/clock.h"
 #include "util/jsonutil.h"
+#include "util/nearest.h"
 #include "sources/src_docker_save.h"
 #include "docker.h"
 #include "banned.h"
@@ -62,6 +64,33 @@ struct docker_cmd {
 	size_t out_cap;            /* stdout is bounded by this */
 };
 
+/* First line of docker's stderr, without "Error: " noise. */
+static const char *first_line(struct idp_buf *b)
+{
+	char *nl = strchr(b->buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return b->buf[0] ? b->buf : "no message";
+}
+
+/* -v: "ran docker image inspect: exit 0 (0.1 s)" or how it failed. */
+static void tell_run(const struct idp_docker *d, const struct docker_cmd *cmd, int rc,
+		     struct idp_run_result *r, const struct idp_error *err, int64_t ms)
+{
+	char msg[512];
+
+	if (!d->info)
+		return;
+	if (rc < 0)
+		snprintf(msg, sizeof(msg), "ran %s: %.400s", cmd->what, err->msg);
+	else if (r->status == 0)
+		snprintf(msg, sizeof(msg), "ran %s: exit 0 (%.1f s)", cmd->what, (double)ms / 1000);
+	else
+		snprintf(msg, sizeof(msg), "ran %s: exit %d: %.300s", cmd->what, r->status,
+			 first_line(&r->err));
+	d->info(d->info_ctx, msg);
+}
+
 /* Run cmd, capturing its output (bounded). Returns the exit status
  * (0-255), or -1 with err when it could not run, timed out or was
  * cancelled. */
@@ -70,23 +99,18 @@ static int run_capture(const struct idp_docker *d, const struct docker_cmd *cmd,
 {
 	const char *argv[IDP_DOCKER_MAX_ARGV];
 	struct idp_run_opts o;
+	int64_t t0 = idp_now_ms();
+	int rc;
 
 	build_argv(d, cmd->tail, argv);
 	run_opts(d, argv, cmd->what, cmd->out_cap, &o);
-	if (idp_run(&o, r, err) < 0)
+	rc = idp_run(&o, r, err);
+	tell_run(d, cmd, rc, r, err, idp_now_ms() - t0);
+	if (rc < 0)
 		return -1;
 	if (r->truncated && r->status == 0)
 		return idp_error_set(err, IDP_EGENERAL, "'%s' printed too much", cmd->what);
 	return r->status;
-}
-
-/* First line of docker's stderr, without "Error: " noise. */
-static const char *first_line(struct idp_buf *b)
-{
-	char *nl = strchr(b->buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return b->buf[0] ? b->buf : "no message";
 }
 
 static char *str_member(json_object *o, const char *k)
@@ -171,6 +195,57 @@ static int path_name_ok(const char *s)
 	       !strstr(s, "..");
 }
 
+/* A name with no tag, digest or ID, which docker looks up as NAME:latest. */
+static int untagged(const char *image)
+{
+	const char *last = strrchr(image, '/');
+	size_t hex = strspn(image, "0123456789abcdef");
+
+	return !strchr(last ? last : image, ':') && !strchr(image, '@') &&
+	       !(hex >= 12 && !image[hex]);
+}
+
+/* The local names closest to image, from docker image ls, into nb; 0, or
+ * -1 when docker cannot list them. */
+static int nearest_names(const struct idp_docker *d, const char *image, struct idp_nearest *nb)
+{
+	struct idp_error e = IDP_ERROR_INIT;
+	struct idp_run_result r;
+	char *line, *next;
+	int rc;
+
+	idp_nearest_init(nb, image);
+	if ((rc = idp_docker_image_names(d, &r, &e)) == 0) {
+		for (line = r.out.buf; line && *line; line = next) {
+			if ((next = strchr(line, '\n')))
+				*next++ = '\0';
+			if (*line && !strstr(line, "<none>"))
+				idp_nearest_add(nb, line);
+		}
+	}
+	idp_run_result_release(&r);
+	return rc;
+}
+
+/* "image 'myapp' not found locally (looked for myapp:latest); closest:
+ * myapp:dev, myapp:1.0" (the local names closest to it). */
+static int not_found(const struct idp_docker *d, const char *image, struct idp_error *err)
+{
+	struct idp_nearest nb;
+	char list[IDP_ERRMSG_MAX / 2], looked[300] = "";
+	int listed = nearest_names(d, image, &nb) == 0;
+
+	if (untagged(image))
+		snprintf(looked, sizeof(looked), " (looked for %.200s:latest)", image);
+	idp_nearest_list(&nb, list, sizeof(list));
+	return idp_error_set(err, IDP_ENOTFOUND, "image '%s' not found locally%s%s%s", image,
+			     looked,
+			     !listed ? " (docker image ls lists the images)"
+			     : nb.n  ? "; closest: "
+				     : "; docker has no images",
+			     list);
+}
+
 /* GET /images/NAME/json: 0 with out, -1 with err (not found, cancelled,
  * an answer that makes no sense), 1 not answered (ask the CLI). */
 static int api_inspect(const struct idp_docker *d, const char *image, struct idp_docker_image *out,
@@ -189,8 +264,7 @@ static int api_inspect(const struct idp_docker *d, const char *image, struct idp
 		if (e.cls == IDP_ECANCELED || e.cls == IDP_ETIMEOUT)
 			rc = idp_error_set(err, e.cls, "%s", e.msg);
 	} else if (resp.status == 404) {
-		rc = idp_error_set(err, IDP_ENOTFOUND, "image '%s' not found locally "
-				   "(docker image ls lists the images)", image);
+		rc = not_found(d, image, err);
 	} else if (resp.status == 200) {
 		o = idp_json_parse(resp.body.buf, resp.body.len, INSPECT_CAP);
 		if ((rc = o ? parse_image(o, out) : -1) < 0)
@@ -220,9 +294,7 @@ int idp_docker_inspect(const struct idp_docker *d, const char *image, const char
 		rc = parse_inspect(r.out.buf, image, out, err);
 	else if (status > 0 &&
 		 (strstr(r.err.buf, "No such image") || strstr(r.err.buf, "No such object")))
-		idp_error_set(err, IDP_ENOTFOUND,
-			      "image '%s' not found locally (docker image ls lists the images)",
-			      image);
+		not_found(d, image, err);
 	else if (status > 0)
 		idp_error_set(err, IDP_EGENERAL, "docker image inspect '%s' failed: %s", image,
 			      first_line(&r.err));

@@ -37,6 +37,9 @@ struct idp_docker {
 	int64_t deadline_ms;            /* idp_now_ms() clock, 0 = none */
 	volatile sig_atomic_t *cancel;
 	struct idp_docker_api *api;           /* NULL: the CLI only */
+	/* told each docker command run and how it ended (-v), or NULL */
+	void (*info)(void *ctx, const char *msg);
+	void *info_ctx;
 };
 
 /* docker's Engine API over a local unix socket (docker/engine_api.c). */

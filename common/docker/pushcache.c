@@ -45,6 +45,30 @@ static int same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* The ":PORT" (or "") after a loopback name, or NULL for another host. */
+static const char *loopback_port(const char *hostport)
+{
+	static const char *const names[] = { "localhost", "127.0.0.1", "[::1]", NULL };
+	size_t n;
+	int i;
+
+	for (i = 0; hostport && names[i]; i++) {
+		n = strlen(names[i]);
+		if (strncmp(hostport, names[i], n) == 0 && (!hostport[n] || hostport[n] == ':'))
+			return hostport + n;
+	}
+	return NULL;
+}
+
+/* One registry: the same host[:port], or localhost, 127.0.0.1 and [::1]
+ * with the same port (kind's localhost:5001 is 127.0.0.1:5001). */
+static int same_registry(const char *a, const char *b)
+{
+	const char *pa = loopback_port(a), *pb = loopback_port(b);
+
+	return same(a, b) || (pa && pb && strcmp(pa, pb) == 0);
+}
+
 static void blob_free(struct idp_pushcache_blob *b)
 {
 	free(b->registry);
@@ -79,7 +103,7 @@ int64_t idp_pushcache_chunk(const struct idp_pushcache *c, const char *registry)
 	int i;
 
 	for (i = 0; i < c->nchunks; i++)
-		if (same(c->chunks[i].registry, registry))
+		if (same_registry(c->chunks[i].registry, registry))
 			return c->chunks[i].size;
 	return 0;
 }
@@ -91,7 +115,7 @@ int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64
 	int i;
 
 	for (i = 0; i < c->nchunks; i++)
-		if (same(c->chunks[i].registry, registry)) {
+		if (same_registry(c->chunks[i].registry, registry)) {
 			c->chunks[i].size = size;
 			return 0;
 		}
@@ -116,7 +140,7 @@ const struct idp_pushcache_blob *idp_pushcache_find(const struct idp_pushcache *
 	for (i = c->nblobs - 1; i >= 0; i--) {
 		const struct idp_pushcache_blob *b = &c->blobs[i];
 		int mine = same(b->repository, q->repository);
-		if (!same(b->registry, q->registry) || !same(b->diffid, q->diffid))
+		if (!same_registry(b->registry, q->registry) || !same(b->diffid, q->diffid))
 			continue;
 		if (((q->flags & IDP_PUSHCACHE_SAME_REPO) && !mine) ||
 		    ((q->flags & IDP_PUSHCACHE_OTHER_REPO) && mine))
@@ -160,7 +184,7 @@ int idp_pushcache_add(struct idp_pushcache *c, const struct idp_pushcache_blob *
 	int i;
 
 	for (i = c->nblobs - 1; i >= 0; i--)
-		if (same(c->blobs[i].registry, b->registry) &&
+		if (same_registry(c->blobs[i].registry, b->registry) &&
 		    same(c->blobs[i].repository, b->repository) &&
 		    same(c->blobs[i].diffid, b->diffid) && same(c->blobs[i].producer, b->producer))
 			drop_blob(c, i);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/buf.h"
+#include "util/clock.h"
+#include "fe_askpass.h"
 #include "fe_msg.h"
 #include "fe_opts.h"
 #include "frontend/fe_opts_doc.h"
@@ -22,7 +24,8 @@ const char *const fe_progress_names[] = { "auto", "tty", "plain", "json", NULL }
 #define UNSET (-1)
 #define DEFAULT_JOBS 4
 #define DEFAULT_RETRIES 4
-#define DEFAULT_TIMEOUT_MS (5L * 60 * 1000)
+#define DEFAULT_TIMEOUT_MS 0L   /* none: docker push has none; dead links stall */
+#define HINT_TIMEOUT_MS (30L * 60 * 1000)
 #define PASSWORD_MAX 4096
 
 void fe_config_init(struct fe_config *cfg)
@@ -59,7 +62,9 @@ int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	fe_errorf("%s", reason);
+	fe_error_exit(1, "%s", reason);
+	if (fe_msg_format() == FE_MSG_JSON)
+		return 1;   /* the error event is the one line */
 	print_usage_line(cmd, stderr);
 	fprintf(stderr, "Run '%s --help' for more information\n", cmd->name);
 	return 1;
@@ -110,19 +115,24 @@ static void wrap(FILE *out, const char *text, int col, int indent)
 	fputc('\n', out);
 }
 
-/* The help line with its default and environment variable. */
-static void help_text(const struct fe_opt_doc *d, char *text, size_t n)
+/* The help line with its default and environment variable; "repeatable"
+ * for an option this front end takes more than once. */
+static void help_text(const struct fe_option *o, const struct fe_opt_doc *d, char *text,
+		      size_t n)
 {
+	const char *rep = o->type == FE_ARG_LIST && o->hi > 1 ? "; repeatable" : "";
+
 	if (!d)
 		snprintf(text, n, "(undocumented)");
 	else if (d->default_value && d->env)
-		snprintf(text, n, "%s (default %s, env %s)", d->help, d->default_value, d->env);
+		snprintf(text, n, "%s%s (default %s, env %s)", d->help, rep, d->default_value,
+			 d->env);
 	else if (d->default_value)
-		snprintf(text, n, "%s (default %s)", d->help, d->default_value);
+		snprintf(text, n, "%s%s (default %s)", d->help, rep, d->default_value);
 	else if (d->env)
-		snprintf(text, n, "%s (env %s)", d->help, d->env);
+		snprintf(text, n, "%s%s (env %s)", d->help, rep, d->env);
 	else
-		snprintf(text, n, "%s", d->help);
+		snprintf(text, n, "%s%s", d->help, rep);
 }
 
 /* "  -u, --username NAME" padded to a column, then the text, wrapped. */
@@ -142,7 +152,7 @@ static void help_row(const struct fe_option *o, FILE *out)
 		col = 0;
 	}
 	fprintf(out, "%*s", HELP_LEFT + 2 - col, "");
-	help_text(fe_opt_doc(o->long_name), text, sizeof(text));
+	help_text(o, fe_opt_doc(o->long_name), text, sizeof(text));
 	wrap(out, text, HELP_LEFT + 2, HELP_LEFT + 2);
 }
 
@@ -197,6 +207,11 @@ int fe_parse_exit(const struct fe_cmd *cmd, int rc)
 		return 1;
 	}
 	return 0;
+}
+
+int fe_opt_is_flag(const struct fe_option *o)
+{
+	return o->type == FE_ARG_NONE || o->type == FE_ARG_COUNT;
 }
 
 static const struct fe_option *find_long(const struct fe_option *opts, const char *name, size_t len)
@@ -276,6 +291,9 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 	case FE_ARG_NONE:
 		*(int *)base = 1;
 		return 0;
+	case FE_ARG_COUNT:
+		++*(int *)base;
+		return 0;
 	case FE_ARG_STRING:
 		*(const char **)base = val;
 		return 0;
@@ -308,9 +326,12 @@ static int apply(const struct fe_cmd *cmd, const struct fe_option *o, const char
 		*(long *)base = ms;
 		return 0;
 	case FE_ARG_LIST:
-		if (cfg->nplatforms >= IDP_MAX_PLATFORMS)
+		if (o->hi == 1 && cfg->nplatforms >= 1)
+			return fe_usage_error(cmd, "--%s given more than once: %s takes one",
+					      o->long_name, cmd->name);
+		if (cfg->nplatforms >= o->hi || cfg->nplatforms >= IDP_MAX_PLATFORMS)
 			return fe_usage_error(cmd, "too many --%s values (at most %d)",
-					      o->long_name, IDP_MAX_PLATFORMS);
+					      o->long_name, o->hi);
 		cfg->platforms[cfg->nplatforms++] = val;
 		return 0;
 	}
@@ -327,7 +348,7 @@ static int parse_long(const struct fe_cmd *cmd, int argc, char **argv, int *i,
 
 	if (!o)
 		return fe_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
-	if (o->type == FE_ARG_NONE) {
+	if (fe_opt_is_flag(o)) {
 		if (eq)
 			return fe_usage_error(cmd, "option '--%s' takes no value", o->long_name);
 		return apply(cmd, o, NULL, cfg);
@@ -351,7 +372,7 @@ static int parse_short(const struct fe_cmd *cmd, int argc, char **argv, int *i,
 	for (p = argv[*i] + 1; *p; p++) {
 		if (!(o = find_short(cmd->opts, *p)))
 			return fe_usage_error(cmd, "unknown option '-%c'", *p);
-		if (o->type == FE_ARG_NONE) {
+		if (fe_opt_is_flag(o)) {
 			if ((rc = apply(cmd, o, NULL, cfg)) != 0)
 				return rc;
 			continue;
@@ -423,10 +444,13 @@ static int apply_env(const struct fe_cmd *cmd, struct fe_config *cfg)
 				v);
 		cfg->insecure = b;
 	}
-	if (cfg->timeout_ms == UNSET && (v = getenv("IDPBUILDER_PUSH_TIMEOUT")) && *v &&
-	    (cfg->timeout_ms = idp_duration_parse_ms(v)) < 0)
-		return fe_usage_error(
-			cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m", v);
+	if (cfg->timeout_ms == UNSET && (v = getenv("IDPBUILDER_PUSH_TIMEOUT")) && *v) {
+		cfg->timeout_from_env = 1;
+		if ((cfg->timeout_ms = idp_duration_parse_ms(v)) < 0)
+			return fe_usage_error(
+				cmd, "invalid IDPBUILDER_PUSH_TIMEOUT '%s': expected e.g. 90s, 5m",
+				v);
+	}
 	if (cfg->retries == UNSET && (v = getenv("IDPBUILDER_PUSH_RETRY_ATTEMPTS")) && *v) {
 		if (parse_int(v, 1, 101, &b) < 0)
 			return fe_usage_error(
@@ -462,6 +486,39 @@ static int read_password_stdin(const struct fe_cmd *cmd, struct fe_config *cfg)
 	}
 	cfg->password_buf = idp_buf_detach(&b, NULL);
 	cfg->password = cfg->password_buf;
+	return 0;
+}
+
+/* -u without a password: asked for on the terminal (stdin is one), as
+ * docker login does; else a usage error naming --password-stdin. */
+static int ask_password(const struct fe_cmd *cmd, struct fe_config *cfg)
+{
+	char prompt[300], user[200];
+	const char *why;
+	char *buf;
+	int n;
+
+	if (!isatty(0))
+		return fe_usage_error(cmd,
+				      "-u %s needs a password: give it on stdin with "
+				      "--password-stdin (a terminal is asked for it)",
+				      cfg->username);
+	if (!(buf = malloc(PASSWORD_MAX + 1)))
+		return fe_usage_error(cmd, "out of memory");
+	idp_text_escape(user, sizeof(user), cfg->username);
+	snprintf(prompt, sizeof(prompt), "Password for %s: ", user);
+	n = fe_askpass(prompt, buf, PASSWORD_MAX + 1);
+	why = errno == EMSGSIZE ? "longer than 4096 bytes" : strerror(errno);
+	if (n <= 0) {
+		explicit_bzero(buf, PASSWORD_MAX + 1);
+		free(buf);
+	}
+	if (n == 0)
+		return fe_usage_error(cmd, "-u %s: the password is empty", cfg->username);
+	if (n < 0)
+		return fe_usage_error(cmd, "cannot read the password from the terminal: %s", why);
+	cfg->password_buf = buf;
+	cfg->password = buf;
 	return 0;
 }
 
@@ -504,11 +561,68 @@ static void apply_defaults(struct fe_config *cfg)
 		cfg->retries = DEFAULT_RETRIES;
 	if (cfg->timeout_ms == UNSET)
 		cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
+	cfg->deadline_ms = cfg->timeout_ms > 0 ? idp_now_ms() + cfg->timeout_ms : 0;
+}
+
+/* The command line as --progress and -q leave it, read before anything
+ * is parsed, so that a usage error anywhere on it is a JSON line with
+ * --progress json. */
+struct msg_scan {
+	int json, quiet;
+};
+
+/* Note what option o with value v (NULL for a flag) says. */
+static void scan_note(const struct fe_option *o, const char *v, struct msg_scan *ms)
+{
+	if (o && o->target == FE_TARGET(quiet))
+		ms->quiet = 1;
+	if (o && v && o->target == FE_TARGET(progress))
+		ms->json = strcmp(v, "json") == 0;
+}
+
+/* The option word argv[*i] (its value skipped with it); unknown options
+ * are taken for flags. */
+static void scan_word(const struct fe_cmd *cmd, int argc, char **argv, int *i,
+		      struct msg_scan *ms)
+{
+	const char *a = argv[*i], *eq = strchr(a, '='), *p;
+	const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+	const struct fe_option *o;
+
+	if (a[1] == '-') {
+		o = find_long(cmd->opts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (o && !fe_opt_is_flag(o) && !eq && next)
+			++*i;
+		scan_note(o, !o || fe_opt_is_flag(o) ? NULL : eq ? eq + 1 : next, ms);
+		return;
+	}
+	for (p = a + 1; *p; p++) {
+		o = find_short(cmd->opts, *p);
+		if (o && !fe_opt_is_flag(o)) {
+			if (!p[1] && next)
+				++*i;
+			scan_note(o, p[1] ? p + 1 : next, ms);
+			return;
+		}
+		scan_note(o, NULL, ms);
+	}
+}
+
+static enum fe_msg_format msg_format(const struct fe_cmd *cmd, int argc, char **argv)
+{
+	struct msg_scan ms = { 0, 0 };
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			scan_word(cmd, argc, argv, &i, &ms);
+	return ms.json && !ms.quiet ? FE_MSG_JSON : FE_MSG_PLAIN;
 }
 
 int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg)
 {
 	fe_config_init(cfg);
+	fe_msg_set_format(msg_format(cmd, argc, argv));
 	if (parse_argv(cmd, argc, argv, cfg) != 0)
 		return FE_PARSE_USAGE;
 	if (cfg->help)
@@ -524,6 +638,8 @@ int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *
 			 "--password-stdin");
 	}
 	if (cfg->password_stdin && read_password_stdin(cmd, cfg) != 0)
+		return FE_PARSE_USAGE;
+	if (cfg->username && !cfg->password && ask_password(cmd, cfg) != 0)
 		return FE_PARSE_USAGE;
 	return FE_PARSE_OK;
 }
@@ -549,16 +665,51 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 	so->cancel = cancel;
 	so->warn = fe_warn_sink;
 	so->idpbuilder_registry = cfg->registry;
-	if (cfg->verbose) {
-		so->debug = fe_debug_sink;
+	if (cfg->verbose >= 1)
 		so->info = fe_info_sink;
+	if (cfg->verbose >= 2)
+		so->debug = fe_debug_sink;
+}
+
+/* ms as --timeout takes it: "1h30m", "5m", "1m30s", "2s", "1500ms". */
+static void duration_text(long ms, char *buf, size_t len)
+{
+	long s = ms / 1000;
+	size_t o = 0;
+
+	if (ms % 1000) {
+		snprintf(buf, len, "%ldms", ms);
+		return;
 	}
+	buf[0] = '\0';
+	if (s >= 3600 && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%ldh", s / 3600);
+	if (s % 3600 >= 60 && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%ldm", s % 3600 / 60);
+	if ((s % 60 || !s) && o < len)
+		snprintf(buf + o, len - o, "%lds", s % 60);
+}
+
+void fe_timeout_hint(const struct fe_config *cfg, struct idp_error *err)
+{
+	char now[32], more[32], hint[160];
+
+	if (err->cls != IDP_ETIMEOUT || !cfg->deadline_ms || idp_now_ms() < cfg->deadline_ms)
+		return;
+	duration_text(cfg->timeout_ms, now, sizeof(now));
+	duration_text(cfg->timeout_ms < HINT_TIMEOUT_MS ? HINT_TIMEOUT_MS : 2 * cfg->timeout_ms,
+		      more, sizeof(more));
+	snprintf(hint, sizeof(hint),
+		 "; that is %s%s: raise it (e.g. --timeout %s), or --timeout 0 for none",
+		 cfg->timeout_from_env ? "IDPBUILDER_PUSH_TIMEOUT=" : "--timeout ", now, more);
+	idp_error_suffix(err, hint);
 }
 
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d)
 {
 	d->registry = cfg->registry;
 	d->owner = cfg->owner;
+	d->tag = NULL;
 }
 
 /* "docker.io/library/myapp:dev" -> "myapp:dev". */
@@ -579,16 +730,16 @@ int fe_refuse_untagged(const char *image, const char *target)
 	return 1;
 }
 
-int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
-		struct idp_ref *out, struct idp_error *err)
+/* The destination without TARGET: IMAGE's name and tag under the
+ * registry and owner. */
+static int derived_ref(const struct fe_config *cfg, const char *image, struct idp_ref *out,
+		       struct idp_error *err)
 {
 	struct idp_ref_defaults d;
 	char *name;
 	int rc;
 
 	fe_ref_defaults(cfg, &d);
-	if (target)
-		return idp_ref_parse(target, &d, out, err);
 	if (strchr(image, '@'))
 		return idp_error_set(err, IDP_EGENERAL, UNTAGGED_MSG, image);
 	if (!(name = local_name_tail(image)))
@@ -598,6 +749,53 @@ int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *targ
 		idp_error_prefix(err, "cannot derive the destination from '%s' (give TARGET)",
 				 image);
 	free(name);
+	return rc;
+}
+
+/* TARGET: a reference under the registry and owner, with IMAGE's tag
+ * when it has none (derived: IMAGE's destination without TARGET, or NULL
+ * when IMAGE has none: by digest, an image ID). Not a registry address
+ * alone, not by digest. */
+static int target_ref(const struct fe_config *cfg, const struct idp_ref *derived,
+		      const char *target, struct idp_ref *out, struct idp_error *err)
+{
+	struct idp_ref_defaults d;
+
+	fe_ref_defaults(cfg, &d);
+	if (idp_ref_is_registry_only(target) && derived)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "TARGET '%s' is a registry, not a repository: did you mean "
+				     "%s/%s:%s?", target, target, derived->path, derived->tag);
+	if (idp_ref_is_registry_only(target))
+		return idp_error_set(err, IDP_EGENERAL,
+				     "TARGET '%s' is a registry, not a repository: give "
+				     "%s/OWNER/NAME:TAG", target, target);
+	d.tag = derived ? derived->tag : NULL;
+	if (idp_ref_parse(target, &d, out, err) < 0)
+		return -1;
+	if (!out->digest)
+		return 0;
+	idp_ref_release(out);
+	return idp_error_set(err, IDP_EGENERAL,
+			     "cannot push to a digest reference: TARGET '%s' (give NAME[:TAG]; "
+			     "the registry names the manifest by its digest itself)", target);
+}
+
+int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
+		struct idp_ref *out, struct idp_error *err)
+{
+	struct idp_error ignored = IDP_ERROR_INIT;
+	struct idp_ref derived;
+	int derivable, rc;
+
+	if (!target)
+		return derived_ref(cfg, image, out, err);
+	memset(&derived, 0, sizeof(derived));
+	/* an image ID ("sha256:...") is no name:tag */
+	derivable = strncmp(image, "sha256:", 7) != 0 &&
+		    derived_ref(cfg, image, &derived, &ignored) == 0;
+	rc = target_ref(cfg, derivable ? &derived : NULL, target, out, err);
+	idp_ref_release(&derived);
 	return rc;
 }
 

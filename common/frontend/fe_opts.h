@@ -10,6 +10,7 @@
  *   const char fe_progname[] = "idppush-containerd";     (see fe_msg.h)
  *   static const struct fe_option opts[] = {
  *           FE_OPTS_ENGINE,
+ *           FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", IDP_MAX_PLATFORMS),
  *           FE_OPTS_CONTAINERD,
  *           FE_OPT_END
  *   };
@@ -27,10 +28,11 @@
  *   fe_config_release(&cfg);
  *
  * fe_parse() also applies the environment fallbacks (IDPBUILDER_REGISTRY_URL,
- * IDPBUILDER_REGISTRY_INSECURE, IDPBUILDER_PUSH_TIMEOUT (default 5m),
+ * IDPBUILDER_REGISTRY_INSECURE, IDPBUILDER_PUSH_TIMEOUT (default none),
  * IDPBUILDER_PUSH_RETRY_ATTEMPTS), validates every value, checks the number
- * of positional arguments and reads --password-stdin. It never touches
- * the network. Credentials env vars are the engine's business (creds.c). */
+ * of positional arguments and reads --password-stdin (or, for -u without
+ * a password, asks for it on the terminal: fe_askpass.h). It never
+ * touches the network. Credentials env vars are the engine's business (creds.c). */
 #ifndef IDP_FE_OPTS_H
 #define IDP_FE_OPTS_H
 
@@ -44,11 +46,12 @@
 
 enum fe_argtype {
 	FE_ARG_NONE,      /* flag: int target set to 1 */
+	FE_ARG_COUNT,     /* flag: int target counts how often it was given (-vv is 2) */
 	FE_ARG_STRING,    /* const char * target (points into argv) */
 	FE_ARG_INT,       /* int target, range [lo, hi] */
 	FE_ARG_DURATION,  /* long target in ms ("30s", "5m", "1500ms", "300") */
 	FE_ARG_CHOICE,    /* int target = index into choices[] */
-	FE_ARG_LIST,      /* repeatable string: the platforms list */
+	FE_ARG_LIST,      /* string repeatable up to hi times: the platforms list */
 	FE_ARG_SIZE       /* long target in bytes ("65536", "512k", "64m", "1g") */
 };
 
@@ -62,7 +65,7 @@ struct fe_option {
 	size_t target;               /* FE_TARGET(member) */
 	const char *argname;         /* "HOST[:PORT]" for --help; NULL for flags */
 	const char *const *choices;  /* FE_ARG_CHOICE: NULL-terminated */
-	int lo, hi;                  /* FE_ARG_INT range */
+	int lo, hi;                  /* FE_ARG_INT range; FE_ARG_LIST: hi = most values */
 };
 
 /* Rows by kind (git's parse-options OPT_* macros): short letter (0 for
@@ -71,6 +74,8 @@ struct fe_option {
  * in docs/opts/<long>.md, the one source of option text (fe_opt_doc). */
 #define FE_OPT_FLAG(s, l, m) \
 	{ .short_name = (s), .long_name = (l), .type = FE_ARG_NONE, .target = FE_TARGET(m) }
+#define FE_OPT_COUNT(s, l, m) \
+	{ .short_name = (s), .long_name = (l), .type = FE_ARG_COUNT, .target = FE_TARGET(m) }
 #define FE_OPT_STRING(s, l, m, arg) \
 	{ .short_name = (s), .long_name = (l), .type = FE_ARG_STRING, .target = FE_TARGET(m), \
 	  .argname = (arg) }
@@ -84,9 +89,13 @@ struct fe_option {
 #define FE_OPT_CHOICE(l, m, arg, names) \
 	{ .long_name = (l), .type = FE_ARG_CHOICE, .target = FE_TARGET(m), .argname = (arg), \
 	  .choices = (names) }
-#define FE_OPT_LIST(l, m, arg) \
-	{ .long_name = (l), .type = FE_ARG_LIST, .target = FE_TARGET(m), .argname = (arg) }
+#define FE_OPT_LIST(l, m, arg, max) \
+	{ .long_name = (l), .type = FE_ARG_LIST, .target = FE_TARGET(m), .argname = (arg), \
+	  .hi = (max) }
 #define FE_OPT_END { .long_name = NULL }
+
+/* 1 when o takes no value (FE_ARG_NONE, FE_ARG_COUNT). */
+int fe_opt_is_flag(const struct fe_option *o);
 
 /* An option's text, generated from docs/opts/<long>.md. */
 struct fe_opt_doc {
@@ -126,7 +135,9 @@ struct fe_config {
 	int install_ca;              /* keep the CA in ~/.docker/certs.d after the push */
 	int jobs;                    /* blobs in flight, default 4 */
 	int retries;                 /* retries after the first try (attempts = retries + 1) */
-	long timeout_ms;             /* overall deadline, default 5m; 0 = none */
+	long timeout_ms;             /* overall deadline, default 0 = none */
+	int timeout_from_env;        /* timeout_ms is IDPBUILDER_PUSH_TIMEOUT's */
+	int64_t deadline_ms;         /* idp_now_ms() + timeout_ms at fe_parse; 0 = none */
 	long chunk_size;             /* upload chunk in bytes, 0 = the engine's default */
 	long limit_rate;             /* upload bytes per second, all uploads together; 0 none */
 	int allow_insecure_auth;     /* credentials over plain HTTP to a remote host */
@@ -138,7 +149,7 @@ struct fe_config {
 	int quiet;
 	int progress;                /* enum fe_progress_mode */
 	const char *digest_file;
-	int verbose;
+	int verbose;                 /* -v 1: what was decided and why; -vv 2: the HTTP trace too */
 	int version;
 	int help;
 	/* containerd adapter (FE_OPTS_CONTAINERD) */
@@ -181,8 +192,10 @@ enum fe_parse_result {
 /* Parse args[0..argc) (the program name NOT included). Long options as
  * "--name value" or "--name=value", short as "-u value", "-uvalue" or
  * bundled flags "-qv"; "--" ends the options; positionals may come
- * anywhere. On a usage error prints "<prog>: error: <reason>" and the
- * usage line to stderr and returns FE_PARSE_USAGE. cfg is initialised by
+ * anywhere. First of all it sets fe_msg's format: JSON when --progress
+ * json (and not -q) is anywhere on the command line. On a usage error
+ * prints "<prog>: error: <reason>" and the usage line to stderr (JSON:
+ * the error event) and returns FE_PARSE_USAGE. cfg is initialised by
  * this call (release it whatever the result). */
 int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *cfg);
 /* Print what fe_parse asked for (help on stdout, version) and return the
@@ -190,15 +203,16 @@ int fe_parse(const struct fe_cmd *cmd, int argc, char **argv, struct fe_config *
 int fe_parse_exit(const struct fe_cmd *cmd, int rc);
 /* Write the generated --help text. */
 void fe_help(const struct fe_cmd *cmd, FILE *out);
-/* "<prog>: error: <reason>\nUsage: <name> <usage>\n..." and return 1. */
+/* "<prog>: error: <reason>\nUsage: <name> <usage>\n..." (JSON: the error
+ * event, exit code 1) and return 1. */
 int fe_usage_error(const struct fe_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void fe_config_init(struct fe_config *cfg);
 void fe_config_release(struct fe_config *cfg);
 
-/* The config as engine options. so->cancel is set to `cancel`; debug and
- * warnings go to fe_msg's sinks (debug only with -v). Strings in *so point
+/* The config as engine options. so->cancel is set to `cancel`; warnings,
+ * info (-v) and the trace (-vv) go to fe_msg's sinks. Strings in *so point
  * into cfg, which must outlive it. */
 void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
 		     struct idp_session_opts *so);
@@ -207,13 +221,22 @@ void fe_session_opts(const struct fe_config *cfg, volatile sig_atomic_t *cancel,
  * ("<prog>: error: 'x@sha256:...' is a digest reference: ...; give
  * TARGET") and returns 1 (the exit code); 0 when fine. */
 int fe_refuse_untagged(const char *image, const char *target);
+/* A push that ran out of time (err IDP_ETIMEOUT, cfg's deadline past):
+ * err gets "; that is --timeout 5m: raise it (e.g. --timeout 30m), or
+ * --timeout 0 for none" (or IDPBUILDER_PUSH_TIMEOUT=5m). Other errors
+ * are left alone. */
+void fe_timeout_hint(const struct fe_config *cfg, struct idp_error *err);
 /* Reference defaults (registry/owner) for idp_ref_parse. */
 void fe_ref_defaults(const struct fe_config *cfg, struct idp_ref_defaults *d);
 /* The destination: TARGET when given, else IMAGE's name and tag moved to
  * the registry + owner (a "docker.io/library/x" or "host/ns/x" source keeps
  * only its last path component); an IMAGE by digest ("x@sha256:...",
- * "x:tag@sha256:...") has no tag to push under and needs TARGET. Returns
- * 0 or -1 with err. */
+ * "x:tag@sha256:...") has no tag to push under and needs TARGET.
+ * A TARGET without a tag takes IMAGE's ("latest" when IMAGE has none: by
+ * digest, an image ID); a TARGET by digest, or one that is only a
+ * registry address ("127.0.0.1:5001": "did you mean
+ * 127.0.0.1:5001/giteaadmin/myapp:dev?"), is refused. Returns 0 or -1
+ * with err (IDP_EGENERAL: a usage error). */
 int fe_dest_ref(const struct fe_config *cfg, const char *image, const char *target,
 		struct idp_ref *out, struct idp_error *err);
 #define FE_MAX_TARGETS 16
@@ -237,7 +260,6 @@ void fe_dest_refs_release(struct idp_ref *refs, int n);
 	FE_OPT_FLAG(0, "insecure", insecure), \
 	FE_OPT_FLAG(0, "plain-http", plain_http), \
 	FE_OPT_FLAG(0, "allow-insecure-auth", allow_insecure_auth), \
-	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]"), \
 	FE_OPT_INT("jobs", jobs, "N", 1, 16), \
 	FE_OPT_INT("retries", retries, "N", 0, 100), \
 	FE_OPT_DURATION("timeout", timeout_ms, "DURATION"), \
@@ -246,9 +268,13 @@ void fe_dest_refs_release(struct idp_ref *refs, int n);
 	FE_OPT_FLAG('q', "quiet", quiet), \
 	FE_OPT_CHOICE("progress", progress, "auto|tty|plain|json", fe_progress_names), \
 	FE_OPT_STRING(0, "digest-file", digest_file, "FILE"), \
-	FE_OPT_FLAG('v', "verbose", verbose), \
+	FE_OPT_COUNT('v', "verbose", verbose), \
 	FE_OPT_FLAG(0, "version", version), \
 	FE_OPT_FLAG('h', "help", help)
+
+/* --platform is a row of each front end's own, for how many it takes:
+ *	FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", 1)
+ * (at most IDP_MAX_PLATFORMS). */
 
 /* Rows for front ends that build layers and manifests (the plugin). */
 #define FE_OPTS_BUILD \

@@ -362,7 +362,7 @@ static void message(struct fe_progress *p, const char *kind, const char *msg)
 	idp_text_escape(safe, sizeof(safe), msg ? msg : "");
 	pthread_mutex_lock(&p->mu);
 	if (p->r == FE_R_JSON) {
-		fe_json_message(p, kind, safe);
+		fe_json_write_message(p->out, kind, safe);
 	} else {
 		if (strcmp(kind, "info") == 0)
 			snprintf(line, sizeof(line), "%s: %s", fe_progname, safe);
@@ -391,7 +391,7 @@ void fe_progress_info_sink(void *ctx, const char *msg)
 void fe_progress_debug_sink(void *ctx, const char *line)
 {
 	struct fe_progress *p = ctx;
-	if (p->verbose)
+	if (p->verbose >= 2)
 		message(p, "debug", line);
 }
 
@@ -496,7 +496,7 @@ int fe_progress_error(struct fe_progress *p, const char *msg, int exit_code)
 	pthread_mutex_lock(&p->mu);
 	json = p->r == FE_R_JSON;
 	if (json)
-		fe_json_error(p, msg, exit_code);
+		fe_json_write_error(p->out, msg, exit_code);
 	else if (p->r == FE_R_TTY && p->n > 0)
 		tty_frame(p);   /* the lines as they stood, before the error line */
 	pthread_mutex_unlock(&p->mu);

@@ -39,7 +39,8 @@
 
 struct fe_progress;
 
-/* mode: enum fe_progress_mode; quiet overrides it. NULL on out of memory. */
+/* mode: enum fe_progress_mode; quiet overrides it; verbose: -v's level (1
+ * notes, 2 the trace too). NULL on out of memory. */
 struct fe_progress *fe_progress_new(int mode, int quiet, int verbose, FILE *out);
 void fe_progress_free(struct fe_progress *p);
 
@@ -57,7 +58,7 @@ void fe_progress_on_event(void *ctx, const struct idp_event *ev);
 
 /* Messages during the push, with the engine's sink shape (ctx: the
  * struct fe_progress): "<prog>: warning: <msg>", "<prog>: <msg>" (info,
- * shown when verbose), "<prog>: debug: <line>" (when verbose). */
+ * the session calls it with -v), "<prog>: debug: <line>" (with -vv). */
 void fe_progress_warn_sink(void *ctx, const char *msg);
 void fe_progress_info_sink(void *ctx, const char *msg);
 void fe_progress_debug_sink(void *ctx, const char *line);
@@ -77,6 +78,12 @@ void fe_progress_finish(struct fe_progress *p, const struct fe_progress_result *
 /* A failed push in JSON mode: the error event (the last line), and 1;
  * other modes print nothing and return 0 (the caller prints the error). */
 int fe_progress_error(struct fe_progress *p, const char *msg, int exit_code);
+
+/* JSON lines outside a push's progress output (fe_msg.c, --progress
+ * json): {"event":kind,"message":msg} ("warning", "info", "debug"), and
+ * the error event with its exit code. msg is escaped already. */
+void fe_json_write_message(FILE *out, const char *kind, const char *msg);
+void fe_json_write_error(FILE *out, const char *msg, int exit_code);
 
 /* "pushed 3 layers (352MB) in 19.2s (18.4MB/s), 1 existed, 1 mounted
  * (12MB skipped)" into buf. */

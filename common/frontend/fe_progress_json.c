@@ -9,13 +9,19 @@
 
 #define JSON_EVERY_MS 500   /* progress events per blob at most this often */
 
-static void emit(struct fe_progress *p, json_object *o)
+/* One line on out, and o freed. */
+static void emit_to(FILE *out, json_object *o)
 {
-	fprintf(p->out, "%s\n",
+	fprintf(out, "%s\n",
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							  JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(p->out);
+	fflush(out);
 	json_object_put(o);
+}
+
+static void emit(struct fe_progress *p, json_object *o)
+{
+	emit_to(p->out, o);
 }
 
 static json_object *event(const char *kind)
@@ -107,13 +113,14 @@ void fe_json_line(struct fe_progress *p, struct fe_line *l, int changed)
 	l->said_done = l->done;
 }
 
-void fe_json_message(struct fe_progress *p, const char *kind, const char *msg)
+void fe_json_write_message(FILE *out, const char *kind, const char *msg)
 {
 	json_object *o = event(kind);
 
 	add_str(o, "message", msg);
-	emit(p, o);
+	emit_to(out, o);
 }
+
 
 static json_object *summary(const struct fe_progress_result *r, int64_t elapsed_ms)
 {
@@ -155,7 +162,7 @@ void fe_json_finish(struct fe_progress *p, const struct fe_progress_result *r,
 	emit(p, o);
 }
 
-void fe_json_error(struct fe_progress *p, const char *msg, int exit_code)
+void fe_json_write_error(FILE *out, const char *msg, int exit_code)
 {
 	json_object *o = event("error"), *d = json_object_new_object();
 
@@ -163,5 +170,6 @@ void fe_json_error(struct fe_progress *p, const char *msg, int exit_code)
 	json_object_object_add(o, "errorDetail", d);
 	add_str(o, "error", msg);
 	add_int(o, "exitCode", exit_code);
-	emit(p, o);
+	emit_to(out, o);
 }
+

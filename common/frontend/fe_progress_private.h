@@ -54,9 +54,7 @@ const char *fe_state_status(const struct fe_line *l, char *buf, size_t len);
 void fe_json_start(struct fe_progress *p, const char *repository, const char *status);
 /* A line changed state (changed) or moved. */
 void fe_json_line(struct fe_progress *p, struct fe_line *l, int changed);
-void fe_json_message(struct fe_progress *p, const char *kind, const char *msg);
 void fe_json_finish(struct fe_progress *p, const struct fe_progress_result *r,
 		    const char *status, int64_t elapsed_ms);
-void fe_json_error(struct fe_progress *p, const char *msg, int exit_code);
 
 #endif

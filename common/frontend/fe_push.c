@@ -17,12 +17,6 @@
 #include "fe_push.h"
 #include "banned.h"
 
-int fe_report_error(const struct idp_error *err)
-{
-	fe_errorf("%s", err->msg[0] ? err->msg : idp_errclass_str(err->cls));
-	return idp_errclass_exit_code(err->cls == IDP_OK ? IDP_EGENERAL : err->cls);
-}
-
 /* Where --digest-file goes. A regular file (or none yet) is replaced
  * atomically (a temp file beside it, renamed over it: a symlink planted at
  * the path is replaced, never written through); a stream the user points
@@ -346,13 +340,13 @@ static int failed(const struct fe_push *r, struct idp_error *err)
 	int code;
 
 	if (!r->opened)
-		return fe_report_error(err);
+		return fe_error_report(err);
 	if (r->job->cancel && *r->job->cancel && err->cls != IDP_ECANCELED)
 		idp_error_set(err, IDP_ECANCELED, "interrupted: nothing was tagged");
 	code = idp_errclass_exit_code(err->cls == IDP_OK ? IDP_EGENERAL : err->cls);
 	if (!fe_progress_error(r->progress, err->msg[0] ? err->msg : idp_errclass_str(err->cls),
 			       code))
-		code = fe_report_error(err);
+		code = fe_error_report(err);
 	return code;
 }
 

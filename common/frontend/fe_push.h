@@ -75,7 +75,4 @@ int fe_push_open(struct fe_push *run, const struct fe_push_job *job, struct idp_
  * Returns the exit code (idp_errclass_exit_code; 130 when cancelled). */
 int fe_push_finish(struct fe_push *run, int rc, struct idp_error *err);
 
-/* Print an engine error as one line and return its exit code. */
-int fe_report_error(const struct idp_error *err);
-
 #endif

@@ -283,6 +283,23 @@ int idp_hostport_valid(const char *hostport)
 	return n > 0 && hostport_split(hostport, n) != 0 && !has_upper(hostport, n);
 }
 
+int idp_ref_is_registry_only(const char *s)
+{
+	struct in_addr a4;
+	char host[REF_HOST_MAX + 1];
+	size_t n = strlen(s), hl;
+
+	if (n > REF_INPUT_MAX || strchr(s, '/') || !(hl = hostport_split(s, n)))
+		return 0;
+	if (s[0] == '[' || (hl == 9 && strncasecmp(s, "localhost", 9) == 0))
+		return 1;
+	if (hl >= sizeof(host))
+		return 0;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	return inet_pton(AF_INET, host, &a4) == 1 || (hl < n && strchr(host, '.'));
+}
+
 /* docker's rule: the first component is a host when it has '.' or ':' or
  * is "localhost". */
 static int looks_like_host(const char *s, size_t n)
@@ -387,6 +404,22 @@ done:
 	return r;
 }
 
+/* A reference with neither tag nor digest gets the defaults' tag, or
+ * "latest". */
+static int default_tag(const struct idp_ref_defaults *d, struct idp_ref *out,
+		       struct idp_error *err)
+{
+	const char *tag = d && d->tag ? d->tag : "latest";
+
+	if (out->tag || out->digest)
+		return 0;
+	if (!tag_valid(tag))
+		return idp_error_set(err, IDP_EGENERAL, "invalid default tag \"%s\"", tag);
+	if (!(out->tag = strdup(tag)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
+}
+
 static int ref_parse(const char *s, const struct idp_ref_defaults *defaults,
 		     struct idp_ref *out, struct idp_error *err)
 {
@@ -404,11 +437,7 @@ static int ref_parse(const char *s, const struct idp_ref_defaults *defaults,
 			      s, REF_NAME_MAX);
 		goto done;
 	}
-	if (!out->tag && !out->digest && !(out->tag = strdup("latest"))) {
-		idp_error_set(err, IDP_EGENERAL, "out of memory");
-		goto done;
-	}
-	r = 0;
+	r = default_tag(defaults, out, err);
 done:
 	free(name);
 	return r;

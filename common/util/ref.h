@@ -22,6 +22,7 @@ struct idp_ref_defaults {
 	/* host[:port]; an "https://"/"http://" prefix and trailing "/" are accepted and dropped */
 	const char *registry;
 	const char *owner;
+	const char *tag;   /* what a reference with neither tag nor digest gets; NULL: latest */
 };
 
 /* Parse `s` (e.g. "myapp:dev", "localhost:5000/a/b@sha256:...",
@@ -37,11 +38,20 @@ struct idp_ref_defaults {
  *    error that says to use lowercase; total name length <= 255;
  *  - tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127};
  *  - digest: "sha256:" + 64 lowercase hex;
- *  - a reference with neither tag nor digest gets tag "latest".
+ *  - a reference with neither tag nor digest gets defaults->tag, or
+ *    "latest" when there is none.
  * Errors are IDP_EGENERAL with a precise message naming the offending part.
  * Returns 0 or -1. On success the caller owns *out (idp_ref_release). */
 int idp_ref_parse(const char *s, const struct idp_ref_defaults *defaults,
 		  struct idp_ref *out, struct idp_error *err);
+
+/* 1 when s is a registry address and nothing else: no '/', and
+ * "localhost[:port]", an IP address (with or without a port), or a host
+ * name with a dot and a port ("registry.example.com:5000"). Parsed as a
+ * reference it would be a repository under the default registry
+ * ("127.0.0.1:5001" -> giteaadmin/127.0.0.1:5001), which is never what
+ * was meant. */
+int idp_ref_is_registry_only(const char *s);
 
 /* Registry host from a user-given registry value ("https://h:p/", "h:p"):
  * returns a newly allocated "host[:port]" (lowercased host) or NULL with err. */

@@ -18,8 +18,10 @@ const char fe_progname[] = "fuzz_fe_opts";
 
 #define MAX_ARGS 64
 
-static const struct fe_option opts[] = { FE_OPTS_ENGINE, FE_OPTS_BUILD, FE_OPTS_CONTAINERD,
-					 FE_OPT_END };
+static const struct fe_option opts[] = {
+	FE_OPTS_ENGINE, FE_OPT_LIST("platform", platforms, "OS/ARCH[/VARIANT]", IDP_MAX_PLATFORMS),
+	FE_OPTS_BUILD, FE_OPTS_CONTAINERD, FE_OPT_END
+};
 static const struct fe_cmd cmd = {
 	"idppush-fuzz", "[OPTIONS] IMAGE [TARGET]", "fuzzing", opts, 1, 2, NULL
 };

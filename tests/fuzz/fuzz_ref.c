@@ -40,7 +40,7 @@ static void check_parsed(const struct idp_ref *r, const struct idp_ref_defaults 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_ref_defaults d = { NULL, NULL };
+	struct idp_ref_defaults d = { NULL, NULL, NULL };
 	struct fz_parts lines;
 	struct idp_ref r;
 	char *host;
@@ -51,6 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		d.registry = lines.p[1].s[0] ? lines.p[1].s : NULL;
 	if (lines.n > 2)
 		d.owner = lines.p[2].s;
+	if (lines.n > 3)
+		d.tag = lines.p[3].s;
+	(void)idp_ref_is_registry_only(lines.p[0].s);
 	rc = idp_ref_parse(lines.p[0].s, lines.n > 1 ? &d : NULL, &r, &err);
 	fz_check_err(rc, &err);
 	if (rc == 0) {

@@ -41,18 +41,8 @@ complete_bash() {
 		mode=$1 file=$2 fn=$3; shift 3
 		[ "$mode" = bc ] && . "'"$BASH_COMPLETION"'"
 		. "$file"
-		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
-		COMP_LINE=""; prev=
-		for w in "$@"; do
-			case "$w$prev" in
-			=* | :* | *= | *:) COMP_LINE+=$w ;;
-			*) COMP_LINE+=${COMP_LINE:+ }$w ;;
-			esac
-			prev=$w
-		done
-		COMP_POINT=${#COMP_LINE}
-		"$fn"
-		printf "%s\n" "${COMPREPLY[@]}"' bash "$mode" "$file" "$fn" "$@")
+		. "'"$TEST_LIB"'/comp_run.sh"
+		comp_run "$fn" "$@"' bash "$mode" "$file" "$fn" "$@")
 }
 
 help_options() {

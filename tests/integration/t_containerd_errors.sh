@@ -6,7 +6,8 @@
 #   corrupted and a truncated layer in the test's own store (the engine's
 #   digest check aborts: exit 1, blob never committed, nothing tagged), an
 #   unreadable root (run as nobody: a permission message), a missing root
-#   (exit 4, the well-known roots), a bad --platform (exit 1).
+#   (exit 4, the well-known roots), a bad --platform (exit 1), a TARGET
+#   by digest or that is only a registry address (exit 1, nothing pushed).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/containerd_env.sh"
 need docker-registry skopeo curl setpriv
@@ -30,6 +31,15 @@ assert_contains "$LAST_ERR" "no image 'example.test/idp/webap:latest'"
 assert_contains "$LAST_ERR" "closest: example.test/idp/webapp:latest"
 assert_exit 4 run_ctd "${R[@]}" -n nosuchns example.test/idp/webapp:latest "$REG_HOST/t/x:v1"
 assert_contains "$LAST_ERR" "namespace 'nosuchns' does not exist"
+
+# TARGET by digest, TARGET that is only a registry: usage errors
+D0="sha256:$(printf '0%.0s' $(seq 64))"
+assert_exit 1 run_ctd "${R[@]}" example.test/idp/webapp:latest "$REG_HOST/t/d@$D0"
+assert_contains "$LAST_ERR" \
+	"idppush-containerd: error: cannot push to a digest reference: TARGET '$REG_HOST/t/d@$D0'"
+assert_exit 1 run_ctd "${R[@]}" --registry "$REG_HOST" example.test/idp/webapp:latest "$REG_HOST"
+assert_contains "$LAST_ERR" "did you mean $REG_HOST/giteaadmin/webapp:latest?"
+assert_not_tagged "$REG_HOST/t/d:latest" "${SKOPEO_FLAGS[@]}"
 
 # a layer file present, but not referenced by the namespace
 ctd_import other example.test/idp/webapp "$APP"

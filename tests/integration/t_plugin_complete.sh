@@ -8,6 +8,11 @@
 # (directive 0), and for IMAGE the local images of a fake docker daemon
 # (tests/tools/fake_dockerd.py, DOCKER_HOST) that `docker image ls` lists,
 # untagged ones left out; the same answers from the plugin run directly.
+# Then the bash completion file of Debian 12's docker.io 20.10
+# (/usr/share/bash-completion/completions/docker, with bash-completion),
+# which runs `docker-idppush __completeNoDesc ARGS...` with the words as
+# bash splits them: option names, --progress values (also after "="),
+# the local images, and file names for --ca-cert, in a real bash.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 [ -x "$PLUGIN" ] || fail "docker-idppush not built: $PLUGIN"
@@ -70,7 +75,7 @@ want+="--compression-level${T}Compression level (gzip 1-9, zstd 1-19)"$'\n:4'
 expect "$want" --compr
 # given flags are not offered again (--platform may repeat)
 expect ":4" --quiet --qu
-expect "--platform${T}Platform to push (repeatable for idppush-containerd)"$'\n:4' \
+expect "--platform${T}Platform to push"$'\n:4' \
 	--platform linux/amd64 --platf
 # IMAGE: the daemon's tagged images, through `docker image ls`
 expect $'myapp:dev\nmyapp:1.0\ngitea.cnoe.localtest.me:8443/giteaadmin/web:v2\n:4' ''
@@ -86,4 +91,48 @@ export DOCKER_HOST="unix://$TEST_TMP/none.sock"
 start=$SECONDS
 expect ":4" ''
 [ $((SECONDS - start)) -lt 20 ] || fail "completion without a daemon took $((SECONDS - start)) s"
+
+# ---- Debian 12's docker.io 20.10 bash completion ----
+DEB_DOCKER=/usr/bin/docker
+DEB_COMPLETION=/usr/share/bash-completion/completions/docker
+BASH_COMPLETION=/usr/share/bash-completion/bash_completion
+if [ ! -f "$DEB_COMPLETION" ] || [ ! -f "$BASH_COMPLETION" ] || [ ! -x "$DEB_DOCKER" ] ||
+	! grep -q __completeNoDesc "$DEB_COMPLETION"; then
+	[ "${CI:-}" != true ] || fail "no docker.io bash completion at $DEB_COMPLETION"
+	log "PASS (Debian's docker.io completion not installed: not checked)"
+	exit 0
+fi
+export DOCKER_HOST="unix://$SOCK"
+rm -f "$TEST_TMP/bin/docker"
+ln -s "$DEB_DOCKER" "$TEST_TMP/bin/docker"
+mkdir -p "$TEST_TMP/work"
+: >"$TEST_TMP/work/ca-file.pem"
+# deb_complete WORD...: COMPREPLY, one a line, for `docker idppush WORD...`
+# (the last being completed), split as bash splits a command line (at =
+# and :), in a bash that sourced bash-completion and Debian's file
+deb_complete() {
+	(cd "$TEST_TMP/work" && bash --norc --noprofile -c '
+		. "$1"
+		. "$2"
+		. "$3"
+		shift 3
+		comp_run _docker docker idppush "$@"' bash "$BASH_COMPLETION" "$DEB_COMPLETION" \
+		"$TEST_LIB/comp_run.sh" "$@")
+}
+deb_expect() { # WANT WORD...
+	local want=$1
+	shift
+	assert_eq "$want" "$(deb_complete "$@" | sort)" "Debian's completion of idppush $*"
+}
+deb_expect "--progress" --prog
+deb_expect $'--compression\n--compression-level' --compr
+deb_expect $'auto\njson\nplain\ntty' --progress ''
+deb_expect "plain" -q --progress pl
+deb_expect "plain" --progress = pl
+deb_expect $'auto\njson\nplain\ntty' --progress =
+deb_expect "json" -v --progress = j
+deb_expect $'docker\noci' --format ''
+deb_expect $'gitea.cnoe.localtest.me:8443/giteaadmin/web:v2\nmyapp:1.0\nmyapp:dev' ''
+deb_expect $'myapp:1.0\nmyapp:dev' --progress plain my
+deb_expect "ca-file.pem" --ca-cert ca-f
 log "PASS"

@@ -18,17 +18,10 @@
 . "$TEST_LIB/dockerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need skopeo docker-registry curl openssl htpasswd python3 nginx
-need_plugin
 export XDG_CACHE_HOME="$TEST_TMP/cache"
-need_dockerd
 
-# ---- private containerd + dockerd ----
-dockerd_start
-
-DC="$TEST_TMP/dockercfg"
-plugin_install "$DC"
-export DOCKER_CONFIG="$DC"
-unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
+# ---- private containerd + dockerd, the plugin installed ----
+plugin_dockerd
 
 # ---- images ----
 L1="$TEST_TMP/l1"

@@ -202,7 +202,7 @@ calls() { cat "$FAKE_DOCKER_DIR/calls"; }
 assert_exit 1 run_plugin "${P[@]}" --platform linux app:oci
 assert_contains "$LAST_ERR" "invalid platform 'linux'"
 assert_exit 1 run_plugin "${P[@]}" --platform "linux/$ARCH" --platform linux/s390x app:oci
-assert_contains "$LAST_ERR" "--platform given 2 times"
+assert_contains "$LAST_ERR" "--platform given more than once: docker idppush takes one"
 [ ! -s "$FAKE_DOCKER_DIR/calls" ] || fail "docker ran despite a bad --platform: $(calls)"
 export FAKE_DOCKER_API=1.41 FAKE_DOCKER_CLIENT_API=1.52
 # old API, the image's own platform: a normal push

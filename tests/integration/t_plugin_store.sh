@@ -23,12 +23,7 @@
 . "$TEST_LIB/dockerd.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need skopeo docker-registry curl python3
-need_plugin
-need_dockerd
-dockerd_start
-DC="$TEST_TMP/dockercfg"
-plugin_install "$DC"
-export DOCKER_CONFIG="$DC"
+plugin_dockerd
 
 # the docker CLI the plugin runs, counting what it is asked
 CALLS="$TEST_TMP/calls"
@@ -182,13 +177,13 @@ assert_not_tagged "$REG_HOST/tamper/app:v3" "${SKOPEO_FLAGS[@]}"
 : >"$CALLS"
 assert_exit 0 env IDPPUSH_NO_API=1 timeout -k 5 120 "$PLUGIN" -H "$DH" idppush --plain-http \
 	-v -q app:v2 "$REG_HOST/cli/app:v2"
-assert_contains "$LAST_ERR" "through the docker CLI (IDPPUSH_NO_API is set)"
+assert_contains "$LAST_ERR" "through the docker CLI: IDPPUSH_NO_API is set"
 assert_eq "$D2" "${LAST_OUT#*@}" "digest of app:v2 through the CLI"
 assert_eq 1 "$(inspects)" "docker image inspect runs with IDPPUSH_NO_API=1"
 assert_eq 1 "$(saves)" "docker save runs with IDPPUSH_NO_API=1"
 assert_exit 1 env DOCKER_CONTEXT=nosuch timeout -k 5 60 "$PLUGIN" -v \
 	--plain-http app:v2 "$REG_HOST/cli/app:ctx"
-assert_contains "$LAST_ERR" "through the docker CLI (context 'nosuch' (DOCKER_CONTEXT))"
+assert_contains "$LAST_ERR" "through the docker CLI: context 'nosuch' (DOCKER_CONTEXT)"
 assert_exit 4 timeout -k 5 60 "$PLUGIN" -H "$DH" idppush --plain-http nosuch:image \
 	"$REG_HOST/cli/nosuch:x"
 assert_contains "$LAST_ERR" "image 'nosuch:image' not found locally"

@@ -17,6 +17,11 @@
 # Then --progress plain (no escapes, each state once) and --progress json
 # (every line an object with "event", no line twice, the result event last
 # with the summary) of the same kind of push.
+# Last, -u without a password, to a registry with htpasswd: on the
+# terminal the password is asked for, not echoed, and the push goes
+# through; Ctrl-C at the prompt ends the program (130) with the terminal's
+# echo back on; with stdin not a terminal it is a usage error (exit 1)
+# naming --password-stdin.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl python3 tmux
@@ -50,21 +55,33 @@ stop_tmux() {
 	TMUX_PID=
 }
 
-# tty_run NAME CMD...: CMD in a fresh 100x30 pane, with this environment;
-# its exit code lands in $TEST_TMP/NAME.rc, then the pane waits for input
-# (none comes: the server is killed), so what it shows stays as it is.
+# tty_run [--ask] NAME CMD...: CMD in a fresh 100x30 pane, with this
+# environment; its exit code lands in $TEST_TMP/NAME.rc, then the pane
+# waits for input (none comes: the server is killed), so what it shows
+# stays as it is. --ask: CMD runs in the terminal's foreground (it may
+# read from it), Ctrl-C ends CMD but not the pane's script, and `stty -a`
+# goes to NAME.stty after CMD.
 tty_run() {
-	local name=$1 v
+	local ask=0 name v
+	[ "$1" != --ask ] || { ask=1; shift; }
+	name=$1
 	shift
 	{
 		echo '#!/bin/bash'
+		[ "$ask" = 0 ] || echo "trap 'true' INT"
 		for v in HOME DOCKER_CONFIG XDG_CACHE_HOME FAKE_DOCKER_DIR PATH \
 			DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND NO_PROXY no_proxy; do
 			printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		echo 'export TERM=xterm-256color'
-		printf '%q ' timeout -k 5 120 "$@"
-		printf '\necho $? >%q.tmp && mv %q.tmp %q\n' "$TEST_TMP/$name.rc" \
+		if [ "$ask" = 1 ]; then
+			printf '%q ' timeout --foreground -k 5 60 "$@"
+			printf '\nrc=$?; stty -a >%q\n' "$TEST_TMP/$name.stty"
+		else
+			printf '%q ' timeout -k 5 120 "$@"
+			printf '\nrc=$?\n'
+		fi
+		printf 'echo $rc >%q.tmp && mv %q.tmp %q\n' "$TEST_TMP/$name.rc" \
 			"$TEST_TMP/$name.rc" "$TEST_TMP/$name.rc"
 		echo 'read -r _'
 	} >"$TEST_TMP/$name.sh"
@@ -237,4 +254,36 @@ assert s["layersPushed"] == 3 and s["layersExisted"] == 0 and s["layersMounted"]
 assert s["bytesUploaded"] > 12000000 and s["elapsedMs"] > 0 and s["bytesPerSecond"] > 0, s
 PY
 	fail "--progress json does not follow docs/progress-json.md: $LAST_ERR"
-log "live progress on a terminal, plain and JSON checked"
+
+# 5. -u without a password: asked for on the terminal, echo off
+L3="$TEST_TMP/layout3"
+make_oci_layout "$L3" --oci 3000 >/dev/null
+fixture oci-inside "$L3" app:small
+start_registry tls-htpasswd
+prompted() { pane | grep -q "^Password for $REG_USER:"; }
+ASK=("$PLUGIN" --registry "$REG_HOST" --ca-cert "$REG_CA" --progress plain -u "$REG_USER"
+	app:small)
+tty_run --ask ask "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v1"
+wait_until 30 prompted || fail "no password prompt: $(pane)"
+tm send-keys -t t "$REG_PASS" Enter
+wait_until 60 test -s "$TEST_TMP/ask.rc" || fail "the push did not end: $(pane)"
+assert_eq 0 "$(cat "$TEST_TMP/ask.rc")" "push after the password prompt: $(pane)"
+assert_not_contains "$(pane)" "$REG_PASS" "the password was echoed"
+assert_contains "$(pane)" "$REG_HOST/giteaadmin/asked:v1@sha256:"
+grep -Eq '(^| )echo( |$)' "$TEST_TMP/ask.stty" || fail "echo is off after the push"
+# Ctrl-C at the prompt: the program ends, the terminal echoes again
+tty_run --ask intr "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v2"
+wait_until 30 prompted || fail "no password prompt: $(pane)"
+tm send-keys -t t 'typed-but-' C-c
+wait_until 30 test -s "$TEST_TMP/intr.rc" || fail "Ctrl-C at the prompt: no end: $(pane)"
+assert_eq 130 "$(cat "$TEST_TMP/intr.rc")" "exit code after Ctrl-C at the password prompt"
+grep -Eq '(^| )echo( |$)' "$TEST_TMP/intr.stty" ||
+	fail "echo is off after Ctrl-C at the prompt: $(cat "$TEST_TMP/intr.stty")"
+grep -Eq '(^| )icanon( |$)' "$TEST_TMP/intr.stty" || fail "icanon is off after Ctrl-C"
+assert_not_contains "$(pane)" "typed-but-" "the password was echoed before Ctrl-C"
+stop_tmux
+# not a terminal: a usage error naming --password-stdin
+assert_exit 1 run_plugin "${ASK[@]}" "$REG_HOST/giteaadmin/asked:v3" </dev/null
+assert_contains "$LAST_ERR" "docker-idppush: error: -u $REG_USER needs a password: \
+give it on stdin with --password-stdin"
+log "live progress on a terminal, plain and JSON checked; the password asked for"

@@ -4,6 +4,10 @@
 #                               idppush-plugin from its own directory)
 #   plugin_install DIR          DIR/cli-plugins/docker-idppush and idppush-plugin
 #                               (copies) for DOCKER_CONFIG=DIR
+#   plugin_dockerd              a private dockerd (need_dockerd, dockerd_start:
+#                               source containerd.sh and dockerd.sh too), the
+#                               plugin installed in DC=$TEST_TMP/dockercfg for
+#                               DOCKER_CONFIG=DC, run by the docker CLI on PATH
 #   fake_docker_setup           FAKE_DOCKER_DIR + DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND
 #                               pointing at tests/tools/fake_docker.sh (and a
 #                               DOCKER_HOST socket that is not there)
@@ -29,6 +33,16 @@ plugin_install() {
 	mkdir -p "$1/cli-plugins"
 	cp "$PLUGIN" "$1/cli-plugins/docker-idppush"
 	cp "$(dirname "$PLUGIN")/idppush-plugin" "$1/cli-plugins/idppush-plugin"
+}
+
+plugin_dockerd() {
+	need_plugin
+	need_dockerd
+	dockerd_start
+	DC="$TEST_TMP/dockercfg"
+	plugin_install "$DC"
+	export DOCKER_CONFIG="$DC"
+	unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
 }
 
 fake_docker_setup() {

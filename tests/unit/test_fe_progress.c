@@ -389,24 +389,33 @@ static void test_summary(void)
 			       "pushed 1 layer (1kB) in 0.0s");
 }
 
-/* -v: the trace and the bytes read; without -v no trace. */
-static void test_verbose(void)
+/* A trace line and the end of a push at -v level `verbose`: the output. */
+static char *verbose_output(int verbose)
 {
 	struct run r;
 	struct fe_progress_result res = { REPO ":dev", "dev", D, 1234, &STATS, 50000000 };
-	char *t;
 
-	run_open(&r, FE_PROGRESS_PLAIN, 0, 1);
+	run_open(&r, FE_PROGRESS_PLAIN, 0, verbose);
 	fe_progress_debug_sink(r.p, "> GET /v2/");
 	fe_progress_finish(r.p, &res);
-	t = run_close(&r);
+	return run_close(&r);
+}
+
+/* -vv: the trace; -v: the bytes read, no trace; neither: nothing. */
+static void test_verbose(void)
+{
+	char *t = verbose_output(2);
+
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, ": debug: > GET /v2/\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "(2.1MB skipped); read 50MB from the source\n"));
 	free(t);
-	run_open(&r, FE_PROGRESS_PLAIN, 0, 0);
-	fe_progress_debug_sink(r.p, "> GET /v2/");
-	t = run_close(&r);
-	CU_ASSERT_STRING_EQUAL(t, "");
+	t = verbose_output(1);
+	CU_ASSERT_PTR_NULL(strstr(t, "debug"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "(2.1MB skipped); read 50MB from the source\n"));
+	free(t);
+	t = verbose_output(0);
+	CU_ASSERT_PTR_NULL(strstr(t, "debug"));
+	CU_ASSERT_PTR_NULL(strstr(t, "read 50MB"));
 	free(t);
 }
 

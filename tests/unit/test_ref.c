@@ -205,6 +205,36 @@ static void test_defaults(void)
 	CU_ASSERT_PTR_NULL(r.domain);
 }
 
+/* A reference without a tag gets the defaults' tag; one with a tag or a
+ * digest keeps its own. */
+static void test_default_tag(void)
+{
+	struct idp_ref_defaults d = { "localhost:5000", NULL, "dev" };
+
+	expect_ref("app", &d, "localhost:5000", "giteaadmin/app", "dev", NULL);
+	expect_ref("r.example/o/app", &d, "r.example", "o/app", "dev", NULL);
+	expect_ref("app:1", &d, "localhost:5000", "giteaadmin/app", "1", NULL);
+	expect_ref("app@" DIGEST, &d, "localhost:5000", "giteaadmin/app", NULL, DIGEST);
+}
+
+/* A registry address alone, which would otherwise be a repository under
+ * the default registry. */
+static void test_registry_only(void)
+{
+	static const char *const yes[] = { "127.0.0.1:5001", "127.0.0.1", "localhost",
+					   "LocalHost:5000", "[::1]:5000", "10.1.2.3:80",
+					   "registry.example.com:5000", NULL };
+	static const char *const no[] = { "myapp", "myapp:5000", "my.app", "myapp:dev",
+					  "127.0.0.1:5001/o/app", "localhost/app", "r.example:v1",
+					  "", "a:b:c", NULL };
+	int i;
+
+	for (i = 0; yes[i]; i++)
+		CU_ASSERT_EQUAL(idp_ref_is_registry_only(yes[i]), 1);
+	for (i = 0; no[i]; i++)
+		CU_ASSERT_EQUAL(idp_ref_is_registry_only(no[i]), 0);
+}
+
 static void expect_host(const char *in, const char *want)
 {
 	struct idp_error e = IDP_ERROR_INIT;
@@ -352,6 +382,8 @@ static const struct unit_test tests[] = {
 	{ "components", test_components },
 	{ "long_names", test_long_names },
 	{ "defaults", test_defaults },
+	{ "default_tag", test_default_tag },
+	{ "registry_only", test_registry_only },
 	{ "registry_normalize", test_registry_normalize },
 	{ "strings", test_strings },
 	{ "loopback", test_loopback },
