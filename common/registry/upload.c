@@ -36,6 +36,8 @@ struct upload {
 	struct idp_sha256 *hash;
 	int64_t hashed;              /* bytes [0, hashed) are in the hash */
 	int64_t acked;               /* bytes the registry has */
+	int64_t confirmed;           /* what the last PATCH reply said it has */
+	int64_t sent_hi;             /* the end of the bytes this session was sent */
 	int64_t rpos;                /* direct mode: next reader position */
 	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
 	struct idp_spoolfill *fill;  /* spool mode: reads the source into the spool */
@@ -45,6 +47,8 @@ struct upload {
 	size_t chunk;
 	size_t good;                 /* the largest request body that went through */
 	int resumed;
+	int resynced;                /* resumed from a status GET since the last good PATCH */
+	int restarts;                /* new sessions after a 416 */
 };
 
 static int set_location(struct upload *u, const char *base, const char *loc, struct idp_error *err)
@@ -97,6 +101,8 @@ static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err
 	hash_span(u, u->rpos, buf, (size_t)r);
 	u->rpos += r;
 	u->send_off += (size_t)r;
+	if (u->rpos > u->sent_hi)
+		u->sent_hi = u->rpos;
 	return r;
 }
 
@@ -113,13 +119,9 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, err);
 	if (r > 0)
 		u->send_off += (size_t)r;
+	if (u->req_start + (int64_t)u->send_off > u->sent_hi)
+		u->sent_hi = u->req_start + (int64_t)u->send_off;
 	return r;
-}
-
-/* Bytes hashed so far: what a resumed upload may say it holds. */
-static int64_t hashed(const struct upload *u)
-{
-	return u->spool ? idp_spool_len(u->spool) : u->hashed;
 }
 
 /* The largest request body now: ours, or less when a proxy or the
@@ -185,12 +187,13 @@ static int resync(struct upload *u, struct idp_error *err)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc < 0)
 		idp_error_prefix(err, "cannot resume the upload");
-	have = rc == 0 ? idp_upload_resume_at(resp.range, hashed(u), err) : -1;
+	have = rc == 0 ? idp_upload_resume_at(resp.range, u->confirmed, u->sent_hi, err) : -1;
 	idp_http_resp_release(&resp);
 	if (have < 0)
 		return -1;
 	u->acked = have;
 	u->resumed++;
+	u->resynced = 1;
 	if (!u->spool && u->r->ops->seek(u->r->ctx, have, err) < 0)
 		return -1;
 	u->rpos = have;
@@ -209,9 +212,10 @@ static int restart(struct upload *u, struct idp_error *err)
 		return -1;
 	if (u->location)
 		idp_upload_cancel(u->s, u->h, u->location);
-	u->acked = 0;
+	u->acked = u->confirmed = u->sent_hi = 0;
 	u->rpos = 0;
 	u->resumed++;
+	u->resynced = 0;
 	session_warnf(u->s, "%s; starting the upload again", why.msg);
 	return start_upload(u, err);
 }
@@ -251,17 +255,27 @@ int idp_upload_take_ack(int64_t *acked, const char *range, int64_t chunk_end,
 	return 0;
 }
 
-int64_t idp_upload_resume_at(const char *range, int64_t hashed, struct idp_error *err)
+int64_t idp_upload_resume_at(const char *range, int64_t confirmed, int64_t sent,
+			     struct idp_error *err)
 {
 	int64_t have = range ? idp_range_held(range) : 0;
 
-	if (have == 1)
-		have = 0;   /* "0-0": empty, or one byte */
-	if (have < 0 || have > hashed)
-		return idp_error_set(
-			err, IDP_EREJECTED,
-			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+	if (have == confirmed + 1 || have == sent + 1)
+		have--;   /* Gitea <= 1.24.0: one past the end ("0-0": empty, or one byte) */
+	if (have < 0 || have > sent)
+		return idp_error_set(err, IDP_EREJECTED,
+				     "cannot resume the upload: the registry reports %" PRId64
+				     " bytes of the %" PRId64 " sent",
+				     have, sent);
 	return have;
+}
+
+enum idp_upload_next idp_upload_after_failure(int status, int retryable, int resynced,
+					      int restarts)
+{
+	if (status == 416 && resynced)
+		return restarts < IDP_UPLOAD_MAX_RESTARTS ? IDP_UPLOAD_RESTART : IDP_UPLOAD_FAIL;
+	return retryable ? IDP_UPLOAD_RESUME : IDP_UPLOAD_FAIL;
 }
 
 size_t idp_upload_grow(size_t chunk, size_t len, int64_t ms)
@@ -307,8 +321,11 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = idp_upload_take_ack(&u->acked, resp.range, u->req_start + (int64_t)len, err);
+		u->confirmed = u->acked;
+		u->resynced = 0;
+	}
 	idp_http_resp_release(&resp);
 	if (rc == 0 && len > u->good)
 		u->good = len;
@@ -350,14 +367,22 @@ static int shrink_after_413(struct upload *u)
 /* Send what remains of the current chunk, resuming on transient failures. */
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
+	enum idp_upload_next next;
 	int attempt = 1;
 
 	while (u->acked < chunk_end) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
 			continue;
+		next = idp_upload_after_failure(err->http_status, err->retryable, u->resynced,
+						u->restarts);
 		if (err->http_status == 413 && shrink_after_413(u)) {
 			/* not an attempt: the same bytes go again, in smaller requests */
-		} else if (!err->retryable || attempt >= u->s->opts.retry.attempts) {
+		} else if (next == IDP_UPLOAD_RESTART) {
+			u->restarts++;
+			if (restart(u, err) < 0)
+				return -1;
+			continue;
+		} else if (next == IDP_UPLOAD_FAIL || attempt >= u->s->opts.retry.attempts) {
 			return -1;
 		} else {
 			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,

@@ -1,8 +1,10 @@
 /* test_upload.c: the decisions of a chunked upload (registry/upload_private.h),
  * from tables, each row able to fail on its own: what a PATCH's Range
  * means (a backwards Range, one beyond what was sent, a short ack), where
- * a resumed upload goes on ("0-0" as 0), how a request shrinks after a
- * 413 and how a file's requests grow. */
+ * a resumed upload goes on ("0-0" as 0, Gitea's one past the end, never
+ * past what was sent), what follows a failed PATCH (a 416 after a resync:
+ * a new session, bounded), how a request shrinks after a 413 and how a
+ * file's requests grow. */
 #include "config.h"
 #include <stdint.h>
 #include "unit.h"
@@ -64,20 +66,29 @@ static void test_take_ack(void)
 struct resume_row {
 	const char *what;
 	const char *range;      /* the upload's status, NULL: none */
-	int64_t hashed;         /* bytes read so far */
+	int64_t confirmed;      /* the last PATCH reply's offset */
+	int64_t sent;           /* the end of what the session was sent */
 	int64_t at;             /* -1: cannot resume */
 };
 
 static const struct resume_row resume_rows[] = {
-	{ "no Range: from 0", NULL, 100, 0 },
-	{ "0-0 is 0, not 1", "0-0", 100, 0 },
-	{ "0-0 with nothing read", "0-0", 0, 0 },
-	{ "0--1: empty", "0--1", 100, 0 },
-	{ "two bytes", "0-1", 100, 2 },
-	{ "all that was read", "0-99", 100, 100 },
-	{ "more than was read", "0-100", 100, -1 },
-	{ "malformed", "junk", 100, -1 },
-	{ "not from 0", "1-5", 100, -1 },
+	{ "no Range: from 0", NULL, 0, 100, 0 },
+	{ "0-0 is 0, not 1", "0-0", 0, 100, 0 },
+	{ "0-0 with nothing sent", "0-0", 0, 0, 0 },
+	{ "0--1: empty", "0--1", 0, 100, 0 },
+	{ "two bytes", "0-1", 0, 100, 2 },
+	{ "all that was sent", "0-99", 0, 100, 100 },
+	{ "what a PATCH confirmed", "0-49", 50, 100, 50 },
+	{ "short of what a PATCH confirmed: from there", "0-29", 50, 100, 30 },
+	{ "Gitea 1.22: one past the confirmed end", "0-50", 50, 100, 50 },
+	{ "Gitea 1.22: one past all that was sent", "0-100", 50, 100, 100 },
+	{ "Gitea 1.22 after a lost PATCH reply", "0-1048576", 524288, 1048576, 1048576 },
+	{ "Gitea 1.25: the confirmed end", "0-524287", 524288, 600000, 524288 },
+	{ "beyond what was sent", "0-101", 50, 100, -1 },
+	{ "far beyond", "0-999999", 0, 100, -1 },
+	{ "sent nothing, holds two", "0-1", 0, 0, -1 },
+	{ "malformed", "junk", 0, 100, -1 },
+	{ "not from 0", "1-5", 0, 100, -1 },
 };
 
 static void test_resume_at(void)
@@ -87,10 +98,43 @@ static void test_resume_at(void)
 	for (i = 0; i < sizeof(resume_rows) / sizeof(resume_rows[0]); i++) {
 		const struct resume_row *r = &resume_rows[i];
 		struct idp_error err = IDP_ERROR_INIT;
-		int64_t at = idp_upload_resume_at(r->range, r->hashed, &err);
+		int64_t at = idp_upload_resume_at(r->range, r->confirmed, r->sent, &err);
 
 		CHECK_ROW(at == r->at, r);
 		CHECK_ROW(at >= 0 ? err.cls == IDP_OK : err.cls == IDP_EREJECTED, r);
+	}
+}
+
+struct next_row {
+	const char *what;
+	int status;             /* the failed PATCH's, 0: no answer */
+	int retryable;
+	int resynced;
+	int restarts;
+	enum idp_upload_next next;
+};
+
+static const struct next_row next_rows[] = {
+	{ "connection cut: resume", 0, 1, 0, 0, IDP_UPLOAD_RESUME },
+	{ "cut again after a resync: resume", 0, 1, 1, 0, IDP_UPLOAD_RESUME },
+	{ "503: resume", 503, 1, 0, 0, IDP_UPLOAD_RESUME },
+	{ "416 after a resync: a new session", 416, 0, 1, 0, IDP_UPLOAD_RESTART },
+	{ "416 after a resync, once more", 416, 0, 1, 1, IDP_UPLOAD_RESTART },
+	{ "416 after a resync, bounded", 416, 0, 1, IDP_UPLOAD_MAX_RESTARTS, IDP_UPLOAD_FAIL },
+	{ "416 without a resync: our own offset, fail", 416, 0, 0, 0, IDP_UPLOAD_FAIL },
+	{ "400: fail", 400, 0, 1, 0, IDP_UPLOAD_FAIL },
+	{ "a short ack: resume", 202, 1, 0, 0, IDP_UPLOAD_RESUME },
+};
+
+static void test_after_failure(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(next_rows) / sizeof(next_rows[0]); i++) {
+		const struct next_row *r = &next_rows[i];
+
+		CHECK_ROW(idp_upload_after_failure(r->status, r->retryable, r->resynced,
+						   r->restarts) == r->next, r);
 	}
 }
 
@@ -161,6 +205,7 @@ static void test_grow(void)
 static const struct unit_test tests[] = {
 	{ "take_ack", test_take_ack },
 	{ "resume_at", test_resume_at },
+	{ "after_failure", test_after_failure },
 	{ "shrink_413", test_shrink_413 },
 	{ "grow", test_grow },
 	{ NULL, NULL }
