@@ -270,12 +270,14 @@ int64_t idp_upload_resume_at(const char *range, int64_t confirmed, int64_t sent,
 	return have;
 }
 
-enum idp_upload_next idp_upload_after_failure(int status, int retryable, int resynced,
-					      int restarts)
+enum idp_upload_next idp_upload_after_failure(int status, int retryable, int reauthed,
+					      int resynced, int restarts)
 {
 	if (status == 416 && resynced)
 		return restarts < IDP_UPLOAD_MAX_RESTARTS ? IDP_UPLOAD_RESTART : IDP_UPLOAD_FAIL;
-	return retryable ? IDP_UPLOAD_RESUME : IDP_UPLOAD_FAIL;
+	if (!retryable)
+		return IDP_UPLOAD_FAIL;
+	return reauthed ? IDP_UPLOAD_RESUME_NOW : IDP_UPLOAD_RESUME;
 }
 
 size_t idp_upload_grow(size_t chunk, size_t len, int64_t ms)
@@ -373,8 +375,8 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 	while (u->acked < chunk_end) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
 			continue;
-		next = idp_upload_after_failure(err->http_status, err->retryable, u->resynced,
-						u->restarts);
+		next = idp_upload_after_failure(err->http_status, err->retryable,
+						err->cls == IDP_EAUTH, u->resynced, u->restarts);
 		if (err->http_status == 413 && shrink_after_413(u)) {
 			/* not an attempt: the same bytes go again, in smaller requests */
 		} else if (next == IDP_UPLOAD_RESTART) {
@@ -384,6 +386,8 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 			continue;
 		} else if (next == IDP_UPLOAD_FAIL || attempt >= u->s->opts.retry.attempts) {
 			return -1;
+		} else if (next == IDP_UPLOAD_RESUME_NOW) {
+			attempt++;   /* bounded all the same */
 		} else {
 			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
 						     err->retry_after_ms);

@@ -41,18 +41,20 @@ int64_t idp_upload_resume_at(const char *range, int64_t confirmed, int64_t sent,
 #define IDP_UPLOAD_MAX_RESTARTS 2
 
 enum idp_upload_next {
-	IDP_UPLOAD_FAIL,     /* give up: err says why */
-	IDP_UPLOAD_RESUME,   /* wait, ask where the upload stands (GET) and go on */
-	IDP_UPLOAD_RESTART,  /* start the blob again in a new session, now */
+	IDP_UPLOAD_FAIL,        /* give up: err says why */
+	IDP_UPLOAD_RESUME,      /* wait, ask where the upload stands (GET) and go on */
+	IDP_UPLOAD_RESUME_NOW,  /* the same without waiting: a new token was fetched */
+	IDP_UPLOAD_RESTART,     /* start the blob again in a new session, now */
 };
 
 /* A PATCH failed with HTTP status (0: no answer), err retryable or not;
+ * reauthed: it was refused for its token and a new one was fetched;
  * resynced: the upload was resumed from a status GET since the last PATCH
  * that went through; restarts: times it started again after a 416. A 416
  * after a resync means the status misled us: restart, at most
  * IDP_UPLOAD_MAX_RESTARTS times. */
-enum idp_upload_next idp_upload_after_failure(int status, int retryable, int resynced,
-					      int restarts);
+enum idp_upload_next idp_upload_after_failure(int status, int retryable, int reauthed,
+					      int resynced, int restarts);
 
 /* A proxy (or the registry) refused a request of `sent` bytes (413), and
  * `good` is the largest that went through (0: none): the largest request

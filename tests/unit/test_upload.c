@@ -109,21 +109,25 @@ struct next_row {
 	const char *what;
 	int status;             /* the failed PATCH's, 0: no answer */
 	int retryable;
+	int reauthed;
 	int resynced;
 	int restarts;
 	enum idp_upload_next next;
 };
 
 static const struct next_row next_rows[] = {
-	{ "connection cut: resume", 0, 1, 0, 0, IDP_UPLOAD_RESUME },
-	{ "cut again after a resync: resume", 0, 1, 1, 0, IDP_UPLOAD_RESUME },
-	{ "503: resume", 503, 1, 0, 0, IDP_UPLOAD_RESUME },
-	{ "416 after a resync: a new session", 416, 0, 1, 0, IDP_UPLOAD_RESTART },
-	{ "416 after a resync, once more", 416, 0, 1, 1, IDP_UPLOAD_RESTART },
-	{ "416 after a resync, bounded", 416, 0, 1, IDP_UPLOAD_MAX_RESTARTS, IDP_UPLOAD_FAIL },
-	{ "416 without a resync: our own offset, fail", 416, 0, 0, 0, IDP_UPLOAD_FAIL },
-	{ "400: fail", 400, 0, 1, 0, IDP_UPLOAD_FAIL },
-	{ "a short ack: resume", 202, 1, 0, 0, IDP_UPLOAD_RESUME },
+	{ "connection cut: resume", 0, 1, 0, 0, 0, IDP_UPLOAD_RESUME },
+	{ "cut again after a resync: resume", 0, 1, 0, 1, 0, IDP_UPLOAD_RESUME },
+	{ "503: resume", 503, 1, 0, 0, 0, IDP_UPLOAD_RESUME },
+	{ "a new token: resume at once", 0, 1, 1, 0, 0, IDP_UPLOAD_RESUME_NOW },
+	{ "no new token: fail", 0, 0, 1, 0, 0, IDP_UPLOAD_FAIL },
+	{ "416 after a resync: a new session", 416, 0, 0, 1, 0, IDP_UPLOAD_RESTART },
+	{ "416 after a resync, once more", 416, 0, 0, 1, 1, IDP_UPLOAD_RESTART },
+	{ "416 after a resync, bounded", 416, 0, 0, 1, IDP_UPLOAD_MAX_RESTARTS,
+	  IDP_UPLOAD_FAIL },
+	{ "416 without a resync: our own offset, fail", 416, 0, 0, 0, 0, IDP_UPLOAD_FAIL },
+	{ "400: fail", 400, 0, 0, 1, 0, IDP_UPLOAD_FAIL },
+	{ "a short ack: resume", 202, 1, 0, 0, 0, IDP_UPLOAD_RESUME },
 };
 
 static void test_after_failure(void)
@@ -133,8 +137,8 @@ static void test_after_failure(void)
 	for (i = 0; i < sizeof(next_rows) / sizeof(next_rows[0]); i++) {
 		const struct next_row *r = &next_rows[i];
 
-		CHECK_ROW(idp_upload_after_failure(r->status, r->retryable, r->resynced,
-						   r->restarts) == r->next, r);
+		CHECK_ROW(idp_upload_after_failure(r->status, r->retryable, r->reauthed,
+						   r->resynced, r->restarts) == r->next, r);
 	}
 }
 
