@@ -426,10 +426,82 @@ static int send_all(struct upload *u, struct idp_error *err)
 	}
 }
 
+long idp_upload_finish_stall_ms(long stall_ms, int64_t size)
+{
+	int64_t ms = 2 * (int64_t)(stall_ms > 0 ? stall_ms : 60000) + (size >> 24) * 1000;
+
+	return ms > 3600000 ? 3600000 : (long)ms;
+}
+
+enum idp_upload_next idp_upload_after_put_failure(int status, int retryable, int failed)
+{
+	if (status == 404 && failed)
+		return IDP_UPLOAD_FAIL;
+	return retryable ? IDP_UPLOAD_RESUME : IDP_UPLOAD_FAIL;
+}
+
+/* One finishing PUT of url, with the long stall allowance. */
+static int put_once(struct upload *u, const char *url, struct idp_error *err)
+{
+	struct idp_reg_call c = {
+		.req = { .method = "PUT", .url = url, .has_body = 1 },
+		.once = 1,   /* finish() retries, after a HEAD */
+		.ok = { 201, 204 },
+	};
+	struct idp_http_resp resp;
+	int rc;
+
+	c.req.stall_timeout_ms = idp_upload_finish_stall_ms(u->s->opts.stall_timeout_ms, u->acked);
+	idp_http_resp_init(&resp);
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+/* After a request that should have stored the blob failed: 1 when the
+ * registry has it all the same (the proxy in front gave up waiting, or
+ * the answer was lost), with the size sent; 0 when not (or unknown). */
+static int landed_anyway(struct upload *u, const char *digest, const struct idp_error *why)
+{
+	struct idp_error ignored = IDP_ERROR_INIT;
+	int64_t size = -1;
+
+	if (idp_blob_exists(u->s, u->h, digest, &size, &ignored) != 1 ||
+	    (size >= 0 && size != u->acked))
+		return 0;
+	session_infof(u->s, "blob %s: the registry has it although its answer failed (%s)",
+		      digest, why->msg);
+	return 1;
+}
+
+/* The finishing PUT; when it fails, HEAD the blob before trying again or
+ * giving up: a registry that copies the blob before it answers can outlive
+ * the proxy in front (504) and still store it. */
+static int put_finish(struct upload *u, const char *url, const char *digest,
+		      struct idp_error *err)
+{
+	int failed = 0;
+	long ms;
+
+	while (put_once(u, url, err) < 0) {
+		if (landed_anyway(u, digest, err))
+			return 0;
+		if (idp_upload_after_put_failure(err->http_status, err->retryable, failed) ==
+			    IDP_UPLOAD_FAIL ||
+		    ++failed >= u->s->opts.retry.attempts)
+			return -1;
+		ms = idp_retry_delay_ms(&u->s->opts.retry, failed, 0.5, err->retry_after_ms);
+		session_warnf(u->s, "%s; the registry does not have the blob: sending the PUT "
+			      "again in %.1f s (attempt %d of %d)", err->msg, (double)ms / 1000.0,
+			      failed + 1, u->s->opts.retry.attempts);
+		if (idp_session_sleep(u->s, ms, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = "PUT", .has_body = 1 }, .ok = { 201, 204 } };
-	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
 
@@ -450,10 +522,7 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 		idp_buf_release(&url);
 		return -1;
 	}
-	idp_http_resp_init(&resp);
-	c.req.url = url.buf;
-	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
-	idp_http_resp_release(&resp);
+	rc = put_finish(u, url.buf, res->digest, err);
 	idp_buf_release(&url);
 	return rc;
 }

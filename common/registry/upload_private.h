@@ -1,7 +1,8 @@
 /* upload_private.h: the decisions of a chunked upload (upload.c) as
  * functions of their inputs alone, so that tests/unit/test_upload.c can
  * try each from a table: what a PATCH's Range means, where a resumed
- * upload goes on, what follows a failed PATCH, how a request shrinks
+ * upload goes on, what follows a failed PATCH, how long the finishing
+ * PUT may stall and what follows its failure, how a request shrinks
  * after a 413 and how a file's requests grow. upload.c and its unit
  * test include it, nobody else. */
 #ifndef IDP_UPLOAD_PRIVATE_H
@@ -55,6 +56,19 @@ enum idp_upload_next {
  * IDP_UPLOAD_MAX_RESTARTS times. */
 enum idp_upload_next idp_upload_after_failure(int status, int retryable, int reauthed,
 					      int resynced, int restarts);
+
+/* The finishing PUT's stall allowance (no byte either way for this long
+ * aborts it), from the session's (0: 60 s): the registry may copy the
+ * whole blob before it answers (Gitea does), at 16 MiB/s or more: twice
+ * the session's, plus a second per 16 MiB, at most an hour. */
+long idp_upload_finish_stall_ms(long stall_ms, int64_t size);
+
+/* The finishing PUT failed with HTTP status (0: no answer), err retryable
+ * or not, after `failed` earlier failed PUTs, and a HEAD found no blob:
+ * IDP_UPLOAD_RESUME (wait, PUT again) or IDP_UPLOAD_FAIL. A PUT after a
+ * failed one that finds the upload gone (404) fails: Gitea drops the
+ * upload only once it holds the blob, which the HEAD did not find. */
+enum idp_upload_next idp_upload_after_put_failure(int status, int retryable, int failed);
 
 /* A proxy (or the registry) refused a request of `sent` bytes (413), and
  * `good` is the largest that went through (0: none): the largest request

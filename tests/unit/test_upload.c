@@ -3,7 +3,8 @@
  * means (a backwards Range, one beyond what was sent, a short ack), where
  * a resumed upload goes on ("0-0" as 0, Gitea's one past the end, never
  * past what was sent), what follows a failed PATCH (a 416 after a resync:
- * a new session, bounded), how a request shrinks after a 413 and how a
+ * a new session, bounded), the finishing PUT's stall allowance and what
+ * follows its failure, how a request shrinks after a 413 and how a
  * file's requests grow. */
 #include "config.h"
 #include <stdint.h>
@@ -142,6 +143,61 @@ static void test_after_failure(void)
 	}
 }
 
+struct stall_row {
+	const char *what;
+	long stall_ms;          /* the session's, 0: the default */
+	int64_t size;           /* the blob's */
+	long ms;
+};
+
+static const struct stall_row stall_rows[] = {
+	{ "a small blob: twice the default", 0, 1000, 120000 },
+	{ "twice the session's", 5000, 1000, 10000 },
+	{ "a second per 16 MiB", 0, (int64_t)160 << 20, 130000 },
+	{ "a 4 GiB layer", 60000, (int64_t)4 << 30, 376000 },
+	{ "at most an hour", 60000, (int64_t)1 << 40, 3600000 },
+};
+
+static void test_finish_stall(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stall_rows) / sizeof(stall_rows[0]); i++) {
+		const struct stall_row *r = &stall_rows[i];
+
+		CHECK_ROW(idp_upload_finish_stall_ms(r->stall_ms, r->size) == r->ms, r);
+	}
+}
+
+struct put_row {
+	const char *what;
+	int status;             /* the failed PUT's, 0: no answer */
+	int retryable;
+	int failed;             /* earlier failed PUTs */
+	enum idp_upload_next next;
+};
+
+static const struct put_row put_rows[] = {
+	{ "504 from the proxy: again", 504, 1, 0, IDP_UPLOAD_RESUME },
+	{ "stalled: again", 0, 1, 0, IDP_UPLOAD_RESUME },
+	{ "504 twice: again", 504, 1, 1, IDP_UPLOAD_RESUME },
+	{ "upload gone after a failed PUT, no blob: fail", 404, 0, 1, IDP_UPLOAD_FAIL },
+	{ "upload gone at once: fail", 404, 0, 0, IDP_UPLOAD_FAIL },
+	{ "a wrong digest: fail", 400, 0, 0, IDP_UPLOAD_FAIL },
+};
+
+static void test_after_put_failure(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(put_rows) / sizeof(put_rows[0]); i++) {
+		const struct put_row *r = &put_rows[i];
+
+		CHECK_ROW(idp_upload_after_put_failure(r->status, r->retryable, r->failed) ==
+				  r->next, r);
+	}
+}
+
 struct shrink_row {
 	const char *what;
 	size_t sent;            /* the refused request */
@@ -210,6 +266,8 @@ static const struct unit_test tests[] = {
 	{ "take_ack", test_take_ack },
 	{ "resume_at", test_resume_at },
 	{ "after_failure", test_after_failure },
+	{ "finish_stall", test_finish_stall },
+	{ "after_put_failure", test_after_put_failure },
 	{ "shrink_413", test_shrink_413 },
 	{ "grow", test_grow },
 	{ NULL, NULL }
