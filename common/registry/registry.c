@@ -264,7 +264,7 @@ void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *lo
 }
 
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
-		   const char *from, struct idp_error *err)
+		   const char *from, char **session, struct idp_error *err)
 {
 	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 } };
 	struct idp_http_resp resp;
@@ -272,6 +272,8 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 	char *loc;
 	int rc = -1;
 
+	if (session)
+		*session = NULL;
 	idp_url_init(&url);
 	idp_buf_init(&scopes, 4096);
 	idp_http_resp_init(&resp);
@@ -289,8 +291,12 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 	rc = resp.status == 201;
 	if (resp.status == 202 && resp.location &&
 	    (loc = idp_http_resolve(url.buf, resp.location))) {
-		idp_upload_cancel(s, h, loc);
-		free(loc);
+		if (session) {
+			*session = loc;   /* the upload goes there */
+		} else {
+			idp_upload_cancel(s, h, loc);
+			free(loc);
+		}
 	} else if (resp.status != 201 && resp.status != 202) {
 		rc = 0;   /* a refused mount is not fatal: upload instead */
 	}

@@ -26,6 +26,8 @@ struct idp_session {
 	char *scopes;               /* "repository:<path>:pull,push" */
 	size_t chunk;               /* largest request body (413s and the registry lower it) */
 	size_t chunk_start;         /* an upload's first request body, at most chunk */
+	int no_post_digest;         /* the registry did not take a blob in its POST ?digest=:
+	                             * small blobs go in POST + PUT (atomic) */
 	pthread_mutex_t mu;
 	int nconns;
 	struct idp_http *conns[SESSION_MAX_CONNS];

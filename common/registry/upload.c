@@ -7,9 +7,15 @@
  * chunk can be sent again and a lost session restarted from byte 0.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
  * registry's OCI-Chunk-Max-Length; those of a file grow while the link is
- * fast, unless the caller fixed their size. The decisions are functions
- * of their inputs (upload_private.h); the caller's progress callbacks go
- * to HTTP (bytes sent) and to the spool filler (bytes read) as given. */
+ * fast, unless the caller fixed their size. A resync trusts a status no
+ * further than what was sent (and knows Gitea's one-past-the-end); a 416
+ * after it starts the blob again. The finishing PUT may take long (the
+ * registry copies the blob); when it fails, a HEAD says whether the blob
+ * is there. A small blob of a file goes in one request (POST ?digest=
+ * with the body, else a PUT with it); a refused mount's session is used.
+ * The decisions are functions of their inputs (upload_private.h); the
+ * caller's progress callbacks go to HTTP (bytes sent) and to the spool
+ * filler (bytes read) as given. */
 #include "config.h"
 #include <inttypes.h>
 #include <pthread.h>
@@ -145,12 +151,26 @@ static void limit_chunk(struct upload *u, size_t max)
 		u->chunk = max;
 }
 
+/* A new session's answer (202): its Location, and the request sizes the
+ * registry asks for (OCI-Chunk-Min-Length, OCI-Chunk-Max-Length). */
+static int take_session(struct upload *u, const char *url, const struct idp_http_resp *resp,
+			struct idp_error *err)
+{
+	int64_t min = idp_header_count(resp->chunk_min_length, (int64_t)1 << 30);
+	int64_t max = idp_header_count(resp->chunk_max_length, (int64_t)1 << 30);
+
+	if (min > (int64_t)u->chunk)
+		u->chunk = (size_t)min;
+	if (max > 0 && max < (int64_t)chunk_now(u))
+		limit_chunk(u, (size_t)max);
+	return set_location(u, url, resp->location, err);
+}
+
 static int start_upload(struct upload *u, struct idp_error *err)
 {
 	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 }, .ok = { 202 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
-	int64_t min, max;
 	int rc;
 
 	idp_url_init(&url);
@@ -160,13 +180,7 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	c.req.url = url.buf;
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
-		rc = set_location(u, url.buf, resp.location, err);
-	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
-	max = rc == 0 ? idp_header_count(resp.chunk_max_length, (int64_t)1 << 30) : -1;
-	if (min > (int64_t)u->chunk)
-		u->chunk = (size_t)min;
-	if (max > 0 && max < (int64_t)chunk_now(u))
-		limit_chunk(u, (size_t)max);
+		rc = take_session(u, url.buf, &resp, err);
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;
@@ -440,12 +454,16 @@ enum idp_upload_next idp_upload_after_put_failure(int status, int retryable, int
 	return retryable ? IDP_UPLOAD_RESUME : IDP_UPLOAD_FAIL;
 }
 
-/* One finishing PUT of url, with the long stall allowance. */
-static int put_once(struct upload *u, const char *url, struct idp_error *err)
+/* One finishing PUT of url (with the small path's body, else none),
+ * with the long stall allowance. */
+static int put_once(struct upload *u, const char *url, const struct idp_buf *body,
+		    struct idp_error *err)
 {
 	struct idp_reg_call c = {
-		.req = { .method = "PUT", .url = url, .has_body = 1 },
-		.once = 1,   /* finish() retries, after a HEAD */
+		.req = { .method = "PUT", .url = url, .has_body = 1,
+			 .body = body ? body->buf : NULL, .body_len = body ? body->len : 0,
+			 .on_sent = body ? u->a->on_sent : NULL, .sent_ctx = u->a->progress_ctx },
+		.once = 1,   /* put_finish() retries, after a HEAD */
 		.ok = { 201, 204 },
 	};
 	struct idp_http_resp resp;
@@ -478,12 +496,12 @@ static int landed_anyway(struct upload *u, const char *digest, const struct idp_
  * giving up: a registry that copies the blob before it answers can outlive
  * the proxy in front (504) and still store it. */
 static int put_finish(struct upload *u, const char *url, const char *digest,
-		      struct idp_error *err)
+		      const struct idp_buf *body, struct idp_error *err)
 {
 	int failed = 0;
 	long ms;
 
-	while (put_once(u, url, err) < 0) {
+	while (put_once(u, url, body, err) < 0) {
 		if (landed_anyway(u, digest, err))
 			return 0;
 		if (idp_upload_after_put_failure(err->http_status, err->retryable, failed) ==
@@ -500,11 +518,25 @@ static int put_finish(struct upload *u, const char *url, const char *digest,
 	return 0;
 }
 
-static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+/* PUT <location>?digest=D (with body, or none), HEADing the blob when it
+ * fails. */
+static int put_digest(struct upload *u, const char *digest, const struct idp_buf *body,
+		      struct idp_error *err)
 {
 	struct idp_buf url;
-	int rc;
+	int rc = -1;
 
+	idp_url_init(&url);
+	if (idp_url_addf(&url, err, "%s", u->location) == 0 &&
+	    idp_url_addf(&url, err, "%sdigest=%s", idp_url_query_sep(&url), digest) == 0)
+		rc = put_finish(u, url.buf, digest, body, err);
+	idp_buf_release(&url);
+	return rc;
+}
+
+/* The digest and size of what was read, checked against those expected. */
+static int check_read(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
 	idp_sha256_final(u->hash, res->digest);
 	res->size = u->acked;
 	if (u->size >= 0 && u->acked != u->size)
@@ -516,14 +548,154 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 			err, IDP_EGENERAL,
 			"blob %s is corrupt: its content has digest %s; nothing was committed",
 			u->want_digest, res->digest);
-	idp_url_init(&url);
-	if (idp_url_addf(&url, err, "%s", u->location) < 0 ||
-	    idp_url_addf(&url, err, "%sdigest=%s", idp_url_query_sep(&url), res->digest) < 0) {
-		idp_buf_release(&url);
+	return 0;
+}
+
+static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	if (check_read(u, res, err) < 0)
 		return -1;
+	return put_digest(u, res->digest, NULL, err);
+}
+
+/* ---- the small path: a blob in one request ---- */
+
+int idp_upload_is_small(int64_t size, int seekable, size_t chunk)
+{
+	return seekable && size >= 0 && size <= IDP_UPLOAD_SMALL_MAX && (uint64_t)size <= chunk;
+}
+
+enum idp_post_digest idp_upload_post_digest(long status)
+{
+	if (status == 201)
+		return IDP_POST_TAKEN;
+	if (status == 202)
+		return IDP_POST_SESSION;
+	if (status >= 400 && status < 500 && status != 401 && status != 403 && status != 404 &&
+	    status != 429)
+		return IDP_POST_REFUSED;
+	return IDP_POST_FAILED;
+}
+
+/* The whole blob into body, hashed and checked. */
+static int read_small(struct upload *u, struct idp_buf *body, struct idp_upload_result *res,
+		      struct idp_error *err)
+{
+	char tmp[16384];
+	size_t want;
+	ssize_t r;
+
+	while (body->len < (size_t)u->size) {
+		want = (size_t)u->size - body->len;
+		r = u->r->ops->read(u->r->ctx, tmp, want < sizeof(tmp) ? want : sizeof(tmp), err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return idp_error_set(err, IDP_EGENERAL, "blob ended early at byte %zu",
+					     body->len);
+		if (idp_buf_add(body, tmp, (size_t)r) < 0)
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	rc = put_finish(u, url.buf, res->digest, err);
+	idp_sha256_update(u->hash, body->buf, body->len);
+	u->hashed = u->acked = u->sent_hi = (int64_t)body->len;
+	return check_read(u, res, err);
+}
+
+/* POST ?digest=D with the blob: 1 when it went in, 0 when a PUT with the
+ * body goes next (into u->location, the session the POST opened, or a
+ * new one), -1 with err. */
+static int post_digest(struct upload *u, const struct idp_buf *body, const char *digest,
+		       struct idp_error *err)
+{
+	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
+	struct idp_reg_call c = {
+		.req = { .method = "POST", .headers = hdrs, .body = body->buf,
+			 .body_len = body->len, .has_body = 1, .on_sent = u->a->on_sent,
+			 .sent_ctx = u->a->progress_ctx },
+		.ok = { 201, 202 },
+	};
+	struct idp_http_resp resp;
+	struct idp_buf url;
+	enum idp_post_digest what;
+	int rc;
+
+	idp_url_init(&url);
+	if (idp_session_url(u->s, &url, err, "/v2/%s/blobs/uploads/?digest=%s", u->s->ref.path,
+			    digest) < 0)
+		return -1;
+	idp_http_resp_init(&resp);
+	c.req.url = url.buf;
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
+	what = idp_upload_post_digest(rc == 0 ? resp.status : err->http_status);
+	if (what == IDP_POST_SESSION)
+		rc = take_session(u, url.buf, &resp, err);
+	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
+	if (what == IDP_POST_SESSION || what == IDP_POST_REFUSED)
+		__atomic_store_n(&u->s->no_post_digest, 1, __ATOMIC_RELAXED);
+	if (what == IDP_POST_TAKEN)
+		return 1;
+	if (what == IDP_POST_FAILED)
+		return landed_anyway(u, digest, err) ? 1 : -1;
+	return rc < 0 && what == IDP_POST_SESSION ? -1 : 0;
+}
+
+#define SMALL_IN_CHUNKS 2   /* send_small: the session wants smaller requests */
+
+/* A small blob in one request: POST ?digest= with the body, or (into the
+ * session given, or one that POST opened, or a new one) PUT ?digest= with
+ * it; SMALL_IN_CHUNKS when that session's requests must be smaller than
+ * the blob (OCI-Chunk-Max-Length): the caller sends it in chunks. */
+static int send_small(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	struct idp_buf body;
+	int rc;
+
+	idp_buf_init(&body, (size_t)IDP_UPLOAD_SMALL_MAX);
+	rc = read_small(u, &body, res, err);
+	if (rc == 0 && !u->location && !__atomic_load_n(&u->s->no_post_digest, __ATOMIC_RELAXED))
+		rc = post_digest(u, &body, res->digest, err);
+	if (rc == 0 && !u->location)
+		rc = start_upload(u, err);
+	if (rc == 0 && body.len > chunk_now(u))
+		rc = SMALL_IN_CHUNKS;
+	if (rc == 0)
+		rc = put_digest(u, res->digest, &body, err);
+	idp_buf_release(&body);
+	return rc < 0 ? -1 : rc == SMALL_IN_CHUNKS ? rc : 0;
+}
+
+/* Back to the start of the blob for the chunked path, in the session
+ * open: the reader at 0, a new hash, nothing sent. */
+static int rewind_for_chunks(struct upload *u, struct idp_upload_result *res,
+			     struct idp_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	idp_sha256_free(u->hash);
+	u->hashed = u->acked = u->confirmed = u->sent_hi = u->rpos = 0;
+	if (!(u->hash = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	return u->r->ops->seek(u->r->ctx, 0, err);
+}
+
+
+/* The chunked path: from a spool (streams) or the reader, into the session
+ * open or a new one. */
+static int send_chunked(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	const struct idp_upload_args *a = u->a;
+	int rc = 0;
+
+	if ((!u->r->ops->seek || u->size < 0) && (rc = idp_spool_new(&u->spool, err)) == 0)
+		rc = idp_spoolfill_start(u->spool, u->r, u->hash, a->on_read, a->progress_ctx,
+					 &u->fill, err);
+	if (rc == 0 && !u->location)
+		rc = start_upload(u, err);
+	if (rc == 0)
+		rc = send_all(u, err);
+	idp_spoolfill_stop(u->fill);   /* the hash is ours again */
+	if (rc == 0)
+		rc = finish(u, res, err);
 	return rc;
 }
 
@@ -535,21 +707,20 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 		.a = a,
 		.chunk = idp_session_chunk_size(s),
 	};
-	int rc = 0;
+	int rc = 0, small;
 
 	memset(res, 0, sizeof(*res));   /* all output */
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
-	if ((!u.r->ops->seek || u.size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
-		rc = idp_spoolfill_start(u.spool, u.r, u.hash, a->on_read, a->progress_ctx,
-					 &u.fill, err);
-	if (rc == 0)
-		rc = start_upload(&u, err);
-	if (rc == 0)
-		rc = send_all(&u, err);
-	idp_spoolfill_stop(u.fill);   /* the hash is ours again */
-	if (rc == 0)
-		rc = finish(&u, res, err);
+	if (a->session)
+		rc = set_location(&u, a->session, a->session, err);
+	small = idp_upload_is_small(u.size, u.r->ops->seek != NULL, chunk_now(&u));
+	if (rc == 0 && small && (rc = send_small(&u, res, err)) == SMALL_IN_CHUNKS) {
+		small = 0;
+		rc = rewind_for_chunks(&u, res, err);
+	}
+	if (rc == 0 && !small)
+		rc = send_chunked(&u, res, err);
 	if (rc < 0 && u.location)
 		idp_upload_cancel(s, h, u.location);
 	res->resumed = u.resumed;

@@ -2,7 +2,8 @@
  * functions of their inputs alone, so that tests/unit/test_upload.c can
  * try each from a table: what a PATCH's Range means, where a resumed
  * upload goes on, what follows a failed PATCH, how long the finishing
- * PUT may stall and what follows its failure, how a request shrinks
+ * PUT may stall and what follows its failure, which blobs go in one
+ * request and what a POST ?digest= answer means, how a request shrinks
  * after a 413 and how a file's requests grow. upload.c and its unit
  * test include it, nobody else. */
 #ifndef IDP_UPLOAD_PRIVATE_H
@@ -69,6 +70,27 @@ long idp_upload_finish_stall_ms(long stall_ms, int64_t size);
  * failed one that finds the upload gone (404) fails: Gitea drops the
  * upload only once it holds the blob, which the HEAD did not find. */
 enum idp_upload_next idp_upload_after_put_failure(int status, int retryable, int failed);
+
+/* A blob up to this size goes up in one request (upload.c's small path). */
+#define IDP_UPLOAD_SMALL_MAX ((int64_t)1 << 20)
+
+/* 1 when a blob of `size` bytes (-1: unknown), read from a reader that
+ * can seek (else a stream), goes up in one request: its size known, at
+ * most IDP_UPLOAD_SMALL_MAX and no larger than a request may be (chunk). */
+int idp_upload_is_small(int64_t size, int seekable, size_t chunk);
+
+enum idp_post_digest {
+	IDP_POST_TAKEN,      /* 201: the blob went in with it */
+	IDP_POST_SESSION,    /* 202: a session opened instead (distribution ignores the
+	                      * body): PUT ?digest= with the body into it */
+	IDP_POST_REFUSED,    /* the registry refuses that form: POST + PUT from now on */
+	IDP_POST_FAILED,     /* a failure the other form would meet too (err says it) */
+};
+
+/* What the answer (HTTP status, 0: none) to a POST ?digest= carrying a
+ * blob means: a 4xx other than 401, 403, 404 and 429 is a refusal of the
+ * form; no answer, those and 5xx are failures. */
+enum idp_post_digest idp_upload_post_digest(long status);
 
 /* A proxy (or the registry) refused a request of `sent` bytes (413), and
  * `good` is the largest that went through (0: none): the largest request

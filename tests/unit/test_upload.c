@@ -4,7 +4,8 @@
  * a resumed upload goes on ("0-0" as 0, Gitea's one past the end, never
  * past what was sent), what follows a failed PATCH (a 416 after a resync:
  * a new session, bounded), the finishing PUT's stall allowance and what
- * follows its failure, how a request shrinks after a 413 and how a
+ * follows its failure, which blobs go in one request and what a POST
+ * ?digest= answer means, how a request shrinks after a 413 and how a
  * file's requests grow. */
 #include "config.h"
 #include <stdint.h>
@@ -198,6 +199,68 @@ static void test_after_put_failure(void)
 	}
 }
 
+struct small_row {
+	const char *what;
+	int64_t size;
+	int seekable;
+	size_t chunk;           /* the largest request now */
+	int small;
+};
+
+static const struct small_row small_rows[] = {
+	{ "a config", 400, 1, 64 * MIB, 1 },
+	{ "an empty blob", 0, 1, 64 * MIB, 1 },
+	{ "1 MiB exactly", (int64_t)MIB, 1, 64 * MIB, 1 },
+	{ "a byte more", (int64_t)MIB + 1, 1, 64 * MIB, 0 },
+	{ "a stream", 400, 0, 64 * MIB, 0 },
+	{ "size unknown", -1, 1, 64 * MIB, 0 },
+	{ "larger than a request may be", 300000, 1, 256 * KIB, 0 },
+	{ "as large as a request may be", 300000, 1, 300000, 1 },
+};
+
+static void test_is_small(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(small_rows) / sizeof(small_rows[0]); i++) {
+		const struct small_row *r = &small_rows[i];
+
+		CHECK_ROW(idp_upload_is_small(r->size, r->seekable, r->chunk) == r->small, r);
+	}
+}
+
+struct post_row {
+	const char *what;
+	long status;
+	enum idp_post_digest means;
+};
+
+static const struct post_row post_rows[] = {
+	{ "Gitea: taken", 201, IDP_POST_TAKEN },
+	{ "distribution: a session", 202, IDP_POST_SESSION },
+	{ "a refused form (400)", 400, IDP_POST_REFUSED },
+	{ "a refused method (405)", 405, IDP_POST_REFUSED },
+	{ "a proxy's body limit (413)", 413, IDP_POST_REFUSED },
+	{ "a refused type (415)", 415, IDP_POST_REFUSED },
+	{ "credentials (401)", 401, IDP_POST_FAILED },
+	{ "denied (403)", 403, IDP_POST_FAILED },
+	{ "no such owner (404)", 404, IDP_POST_FAILED },
+	{ "slow down (429)", 429, IDP_POST_FAILED },
+	{ "a server error", 500, IDP_POST_FAILED },
+	{ "no answer", 0, IDP_POST_FAILED },
+};
+
+static void test_post_digest(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(post_rows) / sizeof(post_rows[0]); i++) {
+		const struct post_row *r = &post_rows[i];
+
+		CHECK_ROW(idp_upload_post_digest(r->status) == r->means, r);
+	}
+}
+
 struct shrink_row {
 	const char *what;
 	size_t sent;            /* the refused request */
@@ -268,6 +331,8 @@ static const struct unit_test tests[] = {
 	{ "after_failure", test_after_failure },
 	{ "finish_stall", test_finish_stall },
 	{ "after_put_failure", test_after_put_failure },
+	{ "is_small", test_is_small },
+	{ "post_digest", test_post_digest },
 	{ "shrink_413", test_shrink_413 },
 	{ "grow", test_grow },
 	{ NULL, NULL }
