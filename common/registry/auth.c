@@ -41,6 +41,8 @@ struct idp_auth {
 	idp_auth_late_fn late;     /* credentials when challenged without any */
 	void *late_ctx;
 	int late_asked;
+	int late_not_yet;          /* it said it has none yet: late_why says so */
+	struct idp_error late_why;
 	int ntokens;
 	struct cached_token tokens[AUTH_MAX_TOKENS];
 };
@@ -69,12 +71,16 @@ void idp_auth_set_late(struct idp_auth *a, idp_auth_late_fn get, void *ctx)
 static void ask_late(struct idp_auth *a)
 {
 	struct idp_creds c;
+	int rc;
 
 	if (a->creds.source != IDP_CREDS_NONE || !a->late || a->late_asked)
 		return;
 	a->late_asked = 1;
 	memset(&c, 0, sizeof(c));
-	if (a->late(a->late_ctx, &c) <= 0)
+	a->late_why = (struct idp_error)IDP_ERROR_INIT;
+	rc = a->late(a->late_ctx, &c, &a->late_why);
+	a->late_not_yet = rc == IDP_AUTH_LATE_NOT_YET;
+	if (rc != 1)
 		return;
 	idp_creds_release(&a->creds);
 	a->creds = c;
@@ -180,13 +186,17 @@ static int has_secret(const struct idp_auth *a)
 }
 
 /* A realm that would get credentials in clear text: plain HTTP, and
- * either not loopback or asked for by an HTTPS registry (a downgrade). */
+ * either not loopback or asked for by an HTTPS registry (a downgrade).
+ * The plain-HTTP registry itself (Gitea's realm is on its own origin) is
+ * as insecure as sending it Basic credentials. */
 static int realm_insecure(const struct idp_auth *a)
 {
 	struct idp_origin o;
 
 	if (idp_http_origin(a->realm, &o) < 0 || strcmp(o.scheme, "http") != 0)
 		return 0;
+	if (a->registry && idp_http_same_origin(a->realm, a->registry))
+		return a->plain_remote;
 	return a->registry_https || !idp_host_is_loopback(o.host);
 }
 
@@ -392,6 +402,9 @@ int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
 
 static int no_credentials(struct idp_auth *a, const char *registry, struct idp_error *err)
 {
+	if (a->late_not_yet)
+		return idp_error_set(err, IDP_EAUTH, "%s requires authentication and %s", registry,
+				     a->late_why.msg);
 	return idp_error_set(
 		err, IDP_EAUTH,
 		"%s requires authentication and no credentials were found: pass -u USER "
