@@ -218,8 +218,7 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 	}
 	s->hcfg.ca_bundle = s->ca_bundle;
 	session_infof(s, "trusting idpbuilder's CA for %s, from kubectl (secret "
-		      "default/idpbuilder-cert); --install-ca keeps it for later runs",
-		      s->registry);
+		      "idpbuilder-cert); --install-ca keeps it for later runs", s->registry);
 	return 1;
 }
 
@@ -236,7 +235,7 @@ static int ca_expired(struct idp_session *s, struct idp_error *err)
 		return 0;
 	if (s->cluster_ca.len && idp_cluster_ca_expired(s->cluster_ca.buf, s->cluster_ca.len,
 							time(NULL), when, sizeof(when)) == 1)
-		which = "default/idpbuilder-cert, from the cluster";
+		which = "idpbuilder-cert, from the cluster";
 	for (i = 0; !which && i < s->tls.ncas; i++) {
 		idp_buf_init(&pem, IDP_CAP_CONFIG);
 		if (idp_buf_read_file(&pem, s->tls.ca_files[i]) == 0 &&

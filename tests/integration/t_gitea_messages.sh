@@ -87,7 +87,7 @@ assert_exit 3 env PATH="$BIN:$PATH" FAKE_CLUSTER_USER="$GITEA_USER" \
 	FAKE_CLUSTER_PASSWORD="$GITEA_PASS" FAKE_CLUSTER_CA="$GITEA_CA" \
 	IDPBUILDER_REGISTRY_URL="$GITEA_HOST" timeout -k 5 60 "$CTD_ADAPTER" -q \
 	--oci-layout "$L" app:v1
-assert_contains "$LAST_ERR" "idpbuilder's CA (default/idpbuilder-cert, from the cluster) expired on"
+assert_contains "$LAST_ERR" "idpbuilder's CA (idpbuilder-cert, from the cluster) expired on"
 assert_contains "$LAST_ERR" "docker itself does not notice"
 assert_contains "$LAST_ERR" "idpbuilder delete, then idpbuilder create"
 log "PASS"
