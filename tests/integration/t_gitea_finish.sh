@@ -11,10 +11,8 @@
 #      longer allowance, so it is sent once and answered.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
-need docker-registry nginx skopeo curl openssl
+gitea_need_adapter
 need_engine
-CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
-[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
 
 L=$TEST_TMP/layout
 make_oci_layout "$L" --oci 3000000 >/dev/null
@@ -25,7 +23,7 @@ print(max(m["layers"], key=lambda d: d["size"])["digest"])' \
 
 # 1. the copy takes about 6 s, the ingress waits 2
 start_gitea_stack --read-timeout 2 --put-delay-per-mib 2
-assert_exit 0 timeout -k 5 120 "$CTD_ADAPTER" --oci-layout "$L" --ca-cert "$GITEA_CA" \
+assert_exit 0 "${GITEA_ADAPTER[@]}" --oci-layout "$L" --ca-cert "$GITEA_CA" \
 	-u "$GITEA_USER" --password-stdin -q "$GITEA_HOST/$GITEA_OWNER/big:v1" <<<"$GITEA_PASS"
 n=$(gitea_nginx_count PUT '.*/blobs/uploads/.+' 504)
 [ "$n" -ge 1 ] || fail "no PUT outlived the ingress's read timeout"

@@ -16,9 +16,7 @@
 #      so, and that docker does not check it; exit 3.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
-need docker-registry nginx curl openssl
-CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
-[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
+gitea_need_adapter
 
 L=$TEST_TMP/layout
 make_oci_layout "$L" --oci 300000 2000000 >/dev/null
@@ -28,7 +26,7 @@ export IDPBUILDER_REGISTRY_URL=$GITEA_HOST
 # push WANT REF USER PASS: the adapter with the stack's CA
 push() {
 	: >"$GITEA_LOG"
-	assert_exit "$1" timeout -k 5 120 "$CTD_ADAPTER" -q --ca-cert "$GITEA_CA" -u "$3" \
+	assert_exit "$1" "${GITEA_ADAPTER[@]}" -q --ca-cert "$GITEA_CA" -u "$3" \
 		--password-stdin --oci-layout "$L" "$2" <<<"$4"
 }
 posts() { gitea_count POST '.*/blobs/uploads/'; }
@@ -70,7 +68,7 @@ log "owner, name, permission and password messages checked"
 gitea_need_names
 printf '127.0.0.1 localhost\n' >"$TEST_TMP/hosts"
 name=gitea.cnoe.localtest.me:${GITEA_HOST#*:}
-assert_exit 3 gitea_names "$TEST_TMP/hosts" timeout -k 5 60 "$CTD_ADAPTER" -q \
+assert_exit 3 gitea_names "$TEST_TMP/hosts" "${GITEA_ADAPTER[@]}" -q \
 	--oci-layout "$L" "$name/$GITEA_OWNER/app:v1"
 assert_contains "$LAST_ERR" "cannot reach registry $name"
 assert_contains "$LAST_ERR" "*.localtest.me names reach 127.0.0.1 through public DNS only"
@@ -85,7 +83,7 @@ ln -s "$top_srcdir/tests/tools/fake_cluster_tool.sh" "$BIN/idpbuilder"
 ln -s "$top_srcdir/tests/tools/fake_cluster_tool.sh" "$BIN/kubectl"
 assert_exit 3 env PATH="$BIN:$PATH" FAKE_CLUSTER_USER="$GITEA_USER" \
 	FAKE_CLUSTER_PASSWORD="$GITEA_PASS" FAKE_CLUSTER_CA="$GITEA_CA" \
-	IDPBUILDER_REGISTRY_URL="$GITEA_HOST" timeout -k 5 60 "$CTD_ADAPTER" -q \
+	IDPBUILDER_REGISTRY_URL="$GITEA_HOST" "${GITEA_ADAPTER[@]}" -q \
 	--oci-layout "$L" app:v1
 assert_contains "$LAST_ERR" "idpbuilder's CA (idpbuilder-cert, from the cluster) expired on"
 assert_contains "$LAST_ERR" "docker itself does not notice"

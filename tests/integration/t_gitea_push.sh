@@ -16,10 +16,8 @@
 # shows here.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
-need docker-registry nginx skopeo curl openssl
+gitea_need_adapter
 need_engine
-CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
-[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
 
 L=$TEST_TMP/layout
 make_oci_layout "$L" --oci 300000 3000000 >/dev/null
@@ -70,7 +68,7 @@ expect_requests() {
 }
 ctd() {
 	: >"$GITEA_LOG"
-	assert_exit 0 timeout -k 5 120 "$CTD_ADAPTER" --ca-cert "$GITEA_CA" -u "$GITEA_USER" \
+	assert_exit 0 "${GITEA_ADAPTER[@]}" --ca-cert "$GITEA_CA" -u "$GITEA_USER" \
 		--password-stdin -q "$@" <<<"$GITEA_PASS"
 }
 engine() {

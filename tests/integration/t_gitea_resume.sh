@@ -12,9 +12,7 @@
 # was sent, which is where the upload goes on (not a new session).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
-need docker-registry nginx skopeo curl openssl
-CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
-[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
+gitea_need_adapter
 
 start_gitea_stack --version 1.22
 # push_through_fault NAME FAULTPROXY-ARGS...: a fresh image (one 1.5 MB
@@ -26,7 +24,7 @@ push_through_fault() {
 	make_oci_layout "$L" --oci 1500000 >/dev/null
 	start_fault_proxy "$GITEA_PLAIN_HOST" "$@"
 	: >"$GITEA_LOG"
-	assert_exit 0 timeout -k 5 120 "$CTD_ADAPTER" --oci-layout "$L" --plain-http \
+	assert_exit 0 "${GITEA_ADAPTER[@]}" --oci-layout "$L" --plain-http \
 		--allow-insecure-auth --chunk-size 512k -u "$GITEA_USER" --password-stdin -q \
 		"$FAULT_HOST/$GITEA_OWNER/$name:v1" <<<"$GITEA_PASS"
 	verify_pushed "$GITEA_HOST/$GITEA_OWNER/$name:v1" "$L" "${GITEA_SKOPEO_FLAGS[@]}"

@@ -15,9 +15,7 @@
 #      found, exit 2.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
-need docker-registry nginx skopeo curl openssl
-CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
-[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
+gitea_need_adapter
 
 # push NAME ARGS...: a fresh image (one 1.5 MB layer) to $GITEA_OWNER/NAME:v1
 push() {
@@ -26,7 +24,7 @@ push() {
 	L=$TEST_TMP/$name
 	make_oci_layout "$L" --oci 1500000 >/dev/null
 	: >"$GITEA_LOG"
-	timeout -k 5 120 "$CTD_ADAPTER" --oci-layout "$L" --ca-cert "$GITEA_CA" \
+	"${GITEA_ADAPTER[@]}" --oci-layout "$L" --ca-cert "$GITEA_CA" \
 		--chunk-size 256k "$@" "$GITEA_HOST/$GITEA_OWNER/$name:v1"
 }
 # bearer_refused: requests that carried a token and got 401

@@ -18,9 +18,7 @@
 #      idpbuilder's registry, with no option.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
-need docker-registry nginx skopeo curl openssl
-CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
-[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
+gitea_need_adapter
 
 gitea_idpbuilder_cert "$TEST_TMP/ib"
 start_gitea_stack --cert "$TEST_TMP/ib/tls.crt" --key "$TEST_TMP/ib/tls.key"
@@ -48,7 +46,7 @@ push() {
 	[ "$#" = 0 ] || shift
 	: >"$CLOG"
 	: >"$GITEA_LOG"
-	assert_exit "${WANT:-0}" env "${e[@]}" timeout -k 5 120 "$CTD_ADAPTER" -q "$@" \
+	assert_exit "${WANT:-0}" env "${e[@]}" "${GITEA_ADAPTER[@]}" -q "$@" \
 		--oci-layout "$L" "$name:v1"
 }
 asked() { grep -c "^$1" "$CLOG" || true; }
@@ -105,7 +103,7 @@ printf '127.0.0.1 localhost\n127.0.0.1 cnoe.localtest.me gitea.cnoe.localtest.me
 unset IDPBUILDER_REGISTRY_URL
 pr=cnoe.localtest.me:${GITEA_HOST#*:}
 : >"$CLOG"
-assert_exit 0 gitea_names "$TEST_TMP/hosts" timeout -k 5 120 "$CTD_ADAPTER" -q \
+assert_exit 0 gitea_names "$TEST_TMP/hosts" "${GITEA_ADAPTER[@]}" -q \
 	--oci-layout "$L" "$pr/$GITEA_OWNER/routed:v1"
 assert_eq "$pr/$GITEA_OWNER/routed:v1@${LAST_OUT#*@}" "$LAST_OUT" "path routing: result line"
 assert_eq 1 "$(asked 'idpbuilder get secrets')" "path routing: idpbuilder asked"
@@ -114,7 +112,7 @@ verify_pushed "$GITEA_HOST/$GITEA_OWNER/routed:v1" "$L" "${GITEA_SKOPEO_FLAGS[@]
 ph=cnoe.localtest.me:${GITEA_PLAIN_HOST#*:}
 : >"$CLOG"
 : >"$GITEA_LOG"
-assert_exit 0 gitea_names "$TEST_TMP/hosts" timeout -k 5 120 "$CTD_ADAPTER" -q \
+assert_exit 0 gitea_names "$TEST_TMP/hosts" "${GITEA_ADAPTER[@]}" -q \
 	--oci-layout "$L" "$ph/$GITEA_OWNER/plain:v1"
 assert_contains "$LAST_ERR" "does not speak TLS: using plain HTTP"
 assert_eq 1 "$(asked 'idpbuilder get secrets')" "--protocol http: idpbuilder asked"

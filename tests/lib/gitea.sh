@@ -370,3 +370,10 @@ gitea_names() {
 		done
 		exec "$@"' sh "$d" "$@"
 }
+
+gitea_need_adapter() {
+	need docker-registry nginx skopeo curl openssl
+	CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
+	[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
+	GITEA_ADAPTER=(timeout -k 5 "${ENGINE_TIMEOUT:-180}" "$CTD_ADAPTER")
+}
