@@ -635,8 +635,8 @@ static int post_digest(struct upload *u, const struct idp_buf *body, const char 
 		__atomic_store_n(&u->s->no_post_digest, 1, __ATOMIC_RELAXED);
 	if (what == IDP_POST_TAKEN)
 		return 1;
-	if (what == IDP_POST_FAILED)
-		return landed_anyway(u, digest, err) ? 1 : -1;
+	if (what == IDP_POST_FAILED)   /* a lost answer may hide a stored blob */
+		return err->retryable && landed_anyway(u, digest, err) ? 1 : -1;
 	return rc < 0 && what == IDP_POST_SESSION ? -1 : 0;
 }
 
