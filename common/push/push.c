@@ -134,7 +134,9 @@ static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome o
 	pthread_mutex_unlock(&p->mu);
 }
 
-static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
+/* Upload b (into `session` when a refused mount opened one). */
+static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, const char *session,
+		  struct idp_error *err)
 {
 	struct step_progress sp;
 	struct idp_upload_result res;
@@ -142,7 +144,7 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, str
 	struct idp_upload_args a = {
 		.reader = &r, .digest = b->digest, .size = b->size,
 		.on_sent = on_upload_sent, .on_read = on_upload_read, .progress_ctx = &sp,
-		.keep_spool = b->keep_spool && !*b->keep_spool,
+		.keep_spool = b->keep_spool && !*b->keep_spool, .session = session,
 	};
 	int rc;
 
@@ -183,13 +185,16 @@ static void step_existed(struct pusher *p, struct blob_step *b, int64_t size)
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err)
 {
 	int64_t size = b->size;
+	char *session = NULL;   /* a refused mount's, for the upload */
 	int rc = 0;
 
 	b->outcome = IDP_BLOB_PENDING;
 	if (b->digest && (rc = idp_blob_exists(p->s, h, b->digest, &size, err)) < 0)
 		return idp_error_prefix(err, "checking blob %s", b->id);
 	if (rc == 0 && b->digest && b->mount_from) {
-		if ((rc = idp_blob_mount(p->s, h, b->digest, b->mount_from, err)) < 0)
+		rc = idp_blob_mount(p->s, h, b->digest, b->mount_from, b->open ? &session : NULL,
+				    err);
+		if (rc < 0)
 			return idp_error_prefix(err, "mounting blob %s from %s", b->id,
 						b->mount_from);
 		if (rc == 1) {
@@ -206,7 +211,10 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 		step_existed(p, b, b->size >= 0 || size < 0 ? b->size : size);
 		return 0;
 	}
-	return b->open ? upload(p, h, b, err) : 0;
+	if (b->open)
+		rc = upload(p, h, b, session, err);
+	free(session);
+	return rc;
 }
 
 /* ---- random-access images: the pool ---- */

@@ -23,6 +23,7 @@ enum auth_scheme { SCHEME_UNKNOWN, SCHEME_BASIC, SCHEME_BEARER };
 struct cached_token {
 	char *scopes;
 	struct idp_token tok;
+	int anonymous;             /* fetched without a secret: it may only read */
 };
 
 struct idp_auth {
@@ -40,6 +41,8 @@ struct idp_auth {
 	idp_auth_late_fn late;     /* credentials when challenged without any */
 	void *late_ctx;
 	int late_asked;
+	int late_not_yet;          /* it said it has none yet: late_why says so */
+	struct idp_error late_why;
 	int ntokens;
 	struct cached_token tokens[AUTH_MAX_TOKENS];
 };
@@ -68,12 +71,16 @@ void idp_auth_set_late(struct idp_auth *a, idp_auth_late_fn get, void *ctx)
 static void ask_late(struct idp_auth *a)
 {
 	struct idp_creds c;
+	int rc;
 
 	if (a->creds.source != IDP_CREDS_NONE || !a->late || a->late_asked)
 		return;
 	a->late_asked = 1;
 	memset(&c, 0, sizeof(c));
-	if (a->late(a->late_ctx, &c) <= 0)
+	a->late_why = (struct idp_error)IDP_ERROR_INIT;
+	rc = a->late(a->late_ctx, &c, &a->late_why);
+	a->late_not_yet = rc == IDP_AUTH_LATE_NOT_YET;
+	if (rc != 1)
 		return;
 	idp_creds_release(&a->creds);
 	a->creds = c;
@@ -179,13 +186,17 @@ static int has_secret(const struct idp_auth *a)
 }
 
 /* A realm that would get credentials in clear text: plain HTTP, and
- * either not loopback or asked for by an HTTPS registry (a downgrade). */
+ * either not loopback or asked for by an HTTPS registry (a downgrade).
+ * The plain-HTTP registry itself (Gitea's realm is on its own origin) is
+ * as insecure as sending it Basic credentials. */
 static int realm_insecure(const struct idp_auth *a)
 {
 	struct idp_origin o;
 
 	if (idp_http_origin(a->realm, &o) < 0 || strcmp(o.scheme, "http") != 0)
 		return 0;
+	if (a->registry && idp_http_same_origin(a->realm, a->registry))
+		return a->plain_remote;
 	return a->registry_https || !idp_host_is_loopback(o.host);
 }
 
@@ -298,6 +309,7 @@ static int store_token(struct idp_auth *a, const char *scopes, const struct idp_
 		idp_token_release(&c->tok);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
+	c->anonymous = !has_secret(a);
 	a->ntokens++;
 	return 0;
 }
@@ -390,6 +402,9 @@ int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
 
 static int no_credentials(struct idp_auth *a, const char *registry, struct idp_error *err)
 {
+	if (a->late_not_yet)
+		return idp_error_set(err, IDP_EAUTH, "%s requires authentication and %s", registry,
+				     a->late_why.msg);
 	return idp_error_set(
 		err, IDP_EAUTH,
 		"%s requires authentication and no credentials were found: pass -u USER "
@@ -417,15 +432,26 @@ static int learn_bearer(struct idp_auth *a, const struct idp_challenge *c, const
 	return a->realm ? 0 : idp_error_set(err, IDP_EGENERAL, "out of memory");
 }
 
-static void forget_sent_token(struct idp_auth *a, const char *scopes, const char *sent)
+/* The cached token `sent` ("Bearer <token>") for scopes: its index, or -1. */
+static int sent_token(const struct idp_auth *a, const char *scopes, const char *sent)
 {
 	int i;
+
+	if (!sent || strncmp(sent, "Bearer ", 7) != 0)
+		return -1;
 	for (i = 0; i < a->ntokens; i++)
 		if (strcmp(a->tokens[i].scopes, scopes) == 0 &&
-		    strcmp(sent + 7, a->tokens[i].tok.token) == 0) {
-			drop_token(a, i);
-			return;
-		}
+		    strcmp(sent + 7, a->tokens[i].tok.token) == 0)
+			return i;
+	return -1;
+}
+
+static void forget_sent_token(struct idp_auth *a, const char *scopes, const char *sent)
+{
+	int i = sent_token(a, scopes, sent);
+
+	if (i >= 0)
+		drop_token(a, i);
 }
 
 static int on_bearer(struct idp_auth *a, const struct idp_challenge *c, struct idp_http *h,
@@ -448,21 +474,67 @@ static int on_bearer(struct idp_auth *a, const struct idp_challenge *c, struct i
 	return fetch_token(a, h, scopes, err);
 }
 
-static int on_basic(struct idp_auth *a, const char *sent, const char *registry,
-		    struct idp_error *err)
+static int refused_basic(const struct idp_auth *a, const char *registry, struct idp_error *err)
 {
+	return idp_error_set(err, IDP_EAUTH,
+			     "%s refused the credentials for user %s (%s): check the username "
+			     "and password",
+			     registry, a->creds.username ? a->creds.username : "idppush",
+			     idp_auth_origin(a));
+}
+
+/* A write answered with a Basic challenge although the registry gave us a
+ * token for our credentials (Gitea: Basic realm="Gitea Package API", its
+ * reqPackageAccess): they are right, and not allowed to write there. */
+static int no_write_permission(const struct idp_auth *a, const char *scopes, const char *registry,
+			       struct idp_error *err)
+{
+	const char *repo = strncmp(scopes, "repository:", 11) == 0 ? scopes + 11 : "";
+	int owner_len = (int)strcspn(repo, "/: ");
+	const char *user = a->creds.username ? a->creds.username : "idppush";
+
+	return idp_error_set(err, IDP_EAUTH,
+			     "%s accepted the credentials of user %s (%s) but refused a write: "
+			     "they lack package write permission on owner '%.*s'; push under an "
+			     "owner that user may write to, or use that owner's credentials",
+			     registry, user, idp_auth_origin(a), owner_len, repo);
+}
+
+static int on_basic(struct idp_auth *a, const char *scopes, const char *sent,
+		    const char *registry, struct idp_error *err)
+{
+	int t = sent_token(a, scopes, sent);
+	int bearer = sent && strncmp(sent, "Bearer ", 7) == 0;
+
+	if (bearer && has_secret(a) && !a->raw_token && !(t >= 0 && a->tokens[t].anonymous))
+		return no_write_permission(a, scopes, registry, err);
 	if (!has_password(a))
 		return no_credentials(a, registry, err);
 	if (sent && strncmp(sent, "Basic ", 6) == 0)
-		return idp_error_set(err, IDP_EAUTH,
-				     "%s refused the credentials for user %s (%s): check the "
-				     "username and password",
-				     registry, a->creds.username ? a->creds.username : "idppush",
-				     idp_auth_origin(a));
+		return refused_basic(a, registry, err);
 	if (a->plain_remote && !a->allow_insecure)
 		return insecure_refused(a, registry, err);
 	a->scheme = SCHEME_BASIC;
 	return 0;
+}
+
+/* A 401 with no challenge at all (Gitea's answer to an expired or unknown
+ * token, and to a wrong password): a token we sent is dropped and a new
+ * one fetched from the realm we know (the caller tries once more);
+ * refused Basic credentials are wrong. */
+static int on_no_challenge(struct idp_auth *a, struct idp_http *h, const char *scopes,
+			   const char *sent, const char *registry, struct idp_error *err)
+{
+	if (sent && strncmp(sent, "Basic ", 6) == 0)
+		return refused_basic(a, registry, err);
+	if (!sent || a->scheme != SCHEME_BEARER || !a->realm || a->raw_token)
+		return idp_error_set(err, IDP_EAUTH,
+				     "%s answered 401 without a WWW-Authenticate challenge (%s)",
+				     registry, idp_auth_origin(a));
+	forget_sent_token(a, scopes, sent);
+	if (find_token(a, scopes))
+		return 0;   /* another connection refreshed it meanwhile */
+	return fetch_token(a, h, scopes, err);
 }
 
 int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp_http_resp *resp,
@@ -482,7 +554,9 @@ int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp
 	if ((c = idp_challenges_find(&ch, "bearer")))
 		rc = on_bearer(a, c, h, scopes, sent, registry, err);
 	else if (idp_challenges_find(&ch, "basic"))
-		rc = on_basic(a, sent, registry, err);
+		rc = on_basic(a, scopes, sent, registry, err);
+	else if (ch.n == 0)
+		rc = on_no_challenge(a, h, scopes, sent, registry, err);
 	else
 		rc = idp_error_set(err, IDP_EAUTH,
 				   "%s answered 401 without a usable WWW-Authenticate challenge",

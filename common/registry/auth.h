@@ -22,9 +22,12 @@ void idp_auth_free(struct idp_auth *a);
 
 /* Credentials asked for only when the registry wants some and none were
  * given (idpbuilder's cluster: a child process, not worth running for a
- * registry that lets anyone push): get fills *out and returns 1, or 0.
+ * registry that lets anyone push): get fills *out and returns 1, or 0, or
+ * IDP_AUTH_LATE_NOT_YET when the place holds none yet (why says so: the
+ * refusal then says that instead of where credentials can be had).
  * Called at most once, at the first challenge. */
-typedef int (*idp_auth_late_fn)(void *ctx, struct idp_creds *out);
+#define IDP_AUTH_LATE_NOT_YET 2
+typedef int (*idp_auth_late_fn)(void *ctx, struct idp_creds *out, struct idp_error *why);
 void idp_auth_set_late(struct idp_auth *a, idp_auth_late_fn get, void *ctx);
 
 /* Where credentials can be had, added to "no credentials" (a constant). */

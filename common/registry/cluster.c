@@ -1,10 +1,12 @@
 /* cluster.c: idpbuilder's credentials and CA from the cluster, through
- * idpbuilder or kubectl (cluster.h). */
+ * idpbuilder or kubectl (cluster.h), the shapes each idpbuilder prints,
+ * and whether the CA has expired (idpbuilder never renews it). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include "cluster.h"
 #include "http.h"
 #include "util/jsonutil.h"
@@ -14,6 +16,7 @@
 #define TOOL_TIMEOUT_MS 20000
 #define TOOL_OUT_CAP (1u << 20)
 #define TOOL_ERR_CAP 4096
+#define NOT_YET "the cluster has no Gitea credential yet (is it still starting?)"
 
 /* Run argv; 1 with r filled when it ran and exited 0, 0 when it is not
  * there or failed (err says so), -1 on timeout or cancel. */
@@ -81,29 +84,49 @@ static int fill(struct idp_creds *out, const char *user, const char *pass, const
 	return 1;
 }
 
-/* idpbuilder's array: the gitea-credential entry, else the first with both. */
-static int from_idpbuilder_json(const struct idp_buf *b, struct idp_creds *out,
-				struct idp_error *err)
+/* An entry's username and password: at its top level (idpbuilder >= 0.9)
+ * or under "data" (0.8.1). 1 when it has both. */
+static int entry_pair(json_object *e, const char **user, const char **pass)
 {
-	json_object *arr = idp_json_parse(b->buf, b->len, TOOL_OUT_CAP), *e, *pick = NULL;
+	json_object *data = idp_json_obj(e, "data");
+
+	*user = idp_json_str(e, "username");
+	*pass = idp_json_str(e, "password");
+	if (!*user || !*pass) {
+		*user = idp_json_str(data, "username");
+		*pass = idp_json_str(data, "password");
+	}
+	return *user && *pass && **user && **pass;
+}
+
+int idp_cluster_parse_secrets(const char *json, size_t len, struct idp_creds *out,
+			      struct idp_error *err)
+{
+	json_object *arr = idp_json_parse(json, len, TOOL_OUT_CAP), *e;
 	size_t i, n = arr && json_object_is_type(arr, json_type_array) ?
 		      json_object_array_length(arr) : 0;
+	const char *user = NULL, *pass = NULL, *u, *p, *name;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(arr, i);
-		if (!idp_json_str(e, "username") || !idp_json_str(e, "password"))
-			continue;
-		if (!pick || strcmp(idp_json_str(e, "name") ? idp_json_str(e, "name") : "",
-				    "gitea-credential") == 0)
-			pick = e;
+		name = idp_json_str(e, "name");
+		if (entry_pair(e, &u, &p) &&
+		    (!user || (name && strcmp(name, "gitea-credential") == 0))) {
+			user = u;
+			pass = p;
+		}
 	}
-	if (pick)
-		rc = fill(out, idp_json_str(pick, "username"), idp_json_str(pick, "password"),
-			  "idpbuilder get secrets -p gitea", err);
-	else
+	if (user) {
+		rc = fill(out, user, pass, "idpbuilder get secrets -p gitea", err);
+	} else if (arr && json_object_is_type(arr, json_type_array) && n == 0) {
+		idp_error_set(err, IDP_EAUTH, NOT_YET ": 'idpbuilder get secrets -p gitea -o json' "
+			      "printed []");
+		rc = IDP_CLUSTER_NOT_YET;
+	} else {
 		idp_error_set(err, IDP_EAUTH,
 			      "'idpbuilder get secrets -p gitea' gave no credentials");
+	}
 	json_object_put(arr);
 	return rc;
 }
@@ -129,47 +152,118 @@ static int from_secret_json(const struct idp_buf *b, const char *user_key, const
 	return rc;
 }
 
-int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
-			    struct idp_error *err)
+/* $KUBECONFIG, when set (kubectl reads it, idpbuilder does not). */
+static const char *kubeconfig_env(void)
 {
-	static const char *const ib[] = { "idpbuilder", "get", "secrets", "-p", "gitea", "-o",
-					  "json", NULL };
+	const char *k = getenv("KUBECONFIG");
+	return k && *k ? k : NULL;
+}
+
+static int from_idpbuilder(const struct idp_stop *stop, struct idp_creds *out,
+			   struct idp_error *err)
+{
+	const char *argv[] = { "idpbuilder", "get", "secrets", "-p", "gitea", "-o", "json",
+			       NULL, NULL, NULL };
+	const char *kc = kubeconfig_env();
+	struct idp_run_result r;
+	int rc;
+
+	if (kc) {   /* the cluster $KUBECONFIG names: one file only */
+		argv[7] = "--kubeconfig";
+		argv[8] = kc;
+	}
+	rc = tool(stop, argv, "idpbuilder get secrets -p gitea -o json", &r, err);
+	if (rc > 0)
+		rc = idp_cluster_parse_secrets(r.out.buf, r.out.len, out, err);
+	idp_run_result_release(&r);
+	return rc;
+}
+
+static int from_kubectl(const struct idp_stop *stop, struct idp_creds *out,
+			struct idp_error *err)
+{
 	static const char *const kc[] = { "kubectl", "get", "secret", "-n", "gitea",
 					  "gitea-credential", "-o", "json", NULL };
 	struct idp_run_result r;
-	int rc = tool(stop, ib, "idpbuilder get secrets -p gitea -o json", &r, err);
+	int rc = tool(stop, kc, "kubectl get secret -n gitea gitea-credential -o json", &r, err);
 
-	if (rc > 0)
-		rc = from_idpbuilder_json(&r.out, out, err);
-	idp_run_result_release(&r);
-	if (rc != 0)
-		return rc;
-	rc = tool(stop, kc, "kubectl get secret -n gitea gitea-credential -o json", &r, err);
-	if (rc > 0)
+	if (rc > 0) {
 		rc = from_secret_json(&r.out, "username", "password", out, err);
+	} else if (rc == 0 && r.status && strstr(r.err.buf, "NotFound")) {
+		idp_error_set(err, IDP_EAUTH, NOT_YET ": kubectl found no secret "
+			      "gitea/gitea-credential");
+		rc = IDP_CLUSTER_NOT_YET;
+	}
+	idp_run_result_release(&r);
+	return rc;
+}
+
+int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
+			    struct idp_error *err)
+{
+	const char *kc = kubeconfig_env();
+	int rc;
+
+	/* the cluster $KUBECONFIG means: kubectl first, idpbuilder told of it */
+	if (kc) {
+		rc = from_kubectl(stop, out, err);
+		if (rc != 0 || strchr(kc, ':'))
+			return rc;   /* a list: idpbuilder's --kubeconfig takes one file */
+		return from_idpbuilder(stop, out, err);
+	}
+	rc = from_idpbuilder(stop, out, err);
+	return rc != 0 ? rc : from_kubectl(stop, out, err);
+}
+
+/* The PEM certificate under data[key] of secret ns/idpbuilder-cert: 1, 0, -1. */
+static int ca_from_secret(const struct idp_stop *stop, const char *ns, const char *key,
+			  struct idp_buf *pem, struct idp_error *err)
+{
+	const char *kc[] = { "kubectl", "get", "secret", "-n", ns, "idpbuilder-cert", "-o",
+			     "json", NULL };
+	struct idp_run_result r;
+	json_object *j = NULL;
+	char *ca = NULL, what[96];
+	int rc;
+
+	snprintf(what, sizeof(what), "kubectl get secret -n %s idpbuilder-cert -o json", ns);
+	rc = tool(stop, kc, what, &r, err);
+	if (rc > 0) {
+		j = idp_json_parse(r.out.buf, r.out.len, TOOL_OUT_CAP);
+		ca = unbase64(idp_json_str(idp_json_obj(j, "data"), key));
+		rc = ca && strstr(ca, "-----BEGIN CERTIFICATE-----") && idp_buf_adds(pem, ca) == 0;
+		if (!rc)
+			idp_error_set(err, IDP_ENETWORK, "the %s/idpbuilder-cert secret has no %s "
+				      "certificate", ns, key);
+	}
+	free(ca);
+	json_object_put(j);
 	idp_run_result_release(&r);
 	return rc;
 }
 
 int idp_cluster_ca(const struct idp_stop *stop, struct idp_buf *pem, struct idp_error *err)
 {
-	static const char *const kc[] = { "kubectl", "get", "secret", "-n", "default",
-					  "idpbuilder-cert", "-o", "json", NULL };
-	struct idp_run_result r;
-	json_object *j = NULL;
-	char *ca = NULL;
-	int rc = tool(stop, kc, "kubectl get secret -n default idpbuilder-cert -o json", &r, err);
+	int rc = ca_from_secret(stop, "default", "ca.crt", pem, err);
 
-	if (rc > 0) {
-		j = idp_json_parse(r.out.buf, r.out.len, TOOL_OUT_CAP);
-		ca = unbase64(idp_json_str(idp_json_obj(j, "data"), "ca.crt"));
-		rc = ca && strstr(ca, "-----BEGIN CERTIFICATE-----") && idp_buf_adds(pem, ca) == 0;
-		if (!rc)
-			idp_error_set(err, IDP_ENETWORK,
-				      "the idpbuilder-cert secret has no ca.crt certificate");
-	}
-	free(ca);
-	json_object_put(j);
-	idp_run_result_release(&r);
-	return rc;
+	return rc != 0 ? rc : ca_from_secret(stop, "ingress-nginx", "tls.crt", pem, err);
+}
+
+int idp_cluster_ca_expired(const char *pem, size_t len, time_t now, char *when, size_t n)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)pem, (unsigned)len };
+	time_t end = (time_t)-1;
+	struct tm tm;
+
+	if (len > TOOL_OUT_CAP || gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) == 0)
+		end = gnutls_x509_crt_get_expiration_time(crt);
+	gnutls_x509_crt_deinit(crt);
+	if (end == (time_t)-1)
+		return -1;
+	if (n && gmtime_r(&end, &tm) && !strftime(when, n, "%Y-%m-%d", &tm))
+		when[0] = '\0';
+	return end < now;
 }

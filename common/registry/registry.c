@@ -2,8 +2,9 @@
  * operations: the session's accessors and abort switch, its URLs, its
  * warnings and notes (session_warnf/session_infof), the retry sleep,
  * the one request helper (idp_reg_call: credentials, re-authentication,
- * retries, the accepted statuses, the registry's error), and blob HEAD,
- * GET (a small one, its digest checked), mount, manifest HEAD and PUT,
+ * retries, the accepted statuses, the registry's error, in words for
+ * Gitea's unknown owner and refused names), and blob HEAD, GET (a small
+ * one, its digest checked), manifest GET, mount, manifest HEAD and PUT,
  * and the DELETE of an upload. Opening a session is in session.c,
  * chunked blob uploads in upload.c. */
 #include "config.h"
@@ -18,6 +19,7 @@
 #include "auth.h"
 #include "regerr.h"
 #include "registry.h"
+#include "util/ref.h"
 
 #include "session_private.h"
 #include "banned.h"
@@ -132,6 +134,43 @@ static int backoff(struct idp_session *s, int attempt, const struct idp_error *w
 	return idp_session_sleep(s, ms, err);
 }
 
+/* 1 when url is under the session's repository (/v2/<path>/...). */
+static int in_repository(const struct idp_session *s, const char *url)
+{
+	size_t b = s->base_url.len, p = strlen(s->ref.path);
+
+	return strncmp(url, s->base_url.buf, b) == 0 && strncmp(url + b, "/v2/", 4) == 0 &&
+	       strncmp(url + b + 4, s->ref.path, p) == 0 && url[b + 4 + p] == '/';
+}
+
+/* Gitea's answers that need words of ours: an owner that does not exist
+ * (a plain-text 404 "Not found." to a request under the repository, where
+ * a registry would send an error code), and a name it refuses
+ * (NAME_INVALID, or a bare 400 to a HEAD: which of its rules, stricter
+ * than docker's). */
+static void gitea_words(const struct idp_session *s, const struct idp_http_req *req,
+			const struct idp_http_resp *resp, const char *what, struct idp_error *err)
+{
+	const char *image = strchr(s->ref.path, '/');
+	int owner_len = image ? (int)(image - s->ref.path) : (int)strlen(s->ref.path);
+	char code[64], why[400], msg[460];
+	int coded = idp_regerr_first_code(resp->body.buf, resp->body.len, code, sizeof(code)) == 0;
+
+	if (resp->status == 404 && !coded && in_repository(s, req->url)) {
+		idp_error_set(err, IDP_EREJECTED,
+			      "owner '%.*s' does not exist on this registry; %s (HTTP 404 to %s)",
+			      owner_len, s->ref.path,
+			      s->idpbuilder ? "idpbuilder's images go under " IDP_DEFAULT_OWNER "/"
+					    : "on Gitea, a name's first component is a user or an "
+					      "organization",
+			      what);
+	} else if ((coded ? strcmp(code, "NAME_INVALID") == 0 : resp->status == 400) && image &&
+		   idp_ref_gitea_image_rule(image + 1, why, sizeof(why)) < 0) {
+		snprintf(msg, sizeof(msg), "; the registry refuses the image name %s", why);
+		idp_error_suffix(err, msg);
+	}
+}
+
 /* Fill err from a response that does not answer (class from status and body). */
 static int status_error(struct idp_session *s, const struct idp_http_req *req,
 			const struct idp_http_resp *resp, struct idp_error *err)
@@ -140,6 +179,7 @@ static int status_error(struct idp_session *s, const struct idp_http_req *req,
 
 	idp_http_request_name(req->method, req->url, what, sizeof(what));
 	idp_regerr_from_response(err, what, resp->status, resp->body.buf, resp->body.len);
+	gitea_words(s, req, resp, what, err);
 	err->http_status = (int)resp->status;
 	if (resp->retry_after)
 		err->retry_after_ms = idp_retry_after_parse(resp->retry_after, time(NULL));
@@ -338,7 +378,7 @@ void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *lo
 }
 
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
-		   const char *from, struct idp_error *err)
+		   const char *from, char **session, struct idp_error *err)
 {
 	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 } };
 	struct idp_http_resp resp;
@@ -346,6 +386,8 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 	char *loc;
 	int rc = -1;
 
+	if (session)
+		*session = NULL;
 	idp_url_init(&url);
 	idp_buf_init(&scopes, 4096);
 	idp_http_resp_init(&resp);
@@ -363,8 +405,12 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 	rc = resp.status == 201;
 	if (resp.status == 202 && resp.location &&
 	    (loc = idp_http_resolve(url.buf, resp.location))) {
-		idp_upload_cancel(s, h, loc);
-		free(loc);
+		if (session) {
+			*session = loc;   /* the upload goes there */
+		} else {
+			idp_upload_cancel(s, h, loc);
+			free(loc);
+		}
 	} else if (resp.status != 201 && resp.status != 202) {
 		rc = 0;   /* a refused mount is not fatal: upload instead */
 	}

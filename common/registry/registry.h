@@ -79,10 +79,11 @@ int idp_manifest_get(struct idp_session *s, struct idp_http *h, const char *dige
 		     struct idp_buf *out, struct idp_error *err);
 
 /* Try a cross-repo mount from `from` (a repository on the same registry).
- * 1 mounted, 0 not mounted (any upload session it opened is cancelled),
- * -1 error. */
+ * 1 mounted, 0 not mounted, -1 error. The upload session a refused mount
+ * opens (202) goes to *session (an absolute URL, the caller's: give it to
+ * idp_blob_upload) when session is not NULL, else it is cancelled. */
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
-		   const char *from, struct idp_error *err);
+		   const char *from, char **session, struct idp_error *err);
 
 struct idp_spool;
 
@@ -101,6 +102,8 @@ struct idp_upload_args {
 	idp_progress_fn on_read;
 	void *progress_ctx;
 	int keep_spool;                /* keep the spool (a stream's bytes) for the caller */
+	const char *session;           /* an upload session already open (a refused
+	                                * mount's), used instead of a new one; NULL: none */
 };
 
 struct idp_upload_result {
@@ -116,7 +119,12 @@ struct idp_upload_result {
  * are hashed as they are sent; with one, the data is verified before the
  * final PUT and a mismatch aborts (the blob is never committed). Broken
  * connections are resumed from the registry's reported offset; on
- * failure the upload session is DELETEd. res is filled in (all of it). */
+ * failure the upload session is DELETEd. A small blob of known size read
+ * from a file goes in one request: POST ?digest= with the body (Gitea
+ * takes it whole), else (a registry that opens a session instead, as
+ * distribution does, or refuses) POST and a PUT ?digest= with the body;
+ * into a session already open, that PUT alone. res is filled in (all of
+ * it). */
 int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_upload_args *a,
 		    struct idp_upload_result *res, struct idp_error *err);
 

@@ -1,8 +1,11 @@
 /* session.c: opening and closing a push session: its stop state and HTTP
- * configuration, TLS settings and the CA bundle, credentials, the scheme
- * (HTTPS, or plain HTTP when asked for or when a loopback registry does
- * not speak TLS), and the first /v2/ ping that learns how the registry
- * authenticates and checks the credentials. */
+ * configuration, TLS settings and the CA bundle, credentials (idpbuilder's
+ * from its cluster, when the registry is idpbuilder's on this machine),
+ * the scheme (HTTPS, or plain HTTP when asked for or when a loopback
+ * registry, or idpbuilder's, does not speak TLS), and the first /v2/ ping
+ * that learns how the registry authenticates and checks the credentials;
+ * when it fails, what to do (a *.localtest.me name that does not resolve,
+ * idpbuilder's CA expired). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include "auth.h"
@@ -160,36 +164,45 @@ static int quick_ping(struct idp_session *s, struct idp_http *h, struct idp_erro
 	return rc;
 }
 
-/* The destination is the idpbuilder registry in effect (--registry, else
- * the default). */
-static int is_idpbuilder(const struct idp_session *s)
+/* The destination is idpbuilder's registry (the one in effect: --registry,
+ * else the default; or its names on any port), and whether it is on this
+ * machine (its name resolves to loopback only, as idpbuilder's
+ * *.localtest.me names do): only then does the cluster give its password
+ * and CA, so a --registry naming a host elsewhere never receives Gitea's
+ * admin password. */
+static void which_registry(struct idp_session *s)
 {
-	const char *given = s->opts.idpbuilder_registry;
-	char *ib = idp_registry_host_normalize(given ? given : IDP_DEFAULT_REGISTRY, NULL);
-	int yes = ib && strcmp(s->registry, ib) == 0;
-
-	free(ib);
-	return yes;
+	s->idpbuilder = idp_registry_is_idpbuilder(s->registry, s->opts.idpbuilder_registry);
+	s->local_idpbuilder = s->idpbuilder && idp_host_resolves_loopback(s->registry);
 }
 
-/* idpbuilder's registry on this machine (its name resolves to loopback
- * only, as idpbuilder's *.localtest.me names do): only then does the
- * cluster give its password and CA, so a --registry naming a host
- * elsewhere never receives Gitea's admin password. */
-static int is_local_idpbuilder(const struct idp_session *s)
+/* A *.localtest.me name that does not resolve: why, and what to do. */
+static int localtest_unresolved(struct idp_session *s, struct idp_error *err)
 {
-	return is_idpbuilder(s) && idp_host_resolves_loopback(s->registry);
+	char what[512];
+
+	snprintf(what, sizeof(what),
+		 "; *.localtest.me names reach 127.0.0.1 through public DNS only (offline, or "
+		 "behind a resolver that drops private answers against DNS rebinding, they do "
+		 "not resolve): add the line '127.0.0.1 %.*s' to /etc/hosts%s",
+		 (int)strcspn(s->registry, ":"), s->registry,
+		 s->idpbuilder ? " (127.0.0.1:PORT itself does not do: idpbuilder's ingress "
+				 "routes by name, and its certificate names only "
+				 "cnoe.localtest.me and *.cnoe.localtest.me)" : "");
+	return idp_error_suffix(err, what);
 }
 
 /* The ping failed: when the registry cannot be reached, say why and what
  * to do; an answer (a refusal) speaks for itself. */
 static int unreachable(struct idp_session *s, struct idp_error *err)
 {
-	int idpbuilder = is_idpbuilder(s);
+	int idpbuilder = s->idpbuilder;
 
 	if (err->http_status)   /* it answered (and refused): the message says so */
 		return -1;
 	idp_error_prefix(err, "cannot reach registry %s", s->registry);
+	if (err->unresolved && idp_host_is_localtest(s->registry))
+		return localtest_unresolved(s, err);
 	if (idpbuilder && (err->unresolved || err->refused || err->cls == IDP_ETIMEOUT))
 		return idp_error_suffix(err, "; is the idpbuilder cluster running ('idpbuilder "
 				       "create')? For another registry pass --registry or TARGET");
@@ -209,7 +222,7 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_error why = IDP_ERROR_INIT;
 
-	if (!is_local_idpbuilder(s) || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
+	if (!s->local_idpbuilder || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
 		return 0;
 	idp_buf_init(&s->cluster_ca, 1u << 20);
 	if (idp_cluster_ca(&s->stop, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
@@ -219,18 +232,52 @@ static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 	}
 	s->hcfg.ca_bundle = s->ca_bundle;
 	session_infof(s, "trusting idpbuilder's CA for %s, from kubectl (secret "
-		      "default/idpbuilder-cert); --install-ca keeps it for later runs",
-		      s->registry);
+		      "idpbuilder-cert); --install-ca keeps it for later runs", s->registry);
 	return 1;
 }
 
-/* HTTPS first; a loopback registry that fails the TLS handshake (or never
- * finishes it) is tried over plain HTTP, as docker does for its implicit
- * insecure registries. */
+/* idpbuilder's registry failed TLS verification: when the CA trusted for
+ * it (from the cluster, or a CA file given) has expired, say so (1). */
+static int ca_expired(struct idp_session *s, struct idp_error *err)
+{
+	char when[32], msg[512];
+	const char *which = NULL;
+	struct idp_buf pem;
+	int i;
+
+	if (!s->idpbuilder)
+		return 0;
+	if (s->cluster_ca.len && idp_cluster_ca_expired(s->cluster_ca.buf, s->cluster_ca.len,
+							time(NULL), when, sizeof(when)) == 1)
+		which = "idpbuilder-cert, from the cluster";
+	for (i = 0; !which && i < s->tls.ncas; i++) {
+		idp_buf_init(&pem, IDP_CAP_CONFIG);
+		if (idp_buf_read_file(&pem, s->tls.ca_files[i]) == 0 &&
+		    idp_cluster_ca_expired(pem.buf, pem.len, time(NULL), when, sizeof(when)) == 1)
+			which = s->tls.ca_files[i];
+		idp_buf_release(&pem);
+	}
+	if (!which)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "; idpbuilder's CA (%.200s) expired on %s: idpbuilder makes it valid for a "
+		 "year and never renews it, and docker itself does not notice (it does not "
+		 "check the certificate of a registry on this machine); recreate the cluster "
+		 "(idpbuilder delete, then idpbuilder create), or pass --insecure",
+		 which, when);
+	idp_error_suffix(err, msg);
+	return 1;
+}
+
+/* HTTPS first; a loopback registry (or idpbuilder's, on this machine:
+ * --protocol http) that fails the TLS handshake (or never finishes it) is
+ * tried over plain HTTP, as docker does for its implicit insecure
+ * registries. */
 static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(s);
-	int probe = idp_host_is_loopback(s->ref.domain) && !s->tls.plain_http;
+	int probe = (idp_host_is_loopback(s->ref.domain) || s->local_idpbuilder) &&
+		    !s->tls.plain_http;
 	struct idp_error tls_err;
 
 	if (!h)
@@ -239,8 +286,10 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		return -1;
 	if ((probe ? quick_ping(s, h, err) : ping(s, h, err)) == 0)
 		return 0;
-	if (err->tls_failure && trust_cluster_ca(s, err))
-		return ping(s, h, err) == 0 ? 0 : unreachable(s, err);
+	if (err->tls_failure && trust_cluster_ca(s, err) && ping(s, h, err) == 0)
+		return 0;
+	if (err->tls_failure && ca_expired(s, err))
+		return unreachable(s, err);
 	if (probe && !err->tls_failure && err->refused && ping(s, h, err) == 0)
 		return 0;   /* not listening yet: the usual retries */
 	if (!probe || !err->tls_failure)
@@ -320,12 +369,14 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 /* The cluster's credentials, asked for when the registry wants some
  * (idp_auth_late_fn). Its failures are not ours to report: without
  * credentials the registry's refusal says what to do. */
-static int cluster_credentials(void *ctx, struct idp_creds *out)
+static int cluster_credentials(void *ctx, struct idp_creds *out, struct idp_error *why)
 {
 	struct idp_session *s = ctx;
-	struct idp_error ignored = IDP_ERROR_INIT;
+	int rc = idp_cluster_credentials(&s->stop, out, why);
 
-	if (idp_cluster_credentials(&s->stop, out, &ignored) <= 0)
+	if (rc == IDP_CLUSTER_NOT_YET)
+		return IDP_AUTH_LATE_NOT_YET;
+	if (rc <= 0)
 		return 0;
 	session_infof(s, "credentials for %s: %s (the registry asked for some)", s->registry,
 		      out->origin ? out->origin : "idpbuilder's cluster");
@@ -336,7 +387,8 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_creds creds;
 	struct idp_creds_opts co = s->opts.creds;
-	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain);
+	int remote_plain = s->tls.plain_http && !idp_host_is_loopback(s->ref.domain) &&
+			   !s->local_idpbuilder;
 
 	memset(&creds, 0, sizeof(creds));
 	co.stop = &s->stop;
@@ -346,11 +398,11 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 		idp_creds_release(&creds);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	if (is_idpbuilder(s))
+	if (s->idpbuilder)
 		idp_auth_set_hint(s->auth, "idpbuilder's password: " IDP_CLUSTER_PASSWORD_HINT);
-	if (is_local_idpbuilder(s))
+	if (s->local_idpbuilder)
 		idp_auth_set_late(s->auth, cluster_credentials, s);
-	else if (is_idpbuilder(s))
+	else if (s->idpbuilder)
 		session_infof(s, "not asking the cluster for idpbuilder's password and CA: the "
 			      "registry is not on this machine");
 	/* -v: where the credentials came from (never what they are) */
@@ -379,6 +431,7 @@ int idp_session_open(const struct idp_session_opts *opts, const struct idp_ref *
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
 	snprintf(s->scopes, n, "repository:%s:pull,push", dest->path);
+	which_registry(s);
 	if (setup_tls(s, err) < 0 || setup_auth(s, err) < 0 || choose_scheme_and_ping(s, err) < 0) {
 		idp_session_close(s);
 		return -1;

@@ -24,9 +24,13 @@ struct idp_session {
 	struct idp_auth *auth;
 	struct idp_buf base_url;    /* "https://host:port" (idp_url_init) */
 	char *registry;             /* host[:port] for messages */
+	int idpbuilder;             /* it is idpbuilder's registry (idp_registry_is_idpbuilder) */
+	int local_idpbuilder;       /* ... and its name resolves to loopback only */
 	char *scopes;               /* "repository:<path>:pull,push" */
 	size_t chunk;               /* largest request body (413s and the registry lower it) */
 	size_t chunk_start;         /* an upload's first request body, at most chunk */
+	int no_post_digest;         /* the registry did not take a blob in its POST ?digest=:
+	                             * small blobs go in POST + PUT (atomic) */
 	pthread_mutex_t mu;
 	int nconns;
 	struct idp_http *conns[SESSION_MAX_CONNS];

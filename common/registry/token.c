@@ -1,10 +1,12 @@
 /* token.c: the pure parts of the registry token protocol: parsing a token
- * endpoint's JSON answer (json-c), deciding when a token is stale, and
+ * endpoint's JSON answer (json-c), its lifetime (expires_in, else a JWT's
+ * exp claim, as Gitea sends none), deciding when a token is stale, and
  * building the GET query / POST form with libcurl's percent-encoding. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include <gnutls/gnutls.h>
 #include "util/jsonutil.h"
 #include "http.h"
 #include "token.h"
@@ -13,6 +15,7 @@
 #define TOKEN_DEFAULT_EXPIRES 60
 #define TOKEN_MAX_EXPIRES (366L * 24 * 3600)  /* clamp absurd lifetimes */
 #define TOKEN_PARAM_MAX 16384                 /* longest value we encode */
+#define JWT_CLAIMS_MAX 4096                   /* longest JWT claims part we decode */
 
 /* Non-empty string member, or NULL. */
 static const char *json_str(struct json_object *o, const char *key)
@@ -51,6 +54,52 @@ static long parse_expires(struct json_object *o)
 	if (n < 1)
 		return TOKEN_DEFAULT_EXPIRES;
 	return n > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (long)n;
+}
+
+/* A JWT's claims (its second, base64url part) as a JSON object, or NULL
+ * when the token is not a JWT. */
+static struct json_object *jwt_claims(const char *tok)
+{
+	const char *p = strchr(tok, '.'), *q = p ? strchr(p + 1, '.') : NULL;
+	size_t n = q ? (size_t)(q - p - 1) : 0, i;
+	char b64[JWT_CLAIMS_MAX + 4];
+	gnutls_datum_t in, out = { NULL, 0 };
+	struct json_object *o = NULL;
+
+	if (!n || n > JWT_CLAIMS_MAX || strchr(q + 1, '.'))
+		return NULL;
+	for (i = 0; i < n; i++)   /* base64url -> base64, padded */
+		b64[i] = p[1 + i] == '-' ? '+' : p[1 + i] == '_' ? '/' : p[1 + i];
+	while (i % 4)
+		b64[i++] = '=';
+	in.data = (unsigned char *)b64;
+	in.size = (unsigned)i;
+	if (gnutls_base64_decode2(&in, &out) < 0)
+		return NULL;
+	o = idp_json_parse((const char *)out.data, out.size, JWT_CLAIMS_MAX);
+	gnutls_free(out.data);
+	if (o && !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* Without expires_in: the seconds from issued to the JWT's exp claim, or
+ * TOKEN_DEFAULT_EXPIRES when the token is no JWT, has no exp, or one that
+ * is not after issued (another clock). */
+static long jwt_lifetime(const char *tok, time_t issued)
+{
+	struct json_object *claims = jwt_claims(tok), *exp;
+	int64_t left = 0;
+
+	if (claims && json_object_object_get_ex(claims, "exp", &exp) &&
+	    json_object_is_type(exp, json_type_int))
+		left = json_object_get_int64(exp) - (int64_t)issued;
+	json_object_put(claims);
+	if (left < 1)
+		return TOKEN_DEFAULT_EXPIRES;
+	return left > TOKEN_MAX_EXPIRES ? TOKEN_MAX_EXPIRES : (long)left;
 }
 
 /* Read exactly n digits at *p into *v. */
@@ -149,9 +198,12 @@ static int token_fill(struct json_object *o, time_t now, struct idp_token *out,
 		out->refresh_token = strdup(rt);
 	if (!out->token || (rt && !out->refresh_token))
 		return idp_error_set(err, IDP_EAUTH, "reading token response: out of memory");
-	out->expires_in = parse_expires(o);
 	if (!iss || parse_rfc3339(iss, &out->issued_at) < 0)
 		out->issued_at = now;
+	if (json_object_object_get_ex(o, "expires_in", NULL))
+		out->expires_in = parse_expires(o);
+	else
+		out->expires_in = jwt_lifetime(out->token, out->issued_at);
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 struct idp_token {
 	char *token;          /* "token" or, when absent, "access_token" */
 	char *refresh_token;  /* may be NULL */
-	long expires_in;      /* seconds; 60 when missing or < 1 */
+	long expires_in;      /* seconds; when missing, a JWT's exp - issued_at; else 60 */
 	time_t issued_at;     /* parsed RFC 3339 "issued_at", else `now` given */
 };
 

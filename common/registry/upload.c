@@ -7,9 +7,15 @@
  * chunk can be sent again and a lost session restarted from byte 0.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
  * registry's OCI-Chunk-Max-Length; those of a file grow while the link is
- * fast, unless the caller fixed their size. The decisions are functions
- * of their inputs (upload_private.h); the caller's progress callbacks go
- * to HTTP (bytes sent) and to the spool filler (bytes read) as given. */
+ * fast, unless the caller fixed their size. A resync trusts a status no
+ * further than what was sent (and knows Gitea's one-past-the-end); a 416
+ * after it starts the blob again. The finishing PUT may take long (the
+ * registry copies the blob); when it fails, a HEAD says whether the blob
+ * is there. A small blob of a file goes in one request (POST ?digest=
+ * with the body, else a PUT with it); a refused mount's session is used.
+ * The decisions are functions of their inputs (upload_private.h); the
+ * caller's progress callbacks go to HTTP (bytes sent) and to the spool
+ * filler (bytes read) as given. */
 #include "config.h"
 #include <inttypes.h>
 #include <pthread.h>
@@ -36,6 +42,8 @@ struct upload {
 	struct idp_sha256 *hash;
 	int64_t hashed;              /* bytes [0, hashed) are in the hash */
 	int64_t acked;               /* bytes the registry has */
+	int64_t confirmed;           /* what the last PATCH reply said it has */
+	int64_t sent_hi;             /* the end of the bytes this session was sent */
 	int64_t rpos;                /* direct mode: next reader position */
 	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
 	struct idp_spoolfill *fill;  /* spool mode: reads the source into the spool */
@@ -45,6 +53,8 @@ struct upload {
 	size_t chunk;
 	size_t good;                 /* the largest request body that went through */
 	int resumed;
+	int resynced;                /* resumed from a status GET since the last good PATCH */
+	int restarts;                /* new sessions after a 416 */
 };
 
 static int set_location(struct upload *u, const char *base, const char *loc, struct idp_error *err)
@@ -97,6 +107,8 @@ static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err
 	hash_span(u, u->rpos, buf, (size_t)r);
 	u->rpos += r;
 	u->send_off += (size_t)r;
+	if (u->rpos > u->sent_hi)
+		u->sent_hi = u->rpos;
 	return r;
 }
 
@@ -113,13 +125,9 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, err);
 	if (r > 0)
 		u->send_off += (size_t)r;
+	if (u->req_start + (int64_t)u->send_off > u->sent_hi)
+		u->sent_hi = u->req_start + (int64_t)u->send_off;
 	return r;
-}
-
-/* Bytes hashed so far: what a resumed upload may say it holds. */
-static int64_t hashed(const struct upload *u)
-{
-	return u->spool ? idp_spool_len(u->spool) : u->hashed;
 }
 
 /* The largest request body now: ours, or less when a proxy or the
@@ -143,12 +151,26 @@ static void limit_chunk(struct upload *u, size_t max)
 		u->chunk = max;
 }
 
+/* A new session's answer (202): its Location, and the request sizes the
+ * registry asks for (OCI-Chunk-Min-Length, OCI-Chunk-Max-Length). */
+static int take_session(struct upload *u, const char *url, const struct idp_http_resp *resp,
+			struct idp_error *err)
+{
+	int64_t min = idp_header_count(resp->chunk_min_length, (int64_t)1 << 30);
+	int64_t max = idp_header_count(resp->chunk_max_length, (int64_t)1 << 30);
+
+	if (min > (int64_t)u->chunk)
+		u->chunk = (size_t)min;
+	if (max > 0 && max < (int64_t)chunk_now(u))
+		limit_chunk(u, (size_t)max);
+	return set_location(u, url, resp->location, err);
+}
+
 static int start_upload(struct upload *u, struct idp_error *err)
 {
 	struct idp_reg_call c = { .req = { .method = "POST", .has_body = 1 }, .ok = { 202 } };
 	struct idp_http_resp resp;
 	struct idp_buf url;
-	int64_t min, max;
 	int rc;
 
 	idp_url_init(&url);
@@ -158,13 +180,7 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	c.req.url = url.buf;
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
-		rc = set_location(u, url.buf, resp.location, err);
-	min = rc == 0 ? idp_header_count(resp.chunk_min_length, (int64_t)1 << 30) : -1;
-	max = rc == 0 ? idp_header_count(resp.chunk_max_length, (int64_t)1 << 30) : -1;
-	if (min > (int64_t)u->chunk)
-		u->chunk = (size_t)min;
-	if (max > 0 && max < (int64_t)chunk_now(u))
-		limit_chunk(u, (size_t)max);
+		rc = take_session(u, url.buf, &resp, err);
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;
@@ -185,12 +201,13 @@ static int resync(struct upload *u, struct idp_error *err)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc < 0)
 		idp_error_prefix(err, "cannot resume the upload");
-	have = rc == 0 ? idp_upload_resume_at(resp.range, hashed(u), err) : -1;
+	have = rc == 0 ? idp_upload_resume_at(resp.range, u->confirmed, u->sent_hi, err) : -1;
 	idp_http_resp_release(&resp);
 	if (have < 0)
 		return -1;
 	u->acked = have;
 	u->resumed++;
+	u->resynced = 1;
 	if (!u->spool && u->r->ops->seek(u->r->ctx, have, err) < 0)
 		return -1;
 	u->rpos = have;
@@ -209,9 +226,10 @@ static int restart(struct upload *u, struct idp_error *err)
 		return -1;
 	if (u->location)
 		idp_upload_cancel(u->s, u->h, u->location);
-	u->acked = 0;
+	u->acked = u->confirmed = u->sent_hi = 0;
 	u->rpos = 0;
 	u->resumed++;
+	u->resynced = 0;
 	session_warnf(u->s, "%s; starting the upload again", why.msg);
 	return start_upload(u, err);
 }
@@ -251,17 +269,29 @@ int idp_upload_take_ack(int64_t *acked, const char *range, int64_t chunk_end,
 	return 0;
 }
 
-int64_t idp_upload_resume_at(const char *range, int64_t hashed, struct idp_error *err)
+int64_t idp_upload_resume_at(const char *range, int64_t confirmed, int64_t sent,
+			     struct idp_error *err)
 {
 	int64_t have = range ? idp_range_held(range) : 0;
 
-	if (have == 1)
-		have = 0;   /* "0-0": empty, or one byte */
-	if (have < 0 || have > hashed)
-		return idp_error_set(
-			err, IDP_EREJECTED,
-			"cannot resume the upload: the registry reports %" PRId64 " bytes", have);
+	if (have == confirmed + 1 || have == sent + 1)
+		have--;   /* Gitea <= 1.24.0: one past the end ("0-0": empty, or one byte) */
+	if (have < 0 || have > sent)
+		return idp_error_set(err, IDP_EREJECTED,
+				     "cannot resume the upload: the registry reports %" PRId64
+				     " bytes of the %" PRId64 " sent",
+				     have, sent);
 	return have;
+}
+
+enum idp_upload_next idp_upload_after_failure(int status, int retryable, int reauthed,
+					      int resynced, int restarts)
+{
+	if (status == 416 && resynced)
+		return restarts < IDP_UPLOAD_MAX_RESTARTS ? IDP_UPLOAD_RESTART : IDP_UPLOAD_FAIL;
+	if (!retryable)
+		return IDP_UPLOAD_FAIL;
+	return reauthed ? IDP_UPLOAD_RESUME_NOW : IDP_UPLOAD_RESUME;
 }
 
 size_t idp_upload_grow(size_t chunk, size_t len, int64_t ms)
@@ -307,8 +337,11 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = idp_upload_take_ack(&u->acked, resp.range, u->req_start + (int64_t)len, err);
+		u->confirmed = u->acked;
+		u->resynced = 0;
+	}
 	idp_http_resp_release(&resp);
 	if (rc == 0 && len > u->good)
 		u->good = len;
@@ -350,15 +383,25 @@ static int shrink_after_413(struct upload *u)
 /* Send what remains of the current chunk, resuming on transient failures. */
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
+	enum idp_upload_next next;
 	int attempt = 1;
 
 	while (u->acked < chunk_end) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
 			continue;
+		next = idp_upload_after_failure(err->http_status, err->retryable,
+						err->cls == IDP_EAUTH, u->resynced, u->restarts);
 		if (err->http_status == 413 && shrink_after_413(u)) {
 			/* not an attempt: the same bytes go again, in smaller requests */
-		} else if (!err->retryable || attempt >= u->s->opts.retry.attempts) {
+		} else if (next == IDP_UPLOAD_RESTART) {
+			u->restarts++;
+			if (restart(u, err) < 0)
+				return -1;
+			continue;
+		} else if (next == IDP_UPLOAD_FAIL || attempt >= u->s->opts.retry.attempts) {
 			return -1;
+		} else if (next == IDP_UPLOAD_RESUME_NOW) {
+			attempt++;   /* bounded all the same */
 		} else {
 			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
 						     err->retry_after_ms);
@@ -397,13 +440,103 @@ static int send_all(struct upload *u, struct idp_error *err)
 	}
 }
 
-static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+long idp_upload_finish_stall_ms(long stall_ms, int64_t size)
 {
-	struct idp_reg_call c = { .req = { .method = "PUT", .has_body = 1 }, .ok = { 201, 204 } };
+	int64_t ms = 2 * (int64_t)(stall_ms > 0 ? stall_ms : 60000) + (size >> 24) * 1000;
+
+	return ms > 3600000 ? 3600000 : (long)ms;
+}
+
+enum idp_upload_next idp_upload_after_put_failure(int status, int retryable, int failed)
+{
+	if (status == 404 && failed)
+		return IDP_UPLOAD_FAIL;
+	return retryable ? IDP_UPLOAD_RESUME : IDP_UPLOAD_FAIL;
+}
+
+/* One finishing PUT of url (with the small path's body, else none),
+ * with the long stall allowance. */
+static int put_once(struct upload *u, const char *url, const struct idp_buf *body,
+		    struct idp_error *err)
+{
+	struct idp_reg_call c = {
+		.req = { .method = "PUT", .url = url, .has_body = 1,
+			 .body = body ? body->buf : NULL, .body_len = body ? body->len : 0,
+			 .on_sent = body ? u->a->on_sent : NULL, .sent_ctx = u->a->progress_ctx },
+		.once = 1,   /* put_finish() retries, after a HEAD */
+		.ok = { 201, 204 },
+	};
 	struct idp_http_resp resp;
-	struct idp_buf url;
 	int rc;
 
+	c.req.stall_timeout_ms = idp_upload_finish_stall_ms(u->s->opts.stall_timeout_ms, u->acked);
+	idp_http_resp_init(&resp);
+	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
+	idp_http_resp_release(&resp);
+	return rc;
+}
+
+/* After a request that should have stored the blob failed: 1 when the
+ * registry has it all the same (the proxy in front gave up waiting, or
+ * the answer was lost), with the size sent; 0 when not (or unknown). */
+static int landed_anyway(struct upload *u, const char *digest, const struct idp_error *why)
+{
+	struct idp_error ignored = IDP_ERROR_INIT;
+	int64_t size = -1;
+
+	if (idp_blob_exists(u->s, u->h, digest, &size, &ignored) != 1 ||
+	    (size >= 0 && size != u->acked))
+		return 0;
+	session_infof(u->s, "blob %s: the registry has it although its answer failed (%s)",
+		      digest, why->msg);
+	return 1;
+}
+
+/* The finishing PUT; when it fails, HEAD the blob before trying again or
+ * giving up: a registry that copies the blob before it answers can outlive
+ * the proxy in front (504) and still store it. */
+static int put_finish(struct upload *u, const char *url, const char *digest,
+		      const struct idp_buf *body, struct idp_error *err)
+{
+	int failed = 0;
+	long ms;
+
+	while (put_once(u, url, body, err) < 0) {
+		if (landed_anyway(u, digest, err))
+			return 0;
+		if (idp_upload_after_put_failure(err->http_status, err->retryable, failed) ==
+			    IDP_UPLOAD_FAIL ||
+		    ++failed >= u->s->opts.retry.attempts)
+			return -1;
+		ms = idp_retry_delay_ms(&u->s->opts.retry, failed, 0.5, err->retry_after_ms);
+		session_warnf(u->s, "%s; the registry does not have the blob: sending the PUT "
+			      "again in %.1f s (attempt %d of %d)", err->msg, (double)ms / 1000.0,
+			      failed + 1, u->s->opts.retry.attempts);
+		if (idp_session_sleep(u->s, ms, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* PUT <location>?digest=D (with body, or none), HEADing the blob when it
+ * fails. */
+static int put_digest(struct upload *u, const char *digest, const struct idp_buf *body,
+		      struct idp_error *err)
+{
+	struct idp_buf url;
+	int rc = -1;
+
+	idp_url_init(&url);
+	if (idp_url_addf(&url, err, "%s", u->location) == 0 &&
+	    idp_url_addf(&url, err, "%sdigest=%s", idp_url_query_sep(&url), digest) == 0)
+		rc = put_finish(u, url.buf, digest, body, err);
+	idp_buf_release(&url);
+	return rc;
+}
+
+/* The digest and size of what was read, checked against those expected. */
+static int check_read(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
 	idp_sha256_final(u->hash, res->digest);
 	res->size = u->acked;
 	if (u->size >= 0 && u->acked != u->size)
@@ -415,17 +548,154 @@ static int finish(struct upload *u, struct idp_upload_result *res, struct idp_er
 			err, IDP_EGENERAL,
 			"blob %s is corrupt: its content has digest %s; nothing was committed",
 			u->want_digest, res->digest);
-	idp_url_init(&url);
-	if (idp_url_addf(&url, err, "%s", u->location) < 0 ||
-	    idp_url_addf(&url, err, "%sdigest=%s", idp_url_query_sep(&url), res->digest) < 0) {
-		idp_buf_release(&url);
+	return 0;
+}
+
+static int finish(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	if (check_read(u, res, err) < 0)
 		return -1;
+	return put_digest(u, res->digest, NULL, err);
+}
+
+/* ---- the small path: a blob in one request ---- */
+
+int idp_upload_is_small(int64_t size, int seekable, size_t chunk)
+{
+	return seekable && size >= 0 && size <= IDP_UPLOAD_SMALL_MAX && (uint64_t)size <= chunk;
+}
+
+enum idp_post_digest idp_upload_post_digest(long status)
+{
+	if (status == 201)
+		return IDP_POST_TAKEN;
+	if (status == 202)
+		return IDP_POST_SESSION;
+	if (status >= 400 && status < 500 && status != 401 && status != 403 && status != 404 &&
+	    status != 429)
+		return IDP_POST_REFUSED;
+	return IDP_POST_FAILED;
+}
+
+/* The whole blob into body, hashed and checked. */
+static int read_small(struct upload *u, struct idp_buf *body, struct idp_upload_result *res,
+		      struct idp_error *err)
+{
+	char tmp[16384];
+	size_t want;
+	ssize_t r;
+
+	while (body->len < (size_t)u->size) {
+		want = (size_t)u->size - body->len;
+		r = u->r->ops->read(u->r->ctx, tmp, want < sizeof(tmp) ? want : sizeof(tmp), err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return idp_error_set(err, IDP_EGENERAL, "blob ended early at byte %zu",
+					     body->len);
+		if (idp_buf_add(body, tmp, (size_t)r) < 0)
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
+	idp_sha256_update(u->hash, body->buf, body->len);
+	u->hashed = u->acked = u->sent_hi = (int64_t)body->len;
+	return check_read(u, res, err);
+}
+
+/* POST ?digest=D with the blob: 1 when it went in, 0 when a PUT with the
+ * body goes next (into u->location, the session the POST opened, or a
+ * new one), -1 with err. */
+static int post_digest(struct upload *u, const struct idp_buf *body, const char *digest,
+		       struct idp_error *err)
+{
+	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
+	struct idp_reg_call c = {
+		.req = { .method = "POST", .headers = hdrs, .body = body->buf,
+			 .body_len = body->len, .has_body = 1, .on_sent = u->a->on_sent,
+			 .sent_ctx = u->a->progress_ctx },
+		.ok = { 201, 202 },
+	};
+	struct idp_http_resp resp;
+	struct idp_buf url;
+	enum idp_post_digest what;
+	int rc;
+
+	idp_url_init(&url);
+	if (idp_session_url(u->s, &url, err, "/v2/%s/blobs/uploads/?digest=%s", u->s->ref.path,
+			    digest) < 0)
+		return -1;
 	idp_http_resp_init(&resp);
 	c.req.url = url.buf;
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
+	what = idp_upload_post_digest(rc == 0 ? resp.status : err->http_status);
+	if (what == IDP_POST_SESSION)
+		rc = take_session(u, url.buf, &resp, err);
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
+	if (what == IDP_POST_SESSION || what == IDP_POST_REFUSED)
+		__atomic_store_n(&u->s->no_post_digest, 1, __ATOMIC_RELAXED);
+	if (what == IDP_POST_TAKEN)
+		return 1;
+	if (what == IDP_POST_FAILED)   /* a lost answer may hide a stored blob */
+		return err->retryable && landed_anyway(u, digest, err) ? 1 : -1;
+	return rc < 0 && what == IDP_POST_SESSION ? -1 : 0;
+}
+
+#define SMALL_IN_CHUNKS 2   /* send_small: the session wants smaller requests */
+
+/* A small blob in one request: POST ?digest= with the body, or (into the
+ * session given, or one that POST opened, or a new one) PUT ?digest= with
+ * it; SMALL_IN_CHUNKS when that session's requests must be smaller than
+ * the blob (OCI-Chunk-Max-Length): the caller sends it in chunks. */
+static int send_small(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	struct idp_buf body;
+	int rc;
+
+	idp_buf_init(&body, (size_t)IDP_UPLOAD_SMALL_MAX);
+	rc = read_small(u, &body, res, err);
+	if (rc == 0 && !u->location && !__atomic_load_n(&u->s->no_post_digest, __ATOMIC_RELAXED))
+		rc = post_digest(u, &body, res->digest, err);
+	if (rc == 0 && !u->location)
+		rc = start_upload(u, err);
+	if (rc == 0 && body.len > chunk_now(u))
+		rc = SMALL_IN_CHUNKS;
+	if (rc == 0)
+		rc = put_digest(u, res->digest, &body, err);
+	idp_buf_release(&body);
+	return rc < 0 ? -1 : rc == SMALL_IN_CHUNKS ? rc : 0;
+}
+
+/* Back to the start of the blob for the chunked path, in the session
+ * open: the reader at 0, a new hash, nothing sent. */
+static int rewind_for_chunks(struct upload *u, struct idp_upload_result *res,
+			     struct idp_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	idp_sha256_free(u->hash);
+	u->hashed = u->acked = u->confirmed = u->sent_hi = u->rpos = 0;
+	if (!(u->hash = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	return u->r->ops->seek(u->r->ctx, 0, err);
+}
+
+
+/* The chunked path: from a spool (streams) or the reader, into the session
+ * open or a new one. */
+static int send_chunked(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
+{
+	const struct idp_upload_args *a = u->a;
+	int rc = 0;
+
+	if ((!u->r->ops->seek || u->size < 0) && (rc = idp_spool_new(&u->spool, err)) == 0)
+		rc = idp_spoolfill_start(u->spool, u->r, u->hash, a->on_read, a->progress_ctx,
+					 &u->fill, err);
+	if (rc == 0 && !u->location)
+		rc = start_upload(u, err);
+	if (rc == 0)
+		rc = send_all(u, err);
+	idp_spoolfill_stop(u->fill);   /* the hash is ours again */
+	if (rc == 0)
+		rc = finish(u, res, err);
 	return rc;
 }
 
@@ -437,21 +707,20 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 		.a = a,
 		.chunk = idp_session_chunk_size(s),
 	};
-	int rc = 0;
+	int rc = 0, small;
 
 	memset(res, 0, sizeof(*res));   /* all output */
 	if (!(u.hash = idp_sha256_new()))
 		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
-	if ((!u.r->ops->seek || u.size < 0) && (rc = idp_spool_new(&u.spool, err)) == 0)
-		rc = idp_spoolfill_start(u.spool, u.r, u.hash, a->on_read, a->progress_ctx,
-					 &u.fill, err);
-	if (rc == 0)
-		rc = start_upload(&u, err);
-	if (rc == 0)
-		rc = send_all(&u, err);
-	idp_spoolfill_stop(u.fill);   /* the hash is ours again */
-	if (rc == 0)
-		rc = finish(&u, res, err);
+	if (a->session)
+		rc = set_location(&u, a->session, a->session, err);
+	small = idp_upload_is_small(u.size, u.r->ops->seek != NULL, chunk_now(&u));
+	if (rc == 0 && small && (rc = send_small(&u, res, err)) == SMALL_IN_CHUNKS) {
+		small = 0;
+		rc = rewind_for_chunks(&u, res, err);
+	}
+	if (rc == 0 && !small)
+		rc = send_chunked(&u, res, err);
 	if (rc < 0 && u.location)
 		idp_upload_cancel(s, h, u.location);
 	res->resumed = u.resumed;

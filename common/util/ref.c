@@ -1,6 +1,8 @@
 /* ref.c: parsing and normalising docker/OCI image references
  * ("[host[:port]/]path[:tag][@digest]"), with idpbuilder's defaults for
- * references that name no registry, and loopback detection for hosts. */
+ * references that name no registry, loopback detection for hosts, which
+ * hosts are idpbuilder's registry (and localtest.me names), and Gitea's
+ * stricter rule for image names. */
 #include "config.h"
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -573,4 +575,72 @@ int idp_host_resolves_loopback(const char *hostport)
 		all = addr_is_loopback(a->ai_addr);
 	freeaddrinfo(res);
 	return all;
+}
+
+int idp_registry_is_idpbuilder(const char *hostport, const char *configured)
+{
+	char host[REF_HOST_MAX + 1];
+	char *ib = idp_registry_host_normalize(configured ? configured : IDP_DEFAULT_REGISTRY,
+						NULL);
+	int yes = ib && hostport && strcasecmp(hostport, ib) == 0;
+
+	free(ib);
+	if (yes || !hostport || host_part(hostport, host, sizeof(host)) < 0)
+		return yes;
+	return strcasecmp(host, IDP_IDPBUILDER_DOMAIN) == 0 ||
+	       strcasecmp(host, "gitea." IDP_IDPBUILDER_DOMAIN) == 0;
+}
+
+int idp_host_is_localtest(const char *hostport)
+{
+	static const char zone[] = "localtest.me";
+	char host[REF_HOST_MAX + 1];
+	size_t n, z = sizeof(zone) - 1;
+
+	if (!hostport || host_part(hostport, host, sizeof(host)) < 0)
+		return 0;
+	n = strlen(host);
+	if (n && host[n - 1] == '.')
+		host[--n] = '\0';
+	return (n == z || (n > z && host[n - z - 1] == '.')) &&
+	       strcasecmp(host + n - z, zone) == 0;
+}
+
+/* Where image first breaks Gitea's rule, what it wants there in *what;
+ * NULL when it follows it. */
+static const char *gitea_rule_break(const char *image, const char **what)
+{
+	const char *p;
+	int sep;
+
+	*what = "a name";
+	if (!*image)
+		return image;
+	for (p = image; *p; p++) {
+		sep = *p == '.' || *p == '_' || *p == '-' || *p == '/';
+		if (!sep && !is_lower_alnum((unsigned char)*p)) {
+			*what = "only lowercase letters, digits, '.', '_', '-' and '/'";
+			return p;
+		}
+		if (sep && (p == image || !is_lower_alnum((unsigned char)p[-1]))) {
+			*what = "a single '.', '_', '-' or '/' between letters or digits";
+			return p;
+		}
+		if (sep && !p[1]) {
+			*what = "a letter or digit at the end";
+			return p;
+		}
+	}
+	return NULL;
+}
+
+int idp_ref_gitea_image_rule(const char *image, char *why, size_t n)
+{
+	const char *what, *at = gitea_rule_break(image, &what);
+
+	if (!at)
+		return 0;
+	snprintf(why, n, "'%s' at '%.8s': Gitea wants %s (components of lowercase letters "
+		 "and digits with single '.', '_' or '-' between them)", image, at, what);
+	return -1;
 }

@@ -8,6 +8,10 @@
 
 #define IDP_DEFAULT_REGISTRY "gitea.cnoe.localtest.me:8443"
 #define IDP_DEFAULT_OWNER "giteaadmin"
+/* idpbuilder's domain: its registry is gitea.<it> or, with
+ * --use-path-routing, <it> itself, on idpbuilder's port (8443 unless
+ * --port says otherwise), HTTPS or (--protocol http) plain HTTP. */
+#define IDP_IDPBUILDER_DOMAIN "cnoe.localtest.me"
 
 struct idp_ref {
 	char *domain;   /* "host[:port]", lowercase host; never NULL after parse */
@@ -79,5 +83,22 @@ int idp_host_is_loopback(const char *hostport);
  * literal address) is loopback: the registry is on this machine. 0 when
  * it does not resolve or any address is elsewhere. */
 int idp_host_resolves_loopback(const char *hostport);
+
+/* 1 when "host[:port]" is idpbuilder's registry: `configured` (as
+ * --registry gives it, host[:port] or a URL; NULL: IDP_DEFAULT_REGISTRY),
+ * or idpbuilder's own names (gitea.cnoe.localtest.me, cnoe.localtest.me)
+ * on any port. */
+int idp_registry_is_idpbuilder(const char *hostport, const char *configured);
+
+/* 1 when the host of "host[:port]" is localtest.me or a name under it:
+ * names that reach 127.0.0.1 through public DNS only. */
+int idp_host_is_localtest(const char *hostport);
+
+/* Gitea's rule for an image name (a repository path after its owner):
+ * components of lowercase letters and digits with single '.', '_' or '-'
+ * between them, joined by '/' (stricter than docker's, which allows "__"
+ * and "--"). 0 when `image` follows it; else -1 with why (size n) saying
+ * where it does not. */
+int idp_ref_gitea_image_rule(const char *image, char *why, size_t n);
 
 #endif

@@ -60,14 +60,16 @@ assert_exit 3 run_engine --plain-http "${FAST[@]}" "$L" "$DOWN/giteaadmin/app:v1
 assert_contains "$LAST_ERR" "nothing is listening there"
 
 # --- a name that does not resolve: at once, no retries; for idpbuilder's
-# registry, the hint that the cluster may not be running. (In a network
-# namespace of its own, with no network at all, nothing resolves.)
+# *.localtest.me name, why (public DNS only) and the /etc/hosts line. (In
+# a network namespace of its own, with no network at all, nothing
+# resolves.)
 unshare -n true 2>/dev/null || skip "unshare -n is not allowed here"
 start=$SECONDS
 assert_exit 3 unshare -n timeout 60 "$ENGINE_PUSH" --retries 5 "$L" \
 	gitea.cnoe.localtest.me:8443/giteaadmin/app:v1
 [ $((SECONDS - start)) -le 5 ] || fail "an unresolvable name took $((SECONDS - start)) s"
-assert_contains "$LAST_ERR" "idpbuilder create"
+assert_contains "$LAST_ERR" "*.localtest.me names reach 127.0.0.1 through public DNS only"
+assert_contains "$LAST_ERR" "add the line '127.0.0.1 gitea.cnoe.localtest.me' to /etc/hosts"
 assert_not_contains "$LAST_ERR" "retrying" "retries for a name that does not resolve"
 
 # --- a loopback port that accepts connections but never answers, neither

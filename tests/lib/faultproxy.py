@@ -19,6 +19,11 @@ upload is in flight.
 second (and keeps its receive buffer small, so the client's sends follow):
 a slow link all along an upload, for watching its progress.
 
+--drop-response sends the whole matching request whose body is longer
+than --cut-after (on a connection of its own) and, once the upstream has
+answered, resets the client without passing the answer on: the request
+took effect, the client never learns it (a reply lost on the way back).
+
 --abort-upstream makes a cut reset the upstream connection too: without it
 the upstream socket stays open (its reader thread keeps it alive), so the
 upstream waits for the rest of the body.
@@ -162,6 +167,21 @@ class Conn:
                         % (Cfg.respond, extra, len(body))).encode() + body)
         log("conn %d: ANSWERED %s with %d" % (self.cid, reqline, Cfg.respond))
 
+    def drop_response(self, reqline, head, clen):
+        """The whole request upstream on a connection of its own; its answer
+        read and dropped; the client reset."""
+        u2 = socket.create_connection(Cfg.upstream)
+        try:
+            u2.sendall(head + b"\r\n\r\n")
+            self.body(clen, u2.sendall)
+            answer = u2.recv(65536)
+        finally:
+            u2.close()
+        log("conn %d: DROPPED the answer to %s (%s)" % (
+            self.cid, reqline, answer.split(b"\r\n", 1)[0].decode("latin-1")))
+        abort(self.c)
+        raise EOFError
+
     def requests(self):
         while True:
             while b"\r\n\r\n" not in self.buf:
@@ -179,11 +199,13 @@ class Conn:
             if Cfg.delay_ms and Cfg.match.search(reqline):
                 log("conn %d: DELAY %s by %d ms" % (self.cid, reqline, Cfg.delay_ms))
                 time.sleep(Cfg.delay_ms / 1000.0)
-            # only a body longer than the cut point can be cut in the middle
             if Cfg.respond and claim_cut(reqline):
                 self.answer(reqline, clen)
                 continue
-            cut = (chunked or clen > Cfg.cut_after) and claim_cut(reqline)
+            if Cfg.drop and not chunked and clen > Cfg.cut_after and claim_cut(reqline):
+                self.drop_response(reqline, head, clen)
+            # only a body longer than the cut point can be cut in the middle
+            cut = not Cfg.drop and (chunked or clen > Cfg.cut_after) and claim_cut(reqline)
             log("conn %d: %s (content-length %s%s)%s" % (
                 self.cid, reqline, clen, ", chunked" if chunked else "",
                 " -> will CUT" if cut else ""))
@@ -238,6 +260,8 @@ def main():
                     help="hold every matching request this long before forwarding it")
     ap.add_argument("--rate", type=int, default=0,
                     help="forward the bodies of matching requests at this many bytes a second")
+    ap.add_argument("--drop-response", action="store_true",
+                    help="send matching requests, then reset the client instead of answering")
     ap.add_argument("--abort-upstream", action="store_true",
                     help="on a cut, reset the upstream connection as well")
     ap.add_argument("--log")
@@ -254,6 +278,7 @@ def main():
     Cfg.delay_ms = a.delay_ms
     Cfg.rate = a.rate
     Cfg.abort_upstream = a.abort_upstream
+    Cfg.drop = a.drop_response
     Cfg.logf = open(a.log, "a") if a.log else None
 
     ls = socket.socket()

@@ -19,6 +19,10 @@
 #     --no-buffering        proxy_request_buffering off (NOT what the ingress
 #                           does: lets a cut body reach the layer)
 #     --no-http2            the TLS listener speaks HTTP/1.1 only
+#     --cert CRT --key KEY  the ingress's certificate (default: the test CA's
+#                           server certificate); GITEA_CA is then CRT (a
+#                           self-signed one, as idpbuilder's is: see
+#                           gitea_idpbuilder_cert)
 #     --fault-arg ARG       (repeatable) put tests/lib/faultproxy.py between
 #                           nginx and the layer with these arguments
 #     any other argument goes to gitea_registry.py, e.g. --put-delay-per-mib S,
@@ -53,6 +57,15 @@
 #     e.g. 'r["method"] == "PATCH" and r["status"] == 416'
 #   gitea_field FIELD METHOD-REGEX PATH-REGEX   FIELD of the last match
 #   gitea_nginx_count METHOD-REGEX URI-REGEX [STATUS]   the same in nginx's log
+#   gitea_idpbuilder_cert DIR [--expired]   DIR/tls.crt and DIR/tls.key as
+#     idpbuilder makes them (tests/lib/idpbuilder_cert.py): one self-signed
+#     certificate for cnoe.localtest.me and *.cnoe.localtest.me (and here
+#     IP 127.0.0.1), valid a year; --expired: it ended 30 days ago
+#   gitea_names HOSTS-FILE CMD...   CMD in a mount namespace of its own where
+#     /etc/hosts is HOSTS-FILE and DNS answers nothing (resolv.conf names a
+#     server that is not there; nsswitch: files, dns): idpbuilder's names
+#     resolve as HOSTS-FILE says, or not at all. Root and unshare only:
+#     gitea_need_names skips (fails under CI=true) without them
 # shellcheck shell=bash
 
 # shellcheck source=tests/lib/certs.sh
@@ -120,6 +133,7 @@ _gitea_start_layer() {
 start_gitea_stack() {
 	need docker-registry nginx curl openssl
 	local limit=1024m rtimeout=60 stimeout=60 tries=1 buffering=on http2=" http2"
+	local cert= key=
 	local -a fault=()
 	GITEA_VERSION=1.25
 	_GITEA_LAYER_ARGS=()
@@ -132,6 +146,8 @@ start_gitea_stack() {
 		--upstream-tries) tries=$2; shift ;;
 		--no-buffering) buffering=off ;;
 		--no-http2) http2= ;;
+		--cert) cert=$2; shift ;;
+		--key) key=$2; shift ;;
 		--fault-arg) fault+=("$2"); shift ;;
 		*) _GITEA_LAYER_ARGS+=("$1") ;;
 		esac
@@ -154,6 +170,12 @@ start_gitea_stack() {
 	GITEA_ORG=cnoe
 	GITEA_CA=$CA_CERT
 	GITEA_CERTDIR=$CERT_DIR/certs.d
+	if [ -n "$cert" ]; then
+		GITEA_CA=$cert
+		GITEA_CERTDIR=$GITEA_DIR/certs.d
+		mkdir -p "$GITEA_CERTDIR"
+		cp "$cert" "$GITEA_CERTDIR/ca.crt"
+	fi
 
 	_gitea_start_distribution "$GITEA_DIR"
 	_gitea_start_layer 0
@@ -211,8 +233,8 @@ start_gitea_stack() {
 			    server {
 			        listen 127.0.0.1:$port ssl$http2;
 			        listen 127.0.0.1:$pport;
-			        ssl_certificate $SERVER_CERT;
-			        ssl_certificate_key $SERVER_KEY;
+			        ssl_certificate ${cert:-$SERVER_CERT};
+			        ssl_certificate_key ${key:-$SERVER_KEY};
 			        ssl_protocols TLSv1.2 TLSv1.3;
 			        location / {
 			            proxy_pass http://gitea;
@@ -261,7 +283,8 @@ start_gitea_stack() {
 	GITEA_HOST=127.0.0.1:$port
 	GITEA_PLAIN_HOST=127.0.0.1:$pport
 	GITEA_URL=https://$GITEA_HOST
-	wait_for_http "$GITEA_URL/v2/" 15 --cacert "$GITEA_CA" ||
+	# (a certificate given may have expired on purpose: any answer will do)
+	wait_for_http "$GITEA_URL/v2/" 15 --cacert "$GITEA_CA" ${cert:+--insecure} ||
 		fail "the ingress is not answering"
 	GITEA_SKOPEO_FLAGS=(--cert-dir "$GITEA_CERTDIR" --creds "$GITEA_USER:$GITEA_PASS")
 	export GITEA_HOST GITEA_URL GITEA_PLAIN_HOST GITEA_CA GITEA_CERTDIR GITEA_USER GITEA_PASS \
@@ -318,4 +341,39 @@ gitea_nginx_count() {
 print(sum(1 for r in R if re.fullmatch(a[0], r["method"])
           and re.fullmatch(a[1], r["uri"].split("?")[0])
           and (len(a) < 3 or not a[2] or str(r["status"]) == a[2])))' "$@"
+}
+
+gitea_idpbuilder_cert() {
+	need_python_module cryptography
+	mkdir -p "$1"
+	"$PYTHON" "$TEST_LIB/idpbuilder_cert.py" "$@" || fail "cannot make idpbuilder's certificate"
+}
+
+gitea_need_names() {
+	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+		unshare -m true 2>/dev/null; then
+		return 0
+	fi
+	skip "private name resolution needs root and unshare -m"
+}
+
+gitea_names() {
+	local hosts=$1 d
+	shift
+	d=$(mktemp -d "$TEST_TMP/names.XXXXXX")
+	cp "$hosts" "$d/hosts"
+	printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' >"$d/resolv.conf"
+	printf 'hosts: files dns\n' >"$d/nsswitch.conf"
+	unshare -m sh -c 'd=$1; shift
+		for f in hosts resolv.conf nsswitch.conf; do
+			mount --bind "$d/$f" "/etc/$f" || exit 99
+		done
+		exec "$@"' sh "$d" "$@"
+}
+
+gitea_need_adapter() {
+	need docker-registry nginx skopeo curl openssl
+	CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
+	[ -x "$CTD_ADAPTER" ] || fail "adapter not built: $CTD_ADAPTER"
+	GITEA_ADAPTER=(timeout -k 5 "${ENGINE_TIMEOUT:-180}" "$CTD_ADAPTER")
 }

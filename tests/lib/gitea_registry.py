@@ -98,6 +98,10 @@ Tokens: --token-lifetime SECS (default 86400 = Gitea's 24 h);
 tokens issued to a signed-in user live SECS instead (no leeway: unusable
 from exp on), so that a test can make a token expire mid-push. The signing
 secret is kept in --state (a restart keeps tokens valid).
+--new-secret-after-patches N: once N PATCHes have been answered 202, the
+signing secret is replaced (as when Gitea comes back with another secret):
+every token issued before is unknown from then on, long before its exp
+(401 "Failed to authenticate user", no WWW-Authenticate).
 
 Log (--log FILE): one JSON object per request, written once it is answered:
 t, version, method, path, query, status, auth ("basic", "bearer", "none",
@@ -157,6 +161,7 @@ class Cfg:
     secret = b""
     logf = None
     issued = 0
+    patches = 0  # PATCHes answered 202 (--new-secret-after-patches)
     uploads = {}  # id -> Upload
 
 
@@ -773,6 +778,17 @@ class Handler(BaseHTTPRequestHandler):
         if up.size > 0 or old_range():
             hdrs.append(("Range", "0-%d" % (up.size - 1)))
         self.answer(202, headers=hdrs)
+        self.count_patch()
+
+    def count_patch(self):
+        """--new-secret-after-patches: a new signing secret after the Nth 202."""
+        with LOCK:
+            Cfg.patches += 1
+            if Cfg.patches != Cfg.args.new_secret_after_patches:
+                return
+            Cfg.secret = secrets.token_bytes(32)
+            write_secret(Cfg.secret)
+        self.rec["note"] = "new signing secret: every token issued so far is unknown"
 
     def upload_put(self, up):
         digest = self.qget("digest")
@@ -937,6 +953,14 @@ def parse_users(a):
     Cfg.owners.update(o.lower() for o in a.org)
 
 
+def write_secret(secret):
+    """The signing secret into --state, where a restart finds it."""
+    sf = os.path.join(Cfg.args.state, "jwt-secret")
+    with open(sf + ".tmp", "wb") as f:
+        f.write(secret)
+    os.replace(sf + ".tmp", sf)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -953,6 +977,7 @@ def main():
     ap.add_argument("--token-lifetime", type=int, default=86400)
     ap.add_argument("--first-token-lifetime", type=int)
     ap.add_argument("--first-tokens", type=int, default=1)
+    ap.add_argument("--new-secret-after-patches", type=int, default=0)
     ap.add_argument("--put-delay-per-mib", type=float, default=0.0)
     ap.add_argument("--cancel-on-disconnect", action="store_true")
     ap.add_argument("--partial-body", choices=["poison", "discard"], default="poison")
@@ -968,9 +993,7 @@ def main():
     os.makedirs(os.path.join(a.state, "uploads"), exist_ok=True)
     sf = os.path.join(a.state, "jwt-secret")
     if not os.path.exists(sf):
-        with open(sf + ".tmp", "wb") as f:
-            f.write(secrets.token_bytes(32))
-        os.replace(sf + ".tmp", sf)
+        write_secret(secrets.token_bytes(32))
     with open(sf, "rb") as f:
         Cfg.secret = f.read()
     Cfg.logf = open(a.log, "a", buffering=1) if a.log else None

@@ -22,10 +22,13 @@
 # "tok"; set it empty for no token), FAKE_CLUSTER_CA (a PEM file; also the
 # ingress's tls.crt unless FAKE_CLUSTER_TLS_CRT names another PEM file).
 # FAKE_CLUSTER_DOWN=1: the cluster is not running (kubectl's and
-# idpbuilder's error, exit 1). Every call is logged to FAKE_CLUSTER_LOG as
-# "TOOL ARGS..."; a --kubeconfig PATH (or --kubeconfig=PATH) anywhere in
-# the arguments is accepted and also logged as "TOOL: --kubeconfig PATH",
-# and a KUBECONFIG in the environment as "TOOL: KUBECONFIG=VALUE".
+# idpbuilder's error, exit 1). FAKE_CLUSTER_MISSING="NS/NAME ...": those
+# secrets do not exist (yet): kubectl's NotFound error, exit 1 (with
+# gitea/gitea-credential there, FAKE_IDPBUILDER_SHAPE=empty is consistent).
+# Every call is logged to FAKE_CLUSTER_LOG as "TOOL ARGS..."; a --kubeconfig
+# PATH (or --kubeconfig=PATH) anywhere in the arguments is accepted and also
+# logged as "TOOL: --kubeconfig PATH", and a KUBECONFIG in the environment
+# as "TOOL: KUBECONFIG=VALUE".
 me=$(basename "$0")
 log() { [ -z "${FAKE_CLUSTER_LOG:-}" ] || echo "$*" >>"$FAKE_CLUSTER_LOG"; }
 log "$me $*"
@@ -51,6 +54,15 @@ down() {
 	echo "The connection to the server 127.0.0.1:6443 was refused - did you specify" \
 		"the right host or port?" >&2
 	exit 1
+}
+# missing NS NAME: the secret does not exist: kubectl's error, exit 1
+missing() {
+	case " ${FAKE_CLUSTER_MISSING:-} " in
+	*" $1/$2 "*)
+		echo "Error from server (NotFound): secrets \"$2\" not found" >&2
+		exit 1
+		;;
+	esac
 }
 user=${FAKE_CLUSTER_USER:-}
 pass=${FAKE_CLUSTER_PASSWORD:-}
@@ -89,18 +101,21 @@ case "$me $args" in
 	;;
 "kubectl get secret -n gitea gitea-credential -o json")
 	[ "${FAKE_CLUSTER_DOWN:-0}" = 1 ] && down
+	missing gitea gitea-credential
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"gitea-credential",'
 	printf '"namespace":"gitea"},"type":"Opaque","data":{"password":"%s","username":"%s"}}\n' \
 		"$(b64 "$pass")" "$(b64 "$user")"
 	;;
 "kubectl get secret -n default idpbuilder-cert -o json")
 	[ "${FAKE_CLUSTER_DOWN:-0}" = 1 ] && down
+	missing default idpbuilder-cert
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"idpbuilder-cert",'
 	printf '"namespace":"default"},"type":"Opaque","data":{"ca.crt":"%s"}}\n' \
 		"$(base64 -w0 <"$FAKE_CLUSTER_CA")"
 	;;
 "kubectl get secret -n ingress-nginx idpbuilder-cert -o json")
 	[ "${FAKE_CLUSTER_DOWN:-0}" = 1 ] && down
+	missing ingress-nginx idpbuilder-cert
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"idpbuilder-cert",'
 	printf '"namespace":"ingress-nginx"},"type":"kubernetes.io/tls","data":{'
 	printf '"tls.crt":"%s","tls.key":"%s"}}\n' \

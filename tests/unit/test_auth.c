@@ -1,6 +1,8 @@
 /* test_auth.c: the authentication policy that needs no network: how Basic
  * challenges are answered, when credentials are refused over plain HTTP,
- * and what is said when there are none. */
+ * what is said when there are none, when a write is refused to valid
+ * credentials (Gitea's Basic realm after a token), and a 401 with no
+ * challenge at all (Gitea's answer to a wrong password or a dead token). */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,55 @@ static void test_http_realm_refused(void)
 	}
 }
 
+/* Gitea refuses a write by a user without package write permission on
+ * the owner with Basic realm="Gitea Package API", although the token
+ * (made from the credentials) is fine: no password to check. */
+static void test_write_refused_to_token(void)
+{
+	struct idp_auth *a = auth_with("viewer", "s3cret", 0, 0);
+	struct idp_auth *anon = auth_with(NULL, NULL, 0, 0);
+	struct idp_http_resp r;
+	struct idp_error e = IDP_ERROR_INIT;
+	const char *scopes = "repository:giteaadmin/app:pull,push";
+
+	challenge(&r, "Basic realm=\"Gitea Package API\"");
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, scopes, "Bearer tok", "h:1", &e), -1);
+	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "package write permission on owner 'giteaadmin'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "user viewer"));
+	CU_ASSERT_PTR_NULL(strstr(e.msg, "password"));
+	CU_ASSERT_PTR_NULL(strstr(e.msg, "s3cret"));
+	/* an anonymous token's write: no credentials, said so */
+	CU_ASSERT_EQUAL(idp_auth_challenged(anon, NULL, &r, scopes, "Bearer tok", "h:1", &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "no credentials were found"));
+	idp_http_resp_release(&r);
+	idp_auth_free(a);
+	idp_auth_free(anon);
+}
+
+/* 401 with no WWW-Authenticate: refused Basic credentials are wrong; a
+ * request with nothing (or a token of no known realm) says what came. */
+static void test_no_challenge(void)
+{
+	struct idp_auth *a = auth_with("alice", "s3cret", 0, 0);
+	struct idp_http_resp r;
+	struct idp_error e = IDP_ERROR_INIT;
+
+	idp_http_resp_init(&r);
+	r.status = 401;
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "s", "Basic YWxpY2U6czNjcmV0", "h:1", &e),
+			-1);
+	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "check the username and password"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "alice"));
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "s", NULL, "h:1", &e), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e.msg, "without a WWW-Authenticate challenge"));
+	CU_ASSERT_EQUAL(idp_auth_challenged(a, NULL, &r, "s", "Bearer t", "h:1", &e), -1);
+	CU_ASSERT_EQUAL(e.cls, IDP_EAUTH);
+	idp_http_resp_release(&r);
+	idp_auth_free(a);
+}
+
 static const struct unit_test tests[] = {
 	{ "bearer_plain_remote_refused", test_bearer_plain_remote_refused },
 	{ "http_realm_refused", test_http_realm_refused },
@@ -157,6 +208,8 @@ static const struct unit_test tests[] = {
 	{ "no_credentials", test_no_credentials },
 	{ "plain_http_remote_refused", test_plain_http_remote_refused },
 	{ "unusable_challenges", test_unusable_challenges },
+	{ "write_refused_to_token", test_write_refused_to_token },
+	{ "no_challenge", test_no_challenge },
 	{ NULL, NULL }
 };
 

@@ -1,5 +1,7 @@
 /* test_ref.c: reference parsing, idpbuilder defaults, registry value
- * normalisation and loopback detection. */
+ * normalisation, loopback detection, which hosts are idpbuilder's
+ * registry (path routing, another port), localtest.me names, and Gitea's
+ * rule for image names. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +373,79 @@ static void test_validators(void)
 	CU_ASSERT_FALSE(idp_hostport_valid(NULL));
 }
 
+/* idpbuilder's registry: the one configured, or its names on any port. */
+static void test_is_idpbuilder(void)
+{
+	static const struct {
+		const char *host;
+		const char *configured;
+		int yes;
+	} rows[] = {
+		{ "gitea.cnoe.localtest.me:8443", NULL, 1 },
+		{ "cnoe.localtest.me:8443", NULL, 1 },         /* --use-path-routing */
+		{ "gitea.cnoe.localtest.me:9443", NULL, 1 },   /* --port 9443 */
+		{ "CNOE.localtest.me:8443", NULL, 1 },
+		{ "cnoe.localtest.me", NULL, 1 },
+		{ "127.0.0.1:8443", NULL, 0 },
+		{ "127.0.0.1:8443", "127.0.0.1:8443", 1 },
+		{ "127.0.0.1:8443", "https://127.0.0.1:8443/", 1 },
+		{ "127.0.0.1:8444", "127.0.0.1:8443", 0 },
+		{ "gitea.cnoe.localtest.me:8443", "127.0.0.1:8443", 1 },
+		{ "other.cnoe.localtest.me:8443", NULL, 0 },
+		{ "cnoe.localtest.me.evil.example:8443", NULL, 0 },
+		{ "registry.example:443", NULL, 0 },
+		{ NULL, NULL, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		CU_ASSERT_EQUAL(idp_registry_is_idpbuilder(rows[i].host, rows[i].configured),
+				rows[i].yes);
+}
+
+static void test_localtest(void)
+{
+	CU_ASSERT_TRUE(idp_host_is_localtest("gitea.cnoe.localtest.me:8443"));
+	CU_ASSERT_TRUE(idp_host_is_localtest("cnoe.localtest.me:8443"));
+	CU_ASSERT_TRUE(idp_host_is_localtest("localtest.me"));
+	CU_ASSERT_TRUE(idp_host_is_localtest("x.LOCALTEST.ME."));
+	CU_ASSERT_FALSE(idp_host_is_localtest("notlocaltest.me:8443"));
+	CU_ASSERT_FALSE(idp_host_is_localtest("localtest.me.example:8443"));
+	CU_ASSERT_FALSE(idp_host_is_localtest("127.0.0.1:8443"));
+	CU_ASSERT_FALSE(idp_host_is_localtest(NULL));
+}
+
+static void test_gitea_image_rule(void)
+{
+	static const struct {
+		const char *image;
+		const char *at;         /* NULL: follows the rule */
+	} rows[] = {
+		{ "app", NULL },
+		{ "my.app_x-y", NULL },
+		{ "team/app/v2", NULL },
+		{ "a1/b-2", NULL },
+		{ "my__app", "'_app'" },
+		{ "my--app", "'-app'" },
+		{ "my-_app", "'_app'" },
+		{ "app.", "'.'" },
+		{ "team//app", "'/app'" },
+		{ "/app", "'/app'" },
+		{ "App", "'App'" },
+		{ "", "a name" },
+	};
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = idp_ref_gitea_image_rule(rows[i].image, why, sizeof(why));
+
+		CU_ASSERT_EQUAL(rc, rows[i].at ? -1 : 0);
+		if (rows[i].at && rc < 0)
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, rows[i].at));
+	}
+}
+
 static const struct unit_test tests[] = {
 	{ "bare_name", test_bare_name },
 	{ "owner_name", test_owner_name },
@@ -389,6 +464,9 @@ static const struct unit_test tests[] = {
 	{ "loopback", test_loopback },
 	{ "resolves_loopback", test_resolves_loopback },
 	{ "validators", test_validators },
+	{ "is_idpbuilder", test_is_idpbuilder },
+	{ "localtest", test_localtest },
+	{ "gitea_image_rule", test_gitea_image_rule },
 	{ NULL, NULL }
 };
 

@@ -1,5 +1,6 @@
 /* test_token.c: token responses (token/access_token, expires_in, issued_at,
- * refresh_token), expiry, and building the GET URL / POST form / scopes. */
+ * refresh_token), the lifetime of a JWT without expires_in (Gitea's),
+ * expiry, and building the GET URL / POST form / scopes. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -301,11 +302,56 @@ static void test_expires_in_huge_double(void)
 	idp_token_release(&t);
 }
 
+/* Gitea sends {"token": JWT} only: the lifetime is the JWT's exp, when
+ * the token is a JWT with one after issued_at; else the default. */
+#define JWT_HEAD "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+static void test_jwt_lifetime(void)
+{
+	static const struct {
+		const char *body;
+		long want;
+	} cases[] = {
+		/* Gitea's claims: exp a day on, nbf, UserID, Scope */
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE3MDAwODY0MDAsIm5iZiI6MTcwMDAwMDAwMCwi"
+		  "VXNlcklEIjoxLCJTY29wZSI6IiJ9.sig\"}", 86400 },
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE3MDAwMDAwMDN9.sig\"}", 3 },
+		/* base64url's - and _ */
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE3MDAwMDA2MDAsInMiOiI_Pz4-fn4ifQ.s\"}", 600 },
+		/* expires_in wins */
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE3MDAwMDAwMDN9.s\",\"expires_in\":300}",
+		  300 },
+		/* exp in the past (another clock), none, not a number, not an object */
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE2OTk5OTk5OTB9.s\"}", 60 },
+		{ "{\"token\":\"" JWT_HEAD "eyJuYmYiOjE3MDAwMDAwMDB9.s\"}", 60 },
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOiJzb29uIn0.s\"}", 60 },
+		{ "{\"token\":\"" JWT_HEAD "WzFd.s\"}", 60 },
+		/* clamped like expires_in */
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjExNjk5OTk5OTk5fQ.s\"}", 366L * 24 * 3600 },
+		/* not JWTs: two parts, four parts, junk base64, an opaque token */
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE3MDAwMDAwMDN9\"}", 60 },
+		{ "{\"token\":\"" JWT_HEAD "eyJleHAiOjE3MDAwMDAwMDN9.s.t\"}", 60 },
+		{ "{\"token\":\"a.!!!!.c\"}", 60 },
+		{ "{\"token\":\"a..c\"}", 60 },
+		{ "{\"token\":\"opaque\"}", 60 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct idp_token t;
+		struct idp_error e = IDP_ERROR_INIT;
+
+		CU_ASSERT_EQUAL_FATAL(parse(cases[i].body, &t, &e), 0);
+		CU_ASSERT_EQUAL(t.expires_in, cases[i].want);
+		idp_token_release(&t);
+	}
+}
+
 static const struct unit_test tests[] = {
 	{ "token_field", test_token_field },
 	{ "full_response", test_full_response },
 	{ "expires_in", test_expires_in },
 	{ "expires_in_huge_double", test_expires_in_huge_double },
+	{ "jwt_lifetime", test_jwt_lifetime },
 	{ "issued_at", test_issued_at },
 	{ "bad_responses", test_bad_responses },
 	{ "expired", test_expired },

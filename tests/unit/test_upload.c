@@ -1,8 +1,12 @@
 /* test_upload.c: the decisions of a chunked upload (registry/upload_private.h),
  * from tables, each row able to fail on its own: what a PATCH's Range
  * means (a backwards Range, one beyond what was sent, a short ack), where
- * a resumed upload goes on ("0-0" as 0), how a request shrinks after a
- * 413 and how a file's requests grow. */
+ * a resumed upload goes on ("0-0" as 0, Gitea's one past the end, never
+ * past what was sent), what follows a failed PATCH (a 416 after a resync:
+ * a new session, bounded), the finishing PUT's stall allowance and what
+ * follows its failure, which blobs go in one request and what a POST
+ * ?digest= answer means, how a request shrinks after a 413 and how a
+ * file's requests grow. */
 #include "config.h"
 #include <stdint.h>
 #include "unit.h"
@@ -64,20 +68,29 @@ static void test_take_ack(void)
 struct resume_row {
 	const char *what;
 	const char *range;      /* the upload's status, NULL: none */
-	int64_t hashed;         /* bytes read so far */
+	int64_t confirmed;      /* the last PATCH reply's offset */
+	int64_t sent;           /* the end of what the session was sent */
 	int64_t at;             /* -1: cannot resume */
 };
 
 static const struct resume_row resume_rows[] = {
-	{ "no Range: from 0", NULL, 100, 0 },
-	{ "0-0 is 0, not 1", "0-0", 100, 0 },
-	{ "0-0 with nothing read", "0-0", 0, 0 },
-	{ "0--1: empty", "0--1", 100, 0 },
-	{ "two bytes", "0-1", 100, 2 },
-	{ "all that was read", "0-99", 100, 100 },
-	{ "more than was read", "0-100", 100, -1 },
-	{ "malformed", "junk", 100, -1 },
-	{ "not from 0", "1-5", 100, -1 },
+	{ "no Range: from 0", NULL, 0, 100, 0 },
+	{ "0-0 is 0, not 1", "0-0", 0, 100, 0 },
+	{ "0-0 with nothing sent", "0-0", 0, 0, 0 },
+	{ "0--1: empty", "0--1", 0, 100, 0 },
+	{ "two bytes", "0-1", 0, 100, 2 },
+	{ "all that was sent", "0-99", 0, 100, 100 },
+	{ "what a PATCH confirmed", "0-49", 50, 100, 50 },
+	{ "short of what a PATCH confirmed: from there", "0-29", 50, 100, 30 },
+	{ "Gitea 1.22: one past the confirmed end", "0-50", 50, 100, 50 },
+	{ "Gitea 1.22: one past all that was sent", "0-100", 50, 100, 100 },
+	{ "Gitea 1.22 after a lost PATCH reply", "0-1048576", 524288, 1048576, 1048576 },
+	{ "Gitea 1.25: the confirmed end", "0-524287", 524288, 600000, 524288 },
+	{ "beyond what was sent", "0-101", 50, 100, -1 },
+	{ "far beyond", "0-999999", 0, 100, -1 },
+	{ "sent nothing, holds two", "0-1", 0, 0, -1 },
+	{ "malformed", "junk", 0, 100, -1 },
+	{ "not from 0", "1-5", 0, 100, -1 },
 };
 
 static void test_resume_at(void)
@@ -87,10 +100,164 @@ static void test_resume_at(void)
 	for (i = 0; i < sizeof(resume_rows) / sizeof(resume_rows[0]); i++) {
 		const struct resume_row *r = &resume_rows[i];
 		struct idp_error err = IDP_ERROR_INIT;
-		int64_t at = idp_upload_resume_at(r->range, r->hashed, &err);
+		int64_t at = idp_upload_resume_at(r->range, r->confirmed, r->sent, &err);
 
 		CHECK_ROW(at == r->at, r);
 		CHECK_ROW(at >= 0 ? err.cls == IDP_OK : err.cls == IDP_EREJECTED, r);
+	}
+}
+
+struct next_row {
+	const char *what;
+	int status;             /* the failed PATCH's, 0: no answer */
+	int retryable;
+	int reauthed;
+	int resynced;
+	int restarts;
+	enum idp_upload_next next;
+};
+
+static const struct next_row next_rows[] = {
+	{ "connection cut: resume", 0, 1, 0, 0, 0, IDP_UPLOAD_RESUME },
+	{ "cut again after a resync: resume", 0, 1, 0, 1, 0, IDP_UPLOAD_RESUME },
+	{ "503: resume", 503, 1, 0, 0, 0, IDP_UPLOAD_RESUME },
+	{ "a new token: resume at once", 0, 1, 1, 0, 0, IDP_UPLOAD_RESUME_NOW },
+	{ "no new token: fail", 0, 0, 1, 0, 0, IDP_UPLOAD_FAIL },
+	{ "416 after a resync: a new session", 416, 0, 0, 1, 0, IDP_UPLOAD_RESTART },
+	{ "416 after a resync, once more", 416, 0, 0, 1, 1, IDP_UPLOAD_RESTART },
+	{ "416 after a resync, bounded", 416, 0, 0, 1, IDP_UPLOAD_MAX_RESTARTS,
+	  IDP_UPLOAD_FAIL },
+	{ "416 without a resync: our own offset, fail", 416, 0, 0, 0, 0, IDP_UPLOAD_FAIL },
+	{ "400: fail", 400, 0, 0, 1, 0, IDP_UPLOAD_FAIL },
+	{ "a short ack: resume", 202, 1, 0, 0, 0, IDP_UPLOAD_RESUME },
+};
+
+static void test_after_failure(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(next_rows) / sizeof(next_rows[0]); i++) {
+		const struct next_row *r = &next_rows[i];
+
+		CHECK_ROW(idp_upload_after_failure(r->status, r->retryable, r->reauthed,
+						   r->resynced, r->restarts) == r->next, r);
+	}
+}
+
+struct stall_row {
+	const char *what;
+	long stall_ms;          /* the session's, 0: the default */
+	int64_t size;           /* the blob's */
+	long ms;
+};
+
+static const struct stall_row stall_rows[] = {
+	{ "a small blob: twice the default", 0, 1000, 120000 },
+	{ "twice the session's", 5000, 1000, 10000 },
+	{ "a second per 16 MiB", 0, (int64_t)160 << 20, 130000 },
+	{ "a 4 GiB layer", 60000, (int64_t)4 << 30, 376000 },
+	{ "at most an hour", 60000, (int64_t)1 << 40, 3600000 },
+};
+
+static void test_finish_stall(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stall_rows) / sizeof(stall_rows[0]); i++) {
+		const struct stall_row *r = &stall_rows[i];
+
+		CHECK_ROW(idp_upload_finish_stall_ms(r->stall_ms, r->size) == r->ms, r);
+	}
+}
+
+struct put_row {
+	const char *what;
+	int status;             /* the failed PUT's, 0: no answer */
+	int retryable;
+	int failed;             /* earlier failed PUTs */
+	enum idp_upload_next next;
+};
+
+static const struct put_row put_rows[] = {
+	{ "504 from the proxy: again", 504, 1, 0, IDP_UPLOAD_RESUME },
+	{ "stalled: again", 0, 1, 0, IDP_UPLOAD_RESUME },
+	{ "504 twice: again", 504, 1, 1, IDP_UPLOAD_RESUME },
+	{ "upload gone after a failed PUT, no blob: fail", 404, 0, 1, IDP_UPLOAD_FAIL },
+	{ "upload gone at once: fail", 404, 0, 0, IDP_UPLOAD_FAIL },
+	{ "a wrong digest: fail", 400, 0, 0, IDP_UPLOAD_FAIL },
+};
+
+static void test_after_put_failure(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(put_rows) / sizeof(put_rows[0]); i++) {
+		const struct put_row *r = &put_rows[i];
+
+		CHECK_ROW(idp_upload_after_put_failure(r->status, r->retryable, r->failed) ==
+				  r->next, r);
+	}
+}
+
+struct small_row {
+	const char *what;
+	int64_t size;
+	int seekable;
+	size_t chunk;           /* the largest request now */
+	int small;
+};
+
+static const struct small_row small_rows[] = {
+	{ "a config", 400, 1, 64 * MIB, 1 },
+	{ "an empty blob", 0, 1, 64 * MIB, 1 },
+	{ "1 MiB exactly", (int64_t)MIB, 1, 64 * MIB, 1 },
+	{ "a byte more", (int64_t)MIB + 1, 1, 64 * MIB, 0 },
+	{ "a stream", 400, 0, 64 * MIB, 0 },
+	{ "size unknown", -1, 1, 64 * MIB, 0 },
+	{ "larger than a request may be", 300000, 1, 256 * KIB, 0 },
+	{ "as large as a request may be", 300000, 1, 300000, 1 },
+};
+
+static void test_is_small(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(small_rows) / sizeof(small_rows[0]); i++) {
+		const struct small_row *r = &small_rows[i];
+
+		CHECK_ROW(idp_upload_is_small(r->size, r->seekable, r->chunk) == r->small, r);
+	}
+}
+
+struct post_row {
+	const char *what;
+	long status;
+	enum idp_post_digest means;
+};
+
+static const struct post_row post_rows[] = {
+	{ "Gitea: taken", 201, IDP_POST_TAKEN },
+	{ "distribution: a session", 202, IDP_POST_SESSION },
+	{ "a refused form (400)", 400, IDP_POST_REFUSED },
+	{ "a refused method (405)", 405, IDP_POST_REFUSED },
+	{ "a proxy's body limit (413)", 413, IDP_POST_REFUSED },
+	{ "a refused type (415)", 415, IDP_POST_REFUSED },
+	{ "credentials (401)", 401, IDP_POST_FAILED },
+	{ "denied (403)", 403, IDP_POST_FAILED },
+	{ "no such owner (404)", 404, IDP_POST_FAILED },
+	{ "slow down (429)", 429, IDP_POST_FAILED },
+	{ "a server error", 500, IDP_POST_FAILED },
+	{ "no answer", 0, IDP_POST_FAILED },
+};
+
+static void test_post_digest(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(post_rows) / sizeof(post_rows[0]); i++) {
+		const struct post_row *r = &post_rows[i];
+
+		CHECK_ROW(idp_upload_post_digest(r->status) == r->means, r);
 	}
 }
 
@@ -161,6 +328,11 @@ static void test_grow(void)
 static const struct unit_test tests[] = {
 	{ "take_ack", test_take_ack },
 	{ "resume_at", test_resume_at },
+	{ "after_failure", test_after_failure },
+	{ "finish_stall", test_finish_stall },
+	{ "after_put_failure", test_after_put_failure },
+	{ "is_small", test_is_small },
+	{ "post_digest", test_post_digest },
 	{ "shrink_413", test_shrink_413 },
 	{ "grow", test_grow },
 	{ NULL, NULL }
