@@ -108,6 +108,13 @@ int idp_push_probe(struct idp_push_target *t, const struct idp_push_opts *o, str
 int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o,
 			const struct idp_image *img);
 
+/* Nothing changed, for a store whose image ID is the digest a push of it
+ * puts (docker's containerd image store): when t->tag already names
+ * `digest` (one HEAD, any manifest type), the manifest is reported as put,
+ * t->res filled, and 1 returned; 0 when it does not (or the HEAD fails). */
+int idp_push_if_named(struct idp_push_target *t, const struct idp_push_opts *o,
+		      const char *digest);
+
 /* Push img to every target: each blob from src, several at a time (the
  * first failure stops the others and is returned; open upload sessions
  * are deleted), mounted into the other targets of its registry (uploaded
