@@ -495,7 +495,8 @@ static int waits(const struct idp_image *img, const struct idp_manifest_refs *re
 	int j;
 
 	for (j = 0; j < img->nmanifests - 1; j++)
-		if (j != i && !placed[j] && idp_manifest_refs_has(&refs[i], img->manifests[j].digest))
+		if (j != i && !placed[j] &&
+		    idp_manifest_refs_has(&refs[i], img->manifests[j].digest))
 			return 1;
 	return 0;
 }

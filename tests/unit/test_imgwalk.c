@@ -431,15 +431,16 @@ static void test_manifest_refs(void)
 		"\"layers\":[{\"digest\":\"sha256:"
 		"3333333333333333333333333333333333333333333333333333333333333333\"}]}";
 	struct idp_manifest_refs r;
+	char d[IDP_DIGEST_MAX];
+	int i;
 
 	CU_ASSERT_EQUAL_FATAL(idp_manifest_refs(doc, strlen(doc), &r), 0);
 	CU_ASSERT_EQUAL(r.n, 2);
-	CU_ASSERT_TRUE(idp_manifest_refs_has(&r, "sha256:"
-				"1111111111111111111111111111111111111111111111111111111111111111"));
-	CU_ASSERT_TRUE(idp_manifest_refs_has(&r, "sha256:"
-				"2222222222222222222222222222222222222222222222222222222222222222"));
-	CU_ASSERT_FALSE(idp_manifest_refs_has(&r, "sha256:"
-				"3333333333333333333333333333333333333333333333333333333333333333"));
+	for (i = 1; i <= 3; i++) {
+		snprintf(d, sizeof(d), "sha256:%064d", 0);
+		memset(d + 7, '0' + i, 64);
+		CU_ASSERT_EQUAL(idp_manifest_refs_has(&r, d), i < 3);
+	}
 	idp_manifest_refs_release(&r);
 	CU_ASSERT_EQUAL(idp_manifest_refs("[1]", 3, &r), -1);
 	idp_manifest_refs_release(&r);
