@@ -207,6 +207,77 @@ int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *
 	return 0;
 }
 
+/* ---- blobs pushed as stored ---- */
+
+/* Record img's blobs (those of known size) as in registry/repository. */
+static int note_stored(struct idp_pushcache *c, const char *registry, const char *repository,
+		       const struct idp_image *img, struct idp_error *err)
+{
+	struct idp_pushcache_blob b = { .registry = (char *)registry,
+					.repository = (char *)repository,
+					.producer = IDP_PUSHCACHE_STORED };
+	int i;
+
+	for (i = 0; i < img->nblobs; i++) {
+		const struct idp_image_blob *ib = &img->blobs[i];
+
+		if (ib->size < 0)
+			continue;
+		b.diffid = b.digest = (char *)ib->digest;
+		b.size = ib->size;
+		b.media_type = ib->media_type ? ib->media_type : "application/octet-stream";
+		if (idp_pushcache_add(c, &b, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_image *img,
+			       struct idp_error *err)
+{
+	struct idp_pushcache_query q = { .registry = registry, .repository = repository,
+					 .producer = IDP_PUSHCACHE_STORED,
+					 .flags = IDP_PUSHCACHE_OTHER_REPO };
+	const struct idp_pushcache_blob *found;
+	int i;
+
+	for (i = 0; i < img->nblobs; i++) {
+		struct idp_image_blob *ib = &img->blobs[i];
+
+		q.diffid = ib->digest;
+		if (ib->mount_from || !(found = idp_pushcache_find(c, &q)))
+			continue;
+		if (!(ib->mount_from = strdup(found->repository)))
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	return 0;
+}
+
+void idp_pushcache_commit_stored(const char *path, const struct idp_push_targets *to,
+				 const struct idp_image *img)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_pushcache news;
+	char msg[IDP_ERRMSG_MAX + 40];
+	int i, rc = 0;
+
+	if (!path)
+		return;
+	memset(&news, 0, sizeof(news));
+	for (i = 0; i < to->n && rc == 0; i++) {
+		const struct idp_ref *r = idp_session_ref(to->t[i].s);
+		rc = note_stored(&news, r->domain, r->path, img, &err);
+	}
+	if (rc == 0)
+		rc = idp_pushcache_commit(path, &news, &err);
+	idp_pushcache_release(&news);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
+		idp_push_emit(to->o, &(struct idp_event){ .kind = IDP_EV_WARNING, .text = msg });
+	}
+}
+
 /* ---- reading ---- */
 
 static int is_hex64(const char *s)
