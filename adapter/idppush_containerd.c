@@ -132,12 +132,13 @@ static int push_image(const struct fe_config *cfg, const struct idp_ref *dests, 
 		      volatile sig_atomic_t *cancel, struct idp_source *src, struct idp_image *img)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_pushcache cache;
+	struct idp_pushcache cache, news;
 	struct fe_push_job job = { .cfg = cfg, .dests = dests, .ndests = n, .cancel = cancel };
 	struct fe_push fp;
 	char *path = idp_pushcache_path(), warning[512];
 	int rc;
 
+	memset(&news, 0, sizeof(news));
 	idp_pushcache_load(&cache, path, warning, sizeof(warning));
 	if (warning[0])
 		fe_warnf("%s", warning);
@@ -145,9 +146,10 @@ static int push_image(const struct fe_config *cfg, const struct idp_ref *dests, 
 	    (rc = idp_pushcache_mount_stored(&cache, dests[0].domain, dests[0].path, img, &err)) ==
 		    0 &&
 	    (rc = idp_push_image_to(&fp.to, src, img, &err)) == 0)
-		idp_pushcache_commit_stored(path, &fp.to, img);
+		idp_pushcache_commit_stored(path, &news, &fp.to, img);
 	fp.notice = img->notice;
 	rc = fe_push_finish(&fp, rc, &err);
+	idp_pushcache_release(&news);
 	idp_pushcache_release(&cache);
 	free(path);
 	return rc;

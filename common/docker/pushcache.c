@@ -254,24 +254,21 @@ int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *regist
 	return 0;
 }
 
-void idp_pushcache_commit_stored(const char *path, const struct idp_push_targets *to,
-				 const struct idp_image *img)
+void idp_pushcache_commit_stored(const char *path, struct idp_pushcache *news,
+				 const struct idp_push_targets *to, const struct idp_image *img)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_pushcache news;
 	char msg[IDP_ERRMSG_MAX + 40];
 	int i, rc = 0;
 
 	if (!path)
 		return;
-	memset(&news, 0, sizeof(news));
 	for (i = 0; i < to->n && rc == 0; i++) {
 		const struct idp_ref *r = idp_session_ref(to->t[i].s);
-		rc = note_stored(&news, r->domain, r->path, img, &err);
+		rc = note_stored(news, r->domain, r->path, img, &err);
 	}
 	if (rc == 0)
-		rc = idp_pushcache_commit(path, &news, &err);
-	idp_pushcache_release(&news);
+		rc = idp_pushcache_commit(path, news, &err);
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
 		idp_push_emit(to->o, &(struct idp_event){ .kind = IDP_EV_WARNING, .text = msg });

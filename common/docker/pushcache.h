@@ -123,10 +123,11 @@ int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *regist
 			       struct idp_error *err);
 
 /* After a push of img, its blobs as stored, into every target of to:
- * record them for each and merge them into the file at path (NULL:
- * nothing); a failure is a warning event through to->o. */
-void idp_pushcache_commit_stored(const char *path, const struct idp_push_targets *to,
-				 const struct idp_image *img);
+ * record them for each into news (with what else the push learnt) and
+ * merge that into the file at path (NULL: nothing); a failure is a
+ * warning event through to->o. */
+void idp_pushcache_commit_stored(const char *path, struct idp_pushcache *news,
+				 const struct idp_push_targets *to, const struct idp_image *img);
 
 /* Merge `news` into the file at path as it is now and write it back
  * (mkdir 0700, temp file 0600, rename). -1 with err on failure. */

@@ -1,0 +1,151 @@
+#!/bin/bash
+# tests/integration/t_plugin_ctd_root.sh: `docker idppush` as root against
+# dockerd 26 on containerd's image store (tests/lib/dockerd_ctd.sh), which
+# it reads directly, as stored:
+#   - a `docker build` image (an OCI index: the image manifest and a
+#     provenance attestation): the registry's digest is the image ID and
+#     docker push's, the index served is the stored one byte for byte, the
+#     attestation manifest is there by its digest; -v names the store
+#     (found through the daemon's --containerd and the containerd
+#     listening there); blobs docker push put in another repository of the
+#     registry are mounted from there (containerd's distribution-source
+#     labels), not uploaded;
+#   - nothing changed: one HEAD (no blob request, no PUT);
+#   - a rebuild: only the changed layer is uploaded;
+#   - --platform: that platform's manifest;
+#   - a loaded image whose layer is stored uncompressed: pushed so, the
+#     digest the image ID;
+#   - a store another user could change is not read: docker save, as
+#     stored, the same digest;
+#   - dockerd's own containerd (--managed): found under
+#     <DockerRootDir>/containerd/daemon.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/dockerd_ctd.sh"
+. "$TEST_LIB/plugin.sh"
+need skopeo docker-registry curl tar
+need_plugin
+need_dockerd_ctd
+dkc_test_user
+# shellcheck disable=SC2119 # no --group: the test user's docker group
+dockerd_ctd_start
+plugin_install "$DOCKER_CONFIG"
+unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND || true
+export XDG_CACHE_HOME="$TEST_TMP/cache"
+start_registry plain
+
+# idp ARGS...: docker idppush through the docker CLI, on this daemon
+idp() { dkc idppush --plain-http "$@"; }
+# requests REPO: the registry's requests for REPO so far
+requests() { grep -cE "\"[A-Z]+ /v2/$1/" "$REG_LOG" || true; }
+uploads() { reg_log_requests PUT "/v2/$1/blobs/uploads/" | wc -l; }
+mounts() { reg_log_requests POST "/v2/$1/blobs/uploads/\?.*mount=" | grep -c '" 201 ' || true; }
+served() { skopeo_run inspect --raw --tls-verify=false "docker://$1"; }
+
+# ---- a docker build image, pushed by docker push to repository a ----
+CTX=$TEST_TMP/ctx
+dkc_context "$CTX" 1000 300000
+ID=$(dkc_build idptest/app:v1 "$CTX")
+dkc tag idptest/app:v1 "$REG_HOST/ctd/a:v1"
+assert_exit 0 dkc push "$REG_HOST/ctd/a:v1"
+assert_contains "$LAST_OUT" "v1: digest: $ID "
+read -r IMG ATT < <("$PYTHON" - "$(dkc_blob_file "$ID")" <<'PY'
+import json, sys
+idx = json.load(open(sys.argv[1]))
+att = [m for m in idx["manifests"] if "vnd.docker.reference.type" in m.get("annotations", {})]
+img = [m for m in idx["manifests"] if m not in att]
+print(img[0]["digest"], att[0]["digest"])
+PY
+) || fail "the stored index of $ID"
+
+# ---- idppush to repository b: the store, as stored, mounted from a ----
+assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
+assert_eq "$REG_HOST/ctd/b:v1@$ID" "$LAST_OUT" "pushed digest = image ID = docker push's"
+assert_contains "$LAST_ERR" \
+	"path: docker's containerd image store ($DKC_CTD_ROOT, namespace moby; the containerd at $DKC_CTD_SOCK), as stored"
+served "$REG_HOST/ctd/b:v1" >"$TEST_TMP/raw" || fail "skopeo inspect ctd/b:v1"
+cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" || fail "the registry serves other bytes than the stored index"
+served "$REG_HOST/ctd/b@$ATT" >"$TEST_TMP/att" || fail "no attestation manifest $ATT"
+assert_eq "$ATT" "sha256:$(sha256_file "$TEST_TMP/att")" "the attestation manifest served"
+served "$REG_HOST/ctd/b@$IMG" >/dev/null || fail "no image manifest $IMG"
+assert_eq 0 "$(uploads ctd/b)" "blob uploads into ctd/b (docker push put them in ctd/a)"
+[ "$(mounts ctd/b)" -ge 3 ] || fail "blobs were not mounted from ctd/a: $(mounts ctd/b)"
+assert_contains "$LAST_ERR" "Mounted from ctd/a"
+
+# ---- nothing changed: one HEAD ----
+n0=$(requests ctd/b)
+assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
+assert_eq "$REG_HOST/ctd/b:v1@$ID" "$LAST_OUT" "digest when nothing changed"
+assert_contains "$LAST_ERR" "nothing changed: v1 names the image ID $ID already"
+assert_eq $((n0 + 1)) "$(requests ctd/b)" "requests for ctd/b when nothing changed"
+assert_eq 1 "$(reg_log_requests HEAD /v2/ctd/b/manifests/v1 | tail -n 1 | grep -c '" 200 ')" \
+	"the one request: HEAD of the tag"
+
+# ---- a rebuild: the changed layer alone goes up ----
+head -c 300000 /dev/urandom >"$CTX/f2.bin"
+ID2=$(dkc_build idptest/app:v1 "$CTX")
+u0=$(uploads ctd/b)
+assert_exit 0 idp idptest/app:v1 "$REG_HOST/ctd/b:v1"
+assert_eq "$REG_HOST/ctd/b:v1@$ID2" "$LAST_OUT" "digest after the rebuild"
+dkc tag idptest/app:v1 "$REG_HOST/ctd/c:v1"
+assert_exit 0 dkc push "$REG_HOST/ctd/c:v1"
+assert_contains "$LAST_OUT" "v1: digest: $ID2 "
+# the new layer, the new config and the new provenance statement + its config
+u=$(( $(uploads ctd/b) - u0 ))
+[ "$u" -ge 1 ] && [ "$u" -le 4 ] || fail "$u uploads after a one-layer rebuild"
+
+# ---- --platform: that platform's manifest ----
+P=linux/$(_host_goarch)
+read -r IMG2 < <("$PYTHON" - "$(dkc_blob_file "$ID2")" "$(_host_goarch)" <<'PY'
+import json, sys
+idx = json.load(open(sys.argv[1]))
+print([m["digest"] for m in idx["manifests"]
+       if m.get("platform") == {"architecture": sys.argv[2], "os": "linux"}][0])
+PY
+)
+assert_exit 0 idp -v --platform "$P" idptest/app:v1 "$REG_HOST/ctd/p:v1"
+assert_eq "$REG_HOST/ctd/p:v1@$IMG2" "$LAST_OUT" "--platform $P: its manifest"
+assert_contains "$LAST_ERR" "path: docker's containerd image store"
+
+# ---- a loaded image, its layer stored uncompressed ----
+LA=$TEST_TMP/load
+mkdir -p "$LA/data" "$LA/arch"
+head -c 200000 /dev/urandom >"$LA/data/payload.bin"
+tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$LA/data" -cf "$LA/layer.tar" payload.bin
+DIFF=sha256:$(sha256_file "$LA/layer.tar")
+printf '{"architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+	"$(_host_goarch)" "$DIFF" >"$LA/config.json"
+CFG=sha256:$(sha256_file "$LA/config.json")
+mkdir "$LA/arch/${DIFF#sha256:}"
+cp "$LA/layer.tar" "$LA/arch/${DIFF#sha256:}/layer.tar"
+cp "$LA/config.json" "$LA/arch/${CFG#sha256:}.json"
+printf '[{"Config":"%s.json","RepoTags":["idptest/loaded:v1"],"Layers":["%s/layer.tar"]}]' \
+	"${CFG#sha256:}" "${DIFF#sha256:}" >"$LA/arch/manifest.json"
+tar -C "$LA/arch" -cf "$LA/archive.tar" .
+assert_exit 0 dkc load -i "$LA/archive.tar"
+ID3=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
+assert_exit 0 idp idptest/loaded:v1 "$REG_HOST/ctd/loaded:v1"
+assert_eq "$REG_HOST/ctd/loaded:v1@$ID3" "$LAST_OUT" "digest of the loaded image"
+cmp -s "$LA/layer.tar" "$REG_DATA/docker/registry/v2/blobs/sha256/${DIFF:7:2}/${DIFF#sha256:}/data" ||
+	fail "the uncompressed layer was not pushed as stored"
+
+# ---- a store another user could change: not read, docker save as stored ----
+CTD_PARENT=$(dirname "$DKC_CTD_ROOT")
+chown "$DKC_USER" "$CTD_PARENT"
+assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/untrusted:v1"
+chown root "$CTD_PARENT"
+assert_eq "$REG_HOST/ctd/untrusted:v1@$ID2" "$LAST_OUT" "digest through docker save"
+assert_contains "$LAST_ERR" "path: docker save, as stored (docker's containerd image store not read: "
+assert_contains "$LAST_ERR" "$CTD_PARENT"
+assert_not_contains "$LAST_ERR" "path: docker's containerd image store ("
+served "$REG_HOST/ctd/untrusted:v1" >"$TEST_TMP/raw2" || fail "skopeo inspect ctd/untrusted:v1"
+cmp -s "$(dkc_blob_file "$ID2")" "$TEST_TMP/raw2" || fail "docker save's push is not the stored index"
+
+# ---- dockerd's own containerd ----
+dockerd_ctd_stop
+dockerd_ctd_start --managed
+dkc_context "$TEST_TMP/ctx2" 2000 100000
+ID4=$(dkc_build idptest/managed:v1 "$TEST_TMP/ctx2")
+assert_exit 0 idp -v idptest/managed:v1 "$REG_HOST/ctd/managed:v1"
+assert_eq "$REG_HOST/ctd/managed:v1@$ID4" "$LAST_OUT" "digest (dockerd's own containerd)"
+assert_contains "$LAST_ERR" "path: docker's containerd image store ($DKC_ROOT/containerd/daemon, namespace moby;"
+log "PASS"
