@@ -48,14 +48,7 @@ ID=$(dkc_build idptest/app:v1 "$CTX")
 dkc tag idptest/app:v1 "$REG_HOST/ctd/a:v1"
 assert_exit 0 dkc push "$REG_HOST/ctd/a:v1"
 assert_contains "$LAST_OUT" "v1: digest: $ID "
-read -r IMG ATT < <("$PYTHON" - "$(dkc_blob_file "$ID")" <<'PY'
-import json, sys
-idx = json.load(open(sys.argv[1]))
-att = [m for m in idx["manifests"] if "vnd.docker.reference.type" in m.get("annotations", {})]
-img = [m for m in idx["manifests"] if m not in att]
-print(img[0]["digest"], att[0]["digest"])
-PY
-) || fail "the stored index of $ID"
+read -r IMG ATT _ < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
 
 # ---- idppush to repository b: the store, as stored, mounted from a ----
 assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
@@ -91,41 +84,22 @@ assert_exit 0 dkc push "$REG_HOST/ctd/c:v1"
 assert_contains "$LAST_OUT" "v1: digest: $ID2 "
 # the new layer, the new config and the new provenance statement + its config
 u=$(( $(uploads ctd/b) - u0 ))
-[ "$u" -ge 1 ] && [ "$u" -le 4 ] || fail "$u uploads after a one-layer rebuild"
+if [ "$u" -lt 1 ] || [ "$u" -gt 4 ]; then fail "$u uploads after a one-layer rebuild"; fi
 
 # ---- --platform: that platform's manifest ----
 P=linux/$(_host_goarch)
-read -r IMG2 < <("$PYTHON" - "$(dkc_blob_file "$ID2")" "$(_host_goarch)" <<'PY'
-import json, sys
-idx = json.load(open(sys.argv[1]))
-print([m["digest"] for m in idx["manifests"]
-       if m.get("platform") == {"architecture": sys.argv[2], "os": "linux"}][0])
-PY
-)
+IMG2=$(dkc_host_manifest "$ID2")
 assert_exit 0 idp -v --platform "$P" idptest/app:v1 "$REG_HOST/ctd/p:v1"
 assert_eq "$REG_HOST/ctd/p:v1@$IMG2" "$LAST_OUT" "--platform $P: its manifest"
 assert_contains "$LAST_ERR" "path: docker's containerd image store"
 
 # ---- a loaded image, its layer stored uncompressed ----
-LA=$TEST_TMP/load
-mkdir -p "$LA/data" "$LA/arch"
-head -c 200000 /dev/urandom >"$LA/data/payload.bin"
-tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$LA/data" -cf "$LA/layer.tar" payload.bin
-DIFF=sha256:$(sha256_file "$LA/layer.tar")
-printf '{"architecture":"%s","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
-	"$(_host_goarch)" "$DIFF" >"$LA/config.json"
-CFG=sha256:$(sha256_file "$LA/config.json")
-mkdir "$LA/arch/${DIFF#sha256:}"
-cp "$LA/layer.tar" "$LA/arch/${DIFF#sha256:}/layer.tar"
-cp "$LA/config.json" "$LA/arch/${CFG#sha256:}.json"
-printf '[{"Config":"%s.json","RepoTags":["idptest/loaded:v1"],"Layers":["%s/layer.tar"]}]' \
-	"${CFG#sha256:}" "${DIFF#sha256:}" >"$LA/arch/manifest.json"
-tar -C "$LA/arch" -cf "$LA/archive.tar" .
-assert_exit 0 dkc load -i "$LA/archive.tar"
+dkc_load_raw idptest/loaded:v1 "$TEST_TMP/load"
 ID3=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
 assert_exit 0 idp idptest/loaded:v1 "$REG_HOST/ctd/loaded:v1"
 assert_eq "$REG_HOST/ctd/loaded:v1@$ID3" "$LAST_OUT" "digest of the loaded image"
-cmp -s "$LA/layer.tar" "$REG_DATA/docker/registry/v2/blobs/sha256/${DIFF:7:2}/${DIFF#sha256:}/data" ||
+D=$DKC_RAW_DIFF
+cmp -s "$DKC_RAW_LAYER" "$REG_DATA/docker/registry/v2/blobs/sha256/${D:7:2}/${D#sha256:}/data" ||
 	fail "the uncompressed layer was not pushed as stored"
 
 # ---- a store another user could change: not read, docker save as stored ----

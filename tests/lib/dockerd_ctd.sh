@@ -56,6 +56,13 @@
 #                     attestation manifest); log in $TEST_TMP/dkc/build.log
 #                     (dkc2/... after a second start)
 #   dkc_blob_file DIGEST     a blob's path in containerd's content store
+#   dkc_index_parts ID       "IMAGE-MANIFEST ATTESTATION FIRST-LAYER" of the
+#                     stored index ID (what dkc_build made), on stdout
+#   dkc_host_manifest ID     the host platform's manifest in the stored index ID
+#   dkc_load_raw TAG DIR     docker load (a docker-archive built in DIR) a
+#                     one-layer image as TAG, whose layer containerd then
+#                     stores uncompressed; sets DKC_RAW_LAYER (that layer's
+#                     tar) and DKC_RAW_DIFF (its digest, the diffID)
 #   dkc_test_user     make sure the test user and group exist (created once
 #                     and left on the machine: IDPPUSH_TEST_USER, default
 #                     idptest, a system user whose primary group is its own;
@@ -406,6 +413,49 @@ dkc_build() {
 }
 
 dkc_blob_file() { echo "$DKC_CTD_ROOT/io.containerd.content.v1.content/blobs/sha256/${1#sha256:}"; }
+
+dkc_index_parts() {
+	"$PYTHON" - "$(dkc_blob_file "$1")" "$DKC_CTD_ROOT" <<'PY'
+import json, os, sys
+idx = json.load(open(sys.argv[1]))
+att = [m for m in idx["manifests"] if "vnd.docker.reference.type" in m.get("annotations", {})]
+img = [m for m in idx["manifests"] if m not in att]
+blobs = os.path.join(sys.argv[2], "io.containerd.content.v1.content/blobs/sha256")
+man = json.load(open(os.path.join(blobs, img[0]["digest"][7:])))
+print(img[0]["digest"], att[0]["digest"], man["layers"][0]["digest"])
+PY
+}
+
+dkc_host_manifest() {
+	"$PYTHON" - "$(dkc_blob_file "$1")" "$(_host_goarch)" <<'PY'
+import json, sys
+idx = json.load(open(sys.argv[1]))
+print([m["digest"] for m in idx["manifests"]
+       if m.get("platform") == {"architecture": sys.argv[2], "os": "linux"}][0])
+PY
+}
+
+dkc_load_raw() {
+	local tag=$1 d=$2 fmt cfg
+	mkdir -p "$d/data" "$d/arch"
+	head -c 200000 /dev/urandom >"$d/data/payload.bin"
+	tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$d/data" -cf "$d/layer.tar" \
+		payload.bin
+	DKC_RAW_LAYER=$d/layer.tar
+	DKC_RAW_DIFF=sha256:$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
+	fmt='{"architecture":"%s","os":"linux","config":{},'
+	fmt+='"rootfs":{"type":"layers","diff_ids":["%s"]}}'
+	# shellcheck disable=SC2059 # the format is built above
+	printf "$fmt" "$(_host_goarch)" "$DKC_RAW_DIFF" >"$d/config.json"
+	cfg=$(sha256sum "$d/config.json" | cut -d' ' -f1)
+	mkdir "$d/arch/${DKC_RAW_DIFF#sha256:}"
+	cp "$d/layer.tar" "$d/arch/${DKC_RAW_DIFF#sha256:}/layer.tar"
+	cp "$d/config.json" "$d/arch/$cfg.json"
+	printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' \
+		"$cfg" "$tag" "${DKC_RAW_DIFF#sha256:}" >"$d/arch/manifest.json"
+	tar -C "$d/arch" -cf "$d/archive.tar" .
+	dkc load -i "$d/archive.tar" >/dev/null || fail "docker load of $tag"
+}
 
 dkc_test_user() {
 	DKC_USER=${IDPPUSH_TEST_USER:-idptest}

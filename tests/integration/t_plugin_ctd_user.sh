@@ -1,0 +1,82 @@
+#!/bin/bash
+# tests/integration/t_plugin_ctd_user.sh: `docker idppush` as a user in the
+# API socket's group (not root) against dockerd 26 on containerd's image
+# store. The user cannot read the store (containerd's root is root's), so
+# the push goes through docker save, as stored:
+#   - a `docker build` image: the registry's digest is the image ID and
+#     docker push's, the stored index is served byte for byte, its
+#     attestation manifest is there; -v says docker save as stored, and why
+#     not the store;
+#   - nothing changed: one HEAD of the tag;
+#   - a rebuild: the unchanged layer is not uploaded again;
+#   - --platform: that platform's manifest;
+#   - a loaded image whose layer is stored uncompressed: pushed so, its
+#     digest the image ID.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$TEST_LIB/dockerd_ctd.sh"
+. "$TEST_LIB/plugin.sh"
+need skopeo docker-registry curl tar setpriv
+need_plugin
+need_dockerd_ctd
+dkc_test_user
+# shellcheck disable=SC2119 # no --group: the test user's docker group
+dockerd_ctd_start
+plugin_install "$DKC_USER_DOCKER_CONFIG"
+chown -R "$DKC_USER:" "$DKC_USER_DOCKER_CONFIG"
+start_registry plain
+
+# idp ARGS...: docker idppush as the test user, through the docker CLI
+idp() { dkc_user idppush --plain-http "$@"; }
+requests() { grep -cE "\"[A-Z]+ /v2/$1/" "$REG_LOG" || true; }
+served() { skopeo_run inspect --raw --tls-verify=false "docker://$1"; }
+layer_uploads() { # REPO DIGEST: uploads of that blob into REPO
+	reg_log_requests PUT "/v2/$1/blobs/uploads/.*digest=sha256(%3A|:)${2#sha256:}" | wc -l
+}
+
+CTX=$TEST_TMP/ctx
+dkc_context "$CTX" 1000 300000
+ID=$(dkc_build idptest/app:v1 "$CTX")
+read -r _ ATT L1 < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
+
+# ---- the build, as the user: docker save as stored ----
+assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/user/app:v1"
+assert_eq "$REG_HOST/user/app:v1@$ID" "$LAST_OUT" "pushed digest = image ID"
+assert_contains "$LAST_ERR" "path: docker save, as stored (docker's containerd image store not read: "
+assert_contains "$LAST_ERR" "ermission denied"
+log "$(grep 'path:' <<<"$LAST_ERR")"
+served "$REG_HOST/user/app:v1" >"$TEST_TMP/raw" || fail "skopeo inspect user/app:v1"
+cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" || fail "the registry serves other bytes than the stored index"
+served "$REG_HOST/user/app@$ATT" >"$TEST_TMP/att" || fail "no attestation manifest $ATT"
+assert_eq "$ATT" "sha256:$(sha256_file "$TEST_TMP/att")" "the attestation manifest served"
+dkc tag idptest/app:v1 "$REG_HOST/user/bydocker:v1"
+assert_exit 0 dkc_user push "$REG_HOST/user/bydocker:v1"
+assert_contains "$LAST_OUT" "v1: digest: $ID "
+
+# ---- nothing changed: one HEAD ----
+n0=$(requests user/app)
+assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/user/app:v1"
+assert_eq "$REG_HOST/user/app:v1@$ID" "$LAST_OUT" "digest when nothing changed"
+assert_contains "$LAST_ERR" "nothing changed: v1 names the image ID $ID already"
+assert_eq $((n0 + 1)) "$(requests user/app)" "requests for user/app when nothing changed"
+
+# ---- a rebuild: the unchanged layer stays ----
+head -c 300000 /dev/urandom >"$CTX/f2.bin"
+ID2=$(dkc_build idptest/app:v1 "$CTX")
+assert_exit 0 idp idptest/app:v1 "$REG_HOST/user/app:v1"
+assert_eq "$REG_HOST/user/app:v1@$ID2" "$LAST_OUT" "digest after the rebuild"
+assert_eq 1 "$(layer_uploads user/app "$L1")" "uploads of the unchanged layer $L1"
+
+# ---- --platform: that platform's manifest ----
+IMG2=$(dkc_host_manifest "$ID2")
+assert_exit 0 idp --platform "linux/$(_host_goarch)" idptest/app:v1 "$REG_HOST/user/p:v1"
+assert_eq "$REG_HOST/user/p:v1@$IMG2" "$LAST_OUT" "--platform: its manifest"
+
+# ---- a loaded image, its layer stored uncompressed ----
+dkc_load_raw idptest/loaded:v1 "$TEST_TMP/load"
+ID3=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
+assert_exit 0 idp idptest/loaded:v1 "$REG_HOST/user/loaded:v1"
+assert_eq "$REG_HOST/user/loaded:v1@$ID3" "$LAST_OUT" "digest of the loaded image"
+D=$DKC_RAW_DIFF
+cmp -s "$DKC_RAW_LAYER" "$REG_DATA/docker/registry/v2/blobs/sha256/${D:7:2}/${D#sha256:}/data" ||
+	fail "the uncompressed layer was not pushed as stored"
+log "PASS"
