@@ -235,8 +235,7 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 			fe_infof("path: docker save, %s (docker's layer store not read: %s)",
 				 ps->save_mode != IDP_SAVE_DETECT
 					 ? "converted"
-					 : "as stored or converted as its stream tells (no Engine "
-					   "API to ask which store the daemon has)",
+					 : "as stored or converted, as its stream tells",
 				 why);
 		idp_docker_daemon_release(&dm);
 		return push_saved(ps, img, err);
