@@ -19,7 +19,9 @@ start_registry plain
 export XDG_CACHE_HOME=$TEST_TMP/cache
 
 uploads() { reg_log_requests PUT "/v2/$1/blobs/uploads/" | wc -l; }
-mounts() { reg_log_requests POST "/v2/$1/blobs/uploads/\?.*mount=.*from=$2" | grep -c '" 201 ' || true; }
+mounts() {
+	reg_log_requests POST "/v2/$1/blobs/uploads/\?.*mount=.*from=$2" | grep -c '" 201 ' || true
+}
 
 assert_exit 0 run_ctd --root "$CTD_ROOT" --plain-http example.test/idp/app:latest \
 	"$REG_HOST/mnt/a:v1"

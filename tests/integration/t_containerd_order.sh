@@ -44,9 +44,9 @@ idx = put(json.dumps({
                           "vnd.docker.reference.digest": img}),
         dict(mediaType=OCI_M, digest=img, size=img_size,
              platform={"architecture": arch, "os": "linux"})]}).encode())
-json.dump({"schemaVersion": 2, "manifests": [dict(idx, mediaType="application/vnd.oci.image.index.v1+json",
-          annotations={"org.opencontainers.image.ref.name": "v1"})]},
-          open(os.path.join(d, "index.json"), "w"))
+top = dict(idx, mediaType="application/vnd.oci.image.index.v1+json",
+           annotations={"org.opencontainers.image.ref.name": "v1"})
+json.dump({"schemaVersion": 2, "manifests": [top]}, open(os.path.join(d, "index.json"), "w"))
 open(os.path.join(d, "oci-layout"), "w").write('{"imageLayoutVersion":"1.0.0"}')
 print(att["digest"], idx["digest"])
 PY

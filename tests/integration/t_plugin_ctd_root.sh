@@ -53,10 +53,12 @@ read -r IMG ATT _ < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
 # ---- idppush to repository b: the store, as stored, mounted from a ----
 assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
 assert_eq "$REG_HOST/ctd/b:v1@$ID" "$LAST_OUT" "pushed digest = image ID = docker push's"
-assert_contains "$LAST_ERR" \
-	"path: docker's containerd image store ($DKC_CTD_ROOT, namespace moby; the containerd at $DKC_CTD_SOCK), as stored"
+want="path: docker's containerd image store ($DKC_CTD_ROOT, namespace moby;"
+want+=" the containerd at $DKC_CTD_SOCK), as stored"
+assert_contains "$LAST_ERR" "$want"
 served "$REG_HOST/ctd/b:v1" >"$TEST_TMP/raw" || fail "skopeo inspect ctd/b:v1"
-cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" || fail "the registry serves other bytes than the stored index"
+cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" ||
+	fail "the registry serves other bytes than the stored index"
 served "$REG_HOST/ctd/b@$ATT" >"$TEST_TMP/att" || fail "no attestation manifest $ATT"
 assert_eq "$ATT" "sha256:$(sha256_file "$TEST_TMP/att")" "the attestation manifest served"
 served "$REG_HOST/ctd/b@$IMG" >/dev/null || fail "no image manifest $IMG"
@@ -108,11 +110,13 @@ chown "$DKC_USER" "$CTD_PARENT"
 assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/untrusted:v1"
 chown root "$CTD_PARENT"
 assert_eq "$REG_HOST/ctd/untrusted:v1@$ID2" "$LAST_OUT" "digest through docker save"
-assert_contains "$LAST_ERR" "path: docker save, as stored (docker's containerd image store not read: "
+assert_contains "$LAST_ERR" \
+	"path: docker save, as stored (docker's containerd image store not read: "
 assert_contains "$LAST_ERR" "$CTD_PARENT"
 assert_not_contains "$LAST_ERR" "path: docker's containerd image store ("
 served "$REG_HOST/ctd/untrusted:v1" >"$TEST_TMP/raw2" || fail "skopeo inspect ctd/untrusted:v1"
-cmp -s "$(dkc_blob_file "$ID2")" "$TEST_TMP/raw2" || fail "docker save's push is not the stored index"
+cmp -s "$(dkc_blob_file "$ID2")" "$TEST_TMP/raw2" ||
+	fail "docker save's push is not the stored index"
 
 # ---- dockerd's own containerd ----
 dockerd_ctd_stop
@@ -121,5 +125,6 @@ dkc_context "$TEST_TMP/ctx2" 2000 100000
 ID4=$(dkc_build idptest/managed:v1 "$TEST_TMP/ctx2")
 assert_exit 0 idp -v idptest/managed:v1 "$REG_HOST/ctd/managed:v1"
 assert_eq "$REG_HOST/ctd/managed:v1@$ID4" "$LAST_OUT" "digest (dockerd's own containerd)"
-assert_contains "$LAST_ERR" "path: docker's containerd image store ($DKC_ROOT/containerd/daemon, namespace moby;"
+assert_contains "$LAST_ERR" \
+	"path: docker's containerd image store ($DKC_ROOT/containerd/daemon, namespace moby;"
 log "PASS"

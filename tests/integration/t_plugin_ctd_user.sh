@@ -41,11 +41,13 @@ read -r _ ATT L1 < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
 # ---- the build, as the user: docker save as stored ----
 assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/user/app:v1"
 assert_eq "$REG_HOST/user/app:v1@$ID" "$LAST_OUT" "pushed digest = image ID"
-assert_contains "$LAST_ERR" "path: docker save, as stored (docker's containerd image store not read: "
+assert_contains "$LAST_ERR" \
+	"path: docker save, as stored (docker's containerd image store not read: "
 assert_contains "$LAST_ERR" "ermission denied"
 log "$(grep 'path:' <<<"$LAST_ERR")"
 served "$REG_HOST/user/app:v1" >"$TEST_TMP/raw" || fail "skopeo inspect user/app:v1"
-cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" || fail "the registry serves other bytes than the stored index"
+cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" ||
+	fail "the registry serves other bytes than the stored index"
 served "$REG_HOST/user/app@$ATT" >"$TEST_TMP/att" || fail "no attestation manifest $ATT"
 assert_eq "$ATT" "sha256:$(sha256_file "$TEST_TMP/att")" "the attestation manifest served"
 dkc tag idptest/app:v1 "$REG_HOST/user/bydocker:v1"

@@ -189,7 +189,8 @@ IDX=$(jq_inspect app_ctd Id)
 assert_exit 0 run_plugin "${P[@]}" -v --progress plain app:ctd "$REG_HOST/giteaadmin/app:note"
 # no Engine API: the stream tells the store (compressed layers)
 assert_contains "$LAST_ERR" "path: docker save, as stored or converted, as its stream tells"
-assert_contains "$LAST_ERR" "docker save's stream was docker's containerd image store: pushed as stored"
+assert_contains "$LAST_ERR" \
+	"docker save's stream was docker's containerd image store: pushed as stored"
 want="docker-idppush: index $IDX lists manifests that are not all in the local store:"
 want+=" pushing only its linux/$ARCH manifest ${LAST_OUT#*@}"
 assert_contains "$LAST_ERR" "$want"
