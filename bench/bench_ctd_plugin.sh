@@ -40,15 +40,7 @@ DC=$DOCKER_CONFIG
 plugin_install "$DC"
 plugin_install "$DKC_USER_DOCKER_CONFIG"
 chown -R "$DKC_USER:" "$DKC_USER_DOCKER_CONFIG"
-CTX=$TEST_TMP/ctx
-log "copying ${DIRS[*]} into the build context"
-bench_dkc_context "$CTX" "${DIRS[@]}"
-bench_dkc_build bench/app:v1 "$CTX"
-V1=$DKC_ID
-dkc tag bench/app:v1 bench/app:base
-log "built bench/app:v1 $V1 in $((LAST_US / 1000)) ms"
-LOGS=$TEST_TMP/logs
-mkdir -p "$LOGS"
+bench_dkc_image "${DIRS[@]}"
 declare -A T=() REGS=() REGPIDS=()
 N=0
 
@@ -98,7 +90,8 @@ for run in $(seq 1 "$RUNS"); do
 	for t in "${TOOLS[@]}"; do kill "${REGPIDS[$t]}" 2>/dev/null || true; done
 done
 
-grep -h "path:" "$LOGS"/*.root.cold.log "$LOGS"/*.user.cold.log | sed 's/^/  /' | sort -u
+grep -h "path:" "$LOGS"/*.root.cold.log "$LOGS"/*.user.cold.log | sed 's/^/  /' |
+	sort -u
 echo "dockerd $(dkc version -f '{{.Server.Version}}') (containerd store), CLI $DKC_CLI," \
 	"${#DIRS[@]} layers: ${DIRS[*]}; $RUNS runs (ms), medians and ratios to docker push"
 for s in cold nothing rebuild; do
@@ -107,7 +100,7 @@ for s in cold nothing rebuild; do
 	for t in "${TOOLS[@]}"; do
 		# shellcheck disable=SC2086
 		m=$(median ${T[$t.$s]})
-		printf '%-8s %-7s median %6s  %5sx   runs %s\n' "$s" "$t" "$m" "$(ratio "$m" "$d")" \
-			"${T[$t.$s]}"
+		printf '%-8s %-7s median %6s  %5sx   runs %s\n' "$s" "$t" "$m" \
+			"$(ratio "$m" "$d")" "${T[$t.$s]}"
 	done
 done

@@ -127,52 +127,66 @@ static unsigned long socket_inode(const char *path)
 	return inode;
 }
 
-/* Whether process pid holds socket:[inode] among its descriptors. */
-static int holds_socket(pid_t pid, unsigned long inode)
+/* fn(ctx, name) for each numeric name in dir, until one returns non-zero:
+ * that value, else 0. */
+static long each_numbered(const char *dir, long (*fn)(void *ctx, const char *name), void *ctx)
 {
-	char dir[64], link[96], want[64], got[64];
 	struct dirent *de;
-	ssize_t n;
-	DIR *d;
-	int found = 0;
+	long found = 0;
+	DIR *d = opendir(dir);
 
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	if (!(d = opendir(dir)))
+	if (!d)
 		return 0;
-	while (!found && (de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(link, sizeof(link), "%s/%.20s", dir, de->d_name);
-		n = readlink(link, got, sizeof(got) - 1);
-		found = n > 0 && (size_t)n == strlen(want) && memcmp(got, want, (size_t)n) == 0;
-	}
+	while (!found && (de = readdir(d)))
+		if (isdigit((unsigned char)de->d_name[0]))
+			found = fn(ctx, de->d_name);
 	closedir(d);
 	return found;
+}
+
+/* What to look for among a process's descriptors. */
+struct fd_search {
+	char dir[64];              /* /proc/<pid>/fd */
+	char want[64];             /* socket:[<inode>] */
+};
+
+/* 1 when descriptor `name` is the socket wanted. */
+static long is_socket(void *ctx, const char *name)
+{
+	const struct fd_search *fs = ctx;
+	char link[96], got[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/%.20s", fs->dir, name);
+	n = readlink(link, got, sizeof(got) - 1);
+	return n > 0 && (size_t)n == strlen(fs->want) && memcmp(got, fs->want, (size_t)n) == 0;
+}
+
+/* Process `name` (a pid) when it is named containerd and holds socket
+ * *inode among its descriptors, else 0. */
+static long containerd_holding(void *ctx, const char *name)
+{
+	const unsigned long *inode = ctx;
+	pid_t pid = (pid_t)strtol(name, NULL, 10);
+	struct fd_search fs;
+	struct idp_buf comm;
+	int named;
+
+	named = proc_read(pid, "comm", &comm, 64) == 0 && comm.buf &&
+		strcmp(comm.buf, "containerd\n") == 0;
+	idp_buf_release(&comm);
+	if (!named)
+		return 0;
+	snprintf(fs.dir, sizeof(fs.dir), "/proc/%ld/fd", (long)pid);
+	snprintf(fs.want, sizeof(fs.want), "socket:[%lu]", *inode);
+	return each_numbered(fs.dir, is_socket, &fs) ? pid : 0;
 }
 
 /* The process named containerd that listens on the socket with this
  * inode, or 0. */
 static pid_t containerd_pid(unsigned long inode)
 {
-	struct idp_buf comm;
-	struct dirent *de;
-	pid_t pid, found = 0;
-	DIR *d = opendir("/proc");
-
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if (proc_read(pid, "comm", &comm, 64) == 0 && comm.buf &&
-		    strcmp(comm.buf, "containerd\n") == 0 && holds_socket(pid, inode))
-			found = pid;
-		idp_buf_release(&comm);
-	}
-	closedir(d);
-	return found;
+	return (pid_t)each_numbered("/proc", containerd_holding, &inode);
 }
 
 /* The top-level `root = "DIR"` of a containerd config file, into out. */

@@ -35,8 +35,6 @@ start_registry plain
 
 # idp ARGS...: docker idppush through the docker CLI, on this daemon
 idp() { dkc idppush --plain-http "$@"; }
-# requests REPO: the registry's requests for REPO so far
-requests() { grep -cE "\"[A-Z]+ /v2/$1/" "$REG_LOG" || true; }
 uploads() { reg_log_requests PUT "/v2/$1/blobs/uploads/" | wc -l; }
 mounts() { reg_log_requests POST "/v2/$1/blobs/uploads/\?.*mount=" | grep -c '" 201 ' || true; }
 served() { skopeo_run inspect --raw --tls-verify=false "docker://$1"; }
@@ -48,7 +46,7 @@ ID=$(dkc_build idptest/app:v1 "$CTX")
 dkc tag idptest/app:v1 "$REG_HOST/ctd/a:v1"
 assert_exit 0 dkc push "$REG_HOST/ctd/a:v1"
 assert_contains "$LAST_OUT" "v1: digest: $ID "
-read -r IMG ATT _ < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
+read -r IMG _ _ < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
 
 # ---- idppush to repository b: the store, as stored, mounted from a ----
 assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
@@ -56,24 +54,14 @@ assert_eq "$REG_HOST/ctd/b:v1@$ID" "$LAST_OUT" "pushed digest = image ID = docke
 want="path: docker's containerd image store ($DKC_CTD_ROOT, namespace moby;"
 want+=" the containerd at $DKC_CTD_SOCK), as stored"
 assert_contains "$LAST_ERR" "$want"
-served "$REG_HOST/ctd/b:v1" >"$TEST_TMP/raw" || fail "skopeo inspect ctd/b:v1"
-cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" ||
-	fail "the registry serves other bytes than the stored index"
-served "$REG_HOST/ctd/b@$ATT" >"$TEST_TMP/att" || fail "no attestation manifest $ATT"
-assert_eq "$ATT" "sha256:$(sha256_file "$TEST_TMP/att")" "the attestation manifest served"
+dkc_check_served "$REG_HOST/ctd/b:v1" "$ID"
 served "$REG_HOST/ctd/b@$IMG" >/dev/null || fail "no image manifest $IMG"
 assert_eq 0 "$(uploads ctd/b)" "blob uploads into ctd/b (docker push put them in ctd/a)"
 [ "$(mounts ctd/b)" -ge 3 ] || fail "blobs were not mounted from ctd/a: $(mounts ctd/b)"
 assert_contains "$LAST_ERR" "Mounted from ctd/a"
 
 # ---- nothing changed: one HEAD ----
-n0=$(requests ctd/b)
-assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
-assert_eq "$REG_HOST/ctd/b:v1@$ID" "$LAST_OUT" "digest when nothing changed"
-assert_contains "$LAST_ERR" "nothing changed: v1 names the image ID $ID already"
-assert_eq $((n0 + 1)) "$(requests ctd/b)" "requests for ctd/b when nothing changed"
-assert_eq 1 "$(reg_log_requests HEAD /v2/ctd/b/manifests/v1 | tail -n 1 | grep -c '" 200 ')" \
-	"the one request: HEAD of the tag"
+dkc_check_unchanged ctd/b "$ID" idp -v idptest/app:v1 "$REG_HOST/ctd/b:v1"
 
 # ---- a rebuild: the changed layer alone goes up ----
 head -c 300000 /dev/urandom >"$CTX/f2.bin"
@@ -96,13 +84,7 @@ assert_eq "$REG_HOST/ctd/p:v1@$IMG2" "$LAST_OUT" "--platform $P: its manifest"
 assert_contains "$LAST_ERR" "path: docker's containerd image store"
 
 # ---- a loaded image, its layer stored uncompressed ----
-dkc_load_raw idptest/loaded:v1 "$TEST_TMP/load"
-ID3=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
-assert_exit 0 idp idptest/loaded:v1 "$REG_HOST/ctd/loaded:v1"
-assert_eq "$REG_HOST/ctd/loaded:v1@$ID3" "$LAST_OUT" "digest of the loaded image"
-D=$DKC_RAW_DIFF
-cmp -s "$DKC_RAW_LAYER" "$REG_DATA/docker/registry/v2/blobs/sha256/${D:7:2}/${D#sha256:}/data" ||
-	fail "the uncompressed layer was not pushed as stored"
+dkc_check_raw ctd/loaded idp
 
 # ---- a store another user could change: not read, docker save as stored ----
 CTD_PARENT=$(dirname "$DKC_CTD_ROOT")
@@ -114,9 +96,7 @@ assert_contains "$LAST_ERR" \
 	"path: docker save, as stored (docker's containerd image store not read: "
 assert_contains "$LAST_ERR" "$CTD_PARENT"
 assert_not_contains "$LAST_ERR" "path: docker's containerd image store ("
-served "$REG_HOST/ctd/untrusted:v1" >"$TEST_TMP/raw2" || fail "skopeo inspect ctd/untrusted:v1"
-cmp -s "$(dkc_blob_file "$ID2")" "$TEST_TMP/raw2" ||
-	fail "docker save's push is not the stored index"
+dkc_check_served "$REG_HOST/ctd/untrusted:v1" "$ID2"
 
 # ---- dockerd's own containerd ----
 dockerd_ctd_stop

@@ -27,8 +27,6 @@ start_registry plain
 
 # idp ARGS...: docker idppush as the test user, through the docker CLI
 idp() { dkc_user idppush --plain-http "$@"; }
-requests() { grep -cE "\"[A-Z]+ /v2/$1/" "$REG_LOG" || true; }
-served() { skopeo_run inspect --raw --tls-verify=false "docker://$1"; }
 layer_uploads() { # REPO DIGEST: uploads of that blob into REPO
 	reg_log_requests PUT "/v2/$1/blobs/uploads/.*digest=sha256(%3A|:)${2#sha256:}" | wc -l
 }
@@ -36,7 +34,7 @@ layer_uploads() { # REPO DIGEST: uploads of that blob into REPO
 CTX=$TEST_TMP/ctx
 dkc_context "$CTX" 1000 300000
 ID=$(dkc_build idptest/app:v1 "$CTX")
-read -r _ ATT L1 < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
+read -r _ _ L1 < <(dkc_index_parts "$ID") || fail "the stored index of $ID"
 
 # ---- the build, as the user: docker save as stored ----
 assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/user/app:v1"
@@ -45,21 +43,13 @@ assert_contains "$LAST_ERR" \
 	"path: docker save, as stored (docker's containerd image store not read: "
 assert_contains "$LAST_ERR" "ermission denied"
 log "$(grep 'path:' <<<"$LAST_ERR")"
-served "$REG_HOST/user/app:v1" >"$TEST_TMP/raw" || fail "skopeo inspect user/app:v1"
-cmp -s "$(dkc_blob_file "$ID")" "$TEST_TMP/raw" ||
-	fail "the registry serves other bytes than the stored index"
-served "$REG_HOST/user/app@$ATT" >"$TEST_TMP/att" || fail "no attestation manifest $ATT"
-assert_eq "$ATT" "sha256:$(sha256_file "$TEST_TMP/att")" "the attestation manifest served"
+dkc_check_served "$REG_HOST/user/app:v1" "$ID"
 dkc tag idptest/app:v1 "$REG_HOST/user/bydocker:v1"
 assert_exit 0 dkc_user push "$REG_HOST/user/bydocker:v1"
 assert_contains "$LAST_OUT" "v1: digest: $ID "
 
 # ---- nothing changed: one HEAD ----
-n0=$(requests user/app)
-assert_exit 0 idp -v idptest/app:v1 "$REG_HOST/user/app:v1"
-assert_eq "$REG_HOST/user/app:v1@$ID" "$LAST_OUT" "digest when nothing changed"
-assert_contains "$LAST_ERR" "nothing changed: v1 names the image ID $ID already"
-assert_eq $((n0 + 1)) "$(requests user/app)" "requests for user/app when nothing changed"
+dkc_check_unchanged user/app "$ID" idp -v idptest/app:v1 "$REG_HOST/user/app:v1"
 
 # ---- a rebuild: the unchanged layer stays ----
 head -c 300000 /dev/urandom >"$CTX/f2.bin"
@@ -74,11 +64,5 @@ assert_exit 0 idp --platform "linux/$(_host_goarch)" idptest/app:v1 "$REG_HOST/u
 assert_eq "$REG_HOST/user/p:v1@$IMG2" "$LAST_OUT" "--platform: its manifest"
 
 # ---- a loaded image, its layer stored uncompressed ----
-dkc_load_raw idptest/loaded:v1 "$TEST_TMP/load"
-ID3=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
-assert_exit 0 idp idptest/loaded:v1 "$REG_HOST/user/loaded:v1"
-assert_eq "$REG_HOST/user/loaded:v1@$ID3" "$LAST_OUT" "digest of the loaded image"
-D=$DKC_RAW_DIFF
-cmp -s "$DKC_RAW_LAYER" "$REG_DATA/docker/registry/v2/blobs/sha256/${D:7:2}/${D#sha256:}/data" ||
-	fail "the uncompressed layer was not pushed as stored"
+dkc_check_raw user/loaded idp
 log "PASS"

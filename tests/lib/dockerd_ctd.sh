@@ -59,6 +59,19 @@
 #   dkc_index_parts ID       "IMAGE-MANIFEST ATTESTATION FIRST-LAYER" of the
 #                     stored index ID (what dkc_build made), on stdout
 #   dkc_host_manifest ID     the host platform's manifest in the stored index ID
+#   dkc_check_served REF ID  the registry (plain HTTP) serves REF as the
+#                     stored index ID, byte for byte, and its attestation
+#                     manifest by digest
+#   dkc_check_unchanged REPO ID CMD...
+#                     CMD pushes REPO:v1 again with -v (the last registry
+#                     started): its digest is ID, -v says nothing changed,
+#                     and the registry saw one request for REPO, a HEAD of
+#                     the tag
+#   dkc_check_raw REPO CMD...
+#                     dkc_load_raw idptest/loaded:v1, then CMD
+#                     idptest/loaded:v1 $REG_HOST/REPO:v1 must push it with
+#                     the image ID as its digest, the layer as stored
+#                     (uncompressed) in the registry
 #   dkc_load_raw TAG DIR     docker load (a docker-archive built in DIR) a
 #                     one-layer image as TAG, whose layer containerd then
 #                     stores uncompressed; sets DKC_RAW_LAYER (that layer's
@@ -433,6 +446,45 @@ idx = json.load(open(sys.argv[1]))
 print([m["digest"] for m in idx["manifests"]
        if m.get("platform") == {"architecture": sys.argv[2], "os": "linux"}][0])
 PY
+}
+
+dkc_check_served() {
+	local ref=$1 id=$2 att
+	skopeo_run inspect --raw --tls-verify=false "docker://$ref" >"$TEST_TMP/served" ||
+		fail "skopeo inspect $ref"
+	cmp -s "$(dkc_blob_file "$id")" "$TEST_TMP/served" ||
+		fail "$ref: the registry serves other bytes than the stored index $id"
+	read -r _ att _ < <(dkc_index_parts "$id") || fail "the stored index of $id"
+	skopeo_run inspect --raw --tls-verify=false "docker://${ref%:*}@$att" \
+		>"$TEST_TMP/served.att" || fail "no attestation manifest $att in ${ref%:*}"
+	assert_eq "$att" "sha256:$(sha256sum "$TEST_TMP/served.att" | cut -d' ' -f1)" \
+		"the attestation manifest served"
+}
+
+_dkc_requests() { grep -cE "\"[A-Z]+ /v2/$1/" "$REG_LOG" || true; }
+
+dkc_check_unchanged() {
+	local repo=$1 id=$2 n0
+	shift 2
+	n0=$(_dkc_requests "$repo")
+	assert_exit 0 "$@"
+	assert_eq "$REG_HOST/$repo:v1@$id" "$LAST_OUT" "digest when nothing changed"
+	assert_contains "$LAST_ERR" "nothing changed: v1 names the image ID $id already"
+	assert_eq $((n0 + 1)) "$(_dkc_requests "$repo")" "requests for $repo when nothing changed"
+	reg_log_requests HEAD "/v2/$repo/manifests/v1" | tail -n 1 | grep -q '" 200 ' ||
+		fail "the one request for $repo is not a HEAD of the tag"
+}
+
+dkc_check_raw() {
+	local repo=$1 id d
+	shift
+	dkc_load_raw idptest/loaded:v1 "$TEST_TMP/load"
+	id=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
+	assert_exit 0 "$@" idptest/loaded:v1 "$REG_HOST/$repo:v1"
+	assert_eq "$REG_HOST/$repo:v1@$id" "$LAST_OUT" "digest of the loaded image"
+	d=$DKC_RAW_DIFF
+	d=$REG_DATA/docker/registry/v2/blobs/sha256/${d:7:2}/${d#sha256:}/data
+	cmp -s "$DKC_RAW_LAYER" "$d" || fail "the uncompressed layer was not pushed as stored"
 }
 
 dkc_load_raw() {
