@@ -392,8 +392,6 @@ static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp
 
 	if (ps->save_mode == IDP_SAVE_DETECT && id_unchanged(ps))
 		return 0;
-	if (to->n == 1 && (rc = unchanged(ps, err)) != 0)
-		return rc < 0 ? -1 : 0;
 	if (one_registry(to))
 		rc = idp_reuse_check(&ps->ru, &to->t[0], to->o, err);
 	if (rc == 1 && (rc = idp_reuse_image(&ps->ru, img, err)) == 0) {
@@ -424,9 +422,13 @@ int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct id
 	int rc;
 
 	memset(&img, 0, sizeof(img));
+	memset(&dm, 0, sizeof(dm));
 	if (reuse_init(&ps, err) < 0)
 		return -1;
-	if (containerd_daemon(&ps, &dm))
+	/* the classic store's nothing changed first: no GET /info for it */
+	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0)
+		rc = rc < 0 ? -1 : 0;
+	else if (containerd_daemon(&ps, &dm))
 		rc = push_containerd(&ps, &dm, &img, err);
 	else
 		rc = push_classic(&ps, &img, err);
