@@ -137,6 +137,7 @@ static long each_numbered(const char *dir, long (*fn)(void *ctx, const char *nam
 
 	if (!d)
 		return 0;
+	/* cppcheck-suppress readdirCalled ; d is this call's own (readdir_r is deprecated) */
 	while (!found && (de = readdir(d)))
 		if (isdigit((unsigned char)de->d_name[0]))
 			found = fn(ctx, de->d_name);
