@@ -12,7 +12,12 @@
  * starts: its blobs (idp_stream_push_blobs), then the config, mounts and
  * manifests (idp_stream_push_rest); docker save is reaped between the
  * two, so nothing is tagged unless it succeeded. The cache is updated
- * after success. IDPPUSH_NO_STORE=1 always takes docker save. */
+ * after success. IDPPUSH_NO_STORE=1 always takes docker save.
+ * On docker's containerd image store (GET /info) the image is pushed as
+ * stored instead, its digest the image ID: nothing changed when the tag
+ * names the image ID (one HEAD), else from the store itself
+ * (plug_ctd.c), else from docker save's stream told to push as stored;
+ * without the Engine API the stream itself tells which store it is. */
 #include "config.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -353,6 +358,25 @@ static int id_unchanged(struct push_steps *ps)
 	return 1;
 }
 
+/* docker save of the containerd image store, as stored: a blob the push
+ * cache saw in another repository of the registry is mounted from there. */
+static int push_saved_stored(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
+{
+	const struct idp_ref *dest = idp_session_ref(ps->to->t[0].s);
+	struct idp_stream_known *known;
+	int rc;
+
+	if ((ps->nknown = idp_pushcache_stored_known(ps->pp->cache, dest->domain, dest->path,
+						     &known, err)) < 0)
+		return -1;
+	ps->known = known;
+	rc = push_saved(ps, img, err);
+	ps->known = NULL;
+	ps->nknown = 0;
+	free(known);
+	return rc;
+}
+
 /* docker's containerd image store, as stored: nothing changed when the
  * tag names the image ID, else the store itself (plug_ctd.c), else
  * docker save; then the push cache records where the blobs went. */
@@ -371,7 +395,7 @@ static int push_containerd(struct push_steps *ps, const struct idp_docker_daemon
 				 "not read: %s)",
 				 why);
 		ps->save_mode = IDP_SAVE_STORED;
-		rc = push_saved(ps, img, err);
+		rc = push_saved_stored(ps, img, err);
 	}
 	if (rc >= 0 && (rc = learn_chunk(ps, err)) == 0)
 		idp_pushcache_commit_stored(pp->cache_path, &ps->ru.news, ps->to, img);

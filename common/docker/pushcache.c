@@ -275,6 +275,26 @@ void idp_pushcache_commit_stored(const char *path, struct idp_pushcache *news,
 	}
 }
 
+int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_stream_known **out,
+			       struct idp_error *err)
+{
+	struct idp_stream_known *k = calloc(c->nblobs > 0 ? (size_t)c->nblobs : 1, sizeof(*k));
+	int i, n = 0;
+
+	if (!(*out = k))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	for (i = c->nblobs - 1; i >= 0; i--) {   /* newest first: the first match wins */
+		const struct idp_pushcache_blob *b = &c->blobs[i];
+
+		if (same(b->producer, IDP_PUSHCACHE_STORED) && same(b->registry, registry) &&
+		    !same(b->repository, repository))
+			k[n++] = (struct idp_stream_known){ .by_digest = b->digest,
+							    .mount_from = b->repository };
+	}
+	return n;
+}
+
 /* ---- reading ---- */
 
 static int is_hex64(const char *s)

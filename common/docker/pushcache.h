@@ -122,6 +122,14 @@ int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *regist
 			       const char *repository, struct idp_image *img,
 			       struct idp_error *err);
 
+/* The same for a stream that hands blobs over as stored (docker save of
+ * the containerd image store): the table (push.h) naming, for each blob
+ * the cache has in another repository of registry, where to mount it
+ * from. *out is allocated (free it; its strings are c's). Its length, or
+ * -1 out of memory. */
+int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_stream_known **out,
+			       struct idp_error *err);
 /* After a push of img, its blobs as stored, into every target of to:
  * record them for each into news (with what else the push learnt) and
  * merge that into the file at path (NULL: nothing); a failure is a

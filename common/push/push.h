@@ -165,6 +165,10 @@ struct idp_stream_known {
 	const char *digest;
 	int64_t size;
 	const char *expect;        /* a raw layer's uncompressed digest must be this, or NULL */
+	/* not present: a repository of the first target's registry that has
+	 * it (a blob the stream hands over as stored), to mount it from, or
+	 * NULL */
+	const char *mount_from;
 };
 
 /* A blob the stream handed over, as phase 1 left it. */

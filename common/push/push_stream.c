@@ -114,14 +114,26 @@ static int stream_open_blob(struct idp_stream_push *push, const struct idp_image
 
 /* What the caller knows of blob: the first entry with its digest, else
  * the first with its display id, else NULL. */
-static const struct idp_stream_known *known_of(const struct idp_stream_push *push,
-					       const struct idp_stream_blob *blob)
+/* The first entry of the caller's table with this digest, or NULL. */
+static const struct idp_stream_known *known_digest(const struct idp_stream_push *push,
+						   const char *digest)
 {
 	int i;
 
-	for (i = 0; blob->digest && i < push->nknown; i++)
-		if (push->known[i].by_digest && strcmp(push->known[i].by_digest, blob->digest) == 0)
+	for (i = 0; digest && i < push->nknown; i++)
+		if (push->known[i].by_digest && strcmp(push->known[i].by_digest, digest) == 0)
 			return &push->known[i];
+	return NULL;
+}
+
+static const struct idp_stream_known *known_of(const struct idp_stream_push *push,
+					       const struct idp_stream_blob *blob)
+{
+	const struct idp_stream_known *k = known_digest(push, blob->digest);
+	int i;
+
+	if (k)
+		return k;
 	for (i = 0; blob->display_id && i < push->nknown; i++)
 		if (push->known[i].by_id && strcmp(push->known[i].by_id, blob->display_id) == 0)
 			return &push->known[i];
@@ -189,13 +201,15 @@ static int open_bytes(void *ctx, struct idp_blob_reader *r, struct idp_error *er
 	return 0;
 }
 
-/* The blob into target g (the first of its registry). */
+/* The blob into target g (the first of its registry); mount_from: a
+ * repository of the first target's registry that has it, or NULL. */
 static int blob_into(struct idp_stream_push *push, int g, struct outgoing_blob *ob,
-		     struct idp_error *err)
+		     const char *mount_from, struct idp_error *err)
 {
 	struct blob_step b;
 
 	memset(&b, 0, sizeof(b));
+	b.mount_from = g == 0 ? mount_from : NULL;
 	b.id = ob->id;
 	b.digest = ob->got[0] ? ob->got : ob->blob->digest;
 	b.size = ob->got[0] ? ob->got_size : ob->blob->size;
@@ -254,7 +268,8 @@ static int take_blob(struct idp_stream_push *push, const struct idp_stream_blob 
 	ob.got_size = -1;
 	for (g = 0; g < push->to.n && rc == 0; g++)
 		if (push_primary(push->to.t, g) == g)
-			rc = blob_into(push, g, &ob, err);
+			rc = blob_into(push, g, &ob, k && blob->digest ? k->mount_from : NULL,
+				       err);
 	idp_blob_reader_close(&ob.spool_r);
 	idp_spool_free(ob.kept);
 	return rc < 0 ? -1 : went_up(push, &ob, err);
@@ -301,6 +316,7 @@ static int rest_of_image(struct idp_stream_push *push, const struct idp_image *i
 			 struct idp_error *err)
 {
 	struct image_blob_open o = { push, NULL };
+	const struct idp_stream_known *k;
 	struct blob_step b;
 	int i, g;
 
@@ -308,11 +324,12 @@ static int rest_of_image(struct idp_stream_push *push, const struct idp_image *i
 		if (was_taken(push, img->blobs[i].digest))
 			continue;
 		o.b = &img->blobs[i];
+		k = known_digest(push, img->blobs[i].digest);
 		for (g = 0; g < push->to.n; g++) {
 			if (push_primary(push->to.t, g) != g)
 				continue;
 			blob_step_of(&b, &img->blobs[i]);
-			b.mount_from = NULL;
+			b.mount_from = g == 0 && k ? k->mount_from : NULL;
 			b.open = open_from_stream;
 			b.open_ctx = &o;
 			b.quiet = 1;

@@ -9,6 +9,8 @@
 #     not the store;
 #   - nothing changed: one HEAD of the tag;
 #   - a rebuild: the unchanged layer is not uploaded again;
+#   - another repository of the registry: every blob mounted from the
+#     first (the push cache), none uploaded;
 #   - --platform: that platform's manifest;
 #   - a loaded image whose layer is stored uncompressed: pushed so, its
 #     digest the image ID.
@@ -57,6 +59,13 @@ ID2=$(dkc_build idptest/app:v1 "$CTX")
 assert_exit 0 idp idptest/app:v1 "$REG_HOST/user/app:v1"
 assert_eq "$REG_HOST/user/app:v1@$ID2" "$LAST_OUT" "digest after the rebuild"
 assert_eq 1 "$(layer_uploads user/app "$L1")" "uploads of the unchanged layer $L1"
+
+# ---- another repository of the registry: mounted (the push cache) ----
+assert_exit 0 idp idptest/app:v1 "$REG_HOST/user/other:v1"
+assert_eq "$REG_HOST/user/other:v1@$ID2" "$LAST_OUT" "digest in another repository"
+assert_eq 0 "$(reg_log_requests PUT /v2/user/other/blobs/uploads/ | wc -l)" \
+	"uploads into user/other (everything was in user/app)"
+assert_contains "$LAST_ERR" "Mounted from user/app"
 
 # ---- --platform: that platform's manifest ----
 IMG2=$(dkc_host_manifest "$ID2")
