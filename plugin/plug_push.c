@@ -327,19 +327,19 @@ static int reuse_init(struct push_steps *ps, struct idp_error *err)
 /* ---- docker's containerd image store ---- */
 
 /* Whether the daemon keeps its images in containerd's image store (GET
- * /info; dm filled: release it). Without the Engine API nobody can say:
- * docker save's stream will tell (ps->save_mode). */
+ * /info; dm filled: release it). Without the Engine API (or its answer)
+ * nobody can say: docker save's stream will tell (ps->save_mode). */
 static int containerd_daemon(struct push_steps *ps, struct idp_docker_daemon *dm)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	const struct idp_docker_api *api = ps->pp->docker->api;
+	struct idp_docker_api *api = ps->pp->docker->api;
 
 	memset(dm, 0, sizeof(*dm));
-	if (!idp_docker_api_usable(api)) {
+	if (!idp_docker_api_usable(api) || idp_docker_api_info(api, dm, &err) < 0) {
 		ps->save_mode = IDP_SAVE_DETECT;
 		return 0;
 	}
-	return idp_docker_api_info(ps->pp->docker->api, dm, &err) == 0 && dm->snapshotter;
+	return dm->snapshotter;
 }
 
 /* Nothing changed on a store whose image ID is the digest its push puts:
