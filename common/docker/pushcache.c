@@ -282,7 +282,8 @@ int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *regist
 	struct idp_stream_known *k = calloc(c->nblobs > 0 ? (size_t)c->nblobs : 1, sizeof(*k));
 	int i, n = 0;
 
-	if (!(*out = k))
+	*out = NULL;
+	if (!k)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	for (i = c->nblobs - 1; i >= 0; i--) {   /* newest first: the first match wins */
 		const struct idp_pushcache_blob *b = &c->blobs[i];
@@ -292,6 +293,7 @@ int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *regist
 			k[n++] = (struct idp_stream_known){ .by_digest = b->digest,
 							    .mount_from = b->repository };
 	}
+	*out = k;
 	return n;
 }
 
