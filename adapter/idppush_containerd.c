@@ -16,6 +16,7 @@
 #include "frontend/fe_opts.h"
 #include "frontend/fe_push.h"
 #include "frontend/fe_signal.h"
+#include "docker/pushcache.h"
 #include "idp.h"
 #include "banned.h"
 
@@ -127,6 +128,35 @@ static void source_opts(const struct fe_config *cfg, const struct idp_ref *dest,
 	so->dest_repo = dest->path;
 }
 
+/* The image into every destination: blobs the push cache (cache_path)
+ * saw in another repository of the registry mounted from there (when
+ * the store's own labels name none), then recorded there. */
+static int push_image(const struct fe_config *cfg, const struct idp_ref *dests, int n,
+		      volatile sig_atomic_t *cancel, struct idp_source *src, struct idp_image *img)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_pushcache cache, news;
+	struct fe_push_job job = { .cfg = cfg, .dests = dests, .ndests = n, .cancel = cancel };
+	struct fe_push fp;
+	char *path = fe_pushcache_open(cfg, &cache);
+	int rc;
+
+	memset(&news, 0, sizeof(news));
+	if ((rc = fe_push_open(&fp, &job, &err)) == 0 &&
+	    (rc = idp_pushcache_mount_stored(&cache, dests[0].domain, dests[0].path, img, &err)) ==
+		    0 &&
+	    (rc = idp_push_image_to(&fp.to, src, img, &err)) == 0 && path)
+		idp_pushcache_commit_stored(path, &news, &fp.to, img);
+	fp.notice = img->notice;
+	if (rc < 0)
+		fe_timeout_hint(cfg, &err);
+	rc = fe_push_finish(&fp, rc, &err);
+	idp_pushcache_release(&news);
+	idp_pushcache_release(&cache);
+	free(path);
+	return rc;
+}
+
 /* Resolve the image, then push it: the run opened, the image pushed to
  * every destination, the run finished. */
 static int run(const struct fe_config *cfg, const struct job_spec *js,
@@ -138,8 +168,6 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 	struct idp_source_opts so;
 	struct idp_image img;
 	struct idp_ref dests[FE_MAX_TARGETS];
-	struct fe_push_job job;
-	struct fe_push fp;
 	int n, rc;
 
 	memset(&img, 0, sizeof(img));
@@ -150,14 +178,7 @@ static int run(const struct fe_config *cfg, const struct job_spec *js,
 		fe_timeout_hint(cfg, &err);
 		rc = fe_error_report(&err);
 	} else {
-		job = (struct fe_push_job){ .cfg = cfg, .dests = dests, .ndests = n,
-					    .cancel = cancel };
-		if ((rc = fe_push_open(&fp, &job, &err)) == 0)
-			rc = idp_push_image_to(&fp.to, &src, &img, &err);
-		fp.notice = img.notice;
-		if (rc < 0)
-			fe_timeout_hint(cfg, &err);
-		rc = fe_push_finish(&fp, rc, &err);
+		rc = push_image(cfg, dests, n, cancel, &src, &img);
 	}
 	if (src.priv)
 		src.ops->close(&src);

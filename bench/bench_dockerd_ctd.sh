@@ -39,17 +39,7 @@ WITH_CTD=0
 export DOCKER_TIMEOUT=${BENCH_TIMEOUT:-1800}
 
 bench_dkc_start
-CTX=$TEST_TMP/ctx
-log "copying ${DIRS[*]} into the build context"
-bench_dkc_context "$CTX" "${DIRS[@]}"
-bench_dkc_build bench/app:v1 "$CTX"
-V1=$DKC_ID
-# a second name keeps v1 (a rebuild moves bench/app:v1; an image without a
-# name may be garbage-collected)
-dkc tag bench/app:v1 bench/app:base
-log "built bench/app:v1 $V1 in $((LAST_US / 1000)) ms"
-LOGS=$TEST_TMP/logs
-mkdir -p "$LOGS"
+bench_dkc_image "${DIRS[@]}"
 declare -A T=()
 N=0
 # timed NAME: run CMD (bench_time); its wall time (ms) appended to T[NAME]

@@ -14,6 +14,11 @@
 #                            the next build makes a new top layer only
 #   bench_dkc_build TAG OUT  docker build (BuildKit, attestation by default):
 #                            the image ID in DKC_ID, the wall time in LAST_US
+#   bench_dkc_image DIR...   the bench image: CTX=$TEST_TMP/ctx from the DIRs
+#                            (bench_dkc_context), built as bench/app:v1,
+#                            also tagged bench/app:base (a rebuild moves v1;
+#                            an image without a name may be garbage-collected);
+#                            its ID in V1; LOGS=$TEST_TMP/logs made
 #   cmd_dkc_push REF         CMD: docker push REF (the CLI in $DKC_CLI)
 #   cmd_dkc_save REF         CMD: docker save REF (OUTF=/dev/null)
 #   cmd_dkc_idp CACHE IMAGE TARGET
@@ -65,6 +70,18 @@ bench_dkc_build() {
 	t0=$(now_us)
 	DKC_ID=$(dkc_build "$1" "$2")
 	LAST_US=$(($(now_us) - t0))
+}
+
+bench_dkc_image() {
+	CTX=$TEST_TMP/ctx
+	log "copying $* into the build context"
+	bench_dkc_context "$CTX" "$@"
+	bench_dkc_build bench/app:v1 "$CTX"
+	V1=$DKC_ID
+	dkc tag bench/app:v1 bench/app:base
+	log "built bench/app:v1 $V1 in $((LAST_US / 1000)) ms"
+	LOGS=$TEST_TMP/logs
+	mkdir -p "$LOGS"
 }
 
 cmd_dkc_push() { CMD=("$DKC_CLI" -H "$DKC_H" push "$1"); }

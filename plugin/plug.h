@@ -6,7 +6,11 @@
  *   plug_push.c   the push's steps: the push cache first (docker/reuse.c),
  *                 else docker's layer store (idp_stream_docker_store) when it
  *                 can be read and trusted, else docker save into the engine's docker-save
- *                 stream, each stream pushed in two phases (idp_stream_push_*)
+ *                 stream, each stream pushed in two phases (idp_stream_push_*);
+ *                 on docker's containerd image store: as stored, nothing
+ *                 changed when the tag names the image ID, else the store
+ *                 (plug_ctd.c), else the relay, else docker save
+ *   plug_ctd.c    reading docker's containerd image store
  *   plug_relay.c  the daemon's own push through the loopback relay
  *                 (docker/relay.h), when the store cannot be read
  *   plug_socket.c DOCKER_CLI_PLUGIN_SOCKET watcher (EOF = cancel)
@@ -60,6 +64,15 @@ int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct id
  * with err. */
 int plug_relay(struct plug_push *pp, const struct idp_push_targets *to, struct idp_reuse *ru,
 	       struct idp_image *img, struct idp_error *err);
+
+/* Push from docker's containerd image store itself (plug_ctd.c): the
+ * image the image ID names, as stored, from the first candidate root
+ * (idp_docker_ctd_roots) that may be read and holds it. 1 pushed (img
+ * describes it: release it), 0 when the store cannot serve (why says
+ * why: the caller takes docker save), -1 with err. */
+int plug_ctd_push(struct plug_push *pp, const struct idp_push_targets *to,
+		  const struct idp_docker_daemon *dm, struct idp_image *img, char *why, size_t n,
+		  struct idp_error *err);
 
 /* Watch DOCKER_CLI_PLUGIN_SOCKET (when set) from a detached thread; EOF
  * sets *cancel. Returns 0 (also when unset), -1 when it cannot connect

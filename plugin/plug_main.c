@@ -183,17 +183,9 @@ static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
 	struct fe_push_job job;
 	struct fe_push run;
 	size_t hints[FE_MAX_TARGETS] = { 0 };
-	char *path = idp_pushcache_path(), warning[512];
+	char *path = fe_pushcache_open(pp->cfg, &cache);
 	int i, rc;
 
-	if (idp_pushcache_load(&cache, path, warning, sizeof(warning)) == 1) {
-		if (pp->cfg->verbose)   /* someone else's: not used, not written */
-			fe_infof("%s", warning);
-		free(path);
-		path = NULL;
-	} else if (warning[0]) {
-		fe_warnf("%s", warning);
-	}
 	pp->cache_path = path;
 	pp->cache = &cache;
 	for (i = 0; i < n; i++)

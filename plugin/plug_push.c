@@ -14,8 +14,14 @@
  * manifests (idp_stream_push_rest); docker save is reaped between the
  * two, so nothing is tagged unless it succeeded. When the store cannot
  * be read, the daemon pushes the image itself through the loopback relay
- * first (plug_relay.c), docker save when it cannot reach it. The cache is
- * updated after success. IDPPUSH_NO_STORE=1 always takes docker save. */
+ * (plug_relay.c), docker save when it cannot reach it. The cache is
+ * updated after success. IDPPUSH_NO_STORE=1 always takes docker save.
+ * On docker's containerd image store (GET /info) the image is pushed as
+ * stored instead, its digest the image ID: nothing changed when the tag
+ * names the image ID (one HEAD), else from the store itself
+ * (plug_ctd.c), else through the relay, else from docker save's stream
+ * told to push as stored; without the Engine API the stream itself tells
+ * which store it is. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +45,8 @@ struct push_steps {
 	struct idp_reuse ru;
 	const struct idp_stream_known *known;   /* the cache's table for a stream */
 	int nknown;
+	int save_mode;             /* enum idp_save_mode: what docker save's stream pushes */
+	int went_stored;           /* docker save's stream pushed as stored */
 };
 
 static void stream_close(struct idp_stream *stream)
@@ -79,8 +87,10 @@ static int reap(const struct plug_push *pp, struct idp_docker_save *sv, int rc,
 	return -1;
 }
 
-static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
+static void save_opts(struct push_steps *ps, struct idp_save_opts *so)
 {
+	struct plug_push *pp = ps->pp;
+
 	memset(so, 0, sizeof(*so));
 	so->format = pp->cfg->format;
 	so->codec = pp->codec;
@@ -90,6 +100,9 @@ static void save_opts(struct plug_push *pp, struct idp_save_opts *so)
 	so->diffids = (const char *const *)pp->info->diffids;
 	so->cancel = pp->cancel;
 	so->bytes_read = &pp->bytes_read;
+	so->stored = ps->save_mode;
+	so->platform = pp->cfg->nplatforms ? pp->cfg->platforms[0] : NULL;
+	so->went_stored = &ps->went_stored;
 }
 
 /* docker save streamed into the registries: its blobs (phase 1), docker
@@ -108,7 +121,7 @@ static int push_saved(struct push_steps *ps, struct idp_image *img, struct idp_e
 
 	if (idp_docker_save_start(pp->docker, pp->image, pp->platform, &sv, err) < 0)
 		return -1;
-	save_opts(pp, &so);
+	save_opts(ps, &so);
 	rc = idp_stream_docker_save(sv.fd, &so, &stream, err);
 	if (rc == 0)
 		rc = stream_blobs(ps, &stream, &push, img, err);
@@ -240,17 +253,21 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 		return -1;
 	if (!store_usable(pp, &dm, &root_fd, why, sizeof(why))) {
 		if (pp->cfg->verbose)
-			fe_infof("not reading docker's layer store (%s)", why);
+			fe_infof("docker's layer store not read: %s", why);
 		if (root_fd >= 0)
 			close(root_fd);
 		idp_docker_daemon_release(&dm);
-		/* ---- the daemon pushes through the loopback relay (plug_relay.c) ---- */
 		if ((rc = plug_relay(pp, to, &ps->ru, img, err)) != 1)
 			return rc;
+		if (pp->cfg->verbose)
+			fe_infof("path: docker save, %s", ps->save_mode != IDP_SAVE_DETECT
+					 ? "converted"
+					 : "as stored or converted, as its stream tells");
 		return push_saved(ps, img, err);
 	}
 	if (pp->cfg->verbose)
-		fe_infof("reading layers from docker's layer store (%s, %s)", dm.root, dm.driver);
+		fe_infof("path: docker's layer store (%s, %s), the layers the registry lacks "
+			 "compressed here", dm.root, dm.driver);
 	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
 		res[i] = to->t[i].res;
 	rc = push_stored(ps, &dm, root_fd, img, &failed, err);
@@ -259,7 +276,8 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 	if (rc == 0 || !failed || (pp->cancel && *pp->cancel))
 		return rc;
 	if (pp->cfg->verbose)
-		fe_infof("%s: docker save instead", err->msg);
+		fe_infof("path: docker save, converted (docker's layer store failed: %s)",
+			 err->msg);
 	for (i = 0; i < to->n && i < FE_MAX_TARGETS; i++)
 		to->t[i].res = res[i];
 	idp_image_release(img);
@@ -327,35 +345,142 @@ static int reuse_init(struct push_steps *ps, struct idp_error *err)
 	return idp_reuse_init(&ps->ru, &o, idp_session_ref(ps->to->t[0].s), err);
 }
 
+/* ---- docker's containerd image store ---- */
+
+/* Whether the daemon keeps its images in containerd's image store (GET
+ * /info; dm filled: release it). Without the Engine API (or its answer)
+ * nobody can say: docker save's stream will tell (ps->save_mode). */
+static int containerd_daemon(struct push_steps *ps, struct idp_docker_daemon *dm)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_docker_api *api = ps->pp->docker->api;
+
+	memset(dm, 0, sizeof(*dm));
+	if (!idp_docker_api_usable(api) || idp_docker_api_info(api, dm, &err) < 0) {
+		ps->save_mode = IDP_SAVE_DETECT;
+		return 0;
+	}
+	return dm->snapshotter;
+}
+
+/* Nothing changed on a store whose image ID is the digest its push puts:
+ * the one target's tag names it already (one HEAD). Not with --platform,
+ * which pushes a platform's manifest. */
+static int id_unchanged(struct push_steps *ps)
+{
+	const struct plug_push *pp = ps->pp;
+	struct idp_push_target *t = &ps->to->t[0];
+
+	if (ps->to->n != 1 || pp->cfg->nplatforms || !idp_digest_valid(pp->info->id) ||
+	    !idp_push_if_named(t, ps->to->o, pp->info->id))
+		return 0;
+	if (pp->cfg->verbose)
+		fe_infof("nothing changed: %s names the image ID %s already", t->tag, pp->info->id);
+	return 1;
+}
+
+/* docker save of the containerd image store, as stored: a blob the push
+ * cache saw in another repository of the registry is mounted from there. */
+static int push_saved_stored(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
+{
+	const struct idp_ref *dest = idp_session_ref(ps->to->t[0].s);
+	struct idp_stream_known *known;
+	int rc;
+
+	if ((ps->nknown = idp_pushcache_stored_known(ps->pp->cache, dest->domain, dest->path,
+						     &known, err)) < 0)
+		return -1;
+	ps->known = known;
+	rc = push_saved(ps, img, err);
+	ps->known = NULL;
+	ps->nknown = 0;
+	free(known);
+	return rc;
+}
+
+/* docker's containerd image store, as stored: nothing changed when the
+ * tag names the image ID, else the store itself (plug_ctd.c), else the
+ * daemon's own push through the relay, else docker save; then the push
+ * cache records where the blobs went. */
+static int push_containerd(struct push_steps *ps, const struct idp_docker_daemon *dm,
+			   struct idp_image *img, struct idp_error *err)
+{
+	struct plug_push *pp = ps->pp;
+	char why[2 * IDP_ERRMSG_MAX];
+	int rc;
+
+	if (id_unchanged(ps))
+		return 0;
+	if ((rc = plug_ctd_push(pp, ps->to, dm, img, why, sizeof(why), err)) == 0) {
+		if (pp->cfg->verbose)
+			fe_infof("docker's containerd image store not read: %s", why);
+		if ((rc = plug_relay(pp, ps->to, &ps->ru, img, err)) == 1) {
+			if (pp->cfg->verbose)
+				fe_infof("path: docker save, as stored");
+			ps->save_mode = IDP_SAVE_STORED;
+			rc = push_saved_stored(ps, img, err);
+		}
+	}
+	if (rc >= 0 && (rc = learn_chunk(ps, err)) == 0)
+		idp_pushcache_commit_stored(pp->cache_path, &ps->ru.news, ps->to, img);
+	return rc;
+}
+
+/* ---- the classic store ---- */
+
 /* The cache answers for the first target; its registry's other targets
  * mount from it. With several registries every layer is read (each
- * registry gets the same bytes), so docker save always runs. */
-int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err)
+ * registry gets the same bytes), so docker save always runs. Without
+ * the Engine API, docker save's stream may turn out to be the containerd
+ * image store's: pushed as stored, recorded so. */
+static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
 {
-	struct push_steps ps = { .pp = pp, .to = to };
-	struct idp_image img;
+	const struct idp_push_targets *to = ps->to;
 	int rc = 0, saved = 0;
 
-	memset(&img, 0, sizeof(img));
-	if (reuse_init(&ps, err) < 0)
-		return -1;
-	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0) {
-		idp_reuse_release(&ps.ru);
-		return rc < 0 ? -1 : 0;
-	}
+	if (ps->save_mode == IDP_SAVE_DETECT && id_unchanged(ps))
+		return 0;
 	if (one_registry(to))
-		rc = idp_reuse_check(&ps.ru, &to->t[0], to->o, err);
-	if (rc == 1 && (rc = idp_reuse_image(&ps.ru, &img, err)) == 0) {
+		rc = idp_reuse_check(&ps->ru, &to->t[0], to->o, err);
+	if (rc == 1 && (rc = idp_reuse_image(&ps->ru, img, err)) == 0) {
 		to->t[0].blobs_done = 1;
-		rc = idp_push_image_to(to, NULL, &img, err);
+		rc = idp_push_image_to(to, NULL, img, err);
 	} else if (rc == 0) {
 		saved = 1;
-		rc = push_layers(&ps, &img, err);
+		rc = push_layers(ps, img, err);
 	}
+	if (rc == 0 && saved && ps->save_mode == IDP_SAVE_DETECT && ps->pp->cfg->verbose)
+		fe_infof("docker save's stream was %s", ps->went_stored
+				 ? "docker's containerd image store: pushed as stored"
+				 : "the classic store's: converted");
 	if (rc == 0)
-		rc = learn_chunk(&ps, err);
-	if (rc == 0)
-		idp_reuse_commit(&ps.ru, to, &img, saved);
+		rc = learn_chunk(ps, err);
+	if (rc == 0 && ps->went_stored)
+		idp_pushcache_commit_stored(ps->pp->cache_path, &ps->ru.news, to, img);
+	else if (rc == 0)
+		idp_reuse_commit(&ps->ru, to, img, saved);
+	return rc;
+}
+
+int plug_push(struct plug_push *pp, const struct idp_push_targets *to, struct idp_error *err)
+{
+	struct push_steps ps = { .pp = pp, .to = to, .save_mode = IDP_SAVE_CONVERT };
+	struct idp_docker_daemon dm;
+	struct idp_image img;
+	int rc;
+
+	memset(&img, 0, sizeof(img));
+	memset(&dm, 0, sizeof(dm));
+	if (reuse_init(&ps, err) < 0)
+		return -1;
+	/* the classic store's nothing changed first: no GET /info for it */
+	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0)
+		rc = rc < 0 ? -1 : 0;
+	else if (containerd_daemon(&ps, &dm))
+		rc = push_containerd(&ps, &dm, &img, err);
+	else
+		rc = push_classic(&ps, &img, err);
+	idp_docker_daemon_release(&dm);
 	if (img.notice && !pp->notice) {   /* fe_push_finish prints it after the push */
 		pp->notice = img.notice;
 		img.notice = NULL;

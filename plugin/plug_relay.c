@@ -54,16 +54,16 @@ int plug_relay(struct plug_push *pp, const struct idp_push_targets *to, struct i
 
 	if (!relay_usable(pp, why, sizeof(why))) {
 		if (pp->cfg->verbose)
-			fe_infof("no loopback relay (%s): docker save", why);
+			fe_infof("no loopback relay: %s", why);
 		return 1;
 	}
 	if ((rc = idp_relay_push(&rp, img, err)) == 0)
 		idp_reuse_note_daemon(ru);
 	if (pp->cfg->verbose && rc == 0)
-		fe_infof("pushed by the docker daemon through the relay on 127.0.0.1:%d",
+		fe_infof("path: pushed by the docker daemon through the relay on 127.0.0.1:%d",
 			 rp.used_port);
 	else if (pp->cfg->verbose && rc == 1)
-		fe_infof("the docker daemon did not reach the relay on 127.0.0.1:%d (%s): "
-			 "docker save", rp.used_port, rp.why_not);
+		fe_infof("the docker daemon did not reach the relay on 127.0.0.1:%d: %s",
+			 rp.used_port, rp.why_not);
 	return rc;
 }

@@ -5,6 +5,7 @@
  *   engine_api.c  docker's Engine API over a local unix socket
  *   inspect.c     --platform: what the daemon's API allows (docker version)
  *   storetrust.c  whether we may read the daemon's store directly
+ *   ctdstore.c    where docker's containerd image store is
  * and pushcache.h: what was pushed where (pushcache.c) and what that says
  * for one push (reuse.c). The front end (the plugin) parses docker's
  * global flags into struct idp_docker. */
@@ -88,10 +89,33 @@ struct idp_docker_daemon {
 	char *root;                     /* DockerRootDir */
 	char *driver;                   /* Driver */
 	int snapshotter;                /* the containerd image store, not a graph driver */
+	/* Containerd.Address and .Namespaces.Containers (API 1.46+), or NULL */
+	char *ctd_address;
+	char *ctd_namespace;
 };
 int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 			struct idp_error *err);
 void idp_docker_daemon_release(struct idp_docker_daemon *dm);
+
+/* docker's containerd image store (docker/ctdstore.c): the namespace
+ * (Containerd.Namespaces.Containers, else "moby"), and the containerd
+ * roots it may be in, most likely first: IDPPUSH_CONTAINERD_ROOT alone
+ * when set; else the root of the containerd the daemon talks to
+ * (Containerd.Address, else the daemon's --containerd, else the system's
+ * socket; the process listening there, its --root or its config's root),
+ * <DockerRootDir>/containerd/daemon (a containerd dockerd runs itself),
+ * /var/lib/containerd. Which of them holds the image, and whether it may
+ * be read, is for the caller to find out. */
+#define IDP_CTD_MAX_ROOTS 4
+#define IDP_CTD_HOW_MAX 300
+struct idp_ctd_roots {
+	int n;
+	char root[IDP_CTD_MAX_ROOTS][4096];
+	char how[IDP_CTD_MAX_ROOTS][IDP_CTD_HOW_MAX];   /* why it is a candidate, for -v */
+};
+const char *idp_docker_ctd_namespace(const struct idp_docker_daemon *dm);
+void idp_docker_ctd_roots(const struct idp_docker_api *a, const struct idp_docker_daemon *dm,
+			  struct idp_ctd_roots *out);
 
 /* Who serves the API socket (docker/storetrust.c): 1 with *uid when the
  * daemon runs as root or as us, else 0 with why (for -v). */

@@ -193,6 +193,22 @@ static int driver_status_snapshotter(json_object *info)
 	return 0;
 }
 
+/* "Containerd": {"Address": ..., "Namespaces": {"Containers": ...}} (API
+ * 1.46 and later): the containerd the daemon keeps its images in. -1 out
+ * of memory. */
+static int containerd_info(json_object *info, struct idp_docker_daemon *out)
+{
+	json_object *c = idp_json_obj(info, "Containerd");
+	const char *addr = idp_json_str(c, "Address");
+	const char *ns = idp_json_str(idp_json_obj(c, "Namespaces"), "Containers");
+
+	if (addr && *addr && !(out->ctd_address = strdup(addr)))
+		return -1;
+	if (ns && *ns && !(out->ctd_namespace = strdup(ns)))
+		return -1;
+	return 0;
+}
+
 int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 			struct idp_error *err)
 {
@@ -212,7 +228,7 @@ int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 	out->root = strdup(root);
 	out->driver = strdup(driver);
 	out->snapshotter = driver_status_snapshotter(o);
-	if (!out->root || !out->driver) {
+	if (containerd_info(o, out) < 0 || !out->root || !out->driver) {
 		idp_docker_daemon_release(out);
 		idp_error_set(err, IDP_EGENERAL, "out of memory");
 		goto out;
@@ -228,5 +244,7 @@ void idp_docker_daemon_release(struct idp_docker_daemon *dm)
 {
 	free(dm->root);
 	free(dm->driver);
+	free(dm->ctd_address);
+	free(dm->ctd_namespace);
 	memset(dm, 0, sizeof(*dm));
 }

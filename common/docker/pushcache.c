@@ -236,6 +236,96 @@ int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *
 	return 0;
 }
 
+/* ---- blobs pushed as stored ---- */
+
+/* Record img's blobs (those of known size) as in registry/repository. */
+static int note_stored(struct idp_pushcache *c, const char *registry, const char *repository,
+		       const struct idp_image *img, struct idp_error *err)
+{
+	struct idp_pushcache_blob b = { .registry = (char *)registry,
+					.repository = (char *)repository,
+					.producer = IDP_PUSHCACHE_STORED };
+	int i;
+
+	for (i = 0; i < img->nblobs; i++) {
+		const struct idp_image_blob *ib = &img->blobs[i];
+
+		if (ib->size < 0)
+			continue;
+		b.diffid = b.digest = (char *)ib->digest;
+		b.size = ib->size;
+		b.media_type = ib->media_type ? ib->media_type : "application/octet-stream";
+		if (idp_pushcache_add(c, &b, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_image *img,
+			       struct idp_error *err)
+{
+	struct idp_pushcache_query q = { .registry = registry, .repository = repository,
+					 .producer = IDP_PUSHCACHE_STORED,
+					 .flags = IDP_PUSHCACHE_OTHER_REPO };
+	const struct idp_pushcache_blob *found;
+	int i;
+
+	for (i = 0; i < img->nblobs; i++) {
+		struct idp_image_blob *ib = &img->blobs[i];
+
+		q.diffid = ib->digest;
+		if (ib->mount_from || !(found = idp_pushcache_find(c, &q)))
+			continue;
+		if (!(ib->mount_from = strdup(found->repository)))
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	return 0;
+}
+
+void idp_pushcache_commit_stored(const char *path, struct idp_pushcache *news,
+				 const struct idp_push_targets *to, const struct idp_image *img)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	char msg[IDP_ERRMSG_MAX + 40];
+	int i, rc = 0;
+
+	if (!path)
+		return;
+	for (i = 0; i < to->n && rc == 0; i++) {
+		const struct idp_ref *r = idp_session_ref(to->t[i].s);
+		rc = note_stored(news, r->domain, r->path, img, &err);
+	}
+	if (rc == 0)
+		rc = idp_pushcache_commit(path, news, &err);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "cannot update the push cache: %s", err.msg);
+		idp_push_emit(to->o, &(struct idp_event){ .kind = IDP_EV_WARNING, .text = msg });
+	}
+}
+
+int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_stream_known **out,
+			       struct idp_error *err)
+{
+	struct idp_stream_known *k = calloc(c->nblobs > 0 ? (size_t)c->nblobs : 1, sizeof(*k));
+	int i, n = 0;
+
+	*out = NULL;
+	if (!k)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	for (i = c->nblobs - 1; i >= 0; i--) {   /* newest first: the first match wins */
+		const struct idp_pushcache_blob *b = &c->blobs[i];
+
+		if (same(b->producer, IDP_PUSHCACHE_STORED) && same(b->registry, registry) &&
+		    !same(b->repository, repository))
+			k[n++] = (struct idp_stream_known){ .by_digest = b->digest,
+							    .mount_from = b->repository };
+	}
+	*out = k;
+	return n;
+}
+
 /* ---- reading ---- */
 
 static int is_hex64(const char *s)

@@ -120,6 +120,34 @@ int idp_pushcache_add(struct idp_pushcache *c, const struct idp_pushcache_blob *
 int idp_pushcache_add_v1(struct idp_pushcache *c, const char *v1id, const char *diffid,
 			 struct idp_error *err);
 
+/* Blobs pushed as their source stores them (containerd's content store,
+ * docker's containerd image store, an OCI layout: no compression of
+ * ours) are entries keyed by their own digest, producer "stored": where
+ * they went, so that a push of them to another repository of the same
+ * registry mounts them from there, whichever front end pushed them. */
+#define IDP_PUSHCACHE_STORED "stored"
+/* Each blob of img without a mount source gets the newest other
+ * repository of registry the cache has it in (a mount that no longer
+ * works is an upload: the registry says so). */
+int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_image *img,
+			       struct idp_error *err);
+
+/* The same for a stream that hands blobs over as stored (docker save of
+ * the containerd image store): the table (push.h) naming, for each blob
+ * the cache has in another repository of registry, where to mount it
+ * from. *out is allocated (free it; its strings are c's). Its length, or
+ * -1 out of memory. */
+int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *registry,
+			       const char *repository, struct idp_stream_known **out,
+			       struct idp_error *err);
+/* After a push of img, its blobs as stored, into every target of to:
+ * record them for each into news (with what else the push learnt) and
+ * merge that into the file at path (NULL: nothing); a failure is a
+ * warning event through to->o. */
+void idp_pushcache_commit_stored(const char *path, struct idp_pushcache *news,
+				 const struct idp_push_targets *to, const struct idp_image *img);
+
 /* Merge `news` into the file at path as it is now and write it back
  * (mkdir 0700, temp file 0600, rename). -1 with err on failure. */
 int idp_pushcache_commit(const char *path, const struct idp_pushcache *news, struct idp_error *err);

@@ -367,3 +367,18 @@ int fe_push_finish(struct fe_push *r, int rc, struct idp_error *err)
 		idp_ratelimit_destroy(&r->rate);
 	return code;
 }
+
+char *fe_pushcache_open(const struct fe_config *cfg, struct idp_pushcache *c)
+{
+	char *path = idp_pushcache_path(), warning[512];
+
+	if (idp_pushcache_load(c, path, warning, sizeof(warning)) == 1) {
+		if (cfg->verbose)   /* someone else's: not used, not written */
+			fe_infof("%s", warning);
+		free(path);
+		return NULL;
+	}
+	if (warning[0])
+		fe_warnf("%s", warning);
+	return path;
+}

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "fe_opts.h"
+#include "docker/pushcache.h"
 #include "push/push.h"
 #include "registry/ratelimit.h"
 #include "util/error.h"
@@ -74,5 +75,10 @@ int fe_push_open(struct fe_push *run, const struct fe_push_job *job, struct idp_
  *    tagged".
  * Returns the exit code (idp_errclass_exit_code; 130 when cancelled). */
 int fe_push_finish(struct fe_push *run, int rc, struct idp_error *err);
+
+/* The push cache of a front end, loaded into c (release it): the path to
+ * write it back to (free it), or NULL when there is none or it is
+ * someone else's (not used, not written: a -v note says so). */
+char *fe_pushcache_open(const struct fe_config *cfg, struct idp_pushcache *c);
 
 #endif

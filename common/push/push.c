@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "progmap.h"
+#include "util/manifest.h"
 #include "push_private.h"
 #include "banned.h"
 
@@ -495,27 +496,83 @@ static void set_result(struct idp_push_target *t, const struct idp_image *img)
 	t->res.size = top->len;
 }
 
+/* Whether manifest i of img names another one not placed yet. */
+static int waits(const struct idp_image *img, const struct idp_manifest_refs *refs,
+		 const unsigned char *placed, int i)
+{
+	int j;
+
+	for (j = 0; j < img->nmanifests - 1; j++)
+		if (j != i && !placed[j] &&
+		    idp_manifest_refs_has(&refs[i], img->manifests[j].digest))
+			return 1;
+	return 0;
+}
+
+/* The order img's manifests go up in (order[0..nmanifests)): each after
+ * every other one it names (an index its children, a manifest its
+ * subject: a registry may check that they are there), the top one last,
+ * else as listed. -1 out of memory. */
+static int manifest_order(const struct idp_image *img, int *order, struct idp_error *err)
+{
+	int n = img->nmanifests, k = 0, i;
+	struct idp_manifest_refs *refs = calloc((size_t)n, sizeof(*refs));
+	unsigned char *placed = calloc((size_t)n, 1);
+
+	if (!refs || !placed) {
+		free(refs);
+		free(placed);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	for (i = 0; i < n - 1; i++)   /* not JSON: names nothing */
+		idp_manifest_refs(img->manifests[i].data, img->manifests[i].len, &refs[i]);
+	while (k < n - 1) {
+		for (i = 0; i < n - 1 && (placed[i] || waits(img, refs, placed, i)); i++)
+			;
+		if (i == n - 1)   /* a cycle, which digests cannot make: as listed */
+			for (i = 0; placed[i]; i++)
+				;
+		placed[i] = 1;
+		order[k++] = i;
+	}
+	order[n - 1] = n - 1;
+	for (i = 0; i < n; i++)
+		idp_manifest_refs_release(&refs[i]);
+	free(refs);
+	free(placed);
+	return 0;
+}
+
 int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
 		   const struct idp_image *img, struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(t->s);
-	int i;
+	int i, *order;
 
 	if (!h)
 		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
 	if (img->nmanifests == 0)
 		return idp_error_set(err, IDP_EGENERAL, "the image has no manifest");
+	if (!(order = calloc((size_t)img->nmanifests, sizeof(*order))))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (manifest_order(img, order, err) < 0) {
+		free(order);
+		return -1;
+	}
 	for (i = 0; i < img->nmanifests; i++) {
-		struct manifest_put mp = { .m = &img->manifests[i],
-					   .ref = manifest_ref(img, i, t->tag),
+		struct manifest_put mp = { .m = &img->manifests[order[i]],
+					   .ref = manifest_ref(img, order[i], t->tag),
 					   .maybe_there = t->res.stats.blobs_pushed == 0 };
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, mp.got, 0, (int64_t)mp.m->len,
 					mp.ref };
 
-		if (put_manifest(t->s, h, &mp, err) < 0)
+		if (put_manifest(t->s, h, &mp, err) < 0) {
+			free(order);
 			return -1;
+		}
 		idp_push_emit(o, &ev);
 	}
+	free(order);
 	set_result(t, img);
 	return 0;
 }
@@ -558,5 +615,22 @@ int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o
 		return 0;
 	report_present(t, o, img);
 	set_result(t, img);
+	return 1;
+}
+
+int idp_push_if_named(struct idp_push_target *t, const struct idp_push_opts *o, const char *digest)
+{
+	struct idp_http *h = idp_session_conn(t->s);
+	char got[IDP_DIGEST_MAX];
+	int64_t size = -1;
+
+	if (!h || !t->tag ||
+	    idp_manifest_head(t->s, h, t->tag, IDP_MANIFEST_ACCEPT_ALL, got, &size) != 1 ||
+	    strcmp(got, digest) != 0)
+		return 0;
+	idp_push_emit(o, &(struct idp_event){ .kind = IDP_EV_MANIFEST, .digest = digest,
+					      .total = size, .text = t->tag });
+	snprintf(t->res.digest, sizeof(t->res.digest), "%s", digest);
+	t->res.size = size > 0 ? (size_t)size : 0;
 	return 1;
 }

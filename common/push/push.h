@@ -108,6 +108,13 @@ int idp_push_probe(struct idp_push_target *t, const struct idp_push_opts *o, str
 int idp_push_if_present(struct idp_push_target *t, const struct idp_push_opts *o,
 			const struct idp_image *img);
 
+/* Nothing changed, for a store whose image ID is the digest a push of it
+ * puts (docker's containerd image store): when t->tag already names
+ * `digest` (one HEAD, any manifest type), the manifest is reported as put,
+ * t->res filled, and 1 returned; 0 when it does not (or the HEAD fails). */
+int idp_push_if_named(struct idp_push_target *t, const struct idp_push_opts *o,
+		      const char *digest);
+
 /* Push img to every target: each blob from src, several at a time (the
  * first failure stops the others and is returned; open upload sessions
  * are deleted), mounted into the other targets of its registry (uploaded
@@ -162,6 +169,10 @@ struct idp_stream_known {
 	const char *digest;
 	int64_t size;
 	const char *expect;        /* a raw layer's uncompressed digest must be this, or NULL */
+	/* not present: a repository of the first target's registry that has
+	 * it (a blob the stream hands over as stored), to mount it from, or
+	 * NULL */
+	const char *mount_from;
 };
 
 /* A blob the stream handed over, as phase 1 left it. */
@@ -230,6 +241,9 @@ struct idp_fanout_blob {
 	int quiet;                 /* no progress line (a config) */
 	const int64_t *consumed;   /* a stream's source bytes behind what r gave, or NULL */
 	int64_t raw_total;         /* and their total */
+	/* a repository of the first target's registry that may have it (a
+	 * mount is tried there before the upload), or NULL */
+	const char *mount_from;
 	/* results */
 	int read;                  /* r was read (else every registry had it) */
 	char got[IDP_DIGEST_MAX];  /* what the registries have */

@@ -99,6 +99,7 @@ static int blob_into(struct idp_push_fanout *f, struct idp_http *h, int g,
 	struct blob_step b;
 
 	memset(&b, 0, sizeof(b));
+	b.mount_from = g == 0 && fb->digest ? fb->mount_from : NULL;
 	b.id = fb->id;
 	b.digest = fb->got[0] ? fb->got : fb->digest;
 	b.size = fb->got[0] ? fb->got_size : fb->size;

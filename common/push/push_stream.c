@@ -111,14 +111,26 @@ static int stream_open_blob(struct idp_stream_push *push, const struct idp_image
 
 /* What the caller knows of blob: the first entry with its digest, else
  * the first with its display id, else NULL. */
-static const struct idp_stream_known *known_of(const struct idp_stream_push *push,
-					       const struct idp_stream_blob *blob)
+/* The first entry of the caller's table with this digest, or NULL. */
+static const struct idp_stream_known *known_digest(const struct idp_stream_push *push,
+						   const char *digest)
 {
 	int i;
 
-	for (i = 0; blob->digest && i < push->nknown; i++)
-		if (push->known[i].by_digest && strcmp(push->known[i].by_digest, blob->digest) == 0)
+	for (i = 0; digest && i < push->nknown; i++)
+		if (push->known[i].by_digest && strcmp(push->known[i].by_digest, digest) == 0)
 			return &push->known[i];
+	return NULL;
+}
+
+static const struct idp_stream_known *known_of(const struct idp_stream_push *push,
+					       const struct idp_stream_blob *blob)
+{
+	const struct idp_stream_known *k = known_digest(push, blob->digest);
+	int i;
+
+	if (k)
+		return k;
 	for (i = 0; blob->display_id && i < push->nknown; i++)
 		if (push->known[i].by_id && strcmp(push->known[i].by_id, blob->display_id) == 0)
 			return &push->known[i];
@@ -191,6 +203,7 @@ static int take_blob(struct idp_stream_push *push, const struct idp_stream_blob 
 	fb.r = r;
 	fb.consumed = blob->consumed;
 	fb.raw_total = blob->raw_size;
+	fb.mount_from = k && blob->digest ? k->mount_from : NULL;
 	if (idp_push_fanout_blob(&push->fan, push->conns, &fb, err) < 0)
 		return -1;
 	return went_up(push, blob, &fb, err);
@@ -237,6 +250,7 @@ static int rest_of_image(struct idp_stream_push *push, const struct idp_image *i
 			 struct idp_error *err)
 {
 	struct image_blob_open o = { push, NULL };
+	const struct idp_stream_known *k;
 	struct blob_step b;
 	int i, g;
 
@@ -244,11 +258,12 @@ static int rest_of_image(struct idp_stream_push *push, const struct idp_image *i
 		if (was_taken(push, img->blobs[i].digest))
 			continue;
 		o.b = &img->blobs[i];
+		k = known_digest(push, img->blobs[i].digest);
 		for (g = 0; g < push->to.n; g++) {
 			if (push_primary(push->to.t, g) != g)
 				continue;
 			blob_step_of(&b, &img->blobs[i]);
-			b.mount_from = NULL;
+			b.mount_from = g == 0 && k ? k->mount_from : NULL;
 			b.open = open_from_stream;
 			b.open_ctx = &o;
 			b.quiet = 1;

@@ -433,28 +433,44 @@ static int check_manifest_digest(const struct idp_http_resp *resp, const char *o
 	return 0;
 }
 
-int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
-			 const char *media_type, const char *digest)
+int idp_manifest_head(struct idp_session *s, struct idp_http *h, const char *reference,
+		      const char *accept, char digest[IDP_DIGEST_MAX], int64_t *size)
 {
-	char accept[256];
-	const char *hdrs[] = { accept, NULL };
+	char hdr[512];
+	const char *hdrs[] = { hdr, NULL };
 	struct idp_reg_call c = { .req = { .method = "HEAD", .headers = hdrs }, .ok = { 200 } };
 	struct idp_http_resp resp;
 	struct idp_error ignored = IDP_ERROR_INIT;
 	struct idp_buf url;
 	int rc;
 
+	digest[0] = '\0';
+	*size = -1;
 	idp_url_init(&url);
 	if (idp_session_url(s, &url, &ignored, "/v2/%s/manifests/%s", s->ref.path, reference) < 0)
 		return 0;
-	snprintf(accept, sizeof(accept), "Accept: %s", media_type);
+	snprintf(hdr, sizeof(hdr), "Accept: %s", accept);
 	idp_http_resp_init(&resp);
 	c.req.url = url.buf;
 	rc = idp_reg_call(s, h, &c, &resp, &ignored) == 0 && resp.docker_content_digest &&
-	     strcmp(resp.docker_content_digest, digest) == 0;
+	     idp_digest_valid(resp.docker_content_digest);
+	if (rc) {
+		snprintf(digest, IDP_DIGEST_MAX, "%s", resp.docker_content_digest);
+		*size = resp.content_length;
+	}
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;
+}
+
+int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
+			 const char *media_type, const char *digest)
+{
+	char got[IDP_DIGEST_MAX];
+	int64_t size;
+
+	return idp_manifest_head(s, h, reference, media_type, got, &size) == 1 &&
+	       strcmp(got, digest) == 0;
 }
 
 int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,

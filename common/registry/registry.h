@@ -128,6 +128,12 @@ struct idp_upload_result {
 int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_upload_args *a,
 		    struct idp_upload_result *res, struct idp_error *err);
 
+/* HEAD the manifest `reference` (tag or digest) names, asking for the
+ * media types in `accept`: 1 with its digest (Docker-Content-Digest) and
+ * size (-1 when not said), else 0 (not there, or the request failed). */
+int idp_manifest_head(struct idp_session *s, struct idp_http *h, const char *reference,
+		      const char *accept, char digest[IDP_DIGEST_MAX], int64_t *size);
+
 /* 1 when `reference` (tag or digest) already names the manifest with this
  * digest in the repository (HEAD, Accept: media_type); 0 otherwise, a
  * failed request included: the caller then PUTs it as usual. */

@@ -322,7 +322,7 @@ static int pick_one(const struct walk *w, const struct index *ix, struct idp_ima
 	ds = child_desc(&c[i]);
 	if (walk_desc(w, &ds, ix->depth + 1, img) < 0)
 		return idp_error_prefix(w->err, "platform %s of index %s", c[i].plat, ix->digest);
-	if (ix->depth == 0 && !img->notice && ix->n > 1 &&
+	if (ix->depth == 0 && !img->notice && ix->n > 1 && !(w->o && w->o->stored) &&
 	    asprintf(&img->notice,
 		     "pushing only the %s manifest %s of index %s (--all-platforms pushes every "
 		     "platform)",
@@ -343,7 +343,8 @@ static int select_children(const struct walk *w, const struct index *ix, int all
 	long j;
 
 	for (i = 0; i < n; i++)
-		c[i].selected = all && (!c[i].attest || (w->o && w->o->keep_attestations));
+		c[i].selected = all && (!c[i].attest || (w->o && (w->o->keep_attestations ||
+								   w->o->stored)));
 	if (all)
 		return 0;
 	for (k = 0; k < w->o->nplatforms; k++) {
@@ -511,6 +512,35 @@ out:
 	return rc;
 }
 
+/* As the store keeps it: the index with every manifest it lists, when
+ * each is complete here; else the host platform's manifest, and why in
+ * img->notice. */
+static int pick_stored(const struct walk *w, const struct index *ix, struct idp_image *img)
+{
+	const struct idp_image_manifest *top;
+	struct idp_image whole;
+	int rc;
+
+	memset(&whole, 0, sizeof(whole));
+	rc = pick_many(w, ix, 1, &whole);
+	if (rc == 0)
+		rc = merge_image(img, &whole, w->err);
+	idp_image_release(&whole);
+	if (rc == 0 || w->err->cls != IDP_ENOTFOUND)
+		return rc;
+	idp_error_clear(w->err);
+	if (pick_one(w, ix, img) < 0)
+		return -1;
+	top = &img->manifests[img->nmanifests - 1];
+	free(img->notice);
+	if (asprintf(&img->notice,
+		     "index %s lists manifests that are not all in the local store: pushing only "
+		     "its %s manifest %s",
+		     ix->digest, top->platform ? top->platform : "host's", top->digest) < 0)
+		img->notice = NULL;
+	return 0;
+}
+
 static int walk_index(const struct walk *w, const char *digest, const struct doc *d, int depth,
 		      struct idp_image *img)
 {
@@ -522,7 +552,9 @@ static int walk_index(const struct walk *w, const char *digest, const struct doc
 				     digest);
 	if (load_children(w, digest, d->json, &ix.c, &ix.n) < 0)
 		return -1;
-	if (!all && (!w->o || w->o->nplatforms <= 1))
+	if (depth == 0 && w->o && w->o->stored && !w->o->nplatforms)
+		rc = pick_stored(w, &ix, img);
+	else if (!all && (!w->o || w->o->nplatforms <= 1))
 		rc = pick_one(w, &ix, img);
 	else
 		rc = pick_many(w, &ix, all, img);

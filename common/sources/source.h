@@ -102,6 +102,11 @@ struct idp_source_opts {
 	int all_platforms;
 	int allow_partial;         /* push a reduced index of the platforms present */
 	int keep_attestations;
+	/* as the store keeps it (docker's containerd image store, which docker
+	 * push pushes as is): an index with every manifest it lists,
+	 * attestations included; when one is not complete here, the host's
+	 * (or the one --platform's) manifest instead, said in img->notice */
+	int stored;
 	const char *dest_host;     /* destination registry, for mount candidates */
 	/* destination repository path (the best mount source shares most of it) */
 	const char *dest_repo;

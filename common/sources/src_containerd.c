@@ -453,6 +453,24 @@ static size_t shared_prefix(const char *a, size_t alen, const char *b)
 	return last;
 }
 
+/* The distribution-source label of a registry: keyed by its host name
+ * without the port, as containerd writes it (url.Hostname(): "[::1]:5000"
+ * is "::1"). */
+static void label_key(const char *host, char *out, size_t n)
+{
+	const char *colon = strchr(host, ':'), *close;
+	size_t len = strlen(host);
+
+	if (host[0] == '[') {   /* [v6]:port */
+		close = strchr(host, ']');
+		host++;
+		len = close ? (size_t)(close - host) : len - 1;
+	} else if (colon && colon == strrchr(host, ':')) {   /* name:port */
+		len = (size_t)(colon - host);
+	}
+	snprintf(out, n, "%s%.*s", CTD_SRC_LABEL, (int)len, host);
+}
+
 /* Pick, from the blob's distribution-source label for the destination
  * host ("repo1,repo2,..."), the repository sharing the longest path prefix
  * with the destination repository, never the destination itself (as ctr
@@ -470,8 +488,13 @@ static int mount_candidate(struct ctd *c, struct idp_image_blob *ib,
 	if (ns_has_blob(c, ib->digest, &b, err) != 1 ||
 	    idp_bolt_bucket(c->db, &b, "labels", 6, &labels, err) != 1)
 		return 0;
-	snprintf(key, sizeof(key), "%s%s", CTD_SRC_LABEL, o->dest_host);
-	if ((r = idp_bolt_get(c->db, &labels, key, strlen(key), &v, &vl, err)) <= 0)
+	label_key(o->dest_host, key, sizeof(key));
+	if ((r = idp_bolt_get(c->db, &labels, key, strlen(key), &v, &vl, err)) == 0) {
+		/* older writers kept the port */
+		snprintf(key, sizeof(key), "%s%s", CTD_SRC_LABEL, o->dest_host);
+		r = idp_bolt_get(c->db, &labels, key, strlen(key), &v, &vl, err);
+	}
+	if (r <= 0)
 		return r;
 	for (off = 0; off < vl; off += n + 1) {
 		repo = (const char *)v + off;

@@ -16,6 +16,7 @@
 #include "util/jsonutil.h"
 #include "util/manifest.h"
 #include "blobsrc.h"
+#include "imgwalk.h"
 #include "source.h"
 #include "src_docker_save.h"
 #include "readahead.h"
@@ -34,6 +35,7 @@ struct entry {                 /* a layer (or a link to one) met in the stream *
 	enum kind kind;
 	int done;
 	int unlisted;              /* a raw blob docker image inspect does not list: not pushed */
+	int as_is;                 /* pushed as stored, even uncompressed (IDP_SAVE_STORED) */
 	char display[72];
 	char diffid[IDP_DIGEST_MAX];   /* raw layers: computed */
 	char digest[IDP_DIGEST_MAX];   /* what went up (or is known) */
@@ -72,6 +74,7 @@ struct idp_save_stream {
 	struct jfile *json;
 	size_t json_total;
 	struct cur cur;            /* the layer next handed over */
+	int mode;                  /* enum idp_save_mode: DETECT until the stream told */
 	int ended;
 	struct jfile *config;
 };
@@ -115,6 +118,7 @@ static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stre
 	if (!ss)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	ss->o = *o;
+	ss->mode = o->stored;
 	if (idp_readahead_start(fd, IDP_READAHEAD_CAP, o->cancel, &ss->ra, err) < 0) {
 		free(ss);
 		return -1;
@@ -131,6 +135,12 @@ static int save_open(int fd, const struct idp_save_opts *o, struct idp_save_stre
 	}
 	*out = ss;
 	return 0;
+}
+
+/* A raw layer this stream compresses (not one pushed as stored). */
+static int compresses(const struct entry *e)
+{
+	return e->kind == K_RAW && !e->as_is;
 }
 
 /* ---- the current layer's reader ---- */
@@ -432,20 +442,90 @@ static int start_layer(struct idp_save_stream *ss, struct entry *e, struct idp_s
 
 	e->kind = sniff(c->peek, c->peek_len);
 	c->e = e;
-	if (e->kind == K_RAW && start_raw(ss, err) < 0)
+	if (compresses(e) && start_raw(ss, err) < 0)
 		return -1;
-	if (e->kind != K_RAW && strncmp(e->path, "blobs/sha256/", 13) == 0)
+	if (!compresses(e) && strncmp(e->path, "blobs/sha256/", 13) == 0)
 		snprintf(e->digest, sizeof(e->digest), "sha256:%s", e->path + 13);
 	memset(b, 0, sizeof(*b));
 	b->display_id = e->display;
 	b->digest = e->digest[0] ? e->digest : NULL;
 	b->size = e->digest[0] ? e->size : -1;
 	b->raw_size = e->size;
-	b->compressed = e->kind != K_RAW;
+	b->compressed = !compresses(e);
 	b->consumed = &c->delivered;
 	r->ops = &layer_ops;
 	r->ctx = ss;
 	return 1;
+}
+
+/* IDP_SAVE_DETECT: what a layer entry (its first bytes peeked) tells of
+ * the store: only docker's containerd image store keeps compressed
+ * layers; an uncompressed one (or a legacy path) before anything else
+ * told means the classic store. */
+static void detect_layer(struct idp_save_stream *ss, const char *path)
+{
+	if (ss->mode != IDP_SAVE_DETECT)
+		return;
+	if (strncmp(path, "blobs/sha256/", 13) == 0 &&
+	    sniff(ss->cur.peek, ss->cur.peek_len) != K_RAW)
+		ss->mode = IDP_SAVE_STORED;
+	else
+		ss->mode = IDP_SAVE_CONVERT;
+}
+
+/* IDP_SAVE_DETECT: the blob the image ID names, when j is it: a manifest
+ * or an index (docker's containerd image store), else a config (the
+ * classic store, whose image ID is its config's digest). */
+static void detect_json(struct idp_save_stream *ss, const struct jfile *j)
+{
+	json_object *o;
+
+	if (ss->mode != IDP_SAVE_DETECT || !ss->o.image_id || strcmp(j->digest, ss->o.image_id))
+		return;
+	o = json_tokener_parse(j->data.buf);
+	ss->mode = idp_json_array(o, "manifests") || idp_json_array(o, "layers")
+			   ? IDP_SAVE_STORED
+			   : IDP_SAVE_CONVERT;
+	json_object_put(o);
+}
+
+/* A JSON file (its first bytes peeked): kept for the end. */
+static int take_json(struct idp_save_stream *ss, const char *path, int64_t size,
+		     struct idp_error *err)
+{
+	if (keep_json(ss, path, size, err) < 0)
+		return -1;
+	detect_json(ss, &ss->json[ss->njson - 1]);
+	return 0;
+}
+
+/* IDP_SAVE_STORED: a blob that is not JSON goes up as it is. */
+static int take_stored(struct idp_save_stream *ss, const char *path, int64_t size,
+		       struct idp_stream_blob *b, struct idp_blob_reader *r, struct idp_error *err)
+{
+	struct entry *e;
+
+	if (strncmp(path, "blobs/sha256/", 13) != 0)
+		return 0;   /* the classic shapes' files, which this store does not write */
+	if (!(e = add_entry(ss, path, NULL, err)))
+		return -1;
+	snprintf(e->display, sizeof(e->display), "%s", path + 13);
+	e->size = size;
+	e->as_is = 1;
+	return start_layer(ss, e, b, r, err);
+}
+
+/* Whether the entry (its first bytes peeked) is a JSON file to keep: one
+ * of the layout's, or a blob that looks like JSON and is no layer docker
+ * image inspect listed (the containerd store: any blob that looks so). */
+static int json_entry(const struct idp_save_stream *ss, enum role role, const char *path)
+{
+	if (role == R_JSON)
+		return 1;
+	if (!looks_json(ss->cur.peek, ss->cur.peek_len))
+		return 0;
+	return role == R_MAYBE ||
+	       (role == R_LAYER && ss->mode != IDP_SAVE_CONVERT && strncmp(path, "blobs/", 6) == 0);
 }
 
 /* One regular entry: 1 it is a layer to push (b/r set), 0 handled, -1 error. */
@@ -467,8 +547,11 @@ static int take_entry(struct idp_save_stream *ss, struct archive_entry *ae,
 	cur_release(c);
 	if (read_peek(ss, c->peek, &c->peek_len, err) < 0)
 		return -1;
-	if (role == R_JSON || (role == R_MAYBE && looks_json(c->peek, c->peek_len)))
-		return keep_json(ss, path, archive_entry_size(ae), err);
+	if (json_entry(ss, role, path))
+		return take_json(ss, path, archive_entry_size(ae), err);
+	detect_layer(ss, path);
+	if (ss->mode == IDP_SAVE_STORED)
+		return take_stored(ss, path, archive_entry_size(ae), b, r, err);
 	if (role == R_MAYBE && sniff(c->peek, c->peek_len) == K_RAW && ss->o.ndiffids > 0) {
 		/* not a layer of the image; remembered in case manifest.json names it */
 		if (!(e = add_entry(ss, path, NULL, err)))
@@ -546,7 +629,7 @@ static int save_done(void *ctx, const char *digest, int64_t size, char diffid[ID
 	struct cur *c = &ss->cur;
 	struct entry *e = c->e;
 
-	if (e->kind == K_RAW) {
+	if (compresses(e)) {
 		if (!c->out_done)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "internal: layer '%s' was not read to its end",
@@ -574,7 +657,7 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 	struct entry *e = c->e;
 	char computed[IDP_DIGEST_MAX];
 
-	if (e->kind == K_RAW) {
+	if (compresses(e)) {
 		if (c->z.started || c->consumed > 0)
 			return idp_error_set(err, IDP_EGENERAL,
 					     "internal: layer '%s' was partly read", e->path);
@@ -588,7 +671,7 @@ static int save_skip(void *ctx, const char *diffid, const char *digest, int64_t 
 	}
 	if (save_done(ss, digest, size, computed, err) < 0)
 		return -1;
-	if (e->kind == K_RAW && diffid && strcmp(e->diffid, diffid) != 0)
+	if (compresses(e) && diffid && strcmp(e->diffid, diffid) != 0)
 		return idp_error_set(
 			err, IDP_EGENERAL,
 			"layer '%s' has diffID %s, not %s as expected (a stale push cache?); "
@@ -907,6 +990,69 @@ static void index_notice(struct idp_save_stream *ss, const char *platform, struc
 		img->notice = NULL;
 }
 
+/* ---- as stored: index.json's descriptor resolved over the stream ---- */
+
+static int stored_read(void *ctx, const char *digest, struct idp_buf *out, struct idp_error *err)
+{
+	const struct jfile *j = find_json(ctx, digest, 1);
+
+	if (!j)
+		return idp_error_set(err, IDP_ENOTFOUND, "blob %s is not in the docker save stream",
+				     digest);
+	if (idp_buf_add(out, j->data.buf, j->data.len) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "blob %s is larger than a manifest may be",
+				     digest);
+	return 0;
+}
+
+static int stored_has(void *ctx, const char *digest, struct idp_error *err)
+{
+	struct idp_save_stream *ss = ctx;
+	int i;
+
+	(void)err;
+	if (find_json(ss, digest, 1))
+		return 1;
+	for (i = 0; i < ss->nentries; i++)
+		if (ss->entries[i].done && strcmp(ss->entries[i].digest, digest) == 0)
+			return 1;
+	return 0;
+}
+
+/* The descriptor of index.json naming the image ID (without one: the
+ * first), resolved over the stream's blobs as the store keeps it. */
+static int finish_stored(struct idp_save_stream *ss, struct idp_image *img, struct idp_error *err)
+{
+	struct jfile *ij = find_json(ss, "index.json", 0);
+	json_object *root = ij ? json_tokener_parse(ij->data.buf) : NULL, *ms, *d = NULL;
+	struct idp_blobstore bs = { stored_read, stored_has, ss };
+	struct idp_source_opts so = { .stored = 1, .nplatforms = ss->o.platform ? 1 : 0,
+				      .platforms = { ss->o.platform } };
+	struct idp_walk_top top = { .what = "docker save stream" };
+	size_t i, n;
+	int rc = -1;
+
+	ms = idp_json_array(root, "manifests");
+	n = ms ? json_object_array_length(ms) : 0;
+	for (i = 0; i < n && !d; i++) {
+		d = json_object_array_get_idx(ms, i);
+		top.digest = idp_json_str(d, "digest");
+		if (ss->o.image_id && (!top.digest || strcmp(top.digest, ss->o.image_id) != 0))
+			d = NULL;
+	}
+	if (!d || !top.digest) {
+		idp_error_set(err, IDP_EGENERAL, "docker save stream: index.json %s%s",
+			      ss->o.image_id ? "does not name image " : "names no image",
+			      ss->o.image_id ? ss->o.image_id : "");
+	} else {
+		top.media_type = idp_json_str(d, "mediaType");
+		top.size = idp_json_int(d, "size", -1);
+		rc = idp_imgwalk(&bs, &top, &so, img, err);
+	}
+	json_object_put(root);
+	return rc;
+}
+
 static int save_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 {
 	struct idp_save_stream *ss = ctx;
@@ -916,7 +1062,15 @@ static int save_finish(void *ctx, struct idp_image *img, struct idp_error *err)
 	char *plat = NULL;
 	int rc = -1;
 
-	if (!ss->ended || !mj)
+	if (!ss->ended)
+		return idp_error_set(err, IDP_EGENERAL, "internal: docker save stream not ended");
+	if (ss->mode == IDP_SAVE_DETECT)   /* nothing told: not the containerd store */
+		ss->mode = IDP_SAVE_CONVERT;
+	if (ss->o.went_stored)
+		*ss->o.went_stored = ss->mode == IDP_SAVE_STORED;
+	if (ss->mode == IDP_SAVE_STORED)
+		return finish_stored(ss, img, err);
+	if (!mj)
 		return idp_error_set(err, IDP_EGENERAL,
 				     "docker save stream ended without manifest.json (truncated?)");
 	if (!(arr = parse_json(mj, "manifest", err)) || !(m = pick_manifest(ss, arr, err)))
@@ -948,12 +1102,12 @@ out:
 static int save_open_blob(void *ctx, const struct idp_image_blob *b, struct idp_blob_reader *r,
 			  struct idp_error *err)
 {
-	struct idp_save_stream *ss = ctx;
+	const struct jfile *j = find_json(ctx, b->digest, 1);
 
-	if (!ss->config || strcmp(b->digest, ss->config->digest) != 0)
-		return idp_error_set(err, IDP_EGENERAL, "internal: blob %s is not the image config",
-				     b->digest);
-	return idp_blob_reader_mem(ss->config->data.buf, ss->config->data.len, r, err);
+	if (!j)
+		return idp_error_set(err, IDP_EGENERAL,
+				     "internal: blob %s is no JSON blob of the stream", b->digest);
+	return idp_blob_reader_mem(j->data.buf, j->data.len, r, err);
 }
 
 static void save_close(void *ctx)

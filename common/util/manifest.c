@@ -1,8 +1,11 @@
 /* manifest.c: manifests and indexes built with json-c, never by hand. */
 #include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include "digest.h"
+#include "jsonutil.h"
 #include "manifest.h"
 #include "platform.h"
 #include "banned.h"
@@ -138,4 +141,53 @@ int idp_index_build(enum idp_manifest_format fmt, const struct idp_descriptor *m
 	root = top(fmt, IDP_MT_INDEX);
 	json_object_object_add(root, "manifests", arr);
 	return serialise(root, out, err);
+}
+
+/* ---- the manifests a manifest names ---- */
+
+static void refs_add(struct idp_manifest_refs *r, json_object *desc)
+{
+	const char *d = idp_json_str(desc, "digest");
+
+	if (d && idp_digest_valid(d))
+		snprintf(r->digest[r->n++], IDP_DIGEST_MAX, "%s", d);
+}
+
+int idp_manifest_refs(const void *data, size_t len, struct idp_manifest_refs *out)
+{
+	json_object *j = idp_json_parse(data, len, IDP_CAP_MANIFEST), *arr;
+	size_t i, n;
+
+	memset(out, 0, sizeof(*out));
+	if (!j || !json_object_is_type(j, json_type_object)) {
+		json_object_put(j);
+		return -1;
+	}
+	arr = idp_json_array(j, "manifests");
+	n = arr ? json_object_array_length(arr) : 0;
+	if (!(out->digest = calloc(n + 1, sizeof(*out->digest)))) {
+		json_object_put(j);
+		return -1;
+	}
+	refs_add(out, idp_json_obj(j, "subject"));
+	for (i = 0; i < n; i++)
+		refs_add(out, json_object_array_get_idx(arr, i));
+	json_object_put(j);
+	return 0;
+}
+
+int idp_manifest_refs_has(const struct idp_manifest_refs *r, const char *digest)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->digest[i], digest) == 0)
+			return 1;
+	return 0;
+}
+
+void idp_manifest_refs_release(struct idp_manifest_refs *r)
+{
+	free(r->digest);
+	memset(r, 0, sizeof(*r));
 }

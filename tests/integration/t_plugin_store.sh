@@ -140,7 +140,7 @@ unset DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND
 assert_exit 0 timeout -k 5 120 /usr/bin/docker -H "$DH" idppush --plain-http -v \
 	app:v3 "$REG_HOST/fast/app:v3"
 assert_contains "$LAST_ERR" "docker daemon: Engine API at unix://"
-assert_contains "$LAST_ERR" "reading layers from docker's layer store ($DOCKERD_ROOT, overlay2)"
+assert_contains "$LAST_ERR" "path: docker's layer store ($DOCKERD_ROOT, overlay2)"
 assert_not_contains "$LAST_ERR" "docker save"
 verify_image "$REG_HOST/fast/app:v3" "${LAST_OUT#*@}" "$(config_of app:v3)" \
 	"${SKOPEO_FLAGS[@]}"
@@ -155,7 +155,7 @@ ln -s "$TEST_TMP/outside.txt" "$f"
 : >"$CALLS"
 push -- -v app:v4 "$REG_HOST/fast/app:v4"
 assert_contains "$LAST_ERR" "cannot open 'app.txt'"
-assert_contains "$LAST_ERR" "docker save instead"
+assert_contains "$LAST_ERR" "path: docker save, converted (docker's layer store failed"
 assert_eq 1 "$(saves)" "docker save runs after the store failed"
 verify_image "$REG_HOST/fast/app:v4" "$DIG" "$(config_of app:v4)" "${SKOPEO_FLAGS[@]}"
 D4=$DIG
@@ -169,7 +169,7 @@ export XDG_CACHE_HOME="$TEST_TMP/cache-tamper"
 assert_exit 1 timeout -k 5 120 "$PLUGIN" -H "$DH" idppush --plain-http -v app:v3 \
 	"$REG_HOST/tamper/app:v3"
 assert_contains "$LAST_ERR" "hashes to"
-assert_contains "$LAST_ERR" "docker save instead"
+assert_contains "$LAST_ERR" "path: docker save, converted (docker's layer store failed"
 assert_contains "$LAST_ERR" "docker save failed"
 assert_not_tagged "$REG_HOST/tamper/app:v3" "${SKOPEO_FLAGS[@]}"
 

@@ -56,6 +56,26 @@
 #                     attestation manifest); log in $TEST_TMP/dkc/build.log
 #                     (dkc2/... after a second start)
 #   dkc_blob_file DIGEST     a blob's path in containerd's content store
+#   dkc_index_parts ID       "IMAGE-MANIFEST ATTESTATION FIRST-LAYER" of the
+#                     stored index ID (what dkc_build made), on stdout
+#   dkc_host_manifest ID     the host platform's manifest in the stored index ID
+#   dkc_check_served REF ID  the registry (plain HTTP) serves REF as the
+#                     stored index ID, byte for byte, and its attestation
+#                     manifest by digest
+#   dkc_check_unchanged REPO ID CMD...
+#                     CMD pushes REPO:v1 again with -v (the last registry
+#                     started): its digest is ID, -v says nothing changed,
+#                     and the registry saw one request for REPO, a HEAD of
+#                     the tag
+#   dkc_check_raw REPO CMD...
+#                     dkc_load_raw idptest/loaded:v1, then CMD
+#                     idptest/loaded:v1 $REG_HOST/REPO:v1 must push it with
+#                     the image ID as its digest, the layer as stored
+#                     (uncompressed) in the registry
+#   dkc_load_raw TAG DIR     docker load (a docker-archive built in DIR) a
+#                     one-layer image as TAG, whose layer containerd then
+#                     stores uncompressed; sets DKC_RAW_LAYER (that layer's
+#                     tar) and DKC_RAW_DIFF (its digest, the diffID)
 #   dkc_test_user     make sure the test user and group exist (created once
 #                     and left on the machine: IDPPUSH_TEST_USER, default
 #                     idptest, a system user whose primary group is its own;
@@ -406,6 +426,88 @@ dkc_build() {
 }
 
 dkc_blob_file() { echo "$DKC_CTD_ROOT/io.containerd.content.v1.content/blobs/sha256/${1#sha256:}"; }
+
+dkc_index_parts() {
+	"$PYTHON" - "$(dkc_blob_file "$1")" "$DKC_CTD_ROOT" <<'PY'
+import json, os, sys
+idx = json.load(open(sys.argv[1]))
+att = [m for m in idx["manifests"] if "vnd.docker.reference.type" in m.get("annotations", {})]
+img = [m for m in idx["manifests"] if m not in att]
+blobs = os.path.join(sys.argv[2], "io.containerd.content.v1.content/blobs/sha256")
+man = json.load(open(os.path.join(blobs, img[0]["digest"][7:])))
+print(img[0]["digest"], att[0]["digest"], man["layers"][0]["digest"])
+PY
+}
+
+dkc_host_manifest() {
+	"$PYTHON" - "$(dkc_blob_file "$1")" "$(_host_goarch)" <<'PY'
+import json, sys
+idx = json.load(open(sys.argv[1]))
+print([m["digest"] for m in idx["manifests"]
+       if m.get("platform") == {"architecture": sys.argv[2], "os": "linux"}][0])
+PY
+}
+
+dkc_check_served() {
+	local ref=$1 id=$2 att
+	skopeo_run inspect --raw --tls-verify=false "docker://$ref" >"$TEST_TMP/served" ||
+		fail "skopeo inspect $ref"
+	cmp -s "$(dkc_blob_file "$id")" "$TEST_TMP/served" ||
+		fail "$ref: the registry serves other bytes than the stored index $id"
+	read -r _ att _ < <(dkc_index_parts "$id") || fail "the stored index of $id"
+	skopeo_run inspect --raw --tls-verify=false "docker://${ref%:*}@$att" \
+		>"$TEST_TMP/served.att" || fail "no attestation manifest $att in ${ref%:*}"
+	assert_eq "$att" "sha256:$(sha256sum "$TEST_TMP/served.att" | cut -d' ' -f1)" \
+		"the attestation manifest served"
+}
+
+_dkc_requests() { grep -cE "\"[A-Z]+ /v2/$1/" "$REG_LOG" || true; }
+
+dkc_check_unchanged() {
+	local repo=$1 id=$2 n0
+	shift 2
+	n0=$(_dkc_requests "$repo")
+	assert_exit 0 "$@"
+	assert_eq "$REG_HOST/$repo:v1@$id" "$LAST_OUT" "digest when nothing changed"
+	assert_contains "$LAST_ERR" "nothing changed: v1 names the image ID $id already"
+	assert_eq $((n0 + 1)) "$(_dkc_requests "$repo")" "requests for $repo when nothing changed"
+	reg_log_requests HEAD "/v2/$repo/manifests/v1" | tail -n 1 | grep -q '" 200 ' ||
+		fail "the one request for $repo is not a HEAD of the tag"
+}
+
+dkc_check_raw() {
+	local repo=$1 id d
+	shift
+	dkc_load_raw idptest/loaded:v1 "$TEST_TMP/load"
+	id=$(dkc image inspect -f '{{.Id}}' idptest/loaded:v1)
+	assert_exit 0 "$@" idptest/loaded:v1 "$REG_HOST/$repo:v1"
+	assert_eq "$REG_HOST/$repo:v1@$id" "$LAST_OUT" "digest of the loaded image"
+	d=$DKC_RAW_DIFF
+	d=$REG_DATA/docker/registry/v2/blobs/sha256/${d:7:2}/${d#sha256:}/data
+	cmp -s "$DKC_RAW_LAYER" "$d" || fail "the uncompressed layer was not pushed as stored"
+}
+
+dkc_load_raw() {
+	local tag=$1 d=$2 fmt cfg
+	mkdir -p "$d/data" "$d/arch"
+	head -c 200000 /dev/urandom >"$d/data/payload.bin"
+	tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$d/data" -cf "$d/layer.tar" \
+		payload.bin
+	DKC_RAW_LAYER=$d/layer.tar
+	DKC_RAW_DIFF=sha256:$(sha256sum "$d/layer.tar" | cut -d' ' -f1)
+	fmt='{"architecture":"%s","os":"linux","config":{},'
+	fmt+='"rootfs":{"type":"layers","diff_ids":["%s"]}}'
+	# shellcheck disable=SC2059 # the format is built above
+	printf "$fmt" "$(_host_goarch)" "$DKC_RAW_DIFF" >"$d/config.json"
+	cfg=$(sha256sum "$d/config.json" | cut -d' ' -f1)
+	mkdir "$d/arch/${DKC_RAW_DIFF#sha256:}"
+	cp "$d/layer.tar" "$d/arch/${DKC_RAW_DIFF#sha256:}/layer.tar"
+	cp "$d/config.json" "$d/arch/$cfg.json"
+	printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' \
+		"$cfg" "$tag" "${DKC_RAW_DIFF#sha256:}" >"$d/arch/manifest.json"
+	tar -C "$d/arch" -cf "$d/archive.tar" .
+	dkc load -i "$d/archive.tar" >/dev/null || fail "docker load of $tag"
+}
 
 dkc_test_user() {
 	DKC_USER=${IDPPUSH_TEST_USER:-idptest}

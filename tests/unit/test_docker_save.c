@@ -401,7 +401,178 @@ static void test_v1_id_not_hex(void)
 	idp_buf_release(&t);
 }
 
+/* ---- docker's containerd image store: pushed as stored ---- */
+
+#define GZ_LAYER "\x1f\x8b not really gzip, but stored so"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+
+/* A blob of the layout: its bytes and digest. */
+struct oblob {
+	char data[2048];
+	char digest[IDP_DIGEST_MAX];
+};
+
+static void oblob_set(struct oblob *b, const char *data)
+{
+	snprintf(b->data, sizeof(b->data), "%s", data);
+	idp_sha256_digest(b->data, strlen(b->data), b->digest);
+}
+
+/* A descriptor of blob b. */
+static void desc(char *out, size_t n, const char *mt, const struct oblob *b)
+{
+	snprintf(out, n, "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu", mt,
+		 b->digest, strlen(b->data));
+}
+
+/* What BuildKit stores for a two-layer image (one gzip layer, one
+ * uncompressed, as a loaded image keeps it): [0] gzip layer, [1] raw
+ * layer, [2] config, [3] manifest, [4] in-toto statement, [5] its
+ * config, [6] the attestation manifest, [7] the index of both. */
+#define NSTORE 8
+static void store_blobs(struct oblob b[NSTORE])
+{
+	char doc[2048], d1[300], d2[300], d3[300];
+
+	oblob_set(&b[0], GZ_LAYER);
+	oblob_set(&b[1], LAYER);
+	snprintf(doc, sizeof(doc),
+		 "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+		 "\"diff_ids\":[\"sha256:%064d\",\"%s\"]}}", 0, b[1].digest);
+	oblob_set(&b[2], doc);
+	desc(d1, sizeof(d1), MT_OCI_CONFIG, &b[2]);
+	desc(d2, sizeof(d2), "application/vnd.oci.image.layer.v1.tar+gzip", &b[0]);
+	desc(d3, sizeof(d3), "application/vnd.oci.image.layer.v1.tar", &b[1]);
+	snprintf(doc, sizeof(doc),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\",\"config\":%s},"
+		 "\"layers\":[%s},%s}]}", d1, d2, d3);
+	oblob_set(&b[3], doc);
+	oblob_set(&b[4], "{\"_type\":\"https://in-toto.io/Statement/v0.1\"}");
+	snprintf(doc, sizeof(doc),
+		 "{\"architecture\":\"unknown\",\"os\":\"unknown\",\"rootfs\":{\"type\":"
+		 "\"layers\",\"diff_ids\":[\"%s\"]}}", b[4].digest);
+	oblob_set(&b[5], doc);
+	desc(d1, sizeof(d1), MT_OCI_CONFIG, &b[5]);
+	desc(d2, sizeof(d2), "application/vnd.in-toto+json", &b[4]);
+	snprintf(doc, sizeof(doc),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\",\"config\":%s},"
+		 "\"layers\":[%s}]}", d1, d2);
+	oblob_set(&b[6], doc);
+	desc(d1, sizeof(d1), MT_OCI_MANIFEST, &b[3]);
+	desc(d2, sizeof(d2), MT_OCI_MANIFEST, &b[6]);
+	snprintf(doc, sizeof(doc),
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":["
+		 "%s,\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}},"
+		 "%s,\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"},"
+		 "\"platform\":{\"architecture\":\"unknown\",\"os\":\"unknown\"}}]}", d1, d2);
+	oblob_set(&b[7], doc);
+}
+
+static int by_digest(const void *a, const void *b)
+{
+	return strcmp(((const struct oblob *)a)->digest, ((const struct oblob *)b)->digest);
+}
+
+/* docker save of that image: blobs in the order of their digests, then
+ * index.json naming the index, manifest.json. */
+static void store_tar(struct idp_buf *t, const struct oblob b[NSTORE])
+{
+	struct oblob sorted[NSTORE];
+	char path[IDP_DIGEST_MAX + 16], doc[1024], d[300];
+	int i;
+
+	memcpy(sorted, b, sizeof(sorted));
+	qsort(sorted, NSTORE, sizeof(sorted[0]), by_digest);
+	idp_buf_init(t, 0);
+	for (i = 0; i < NSTORE; i++) {
+		snprintf(path, sizeof(path), "blobs/sha256/%s", idp_digest_hex(sorted[i].digest));
+		tar_add(t, path, sorted[i].data);
+	}
+	desc(d, sizeof(d), MT_OCI_INDEX, &b[7]);
+	snprintf(doc, sizeof(doc), "{\"schemaVersion\":2,\"manifests\":[%s}]}", d);
+	tar_add(t, "index.json", doc);
+	tar_add(t, "manifest.json", "[{\"Config\":\"x\",\"Layers\":[]}]");
+	tar_end(t);
+}
+
+/* Push that image's docker save, told the store is `mode`; *went gets
+ * whether it went as stored. */
+static int push_store(int mode, struct oblob b[NSTORE], struct idp_image *img,
+		      struct given given[MAX_GIVEN], int *n, int *went, struct idp_error *err)
+{
+	struct idp_save_opts o;
+	struct idp_buf t;
+	int rc;
+
+	store_blobs(b);
+	store_tar(&t, b);
+	memset(&o, 0, sizeof(o));
+	o.stored = mode;
+	o.image_id = mode != IDP_SAVE_CONVERT ? b[7].digest : NULL;
+	o.went_stored = went;
+	rc = push_all(&t, &o, img, given, n, err);
+	idp_buf_release(&t);
+	return rc;
+}
+
+/* Pushed as stored (told, or found out from the stream): the two layers
+ * go up as they stream, byte for byte, the uncompressed one too; the
+ * image is the stored index on top of its two manifests, every other
+ * blob (configs, the in-toto statement) kept for phase 2. */
+static void check_stored(int mode)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct given given[MAX_GIVEN];
+	struct oblob b[NSTORE];
+	struct idp_image img;
+	int n, i, went = -1;
+
+	CU_ASSERT_EQUAL(push_store(mode, b, &img, given, &n, &went, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err.msg, "");
+	CU_ASSERT_EQUAL(went, 1);
+	CU_ASSERT_EQUAL(n, 2);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_TRUE(given[i].compressed && given[i].has_digest);
+		CU_ASSERT_TRUE(strcmp(given[i].digest, b[0].digest) == 0 ||
+			       strcmp(given[i].digest, b[1].digest) == 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(img.nmanifests, 3);
+	CU_ASSERT_STRING_EQUAL(img.manifests[2].digest, b[7].digest);
+	CU_ASSERT(img.manifests[2].len == strlen(b[7].data) &&
+		  memcmp(img.manifests[2].data, b[7].data, img.manifests[2].len) == 0);
+	CU_ASSERT_EQUAL(img.nblobs, 5);
+	CU_ASSERT_PTR_NULL(img.notice);
+	given_release(given, n);
+	idp_image_release(&img);
+}
+
+static void test_stored(void)
+{
+	check_stored(IDP_SAVE_STORED);
+	check_stored(IDP_SAVE_DETECT);
+}
+
+/* Told the classic store, the same stream is converted: manifest.json
+ * names no config there, so it fails, and did not go as stored. */
+static void test_stored_converted(void)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct given given[MAX_GIVEN];
+	struct oblob b[NSTORE];
+	struct idp_image img;
+	int n, went = -1;
+
+	CU_ASSERT_EQUAL(push_store(IDP_SAVE_CONVERT, b, &img, given, &n, &went, &err), -1);
+	CU_ASSERT_EQUAL(went, 0);
+	given_release(given, n);
+	idp_image_release(&img);
+}
+
 static const struct unit_test tests[] = {
+	{ "stored", test_stored },
+	{ "stored_converted", test_stored_converted },
 	{ "legacy", test_legacy },
 	{ "legacy_not_inspected", test_legacy_not_inspected },
 	{ "config_not_a_string", test_config_not_a_string },

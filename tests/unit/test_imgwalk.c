@@ -380,8 +380,76 @@ static void test_several_platforms(void)
 	ms_free(&f.m);
 }
 
+/* As stored (docker's containerd image store): the index with every
+ * manifest, attestations included, or, when a platform is not complete,
+ * the host's manifest with a notice; --platform: that one's manifest. */
+static void test_stored(void)
+{
+	struct fixture f;
+	struct idp_image img;
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_source_opts o = { 0 };
+
+	make_index(&f);
+	o.stored = 1;
+	CU_ASSERT_EQUAL_FATAL(walk(&f.m, f.index, &o, &img, &err), 0);
+	CU_ASSERT_EQUAL(img.nmanifests, 5);
+	CU_ASSERT_STRING_EQUAL(top_digest(&img), f.index);
+	CU_ASSERT_EQUAL(img.nblobs, 12);
+	CU_ASSERT_PTR_NULL(img.notice);
+	idp_image_release(&img);
+	o.nplatforms = 1;
+	o.platforms[0] = "linux/s390x";
+	CU_ASSERT_EQUAL_FATAL(walk(&f.m, f.index, &o, &img, &err), 0);
+	CU_ASSERT_EQUAL(img.nmanifests, 1);
+	CU_ASSERT_STRING_EQUAL(top_digest(&img), f.man[2]);
+	CU_ASSERT_PTR_NULL(img.notice);
+	idp_image_release(&img);
+	o.nplatforms = 0;
+	ms_drop(&f.m, f.layer1[1]);          /* ppc64le incomplete */
+	CU_ASSERT_EQUAL_FATAL(walk(&f.m, f.index, &o, &img, &err), 0);
+	CU_ASSERT_EQUAL(img.nmanifests, 1);
+	CU_ASSERT_STRING_EQUAL(top_digest(&img), f.man[0]);
+	CU_ASSERT_EQUAL(img.nblobs, 3);
+	CU_ASSERT_PTR_NOT_NULL(img.notice && strstr(img.notice, f.index) &&
+			       strstr(img.notice, f.man[0]));
+	idp_image_release(&img);
+	ms_drop(&f.m, f.layer1[0]);          /* and the host's: nothing to push */
+	CU_ASSERT_EQUAL(walk(&f.m, f.index, &o, &img, &err), -1);
+	CU_ASSERT_EQUAL(err.cls, IDP_ENOTFOUND);
+	ms_free(&f.m);
+}
+
+/* The manifests a manifest names: an index's children and a subject. */
+static void test_manifest_refs(void)
+{
+	static const char *const doc =
+		"{\"manifests\":[{\"digest\":\"sha256:"
+		"1111111111111111111111111111111111111111111111111111111111111111\"}],"
+		"\"subject\":{\"digest\":\"sha256:"
+		"2222222222222222222222222222222222222222222222222222222222222222\"},"
+		"\"layers\":[{\"digest\":\"sha256:"
+		"3333333333333333333333333333333333333333333333333333333333333333\"}]}";
+	struct idp_manifest_refs r;
+	char d[IDP_DIGEST_MAX];
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(idp_manifest_refs(doc, strlen(doc), &r), 0);
+	CU_ASSERT_EQUAL(r.n, 2);
+	for (i = 1; i <= 3; i++) {
+		snprintf(d, sizeof(d), "sha256:%064d", 0);
+		memset(d + 7, '0' + i, 64);
+		CU_ASSERT_EQUAL(idp_manifest_refs_has(&r, d), i < 3);
+	}
+	idp_manifest_refs_release(&r);
+	CU_ASSERT_EQUAL(idp_manifest_refs("[1]", 3, &r), -1);
+	idp_manifest_refs_release(&r);
+}
+
 static const struct unit_test tests[] = {
 	{ "manifest", test_manifest },
+	{ "stored", test_stored },
+	{ "manifest_refs", test_manifest_refs },
 	{ "manifest_missing_layer", test_manifest_missing_layer },
 	{ "corrupt_manifest", test_corrupt_manifest },
 	{ "impossible_size", test_impossible_size },
