@@ -24,7 +24,9 @@ void relay_known_add(struct idp_relay *r, const char *digest, int64_t size)
 	pthread_mutex_lock(&r->mu);
 	for (i = 0; i < r->nknown && strcmp(r->known[i].digest, digest) != 0; i++)
 		;
-	if (i == r->nknown && i < RELAY_MAX_BLOBS) {
+	if (i < r->nknown && r->known[i].size < 0) {
+		r->known[i].size = size;   /* mounted first, its size learnt since */
+	} else if (i == r->nknown && i < RELAY_MAX_BLOBS) {
 		snprintf(r->known[i].digest, sizeof(r->known[i].digest), "%s", digest);
 		r->known[i].size = size;
 		r->nknown++;
@@ -117,8 +119,8 @@ int relay_blob_present(struct idp_relay *r, const char *digest, const char *moun
 	fb.quiet = quiet;
 	rc = idp_push_fanout_probe(r->fan, c.h, &fb, mount_from, err);
 	conns_give(r, &c);
-	if (rc == 1 && fb.got_size < 0)
-		rc = 0;   /* a size is part of the answer */
+	if (rc == 1 && fb.got_size < 0 && !mount_from)
+		rc = 0;   /* a size is part of a HEAD's answer (not of a mount's) */
 	if (rc == 1) {
 		relay_known_add(r, digest, fb.got_size);
 		*size = fb.got_size;

@@ -112,17 +112,29 @@ static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err
 	return r;
 }
 
-/* Spool mode: (re)send from the spool file. */
+/* Spool mode: (re)send from the spool file; a request of a blob whose
+ * size is known may start before its bytes are spooled (send_all): wait
+ * for them as they are sent. */
 static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct upload *u = ctx;
+	int64_t pos = u->req_start + (int64_t)u->send_off, have;
 	ssize_t r;
 
 	if (n > u->req_len - u->send_off)
 		n = u->req_len - u->send_off;
 	if (!n)
 		return 0;
-	r = idp_spool_pread(u->spool, buf, n, u->req_start + (int64_t)u->send_off, err);
+	if (u->fill && u->size >= 0) {
+		if ((have = idp_spoolfill_wait(u->fill, pos + (int64_t)n, err)) < 0)
+			return -1;
+		if (have <= pos)
+			return idp_error_set(err, IDP_EGENERAL, "blob ended early at byte %" PRId64
+					     " of %" PRId64, have, u->size);
+		if ((int64_t)n > have - pos)
+			n = (size_t)(have - pos);
+	}
+	r = idp_spool_pread(u->spool, buf, n, pos, err);
 	if (r > 0)
 		u->send_off += (size_t)r;
 	if (u->req_start + (int64_t)u->send_off > u->sent_hi)
@@ -345,9 +357,10 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	idp_http_resp_release(&resp);
 	if (rc == 0 && len > u->good)
 		u->good = len;
-	/* a file's blob, no chunk size given (streams keep theirs: a request
-	 * waits until its bytes are compressed) */
-	if (rc == 0 && !u->spool && !u->s->opts.chunk_size)
+	/* a file's blob or a stream of known size, no chunk size given
+	 * (other streams keep theirs: a request waits until its bytes are
+	 * compressed) */
+	if (rc == 0 && (!u->spool || u->size >= 0) && !u->s->opts.chunk_size)
 		u->chunk = idp_upload_grow(u->chunk, len, idp_now_ms() - t0);
 	return rc;
 }
@@ -425,13 +438,14 @@ static int send_all(struct upload *u, struct idp_error *err)
 
 	for (;;) {
 		end = u->acked + (int64_t)chunk_now(u);
-		if (u->spool) {
-			if ((have = idp_spoolfill_wait(u->fill, end, err)) < 0)
-				return -1;
-			if (end > have)
-				end = have;
-		} else if (end > u->size) {
-			end = u->size;
+		if (u->size >= 0) {
+			/* the request's bytes are pulled as they are spooled */
+			if (end > u->size)
+				end = u->size;
+		} else if ((have = idp_spoolfill_wait(u->fill, end, err)) < 0) {
+			return -1;
+		} else if (end > have) {
+			end = have;
 		}
 		if (end <= u->acked)
 			return 0;
