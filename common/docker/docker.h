@@ -7,8 +7,10 @@
  *   storetrust.c  whether we may read the daemon's store directly
  *   ctdstore.c    where docker's containerd image store is
  * and pushcache.h: what was pushed where (pushcache.c) and what that says
- * for one push (reuse.c). The front end (the plugin) parses docker's
- * global flags into struct idp_docker. */
+ * for one push (reuse.c); relay.h: the loopback relay the daemon pushes
+ * to; docker_push.h: a docker image's push, by the first path that serves
+ * (docker_push.c, ctd_push.c, relay_choice.c). The front end (the plugin)
+ * parses docker's global flags into struct idp_docker. */
 #ifndef IDP_DOCKER_H
 #define IDP_DOCKER_H
 
