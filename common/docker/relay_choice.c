@@ -1,19 +1,19 @@
-/* relay_choice.c: the way of a docker push (docker_push.c) when the
- * daemon's store cannot be read (a member of the socket's group, or the
- * containerd image store): the daemon pushes the image itself, as docker
- * push would (its compression, its digest), to the loopback relay this
- * process serves, which answers it from the targets (relay.h,
- * docker_push_relay). Not for --platform, a daemon that is not a local
- * unix socket or that runs in another network namespace (rootless
- * dockerd), nor with IDPPUSH_NO_STORE or IDPPUSH_NO_RELAY set; a daemon
- * that cannot reach 127.0.0.1 of this host is told apart: then docker
- * save, as before. */
+/* relay_choice.c: the plugin's way when it cannot read the daemon's store
+ * (a member of the socket's group, or the containerd image store): the
+ * daemon pushes the image itself, as docker push would (its compression,
+ * its digest), to the loopback relay the plugin serves, which answers it
+ * from the targets through the engine (common/docker/relay.h). Not for
+ * --platform, a daemon that is not a local unix socket or that runs in
+ * another network namespace (rootless dockerd), nor with IDPPUSH_NO_STORE
+ * or IDPPUSH_NO_RELAY set; a daemon that cannot reach 127.0.0.1 of this
+ * host is told apart: then docker save, as before. For docker_push.c
+ * (docker_push_relay). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "docker/relay.h"
 #include "docker_push_private.h"
-#include "relay.h"
 #include "banned.h"
 
 static int set(const char *env)
