@@ -2,8 +2,9 @@
  * that docker-idppush (plug_launch.c) runs: finds its arguments behind
  * docker's global flags, answers the plugin protocol (metadata, help,
  * __complete), then asks docker about the image and pushes it: the shared
- * flow opens the run (fe_push_open), the plugin's steps push (plug_push.c),
- * the shared flow reports (fe_push_finish). Also works run directly. */
+ * flow opens the run (fe_push_open), the engine pushes the docker image
+ * (idp_docker_push, docker/docker_push.h), the shared flow reports
+ * (fe_push_finish). Also works run directly. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,45 +175,69 @@ static void say_chunk(size_t size, const char *from)
 }
 
 /* The push, in order: the push cache loaded (the chunk size it learnt for
- * this registry is where the session starts), the run opened, the
- * plugin's steps (plug_push.c), the run finished. */
-static int push_job(struct plug_push *pp, const struct idp_ref *dests, int n)
+ * this registry is where the session starts), the run opened, the image
+ * pushed (idp_docker_push), the run finished. */
+static int push_job(const struct fe_config *cfg, struct idp_docker_push_opts *o,
+		    const struct idp_ref *dests, int n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_docker_push_result res = { NULL, 0 };
 	struct idp_pushcache cache;
 	struct fe_push_job job;
 	struct fe_push run;
 	size_t hints[FE_MAX_TARGETS] = { 0 };
-	char *path = fe_pushcache_open(pp->cfg, &cache);
+	char *path = fe_pushcache_open(cfg, &cache);
 	int i, rc;
 
-	pp->cache_path = path;
-	pp->cache = &cache;
+	o->cache_path = path;
+	o->cache = &cache;
 	for (i = 0; i < n; i++)
 		hints[i] = (size_t)idp_pushcache_chunk(&cache, dests[i].domain);
-	job = (struct fe_push_job){ .cfg = pp->cfg,
+	job = (struct fe_push_job){ .cfg = cfg,
 				    .dests = dests,
 				    .ndests = n,
-				    .cancel = pp->cancel,
+				    .cancel = o->cancel,
 				    .chunk_size_hint = hints };
-	pp->chunk_start = pp->cfg->chunk_size ? (size_t)pp->cfg->chunk_size
-			  : hints[0] ? hints[0] : IDP_CHUNK_DEFAULT;
-	if (pp->cfg->verbose)
-		say_chunk(pp->chunk_start,
-			  pp->cfg->chunk_size ? "--chunk-size"
-			  : hints[0]          ? "what the registry took before, from the push cache"
-					      : "the default");
+	o->chunk_given = cfg->chunk_size != 0;
+	o->chunk_start = cfg->chunk_size ? (size_t)cfg->chunk_size
+			 : hints[0]      ? hints[0]
+					 : IDP_CHUNK_DEFAULT;
+	if (cfg->verbose)
+		say_chunk(o->chunk_start,
+			  cfg->chunk_size ? "--chunk-size"
+			  : hints[0]      ? "what the registry took before, from the push cache"
+					  : "the default");
 	if ((rc = fe_push_open(&run, &job, &err)) == 0)
-		rc = plug_push(pp, &run.to, &err);
-	run.notice = pp->notice;
-	run.bytes_read = pp->bytes_read;
+		rc = idp_docker_push(o, &run.to, &res, &err);
+	run.notice = res.notice;
+	run.bytes_read = res.bytes_read;
 	if (rc < 0)
-		fe_timeout_hint(pp->cfg, &err);
+		fe_timeout_hint(cfg, &err);
 	rc = fe_push_finish(&run, rc, &err);
-	free(pp->notice);
+	free(res.notice);
 	idp_pushcache_release(&cache);
 	free(path);
 	return rc;
+}
+
+/* What the engine's push needs that the command line and docker said
+ * (the push cache is push_job's). */
+static void push_opts(const struct fe_config *cfg, const struct idp_docker *d, const char *image,
+		      const struct idp_docker_image *info, volatile sig_atomic_t *canceled,
+		      struct idp_docker_push_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->docker = d;
+	o->image = image;
+	o->inspect = info;
+	o->save_platform = info->save_platform[0] ? info->save_platform : NULL;
+	o->platform = cfg->nplatforms ? cfg->platforms[0] : NULL;
+	o->format = cfg->format;
+	o->cancel = canceled;
+	if (cfg->verbose) {
+		o->info = fe_info_sink;
+		o->debug = fe_debug_sink;
+	}
 }
 
 static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
@@ -222,7 +247,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	const char *const *targets = (const char *const *)cfg->args + 1;
 	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_docker_image info;
-	struct plug_push pp;
+	struct idp_docker_push_opts o;
 	struct idp_ref dests[FE_MAX_TARGETS];
 	int n, rc;
 
@@ -240,19 +265,13 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		fe_timeout_hint(cfg, &err);
 		return fe_error_report(&err);
 	}
-	memset(&pp, 0, sizeof(pp));
-	pp.cfg = cfg;
-	pp.docker = d;
-	pp.image = image;
-	pp.info = &info;
-	pp.cancel = canceled;
-	pp.platform = info.save_platform[0] ? info.save_platform : NULL;
+	push_opts(cfg, d, image, &info, canceled, &o);
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
-			     cfg->compression_level, &pp.codec, &err) < 0)
+			     cfg->compression_level, &o.codec, &err) < 0)
 		rc = fe_error_report(&err);
 	else
-		rc = push_job(&pp, dests, n);
+		rc = push_job(cfg, &o, dests, n);
 	idp_docker_image_release(&info);
 	fe_dest_refs_release(dests, n);
 	return rc;

@@ -7,8 +7,10 @@
  *   storetrust.c  whether we may read the daemon's store directly
  *   ctdstore.c    where docker's containerd image store is
  * and pushcache.h: what was pushed where (pushcache.c) and what that says
- * for one push (reuse.c). The front end (the plugin) parses docker's
- * global flags into struct idp_docker. */
+ * for one push (reuse.c); relay.h: the loopback relay the daemon pushes
+ * to; docker_push.h: a docker image's push, by the first path that serves
+ * (docker_push.c, ctd_push.c, relay_choice.c). The front end (the plugin)
+ * parses docker's global flags into struct idp_docker. */
 #ifndef IDP_DOCKER_H
 #define IDP_DOCKER_H
 
@@ -128,6 +130,10 @@ int idp_docker_daemon_uid(const struct idp_docker_api *a, uid_t *uid, char *why,
  * idp_open_beneath (util/trust.h; close it), else 0 with why. */
 int idp_docker_store_trusted(const struct idp_docker_api *a, const char *root, int *dirfd,
 			     char *why, size_t n);
+/* why[0..n) gets why a way to the daemon's images is not taken; returns 0
+ * (not usable), so that `return idp_docker_why_not(why, n, ...)` works. */
+int idp_docker_why_not(char *why, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define IDP_DOCKER_MAX_ARGV (IDP_DOCKER_MAX_GLOBALS + 8)
 

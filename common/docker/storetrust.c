@@ -14,9 +14,7 @@
 #include "docker.h"
 #include "banned.h"
 
-static int why_not(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int why_not(char *why, size_t n, const char *fmt, ...)
+int idp_docker_why_not(char *why, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -31,12 +29,13 @@ int idp_docker_daemon_uid(const struct idp_docker_api *a, uid_t *uid, char *why,
 	pid_t pid;
 
 	if (!idp_docker_api_usable(a))
-		return why_not(why, n, "no Engine API socket");
+		return idp_docker_why_not(why, n, "no Engine API socket");
 	if (idp_socket_peer(a->sock, uid, &pid) < 0)
-		return why_not(why, n, "cannot tell who serves %s: %s", a->sock, strerror(errno));
+		return idp_docker_why_not(why, n, "cannot tell who serves %s: %s", a->sock,
+					  strerror(errno));
 	if (*uid != 0 && *uid != geteuid())
-		return why_not(why, n, "the daemon at %s runs as uid %u, neither root nor us",
-			       a->sock, (unsigned)*uid);
+		return idp_docker_why_not(why, n, "the daemon at %s runs as uid %u, neither root "
+					  "nor us", a->sock, (unsigned)*uid);
 	return 1;
 }
 
@@ -50,6 +49,6 @@ int idp_docker_store_trusted(const struct idp_docker_api *a, const char *root, i
 	if (!idp_docker_daemon_uid(a, &uid, why, n))
 		return 0;
 	if ((*dirfd = idp_trusted_dir_open(root, uid, &err)) < 0)
-		return why_not(why, n, "%s", err.msg);
+		return idp_docker_why_not(why, n, "%s", err.msg);
 	return 1;
 }

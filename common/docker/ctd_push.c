@@ -1,6 +1,6 @@
-/* plug_ctd.c: the push straight from docker's containerd image store
- * (GET /info: driver-type io.containerd.snapshotter.v1), for plug_push.c
- * (plug_ctd_push). The store is containerd's content store, in the
+/* ctd_push.c: the push straight from docker's containerd image store
+ * (GET /info: driver-type io.containerd.snapshotter.v1), for docker_push.c
+ * (docker_push_ctd). The store is containerd's content store, in the
  * namespace the daemon names (moby by default) of the first root
  * (docker/ctdstore.c) that holds the image and may be read
  * (idp_docker_store_trusted: the daemon runs as root or as us, nobody
@@ -17,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "frontend/fe_msg.h"
-#include "plug.h"
+#include "docker_push_private.h"
 #include "banned.h"
 
 /* The store being read: the source, and the trusted root it reads through. */
@@ -52,7 +51,7 @@ static void root_message(const struct ctd_store *st, const char *msg, char *out,
 		snprintf(out, n, "%s", msg);
 }
 
-static void source_opts(const struct plug_push *pp, const struct idp_push_targets *to,
+static void source_opts(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 			const char *root, const char *ns, struct idp_source_opts *so)
 {
 	const struct idp_ref *dest = idp_session_ref(to->t[0].s);
@@ -61,26 +60,26 @@ static void source_opts(const struct plug_push *pp, const struct idp_push_target
 	so->root = root;
 	so->ns = ns;
 	so->stored = 1;
-	so->nplatforms = pp->cfg->nplatforms ? 1 : 0;
-	so->platforms[0] = pp->cfg->nplatforms ? pp->cfg->platforms[0] : NULL;
+	so->nplatforms = o->platform ? 1 : 0;
+	so->platforms[0] = o->platform;
 	so->dest_host = dest->domain;
 	so->dest_repo = dest->path;
 }
 
 /* The image from root when it may be read and holds it: 1 (st open, img
  * filled), else 0 with why. */
-static int open_root(const struct plug_push *pp, const struct idp_push_targets *to,
+static int open_root(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 		     const char *ns, struct ctd_store *st, struct idp_image *img, char *why,
 		     size_t n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_source_opts so;
 
-	if (!idp_docker_store_trusted(pp->docker->api, st->root, &st->dirfd, why, n))
+	if (!idp_docker_store_trusted(o->docker->api, st->root, &st->dirfd, why, n))
 		return 0;
 	snprintf(st->via, sizeof(st->via), "/proc/self/fd/%d", st->dirfd);
-	source_opts(pp, to, st->via, ns, &so);
-	if (st->src.ops->open(&st->src, pp->info->id, &so, img, &err) == 0)
+	source_opts(o, to, st->via, ns, &so);
+	if (st->src.ops->open(&st->src, o->inspect->id, &so, img, &err) == 0)
 		return 1;
 	root_message(st, err.msg, why, n);
 	idp_image_release(img);
@@ -91,7 +90,7 @@ static int open_root(const struct plug_push *pp, const struct idp_push_targets *
 
 /* The first candidate root that serves: 1, else 0 with every root's
  * reason in why. */
-static int find_store(const struct plug_push *pp, const struct idp_push_targets *to,
+static int find_store(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 		      const struct idp_docker_daemon *dm, struct ctd_store *st,
 		      struct idp_image *img, char *why, size_t n)
 {
@@ -101,12 +100,12 @@ static int find_store(const struct plug_push *pp, const struct idp_push_targets 
 	size_t used = 0;
 	int i;
 
-	idp_docker_ctd_roots(pp->docker->api, dm, &roots);
+	idp_docker_ctd_roots(o->docker->api, dm, &roots);
 	why[0] = '\0';
 	for (i = 0; i < roots.n; i++) {
 		snprintf(st->root, sizeof(st->root), "%s", roots.root[i]);
 		snprintf(st->how, sizeof(st->how), "%s", roots.how[i]);
-		if (open_root(pp, to, ns, st, img, one, sizeof(one)))
+		if (open_root(o, to, ns, st, img, one, sizeof(one)))
 			return 1;
 		if (used < n)
 			used += (size_t)snprintf(why + used, n - used, "%s%s (%s): %s",
@@ -117,9 +116,9 @@ static int find_store(const struct plug_push *pp, const struct idp_push_targets 
 	return 0;
 }
 
-int plug_ctd_push(struct plug_push *pp, const struct idp_push_targets *to,
-		  const struct idp_docker_daemon *dm, struct idp_image *img, char *why, size_t n,
-		  struct idp_error *err)
+int docker_push_ctd(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
+		    const struct idp_docker_daemon *dm, struct idp_image *img, char *why, size_t n,
+		    struct idp_error *err)
 {
 	const char *no = getenv("IDPPUSH_NO_STORE");
 	const struct idp_ref *dest = idp_session_ref(to->t[0].s);
@@ -130,12 +129,11 @@ int plug_ctd_push(struct plug_push *pp, const struct idp_push_targets *to,
 		snprintf(why, n, "IDPPUSH_NO_STORE is set");
 		return 0;
 	}
-	if (!find_store(pp, to, dm, &st, img, why, n))
+	if (!find_store(o, to, dm, &st, img, why, n))
 		return 0;
-	if (pp->cfg->verbose)
-		fe_infof("path: docker's containerd image store (%s, namespace %s; %s), as stored",
-			 st.root, idp_docker_ctd_namespace(dm), st.how);
-	rc = idp_pushcache_mount_stored(pp->cache, dest->domain, dest->path, img, err);
+	docker_push_infof(o, "path: docker's containerd image store (%s, namespace %s; %s), as "
+			  "stored", st.root, idp_docker_ctd_namespace(dm), st.how);
+	rc = idp_pushcache_mount_stored(o->cache, dest->domain, dest->path, img, err);
 	if (rc == 0)
 		rc = idp_push_image_to(to, &st.src, img, err);
 	store_close(&st);

@@ -1,0 +1,65 @@
+/* docker/docker_push.h: a local docker image pushed into open targets,
+ * the way the plugin takes it (idp_docker_push):
+ *   docker_push.c   which path the push takes, and running it: nothing
+ *                   changed (the push cache, one HEAD), what the cache
+ *                   says is there already (reuse.c probes it), docker's
+ *                   layer store (src_docker_store.c) when it can be read
+ *                   and trusted, the loopback relay, docker save
+ *                   converted; on docker's containerd image store, as
+ *                   stored: one HEAD when the tag names the image ID, the
+ *                   store itself, the relay, docker save as stored
+ *   ctd_push.c      reading docker's containerd image store itself
+ *   relay_choice.c  whether the loopback relay (relay.h) may serve, and
+ *                   the daemon's own push through it
+ * The front end parses the options, loads the push cache, opens the
+ * targets (fe_push_open), calls idp_docker_push and reports
+ * (fe_push_finish). Nothing is printed here: what -v shows goes to the
+ * info callback. docs/engine.md, "How a push flows", tells the steps. */
+#ifndef IDP_DOCKER_PUSH_H
+#define IDP_DOCKER_PUSH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+#include "sources/compress.h"
+#include "push/push.h"
+#include "docker.h"
+#include "pushcache.h"
+
+/* What the push is, as the front end knows it (everything outlives the push). */
+struct idp_docker_push_opts {
+	const struct idp_docker *docker;      /* the daemon (api: its Engine API, or NULL) */
+	const char *image;                    /* as the user named it (docker save) */
+	const struct idp_docker_image *inspect;  /* docker image inspect */
+	const char *save_platform;  /* passed to docker save --platform, or NULL */
+	const char *platform;       /* --platform as given (one), or NULL */
+	int format;                 /* enum idp_manifest_format */
+	struct idp_codec codec;     /* how raw layers are compressed */
+	const char *cache_path;     /* the push cache file, or NULL (none: nothing recorded) */
+	const struct idp_pushcache *cache;   /* as loaded before the push */
+	size_t chunk_start;         /* the chunk size the sessions started with */
+	int chunk_given;            /* --chunk-size: no size is learnt from 413s */
+	volatile sig_atomic_t *cancel;
+	/* -v: what was decided and why, a line each (NULL: not verbose), and
+	 * the relay's trace of the daemon's requests (NULL: none) */
+	void (*info)(void *ctx, const char *msg);
+	void *info_ctx;
+	void (*debug)(void *ctx, const char *line);
+	void *debug_ctx;
+};
+
+/* What the front end reports after the push. */
+struct idp_docker_push_result {
+	char *notice;               /* owned: what the user should know (free it), or NULL */
+	int64_t bytes_read;         /* bytes read from the daemon's store or docker save */
+};
+
+/* Push o's image into the targets fe_push_open opened (their sessions
+ * open, results zeroed), by the first path that serves; the push cache
+ * is updated after success. res is filled either way (zeroed first):
+ * free res->notice. 0, or -1 with err. */
+int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
+		    struct idp_docker_push_result *res, struct idp_error *err);
+
+#endif

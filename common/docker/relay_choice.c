@@ -1,0 +1,68 @@
+/* relay_choice.c: the plugin's way when it cannot read the daemon's store
+ * (a member of the socket's group, or the containerd image store): the
+ * daemon pushes the image itself, as docker push would (its compression,
+ * its digest), to the loopback relay the plugin serves, which answers it
+ * from the targets through the engine (common/docker/relay.h). Not for
+ * --platform, a daemon that is not a local unix socket or that runs in
+ * another network namespace (rootless dockerd), nor with IDPPUSH_NO_STORE
+ * or IDPPUSH_NO_RELAY set; a daemon that cannot reach 127.0.0.1 of this
+ * host is told apart: then docker save, as before. For docker_push.c
+ * (docker_push_relay). */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "docker/relay.h"
+#include "docker_push_private.h"
+#include "banned.h"
+
+static int set(const char *env)
+{
+	const char *v = getenv(env);
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* Whether the relay may serve this push; else why not. */
+static int relay_usable(const struct idp_docker_push_opts *o, char *why, size_t n)
+{
+	const char *no = set("IDPPUSH_NO_RELAY") ? "IDPPUSH_NO_RELAY is set"
+			 : set("IDPPUSH_NO_STORE") ? "IDPPUSH_NO_STORE is set"
+			 : o->save_platform ? "--platform given"
+			 : !idp_digest_valid(o->inspect->id) ? "no image ID"
+			 : NULL;
+
+	if (no) {
+		snprintf(why, n, "%s", no);
+		return 0;
+	}
+	if (!idp_docker_api_usable(o->docker->api)) {
+		snprintf(why, n, "the daemon is not a local unix socket (%s)",
+			 o->docker->api ? o->docker->api->why : "no Engine API");
+		return 0;
+	}
+	return idp_relay_reachable(o->docker->api, why, n);
+}
+
+int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
+		      struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
+{
+	struct idp_relay_push rp = { .api = o->docker->api, .image_id = o->inspect->id, .to = to,
+				     .debug = o->debug, .debug_ctx = o->debug_ctx };
+	char why[IDP_ERRMSG_MAX];
+	int rc;
+
+	if (!relay_usable(o, why, sizeof(why))) {
+		docker_push_infof(o, "no loopback relay: %s", why);
+		return 1;
+	}
+	if ((rc = idp_relay_push(&rp, img, err)) == 0)
+		idp_reuse_note_daemon(ru);
+	if (rc == 0)
+		docker_push_infof(o, "path: pushed by the docker daemon through the relay on "
+				  "127.0.0.1:%d", rp.used_port);
+	else if (rc == 1)
+		docker_push_infof(o, "the docker daemon did not reach the relay on "
+				  "127.0.0.1:%d: %s", rp.used_port, rp.why_not);
+	return rc;
+}
