@@ -268,18 +268,23 @@ static int relay_port(const struct idp_relay_push *p)
 	return v > 0 && v < 65536 ? (int)v : p->port;
 }
 
-/* The daemon's push through r (*asked: it was asked to push), the
- * temporary tag removed after it. 1: the daemon would not tag the image
- * (p->why_not says why; nothing happened). */
+/* The temporary name the daemon pushes: set (tagged) or not. */
+struct relay_name {
+	char name[400];
+	char tag[40];
+	int tagged;
+};
+
+/* The daemon's push through r (*asked: it was asked to push) of the image
+ * tagged as rn; the tag stays (relay_untag). 1: the daemon would not tag
+ * the image (p->why_not says why; nothing happened). */
 static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct progress *pg,
-			int *asked, struct idp_error *err)
+			struct relay_name *rn, int *asked, struct idp_error *err)
 {
 	const char *repo = idp_session_ref(p->to->t[0].s)->path;
-	char name[400], tag[40];
-	int rc;
 
-	snprintf(name, sizeof(name), "127.0.0.1:%d/%s", idp_relay_port(r), repo);
-	if (tag_image(p->api, p->image_id, name, tag, sizeof(tag), err) < 0) {
+	snprintf(rn->name, sizeof(rn->name), "127.0.0.1:%d/%s", idp_relay_port(r), repo);
+	if (tag_image(p->api, p->image_id, rn->name, rn->tag, sizeof(rn->tag), err) < 0) {
 		if ((p->api->stop.cancel && *p->api->stop.cancel) ||
 		    idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
 			return -1;
@@ -288,13 +293,21 @@ static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct pr
 		idp_error_clear(err);
 		return 1;
 	}
+	rn->tagged = 1;
 	idp_relay_arm(r);
 	*asked = 1;
-	rc = daemon_push(p->api, r, name, tag, pg, err);
-	untag(p, name, ':', tag);
-	if (pg->digest[0])
-		untag(p, name, '@', pg->digest);
-	return rc;
+	return daemon_push(p->api, r, rn->name, rn->tag, pg, err);
+}
+
+/* The temporary tag and the digest reference the push left, removed. */
+static void relay_untag(struct idp_relay_push *p, const struct relay_name *rn,
+			const char *digest)
+{
+	if (!rn->tagged)
+		return;
+	untag(p, rn->name, ':', rn->tag);
+	if (digest[0])
+		untag(p, rn->name, '@', digest);
 }
 
 int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_error *err)
@@ -302,6 +315,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	struct idp_relay_opts o = { .to = p->to, .repo = idp_session_ref(p->to->t[0].s)->path,
 				    .port = relay_port(p), .abort = &p->api->stop,
 				    .debug = p->debug, .debug_ctx = p->debug_ctx };
+	struct relay_name rn = { .tagged = 0 };
 	struct progress pg;
 	struct idp_relay *r;
 	int rc, asked = 0;
@@ -314,7 +328,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 		return -1;
 	}
 	p->used_port = idp_relay_port(r);
-	rc = push_through(p, r, &pg, &asked, err);
+	rc = push_through(p, r, &pg, &rn, &asked, err);
 	idp_stop_set_abort(&p->api->stop, 0);
 	if (rc == 1)
 		;   /* not asked to push: nothing happened */
@@ -324,11 +338,13 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 		rc = 1;
 	if (rc == 0)
 		rc = idp_relay_finish(r, img, err);
-	idp_relay_free(r);   /* the counts reach the targets */
 	idp_stop_set_abort(&p->api->stop, 0);   /* a late failure of an upload */
-	idp_buf_release(&pg.line);
+	/* the manifests first: what is left to do for the daemon waits */
 	if (rc == 0)
 		rc = put_manifests(p->to, img, pg.digest, err);
+	relay_untag(p, &rn, pg.digest);
+	idp_relay_free(r);   /* the counts reach the targets */
+	idp_buf_release(&pg.line);
 	return rc;
 }
 
