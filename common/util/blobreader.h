@@ -1,9 +1,10 @@
 /* blobreader.h: how the engine reads a blob: a small reader interface that
  * sources implement (a file in a content store, bytes being compressed out
- * of a tar stream, a memory block; see sources/blobsrc.h for the stock
- * ones). The engine never knows where bytes come from; a reader that can
- * seek lets an interrupted upload resume anywhere, one that cannot is
- * resumed from the engine's copy of the current chunk. */
+ * of a tar stream, a memory block, a ring a relay fills; the stock ones are
+ * in sources/blobsrc.h). The engine never knows where bytes come from; a
+ * reader that can seek lets an interrupted upload resume anywhere from the
+ * reader itself, one that cannot is copied into a spool file as it is read
+ * (util/spool.h), from which any request can be sent again. */
 #ifndef IDP_BLOBREADER_H
 #define IDP_BLOBREADER_H
 
