@@ -383,6 +383,20 @@ static int cluster_credentials(void *ctx, struct idp_creds *out, struct idp_erro
 	return 1;
 }
 
+/* A credential helper gone past: one that cannot be run is a leftover
+ * (Docker Desktop's "desktop" once it is gone), said under -v only, as
+ * docker says nothing; one that ran and failed is broken: a warning. The
+ * registry's refusal names it should credentials be needed. */
+static void say_skipped_helper(const struct idp_session *s, const struct idp_creds_skip *skip)
+{
+	if (!skip->what)
+		return;
+	if (skip->not_run)
+		session_infof(s, "%s: going on without it", skip->what);
+	else
+		session_warnf(s, "%s: going on without its credentials", skip->what);
+}
+
 static int setup_auth(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_creds creds;
@@ -394,6 +408,7 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	co.stop = &s->stop;
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
+	say_skipped_helper(s, &creds.skipped);
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
 		idp_creds_release(&creds);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");

@@ -7,7 +7,8 @@
 # push with no flags, taking the CA and the password from the cluster;
 # -v says where they came from and never shows the password; --install-ca
 # keeps the CA; with the cluster down the errors name the commands that
-# get the CA and the password. Plus the credential corners: a token as the
+# get the CA and the password; a stale credsStore does not stop it. Plus
+# the credential corners: a token as the
 # password, a username with a token, --password-stdin without -u. And a
 # --registry naming a host elsewhere never gets the cluster's password.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -41,6 +42,13 @@ assert_contains "$LAST_ERR" "idpbuilder get secrets -p gitea"
 assert_not_contains "$LAST_ERR" "$REG_PASS" "verbose output shows the password"
 grep -q '^idpbuilder get secrets -p gitea -o json$' "$FAKE_CLUSTER_LOG" ||
 	fail "idpbuilder was not asked: $(cat "$FAKE_CLUSTER_LOG")"
+
+# 1b. a stale credsStore (Docker Desktop's, no docker-credential-desktop on
+# PATH) is gone past: the cluster still gives the password
+printf '{"credsStore":"desktop"}\n' >"$DOCKER_CONFIG/config.json"
+assert_exit 0 run_plugin -q myapp:dev
+assert_eq "" "$LAST_ERR" "stderr past a stale credential helper"
+rm "$DOCKER_CONFIG/config.json"
 
 # 2. without idpbuilder on PATH, kubectl gives the credentials too
 rm "$BIN/idpbuilder"
