@@ -193,12 +193,14 @@ static int localtest_unresolved(struct idp_session *s, struct idp_error *err)
 }
 
 /* The ping failed: when the registry cannot be reached, say why and what
- * to do; an answer (a refusal) speaks for itself. */
+ * to do; an answer (a refusal, a login failure) speaks for itself. */
 static int unreachable(struct idp_session *s, struct idp_error *err)
 {
 	int idpbuilder = s->idpbuilder;
 
-	if (err->http_status)   /* it answered (and refused): the message says so */
+	/* it answered (and refused), or the credentials are the story (none,
+	 * refused, not to be sent): the message says so */
+	if (err->http_status || err->cls == IDP_EAUTH)
 		return -1;
 	idp_error_prefix(err, "cannot reach registry %s", s->registry);
 	if (err->unresolved && idp_host_is_localtest(s->registry))

@@ -1,12 +1,13 @@
 #!/bin/bash
 # tests/integration/t_registry_creds.sh: credential helpers that cannot
-# give credentials.
+# give credentials, and what a refused login says.
 #   a stale credsStore ("desktop", no docker-credential-desktop on PATH):
 #     a registry that needs no login is pushed to, nothing said (-v: a
 #     note); one that needs a login fails (exit 2) naming the helper and
 #     the file; credentials in auths are still used;
 #   a helper that runs and fails: one warning, the push goes on; when the
 #     registry wants credentials, its failure is the message (exit 2);
+#   a refused login is not "cannot reach registry" (it was reached).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 need docker-registry skopeo curl htpasswd
 CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
@@ -45,6 +46,7 @@ assert_exit 2 push "$L" "$LOCKED/team/app:stale"
 assert_contains "$LAST_ERR" "$LOCKED requires authentication and no credentials were found"
 assert_contains "$LAST_ERR" "docker-credential-desktop"
 assert_contains "$LAST_ERR" "(credsStore in $CFG)"
+assert_not_contains "$LAST_ERR" "cannot reach registry" "a refused login said unreachable"
 
 # ... and an auths entry next to it is still used
 AUTH=$(printf '%s:%s' "$REG_USER" "$REG_PASS" | base64 -w0)
@@ -63,4 +65,12 @@ assert_exit 2 push "$L" "$LOCKED/team/app:broken"
 assert_contains "$LAST_ERR" "requires authentication and no credentials were found: \
 credential helper docker-credential-broken: exited with status 1: gpg: decryption failed"
 
+# --- a refused login: reached, not unreachable ----------------------------------------
+rm -f "$CFG"
+assert_exit 2 push "$L" -u "$REG_USER" --password-stdin "$LOCKED/team/app:wrong" <<<"not-$REG_PASS"
+assert_contains "$LAST_ERR" "refused the credentials for user $REG_USER (command line)"
+assert_not_contains "$LAST_ERR" "cannot reach registry" "a refused login said unreachable"
+assert_exit 2 push "$L" "$LOCKED/team/app:none"
+assert_contains "$LAST_ERR" "$LOCKED requires authentication and no credentials were found"
+assert_not_contains "$LAST_ERR" "cannot reach registry" "a missing login said unreachable"
 log "credential helper checks passed"

@@ -33,6 +33,8 @@ assert_exit 2 run_engine "${FAST[@]}" --ca-cert "$REG_CA" -u "$REG_USER" -p "not
 [ -n "$LAST_ERR" ] || fail "no error message for a wrong password"
 assert_eq "" "$LAST_OUT" "stdout of a failed push"
 assert_not_contains "$LAST_ERR" "not-$REG_PASS" "error message leaks the password"
+assert_contains "$LAST_ERR" "refused the credentials for user $REG_USER (command line)"
+assert_not_contains "$LAST_ERR" "cannot reach registry" "a refused login is said unreachable"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
 
 T="$REG_HOST/giteaadmin/app:ca2"
