@@ -126,11 +126,21 @@ static int set_base_url(struct idp_session *s, int plain, struct idp_error *err)
 
 #define QUICK_PING_MS 5000
 
+/* The registry is on this machine: a loopback address, or idpbuilder's
+ * name resolving to one. */
+static int registry_local(const struct idp_session *s)
+{
+	return idp_host_is_loopback(s->ref.domain) || s->local_idpbuilder;
+}
+
 /* GET /v2/. quick: bounded to QUICK_PING_MS and no retries, for probing
- * a loopback registry's scheme. */
+ * a loopback registry's scheme. A refused connection to a registry on
+ * this machine is the answer (nothing listens there, as docker takes it),
+ * not a fault to retry. */
 static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = "GET" }, .once = quick, .ok = { 200 } };
+	struct idp_reg_call c = { .req = { .method = "GET" }, .once = quick, .ok = { 200 },
+				  .refused_final = registry_local(s) };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
@@ -192,6 +202,20 @@ static int localtest_unresolved(struct idp_session *s, struct idp_error *err)
 	return idp_error_suffix(err, what);
 }
 
+/* idpbuilder's registry does not answer: is the cluster running? When
+ * it was named (--registry, IDPBUILDER_REGISTRY_URL), not how to name
+ * another. */
+static int idpbuilder_down(const struct idp_session *s, struct idp_error *err)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), "; %sis the idpbuilder cluster running ('idpbuilder "
+		 "create')?%s", err->refused ? "nothing is listening there: " : "",
+		 s->opts.idpbuilder_registry ? ""
+					     : " For another registry pass --registry or TARGET");
+	return idp_error_suffix(err, what);
+}
+
 /* The ping failed: when the registry cannot be reached, say why and what
  * to do; an answer (a refusal, a login failure) speaks for itself. */
 static int unreachable(struct idp_session *s, struct idp_error *err)
@@ -206,8 +230,7 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 	if (err->unresolved && idp_host_is_localtest(s->registry))
 		return localtest_unresolved(s, err);
 	if (idpbuilder && (err->unresolved || err->refused || err->cls == IDP_ETIMEOUT))
-		return idp_error_suffix(err, "; is the idpbuilder cluster running ('idpbuilder "
-				       "create')? For another registry pass --registry or TARGET");
+		return idpbuilder_down(s, err);
 	if (err->unresolved)
 		return idp_error_suffix(err, "; check the registry's name");
 	if (err->refused)
@@ -278,8 +301,7 @@ static int ca_expired(struct idp_session *s, struct idp_error *err)
 static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(s);
-	int probe = (idp_host_is_loopback(s->ref.domain) || s->local_idpbuilder) &&
-		    !s->tls.plain_http;
+	int probe = registry_local(s) && !s->tls.plain_http;
 	struct idp_error tls_err;
 
 	if (!h)
@@ -292,8 +314,6 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		return 0;
 	if (err->tls_failure && ca_expired(s, err))
 		return unreachable(s, err);
-	if (probe && !err->tls_failure && err->refused && ping(s, h, err) == 0)
-		return 0;   /* not listening yet: the usual retries */
 	if (!probe || !err->tls_failure)
 		return unreachable(s, err);
 	tls_err = *err;

@@ -4,7 +4,8 @@
 #   wrong password            -> exit 2, nothing tagged, password not printed
 #   unknown CA (CA2 / none)   -> exit 3, message names --ca-cert / --insecure
 #   --insecure                -> succeeds against the same server
-#   registry down             -> exit 3, quickly (--retries 2 --retry-initial-ms 50)
+#   registry down             -> exit 3, quickly (--retries 2 --retry-initial-ms 50);
+#                                on loopback at once, whatever --retries
 #   invalid target reference  -> exit 1
 #   missing layout dir        -> exit 4 ("image not found")
 #   upload resume (faultproxy.py in front of a plain registry; the cut hits
@@ -19,6 +20,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 need docker-registry skopeo curl openssl htpasswd
 need_engine
+CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
 
 L="$TEST_TMP/layout"
 DIG=$(make_oci_layout "$L" --docker 0 2000000)
@@ -60,6 +62,24 @@ assert_exit 3 run_engine --plain-http "${FAST[@]}" "$L" "$DOWN/giteaadmin/app:v1
 [ $((SECONDS - start)) -le 30 ] ||
 	fail "giving up on a dead registry took $((SECONDS - start)) s with --retries 2"
 assert_contains "$LAST_ERR" "nothing is listening there"
+# ... with the default retries, over either scheme: at once (a refused
+# connection to a loopback port is no transient fault), as docker does
+for scheme in --plain-http --retries=4; do
+	start=$SECONDS
+	assert_exit 3 run_engine "$scheme" "$L" "$DOWN/giteaadmin/app:v1"
+	[ $((SECONDS - start)) -le 2 ] ||
+		fail "a refused loopback connection ($scheme) took $((SECONDS - start)) s"
+	assert_not_contains "$LAST_ERR" "retrying" "retries of a refused loopback connection"
+	assert_contains "$LAST_ERR" "nothing is listening there: is the registry running?"
+done
+# ... idpbuilder's registry named with --registry: the cluster is not
+# running, and the hint does not say to pass --registry
+start=$SECONDS
+assert_exit 3 timeout 60 "$CTD_ADAPTER" -q --registry "$DOWN" --oci-layout "$L" app:v1
+[ $((SECONDS - start)) -le 2 ] || fail "--registry $DOWN took $((SECONDS - start)) s"
+assert_contains "$LAST_ERR" "nothing is listening there: is the idpbuilder cluster running"
+assert_not_contains "$LAST_ERR" "pass --registry" "a hint to pass the --registry given"
+assert_not_contains "$LAST_ERR" "warning" "warnings about a refused connection"
 
 # --- a name that does not resolve: at once, no retries; for idpbuilder's
 # *.localtest.me name, why (public DNS only) and the /etc/hosts line. (In
