@@ -330,7 +330,9 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		idp_error_prefix(err, "cannot reach registry %s", s->registry);
 		return idp_error_suffix(err, "; a plain-HTTP registry: pass --plain-http");
 	}
-	session_warnf(s, "%s does not speak TLS: using plain HTTP, as docker does for loopback "
+	/* a note, not a warning: kind's localhost:5001 would say it on every
+	 * push, and docker says nothing */
+	session_infof(s, "%s does not speak TLS: using plain HTTP, as docker does for loopback "
 		      "registries (--plain-http says so and skips the TLS try)", s->registry);
 	return 0;
 }
@@ -431,6 +433,10 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
 	say_skipped_helper(s, &creds.skipped);
+	if (remote_plain && s->opts.allow_insecure_auth && creds.source != IDP_CREDS_NONE)
+		session_warnf(s, "%s is reached over plain HTTP and is not on this machine: the "
+			      "credentials (%s) cross the network in clear text if it asks for "
+			      "them (--allow-insecure-auth)", s->registry, creds.origin);
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
 		idp_creds_release(&creds);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
