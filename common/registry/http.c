@@ -551,21 +551,39 @@ const char *idp_url_query_sep(const struct idp_buf *u)
 	return "&";
 }
 
+/* How much of one path segment a request's name shows: an upload id
+ * (whatever follows "uploads/": a UUID, Gitea's or a registry's own) and
+ * a digest keep their start, as docker shows short ids; the host and the
+ * repository's names are kept whole (a message about an owner that does
+ * not exist must show that owner). */
+static int segment_shown(const char *seg, size_t len, int upload_id)
+{
+	static const char algo[] = "sha256:";
+
+	if (len > 16 && upload_id)
+		return 12;
+	if (len > sizeof(algo) - 1 + 16 && strncmp(seg, algo, sizeof(algo) - 1) == 0)
+		return (int)(sizeof(algo) - 1 + 12);
+	return (int)len;
+}
+
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n)
 {
-	const char *q = strchr(url, '?'), *seg, *end;
+	const char *q = strchr(url, '?'), *seg, *end, *path = strstr(url, "://");
 	size_t o = 0, len;
+	int shown, after_uploads = 0;
 
 	o += (size_t)snprintf(out, n, "%s ", method);
 	end = q ? q : url + strlen(url);
+	path = path ? path + 3 : url;   /* segments start after the scheme's "//" */
 	for (seg = url; seg < end && o + 1 < n;) {
 		const char *slash = memchr(seg, '/', (size_t)(end - seg));
+
 		len = (size_t)((slash ? slash : end) - seg);
-		/* a long opaque path segment (an upload UUID) keeps its start */
-		if (len > 16)
-			o += (size_t)snprintf(out + o, n - o, "%.12s...", seg);
-		else
-			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)len, seg);
+		shown = seg > path ? segment_shown(seg, len, after_uploads) : (int)len;
+		o += (size_t)snprintf(out + o, n - o, "%.*s%s", shown, seg,
+				      (size_t)shown < len ? "..." : "");
+		after_uploads = seg > path && len == 7 && strncmp(seg, "uploads", 7) == 0;
 		if (!slash || o + 1 >= n)
 			break;
 		o += (size_t)snprintf(out + o, n - o, "/");

@@ -111,9 +111,10 @@ int idp_url_addvf(struct idp_buf *u, struct idp_error *err, const char *fmt, va_
  * has no query, "" when it ends in '?' or '&', else "&". */
 const char *idp_url_query_sep(const struct idp_buf *u);
 
-/* "PATCH http://h:5000/v2/x/blobs/uploads/57cab652e8b2...?..." for
- * messages: the query dropped, long opaque path segments cut short. */
-#define IDP_SHORT_URL_MAX 240
+/* "PATCH http://h:5000/v2/owner/name/blobs/uploads/57cab652e8b2...?..."
+ * for messages: the query dropped, upload ids and digests cut short, the
+ * host and the repository's names whole. */
+#define IDP_SHORT_URL_MAX 320
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n);
 
 /* Resolve a (possibly relative) Location against the request URL; NULL
