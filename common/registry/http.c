@@ -41,7 +41,14 @@ struct xfer {
 	int body_overflow;
 	enum idp_stop_why stopped;      /* why the progress callback stopped the transfer */
 	size_t mem_off;
+	int64_t given;                  /* body bytes handed to curl */
+	int64_t finish_by;              /* stopped with its body partly sent: until when it
+	                                 * may go on (finish_on_stop), 0 = not stopped */
 };
+
+/* How long a request stopped with its body partly sent may take to send
+ * the rest and read the answer (finish_on_stop). */
+#define FINISH_MS 3000
 
 int idp_http_global_init(struct idp_error *err)
 {
@@ -223,6 +230,24 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Whether a request must stop now. A stop (cancel, abort, deadline)
+ * cuts it, unless it is a cleanup, or finish_on_stop and its body is
+ * partly sent: then it goes on for FINISH_MS at most (the rest of the
+ * body at full speed, and the answer). */
+static int must_stop(struct xfer *x)
+{
+	enum idp_stop_why why;
+
+	if (x->req->cleanup || (why = idp_stop_check(x->h->cfg->stop)) == IDP_STOP_NONE)
+		return 0;
+	if (x->req->finish_on_stop && x->given > 0 && !x->finish_by)
+		x->finish_by = idp_now_ms() + FINISH_MS;
+	if (x->finish_by && idp_now_ms() < x->finish_by)
+		return 0;
+	x->stopped = why;
+	return 1;
+}
+
 static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
@@ -230,6 +255,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	size_t want = size * nmemb;
 	ssize_t r;
 
+	if (must_stop(x))
+		return CURL_READFUNC_ABORT;
 	if (x->h->cfg->limit && !q->cleanup)
 		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->stop);
 	if (q->pull) {
@@ -238,12 +265,14 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 			x->pull_failed = 1;
 			return CURL_READFUNC_ABORT;
 		}
+		x->given += r;
 		return (size_t)r;
 	}
 	if (want > q->body_len - x->mem_off)
 		want = q->body_len - x->mem_off;
 	memcpy(buf, (const char *)q->body + x->mem_off, want);
 	x->mem_off += want;
+	x->given += (int64_t)want;
 	return want;
 }
 
@@ -272,11 +301,9 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	struct xfer *x = ud;
 	(void)dltotal; (void)dlnow; (void)ultotal;
 
-	if (x->req->cleanup)
-		return 0;
-	if ((x->stopped = idp_stop_check(x->h->cfg->stop)) != IDP_STOP_NONE)
+	if (must_stop(x))
 		return 1;
-	if (x->req->on_sent)
+	if (x->req->on_sent && !x->finish_by)
 		x->req->on_sent(x->req->sent_ctx, x->req->sent_base + (int64_t)ulnow);
 	return 0;
 }
@@ -601,6 +628,8 @@ int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 	CURLcode rc;
 
 	idp_http_resp_release(resp);
+	if (must_stop(&x))   /* not even the headers: nothing the registry must forget */
+		return map_failure(h, &x, CURLE_ABORTED_BY_CALLBACK, err);
 	resp->body.cap = req->max_response ? req->max_response : IDP_CAP_JSON_SMALL;
 	if (!(hdrs = build_headers(req, err)))
 		return -1;

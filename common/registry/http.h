@@ -54,6 +54,12 @@ struct idp_http_req {
 	void *pull_ctx;
 	int has_body;                   /* send Content-Length even when 0 */
 	int cleanup;                    /* ignore the stop state; 5 s limit */
+	/* stopped with its body partly sent, send the rest (at full speed) and
+	 * read the answer, for a few seconds at most, rather than cut it: a
+	 * blob upload's request, so that its session stays one the registry
+	 * can name and delete (distribution keeps the bytes of a request cut
+	 * short under an upload state that then names none) */
+	int finish_on_stop;
 	long connect_timeout_ms;        /* this request's, instead of the configuration's; */
 	long stall_timeout_ms;          /* 0 = the configuration's */
 	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */

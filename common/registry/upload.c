@@ -313,7 +313,8 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
 	struct idp_reg_call c = {
 		.req = { .method = "PATCH", .url = u->location, .headers = hdrs, .has_body = 1,
-			 .pull = u->spool ? pull_spool : pull_direct, .pull_ctx = u,
+			 .finish_on_stop = 1, .pull = u->spool ? pull_spool : pull_direct,
+			 .pull_ctx = u,
 			 .on_sent = u->a->on_sent, .sent_ctx = u->a->progress_ctx,
 			 .sent_base = u->acked },
 		.once = 1,   /* a failed chunk is resumed (send_chunk), not sent again */
@@ -460,7 +461,7 @@ static int put_once(struct upload *u, const char *url, const struct idp_buf *bod
 		    struct idp_error *err)
 {
 	struct idp_reg_call c = {
-		.req = { .method = "PUT", .url = url, .has_body = 1,
+		.req = { .method = "PUT", .url = url, .has_body = 1, .finish_on_stop = 1,
 			 .body = body ? body->buf : NULL, .body_len = body ? body->len : 0,
 			 .on_sent = body ? u->a->on_sent : NULL, .sent_ctx = u->a->progress_ctx },
 		.once = 1,   /* put_finish() retries, after a HEAD */
@@ -610,8 +611,8 @@ static int post_digest(struct upload *u, const struct idp_buf *body, const char 
 	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
 	struct idp_reg_call c = {
 		.req = { .method = "POST", .headers = hdrs, .body = body->buf,
-			 .body_len = body->len, .has_body = 1, .on_sent = u->a->on_sent,
-			 .sent_ctx = u->a->progress_ctx },
+			 .body_len = body->len, .has_body = 1, .finish_on_stop = 1,
+			 .on_sent = u->a->on_sent, .sent_ctx = u->a->progress_ctx },
 		.ok = { 201, 202 },
 	};
 	struct idp_http_resp resp;
