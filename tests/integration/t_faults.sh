@@ -6,7 +6,8 @@
 #   5-chunk layer, for idppush-containerd (an OCI layout, read straight
 #   from the file) and docker-idppush (a docker save stream, compressed on
 #   the fly and spooled);
-#   the registry crashing and restarting while an upload is in flight;
+#   the registry crashing and restarting while an upload is in flight, and
+#   down for a few seconds (one warning per recovery step, one count);
 #   bursts of 429 and 503 answers with Retry-After on uploads and HEADs;
 #   a token that the registry stops accepting while docker save is slow.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -79,6 +80,30 @@ assert_eq "$t@$DIG" "$(cat "$TEST_TMP/crash.out")" "result after the crash"
 grep -q 'resuming the upload\|starting the upload again\|retrying' "$TEST_TMP/crash.err" ||
 	fail "the crash was not noticed (scenario not exercised): $(cat "$TEST_TMP/crash.err")"
 verify_pushed "$REG/giteaadmin/crash:v1" "$L" "${SKOPEO_FLAGS[@]}"
+
+# 2b. the registry is down for a few seconds in the middle of an upload:
+# one warning per recovery step, one count of attempts (the status GET
+# that resumes is no attempt of its own with a count of its own)
+start_fault_proxy "$REG" --match '^PATCH ' --times 0 --delay-ms 400
+t="$FAULT_HOST/giteaadmin/down:v1"
+adapter --oci-layout "$L" --plain-http --jobs 1 --chunk-size 512k --retries 8 "$t" \
+	>"$TEST_TMP/down.out" 2>"$TEST_TMP/down.err" &
+pid=$!
+track_pid "$pid"
+wait_until 60 delayed 2 || fail "the upload never got going"
+kill -KILL "$REG_PID"
+sleep 3
+restart_registry
+set +e
+wait "$pid"
+rc=$?
+set -e
+assert_eq 0 "$rc" "exit code after the registry was down ($(cat "$TEST_TMP/down.err"))"
+grep -q 'resuming the upload' "$TEST_TMP/down.err" ||
+	fail "no upload was resumed (scenario not exercised): $(cat "$TEST_TMP/down.err")"
+counts=$(grep -o 'attempt [0-9]* of [0-9]*' "$TEST_TMP/down.err" | sort | uniq -d)
+[ -z "$counts" ] || fail "two counts of attempts ($counts): $(cat "$TEST_TMP/down.err")"
+verify_pushed "$REG/giteaadmin/down:v1" "$L" "${SKOPEO_FLAGS[@]}"
 
 # 3. bursts of 429 and 503 with Retry-After: on PATCH (both front ends),
 # on HEAD (the adapter)
