@@ -79,7 +79,7 @@ outage() {
 	wait "$pid"
 	rc=$?
 	set -e
-	assert_eq 0 "$rc" "$name: exit code after the registry was down ($(cat "$TEST_TMP/$name.err"))"
+	assert_eq 0 "$rc" "$name: exit code after the outage ($(cat "$TEST_TMP/$name.err"))"
 	assert_eq "$t@$DIG" "$(cat "$TEST_TMP/$name.out")" "$name: result"
 	verify_pushed "$REG/giteaadmin/$name:v1" "$L" "${SKOPEO_FLAGS[@]}"
 }
