@@ -507,6 +507,37 @@ static int tls_failure(CURLcode rc)
 	}
 }
 
+/* A TLS failure. curl's GnuTLS text ends naming the CA file it was given
+ * ("CAfile: none" when it used the system's store, /proc/self/fd/N for a
+ * bundle of ours): no help to a user, cut (the session says which CAs it
+ * trusted). A certificate no CA vouches for gets where the CA goes: the
+ * certs.d directories docker reads, yours and every user's. */
+static int tls_error(const char *url, CURLcode rc, const char *detail, const char *what,
+		     struct idp_error *err)
+{
+	const char *cut = strstr(detail, " CAfile:");
+	int n = cut ? (int)(cut - detail) : (int)strlen(detail);
+	struct idp_origin o;
+	char hp[300] = "<host:port>";
+
+	if (n && detail[n - 1] == '.')
+		n--;
+	if (idp_http_origin(url, &o) == 0)
+		snprintf(hp, sizeof(hp), "%s%s%s:%ld", strchr(o.host, ':') ? "[" : "", o.host,
+			 strchr(o.host, ':') ? "]" : "", o.port);
+	if (rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_ISSUER_ERROR)
+		idp_error_set(err, IDP_ENETWORK, "TLS failure: %.*s (%s)", n, detail, what);
+	else
+		idp_error_set(err, IDP_ENETWORK,
+			      "TLS failure: %.*s (%s); if it uses a private CA, put the CA in "
+			      "~/.docker/certs.d/%s/ca.crt (or /etc/docker/certs.d/%s/ca.crt, for "
+			      "every user) or pass --ca-cert FILE; --insecure skips verification",
+			      n, detail, what, hp, hp);
+	err->tls_failure = 1;
+	err->untrusted = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR;
+	return -1;
+}
+
 static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct idp_error *err)
 {
 	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
@@ -524,15 +555,8 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 		err->retryable = 1;
 		return -1;
 	}
-	if (tls_failure(rc)) {
-		idp_error_set(err, IDP_ENETWORK,
-			      "TLS failure: %s (%s); if the registry uses a private CA, pass "
-			      "--ca-cert FILE or put it in /etc/docker/certs.d/<host:port>/ca.crt "
-			      "(--insecure skips verification)",
-			      detail, what);
-		err->tls_failure = 1;
-		return -1;
-	}
+	if (tls_failure(rc))
+		return tls_error(x->req->url, rc, detail, what, err);
 	idp_error_set(err, IDP_ENETWORK, "%s (%s)", detail, what);
 	/* a name that does not resolve will not resolve in a second either */
 	err->retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&

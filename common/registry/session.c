@@ -202,6 +202,38 @@ static int localtest_unresolved(struct idp_session *s, struct idp_error *err)
 	return idp_error_suffix(err, what);
 }
 
+/* The CAs trusted for the registry, for messages: "the system's CAs",
+ * each CA file configured, idpbuilder's CA when the cluster gave it (a
+ * long list is cut: the buffer's cap). */
+static void trusted_cas(const struct idp_session *s, struct idp_buf *b)
+{
+	int i;
+
+	(void)idp_buf_addf(b, "the system's CAs");
+	for (i = 0; i < s->tls.ncas; i++)
+		(void)idp_buf_addf(b, ", %s", s->tls.ca_files[i]);
+	if (s->cluster_ca.len)
+		(void)idp_buf_addf(b, ", idpbuilder's CA (from the cluster)");
+}
+
+/* No CA we trusted vouches for the registry's certificate: which were
+ * trusted; for a registry on a loopback address, that docker does not
+ * verify its certificate (it takes it as an insecure registry), idppush
+ * does. */
+static int untrusted(const struct idp_session *s, struct idp_error *err)
+{
+	struct idp_buf cas;
+
+	idp_buf_init(&cas, 1024);
+	trusted_cas(s, &cas);
+	idp_error_prefix(err, "cannot verify registry %s (trusting %s)", s->registry, cas.buf);
+	idp_buf_release(&cas);
+	if (idp_host_is_loopback(s->ref.domain))
+		idp_error_suffix(err, " (docker does not verify the certificate of a registry on a "
+				 "loopback address; idppush does)");
+	return -1;
+}
+
 /* idpbuilder's registry does not answer: is the cluster running? When
  * it was named (--registry, IDPBUILDER_REGISTRY_URL), not how to name
  * another. */
@@ -226,6 +258,8 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 	 * refused, not to be sent): the message says so */
 	if (err->http_status || err->cls == IDP_EAUTH)
 		return -1;
+	if (err->untrusted)   /* it answered, with a certificate we cannot verify */
+		return untrusted(s, err);
 	idp_error_prefix(err, "cannot reach registry %s", s->registry);
 	if (err->unresolved && idp_host_is_localtest(s->registry))
 		return localtest_unresolved(s, err);
@@ -314,7 +348,7 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		return 0;
 	if (err->tls_failure && ca_expired(s, err))
 		return unreachable(s, err);
-	if (!probe || !err->tls_failure)
+	if (!probe || !err->tls_failure || err->untrusted)   /* it speaks TLS: not plain HTTP */
 		return unreachable(s, err);
 	tls_err = *err;
 	if (set_base_url(s, 1, err) < 0)
@@ -363,14 +397,12 @@ static void say_tls(const struct idp_session *s)
 {
 	const char *cert = s->tls.origin ? s->tls.origin : "the configuration";
 	struct idp_buf cas;
-	int i;
 
 	if (!s->opts.info || s->tls.plain_http || (!s->tls.ncas && !s->tls.client_cert))
 		return;
 	idp_buf_init(&cas, 1024);
-	for (i = 0; i < s->tls.ncas; i++)
-		(void)idp_buf_addf(&cas, ", %s", s->tls.ca_files[i]);   /* a long list is cut */
-	session_infof(s, "TLS for %s: the system's CAs%s%s%s", s->registry, cas.buf,
+	trusted_cas(s, &cas);
+	session_infof(s, "TLS for %s: %s%s%s", s->registry, cas.buf,
 		      s->tls.client_cert ? "; client certificate from " : "",
 		      s->tls.client_cert ? cert : "");
 	idp_buf_release(&cas);

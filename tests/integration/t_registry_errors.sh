@@ -49,6 +49,25 @@ T="$REG_HOST/giteaadmin/app:noca"
 assert_exit 3 run_engine "${FAST[@]}" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
 assert_contains "$LAST_ERR" "--ca-cert" "untrusted-server error suggests --ca-cert"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+# ... what was trusted (not curl's "CAfile: none"), where the CA goes (the
+# user's certs.d first: no root needed), why docker would not have asked
+# (it does not verify a loopback registry), and no plain-HTTP advice for a
+# registry that speaks TLS
+assert_contains "$LAST_ERR" "cannot verify registry $REG_HOST (trusting the system's CAs): TLS \
+failure: server certificate verification failed (GET https://$REG_HOST/v2/)"
+assert_contains "$LAST_ERR" "put the CA in ~/.docker/certs.d/$REG_HOST/ca.crt (or \
+/etc/docker/certs.d/$REG_HOST/ca.crt, for every user)"
+assert_contains "$LAST_ERR" "docker does not verify the certificate of a registry on a loopback"
+for text in CAfile "cannot reach" --plain-http; do
+	assert_not_contains "$LAST_ERR" "$text" "the message for an untrusted loopback registry"
+done
+assert_exit 3 run_engine "${FAST[@]}" --ca-cert "$CA2_CERT" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+assert_contains "$LAST_ERR" "(trusting the system's CAs, $CA2_CERT)"
+# ... and the user's certs.d, where the hint (and --install-ca) puts it, works
+mkdir -p "$HOME/.docker/certs.d/$REG_HOST"
+cp "$REG_CA" "$HOME/.docker/certs.d/$REG_HOST/ca.crt"
+assert_push_ok "$T" "$DIG" "${FAST[@]}" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+rm -r "$HOME/.docker/certs.d"
 
 T="$REG_HOST/giteaadmin/app:insecure"
 assert_push_ok "$T" "$DIG" --insecure -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
