@@ -273,6 +273,13 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 	return -1;
 }
 
+/* How the cluster is asked: within the session's stop state, each command
+ * and its outcome said under -v. */
+static struct idp_cluster_ask cluster_ask(const struct idp_session *s)
+{
+	return (struct idp_cluster_ask){ &s->stop, s->opts.info, s->opts.warn_ctx };
+}
+
 /* idpbuilder's registry failed TLS verification with the CAs we had: when
  * none was given for it, trust the CA its cluster holds (kubectl) for
  * this session. 1 when that CA is now in the bundle; else 0, with the
@@ -280,11 +287,12 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_error why = IDP_ERROR_INIT;
+	const struct idp_cluster_ask ask = cluster_ask(s);
 
 	if (!s->local_idpbuilder || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
 		return 0;
 	idp_buf_init(&s->cluster_ca, 1u << 20);
-	if (idp_cluster_ca(&s->stop, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
+	if (idp_cluster_ca(&ask, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
 		idp_buf_release(&s->cluster_ca);
 		idp_error_suffix(err, "; idpbuilder's CA: " IDP_CLUSTER_CA_HINT);
 		return 0;
@@ -428,7 +436,8 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 static int cluster_credentials(void *ctx, struct idp_creds *out, struct idp_error *why)
 {
 	struct idp_session *s = ctx;
-	int rc = idp_cluster_credentials(&s->stop, out, why);
+	const struct idp_cluster_ask ask = cluster_ask(s);
+	int rc = idp_cluster_credentials(&ask, out, why);
 
 	if (rc == IDP_CLUSTER_NOT_YET)
 		return IDP_AUTH_LATE_NOT_YET;
