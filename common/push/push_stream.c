@@ -179,12 +179,15 @@ static const struct idp_stream_known *known_of(const struct idp_stream_push *pus
 static int note_taken(struct idp_stream_push *push, int i, const struct idp_stream_blob *blob,
 		      const char *diffid, const char *digest, struct idp_error *err)
 {
-	struct idp_stream_taken *t = push->taken;
+	struct idp_stream_taken *t;
 
-	if (i < 0 && !(t = realloc(push->taken, sizeof(*t) * (size_t)(push->ntaken + 1))))
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	push->taken = t;
-	t = &push->taken[i < 0 ? push->ntaken++ : i];
+	if (i < 0) {
+		if (!(t = realloc(push->taken, sizeof(*t) * (size_t)(push->ntaken + 1))))
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+		push->taken = t;
+		i = push->ntaken++;
+	}
+	t = &push->taken[i];   /* a slot of its own: workers write their blob's */
 	memset(t, 0, sizeof(*t));
 	if (blob->display_id)
 		snprintf(t->display_id, sizeof(t->display_id), "%s", blob->display_id);
