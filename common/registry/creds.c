@@ -23,6 +23,9 @@
 #define HELPER_LINE_MAX 200
 #define JSON_DEPTH 32
 #define DOCKER_HUB_SERVER "https://index.docker.io/v1/"
+/* A helper that could not be started, whichever way that showed (spawn
+ * said ENOENT, or the child exited 127 saying nothing) */
+#define NOT_FOUND "credential helper %s: not found on PATH"
 
 /* ---- small helpers ---- */
 
@@ -295,9 +298,7 @@ static int helper_failed(const struct idp_run_result *r, const char *prog, struc
 		return idp_error_set(err, IDP_EAUTH, "credential helper %s: killed by signal %d",
 				     prog, r->status - 128);
 	if (r->status == 127 && !r->err.len && !r->out.len)
-		return idp_error_set(err, IDP_EAUTH,
-				     "credential helper %s: cannot run it (not found on PATH?)",
-				     prog);
+		return idp_error_set(err, IDP_EAUTH, NOT_FOUND, prog);
 	first_line(r->err.len ? r->err.buf : r->out.buf, line, sizeof(line));
 	return idp_error_set(err, IDP_EAUTH, "credential helper %s: exited with status %d%s%s",
 			     prog, r->status, *line ? ": " : "", line);
@@ -382,8 +383,7 @@ static int run_helper(const char *helper, const char *server, const struct idp_c
 	if (idp_run(&ro, &r, err) < 0) {
 		idp_run_result_release(&r);
 		if (err->cls == IDP_ENOTFOUND)
-			return idp_error_set(err, IDP_EAUTH,
-					     "credential helper %s: not found on PATH", prog);
+			return idp_error_set(err, IDP_EAUTH, NOT_FOUND, prog);
 		if (err->cls == IDP_EGENERAL)
 			err->cls = IDP_EAUTH;
 		else
