@@ -400,6 +400,7 @@ void fe_progress_on_event(void *ctx, const struct idp_event *ev)
 	struct fe_progress *p = ctx;
 
 	switch (ev->kind) {
+	case IDP_EV_PREPARING: lock_update(p, ev, FE_ST_PREPARING); break;
 	case IDP_EV_WAITING: lock_update(p, ev, FE_ST_WAITING); break;
 	case IDP_EV_PUSHING: lock_update(p, ev, FE_ST_PUSHING); break;
 	case IDP_EV_EXISTS: lock_update(p, ev, FE_ST_EXISTS); break;

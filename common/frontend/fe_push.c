@@ -150,12 +150,32 @@ static int write_digest_file(const char *path, const char *digest, struct idp_er
 	return rc;
 }
 
-/* Checked before the push: refused now rather than after it. */
+/* Whether d can be written: a stream or an existing file by us (one we
+ * may not write is not replaced behind our back either), a new file or
+ * the replacement's temporary file in its directory. */
+static int digest_writable(const char *path, const struct digest_path *d, struct idp_error *err)
+{
+	int exists = d->t == DT_STREAM ||
+		     faccessat(d->dirfd, d->base, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+
+	if (exists && faccessat(d->dirfd, d->base, W_OK, AT_EACCESS) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': %s",
+				     path, strerror(errno));
+	if (d->t == DT_REPLACE && faccessat(d->dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "cannot write --digest-file '%s': its "
+				     "directory: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Checked before the push (before any request): refused now rather than
+ * after the tag was pushed. */
 static int check_digest_file(const char *path, struct idp_error *err)
 {
 	struct digest_path d;
 	int rc = digest_target(path, &d, err);
 
+	if (rc == 0)
+		rc = digest_writable(path, &d, err);
 	if (d.dirfd >= 0)
 		close(d.dirfd);
 	return rc;

@@ -218,6 +218,95 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 	return rc;
 }
 
+/* ---- workers ---- */
+
+struct workers_run {
+	const struct push_workers *w;
+	pthread_mutex_t mu;
+	int next;
+	int failed;
+	struct idp_error first_err;
+};
+
+static int take_next(struct workers_run *r)
+{
+	int i = -1;
+
+	pthread_mutex_lock(&r->mu);
+	if (!r->failed && r->next < r->w->n) {
+		i = r->w->order ? r->w->order[r->next] : r->next;
+		r->next++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return i;
+}
+
+static void record_failure(struct workers_run *r, const struct idp_error *err)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->failed) {
+		r->failed = 1;
+		r->first_err = *err;
+		r->w->stop(r->w->ctx, 1);   /* stop the other transfers now */
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void *worker(void *arg)
+{
+	struct workers_run *r = arg;
+	struct idp_error err = IDP_ERROR_INIT;
+	void *state = NULL;
+	int i;
+
+	if (r->w->start(r->w->ctx, &state, &err) < 0) {
+		record_failure(r, &err);
+		return NULL;
+	}
+	while ((i = take_next(r)) >= 0)
+		if (r->w->one(r->w->ctx, state, i, &err) < 0)
+			record_failure(r, &err);
+	if (r->w->end)
+		r->w->end(r->w->ctx, state);
+	return NULL;
+}
+
+int push_jobs(int jobs, int n)
+{
+	if (jobs <= 0)
+		jobs = 4;
+	if (jobs > PUSH_MAX_JOBS)
+		jobs = PUSH_MAX_JOBS;
+	return jobs > n ? (n > 0 ? n : 1) : jobs;
+}
+
+int push_run_workers(const struct push_workers *w, int jobs, struct idp_error *err)
+{
+	pthread_t th[PUSH_MAX_JOBS];
+	struct workers_run r;
+	int started = 0, i;
+
+	memset(&r, 0, sizeof(r));
+	r.w = w;
+	jobs = push_jobs(jobs, w->n);
+	pthread_mutex_init(&r.mu, NULL);
+	for (i = 0; i < jobs; i++)
+		if (pthread_create(&th[started], NULL, worker, &r) == 0)
+			started++;
+	if (!started)
+		worker(&r);
+	for (i = 0; i < started; i++)
+		/* cppcheck-suppress uninitvar ; pthread_create set th[0..started) */
+		pthread_join(th[i], NULL);
+	w->stop(w->ctx, 0);
+	pthread_mutex_destroy(&r.mu);
+	if (r.failed) {
+		*err = r.first_err;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- random-access images: the pool ---- */
 
 struct pool {
@@ -227,11 +316,6 @@ struct pool {
 	const char *mount_from;        /* every blob from there, or NULL */
 	enum idp_blob_outcome *have;   /* probe: results; NULL: push */
 	int64_t *sizes;                /* probe: sizes learnt */
-	int *order;                    /* blob indexes, largest first; NULL: as listed */
-	pthread_mutex_t mu;
-	int next;
-	int failed;
-	struct idp_error first_err;
 };
 
 struct open_ctx {
@@ -260,8 +344,9 @@ void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib)
 	b->quiet = ib->quiet;
 }
 
-static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error *err)
+static int pool_one(void *ctx, void *conn, int i, struct idp_error *err)
 {
+	struct pool *pl = ctx;
 	const struct idp_image_blob *ib = &pl->img->blobs[i];
 	struct open_ctx oc = { pl, ib };
 	struct blob_step b;
@@ -274,7 +359,7 @@ static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error
 		b.open = open_from_source;
 		b.open_ctx = &oc;
 	}
-	rc = pusher_blob(&pl->p, h, &b, err);
+	rc = pusher_blob(&pl->p, conn, &b, err);
 	if (rc == 0 && !pl->have && b.outcome == IDP_BLOB_PENDING)
 		return idp_error_set(err, IDP_EREJECTED,
 				     "blob %s: the registry would not mount it from %s, and its "
@@ -287,45 +372,20 @@ static int pool_one(struct pool *pl, struct idp_http *h, int i, struct idp_error
 	return rc;
 }
 
-static int take_next(struct pool *pl)
+/* A worker's connection. */
+static int pool_start(void *ctx, void **conn, struct idp_error *err)
 {
-	int i = -1;
-	pthread_mutex_lock(&pl->mu);
-	if (!pl->failed && pl->next < pl->img->nblobs) {
-		i = pl->order ? pl->order[pl->next] : pl->next;
-		pl->next++;
-	}
-	pthread_mutex_unlock(&pl->mu);
-	return i;
+	struct pool *pl = ctx;
+
+	if (!(*conn = idp_session_conn(pl->p.s)))
+		return idp_error_set(err, IDP_EGENERAL, "cannot create an HTTP handle");
+	return 0;
 }
 
-static void record_failure(struct pool *pl, const struct idp_error *err)
+static void pool_stop(void *ctx, int on)
 {
-	pthread_mutex_lock(&pl->mu);
-	if (!pl->failed) {
-		pl->failed = 1;
-		pl->first_err = *err;
-		idp_session_set_abort(pl->p.s, 1);   /* stop the other transfers now */
-	}
-	pthread_mutex_unlock(&pl->mu);
-}
-
-static void *worker(void *arg)
-{
-	struct pool *pl = arg;
-	struct idp_http *h = idp_session_conn(pl->p.s);
-	struct idp_error err = IDP_ERROR_INIT;
-	int i;
-
-	if (!h) {
-		idp_error_set(&err, IDP_EGENERAL, "cannot create an HTTP handle");
-		record_failure(pl, &err);
-		return NULL;
-	}
-	while ((i = take_next(pl)) >= 0)
-		if (pool_one(pl, h, i, &err) < 0)
-			record_failure(pl, &err);
-	return NULL;
+	struct pool *pl = ctx;
+	idp_session_set_abort(pl->p.s, on);
 }
 
 /* The largest blob bounds the push: a registry takes one blob's bytes on
@@ -369,33 +429,13 @@ static int *largest_first(const struct idp_image *img)
  * caller initialised pl->p and destroys it. */
 static int run_pool(struct pool *pl, int jobs, struct idp_error *err)
 {
-	pthread_t th[PUSH_MAX_JOBS];
-	int started = 0, i;
+	int *order = largest_first(pl->img);
+	struct push_workers w = { .n = pl->img->nblobs, .order = order, .ctx = pl,
+				  .start = pool_start, .one = pool_one, .stop = pool_stop };
+	int rc = push_run_workers(&w, jobs, err);
 
-	if (jobs <= 0)
-		jobs = 4;
-	if (jobs > PUSH_MAX_JOBS)
-		jobs = PUSH_MAX_JOBS;
-	if (jobs > pl->img->nblobs)
-		jobs = pl->img->nblobs > 0 ? pl->img->nblobs : 1;
-	pl->order = largest_first(pl->img);
-	pthread_mutex_init(&pl->mu, NULL);
-	for (i = 0; i < jobs; i++)
-		if (pthread_create(&th[started], NULL, worker, pl) == 0)
-			started++;
-	if (!started)
-		worker(pl);
-	for (i = 0; i < started; i++)
-		/* cppcheck-suppress uninitvar ; pthread_create set th[0..started) */
-		pthread_join(th[i], NULL);
-	idp_session_set_abort(pl->p.s, 0);
-	pthread_mutex_destroy(&pl->mu);
-	free(pl->order);
-	if (pl->failed) {
-		*err = pl->first_err;
-		return -1;
-	}
-	return 0;
+	free(order);
+	return rc;
 }
 
 int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source *src,

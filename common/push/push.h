@@ -25,7 +25,8 @@ enum idp_event_kind {
 	IDP_EV_PUSHED,         /* blob uploaded */
 	IDP_EV_MANIFEST,       /* manifest put: digest, total = size, text = reference */
 	IDP_EV_WARNING,        /* text */
-	IDP_EV_DEBUG           /* text (HTTP trace, secrets redacted) */
+	IDP_EV_DEBUG,          /* text (HTTP trace, secrets redacted) */
+	IDP_EV_PREPARING       /* a blob to come, known up front (a stream's plan) */
 };
 
 /* IDP_EV_PUSHING comes once with done 0 when the upload starts, then as
@@ -150,7 +151,10 @@ int idp_push_manifests_to(const struct idp_push_targets *to, const struct idp_im
  *
  * The stream is read once: each blob goes to the first target of every
  * registry as it arrives (the bytes kept in a spool file for the next
- * registry), then is mounted into the other targets of its registry.
+ * registry), then is mounted into the other targets of its registry. A
+ * stream that can be read in any order (source.h's plan and take) is
+ * read o->jobs blobs at a time, each announced up front (PREPARING, then
+ * WAITING beyond the jobs).
  * Nothing is tagged unless the whole stream was read and checked. */
 
 /* What a front end knows of a stream's blobs before the stream starts

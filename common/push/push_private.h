@@ -70,6 +70,25 @@ void fanout_destroy(struct idp_push_fanout *f);
 int push_blobs_into(const struct idp_push_targets *to, int i, struct idp_source *src,
 		    const struct idp_image *img, struct idp_error *err);
 
+/* Items 0..n-1 (in order[] when it is not NULL) handed to worker
+ * threads, push_jobs(jobs, n) of them: each starts with start (its own
+ * connections into *state), does one() for every item it takes, ends
+ * with end (may be NULL). The first failure stops the others from taking
+ * items, and stop(ctx, 1) their transfers (stop(ctx, 0) once all ended).
+ * 0, or -1 with the first error. */
+struct push_workers {
+	int n;
+	const int *order;
+	void *ctx;
+	int (*start)(void *ctx, void **state, struct idp_error *err);
+	int (*one)(void *ctx, void *state, int i, struct idp_error *err);
+	void (*end)(void *ctx, void *state);
+	void (*stop)(void *ctx, int on);
+};
+int push_run_workers(const struct push_workers *w, int jobs, struct idp_error *err);
+/* How many workers for n items: jobs (0: 4; at most 16), at most n. */
+int push_jobs(int jobs, int n);
+
 /* Put img's manifests into t in order, the last one under t->tag (NULL =
  * by digest); t->res gets the top manifest's digest and size. */
 int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,

@@ -402,15 +402,24 @@ int idp_auth_header(struct idp_auth *a, struct idp_http *h, const char *scopes,
 
 static int no_credentials(struct idp_auth *a, const char *registry, struct idp_error *err)
 {
+	const char *hint = a->hint ? a->hint : "";
+
 	if (a->late_not_yet)
 		return idp_error_set(err, IDP_EAUTH, "%s requires authentication and %s", registry,
 				     a->late_why.msg);
+	if (a->creds.skipped.what)   /* a stale or broken helper: it was the place */
+		return idp_error_set(
+			err, IDP_EAUTH,
+			"%s requires authentication and no credentials were found: %s; install "
+			"or fix the helper (or remove it from that file and run 'docker login "
+			"%s'), or pass -u USER --password-stdin%s%s",
+			registry, a->creds.skipped.what, registry, *hint ? "; " : "", hint);
 	return idp_error_set(
 		err, IDP_EAUTH,
 		"%s requires authentication and no credentials were found: pass -u USER "
 		"--password-stdin, set IDPBUILDER_REGISTRY_USERNAME/IDPBUILDER_REGISTRY_PASSWORD, "
 		"or run 'docker login %s'%s%s",
-		registry, registry, a->hint ? "; " : "", a->hint ? a->hint : "");
+		registry, registry, *hint ? "; " : "", hint);
 }
 
 static int learn_bearer(struct idp_auth *a, const struct idp_challenge *c, const char *registry,

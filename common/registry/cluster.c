@@ -20,10 +20,11 @@
 
 /* Run argv; 1 with r filled when it ran and exited 0, 0 when it is not
  * there or failed (err says so), -1 on timeout or cancel. */
-static int tool(const struct idp_stop *stop, const char *const *argv, const char *what,
+static int tool(const struct idp_cluster_ask *ask, const char *const *argv, const char *what,
 		struct idp_run_result *r, struct idp_error *err)
 {
 	struct idp_run_opts ro;
+	const struct idp_stop *stop = ask ? ask->stop : NULL;
 	int64_t limit = idp_now_ms() + TOOL_TIMEOUT_MS, deadline = stop ? stop->deadline_ms : 0;
 	char line[200];
 
@@ -41,6 +42,22 @@ static int tool(const struct idp_stop *stop, const char *const *argv, const char
 	snprintf(line, sizeof(line), "%.*s", (int)strcspn(r->err.buf, "\n"), r->err.buf);
 	idp_error_set(err, IDP_EAUTH, "'%s' failed%s%s", what, line[0] ? ": " : "", line);
 	return 0;
+}
+
+/* -v: the command run and its one-line outcome: what it gave (rc 1),
+ * else why not (err). */
+static void told(const struct idp_cluster_ask *ask, const char *what, int rc, const char *gave,
+		 const struct idp_error *err)
+{
+	char line[IDP_ERRMSG_MAX + 160];
+
+	if (!ask || !ask->note)
+		return;
+	if (rc > 0)
+		snprintf(line, sizeof(line), "cluster: '%s' gave %s", what, gave);
+	else
+		snprintf(line, sizeof(line), "cluster: %s", err->msg);
+	ask->note(ask->note_ctx, line);
 }
 
 /* base64 text -> a new NUL-terminated string (caller wipes and frees). */
@@ -159,12 +176,12 @@ static const char *kubeconfig_env(void)
 	return k && *k ? k : NULL;
 }
 
-static int from_idpbuilder(const struct idp_stop *stop, struct idp_creds *out,
+static int from_idpbuilder(const struct idp_cluster_ask *ask, struct idp_creds *out,
 			   struct idp_error *err)
 {
 	const char *argv[] = { "idpbuilder", "get", "secrets", "-p", "gitea", "-o", "json",
 			       NULL, NULL, NULL };
-	const char *kc = kubeconfig_env();
+	const char *kc = kubeconfig_env(), *what = "idpbuilder get secrets -p gitea -o json";
 	struct idp_run_result r;
 	int rc;
 
@@ -172,20 +189,22 @@ static int from_idpbuilder(const struct idp_stop *stop, struct idp_creds *out,
 		argv[7] = "--kubeconfig";
 		argv[8] = kc;
 	}
-	rc = tool(stop, argv, "idpbuilder get secrets -p gitea -o json", &r, err);
+	rc = tool(ask, argv, what, &r, err);
 	if (rc > 0)
 		rc = idp_cluster_parse_secrets(r.out.buf, r.out.len, out, err);
 	idp_run_result_release(&r);
+	told(ask, what, rc, "the Gitea credentials", err);
 	return rc;
 }
 
-static int from_kubectl(const struct idp_stop *stop, struct idp_creds *out,
+static int from_kubectl(const struct idp_cluster_ask *ask, struct idp_creds *out,
 			struct idp_error *err)
 {
 	static const char *const kc[] = { "kubectl", "get", "secret", "-n", "gitea",
 					  "gitea-credential", "-o", "json", NULL };
+	static const char what[] = "kubectl get secret -n gitea gitea-credential -o json";
 	struct idp_run_result r;
-	int rc = tool(stop, kc, "kubectl get secret -n gitea gitea-credential -o json", &r, err);
+	int rc = tool(ask, kc, what, &r, err);
 
 	if (rc > 0) {
 		rc = from_secret_json(&r.out, "username", "password", out, err);
@@ -195,10 +214,11 @@ static int from_kubectl(const struct idp_stop *stop, struct idp_creds *out,
 		rc = IDP_CLUSTER_NOT_YET;
 	}
 	idp_run_result_release(&r);
+	told(ask, what, rc, "the Gitea credentials", err);
 	return rc;
 }
 
-int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
+int idp_cluster_credentials(const struct idp_cluster_ask *ask, struct idp_creds *out,
 			    struct idp_error *err)
 {
 	const char *kc = kubeconfig_env();
@@ -206,17 +226,17 @@ int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
 
 	/* the cluster $KUBECONFIG means: kubectl first, idpbuilder told of it */
 	if (kc) {
-		rc = from_kubectl(stop, out, err);
+		rc = from_kubectl(ask, out, err);
 		if (rc != 0 || strchr(kc, ':'))
 			return rc;   /* a list: idpbuilder's --kubeconfig takes one file */
-		return from_idpbuilder(stop, out, err);
+		return from_idpbuilder(ask, out, err);
 	}
-	rc = from_idpbuilder(stop, out, err);
-	return rc != 0 ? rc : from_kubectl(stop, out, err);
+	rc = from_idpbuilder(ask, out, err);
+	return rc != 0 ? rc : from_kubectl(ask, out, err);
 }
 
 /* The PEM certificate under data[key] of secret ns/idpbuilder-cert: 1, 0, -1. */
-static int ca_from_secret(const struct idp_stop *stop, const char *ns, const char *key,
+static int ca_from_secret(const struct idp_cluster_ask *ask, const char *ns, const char *key,
 			  struct idp_buf *pem, struct idp_error *err)
 {
 	const char *kc[] = { "kubectl", "get", "secret", "-n", ns, "idpbuilder-cert", "-o",
@@ -227,7 +247,7 @@ static int ca_from_secret(const struct idp_stop *stop, const char *ns, const cha
 	int rc;
 
 	snprintf(what, sizeof(what), "kubectl get secret -n %s idpbuilder-cert -o json", ns);
-	rc = tool(stop, kc, what, &r, err);
+	rc = tool(ask, kc, what, &r, err);
 	if (rc > 0) {
 		j = idp_json_parse(r.out.buf, r.out.len, TOOL_OUT_CAP);
 		ca = unbase64(idp_json_str(idp_json_obj(j, "data"), key));
@@ -239,14 +259,15 @@ static int ca_from_secret(const struct idp_stop *stop, const char *ns, const cha
 	free(ca);
 	json_object_put(j);
 	idp_run_result_release(&r);
+	told(ask, what, rc, "idpbuilder's CA", err);
 	return rc;
 }
 
-int idp_cluster_ca(const struct idp_stop *stop, struct idp_buf *pem, struct idp_error *err)
+int idp_cluster_ca(const struct idp_cluster_ask *ask, struct idp_buf *pem, struct idp_error *err)
 {
-	int rc = ca_from_secret(stop, "default", "ca.crt", pem, err);
+	int rc = ca_from_secret(ask, "default", "ca.crt", pem, err);
 
-	return rc != 0 ? rc : ca_from_secret(stop, "ingress-nginx", "tls.crt", pem, err);
+	return rc != 0 ? rc : ca_from_secret(ask, "ingress-nginx", "tls.crt", pem, err);
 }
 
 int idp_cluster_ca_expired(const char *pem, size_t len, time_t now, char *when, size_t n)

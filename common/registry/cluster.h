@@ -39,10 +39,19 @@
  * credential yet (idpbuilder printed [], kubectl found no secret). */
 #define IDP_CLUSTER_NOT_YET 2
 
+/* How the cluster is asked: within stop's limits (NULL: none but the
+ * tools' own); each command run, and its one-line outcome, goes to note
+ * (-v) when it is not NULL. */
+struct idp_cluster_ask {
+	const struct idp_stop *stop;
+	void (*note)(void *ctx, const char *line);
+	void *note_ctx;
+};
+
 /* The Gitea admin credentials: 1 (out filled, origin says which command),
  * IDP_CLUSTER_NOT_YET or 0 when no tool could give them (err->msg says
  * why), -1 on a timeout or cancel. */
-int idp_cluster_credentials(const struct idp_stop *stop, struct idp_creds *out,
+int idp_cluster_credentials(const struct idp_cluster_ask *ask, struct idp_creds *out,
 			    struct idp_error *err);
 
 /* What `idpbuilder get secrets -p gitea -o json` printed (any version):
@@ -52,7 +61,7 @@ int idp_cluster_parse_secrets(const char *json, size_t len, struct idp_creds *ou
 			      struct idp_error *err);
 
 /* idpbuilder's CA certificate (PEM) into pem: 1, 0 (err->msg says why), -1. */
-int idp_cluster_ca(const struct idp_stop *stop, struct idp_buf *pem, struct idp_error *err);
+int idp_cluster_ca(const struct idp_cluster_ask *ask, struct idp_buf *pem, struct idp_error *err);
 
 /* The first certificate of pem: 1 when it expired before now (its end,
  * as YYYY-MM-DD, in when), 0 when it did not, -1 when there is none. */

@@ -23,6 +23,9 @@
 #define HELPER_LINE_MAX 200
 #define JSON_DEPTH 32
 #define DOCKER_HUB_SERVER "https://index.docker.io/v1/"
+/* A helper that could not be started, whichever way that showed (spawn
+ * said ENOENT, or the child exited 127 saying nothing) */
+#define NOT_FOUND "credential helper %s: not found on PATH"
 
 /* ---- small helpers ---- */
 
@@ -295,9 +298,7 @@ static int helper_failed(const struct idp_run_result *r, const char *prog, struc
 		return idp_error_set(err, IDP_EAUTH, "credential helper %s: killed by signal %d",
 				     prog, r->status - 128);
 	if (r->status == 127 && !r->err.len && !r->out.len)
-		return idp_error_set(err, IDP_EAUTH,
-				     "credential helper %s: cannot run it (not found on PATH?)",
-				     prog);
+		return idp_error_set(err, IDP_EAUTH, NOT_FOUND, prog);
 	first_line(r->err.len ? r->err.buf : r->out.buf, line, sizeof(line));
 	return idp_error_set(err, IDP_EAUTH, "credential helper %s: exited with status %d%s%s",
 			     prog, r->status, *line ? ": " : "", line);
@@ -351,8 +352,10 @@ static int helper_result(const struct idp_run_result *r, const char *prog,
 	return set_origin(out, "credential helper ", prog, err) < 0 ? -1 : 1;
 }
 
-int idp_creds_from_helper(const char *helper, const char *server, const struct idp_creds_opts *opts,
-			  struct idp_creds *out, struct idp_error *err)
+/* Run the helper: 1 found, 0 not found, -1 error; *not_run set when it
+ * could not be started at all (not on PATH, not executable, a bad name). */
+static int run_helper(const char *helper, const char *server, const struct idp_creds_opts *opts,
+		      struct idp_creds *out, int *not_run, struct idp_error *err)
 {
 	char prog[sizeof(HELPER_PREFIX) + HELPER_NAME_MAX];
 	const char *argv[] = { prog, "get", NULL };
@@ -361,6 +364,7 @@ int idp_creds_from_helper(const char *helper, const char *server, const struct i
 	int found;
 
 	memset(out, 0, sizeof(*out));
+	*not_run = 1;
 	if (!server || !*server)
 		return idp_error_set(err, IDP_EAUTH, "credential helper: no server given");
 	if (!helper || !helper_name_ok(helper))
@@ -378,15 +382,28 @@ int idp_creds_from_helper(const char *helper, const char *server, const struct i
 	ro.what = prog;
 	if (idp_run(&ro, &r, err) < 0) {
 		idp_run_result_release(&r);
-		if (err->cls == IDP_ENOTFOUND || err->cls == IDP_EGENERAL)
+		if (err->cls == IDP_ENOTFOUND)
+			return idp_error_set(err, IDP_EAUTH, NOT_FOUND, prog);
+		if (err->cls == IDP_EGENERAL)
 			err->cls = IDP_EAUTH;
+		else
+			*not_run = 0;   /* stopped: canceled or out of time */
 		return idp_error_prefix(err, "credential helper");
 	}
+	*not_run = r.status == 127 && !r.err.len && !r.out.len;
 	found = helper_result(&r, prog, out, err);
 	if (found <= 0)
 		idp_creds_release(out);
 	idp_run_result_release(&r);
 	return found;
+}
+
+int idp_creds_from_helper(const char *helper, const char *server, const struct idp_creds_opts *opts,
+			  struct idp_creds *out, struct idp_error *err)
+{
+	int not_run;
+
+	return run_helper(helper, server, opts, out, &not_run, err);
 }
 
 /* ---- config.json ---- */
@@ -435,9 +452,41 @@ static int load_config(const char *path, struct json_object **root,
 	return 0;
 }
 
+/* A helper that failed gives nothing: the lookup goes on without it (as
+ * docker's does), and what happened is kept in *skip for -v, a warning,
+ * and the message should the registry want credentials. A stop (cancel,
+ * out of time) is not skipped. */
+static int skip_helper(const char *key, const char *path, int not_run, struct idp_creds_skip *skip,
+		       struct idp_error *err)
+{
+	struct idp_buf b = IDP_BUF_INIT;
+
+	if (err->cls != IDP_EAUTH)
+		return -1;
+	if (!skip->what) {   /* the first one is the story */
+		if (idp_buf_addf(&b, "%s (%s in %s)", err->msg, key, path) < 0)
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+		skip->what = idp_buf_detach(&b, NULL);
+		skip->not_run = not_run;
+	}
+	idp_error_clear(err);
+	return 0;
+}
+
+/* One helper of config.json: 1 found, 0 not found (or skipped), -1 error. */
+static int config_helper(const struct idp_creds_opts *opts, const char *helper, const char *key,
+			 const char *server, const char *path, struct idp_creds *out,
+			 struct idp_creds_skip *skip, struct idp_error *err)
+{
+	int not_run, r = run_helper(helper, server, opts, out, &not_run, err);
+
+	return r < 0 ? skip_helper(key, path, not_run, skip, err) : r;
+}
+
 /* credHelpers[host], then credsStore: 1 found, 0 not found, -1 error. */
 static int from_config_helpers(const struct idp_creds_opts *opts, struct json_object *root,
-			       const char *hostport, struct idp_creds *out, struct idp_error *err)
+			       const char *hostport, const char *path, struct idp_creds *out,
+			       struct idp_creds_skip *skip, struct idp_error *err)
 {
 	const char *server = server_key(hostport);
 	const char *helper = idp_json_str(idp_json_obj(root, "credHelpers"), hostport);
@@ -446,18 +495,18 @@ static int from_config_helpers(const struct idp_creds_opts *opts, struct json_ob
 	if (!helper && server != hostport)
 		helper = idp_json_str(idp_json_obj(root, "credHelpers"), server);
 	if (nonempty(helper)) {
-		r = idp_creds_from_helper(helper, server, opts, out, err);
+		r = config_helper(opts, helper, "credHelpers", server, path, out, skip, err);
 		if (r != 0)
 			return r;
 	}
 	helper = idp_json_str(root, "credsStore");
 	if (!nonempty(helper))
 		return 0;
-	return idp_creds_from_helper(helper, server, opts, out, err);
+	return config_helper(opts, helper, "credsStore", server, path, out, skip, err);
 }
 
-static int from_config_file(const struct idp_creds_opts *opts,
-			    const char *hostport, struct idp_creds *out,
+static int from_config_file(const struct idp_creds_opts *opts, const char *hostport,
+			    struct idp_creds *out, struct idp_creds_skip *skip,
 			    struct idp_error *err)
 {
 	char *path = idp_docker_config_path(opts ? opts->docker_config_dir : NULL);
@@ -469,7 +518,7 @@ static int from_config_file(const struct idp_creds_opts *opts,
 	if (load_config(path, &root, err) < 0)
 		r = -1;
 	else if (root) {
-		r = from_config_helpers(opts, root, hostport, out, err);
+		r = from_config_helpers(opts, root, hostport, path, out, skip, err);
 		if (r == 0)
 			r = from_auths(root, hostport, IDP_CREDS_CONFIG_FILE,
 				       path, out, err);
@@ -484,6 +533,7 @@ static int from_config_file(const struct idp_creds_opts *opts,
 int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		      struct idp_creds *out, struct idp_error *err)
 {
+	struct idp_creds_skip skip = { NULL, 0 };
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -496,16 +546,17 @@ int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 	if (r == 0)
 		r = from_auth_config_env(hostport, out, err);
 	if (r == 0)
-		r = from_config_file(opts, hostport, out, err);
+		r = from_config_file(opts, hostport, out, &skip, err);
+	if (r == 0) {
+		out->source = IDP_CREDS_NONE;
+		r = set_str(&out->origin, "anonymous", err);
+	}
 	if (r < 0) {
+		free(skip.what);
 		idp_creds_release(out);
 		return -1;
 	}
-	if (r == 0) {
-		out->source = IDP_CREDS_NONE;
-		if (set_str(&out->origin, "anonymous", err) < 0)
-			return -1;
-	}
+	out->skipped = skip;
 	return 0;
 }
 
@@ -518,5 +569,6 @@ void idp_creds_release(struct idp_creds *c)
 	wipe_free(c->identity_token);
 	wipe_free(c->registry_token);
 	free(c->origin);
+	free(c->skipped.what);
 	memset(c, 0, sizeof(*c));
 }

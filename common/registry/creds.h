@@ -5,7 +5,8 @@
  *  3. DOCKER_AUTH_CONFIG (JSON {"auths":{...}});
  *  4. docker config.json ($DOCKER_CONFIG/config.json, else
  *     ~/.docker/config.json): credHelpers[host], then credsStore (both via
- *     `docker-credential-<name> get`), then auths (auth / identitytoken /
+ *     `docker-credential-<name> get`; one that cannot be run or fails is
+ *     gone past, see idp_creds_resolve), then auths (auth / identitytoken /
  *     registrytoken; keys may be URLs, matched by host[:port]);
  *  5. anonymous; for idpbuilder's registry the session asks its cluster
  *     (cluster.h) when the registry wants credentials (auth.h's late
@@ -28,6 +29,14 @@ enum idp_creds_source {
 	IDP_CREDS_CLUSTER        /* idpbuilder's cluster (cluster.h) */
 };
 
+/* A credential helper of config.json that failed, and was gone past (the
+ * lookup went on as if it had no credentials, as docker's does). */
+struct idp_creds_skip {
+	char *what;            /* the helper's failure and where it is named, or NULL */
+	int not_run;           /* it could not be started (not on PATH...): stale, say
+	                        * it under -v only; else it ran and failed: a warning */
+};
+
 struct idp_creds {
 	enum idp_creds_source source;
 	char *username;        /* Basic / token-endpoint user, may be NULL */
@@ -38,6 +47,7 @@ struct idp_creds {
 	                        * IDPBUILDER_REGISTRY_TOKEN), may be NULL */
 	char *origin;          /* human description, e.g. "credential helper
 	                        * docker-credential-pass", "/root/.docker/config.json" */
+	struct idp_creds_skip skipped;   /* a helper gone past, whatever was found */
 };
 
 struct idp_creds_opts {
@@ -54,9 +64,13 @@ struct idp_creds_opts {
 
 /* Resolve credentials for registry host "host[:port]". Anonymous is not an
  * error (source NONE). Errors: IDP_EAUTH for conflicting sources (token +
- * username/password, username without password), a helper that fails
- * (other than "credentials not found"), IDP_EGENERAL for unreadable or
- * malformed config JSON (message names the file, never its secrets).
+ * username/password, username without password), IDP_EGENERAL for
+ * unreadable or malformed config JSON (message names the file, never its
+ * secrets). A config.json helper that cannot be run or fails is gone past
+ * (out->skipped says which and why; the lookup goes on to the next helper,
+ * then auths, then anonymous), so a stale credsStore never stops a push
+ * that needs no credentials; the session reports it if the registry wants
+ * some. A stop (cancel, out of time) while a helper runs is an error.
  * Caller owns *out (idp_creds_release). */
 int idp_creds_resolve(const struct idp_creds_opts *opts, const char *hostport,
 		      struct idp_creds *out, struct idp_error *err);

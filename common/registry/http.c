@@ -41,7 +41,14 @@ struct xfer {
 	int body_overflow;
 	enum idp_stop_why stopped;      /* why the progress callback stopped the transfer */
 	size_t mem_off;
+	int64_t given;                  /* body bytes handed to curl */
+	int64_t finish_by;              /* stopped with its body partly sent: until when it
+	                                 * may go on (finish_on_stop), 0 = not stopped */
 };
+
+/* How long a request stopped with its body partly sent may take to send
+ * the rest and read the answer (finish_on_stop). */
+#define FINISH_MS 3000
 
 int idp_http_global_init(struct idp_error *err)
 {
@@ -223,6 +230,24 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Whether a request must stop now. A stop (cancel, abort, deadline)
+ * cuts it, unless it is a cleanup, or finish_on_stop and its body is
+ * partly sent: then it goes on for FINISH_MS at most (the rest of the
+ * body at full speed, and the answer). */
+static int must_stop(struct xfer *x)
+{
+	enum idp_stop_why why;
+
+	if (x->req->cleanup || (why = idp_stop_check(x->h->cfg->stop)) == IDP_STOP_NONE)
+		return 0;
+	if (x->req->finish_on_stop && x->given > 0 && !x->finish_by)
+		x->finish_by = idp_now_ms() + FINISH_MS;
+	if (x->finish_by && idp_now_ms() < x->finish_by)
+		return 0;
+	x->stopped = why;
+	return 1;
+}
+
 static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
@@ -230,6 +255,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 	size_t want = size * nmemb;
 	ssize_t r;
 
+	if (must_stop(x))
+		return CURL_READFUNC_ABORT;
 	if (x->h->cfg->limit && !q->cleanup)
 		want = idp_ratelimit_take(x->h->cfg->limit, want, x->h->cfg->stop);
 	if (q->pull) {
@@ -238,12 +265,14 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
 			x->pull_failed = 1;
 			return CURL_READFUNC_ABORT;
 		}
+		x->given += r;
 		return (size_t)r;
 	}
 	if (want > q->body_len - x->mem_off)
 		want = q->body_len - x->mem_off;
 	memcpy(buf, (const char *)q->body + x->mem_off, want);
 	x->mem_off += want;
+	x->given += (int64_t)want;
 	return want;
 }
 
@@ -272,11 +301,9 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	struct xfer *x = ud;
 	(void)dltotal; (void)dlnow; (void)ultotal;
 
-	if (x->req->cleanup)
-		return 0;
-	if ((x->stopped = idp_stop_check(x->h->cfg->stop)) != IDP_STOP_NONE)
+	if (must_stop(x))
 		return 1;
-	if (x->req->on_sent)
+	if (x->req->on_sent && !x->finish_by)
 		x->req->on_sent(x->req->sent_ctx, x->req->sent_base + (int64_t)ulnow);
 	return 0;
 }
@@ -480,6 +507,37 @@ static int tls_failure(CURLcode rc)
 	}
 }
 
+/* A TLS failure. curl's GnuTLS text ends naming the CA file it was given
+ * ("CAfile: none" when it used the system's store, /proc/self/fd/N for a
+ * bundle of ours): no help to a user, cut (the session says which CAs it
+ * trusted). A certificate no CA vouches for gets where the CA goes: the
+ * certs.d directories docker reads, yours and every user's. */
+static int tls_error(const char *url, CURLcode rc, const char *detail, const char *what,
+		     struct idp_error *err)
+{
+	const char *cut = strstr(detail, " CAfile:");
+	int n = cut ? (int)(cut - detail) : (int)strlen(detail);
+	struct idp_origin o;
+	char hp[300] = "<host:port>";
+
+	if (n && detail[n - 1] == '.')
+		n--;
+	if (idp_http_origin(url, &o) == 0)
+		snprintf(hp, sizeof(hp), "%s%s%s:%ld", strchr(o.host, ':') ? "[" : "", o.host,
+			 strchr(o.host, ':') ? "]" : "", o.port);
+	if (rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_ISSUER_ERROR)
+		idp_error_set(err, IDP_ENETWORK, "TLS failure: %.*s (%s)", n, detail, what);
+	else
+		idp_error_set(err, IDP_ENETWORK,
+			      "TLS failure: %.*s (%s); if it uses a private CA, put the CA in "
+			      "~/.docker/certs.d/%s/ca.crt (or /etc/docker/certs.d/%s/ca.crt, for "
+			      "every user) or pass --ca-cert FILE; --insecure skips verification",
+			      n, detail, what, hp, hp);
+	err->tls_failure = 1;
+	err->untrusted = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR;
+	return -1;
+}
+
 static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct idp_error *err)
 {
 	const char *detail = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
@@ -497,15 +555,8 @@ static int map_failure(struct idp_http *h, struct xfer *x, CURLcode rc, struct i
 		err->retryable = 1;
 		return -1;
 	}
-	if (tls_failure(rc)) {
-		idp_error_set(err, IDP_ENETWORK,
-			      "TLS failure: %s (%s); if the registry uses a private CA, pass "
-			      "--ca-cert FILE or put it in /etc/docker/certs.d/<host:port>/ca.crt "
-			      "(--insecure skips verification)",
-			      detail, what);
-		err->tls_failure = 1;
-		return -1;
-	}
+	if (tls_failure(rc))
+		return tls_error(x->req->url, rc, detail, what, err);
 	idp_error_set(err, IDP_ENETWORK, "%s (%s)", detail, what);
 	/* a name that does not resolve will not resolve in a second either */
 	err->retryable = rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL &&
@@ -551,21 +602,39 @@ const char *idp_url_query_sep(const struct idp_buf *u)
 	return "&";
 }
 
+/* How much of one path segment a request's name shows: an upload id
+ * (whatever follows "uploads/": a UUID, Gitea's or a registry's own) and
+ * a digest keep their start, as docker shows short ids; the host and the
+ * repository's names are kept whole (a message about an owner that does
+ * not exist must show that owner). */
+static int segment_shown(const char *seg, size_t len, int upload_id)
+{
+	static const char algo[] = "sha256:";
+
+	if (len > 16 && upload_id)
+		return 12;
+	if (len > sizeof(algo) - 1 + 16 && strncmp(seg, algo, sizeof(algo) - 1) == 0)
+		return (int)(sizeof(algo) - 1 + 12);
+	return (int)len;
+}
+
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n)
 {
-	const char *q = strchr(url, '?'), *seg, *end;
+	const char *q = strchr(url, '?'), *seg, *end, *path = strstr(url, "://");
 	size_t o = 0, len;
+	int shown, after_uploads = 0;
 
 	o += (size_t)snprintf(out, n, "%s ", method);
 	end = q ? q : url + strlen(url);
+	path = path ? path + 3 : url;   /* segments start after the scheme's "//" */
 	for (seg = url; seg < end && o + 1 < n;) {
 		const char *slash = memchr(seg, '/', (size_t)(end - seg));
+
 		len = (size_t)((slash ? slash : end) - seg);
-		/* a long opaque path segment (an upload UUID) keeps its start */
-		if (len > 16)
-			o += (size_t)snprintf(out + o, n - o, "%.12s...", seg);
-		else
-			o += (size_t)snprintf(out + o, n - o, "%.*s", (int)len, seg);
+		shown = seg > path ? segment_shown(seg, len, after_uploads) : (int)len;
+		o += (size_t)snprintf(out + o, n - o, "%.*s%s", shown, seg,
+				      (size_t)shown < len ? "..." : "");
+		after_uploads = seg > path && len == 7 && strncmp(seg, "uploads", 7) == 0;
 		if (!slash || o + 1 >= n)
 			break;
 		o += (size_t)snprintf(out + o, n - o, "/");
@@ -583,6 +652,8 @@ int idp_http_do(struct idp_http *h, const struct idp_http_req *req,
 	CURLcode rc;
 
 	idp_http_resp_release(resp);
+	if (must_stop(&x))   /* not even the headers: nothing the registry must forget */
+		return map_failure(h, &x, CURLE_ABORTED_BY_CALLBACK, err);
 	resp->body.cap = req->max_response ? req->max_response : IDP_CAP_JSON_SMALL;
 	if (!(hdrs = build_headers(req, err)))
 		return -1;

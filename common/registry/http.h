@@ -54,6 +54,12 @@ struct idp_http_req {
 	void *pull_ctx;
 	int has_body;                   /* send Content-Length even when 0 */
 	int cleanup;                    /* ignore the stop state; 5 s limit */
+	/* stopped with its body partly sent, send the rest (at full speed) and
+	 * read the answer, for a few seconds at most, rather than cut it: a
+	 * blob upload's request, so that its session stays one the registry
+	 * can name and delete (distribution keeps the bytes of a request cut
+	 * short under an upload state that then names none) */
+	int finish_on_stop;
 	long connect_timeout_ms;        /* this request's, instead of the configuration's; */
 	long stall_timeout_ms;          /* 0 = the configuration's */
 	size_t max_response;            /* body cap, 0 = IDP_CAP_JSON_SMALL */
@@ -111,9 +117,10 @@ int idp_url_addvf(struct idp_buf *u, struct idp_error *err, const char *fmt, va_
  * has no query, "" when it ends in '?' or '&', else "&". */
 const char *idp_url_query_sep(const struct idp_buf *u);
 
-/* "PATCH http://h:5000/v2/x/blobs/uploads/57cab652e8b2...?..." for
- * messages: the query dropped, long opaque path segments cut short. */
-#define IDP_SHORT_URL_MAX 240
+/* "PATCH http://h:5000/v2/owner/name/blobs/uploads/57cab652e8b2...?..."
+ * for messages: the query dropped, upload ids and digests cut short, the
+ * host and the repository's names whole. */
+#define IDP_SHORT_URL_MAX 320
 void idp_http_request_name(const char *method, const char *url, char *out, size_t n);
 
 /* Resolve a (possibly relative) Location against the request URL; NULL

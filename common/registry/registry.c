@@ -231,7 +231,8 @@ static int reg_request(struct idp_session *s, struct idp_http *h, struct idp_reg
 			status_error(s, req, resp, &why);
 		else
 			why = *err;
-		if (!retry || !why.retryable || attempt >= s->opts.retry.attempts) {
+		if (!retry || !why.retryable || (why.refused && c->refused_final) ||
+		    attempt >= s->opts.retry.attempts) {
 			*err = why;
 			rc = -1;
 			break;

@@ -126,11 +126,21 @@ static int set_base_url(struct idp_session *s, int plain, struct idp_error *err)
 
 #define QUICK_PING_MS 5000
 
+/* The registry is on this machine: a loopback address, or idpbuilder's
+ * name resolving to one. */
+static int registry_local(const struct idp_session *s)
+{
+	return idp_host_is_loopback(s->ref.domain) || s->local_idpbuilder;
+}
+
 /* GET /v2/. quick: bounded to QUICK_PING_MS and no retries, for probing
- * a loopback registry's scheme. */
+ * a loopback registry's scheme. A refused connection to a registry on
+ * this machine is the answer (nothing listens there, as docker takes it),
+ * not a fault to retry. */
 static int ping_once(struct idp_session *s, struct idp_http *h, int quick, struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = "GET" }, .once = quick, .ok = { 200 } };
+	struct idp_reg_call c = { .req = { .method = "GET" }, .once = quick, .ok = { 200 },
+				  .refused_final = registry_local(s) };
 	struct idp_http_resp resp;
 	struct idp_buf url;
 	int rc;
@@ -192,26 +202,82 @@ static int localtest_unresolved(struct idp_session *s, struct idp_error *err)
 	return idp_error_suffix(err, what);
 }
 
+/* The CAs trusted for the registry, for messages: "the system's CAs",
+ * each CA file configured, idpbuilder's CA when the cluster gave it (a
+ * long list is cut: the buffer's cap). */
+static void trusted_cas(const struct idp_session *s, struct idp_buf *b)
+{
+	int i;
+
+	(void)idp_buf_addf(b, "the system's CAs");
+	for (i = 0; i < s->tls.ncas; i++)
+		(void)idp_buf_addf(b, ", %s", s->tls.ca_files[i]);
+	if (s->cluster_ca.len)
+		(void)idp_buf_addf(b, ", idpbuilder's CA (from the cluster)");
+}
+
+/* No CA we trusted vouches for the registry's certificate: which were
+ * trusted; for a registry on a loopback address, that docker does not
+ * verify its certificate (it takes it as an insecure registry), idppush
+ * does. */
+static int untrusted(const struct idp_session *s, struct idp_error *err)
+{
+	struct idp_buf cas;
+
+	idp_buf_init(&cas, 1024);
+	trusted_cas(s, &cas);
+	idp_error_prefix(err, "cannot verify registry %s (trusting %s)", s->registry, cas.buf);
+	idp_buf_release(&cas);
+	if (idp_host_is_loopback(s->ref.domain))
+		idp_error_suffix(err, " (docker does not verify the certificate of a registry on a "
+				 "loopback address; idppush does)");
+	return -1;
+}
+
+/* idpbuilder's registry does not answer: is the cluster running? When
+ * it was named (--registry, IDPBUILDER_REGISTRY_URL), not how to name
+ * another. */
+static int idpbuilder_down(const struct idp_session *s, struct idp_error *err)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), "; %sis the idpbuilder cluster running ('idpbuilder "
+		 "create')?%s", err->refused ? "nothing is listening there: " : "",
+		 s->opts.idpbuilder_registry ? ""
+					     : " For another registry pass --registry or TARGET");
+	return idp_error_suffix(err, what);
+}
+
 /* The ping failed: when the registry cannot be reached, say why and what
- * to do; an answer (a refusal) speaks for itself. */
+ * to do; an answer (a refusal, a login failure) speaks for itself. */
 static int unreachable(struct idp_session *s, struct idp_error *err)
 {
 	int idpbuilder = s->idpbuilder;
 
-	if (err->http_status)   /* it answered (and refused): the message says so */
+	/* it answered (and refused), or the credentials are the story (none,
+	 * refused, not to be sent): the message says so */
+	if (err->http_status || err->cls == IDP_EAUTH)
 		return -1;
+	if (err->untrusted)   /* it answered, with a certificate we cannot verify */
+		return untrusted(s, err);
 	idp_error_prefix(err, "cannot reach registry %s", s->registry);
 	if (err->unresolved && idp_host_is_localtest(s->registry))
 		return localtest_unresolved(s, err);
 	if (idpbuilder && (err->unresolved || err->refused || err->cls == IDP_ETIMEOUT))
-		return idp_error_suffix(err, "; is the idpbuilder cluster running ('idpbuilder "
-				       "create')? For another registry pass --registry or TARGET");
+		return idpbuilder_down(s, err);
 	if (err->unresolved)
 		return idp_error_suffix(err, "; check the registry's name");
 	if (err->refused)
 		return idp_error_suffix(err,
 					"; nothing is listening there: is the registry running?");
 	return -1;
+}
+
+/* How the cluster is asked: within the session's stop state, each command
+ * and its outcome said under -v. */
+static struct idp_cluster_ask cluster_ask(const struct idp_session *s)
+{
+	return (struct idp_cluster_ask){ &s->stop, s->opts.info, s->opts.warn_ctx };
 }
 
 /* idpbuilder's registry failed TLS verification with the CAs we had: when
@@ -221,11 +287,12 @@ static int unreachable(struct idp_session *s, struct idp_error *err)
 static int trust_cluster_ca(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_error why = IDP_ERROR_INIT;
+	const struct idp_cluster_ask ask = cluster_ask(s);
 
 	if (!s->local_idpbuilder || s->tls.ncas || s->tls.skip_verify || s->tls.plain_http)
 		return 0;
 	idp_buf_init(&s->cluster_ca, 1u << 20);
-	if (idp_cluster_ca(&s->stop, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
+	if (idp_cluster_ca(&ask, &s->cluster_ca, &why) <= 0 || make_ca_bundle(s, &why) < 0) {
 		idp_buf_release(&s->cluster_ca);
 		idp_error_suffix(err, "; idpbuilder's CA: " IDP_CLUSTER_CA_HINT);
 		return 0;
@@ -276,8 +343,7 @@ static int ca_expired(struct idp_session *s, struct idp_error *err)
 static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 {
 	struct idp_http *h = idp_session_conn(s);
-	int probe = (idp_host_is_loopback(s->ref.domain) || s->local_idpbuilder) &&
-		    !s->tls.plain_http;
+	int probe = registry_local(s) && !s->tls.plain_http;
 	struct idp_error tls_err;
 
 	if (!h)
@@ -290,9 +356,7 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		return 0;
 	if (err->tls_failure && ca_expired(s, err))
 		return unreachable(s, err);
-	if (probe && !err->tls_failure && err->refused && ping(s, h, err) == 0)
-		return 0;   /* not listening yet: the usual retries */
-	if (!probe || !err->tls_failure)
+	if (!probe || !err->tls_failure || err->untrusted)   /* it speaks TLS: not plain HTTP */
 		return unreachable(s, err);
 	tls_err = *err;
 	if (set_base_url(s, 1, err) < 0)
@@ -308,7 +372,9 @@ static int choose_scheme_and_ping(struct idp_session *s, struct idp_error *err)
 		idp_error_prefix(err, "cannot reach registry %s", s->registry);
 		return idp_error_suffix(err, "; a plain-HTTP registry: pass --plain-http");
 	}
-	session_warnf(s, "%s does not speak TLS: using plain HTTP, as docker does for loopback "
+	/* a note, not a warning: kind's localhost:5001 would say it on every
+	 * push, and docker says nothing */
+	session_infof(s, "%s does not speak TLS: using plain HTTP, as docker does for loopback "
 		      "registries (--plain-http says so and skips the TLS try)", s->registry);
 	return 0;
 }
@@ -339,14 +405,12 @@ static void say_tls(const struct idp_session *s)
 {
 	const char *cert = s->tls.origin ? s->tls.origin : "the configuration";
 	struct idp_buf cas;
-	int i;
 
 	if (!s->opts.info || s->tls.plain_http || (!s->tls.ncas && !s->tls.client_cert))
 		return;
 	idp_buf_init(&cas, 1024);
-	for (i = 0; i < s->tls.ncas; i++)
-		(void)idp_buf_addf(&cas, ", %s", s->tls.ca_files[i]);   /* a long list is cut */
-	session_infof(s, "TLS for %s: the system's CAs%s%s%s", s->registry, cas.buf,
+	trusted_cas(s, &cas);
+	session_infof(s, "TLS for %s: %s%s%s", s->registry, cas.buf,
 		      s->tls.client_cert ? "; client certificate from " : "",
 		      s->tls.client_cert ? cert : "");
 	idp_buf_release(&cas);
@@ -372,7 +436,8 @@ static int setup_tls(struct idp_session *s, struct idp_error *err)
 static int cluster_credentials(void *ctx, struct idp_creds *out, struct idp_error *why)
 {
 	struct idp_session *s = ctx;
-	int rc = idp_cluster_credentials(&s->stop, out, why);
+	const struct idp_cluster_ask ask = cluster_ask(s);
+	int rc = idp_cluster_credentials(&ask, out, why);
 
 	if (rc == IDP_CLUSTER_NOT_YET)
 		return IDP_AUTH_LATE_NOT_YET;
@@ -381,6 +446,20 @@ static int cluster_credentials(void *ctx, struct idp_creds *out, struct idp_erro
 	session_infof(s, "credentials for %s: %s (the registry asked for some)", s->registry,
 		      out->origin ? out->origin : "idpbuilder's cluster");
 	return 1;
+}
+
+/* A credential helper gone past: one that cannot be run is a leftover
+ * (Docker Desktop's "desktop" once it is gone), said under -v only, as
+ * docker says nothing; one that ran and failed is broken: a warning. The
+ * registry's refusal names it should credentials be needed. */
+static void say_skipped_helper(const struct idp_session *s, const struct idp_creds_skip *skip)
+{
+	if (!skip->what)
+		return;
+	if (skip->not_run)
+		session_infof(s, "%s: going on without it", skip->what);
+	else
+		session_warnf(s, "%s: going on without its credentials", skip->what);
 }
 
 static int setup_auth(struct idp_session *s, struct idp_error *err)
@@ -394,6 +473,11 @@ static int setup_auth(struct idp_session *s, struct idp_error *err)
 	co.stop = &s->stop;
 	if (idp_creds_resolve(&co, s->ref.domain, &creds, err) < 0)
 		return -1;
+	say_skipped_helper(s, &creds.skipped);
+	if (remote_plain && s->opts.allow_insecure_auth && creds.source != IDP_CREDS_NONE)
+		session_warnf(s, "%s is reached over plain HTTP and is not on this machine: the "
+			      "credentials (%s) cross the network in clear text if it asks for "
+			      "them (--allow-insecure-auth)", s->registry, creds.origin);
 	if (!(s->auth = idp_auth_new(&creds, remote_plain, s->opts.allow_insecure_auth))) {
 		idp_creds_release(&creds);
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");

@@ -42,6 +42,8 @@ struct idp_reg_call {
 	struct idp_http_req req;
 	const char *scopes;         /* the token scopes it needs; NULL = the session's */
 	int once;                   /* no retries (a body that cannot be sent again, a probe) */
+	int refused_final;          /* a refused connection is not retried (nothing listens
+	                             * on a loopback registry's port: no transient fault) */
 	long ok[4];                 /* the statuses that answer, 0-terminated; none: any */
 };
 

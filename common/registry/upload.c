@@ -201,8 +201,10 @@ static int start_upload(struct upload *u, struct idp_error *err)
 /* After a failure: ask where the upload stands and continue from there. */
 static int resync(struct upload *u, struct idp_error *err)
 {
+	/* no retries of its own: a transient failure is the next attempt of
+	 * the chunk (resume), with the one warning of that step */
 	struct idp_reg_call c = { .req = { .method = "GET", .url = u->location },
-				  .ok = { 204, 200 } };
+				  .once = 1, .ok = { 204, 200 } };
 	struct idp_http_resp resp;
 	int64_t have;
 	int rc;
@@ -325,7 +327,8 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
 	struct idp_reg_call c = {
 		.req = { .method = "PATCH", .url = u->location, .headers = hdrs, .has_body = 1,
-			 .pull = u->spool ? pull_spool : pull_direct, .pull_ctx = u,
+			 .finish_on_stop = 1, .pull = u->spool ? pull_spool : pull_direct,
+			 .pull_ctx = u,
 			 .on_sent = u->a->on_sent, .sent_ctx = u->a->progress_ctx,
 			 .sent_base = u->acked },
 		.once = 1,   /* a failed chunk is resumed (send_chunk), not sent again */
@@ -393,6 +396,33 @@ static int shrink_after_413(struct upload *u)
 	return 1;
 }
 
+/* Wait before the next attempt of a chunk, after err: the one warning
+ * of this recovery step, with the one count of attempts. */
+static int pause_to_resume(struct upload *u, int *attempt, struct idp_error *err)
+{
+	long ms = idp_retry_delay_ms(&u->s->opts.retry, *attempt, 0.5, err->retry_after_ms);
+
+	(*attempt)++;
+	session_warnf(u->s, "%s; resuming the upload in %.1f s (attempt %d of %d)", err->msg,
+		      (double)ms / 1000.0, *attempt, u->s->opts.retry.attempts);
+	return idp_session_sleep(u->s, ms, err);
+}
+
+/* Ask where the upload stands and go on from there. The status GET that
+ * fails for a transient reason (the registry still down) is waited for
+ * and asked again as the chunk's next attempt; one that says the session
+ * is gone (or cannot be believed) starts the blob again. */
+static int resume(struct upload *u, int *attempt, struct idp_error *err)
+{
+	while (resync(u, err) < 0) {
+		if (!err->retryable || err->http_status == 404)
+			return restart(u, err);
+		if (*attempt >= u->s->opts.retry.attempts || pause_to_resume(u, attempt, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Send what remains of the current chunk, resuming on transient failures. */
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
@@ -415,18 +445,10 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 			return -1;
 		} else if (next == IDP_UPLOAD_RESUME_NOW) {
 			attempt++;   /* bounded all the same */
-		} else {
-			long ms = idp_retry_delay_ms(&u->s->opts.retry, attempt, 0.5,
-						     err->retry_after_ms);
-
-			attempt++;
-			session_warnf(u->s, "%s; resuming the upload in %.1f s (attempt %d of %d)",
-				      err->msg, (double)ms / 1000.0, attempt,
-				      u->s->opts.retry.attempts);
-			if (idp_session_sleep(u->s, ms, err) < 0)
-				return -1;
+		} else if (pause_to_resume(u, &attempt, err) < 0) {
+			return -1;
 		}
-		if (resync(u, err) < 0 && restart(u, err) < 0)
+		if (resume(u, &attempt, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -474,7 +496,7 @@ static int put_once(struct upload *u, const char *url, const struct idp_buf *bod
 		    struct idp_error *err)
 {
 	struct idp_reg_call c = {
-		.req = { .method = "PUT", .url = url, .has_body = 1,
+		.req = { .method = "PUT", .url = url, .has_body = 1, .finish_on_stop = 1,
 			 .body = body ? body->buf : NULL, .body_len = body ? body->len : 0,
 			 .on_sent = body ? u->a->on_sent : NULL, .sent_ctx = u->a->progress_ctx },
 		.once = 1,   /* put_finish() retries, after a HEAD */
@@ -624,8 +646,8 @@ static int post_digest(struct upload *u, const struct idp_buf *body, const char 
 	const char *hdrs[] = { "Content-Type: application/octet-stream", NULL };
 	struct idp_reg_call c = {
 		.req = { .method = "POST", .headers = hdrs, .body = body->buf,
-			 .body_len = body->len, .has_body = 1, .on_sent = u->a->on_sent,
-			 .sent_ctx = u->a->progress_ctx },
+			 .body_len = body->len, .has_body = 1, .finish_on_stop = 1,
+			 .on_sent = u->a->on_sent, .sent_ctx = u->a->progress_ctx },
 		.ok = { 201, 202 },
 	};
 	struct idp_http_resp resp;

@@ -34,7 +34,7 @@ struct idp_pcompress {
 	int stop;
 };
 
-static int online_cpus(void)
+int idp_pcompress_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > IDP_PCOMPRESS_MAX_THREADS ? IDP_PCOMPRESS_MAX_THREADS : (int)n;
@@ -114,8 +114,8 @@ int idp_pcompress_new(const struct idp_codec *c, int threads, struct idp_pcompre
 	if (!pc)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	pc->codec = *c;
-	pc->nthreads =
-		threads > 0 && threads <= IDP_PCOMPRESS_MAX_THREADS ? threads : online_cpus();
+	pc->nthreads = threads > 0 && threads <= IDP_PCOMPRESS_MAX_THREADS ? threads
+									    : idp_pcompress_cpus();
 	pc->nslots = pc->nthreads + 2;   /* every worker busy, one being taken, one filling */
 	pthread_mutex_init(&pc->mu, NULL);
 	pthread_cond_init(&pc->work, NULL);

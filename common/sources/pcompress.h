@@ -23,6 +23,10 @@
 
 struct idp_pcompress;
 
+/* The threads a compressor starts for threads 0: one per online CPU, at
+ * most IDP_PCOMPRESS_MAX_THREADS. */
+int idp_pcompress_cpus(void);
+
 /* threads: 0 = one per online CPU (at most IDP_PCOMPRESS_MAX_THREADS). */
 int idp_pcompress_new(const struct idp_codec *c, int threads, struct idp_pcompress **out,
 		      struct idp_error *err);

@@ -147,6 +147,16 @@ extern const struct idp_source_ops idp_source_containerd;
  *   ops->finish(priv, &img, err)      every blob and the manifests
  *   ops->open_blob(priv, b, &r, err)  blobs of img that next never gave (a config)
  *   ops->close(priv)                  at any time
+ *
+ * A stream whose blobs can be read in any order, several at once (docker's
+ * layer store puts each layer's tar together from files of its own), also
+ * has plan and take (else both are NULL). The engine then reads it so:
+ *
+ *   n = ops->plan(priv, &ids)          every blob, its display id, up front
+ *   from several threads, each blob i < n once:
+ *           ops->take(priv, i, at_once, &blob, &reader, err), then
+ *           ops->done_at(priv, i, ...) or ops->skip_at(priv, i, ...)
+ *   ops->finish, open_blob, close as above (next is never called)
  */
 
 struct idp_stream_blob {
@@ -183,6 +193,20 @@ struct idp_stream_ops {
 	int (*open_blob)(void *priv, const struct idp_image_blob *b, struct idp_blob_reader *r,
 			 struct idp_error *err);
 	void (*close)(void *priv);
+	/* Optional (NULL: in order only, through next). How many blobs next()
+	 * would hand over, their display ids in *ids (in that order; valid
+	 * while the stream is open). */
+	int (*plan)(void *priv, const char *const **ids);
+	/* Blob i of the plan, with a reader of its own (valid until done_at
+	 * or skip_at for it), as next gives one; at_once: how many blobs are
+	 * read at the same time (a share of the CPUs each). Thread-safe for
+	 * different i, as are done_at and skip_at (done and skip for blob i). */
+	int (*take)(void *priv, int i, int at_once, struct idp_stream_blob *b,
+		    struct idp_blob_reader *r, struct idp_error *err);
+	int (*done_at)(void *priv, int i, const char *digest, int64_t size,
+		       char diffid[IDP_DIGEST_MAX], struct idp_error *err);
+	int (*skip_at)(void *priv, int i, const char *expect, const char *digest, int64_t size,
+		       struct idp_error *err);
 };
 
 struct idp_stream {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "bbolt.h"
 #include "util/buf.h"
+#include "util/nearest.h"
 #include "util/trust.h"
 #include "blobsrc.h"
 #include "imgwalk.h"
@@ -31,7 +32,6 @@
 #define CTD_SRC_LABEL "containerd.io/distribution.source."
 #define CTD_NAME_MAX 1024
 #define CTD_ATTEMPTS 3
-#define CTD_NEAR 3
 
 struct ctd {
 	char *root;
@@ -148,56 +148,8 @@ static int open_meta(struct ctd *c, struct idp_error *err)
 
 struct names_ctx {
 	struct idp_buf *out;
-	const char *want;
-	char best[CTD_NEAR][CTD_NAME_MAX];
-	size_t score[CTD_NEAR];
-	int n;
+	struct idp_nearest *near;   /* NULL: only the list */
 };
-
-static size_t min3(size_t a, size_t b, size_t c)
-{
-	size_t m = a < b ? a : b;
-	return m < c ? m : c;
-}
-
-/* Edit distance, bounded to CTD_NAME_MAX-long strings. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, row[CTD_NAME_MAX + 1];
-
-	if (la > CTD_NAME_MAX || lb > CTD_NAME_MAX)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = row[j];
-			row[j] = a[i - 1] == b[j - 1] ? prev : 1 + min3(prev, row[j], row[j - 1]);
-			prev = cur;
-		}
-	}
-	return row[lb];
-}
-
-/* Keep the CTD_NEAR names closest to want (a substring counts as close). */
-static void near_add(struct names_ctx *n, const char *name)
-{
-	size_t s = strstr(name, n->want) ? 0 : edit_distance(name, n->want);
-	int i, at = n->n < CTD_NEAR ? n->n : CTD_NEAR - 1;
-
-	if (n->n == CTD_NEAR && s >= n->score[at])
-		return;
-	for (i = at; i > 0 && n->score[i - 1] > s; i--) {
-		n->score[i] = n->score[i - 1];
-		memcpy(n->best[i], n->best[i - 1], CTD_NAME_MAX);
-	}
-	n->score[i] = s;
-	snprintf(n->best[i], CTD_NAME_MAX, "%s", name);
-	if (n->n < CTD_NEAR)
-		n->n++;
-}
 
 static int names_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned char *v, size_t vl,
 		    int is_bucket)
@@ -213,8 +165,8 @@ static int names_cb(void *ctx, const unsigned char *k, size_t kl, const unsigned
 	name[kl] = '\0';
 	if (n->out)
 		idp_buf_addf(n->out, "%s%s", n->out->len ? ", " : "", name);
-	if (n->want)
-		near_add(n, name);
+	if (n->near)
+		idp_nearest_add(n->near, name);
 	return 0;
 }
 
@@ -223,7 +175,7 @@ static int ns_missing(struct ctd *c, struct idp_error *err)
 	const char *v1[1] = { "v1" };
 	struct idp_bolt_bucket b;
 	struct idp_buf list;
-	struct names_ctx n = { &list, NULL, { "" }, { 0 }, 0 };
+	struct names_ctx n = { &list, NULL };
 	int rc;
 
 	idp_buf_init(&list, 8192);
@@ -239,19 +191,16 @@ static int ns_missing(struct ctd *c, struct idp_error *err)
 static int image_missing(struct ctd *c, const struct idp_bolt_bucket *images, const char *spec,
 			 struct idp_error *err)
 {
-	struct names_ctx n = { NULL, spec, { "" }, { 0 }, 0 };
-	struct idp_buf b;
-	int i, rc;
+	struct idp_nearest near;
+	struct names_ctx n = { NULL, &near };
+	char list[512];
 
+	idp_nearest_init(&near, spec);
 	if (images && idp_bolt_each(c->db, images, names_cb, &n, err) < 0)
 		return -1;
-	idp_buf_init(&b, 8192);
-	for (i = 0; i < n.n; i++)
-		idp_buf_addf(&b, "%s%s", i ? ", " : "", n.best[i]);
-	rc = idp_error_set(err, IDP_ENOTFOUND, "no image '%s' in namespace '%s' of '%s'%s%s", spec,
-			   c->ns, c->root, n.n ? "; closest: " : " (it holds no images)", b.buf);
-	idp_buf_release(&b);
-	return rc;
+	return idp_error_set(err, IDP_ENOTFOUND, "no image '%s' in namespace '%s' of '%s'%s%s",
+			     spec, c->ns, c->root, near.n ? "; closest: " : " (it holds no images)",
+			     idp_nearest_list(&near, list, sizeof(list)));
 }
 
 /* Names to try for what the user typed: as is, then as docker would

@@ -1,7 +1,9 @@
 /* src_docker_store.c: the streaming source over dockerd's layer store
  * (src_docker_store.h): the config from imagedb, each layer's tar put
  * back together from its tar-split (tarsplit.h) and its files, hashed
- * against the diffID and compressed as it is read (zlayer.h). */
+ * against the diffID and compressed as it is read (zlayer.h). Each layer
+ * read has a cursor of its own, so several can be read at once, in any
+ * order (take); next() takes them in order. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +35,14 @@ struct layer {
 	char *ldb;                 /* its layerdb directory, beneath the root */
 	char *dir;                 /* its files' directory, beneath the root */
 	int dup_of;                /* an earlier layer with the same diffID, or -1 */
+	struct cur *cur;           /* while it is taken */
 	int done;
 	char digest[IDP_DIGEST_MAX];
 	int64_t size;
 };
 
-struct cur {                   /* the layer being read */
+struct cur {                   /* a layer being read */
+	struct store *s;
 	struct layer *l;
 	int started;               /* its tar-split and directory are open */
 	struct idp_blob_reader tsr;
@@ -59,8 +63,11 @@ struct store {
 	struct idp_store_opts o;
 	int n;
 	struct layer *layers;
-	int next;                  /* the next layer to hand over */
-	struct cur cur;            /* the layer next handed over */
+	int nplan;                 /* the layers handed over: each diffID once */
+	int *plan;                 /* their indexes in layers */
+	const char **ids;          /* their display ids */
+	int next;                  /* next(): the next of the plan to hand over */
+	int seq;                   /* next(): the one it handed over */
 	struct idp_buf config;
 };
 
@@ -68,6 +75,13 @@ struct store {
 
 static int store_error(struct store *s, struct idp_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The store itself failed (layers are read on several threads). */
+static void store_failed(struct store *s)
+{
+	if (s->o.store_failed)
+		__atomic_store_n(s->o.store_failed, 1, __ATOMIC_RELAXED);
+}
 
 static int store_error(struct store *s, struct idp_error *err, const char *fmt, ...)
 {
@@ -77,16 +91,14 @@ static int store_error(struct store *s, struct idp_error *err, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (s->o.store_failed)
-		*s->o.store_failed = 1;
+	store_failed(s);
 	return idp_error_set(err, IDP_EGENERAL, "docker's layer store: %s", msg);
 }
 
 /* An error of the store's own (a tar-split's, a reader's), about layer l. */
 static int store_prefix(struct store *s, const struct layer *l, struct idp_error *err)
 {
-	if (s->o.store_failed)
-		*s->o.store_failed = 1;
+	store_failed(s);
 	return idp_error_prefix(err, "docker's layer store: layer %.19s", l->diffid);
 }
 
@@ -276,8 +288,10 @@ static int open_layer(struct store *s, int i, struct idp_error *err)
 
 /* ---- a layer's tar ---- */
 
-static void cur_release(struct cur *c)
+static void cur_free(struct cur *c)
 {
+	if (!c)
+		return;
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->dirfd >= 0)
@@ -286,8 +300,7 @@ static void cur_release(struct cur *c)
 	idp_blob_reader_close(&c->tsr);
 	idp_sha256_free(c->raw);
 	idp_zlayer_release(&c->z);
-	memset(c, 0, sizeof(*c));
-	c->fd = c->dirfd = -1;
+	free(c);
 }
 
 /* The layer's tar-split, opened for reading. */
@@ -416,10 +429,10 @@ static int next_entry(struct store *s, struct cur *c, struct idp_error *err)
 	return open_file(s, c, e.size, err);
 }
 
-/* Up to want bytes of the current file into dst: how many, or -1. */
-static ssize_t copy_file(struct store *s, unsigned char *dst, size_t want, struct idp_error *err)
+/* Up to want bytes of c's current file into dst: how many, or -1. */
+static ssize_t copy_file(struct store *s, struct cur *c, unsigned char *dst, size_t want,
+			 struct idp_error *err)
 {
-	struct cur *c = &s->cur;
 	ssize_t n;
 
 	if ((int64_t)want > c->file_left)
@@ -453,8 +466,8 @@ static int verify(struct store *s, struct cur *c, struct idp_error *err)
 /* idp_zlayer_fill_fn: the tar's next bytes. */
 static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct idp_error *err)
 {
-	struct store *s = ctx;
-	struct cur *c = &s->cur;
+	struct cur *c = ctx;
+	struct store *s = c->s;
 	size_t take;
 	ssize_t got;
 
@@ -467,7 +480,7 @@ static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct i
 			c->seg_left -= take;
 			*len += take;
 		} else if (c->fd >= 0) {
-			if ((got = copy_file(s, dst + *len, cap - *len, err)) < 0)
+			if ((got = copy_file(s, c, dst + *len, cap - *len, err)) < 0)
 				return -1;
 			*len += (size_t)got;
 		} else if (canceled(s, err) < 0 || next_entry(s, c, err) < 0) {
@@ -477,7 +490,7 @@ static int fill(void *ctx, unsigned char *dst, size_t cap, size_t *len, struct i
 	idp_sha256_update(c->raw, dst, *len);
 	c->consumed += (int64_t)*len;
 	if (s->o.bytes_read)
-		*s->o.bytes_read += (int64_t)*len;
+		__atomic_fetch_add(s->o.bytes_read, (int64_t)*len, __ATOMIC_RELAXED);
 	return c->ts_end ? verify(s, c, err) : 0;
 }
 
@@ -493,8 +506,8 @@ static int start_reading(struct store *s, struct cur *c, struct idp_error *err)
 
 static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
-	struct store *s = ctx;
-	struct cur *c = &s->cur;
+	struct cur *c = ctx;
+	struct store *s = c->s;
 	ssize_t got;
 
 	if (canceled(s, err) < 0)
@@ -508,7 +521,7 @@ static ssize_t layer_read(void *ctx, void *buf, size_t n, struct idp_error *err)
 
 static void layer_close(void *ctx)
 {
-	(void)ctx;   /* the cursor is the stream's, released by done or skip */
+	(void)ctx;   /* the cursor is the stream's, freed by done_at or skip_at */
 }
 
 static const struct idp_blob_reader_ops layer_ops = {
@@ -518,74 +531,137 @@ static const struct idp_blob_reader_ops layer_ops = {
 
 /* ---- the stream ---- */
 
-static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reader *r,
-		      struct idp_error *err)
+/* The threads compressing one layer when at_once are read together: a
+ * share of the CPUs each, rounded up, at least 2 (a layer left alone at
+ * the end is not starved; the memory stays that of a few more blocks),
+ * or the compressor's own default (0) for one at a time. */
+static int layer_threads(const struct store *s, int at_once)
+{
+	int all = s->o.threads > 0 ? s->o.threads : idp_pcompress_cpus();
+	int share = (all + at_once - 1) / (at_once > 0 ? at_once : 1);
+
+	if (at_once <= 1)
+		return s->o.threads;
+	return share > 2 ? share : 2;
+}
+
+static int store_take(void *ctx, int i, int at_once, struct idp_stream_blob *b,
+		      struct idp_blob_reader *r, struct idp_error *err)
 {
 	struct store *s = ctx;
-	struct cur *c = &s->cur;
-	struct idp_zlayer_opts zo = { .codec = &s->o.codec,
-				      .threads = s->o.threads,
-				      .fill = fill,
-				      .ctx = s,
-				      .cancel = s->o.cancel };
+	struct layer *l;
+	struct cur *c;
 	int64_t raw = -1;
 
-	while (s->next < s->n && s->layers[s->next].dup_of >= 0)
-		s->next++;
-	if (s->next == s->n)
-		return 0;
-	if (!(s->o.known && s->o.known[s->next]) &&
-	    check_layer(s, &s->layers[s->next], &raw, err) < 0)
+	if (i < 0 || i >= s->nplan || s->layers[s->plan[i]].cur)
+		return idp_error_set(err, IDP_EGENERAL, "internal: layer %d taken twice", i);
+	l = &s->layers[s->plan[i]];
+	if (!(s->o.known && s->o.known[s->plan[i]]) && check_layer(s, l, &raw, err) < 0)
 		return -1;
-	cur_release(c);
-	c->l = &s->layers[s->next++];
-	idp_zlayer_init(&c->z, &zo);
+	if (!(c = calloc(1, sizeof(*c))))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	c->s = s;
+	c->l = l;
+	c->fd = c->dirfd = -1;
+	idp_zlayer_init(&c->z, &(struct idp_zlayer_opts){ .codec = &s->o.codec,
+							   .threads = layer_threads(s, at_once),
+							   .fill = fill,
+							   .ctx = c,
+							   .cancel = s->o.cancel });
+	l->cur = c;
 	memset(b, 0, sizeof(*b));
-	b->display_id = idp_digest_hex(c->l->diffid);
+	b->display_id = s->ids[i];
 	b->size = -1;
 	b->raw_size = raw;
 	b->consumed = &c->delivered;
 	r->ops = &layer_ops;
-	r->ctx = s;
+	r->ctx = c;
 	return 1;
 }
 
-static void finish_layer(struct store *s, const char *digest, int64_t size)
+static int store_next(void *ctx, struct idp_stream_blob *b, struct idp_blob_reader *r,
+		      struct idp_error *err)
 {
-	struct layer *l = s->cur.l;
+	struct store *s = ctx;
 
+	if (s->next == s->nplan)
+		return 0;
+	s->seq = s->next++;
+	return store_take(s, s->seq, 1, b, r, err);
+}
+
+static int store_plan(void *ctx, const char *const **ids)
+{
+	const struct store *s = ctx;
+
+	*ids = s->ids;
+	return s->nplan;
+}
+
+/* Blob i of the plan went up (or was there) as digest/size. */
+static void finish_layer(struct layer *l, const char *digest, int64_t size)
+{
 	snprintf(l->digest, sizeof(l->digest), "%s", digest);
 	l->size = size;
 	l->done = 1;
-	cur_release(&s->cur);
+	cur_free(l->cur);
+	l->cur = NULL;
+}
+
+/* The layer of plan entry i, which was taken; NULL with err else. */
+static struct layer *taken(struct store *s, int i, struct idp_error *err)
+{
+	if (i < 0 || i >= s->nplan || !s->layers[s->plan[i]].cur) {
+		idp_error_set(err, IDP_EGENERAL, "internal: layer %d was not taken", i);
+		return NULL;
+	}
+	return &s->layers[s->plan[i]];
+}
+
+static int store_done_at(void *ctx, int i, const char *digest, int64_t size,
+			 char diffid[IDP_DIGEST_MAX], struct idp_error *err)
+{
+	struct layer *l = taken(ctx, i, err);
+
+	if (!l)
+		return -1;
+	if (!l->cur->z.out_done || !l->cur->verified)
+		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not read through",
+				     l->diffid);
+	snprintf(diffid, IDP_DIGEST_MAX, "%s", l->diffid);
+	finish_layer(l, digest, size);
+	return 0;
+}
+
+static int store_skip_at(void *ctx, int i, const char *expect, const char *digest, int64_t size,
+			 struct idp_error *err)
+{
+	struct layer *l = taken(ctx, i, err);
+
+	if (!l)
+		return -1;
+	if (l->cur->z.started || l->cur->started)
+		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was partly read",
+				     l->diffid);
+	if (expect && strcmp(expect, l->diffid) != 0)
+		return idp_error_set(err, IDP_EGENERAL, "layer %s is not %s as expected",
+				     l->diffid, expect);
+	finish_layer(l, digest, size);
+	return 0;
 }
 
 static int store_done(void *ctx, const char *digest, int64_t size, char diffid[IDP_DIGEST_MAX],
 		      struct idp_error *err)
 {
-	struct store *s = ctx;
-
-	if (!s->cur.z.out_done || !s->cur.verified)
-		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was not read through",
-				     s->cur.l->diffid);
-	snprintf(diffid, IDP_DIGEST_MAX, "%s", s->cur.l->diffid);
-	finish_layer(s, digest, size);
-	return 0;
+	const struct store *s = ctx;
+	return store_done_at(ctx, s->seq, digest, size, diffid, err);
 }
 
 static int store_skip(void *ctx, const char *expect, const char *digest, int64_t size,
 		      struct idp_error *err)
 {
-	struct store *s = ctx;
-
-	if (s->cur.z.started || s->cur.started)
-		return idp_error_set(err, IDP_EGENERAL, "internal: layer %s was partly read",
-				     s->cur.l->diffid);
-	if (expect && strcmp(expect, s->cur.l->diffid) != 0)
-		return idp_error_set(err, IDP_EGENERAL, "layer %s is not %s as expected",
-				     s->cur.l->diffid, expect);
-	finish_layer(s, digest, size);
-	return 0;
+	const struct store *s = ctx;
+	return store_skip_at(ctx, s->seq, expect, digest, size, err);
 }
 
 /* Layer i of the image (idp_single_image.layer): a repeated diffID is
@@ -643,12 +719,14 @@ static void store_close(void *ctx)
 
 	if (!s)
 		return;
-	cur_release(&s->cur);
 	for (i = 0; s->layers && i < s->n; i++) {
+		cur_free(s->layers[i].cur);
 		free(s->layers[i].ldb);
 		free(s->layers[i].dir);
 	}
 	free(s->layers);
+	free(s->plan);
+	free(s->ids);
 	idp_buf_release(&s->config);
 	free(s);
 }
@@ -661,6 +739,10 @@ static const struct idp_stream_ops docker_store_ops = {
 	.finish = store_finish,
 	.open_blob = store_open_blob,
 	.close = store_close,
+	.plan = store_plan,
+	.take = store_take,
+	.done_at = store_done_at,
+	.skip_at = store_skip_at,
 };
 
 static int store_open(struct store *s, struct idp_error *err)
@@ -676,9 +758,17 @@ static int store_open(struct store *s, struct idp_error *err)
 				   s->o.image_id ? s->o.image_id : "?");
 	if (read_config(s, err) < 0 || config_layers(s, err) < 0)
 		return -1;
-	for (i = 0; i < s->n; i++)
+	if (!(s->plan = calloc((size_t)s->n + 1, sizeof(*s->plan))) ||
+	    !(s->ids = calloc((size_t)s->n + 1, sizeof(*s->ids))))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	for (i = 0; i < s->n; i++) {
 		if (open_layer(s, i, err) < 0)
 			return -1;
+		if (s->layers[i].dup_of >= 0)
+			continue;   /* a repeated diffID: its first layer's blob */
+		s->plan[s->nplan] = i;
+		s->ids[s->nplan++] = idp_digest_hex(s->layers[i].diffid);
+	}
 	return 0;
 }
 
@@ -690,7 +780,6 @@ int idp_stream_docker_store(const struct idp_store_opts *o, struct idp_stream *o
 	if (!s)
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	s->o = *o;
-	s->cur.fd = s->cur.dirfd = -1;
 	if (store_open(s, err) < 0) {
 		store_close(s);
 		return -1;

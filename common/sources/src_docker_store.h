@@ -23,8 +23,11 @@
  * sha256 is not the diffID fails before its upload is committed.
  *
  * It implements struct idp_stream_ops (source.h): next() hands over the
- * layers in order (a repeated diffID once), each compressed only once
- * read, so a layer the registry has costs nothing but its skip(); the
+ * layers in order (a repeated diffID once), and plan()/take() the same
+ * layers in any order, several at once on the engine's threads (each with
+ * a cursor of its own, its compressor a share of the CPUs); each is
+ * compressed only once read, so a layer the registry has costs nothing
+ * but its skip(); the
  * config comes from open_blob(); the finished image is the one a
  * docker-save push of the same image builds (config as blobs[0], the
  * layers, one manifest). When the store itself fails (unreadable, not

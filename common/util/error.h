@@ -28,6 +28,8 @@ struct idp_error {
 	long retry_after_ms;    /* from Retry-After, -1 when not given */
 	int http_status;        /* last HTTP status involved, 0 if none */
 	int tls_failure;        /* the TLS handshake failed (not a plain HTTP error) */
+	int untrusted;          /* ... on the server's certificate: it speaks TLS, with a
+	                         * certificate no CA we trust vouches for */
 	int unresolved;         /* the host name does not resolve */
 	int refused;            /* the connection was refused (nothing listening) */
 	char msg[IDP_ERRMSG_MAX];

@@ -6,7 +6,8 @@
 #   5-chunk layer, for idppush-containerd (an OCI layout, read straight
 #   from the file) and docker-idppush (a docker save stream, compressed on
 #   the fly and spooled);
-#   the registry crashing and restarting while an upload is in flight;
+#   the registry crashing and restarting while an upload is in flight, and
+#   down for a few seconds (one warning per recovery step, one count);
 #   bursts of 429 and 503 answers with Retry-After on uploads and HEADs;
 #   a token that the registry stops accepting while docker save is slow.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -57,28 +58,47 @@ for front in adapter plugin; do
 	reset_case "$front" last 4
 done
 
+# outage NAME SECS: the adapter pushes giteaadmin/NAME through a proxy
+# that holds every PATCH 400 ms; while the layer is being sent the
+# registry crashes and comes back SECS later; the push must succeed (its
+# stderr in $TEST_TMP/NAME.err)
+delayed() { [ "$(grep -c 'DELAY PATCH' "$FAULT_LOG")" -ge "$1" ]; }
+outage() {
+	local name=$1 secs=$2 t pid rc
+	start_fault_proxy "$REG" --match '^PATCH ' --times 0 --delay-ms 400
+	t="$FAULT_HOST/giteaadmin/$name:v1"
+	adapter --oci-layout "$L" --plain-http --jobs 1 --chunk-size 512k --retries 8 "$t" \
+		>"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	pid=$!
+	track_pid "$pid"
+	wait_until 60 delayed 2 || fail "$name: the upload never got going"
+	kill -KILL "$REG_PID"
+	sleep "$secs"
+	restart_registry
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	assert_eq 0 "$rc" "$name: exit code after the outage ($(cat "$TEST_TMP/$name.err"))"
+	assert_eq "$t@$DIG" "$(cat "$TEST_TMP/$name.out")" "$name: result"
+	verify_pushed "$REG/giteaadmin/$name:v1" "$L" "${SKOPEO_FLAGS[@]}"
+}
+
 # 2. the registry crashes while an upload is in flight and comes back: the
 # request in flight fails, the upload is resumed (or restarted) once the
-# registry answers again. Every PATCH is held 400 ms by the proxy, so the
-# crash comes while the layer is being sent.
-start_fault_proxy "$REG" --match '^PATCH ' --times 0 --delay-ms 400
-t="$FAULT_HOST/giteaadmin/crash:v1"
-adapter --oci-layout "$L" --plain-http --jobs 1 --chunk-size 512k --retries 6 "$t" \
-	>"$TEST_TMP/crash.out" 2>"$TEST_TMP/crash.err" &
-pid=$!
-track_pid "$pid"
-delayed() { [ "$(grep -c 'DELAY PATCH' "$FAULT_LOG")" -ge "$1" ]; }
-wait_until 60 delayed 2 || fail "the upload never got going"
-restart_registry
-set +e
-wait "$pid"
-rc=$?
-set -e
-assert_eq 0 "$rc" "exit code after a registry crash mid-upload ($(cat "$TEST_TMP/crash.err"))"
-assert_eq "$t@$DIG" "$(cat "$TEST_TMP/crash.out")" "result after the crash"
+# registry answers again.
+outage crash 0
 grep -q 'resuming the upload\|starting the upload again\|retrying' "$TEST_TMP/crash.err" ||
 	fail "the crash was not noticed (scenario not exercised): $(cat "$TEST_TMP/crash.err")"
-verify_pushed "$REG/giteaadmin/crash:v1" "$L" "${SKOPEO_FLAGS[@]}"
+
+# 2b. the registry is down for a few seconds in the middle of an upload:
+# one warning per recovery step, one count of attempts (the status GET
+# that resumes is no attempt of its own with a count of its own)
+outage down 3
+grep -q 'resuming the upload' "$TEST_TMP/down.err" ||
+	fail "no upload was resumed (scenario not exercised): $(cat "$TEST_TMP/down.err")"
+counts=$(grep -o 'attempt [0-9]* of [0-9]*' "$TEST_TMP/down.err" | sort | uniq -d)
+[ -z "$counts" ] || fail "two counts of attempts ($counts): $(cat "$TEST_TMP/down.err")"
 
 # 3. bursts of 429 and 503 with Retry-After: on PATCH (both front ends),
 # on HEAD (the adapter)

@@ -88,15 +88,18 @@ assert_contains "$LAST_ERR" "\\x1b"
 # 7b. A failing request with a 300-byte upload URL: the message says the
 # blob and the status first, and the URL shortened (no 300-byte query).
 # (64 KiB requests: the 300 kB layer is PATCHed, not sent in one request.)
+# The repository's names are whole (only the upload id is cut short).
 start_hostile_registry patch-fails
 assert_exit 5 run_engine --plain-http --jobs 1 --chunk-size 65536 "${FAST[@]}" "$L" \
-	"$HOSTILE_HOST/giteaadmin/app:v1"
+	"$HOSTILE_HOST/my-team-name/my-application-service:v1"
 case "$(tail -n 1 "$TEST_TMP/last.err")" in
 "engine-push: pushing blob sha256:"*": HTTP 500"*) ;;
 *) fail "the error does not start with the blob and the status:" \
 	"$(tail -n 1 "$TEST_TMP/last.err")" ;;
 esac
 assert_not_contains "$LAST_ERR" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "the upload URL's query"
+assert_contains "$(tail -n 1 "$TEST_TMP/last.err")" \
+	"(PATCH http://$HOSTILE_HOST/v2/my-team-name/my-application-service/blobs/uploads/"
 # 8. A registry announcing OCI-Chunk-Max-Length: no request is ever larger,
 # so it never has to answer 413.
 start_hostile_registry "" --chunk-max 65536

@@ -3,7 +3,8 @@
 # while `docker save` (a fake docker, tests/tools/fake_docker.sh) stalls half
 # way through a layer: SIGINT, and EOF on DOCKER_CLI_PLUGIN_SOCKET (the docker
 # CLI's cancel channel, an abstract unix socket). Each time: exit 130 within
-# a few seconds, the open upload session DELETEd, nothing tagged. And an
+# a few seconds, the open upload session DELETEd (the registry holds no
+# upload), nothing tagged. And an
 # `image inspect` that hangs: --timeout (exit 6) and SIGINT (130) end it.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
@@ -62,6 +63,8 @@ check_cancelled() { # TAG
 	n=$(reg_log_requests DELETE '/v2/giteaadmin/big/blobs/uploads/' | wc -l)
 	[ "$n" -gt "$DELETES" ] || fail "the upload session was not DELETEd"
 	DELETES=$n
+	# no upload held (its data; distribution leaves hashstates/sha256/0)
+	assert_eq "" "$(find "$REG_DATA" -path '*/_uploads/*' -name data)" "uploads held"
 }
 
 # 1. SIGINT

@@ -4,13 +4,20 @@
 # 64 KiB of body, so the engine is provably mid-upload. Then:
 #   SIGINT  -> exit 130 within a few seconds, the upload session is DELETEd
 #              (registry log), nothing is tagged;
+#   SIGINT in the middle of a request (nothing stalled), from a file and
+#           from a stream -> the registry holds no upload afterwards;
 #   --timeout 3s -> exit 6, the session is DELETEd, nothing is tagged;
 #   --stall-timeout 2s -> the stalled PATCH is given up, resumed, push succeeds.
 # And retries: a 503 with Retry-After is retried (twice, honouring the
 # delay) and the push succeeds; a 400 is not retried (exit 5).
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/plugin.sh"
 need docker-registry skopeo curl
 need_engine
+need_plugin
+fake_docker_setup
+export XDG_CACHE_HOME="$TEST_TMP/cache"
+CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
 
 start_registry plain
 L="$TEST_TMP/layout"
@@ -18,25 +25,58 @@ make_oci_layout "$L" --docker 4000000 >/dev/null
 
 deletes() { reg_log_requests DELETE "/v2/giteaadmin/$1/blobs/uploads/" | grep -c . || true; }
 
+# interrupt NAME READY CMD...: CMD in the background, SIGINT once READY
+# (a command) holds: it must exit 130 within 5 s, saying so (its output
+# in $TEST_TMP/NAME.out and .err)
+interrupt() {
+	local name=$1 ready=$2 pid rc t0
+	shift 2
+	"$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+	pid=$!
+	track_pid "$pid"
+	wait_until 30 "$ready" || fail "$name: the push never got where it is interrupted"
+	t0=$SECONDS
+	kill -INT "$pid"
+	set +e
+	wait "$pid"
+	rc=$?
+	set -e
+	assert_eq 130 "$rc" "$name: exit code after SIGINT"
+	[ $((SECONDS - t0)) -le 5 ] || fail "$name: $((SECONDS - t0)) s to stop after SIGINT"
+	assert_contains "$(cat "$TEST_TMP/$name.err")" "interrupted" "$name: message after SIGINT"
+}
+
 # 1. SIGINT while a PATCH is stalled
 start_fault_proxy "$REG_HOST" --stall --cut-after 65536
-T="$FAULT_HOST/giteaadmin/cancel:v1"
-"$ENGINE_PUSH" --plain-http --jobs 1 "$L" "$T" >"$TEST_TMP/c.out" 2>"$TEST_TMP/c.err" &
-pid=$!
-track_pid "$pid"
-wait_until 30 grep -q STALL "$FAULT_LOG" || fail "the engine never reached the stalled PATCH"
-t0=$SECONDS
-kill -INT "$pid"
-set +e
-wait "$pid"
-rc=$?
-set -e
-assert_eq 130 "$rc" "exit code after SIGINT mid-upload"
-[ $((SECONDS - t0)) -le 5 ] || fail "the engine took $((SECONDS - t0)) s to stop after SIGINT"
+stalled() { grep -q STALL "$FAULT_LOG"; }
+interrupt cancel stalled "$ENGINE_PUSH" --plain-http --jobs 1 "$L" \
+	"$FAULT_HOST/giteaadmin/cancel:v1"
 wait_until 10 test "$(deletes cancel)" -ge 1 ||
 	fail "the upload session was not DELETEd after SIGINT"
-assert_contains "$(cat "$TEST_TMP/c.err")" "interrupted" "message after SIGINT"
 assert_not_tagged "$REG_HOST/giteaadmin/cancel:v1" "${SKOPEO_FLAGS[@]}"
+
+# 1b. SIGINT in the middle of a request, nothing stalled (--limit-rate
+# keeps the push inside one PATCH): the registry holds no upload
+# afterwards, for both read paths: a file (idppush-containerd
+# --oci-layout) and a stream (docker-idppush, docker save). distribution
+# keeps the bytes of a request cut short under an upload state that no
+# longer matches, so the request is sent to its end (at full speed)
+# before the session is deleted. (An upload held is its data and
+# startedat files; distribution 2.8.2 leaves an empty hashstates/sha256/0
+# behind every DELETE it answers 204: no upload.)
+start_registry plain
+uploads() { find "$REG_DATA" -path '*/_uploads/*' \( -name data -o -name startedat \); }
+receiving() { find "$REG_DATA" -path '*/_uploads/*/data' -size +0 | grep -q .; }
+SLOW=(--plain-http --limit-rate 500k --chunk-size 64m -q)
+interrupt file receiving "$CTD_ADAPTER" "${SLOW[@]}" --oci-layout "$L" \
+	"$REG_HOST/giteaadmin/file:v1"
+assert_eq "" "$(uploads)" "file: uploads the registry still holds"
+fixture oci-inside "$L" big:v1
+interrupt stream receiving "$PLUGIN" "${SLOW[@]}" big:v1 "$REG_HOST/giteaadmin/stream:v1"
+assert_eq "" "$(uploads)" "stream: uploads the registry still holds"
+for name in file stream; do
+	assert_not_tagged "$REG_HOST/giteaadmin/$name:v1" "${SKOPEO_FLAGS[@]}"
+done
 
 # 2. the overall deadline
 start_fault_proxy "$REG_HOST" --stall --cut-after 65536

@@ -4,7 +4,8 @@
 #   wrong password            -> exit 2, nothing tagged, password not printed
 #   unknown CA (CA2 / none)   -> exit 3, message names --ca-cert / --insecure
 #   --insecure                -> succeeds against the same server
-#   registry down             -> exit 3, quickly (--retries 2 --retry-initial-ms 50)
+#   registry down             -> exit 3, quickly (--retries 2 --retry-initial-ms 50);
+#                                on loopback at once, whatever --retries
 #   invalid target reference  -> exit 1
 #   missing layout dir        -> exit 4 ("image not found")
 #   upload resume (faultproxy.py in front of a plain registry; the cut hits
@@ -19,6 +20,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 need docker-registry skopeo curl openssl htpasswd
 need_engine
+CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
 
 L="$TEST_TMP/layout"
 DIG=$(make_oci_layout "$L" --docker 0 2000000)
@@ -33,6 +35,8 @@ assert_exit 2 run_engine "${FAST[@]}" --ca-cert "$REG_CA" -u "$REG_USER" -p "not
 [ -n "$LAST_ERR" ] || fail "no error message for a wrong password"
 assert_eq "" "$LAST_OUT" "stdout of a failed push"
 assert_not_contains "$LAST_ERR" "not-$REG_PASS" "error message leaks the password"
+assert_contains "$LAST_ERR" "refused the credentials for user $REG_USER (command line)"
+assert_not_contains "$LAST_ERR" "cannot reach registry" "a refused login is said unreachable"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
 
 T="$REG_HOST/giteaadmin/app:ca2"
@@ -45,6 +49,25 @@ T="$REG_HOST/giteaadmin/app:noca"
 assert_exit 3 run_engine "${FAST[@]}" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
 assert_contains "$LAST_ERR" "--ca-cert" "untrusted-server error suggests --ca-cert"
 assert_not_tagged "$T" "${SKOPEO_FLAGS[@]}"
+# ... what was trusted (not curl's "CAfile: none"), where the CA goes (the
+# user's certs.d first: no root needed), why docker would not have asked
+# (it does not verify a loopback registry), and no plain-HTTP advice for a
+# registry that speaks TLS
+assert_contains "$LAST_ERR" "cannot verify registry $REG_HOST (trusting the system's CAs): TLS \
+failure: server certificate verification failed (GET https://$REG_HOST/v2/)"
+assert_contains "$LAST_ERR" "put the CA in ~/.docker/certs.d/$REG_HOST/ca.crt (or \
+/etc/docker/certs.d/$REG_HOST/ca.crt, for every user)"
+assert_contains "$LAST_ERR" "docker does not verify the certificate of a registry on a loopback"
+for text in CAfile "cannot reach" --plain-http; do
+	assert_not_contains "$LAST_ERR" "$text" "the message for an untrusted loopback registry"
+done
+assert_exit 3 run_engine "${FAST[@]}" --ca-cert "$CA2_CERT" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+assert_contains "$LAST_ERR" "(trusting the system's CAs, $CA2_CERT)"
+# ... and the user's certs.d, where the hint (and --install-ca) puts it, works
+mkdir -p "$HOME/.docker/certs.d/$REG_HOST"
+cp "$REG_CA" "$HOME/.docker/certs.d/$REG_HOST/ca.crt"
+assert_push_ok "$T" "$DIG" "${FAST[@]}" -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
+rm -r "$HOME/.docker/certs.d"
 
 T="$REG_HOST/giteaadmin/app:insecure"
 assert_push_ok "$T" "$DIG" --insecure -u "$REG_USER" -p "$REG_PASS" "$L" "$T"
@@ -58,6 +81,24 @@ assert_exit 3 run_engine --plain-http "${FAST[@]}" "$L" "$DOWN/giteaadmin/app:v1
 [ $((SECONDS - start)) -le 30 ] ||
 	fail "giving up on a dead registry took $((SECONDS - start)) s with --retries 2"
 assert_contains "$LAST_ERR" "nothing is listening there"
+# ... with the default retries, over either scheme: at once (a refused
+# connection to a loopback port is no transient fault), as docker does
+for scheme in --plain-http --retries=4; do
+	start=$SECONDS
+	assert_exit 3 run_engine "$scheme" "$L" "$DOWN/giteaadmin/app:v1"
+	[ $((SECONDS - start)) -le 2 ] ||
+		fail "a refused loopback connection ($scheme) took $((SECONDS - start)) s"
+	assert_not_contains "$LAST_ERR" "retrying" "retries of a refused loopback connection"
+	assert_contains "$LAST_ERR" "nothing is listening there: is the registry running?"
+done
+# ... idpbuilder's registry named with --registry: the cluster is not
+# running, and the hint does not say to pass --registry
+start=$SECONDS
+assert_exit 3 timeout 60 "$CTD_ADAPTER" -q --registry "$DOWN" --oci-layout "$L" app:v1
+[ $((SECONDS - start)) -le 2 ] || fail "--registry $DOWN took $((SECONDS - start)) s"
+assert_contains "$LAST_ERR" "nothing is listening there: is the idpbuilder cluster running"
+assert_not_contains "$LAST_ERR" "pass --registry" "a hint to pass the --registry given"
+assert_not_contains "$LAST_ERR" "warning" "warnings about a refused connection"
 
 # --- a name that does not resolve: at once, no retries; for idpbuilder's
 # *.localtest.me name, why (public DNS only) and the /etc/hosts line. (In

@@ -4,10 +4,13 @@
 # layer), verify with skopeo, push again (nothing re-uploaded), push an
 # OCI-media-type image, and push the same image to a second repository with
 # --mount-from (blobs must arrive by cross-repo mount, not by upload), and
-# with --jobs 1 check that the largest blob is uploaded first.
+# with --jobs 1 check that the largest blob is uploaded first; a loopback
+# registry found to speak plain HTTP is used without a warning (-v: a
+# note), credentials to a remote one over plain HTTP are warned about.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 need docker-registry skopeo curl
 need_engine
+CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
 
 start_registry plain
 L="$TEST_TMP/layout"
@@ -87,9 +90,35 @@ got=$(reg_log_requests PUT '/v2/giteaadmin/order/blobs/uploads/' |
 assert_eq "$want" "$got" "blob upload order with --jobs 1 (largest first)"
 
 # 5. without --plain-http: a loopback registry that does not speak TLS is
-# used over plain HTTP, as docker does, and the user is told once
+# used over plain HTTP, as docker does, and as silently (kind's
+# localhost:5001 would hear it on every push); -v says it once
 T5="$REG_HOST/giteaadmin/app:v5"
 assert_push_ok "$T5" "$DIG" "$L" "$T5"
-assert_eq 1 "$(grep -c 'does not speak TLS' <<<"$LAST_ERR")" "TLS fallback warnings"
+assert_not_contains "$LAST_ERR" "does not speak TLS" "a warning for a plain-HTTP loopback registry"
+assert_exit 0 "$CTD_ADAPTER" -q --oci-layout "$L" "$T5"
+assert_eq "" "$LAST_ERR" "stderr of -q to a plain-HTTP loopback registry"
+assert_exit 0 "$CTD_ADAPTER" -q -v --oci-layout "$L" "$T5"
+assert_eq 1 "$(grep -c 'does not speak TLS: using plain HTTP' <<<"$LAST_ERR")" "-v notes"
+
+# 6. credentials over plain HTTP to a registry that is not on this machine
+# (--allow-insecure-auth): the one case worth a warning. (A name that
+# /etc/hosts maps to 127.0.0.1 is not a loopback address: idppush does not
+# resolve names to decide, so it stands for a remote host.)
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	. "$TEST_LIB/gitea.sh"
+	start_registry plain-htpasswd
+	printf '127.0.0.1 localhost\n127.0.0.1 registry.test\n' >"$TEST_TMP/hosts"
+	T6="registry.test:$REG_PORT/giteaadmin/app:v6"
+	assert_exit 0 gitea_names "$TEST_TMP/hosts" "$CTD_ADAPTER" -q --plain-http \
+		--allow-insecure-auth -u "$REG_USER" --password-stdin --oci-layout "$L" "$T6" \
+		<<<"$REG_PASS"
+	assert_eq 1 "$(grep -c . <<<"$LAST_ERR")" "lines of stderr"
+	assert_contains "$LAST_ERR" "warning: registry.test:$REG_PORT is reached over plain HTTP \
+and is not on this machine: the credentials (command line) cross the network in clear text"
+elif [ "${CI:-}" = true ]; then
+	fail "case 6 needs root and unshare -m (a private /etc/hosts)"
+else
+	log "SKIP case 6: needs root and unshare -m"
+fi
 
 log "PASS"

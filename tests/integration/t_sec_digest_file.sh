@@ -1,6 +1,7 @@
 #!/bin/bash
-# tests/integration/t_sec_digest_file.sh: --digest-file in a directory
-# another user can write. The directory is the test
+# tests/integration/t_sec_digest_file.sh: --digest-file the user cannot
+# write (a file of root's, a directory of root's): refused before any
+# request. Then --digest-file in a directory another user can write. The directory is the test
 # user's own (0755, not sticky); `docker idppush` (the fake docker CLI) runs
 # as root. The path starts as the user's FIFO (a stream idppush writes
 # into). The push runs under strace, which delays every open of that path
@@ -20,8 +21,6 @@
 . "$TEST_LIB/plugin.sh"
 need_sec
 need_plugin
-need strace
-strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
 sec_user
 fake_docker_setup
 L="$TEST_TMP/layout"
@@ -29,6 +28,37 @@ make_oci_layout "$L" --oci 300000 200000 >/dev/null
 fixture oci-inside "$L" app:v1
 
 start_registry plain
+
+# A --digest-file the user cannot write, an existing file or its
+# directory: refused (exit 1) before any request, not after the tag was
+# pushed. (As the user: root may write anything.)
+sec_user_dir HD digest-home
+cp -r "$L" "$HD/layout"
+chown -R "$SEC_UID:$SEC_GID" "$HD/layout"
+sec_etc_dir RO digest-ro
+touch "$HD/theirs"
+CTD_ADAPTER="${CTD_ADAPTER:-$top_builddir/idppush-containerd}"
+user_push() { # DIGEST-FILE
+	run_rc rc as_user env HOME="$HD" DOCKER_CONFIG="$HD/.docker" timeout -k 5 60 \
+		"$CTD_ADAPTER" -q --plain-http --digest-file "$1" --oci-layout "$HD/layout" \
+		"$REG_HOST/giteaadmin/df:v1"
+}
+requests() { grep -c '"idppush/' "$REG_LOG" || true; }
+for df in "$RO/digest" "$HD/theirs"; do
+	before=$(requests)
+	user_push "$df"
+	assert_eq 1 "$rc" "exit code with --digest-file $df ($LAST_ERR)"
+	assert_contains "$LAST_ERR" "cannot write --digest-file '$df'"
+	assert_contains "$LAST_ERR" "Permission denied"
+	assert_eq "$before" "$(requests)" "requests to the registry before refusing $df"
+done
+assert_not_tagged "$REG_HOST/giteaadmin/df:v1" "${SKOPEO_FLAGS[@]}"
+user_push "$HD/mine"
+assert_eq 0 "$rc" "exit code with a --digest-file of the user's ($LAST_ERR)"
+assert_file_contains "$HD/mine" '^sha256:[0-9a-f]{64}$' "the digest file"
+
+need strace
+strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
 sec_etc_file VICTIM digest-victim
 cp -p "$VICTIM" "$TEST_TMP/victim.orig"
 sec_user_dir UD digest

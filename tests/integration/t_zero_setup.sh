@@ -7,7 +7,8 @@
 # push with no flags, taking the CA and the password from the cluster;
 # -v says where they came from and never shows the password; --install-ca
 # keeps the CA; with the cluster down the errors name the commands that
-# get the CA and the password. Plus the credential corners: a token as the
+# get the CA and the password; a stale credsStore does not stop it. Plus
+# the credential corners: a token as the
 # password, a username with a token, --password-stdin without -u. And a
 # --registry naming a host elsewhere never gets the cluster's password.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
@@ -38,15 +39,29 @@ assert_eq "$REG_HOST/giteaadmin/myapp:dev@${LAST_OUT#*@}" "$LAST_OUT" "result li
 verify_image "$REG_HOST/giteaadmin/myapp:dev" "${LAST_OUT#*@}" "$L" "${SKOPEO_FLAGS[@]}"
 assert_contains "$LAST_ERR" "trusting idpbuilder's CA"
 assert_contains "$LAST_ERR" "idpbuilder get secrets -p gitea"
+# -v: each command the cluster was asked with, and what it gave
+assert_contains "$LAST_ERR" "cluster: 'kubectl get secret -n default idpbuilder-cert -o json' \
+gave idpbuilder's CA"
+assert_contains "$LAST_ERR" "cluster: 'idpbuilder get secrets -p gitea -o json' gave the Gitea \
+credentials"
 assert_not_contains "$LAST_ERR" "$REG_PASS" "verbose output shows the password"
 grep -q '^idpbuilder get secrets -p gitea -o json$' "$FAKE_CLUSTER_LOG" ||
 	fail "idpbuilder was not asked: $(cat "$FAKE_CLUSTER_LOG")"
+
+# 1b. a stale credsStore (Docker Desktop's, no docker-credential-desktop on
+# PATH) is gone past: the cluster still gives the password
+printf '{"credsStore":"desktop"}\n' >"$DOCKER_CONFIG/config.json"
+assert_exit 0 run_plugin -q myapp:dev
+assert_eq "" "$LAST_ERR" "stderr past a stale credential helper"
+rm "$DOCKER_CONFIG/config.json"
 
 # 2. without idpbuilder on PATH, kubectl gives the credentials too
 rm "$BIN/idpbuilder"
 assert_exit 0 "$CTD_ADAPTER" -v --oci-layout "$L" myapp:kube
 verify_pushed "$REG_HOST/giteaadmin/myapp:kube" "$L" "${SKOPEO_FLAGS[@]}"
 assert_contains "$LAST_ERR" "kubectl get secret -n gitea gitea-credential"
+assert_contains "$LAST_ERR" "cluster: cannot run idpbuilder get secrets -p gitea -o json: \
+'idpbuilder' not found on PATH"
 ln -s "$top_srcdir/tests/tools/fake_cluster_tool.sh" "$BIN/idpbuilder"
 
 # 3. --install-ca keeps the CA where docker clients look; then TLS needs no
@@ -55,8 +70,14 @@ assert_exit 0 run_plugin --install-ca myapp:dev
 assert_file_contains "$HOME/.docker/certs.d/$REG_HOST/ca.crt" "BEGIN CERTIFICATE" "installed CA"
 cmp -s "$REG_CA" "$HOME/.docker/certs.d/$REG_HOST/ca.crt" || fail "the installed CA differs"
 export FAKE_CLUSTER_DOWN=1
-assert_exit 2 run_plugin myapp:dev
+assert_exit 2 run_plugin -v myapp:dev
 assert_contains "$LAST_ERR" "idpbuilder get secrets -p gitea -o json"
+# -v: both commands ran, and what they said
+for cmd in 'idpbuilder get secrets -p gitea -o json' \
+	'kubectl get secret -n gitea gitea-credential -o json'; do
+	assert_contains "$LAST_ERR" "cluster: '$cmd' failed: The connection to the server \
+127.0.0.1:6443 was refused"
+done
 assert_exit 0 run_plugin -u "$REG_USER" --password-stdin myapp:dev <<<"$REG_PASS"
 
 # 4. the cluster down and no CA anywhere: the TLS error names the command

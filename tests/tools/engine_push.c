@@ -51,7 +51,7 @@ static void on_line(void *ctx, const char *line)
 static void on_event(void *ctx, const struct idp_event *ev)
 {
 	static const char *const names[] = { "waiting", "pushing", "exists", "mounted", "pushed",
-					     "manifest", "warning", "debug" };
+					     "manifest", "warning", "debug", "preparing" };
 	(void)ctx;
 	if (ev->kind == IDP_EV_PUSHING)
 		return;
