@@ -117,6 +117,7 @@ int relay_blob_present(struct idp_relay *r, const char *digest, const char *moun
 	fb.digest = digest;
 	fb.size = -1;
 	fb.quiet = quiet;
+	fb.absent = 1;   /* a mount comes after the daemon's HEAD was told no */
 	rc = idp_push_fanout_probe(r->fan, c.h, &fb, mount_from, err);
 	conns_give(r, &c);
 	if (rc == 1 && fb.got_size < 0 && !mount_from)

@@ -140,29 +140,22 @@ static int daemon_push(struct idp_docker_api *a, const struct idp_relay *r, cons
 	return rc;
 }
 
-/* A temporary tag that names nothing yet, on the image. 0, or -1. */
+/* A temporary tag on the image: "idppush-" and 64 random bits, so that
+ * it names nothing of the user's (a tag already there would be moved,
+ * and later removed). 0, or -1. */
 static int tag_image(struct idp_docker_api *a, const char *id, const char *name, char *tag,
 		     size_t n, struct idp_error *err)
 {
 	unsigned char rnd[8];
 	char path[700], msg[IDP_ERRMSG_MAX] = "";
 	long st = 0;
-	int i, attempt;
+	int i;
 
-	for (attempt = 0; attempt < 4; attempt++) {
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return idp_error_set(err, IDP_EGENERAL, "no random bytes for a tag");
-		snprintf(tag, n, "idppush-");
-		for (i = 0; i < (int)sizeof(rnd); i++)
-			snprintf(tag + strlen(tag), n - strlen(tag), "%02x", rnd[i]);
-		snprintf(path, sizeof(path), "/images/%s:%s/json", name, tag);
-		if (api(a, "GET", path, 0, &st, NULL, 0, err) < 0)
-			return -1;
-		if (st == 404)
-			break;
-	}
-	if (st != 404)
-		return idp_error_set(err, IDP_EGENERAL, "no free temporary tag for %s", name);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return idp_error_set(err, IDP_EGENERAL, "no random bytes for a tag");
+	snprintf(tag, n, "idppush-");
+	for (i = 0; i < (int)sizeof(rnd); i++)
+		snprintf(tag + strlen(tag), n - strlen(tag), "%02x", rnd[i]);
 	snprintf(path, sizeof(path), "/images/%s/tag?repo=%s&tag=%s", id, name, tag);
 	if (api(a, "POST", path, 0, &st, msg, sizeof(msg), err) < 0)
 		return -1;

@@ -190,7 +190,7 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 	int rc = 0;
 
 	b->outcome = IDP_BLOB_PENDING;
-	if (b->digest && (rc = idp_blob_exists(p->s, h, b->digest, &size, err)) < 0)
+	if (b->digest && !b->absent && (rc = idp_blob_exists(p->s, h, b->digest, &size, err)) < 0)
 		return idp_error_prefix(err, "checking blob %s", b->id);
 	if (rc == 0 && b->digest && b->mount_from) {
 		rc = idp_blob_mount(p->s, h, b->digest, b->mount_from, b->open ? &session : NULL,

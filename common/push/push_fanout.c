@@ -155,6 +155,7 @@ int idp_push_fanout_probe(struct idp_push_fanout *f, struct idp_http *const *con
 		b.size = fb->size;
 		b.mount_from = mount_from;
 		b.quiet = fb->quiet;
+		b.absent = fb->absent && mount_from;
 		if (pusher_blob(&f->pushers[g], conns[g], &b, err) < 0)
 			return push_target_error(&f->to, g, err);
 		if (b.outcome == IDP_BLOB_PENDING)

@@ -27,6 +27,7 @@ struct blob_step {
 	void *open_ctx;
 	int keep_reader;             /* the reader belongs to the caller: do not close it */
 	int quiet;                   /* no events (a blob docker push does not show: the config) */
+	int absent;                  /* the registry lacks it (just asked): no HEAD first */
 	const int64_t *consumed;     /* streams: source bytes the reader handed over, or NULL */
 	int64_t raw_total;
 	/* when the upload spools the bytes (a stream) and *keep_spool is NULL,

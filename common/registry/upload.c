@@ -751,6 +751,12 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 	if (a->session)
 		rc = set_location(&u, a->session, a->session, err);
 	small = idp_upload_is_small(u.size, u.r->ops->seek != NULL, chunk_now(&u));
+	/* a stream of known size (a blob pushed as stored) starts with one
+	 * request for all of it where nothing set a size: its bytes are sent
+	 * as they are spooled (send_all), and a 413 halves it as for any */
+	if (!u.r->ops->seek && !s->opts.chunk_size && u.size > (int64_t)u.chunk)
+		u.chunk = u.size < (int64_t)IDP_CHUNK_GROWN_MAX ? (size_t)u.size
+								: IDP_CHUNK_GROWN_MAX;
 	if (rc == 0 && small && (rc = send_small(&u, res, err)) == SMALL_IN_CHUNKS) {
 		small = 0;
 		rc = rewind_for_chunks(&u, res, err);
