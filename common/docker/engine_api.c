@@ -7,8 +7,10 @@
  * a context other than "default", a socket that is not there,
  * IDPPUSH_NO_API set) leaves the CLI in charge, as before. Requests go
  * through the engine's HTTP handle (http.h) with the version-less paths
- * the CLI itself starts with. */
+ * the CLI itself starts with. GET /info is asked once per run, and may be
+ * asked early on a thread of its own while the caller inspects the image. */
 #include "config.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,24 +114,31 @@ int idp_docker_api_usable(const struct idp_docker_api *a)
 	return a && a->sock[0] && !a->broken;
 }
 
+static void info_join(struct idp_docker_api *a)
+{
+	if (a->info_state == 1)
+		pthread_join(a->info_th, NULL);
+	if (a->info_state == 1)
+		a->info_state = 2;
+}
+
 void idp_docker_api_release(struct idp_docker_api *a)
 {
+	info_join(a);
+	idp_http_resp_release(&a->info);
+	a->info_state = 0;
 	idp_http_free(a->h);
 	a->h = NULL;
 }
 
-int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
-			struct idp_http_resp *resp, struct idp_error *err)
+/* The request c on handle h. 0, or -1 with err. */
+static int call_on(struct idp_http *h, const struct idp_docker_call *c,
+		   struct idp_http_resp *resp, struct idp_error *err)
 {
 	size_t cap = c->cap ? c->cap : IDP_CAP_JSON_SMALL;
 	struct idp_http_req q;
 	char url[1024];
 
-	idp_http_resp_init(resp);
-	if (!idp_docker_api_usable(a))
-		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
-	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", c->path) >= sizeof(url))
 		return idp_error_set(err, IDP_EGENERAL, "docker API path too long");
 	memset(&q, 0, sizeof(q));
@@ -142,17 +151,78 @@ int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *
 	q.data_ctx = c->data_ctx;
 	q.cleanup = c->cleanup;
 	q.stall_timeout_ms = c->stall_ms;
-	if (idp_http_do(a->h, &q, resp, err) < 0) {
-		if (err->cls != IDP_ECANCELED && err->cls != IDP_ETIMEOUT)
-			a->broken = 1;
+	if (idp_http_do(h, &q, resp, err) < 0)
 		return -1;
-	}
-	if (resp->body.len >= cap) {
-		a->broken = 1;
+	if (resp->body.len >= cap)
 		return idp_error_set(err, IDP_EGENERAL, "docker API: %s answered too much",
 				     c->path);
-	}
 	return 0;
+}
+
+/* A request that did not get through: the CLI from then on (not for a
+ * cancel or the deadline). */
+static int failed(struct idp_docker_api *a, const struct idp_error *err)
+{
+	if (err->cls != IDP_ECANCELED && err->cls != IDP_ETIMEOUT)
+		a->broken = 1;
+	return -1;
+}
+
+int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
+			struct idp_http_resp *resp, struct idp_error *err)
+{
+	idp_http_resp_init(resp);
+	if (!idp_docker_api_usable(a))
+		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
+	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	if (call_on(a->h, c, resp, err) < 0)
+		return failed(a, err);
+	return 0;
+}
+
+/* The prefetch thread: GET /info on a handle of its own. */
+static void *info_main(void *arg)
+{
+	struct idp_docker_api *a = arg;
+	struct idp_docker_call c = { .path = "/info", .cap = INFO_CAP };
+	struct idp_http *h = idp_http_new(&a->cfg);
+
+	a->info_rc = h ? call_on(h, &c, &a->info, &a->info_err)
+		       : idp_error_set(&a->info_err, IDP_EGENERAL, "out of memory");
+	idp_http_free(h);
+	return NULL;
+}
+
+void idp_docker_api_prefetch_info(struct idp_docker_api *a)
+{
+	if (!idp_docker_api_usable(a) || a->info_state != 0)
+		return;
+	idp_http_resp_init(&a->info);
+	idp_error_clear(&a->info_err);
+	if (pthread_create(&a->info_th, NULL, info_main, a) == 0)
+		a->info_state = 1;
+}
+
+/* GET /info's answer in a->info: the prefetched one, else asked now.
+ * 0, or -1 with err (asked again next time). */
+static int info_answer(struct idp_docker_api *a, struct idp_error *err)
+{
+	info_join(a);
+	if (a->info_state == 0) {
+		a->info_rc = idp_docker_api_get(a, "/info", INFO_CAP, &a->info, err);
+		a->info_state = 2;
+		if (a->info_rc < 0)
+			a->info_err = *err;
+	} else if (a->info_rc < 0) {
+		*err = a->info_err;
+		failed(a, err);
+	}
+	if (a->info_rc == 0)
+		return 0;
+	idp_http_resp_release(&a->info);
+	a->info_state = 0;
+	return -1;
 }
 
 int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
@@ -212,15 +282,17 @@ static int containerd_info(json_object *info, struct idp_docker_daemon *out)
 int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 			struct idp_error *err)
 {
-	struct idp_http_resp resp;
+	const struct idp_http_resp *resp = &a->info;
 	json_object *o = NULL;
 	const char *root, *driver;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (idp_docker_api_get(a, "/info", INFO_CAP, &resp, err) < 0)
-		goto out;
-	if (resp.status != 200 || !(o = idp_json_parse(resp.body.buf, resp.body.len, INFO_CAP)) ||
+	if (info_answer(a, err) < 0)
+		return -1;
+	if (resp->status == 200)
+		o = idp_json_parse(resp->body.buf, resp->body.len, INFO_CAP);
+	if (!o ||
 	    !(root = idp_json_str(o, "DockerRootDir")) || !(driver = idp_json_str(o, "Driver"))) {
 		idp_error_set(err, IDP_EGENERAL, "docker API: GET /info gave no DockerRootDir");
 		goto out;
@@ -236,7 +308,6 @@ int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 	rc = 0;
 out:
 	json_object_put(o);
-	idp_http_resp_release(&resp);
 	return rc;
 }
 

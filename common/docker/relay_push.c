@@ -14,6 +14,7 @@
  * was silent for IDP_RELAY_SILENCE_MS) makes it return 1: nothing was
  * pushed, another way may be taken. */
 #include "config.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,15 +293,44 @@ static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct pr
 	return daemon_push(p->api, r, rn->name, rn->tag, pg, err);
 }
 
-/* The temporary tag and the digest reference the push left, removed. */
-static void relay_untag(struct idp_relay_push *p, const struct relay_name *rn,
-			const char *digest)
+/* The temporary tag and the digest reference the push left, removed:
+ * on a thread of their own once the daemon's push is over (the daemon
+ * writes its metadata for each: tens of ms on the containerd store),
+ * while the uploads end and the manifests go up; relay_untag_wait joins
+ * it. Only that thread uses the Engine API meanwhile. */
+struct relay_untag {
+	pthread_t th;
+	int started;                   /* th runs */
+	struct idp_relay_push *p;
+	const struct relay_name *rn;   /* the tag */
+	const char *digest;            /* the digest reference, or "" */
+};
+
+static void *untag_main(void *arg)
 {
-	if (!rn->tagged)
+	struct relay_untag *u = arg;
+
+	untag(u->p, u->rn->name, ':', u->rn->tag);
+	if (u->digest[0])
+		untag(u->p, u->rn->name, '@', u->digest);
+	return NULL;
+}
+
+static void relay_untag_start(struct relay_untag *u)
+{
+	if (!u->rn->tagged)
 		return;
-	untag(p, rn->name, ':', rn->tag);
-	if (digest[0])
-		untag(p, rn->name, '@', digest);
+	if (pthread_create(&u->th, NULL, untag_main, u) == 0)
+		u->started = 1;
+	else
+		untag_main(u);   /* no thread: at once */
+}
+
+static void relay_untag_wait(struct relay_untag *u)
+{
+	if (u->started)
+		pthread_join(u->th, NULL);
+	u->started = 0;
 }
 
 int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_error *err)
@@ -309,6 +339,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 				    .port = relay_port(p), .abort = &p->api->stop,
 				    .debug = p->debug, .debug_ctx = p->debug_ctx };
 	struct relay_name rn = { .tagged = 0 };
+	struct relay_untag ut = { .started = 0, .p = p, .rn = &rn };
 	struct progress pg;
 	struct idp_relay *r;
 	int rc, asked = 0;
@@ -323,6 +354,8 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	p->used_port = idp_relay_port(r);
 	rc = push_through(p, r, &pg, &rn, &asked, err);
 	idp_stop_set_abort(&p->api->stop, 0);
+	ut.digest = pg.digest;
+	relay_untag_start(&ut);   /* the daemon's push is over */
 	if (rc == 1)
 		;   /* not asked to push: nothing happened */
 	else if (rc < 0 && idp_relay_failed(r, err))
@@ -335,7 +368,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	/* the manifests first: what is left to do for the daemon waits */
 	if (rc == 0)
 		rc = put_manifests(p->to, img, pg.digest, err);
-	relay_untag(p, &rn, pg.digest);
+	relay_untag_wait(&ut);
 	idp_relay_free(r);   /* the counts reach the targets */
 	idp_buf_release(&pg.line);
 	return rc;
