@@ -79,18 +79,26 @@ static void on_progress(void *ctx, const char *data, size_t n)
 
 /* ---- the Engine API ---- */
 
-/* method path, its answer's status in *status (the message in msg when
- * it is not ok). 0, or -1 with err. */
+/* An Engine API answer: its status, and the daemon's message when it is
+ * not a success. */
+struct api_answer {
+	long status;
+	char msg[IDP_ERRMSG_MAX];
+};
+
+/* method path (cleanup: even after a cancel), its answer in ans. 0, or
+ * -1 with err. */
 static int api(struct idp_docker_api *a, const char *method, const char *path, int cleanup,
-	       long *status, char *msg, size_t n, struct idp_error *err)
+	       struct api_answer *ans, struct idp_error *err)
 {
 	struct idp_docker_call c = { .method = method, .path = path, .cleanup = cleanup };
 	struct idp_http_resp resp;
 	int rc = idp_docker_api_call(a, &c, &resp, err);
 
-	*status = resp.status;
-	if (rc == 0 && msg && (resp.status < 200 || resp.status >= 300))
-		idp_docker_api_message(&resp, msg, n);
+	ans->status = resp.status;
+	ans->msg[0] = '\0';
+	if (rc == 0 && (resp.status < 200 || resp.status >= 300))
+		idp_docker_api_message(&resp, ans->msg, sizeof(ans->msg));
 	idp_http_resp_release(&resp);
 	return rc;
 }
@@ -148,8 +156,8 @@ static int tag_image(struct idp_docker_api *a, const char *id, const char *name,
 		     size_t n, struct idp_error *err)
 {
 	unsigned char rnd[8];
-	char path[700], msg[IDP_ERRMSG_MAX] = "";
-	long st = 0;
+	char path[700];
+	struct api_answer ans;
 	int i;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -158,11 +166,11 @@ static int tag_image(struct idp_docker_api *a, const char *id, const char *name,
 	for (i = 0; i < (int)sizeof(rnd); i++)
 		snprintf(tag + strlen(tag), n - strlen(tag), "%02x", rnd[i]);
 	snprintf(path, sizeof(path), "/images/%s/tag?repo=%s&tag=%s", id, name, tag);
-	if (api(a, "POST", path, 0, &st, msg, sizeof(msg), err) < 0)
+	if (api(a, "POST", path, 0, &ans, err) < 0)
 		return -1;
-	if (st != 201 && st != 200)
+	if (ans.status != 201 && ans.status != 200)
 		return idp_error_set(err, IDP_EGENERAL, "docker could not tag %s as %s:%s: %s", id,
-				     name, tag, msg);
+				     name, tag, ans.msg);
 	return 0;
 }
 
@@ -172,13 +180,13 @@ static void untag(struct idp_relay_push *p, const char *name, char sep, const ch
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	char path[700], line[IDP_ERRMSG_MAX + 100];
-	long st = 0;
+	struct api_answer ans = { .status = 0 };
 
 	snprintf(path, sizeof(path), "/images/%s%c%s?noprune=1", name, sep, ref);
-	if ((api(p->api, "DELETE", path, 1, &st, NULL, 0, &err) < 0 || st >= 300) &&
+	if ((api(p->api, "DELETE", path, 1, &ans, &err) < 0 || ans.status >= 300) &&
 	    sep == ':' && p->debug) {
 		snprintf(line, sizeof(line), "relay: could not remove %.300s:%.40s (%.600s)", name,
-			 ref, err.msg[0] ? err.msg : "refused");
+			 ref, err.msg[0] ? err.msg : ans.msg[0] ? ans.msg : "refused");
 		p->debug(p->debug_ctx, line);
 	}
 }

@@ -514,12 +514,14 @@ static int put_manifest(struct idp_session *s, struct idp_http *h, struct manife
 			struct idp_error *err)
 {
 	const struct idp_image_manifest *m = mp->m;
+	const struct idp_manifest_doc doc = { .media_type = m->media_type, .data = m->data,
+					      .len = m->len };
 
 	if (mp->maybe_there && idp_manifest_present(s, h, mp->ref, m->media_type, m->digest)) {
 		snprintf(mp->got, sizeof(mp->got), "%s", m->digest);
 		return 0;
 	}
-	if (idp_manifest_put(s, h, mp->ref, m->media_type, m->data, m->len, mp->got, err) < 0)
+	if (idp_manifest_put(s, h, mp->ref, &doc, mp->got, err) < 0)
 		return idp_error_prefix(err, "putting manifest %s", mp->ref);
 	if (strcmp(mp->got, m->digest) != 0)
 		return idp_error_set(err, IDP_EGENERAL, "manifest %s: its bytes hash to %s",

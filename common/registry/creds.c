@@ -473,20 +473,28 @@ static int skip_helper(const char *key, const char *path, int not_run, struct id
 	return 0;
 }
 
-/* One helper of config.json: 1 found, 0 not found (or skipped), -1 error. */
-static int config_helper(const struct idp_creds_opts *opts, const char *helper, const char *key,
-			 const char *server, const char *path, struct idp_creds *out,
-			 struct idp_creds_skip *skip, struct idp_error *err)
-{
-	int not_run, r = run_helper(helper, server, opts, out, &not_run, err);
+/* One lookup in config.json: what it was asked with, the file, where the
+ * credentials and the helpers that failed go. */
+struct config_lookup {
+	const struct idp_creds_opts *opts;
+	const char *path;
+	struct idp_creds *out;
+	struct idp_creds_skip *skip;
+};
 
-	return r < 0 ? skip_helper(key, path, not_run, skip, err) : r;
+/* One helper of config.json (named under key): 1 found, 0 not found (or
+ * skipped), -1 error. */
+static int config_helper(const struct config_lookup *l, const char *helper, const char *key,
+			 const char *server, struct idp_error *err)
+{
+	int not_run, r = run_helper(helper, server, l->opts, l->out, &not_run, err);
+
+	return r < 0 ? skip_helper(key, l->path, not_run, l->skip, err) : r;
 }
 
 /* credHelpers[host], then credsStore: 1 found, 0 not found, -1 error. */
-static int from_config_helpers(const struct idp_creds_opts *opts, struct json_object *root,
-			       const char *hostport, const char *path, struct idp_creds *out,
-			       struct idp_creds_skip *skip, struct idp_error *err)
+static int from_config_helpers(const struct config_lookup *l, struct json_object *root,
+			       const char *hostport, struct idp_error *err)
 {
 	const char *server = server_key(hostport);
 	const char *helper = idp_json_str(idp_json_obj(root, "credHelpers"), hostport);
@@ -495,14 +503,14 @@ static int from_config_helpers(const struct idp_creds_opts *opts, struct json_ob
 	if (!helper && server != hostport)
 		helper = idp_json_str(idp_json_obj(root, "credHelpers"), server);
 	if (nonempty(helper)) {
-		r = config_helper(opts, helper, "credHelpers", server, path, out, skip, err);
+		r = config_helper(l, helper, "credHelpers", server, err);
 		if (r != 0)
 			return r;
 	}
 	helper = idp_json_str(root, "credsStore");
 	if (!nonempty(helper))
 		return 0;
-	return config_helper(opts, helper, "credsStore", server, path, out, skip, err);
+	return config_helper(l, helper, "credsStore", server, err);
 }
 
 static int from_config_file(const struct idp_creds_opts *opts, const char *hostport,
@@ -510,6 +518,7 @@ static int from_config_file(const struct idp_creds_opts *opts, const char *hostp
 			    struct idp_error *err)
 {
 	char *path = idp_docker_config_path(opts ? opts->docker_config_dir : NULL);
+	struct config_lookup l = { .opts = opts, .path = path, .out = out, .skip = skip };
 	struct json_object *root = NULL;
 	int r = 0;
 
@@ -518,7 +527,7 @@ static int from_config_file(const struct idp_creds_opts *opts, const char *hostp
 	if (load_config(path, &root, err) < 0)
 		r = -1;
 	else if (root) {
-		r = from_config_helpers(opts, root, hostport, path, out, skip, err);
+		r = from_config_helpers(&l, root, hostport, err);
 		if (r == 0)
 			r = from_auths(root, hostport, IDP_CREDS_CONFIG_FILE,
 				       path, out, err);

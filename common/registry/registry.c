@@ -267,34 +267,35 @@ int idp_reg_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call 
 	return 0;
 }
 
-/* HEAD or GET (its body at most cap) of a blob of the session's
- * repository: 200 or 404 in resp (the caller's), else -1 with err. */
-/* METHOD /v2/<name>/<kind>/<ref> ("blobs" or "manifests"), 200 or 404
- * accepted, the body bounded by cap; headers may be NULL. */
-static int repo_call(struct idp_session *s, struct idp_http *h, const char *method,
-		     const char *kind, const char *ref, size_t cap, const char *const *headers,
-		     struct idp_http_resp *resp, struct idp_error *err)
+/* c (its method, body bound and headers set) to /v2/<name>/<kind>/<ref>
+ * of the session's repository (kind "blobs" or "manifests"): 200 or 404
+ * in resp (the caller's), else -1 with err. */
+static int repo_call(struct idp_session *s, struct idp_http *h, struct idp_reg_call *c,
+		     const char *kind, const char *ref, struct idp_http_resp *resp,
+		     struct idp_error *err)
 {
-	struct idp_reg_call c = { .req = { .method = method, .max_response = cap,
-					   .headers = headers },
-				  .ok = { 200, 404 } };
 	struct idp_buf url;
 	int rc = -1;
 
+	c->ok[0] = 200;
+	c->ok[1] = 404;
 	idp_url_init(&url);
 	if (idp_session_url(s, &url, err, "/v2/%s/%s/%s", s->ref.path, kind, ref) == 0) {
-		c.req.url = url.buf;
-		rc = idp_reg_call(s, h, &c, resp, err);
+		c->req.url = url.buf;
+		rc = idp_reg_call(s, h, c, resp, err);
 	}
 	idp_buf_release(&url);
 	return rc;
 }
 
+/* HEAD or GET (its body at most cap) of a blob: as repo_call. */
 static int blob_call(struct idp_session *s, struct idp_http *h, const char *method,
 		     const char *digest, size_t cap, struct idp_http_resp *resp,
 		     struct idp_error *err)
 {
-	return repo_call(s, h, method, "blobs", digest, cap, NULL, resp, err);
+	struct idp_reg_call c = { .req = { .method = method, .max_response = cap } };
+
+	return repo_call(s, h, &c, "blobs", digest, resp, err);
 }
 
 /* A 200's body into out when it hashes to digest: 1; else -1 with err. */
@@ -353,11 +354,13 @@ int idp_manifest_get(struct idp_session *s, struct idp_http *h, const char *dige
 		"application/vnd.oci.image.index.v1+json",
 		NULL
 	};
+	struct idp_reg_call c = { .req = { .method = "GET", .max_response = IDP_CAP_MANIFEST,
+					   .headers = accept } };
 	struct idp_http_resp resp;
 	int rc;
 
 	idp_http_resp_init(&resp);
-	rc = repo_call(s, h, "GET", "manifests", digest, IDP_CAP_MANIFEST, accept, &resp, err);
+	rc = repo_call(s, h, &c, "manifests", digest, &resp, err);
 	if (rc == 0 && resp.status == 200)
 		rc = take_checked(&resp, "manifest", digest, out, err);
 	idp_http_resp_release(&resp);
@@ -475,14 +478,14 @@ int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *
 }
 
 int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,
-		     const char *media_type, const void *data, size_t len,
-		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err)
+		     const struct idp_manifest_doc *doc, char digest_out[IDP_DIGEST_MAX],
+		     struct idp_error *err)
 {
 	char ctype[256];
 	const char *hdrs[] = { ctype, NULL };
 	struct idp_reg_call c = {
-		.req = { .method = "PUT", .headers = hdrs, .body = data, .body_len = len,
-			 .has_body = 1 },
+		.req = { .method = "PUT", .headers = hdrs, .body = doc->data,
+			 .body_len = doc->len, .has_body = 1 },
 		.ok = { 201, 200 },
 	};
 	struct idp_http_resp resp;
@@ -492,8 +495,8 @@ int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *refe
 	idp_url_init(&url);
 	if (idp_session_url(s, &url, err, "/v2/%s/manifests/%s", s->ref.path, reference) < 0)
 		return -1;
-	idp_sha256_digest(data, len, digest_out);
-	snprintf(ctype, sizeof(ctype), "Content-Type: %s", media_type);
+	idp_sha256_digest(doc->data, doc->len, digest_out);
+	snprintf(ctype, sizeof(ctype), "Content-Type: %s", doc->media_type);
 	idp_http_resp_init(&resp);
 	c.req.url = url.buf;
 	rc = idp_reg_call(s, h, &c, &resp, err);

@@ -140,12 +140,19 @@ int idp_manifest_head(struct idp_session *s, struct idp_http *h, const char *ref
 int idp_manifest_present(struct idp_session *s, struct idp_http *h, const char *reference,
 			 const char *media_type, const char *digest);
 
+/* A manifest as a registry is sent it: its media type and bytes. */
+struct idp_manifest_doc {
+	const char *media_type;
+	const void *data;
+	size_t len;
+};
+
 /* PUT a manifest or index under `reference` (tag or digest) with Content-Type
- * media_type, and check the registry's Docker-Content-Digest against our own
- * sha256 of the bytes. The digest is written to digest_out. */
+ * doc's media type, and check the registry's Docker-Content-Digest against
+ * our own sha256 of the bytes. The digest is written to digest_out. */
 int idp_manifest_put(struct idp_session *s, struct idp_http *h, const char *reference,
-		     const char *media_type, const void *data, size_t len,
-		     char digest_out[IDP_DIGEST_MAX], struct idp_error *err);
+		     const struct idp_manifest_doc *doc, char digest_out[IDP_DIGEST_MAX],
+		     struct idp_error *err);
 
 /* idpbuilder's CA (PEM) when the session fetched it from the cluster, else
  * NULL: the front end may keep it (--install-ca). */
