@@ -175,6 +175,45 @@ print(s.getsockname()[1])
 s.close()'
 }
 
+# nginx_conf_head DIR USER_LINE: the start of a test's nginx.conf (its pid,
+# error log and temp files in DIR, USER_LINE as given) up to "http {" and
+# its temp paths; the caller writes the rest and the closing brace.
+nginx_conf_head() {
+	cat <<-EOF
+		$2
+		worker_processes 1;
+		pid $1/nginx.pid;
+		error_log $1/error.log info;
+		events { worker_connections 256; }
+		http {
+		    client_body_temp_path $1/client_body;
+		    proxy_temp_path $1/proxy;
+		    fastcgi_temp_path $1/fastcgi;
+		    uwsgi_temp_path $1/uwsgi;
+		    scgi_temp_path $1/scgi;
+	EOF
+}
+
+# distribution_storage_http DATA PORT: the storage (filesystem in DATA,
+# deletes on, no upload purging) and http (127.0.0.1:PORT, a random
+# secret) parts of a docker-registry config.yml; more http keys may follow
+# at two spaces.
+distribution_storage_http() {
+	cat <<-EOF
+		storage:
+		  filesystem:
+		    rootdirectory: $1
+		  delete:
+		    enabled: true
+		  maintenance:
+		    uploadpurging:
+		      enabled: false
+		http:
+		  addr: 127.0.0.1:$2
+		  secret: idptest-$RANDOM$RANDOM
+	EOF
+}
+
 # wait_until SECS CMD...: poll CMD every ${WAIT_INTERVAL:-0.1} s until it
 # succeeds; 1 on timeout.
 wait_until() {

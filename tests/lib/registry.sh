@@ -115,29 +115,17 @@ start_registry() {
 	local attempt port
 	for attempt in 1 2 3; do
 		port=$(free_port)
-		cat >"$dir/config.yml" <<-EOF
-			version: 0.1
-			log:
-			  level: info
-			  formatter: text
-			  fields:
-			    service: registry
-			storage:
-			  filesystem:
-			    rootdirectory: $REG_DATA
-			  delete:
-			    enabled: true
-			  maintenance:
-			    uploadpurging:
-			      enabled: false
-			http:
-			  addr: 127.0.0.1:$port
-			  secret: idptest-$RANDOM$RANDOM
-			  headers:
-			    X-Content-Type-Options: [nosniff]
-			$tls_yaml
-			$auth_yaml
-		EOF
+		{
+			printf 'version: 0.1\nlog:\n  level: info\n  formatter: text\n'
+			printf '  fields:\n    service: registry\n'
+			distribution_storage_http "$REG_DATA" "$port"
+			cat <<-EOF
+				  headers:
+				    X-Content-Type-Options: [nosniff]
+				$tls_yaml
+				$auth_yaml
+			EOF
+		} >"$dir/config.yml"
 		bg_start "reg$_REG_COUNT/registry" docker-registry serve "$dir/config.yml"
 		REG_PID=$BG_PID
 		if wait_for_port 127.0.0.1 "$port" 20 "$REG_PID"; then
