@@ -334,43 +334,40 @@ class Body:
         except ValueError:
             self.length = 0
 
+    def _take(self, rf, left):
+        """The next `left` bytes as they come (read1, as io.Copy does);
+        self.short when the client stops first."""
+        while left > 0:
+            b = rf.read1(min(left, MIB))
+            if not b:
+                self.short = True
+                return
+            self.read += len(b)
+            left -= len(b)
+            yield b
+
     def chunks(self):
         if self.done:
             return
         self.done = True
         rf = self.h.rfile
         try:
-            if self.chunked:
-                while True:
-                    line = rf.readline(1024)
-                    if not line:
-                        self.short = True
-                        return
-                    size = int(line.split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        while rf.readline(1024) not in (b"\r\n", b"\n", b""):
-                            pass
-                        return
-                    left = size
-                    while left > 0:
-                        b = rf.read1(min(left, MIB))  # what has come, as io.Copy does
-                        if not b:
-                            self.short = True
-                            return
-                        self.read += len(b)
-                        left -= len(b)
-                        yield b
-                    rf.readline(1024)
-            else:
-                left = self.length
-                while left > 0:
-                    b = rf.read1(min(left, MIB))  # what has come, as io.Copy does
-                    if not b:
-                        self.short = True
-                        return
-                    self.read += len(b)
-                    left -= len(b)
-                    yield b
+            if not self.chunked:
+                yield from self._take(rf, self.length)
+                return
+            while not self.short:
+                line = rf.readline(1024)
+                if not line:
+                    self.short = True
+                    return
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while rf.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return
+                yield from self._take(rf, size)
+                if not self.short:
+                    rf.readline(1024)  # the chunk's CRLF
         except (OSError, ValueError):
             self.short = True
 
