@@ -388,6 +388,9 @@ static int blobs_any_order(struct idp_stream_push *push, struct idp_error *err)
 		reads += !present(push, &blob);
 	}
 	ao.at_once = push_jobs(push->to.o->jobs, reads);
+	if (push->stream->ops->max_at_once &&
+	    ao.at_once > push->stream->ops->max_at_once(push->stream->priv))
+		ao.at_once = push->stream->ops->max_at_once(push->stream->priv);
 	show_plan(&ao, n);
 	w.n = n;
 	if ((rc = push_run_workers(&w, ao.at_once, err)) < 0)

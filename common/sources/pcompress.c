@@ -104,8 +104,8 @@ static int alloc_slots(struct idp_pcompress *pc, struct idp_error *err)
 	return 0;
 }
 
-int idp_pcompress_new(const struct idp_codec *c, int threads, struct idp_pcompress **out,
-		      struct idp_error *err)
+int idp_pcompress_new(const struct idp_codec *c, int threads, int spare,
+		      struct idp_pcompress **out, struct idp_error *err)
 {
 	struct idp_pcompress *pc = calloc(1, sizeof(*pc));
 	int i;
@@ -116,7 +116,7 @@ int idp_pcompress_new(const struct idp_codec *c, int threads, struct idp_pcompre
 	pc->codec = *c;
 	pc->nthreads = threads > 0 && threads <= IDP_PCOMPRESS_MAX_THREADS ? threads
 									    : idp_pcompress_cpus();
-	pc->nslots = pc->nthreads + 2;   /* every worker busy, one being taken, one filling */
+	pc->nslots = pc->nthreads + (spare > 0 ? spare : 2);
 	pthread_mutex_init(&pc->mu, NULL);
 	pthread_cond_init(&pc->work, NULL);
 	pthread_cond_init(&pc->changed, NULL);

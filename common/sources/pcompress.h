@@ -27,9 +27,12 @@ struct idp_pcompress;
  * most IDP_PCOMPRESS_MAX_THREADS. */
 int idp_pcompress_cpus(void);
 
-/* threads: 0 = one per online CPU (at most IDP_PCOMPRESS_MAX_THREADS). */
-int idp_pcompress_new(const struct idp_codec *c, int threads, struct idp_pcompress **out,
-		      struct idp_error *err);
+/* threads: 0 = one per online CPU (at most IDP_PCOMPRESS_MAX_THREADS).
+ * spare: block slots beyond one per thread (each holds IDP_COMPRESS_BLOCK
+ * bytes in and its output); 0 = 2 (every worker busy, one block being
+ * taken, one filling), 1 when other compressors share the CPUs. */
+int idp_pcompress_new(const struct idp_codec *c, int threads, int spare,
+		      struct idp_pcompress **out, struct idp_error *err);
 void idp_pcompress_free(struct idp_pcompress *pc);
 
 /* The input buffer of the next free slot (cap = IDP_COMPRESS_BLOCK). The

@@ -207,6 +207,10 @@ struct idp_stream_ops {
 		       char diffid[IDP_DIGEST_MAX], struct idp_error *err);
 	int (*skip_at)(void *priv, int i, const char *expect, const char *digest, int64_t size,
 		       struct idp_error *err);
+	/* Optional (NULL: --jobs decides alone): the most blobs worth
+	 * reading at once (each holds buffers of its own, e.g. its
+	 * compression's blocks). */
+	int (*max_at_once)(void *priv);
 };
 
 struct idp_stream {

@@ -11,6 +11,7 @@ void idp_zlayer_init(struct idp_zlayer *z, const struct idp_zlayer_opts *o)
 	memset(z, 0, sizeof(*z));
 	z->codec = *o->codec;
 	z->threads = o->threads;
+	z->spare = o->spare;
 	z->fill = o->fill;
 	z->ctx = o->ctx;
 	z->cancel = o->cancel;
@@ -53,7 +54,7 @@ ssize_t idp_zlayer_read(struct idp_zlayer *z, void *buf, size_t n, struct idp_er
 		return idp_error_set(err, IDP_ECANCELED, "interrupted");
 	if (!z->started) {
 		z->started = 1;
-		if (idp_pcompress_new(&z->codec, z->threads, &z->pc, err) < 0)
+		if (idp_pcompress_new(&z->codec, z->threads, z->spare, &z->pc, err) < 0)
 			return -1;
 	}
 	while (!z->out_done) {

@@ -28,6 +28,7 @@ typedef int (*idp_zlayer_fill_fn)(void *ctx, unsigned char *dst, size_t cap, siz
 struct idp_zlayer {
 	struct idp_codec codec;
 	int threads;               /* 0 = one per CPU */
+	int spare;                 /* block slots beyond the threads' (pcompress.h) */
 	idp_zlayer_fill_fn fill;
 	void *ctx;
 	volatile sig_atomic_t *cancel;
@@ -50,6 +51,7 @@ struct idp_zlayer {
 struct idp_zlayer_opts {
 	const struct idp_codec *codec;   /* copied */
 	int threads;               /* 0 = one per CPU */
+	int spare;                 /* 0 = pcompress's default; 1: other layers share the CPUs */
 	idp_zlayer_fill_fn fill;
 	void *ctx;                 /* fill's */
 	volatile sig_atomic_t *cancel;

@@ -40,7 +40,7 @@ static int run(const struct idp_codec *c, int threads, const unsigned char *in, 
 	size_t off = 0, cap, take, len;
 	int first = 1;
 
-	if (idp_pcompress_new(c, threads, &pc, &err) < 0)
+	if (idp_pcompress_new(c, threads, 0, &pc, &err) < 0)
 		return -1;
 	while (off < n || first || idp_pcompress_pending(pc)) {
 		if ((off < n || first) && !idp_pcompress_full(pc)) {
