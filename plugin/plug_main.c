@@ -288,7 +288,6 @@ static int with_api(const struct fe_cmd *cmd, const struct fe_config *cfg, struc
 	if (idp_http_global_init(&err) < 0)
 		return fe_error_report(&err);
 	idp_docker_api_resolve(&api, d, config_dir);
-	idp_docker_api_prefetch_info(&api);   /* while the image is inspected */
 	d->api = &api;
 	if (cfg->verbose && api.sock[0])
 		fe_infof("docker daemon: Engine API at unix://%s", api.sock);

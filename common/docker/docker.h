@@ -14,7 +14,6 @@
 #ifndef IDP_DOCKER_H
 #define IDP_DOCKER_H
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -54,12 +53,8 @@ struct idp_docker_api {
 	struct idp_http_cfg cfg;
 	struct idp_http *h;
 	int broken;                     /* a request did not get through: the CLI from then on */
-	/* GET /info, asked once (on a thread of its own when prefetched) */
-	struct idp_http_resp info;      /* its answer (info_state 2) */
-	struct idp_error info_err;      /* how it failed (info_rc -1) */
-	pthread_t info_th;
-	int info_state;                 /* 0 not asked, 1 asked on info_th, 2 done */
-	int info_rc;
+	struct idp_http_resp info;      /* GET /info's answer, asked once (have_info) */
+	int have_info;
 };
 
 /* Find the daemon as the docker CLI would (-H, DOCKER_HOST, --context,
@@ -69,10 +64,6 @@ struct idp_docker_api {
 void idp_docker_api_resolve(struct idp_docker_api *a, const struct idp_docker *d,
 			    const char *config_dir);
 int idp_docker_api_usable(const struct idp_docker_api *a);
-/* GET /info asked at once on a thread of its own (and its own connection),
- * so that it runs while the caller asks other things; idp_docker_api_info
- * takes its answer. Nothing when the API cannot be used. */
-void idp_docker_api_prefetch_info(struct idp_docker_api *a);
 void idp_docker_api_release(struct idp_docker_api *a);
 /* GET path ("/images/NAME/json") of the daemon, the body bounded by cap:
  * 0 with resp (any status; release it), -1 when it did not get through

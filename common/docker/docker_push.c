@@ -488,7 +488,7 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	memset(&dm, 0, sizeof(dm));
 	if (reuse_init(&ps, err) < 0)
 		return -1;
-	/* the classic store's nothing changed first: GET /info not waited for */
+	/* the classic store's nothing changed first: no GET /info for it */
 	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0)
 		rc = rc < 0 ? -1 : 0;
 	else if (containerd_daemon(&ps, &dm))

@@ -7,10 +7,8 @@
  * a context other than "default", a socket that is not there,
  * IDPPUSH_NO_API set) leaves the CLI in charge, as before. Requests go
  * through the engine's HTTP handle (http.h) with the version-less paths
- * the CLI itself starts with. GET /info is asked once per run, and may be
- * asked early on a thread of its own while the caller inspects the image. */
+ * the CLI itself starts with. GET /info is asked once per run. */
 #include "config.h"
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,19 +112,10 @@ int idp_docker_api_usable(const struct idp_docker_api *a)
 	return a && a->sock[0] && !a->broken;
 }
 
-static void info_join(struct idp_docker_api *a)
-{
-	if (a->info_state == 1)
-		pthread_join(a->info_th, NULL);
-	if (a->info_state == 1)
-		a->info_state = 2;
-}
-
 void idp_docker_api_release(struct idp_docker_api *a)
 {
-	info_join(a);
 	idp_http_resp_release(&a->info);
-	a->info_state = 0;
+	a->have_info = 0;
 	idp_http_free(a->h);
 	a->h = NULL;
 }
@@ -181,48 +170,18 @@ int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *
 	return 0;
 }
 
-/* The prefetch thread: GET /info on a handle of its own. */
-static void *info_main(void *arg)
-{
-	struct idp_docker_api *a = arg;
-	struct idp_docker_call c = { .path = "/info", .cap = INFO_CAP };
-	struct idp_http *h = idp_http_new(&a->cfg);
-
-	a->info_rc = h ? call_on(h, &c, &a->info, &a->info_err)
-		       : idp_error_set(&a->info_err, IDP_EGENERAL, "out of memory");
-	idp_http_free(h);
-	return NULL;
-}
-
-void idp_docker_api_prefetch_info(struct idp_docker_api *a)
-{
-	if (!idp_docker_api_usable(a) || a->info_state != 0)
-		return;
-	idp_http_resp_init(&a->info);
-	idp_error_clear(&a->info_err);
-	if (pthread_create(&a->info_th, NULL, info_main, a) == 0)
-		a->info_state = 1;
-}
-
-/* GET /info's answer in a->info: the prefetched one, else asked now.
- * 0, or -1 with err (asked again next time). */
+/* GET /info's answer in a->info: asked once. 0, or -1 with err (asked
+ * again next time). */
 static int info_answer(struct idp_docker_api *a, struct idp_error *err)
 {
-	info_join(a);
-	if (a->info_state == 0) {
-		a->info_rc = idp_docker_api_get(a, "/info", INFO_CAP, &a->info, err);
-		a->info_state = 2;
-		if (a->info_rc < 0)
-			a->info_err = *err;
-	} else if (a->info_rc < 0) {
-		*err = a->info_err;
-		failed(a, err);
-	}
-	if (a->info_rc == 0)
+	if (a->have_info)
 		return 0;
-	idp_http_resp_release(&a->info);
-	a->info_state = 0;
-	return -1;
+	if (idp_docker_api_get(a, "/info", INFO_CAP, &a->info, err) < 0) {
+		idp_http_resp_release(&a->info);
+		return -1;
+	}
+	a->have_info = 1;
+	return 0;
 }
 
 int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
