@@ -187,6 +187,11 @@ def make_jwt(uid, lifetime):
     return head + "." + body + "." + b64url(sig), claims["exp"]
 
 
+def token_id(tok):
+    """A token's name in the log (not the token: 8 hex of its sha256)."""
+    return hashlib.sha256(tok.encode()).hexdigest()[:8]
+
+
 def parse_jwt(tok):
     """The user id of a valid token, or None (bad signature, expired...)."""
     parts = tok.split(".")
@@ -536,6 +541,7 @@ class Handler(BaseHTTPRequestHandler):
         self.rec["auth"] = "bearer" if scheme.lower() == "bearer" else "other"
         if not cred:
             return False, None
+        self.rec["token_id"] = token_id(cred)
         who = user_by_id(parse_jwt(cred))
         if who is None:
             return False, None
@@ -622,6 +628,7 @@ class Handler(BaseHTTPRequestHandler):
         tok, exp = make_jwt(-1 if user == GHOST else user_id(user), lifetime)
         self.rec["token_exp"] = exp
         self.rec["token_user"] = user
+        self.rec["token_id"] = token_id(tok)
         body = json.dumps({"token": tok}, separators=SEP) + "\n"
         self.answer(200, body.encode(), "application/json;charset=utf-8", api=False)
 
