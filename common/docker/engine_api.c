@@ -120,14 +120,18 @@ void idp_docker_api_release(struct idp_docker_api *a)
 	a->h = NULL;
 }
 
-/* The request c on handle h. 0, or -1 with err. */
-static int call_on(struct idp_http *h, const struct idp_docker_call *c,
-		   struct idp_http_resp *resp, struct idp_error *err)
+int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
+			struct idp_http_resp *resp, struct idp_error *err)
 {
 	size_t cap = c->cap ? c->cap : IDP_CAP_JSON_SMALL;
 	struct idp_http_req q;
 	char url[1024];
 
+	idp_http_resp_init(resp);
+	if (!idp_docker_api_usable(a))
+		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
+	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	if ((size_t)snprintf(url, sizeof(url), "http://localhost%s", c->path) >= sizeof(url))
 		return idp_error_set(err, IDP_EGENERAL, "docker API path too long");
 	memset(&q, 0, sizeof(q));
@@ -140,33 +144,16 @@ static int call_on(struct idp_http *h, const struct idp_docker_call *c,
 	q.data_ctx = c->data_ctx;
 	q.cleanup = c->cleanup;
 	q.stall_timeout_ms = c->stall_ms;
-	if (idp_http_do(h, &q, resp, err) < 0)
+	if (idp_http_do(a->h, &q, resp, err) < 0) {
+		if (err->cls != IDP_ECANCELED && err->cls != IDP_ETIMEOUT)
+			a->broken = 1;
 		return -1;
-	if (resp->body.len >= cap)
+	}
+	if (resp->body.len >= cap) {
+		a->broken = 1;
 		return idp_error_set(err, IDP_EGENERAL, "docker API: %s answered too much",
 				     c->path);
-	return 0;
-}
-
-/* A request that did not get through: the CLI from then on (not for a
- * cancel or the deadline). */
-static int failed(struct idp_docker_api *a, const struct idp_error *err)
-{
-	if (err->cls != IDP_ECANCELED && err->cls != IDP_ETIMEOUT)
-		a->broken = 1;
-	return -1;
-}
-
-int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
-			struct idp_http_resp *resp, struct idp_error *err)
-{
-	idp_http_resp_init(resp);
-	if (!idp_docker_api_usable(a))
-		return idp_error_set(err, IDP_EGENERAL, "no docker API socket");
-	if (!a->h && !(a->h = idp_http_new(&a->cfg)))
-		return idp_error_set(err, IDP_EGENERAL, "out of memory");
-	if (call_on(a->h, c, resp, err) < 0)
-		return failed(a, err);
+	}
 	return 0;
 }
 
