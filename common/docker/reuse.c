@@ -8,7 +8,7 @@
  * as src_docker_save.c), and the image is never read. Otherwise a stream
  * push skips the known layers, told by a table built here. After a
  * successful push, the manifest's blobs are recorded. A cached config is
- * used only when it is the image's (config_ok). */
+ * used only when it is the image's (cached_is_image). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,41 +78,25 @@ static const char *display_key(const struct idp_pushcache_blob *c, const char *k
 	return c->producer && strcmp(c->producer, "stored") == 0 ? c->digest : key;
 }
 
-/* Whether the config c names (a cache entry keyed by the image ID) is the
- * image's: its digest is the image ID (the graph-driver store, where the
- * image ID is the config's digest), or the config, fetched from the
- * destination repository (its digest checked), lists the image's diffIDs
- * (docker's containerd image store, whose image ID names a manifest). One
- * that cannot be fetched there is not used. The last answer is kept. */
-static int config_ok(struct idp_reuse *ru, const struct idp_pushcache_blob *c)
+/* Whether a config lists the image's diffIDs. */
+static int config_is_image(const struct idp_docker_image *info, json_object *config)
 {
-	const struct idp_docker_image *info = ru->o.info;
-	struct idp_error err = IDP_ERROR_INIT;
-	json_object *root = NULL, *ids;
-	struct idp_buf b;
-	int i, ok = 0;
+	json_object *ids = idp_json_array(idp_json_obj(config, "rootfs"), "diff_ids");
+	int i, ok = ids && (int)json_object_array_length(ids) == info->ndiffids;
 
-	if (strcmp(c->digest, info->id) == 0)
-		return 1;
-	if (strcmp(ru->config_seen, c->digest) == 0)
-		return ru->config_seen_ok;
-	idp_buf_init(&b, IDP_CAP_CONFIG);
-	if (ru->target && strcmp(c->repository, ru->repository) == 0 &&
-	    idp_blob_get(ru->target->s, idp_session_conn(ru->target->s), c->digest, IDP_CAP_CONFIG,
-			 &b, &err) == 1) {
-		root = idp_json_parse(b.buf, b.len, IDP_CAP_CONFIG);
-		ids = idp_json_array(idp_json_obj(root, "rootfs"), "diff_ids");
-		ok = ids && (int)json_object_array_length(ids) == info->ndiffids;
-		for (i = 0; ok && i < info->ndiffids; i++) {
-			const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
-			ok = d && strcmp(d, info->diffids[i]) == 0;
-		}
+	for (i = 0; ok && i < info->ndiffids; i++) {
+		const char *d = json_object_get_string(json_object_array_get_idx(ids, i));
+		ok = d && strcmp(d, info->diffids[i]) == 0;
 	}
-	json_object_put(root);
-	idp_buf_release(&b);
-	snprintf(ru->config_seen, sizeof(ru->config_seen), "%s", c->digest);
-	ru->config_seen_ok = ok;
 	return ok;
+}
+
+/* Whether a manifest's config is the image ID (the graph-driver store). */
+static int manifest_is_image(const struct idp_docker_image *info, json_object *manifest)
+{
+	const char *config = idp_json_str(idp_json_obj(manifest, "config"), "digest");
+
+	return config && strcmp(config, info->id) == 0;
 }
 
 static int by_daemon(const struct idp_pushcache_blob *c)
@@ -120,32 +104,34 @@ static int by_daemon(const struct idp_pushcache_blob *c)
 	return c->producer && strcmp(c->producer, IDP_PRODUCER_DAEMON) == 0;
 }
 
-/* Whether the top manifest the daemon pushed for the image ID (a cache
- * entry of the producer "daemon") is the image's: the image ID itself
- * (docker's containerd image store, whose image ID is the digest pushed),
- * or a manifest, fetched from the destination repository (its digest
- * checked), whose config is the image ID (the graph-driver store). */
-static int daemon_top_ok(struct idp_reuse *ru, const struct idp_pushcache_blob *c)
+/* Whether the document a cache entry keyed by the image ID names is the
+ * image's. Its digest is the image ID (a config on the graph-driver store;
+ * on docker's containerd image store the manifest the daemon pushed), or
+ * it is fetched from the destination repository (its digest checked) and
+ * judged: the top manifest the daemon pushed (producer "daemon") must have
+ * the image ID as its config, any other entry is a config that must list
+ * the image's diffIDs. One that cannot be fetched there is not used. The
+ * last answer is kept. */
+static int cached_is_image(struct idp_reuse *ru, const struct idp_pushcache_blob *c)
 {
 	const struct idp_docker_image *info = ru->o.info;
+	struct idp_session *s = ru->target ? ru->target->s : NULL;
 	struct idp_error err = IDP_ERROR_INIT;
 	json_object *root = NULL;
+	int manifest = by_daemon(c), got = 0, ok = 0;
+	size_t cap = manifest ? IDP_CAP_MANIFEST : IDP_CAP_CONFIG;
 	struct idp_buf b;
-	const char *config;
-	int ok = 0;
 
 	if (strcmp(c->digest, info->id) == 0)
 		return 1;
 	if (strcmp(ru->config_seen, c->digest) == 0)
 		return ru->config_seen_ok;
-	idp_buf_init(&b, IDP_CAP_MANIFEST);
-	if (ru->target && strcmp(c->repository, ru->repository) == 0 &&
-	    idp_manifest_get(ru->target->s, idp_session_conn(ru->target->s), c->digest, &b,
-			     &err) == 1) {
-		root = idp_json_parse(b.buf, b.len, IDP_CAP_MANIFEST);
-		config = idp_json_str(idp_json_obj(root, "config"), "digest");
-		ok = config && strcmp(config, info->id) == 0;
-	}
+	idp_buf_init(&b, cap);
+	if (s && strcmp(c->repository, ru->repository) == 0)
+		got = manifest ? idp_manifest_get(s, idp_session_conn(s), c->digest, &b, &err)
+			       : idp_blob_get(s, idp_session_conn(s), c->digest, cap, &b, &err);
+	if (got == 1 && (root = idp_json_parse(b.buf, b.len, cap)))
+		ok = manifest ? manifest_is_image(info, root) : config_is_image(info, root);
 	json_object_put(root);
 	idp_buf_release(&b);
 	snprintf(ru->config_seen, sizeof(ru->config_seen), "%s", c->digest);
@@ -163,7 +149,7 @@ static const struct idp_pushcache_blob *cached(struct idp_reuse *ru, const char 
 	const struct idp_pushcache_blob *c = idp_pushcache_find(ru->o.cache, &q);
 
 	if (c && strcmp(key, ru->o.info->id) == 0 &&
-	    !(by_daemon(c) ? daemon_top_ok(ru, c) : config_ok(ru, c)))
+	    !cached_is_image(ru, c))
 		return NULL;
 	return c;
 }
