@@ -820,6 +820,8 @@ int idp_relay_finish(struct idp_relay *r, struct idp_image *img, struct idp_erro
 	stop_serving(r);
 	if (relay_sessions_join(r, 0, err) < 0)
 		return -1;
+	/* the targets know what was uploaded: manifests go up without a HEAD */
+	idp_push_fanout_report(r->fan);
 	*img = r->got;
 	memset(&r->got, 0, sizeof(r->got));
 	if (img->nmanifests == 0)

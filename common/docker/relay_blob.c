@@ -1,9 +1,11 @@
 /* relay_blob.c: the relay's blobs (relay_private.h). A blob the daemon
  * asks about (HEAD) or wants mounted is asked of the first target of
  * every registry through the engine's blob step (HEAD, mount), and
- * remembered once they all have it. An upload session's bytes, as the
- * daemon sends them (one streamed PATCH, or a PUT with the whole body),
- * go through a bounded ring to an engine upload on a thread of its own
+ * remembered once they all have it. An upload session the daemon opens
+ * starts a thread of its own that opens the first registry's session at
+ * once (idp_push_fanout_open: that round trip overlaps the daemon's own);
+ * the bytes, as the daemon sends them (one streamed PATCH, or a PUT with
+ * the whole body), go through a bounded ring to the engine's upload there
  * (idp_push_fanout_blob), which spools them, sends them in chunks and
  * retries as every upload does; the daemon's PUT is answered once the
  * bytes are in, and its digest is checked against what the upload hashed
@@ -131,11 +133,34 @@ int relay_blob_present(struct idp_relay *r, const char *digest, const char *moun
 
 /* ---- upload sessions ---- */
 
+static void *upload_main(void *arg);
+
+/* The upload of us starts: a thread that opens the registries' session
+ * at once and takes the bytes from the ring as they come. */
+static int upload_start(struct relay_session *us)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+
+	if (idp_ring_new(RELAY_RING, &us->ring, &err) < 0)
+		return -1;
+	if (pthread_create(&us->th, NULL, upload_main, us) != 0)
+		return -1;
+	us->started = 1;
+	return 0;
+}
+
+static void session_free(struct relay_session *us)
+{
+	idp_ring_free(us->ring);
+	pthread_cond_destroy(&us->begin_cv);
+	free(us);
+}
+
 struct relay_session *relay_session_new(struct idp_relay *r)
 {
 	struct relay_session *us = calloc(1, sizeof(*us));
 	unsigned char rnd[RELAY_ID_LEN / 2];
-	int i;
+	int i, in = 0;
 
 	if (!us || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		free(us);
@@ -144,14 +169,21 @@ struct relay_session *relay_session_new(struct idp_relay *r)
 	for (i = 0; i < (int)sizeof(rnd); i++)
 		snprintf(us->id + 2 * i, 3, "%02x", rnd[i]);
 	us->relay = r;
+	pthread_cond_init(&us->begin_cv, NULL);
 	pthread_mutex_lock(&r->mu);
 	if (r->nsessions < RELAY_MAX_SESSIONS && !r->failed) {
 		r->sessions[r->nsessions++] = us;
-	} else {
-		free(us);
-		us = NULL;
+		in = 1;
 	}
 	pthread_mutex_unlock(&r->mu);
+	if (!in) {
+		session_free(us);
+		return NULL;
+	}
+	if (upload_start(us) < 0) {
+		relay_session_drop(us);   /* the relay frees it */
+		return NULL;
+	}
 	return us;
 }
 
@@ -179,52 +211,84 @@ void relay_session_release(struct idp_relay *r, struct relay_session *us)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* The upload thread: the ring's bytes into every registry. */
+/* What the first bytes say the upload is (digest: the PUT's, with size
+ * its length; else neither known), told to the upload thread. */
+static void session_begin(struct relay_session *us, const char *digest, int64_t size)
+{
+	struct idp_relay *r = us->relay;
+	int quiet = is_quiet(r, digest);
+
+	pthread_mutex_lock(&r->mu);
+	if (!us->begun) {
+		if (digest)
+			snprintf(us->claimed, sizeof(us->claimed), "%s", digest);
+		snprintf(us->show, sizeof(us->show), "%.12s",
+			 digest ? idp_digest_hex(digest) : us->id);
+		us->fb.id = us->show;
+		us->fb.digest = NULL;   /* the daemon asked already: no HEAD, hashed as it goes */
+		us->fb.size = digest ? size : -1;
+		us->fb.quiet = quiet;
+		us->begun = 1;
+		pthread_cond_broadcast(&us->begin_cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Wait for the first bytes: 1 once they came, 0 when the session ended
+ * without any. */
+static int session_wait_begin(struct relay_session *us)
+{
+	struct idp_relay *r = us->relay;
+	int begun;
+
+	pthread_mutex_lock(&r->mu);
+	while (!us->begun && !us->dropped)
+		pthread_cond_wait(&us->begin_cv, &r->mu);
+	begun = us->begun;
+	pthread_mutex_unlock(&r->mu);
+	return begun;
+}
+
+/* The upload thread: the registries' session opened (when that fails,
+ * the upload opens its own and says why it cannot), then the ring's
+ * bytes into every registry. */
 static void *upload_main(void *arg)
 {
 	struct relay_session *us = arg;
 	struct idp_relay *r = us->relay;
+	struct idp_error ignored = IDP_ERROR_INIT;
 	struct idp_blob_reader rd;
 	struct relay_conns c;
+	char *session = NULL;
 
 	idp_ring_reader(us->ring, &rd);
 	us->fb.r = &rd;
 	us->rc = -1;
-	if (conns_take(r, &c, &us->err)) {
-		us->rc = idp_push_fanout_blob(r->fan, c.h, &us->fb, &us->err);
-		conns_give(r, &c);
+	if (!conns_take(r, &c, &us->err)) {
+		idp_blob_reader_close(&rd);   /* a writer still waiting stops */
+		relay_fail(r, &us->err);
+		return NULL;
 	}
-	idp_blob_reader_close(&rd);   /* a writer still waiting stops */
-	if (us->rc < 0 && !idp_ring_failed(us->ring))
+	if (idp_push_fanout_open(r->fan, c.h, &session, &ignored) < 0)
+		session = NULL;
+	if (session_wait_begin(us)) {
+		us->fb.session = session;
+		us->rc = idp_push_fanout_blob(r->fan, c.h, &us->fb, &us->err);
+	} else {
+		idp_push_fanout_cancel(r->fan, c.h, session);
+	}
+	conns_give(r, &c);
+	free(session);
+	idp_blob_reader_close(&rd);
+	if (us->rc < 0 && us->begun && !idp_ring_failed(us->ring))
 		relay_fail(r, &us->err);
 	return NULL;
-}
-
-/* The upload of us starts: its bytes will come through the ring. */
-static int upload_start(struct relay_session *us, const char *digest, int64_t size)
-{
-	struct idp_error err = IDP_ERROR_INIT;
-
-	if (idp_ring_new(RELAY_RING, &us->ring, &err) < 0)
-		return -1;
-	if (digest)
-		snprintf(us->claimed, sizeof(us->claimed), "%s", digest);
-	snprintf(us->show, sizeof(us->show), "%.12s", digest ? idp_digest_hex(digest) : us->id);
-	us->fb.id = us->show;
-	us->fb.digest = NULL;   /* the daemon asked already: no HEAD, hashed as it goes */
-	us->fb.size = size;
-	us->fb.quiet = is_quiet(us->relay, digest);
-	if (pthread_create(&us->th, NULL, upload_main, us) != 0)
-		return -1;
-	us->started = 1;
-	return 0;
 }
 
 int relay_session_write(struct relay_session *us, const char *digest, int64_t length,
 			const void *data, size_t n)
 {
-	if (!us->ring && upload_start(us, digest, digest ? length : -1) < 0)
-		return -1;
+	session_begin(us, digest, length);
 	if (idp_ring_write(us->ring, data, n) < 0)
 		return -1;
 	us->received += (int64_t)n;
@@ -235,8 +299,7 @@ int relay_session_end(struct relay_session *us, const char *digest)
 {
 	struct idp_relay *r = us->relay;
 
-	if (!us->ring && upload_start(us, digest, 0) < 0)
-		return -1;
+	session_begin(us, digest, 0);   /* an empty blob */
 	if (!us->claimed[0])
 		snprintf(us->claimed, sizeof(us->claimed), "%s", digest);
 	idp_ring_close(us->ring);
@@ -247,15 +310,23 @@ int relay_session_end(struct relay_session *us, const char *digest)
 	return 0;
 }
 
-void relay_session_drop(struct relay_session *us)
+/* us stops taking bytes: its upload fails with why (or, when none came,
+ * gives its session up). */
+static void session_stop(struct relay_session *us, const char *why)
 {
 	struct idp_relay *r = us->relay;
 
 	pthread_mutex_lock(&r->mu);
 	us->dropped = 1;
+	pthread_cond_broadcast(&us->begin_cv);
 	pthread_mutex_unlock(&r->mu);
 	if (us->ring)
-		idp_ring_fail(us->ring, "the docker daemon gave the upload up");
+		idp_ring_fail(us->ring, why);
+}
+
+void relay_session_drop(struct relay_session *us)
+{
+	session_stop(us, "the docker daemon gave the upload up");
 }
 
 /* After the join: an upload whose bytes are not the digest its PUT named. */
@@ -273,8 +344,8 @@ int relay_sessions_join(struct idp_relay *r, int abandon, struct idp_error *err)
 	int i, g, rc = 0;
 
 	for (i = 0; i < r->nsessions; i++)
-		if (r->sessions[i]->ring && (abandon || !r->sessions[i]->ended))
-			idp_ring_fail(r->sessions[i]->ring, "the push ended before the upload");
+		if (abandon || !r->sessions[i]->ended)
+			session_stop(r->sessions[i], "the push ended before the upload");
 	for (g = 0; abandon && g < r->to.n; g++)
 		idp_session_set_abort(r->to.t[g].s, 1);
 	for (i = 0; i < r->nsessions; i++)
@@ -295,10 +366,8 @@ void relay_sessions_free(struct idp_relay *r)
 {
 	int i;
 
-	for (i = 0; i < r->nsessions; i++) {
-		idp_ring_free(r->sessions[i]->ring);
-		free(r->sessions[i]);
-	}
+	for (i = 0; i < r->nsessions; i++)
+		session_free(r->sessions[i]);
 	r->nsessions = 0;
 	for (i = 0; i < r->nidle; i++)
 		free(r->idle[i].h);

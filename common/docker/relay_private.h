@@ -22,7 +22,9 @@ struct relay_session {
 	int busy;                      /* a request of the daemon is on it */
 	int ended;                     /* PUT answered: the bytes are all there */
 	int dropped;                   /* the daemon gave it up (DELETE, a broken request) */
-	struct idp_ring *ring;         /* once bytes come: to the upload thread */
+	int begun;                     /* its first bytes came: fb says what they are */
+	pthread_cond_t begin_cv;       /* begun or dropped (under the relay's mu) */
+	struct idp_ring *ring;         /* the bytes, to the upload thread */
 	pthread_t th;
 	int started;                   /* th runs */
 	/* the upload's, read after th is joined */
@@ -81,19 +83,20 @@ void relay_debugf(struct idp_relay *r, const char *fmt, ...) __attribute__((form
  * progress line (a config). */
 int relay_blob_present(struct idp_relay *r, const char *digest, const char *mount_from,
 		       int quiet, int64_t *size, struct idp_error *err);
-/* A new upload session (NULL: too many, or out of memory). */
+/* A new upload session, its upload started: the registries' session is
+ * opened while the daemon's bytes are on their way (NULL: too many, or
+ * out of memory). */
 struct relay_session *relay_session_new(struct idp_relay *r);
 /* The session with this id, marked busy; NULL when none (or busy). */
 struct relay_session *relay_session_take(struct idp_relay *r, const char *id);
 void relay_session_release(struct idp_relay *r, struct relay_session *us);
-/* Bytes of the daemon into us (its upload starts with the first; digest:
+/* Bytes of the daemon into us (the first say what the upload is; digest:
  * the PUT's when that is the first request with bytes, else NULL;
  * length: the request's Content-Length, or -1): 0, or -1 when the upload
  * is gone (the connection is dropped). */
 int relay_session_write(struct relay_session *us, const char *digest, int64_t length,
 			const void *data, size_t n);
-/* The PUT ended: the bytes are complete under digest. 0, or -1 (the
- * upload could not start). */
+/* The PUT ended: the bytes are complete under digest. 0, or -1. */
 int relay_session_end(struct relay_session *us, const char *digest);
 /* The daemon gave it up (DELETE, a broken request). */
 void relay_session_drop(struct relay_session *us);

@@ -377,7 +377,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	if (rc == 0)
 		rc = put_manifests(p->to, img, pg.digest, err);
 	relay_untag_wait(&ut);
-	idp_relay_free(r);   /* the counts reach the targets */
+	idp_relay_free(r);
 	idp_buf_release(&pg.line);
 	return rc;
 }

@@ -213,7 +213,7 @@ int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struc
 		return 0;
 	}
 	if (b->open)
-		rc = upload(p, h, b, session, err);
+		rc = upload(p, h, b, session ? session : b->session, err);
 	free(session);
 	return rc;
 }

@@ -230,6 +230,9 @@ struct idp_push_fanout;
 struct idp_push_fanout *idp_push_fanout_new(const struct idp_push_targets *to,
 					    struct idp_error *err);
 /* The counts into each target's res.stats; f freed (NULL: nothing). */
+/* What the blobs did so far (pushed, mounted, found) into the targets'
+ * results; idp_push_fanout_free does it too. */
+void idp_push_fanout_report(struct idp_push_fanout *f);
 void idp_push_fanout_free(struct idp_push_fanout *f);
 /* conns[0..to->n): a new connection of each first target of a registry
  * (NULL for the others), for one thread. 0, or -1 with err. */
@@ -249,6 +252,9 @@ struct idp_fanout_blob {
 	/* a repository of the first target's registry that may have it (a
 	 * mount is tried there before the upload), or NULL */
 	const char *mount_from;
+	/* an upload session open at the first registry (idp_push_fanout_open)
+	 * for the upload, or NULL */
+	const char *session;
 	/* results */
 	int read;                  /* r was read (else every registry had it) */
 	char got[IDP_DIGEST_MAX];  /* what the registries have */
@@ -259,6 +265,13 @@ struct idp_fanout_blob {
  * -1 with err naming the target when there are several. */
 int idp_push_fanout_blob(struct idp_push_fanout *f, struct idp_http *const *conns,
 			 struct idp_fanout_blob *fb, struct idp_error *err);
+/* An upload session opened at the first registry ahead of a blob's
+ * bytes, for fb->session: 0 with *session (the caller's), or -1 with
+ * err. idp_push_fanout_cancel gives up one that was not used. */
+int idp_push_fanout_open(struct idp_push_fanout *f, struct idp_http *const *conns,
+			 char **session, struct idp_error *err);
+void idp_push_fanout_cancel(struct idp_push_fanout *f, struct idp_http *const *conns,
+			    const char *session);
 /* Only look: whether every registry has fb->digest (HEAD), or takes it
  * mounted from mount_from (a repository on each, or NULL): 1 (the size
  * in fb->got_size), 0 when one lacks it, -1 with err. Reported as the

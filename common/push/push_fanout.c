@@ -29,7 +29,7 @@ int fanout_init(struct idp_push_fanout *f, const struct idp_push_targets *to,
 	return 0;
 }
 
-void fanout_add_counts(struct idp_push_fanout *f)
+void idp_push_fanout_report(struct idp_push_fanout *f)
 {
 	int g;
 
@@ -45,7 +45,7 @@ void fanout_destroy(struct idp_push_fanout *f)
 
 	if (!f->pushers)
 		return;
-	fanout_add_counts(f);
+	idp_push_fanout_report(f);
 	for (g = 0; g < f->npushers; g++)
 		pusher_destroy(&f->pushers[g]);
 	free(f->pushers);
@@ -100,6 +100,7 @@ static int blob_into(struct idp_push_fanout *f, struct idp_http *h, int g,
 
 	memset(&b, 0, sizeof(b));
 	b.mount_from = g == 0 && fb->digest ? fb->mount_from : NULL;
+	b.session = g == 0 ? fb->session : NULL;
 	b.id = fb->id;
 	b.digest = fb->got[0] ? fb->got : fb->digest;
 	b.size = fb->got[0] ? fb->got_size : fb->size;
@@ -137,6 +138,19 @@ int idp_push_fanout_blob(struct idp_push_fanout *f, struct idp_http *const *conn
 	idp_blob_reader_close(&ob.spool_r);
 	idp_spool_free(ob.kept);
 	return rc;
+}
+
+int idp_push_fanout_open(struct idp_push_fanout *f, struct idp_http *const *conns,
+			 char **session, struct idp_error *err)
+{
+	return idp_blob_upload_open(f->to.t[0].s, conns[0], session, err);
+}
+
+void idp_push_fanout_cancel(struct idp_push_fanout *f, struct idp_http *const *conns,
+			    const char *session)
+{
+	if (session)
+		idp_blob_upload_cancel(f->to.t[0].s, conns[0], session);
 }
 
 int idp_push_fanout_probe(struct idp_push_fanout *f, struct idp_http *const *conns,

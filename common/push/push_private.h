@@ -22,6 +22,7 @@ struct blob_step {
 	const char *digest;          /* NULL: unknown until uploaded (not HEADed) */
 	int64_t size;                /* -1: unknown */
 	const char *mount_from;      /* a repository on the same registry, or NULL */
+	const char *session;         /* an upload session open for it, or NULL */
 	/* A reader for the upload; NULL open: only look (probe). */
 	int (*open)(void *ctx, struct idp_blob_reader *r, struct idp_error *err);
 	void *open_ctx;
@@ -58,8 +59,6 @@ struct idp_push_fanout {
 /* f in place for the targets `to`: 0, or -1 with err. */
 int fanout_init(struct idp_push_fanout *f, const struct idp_push_targets *to,
 		struct idp_error *err);
-/* The counts so far into each target's res.stats. */
-void fanout_add_counts(struct idp_push_fanout *f);
 /* The counts added, the pushers gone (a zeroed f is fine). */
 void fanout_destroy(struct idp_push_fanout *f);
 

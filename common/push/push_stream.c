@@ -484,7 +484,7 @@ int idp_stream_push_rest(struct idp_stream_push *push, const struct idp_image *i
 		return out_of_order(push, "the rest of the image before it was finished", err);
 	if (rest_of_image(push, img, err) < 0)
 		return -1;
-	fanout_add_counts(&push->fan);
+	idp_push_fanout_report(&push->fan);
 	if (mount_the_rest(&push->to, img, err) < 0)
 		return -1;
 	return idp_push_manifests_to(&push->to, img, err);

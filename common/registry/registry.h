@@ -85,6 +85,15 @@ int idp_manifest_get(struct idp_session *s, struct idp_http *h, const char *dige
 int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest,
 		   const char *from, char **session, struct idp_error *err);
 
+/* Open an upload session (POST .../blobs/uploads/) ahead of its bytes:
+ * 0 with *session (an absolute URL, the caller's: give it to
+ * idp_blob_upload, or to idp_blob_upload_cancel), or -1 with err. */
+int idp_blob_upload_open(struct idp_session *s, struct idp_http *h, char **session,
+			 struct idp_error *err);
+/* DELETE an upload session nobody will use; failures are ignored (it
+ * expires anyway). */
+void idp_blob_upload_cancel(struct idp_session *s, struct idp_http *h, const char *session);
+
 struct idp_spool;
 
 /* What idp_blob_upload sends. */
@@ -103,7 +112,8 @@ struct idp_upload_args {
 	void *progress_ctx;
 	int keep_spool;                /* keep the spool (a stream's bytes) for the caller */
 	const char *session;           /* an upload session already open (a refused
-	                                * mount's), used instead of a new one; NULL: none */
+	                                * mount's, idp_blob_upload_open's), used instead
+	                                * of a new one; NULL: none */
 };
 
 struct idp_upload_result {

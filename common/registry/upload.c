@@ -12,7 +12,8 @@
  * after it starts the blob again. The finishing PUT may take long (the
  * registry copies the blob); when it fails, a HEAD says whether the blob
  * is there. A small blob of a file goes in one request (POST ?digest=
- * with the body, else a PUT with it); a refused mount's session is used.
+ * with the body, else a PUT with it); a refused mount's session is used,
+ * as is one opened ahead of the bytes (idp_blob_upload_open).
  * The decisions are functions of their inputs (upload_private.h); the
  * caller's progress callbacks go to HTTP (bytes sent) and to the spool
  * filler (bytes read) as given. */
@@ -246,6 +247,25 @@ static int restart(struct upload *u, struct idp_error *err)
 	u->resynced = 0;
 	session_warnf(u->s, "%s; starting the upload again", why.msg);
 	return start_upload(u, err);
+}
+
+int idp_blob_upload_open(struct idp_session *s, struct idp_http *h, char **session,
+			 struct idp_error *err)
+{
+	struct upload u = { .s = s, .h = h, .chunk = idp_session_chunk_size(s) };
+
+	*session = NULL;
+	if (start_upload(&u, err) < 0) {
+		free(u.location);
+		return -1;
+	}
+	*session = u.location;
+	return 0;
+}
+
+void idp_blob_upload_cancel(struct idp_session *s, struct idp_http *h, const char *session)
+{
+	idp_upload_cancel(s, h, session);
 }
 
 /* A failed chunk that resuming may fix (resync through GET). */
