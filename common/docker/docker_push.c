@@ -48,6 +48,8 @@ struct push_steps {
 	int nknown;
 	int save_mode;             /* enum idp_save_mode: what docker save's stream pushes */
 	int went_stored;           /* docker save's stream pushed as stored */
+	int cache_knew;            /* the push cache knows the whole image on the target */
+	int relay_tried;           /* the daemon's push through the relay was tried */
 };
 
 static void stream_close(struct idp_stream *stream)
@@ -55,6 +57,16 @@ static void stream_close(struct idp_stream *stream)
 	if (stream->ops)
 		stream->ops->close(stream->priv);
 	stream->ops = NULL;
+}
+
+/* The daemon's own push through the loopback relay (relay_choice.c),
+ * once per run: 1 when it was not taken (or was already tried). */
+static int relay_push(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
+{
+	if (ps->relay_tried)
+		return 1;
+	ps->relay_tried = 1;
+	return docker_push_relay(ps->o, ps->to, &ps->ru, img, err);
 }
 
 /* Phase 1 of a stream push (its blobs into the targets, the cache's table
@@ -272,7 +284,7 @@ static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_
 		if (root_fd >= 0)
 			close(root_fd);
 		idp_docker_daemon_release(&dm);
-		if ((rc = docker_push_relay(o, ps->to, &ps->ru, img, err)) != 1)
+		if ((rc = relay_push(ps, img, err)) != 1)
 			return rc;
 		docker_push_infof(o, "path: docker save, %s", ps->save_mode != IDP_SAVE_DETECT
 					  ? "converted"
@@ -309,8 +321,9 @@ static int unchanged(struct push_steps *ps, struct idp_error *err)
 	int rc;
 
 	memset(&img, 0, sizeof(img));
-	if ((rc = idp_reuse_cached_image(&ps->ru, t, &img, err)) == 1 &&
-	    (rc = idp_push_if_present(t, ps->to->o, &img)) == 1)
+	if ((rc = idp_reuse_cached_image(&ps->ru, t, &img, err)) == 1)
+		ps->cache_knew = 1;
+	if (rc == 1 && (rc = idp_push_if_present(t, ps->to->o, &img)) == 1)
 		docker_push_infof(ps->o, "nothing changed: the registry has manifest %s under %s "
 				  "already", img.manifests[img.nmanifests - 1].digest,
 				  t->tag ? t->tag : "its digest");
@@ -415,7 +428,7 @@ static int push_containerd(struct push_steps *ps, const struct idp_docker_daemon
 		return 0;
 	if ((rc = docker_push_ctd(o, ps->to, dm, img, why, sizeof(why), err)) == 0) {
 		docker_push_infof(o, "docker's containerd image store not read: %s", why);
-		if ((rc = docker_push_relay(o, ps->to, &ps->ru, img, err)) == 1) {
+		if ((rc = relay_push(ps, img, err)) == 1) {
 			docker_push_infof(o, "path: docker save, as stored");
 			ps->save_mode = IDP_SAVE_STORED;
 			rc = push_saved_stored(ps, img, err);
@@ -462,6 +475,55 @@ static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp
 	return rc;
 }
 
+/* ---- a store we cannot read ---- */
+
+/* Whether the daemon's store is not ours to read and the image is new to
+ * the push cache (a rebuild, a first push): we are not root and the
+ * daemon is root's, so the layer store, containerd's and the cache's
+ * probes would only find out what the daemon's own push through the
+ * relay does anyway; GET /info is not asked either. Else 0 (why: for -v). */
+static int relay_first(struct push_steps *ps, char *why, size_t n)
+{
+	const struct idp_docker_api *api = ps->o->docker->api;
+	uid_t uid;
+	pid_t pid;
+
+	if (geteuid() == 0 || ps->cache_knew || ps->o->save_platform ||
+	    !idp_docker_api_usable(api) || idp_socket_peer(api->sock, &uid, &pid) < 0 ||
+	    uid != 0)
+		return 0;
+	snprintf(why, n, "the daemon (pid %d) runs as root, we as uid %u", (int)pid,
+		 (unsigned)geteuid());
+	return 1;
+}
+
+/* The daemon pushes the image through the relay before anything else is
+ * asked of it (relay_first): nothing changed when the tag names the image
+ * ID (the containerd image store); what it pushed tells the store (its
+ * top manifest is the image ID on the containerd image store, never on
+ * the classic one) and so how the push cache records it. 1 when the relay
+ * was not taken: the usual way then. */
+static int push_relay_first(struct push_steps *ps, const char *why, struct idp_image *img,
+			    struct idp_error *err)
+{
+	const struct idp_docker_push_opts *o = ps->o;
+	int rc, stored;
+
+	if (id_unchanged(ps))
+		return 0;
+	docker_push_infof(o, "the daemon's image store not read: %s", why);
+	if ((rc = relay_push(ps, img, err)) != 0)
+		return rc;
+	stored = strcmp(img->manifests[img->nmanifests - 1].digest, o->inspect->id) == 0;
+	if ((rc = learn_chunk(ps, err)) < 0)
+		return -1;
+	if (stored)
+		idp_pushcache_commit_stored(o->cache_path, &ps->ru.news, ps->to, img);
+	else
+		idp_reuse_commit(&ps->ru, ps->to, img, 1);
+	return 0;
+}
+
 void docker_push_infof(const struct idp_docker_push_opts *o, const char *fmt, ...)
 {
 	char line[2048];
@@ -481,7 +543,8 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	struct push_steps ps = { .o = o, .to = to, .res = res, .save_mode = IDP_SAVE_CONVERT };
 	struct idp_docker_daemon dm;
 	struct idp_image img;
-	int rc;
+	char why[IDP_ERRMSG_MAX];
+	int rc = 1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&img, 0, sizeof(img));
@@ -491,6 +554,9 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	/* the classic store's nothing changed first: no GET /info for it */
 	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0)
 		rc = rc < 0 ? -1 : 0;
+	else if (relay_first(&ps, why, sizeof(why)) &&
+		 (rc = push_relay_first(&ps, why, &img, err)) != 1)
+		;   /* pushed by the daemon, or failed */
 	else if (containerd_daemon(&ps, &dm))
 		rc = push_containerd(&ps, &dm, &img, err);
 	else

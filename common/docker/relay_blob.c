@@ -8,8 +8,11 @@
  * the whole body), go through a bounded ring to the engine's upload there
  * (idp_push_fanout_blob), which spools them, sends them in chunks and
  * retries as every upload does; the daemon's PUT is answered once the
- * bytes are in, and its digest is checked against what the upload hashed
- * when the push ends. An upload the daemon gives up (DELETE, a broken
+ * bytes are in. A PUT with the bytes names their digest up front: the
+ * upload sends it and the registry checks it (not hashed here, as docker
+ * push leaves it to the registry); bytes that came in PATCHes are hashed
+ * as they go and checked against the PUT's digest when the push ends
+ * (the registry checks them too). An upload the daemon gives up (DELETE, a broken
  * request) is not a failure: the daemon sends the blob again. */
 #include "config.h"
 #include <stdio.h>
@@ -225,7 +228,12 @@ static void session_begin(struct relay_session *us, const char *digest, int64_t 
 		snprintf(us->show, sizeof(us->show), "%.12s",
 			 digest ? idp_digest_hex(digest) : us->id);
 		us->fb.id = us->show;
-		us->fb.digest = NULL;   /* the daemon asked already: no HEAD, hashed as it goes */
+		/* the daemon asked already: no HEAD. A PUT names its digest: the
+		 * registry checks the bytes against it (not hashed here); a PATCH
+		 * says nothing: hashed as it goes, checked after the join */
+		us->fb.digest = digest ? us->claimed : NULL;
+		us->fb.absent = 1;
+		us->fb.unhashed = digest != NULL;
 		us->fb.size = digest ? size : -1;
 		us->fb.quiet = quiet;
 		us->begun = 1;

@@ -146,6 +146,7 @@ static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, con
 		.reader = &r, .digest = b->digest, .size = b->size,
 		.on_sent = on_upload_sent, .on_read = on_upload_read, .progress_ctx = &sp,
 		.keep_spool = b->keep_spool && !*b->keep_spool, .session = session,
+		.unhashed = b->unhashed,
 	};
 	int rc;
 

@@ -255,6 +255,9 @@ struct idp_fanout_blob {
 	/* an upload session open at the first registry (idp_push_fanout_open)
 	 * for the upload, or NULL */
 	const char *session;
+	/* with digest and absent: not hashed here (the registry checks the
+	 * digest when it takes the bytes) */
+	int unhashed;
 	/* results */
 	int read;                  /* r was read (else every registry had it) */
 	char got[IDP_DIGEST_MAX];  /* what the registries have */

@@ -23,6 +23,7 @@ struct blob_step {
 	int64_t size;                /* -1: unknown */
 	const char *mount_from;      /* a repository on the same registry, or NULL */
 	const char *session;         /* an upload session open for it, or NULL */
+	int unhashed;                /* with digest: the registry checks it, not us */
 	/* A reader for the upload; NULL open: only look (probe). */
 	int (*open)(void *ctx, struct idp_blob_reader *r, struct idp_error *err);
 	void *open_ctx;

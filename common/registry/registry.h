@@ -114,6 +114,8 @@ struct idp_upload_args {
 	const char *session;           /* an upload session already open (a refused
 	                                * mount's, idp_blob_upload_open's), used instead
 	                                * of a new one; NULL: none */
+	int unhashed;                  /* with digest: not hashed here, the registry's
+	                                * check (PUT ?digest=) stands for ours */
 };
 
 struct idp_upload_result {

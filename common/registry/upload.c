@@ -16,7 +16,8 @@
  * as is one opened ahead of the bytes (idp_blob_upload_open).
  * The decisions are functions of their inputs (upload_private.h); the
  * caller's progress callbacks go to HTTP (bytes sent) and to the spool
- * filler (bytes read) as given. */
+ * filler (bytes read) as given. A caller that gives the digest may leave
+ * its check to the registry (unhashed: PUT ?digest= is checked there). */
 #include "config.h"
 #include <inttypes.h>
 #include <pthread.h>
@@ -83,7 +84,7 @@ static int set_location(struct upload *u, const char *base, const char *loc, str
 static void hash_span(struct upload *u, int64_t pos, const unsigned char *p, size_t n)
 {
 	int64_t end = pos + (int64_t)n;
-	if (end <= u->hashed || pos > u->hashed)
+	if (!u->hash || end <= u->hashed || pos > u->hashed)
 		return;
 	idp_sha256_update(u->hash, p + (u->hashed - pos), (size_t)(end - u->hashed));
 	u->hashed = end;
@@ -590,10 +591,27 @@ static int put_digest(struct upload *u, const char *digest, const struct idp_buf
 	return rc;
 }
 
-/* The digest and size of what was read, checked against those expected. */
+/* A hash of the bytes as they are read; none when the caller trusts the
+ * registry's check of the digest it gives. */
+static int new_hash(struct upload *u, struct idp_error *err)
+{
+	idp_sha256_free(u->hash);
+	u->hash = NULL;
+	if (u->a->unhashed && u->want_digest)
+		return 0;
+	if (!(u->hash = idp_sha256_new()))
+		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	return 0;
+}
+
+/* The digest and size of what was read, checked against those expected
+ * (the registry checks the digest of bytes not hashed here). */
 static int check_read(struct upload *u, struct idp_upload_result *res, struct idp_error *err)
 {
-	idp_sha256_final(u->hash, res->digest);
+	if (u->hash)
+		idp_sha256_final(u->hash, res->digest);
+	else
+		snprintf(res->digest, sizeof(res->digest), "%s", u->want_digest);
 	res->size = u->acked;
 	if (u->size >= 0 && u->acked != u->size)
 		return idp_error_set(
@@ -652,7 +670,8 @@ static int read_small(struct upload *u, struct idp_buf *body, struct idp_upload_
 		if (idp_buf_add(body, tmp, (size_t)r) < 0)
 			return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	}
-	idp_sha256_update(u->hash, body->buf, body->len);
+	if (u->hash)
+		idp_sha256_update(u->hash, body->buf, body->len);
 	u->hashed = u->acked = u->sent_hi = (int64_t)body->len;
 	return check_read(u, res, err);
 }
@@ -727,10 +746,9 @@ static int rewind_for_chunks(struct upload *u, struct idp_upload_result *res,
 			     struct idp_error *err)
 {
 	memset(res, 0, sizeof(*res));
-	idp_sha256_free(u->hash);
 	u->hashed = u->acked = u->confirmed = u->sent_hi = u->rpos = 0;
-	if (!(u->hash = idp_sha256_new()))
-		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	if (new_hash(u, err) < 0)
+		return -1;
 	return u->r->ops->seek(u->r->ctx, 0, err);
 }
 
@@ -766,8 +784,8 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 	int rc = 0, small;
 
 	memset(res, 0, sizeof(*res));   /* all output */
-	if (!(u.hash = idp_sha256_new()))
-		return idp_error_set(err, IDP_EGENERAL, "cannot start sha256");
+	if (new_hash(&u, err) < 0)
+		return -1;
 	if (a->session)
 		rc = set_location(&u, a->session, a->session, err);
 	small = idp_upload_is_small(u.size, u.r->ops->seek != NULL, chunk_now(&u));

@@ -53,7 +53,8 @@ static void *fill(void *arg)
 	do {
 		got = f->r->ops->read(f->r->ctx, f->buf, FILL_BLOCK, &err);
 		if (got > 0) {
-			idp_sha256_update(f->hash, f->buf, (size_t)got);
+			if (f->hash)
+				idp_sha256_update(f->hash, f->buf, (size_t)got);
 			if (idp_spool_append(f->sp, f->buf, (size_t)got, &err) < 0)
 				got = -1;
 		}

@@ -19,8 +19,8 @@ struct idp_spoolfill;
  * filler's thread, the same thread that reads r). */
 typedef void (*idp_spoolfill_fn)(void *ctx, int64_t spooled);
 
-/* Start reading r into sp (empty), hashing every byte into hash; neither
- * is touched by the caller until idp_spoolfill_stop. */
+/* Start reading r into sp (empty), hashing every byte into hash (NULL:
+ * none); neither is touched by the caller until idp_spoolfill_stop. */
 int idp_spoolfill_start(struct idp_spool *sp, struct idp_blob_reader *r, struct idp_sha256 *hash,
 			idp_spoolfill_fn on_block, void *ctx, struct idp_spoolfill **out,
 			struct idp_error *err);

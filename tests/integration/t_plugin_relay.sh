@@ -3,10 +3,11 @@
 # the docker socket's group, against a real private dockerd 20.10 (overlay2,
 # whose store it cannot read): the daemon pushes the image itself through
 # the plugin's loopback relay (common/docker/relay.h). Checked:
-#  - a cold push and a rebuild go through the relay (-v says so) and push
-#    the digest `docker push` pushes; the rebuild uploads only the new
-#    layer and the config (the daemon's own layer cache, at the relay's
-#    stable port); a push of nothing new is the push cache's one HEAD;
+#  - a cold push and a rebuild go through the relay at once (-v says so:
+#    no store probe) and push the digest `docker push` pushes; the rebuild
+#    uploads only the new layer and the config (the daemon's own layer
+#    cache, at the relay's stable port); a push of nothing new is the push
+#    cache's one HEAD;
 #  - several targets on two registries get the same digest;
 #  - the registry's TLS and Basic credentials (flags) are the engine's: the
 #    daemon has neither the CA nor the password, and the push works;
@@ -85,6 +86,8 @@ uploads() { reg_log_requests PUT "/v2/$1/blobs/uploads/" "$R1_LOG" | wc -l; }
 # ---- cold, rebuild, nothing changed: docker push's digests ----
 upush 0 --plain-http -v app:v1 "$R1/r/app:v1"
 assert_contains "$LAST_ERR" "pushed by the docker daemon through the relay on 127.0.0.1:"
+assert_contains "$LAST_ERR" "the daemon's image store not read: the daemon (pid"
+assert_not_contains "$LAST_ERR" "layer store not read" "a new image: no store probe"
 RELAY_PORT=$(sed -n 's/.*through the relay on 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$LAST_ERR")
 D1=${LAST_OUT#*@}
 assert_eq "$D1" "$(digest_of "$R1/r/app:v1" --tls-verify=false)" "the registry serves v1"

@@ -44,6 +44,8 @@ start_registry plain
 # ---- cold: the image ID, the index and its attestation ----
 upush 0 -v app:v1 "$REG_HOST/r/app:v1"
 assert_contains "$LAST_ERR" "pushed by the docker daemon through the relay on 127.0.0.1:"
+assert_contains "$LAST_ERR" "the daemon's image store not read: the daemon (pid"
+assert_not_contains "$LAST_ERR" "containerd image store not read" "no store probe"
 RELAY_PORT=$(sed -n 's/.*through the relay on 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$LAST_ERR")
 assert_eq "$V1" "${LAST_OUT#*@}" "the pushed digest is the image ID"
 raw "$REG_HOST/r/app:v1" >"$TEST_TMP/index.json"
