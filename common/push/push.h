@@ -246,7 +246,8 @@ struct idp_fanout_blob {
 	int64_t size;              /* -1: unknown */
 	struct idp_blob_reader *r; /* the bytes, read once (the caller closes it) */
 	int quiet;                 /* no progress line (a config) */
-	int absent;                /* every registry lacks it (just asked): a probe only mounts */
+	int absent;                /* just asked (told no): a probe mounts without a HEAD,
+				    * an upload goes into the first registry without one */
 	const int64_t *consumed;   /* a stream's source bytes behind what r gave, or NULL */
 	int64_t raw_total;         /* and their total */
 	/* a repository of the first target's registry that may have it (a

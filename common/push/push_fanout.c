@@ -101,7 +101,7 @@ static int blob_into(struct idp_push_fanout *f, struct idp_http *h, int g,
 	memset(&b, 0, sizeof(b));
 	b.mount_from = g == 0 && fb->digest ? fb->mount_from : NULL;
 	b.session = g == 0 ? fb->session : NULL;
-	b.absent = fb->absent;
+	b.absent = g == 0 && fb->absent;   /* the others are asked: they may have it */
 	b.unhashed = fb->unhashed;
 	b.id = fb->id;
 	b.digest = fb->got[0] ? fb->got : fb->digest;
