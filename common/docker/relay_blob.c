@@ -268,6 +268,7 @@ static void *upload_main(void *arg)
 	struct idp_blob_reader rd;
 	struct relay_conns c;
 	char *session = NULL;
+	int begun;
 
 	idp_ring_reader(us->ring, &rd);
 	us->fb.r = &rd;
@@ -279,7 +280,7 @@ static void *upload_main(void *arg)
 	}
 	if (idp_push_fanout_open(r->fan, c.h, &session, &ignored) < 0)
 		session = NULL;
-	if (session_wait_begin(us)) {
+	if ((begun = session_wait_begin(us))) {
 		us->fb.session = session;
 		us->rc = idp_push_fanout_blob(r->fan, c.h, &us->fb, &us->err);
 	} else {
@@ -288,7 +289,7 @@ static void *upload_main(void *arg)
 	conns_give(r, &c);
 	free(session);
 	idp_blob_reader_close(&rd);
-	if (us->rc < 0 && us->begun && !idp_ring_failed(us->ring))
+	if (us->rc < 0 && begun && !idp_ring_failed(us->ring))
 		relay_fail(r, &us->err);
 	return NULL;
 }
@@ -296,7 +297,10 @@ static void *upload_main(void *arg)
 int relay_session_write(struct relay_session *us, const char *digest, int64_t length,
 			const void *data, size_t n)
 {
-	session_begin(us, digest, length);
+	/* begun is written only by the session's holder (relay_session_take
+	 * hands it over under the lock): read here without it */
+	if (!us->begun)
+		session_begin(us, digest, length);
 	if (idp_ring_write(us->ring, data, n) < 0)
 		return -1;
 	us->received += (int64_t)n;

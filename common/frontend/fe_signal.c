@@ -3,6 +3,7 @@
  * address of main's flag is kept in `cancel_flag` (written once, before the
  * handlers are installed; read only by the handler). */
 #include "config.h"
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include "fe_signal.h"
@@ -10,12 +11,17 @@
 
 static volatile sig_atomic_t *cancel_flag;
 
+/* The flag is read by every thread (atomically, stop.c): stored so too;
+ * errno is the interrupted code's. */
 static void on_cancel_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
-	if (*cancel_flag)
+	if (__atomic_load_n(cancel_flag, __ATOMIC_RELAXED))
 		_exit(130);   /* second signal: the user really means it */
-	*cancel_flag = 1;
+	__atomic_store_n(cancel_flag, 1, __ATOMIC_RELAXED);
+	errno = saved;
 }
 
 int fe_signal_install(volatile sig_atomic_t *flag)
