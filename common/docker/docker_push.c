@@ -346,6 +346,21 @@ static int learn_chunk(struct push_steps *ps, struct idp_error *err)
 				       err);
 }
 
+/* After a push that worked: the chunk size learnt, and where img's blobs
+ * went written to the push cache (stored: as the store keeps them; else
+ * the cache's record of the image, saved: it was read). 0, or -1. */
+static int record(struct push_steps *ps, const struct idp_image *img, int stored, int saved,
+		  struct idp_error *err)
+{
+	if (learn_chunk(ps, err) < 0)
+		return -1;
+	if (stored)
+		idp_pushcache_commit_stored(ps->o->cache_path, &ps->ru.news, ps->to, img);
+	else
+		idp_reuse_commit(&ps->ru, ps->to, img, saved);
+	return 0;
+}
+
 /* What the push cache says for this push to the first target. */
 static int reuse_init(struct push_steps *ps, struct idp_error *err)
 {
@@ -434,9 +449,7 @@ static int push_containerd(struct push_steps *ps, const struct idp_docker_daemon
 			rc = push_saved_stored(ps, img, err);
 		}
 	}
-	if (rc >= 0 && (rc = learn_chunk(ps, err)) == 0)
-		idp_pushcache_commit_stored(o->cache_path, &ps->ru.news, ps->to, img);
-	return rc;
+	return rc < 0 ? -1 : record(ps, img, 1, 0, err);
 }
 
 /* ---- the classic store ---- */
@@ -466,13 +479,7 @@ static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp
 		docker_push_infof(ps->o, "docker save's stream was %s", ps->went_stored
 					  ? "docker's containerd image store: pushed as stored"
 					  : "the classic store's: converted");
-	if (rc == 0)
-		rc = learn_chunk(ps, err);
-	if (rc == 0 && ps->went_stored)
-		idp_pushcache_commit_stored(ps->o->cache_path, &ps->ru.news, to, img);
-	else if (rc == 0)
-		idp_reuse_commit(&ps->ru, to, img, saved);
-	return rc;
+	return rc < 0 ? -1 : record(ps, img, ps->went_stored, saved, err);
 }
 
 /* ---- a store we cannot read ---- */
@@ -506,22 +513,16 @@ static int relay_first(struct push_steps *ps, char *why, size_t n)
 static int push_relay_first(struct push_steps *ps, const char *why, struct idp_image *img,
 			    struct idp_error *err)
 {
-	const struct idp_docker_push_opts *o = ps->o;
-	int rc, stored;
+	int rc;
 
 	if (id_unchanged(ps))
 		return 0;
-	docker_push_infof(o, "the daemon's image store not read: %s", why);
+	docker_push_infof(ps->o, "the daemon's image store not read: %s", why);
 	if ((rc = relay_push(ps, img, err)) != 0)
 		return rc;
-	stored = strcmp(img->manifests[img->nmanifests - 1].digest, o->inspect->id) == 0;
-	if ((rc = learn_chunk(ps, err)) < 0)
-		return -1;
-	if (stored)
-		idp_pushcache_commit_stored(o->cache_path, &ps->ru.news, ps->to, img);
-	else
-		idp_reuse_commit(&ps->ru, ps->to, img, 1);
-	return 0;
+	return record(ps, img,
+		      strcmp(img->manifests[img->nmanifests - 1].digest, ps->o->inspect->id) == 0,
+		      1, err);
 }
 
 void docker_push_infof(const struct idp_docker_push_opts *o, const char *fmt, ...)

@@ -229,10 +229,10 @@ struct idp_push_fanout;
 /* For the targets `to` (they and to->o must outlive it); NULL with err. */
 struct idp_push_fanout *idp_push_fanout_new(const struct idp_push_targets *to,
 					    struct idp_error *err);
-/* The counts into each target's res.stats; f freed (NULL: nothing). */
 /* What the blobs did so far (pushed, mounted, found) into the targets'
- * results; idp_push_fanout_free does it too. */
+ * results (res.stats). */
 void idp_push_fanout_report(struct idp_push_fanout *f);
+/* The counts into each target's res.stats; f freed (NULL: nothing). */
 void idp_push_fanout_free(struct idp_push_fanout *f);
 /* conns[0..to->n): a new connection of each first target of a registry
  * (NULL for the others), for one thread. 0, or -1 with err. */

@@ -368,7 +368,7 @@ int idp_manifest_get(struct idp_session *s, struct idp_http *h, const char *dige
 }
 
 /* DELETE an upload session; failures are ignored (it expires anyway). */
-void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location)
+void idp_blob_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location)
 {
 	/* cleanup: runs even while cancelling, briefly */
 	struct idp_reg_call c = { .req = { .method = "DELETE", .url = location, .cleanup = 1 },
@@ -412,7 +412,7 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
 		if (session) {
 			*session = loc;   /* the upload goes there */
 		} else {
-			idp_upload_cancel(s, h, loc);
+			idp_blob_upload_cancel(s, h, loc);
 			free(loc);
 		}
 	} else if (resp.status != 201 && resp.status != 202) {

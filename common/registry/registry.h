@@ -90,8 +90,8 @@ int idp_blob_mount(struct idp_session *s, struct idp_http *h, const char *digest
  * idp_blob_upload, or to idp_blob_upload_cancel), or -1 with err. */
 int idp_blob_upload_open(struct idp_session *s, struct idp_http *h, char **session,
 			 struct idp_error *err);
-/* DELETE an upload session nobody will use; failures are ignored (it
- * expires anyway). */
+/* DELETE an upload session nobody will use (a cleanup: sent even while
+ * cancelling, briefly); failures are ignored (it expires anyway). */
 void idp_blob_upload_cancel(struct idp_session *s, struct idp_http *h, const char *session);
 
 struct idp_spool;

@@ -74,7 +74,4 @@ void session_infof(const struct idp_session *s, const char *fmt, ...)
  * out of time). */
 int idp_session_sleep(struct idp_session *s, long ms, struct idp_error *err);
 
-/* DELETE an upload session; failures are ignored (it expires anyway). */
-void idp_upload_cancel(struct idp_session *s, struct idp_http *h, const char *location);
-
 #endif

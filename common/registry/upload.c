@@ -241,7 +241,7 @@ static int restart(struct upload *u, struct idp_error *err)
 	if (!u->spool && u->r->ops->seek(u->r->ctx, 0, err) < 0)
 		return -1;
 	if (u->location)
-		idp_upload_cancel(u->s, u->h, u->location);
+		idp_blob_upload_cancel(u->s, u->h, u->location);
 	u->acked = u->confirmed = u->sent_hi = 0;
 	u->rpos = 0;
 	u->resumed++;
@@ -262,11 +262,6 @@ int idp_blob_upload_open(struct idp_session *s, struct idp_http *h, char **sessi
 	}
 	*session = u.location;
 	return 0;
-}
-
-void idp_blob_upload_cancel(struct idp_session *s, struct idp_http *h, const char *session)
-{
-	idp_upload_cancel(s, h, session);
 }
 
 /* A failed chunk that resuming may fix (resync through GET). */
@@ -802,7 +797,7 @@ int idp_blob_upload(struct idp_session *s, struct idp_http *h, const struct idp_
 	if (rc == 0 && !small)
 		rc = send_chunked(&u, res, err);
 	if (rc < 0 && u.location)
-		idp_upload_cancel(s, h, u.location);
+		idp_blob_upload_cancel(s, h, u.location);
 	res->resumed = u.resumed;
 	if (rc == 0 && a->keep_spool)
 		res->spool = u.spool;
