@@ -1,5 +1,5 @@
 /* progmap.h: where an upload stands in its source's bytes. A stream blob
- * is read (and spooled) a whole chunk ahead of what is sent, and its
+ * is read (and spooled) ahead of what is sent, up to a chunk, and its
  * source bytes (a raw layer, compressed as it is read) are not its upload
  * bytes; progress must follow what was sent, in source bytes. Samples
  * (upload bytes read so far, source bytes behind them), taken as the

@@ -430,7 +430,8 @@ static void set_method(CURL *c, const struct idp_http_req *q)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (q->has_body || q->body_len || q->pull) {
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+				 q->streamed ? (curl_off_t)-1 : (curl_off_t)q->body_len);
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 	} else if (strcmp(q->method, "GET") != 0) {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);

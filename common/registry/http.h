@@ -52,6 +52,9 @@ struct idp_http_req {
 	 * bytes written to buf, or -1 with err set (idp_http_do returns it). */
 	ssize_t (*pull)(void *ctx, void *buf, size_t n, struct idp_error *err);
 	void *pull_ctx;
+	/* with pull: the length is not known, the body is sent chunked (HTTP/1.1
+	 * Transfer-Encoding) until pull returns 0; body_len is ignored */
+	int streamed;
 	int has_body;                   /* send Content-Length even when 0 */
 	int cleanup;                    /* ignore the stop state; 5 s limit */
 	/* stopped with its body partly sent, send the rest (at full speed) and

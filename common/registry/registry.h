@@ -127,7 +127,8 @@ struct idp_upload_result {
 };
 
 /* Upload a blob through POST + PATCH chunks (Content-Range, bounded size,
- * following every Location) + PUT ?digest=. Without a digest the bytes
+ * following every Location; a stream of unknown size streams its first
+ * one, without Content-Range) + PUT ?digest=. Without a digest the bytes
  * are hashed as they are sent; with one, the data is verified before the
  * final PUT and a mismatch aborts (the blob is never committed). Broken
  * connections are resumed from the registry's reported offset; on

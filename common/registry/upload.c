@@ -4,7 +4,12 @@
  * reports. Readers that can seek (and know their size) are sent straight
  * from the source; others (streams) go through a spool file (spool.h),
  * filled on a thread of its own (spoolfill.h) while chunks go out, so any
- * chunk can be sent again and a lost session restarted from byte 0.
+ * chunk can be sent again and a lost session restarted from byte 0. The
+ * first request of a stream whose size is not known yet (a layer being
+ * compressed) is streamed (chunked, no Content-Range, at most a chunk):
+ * its bytes leave as they are compressed, as docker sends a layer; Gitea
+ * takes that form only as a session's first write, so later requests
+ * carry Content-Range and wait for their bytes.
  * Chunks shrink when a proxy refuses their size (413) and never exceed the
  * registry's OCI-Chunk-Max-Length; those of a file grow while the link is
  * fast, unless the caller fixed their size. A resync trusts a status no
@@ -33,6 +38,9 @@
 #include "upload_private.h"
 #include "banned.h"
 
+/* A streamed request takes the bytes spooled, up to this much at a time. */
+#define STREAM_PULL ((size_t)256 << 10)
+
 struct upload {
 	struct idp_session *s;
 	struct idp_http *h;
@@ -50,8 +58,10 @@ struct upload {
 	struct idp_spool *spool;     /* spool mode (streams); NULL: direct from the reader */
 	struct idp_spoolfill *fill;  /* spool mode: reads the source into the spool */
 	int64_t req_start;           /* the PATCH being sent: first byte, length, pulled */
-	size_t req_len;
+	size_t req_len;              /* (a streamed request's: the most it may take) */
 	size_t send_off;
+	int written;                 /* a request with bytes went to the session */
+	int streaming;               /* the request being sent is streamed (streams()) */
 	size_t chunk;
 	size_t good;                 /* the largest request body that went through */
 	int resumed;
@@ -115,8 +125,9 @@ static ssize_t pull_direct(void *ctx, void *buf, size_t n, struct idp_error *err
 }
 
 /* Spool mode: (re)send from the spool file; a request of a blob whose
- * size is known may start before its bytes are spooled (send_all): wait
- * for them as they are sent. */
+ * size is known, or a streamed one, may start before its bytes are
+ * spooled (send_all): wait for them as they are sent. A streamed request
+ * ends where the stream does. */
 static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 {
 	struct upload *u = ctx;
@@ -125,11 +136,15 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 
 	if (n > u->req_len - u->send_off)
 		n = u->req_len - u->send_off;
+	if (u->streaming && n > STREAM_PULL)
+		n = STREAM_PULL;   /* what is there goes out, not a full buffer */
 	if (!n)
 		return 0;
-	if (u->fill && u->size >= 0) {
+	if (u->fill && (u->size >= 0 || u->streaming)) {
 		if ((have = idp_spoolfill_wait(u->fill, pos + (int64_t)n, err)) < 0)
 			return -1;
+		if (have <= pos && u->streaming)
+			return 0;
 		if (have <= pos)
 			return idp_error_set(err, IDP_EGENERAL, "blob ended early at byte %" PRId64
 					     " of %" PRId64, have, u->size);
@@ -142,6 +157,16 @@ static ssize_t pull_spool(void *ctx, void *buf, size_t n, struct idp_error *err)
 	if (u->req_start + (int64_t)u->send_off > u->sent_hi)
 		u->sent_hi = u->req_start + (int64_t)u->send_off;
 	return r;
+}
+
+/* Whether the next request is streamed: the first write to the session
+ * of a stream whose size is not known yet (a layer being compressed)
+ * goes without Content-Length or Content-Range, its bytes sent as they
+ * are read, as docker sends a layer; Gitea takes that only as a session's
+ * first write, so every later request is a Content-Range one. */
+static int streams(const struct upload *u)
+{
+	return u->size < 0 && u->fill && !u->written;
 }
 
 /* The largest request body now: ours, or less when a proxy or the
@@ -195,6 +220,8 @@ static int start_upload(struct upload *u, struct idp_error *err)
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
 	if (rc == 0)
 		rc = take_session(u, url.buf, &resp, err);
+	if (rc == 0)
+		u->written = 0;
 	idp_http_resp_release(&resp);
 	idp_buf_release(&url);
 	return rc;
@@ -341,6 +368,7 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 {
 	char range[96];
 	const char *hdrs[] = { range, "Content-Type: application/octet-stream", NULL };
+	int streamed = streams(u);
 	struct idp_reg_call c = {
 		.req = { .method = "PATCH", .url = u->location, .headers = hdrs, .has_body = 1,
 			 .finish_on_stop = 1, .pull = u->spool ? pull_spool : pull_direct,
@@ -362,10 +390,18 @@ static int send_chunk_once(struct upload *u, int64_t chunk_end, struct idp_error
 	u->req_start = u->acked;
 	u->req_len = len;
 	u->send_off = 0;
+	u->streaming = streamed;
+	u->written = 1;
 	idp_http_resp_init(&resp);
 	c.req.body_len = len;
+	c.req.streamed = streamed;
+	if (streamed)
+		c.req.headers = hdrs + 1;   /* no Content-Range */
 	/* a failed read of the source comes back as err, as the reader said it */
 	rc = idp_reg_call(u->s, u->h, &c, &resp, err);
+	u->streaming = 0;
+	if (rc == 0 && streamed)
+		len = u->send_off;   /* what it turned out to be */
 	if (rc == 0)
 		rc = set_location(u, u->location, resp.location, err);
 	if (rc == 0) {
@@ -439,13 +475,28 @@ static int resume(struct upload *u, int *attempt, struct idp_error *err)
 	return 0;
 }
 
+/* Where the current chunk of a stream of unknown size ends: where the
+ * caller said, but for a request that is not streamed no further than
+ * the stream goes (a streamed one that stopped at its end, or failed,
+ * leaves the rest to Content-Range requests). -1 with the source's err. */
+static int64_t chunk_stop(struct upload *u, int64_t chunk_end, struct idp_error *err)
+{
+	int64_t have;
+
+	if (u->size >= 0 || streams(u))
+		return chunk_end;
+	if ((have = idp_spoolfill_wait(u->fill, chunk_end, err)) < 0)
+		return -1;
+	return have < chunk_end ? have : chunk_end;
+}
+
 /* Send what remains of the current chunk, resuming on transient failures. */
 static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err)
 {
 	enum idp_upload_next next;
 	int attempt = 1;
 
-	while (u->acked < chunk_end) {
+	while ((chunk_end = chunk_stop(u, chunk_end, err)) > u->acked) {
 		if (send_chunk_once(u, chunk_end, err) == 0)
 			continue;
 		next = idp_upload_after_failure(err->http_status, err->retryable,
@@ -467,7 +518,7 @@ static int send_chunk(struct upload *u, int64_t chunk_end, struct idp_error *err
 		if (resume(u, &attempt, err) < 0)
 			return -1;
 	}
-	return 0;
+	return chunk_end < 0 ? -1 : 0;
 }
 
 static int send_all(struct upload *u, struct idp_error *err)
@@ -480,10 +531,13 @@ static int send_all(struct upload *u, struct idp_error *err)
 			/* the request's bytes are pulled as they are spooled */
 			if (end > u->size)
 				end = u->size;
-		} else if ((have = idp_spoolfill_wait(u->fill, end, err)) < 0) {
+		} else if ((have = idp_spoolfill_wait(u->fill, streams(u) ? u->acked + 1 : end,
+						      err)) < 0) {
 			return -1;
-		} else if (end > have) {
+		} else if (end > have && !streams(u)) {
 			end = have;
+		} else if (have <= u->acked) {
+			end = have;   /* a stream that ended, or an empty one */
 		}
 		if (end <= u->acked)
 			return 0;

@@ -9,10 +9,15 @@
 # Gitea stands: no 416, no second upload session, no DELETE, the image
 # whole (skopeo). Then, on 1.22, a PATCH that Gitea stored but whose answer
 # was lost (faultproxy --drop-response): its status is one past all that
-# was sent, which is where the upload goes on (not a new session).
+# was sent, which is where the upload goes on (not a new session). And a
+# layer compressed as it is sent (the plugin): its streamed first PATCH
+# cut, the upload goes on with Content-Range PATCHes.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/gitea.sh"
+. "$TEST_LIB/plugin.sh"
 gitea_need_adapter
+need_plugin
+fake_docker_setup
 
 start_gitea_stack --version 1.22
 # push_through_fault NAME FAULTPROXY-ARGS...: a fresh image (one 1.5 MB
@@ -52,6 +57,32 @@ for v in 1.22 1.24.0 1.25; do
 	resumed_once "$v"
 	log "Gitea $v: resumed after a cut"
 done
+
+# A layer compressed as it is sent (the plugin, docker save's
+# uncompressed layer): the session's first PATCH is streamed (no
+# Content-Range, as docker sends one), which Gitea takes only as a first
+# write. Cut on its way, it never reaches Gitea; the upload resumes in
+# the same session with Content-Range PATCHes (a second stream PATCH
+# would get 400 "Stream uploads after first write are not allowed").
+# Gitea 1.25 still, the last of the loop.
+L=$TEST_TMP/streamed
+make_oci_layout "$L" --oci 1500000 >/dev/null
+fixture oci-inside "$L" streamed:v1
+start_fault_proxy "$GITEA_PLAIN_HOST" --match '^PATCH ' --cut-after 100000
+: >"$GITEA_LOG"
+assert_exit 0 run_plugin --plain-http --allow-insecure-auth --chunk-size 512k \
+	-u "$GITEA_USER" --password-stdin -q streamed:v1 \
+	"$FAULT_HOST/$GITEA_OWNER/streamed:v1" <<<"$GITEA_PASS"
+verify_image "$GITEA_HOST/$GITEA_OWNER/streamed:v1" "${LAST_OUT#*@}" "$L" \
+	"${GITEA_SKOPEO_FLAGS[@]}"
+assert_file_contains "$FAULT_LOG" "CUT PATCH .* after 100000 body bytes" "the streamed PATCH cut"
+assert_file_contains "$FAULT_LOG" "PATCH .*content-length 0, chunked. -> will CUT" \
+	"the layer's first PATCH streamed"
+assert_eq 0 "$(gitea_select 'r["status"] == 400')" "PATCHes refused (a second stream PATCH)"
+[ "$(gitea_select 'r["method"] == "PATCH" and r["status"] == 202 and r["content_range"]
+and r["body"] > 65536')" -ge 2 ] || fail "the layer did not go on in Content-Range PATCHes"
+resumed_once "1.25 (a streamed PATCH)"
+log "Gitea 1.25: a streamed PATCH cut, resumed with Content-Range"
 
 # Gitea 1.22: the second PATCH stored, its answer lost: the status says
 # 0-1048576 (one past the 1048576 bytes sent); the upload goes on from there

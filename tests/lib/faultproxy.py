@@ -3,7 +3,7 @@
 
 Listens on 127.0.0.1 and forwards every connection to --upstream HOST:PORT.
 It follows the HTTP/1.1 request framing on each client connection
-(Content-Length bodies; chunked bodies are passed through raw) and, for the
+(Content-Length and chunked bodies) and, for the
 FIRST request whose request line matches --match (a Python regex, e.g.
 '^PATCH ') and whose body is longer than --cut-after, forwards the head plus
 exactly --cut-after bytes of its body and then aborts both the client and
@@ -140,6 +140,31 @@ class Conn:
             sink(take)
             n -= len(take)
 
+    def line(self):
+        """The next line of the client's request, with its CRLF."""
+        while b"\r\n" not in self.buf:
+            if len(self.buf) > 4096:
+                raise EOFError
+            self.read_more()
+        end = self.buf.index(b"\r\n") + 2
+        ln, self.buf = self.buf[:end], self.buf[end:]
+        return ln
+
+    def chunked(self, sink):
+        """Pass a chunked body (its framing, its last chunk and trailers) to sink."""
+        while True:
+            ln = self.line()
+            sink(ln)
+            size = int(ln.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                break
+            self.body(size + 2, sink)   # the data and its CRLF
+        while True:
+            ln = self.line()
+            sink(ln)
+            if ln == b"\r\n":
+                return
+
     def throttled(self, sink):
         """sink, fed at about Cfg.rate bytes per second from the first byte."""
         state = {"t0": None, "sent": 0}
@@ -228,15 +253,12 @@ class Conn:
                         pass
                 abort(self.u)
                 raise EOFError
-            if chunked:
-                log("conn %d: chunked body, raw passthrough from here" % self.cid)
-                if self.buf:
-                    self.u.sendall(self.buf)
-                    self.buf = b""
-                pump(self.c, self.u)
-                raise EOFError
             slow = Cfg.rate and Cfg.match.search(reqline)
-            self.body(clen, self.throttled(self.u.sendall) if slow else self.u.sendall)
+            sink = self.throttled(self.u.sendall) if slow else self.u.sendall
+            if chunked:
+                self.chunked(sink)
+            else:
+                self.body(clen, sink)
 
 
 def main():

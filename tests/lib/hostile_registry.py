@@ -40,7 +40,7 @@ next request opens a new one. The wait is logged first as {"server":
 
 Log (--log FILE): one JSON object per request: server ("registry" or
 "elsewhere"), method, path, authorization (the scheme only, e.g. "Basic",
-or null), status, length (the request body's Content-Length). Secrets are
+or null), status, length (the request body's, read or announced). Secrets are
 not logged; the elsewhere listener logs whether a credential reached it,
 which is what the tests assert on.
 
@@ -107,6 +107,24 @@ def hold(method, path):
     return True
 
 
+def read_body(h):
+    """The body of h's request: its Content-Length bytes, or a chunked one
+    decoded (a streamed PATCH)."""
+    if "chunked" in (h.headers.get("Transfer-Encoding") or "").lower():
+        out = b""
+        while True:
+            size = int(h.rfile.readline(64).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                break
+            out += h.rfile.read(size)
+            h.rfile.readline(8)
+        while h.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+            pass   # trailers
+        return out
+    n = int(h.headers.get("Content-Length") or 0)
+    return h.rfile.read(n) if n else b""
+
+
 def log(server, method, path, authz, status, length=0):
     scheme = authz.split(" ", 1)[0] if authz else None
     line = json.dumps({"server": server, "method": method, "path": path,
@@ -122,9 +140,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def parse_request(self):
+        self.got = None   # the body's length, once read
+        return super().parse_request()
+
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(n) if n else b""
+        data = read_body(self)
+        self.got = len(data)
         if data and State.args.record:
             record(self.command, self.path, data)
         return data
@@ -143,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         if body and self.command != "HEAD":
             self.wfile.write(body)
         log("registry", self.command, self.path, self.headers.get("Authorization"), status,
-            int(self.headers.get("Content-Length") or 0))
+            self.got if self.got is not None else int(self.headers.get("Content-Length") or 0))
 
     def scheme_host(self):
         scheme = "https" if State.args.tls else "http"
@@ -293,9 +315,7 @@ class Elsewhere(BaseHTTPRequestHandler):
         pass
 
     def route(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        read_body(self)
         authz = self.headers.get("Authorization")
         if self.path.startswith("/token"):
             body = b'{"token":"hostile-token","expires_in":300}'
