@@ -55,6 +55,8 @@ struct idp_docker_api {
 	int broken;                     /* a request did not get through: the CLI from then on */
 	struct idp_http_resp info;      /* GET /info's answer, asked once (have_info) */
 	int have_info;
+	struct idp_docker_daemon *known;   /* what it answers, known without asking it
+	                                    * (idp_docker_api_know), or NULL */
 };
 
 /* Find the daemon as the docker CLI would (-H, DOCKER_HOST, --context,
@@ -100,6 +102,12 @@ struct idp_docker_daemon {
 int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 			struct idp_error *err);
 void idp_docker_daemon_release(struct idp_docker_daemon *dm);
+/* dst = a copy of src. 0, or -1 out of memory (dst released). */
+int idp_docker_daemon_copy(struct idp_docker_daemon *dst, const struct idp_docker_daemon *src);
+/* What GET /info answers is known (the push cache's record of this run of
+ * the daemon): idp_docker_api_info gives it without asking. 0, or -1 out
+ * of memory. */
+int idp_docker_api_know(struct idp_docker_api *a, const struct idp_docker_daemon *dm);
 
 /* docker's containerd image store (docker/ctdstore.c): the namespace
  * (Containerd.Namespaces.Containers, else "moby"), and the containerd

@@ -50,6 +50,7 @@ struct push_steps {
 	int went_stored;           /* docker save's stream pushed as stored */
 	int cache_knew;            /* the push cache knows the whole image on the target */
 	int relay_tried;           /* the daemon's push through the relay was tried */
+	struct docker_daemon_run run;   /* the daemon's process, found once */
 };
 
 static void stream_close(struct idp_stream *stream)
@@ -352,7 +353,8 @@ static int learn_chunk(struct push_steps *ps, struct idp_error *err)
 static int record(struct push_steps *ps, const struct idp_image *img, int stored, int saved,
 		  struct idp_error *err)
 {
-	if (learn_chunk(ps, err) < 0)
+	if (learn_chunk(ps, err) < 0 ||
+	    docker_daemon_run_note(ps->o->docker->api, &ps->run, &ps->ru.news, err) < 0)
 		return -1;
 	if (stored)
 		idp_pushcache_commit_stored(ps->o->cache_path, &ps->ru.news, ps->to, img);
@@ -491,15 +493,10 @@ static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp
  * relay does anyway; GET /info is not asked either. Else 0 (why: for -v). */
 static int relay_first(struct push_steps *ps, char *why, size_t n)
 {
-	const struct idp_docker_api *api = ps->o->docker->api;
-	uid_t uid;
-	pid_t pid;
-
-	if (geteuid() == 0 || ps->cache_knew || ps->o->save_platform ||
-	    !idp_docker_api_usable(api) || idp_socket_peer(api->sock, &uid, &pid) < 0 ||
-	    uid != 0)
+	if (geteuid() == 0 || ps->cache_knew || ps->o->save_platform || !ps->run.known ||
+	    ps->run.uid != 0)
 		return 0;
-	snprintf(why, n, "the daemon (pid %d) runs as root, we as uid %u", (int)pid,
+	snprintf(why, n, "the daemon (pid %d) runs as root, we as uid %u", (int)ps->run.pid,
 		 (unsigned)geteuid());
 	return 1;
 }
@@ -552,6 +549,10 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	memset(&dm, 0, sizeof(dm));
 	if (reuse_init(&ps, err) < 0)
 		return -1;
+	docker_daemon_run_find(o->docker->api, &ps.run);
+	if (docker_daemon_run_recall(o->docker->api, &ps.run, o->cache))
+		docker_push_infof(o, "docker daemon: pid %d, GET /info known from the push cache",
+				  (int)ps.run.pid);
 	/* the classic store's nothing changed first: no GET /info for it */
 	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0)
 		rc = rc < 0 ? -1 : 0;

@@ -4,7 +4,10 @@
 #define IDP_DOCKER_PUSH_PRIVATE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include "docker_push.h"
+#include "pushcache.h"
 
 /* A -v line through o->info (nothing when it is NULL). */
 void docker_push_infof(const struct idp_docker_push_opts *o, const char *fmt, ...)
@@ -25,5 +28,24 @@ int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_pus
 int docker_push_ctd(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 		    const struct idp_docker_daemon *dm, struct idp_image *img, char *why, size_t n,
 		    struct idp_error *err);
+
+/* The run of the daemon behind the Engine API's socket (daemonrun.c):
+ * whose process serves it, and since when; found once per push. */
+struct docker_daemon_run {
+	int known;                 /* the socket's peer is known (uid, pid) */
+	uid_t uid;
+	pid_t pid;
+	int started_known;         /* and when it started */
+	uint64_t started;
+};
+void docker_daemon_run_find(const struct idp_docker_api *api, struct docker_daemon_run *run);
+/* What the push cache says GET /info answered for this run, given to api
+ * (idp_docker_api_know): 1, or 0 when it has nothing. */
+int docker_daemon_run_recall(struct idp_docker_api *api, struct docker_daemon_run *run,
+			     const struct idp_pushcache *cache);
+/* After a push that asked GET /info: its answer into news for this run.
+ * 0, or -1 out of memory. */
+int docker_daemon_run_note(struct idp_docker_api *api, struct docker_daemon_run *run,
+			   struct idp_pushcache *news, struct idp_error *err);
 
 #endif

@@ -118,6 +118,10 @@ void idp_docker_api_release(struct idp_docker_api *a)
 	a->have_info = 0;
 	idp_http_free(a->h);
 	a->h = NULL;
+	if (a->known)
+		idp_docker_daemon_release(a->known);
+	free(a->known);
+	a->known = NULL;
 }
 
 int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
@@ -234,6 +238,10 @@ int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	if (a->known)
+		return idp_docker_daemon_copy(out, a->known) < 0
+			       ? idp_error_set(err, IDP_EGENERAL, "out of memory")
+			       : 0;
 	if (info_answer(a, err) < 0)
 		return -1;
 	if (resp->status == 200)
@@ -255,6 +263,44 @@ int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 out:
 	json_object_put(o);
 	return rc;
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*failed |= s && !d;
+	return d;
+}
+
+int idp_docker_daemon_copy(struct idp_docker_daemon *dst, const struct idp_docker_daemon *src)
+{
+	int failed = 0;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->snapshotter = src->snapshotter;
+	dst->root = dup_or_null(src->root, &failed);
+	dst->driver = dup_or_null(src->driver, &failed);
+	dst->ctd_address = dup_or_null(src->ctd_address, &failed);
+	dst->ctd_namespace = dup_or_null(src->ctd_namespace, &failed);
+	if (failed)
+		idp_docker_daemon_release(dst);
+	return failed ? -1 : 0;
+}
+
+int idp_docker_api_know(struct idp_docker_api *a, const struct idp_docker_daemon *dm)
+{
+	struct idp_docker_daemon *k = calloc(1, sizeof(*k));
+
+	if (!k || idp_docker_daemon_copy(k, dm) < 0) {
+		free(k);
+		return -1;
+	}
+	if (a->known)
+		idp_docker_daemon_release(a->known);
+	free(a->known);
+	a->known = k;
+	return 0;
 }
 
 void idp_docker_daemon_release(struct idp_docker_daemon *dm)

@@ -92,6 +92,10 @@ void idp_pushcache_release(struct idp_pushcache *c)
 	}
 	for (i = 0; i < c->nchunks; i++)
 		free(c->chunks[i].registry);
+	for (i = 0; i < c->ndaemons; i++) {
+		free(c->daemons[i].socket);
+		idp_docker_daemon_release(&c->daemons[i].info);
+	}
 	free(c->blobs);
 	free(c->v1);
 	free(c->chunks);
@@ -127,6 +131,48 @@ int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64
 	if (!(n[c->nchunks].registry = strdup(registry)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	n[c->nchunks++].size = size;
+	return 0;
+}
+
+const struct idp_docker_daemon *idp_pushcache_daemon(const struct idp_pushcache *c,
+						     const struct idp_pushcache_daemon *d)
+{
+	int i;
+
+	for (i = 0; i < c->ndaemons; i++)
+		if (same(c->daemons[i].socket, d->socket) && c->daemons[i].pid == d->pid &&
+		    c->daemons[i].started == d->started)
+			return &c->daemons[i].info;
+	return NULL;
+}
+
+int idp_pushcache_set_daemon(struct idp_pushcache *c, const struct idp_pushcache_daemon *d,
+			     struct idp_error *err)
+{
+	struct idp_pushcache_daemon *n;
+	int i;
+
+	for (i = 0; i < c->ndaemons; i++)
+		if (same(c->daemons[i].socket, d->socket))
+			break;
+	if (i == c->ndaemons && i == IDP_PUSHCACHE_DAEMONS)
+		i = 0;   /* the oldest goes */
+	if (i < c->ndaemons) {
+		free(c->daemons[i].socket);
+		idp_docker_daemon_release(&c->daemons[i].info);
+		memmove(&c->daemons[i], &c->daemons[i + 1],
+			sizeof(*n) * (size_t)(c->ndaemons - i - 1));
+		c->ndaemons--;
+	}
+	n = &c->daemons[c->ndaemons];
+	memset(n, 0, sizeof(*n));
+	n->pid = d->pid;
+	n->started = d->started;
+	if (!(n->socket = strdup(d->socket)) || idp_docker_daemon_copy(&n->info, &d->info) < 0) {
+		free(n->socket);
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	}
+	c->ndaemons++;
 	return 0;
 }
 
@@ -376,6 +422,28 @@ static int take_chunk(struct idp_pushcache *c, json_object *o)
 	return idp_pushcache_set_chunk(c, reg, size, &err) < 0 ? -1 : 1;
 }
 
+/* One "daemons" element: an absolute socket path and store root. */
+static int take_daemon(struct idp_pushcache *c, json_object *o)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_pushcache_daemon d;
+	int64_t started = idp_json_int(o, "started", -1);
+
+	memset(&d, 0, sizeof(d));
+	d.socket = (char *)idp_json_str(o, "socket");
+	d.pid = idp_json_int(o, "pid", -1);
+	d.info.root = (char *)idp_json_str(o, "root");
+	d.info.driver = (char *)idp_json_str(o, "driver");
+	d.info.snapshotter = idp_json_int(o, "snapshotter", 0) != 0;
+	d.info.ctd_address = (char *)idp_json_str(o, "containerdAddress");
+	d.info.ctd_namespace = (char *)idp_json_str(o, "containerdNamespace");
+	if (!d.socket || d.socket[0] != '/' || d.pid <= 0 || started < 0 || !d.info.root ||
+	    d.info.root[0] != '/' || !d.info.driver || !d.info.driver[0])
+		return 0;
+	d.started = (uint64_t)started;
+	return idp_pushcache_set_daemon(c, &d, &err) < 0 ? -1 : 1;
+}
+
 /* Every valid element of root[key]; the number of invalid ones. */
 static int take_all(struct idp_pushcache *c, json_object *root, const char *key,
 		    int (*take)(struct idp_pushcache *, json_object *))
@@ -483,6 +551,7 @@ static int load(struct idp_pushcache *c, int dirfd, const char *path, char *warn
 		bad = take_all(c, root, "blobs", take_blob);
 		bad += take_all(c, root, "v1ids", take_v1);
 		bad += take_all(c, root, "chunks", take_chunk);
+		bad += take_all(c, root, "daemons", take_daemon);
 	}
 	if (rc < 0 && warning)
 		snprintf(warning, n, "ignoring the push cache '%s': %s", path, why);
@@ -514,6 +583,33 @@ int idp_pushcache_load(struct idp_pushcache *c, const char *path, char *warning,
 }
 
 /* ---- writing ---- */
+
+static void add_str(json_object *o, const char *key, const char *v)
+{
+	if (v)
+		json_object_object_add(o, key, json_object_new_string(v));
+}
+
+static json_object *daemons_json(const struct idp_pushcache *c)
+{
+	json_object *arr = json_object_new_array();
+	int i;
+
+	for (i = 0; i < c->ndaemons; i++) {
+		const struct idp_pushcache_daemon *d = &c->daemons[i];
+		json_object *o = json_object_new_object();
+		add_str(o, "socket", d->socket);
+		json_object_object_add(o, "pid", json_object_new_int64(d->pid));
+		json_object_object_add(o, "started", json_object_new_int64((int64_t)d->started));
+		add_str(o, "root", d->info.root);
+		add_str(o, "driver", d->info.driver);
+		json_object_object_add(o, "snapshotter", json_object_new_int(d->info.snapshotter));
+		add_str(o, "containerdAddress", d->info.ctd_address);
+		add_str(o, "containerdNamespace", d->info.ctd_namespace);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
 
 static json_object *to_json(const struct idp_pushcache *c)
 {
@@ -550,6 +646,7 @@ static json_object *to_json(const struct idp_pushcache *c)
 	json_object_object_add(root, "blobs", blobs);
 	json_object_object_add(root, "v1ids", v1);
 	json_object_object_add(root, "chunks", chunks);
+	json_object_object_add(root, "daemons", daemons_json(c));
 	return root;
 }
 
@@ -606,6 +703,8 @@ static int merge(int dirfd, const char *path, const struct idp_pushcache *news,
 	for (i = 0; i < news->nchunks && rc == 0; i++)
 		rc = idp_pushcache_set_chunk(&now, news->chunks[i].registry, news->chunks[i].size,
 					     err);
+	for (i = 0; i < news->ndaemons && rc == 0; i++)
+		rc = idp_pushcache_set_daemon(&now, &news->daemons[i], err);
 	if (rc == 0)   /* the directory is ours alone: its path names what dirfd is */
 		rc = replace_file(path, &now, err);
 	idp_pushcache_release(&now);

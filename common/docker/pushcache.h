@@ -11,7 +11,10 @@
  *              "diffid":"sha256:..","digest":"sha256:..","size":N,
  *              "mediaType":"..","producer":".."}, ...],   oldest first
  *    "v1ids":[{"v1id":"<64 hex>","diffid":"sha256:.."}, ...],
- *    "chunks":[{"registry":"host:port","size":N}, ...]}   (learnt from 413s)
+ *    "chunks":[{"registry":"host:port","size":N}, ...],   (learnt from 413s)
+ *    "daemons":[{"socket":"/path","pid":N,"started":N,"root":"..",
+ *                "driver":"..","snapshotter":B,"containerdAddress":"..",
+ *                "containerdNamespace":".."}, ...]}   (GET /info, per daemon run)
  * The image config is a "blobs" entry keyed by the image ID (its "diffid").
  * "producer" says where the compressed form came from: the codec's name
  * (idp_codec_name: e.g. "gzip/isal-2.30/2/4m", compressed by us) or
@@ -68,6 +71,16 @@ struct idp_pushcache_chunk {
 	int64_t size;
 };
 
+/* What GET /info said of one run of a daemon: the process serving its
+ * socket (pid, and when it started: a restart is another run). */
+#define IDP_PUSHCACHE_DAEMONS 16
+struct idp_pushcache_daemon {
+	char *socket;
+	int64_t pid;
+	uint64_t started;
+	struct idp_docker_daemon info;
+};
+
 struct idp_pushcache {
 	int nblobs;
 	struct idp_pushcache_blob *blobs;
@@ -75,6 +88,8 @@ struct idp_pushcache {
 	struct idp_pushcache_v1 *v1;
 	int nchunks;
 	struct idp_pushcache_chunk *chunks;
+	int ndaemons;              /* oldest first, at most IDP_PUSHCACHE_DAEMONS */
+	struct idp_pushcache_daemon daemons[IDP_PUSHCACHE_DAEMONS];
 };
 
 /* The cache file's path (newly allocated), or NULL when there is no
@@ -113,6 +128,14 @@ const char *idp_pushcache_v1_diffid(const struct idp_pushcache *c, const char *v
 int64_t idp_pushcache_chunk(const struct idp_pushcache *c, const char *registry);
 int idp_pushcache_set_chunk(struct idp_pushcache *c, const char *registry, int64_t size,
 			    struct idp_error *err);
+
+/* What GET /info said of the daemon run d->socket, d->pid, d->started
+ * names (d->info unused), or NULL. */
+const struct idp_docker_daemon *idp_pushcache_daemon(const struct idp_pushcache *c,
+						     const struct idp_pushcache_daemon *d);
+/* Record d (copied), replacing what the socket's daemon said before. */
+int idp_pushcache_set_daemon(struct idp_pushcache *c, const struct idp_pushcache_daemon *d,
+			     struct idp_error *err);
 
 /* Add (or refresh, moving it to the newest place) an entry. */
 int idp_pushcache_add(struct idp_pushcache *c, const struct idp_pushcache_blob *b,

@@ -49,6 +49,32 @@ int idp_socket_peer(const char *path, uid_t *uid, pid_t *pid)
 	return 0;
 }
 
+int idp_process_started(pid_t pid, uint64_t *ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* the command name (field 2) may hold spaces and ')': skip past the last */
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -1;
+	*ticks = (uint64_t)v;
+	return 0;
+}
+
 int idp_trusted_dir_stat(const struct stat *st, uid_t owner)
 {
 	if (!S_ISDIR(st->st_mode) || (st->st_uid != 0 && st->st_uid != owner))

@@ -10,6 +10,7 @@
 #ifndef IDP_TRUST_H
 #define IDP_TRUST_H
 
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include "error.h"
@@ -17,6 +18,11 @@
 /* The uid and pid of the process serving the unix socket at path. 0, or
  * -1 with errno set. */
 int idp_socket_peer(const char *path, uid_t *uid, pid_t *pid);
+
+/* When process pid started (clock ticks after boot, /proc/PID/stat): with
+ * the pid, a name for one run of a daemon. 0, or -1 (no such process, or
+ * /proc hides it). */
+int idp_process_started(pid_t pid, uint64_t *ticks);
 
 /* Open the directory `path` (absolute) one component at a time, none of
  * them a symbolic link or "..", each owned by root or `owner` and not

@@ -11,6 +11,8 @@
 #    diffIDs); the digests equal those of pushes forced through docker save
 #    (IDPPUSH_NO_STORE=1), into other repositories with a fresh cache;
 #  - the same through the real docker CLI (-v says which path was taken);
+#    GET /info's answer comes from the push cache for the same run of the
+#    daemon (pid and start time), not for another;
 #  - a layer file replaced by a symlink (same bytes) is not followed: the
 #    push falls back to docker save, which dockerd serves, and is correct;
 #  - a layer file with other bytes: the store's diffID check fails, the
@@ -144,6 +146,33 @@ assert_contains "$LAST_ERR" "path: docker's layer store ($DOCKERD_ROOT, overlay2
 assert_not_contains "$LAST_ERR" "docker save"
 verify_image "$REG_HOST/fast/app:v3" "${LAST_OUT#*@}" "$(config_of app:v3)" \
 	"${SKOPEO_FLAGS[@]}"
+# GET /info is asked once per run of the daemon: the pushes above left its
+# answer in the push cache, under the daemon's pid and start time
+DPIDNOW=$(cat "$(dirname "$DOCKERD_ROOT")/pid")
+assert_contains "$LAST_ERR" "docker daemon: pid $DPIDNOW, GET /info known from the push cache"
+# a record of another run (its start time differs) is not used: asked
+# again, the store read as before, the record replaced
+"$PYTHON" - "$XDG_CACHE_HOME/idppush/push-cache.json" <<'PY' || fail "cannot edit the push cache"
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["daemons"], "no daemon recorded"
+for d in c["daemons"]:
+    d["started"] += 1
+json.dump(c, open(sys.argv[1], "w"))
+PY
+for want in asked known; do
+	printf '%s app\n' "$want" >"$B/app-$want.txt"
+	build "app:$want" "FROM app:v1
+COPY app-$want.txt /app.txt"
+	assert_exit 0 timeout -k 5 120 /usr/bin/docker -H "$DH" idppush --plain-http -v \
+		"app:$want" "$REG_HOST/fast/app:$want"
+	assert_contains "$LAST_ERR" "path: docker's layer store ($DOCKERD_ROOT, overlay2)"
+	if [ "$want" = asked ]; then
+		assert_not_contains "$LAST_ERR" "GET /info known"
+	else
+		assert_contains "$LAST_ERR" "pid $DPIDNOW, GET /info known from the push cache"
+	fi
+done
 export DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND="$WRAP"
 
 # ---- a symlink in the layer's directory is not followed ----

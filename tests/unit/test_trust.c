@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "unit.h"
 #include "util/trust.h"
@@ -160,7 +163,32 @@ static void test_dir_stat(void)
 	CU_ASSERT(!idp_trusted_dir_stat(&st, 1000));
 }
 
+/* A process's start time: ours, the same when asked twice, a child's
+ * later or equal; none for a pid that is not there. */
+static void test_process_started(void)
+{
+	uint64_t a = 0, b = 0, c = 0;
+	pid_t child;
+
+	CU_ASSERT_EQUAL(idp_process_started(getpid(), &a), 0);
+	CU_ASSERT_EQUAL(idp_process_started(getpid(), &b), 0);
+	CU_ASSERT(a > 0);
+	CU_ASSERT_EQUAL(a, b);
+	if ((child = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	CU_ASSERT_FATAL(child > 0);
+	CU_ASSERT_EQUAL(idp_process_started(child, &c), 0);
+	CU_ASSERT(c >= a);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CU_ASSERT_EQUAL(idp_process_started(child, &c), -1);
+	CU_ASSERT_EQUAL(idp_process_started((pid_t)0x7ffffff0, &c), -1);
+}
+
 static const struct unit_test tests[] = {
+	{ "process_started", test_process_started },
 	{ "beneath", test_beneath },
 	{ "chain", test_chain },
 	{ "make", test_make },
