@@ -17,8 +17,8 @@
  * the daemon pushes the image itself through the loopback relay
  * (relay_choice.c), docker save when it cannot reach it. The cache is
  * updated after success. IDPPUSH_NO_STORE=1 always takes docker save.
- * On docker's containerd image store (GET /info) the image is pushed as
- * stored instead, its digest the image ID: nothing changed when the tag
+ * On docker's containerd image store (GET /info, asked once per run of
+ * the daemon: daemonrun.c) the image is pushed as stored instead, its digest the image ID: nothing changed when the tag
  * names the image ID (one HEAD), else from the store itself
  * (ctd_push.c), else through the relay, else from docker save's stream
  * told to push as stored; without the Engine API the stream itself tells
@@ -535,14 +535,31 @@ void docker_push_infof(const struct idp_docker_push_opts *o, const char *fmt, ..
 	o->info(o->info_ctx, line);
 }
 
+/* The way this push takes: the classic store's nothing changed first
+ * (no GET /info for it), the daemon's push through the relay when its
+ * store is not ours to read, else the store GET /info names. */
+static int push_one_way(struct push_steps *ps, struct idp_docker_daemon *dm,
+			struct idp_image *img, struct idp_error *err)
+{
+	char why[IDP_ERRMSG_MAX];
+	int rc;
+
+	if (ps->to->n == 1 && (rc = unchanged(ps, err)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (relay_first(ps, why, sizeof(why)) && (rc = push_relay_first(ps, why, img, err)) != 1)
+		return rc;   /* pushed by the daemon, or failed */
+	if (containerd_daemon(ps, dm))
+		return push_containerd(ps, dm, img, err);
+	return push_classic(ps, img, err);
+}
+
 int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 		    struct idp_docker_push_result *res, struct idp_error *err)
 {
 	struct push_steps ps = { .o = o, .to = to, .res = res, .save_mode = IDP_SAVE_CONVERT };
 	struct idp_docker_daemon dm;
 	struct idp_image img;
-	char why[IDP_ERRMSG_MAX];
-	int rc = 1;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&img, 0, sizeof(img));
@@ -553,16 +570,7 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	if (docker_daemon_run_recall(o->docker->api, &ps.run, o->cache))
 		docker_push_infof(o, "docker daemon: pid %d, GET /info known from the push cache",
 				  (int)ps.run.pid);
-	/* the classic store's nothing changed first: no GET /info for it */
-	if (to->n == 1 && (rc = unchanged(&ps, err)) != 0)
-		rc = rc < 0 ? -1 : 0;
-	else if (relay_first(&ps, why, sizeof(why)) &&
-		 (rc = push_relay_first(&ps, why, &img, err)) != 1)
-		;   /* pushed by the daemon, or failed */
-	else if (containerd_daemon(&ps, &dm))
-		rc = push_containerd(&ps, &dm, &img, err);
-	else
-		rc = push_classic(&ps, &img, err);
+	rc = push_one_way(&ps, &dm, &img, err);
 	idp_docker_daemon_release(&dm);
 	if (img.notice) {   /* the front end prints it after the push */
 		res->notice = img.notice;
