@@ -18,8 +18,9 @@
  * (relay_choice.c), docker save when it cannot reach it. The cache is
  * updated after success. IDPPUSH_NO_STORE=1 always takes docker save.
  * On docker's containerd image store (GET /info, asked once per run of
- * the daemon: daemonrun.c) the image is pushed as stored instead, its digest the image ID: nothing changed when the tag
- * names the image ID (one HEAD), else from the store itself
+ * the daemon: daemonrun.c) the image is pushed as stored instead, its
+ * digest the image ID: nothing changed when the tag names the image ID
+ * (one HEAD), else from the store itself
  * (ctd_push.c), else through the relay, else from docker save's stream
  * told to push as stored; without the Engine API the stream itself tells
  * which store it is. What -v shows goes to the caller's info callback. */
