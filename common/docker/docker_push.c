@@ -68,7 +68,8 @@ static int relay_push(struct push_steps *ps, struct idp_image *img, struct idp_e
 	if (ps->relay_tried)
 		return 1;
 	ps->relay_tried = 1;
-	return docker_push_relay(ps->o, ps->to, &ps->ru, img, err);
+	return docker_push_relay(ps->o, ps->to, ps->run.known ? ps->run.pid : 0, &ps->ru, img,
+				 err);
 }
 
 /* Phase 1 of a stream push (its blobs into the targets, the cache's table

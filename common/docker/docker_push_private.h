@@ -13,12 +13,13 @@
 void docker_push_infof(const struct idp_docker_push_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The daemon pushes the image through the loopback relay into the
- * targets (relay_choice.c; img: what went up; the cache told it came from
- * the daemon): 0, 1 when the relay cannot serve (nothing was pushed:
- * docker save), -1 with err. */
+/* The daemon (its process: daemon, <= 0 unknown) pushes the image through
+ * the loopback relay into the targets (relay_choice.c; img: what went up;
+ * the cache told it came from the daemon): 0, 1 when the relay cannot
+ * serve (nothing was pushed: docker save), -1 with err. */
 int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
-		      struct idp_reuse *ru, struct idp_image *img, struct idp_error *err);
+		      pid_t daemon, struct idp_reuse *ru, struct idp_image *img,
+		      struct idp_error *err);
 
 /* Push from docker's containerd image store itself (ctd_push.c): the
  * image the image ID names, as stored, from the first candidate root

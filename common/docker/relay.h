@@ -28,6 +28,7 @@
 #define IDP_DOCKER_RELAY_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "push/push.h"
 #include "registry/stop.h"
 #include "sources/source.h"
@@ -88,10 +89,11 @@ struct idp_relay_push {
 	char why_not[IDP_ERRMSG_MAX];  /* fell back: why the daemon did not reach the relay */
 };
 
-/* Whether the daemon behind a can reach this host's 127.0.0.1: 0 with
- * why when it runs in another network namespace (a rootless dockerd),
- * else 1 (also when that cannot be told: the relay finds out). */
-int idp_relay_reachable(const struct idp_docker_api *a, char *why, size_t n);
+/* Whether the daemon process (the Engine API socket's peer; <= 0:
+ * unknown) can reach this host's 127.0.0.1: 0 with why when it runs in
+ * another network namespace (a rootless dockerd), else 1 (also when that
+ * cannot be told: the relay finds out). */
+int idp_relay_reachable(pid_t daemon, char *why, size_t n);
 
 /* The daemon pushes image_id through the relay; then its manifests are
  * put into every target (the blobs mounted into the other targets of each

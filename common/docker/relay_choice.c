@@ -24,7 +24,7 @@ static int set(const char *env)
 }
 
 /* Whether the relay may serve this push; else why not. */
-static int relay_usable(const struct idp_docker_push_opts *o, char *why, size_t n)
+static int relay_usable(const struct idp_docker_push_opts *o, pid_t daemon, char *why, size_t n)
 {
 	const char *no = set("IDPPUSH_NO_RELAY") ? "IDPPUSH_NO_RELAY is set"
 			 : set("IDPPUSH_NO_STORE") ? "IDPPUSH_NO_STORE is set"
@@ -41,18 +41,19 @@ static int relay_usable(const struct idp_docker_push_opts *o, char *why, size_t 
 			 o->docker->api ? o->docker->api->why : "no Engine API");
 		return 0;
 	}
-	return idp_relay_reachable(o->docker->api, why, n);
+	return idp_relay_reachable(daemon, why, n);
 }
 
 int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
-		      struct idp_reuse *ru, struct idp_image *img, struct idp_error *err)
+		      pid_t daemon, struct idp_reuse *ru, struct idp_image *img,
+		      struct idp_error *err)
 {
 	struct idp_relay_push rp = { .api = o->docker->api, .image_id = o->inspect->id, .to = to,
 				     .debug = o->debug, .debug_ctx = o->debug_ctx };
 	char why[IDP_ERRMSG_MAX];
 	int rc;
 
-	if (!relay_usable(o, why, sizeof(why))) {
+	if (!relay_usable(o, daemon, why, sizeof(why))) {
 		docker_push_infof(o, "no loopback relay: %s", why);
 		return 1;
 	}
