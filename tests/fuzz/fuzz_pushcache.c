@@ -1,8 +1,8 @@
 /* fuzz_pushcache.c: libFuzzer target for the plugin's push-cache reader
  * (common/docker/pushcache.c). The input is written as a cache file in the
  * private temp dir and loaded; every entry kept must be valid, findable by
- * its own keys, and survive a commit to a fresh file and a reload
- * unchanged in number. */
+ * its own keys (a daemon's run too), and survive a commit to a fresh file
+ * and a reload unchanged in number. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +34,14 @@ static void check_entries(const struct idp_pushcache *c)
 	}
 	for (i = 0; i < c->nv1; i++)
 		FZ_ASSERT(idp_pushcache_v1_diffid(c, c->v1[i].v1id) != NULL);
+	FZ_ASSERT(c->ndaemons >= 0 && c->ndaemons <= IDP_PUSHCACHE_DAEMONS);
+	for (i = 0; i < c->ndaemons; i++) {
+		const struct idp_pushcache_daemon *d = &c->daemons[i];
+
+		FZ_ASSERT(d->socket && d->socket[0] == '/' && d->pid > 0);
+		FZ_ASSERT(d->info.root && d->info.root[0] == '/' && d->info.driver);
+		FZ_ASSERT(idp_pushcache_daemon(c, d) == &d->info);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_check_err(rc, &err);
 	FZ_ASSERT(rc == 0);
 	idp_pushcache_load(&again, out, warning, sizeof(warning));
-	FZ_ASSERT(again.nblobs == c.nblobs && again.nv1 == c.nv1);
+	FZ_ASSERT(again.nblobs == c.nblobs && again.nv1 == c.nv1 &&
+		  again.ndaemons == c.ndaemons);
 	idp_pushcache_release(&again);
 	idp_pushcache_release(&c);
 	return 0;
