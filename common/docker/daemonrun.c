@@ -46,14 +46,10 @@ int docker_daemon_run_recall(struct idp_docker_api *api, struct docker_daemon_ru
 int docker_daemon_run_note(struct idp_docker_api *api, struct docker_daemon_run *run,
 			   struct idp_pushcache *news, struct idp_error *err)
 {
-	struct idp_error ignored = IDP_ERROR_INIT;
 	struct idp_pushcache_daemon d;
-	int rc;
 
-	if (!key(run, api, &d) || !api->have_info || api->known ||
-	    idp_docker_api_info(api, &d.info, &ignored) < 0)
+	if (!key(run, api, &d) || !api->info_asked)
 		return 0;   /* not asked this run: nothing new */
-	rc = idp_pushcache_set_daemon(news, &d, err);
-	idp_docker_daemon_release(&d.info);
-	return rc;
+	d.info = *api->info;   /* copied by the push cache */
+	return idp_pushcache_set_daemon(news, &d, err);
 }

@@ -53,10 +53,10 @@ struct idp_docker_api {
 	struct idp_http_cfg cfg;
 	struct idp_http *h;
 	int broken;                     /* a request did not get through: the CLI from then on */
-	struct idp_http_resp info;      /* GET /info's answer, asked once (have_info) */
-	int have_info;
-	struct idp_docker_daemon *known;   /* what it answers, known without asking it
-	                                    * (idp_docker_api_know), or NULL */
+	struct idp_docker_daemon *info;   /* GET /info's answer, parsed: asked once
+	                                   * (info_asked), or known (idp_docker_api_know);
+	                                   * NULL: neither yet */
+	int info_asked;                 /* it was asked in this run */
 };
 
 /* Find the daemon as the docker CLI would (-H, DOCKER_HOST, --context,

@@ -112,16 +112,36 @@ int idp_docker_api_usable(const struct idp_docker_api *a)
 	return a && a->sock[0] && !a->broken;
 }
 
+static void forget_info(struct idp_docker_api *a)
+{
+	if (a->info)
+		idp_docker_daemon_release(a->info);
+	free(a->info);
+	a->info = NULL;
+	a->info_asked = 0;
+}
+
+/* dm (its strings taken over: released on failure too) as a's GET /info
+ * answer. 0, or -1 out of memory. */
+static int keep_info(struct idp_docker_api *a, struct idp_docker_daemon *dm)
+{
+	struct idp_docker_daemon *k = malloc(sizeof(*k));
+
+	if (!k) {
+		idp_docker_daemon_release(dm);
+		return -1;
+	}
+	forget_info(a);
+	*k = *dm;
+	a->info = k;
+	return 0;
+}
+
 void idp_docker_api_release(struct idp_docker_api *a)
 {
-	idp_http_resp_release(&a->info);
-	a->have_info = 0;
 	idp_http_free(a->h);
 	a->h = NULL;
-	if (a->known)
-		idp_docker_daemon_release(a->known);
-	free(a->known);
-	a->known = NULL;
+	forget_info(a);
 }
 
 int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *c,
@@ -161,19 +181,6 @@ int idp_docker_api_call(struct idp_docker_api *a, const struct idp_docker_call *
 	return 0;
 }
 
-/* GET /info's answer in a->info: asked once. 0, or -1 with err (asked
- * again next time). */
-static int info_answer(struct idp_docker_api *a, struct idp_error *err)
-{
-	if (a->have_info)
-		return 0;
-	if (idp_docker_api_get(a, "/info", INFO_CAP, &a->info, err) < 0) {
-		idp_http_resp_release(&a->info);
-		return -1;
-	}
-	a->have_info = 1;
-	return 0;
-}
 
 int idp_docker_api_get(struct idp_docker_api *a, const char *path, size_t cap,
 		       struct idp_http_resp *resp, struct idp_error *err)
@@ -229,23 +236,21 @@ static int containerd_info(json_object *info, struct idp_docker_daemon *out)
 	return 0;
 }
 
-int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
-			struct idp_error *err)
+/* GET /info, asked, its answer parsed into out. 0, or -1 with err. */
+static int ask_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
+		    struct idp_error *err)
 {
-	const struct idp_http_resp *resp = &a->info;
+	struct idp_http_resp resp;
 	json_object *o = NULL;
 	const char *root, *driver;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (a->known)
-		return idp_docker_daemon_copy(out, a->known) < 0
-			       ? idp_error_set(err, IDP_EGENERAL, "out of memory")
-			       : 0;
-	if (info_answer(a, err) < 0)
-		return -1;
-	if (resp->status == 200)
-		o = idp_json_parse(resp->body.buf, resp->body.len, INFO_CAP);
+	idp_http_resp_init(&resp);
+	if (idp_docker_api_get(a, "/info", INFO_CAP, &resp, err) < 0)
+		goto out;
+	if (resp.status == 200)
+		o = idp_json_parse(resp.body.buf, resp.body.len, INFO_CAP);
 	if (!o ||
 	    !(root = idp_json_str(o, "DockerRootDir")) || !(driver = idp_json_str(o, "Driver"))) {
 		idp_error_set(err, IDP_EGENERAL, "docker API: GET /info gave no DockerRootDir");
@@ -262,7 +267,26 @@ int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
 	rc = 0;
 out:
 	json_object_put(o);
+	idp_http_resp_release(&resp);
 	return rc;
+}
+
+int idp_docker_api_info(struct idp_docker_api *a, struct idp_docker_daemon *out,
+			struct idp_error *err)
+{
+	struct idp_docker_daemon dm;
+
+	memset(out, 0, sizeof(*out));
+	if (!a->info) {   /* asked once per run; again after a failure */
+		if (ask_info(a, &dm, err) < 0)
+			return -1;
+		if (keep_info(a, &dm) < 0)
+			return idp_error_set(err, IDP_EGENERAL, "out of memory");
+		a->info_asked = 1;
+	}
+	if (idp_docker_daemon_copy(out, a->info) < 0)
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	return 0;
 }
 
 static char *dup_or_null(const char *s, int *failed)
@@ -290,16 +314,13 @@ int idp_docker_daemon_copy(struct idp_docker_daemon *dst, const struct idp_docke
 
 int idp_docker_api_know(struct idp_docker_api *a, const struct idp_docker_daemon *dm)
 {
-	struct idp_docker_daemon *k = calloc(1, sizeof(*k));
+	struct idp_docker_daemon copy;
 
-	if (!k || idp_docker_daemon_copy(k, dm) < 0) {
-		free(k);
+	if (idp_docker_daemon_copy(&copy, dm) < 0)
 		return -1;
-	}
-	if (a->known)
-		idp_docker_daemon_release(a->known);
-	free(a->known);
-	a->known = k;
+	if (keep_info(a, &copy) < 0)
+		return -1;
+	a->info_asked = 0;
 	return 0;
 }
 
