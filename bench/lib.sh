@@ -7,7 +7,12 @@
 #   bench_time [--stdout FILE] LOG CMD...
 #                                run CMD (stdout, or FILE, and stderr to LOG,
 #                                BENCH_TIMEOUT s at most); its wall time in
-#                                LAST_US; fails (with LOG's tail) if it fails
+#                                LAST_US, the CPU time every process on the
+#                                machine used meanwhile (busy_ms) in
+#                                LAST_CPU_MS; fails (with LOG's tail) if it fails
+#   busy_ms                      CPU time used on the machine since boot, all
+#                                CPUs, in ms (/proc/stat: all but idle and
+#                                iowait; 0 without /proc/stat)
 #   bench_measure JSON LOG [MEASURE-OPTS...] -- CMD...
 #                                the same through bench/measure.py (own peak
 #                                RSS and CPU, daemons'; --stdout FILE,
@@ -57,17 +62,25 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
+busy_ms() {
+	awk -v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" '$1 == "cpu" {
+		printf "%d\n", ($2 + $3 + $4 + $7 + $8) * 1000 / hz; found = 1 }
+		END { if (!found) print 0 }' /proc/stat 2>/dev/null || echo 0
+}
+
 bench_time() {
-	local out= log t0 t1 rc=0
+	local out= log t0 t1 c0 rc=0
 	if [ "$1" = --stdout ]; then
 		out=$2
 		shift 2
 	fi
 	log=$1
 	shift
+	c0=$(busy_ms)
 	t0=$(now_us)
 	timeout -k 5 "${BENCH_TIMEOUT:-1800}" "$@" >"${out:-$log}" 2>>"$log" </dev/null || rc=$?
 	t1=$(now_us)
+	LAST_CPU_MS=$(($(busy_ms) - c0))
 	LAST_US=$((t1 - t0))
 	if [ "$rc" != 0 ]; then
 		tail -n 20 "$log" >&2

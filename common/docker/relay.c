@@ -8,7 +8,8 @@
  * Every request needs this run's Basic credentials (random, given to the
  * daemon only). Routes: GET /v2/; HEAD /v2/<repo>/blobs/<digest> (what
  * the targets have, relay_blob.c); POST /v2/<repo>/blobs/uploads/ (a
- * mount asked of the targets, else a session); PATCH, PUT ?digest=, GET
+ * mount asked of the targets, else the registry's session handed over,
+ * else a session of the relay); PATCH, PUT ?digest=, GET
  * and DELETE on a session; PUT /v2/<repo>/manifests/<ref> (kept, bounded,
  * answered with its sha256; put into the targets only after the push),
  * HEAD/GET of one by digest. */
@@ -274,7 +275,8 @@ static enum MHD_Result blob_head(struct idp_relay *r, struct MHD_Connection *c,
 			   "application/octet-stream"));
 }
 
-/* POST: a mount the targets take, else a new upload session. */
+/* POST: a mount the targets take, else the registry's own session handed
+ * over (its absolute URL), else a new upload session of the relay. */
 static enum MHD_Result uploads_post(struct idp_relay *r, struct MHD_Connection *c,
 				    const struct relay_req *q)
 {
@@ -295,6 +297,9 @@ static enum MHD_Result uploads_post(struct idp_relay *r, struct MHD_Connection *
 		relay_fail(r, &err);
 		return answer_error(r, c, q, 500, "UNKNOWN", err.msg);
 	}
+	if (relay_hand_over(r, loc, sizeof(loc)) == 1)
+		return answer(r, c, q, 202, response(NULL),
+			      HDRS("Location", loc, "Range", "0-0"));
 	if (!(us = relay_session_new(r)))
 		return answer_error(r, c, q, 503, "UNAVAILABLE", "no more upload sessions");
 	location(r, loc, sizeof(loc), "blobs/uploads/", us->id);
@@ -820,12 +825,14 @@ int idp_relay_finish(struct idp_relay *r, struct idp_image *img, struct idp_erro
 	stop_serving(r);
 	if (relay_sessions_join(r, 0, err) < 0)
 		return -1;
-	/* the targets know what was uploaded: manifests go up without a HEAD */
-	idp_push_fanout_report(r->fan);
 	*img = r->got;
 	memset(&r->got, 0, sizeof(r->got));
 	if (img->nmanifests == 0)
 		return idp_error_set(err, IDP_EGENERAL, "the docker daemon put no manifest");
+	if (relay_image_blobs(r, img, err) < 0)
+		return -1;
+	/* the targets know what was uploaded: manifests go up without a HEAD */
+	idp_push_fanout_report(r->fan);
 	return 0;
 }
 

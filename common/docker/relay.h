@@ -13,11 +13,19 @@
  *                 upload sessions whose bytes go through a bounded ring
  *                 into an engine upload on a thread of its own
  *                 (idp_push_fanout_blob: every registry, chunks, retries,
- *                 413s, the rate limit, progress events)
+ *                 413s, the rate limit, progress events); or, where the
+ *                 daemon can send them as well as we can (one target, a
+ *                 loopback registry over plain HTTP that asks for no
+ *                 credentials, no request size or rate to keep), the
+ *                 registry's own upload session handed over to the daemon
+ *                 (its bytes go there straight, as docker push sends them;
+ *                 its progress shown from the daemon's report)
  *   relay_push.c  the flow: the relay up, the image tagged
  *                 127.0.0.1:PORT/<repository>:<temporary tag> through the
  *                 Engine API, pushed by the daemon (its progress read for
- *                 errors), the tag removed on every way out, the uploads
+ *                 errors; a push whose handed-over uploads failed is
+ *                 pushed again with every byte through the relay), the
+ *                 tag removed on every way out, the uploads
  *                 waited for, and the manifests the daemon sent, as the
  *                 image to put into every target (nothing is tagged before)
  * A daemon that cannot reach 127.0.0.1 of this host (rootless dockerd's
@@ -48,6 +56,9 @@ struct idp_relay_opts {
 	/* set when the relay fails or the daemon stays silent: the daemon's push
 	 * call stops (the Engine API handle's stop) */
 	struct idp_stop *abort;
+	/* upload sessions may be handed over to the daemon (see relay_blob.c)
+	 * when the registry allows it; 0: every byte through the relay */
+	int hand_over;
 	void (*debug)(void *ctx, const char *line);   /* a line per request (-v), or NULL */
 	void *debug_ctx;
 };
@@ -64,6 +75,15 @@ void idp_relay_arm(struct idp_relay *r);
 /* How many connections reached the relay; *silent: 1 when it gave up
  * waiting for one. */
 int idp_relay_connections(struct idp_relay *r, int *silent);
+/* How many upload sessions were handed over to the daemon so far. */
+int idp_relay_handed(struct idp_relay *r);
+/* From now on every upload comes through the relay. */
+void idp_relay_hand_over_no_more(struct idp_relay *r);
+/* A progress line of the daemon's push about a layer (id: 12 hex, as it
+ * shows it): current of total bytes sent, or pushed. Shown and counted
+ * when the daemon sends that layer itself (a handed-over session). */
+void idp_relay_daemon_progress(struct idp_relay *r, const char *id, int64_t current,
+			       int64_t total, int pushed);
 /* The first failure of the relay (an upload the registry refused...):
  * 1 with err, else 0. */
 int idp_relay_failed(struct idp_relay *r, struct idp_error *err);
@@ -82,10 +102,12 @@ struct idp_relay_push {
 	const char *image_id;          /* what to push: "sha256:..." */
 	const struct idp_push_targets *to;
 	int port;                      /* 0: derived (IDPPUSH_RELAY_PORT overrides) */
+	int hand_over;                 /* idp_relay_opts.hand_over */
 	void (*debug)(void *ctx, const char *line);
 	void *debug_ctx;
 	/* filled in */
 	int used_port;
+	int handed;                    /* upload sessions the daemon filled itself */
 	char why_not[IDP_ERRMSG_MAX];  /* fell back: why the daemon did not reach the relay */
 };
 

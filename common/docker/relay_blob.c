@@ -13,12 +13,21 @@
  * push leaves it to the registry); bytes that came in PATCHes are hashed
  * as they go and checked against the PUT's digest when the push ends
  * (the registry checks them too). An upload the daemon gives up (DELETE, a broken
- * request) is not a failure: the daemon sends the blob again. */
+ * request) is not a failure: the daemon sends the blob again.
+ * Handed over: where the daemon can send a blob into the registry as well
+ * as we can (one target; a loopback registry over plain HTTP that has
+ * asked for no credentials, with no request size or rate limit to keep),
+ * the session opened at the registry is the daemon's answer to its POST
+ * (an absolute Location: the daemon follows it, as it follows any
+ * registry's), and the bytes go there straight, copied by nobody else;
+ * the daemon's progress report stands for the upload's events. */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <json-c/json.h>
+#include "util/jsonutil.h"
 #include "relay_private.h"
 #include "banned.h"
 
@@ -132,6 +141,168 @@ int relay_blob_present(struct idp_relay *r, const char *digest, const char *moun
 		*size = fb.got_size;
 	}
 	return rc;
+}
+
+/* ---- upload sessions handed over ---- */
+
+static int handing_over(struct idp_relay *r)
+{
+	int on;
+
+	pthread_mutex_lock(&r->mu);
+	on = r->o.hand_over && r->to.n == 1 && !r->no_hand_over && !r->failed;
+	pthread_mutex_unlock(&r->mu);
+	return on && idp_session_shareable_uploads(r->to.t[0].s);
+}
+
+/* Whether url is on the registry itself (http://<its host:port>/...):
+ * the daemon is sent nowhere else. */
+static int on_registry(const struct idp_relay *r, const char *url)
+{
+	const char *domain = idp_session_ref(r->to.t[0].s)->domain;
+	size_t k = strlen(domain);
+
+	return strncmp(url, "http://", 7) == 0 && strncmp(url + 7, domain, k) == 0 &&
+	       url[7 + k] == '/';
+}
+
+int relay_hand_over(struct idp_relay *r, char *loc, size_t n)
+{
+	struct idp_error err = IDP_ERROR_INIT;
+	struct relay_conns c;
+	char *session = NULL;
+	int ok;
+
+	if (!handing_over(r) || !conns_take(r, &c, &err))
+		return 0;
+	ok = idp_push_fanout_open(r->fan, c.h, &session, &err) == 0 &&
+	     idp_session_shareable_uploads(r->to.t[0].s) && on_registry(r, session) &&
+	     strlen(session) < n;
+	if (ok) {
+		snprintf(loc, n, "%s", session);
+		relay_debugf(r, "relay: upload session handed over: the daemon sends the blob "
+			     "to %s itself", idp_session_ref(r->to.t[0].s)->domain);
+	} else
+		idp_push_fanout_cancel(r->fan, c.h, session);
+	conns_give(r, &c);
+	free(session);
+	pthread_mutex_lock(&r->mu);
+	if (ok)
+		r->nhanded++;
+	else
+		r->no_hand_over = 1;
+	pthread_mutex_unlock(&r->mu);
+	if (!ok)
+		relay_debugf(r, "relay: uploads come through the relay: %s",
+			     err.msg[0] ? err.msg : "the registry is not one the daemon "
+			     "can send them to as we do");
+	return ok;
+}
+
+int idp_relay_handed(struct idp_relay *r)
+{
+	int n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->nhanded;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+void idp_relay_hand_over_no_more(struct idp_relay *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->no_hand_over = 1;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* The entry of a layer the daemon reports sending, when it is not one of
+ * the relay's own sessions (whose upload reports itself): added if new
+ * while sessions are handed over (after that, only those it had go on);
+ * -1 when it is the relay's, or there is no room. Under r->mu. */
+static int daemon_layer(struct idp_relay *r, const char *id)
+{
+	int i;
+
+	for (i = 0; i < r->nsessions; i++)
+		if (strcmp(r->sessions[i]->show, id) == 0)
+			return -1;
+	for (i = 0; i < r->nlayers; i++)
+		if (strcmp(r->layers[i].id, id) == 0)
+			return i;
+	if (!r->nhanded || r->no_hand_over || r->nlayers == RELAY_MAX_HANDED ||
+	    strlen(id) >= sizeof(r->layers[0].id))
+		return -1;
+	snprintf(r->layers[i].id, sizeof(r->layers[i].id), "%s", id);
+	r->layers[i].total = -1;
+	r->layers[i].pushed = 0;
+	return r->nlayers++;
+}
+
+void idp_relay_daemon_progress(struct idp_relay *r, const char *id, int64_t current,
+			       int64_t total, int pushed)
+{
+	char shown[16];
+	int i, report = 0;
+
+	pthread_mutex_lock(&r->mu);
+	if ((i = daemon_layer(r, id)) >= 0 && !r->layers[i].pushed) {
+		if (total > 0)
+			r->layers[i].total = total;
+		total = r->layers[i].total;
+		r->layers[i].pushed = pushed;
+		snprintf(shown, sizeof(shown), "%s", r->layers[i].id);
+		report = 1;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (report)
+		idp_push_fanout_handed(r->fan, shown, current, total, pushed);
+}
+
+/* The blobs of the manifests (config and layers of each image manifest):
+ * what the other targets of a registry mount. */
+static int blobs_of(struct idp_image *img, struct idp_error *err)
+{
+	int i, k, rc = 0;
+
+	for (i = 0; rc == 0 && i < img->nmanifests; i++) {
+		json_object *o = idp_json_parse((const char *)img->manifests[i].data,
+						img->manifests[i].len, IDP_CAP_MANIFEST);
+		json_object *cfg = idp_json_obj(o, "config"), *layers = idp_json_array(o, "layers");
+		int n = layers ? (int)json_object_array_length(layers) : 0;
+
+		for (k = -1; rc == 0 && k < n; k++) {
+			json_object *d = k < 0 ? cfg : json_object_array_get_idx(layers, k);
+			const char *digest = idp_json_str(d, "digest");
+			struct idp_image_blob *b;
+
+			if (!digest)
+				continue;
+			if (!(b = idp_image_add_blob(img, digest, idp_json_int(d, "size", -1),
+						     idp_json_str(d, "mediaType"), err)))
+				rc = -1;
+			else
+				b->quiet |= k < 0;
+		}
+		json_object_put(o);
+	}
+	return rc;
+}
+
+int relay_image_blobs(struct idp_relay *r, struct idp_image *img, struct idp_error *err)
+{
+	int i, k;
+
+	if (blobs_of(img, err) < 0)
+		return -1;
+	for (i = 0; i < r->nlayers; i++)
+		for (k = 0; r->layers[i].pushed && k < img->nblobs; k++)
+			if (strncmp(idp_digest_hex(img->blobs[k].digest), r->layers[i].id,
+				    strlen(r->layers[i].id)) == 0) {
+				idp_push_fanout_handed_in(r->fan, img->blobs[k].size);
+				break;
+			}
+	return 0;
 }
 
 /* ---- upload sessions ---- */

@@ -5,9 +5,10 @@
  * from the targets through the engine (common/docker/relay.h). Not for
  * --platform, a daemon that is not a local unix socket or that runs in
  * another network namespace (rootless dockerd), nor with IDPPUSH_NO_STORE
- * or IDPPUSH_NO_RELAY set; a daemon that cannot reach 127.0.0.1 of this
- * host is told apart: then docker save, as before. For docker_push.c
- * (docker_push_relay). */
+ * or IDPPUSH_NO_RELAY set (IDPPUSH_NO_HANDOVER: no upload session of the
+ * registry is handed over to the daemon, every byte comes through); a
+ * daemon that cannot reach 127.0.0.1 of this host is told apart: then
+ * docker save, as before. For docker_push.c (docker_push_relay). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_pus
 		      struct idp_error *err)
 {
 	struct idp_relay_push rp = { .api = o->docker->api, .image_id = o->inspect->id, .to = to,
+				     .hand_over = !set("IDPPUSH_NO_HANDOVER"),
 				     .debug = o->debug, .debug_ctx = o->debug_ctx };
 	char why[IDP_ERRMSG_MAX];
 	int rc;
@@ -59,7 +61,11 @@ int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_pus
 	}
 	if ((rc = idp_relay_push(&rp, img, err)) == 0)
 		idp_reuse_note_daemon(ru);
-	if (rc == 0)
+	if (rc == 0 && rp.handed)
+		docker_push_infof(o, "path: pushed by the docker daemon through the relay on "
+				  "127.0.0.1:%d, %d upload(s) sent by the daemon straight to %s",
+				  rp.used_port, rp.handed, idp_session_ref(to->t[0].s)->domain);
+	else if (rc == 0)
 		docker_push_infof(o, "path: pushed by the docker daemon through the relay on "
 				  "127.0.0.1:%d", rp.used_port);
 	else if (rc == 1)

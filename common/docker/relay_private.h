@@ -12,6 +12,7 @@
 #define RELAY_MAX_CONNSETS 16          /* idle connection sets kept */
 #define RELAY_RING (4u << 20)          /* bytes between the daemon and an upload */
 #define RELAY_ID_LEN 32                /* hex of an upload session's id */
+#define RELAY_MAX_HANDED 512           /* layers the daemon sends itself */
 
 /* An upload session the daemon opened (POST .../blobs/uploads/). */
 struct relay_session {
@@ -65,6 +66,10 @@ struct idp_relay {
 	char quiet[16][IDP_DIGEST_MAX];
 	int nknown;                    /* blobs the targets have, or that came in full */
 	struct { char digest[IDP_DIGEST_MAX]; int64_t size; } known[RELAY_MAX_BLOBS];
+	int no_hand_over;              /* sessions are not handed over (any more) */
+	int nhanded;                   /* upload sessions handed over to the daemon */
+	int nlayers;                   /* the layers the daemon reported sending */
+	struct { char id[16]; int64_t total; int pushed; } layers[RELAY_MAX_HANDED];
 	struct idp_image got;          /* the manifests the daemon put, in order */
 	size_t manifest_bytes;
 	int nidle;
@@ -87,6 +92,15 @@ int relay_blob_present(struct idp_relay *r, const char *digest, const char *moun
  * opened while the daemon's bytes are on their way (NULL: too many, or
  * out of memory). */
 struct relay_session *relay_session_new(struct idp_relay *r);
+/* The blobs of img (the manifests the daemon put) added to it, and the
+ * layers the daemon sent itself counted, at their sizes there. 0, or -1
+ * with err. */
+int relay_image_blobs(struct idp_relay *r, struct idp_image *img, struct idp_error *err);
+/* An upload session of the registry for the daemon to send the blob into
+ * itself (opts.hand_over, one target, idp_session_shareable_uploads:
+ * checked before and after it is opened): 1 with its URL in loc, 0 when
+ * the blob is to come through the relay (so are the next ones then). */
+int relay_hand_over(struct idp_relay *r, char *loc, size_t n);
 /* The session with this id, marked busy; NULL when none (or busy). */
 struct relay_session *relay_session_take(struct idp_relay *r, const char *id);
 void relay_session_release(struct idp_relay *r, struct relay_session *us);

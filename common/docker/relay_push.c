@@ -32,11 +32,25 @@
 
 /* The daemon's push progress, read line by line as it comes. */
 struct progress {
+	struct idp_relay *relay;       /* told of the layers the daemon sends */
 	struct idp_buf line;
 	int skipping;                  /* a line too long: dropped up to its end */
 	char error[IDP_ERRMSG_MAX];    /* the first error it reported */
 	char digest[IDP_DIGEST_MAX];   /* aux.Digest: what it pushed */
 };
+
+/* A line about a layer ("Pushing" with its bytes, "Pushed"), to the relay. */
+static void layer_line(struct idp_relay *r, json_object *o)
+{
+	const char *status = idp_json_str(o, "status"), *id = idp_json_str(o, "id");
+	json_object *detail = idp_json_obj(o, "progressDetail");
+	int pushed = status && strcmp(status, "Pushed") == 0;
+
+	if (!id || !status || (!pushed && strcmp(status, "Pushing") != 0))
+		return;
+	idp_relay_daemon_progress(r, id, idp_json_int(detail, "current", 0),
+				  idp_json_int(detail, "total", -1), pushed);
+}
 
 static void progress_line(struct progress *pg, const char *s, size_t n)
 {
@@ -50,6 +64,7 @@ static void progress_line(struct progress *pg, const char *s, size_t n)
 	if ((aux = idp_json_obj(o, "aux")) && (d = idp_json_str(aux, "Digest")) &&
 	    idp_digest_valid(d))
 		snprintf(pg->digest, sizeof(pg->digest), "%s", d);
+	layer_line(pg->relay, o);
 	json_object_put(o);
 }
 
@@ -192,36 +207,6 @@ static void untag(struct idp_relay_push *p, const char *name, char sep, const ch
 
 /* ---- after the daemon's push ---- */
 
-/* The blobs of the manifests (config and layers of each image manifest):
- * what the other targets of a registry mount. */
-static int blobs_of(struct idp_image *img, struct idp_error *err)
-{
-	int i, k, rc = 0;
-
-	for (i = 0; rc == 0 && i < img->nmanifests; i++) {
-		json_object *o = idp_json_parse((const char *)img->manifests[i].data,
-						img->manifests[i].len, IDP_CAP_MANIFEST);
-		json_object *cfg = idp_json_obj(o, "config"), *layers = idp_json_array(o, "layers");
-		int n = layers ? (int)json_object_array_length(layers) : 0;
-
-		for (k = -1; rc == 0 && k < n; k++) {
-			json_object *d = k < 0 ? cfg : json_object_array_get_idx(layers, k);
-			const char *digest = idp_json_str(d, "digest");
-			struct idp_image_blob *b;
-
-			if (!digest)
-				continue;
-			if (!(b = idp_image_add_blob(img, digest, idp_json_int(d, "size", -1),
-						     idp_json_str(d, "mediaType"), err)))
-				rc = -1;
-			else
-				b->quiet |= k < 0;
-		}
-		json_object_put(o);
-	}
-	return rc;
-}
-
 /* The manifests into every target: the first target of each registry has
  * the blobs (they came through the relay), the others mount them. */
 static int put_manifests(const struct idp_push_targets *to, struct idp_image *img,
@@ -234,8 +219,6 @@ static int put_manifests(const struct idp_push_targets *to, struct idp_image *im
 		return idp_error_set(err, IDP_EGENERAL,
 				     "the docker daemon pushed %s but its last manifest is %s",
 				     pushed, top);
-	if (blobs_of(img, err) < 0)
-		return -1;
 	for (i = 0; i < to->n; i++)
 		to->t[i].blobs_done = idp_push_first_of_registry(to, i);
 	return idp_push_image_to(to, NULL, img, err);
@@ -269,6 +252,36 @@ static int relay_port(const struct idp_relay_push *p)
 	return v > 0 && v < 65536 ? (int)v : p->port;
 }
 
+/* The daemon's push failed after it was handed upload sessions of its
+ * own (a registry that took our requests but not its: a proxy's body
+ * limit...): 1 when it is to push again with every byte through the relay
+ * (err cleared, pg reset), which does everything an upload of the engine
+ * does; else 0. */
+static int again_through_relay(struct idp_relay_push *p, struct idp_relay *r,
+			       struct progress *pg, struct idp_error *err)
+{
+	struct idp_error failed = IDP_ERROR_INIT;
+
+	if (!idp_relay_handed(r) || idp_relay_failed(r, &failed) ||
+	    (p->api->stop.cancel && *p->api->stop.cancel) ||
+	    idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
+		return 0;
+	if (p->debug) {
+		char line[IDP_ERRMSG_MAX + 100];
+
+		snprintf(line, sizeof(line), "relay: the daemon's push failed (%s): again, "
+			 "every byte through the relay", err->msg);
+		p->debug(p->debug_ctx, line);
+	}
+	idp_relay_hand_over_no_more(r);
+	idp_error_clear(err);
+	pg->error[0] = '\0';
+	pg->digest[0] = '\0';
+	pg->line.len = 0;
+	pg->skipping = 0;
+	return 1;
+}
+
 /* The temporary name the daemon pushes: set (tagged) or not. */
 struct relay_name {
 	char name[400];
@@ -297,6 +310,10 @@ static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct pr
 	rn->tagged = 1;
 	idp_relay_arm(r);
 	*asked = 1;
+	if (daemon_push(p->api, r, rn->name, rn->tag, pg, err) == 0)
+		return 0;
+	if (!again_through_relay(p, r, pg, err))
+		return -1;
 	return daemon_push(p->api, r, rn->name, rn->tag, pg, err);
 }
 
@@ -344,6 +361,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 {
 	struct idp_relay_opts o = { .to = p->to, .repo = idp_session_ref(p->to->t[0].s)->path,
 				    .port = relay_port(p), .abort = &p->api->stop,
+				    .hand_over = p->hand_over,
 				    .debug = p->debug, .debug_ctx = p->debug_ctx };
 	struct relay_name rn = { .tagged = 0 };
 	struct relay_untag ut = { .started = 0, .p = p, .rn = &rn };
@@ -359,7 +377,9 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 		return -1;
 	}
 	p->used_port = idp_relay_port(r);
+	pg.relay = r;
 	rc = push_through(p, r, &pg, &rn, &asked, err);
+	p->handed = idp_relay_handed(r);
 	idp_stop_set_abort(&p->api->stop, 0);
 	ut.digest = pg.digest;
 	relay_untag_start(&ut);   /* the daemon's push is over */

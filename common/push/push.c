@@ -135,6 +135,24 @@ static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome o
 	pthread_mutex_unlock(&p->mu);
 }
 
+void pusher_handed(struct pusher *p, const char *id, int64_t done, int64_t total, int pushed)
+{
+	struct idp_event ev = { .kind = pushed ? IDP_EV_PUSHED : IDP_EV_PUSHING, .id = id,
+				.done = pushed ? total : done, .total = total };
+
+	if (!pushed && total > 0 && done >= total)
+		ev.done = total - 1;   /* not the whole blob before it is in */
+	pusher_emit(p, &ev);
+}
+
+void pusher_handed_in(struct pusher *p, int64_t size)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stats.bytes_uploaded += size > 0 ? size : 0;
+	p->stats.blobs_pushed++;
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Upload b (into `session` when a refused mount opened one). */
 static int upload(struct pusher *p, struct idp_http *h, struct blob_step *b, const char *session,
 		  struct idp_error *err)

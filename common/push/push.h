@@ -276,6 +276,15 @@ int idp_push_fanout_open(struct idp_push_fanout *f, struct idp_http *const *conn
 			 char **session, struct idp_error *err);
 void idp_push_fanout_cancel(struct idp_push_fanout *f, struct idp_http *const *conns,
 			    const char *session);
+/* A session idp_push_fanout_open opened may be handed to somebody who
+ * sends the blob into the first registry itself (a docker daemon, when
+ * idp_session_shareable_uploads says it can): what it reports of the
+ * blob (id as progress shows it, done of total bytes; pushed: it is in)
+ * is shown as an upload of the fanout's own, and a blob that is in is
+ * counted as one (size bytes: idp_push_fanout_handed_in). */
+void idp_push_fanout_handed(struct idp_push_fanout *f, const char *id, int64_t done,
+			    int64_t total, int pushed);
+void idp_push_fanout_handed_in(struct idp_push_fanout *f, int64_t size);
 /* Only look: whether every registry has fb->digest (HEAD), or takes it
  * mounted from mount_from (a repository on each, or NULL): 1 (the size
  * in fb->got_size), 0 when one lacks it, -1 with err. Reported as the

@@ -155,6 +155,17 @@ void idp_push_fanout_cancel(struct idp_push_fanout *f, struct idp_http *const *c
 		idp_blob_upload_cancel(f->to.t[0].s, conns[0], session);
 }
 
+void idp_push_fanout_handed(struct idp_push_fanout *f, const char *id, int64_t done,
+			    int64_t total, int pushed)
+{
+	pusher_handed(&f->pushers[0], id, done, total, pushed);
+}
+
+void idp_push_fanout_handed_in(struct idp_push_fanout *f, int64_t size)
+{
+	pusher_handed_in(&f->pushers[0], size);
+}
+
 int idp_push_fanout_probe(struct idp_push_fanout *f, struct idp_http *const *conns,
 		 struct idp_fanout_blob *fb, const char *mount_from, struct idp_error *err)
 {

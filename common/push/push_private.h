@@ -46,6 +46,11 @@ void blob_step_of(struct blob_step *b, const struct idp_image_blob *ib);
 
 void pusher_init(struct pusher *p, struct idp_session *s, const struct idp_push_opts *o);
 void pusher_destroy(struct pusher *p);
+/* A blob somebody else uploads into p's registry (a docker daemon, into a
+ * session handed to it): shown (id, done of total bytes, or pushed); once
+ * in, counted as an upload of p's own (size bytes). */
+void pusher_handed(struct pusher *p, const char *id, int64_t done, int64_t total, int pushed);
+void pusher_handed_in(struct pusher *p, int64_t size);
 /* 0 (b->outcome says what happened; PENDING only when probing) or -1. */
 int pusher_blob(struct pusher *p, struct idp_http *h, struct blob_step *b, struct idp_error *err);
 

@@ -107,6 +107,16 @@ void idp_auth_free(struct idp_auth *a)
 	free(a);
 }
 
+int idp_auth_unchallenged(struct idp_auth *a)
+{
+	int none;
+
+	pthread_mutex_lock(&a->mu);
+	none = a->scheme == SCHEME_UNKNOWN;
+	pthread_mutex_unlock(&a->mu);
+	return none;
+}
+
 const char *idp_auth_origin(const struct idp_auth *a)
 {
 	if (a->creds.source == IDP_CREDS_NONE)

@@ -52,6 +52,10 @@ int idp_auth_challenged(struct idp_auth *a, struct idp_http *h, const struct idp
 			const char *scopes, const char *sent, const char *registry,
 			struct idp_error *err);
 
+/* 1 while the registry has asked for no credentials (no challenge so
+ * far: every request went without), else 0. */
+int idp_auth_unchallenged(struct idp_auth *a);
+
 /* Where the credentials came from (for messages), never the secret. */
 const char *idp_auth_origin(const struct idp_auth *a);
 

@@ -38,6 +38,14 @@ size_t idp_session_chunk_size(struct idp_session *s)
 	return max < s->chunk_start ? max : s->chunk_start;
 }
 
+int idp_session_shareable_uploads(struct idp_session *s)
+{
+	return !s->opts.chunk_size && !s->opts.limit &&
+	       __atomic_load_n(&s->chunk, __ATOMIC_RELAXED) == IDP_CHUNK_GROWN_MAX &&
+	       strncmp(s->base_url.buf, "http://", 7) == 0 &&
+	       idp_host_is_loopback(s->ref.domain) && idp_auth_unchallenged(s->auth);
+}
+
 struct idp_http *idp_session_conn(struct idp_session *s)
 {
 	struct idp_http *h = NULL;

@@ -59,6 +59,13 @@ const struct idp_ref *idp_session_ref(const struct idp_session *s);
  * asked for, lowered by the registry's OCI-Chunk-Max-Length or by 413s. */
 size_t idp_session_chunk_size(struct idp_session *s);
 
+/* Whether another client on this machine (the docker daemon) could send
+ * the bytes of an upload session of s itself, as s would: plain HTTP to
+ * a loopback address that has asked for no credentials so far, with no
+ * request size to keep (none given, none learnt from a 413) and no rate
+ * limit. */
+int idp_session_shareable_uploads(struct idp_session *s);
+
 /* A connection for one thread (curl easy handle). */
 struct idp_http *idp_session_conn(struct idp_session *s);
 

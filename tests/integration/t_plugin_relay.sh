@@ -4,7 +4,9 @@
 # whose store it cannot read): the daemon pushes the image itself through
 # the plugin's loopback relay (common/docker/relay.h). Checked:
 #  - a cold push and a rebuild go through the relay at once (-v says so:
-#    no store probe) and push the digest `docker push` pushes; the rebuild
+#    no store probe) and push the digest `docker push` pushes (into a
+#    loopback registry without credentials the daemon sends the layers
+#    itself, into upload sessions handed over to it); the rebuild
 #    uploads only the new layer and the config (the daemon's own layer
 #    cache, at the relay's stable port); a push of nothing new is the push
 #    cache's one HEAD;
@@ -89,6 +91,10 @@ assert_contains "$LAST_ERR" "pushed by the docker daemon through the relay on 12
 assert_contains "$LAST_ERR" "the daemon's image store not read: the daemon (pid"
 assert_not_contains "$LAST_ERR" "layer store not read" "a new image: no store probe"
 RELAY_PORT=$(sed -n 's/.*through the relay on 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$LAST_ERR")
+# a loopback registry without credentials: the daemon sends the layers there itself
+assert_contains "$LAST_ERR" "upload(s) sent by the daemon straight to $R1"
+assert_not_contains "$LAST_ERR" "again, every byte through the relay"
+assert_not_contains "$LAST_ERR" "relay: PATCH /v2/r/app/blobs/uploads/" "bytes through the relay"
 D1=${LAST_OUT#*@}
 assert_eq "$D1" "$(digest_of "$R1/r/app:v1" --tls-verify=false)" "the registry serves v1"
 no_relay_refs "after the cold push"

@@ -5,6 +5,14 @@
 # `docker build` image through the plugin's loopback relay. Checked:
 #  - the pushed digest is the image ID and docker push's; the registry has
 #    the index with its attestation manifest (skopeo);
+#  - into a loopback registry over plain HTTP that asks for no credentials,
+#    the registry's upload sessions are handed over: the daemon sends the
+#    blobs there itself (the registry's log: docker's user agent; none
+#    came through the relay), the layers shown and counted from its report;
+#    with IDPPUSH_NO_HANDOVER set every byte comes through the relay;
+#  - behind a proxy with a 1 MB body limit the daemon's own uploads are
+#    refused (413): the push is done again with every byte through the
+#    relay, whose uploads go in chunks, and works;
 #  - a rebuild does not upload the unchanged lower layer again; a push of
 #    nothing new is the push cache's one HEAD;
 #  - no temporary tag is left, also after the registry refused the blobs
@@ -12,6 +20,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/common.sh"
 . "$TEST_LIB/dockerd_ctd.sh"
 . "$TEST_LIB/registry.sh"
+. "$TEST_LIB/proxy.sh"
 . "$top_srcdir/tests/lib/plugin.sh"
 need skopeo docker-registry curl python3 setpriv
 need_plugin
@@ -22,10 +31,11 @@ plugin_install "$DKC_USER_DOCKER_CONFIG"
 chown -R "$DKC_USER:" "$DKC_USER_DOCKER_CONFIG"
 UP=$DKC_USER_DOCKER_CONFIG/cli-plugins/docker-idppush
 
-upush() { # CODE ARGS...: the plugin as the test user (exit CODE)
+UPUSH_ENV=()
+upush() { # CODE ARGS...: the plugin as the test user (exit CODE), UPUSH_ENV set
 	local want=$1
 	shift
-	assert_exit "$want" dkc_as_user env IDPBUILDER_PUSH_RETRY_ATTEMPTS=1 \
+	assert_exit "$want" dkc_as_user env IDPBUILDER_PUSH_RETRY_ATTEMPTS=1 "${UPUSH_ENV[@]}" \
 		timeout -k 5 120 "$UP" -H "$DKC_H" idppush --plain-http "$@"
 }
 no_relay_refs() {
@@ -69,6 +79,15 @@ BIG=$(raw "$REG_HOST/r/app@$BIG" | "$PYTHON" -c 'import json, sys
 print(json.load(sys.stdin)["layers"][0]["digest"])')
 no_relay_refs "after the cold push"
 
+# ---- handed over: the daemon's bytes went to the registry, not the relay ----
+assert_contains "$LAST_ERR" "upload(s) sent by the daemon straight to $REG_HOST"
+assert_contains "$LAST_ERR" "relay: upload session handed over"
+assert_not_contains "$LAST_ERR" "relay: PUT /v2/r/app/blobs/uploads/" "bytes came through the relay"
+assert_contains "$LAST_ERR" "pushed 3 layers (4" "the layers the daemon sent, counted"
+PUTS=$(reg_log_requests PUT "/v2/r/app/blobs/uploads/")
+[ -n "$PUTS" ] || fail "no blob upload reached the registry"
+assert_not_contains "$(grep -v '"docker/' <<<"$PUTS")" "PUT" "a blob PUT not sent by the daemon"
+
 # ---- rebuild: the lower layer stays; nothing changed: one HEAD ----
 head -c 3000 /dev/urandom >"$CTX/f2.bin"
 V2=$(dkc_build app:v1 "$CTX")
@@ -82,9 +101,35 @@ dkc tag app:v1 "$REG_HOST/dp/app:v1"
 assert_contains "$(dkc push "$REG_HOST/dp/app:v1")" "digest: $V2" "docker push's digest"
 no_relay_refs "after the rebuild"
 
+# ---- IDPPUSH_NO_HANDOVER: every byte through the relay ----
+start_registry plain
+UPUSH_ENV=(IDPPUSH_NO_HANDOVER=1)
+upush 0 -v app:v1 "$REG_HOST/all/app:v1"
+UPUSH_ENV=()
+assert_eq "$V2" "${LAST_OUT#*@}" "the digest pushed with every byte through the relay"
+assert_contains "$LAST_ERR" "relay: PUT /v2/all/app/blobs/uploads/"
+assert_not_contains "$LAST_ERR" "handed over"
+assert_eq "$V2" "sha256:$(raw "$REG_HOST/all/app:v1" | sha256sum | cut -d' ' -f1)" \
+	"the registry's index (every byte through the relay)"
+
+# ---- the daemon's own uploads refused (a body limit): again through the relay ----
+start_registry plain
+start_body_limit_proxy "$REG_HOST" 1m
+upush 0 -v app:v1 "$PROXY_HOST/lim/app:v1"
+assert_eq "$V2" "${LAST_OUT#*@}" "the digest pushed behind the proxy"
+assert_contains "$LAST_ERR" "relay: the daemon's push failed"
+assert_contains "$LAST_ERR" "again, every byte through the relay"
+assert_contains "$(awk '$1 == "PATCH" && $3 == 413' "$PROXY_ACCESS_LOG" | head -n1)" "PATCH" \
+	"the relay's upload met the limit too (and healed)"
+assert_eq "$V2" "sha256:$(raw "$PROXY_HOST/lim/app:v1" | sha256sum | cut -d' ' -f1)" \
+	"the registry's index behind the proxy"
+no_relay_refs "after the push done again"
+
 # ---- the registry refuses the blobs ----
 start_hostile_registry patch-fails
+UPUSH_ENV=(IDPPUSH_NO_HANDOVER=1)   # the relay's own upload is refused
 upush 5 app:v1 "$HOSTILE_HOST/f/app:v1"
+UPUSH_ENV=()
 assert_eq 0 "$(hostile_count 'r["method"] == "PUT" and "/manifests/" in r["path"]')" \
 	"a manifest was put after the registry refused the blobs"
 no_relay_refs "after the registry refused"
