@@ -33,22 +33,33 @@
 /* The daemon's push progress, read line by line as it comes. */
 struct progress {
 	struct idp_relay *relay;       /* told of the layers the daemon sends */
+	struct idp_stop *stop;         /* the push call's: set to stop it */
+	int retrying;                  /* the daemon retries a handed-over upload */
 	struct idp_buf line;
 	int skipping;                  /* a line too long: dropped up to its end */
 	char error[IDP_ERRMSG_MAX];    /* the first error it reported */
 	char digest[IDP_DIGEST_MAX];   /* aux.Digest: what it pushed */
 };
 
-/* A line about a layer ("Pushing" with its bytes, "Pushed"), to the relay. */
-static void layer_line(struct idp_relay *r, json_object *o)
+/* A line about a layer ("Pushing" with its bytes, "Pushed"), to the
+ * relay. "Retrying in N seconds" (dockerd 20.10 retries a failed upload
+ * 5 times, 5 to 25 s apart) of a daemon that was handed sessions stops
+ * its push at once: it is done again through the relay. */
+static void layer_line(struct progress *pg, json_object *o)
 {
 	const char *status = idp_json_str(o, "status"), *id = idp_json_str(o, "id");
 	json_object *detail = idp_json_obj(o, "progressDetail");
 	int pushed = status && strcmp(status, "Pushed") == 0;
 
+	if (id && status && strncmp(status, "Retrying in ", 12) == 0 &&
+	    idp_relay_handed(pg->relay) && !pg->retrying) {
+		pg->retrying = 1;
+		snprintf(pg->error, sizeof(pg->error), "layer %.16s: %.100s", id, status);
+		idp_stop_set_abort(pg->stop, 1);
+	}
 	if (!id || !status || (!pushed && strcmp(status, "Pushing") != 0))
 		return;
-	idp_relay_daemon_progress(r, id, idp_json_int(detail, "current", 0),
+	idp_relay_daemon_progress(pg->relay, id, idp_json_int(detail, "current", 0),
 				  idp_json_int(detail, "total", -1), pushed);
 }
 
@@ -64,7 +75,7 @@ static void progress_line(struct progress *pg, const char *s, size_t n)
 	if ((aux = idp_json_obj(o, "aux")) && (d = idp_json_str(aux, "Digest")) &&
 	    idp_digest_valid(d))
 		snprintf(pg->digest, sizeof(pg->digest), "%s", d);
-	layer_line(pg->relay, o);
+	layer_line(pg, o);
 	json_object_put(o);
 }
 
@@ -263,14 +274,17 @@ static int again_through_relay(struct idp_relay_push *p, struct idp_relay *r,
 	struct idp_error failed = IDP_ERROR_INIT;
 
 	if (!idp_relay_handed(r) || idp_relay_failed(r, &failed) ||
-	    (p->api->stop.cancel && *p->api->stop.cancel) ||
-	    idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
+	    (p->api->stop.cancel && *p->api->stop.cancel))
+		return 0;
+	if (pg->retrying)
+		idp_stop_set_abort(&p->api->stop, 0);   /* stopped by layer_line, not over */
+	if (idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
 		return 0;
 	if (p->debug) {
 		char line[IDP_ERRMSG_MAX + 100];
 
 		snprintf(line, sizeof(line), "relay: the daemon's push failed (%s): again, "
-			 "every byte through the relay", err->msg);
+			 "every byte through the relay", pg->retrying ? pg->error : err->msg);
 		p->debug(p->debug_ctx, line);
 	}
 	idp_relay_hand_over_no_more(r);
@@ -279,6 +293,7 @@ static int again_through_relay(struct idp_relay_push *p, struct idp_relay *r,
 	pg->digest[0] = '\0';
 	pg->line.len = 0;
 	pg->skipping = 0;
+	pg->retrying = 0;
 	return 1;
 }
 
@@ -378,6 +393,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	}
 	p->used_port = idp_relay_port(r);
 	pg.relay = r;
+	pg.stop = &p->api->stop;
 	rc = push_through(p, r, &pg, &rn, &asked, err);
 	p->handed = idp_relay_handed(r);
 	idp_stop_set_abort(&p->api->stop, 0);

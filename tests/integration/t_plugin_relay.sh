@@ -14,7 +14,9 @@
 #  - the registry's TLS and Basic credentials (flags) are the engine's: the
 #    daemon has neither the CA nor the password, and the push works;
 #  - no temporary tag or digest reference of the relay is left after
-#    success, after the registry refused the blobs (exit 5), after SIGINT
+#    success, after the registry refused the blobs (exit 5: the daemon's
+#    own upload first, its retry seen and the push done again through the
+#    relay at once, whose upload is refused too), after SIGINT
 #    mid-push (exit 130) and after --timeout (exit 6), and no manifest was
 #    put then;
 #  - a daemon in a network namespace of its own (as a rootless dockerd is)
@@ -129,7 +131,11 @@ no_relay_refs "after a push into a TLS registry"
 
 # ---- failures leave nothing behind ----
 start_hostile_registry patch-fails
-upush 5 --plain-http huge:v1 "$HOSTILE_HOST/f/huge:v1"
+upush 5 --plain-http -v huge:v1 "$HOSTILE_HOST/f/huge:v1"
+# the daemon's own upload failed: its retries (5 to 25 s apart) are not
+# waited for, the push is done again through the relay, which fails it
+assert_contains "$LAST_ERR" "Retrying in"
+assert_contains "$LAST_ERR" "again, every byte through the relay"
 assert_eq 0 "$(hostile_count 'r["method"] == "PUT" and "/manifests/" in r["path"]')" \
 	"a manifest was put after the registry refused the blobs"
 no_relay_refs "after the registry refused"
