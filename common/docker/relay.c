@@ -381,6 +381,7 @@ static enum MHD_Result manifest_put(struct idp_relay *r, struct MHD_Connection *
 	pthread_mutex_unlock(&r->mu);
 	if (rc < 0)
 		return answer_error(r, c, q, 400, "MANIFEST_INVALID", "too many manifests");
+	relay_ahead_add(r);
 	location(r, loc, sizeof(loc), "manifests/", digest);
 	return answer(r, c, q, 201, response(NULL),
 		      HDRS("Location", loc, "Docker-Content-Digest", digest));
@@ -754,6 +755,7 @@ struct idp_relay *idp_relay_start(const struct idp_relay_opts *o, struct idp_err
 	r->po.event_ctx = r;
 	r->to.o = &r->po;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->ahead_cv, NULL);
 	pthread_mutex_init(&r->emit_mu, NULL);
 	if (random_hex(r->user, 32) < 0 || random_hex(r->pass, 32) < 0) {
 		idp_error_set(err, IDP_EGENERAL, "no random bytes for the relay's credentials");
@@ -823,6 +825,7 @@ static void stop_serving(struct idp_relay *r)
 int idp_relay_finish(struct idp_relay *r, struct idp_image *img, struct idp_error *err)
 {
 	stop_serving(r);
+	relay_ahead_join(r);
 	if (relay_sessions_join(r, 0, err) < 0)
 		return -1;
 	*img = r->got;
@@ -843,6 +846,7 @@ void idp_relay_free(struct idp_relay *r)
 	if (!r)
 		return;
 	stop_serving(r);
+	relay_ahead_join(r);
 	relay_sessions_join(r, 1, &err);
 	relay_sessions_free(r);
 	idp_push_fanout_free(r->fan);
@@ -854,6 +858,7 @@ void idp_relay_free(struct idp_relay *r)
 	}
 	idp_image_release(&r->got);
 	pthread_mutex_destroy(&r->emit_mu);
+	pthread_cond_destroy(&r->ahead_cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }

@@ -20,6 +20,9 @@
  *                 registry's own upload session handed over to the daemon
  *                 (its bytes go there straight, as docker push sends them;
  *                 its progress shown from the daemon's report)
+ *   relay_ahead.c the manifests the daemon puts, put into the registry by
+ *                 digest at once while every blob went there without an
+ *                 upload of the relay's (the tag only after the push)
  *   relay_push.c  the flow: the relay up, the image tagged
  *                 127.0.0.1:PORT/<repository>:<temporary tag> through the
  *                 Engine API, pushed by the daemon (its progress read for

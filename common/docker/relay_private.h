@@ -71,6 +71,13 @@ struct idp_relay {
 	int nlayers;                   /* the layers the daemon reported sending */
 	struct { char id[16]; int64_t total; int pushed; } layers[RELAY_MAX_HANDED];
 	struct idp_image got;          /* the manifests the daemon put, in order */
+	/* manifests put ahead (relay_ahead.c) */
+	int ahead_off;                 /* not (any more): the rest go up at the end */
+	int ahead_stop;                /* the push is over */
+	int ahead_started;             /* ahead_th runs */
+	int nahead;                    /* got.manifests[0, nahead) are in the registry */
+	pthread_t ahead_th;
+	pthread_cond_t ahead_cv;
 	size_t manifest_bytes;
 	int nidle;
 	struct relay_conns idle[RELAY_MAX_CONNSETS];
@@ -80,6 +87,15 @@ struct idp_relay {
 void relay_fail(struct idp_relay *r, const struct idp_error *err);
 /* A line of -v trace. */
 void relay_debugf(struct idp_relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- relay_ahead.c ---- */
+
+/* The daemon put a manifest (into got): put into the registry by its
+ * digest at once, in order, while every blob went there without an
+ * upload of the relay's own. */
+void relay_ahead_add(struct idp_relay *r);
+/* No more: the thread joined, the manifests it put marked present in got. */
+void relay_ahead_join(struct idp_relay *r);
 
 /* ---- relay_blob.c ---- */
 

@@ -548,6 +548,14 @@ static int put_manifest(struct idp_session *s, struct idp_http *h, struct manife
 	return 0;
 }
 
+int idp_push_manifest_ahead(struct idp_push_target *t, struct idp_http *h,
+			    const struct idp_image_manifest *m, struct idp_error *err)
+{
+	struct manifest_put mp = { .m = m, .ref = m->digest };
+
+	return put_manifest(t->s, h, &mp, err);
+}
+
 /* The result of a push into t: its top manifest. */
 static void set_result(struct idp_push_target *t, const struct idp_image *img)
 {
@@ -627,6 +635,11 @@ int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, mp.got, 0, (int64_t)mp.m->len,
 					mp.ref };
 
+		if (mp.m->present && strcmp(mp.ref, mp.m->digest) == 0) {
+			snprintf(mp.got, sizeof(mp.got), "%s", mp.m->digest);
+			idp_push_emit(o, &ev);   /* put ahead */
+			continue;
+		}
 		if (put_manifest(t->s, h, &mp, err) < 0) {
 			free(order);
 			return -1;

@@ -36,6 +36,8 @@ struct idp_image_manifest {
 	unsigned char *data;
 	size_t len;
 	char *platform;        /* "linux/amd64" when known, for messages */
+	int present;           /* every target has it by its digest already (put ahead):
+				* not put again, but for the top one under a tag */
 };
 
 /* Everything to push. Manifests are in push order: children before the

@@ -9,6 +9,7 @@
 #    the registry's upload sessions are handed over: the daemon sends the
 #    blobs there itself (the registry's log: docker's user agent; none
 #    came through the relay), the layers shown and counted from its report;
+#    its manifests go up by digest as it puts them, the tag after its push;
 #    with IDPPUSH_NO_HANDOVER set every byte comes through the relay;
 #  - behind a proxy with a 1 MB body limit the daemon's own uploads are
 #    refused (413): the push is done again with every byte through the
@@ -87,6 +88,11 @@ assert_contains "$LAST_ERR" "pushed 3 layers (4" "the layers the daemon sent, co
 PUTS=$(reg_log_requests PUT "/v2/r/app/blobs/uploads/")
 [ -n "$PUTS" ] || fail "no blob upload reached the registry"
 assert_not_contains "$(grep -v '"docker/' <<<"$PUTS")" "PUT" "a blob PUT not sent by the daemon"
+# the manifests went up by digest as the daemon put them (the index too),
+# only the tag after its push: 3 by digest, 1 under the tag
+assert_eq 3 "$(reg_log_requests PUT "/v2/r/app/manifests/sha256:" | wc -l)" \
+	"manifests put by digest ahead of the end"
+assert_eq 1 "$(reg_log_requests PUT "/v2/r/app/manifests/v1" | wc -l)" "the tag's put"
 
 # ---- rebuild: the lower layer stays; nothing changed: one HEAD ----
 head -c 3000 /dev/urandom >"$CTX/f2.bin"
