@@ -4,12 +4,13 @@
 #   median N...                  the median (the lower one of an even count)
 #   ratio A B                    A / B with two decimals (0.00 when B is 0)
 #   mb BYTES                     in MB (10^6), one decimal
-#   bench_time [--stdout FILE] LOG CMD...
+#   bench_time [--try] [--stdout FILE] LOG CMD...
 #                                run CMD (stdout, or FILE, and stderr to LOG,
 #                                BENCH_TIMEOUT s at most); its wall time in
 #                                LAST_US, the CPU time every process on the
 #                                machine used meanwhile (busy_ms) in
-#                                LAST_CPU_MS; fails (with LOG's tail) if it fails
+#                                LAST_CPU_MS; fails (with LOG's tail) if it fails,
+#                                or with --try returns its status
 #   busy_ms                      CPU time used on the machine since boot, all
 #                                CPUs, in ms (/proc/stat: all but idle and
 #                                iowait; 0 without /proc/stat)
@@ -69,7 +70,11 @@ busy_ms() {
 }
 
 bench_time() {
-	local out= log t0 t1 c0 rc=0
+	local out= log t0 t1 c0 rc=0 try=0
+	if [ "$1" = --try ]; then
+		try=1
+		shift
+	fi
 	if [ "$1" = --stdout ]; then
 		out=$2
 		shift 2
@@ -82,6 +87,7 @@ bench_time() {
 	t1=$(now_us)
 	LAST_CPU_MS=$(($(busy_ms) - c0))
 	LAST_US=$((t1 - t0))
+	[ "$try" = 0 ] || return "$rc"
 	if [ "$rc" != 0 ]; then
 		tail -n 20 "$log" >&2
 		fail "exit $rc from: $*"
