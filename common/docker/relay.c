@@ -825,7 +825,7 @@ static void stop_serving(struct idp_relay *r)
 int idp_relay_finish(struct idp_relay *r, struct idp_image *img, struct idp_error *err)
 {
 	stop_serving(r);
-	relay_ahead_join(r);
+	relay_ahead_join(r, 1);
 	if (relay_sessions_join(r, 0, err) < 0)
 		return -1;
 	*img = r->got;
@@ -846,7 +846,7 @@ void idp_relay_free(struct idp_relay *r)
 	if (!r)
 		return;
 	stop_serving(r);
-	relay_ahead_join(r);
+	relay_ahead_join(r, 0);
 	relay_sessions_join(r, 1, &err);
 	relay_sessions_free(r);
 	idp_push_fanout_free(r->fan);

@@ -6,8 +6,9 @@
  * it), into one target, and in the order the daemon put them (children
  * before the index). A manifest put ahead is not put again when the
  * push ends, but the top one under the tag: nothing is tagged before the
- * daemon's push succeeded. A failure here only stops it: the manifests
- * left go up at the end as usual. */
+ * daemon's push succeeded: when it did, the thread puts what it has not
+ * yet, then ends. A failure here only stops it: the manifests left go up
+ * at the end as usual. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,8 @@
 /* Whether manifests go ahead now (under mu). */
 static int going_ahead(const struct idp_relay *r)
 {
-	return !r->ahead_off && !r->ahead_stop && r->to.n == 1 && r->nhanded > 0 &&
-	       !r->no_hand_over && r->nsessions == 0 && !r->failed;
+	return !r->ahead_off && r->to.n == 1 && r->nhanded > 0 && !r->no_hand_over &&
+	       r->nsessions == 0 && !r->failed;
 }
 
 /* The next manifest to put, copied (under mu): 1, or 0 when there is none
@@ -51,8 +52,10 @@ static void *ahead_main(void *arg)
 	int rc;
 
 	pthread_mutex_lock(&r->mu);
-	while (h && !r->ahead_stop && !r->ahead_off) {
+	while (h && !r->ahead_off) {
 		if (!next_manifest(r, &m)) {
+			if (r->ahead_stop)
+				break;   /* all put */
 			pthread_cond_wait(&r->ahead_cv, &r->mu);
 			continue;
 		}
@@ -77,7 +80,7 @@ void relay_ahead_add(struct idp_relay *r)
 	int start;
 
 	pthread_mutex_lock(&r->mu);
-	start = going_ahead(r) && !r->ahead_started;
+	start = going_ahead(r) && !r->ahead_started && !r->ahead_stop;
 	if (start && pthread_create(&r->ahead_th, NULL, ahead_main, r) == 0)
 		r->ahead_started = 1;
 	else if (start)
@@ -86,12 +89,13 @@ void relay_ahead_add(struct idp_relay *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-void relay_ahead_join(struct idp_relay *r)
+void relay_ahead_join(struct idp_relay *r, int drain)
 {
 	int i, started;
 
 	pthread_mutex_lock(&r->mu);
 	r->ahead_stop = 1;
+	r->ahead_off |= !drain;
 	started = r->ahead_started;
 	r->ahead_started = 0;
 	pthread_cond_broadcast(&r->ahead_cv);

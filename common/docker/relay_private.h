@@ -94,8 +94,10 @@ void relay_debugf(struct idp_relay *r, const char *fmt, ...) __attribute__((form
  * digest at once, in order, while every blob went there without an
  * upload of the relay's own. */
 void relay_ahead_add(struct idp_relay *r);
-/* No more: the thread joined, the manifests it put marked present in got. */
-void relay_ahead_join(struct idp_relay *r);
+/* No more: the thread joined (drain: after it put every manifest received,
+ * the daemon's push having succeeded; else at once), the manifests it
+ * put marked present in got. */
+void relay_ahead_join(struct idp_relay *r, int drain);
 
 /* ---- relay_blob.c ---- */
 
