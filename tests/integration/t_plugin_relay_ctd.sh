@@ -11,6 +11,8 @@
 #    came through the relay), the layers shown and counted from its report;
 #    its manifests go up by digest as it puts them, the tag after its push;
 #    with IDPPUSH_NO_HANDOVER set every byte comes through the relay;
+#  - a registry whose upload Location points at another port gets no
+#    session handed over (the relay's own upload meets it: exit 5);
 #  - behind a proxy with a 1 MB body limit the daemon's own uploads are
 #    refused (413): the push is done again with every byte through the
 #    relay, whose uploads go in chunks, and works;
@@ -130,6 +132,15 @@ assert_contains "$(awk '$1 == "PATCH" && $3 == 413' "$PROXY_ACCESS_LOG" | head -
 assert_eq "$V2" "sha256:$(raw "$PROXY_HOST/lim/app:v1" | sha256sum | cut -d' ' -f1)" \
 	"the registry's index behind the proxy"
 no_relay_refs "after the push done again"
+
+# ---- a Location elsewhere: the daemon is not sent there ----
+start_hostile_registry location-elsewhere
+upush 5 -v app:v1 "$HOSTILE_HOST/e/app:v1"
+assert_not_contains "$LAST_ERR" "handed over" "the daemon sent to another port"
+assert_contains "$LAST_ERR" "uploads come through the relay"
+assert_eq 0 "$(hostile_count 'r["server"] == "elsewhere" and r["method"] == "PUT"')" \
+	"a PUT reached the other port"
+no_relay_refs "after a Location elsewhere"
 
 # ---- the registry refuses the blobs ----
 start_hostile_registry patch-fails
