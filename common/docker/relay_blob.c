@@ -145,6 +145,8 @@ int relay_blob_present(struct idp_relay *r, const char *digest, const char *moun
 
 /* ---- upload sessions handed over ---- */
 
+/* Whether sessions are handed over (still): once not, never again in
+ * this push. */
 static int handing_over(struct idp_relay *r)
 {
 	int on;
@@ -152,18 +154,11 @@ static int handing_over(struct idp_relay *r)
 	pthread_mutex_lock(&r->mu);
 	on = r->o.hand_over && r->to.n == 1 && !r->no_hand_over && !r->failed;
 	pthread_mutex_unlock(&r->mu);
-	return on && idp_session_shareable_uploads(r->to.t[0].s);
-}
-
-/* Whether url is on the registry itself (http://<its host:port>/...):
- * the daemon is sent nowhere else. */
-static int on_registry(const struct idp_relay *r, const char *url)
-{
-	const char *domain = idp_session_ref(r->to.t[0].s)->domain;
-	size_t k = strlen(domain);
-
-	return strncmp(url, "http://", 7) == 0 && strncmp(url + 7, domain, k) == 0 &&
-	       url[7 + k] == '/';
+	if (on && !idp_session_shareable_uploads(r->to.t[0].s, NULL)) {
+		idp_relay_hand_over_no_more(r);
+		on = 0;
+	}
+	return on;
 }
 
 int relay_hand_over(struct idp_relay *r, char *loc, size_t n)
@@ -175,9 +170,10 @@ int relay_hand_over(struct idp_relay *r, char *loc, size_t n)
 
 	if (!handing_over(r) || !conns_take(r, &c, &err))
 		return 0;
+	/* asked again: the POST may have been challenged; the session must be
+	 * on the registry itself (the daemon is sent nowhere else) */
 	ok = idp_push_fanout_open(r->fan, c.h, &session, &err) == 0 &&
-	     idp_session_shareable_uploads(r->to.t[0].s) && on_registry(r, session) &&
-	     strlen(session) < n;
+	     idp_session_shareable_uploads(r->to.t[0].s, session) && strlen(session) < n;
 	if (ok) {
 		snprintf(loc, n, "%s", session);
 		relay_debugf(r, "relay: upload session handed over: the daemon sends the blob "

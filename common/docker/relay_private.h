@@ -116,8 +116,9 @@ struct relay_session *relay_session_new(struct idp_relay *r);
 int relay_image_blobs(struct idp_relay *r, struct idp_image *img, struct idp_error *err);
 /* An upload session of the registry for the daemon to send the blob into
  * itself (opts.hand_over, one target, idp_session_shareable_uploads:
- * checked before and after it is opened): 1 with its URL in loc, 0 when
- * the blob is to come through the relay (so are the next ones then). */
+ * checked before it is opened, and after with its URL): 1 with its URL in
+ * loc, 0 when the blob is to come through the relay (so are the next
+ * ones then: decided once). */
 int relay_hand_over(struct idp_relay *r, char *loc, size_t n);
 /* The session with this id, marked busy; NULL when none (or busy). */
 struct relay_session *relay_session_take(struct idp_relay *r, const char *id);

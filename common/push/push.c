@@ -114,16 +114,13 @@ static void on_upload_sent(void *ctx, int64_t sent)
 						.done = done, .total = total });
 }
 
-static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome outcome,
-		  int64_t size)
+/* One blob into p's stats (shown: it has a progress line; a config
+ * counts bytes only). */
+static void tally(struct pusher *p, enum idp_blob_outcome outcome, int64_t size, int shown)
 {
-	int shown = !b->quiet;   /* blobs without a progress line (a config) count bytes only */
-
-	b->outcome = outcome;
-	b->pushed_size = size;
 	pthread_mutex_lock(&p->mu);
 	if (outcome == IDP_BLOB_PUSHED) {
-		p->stats.bytes_uploaded += size;
+		p->stats.bytes_uploaded += size > 0 ? size : 0;
 		p->stats.blobs_pushed += shown;
 	} else {
 		p->stats.bytes_skipped += size > 0 ? size : 0;
@@ -133,6 +130,14 @@ static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome o
 			p->stats.blobs_existed += shown;
 	}
 	pthread_mutex_unlock(&p->mu);
+}
+
+static void count(struct pusher *p, struct blob_step *b, enum idp_blob_outcome outcome,
+		  int64_t size)
+{
+	b->outcome = outcome;
+	b->pushed_size = size;
+	tally(p, outcome, size, !b->quiet);
 }
 
 void pusher_handed(struct pusher *p, const char *id, int64_t done, int64_t total, int pushed)
@@ -147,10 +152,7 @@ void pusher_handed(struct pusher *p, const char *id, int64_t done, int64_t total
 
 void pusher_handed_in(struct pusher *p, int64_t size)
 {
-	pthread_mutex_lock(&p->mu);
-	p->stats.bytes_uploaded += size > 0 ? size : 0;
-	p->stats.blobs_pushed++;
-	pthread_mutex_unlock(&p->mu);
+	tally(p, IDP_BLOB_PUSHED, size, 1);
 }
 
 /* Upload b (into `session` when a refused mount opened one). */

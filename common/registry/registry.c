@@ -38,12 +38,13 @@ size_t idp_session_chunk_size(struct idp_session *s)
 	return max < s->chunk_start ? max : s->chunk_start;
 }
 
-int idp_session_shareable_uploads(struct idp_session *s)
+int idp_session_shareable_uploads(struct idp_session *s, const char *url)
 {
 	return !s->opts.chunk_size && !s->opts.limit &&
 	       __atomic_load_n(&s->chunk, __ATOMIC_RELAXED) == IDP_CHUNK_GROWN_MAX &&
 	       strncmp(s->base_url.buf, "http://", 7) == 0 &&
-	       idp_host_is_loopback(s->ref.domain) && idp_auth_unchallenged(s->auth);
+	       idp_host_is_loopback(s->ref.domain) && idp_auth_unchallenged(s->auth) &&
+	       (!url || idp_http_same_origin(s->base_url.buf, url));
 }
 
 struct idp_http *idp_session_conn(struct idp_session *s)

@@ -63,8 +63,9 @@ size_t idp_session_chunk_size(struct idp_session *s);
  * the bytes of an upload session of s itself, as s would: plain HTTP to
  * a loopback address that has asked for no credentials so far, with no
  * request size to keep (none given, none learnt from a 413) and no rate
- * limit. */
-int idp_session_shareable_uploads(struct idp_session *s);
+ * limit; and with url (the session, idp_blob_upload_open's), that it is
+ * on the registry's own scheme, host and port (NULL: not asked). */
+int idp_session_shareable_uploads(struct idp_session *s, const char *url);
 
 /* A connection for one thread (curl easy handle). */
 struct idp_http *idp_session_conn(struct idp_session *s);
