@@ -1,7 +1,9 @@
 /* plug_main.c: idppush-plugin, the docker CLI plugin (`docker idppush`)
  * that docker-idppush (plug_launch.c) runs: finds its arguments behind
  * docker's global flags, answers the plugin protocol (metadata, help,
- * __complete), then asks docker about the image and pushes it: the shared
+ * __complete), then asks docker about the image (the loopback relay's
+ * temporary tag made meanwhile when the push is likely to take it:
+ * idp_docker_relay_tag_early) and pushes it: the shared
  * flow opens the run (fe_push_open), the engine pushes the docker image
  * (idp_docker_push, docker/docker_push.h), the shared flow reports
  * (fe_push_finish). Also works run directly. */
@@ -15,6 +17,7 @@
 #include "frontend/fe_opts.h"
 #include "frontend/fe_push.h"
 #include "frontend/fe_signal.h"
+#include "docker/relay.h"
 #include "plug.h"
 #include "banned.h"
 
@@ -245,7 +248,9 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 {
 	const char *image = cfg->args[0];
 	const char *const *targets = (const char *const *)cfg->args + 1;
+	const char *platform = cfg->nplatforms ? cfg->platforms[0] : NULL;
 	struct idp_error err = IDP_ERROR_INIT;
+	struct idp_relay_tag *early;
 	struct idp_docker_image info;
 	struct idp_docker_push_opts o;
 	struct idp_ref dests[FE_MAX_TARGETS];
@@ -259,19 +264,23 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		return 1;
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
-	if (idp_docker_platform_inspect(d, image, cfg->nplatforms ? cfg->platforms[0] : NULL, &info,
-					&err) < 0) {
+	early = idp_docker_relay_tag_early(d, image, &dests[0], platform,
+					   cfg->verbose ? fe_debug_sink : NULL, NULL);
+	if (idp_docker_platform_inspect(d, image, platform, &info, &err) < 0) {
+		idp_relay_tag_free(early);
 		fe_dest_refs_release(dests, n);
 		fe_timeout_hint(cfg, &err);
 		return fe_error_report(&err);
 	}
 	push_opts(cfg, d, image, &info, canceled, &o);
+	o.early = early;
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &o.codec, &err) < 0)
 		rc = fe_error_report(&err);
 	else
 		rc = push_job(cfg, &o, dests, n);
+	idp_relay_tag_free(early);
 	idp_docker_image_release(&info);
 	fe_dest_refs_release(dests, n);
 	return rc;

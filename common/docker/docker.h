@@ -66,6 +66,9 @@ struct idp_docker_api {
 void idp_docker_api_resolve(struct idp_docker_api *a, const struct idp_docker *d,
 			    const char *config_dir);
 int idp_docker_api_usable(const struct idp_docker_api *a);
+/* A handle of its own on a's daemon (for another thread): no connection
+ * yet, nothing asked; release it. */
+void idp_docker_api_clone(const struct idp_docker_api *a, struct idp_docker_api *out);
 void idp_docker_api_release(struct idp_docker_api *a);
 /* GET path ("/images/NAME/json") of the daemon, the body bounded by cap:
  * 0 with resp (any status; release it), -1 when it did not get through

@@ -27,6 +27,8 @@
 #include "docker.h"
 #include "pushcache.h"
 
+struct idp_relay_tag;   /* docker/relay.h */
+
 /* What the push is, as the front end knows it (everything outlives the push). */
 struct idp_docker_push_opts {
 	const struct idp_docker *docker;      /* the daemon (api: its Engine API, or NULL) */
@@ -36,6 +38,7 @@ struct idp_docker_push_opts {
 	const char *platform;       /* --platform as given (one), or NULL */
 	int format;                 /* enum idp_manifest_format */
 	struct idp_codec codec;     /* how raw layers are compressed */
+	struct idp_relay_tag *early;   /* idp_docker_relay_tag_early's, or NULL */
 	const char *cache_path;     /* the push cache file, or NULL (none: nothing recorded) */
 	const struct idp_pushcache *cache;   /* as loaded before the push */
 	size_t chunk_start;         /* the chunk size the sessions started with */
@@ -48,6 +51,17 @@ struct idp_docker_push_opts {
 	void (*debug)(void *ctx, const char *line);
 	void *debug_ctx;
 };
+
+/* The temporary name a push through the loopback relay needs, made while
+ * the caller inspects image (to be pushed to dest; platform: --platform
+ * or NULL) when the push is likely to take the relay: we are not root and
+ * the daemon is root's. Put it in the push's opts, free it after the push
+ * (idp_relay_tag_free: removed unless the relay took it). NULL: none. */
+struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, const char *image,
+						 const struct idp_ref *dest,
+						 const char *platform,
+						 void (*debug)(void *ctx, const char *line),
+						 void *debug_ctx);
 
 /* What the front end reports after the push. */
 struct idp_docker_push_result {

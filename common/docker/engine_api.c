@@ -137,6 +137,17 @@ static int keep_info(struct idp_docker_api *a, struct idp_docker_daemon *dm)
 	return 0;
 }
 
+void idp_docker_api_clone(const struct idp_docker_api *a, struct idp_docker_api *out)
+{
+	*out = *a;
+	out->stop.abort = 0;
+	out->cfg.stop = &out->stop;
+	out->cfg.unix_socket = out->sock;
+	out->h = NULL;
+	out->info = NULL;
+	out->info_asked = 0;
+}
+
 void idp_docker_api_release(struct idp_docker_api *a)
 {
 	idp_http_free(a->h);

@@ -648,15 +648,31 @@ static void *accept_main(void *arg)
 
 /* ---- start and stop ---- */
 
-/* FNV-1a of the first target's registry: its port, the same every run. */
-static int derived_port(const struct idp_relay *r, int attempt)
+/* FNV-1a of a registry's domain: the relay's port for it, the same every
+ * run (attempt 0; the next ones when it is taken). */
+static int derived_port(const char *s, int attempt)
 {
-	const char *s = idp_session_ref(r->to.t[0].s)->domain;
 	uint32_t h = 2166136261u;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	return RELAY_PORT_BASE + (int)((h + (uint32_t)attempt * 7919u) % RELAY_PORT_SPAN);
+}
+
+/* IDPPUSH_RELAY_PORT: the one port to listen on; 0 when not set. */
+static int env_port(void)
+{
+	const char *e = getenv("IDPPUSH_RELAY_PORT");
+	long v = e ? strtol(e, NULL, 10) : 0;
+
+	return v > 0 && v < 65536 ? (int)v : 0;
+}
+
+int idp_relay_port_for(const char *domain)
+{
+	int e = env_port();
+
+	return e ? e : derived_port(domain, 0);
 }
 
 static int listen_on(int port)
@@ -675,19 +691,20 @@ static int listen_on(int port)
 	return fd;
 }
 
-/* The listening socket: the port asked for, else the derived ones, else any. */
+/* The listening socket: the port asked for (or IDPPUSH_RELAY_PORT), else
+ * the derived ones, else any. */
 static int open_listener(struct idp_relay *r, struct idp_error *err)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
-	int i;
+	int i, want = r->o.port ? r->o.port : env_port();
 
 	r->lfd = -1;
-	if (r->o.port)
-		r->lfd = listen_on(r->o.port);
-	for (i = 0; !r->o.port && r->lfd < 0 && i < RELAY_PORT_TRIES; i++)
-		r->lfd = listen_on(derived_port(r, i));
-	if (r->lfd < 0 && !r->o.port)
+	if (want)
+		r->lfd = listen_on(want);
+	for (i = 0; !want && r->lfd < 0 && i < RELAY_PORT_TRIES; i++)
+		r->lfd = listen_on(derived_port(idp_session_ref(r->to.t[0].s)->domain, i));
+	if (r->lfd < 0 && !want)
 		r->lfd = listen_on(0);
 	if (r->lfd < 0)
 		return idp_error_set(err, IDP_EGENERAL, "the relay cannot listen on 127.0.0.1: %s",

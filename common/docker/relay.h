@@ -22,7 +22,11 @@
  *                 its progress shown from the daemon's report)
  *   relay_ahead.c the manifests the daemon puts, put into the registry by
  *                 digest at once while every blob went there without an
- *                 upload of the relay's (the tag only after the push)
+ *                 upload of the relay's; the image's own (its ID) under
+ *                 the tag as soon as it came (the others only after the
+ *                 push)
+ *   relay_tag.c   the temporary name the daemon pushes: made early, while
+ *                 the image is inspected, or once the relay is up; removed
  *   relay_push.c  the flow: the relay up, the image tagged
  *                 127.0.0.1:PORT/<repository>:<temporary tag> through the
  *                 Engine API, pushed by the daemon (its progress read for
@@ -62,6 +66,10 @@ struct idp_relay_opts {
 	/* upload sessions may be handed over to the daemon (see relay_blob.c)
 	 * when the registry allows it; 0: every byte through the relay */
 	int hand_over;
+	/* the image the daemon pushes: once it put the manifest of this digest
+	 * (and the registry took every one before it, ahead), that one goes
+	 * under the target's tag at once; NULL: only after the push */
+	const char *image_id;
 	void (*debug)(void *ctx, const char *line);   /* a line per request (-v), or NULL */
 	void *debug_ctx;
 };
@@ -98,11 +106,33 @@ int idp_relay_finish(struct idp_relay *r, struct idp_image *img, struct idp_erro
 /* Stop (uploads still running are abandoned) and free; NULL is fine. */
 void idp_relay_free(struct idp_relay *r);
 
+/* The port the relay listens on first for a push to domain's registry:
+ * IDPPUSH_RELAY_PORT, else one derived from domain (the same every run). */
+int idp_relay_port_for(const char *domain);
+
+/* ---- the temporary name (relay_tag.c) ---- */
+
+struct idp_relay_tag;
+
+/* Tag image (as the user named it) 127.0.0.1:PORT/repo:idppush-<random>,
+ * PORT the one the relay will listen on for domain, on a thread with a
+ * connection of its own, while the caller inspects the image: the push is
+ * likely to take the relay (idp_relay_push takes it over, checking that
+ * what the daemon pushed is the image it inspected). NULL: not started. */
+struct idp_relay_tag *idp_relay_tag_early(const struct idp_docker_api *api, const char *image,
+					  const char *domain, const char *repo,
+					  void (*debug)(void *ctx, const char *line),
+					  void *debug_ctx);
+/* Wait for it; the tag removed unless a push through the relay took it
+ * over; freed. NULL is fine. */
+void idp_relay_tag_free(struct idp_relay_tag *t);
+
 /* ---- the flow (relay_push.c) ---- */
 
 struct idp_relay_push {
 	struct idp_docker_api *api;    /* the daemon (a local unix socket) */
 	const char *image_id;          /* what to push: "sha256:..." */
+	struct idp_relay_tag *early;   /* its temporary name made early, or NULL */
 	const struct idp_push_targets *to;
 	int port;                      /* 0: derived (IDPPUSH_RELAY_PORT overrides) */
 	int hand_over;                 /* idp_relay_opts.hand_over */

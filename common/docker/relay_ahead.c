@@ -4,11 +4,15 @@
  * registry without an upload of the relay's own (handed over, found or
  * mounted: then it is there before the daemon puts a manifest naming
  * it), into one target, and in the order the daemon put them (children
- * before the index). A manifest put ahead is not put again when the
- * push ends, but the top one under the tag: nothing is tagged before the
- * daemon's push succeeded: when it did, the thread puts what it has not
- * yet, then ends. A failure here only stops it: the manifests left go up
- * at the end as usual. */
+ * before the index). The image's own manifest (the digest that is the
+ * image ID on the containerd image store: the daemon puts it last) goes
+ * under the tag instead, as soon as it came and the registry took every
+ * one before it: the image is whole there then, and its tag no longer
+ * waits for the daemon's bookkeeping (15-20 ms on dockerd 26). No other
+ * manifest is tagged before the daemon's push succeeded; then the thread
+ * puts what it has not yet, and ends. A manifest put ahead is not put
+ * again when the push ends. A failure here only stops it: the manifests
+ * left go up at the end as usual. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +53,7 @@ static void *ahead_main(void *arg)
 	struct idp_http *h = idp_session_conn(r->to.t[0].s);
 	struct idp_image_manifest m;
 	struct idp_error err = IDP_ERROR_INIT;
-	int rc;
+	int rc, top;
 
 	pthread_mutex_lock(&r->mu);
 	while (h && !r->ahead_off) {
@@ -60,14 +64,19 @@ static void *ahead_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&r->mu);
-		rc = idp_push_manifest_ahead(&r->to.t[0], h, &m, &err);
+		top = r->o.image_id && strcmp(m.digest, r->o.image_id) == 0;
+		rc = idp_push_manifest_ahead(&r->to.t[0], h, &m, top, &err);
+		if (rc == 0 && top)
+			relay_debugf(r, "relay: %s is the image: under the tag at once", m.digest);
 		free(m.media_type);
 		free(m.data);
 		pthread_mutex_lock(&r->mu);
-		if (rc < 0)
+		if (rc < 0) {
 			r->ahead_off = 1;
-		else
+		} else {
 			r->nahead++;
+			r->ahead_tagged = top ? r->nahead : r->ahead_tagged;
+		}
 	}
 	pthread_mutex_unlock(&r->mu);
 	if (err.msg[0])
@@ -104,4 +113,6 @@ void relay_ahead_join(struct idp_relay *r, int drain)
 		pthread_join(r->ahead_th, NULL);
 	for (i = 0; i < r->nahead && i < r->got.nmanifests; i++)
 		r->got.manifests[i].present = 1;
+	if (r->ahead_tagged > 0 && r->ahead_tagged <= r->got.nmanifests)
+		r->got.manifests[r->ahead_tagged - 1].tagged = 1;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "docker/relay.h"
 #include "docker_push_private.h"
 #include "banned.h"
@@ -45,11 +46,28 @@ static int relay_usable(const struct idp_docker_push_opts *o, pid_t daemon, char
 	return idp_relay_reachable(daemon, why, n);
 }
 
+struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, const char *image,
+						 const struct idp_ref *dest,
+						 const char *platform,
+						 void (*debug)(void *ctx, const char *line),
+						 void *debug_ctx)
+{
+	char why[IDP_ERRMSG_MAX];
+	uid_t uid;
+
+	if (geteuid() == 0 || platform || set("IDPPUSH_NO_RELAY") || set("IDPPUSH_NO_STORE") ||
+	    !idp_docker_api_usable(d->api) ||
+	    !idp_docker_daemon_uid(d->api, &uid, why, sizeof(why)) || uid != 0)
+		return NULL;
+	return idp_relay_tag_early(d->api, image, dest->domain, dest->path, debug, debug_ctx);
+}
+
 int docker_push_relay(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 		      pid_t daemon, struct idp_reuse *ru, struct idp_image *img,
 		      struct idp_error *err)
 {
-	struct idp_relay_push rp = { .api = o->docker->api, .image_id = o->inspect->id, .to = to,
+	struct idp_relay_push rp = { .api = o->docker->api, .image_id = o->inspect->id,
+				     .early = o->early, .to = to,
 				     .hand_over = !set("IDPPUSH_NO_HANDOVER"),
 				     .debug = o->debug, .debug_ctx = o->debug_ctx };
 	char why[IDP_ERRMSG_MAX];

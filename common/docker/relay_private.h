@@ -1,5 +1,7 @@
-/* docker/relay_private.h: what relay.c (the server) and relay_blob.c
- * (blobs: the targets, upload sessions) share. Nobody else includes it. */
+/* docker/relay_private.h: what relay.c (the server), relay_blob.c
+ * (blobs: the targets, upload sessions), relay_ahead.c, relay_tag.c (the
+ * temporary name) and relay_push.c (the flow) share. Nobody else includes
+ * it. */
 #ifndef IDP_DOCKER_RELAY_PRIVATE_H
 #define IDP_DOCKER_RELAY_PRIVATE_H
 
@@ -76,6 +78,7 @@ struct idp_relay {
 	int ahead_stop;                /* the push is over */
 	int ahead_started;             /* ahead_th runs */
 	int nahead;                    /* got.manifests[0, nahead) are in the registry */
+	int ahead_tagged;              /* got.manifests[ahead_tagged - 1] is under the tag */
 	pthread_t ahead_th;
 	pthread_cond_t ahead_cv;
 	size_t manifest_bytes;
@@ -92,11 +95,12 @@ void relay_debugf(struct idp_relay *r, const char *fmt, ...) __attribute__((form
 
 /* The daemon put a manifest (into got): put into the registry by its
  * digest at once, in order, while every blob went there without an
- * upload of the relay's own. */
+ * upload of the relay's own; the image's own (opts.image_id) under the
+ * target's tag. */
 void relay_ahead_add(struct idp_relay *r);
 /* No more: the thread joined (drain: after it put every manifest received,
  * the daemon's push having succeeded; else at once), the manifests it
- * put marked present in got. */
+ * put marked present (tagged) in got. */
 void relay_ahead_join(struct idp_relay *r, int drain);
 
 /* ---- relay_blob.c ---- */
@@ -142,5 +146,52 @@ void relay_sessions_free(struct idp_relay *r);
 void relay_quiet_add(struct idp_relay *r, const char *digest);
 /* The digest is known to be in every registry (size bytes). */
 void relay_known_add(struct idp_relay *r, const char *digest, int64_t size);
+
+/* ---- relay_tag.c ---- */
+
+/* The temporary name the daemon pushes: made (tagged) or not. */
+struct relay_name {
+	char name[400];                /* 127.0.0.1:PORT/<repository> */
+	char tag[40];                  /* idppush-<16 hex> */
+	int tagged;
+	int by_name;                   /* tagged by the image's name, not its ID: what the
+					* daemon pushed is to be checked */
+};
+
+/* Tag image (a name or an ID) rn->name:<a new temporary tag>. 0, or -1. */
+int relay_tag_image(struct idp_docker_api *a, const char *image, struct relay_name *rn,
+		    struct idp_error *err);
+/* The early tag (idp_relay_tag_early, NULL: none) waited for and taken
+ * over into rn when it named name: 1 (the caller removes it then), else 0
+ * with why. */
+int relay_tag_take(struct idp_relay_tag *t, const char *name, struct relay_name *rn,
+		   struct idp_error *why);
+
+/* The temporary tag and the digest reference the push left, removed once
+ * the daemon's push is over (the daemon writes its metadata for each),
+ * each on a thread and connection of its own, while the uploads end and
+ * the manifests go up; relay_untag_wait joins them. */
+struct relay_untag_job {
+	struct relay_untag *u;
+	struct idp_docker_api api;
+	const char *name;
+	char sep;                      /* ':' a tag, '@' a digest */
+	const char *ref;
+	pthread_t th;
+	int started;
+};
+
+struct relay_untag {
+	const struct idp_docker_api *api;   /* the daemon's (cloned per job) */
+	const struct relay_name *rn;        /* the tag */
+	const char *digest;                 /* the digest reference, or "" */
+	void (*debug)(void *ctx, const char *line);
+	void *debug_ctx;
+	struct relay_untag_job jobs[2];
+	int started;
+};
+
+void relay_untag_start(struct relay_untag *u);
+void relay_untag_wait(struct relay_untag *u);
 
 #endif

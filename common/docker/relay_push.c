@@ -1,30 +1,31 @@
 /* relay_push.c: a push through the docker daemon and the loopback relay
  * (relay.h, idp_relay_push). The relay starts on its port for the first
- * target's registry; the image (by ID) gets a temporary tag
- * 127.0.0.1:PORT/<repository>:idppush-<random> that names nothing yet
- * (Engine API POST /images/{id}/tag); the daemon pushes it (POST
- * /images/{name}/push, X-Registry-Auth: the relay's credentials of this
- * run), its progress read for errors and the digest it pushed; the tag
- * (and the digest reference the push left) is removed on every way out,
- * even after a cancel. The daemon's push answered from the targets, the
- * uploads are waited for, then the manifests it sent are put into every
- * target (their blobs mounted into the other targets of each registry),
- * the top one under each tag: nothing is tagged unless everything is
- * there. A daemon that never reached the relay (its push failed, or it
- * was silent for IDP_RELAY_SILENCE_MS) makes it return 1: nothing was
- * pushed, another way may be taken. */
+ * target's registry; the image has a temporary name
+ * 127.0.0.1:PORT/<repository>:idppush-<random> (relay_tag.c: the one made
+ * by its name while it was inspected when it names this port, else one
+ * made now by its ID); the daemon pushes it (POST /images/{name}/push,
+ * X-Registry-Auth: the relay's credentials of this run), its progress
+ * read for errors and the digest it pushed; the name (and the digest
+ * reference the push left) is removed on every way out, even after a
+ * cancel. The daemon's push answered from the targets, the uploads are
+ * waited for, then the manifests it sent are put into every target
+ * (their blobs mounted into the other targets of each registry), the top
+ * one under each tag (unless relay_ahead.c did already): nothing is
+ * tagged unless everything is there, and it is the image inspected. A
+ * daemon that never reached the relay (its push failed, or it was silent
+ * for IDP_RELAY_SILENCE_MS) makes it return 1: nothing was pushed,
+ * another way may be taken. */
 #include "config.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include <gnutls/gnutls.h>
 #include <json-c/json.h>
 #include "util/buf.h"
 #include "util/jsonutil.h"
-#include "relay.h"
+#include "relay_private.h"
 #include "banned.h"
 
 #define LINE_MAX_BYTES (64u << 10)     /* a progress line of the daemon */
@@ -104,30 +105,6 @@ static void on_progress(void *ctx, const char *data, size_t n)
 
 /* ---- the Engine API ---- */
 
-/* An Engine API answer: its status, and the daemon's message when it is
- * not a success. */
-struct api_answer {
-	long status;
-	char msg[IDP_ERRMSG_MAX];
-};
-
-/* method path (cleanup: even after a cancel), its answer in ans. 0, or
- * -1 with err. */
-static int api(struct idp_docker_api *a, const char *method, const char *path, int cleanup,
-	       struct api_answer *ans, struct idp_error *err)
-{
-	struct idp_docker_call c = { .method = method, .path = path, .cleanup = cleanup };
-	struct idp_http_resp resp;
-	int rc = idp_docker_api_call(a, &c, &resp, err);
-
-	ans->status = resp.status;
-	ans->msg[0] = '\0';
-	if (rc == 0 && (resp.status < 200 || resp.status >= 300))
-		idp_docker_api_message(&resp, ans->msg, sizeof(ans->msg));
-	idp_http_resp_release(&resp);
-	return rc;
-}
-
 /* X-Registry-Auth: base64url of {"username","password","serveraddress"}. */
 static char *auth_header(const struct idp_relay *r, const char *server)
 {
@@ -174,54 +151,34 @@ static int daemon_push(struct idp_docker_api *a, const struct idp_relay *r, cons
 	return rc;
 }
 
-/* A temporary tag on the image: "idppush-" and 64 random bits, so that
- * it names nothing of the user's (a tag already there would be moved,
- * and later removed). 0, or -1. */
-static int tag_image(struct idp_docker_api *a, const char *id, const char *name, char *tag,
-		     size_t n, struct idp_error *err)
-{
-	unsigned char rnd[8];
-	char path[700];
-	struct api_answer ans;
-	int i;
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return idp_error_set(err, IDP_EGENERAL, "no random bytes for a tag");
-	snprintf(tag, n, "idppush-");
-	for (i = 0; i < (int)sizeof(rnd); i++)
-		snprintf(tag + strlen(tag), n - strlen(tag), "%02x", rnd[i]);
-	snprintf(path, sizeof(path), "/images/%s/tag?repo=%s&tag=%s", id, name, tag);
-	if (api(a, "POST", path, 0, &ans, err) < 0)
-		return -1;
-	if (ans.status != 201 && ans.status != 200)
-		return idp_error_set(err, IDP_EGENERAL, "docker could not tag %s as %s:%s: %s", id,
-				     name, tag, ans.msg);
-	return 0;
-}
-
-/* Remove ref (name:tag, or name@digest the push left), even after a
- * cancel; a failure is for -v only. */
-static void untag(struct idp_relay_push *p, const char *name, char sep, const char *ref)
-{
-	struct idp_error err = IDP_ERROR_INIT;
-	char path[700], line[IDP_ERRMSG_MAX + 100];
-	struct api_answer ans = { .status = 0 };
-
-	snprintf(path, sizeof(path), "/images/%s%c%s?noprune=1", name, sep, ref);
-	if ((api(p->api, "DELETE", path, 1, &ans, &err) < 0 || ans.status >= 300) &&
-	    sep == ':' && p->debug) {
-		snprintf(line, sizeof(line), "relay: could not remove %.300s:%.40s (%.600s)", name,
-			 ref, err.msg[0] ? err.msg : ans.msg[0] ? ans.msg : "refused");
-		p->debug(p->debug_ctx, line);
-	}
-}
-
 /* ---- after the daemon's push ---- */
 
+/* Whether img is the image id names: its top manifest (the containerd
+ * image store's ID), or the config that one names (the classic store's). */
+static int is_image(const struct idp_image *img, const char *id)
+{
+	const struct idp_image_manifest *top = &img->manifests[img->nmanifests - 1];
+	json_object *o;
+	const char *config;
+	int same;
+
+	if (strcmp(top->digest, id) == 0)
+		return 1;
+	o = idp_json_parse((const char *)top->data, top->len, top->len + 1);
+	config = idp_json_str(idp_json_obj(o, "config"), "digest");
+	same = config && strcmp(config, id) == 0;
+	json_object_put(o);
+	return same;
+}
+
 /* The manifests into every target: the first target of each registry has
- * the blobs (they came through the relay), the others mount them. */
+ * the blobs (they came through the relay), the others mount them. The
+ * daemon pushed what it said (pushed), and, when the name it pushed was
+ * made from the image's name, the image inspected (id): else nothing is
+ * tagged. */
 static int put_manifests(const struct idp_push_targets *to, struct idp_image *img,
-			 const char *pushed, struct idp_error *err)
+			 const char *pushed, const struct relay_name *rn, const char *id,
+			 struct idp_error *err)
 {
 	const char *top = img->manifests[img->nmanifests - 1].digest;
 	int i;
@@ -230,6 +187,10 @@ static int put_manifests(const struct idp_push_targets *to, struct idp_image *im
 		return idp_error_set(err, IDP_EGENERAL,
 				     "the docker daemon pushed %s but its last manifest is %s",
 				     pushed, top);
+	if (rn->by_name && !is_image(img, id))
+		return idp_error_set(err, IDP_EGENERAL, "the image changed while it was pushed "
+				     "(the daemon pushed %s, not image %.19s): nothing was tagged",
+				     top, id);
 	for (i = 0; i < to->n; i++)
 		to->t[i].blobs_done = idp_push_first_of_registry(to, i);
 	return idp_push_image_to(to, NULL, img, err);
@@ -253,14 +214,6 @@ static int unreachable(struct idp_relay_push *p, struct idp_relay *r,
 	else
 		snprintf(p->why_not, sizeof(p->why_not), "%s", err->msg);
 	return 1;
-}
-
-static int relay_port(const struct idp_relay_push *p)
-{
-	const char *e = getenv("IDPPUSH_RELAY_PORT");
-	long v = e ? strtol(e, NULL, 10) : 0;
-
-	return v > 0 && v < 65536 ? (int)v : p->port;
 }
 
 /* The daemon's push failed after it was handed upload sessions of its
@@ -297,32 +250,47 @@ static int again_through_relay(struct idp_relay_push *p, struct idp_relay *r,
 	return 1;
 }
 
-/* The temporary name the daemon pushes: set (tagged) or not. */
-struct relay_name {
-	char name[400];
-	char tag[40];
-	int tagged;
-};
+/* The image's temporary name for the relay r: the one made early when it
+ * names r's port, else one made now by the image ID. 1: the daemon would
+ * not tag the image (p->why_not says why; nothing happened). */
+static int name_image(struct idp_relay_push *p, struct idp_relay *r, struct relay_name *rn,
+		      struct idp_error *err)
+{
+	struct idp_error why = IDP_ERROR_INIT;
+	char name[sizeof(rn->name)];
+
+	snprintf(name, sizeof(name), "127.0.0.1:%d/%s", idp_relay_port(r),
+		 idp_session_ref(p->to->t[0].s)->path);
+	if (relay_tag_take(p->early, name, rn, &why)) {
+		relay_debugf(r, "relay: %s:%s, tagged while the image was inspected", rn->name,
+			     rn->tag);
+		return 0;
+	}
+	if (p->early)
+		relay_debugf(r, "relay: the early tag is not used (%s): tagging %s", why.msg,
+			     p->image_id);
+	snprintf(rn->name, sizeof(rn->name), "%s", name);
+	if (relay_tag_image(p->api, p->image_id, rn, err) == 0)
+		return 0;
+	if ((p->api->stop.cancel && *p->api->stop.cancel) ||
+	    idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
+		return -1;
+	/* a daemon that will not tag (an API that is not docker's): another way */
+	snprintf(p->why_not, sizeof(p->why_not), "%s", err->msg);
+	idp_error_clear(err);
+	return 1;
+}
 
 /* The daemon's push through r (*asked: it was asked to push) of the image
- * tagged as rn; the tag stays (relay_untag). 1: the daemon would not tag
- * the image (p->why_not says why; nothing happened). */
+ * named as rn; the name stays (relay_untag). 1: the daemon would not tag
+ * the image (nothing happened). */
 static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct progress *pg,
 			struct relay_name *rn, int *asked, struct idp_error *err)
 {
-	const char *repo = idp_session_ref(p->to->t[0].s)->path;
+	int rc = name_image(p, r, rn, err);
 
-	snprintf(rn->name, sizeof(rn->name), "127.0.0.1:%d/%s", idp_relay_port(r), repo);
-	if (tag_image(p->api, p->image_id, rn->name, rn->tag, sizeof(rn->tag), err) < 0) {
-		if ((p->api->stop.cancel && *p->api->stop.cancel) ||
-		    idp_stop_check(&p->api->stop) != IDP_STOP_NONE)
-			return -1;
-		/* a daemon that will not tag (an API that is not docker's): another way */
-		snprintf(p->why_not, sizeof(p->why_not), "%s", err->msg);
-		idp_error_clear(err);
-		return 1;
-	}
-	rn->tagged = 1;
+	if (rc != 0)
+		return rc;
 	idp_relay_arm(r);
 	*asked = 1;
 	if (daemon_push(p->api, r, rn->name, rn->tag, pg, err) == 0)
@@ -332,54 +300,15 @@ static int push_through(struct idp_relay_push *p, struct idp_relay *r, struct pr
 	return daemon_push(p->api, r, rn->name, rn->tag, pg, err);
 }
 
-/* The temporary tag and the digest reference the push left, removed:
- * on a thread of their own once the daemon's push is over (the daemon
- * writes its metadata for each: tens of ms on the containerd store),
- * while the uploads end and the manifests go up; relay_untag_wait joins
- * it. Only that thread uses the Engine API meanwhile. */
-struct relay_untag {
-	pthread_t th;
-	int started;                   /* th runs */
-	struct idp_relay_push *p;
-	const struct relay_name *rn;   /* the tag */
-	const char *digest;            /* the digest reference, or "" */
-};
-
-static void *untag_main(void *arg)
-{
-	struct relay_untag *u = arg;
-
-	untag(u->p, u->rn->name, ':', u->rn->tag);
-	if (u->digest[0])
-		untag(u->p, u->rn->name, '@', u->digest);
-	return NULL;
-}
-
-static void relay_untag_start(struct relay_untag *u)
-{
-	if (!u->rn->tagged)
-		return;
-	if (pthread_create(&u->th, NULL, untag_main, u) == 0)
-		u->started = 1;
-	else
-		untag_main(u);   /* no thread: at once */
-}
-
-static void relay_untag_wait(struct relay_untag *u)
-{
-	if (u->started)
-		pthread_join(u->th, NULL);
-	u->started = 0;
-}
-
 int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_error *err)
 {
 	struct idp_relay_opts o = { .to = p->to, .repo = idp_session_ref(p->to->t[0].s)->path,
-				    .port = relay_port(p), .abort = &p->api->stop,
-				    .hand_over = p->hand_over,
+				    .port = p->port, .abort = &p->api->stop,
+				    .hand_over = p->hand_over, .image_id = p->image_id,
 				    .debug = p->debug, .debug_ctx = p->debug_ctx };
 	struct relay_name rn = { .tagged = 0 };
-	struct relay_untag ut = { .started = 0, .p = p, .rn = &rn };
+	struct relay_untag ut = { .api = p->api, .rn = &rn, .debug = p->debug,
+				  .debug_ctx = p->debug_ctx };
 	struct progress pg;
 	struct idp_relay *r;
 	int rc, asked = 0;
@@ -410,7 +339,7 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	idp_stop_set_abort(&p->api->stop, 0);   /* a late failure of an upload */
 	/* the manifests first: what is left to do for the daemon waits */
 	if (rc == 0)
-		rc = put_manifests(p->to, img, pg.digest, err);
+		rc = put_manifests(p->to, img, pg.digest, &rn, p->image_id, err);
 	relay_untag_wait(&ut);
 	idp_relay_free(r);
 	idp_buf_release(&pg.line);

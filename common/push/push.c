@@ -551,9 +551,10 @@ static int put_manifest(struct idp_session *s, struct idp_http *h, struct manife
 }
 
 int idp_push_manifest_ahead(struct idp_push_target *t, struct idp_http *h,
-			    const struct idp_image_manifest *m, struct idp_error *err)
+			    const struct idp_image_manifest *m, int under_tag,
+			    struct idp_error *err)
 {
-	struct manifest_put mp = { .m = m, .ref = m->digest };
+	struct manifest_put mp = { .m = m, .ref = under_tag && t->tag ? t->tag : m->digest };
 
 	return put_manifest(t->s, h, &mp, err);
 }
@@ -637,7 +638,7 @@ int push_manifests(struct idp_push_target *t, const struct idp_push_opts *o,
 		struct idp_event ev = { IDP_EV_MANIFEST, NULL, mp.got, 0, (int64_t)mp.m->len,
 					mp.ref };
 
-		if (mp.m->present && strcmp(mp.ref, mp.m->digest) == 0) {
+		if ((mp.m->present && strcmp(mp.ref, mp.m->digest) == 0) || mp.m->tagged) {
 			snprintf(mp.got, sizeof(mp.got), "%s", mp.m->digest);
 			idp_push_emit(o, &ev);   /* put ahead */
 			continue;

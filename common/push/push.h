@@ -130,11 +130,13 @@ int idp_push_image_to(const struct idp_push_targets *to, struct idp_source *src,
  * uploaded there, mounted into the others). */
 int idp_push_first_of_registry(const struct idp_push_targets *to, int i);
 
-/* Put manifest m into t by its digest (no tag), ahead of the rest of its
- * image, on h (a connection of the caller's thread): 0, or -1 with err.
- * Once every target has it, m->present spares it the later put. */
+/* Put manifest m into t by its digest (under_tag: under t's tag, when it
+ * has one), ahead of the rest of its image, on h (a connection of the
+ * caller's thread): 0, or -1 with err. Once every target has it,
+ * m->present (m->tagged) spares it the later put. */
 int idp_push_manifest_ahead(struct idp_push_target *t, struct idp_http *h,
-			    const struct idp_image_manifest *m, struct idp_error *err);
+			    const struct idp_image_manifest *m, int under_tag,
+			    struct idp_error *err);
 
 /* Put img's manifests into every target, in order (those present
  * already only under a tag, for the top one). */

@@ -38,6 +38,7 @@ struct idp_image_manifest {
 	char *platform;        /* "linux/amd64" when known, for messages */
 	int present;           /* every target has it by its digest already (put ahead):
 				* not put again, but for the top one under a tag */
+	int tagged;            /* the one target has it under its tag already (put ahead) */
 };
 
 /* Everything to push. Manifests are in push order: children before the

@@ -9,8 +9,12 @@
 #    the registry's upload sessions are handed over: the daemon sends the
 #    blobs there itself (the registry's log: docker's user agent; none
 #    came through the relay), the layers shown and counted from its report;
-#    its manifests go up by digest as it puts them, the tag after its push;
-#    with IDPPUSH_NO_HANDOVER set every byte comes through the relay;
+#    its manifests go up by digest as it puts them, the index (the image
+#    ID) under the tag as soon as it came; with IDPPUSH_NO_HANDOVER set
+#    every byte comes through the relay;
+#  - the temporary tag is made while the image is inspected; when the
+#    relay cannot listen on the port it names (taken), it is removed and
+#    the image tagged on the relay's port;
 #  - a registry whose upload Location points at another port gets no
 #    session handed over (the relay's own upload meets it: exit 5);
 #  - behind a proxy with a 1 MB body limit the daemon's own uploads are
@@ -90,11 +94,13 @@ assert_contains "$LAST_ERR" "pushed 3 layers (4" "the layers the daemon sent, co
 PUTS=$(reg_log_requests PUT "/v2/r/app/blobs/uploads/")
 [ -n "$PUTS" ] || fail "no blob upload reached the registry"
 assert_not_contains "$(grep -v '"docker/' <<<"$PUTS")" "PUT" "a blob PUT not sent by the daemon"
-# the manifests went up by digest as the daemon put them (the index too),
-# only the tag after its push: 3 by digest, 1 under the tag
-assert_eq 3 "$(reg_log_requests PUT "/v2/r/app/manifests/sha256:" | wc -l)" \
+# the manifests went up by digest as the daemon put them, the index under
+# the tag as soon as it came: 2 by digest, 1 under the tag
+assert_eq 2 "$(reg_log_requests PUT "/v2/r/app/manifests/sha256:" | wc -l)" \
 	"manifests put by digest ahead of the end"
 assert_eq 1 "$(reg_log_requests PUT "/v2/r/app/manifests/v1" | wc -l)" "the tag's put"
+assert_contains "$LAST_ERR" "relay: $V1 is the image: under the tag at once"
+assert_contains "$LAST_ERR" ", tagged while the image was inspected" "the early tag"
 
 # ---- rebuild: the lower layer stays; nothing changed: one HEAD ----
 head -c 3000 /dev/urandom >"$CTX/f2.bin"
@@ -108,6 +114,25 @@ assert_contains "$LAST_ERR" "nothing changed"
 dkc tag app:v1 "$REG_HOST/dp/app:v1"
 assert_contains "$(dkc push "$REG_HOST/dp/app:v1")" "digest: $V2" "docker push's digest"
 no_relay_refs "after the rebuild"
+
+# ---- the early tag's port taken: removed, the image tagged on the relay's ----
+"$PYTHON" -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+time.sleep(300)' "$RELAY_PORT" &
+HOLD=$!
+wait_for_port 127.0.0.1 "$RELAY_PORT" 10 "$HOLD" || fail "cannot hold port $RELAY_PORT"
+head -c 3000 /dev/urandom >"$CTX/f3.bin"
+V3=$(dkc_build app:v3 "$CTX")
+upush 0 -v app:v3 "$REG_HOST/r/app:v3"
+kill "$HOLD"
+wait "$HOLD" 2>/dev/null || true
+assert_eq "$V3" "${LAST_OUT#*@}" "the digest pushed (port taken)"
+assert_contains "$LAST_ERR" "relay: the early tag is not used (it names 127.0.0.1:$RELAY_PORT/"
+assert_not_contains "$LAST_ERR" "through the relay on 127.0.0.1:$RELAY_PORT," "the port taken"
+no_relay_refs "after the early tag's port was taken"
 
 # ---- IDPPUSH_NO_HANDOVER: every byte through the relay ----
 start_registry plain
