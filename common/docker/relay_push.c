@@ -340,8 +340,8 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	/* the manifests first: what is left to do for the daemon waits */
 	if (rc == 0)
 		rc = put_manifests(p->to, img, pg.digest, &rn, p->image_id, err);
+	idp_relay_free(r);   /* its connections closed while the names go */
 	relay_untag_wait(&ut);
-	idp_relay_free(r);
 	idp_buf_release(&pg.line);
 	return rc;
 }
