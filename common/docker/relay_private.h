@@ -154,11 +154,14 @@ struct relay_name {
 	char name[400];                /* 127.0.0.1:PORT/<repository> */
 	char tag[40];                  /* idppush-<16 hex> */
 	int tagged;
+	int maybe;                     /* asked, no answer (a cancel, a timeout): it may be
+					* there, so it is removed all the same */
 	int by_name;                   /* tagged by the image's name, not its ID: what the
 					* daemon pushed is to be checked */
 };
 
-/* Tag image (a name or an ID) rn->name:<a new temporary tag>. 0, or -1. */
+/* Tag image (a name or an ID) rn->name:<a new temporary tag>. 0, or -1
+ * (rn->maybe: the daemon gave no answer). */
 int relay_tag_image(struct idp_docker_api *a, const char *image, struct relay_name *rn,
 		    struct idp_error *err);
 /* The early tag (idp_relay_tag_early, NULL: none) waited for and taken

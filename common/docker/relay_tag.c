@@ -71,8 +71,10 @@ int relay_tag_image(struct idp_docker_api *a, const char *image, struct relay_na
 		snprintf(rn->tag + strlen(rn->tag), sizeof(rn->tag) - strlen(rn->tag), "%02x",
 			 rnd[i]);
 	snprintf(path, sizeof(path), "/images/%s/tag?repo=%s&tag=%s", image, rn->name, rn->tag);
-	if (api(a, "POST", path, 0, &ans, err) < 0)
+	if (api(a, "POST", path, 0, &ans, err) < 0) {
+		rn->maybe = 1;
 		return -1;
+	}
 	if (ans.status != 201 && ans.status != 200)
 		return idp_error_set(err, IDP_EGENERAL, "docker could not tag %s as %s:%s: %s",
 				     image, rn->name, rn->tag, ans.msg);
@@ -167,7 +169,7 @@ void idp_relay_tag_free(struct idp_relay_tag *t)
 	if (!t)
 		return;
 	early_join(t);
-	if (t->rn.tagged && !t->taken)
+	if ((t->rn.tagged || t->rn.maybe) && !t->taken)
 		untag(&t->api, t->rn.name, ':', t->rn.tag, t->debug, t->debug_ctx);
 	idp_docker_api_release(&t->api);
 	free(t->image);
@@ -200,7 +202,7 @@ static void job_start(struct relay_untag *u, struct relay_untag_job *j, char sep
 
 void relay_untag_start(struct relay_untag *u)
 {
-	if (!u->rn->tagged)
+	if (!u->rn->tagged && !u->rn->maybe)
 		return;
 	job_start(u, &u->jobs[0], ':', u->rn->tag);
 	if (u->digest[0])
