@@ -1,9 +1,9 @@
 /* plug_main.c: idppush-plugin, the docker CLI plugin (`docker idppush`)
  * that docker-idppush (plug_launch.c) runs: finds its arguments behind
  * docker's global flags, answers the plugin protocol (metadata, help,
- * __complete), then asks docker about the image (the loopback relay's
- * temporary tag made meanwhile when the push is likely to take it:
- * idp_docker_relay_tag_early) and pushes it: the shared
+ * __complete), loads the push cache, then asks docker about the image
+ * (the loopback relay's temporary tag made meanwhile when the push is
+ * likely to take it: idp_docker_relay_tag_early) and pushes it: the shared
  * flow opens the run (fe_push_open), the engine pushes the docker image
  * (idp_docker_push, docker/docker_push.h), the shared flow reports
  * (fe_push_finish). Also works run directly. */
@@ -177,25 +177,21 @@ static void say_chunk(size_t size, const char *from)
 		 mib ? "MiB" : "KiB", from);
 }
 
-/* The push, in order: the push cache loaded (the chunk size it learnt for
- * this registry is where the session starts), the run opened, the image
+/* The push, in order: the run opened (the chunk size the push cache
+ * learnt for each registry is where its session starts), the image
  * pushed (idp_docker_push), the run finished. */
 static int push_job(const struct fe_config *cfg, struct idp_docker_push_opts *o,
 		    const struct idp_ref *dests, int n)
 {
 	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_docker_push_result res = { NULL, 0 };
-	struct idp_pushcache cache;
 	struct fe_push_job job;
 	struct fe_push run;
 	size_t hints[FE_MAX_TARGETS] = { 0 };
-	char *path = fe_pushcache_open(cfg, &cache);
 	int i, rc;
 
-	o->cache_path = path;
-	o->cache = &cache;
 	for (i = 0; i < n; i++)
-		hints[i] = (size_t)idp_pushcache_chunk(&cache, dests[i].domain);
+		hints[i] = (size_t)idp_pushcache_chunk(o->cache, dests[i].domain);
 	job = (struct fe_push_job){ .cfg = cfg,
 				    .dests = dests,
 				    .ndests = n,
@@ -218,8 +214,6 @@ static int push_job(const struct fe_config *cfg, struct idp_docker_push_opts *o,
 		fe_timeout_hint(cfg, &err);
 	rc = fe_push_finish(&run, rc, &err);
 	free(res.notice);
-	idp_pushcache_release(&cache);
-	free(path);
 	return rc;
 }
 
@@ -251,6 +245,8 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	const char *platform = cfg->nplatforms ? cfg->platforms[0] : NULL;
 	struct idp_error err = IDP_ERROR_INIT;
 	struct idp_relay_tag *early;
+	struct idp_pushcache cache;
+	char *cache_path;
 	struct idp_docker_image info;
 	struct idp_docker_push_opts o;
 	struct idp_ref dests[FE_MAX_TARGETS];
@@ -264,16 +260,21 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 		return 1;
 	if ((n = fe_dest_refs(cfg, image, targets, cfg->nargs - 1, dests, &err)) < 0)
 		return fe_usage_error(cmd, "%s", err.msg);
-	early = idp_docker_relay_tag_early(d, image, &dests[0], platform,
+	cache_path = fe_pushcache_open(cfg, &cache);
+	early = idp_docker_relay_tag_early(d, image, &dests[0], platform, &cache,
 					   cfg->verbose ? fe_debug_sink : NULL, NULL);
 	if (idp_docker_platform_inspect(d, image, platform, &info, &err) < 0) {
 		idp_relay_tag_free(early);
+		idp_pushcache_release(&cache);
+		free(cache_path);
 		fe_dest_refs_release(dests, n);
 		fe_timeout_hint(cfg, &err);
 		return fe_error_report(&err);
 	}
 	push_opts(cfg, d, image, &info, canceled, &o);
 	o.early = early;
+	o.cache_path = cache_path;
+	o.cache = &cache;
 	if (idp_codec_choose(cfg->compression == FE_COMP_ZSTD ? IDP_COMPRESS_ZSTD
 							      : IDP_COMPRESS_GZIP,
 			     cfg->compression_level, &o.codec, &err) < 0)
@@ -281,6 +282,8 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	else
 		rc = push_job(cfg, &o, dests, n);
 	idp_relay_tag_free(early);
+	idp_pushcache_release(&cache);
+	free(cache_path);
 	idp_docker_image_release(&info);
 	fe_dest_refs_release(dests, n);
 	return rc;

@@ -54,12 +54,18 @@ struct idp_docker_push_opts {
 
 /* The temporary name a push through the loopback relay needs, made while
  * the caller inspects image (to be pushed to dest; platform: --platform
- * or NULL) when the push is likely to take the relay: we are not root and
- * the daemon is root's. Put it in the push's opts, free it after the push
- * (idp_relay_tag_free: removed unless the relay took it). NULL: none. */
+ * or NULL) when the push is likely to take the relay, and the tag costs
+ * the daemon enough to be worth it: we are not root, the daemon is
+ * root's, and cache (the push cache, or NULL) has blobs pushed as stored
+ * into dest's repository (docker's containerd image store: a tag takes
+ * it 13 ms; the classic store's tag is cheap, and a push of nothing new
+ * would only pay for the tag's removal). Put it in the push's opts, free
+ * it after the push (idp_relay_tag_free: removed unless the relay took
+ * it). NULL: none. */
 struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, const char *image,
 						 const struct idp_ref *dest,
 						 const char *platform,
+						 const struct idp_pushcache *cache,
 						 void (*debug)(void *ctx, const char *line),
 						 void *debug_ctx);
 

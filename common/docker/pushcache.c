@@ -350,6 +350,19 @@ void idp_pushcache_commit_stored(const char *path, struct idp_pushcache *news,
 	}
 }
 
+int idp_pushcache_stored_in(const struct idp_pushcache *c, const char *registry,
+			    const char *repository)
+{
+	int i;
+
+	for (i = 0; i < c->nblobs; i++)
+		if (same(c->blobs[i].producer, IDP_PUSHCACHE_STORED) &&
+		    same(c->blobs[i].registry, registry) &&
+		    same(c->blobs[i].repository, repository))
+			return 1;
+	return 0;
+}
+
 int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *registry,
 			       const char *repository, struct idp_stream_known **out,
 			       struct idp_error *err)

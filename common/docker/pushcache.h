@@ -164,6 +164,9 @@ int idp_pushcache_mount_stored(const struct idp_pushcache *c, const char *regist
 int idp_pushcache_stored_known(const struct idp_pushcache *c, const char *registry,
 			       const char *repository, struct idp_stream_known **out,
 			       struct idp_error *err);
+/* Whether blobs were pushed as stored into registry/repository. */
+int idp_pushcache_stored_in(const struct idp_pushcache *c, const char *registry,
+			    const char *repository);
 /* After a push of img, its blobs as stored, into every target of to:
  * record them for each into news (with what else the push learnt) and
  * merge that into the file at path (NULL: nothing); a failure is a

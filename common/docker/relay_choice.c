@@ -49,6 +49,7 @@ static int relay_usable(const struct idp_docker_push_opts *o, pid_t daemon, char
 struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, const char *image,
 						 const struct idp_ref *dest,
 						 const char *platform,
+						 const struct idp_pushcache *cache,
 						 void (*debug)(void *ctx, const char *line),
 						 void *debug_ctx)
 {
@@ -56,6 +57,7 @@ struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, con
 	uid_t uid;
 
 	if (geteuid() == 0 || platform || set("IDPPUSH_NO_RELAY") || set("IDPPUSH_NO_STORE") ||
+	    !cache || !idp_pushcache_stored_in(cache, dest->domain, dest->path) ||
 	    !idp_docker_api_usable(d->api) ||
 	    !idp_docker_daemon_uid(d->api, &uid, why, sizeof(why)) || uid != 0)
 		return NULL;
