@@ -139,13 +139,15 @@ static int keep_info(struct idp_docker_api *a, struct idp_docker_daemon *dm)
 
 void idp_docker_api_clone(const struct idp_docker_api *a, struct idp_docker_api *out)
 {
-	*out = *a;
-	out->stop.abort = 0;
+	memset(out, 0, sizeof(*out));   /* not a->stop.abort: other threads set it */
+	memcpy(out->sock, a->sock, sizeof(out->sock));
+	memcpy(out->why, a->why, sizeof(out->why));
+	out->stop.cancel = a->stop.cancel;
+	out->stop.deadline_ms = a->stop.deadline_ms;
+	out->cfg = a->cfg;
 	out->cfg.stop = &out->stop;
 	out->cfg.unix_socket = out->sock;
-	out->h = NULL;
-	out->info = NULL;
-	out->info_asked = 0;
+	out->broken = a->broken;
 }
 
 void idp_docker_api_release(struct idp_docker_api *a)
