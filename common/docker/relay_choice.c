@@ -25,22 +25,33 @@ static int set(const char *env)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
-/* Whether the relay may serve this push; else why not. */
-static int relay_usable(const struct idp_docker_push_opts *o, pid_t daemon, char *why, size_t n)
+/* Whether the relay cannot serve a push of any image (platform:
+ * --platform, or NULL) through api: 1 with why, else 0. */
+static int relay_off(const char *platform, const struct idp_docker_api *api, char *why,
+		     size_t n)
 {
 	const char *no = set("IDPPUSH_NO_RELAY") ? "IDPPUSH_NO_RELAY is set"
 			 : set("IDPPUSH_NO_STORE") ? "IDPPUSH_NO_STORE is set"
-			 : o->save_platform ? "--platform given"
-			 : !idp_digest_valid(o->inspect->id) ? "no image ID"
+			 : platform ? "--platform given"
 			 : NULL;
 
-	if (no) {
+	if (no)
 		snprintf(why, n, "%s", no);
-		return 0;
-	}
-	if (!idp_docker_api_usable(o->docker->api)) {
+	else if (!idp_docker_api_usable(api))
 		snprintf(why, n, "the daemon is not a local unix socket (%s)",
-			 o->docker->api ? o->docker->api->why : "no Engine API");
+			 api ? api->why : "no Engine API");
+	else
+		return 0;
+	return 1;
+}
+
+/* Whether the relay may serve this push; else why not. */
+static int relay_usable(const struct idp_docker_push_opts *o, pid_t daemon, char *why, size_t n)
+{
+	if (relay_off(o->save_platform, o->docker->api, why, n))
+		return 0;
+	if (!idp_digest_valid(o->inspect->id)) {
+		snprintf(why, n, "no image ID");
 		return 0;
 	}
 	return idp_relay_reachable(daemon, why, n);
@@ -56,9 +67,8 @@ struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, con
 	char why[IDP_ERRMSG_MAX];
 	uid_t uid;
 
-	if (geteuid() == 0 || platform || set("IDPPUSH_NO_RELAY") || set("IDPPUSH_NO_STORE") ||
-	    !cache || !idp_pushcache_stored_in(cache, dest->domain, dest->path) ||
-	    !idp_docker_api_usable(d->api) ||
+	if (geteuid() == 0 || relay_off(platform, d->api, why, sizeof(why)) || !cache ||
+	    !idp_pushcache_stored_in(cache, dest->domain, dest->path) ||
 	    !idp_docker_daemon_uid(d->api, &uid, why, sizeof(why)) || uid != 0)
 		return NULL;
 	return idp_relay_tag_early(d->api, image, dest->domain, dest->path, debug, debug_ctx);

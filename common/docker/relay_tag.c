@@ -21,7 +21,6 @@ struct idp_relay_tag {
 	struct idp_docker_api api;     /* a connection of its own */
 	char *image;                   /* what is tagged: the user's name for it */
 	struct relay_name rn;
-	int port;
 	pthread_t th;
 	int started;                   /* th runs (or ran: not joined yet) */
 	int taken;                     /* a relay push owns the name now (it removes it) */
@@ -122,10 +121,10 @@ struct idp_relay_tag *idp_relay_tag_early(const struct idp_docker_api *a, const 
 		return NULL;
 	}
 	idp_docker_api_clone(a, &t->api);
-	t->port = idp_relay_port_for(domain);
 	t->debug = debug;
 	t->debug_ctx = debug_ctx;
-	snprintf(t->rn.name, sizeof(t->rn.name), "127.0.0.1:%d/%s", t->port, repo);
+	snprintf(t->rn.name, sizeof(t->rn.name), "127.0.0.1:%d/%s", idp_relay_port_for(domain),
+		 repo);
 	if (pthread_create(&t->th, NULL, early_main, t) != 0) {
 		idp_docker_api_release(&t->api);
 		free(t->image);
