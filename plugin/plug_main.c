@@ -2,8 +2,9 @@
  * that docker-idppush (plug_launch.c) runs: finds its arguments behind
  * docker's global flags, answers the plugin protocol (metadata, help,
  * __complete), loads the push cache, then asks docker about the image
- * (the loopback relay's temporary tag made meanwhile when the push is
- * likely to take it: idp_docker_relay_tag_early) and pushes it: the shared
+ * (when the push is likely to take the loopback relay, its temporary tag
+ * made first, by the image's name, tells the image ID:
+ * idp_docker_relay_tag_early, idp_docker_image_for_push) and pushes it: the shared
  * flow opens the run (fe_push_open), the engine pushes the docker image
  * (idp_docker_push, docker/docker_push.h), the shared flow reports
  * (fe_push_finish). Also works run directly. */
@@ -263,7 +264,7 @@ static int push_main(const struct fe_cmd *cmd, const struct fe_config *cfg,
 	cache_path = fe_pushcache_open(cfg, &cache);
 	early = idp_docker_relay_tag_early(d, image, &dests[0], platform, &cache,
 					   cfg->verbose ? fe_debug_sink : NULL, NULL);
-	if (idp_docker_platform_inspect(d, image, platform, &info, &err) < 0) {
+	if (idp_docker_image_for_push(d, image, platform, early, &info, &err) < 0) {
 		idp_relay_tag_free(early);
 		idp_pushcache_release(&cache);
 		free(cache_path);

@@ -160,6 +160,7 @@ struct idp_docker_image {
 	char *platform;            /* "os/arch[/variant]" */
 	/* idp_docker_platform_inspect: the platform to give docker save, or "" */
 	char save_platform[IDP_DOCKER_PLATFORM_MAX];
+	int id_only;               /* only id is known, if that (idp_docker_image_for_push) */
 };
 
 void idp_docker_image_release(struct idp_docker_image *img);

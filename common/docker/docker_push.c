@@ -36,12 +36,16 @@
 #include "sources/src_docker_save.h"
 #include "sources/src_docker_store.h"
 #include "docker_push_private.h"
+#include "relay.h"
 #include "banned.h"
 
 /* One push as this file runs it: the front end's inputs, the targets,
  * what it reports, what the push cache says. */
 struct push_steps {
-	const struct idp_docker_push_opts *o;
+	const struct idp_docker_push_opts *o;   /* &opts */
+	struct idp_docker_push_opts opts;   /* the front end's; inspect: &inspected once
+					     * the image had to be inspected here */
+	struct idp_docker_image inspected;
 	const struct idp_push_targets *to;
 	struct idp_docker_push_result *res;
 	struct idp_reuse ru;
@@ -379,6 +383,53 @@ static int reuse_init(struct push_steps *ps, struct idp_error *err)
 	return idp_reuse_init(&ps->ru, &ro, idp_session_ref(ps->to->t[0].s), err);
 }
 
+/* The image inspected here (into ps->inspected, in place of the front
+ * end's; --platform never comes this way). */
+static int inspect(struct push_steps *ps, struct idp_error *err)
+{
+	idp_docker_image_release(&ps->inspected);
+	if (idp_docker_inspect(ps->opts.docker, ps->opts.image, NULL, &ps->inspected, err) < 0)
+		return -1;
+	ps->opts.inspect = &ps->inspected;
+	return 0;
+}
+
+/* The image ID the early relay tag named, as the push starts (the front
+ * end opened the targets meanwhile: idp_docker_image_for_push); when the
+ * tag or its event failed, the image inspected. 0, or -1 with err. */
+static int id_from_tag(struct push_steps *ps, struct idp_error *err)
+{
+	const char *id;
+
+	if (!ps->opts.inspect->id_only || ps->opts.inspect->id)
+		return 0;
+	if (!(id = idp_relay_tag_image_id(ps->opts.early))) {
+		docker_push_infof(ps->o, "the early tag named no image: inspected instead");
+		return inspect(ps, err);
+	}
+	ps->inspected.id_only = 1;
+	if (!(ps->inspected.id = strdup(id)))
+		return idp_error_set(err, IDP_EGENERAL, "out of memory");
+	ps->opts.inspect = &ps->inspected;
+	docker_push_infof(ps->o, "image %s: the ID the early tag named (the daemon's tag "
+			  "event), not inspected", id);
+	return 0;
+}
+
+/* The image inspected after all when only its ID was known (the early
+ * tag's) and the way this push takes is not the relay's, which needs no
+ * more; the push cache's view set up again (nothing was noted in it
+ * yet). 0, or -1 with err. */
+static int inspect_now(struct push_steps *ps, struct idp_error *err)
+{
+	if (!ps->opts.inspect->id_only)
+		return 0;
+	if (inspect(ps, err) < 0)
+		return -1;
+	idp_reuse_release(&ps->ru);
+	return reuse_init(ps, err);
+}
+
 /* ---- docker's containerd image store ---- */
 
 /* Whether the daemon keeps its images in containerd's image store (GET
@@ -512,16 +563,20 @@ static int relay_first(struct push_steps *ps, char *why, size_t n)
 static int push_relay_first(struct push_steps *ps, const char *why, struct idp_image *img,
 			    struct idp_error *err)
 {
-	int rc;
+	int rc, stored;
 
 	if (id_unchanged(ps))
 		return 0;
 	docker_push_infof(ps->o, "the daemon's image store not read: %s", why);
 	if ((rc = relay_push(ps, img, err)) != 0)
 		return rc;
-	return record(ps, img,
-		      strcmp(img->manifests[img->nmanifests - 1].digest, ps->o->inspect->id) == 0,
-		      1, err);
+	stored = strcmp(img->manifests[img->nmanifests - 1].digest, ps->o->inspect->id) == 0;
+	if (!stored && ps->o->inspect->id_only) {   /* rare: a classic store's image */
+		docker_push_infof(ps->o, "the push cache not updated: only the image ID was "
+				  "asked (the classic store's record needs its layers)");
+		return 0;
+	}
+	return record(ps, img, stored, 1, err);
 }
 
 void docker_push_infof(const struct idp_docker_push_opts *o, const char *fmt, ...)
@@ -550,6 +605,8 @@ static int push_one_way(struct push_steps *ps, struct idp_docker_daemon *dm,
 		return rc < 0 ? -1 : 0;
 	if (relay_first(ps, why, sizeof(why)) && (rc = push_relay_first(ps, why, img, err)) != 1)
 		return rc;   /* pushed by the daemon, or failed */
+	if (inspect_now(ps, err) < 0)
+		return -1;
 	if (containerd_daemon(ps, dm))
 		return push_containerd(ps, dm, img, err);
 	return push_classic(ps, img, err);
@@ -558,16 +615,19 @@ static int push_one_way(struct push_steps *ps, struct idp_docker_daemon *dm,
 int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_targets *to,
 		    struct idp_docker_push_result *res, struct idp_error *err)
 {
-	struct push_steps ps = { .o = o, .to = to, .res = res, .save_mode = IDP_SAVE_CONVERT };
+	struct push_steps ps = { .opts = *o, .to = to, .res = res, .save_mode = IDP_SAVE_CONVERT };
 	struct idp_docker_daemon dm;
 	struct idp_image img;
 	int rc;
 
+	ps.o = &ps.opts;
 	memset(res, 0, sizeof(*res));
 	memset(&img, 0, sizeof(img));
 	memset(&dm, 0, sizeof(dm));
-	if (reuse_init(&ps, err) < 0)
+	if (id_from_tag(&ps, err) < 0 || reuse_init(&ps, err) < 0) {
+		idp_docker_image_release(&ps.inspected);
 		return -1;
+	}
 	docker_daemon_run_find(o->docker->api, &ps.run);
 	if (docker_daemon_run_recall(o->docker->api, &ps.run, o->cache))
 		docker_push_infof(o, "docker daemon: pid %d, GET /info known from the push cache",
@@ -580,5 +640,6 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	}
 	idp_reuse_release(&ps.ru);
 	idp_image_release(&img);
+	idp_docker_image_release(&ps.inspected);
 	return rc;
 }

@@ -69,6 +69,16 @@ struct idp_relay_tag *idp_docker_relay_tag_early(const struct idp_docker *d, con
 						 void (*debug)(void *ctx, const char *line),
 						 void *debug_ctx);
 
+/* What the push knows of image before it starts: with the early tag
+ * being made, nothing yet (info->id_only, no id: the push takes the image
+ * ID the tag named, from the daemon's tag event, so that the targets open
+ * meanwhile, and inspects the image when there is none or its way needs
+ * the layers), else idp_docker_platform_inspect's. 0, or -1 with err
+ * (release info either way). */
+int idp_docker_image_for_push(const struct idp_docker *d, const char *image,
+			      const char *platform, struct idp_relay_tag *early,
+			      struct idp_docker_image *info, struct idp_error *err);
+
 /* What the front end reports after the push. */
 struct idp_docker_push_result {
 	char *notice;               /* owned: what the user should know (free it), or NULL */

@@ -1,4 +1,7 @@
-/* inspect.c: --platform for docker-idppush. `docker save --platform`
+/* inspect.c: what docker-idppush's push knows of the image before it
+ * starts: nothing yet when the early relay tag is being made (the push
+ * takes the image ID the tag named, and inspects only if its way needs
+ * more), else docker image inspect, honouring --platform. `docker save --platform`
  * needs API 1.48 and `docker image inspect --platform` API 1.49 (both the
  * daemon's and the CLI's: idp_docker_api takes the lower). With an older
  * API the only platform docker can save is the image's own, so a request
@@ -8,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sources/src_docker_save.h"
-#include "docker.h"
+#include "docker_push.h"
 #include "banned.h"
 
 #define API_SAVE_PLATFORM 1048      /* docker save --platform */
@@ -97,4 +100,15 @@ int idp_docker_platform_inspect(const struct idp_docker *d, const char *image,
 		old_api(image, want, api, info, err);
 	idp_docker_image_release(info);
 	return -1;
+}
+
+int idp_docker_image_for_push(const struct idp_docker *d, const char *image,
+			      const char *platform, struct idp_relay_tag *early,
+			      struct idp_docker_image *info, struct idp_error *err)
+{
+	memset(info, 0, sizeof(*info));
+	if (!early)
+		return idp_docker_platform_inspect(d, image, platform, info, err);
+	info->id_only = 1;   /* and no id yet: the push takes the tag's */
+	return 0;
 }

@@ -69,6 +69,16 @@ void relay_fail(struct idp_relay *r, const struct idp_error *err)
 		idp_stop_set_abort(r->o.abort, 1);
 }
 
+int idp_relay_whole(struct idp_relay *r)
+{
+	int w;
+
+	pthread_mutex_lock(&r->mu);
+	w = r->whole;
+	pthread_mutex_unlock(&r->mu);
+	return w;
+}
+
 int idp_relay_failed(struct idp_relay *r, struct idp_error *err)
 {
 	int f;

@@ -23,10 +23,11 @@
  *   relay_ahead.c the manifests the daemon puts, put into the registry by
  *                 digest at once while every blob went there without an
  *                 upload of the relay's; the image's own (its ID) under
- *                 the tag as soon as it came (the others only after the
- *                 push)
- *   relay_tag.c   the temporary name the daemon pushes: made early, while
- *                 the image is inspected, or once the relay is up; removed
+ *                 the tag as soon as it came, which ends the daemon's push
+ *                 (the others only after the push)
+ *   relay_tag.c   the temporary name the daemon pushes: made early, by
+ *                 the image's name (its tag event tells the image ID), or
+ *                 once the relay is up; removed
  *   relay_push.c  the flow: the relay up, the image tagged
  *                 127.0.0.1:PORT/<repository>:<temporary tag> through the
  *                 Engine API, pushed by the daemon (its progress read for
@@ -95,6 +96,11 @@ void idp_relay_hand_over_no_more(struct idp_relay *r);
  * when the daemon sends that layer itself (a handed-over session). */
 void idp_relay_daemon_progress(struct idp_relay *r, const char *id, int64_t current,
 			       int64_t total, int pushed);
+/* Whether the daemon's push was stopped because the image is whole
+ * under the target's tag (relay_ahead.c): what it had left to do is its
+ * own bookkeeping (dockerd 26 labels its content with the relay's
+ * address: 15-20 ms), not the registry's. */
+int idp_relay_whole(struct idp_relay *r);
 /* The first failure of the relay (an upload the registry refused...):
  * 1 with err, else 0. */
 int idp_relay_failed(struct idp_relay *r, struct idp_error *err);
@@ -116,13 +122,16 @@ struct idp_relay_tag;
 
 /* Tag image (as the user named it) 127.0.0.1:PORT/repo:idppush-<random>,
  * PORT the one the relay will listen on for domain, on a thread with a
- * connection of its own, while the caller inspects the image: the push is
- * likely to take the relay (idp_relay_push takes it over, checking that
- * what the daemon pushed is the image it inspected). NULL: not started. */
+ * connection of its own: the push is likely to take the relay
+ * (idp_relay_push takes it over, checking that what the daemon pushed is
+ * the image ID it was given). NULL: not started. */
 struct idp_relay_tag *idp_relay_tag_early(const struct idp_docker_api *api, const char *image,
 					  const char *domain, const char *repo,
 					  void (*debug)(void *ctx, const char *line),
 					  void *debug_ctx);
+/* Wait for it: the image ID the tag named (the daemon's tag event), or
+ * NULL (not tagged, no event: inspect the image). NULL is fine. */
+const char *idp_relay_tag_image_id(struct idp_relay_tag *t);
 /* Wait for it; the tag removed unless a push through the relay took it
  * over; freed. NULL is fine. */
 void idp_relay_tag_free(struct idp_relay_tag *t);

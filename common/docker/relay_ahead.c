@@ -7,7 +7,8 @@
  * before the index). The image's own manifest (the digest that is the
  * image ID on the containerd image store: the daemon puts it last) goes
  * under the tag instead, as soon as it came and the registry took every
- * one before it: the image is whole there then, and its tag no longer
+ * one before it: the image is whole there then, so the daemon's push call
+ * is stopped (idp_relay_whole): neither its tag nor the end of the push
  * waits for the daemon's bookkeeping (15-20 ms on dockerd 26). No other
  * manifest is tagged before the daemon's push succeeded; then the thread
  * puts what it has not yet, and ends. A manifest put ahead is not put
@@ -76,6 +77,10 @@ static void *ahead_main(void *arg)
 		} else {
 			r->nahead++;
 			r->ahead_tagged = top ? r->nahead : r->ahead_tagged;
+		}
+		if (rc == 0 && top && r->o.abort) {   /* whole: the daemon need not finish */
+			r->whole = 1;
+			idp_stop_set_abort(r->o.abort, 1);
 		}
 	}
 	pthread_mutex_unlock(&r->mu);

@@ -67,10 +67,11 @@ static int is_quiet(struct idp_relay *r, const char *digest)
 	return q;
 }
 
-/* The size of a known blob, or -1. */
-static int64_t known_size(struct idp_relay *r, const char *digest)
+/* Whether the blob is known (the targets have it, or it came in full),
+ * and its size then (-1: not learnt yet); else -2. */
+static int64_t known_size_or(struct idp_relay *r, const char *digest)
 {
-	int64_t size = -1;
+	int64_t size = -2;
 	int i;
 
 	pthread_mutex_lock(&r->mu);
@@ -79,6 +80,14 @@ static int64_t known_size(struct idp_relay *r, const char *digest)
 			size = r->known[i].size;
 	pthread_mutex_unlock(&r->mu);
 	return size;
+}
+
+/* The size of a known blob, or -1. */
+static int64_t known_size(struct idp_relay *r, const char *digest)
+{
+	int64_t size = known_size_or(r, digest);
+
+	return size < 0 ? -1 : size;
 }
 
 /* ---- connections: a set per thread at a time, kept for the next ---- */
@@ -285,12 +294,32 @@ static int blobs_of(struct idp_image *img, struct idp_error *err)
 	return rc;
 }
 
+/* The daemon's push stopped once the image was whole (idp_relay_whole),
+ * before it reported every layer it sent (it reports every 100 ms and at
+ * its end): a layer the targets neither had nor got through the relay
+ * was sent by the daemon itself, and is there now: reported pushed. */
+static void whole_layers(struct idp_relay *r, const struct idp_image *img)
+{
+	char id[16];
+	int k;
+
+	if (!idp_relay_whole(r))
+		return;
+	for (k = 0; k < img->nblobs; k++) {
+		if (img->blobs[k].quiet || known_size_or(r, img->blobs[k].digest) > -2)
+			continue;
+		snprintf(id, sizeof(id), "%.12s", idp_digest_hex(img->blobs[k].digest));
+		idp_relay_daemon_progress(r, id, img->blobs[k].size, img->blobs[k].size, 1);
+	}
+}
+
 int relay_image_blobs(struct idp_relay *r, struct idp_image *img, struct idp_error *err)
 {
 	int i, k;
 
 	if (blobs_of(img, err) < 0)
 		return -1;
+	whole_layers(r, img);
 	for (i = 0; i < r->nlayers; i++)
 		for (k = 0; r->layers[i].pushed && k < img->nblobs; k++)
 			if (strncmp(idp_digest_hex(img->blobs[k].digest), r->layers[i].id,

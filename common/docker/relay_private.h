@@ -79,6 +79,7 @@ struct idp_relay {
 	int ahead_started;             /* ahead_th runs */
 	int nahead;                    /* got.manifests[0, nahead) are in the registry */
 	int ahead_tagged;              /* got.manifests[ahead_tagged - 1] is under the tag */
+	int whole;                     /* that one is the image: the daemon's push stopped */
 	pthread_t ahead_th;
 	pthread_cond_t ahead_cv;
 	size_t manifest_bytes;

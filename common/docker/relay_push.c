@@ -2,8 +2,8 @@
  * (relay.h, idp_relay_push). The relay starts on its port for the first
  * target's registry; the image has a temporary name
  * 127.0.0.1:PORT/<repository>:idppush-<random> (relay_tag.c: the one made
- * by its name while it was inspected when it names this port, else one
- * made now by its ID); the daemon pushes it (POST /images/{name}/push,
+ * by its name before the push when it names this port, else one made now
+ * by its ID); the daemon pushes it (POST /images/{name}/push,
  * X-Registry-Auth: the relay's credentials of this run), its progress
  * read for errors and the digest it pushed; the name (and the digest
  * reference the push left) is removed on every way out, even after a
@@ -11,7 +11,10 @@
  * waited for, then the manifests it sent are put into every target
  * (their blobs mounted into the other targets of each registry), the top
  * one under each tag (unless relay_ahead.c did already): nothing is
- * tagged unless everything is there, and it is the image inspected. A
+ * tagged unless everything is there, and it is the image asked for. When
+ * relay_ahead.c put the image's own manifest under the tag, the image is
+ * whole and the daemon's push call is stopped there (idp_relay_whole:
+ * what it had left is its own bookkeeping). A
  * daemon that never reached the relay (its push failed, or it was silent
  * for IDP_RELAY_SILENCE_MS) makes it return 1: nothing was pushed,
  * another way may be taken. */
@@ -262,8 +265,8 @@ static int name_image(struct idp_relay_push *p, struct idp_relay *r, struct rela
 	snprintf(name, sizeof(name), "127.0.0.1:%d/%s", idp_relay_port(r),
 		 idp_session_ref(p->to->t[0].s)->path);
 	if (relay_tag_take(p->early, name, rn, &why)) {
-		relay_debugf(r, "relay: %s:%s, tagged while the image was inspected", rn->name,
-			     rn->tag);
+		relay_debugf(r, "relay: %s:%s, tagged by the image's name before the push",
+			     rn->name, rn->tag);
 		return 0;
 	}
 	if (p->early)
@@ -324,6 +327,12 @@ int idp_relay_push(struct idp_relay_push *p, struct idp_image *img, struct idp_e
 	pg.relay = r;
 	pg.stop = &p->api->stop;
 	rc = push_through(p, r, &pg, &rn, &asked, err);
+	if (rc < 0 && idp_relay_whole(r)) {
+		relay_debugf(r, "relay: the image is whole under the tag: the daemon's push "
+			     "stopped there");
+		idp_error_clear(err);
+		rc = 0;
+	}
 	p->handed = idp_relay_handed(r);
 	idp_stop_set_abort(&p->api->stop, 0);
 	ut.digest = pg.digest;
