@@ -42,7 +42,6 @@
 /* One push as this file runs it: the front end's inputs, the targets,
  * what it reports, what the push cache says. */
 struct push_steps {
-	const struct idp_docker_push_opts *o;   /* &opts */
 	struct idp_docker_push_opts opts;   /* the front end's; inspect: &inspected once
 					     * the image had to be inspected here */
 	struct idp_docker_image inspected;
@@ -72,7 +71,7 @@ static int relay_push(struct push_steps *ps, struct idp_image *img, struct idp_e
 	if (ps->relay_tried)
 		return 1;
 	ps->relay_tried = 1;
-	return docker_push_relay(ps->o, ps->to, ps->run.known ? ps->run.pid : 0, &ps->ru, img,
+	return docker_push_relay(&ps->opts, ps->to, ps->run.known ? ps->run.pid : 0, &ps->ru, img,
 				 err);
 }
 
@@ -109,7 +108,7 @@ static int reap(const struct idp_docker_push_opts *o, struct idp_docker_save *sv
 
 static void save_opts(struct push_steps *ps, struct idp_save_opts *so)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 
 	memset(so, 0, sizeof(*so));
 	so->format = o->format;
@@ -132,7 +131,7 @@ static void save_opts(struct push_steps *ps, struct idp_save_opts *so)
  * succeeded. img describes what went up. */
 static int push_saved(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 	struct idp_stream stream = { NULL, NULL };
 	struct idp_stream_push *push = NULL;
 	struct idp_docker_save sv;
@@ -199,7 +198,7 @@ static int store_usable(const struct idp_docker_push_opts *o, struct idp_docker_
 static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm, int root_fd,
 		       unsigned char *known, int *failed, struct idp_store_opts *so)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 	int i;
 
 	for (i = 0; i < o->inspect->ndiffids; i++)
@@ -225,7 +224,7 @@ static void store_opts(struct push_steps *ps, const struct idp_docker_daemon *dm
 static int push_stored(struct push_steps *ps, const struct idp_docker_daemon *dm, int root_fd,
 		       struct idp_image *img, int *failed, struct idp_error *err)
 {
-	int n = ps->o->inspect->ndiffids;
+	int n = ps->opts.inspect->ndiffids;
 	struct idp_stream stream = { NULL, NULL };
 	struct idp_stream_push *push = NULL;
 	struct idp_store_opts so;
@@ -261,8 +260,8 @@ static int push_store_or_save(struct push_steps *ps, const struct idp_docker_dae
 	for (i = 0; i < to->n; i++)
 		before[i] = to->t[i].res;
 	rc = push_stored(ps, dm, root_fd, img, &failed, err);
-	if (rc < 0 && failed && !(ps->o->cancel && *ps->o->cancel)) {
-		docker_push_infof(ps->o, "path: docker save, converted (docker's layer store "
+	if (rc < 0 && failed && !(ps->opts.cancel && *ps->opts.cancel)) {
+		docker_push_infof(&ps->opts, "path: docker save, converted (docker's layer store "
 				  "failed: %s)", err->msg);
 		for (i = 0; i < to->n; i++)
 			to->t[i].res = before[i];
@@ -279,7 +278,7 @@ static int push_store_or_save(struct push_steps *ps, const struct idp_docker_dae
  * cache's table tells either stream what the registry has. */
 static int push_layers(struct push_steps *ps, struct idp_image *img, struct idp_error *err)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 	struct idp_docker_daemon dm;
 	char why[IDP_ERRMSG_MAX];
 	int rc, root_fd;
@@ -331,8 +330,8 @@ static int unchanged(struct push_steps *ps, struct idp_error *err)
 	if ((rc = idp_reuse_cached_image(&ps->ru, t, &img, err)) == 1)
 		ps->cache_knew = 1;
 	if (rc == 1 && (rc = idp_push_if_present(t, ps->to->o, &img)) == 1)
-		docker_push_infof(ps->o, "nothing changed: the registry has manifest %s under %s "
-				  "already", img.manifests[img.nmanifests - 1].digest,
+		docker_push_infof(&ps->opts, "nothing changed: the registry has manifest %s "
+				  "under %s already", img.manifests[img.nmanifests - 1].digest,
 				  t->tag ? t->tag : "its digest");
 	if (rc == 0)
 		idp_reuse_forget(&ps->ru);
@@ -347,7 +346,7 @@ static int learn_chunk(struct push_steps *ps, struct idp_error *err)
 	struct idp_session *s = ps->to->t[0].s;
 	size_t now = idp_session_chunk_size(s);
 
-	if (ps->o->chunk_given || now >= ps->o->chunk_start)
+	if (ps->opts.chunk_given || now >= ps->opts.chunk_start)
 		return 0;
 	return idp_pushcache_set_chunk(&ps->ru.news, idp_session_ref(s)->domain, (int64_t)now,
 				       err);
@@ -360,10 +359,10 @@ static int record(struct push_steps *ps, const struct idp_image *img, int stored
 		  struct idp_error *err)
 {
 	if (learn_chunk(ps, err) < 0 ||
-	    docker_daemon_run_note(ps->o->docker->api, &ps->run, &ps->ru.news, err) < 0)
+	    docker_daemon_run_note(ps->opts.docker->api, &ps->run, &ps->ru.news, err) < 0)
 		return -1;
 	if (stored)
-		idp_pushcache_commit_stored(ps->o->cache_path, &ps->ru.news, ps->to, img);
+		idp_pushcache_commit_stored(ps->opts.cache_path, &ps->ru.news, ps->to, img);
 	else
 		idp_reuse_commit(&ps->ru, ps->to, img, saved);
 	return 0;
@@ -372,7 +371,7 @@ static int record(struct push_steps *ps, const struct idp_image *img, int stored
 /* What the push cache says for this push to the first target. */
 static int reuse_init(struct push_steps *ps, struct idp_error *err)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 	struct idp_reuse_opts ro = { .info = o->inspect,
 				     .platform = o->save_platform,
 				     .format = o->format,
@@ -404,14 +403,14 @@ static int id_from_tag(struct push_steps *ps, struct idp_error *err)
 	if (!ps->opts.inspect->id_only || ps->opts.inspect->id)
 		return 0;
 	if (!(id = idp_relay_tag_image_id(ps->opts.early))) {
-		docker_push_infof(ps->o, "the early tag named no image: inspected instead");
+		docker_push_infof(&ps->opts, "the early tag named no image: inspected instead");
 		return inspect(ps, err);
 	}
 	ps->inspected.id_only = 1;
 	if (!(ps->inspected.id = strdup(id)))
 		return idp_error_set(err, IDP_EGENERAL, "out of memory");
 	ps->opts.inspect = &ps->inspected;
-	docker_push_infof(ps->o, "image %s: the ID the early tag named (the daemon's tag "
+	docker_push_infof(&ps->opts, "image %s: the ID the early tag named (the daemon's tag "
 			  "event), not inspected", id);
 	return 0;
 }
@@ -438,7 +437,7 @@ static int inspect_now(struct push_steps *ps, struct idp_error *err)
 static int containerd_daemon(struct push_steps *ps, struct idp_docker_daemon *dm)
 {
 	struct idp_error err = IDP_ERROR_INIT;
-	struct idp_docker_api *api = ps->o->docker->api;
+	struct idp_docker_api *api = ps->opts.docker->api;
 
 	memset(dm, 0, sizeof(*dm));
 	if (!idp_docker_api_usable(api) || idp_docker_api_info(api, dm, &err) < 0) {
@@ -453,7 +452,7 @@ static int containerd_daemon(struct push_steps *ps, struct idp_docker_daemon *dm
  * which pushes a platform's manifest. */
 static int id_unchanged(struct push_steps *ps)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 	struct idp_push_target *t = &ps->to->t[0];
 
 	if (ps->to->n != 1 || o->platform || !idp_digest_valid(o->inspect->id) ||
@@ -472,7 +471,7 @@ static int push_saved_stored(struct push_steps *ps, struct idp_image *img, struc
 	struct idp_stream_known *known;
 	int rc;
 
-	if ((ps->nknown = idp_pushcache_stored_known(ps->o->cache, dest->domain, dest->path,
+	if ((ps->nknown = idp_pushcache_stored_known(ps->opts.cache, dest->domain, dest->path,
 						     &known, err)) < 0)
 		return -1;
 	ps->known = known;
@@ -490,7 +489,7 @@ static int push_saved_stored(struct push_steps *ps, struct idp_image *img, struc
 static int push_containerd(struct push_steps *ps, const struct idp_docker_daemon *dm,
 			   struct idp_image *img, struct idp_error *err)
 {
-	const struct idp_docker_push_opts *o = ps->o;
+	const struct idp_docker_push_opts *o = &ps->opts;
 	char why[2 * IDP_ERRMSG_MAX];
 	int rc;
 
@@ -531,7 +530,7 @@ static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp
 		rc = push_layers(ps, img, err);
 	}
 	if (rc == 0 && saved && ps->save_mode == IDP_SAVE_DETECT)
-		docker_push_infof(ps->o, "docker save's stream was %s", ps->went_stored
+		docker_push_infof(&ps->opts, "docker save's stream was %s", ps->went_stored
 					  ? "docker's containerd image store: pushed as stored"
 					  : "the classic store's: converted");
 	return rc < 0 ? -1 : record(ps, img, ps->went_stored, saved, err);
@@ -546,7 +545,7 @@ static int push_classic(struct push_steps *ps, struct idp_image *img, struct idp
  * relay does anyway; GET /info is not asked either. Else 0 (why: for -v). */
 static int relay_first(struct push_steps *ps, char *why, size_t n)
 {
-	if (geteuid() == 0 || ps->cache_knew || ps->o->save_platform || !ps->run.known ||
+	if (geteuid() == 0 || ps->cache_knew || ps->opts.save_platform || !ps->run.known ||
 	    ps->run.uid != 0)
 		return 0;
 	snprintf(why, n, "the daemon (pid %d) runs as root, we as uid %u", (int)ps->run.pid,
@@ -567,12 +566,12 @@ static int push_relay_first(struct push_steps *ps, const char *why, struct idp_i
 
 	if (id_unchanged(ps))
 		return 0;
-	docker_push_infof(ps->o, "the daemon's image store not read: %s", why);
+	docker_push_infof(&ps->opts, "the daemon's image store not read: %s", why);
 	if ((rc = relay_push(ps, img, err)) != 0)
 		return rc;
-	stored = strcmp(img->manifests[img->nmanifests - 1].digest, ps->o->inspect->id) == 0;
-	if (!stored && ps->o->inspect->id_only) {   /* rare: a classic store's image */
-		docker_push_infof(ps->o, "the push cache not updated: only the image ID was "
+	stored = strcmp(img->manifests[img->nmanifests - 1].digest, ps->opts.inspect->id) == 0;
+	if (!stored && ps->opts.inspect->id_only) {   /* rare: a classic store's image */
+		docker_push_infof(&ps->opts, "the push cache not updated: only the image ID was "
 				  "asked (the classic store's record needs its layers)");
 		return 0;
 	}
@@ -620,7 +619,6 @@ int idp_docker_push(const struct idp_docker_push_opts *o, const struct idp_push_
 	struct idp_image img;
 	int rc;
 
-	ps.o = &ps.opts;
 	memset(res, 0, sizeof(*res));
 	memset(&img, 0, sizeof(img));
 	memset(&dm, 0, sizeof(dm));
