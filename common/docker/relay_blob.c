@@ -67,27 +67,26 @@ static int is_quiet(struct idp_relay *r, const char *digest)
 	return q;
 }
 
-/* Whether the blob is known (the targets have it, or it came in full),
- * and its size then (-1: not learnt yet); else -2. */
-static int64_t known_size_or(struct idp_relay *r, const char *digest)
+/* Whether the blob is known (the targets have it, or it came in full):
+ * 1 with its size (-1: not learnt yet), else 0. */
+static int known_blob(struct idp_relay *r, const char *digest, int64_t *size)
 {
-	int64_t size = -2;
-	int i;
+	int i, found = 0;
 
 	pthread_mutex_lock(&r->mu);
-	for (i = 0; i < r->nknown; i++)
-		if (strcmp(r->known[i].digest, digest) == 0)
-			size = r->known[i].size;
+	for (i = 0; !found && i < r->nknown; i++)
+		if ((found = strcmp(r->known[i].digest, digest) == 0))
+			*size = r->known[i].size;
 	pthread_mutex_unlock(&r->mu);
-	return size;
+	return found;
 }
 
 /* The size of a known blob, or -1. */
 static int64_t known_size(struct idp_relay *r, const char *digest)
 {
-	int64_t size = known_size_or(r, digest);
+	int64_t size = -1;
 
-	return size < 0 ? -1 : size;
+	return known_blob(r, digest, &size) ? size : -1;
 }
 
 /* ---- connections: a set per thread at a time, kept for the next ---- */
@@ -301,12 +300,13 @@ static int blobs_of(struct idp_image *img, struct idp_error *err)
 static void whole_layers(struct idp_relay *r, const struct idp_image *img)
 {
 	char id[16];
+	int64_t size;
 	int k;
 
 	if (!idp_relay_whole(r))
 		return;
 	for (k = 0; k < img->nblobs; k++) {
-		if (img->blobs[k].quiet || known_size_or(r, img->blobs[k].digest) > -2)
+		if (img->blobs[k].quiet || known_blob(r, img->blobs[k].digest, &size))
 			continue;
 		snprintf(id, sizeof(id), "%.12s", idp_digest_hex(img->blobs[k].digest));
 		idp_relay_daemon_progress(r, id, img->blobs[k].size, img->blobs[k].size, 1);
